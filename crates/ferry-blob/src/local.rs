@@ -1,0 +1,474 @@
+//! Blobs on local disk: `blobs/ab/cd/<sha256>`, staged in `staging/`.
+
+use std::io::ErrorKind;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::BytesMut;
+use futures::{StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use crate::{BlobError, BlobStore, ByteStream, Result, Staged, is_session_id, is_sha256_hex};
+
+/// Writes go to disk in slices this large: few syscalls, bounded memory per upload.
+const WRITE_BUFFER: usize = 1 << 20;
+/// Reads stream in chunks this large (there is no sendfile in the hyper stack).
+const READ_BUFFER: usize = 256 << 10;
+
+/// A [`BlobStore`] in a directory on local disk.
+#[derive(Debug, Clone)]
+pub struct LocalBlobStore {
+    root: PathBuf,
+}
+
+impl LocalBlobStore {
+    /// Opens (creating if needed) the store under `root`.
+    pub async fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        tokio::fs::create_dir_all(root.join("blobs")).await?;
+        tokio::fs::create_dir_all(root.join("staging")).await?;
+        tokio::fs::create_dir_all(root.join("uploads")).await?;
+        Ok(LocalBlobStore { root })
+    }
+
+    fn session_path(&self, id: &str) -> Result<PathBuf> {
+        if !is_session_id(id) {
+            return Err(BlobError::NotFound);
+        }
+        Ok(self.root.join("uploads").join(id))
+    }
+
+    /// Renames `from` to the blob path of `sha256`, or drops it if that blob exists.
+    async fn move_into_place(&self, from: &Path, sha256: &str) -> Result<()> {
+        let to = self.blob_path(sha256)?;
+        if tokio::fs::try_exists(&to).await? {
+            tokio::fs::remove_file(from).await?;
+            return Ok(());
+        }
+        let shard = to.parent().expect("blob paths have a parent");
+        if !tokio::fs::try_exists(shard).await? {
+            tokio::fs::create_dir_all(shard).await?;
+            sync_dir(shard.parent().expect("shards have a parent")).await?;
+            sync_dir(&self.root.join("blobs")).await?;
+        }
+        tokio::fs::rename(from, &to).await?;
+        sync_dir(shard).await?;
+        Ok(())
+    }
+
+    fn staging_path(&self, handle: &str) -> PathBuf {
+        self.root.join("staging").join(handle)
+    }
+
+    fn blob_path(&self, sha256: &str) -> Result<PathBuf> {
+        if !is_sha256_hex(sha256) {
+            return Err(BlobError::NotFound);
+        }
+        Ok(self
+            .root
+            .join("blobs")
+            .join(&sha256[..2])
+            .join(&sha256[2..4])
+            .join(sha256))
+    }
+}
+
+/// fsync a directory so a rename or create inside it survives a power cut.
+async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn stage(&self, mut body: ByteStream<'_>, max_bytes: u64) -> Result<Staged> {
+        let handle = format!("{:032x}", rand_u128());
+        let path = self.staging_path(&handle);
+        let mut guard = StagingGuard(Some(path.clone()));
+        let mut file = tokio::fs::File::create(&path).await?;
+        let result: Result<(String, u64)> = async {
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            let mut buf = BytesMut::with_capacity(WRITE_BUFFER);
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(BlobError::Body)?;
+                size += chunk.len() as u64;
+                if size > max_bytes {
+                    return Err(BlobError::TooLarge { limit: max_bytes });
+                }
+                hasher.update(&chunk);
+                buf.extend_from_slice(&chunk);
+                if buf.len() >= WRITE_BUFFER {
+                    file.write_all(&buf).await?;
+                    buf.clear();
+                }
+            }
+            file.write_all(&buf).await?;
+            file.sync_all().await?;
+            Ok((hex::encode(hasher.finalize()), size))
+        }
+        .await;
+        drop(file);
+        match result {
+            Ok((sha256, size)) => {
+                guard.0 = None;
+                Ok(Staged {
+                    sha256,
+                    size,
+                    handle,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn publish(&self, staged: Staged) -> Result<()> {
+        let from = self.staging_path(&staged.handle);
+        self.move_into_place(&from, &staged.sha256).await
+    }
+
+    async fn discard(&self, staged: Staged) {
+        let _ = tokio::fs::remove_file(self.staging_path(&staged.handle)).await;
+    }
+
+    async fn read(&self, sha256: &str, offset: u64, len: u64) -> Result<ByteStream<'static>> {
+        read_range(self.blob_path(sha256)?, offset, len).await
+    }
+
+    async fn session_read(&self, id: &str, offset: u64, len: u64) -> Result<ByteStream<'static>> {
+        read_range(self.session_path(id)?, offset, len).await
+    }
+
+    async fn remove(&self, sha256: &str) -> Result<()> {
+        match tokio::fs::remove_file(self.blob_path(sha256)?).await {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+    async fn sweep_staging(&self, max_age: Duration) -> Result<usize> {
+        let mut removed = 0;
+        let mut dir = tokio::fs::read_dir(self.root.join("staging")).await?;
+        let now = SystemTime::now();
+        while let Some(entry) = dir.next_entry().await? {
+            let modified = entry.metadata().await?.modified()?;
+            if now.duration_since(modified).unwrap_or_default() > max_age {
+                tokio::fs::remove_file(entry.path()).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn session_create(&self, id: &str, size: u64) -> Result<()> {
+        let path = self.session_path(id)?;
+        let file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .await?;
+        // Sparse: parts fill it in at their offsets, in any order.
+        file.set_len(size).await?;
+        file.sync_all().await?;
+        sync_dir(&self.root.join("uploads")).await?;
+        Ok(())
+    }
+
+    async fn session_append(
+        &self,
+        id: &str,
+        offset: u64,
+        max_len: u64,
+        mut body: ByteStream<'_>,
+        observe: &mut (dyn for<'b> FnMut(&'b [u8]) + Send),
+    ) -> Result<crate::Appended> {
+        let path = self.session_path(id)?;
+        let file = match std::fs::OpenOptions::new().write(true).open(&path) {
+            Ok(f) => Arc::new(f),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(BlobError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let flush = |buf: BytesMut, at: u64, file: Arc<std::fs::File>| async move {
+            tokio::task::spawn_blocking(move || file.write_all_at(&buf, at))
+                .await
+                .map_err(std::io::Error::other)?
+        };
+        let mut written = 0u64;
+        let mut received = 0u64;
+        let mut interrupted = false;
+        let mut buf = BytesMut::with_capacity(WRITE_BUFFER);
+        while let Some(chunk) = body.next().await {
+            let Ok(chunk) = chunk else {
+                interrupted = true;
+                break;
+            };
+            received += chunk.len() as u64;
+            if received > max_len {
+                return Err(BlobError::LengthMismatch {
+                    expected: max_len,
+                    received,
+                });
+            }
+            observe(&chunk);
+            buf.extend_from_slice(&chunk);
+            if buf.len() >= WRITE_BUFFER {
+                let full = std::mem::replace(&mut buf, BytesMut::with_capacity(WRITE_BUFFER));
+                let n = full.len() as u64;
+                flush(full, offset + written, file.clone()).await?;
+                written += n;
+            }
+        }
+        let n = buf.len() as u64;
+        flush(buf, offset + written, file.clone()).await?;
+        written += n;
+        tokio::task::spawn_blocking(move || file.sync_data())
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(crate::Appended {
+            written,
+            interrupted,
+        })
+    }
+
+    async fn session_hash(
+        &self,
+        id: &str,
+        offset: u64,
+        len: u64,
+        mut hasher: Sha256,
+    ) -> Result<Sha256> {
+        let path = self.session_path(id)?;
+        tokio::task::spawn_blocking(move || -> Result<Sha256> {
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Err(BlobError::NotFound),
+                Err(e) => return Err(e.into()),
+            };
+            let mut buf = vec![0u8; WRITE_BUFFER];
+            let mut done = 0u64;
+            while done < len {
+                let want = (len - done).min(buf.len() as u64) as usize;
+                file.read_exact_at(&mut buf[..want], offset + done)?;
+                hasher.update(&buf[..want]);
+                done += want as u64;
+            }
+            Ok(hasher)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    async fn session_publish(&self, id: &str, sha256: &str) -> Result<()> {
+        let path = self.session_path(id)?;
+        self.move_into_place(&path, sha256).await
+    }
+
+    async fn session_delete(&self, id: &str) -> Result<()> {
+        match tokio::fs::remove_file(self.session_path(id)?).await {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    async fn session_ids(&self) -> Result<Vec<(String, Duration)>> {
+        let mut ids = Vec::new();
+        let now = SystemTime::now();
+        let mut dir = tokio::fs::read_dir(self.root.join("uploads")).await?;
+        while let Some(entry) = dir.next_entry().await? {
+            if let Some(name) = entry.file_name().to_str()
+                && is_session_id(name)
+            {
+                let modified = entry.metadata().await?.modified()?;
+                ids.push((
+                    name.to_string(),
+                    now.duration_since(modified).unwrap_or_default(),
+                ));
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Streams `len` bytes of the file at `path` from `offset`.
+async fn read_range(path: PathBuf, offset: u64, len: u64) -> Result<ByteStream<'static>> {
+    let mut file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Err(BlobError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    file.seek(std::io::SeekFrom::Start(offset)).await?;
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), READ_BUFFER)
+        .map_err(|e| Box::new(e) as crate::BoxError);
+    Ok(Box::pin(stream))
+}
+
+/// Removes a staging file unless disarmed: runs when staging fails and also when the request
+/// future is dropped mid-body (the client went away), so no partial data is left behind.
+struct StagingGuard(Option<PathBuf>);
+
+impl Drop for StagingGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// 128 random bits for staging file names, which only need to be unique.
+fn rand_u128() -> u128 {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("OS RNG unavailable");
+    u128::from_le_bytes(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn body(chunks: Vec<&'static [u8]>) -> ByteStream<'static> {
+        Box::pin(futures::stream::iter(
+            chunks.into_iter().map(|c| Ok(Bytes::from_static(c))),
+        ))
+    }
+
+    async fn read_all(store: &LocalBlobStore, sha: &str, off: u64, len: u64) -> Vec<u8> {
+        let s = store.read(sha, off, len).await.unwrap();
+        s.try_fold(Vec::new(), |mut acc, c| async move {
+            acc.extend_from_slice(&c);
+            Ok(acc)
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn stages_hashes_publishes_and_reads_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        let staged = store
+            .stage(body(vec![b"hello ", b"world"]), 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            staged.sha256,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        assert_eq!(staged.size, 11);
+        let sha = staged.sha256.clone();
+        store.publish(staged).await.unwrap();
+        assert_eq!(read_all(&store, &sha, 0, 11).await, b"hello world");
+        assert_eq!(read_all(&store, &sha, 6, 5).await, b"world");
+        assert!(dir.path().join("blobs/b9/4d").join(&sha).exists());
+    }
+
+    #[tokio::test]
+    async fn same_content_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        for _ in 0..2 {
+            let s = store.stage(body(vec![b"dup"]), 10).await.unwrap();
+            store.publish(s).await.unwrap();
+        }
+        let staging = std::fs::read_dir(dir.path().join("staging"))
+            .unwrap()
+            .count();
+        assert_eq!(staging, 0);
+    }
+
+    #[tokio::test]
+    async fn too_large_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        let err = store
+            .stage(body(vec![b"12345", b"678"]), 6)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BlobError::TooLarge { limit: 6 }));
+        let staging = std::fs::read_dir(dir.path().join("staging"))
+            .unwrap()
+            .count();
+        assert_eq!(staging, 0);
+    }
+
+    #[tokio::test]
+    async fn body_errors_keep_nothing_and_paths_are_never_user_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        let failing: ByteStream<'static> = Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::from_static(b"abc")),
+            Err("client went away".into()),
+        ]));
+        assert!(matches!(
+            store.stage(failing, 100).await,
+            Err(BlobError::Body(_))
+        ));
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("staging"))
+                .unwrap()
+                .count(),
+            0
+        );
+        assert!(matches!(
+            store.read("../../etc/passwd", 0, 1).await,
+            Err(BlobError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn sessions_take_parts_at_offsets_and_publish_by_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        store.session_create("upl_1", 11).await.unwrap();
+        let mut seen = 0;
+        let second = store
+            .session_append("upl_1", 6, 5, body(vec![b"world"]), &mut |c| {
+                seen += c.len()
+            })
+            .await
+            .unwrap();
+        assert_eq!((second.written, second.interrupted, seen), (5, false, 5));
+        store
+            .session_append("upl_1", 0, 6, body(vec![b"hello "]), &mut |_| {})
+            .await
+            .unwrap();
+        // More than the part may hold is refused.
+        let err = store
+            .session_append("upl_1", 0, 3, body(vec![b"toolong"]), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BlobError::LengthMismatch { expected: 3, .. }));
+        // A body that fails half way keeps what arrived and says so.
+        let failing: ByteStream<'static> = Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::from_static(b"hello")),
+            Err("gone".into()),
+        ]));
+        let cut = store
+            .session_append("upl_1", 0, 6, failing, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!((cut.written, cut.interrupted), (5, true));
+        let hashed = store
+            .session_hash("upl_1", 0, 11, Sha256::new())
+            .await
+            .unwrap();
+        let sha = hex::encode(hashed.finalize());
+        assert_eq!(
+            sha,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        store.session_publish("upl_1", &sha).await.unwrap();
+        assert_eq!(read_all(&store, &sha, 0, 11).await, b"hello world");
+        assert!(store.session_ids().await.unwrap().is_empty());
+        assert!(matches!(
+            store.session_create("../x", 1).await,
+            Err(BlobError::NotFound)
+        ));
+    }
+}

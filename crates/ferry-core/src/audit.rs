@@ -1,0 +1,136 @@
+//! The audit-event catalogue: every action Ferry records.
+
+/// An auditable action. The string form is part of the API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    AuthLogin,
+    AuthLoginFailed,
+    AuthLogout,
+    AuthLocked,
+    UserCreated,
+    UserUpdated,
+    UserUnlocked,
+    FolderCreated,
+    UploadCreated,
+    UploadCompleted,
+    UploadFailed,
+    UploadExpired,
+    UploadAborted,
+    FileDownloaded,
+    FileDeleted,
+    FileHeld,
+    FileRestored,
+    FilePurged,
+    LinkCreated,
+    LinkRevoked,
+    LinkDownloaded,
+    LinkExhausted,
+    PermissionChanged,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookUpdated,
+    WebhookSecretRotated,
+    WebhookDisabled,
+}
+
+impl Action {
+    pub const ALL: [Action; 28] = [
+        Action::AuthLogin,
+        Action::AuthLoginFailed,
+        Action::AuthLogout,
+        Action::AuthLocked,
+        Action::UserCreated,
+        Action::UserUpdated,
+        Action::UserUnlocked,
+        Action::FolderCreated,
+        Action::UploadCreated,
+        Action::UploadCompleted,
+        Action::UploadFailed,
+        Action::UploadExpired,
+        Action::UploadAborted,
+        Action::FileDownloaded,
+        Action::FileDeleted,
+        Action::FileHeld,
+        Action::FileRestored,
+        Action::FilePurged,
+        Action::LinkCreated,
+        Action::LinkRevoked,
+        Action::LinkDownloaded,
+        Action::LinkExhausted,
+        Action::PermissionChanged,
+        Action::WebhookCreated,
+        Action::WebhookDeleted,
+        Action::WebhookUpdated,
+        Action::WebhookSecretRotated,
+        Action::WebhookDisabled,
+    ];
+
+    /// The action named `name` (its wire form), if there is one.
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.as_str() == name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::AuthLogin => "auth.login",
+            Action::AuthLoginFailed => "auth.login_failed",
+            Action::AuthLogout => "auth.logout",
+            Action::AuthLocked => "auth.locked",
+            Action::UserCreated => "user.created",
+            Action::UserUpdated => "user.updated",
+            Action::UserUnlocked => "user.unlocked",
+            Action::FolderCreated => "folder.created",
+            Action::UploadCreated => "upload.created",
+            Action::UploadCompleted => "upload.completed",
+            Action::UploadFailed => "upload.failed",
+            Action::UploadExpired => "upload.expired",
+            Action::UploadAborted => "upload.aborted",
+            Action::FileDownloaded => "file.downloaded",
+            Action::FileDeleted => "file.deleted",
+            Action::FileHeld => "file.held",
+            Action::FileRestored => "file.restored",
+            Action::FilePurged => "file.purged",
+            Action::LinkCreated => "link.created",
+            Action::LinkRevoked => "link.revoked",
+            Action::LinkDownloaded => "link.downloaded",
+            Action::LinkExhausted => "link.exhausted",
+            Action::PermissionChanged => "permission.changed",
+            Action::WebhookCreated => "webhook.created",
+            Action::WebhookDeleted => "webhook.deleted",
+            Action::WebhookUpdated => "webhook.updated",
+            Action::WebhookSecretRotated => "webhook.secret_rotated",
+            // Recorded when too many deliveries in a row were given up.
+            Action::WebhookDisabled => "webhook.disabled",
+        }
+    }
+}
+
+/// Whether an audited attempt succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_are_unique_and_dotted() {
+        let mut names: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        assert!(names.iter().all(|n| n.contains('.')));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len());
+    }
+}

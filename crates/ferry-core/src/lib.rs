@@ -1,0 +1,14 @@
+//! Ferry's domain: identifiers, roles and permissions, validation of user input, the audit
+//! catalogue and time helpers. No I/O lives here, so every rule can be unit-tested in isolation.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod ids;
+pub mod model;
+pub mod secrets;
+pub mod timefmt;
+pub mod validate;
+
+pub use ids::IdKind;
+pub use model::{Permission, Role, Visibility};
+pub use validate::Invalid;

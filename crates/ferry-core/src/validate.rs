@@ -1,0 +1,193 @@
+//! Validation of everything a user can name or number. Each failure names the field and a
+//! stable error code, so the HTTP layer can answer `400` precisely.
+
+use std::fmt;
+
+/// Why an input was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The offending input field, as named on the wire.
+    pub field: &'static str,
+    /// Stable snake_case error code.
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        Invalid {
+            field,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// Longest file or folder name, in UTF-8 bytes (the common filesystem limit).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// A file or folder name: 1..=255 bytes, no path separators, no NUL or control characters,
+/// not `.` or `..`, no leading or trailing whitespace. Names never reach the filesystem (blobs
+/// are stored by hash), but clients that save files by name must be safe too.
+pub fn name(field: &'static str, value: &str) -> Result<(), Invalid> {
+    let bad = |why: &str| Err(Invalid::new(field, "invalid_name", why.to_string()));
+    if value.is_empty() {
+        return bad("Name must not be empty.");
+    }
+    if value.len() > MAX_NAME_BYTES {
+        return bad("Name must be at most 255 bytes of UTF-8.");
+    }
+    if value == "." || value == ".." {
+        return bad("Name must not be \".\" or \"..\".");
+    }
+    if value.contains(['/', '\\']) {
+        return bad("Name must not contain '/' or '\\'.");
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return bad("Name must not contain NUL or control characters.");
+    }
+    if value.trim() != value {
+        return bad("Name must not start or end with whitespace.");
+    }
+    Ok(())
+}
+
+/// A login: 1..=128 characters of letters, digits and `.@_+-`.
+pub fn login(value: &str) -> Result<(), Invalid> {
+    let ok = !value.is_empty()
+        && value.len() <= 128
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '@' | '_' | '+' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "login",
+            "invalid_login",
+            "Login must be 1 to 128 letters, digits or . @ _ + -.",
+        ))
+    }
+}
+
+/// A password: 8..=1024 bytes (the upper bound keeps Argon2 inputs reasonable).
+pub fn password(value: &str) -> Result<(), Invalid> {
+    if (8..=1024).contains(&value.len()) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "password",
+            "invalid_password",
+            "Password must be 8 to 1024 bytes long.",
+        ))
+    }
+}
+
+/// A display name: at most 255 bytes, no control characters.
+pub fn display_name(value: &str) -> Result<(), Invalid> {
+    if value.len() <= MAX_NAME_BYTES && !value.chars().any(|c| c.is_control()) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "name",
+            "invalid_name",
+            "Name must be at most 255 bytes without control characters.",
+        ))
+    }
+}
+
+/// An integer within `range`, reported as `invalid_value` on `field` otherwise.
+pub fn in_range(
+    field: &'static str,
+    value: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, Invalid> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(Invalid::new(
+            field,
+            "invalid_value",
+            format!(
+                "{field} must be between {} and {}.",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
+/// Longest retention, in days (ten years).
+pub const MAX_RETENTION_DAYS: i64 = 3650;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_and_unicode_names() {
+        for ok in [
+            "report.pdf",
+            "Ünïcødé 名前.txt",
+            ".hidden",
+            "a..b",
+            &"x".repeat(255),
+        ] {
+            assert_eq!(name("name", ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn refuses_hostile_names() {
+        let long = "é".repeat(128); // 256 bytes
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "..\\x",
+            "nul\0",
+            "tab\there",
+            "line\n",
+            " lead",
+            "trail ",
+            &long,
+        ] {
+            let err = name("name", bad).unwrap_err();
+            assert_eq!(err.code, "invalid_name", "{bad:?}");
+            assert_eq!(err.field, "name");
+        }
+    }
+
+    #[test]
+    fn logins_and_passwords() {
+        assert!(login("alice@example.com").is_ok());
+        assert!(login("").is_err());
+        assert!(login("a b").is_err());
+        assert!(password("short").is_err());
+        assert!(password("long enough").is_ok());
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(
+            in_range("retention_days", 30, 0..=MAX_RETENTION_DAYS),
+            Ok(30)
+        );
+        assert_eq!(
+            in_range("retention_days", -1, 0..=MAX_RETENTION_DAYS)
+                .unwrap_err()
+                .code,
+            "invalid_value"
+        );
+    }
+}

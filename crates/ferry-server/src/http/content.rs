@@ -1,0 +1,304 @@
+//! Serving a blob over HTTP: `Range` (single and multiple), `If-Range`, `ETag`,
+//! `If-None-Match`, and RFC 6266 `Content-Disposition`. Written here rather than with
+//! tower-http's `ServeFile`, which lacks If-Range and knows nothing of blobs or links.
+
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use ferry_blob::{BlobStore, ByteStream};
+use futures::StreamExt;
+use http_range_header::RangeUnsatisfiableError;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
+
+use crate::error::{ApiError, ApiResult};
+
+/// What is being served.
+pub struct Blob<'a> {
+    pub sha256: &'a str,
+    pub size: u64,
+    pub name: &'a str,
+    pub mime_type: &'a str,
+    pub modified_ms: i64,
+}
+
+/// How much of the blob a response delivers (for audit and counting).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    NotModified,
+    Full,
+    Ranges(Vec<RangeInclusive<u64>>),
+}
+
+impl Delivery {
+    /// Bytes of content the response carries.
+    pub fn bytes(&self, size: u64) -> u64 {
+        match self {
+            Delivery::NotModified => 0,
+            Delivery::Full => size,
+            Delivery::Ranges(r) => r.iter().map(|r| r.end() - r.start() + 1).sum(),
+        }
+    }
+}
+
+/// Decides what to deliver from the request's conditional and range headers.
+pub fn plan(headers: &HeaderMap, blob: &Blob<'_>) -> ApiResult<Delivery> {
+    let etag = format!("\"{}\"", blob.sha256);
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        let matches = inm
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || t == etag);
+        if matches {
+            return Ok(Delivery::NotModified);
+        }
+    }
+    let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(Delivery::Full);
+    };
+    if let Some(if_range) = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
+        // A strong ETag must match exactly; a date must equal our Last-Modified.
+        let current = if if_range.starts_with('"') || if_range.starts_with("W/") {
+            if_range == etag
+        } else {
+            if_range == http_date(blob.modified_ms)
+        };
+        if !current {
+            return Ok(Delivery::Full);
+        }
+    }
+    let parsed = match http_range_header::parse_range_header(range) {
+        Ok(p) => p,
+        // Malformed ranges may be ignored (RFC 9110 §14.2): serve the whole file.
+        Err(RangeUnsatisfiableError::Invalid(_)) => return Ok(Delivery::Full),
+        Err(_) => return Err(ApiError::RangeNotSatisfiable { size: blob.size }),
+    };
+    match parsed.validate(blob.size) {
+        Ok(ranges) if ranges.is_empty() => Ok(Delivery::Full),
+        Ok(ranges) => Ok(Delivery::Ranges(ranges)),
+        Err(RangeUnsatisfiableError::Invalid(_)) => Ok(Delivery::Full),
+        Err(_) => Err(ApiError::RangeNotSatisfiable { size: blob.size }),
+    }
+}
+
+/// Builds the response for `delivery` (from [`plan`]).
+pub async fn respond(
+    blobs: &Arc<dyn BlobStore>,
+    blob: &Blob<'_>,
+    delivery: &Delivery,
+) -> ApiResult<Response> {
+    let mut builder = Response::builder()
+        .header(header::ETAG, format!("\"{}\"", blob.sha256))
+        .header(header::LAST_MODIFIED, http_date(blob.modified_ms))
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, "private, no-cache")
+        .header("x-content-type-options", "nosniff");
+    let response = match delivery {
+        Delivery::NotModified => builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()),
+        Delivery::Full => {
+            let stream = blobs.read(blob.sha256, 0, blob.size).await?;
+            builder = with_entity_headers(builder, blob);
+            builder
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, blob.mime_type)
+                .header(header::CONTENT_LENGTH, blob.size)
+                .body(Body::from_stream(stream))
+        }
+        Delivery::Ranges(ranges) if ranges.len() == 1 => {
+            let r = &ranges[0];
+            let len = r.end() - r.start() + 1;
+            let stream = blobs.read(blob.sha256, *r.start(), len).await?;
+            builder = with_entity_headers(builder, blob);
+            builder
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_TYPE, blob.mime_type)
+                .header(header::CONTENT_LENGTH, len)
+                .header(
+                    header::CONTENT_RANGE,
+                    format!("bytes {}-{}/{}", r.start(), r.end(), blob.size),
+                )
+                .body(Body::from_stream(stream))
+        }
+        Delivery::Ranges(ranges) => {
+            let boundary = hex::encode(ferry_core::ids::random_bytes::<12>());
+            let (body, length) = multipart_body(blobs, blob, ranges, &boundary);
+            builder = with_entity_headers(builder, blob);
+            builder
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/byteranges; boundary={boundary}"),
+                )
+                .header(header::CONTENT_LENGTH, length)
+                .body(body)
+        }
+    };
+    response.map_err(ApiError::internal)
+}
+
+fn with_entity_headers(
+    builder: axum::http::response::Builder,
+    blob: &Blob<'_>,
+) -> axum::http::response::Builder {
+    builder.header(header::CONTENT_DISPOSITION, content_disposition(blob.name))
+}
+
+/// A `multipart/byteranges` body (RFC 9110 §14.6) streamed part by part, and its exact length.
+fn multipart_body(
+    blobs: &Arc<dyn BlobStore>,
+    blob: &Blob<'_>,
+    ranges: &[RangeInclusive<u64>],
+    boundary: &str,
+) -> (Body, u64) {
+    let mut length = 0u64;
+    let mut parts = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        let head = format!(
+            "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {}-{}/{}\r\n\r\n",
+            blob.mime_type,
+            r.start(),
+            r.end(),
+            blob.size
+        );
+        length += head.len() as u64 + (r.end() - r.start() + 1);
+        parts.push((Bytes::from(head), *r.start(), r.end() - r.start() + 1));
+    }
+    let tail = Bytes::from(format!("\r\n--{boundary}--\r\n"));
+    length += tail.len() as u64;
+
+    let blobs = blobs.clone();
+    let sha256 = blob.sha256.to_string();
+    let stream = futures::stream::iter(parts)
+        .then(move |(head, offset, len)| {
+            let blobs = blobs.clone();
+            let sha256 = sha256.clone();
+            async move {
+                let head: ByteStream<'static> = Box::pin(futures::stream::once(async { Ok(head) }));
+                match blobs.read(&sha256, offset, len).await {
+                    Ok(data) => head.chain(data).boxed(),
+                    Err(e) => futures::stream::once(async move { Err(e.into()) }).boxed(),
+                }
+            }
+        })
+        .flatten()
+        .chain(futures::stream::once(async move { Ok(tail) }));
+    (Body::from_stream(stream), length)
+}
+
+/// `attachment` with an ASCII fallback and the exact UTF-8 name in `filename*` (RFC 6266).
+pub fn content_disposition(name: &str) -> HeaderValue {
+    // RFC 5987 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" /
+    // "`" / "|" / "~". Everything else is percent-encoded.
+    const ATTR: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let value = format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(name, ATTR)
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for Last-Modified.
+pub fn http_date(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    // RFC 2822 gives `Sun, 06 Nov 1994 08:49:37 +0000`; HTTP wants `GMT`.
+    t.format(&Rfc2822)
+        .map(|s| s.replace("+0000", "GMT"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob() -> Blob<'static> {
+        Blob {
+            sha256: "ab",
+            size: 100,
+            name: "x",
+            mime_type: "text/plain",
+            modified_ms: 0,
+        }
+    }
+
+    fn plan_for(pairs: &[(&'static str, &str)]) -> ApiResult<Delivery> {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        plan(&h, &blob())
+    }
+
+    #[test]
+    fn ranges_and_conditions() {
+        assert_eq!(plan_for(&[]).unwrap(), Delivery::Full);
+        assert_eq!(
+            plan_for(&[("range", "bytes=0-9")]).unwrap(),
+            Delivery::Ranges(vec![0..=9])
+        );
+        assert_eq!(
+            plan_for(&[("range", "bytes=-10")]).unwrap(),
+            Delivery::Ranges(vec![90..=99])
+        );
+        assert_eq!(
+            plan_for(&[("range", "bytes=0-0,50-")]).unwrap(),
+            Delivery::Ranges(vec![0..=0, 50..=99])
+        );
+        assert!(matches!(
+            plan_for(&[("range", "bytes=100-200")]),
+            Err(ApiError::RangeNotSatisfiable { size: 100 })
+        ));
+        assert_eq!(plan_for(&[("range", "pages=1-2")]).unwrap(), Delivery::Full);
+        assert_eq!(
+            plan_for(&[("if-none-match", "\"ab\"")]).unwrap(),
+            Delivery::NotModified
+        );
+        assert_eq!(
+            plan_for(&[("range", "bytes=0-9"), ("if-range", "\"old\"")]).unwrap(),
+            Delivery::Full
+        );
+        assert_eq!(
+            plan_for(&[("range", "bytes=0-9"), ("if-range", "\"ab\"")]).unwrap(),
+            Delivery::Ranges(vec![0..=9])
+        );
+    }
+
+    #[test]
+    fn disposition_encodes_unicode_and_quotes() {
+        let v = content_disposition("résumé \"final\".pdf");
+        assert_eq!(
+            v.to_str().unwrap(),
+            "attachment; filename=\"r_sum_ _final_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf"
+        );
+    }
+}

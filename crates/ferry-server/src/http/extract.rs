@@ -1,0 +1,237 @@
+//! Request extractors that turn bad input into the contract's `400`s: JSON bodies, query
+//! strings, paging.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The request's media type (`Content-Type` without parameters, lowercased), if any.
+pub fn media_type(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+/// A JSON body: `Content-Type: application/json`, at most `limits.max_json_bytes`, well
+/// formed, with every required field of the right type. Unknown fields are ignored.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let is_json = media_type(req.headers()).is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+        if !is_json {
+            return Err(ApiError::UnsupportedContentType {
+                expected: "application/json",
+            });
+        }
+        let limit = state.config.limits.max_json_bytes;
+        let body = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|e| {
+                if std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util_limit::LengthLimitError>())
+                    || e.to_string().contains("length limit")
+                {
+                    ApiError::PayloadTooLarge {
+                        limit: limit as u64,
+                    }
+                } else {
+                    ApiError::BodyRead
+                }
+            })?;
+        parse_json(&body).map(ApiJson)
+    }
+}
+
+/// axum does not re-export http-body-util's limit error; matching on the message is the
+/// fallback, this alias keeps the intent readable.
+mod http_body_util_limit {
+    pub type LengthLimitError = axum::extract::rejection::LengthLimitError;
+}
+
+fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    // Syntax first (including trailing garbage), so a broken body is always `malformed_json`.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            format!("The body is not valid JSON: {e}"),
+        ));
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid(
+            ".",
+            "invalid_field",
+            "The body must be a JSON object.",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::bad_request(
+                "malformed_json",
+                format!("The body is not valid JSON: {inner}"),
+            )
+        } else {
+            let msg = inner.to_string();
+            // serde reports a missing field on the parent object, naming it in the message.
+            let missing = msg
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            match missing {
+                Some(field) => {
+                    let field = if path == "." {
+                        field.to_string()
+                    } else {
+                        format!("{path}.{field}")
+                    };
+                    ApiError::invalid(
+                        &field,
+                        "missing_field",
+                        format!("Field `{field}` is required."),
+                    )
+                }
+                None => ApiError::invalid(
+                    &path,
+                    "invalid_field",
+                    format!("Field `{path}` is invalid: {msg}"),
+                ),
+            }
+        }
+    })
+}
+
+/// A query string parsed into `T`; bad values are `400 invalid_query` naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let msg = e.into_inner().to_string();
+                let field = msg
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split('`').next())
+                    .map(str::to_string)
+                    .unwrap_or(path);
+                ApiError::invalid(
+                    &field,
+                    "invalid_query",
+                    format!("Query parameter `{field}`: {msg}"),
+                )
+            })
+    }
+}
+
+/// `limit` and `cursor` of list endpoints.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Page {
+    /// 1..=1000, default 100.
+    pub limit: Option<i64>,
+    /// Opaque; from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl Page {
+    /// The validated limit.
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        Ok(ferry_core::validate::in_range(
+            "limit",
+            self.limit.unwrap_or(100),
+            1..=1000,
+        )?)
+    }
+
+    /// The decoded cursor, or `None` on the first page.
+    pub fn cursor<C: DeserializeOwned>(&self) -> Result<Option<C>, ApiError> {
+        let Some(raw) = &self.cursor else {
+            return Ok(None);
+        };
+        URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::invalid("cursor", "invalid_cursor", "The cursor is not valid.")
+            })
+    }
+}
+
+/// Encodes a position as an opaque cursor.
+pub fn encode_cursor<C: Serialize>(position: &C) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).expect("cursors serialize"))
+}
+
+/// Takes `limit + 1` fetched rows: returns the page and the cursor for the next one.
+pub fn paginate<T, C: Serialize>(
+    mut rows: Vec<T>,
+    limit: i64,
+    position: impl Fn(&T) -> C,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| encode_cursor(&position(r)))
+    } else {
+        None
+    };
+    (rows, next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        n: Option<i64>,
+    }
+
+    #[test]
+    fn json_errors_are_precise() {
+        let code = |s: &str| match parse_json::<Body>(&Bytes::from(s.to_string())) {
+            Err(ApiError::BadRequest { code, field, .. }) => (code, field),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(code("{"), ("malformed_json", None));
+        assert_eq!(code("{}"), ("missing_field", Some("name".into())));
+        assert_eq!(
+            code(r#"{"name": 1}"#),
+            ("invalid_field", Some("name".into()))
+        );
+        assert_eq!(code(r#"{"name": "a", "n": 1e999}"#).0, "malformed_json");
+        assert!(parse_json::<Body>(&Bytes::from(r#"{"name":"a","extra":true}"#)).is_ok());
+        assert_eq!(code(r#"{"name":"a"} trailing"#).0, "malformed_json");
+        assert_eq!(code(r#"{"name": 42"#).0, "malformed_json");
+        assert_eq!(code(r#"["a"]"#), ("invalid_field", Some(".".into())));
+    }
+}

@@ -1,0 +1,96 @@
+//! The HTTP surface: one router per resource, assembled under `/api/v1` with the OpenAPI
+//! document generated from the same routes.
+
+pub mod audit;
+pub mod auth;
+pub mod content;
+pub mod context;
+pub mod extract;
+pub mod files;
+pub mod folders;
+pub mod links;
+pub mod ops;
+pub mod tus;
+pub mod upload;
+pub mod uploads;
+pub mod users;
+pub mod webhooks;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ferry API",
+        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
+        version = "1"
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Sessions and the current user"),
+        (name = "users", description = "Admin: user management"),
+        (name = "folders", description = "Folders and their files"),
+        (name = "files", description = "File metadata, content, upload and deletion"),
+        (name = "uploads", description = "Resumable, parallel, verified uploads"),
+        (name = "links", description = "Signed download links that count downloads exactly"),
+        (name = "audit", description = "Search, export and verify the tamper-evident audit log"),
+        (name = "webhooks", description = "Signed HTTP callbacks for audit events, with retries and a delivery log"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api_router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(folders::router())
+        .merge(files::router())
+        .merge(upload::router().layer(DefaultBodyLimit::disable()))
+        .merge(uploads::router())
+        .merge(links::router())
+        .merge(audit::router())
+        .merge(webhooks::router())
+        .split_for_parts();
+    let body_idle = Duration::from_secs(state.config.server.body_idle_timeout_secs);
+    Router::new()
+        .nest("/api/v1", api_router)
+        .merge(tus::router().layer(DefaultBodyLimit::disable()))
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
+        .merge(ops::router())
+        .merge(links::public_router())
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state)
+        .layer(RequestBodyTimeoutLayer::new(body_idle))
+        .layer(axum::middleware::from_fn(context::middleware))
+        .layer(CatchPanicLayer::new())
+}

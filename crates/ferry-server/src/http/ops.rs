@@ -1,0 +1,44 @@
+//! Operations endpoints: health, readiness, Prometheus metrics.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use ferry_api as api;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// The process is up.
+async fn healthz() -> Json<api::Health> {
+    Json(api::Health {
+        status: "ok".into(),
+    })
+}
+
+/// The process can serve requests: the database answers.
+async fn readyz(State(state): State<AppState>) -> Result<Json<api::Health>, ApiError> {
+    if state.store.ping().await {
+        Ok(Json(api::Health {
+            status: "ready".into(),
+        }))
+    } else {
+        Err(ApiError::Unavailable)
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

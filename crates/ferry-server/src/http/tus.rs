@@ -1,0 +1,737 @@
+//! tus 1.0 at `/api/v1/tus/`: core, creation, creation-with-upload, termination, checksum
+//! (sha1, sha256), expiration and concatenation. A tus upload is an upload session like the
+//! native protocol's (same quota, audit, verification and publishing), with one part spanning
+//! the file, written sequentially and hashed as it arrives. Written by hand: the tus crates
+//! bring their own storage and state models, which would fight ours.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, options};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ferry_blob::{ByteStream, Sha256};
+use ferry_core::audit::Action;
+use ferry_core::timefmt::now_ms;
+use ferry_store::uploads::{self as store, Upload};
+use futures::TryStreamExt;
+use serde_json::json;
+use sha2::Digest;
+use sha2::digest::common::hazmat::SerializableState;
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::AuthUser;
+use crate::http::content::http_date;
+use crate::http::context::Ctx;
+use crate::http::upload::OnConflict;
+use crate::state::AppState;
+use crate::uploads::{self, NewUpload, TusInfo, parse_checksum};
+
+const TUS_VERSION: &str = "1.0.0";
+const EXTENSIONS: &str =
+    "creation,creation-with-upload,termination,checksum,expiration,concatenation";
+const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+
+/// `/api/v1/tus/` (with or without the trailing slash) and `/api/v1/tus/{id}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tus", options(discover).post(create))
+        .route("/api/v1/tus/", options(discover).post(create))
+        .route("/api/v1/tus/{id}", any(resource))
+        .layer(axum::middleware::map_response(tus_headers))
+}
+
+/// Every tus response says which protocol version it speaks.
+async fn tus_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// `X-HTTP-Method-Override` lets clients behind restrictive proxies send PATCH, HEAD and DELETE
+/// as POST. Applied before routing (see `serve`), and only under the tus path.
+pub fn method_override<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
+    if req.method() == Method::POST && req.uri().path().starts_with("/api/v1/tus/") {
+        let wanted = req
+            .headers()
+            .get("x-http-method-override")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Method::from_bytes(v.trim().to_ascii_uppercase().as_bytes()).ok());
+        if let Some(m) = wanted
+            && [Method::PATCH, Method::HEAD, Method::DELETE].contains(&m)
+        {
+            *req.method_mut() = m;
+        }
+    }
+    req
+}
+
+async fn discover(State(state): State<AppState>) -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            ("tus-version", TUS_VERSION.to_string()),
+            ("tus-extension", EXTENSIONS.to_string()),
+            (
+                "tus-max-size",
+                state.config.limits.max_file_size.to_string(),
+            ),
+            ("tus-checksum-algorithm", "sha1,sha256".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+fn check_version(headers: &HeaderMap) -> ApiResult<()> {
+    match header_str(headers, "tus-resumable") {
+        Some(TUS_VERSION) => Ok(()),
+        _ => Err(ApiError::TusVersion),
+    }
+}
+
+/// `key base64value,key2 base64value2` → map (values decoded; keys without value map to "").
+fn parse_metadata(raw: &str) -> ApiResult<HashMap<String, String>> {
+    let bad = || {
+        ApiError::invalid(
+            "Upload-Metadata",
+            "invalid_metadata",
+            "Upload-Metadata must be `key base64,key base64`.",
+        )
+    };
+    let mut map = HashMap::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut it = pair.splitn(2, ' ');
+        let key = it.next().ok_or_else(bad)?.to_string();
+        let value = match it.next() {
+            Some(b64) => String::from_utf8(STANDARD.decode(b64.trim()).map_err(|_| bad())?)
+                .map_err(|_| bad())?,
+            None => String::new(),
+        };
+        map.insert(key, value);
+    }
+    Ok(map)
+}
+
+fn location(id: &str) -> String {
+    format!("/api/v1/tus/{id}")
+}
+
+fn parse_i64(headers: &HeaderMap, name: &'static str) -> ApiResult<Option<i64>> {
+    match header_str(headers, name) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    name,
+                    "invalid_value",
+                    format!("{name} must be a non-negative integer."),
+                )
+            }),
+    }
+}
+
+/// `POST /tus/`: create an upload (optionally with its first bytes, or as a concatenation).
+async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    me: AuthUser,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    check_version(&headers)?;
+    let raw_metadata = header_str(&headers, "upload-metadata").map(str::to_string);
+    let metadata = raw_metadata
+        .as_deref()
+        .map(parse_metadata)
+        .transpose()?
+        .unwrap_or_default();
+    let concat = header_str(&headers, "upload-concat").map(str::to_string);
+    let checksum = metadata
+        .get("checksum_sha256")
+        .map(|c| parse_checksum("checksum_sha256", c))
+        .transpose()?;
+    let folder_id = metadata.get("folder_id").cloned();
+    let filename = metadata.get("filename").cloned().unwrap_or_default();
+
+    if let Some(final_spec) = concat.as_deref().and_then(|c| c.strip_prefix("final;")) {
+        return create_final(
+            &state,
+            &ctx,
+            &me,
+            final_spec,
+            folder_id,
+            filename,
+            checksum,
+            raw_metadata,
+        )
+        .await;
+    }
+    let partial = match concat.as_deref() {
+        None => false,
+        Some("partial") => true,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "Upload-Concat",
+                "invalid_value",
+                "Upload-Concat must be `partial` or `final;<urls>`.",
+            ));
+        }
+    };
+    if header_str(&headers, "upload-defer-length").is_some() {
+        return Err(ApiError::invalid(
+            "Upload-Defer-Length",
+            "invalid_value",
+            "Deferred lengths are not supported; send Upload-Length.",
+        ));
+    }
+    let size = parse_i64(&headers, "upload-length")?.ok_or_else(|| {
+        ApiError::invalid(
+            "Upload-Length",
+            "missing_field",
+            "Upload-Length is required.",
+        )
+    })?;
+    if !partial && folder_id.is_none() {
+        return Err(ApiError::invalid(
+            "folder_id",
+            "missing_field",
+            "Upload-Metadata needs `folder_id` (and `filename`).",
+        ));
+    }
+    let new = NewUpload {
+        folder_id: if partial { None } else { folder_id },
+        filename,
+        size,
+        checksum_sha256: checksum,
+        part_size: None,
+        on_conflict: OnConflict::Rename,
+        method: "tus",
+        tus: Some(TusInfo {
+            concat: partial.then_some("partial"),
+            partials: None,
+            metadata: raw_metadata,
+        }),
+        already_reserved: 0,
+    };
+    let mut upload = uploads::create(&state, &ctx, &me.user, new).await?;
+
+    // creation-with-upload: the body carries the first bytes.
+    let with_data =
+        header_str(&headers, "content-type").is_some_and(|c| c.starts_with(OFFSET_OCTET_STREAM));
+    if with_data {
+        // The upload exists whatever happens to the first chunk: answer 201 with its
+        // Location and the offset reached, so the client can resume (tus recommends this).
+        // A chunk-level failure (a bad chunk checksum, a body cut short) leaves a resumable
+        // upload; anything else (e.g. the whole file failing verification) is the answer.
+        match append(&state, &ctx, &me, &upload.id, 0, &headers, body).await {
+            Ok(u) => upload = u,
+            Err(e @ (ApiError::TusChecksumMismatch | ApiError::BodyRead)) => {
+                tracing::debug!(upload_id = %upload.id, error = %e, "first chunk of a creation-with-upload failed");
+                upload = uploads::load(&state, &me.user, &upload.id).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    } else if upload.size == 0 && !partial {
+        finish_if_complete(&state, &ctx, &me, &upload).await?;
+    }
+    let mut res = (
+        StatusCode::CREATED,
+        [(header::LOCATION, location(&upload.id))],
+    )
+        .into_response();
+    offset_headers(res.headers_mut(), &upload);
+    Ok(res)
+}
+
+/// `Upload-Offset` and `Upload-Expires` for a response about `upload`.
+fn offset_headers(h: &mut HeaderMap, upload: &Upload) {
+    h.insert("upload-offset", HeaderValue::from(upload.tus_offset));
+    if let Ok(v) = HeaderValue::from_str(&http_date(upload.expires_at)) {
+        h.insert("upload-expires", v);
+    }
+}
+
+/// Concatenation: joins finished partial uploads (in order) into the final upload's data,
+/// hashing as it copies, then verifies and publishes the file.
+#[allow(clippy::too_many_arguments)]
+async fn create_final(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &AuthUser,
+    spec: &str,
+    folder_id: Option<String>,
+    filename: String,
+    checksum: Option<String>,
+    raw_metadata: Option<String>,
+) -> ApiResult<Response> {
+    let folder_id = folder_id.ok_or_else(|| {
+        ApiError::invalid(
+            "folder_id",
+            "missing_field",
+            "Upload-Metadata needs `folder_id` (and `filename`).",
+        )
+    })?;
+    let mut partials = Vec::new();
+    for url in spec.split_whitespace() {
+        let id = url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let p = uploads::load(state, &me.user, id).await?;
+        let ready = p.tus_concat.as_deref() == Some("partial")
+            && p.status == store::OPEN
+            && p.tus_offset == p.size;
+        if !ready {
+            return Err(ApiError::invalid(
+                "Upload-Concat",
+                "partial_upload_unfinished",
+                format!("Partial upload {id} is not a finished partial upload."),
+            ));
+        }
+        partials.push(p);
+    }
+    if partials.is_empty() {
+        return Err(ApiError::invalid(
+            "Upload-Concat",
+            "invalid_value",
+            "Upload-Concat: final needs at least one partial upload.",
+        ));
+    }
+    let size: i64 = partials.iter().map(|p| p.size).sum();
+    // The partials' reservations pass to the final upload (when the same user pays), so a
+    // file that fits the quota can be joined without needing its space twice.
+    let folder =
+        crate::http::folders::load_for(state, &me.user, &folder_id, ferry_core::Permission::Write)
+            .await?;
+    let already_reserved: i64 = partials
+        .iter()
+        .filter(|p| p.payer_id == folder.owner_id)
+        .map(|p| p.size)
+        .sum();
+    let new = NewUpload {
+        folder_id: Some(folder_id),
+        filename,
+        size,
+        checksum_sha256: checksum,
+        part_size: None,
+        on_conflict: OnConflict::Rename,
+        method: "tus",
+        tus: Some(TusInfo {
+            concat: Some("final"),
+            partials: Some(
+                partials
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            metadata: raw_metadata,
+        }),
+        already_reserved,
+    };
+    let upload = uploads::create(state, ctx, &me.user, new).await?;
+
+    // Claim the partials in one transaction: each can be joined into one final upload only.
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    let mut claimed = true;
+    for p in &partials {
+        if !store::transition(&mut tx, &p.id, store::OPEN, store::COMPLETED, now).await? {
+            claimed = false;
+            break;
+        }
+        if p.payer_id != folder.owner_id {
+            ferry_store::users::release_quota(&mut tx, &p.payer_id, p.size).await?;
+        }
+        crate::audit::success(
+            ctx,
+            Some(&me.user),
+            Action::UploadCompleted,
+            ("upload", &p.id),
+        )
+        .details(json!({"concatenated_into": upload.id}))
+        .append(&mut tx)
+        .await?;
+    }
+    if claimed {
+        tx.commit().await?;
+    } else {
+        drop(tx);
+        let mut tx = state.store.begin().await?;
+        if store::transition(&mut tx, &upload.id, store::OPEN, store::ABORTED, now_ms()).await? {
+            ferry_store::users::release_quota(&mut tx, &upload.payer_id, size - already_reserved)
+                .await?;
+        }
+        tx.commit().await?;
+        state.blobs.session_delete(&upload.id).await?;
+        return Err(ApiError::invalid(
+            "Upload-Concat",
+            "partial_upload_unfinished",
+            "A partial upload was already joined into another upload.",
+        ));
+    }
+
+    // Concatenation copies (the partials are separate files), hashing as it goes.
+    let copied = async {
+        let session = state.upload_locks.sessions.get(&upload.id);
+        let _exclusive = session.write().await;
+        let mut whole = Sha256::new();
+        let mut offset = 0u64;
+        for p in &partials {
+            let data = state.blobs.session_read(&p.id, 0, p.size as u64).await?;
+            let appended = state
+                .blobs
+                .session_append(&upload.id, offset, p.size as u64, data, &mut |c| {
+                    whole.update(c)
+                })
+                .await?;
+            if appended.interrupted || appended.written != p.size as u64 {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "partial upload {} could not be read",
+                    p.id
+                )));
+            }
+            offset += p.size as u64;
+        }
+        let mut tx = state.store.begin().await?;
+        store::tus_advance(
+            &mut tx,
+            &upload.id,
+            0,
+            size,
+            whole.serialize().as_slice(),
+            now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    for p in &partials {
+        state.blobs.session_delete(&p.id).await?;
+    }
+    if let Err(e) = copied {
+        uploads::end(
+            state,
+            ctx,
+            Some(&me.user),
+            &upload,
+            store::OPEN,
+            store::FAILED,
+            Action::UploadFailed,
+            json!({"reason": "concatenation failed"}),
+        )
+        .await?;
+        return Err(e);
+    }
+    let upload = uploads::load(state, &me.user, &upload.id).await?;
+    finish_if_complete(state, ctx, me, &upload).await?;
+    let upload = uploads::load(state, &me.user, &upload.id).await?;
+    let mut res = (
+        StatusCode::CREATED,
+        [(header::LOCATION, location(&upload.id))],
+    )
+        .into_response();
+    offset_headers(res.headers_mut(), &upload);
+    Ok(res)
+}
+
+/// HEAD, PATCH, DELETE (and OPTIONS) on one upload.
+async fn resource(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    if req.method() == Method::OPTIONS {
+        return Ok(discover(State(state)).await);
+    }
+    let (mut parts, body) = req.into_parts();
+    let me = <AuthUser as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await?;
+    let headers = parts.headers;
+    match parts.method {
+        Method::HEAD => head(&state, &me, &id).await,
+        Method::PATCH => {
+            check_version(&headers)?;
+            if !header_str(&headers, "content-type")
+                .is_some_and(|c| c.starts_with(OFFSET_OCTET_STREAM))
+            {
+                return Err(ApiError::TusContentType);
+            }
+            let offset = parse_i64(&headers, "upload-offset")?.ok_or_else(|| {
+                ApiError::invalid(
+                    "Upload-Offset",
+                    "missing_field",
+                    "Upload-Offset is required.",
+                )
+            })?;
+            let upload = append(&state, &ctx, &me, &id, offset, &headers, body).await?;
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            offset_headers(res.headers_mut(), &upload);
+            Ok(res)
+        }
+        Method::DELETE => {
+            check_version(&headers)?;
+            let upload = uploads::load(&state, &me.user, &id).await?;
+            if upload.status == store::OPEN {
+                uploads::end(
+                    &state,
+                    &ctx,
+                    Some(&me.user),
+                    &upload,
+                    store::OPEN,
+                    store::ABORTED,
+                    Action::UploadAborted,
+                    json!({"filename": upload.filename, "method": "tus"}),
+                )
+                .await?;
+            }
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+async fn head(state: &AppState, me: &AuthUser, id: &str) -> ApiResult<Response> {
+    let upload = uploads::load(state, &me.user, id).await?;
+    match upload.status.as_str() {
+        store::ABORTED => return Err(ApiError::NotFound),
+        store::EXPIRED | store::FAILED => return Err(ApiError::UploadExpired),
+        store::OPEN if upload.expires_at <= now_ms() => return Err(ApiError::UploadExpired),
+        _ => {}
+    }
+    let mut res = StatusCode::OK.into_response();
+    let h = res.headers_mut();
+    offset_headers(h, &upload);
+    h.insert("upload-length", HeaderValue::from(upload.size));
+    if let Some(m) = upload
+        .tus_metadata
+        .as_deref()
+        .and_then(|m| HeaderValue::from_str(m).ok())
+    {
+        h.insert("upload-metadata", m);
+    }
+    match upload.tus_concat.as_deref() {
+        Some("partial") => {
+            h.insert("upload-concat", HeaderValue::from_static("partial"));
+        }
+        Some("final") => {
+            let urls: Vec<String> = upload
+                .tus_partials
+                .as_deref()
+                .unwrap_or("")
+                .split(' ')
+                .map(location)
+                .collect();
+            if let Ok(v) = HeaderValue::from_str(&format!("final;{}", urls.join(" "))) {
+                h.insert("upload-concat", v);
+            }
+        }
+        _ => {}
+    }
+    Ok(res)
+}
+
+/// A chunk checksum from `Upload-Checksum: <algorithm> <base64>`.
+enum ChunkCheck {
+    Sha1(sha1::Sha1, Vec<u8>),
+    Sha256(Sha256, Vec<u8>),
+}
+
+fn chunk_check(headers: &HeaderMap) -> ApiResult<Option<ChunkCheck>> {
+    let Some(raw) = header_str(headers, "upload-checksum") else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::invalid(
+            "Upload-Checksum",
+            "invalid_checksum",
+            "Upload-Checksum must be `<sha1|sha256> <base64>`.",
+        )
+    };
+    let (algo, b64) = raw.split_once(' ').ok_or_else(bad)?;
+    let expected = STANDARD.decode(b64.trim()).map_err(|_| bad())?;
+    match algo {
+        "sha1" if expected.len() == 20 => Ok(Some(ChunkCheck::Sha1(sha1::Sha1::new(), expected))),
+        "sha256" if expected.len() == 32 => Ok(Some(ChunkCheck::Sha256(Sha256::new(), expected))),
+        "sha1" | "sha256" => Err(bad()),
+        _ => Err(ApiError::invalid(
+            "Upload-Checksum",
+            "unsupported_checksum_algorithm",
+            "Supported algorithms: sha1, sha256.",
+        )),
+    }
+}
+
+impl ChunkCheck {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            ChunkCheck::Sha1(h, _) => h.update(data),
+            ChunkCheck::Sha256(h, _) => h.update(data),
+        }
+    }
+
+    fn matches(self) -> bool {
+        match self {
+            ChunkCheck::Sha1(h, expected) => h.finalize().as_slice() == expected.as_slice(),
+            ChunkCheck::Sha256(h, expected) => h.finalize().as_slice() == expected.as_slice(),
+        }
+    }
+}
+
+/// Writes a chunk at `offset` (which must be the upload's current offset), advancing the
+/// durable offset and the whole-file hash; completes the upload when the last byte arrives.
+/// A chunk cut short keeps what arrived, unless it carried a checksum.
+async fn append(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &AuthUser,
+    id: &str,
+    offset: i64,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Upload> {
+    let mut check = chunk_check(headers)?;
+    let session = state.upload_locks.sessions.get(id);
+    let exclusive = session.write().await;
+    let upload = uploads::load(state, &me.user, id).await?;
+    if upload.tus_concat.as_deref() == Some("final") {
+        return Err(ApiError::Forbidden);
+    }
+    let now = now_ms();
+    if upload.status != store::OPEN || upload.expires_at <= now {
+        if upload.status == store::COMPLETED && offset == upload.size {
+            return Ok(upload);
+        }
+        return Err(match upload.status.as_str() {
+            store::COMPLETED | store::COMPLETING => ApiError::UploadAlreadyCompleted,
+            store::ABORTED => ApiError::NotFound,
+            _ => ApiError::UploadExpired,
+        });
+    }
+    if offset != upload.tus_offset {
+        return Err(ApiError::OffsetMismatch {
+            given: offset,
+            current: upload.tus_offset,
+        });
+    }
+    let mut whole = uploads::restore_hash(upload.hash_state.as_deref())?;
+    let stream: ByteStream<'_> = Box::pin(
+        body.into_data_stream()
+            .map_err(|e| Box::new(e) as ferry_blob::BoxError),
+    );
+    let remaining = (upload.size - offset) as u64;
+    let appended = state
+        .blobs
+        .session_append(id, offset as u64, remaining, stream, &mut |chunk| {
+            whole.update(chunk);
+            if let Some(c) = check.as_mut() {
+                c.update(chunk);
+            }
+        })
+        .await;
+    let appended = match appended {
+        Ok(a) => a,
+        Err(ferry_blob::BlobError::LengthMismatch { .. }) => {
+            return Err(ApiError::bad_request(
+                "upload_length_exceeded",
+                "The chunk goes past Upload-Length; it was discarded.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(c) = check {
+        if appended.interrupted {
+            return Err(ApiError::BodyRead);
+        }
+        if !c.matches() {
+            return Err(ApiError::TusChecksumMismatch);
+        }
+    }
+    let new_offset = offset + appended.written as i64;
+    let mut tx = state.store.begin().await?;
+    let advanced = store::tus_advance(
+        &mut tx,
+        id,
+        offset,
+        new_offset,
+        whole.serialize().as_slice(),
+        now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    if !advanced {
+        return Err(ApiError::UploadExpired);
+    }
+    let upload = uploads::load(state, &me.user, id).await?;
+    drop(exclusive);
+    if appended.interrupted {
+        return Err(ApiError::BodyRead);
+    }
+    if upload.tus_offset == upload.size && upload.tus_concat.is_none() {
+        finish_if_complete(state, ctx, me, &upload).await?;
+        return uploads::load(state, &me.user, id).await;
+    }
+    Ok(upload)
+}
+
+/// All bytes are in: verify against the declared checksum (if any) and publish.
+async fn finish_if_complete(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &AuthUser,
+    upload: &Upload,
+) -> ApiResult<()> {
+    let digest = hex::encode(uploads::restore_hash(upload.hash_state.as_deref())?.finalize());
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    store::tus_received_all(&mut tx, upload, now).await?;
+    store::set_checksum(&mut tx, &upload.id, &digest).await?;
+    let started =
+        store::transition(&mut tx, &upload.id, store::OPEN, store::COMPLETING, now).await?;
+    tx.commit().await?;
+    if started {
+        uploads::finish(
+            state.clone(),
+            ctx.clone(),
+            me.user.clone(),
+            upload.id.clone(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_parses_base64_values() {
+        let m = parse_metadata("filename cmVwb3J0LnBkZg==,folder_id Zmxk,empty").unwrap();
+        assert_eq!(m["filename"], "report.pdf");
+        assert_eq!(m["folder_id"], "fld");
+        assert_eq!(m["empty"], "");
+        assert!(parse_metadata("filename !!!").is_err());
+    }
+}

@@ -1,0 +1,98 @@
+//! Background work: garbage collection of unreferenced blobs, abandoned staging files and
+//! expired tokens. Each pass claims its rows in the database, so several nodes may run it.
+
+use std::time::Duration;
+
+use ferry_core::timefmt::now_ms;
+use tokio::sync::watch;
+
+use crate::audit;
+use crate::http::context::Ctx;
+use crate::state::AppState;
+use ferry_core::audit::Action;
+use serde_json::json;
+
+/// Staging files untouched this long belong to a crashed or abandoned upload.
+const STAGING_MAX_AGE: Duration = Duration::from_secs(3600);
+/// Blobs removed per transaction.
+const GC_BATCH: i64 = 100;
+
+/// Runs the collector every `interval` until `shutdown` fires.
+pub async fn run(state: AppState, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = collect_garbage(&state).await {
+            tracing::warn!(error = %e, "garbage collection failed; will retry");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Files purged per transaction.
+const PURGE_BATCH: i64 = 100;
+
+/// Purges files whose retention hold or time to live has ended: the row goes, the blob loses
+/// a reference (and is collected when none is left), the quota is given back.
+pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
+    let ctx = Ctx {
+        request_id: "retention".into(),
+        ..Ctx::default()
+    };
+    let mut purged = 0;
+    loop {
+        let now = now_ms();
+        let mut tx = state.store.begin().await?;
+        let due = ferry_store::files::due_for_purge(&mut tx, now, PURGE_BATCH).await?;
+        for file in &due {
+            if ferry_store::files::remove(&mut tx, file, now).await? {
+                let reason = if file.is_held() { "retention" } else { "ttl" };
+                audit::success(&ctx, None, Action::FilePurged, ("file", &file.id))
+                    .in_folder(&file.folder_id)
+                    .details(json!({"name": file.name, "size": file.size, "reason": reason}))
+                    .append(&mut tx)
+                    .await?;
+                purged += 1;
+            }
+        }
+        tx.commit().await?;
+        if (due.len() as i64) < PURGE_BATCH {
+            return Ok(purged);
+        }
+    }
+}
+
+/// One pass: purges, unreferenced blobs, stale staging files, expired tokens.
+pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
+    let purged = purge_files(state).await?;
+    if purged > 0 {
+        tracing::info!(files = purged, "purged files past retention or ttl");
+    }
+    loop {
+        let mut tx = state.store.begin().await?;
+        let claimed =
+            ferry_store::files::claim_unreferenced_blobs(&mut tx, now_ms() + 1, GC_BATCH).await?;
+        // Bytes go before the rows commit: a crash in between leaves a row for a missing blob,
+        // which the next pass deletes; never a referenced row without bytes.
+        for sha256 in &claimed {
+            state.blobs.remove(sha256).await?;
+        }
+        tx.commit().await?;
+        if !claimed.is_empty() {
+            tracing::info!(blobs = claimed.len(), "removed unreferenced blobs");
+        }
+        if (claimed.len() as i64) < GC_BATCH {
+            break;
+        }
+    }
+    crate::uploads::sweep(state).await?;
+    let stale = state.blobs.sweep_staging(STAGING_MAX_AGE).await?;
+    if stale > 0 {
+        tracing::info!(files = stale, "removed abandoned staging files");
+    }
+    let mut tx = state.store.begin().await?;
+    ferry_store::tokens::delete_expired(&mut tx, now_ms() - 86_400_000).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! The Ferry server: configuration, the axum application, the accept loop and background jobs.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod links;
+mod locks;
+pub mod passwords;
+mod serve;
+pub mod state;
+pub mod uploads;
+pub mod watermark;
+pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ferry_blob::LocalBlobStore;
+use ferry_core::Role;
+use ferry_store::Store;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::sync::watch;
+
+pub use config::Config;
+
+use crate::http::context::Ctx;
+use crate::state::AppState;
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    state: AppState,
+}
+
+impl Server {
+    /// Opens storage and the database (applying migrations), creates the admin on first start,
+    /// binds the listener and starts serving in the background.
+    pub async fn start(mut config: Config) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        // Links are absolute: without a configured public URL, use the address really bound
+        // (which differs from `server.listen` when that asks for port 0).
+        if config.server.public_url.is_none() {
+            config.server.public_url = Some(format!("http://{addr}"));
+        }
+        let config = Arc::new(config);
+        let data_dir = &config.storage.data_dir;
+        tokio::fs::create_dir_all(data_dir)
+            .await
+            .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+        let url = match &config.database.url {
+            Some(url) => url.clone(),
+            None => Store::sqlite_url_in(data_dir),
+        };
+        let store = Store::connect(&url)
+            .await
+            .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;
+        let blobs = LocalBlobStore::open(data_dir).await?;
+        let link_key = links::load_key(&store).await?;
+        let state = AppState {
+            config: config.clone(),
+            store,
+            blobs: Arc::new(blobs),
+            metrics: metrics_handle(),
+            upload_locks: Arc::default(),
+            link_key,
+        };
+        bootstrap_admin(&state).await?;
+        uploads::resume_completing(&state).await?;
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let gc = tokio::spawn(jobs::run(
+            state.clone(),
+            Duration::from_secs(config.storage.gc_interval_secs.max(1)),
+            shutdown_rx.clone(),
+        ));
+        let deliveries = tokio::spawn(webhooks::dispatch::run(state.clone(), shutdown_rx.clone()));
+        let app = http::app(state.clone());
+        let serve_config = serve::Settings {
+            header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
+            grace: Duration::from_secs(config.server.shutdown_grace_secs),
+        };
+        let store = state.store.clone();
+        let task = tokio::spawn(async move {
+            let result = serve::run(listener, app, serve_config, shutdown_rx).await;
+            let _ = gc.await;
+            let _ = deliveries.await;
+            store.close().await;
+            result
+        });
+        tracing::info!(%addr, "ferry is listening");
+        Ok(Server {
+            addr,
+            shutdown,
+            task,
+            state,
+        })
+    }
+
+    /// The address the server listens on (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The application state (for tests and tools that run jobs on demand).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the grace period), stops jobs.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await?
+    }
+
+    /// Waits until the server stops on its own (it doesn't, unless shut down).
+    pub async fn wait(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        signal.await;
+        tracing::info!("shutting down");
+        self.shutdown().await
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every server in a process).
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("ferry_http_request_duration_seconds".into()),
+                    &[
+                        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
+                    ],
+                )
+                .expect("valid buckets")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (embedding); then ours only renders.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// On an empty database, creates the `admin` user with `admin.password` or a random
+/// password printed once.
+async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+    let mut conn = state.store.conn().await?;
+    if ferry_store::users::count(&mut conn).await? > 0 {
+        return Ok(());
+    }
+    drop(conn);
+    let (password, generated) = match &state.config.admin.password {
+        Some(p) => (p.clone(), false),
+        None => (ferry_core::secrets::new_password(), true),
+    };
+    let ctx = Ctx {
+        request_id: "bootstrap".into(),
+        ..Ctx::default()
+    };
+    let account = http::users::NewAccount {
+        login: "admin",
+        password: password.clone(),
+        name: Some("Administrator"),
+        role: Role::Admin,
+        quota_bytes: None,
+    };
+    match http::users::insert_user(state, &ctx, None, account).await {
+        Ok(_) => {}
+        // Another node bootstrapped at the same moment.
+        Err(error::ApiError::NameConflict(_)) => return Ok(()),
+        Err(e) => anyhow::bail!("cannot create the admin user: {e}"),
+    }
+    if generated {
+        // Printed to stdout once, never logged: it is a secret.
+        println!(
+            "\n  Created the admin user.\n    login:    admin\n    password: {password}\n  It is shown only this once.\n"
+        );
+    } else {
+        tracing::info!("created the admin user with the configured password");
+    }
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use ferry_blob::BlobStore;
+use ferry_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::config::Config;
+use crate::locks::KeyedLocks;
+
+/// The locks that order a resumable upload's part writers, hasher and completion.
+#[derive(Default)]
+pub struct UploadLocks {
+    /// Part writers share it; completion takes it exclusively, so no byte changes under it.
+    pub sessions: KeyedLocks<tokio::sync::RwLock<()>>,
+    /// One whole-file hasher per upload at a time.
+    pub hashers: KeyedLocks<tokio::sync::Mutex<()>>,
+    /// One writer (or the hasher) per part at a time.
+    pub parts: KeyedLocks<tokio::sync::Mutex<()>>,
+}
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub blobs: Arc<dyn BlobStore>,
+    pub metrics: PrometheusHandle,
+    pub upload_locks: Arc<UploadLocks>,
+    /// Signs download links; shared by every node through the database.
+    pub link_key: Arc<Vec<u8>>,
+}

@@ -1,0 +1,767 @@
+//! Resumable uploads: planning parts, durable part writes, the whole-file SHA-256 advanced as
+//! contiguous parts arrive, completion that never waits on a whole-file pass, and expiry.
+//!
+//! Ordering: a part writer holds the session lock shared and its part's lock; the hasher holds
+//! the upload's hasher lock and, per part, that part's lock; completion holds the session lock
+//! exclusively. So no byte changes while it is hashed, and nothing changes after verification.
+
+use std::time::Duration;
+
+use ferry_blob::{ByteStream, Sha256};
+use ferry_core::audit::Action;
+use ferry_core::timefmt::{now_ms, rfc3339};
+use ferry_core::{IdKind, Permission, validate};
+use ferry_store::uploads::{self as store, Upload};
+use ferry_store::users::User;
+use serde_json::json;
+use sha2::Digest;
+use sha2::digest::common::hazmat::{SerializableState, SerializedState};
+
+use crate::audit;
+use crate::error::{ApiError, ApiResult};
+use crate::http::context::Ctx;
+use crate::http::folders::load_for;
+use crate::http::upload::{NewContent, OnConflict, Source, add_file};
+use crate::state::AppState;
+
+pub const MIB: i64 = 1 << 20;
+/// Part size when the client has no wish.
+pub const DEFAULT_PART_SIZE: i64 = 64 * MIB;
+/// Bounds on a client's wished part size.
+pub const MIN_PART_SIZE: i64 = 5 * MIB;
+pub const MAX_PART_SIZE: i64 = 5 << 30;
+/// At most this many parts per upload.
+pub const MAX_PARTS: i64 = 10_000;
+/// `complete` answers within this long; verification continues in the background after.
+const COMPLETE_WAIT: Duration = Duration::from_secs(3);
+
+/// Picks `(part_size, part_count)` for `size` bytes: the client's wish if within bounds, else
+/// 64 MiB, grown in whole MiB when that would need more than 10,000 parts.
+pub fn plan_parts(size: i64, wished: Option<i64>) -> ApiResult<(i64, i64)> {
+    let part_size = match wished {
+        Some(p) => {
+            validate::in_range("part_size", p, MIN_PART_SIZE..=MAX_PART_SIZE)?;
+            if div_ceil(size, p) > MAX_PARTS {
+                return Err(ApiError::invalid(
+                    "part_size",
+                    "invalid_value",
+                    format!("part_size is too small for {size} bytes: at most {MAX_PARTS} parts."),
+                ));
+            }
+            p
+        }
+        None => {
+            let needed = div_ceil(size, MAX_PARTS);
+            DEFAULT_PART_SIZE.max(div_ceil(needed, MIB) * MIB)
+        }
+    };
+    Ok((part_size, div_ceil(size, part_size).max(1)))
+}
+
+fn div_ceil(a: i64, b: i64) -> i64 {
+    (a + b - 1) / b
+}
+
+/// Accepts a SHA-256 as 64 hex characters (any case), returned in lowercase.
+pub fn parse_checksum(field: &'static str, value: &str) -> ApiResult<String> {
+    if ferry_blob::is_sha256_hex(&value.to_ascii_lowercase()) {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            "invalid_checksum",
+            "A SHA-256 checksum is 64 hexadecimal characters.",
+        ))
+    }
+}
+
+/// Loads an upload the caller created (admins: any); anything else is `404`.
+pub async fn load(state: &AppState, user: &User, id: &str) -> ApiResult<Upload> {
+    if !IdKind::Upload.matches(id) {
+        return Err(ApiError::NotFound);
+    }
+    let mut conn = state.store.conn().await?;
+    let upload = store::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
+    if upload.creator_id == user.id || user.is_admin() {
+        Ok(upload)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The error for a session that no longer takes parts.
+fn not_open(upload: &Upload, now: i64) -> ApiError {
+    match upload.status.as_str() {
+        store::COMPLETING | store::COMPLETED => ApiError::UploadAlreadyCompleted,
+        store::ABORTED => ApiError::UploadAborted,
+        store::FAILED => ApiError::UploadFailed,
+        store::OPEN if upload.expires_at > now => {
+            ApiError::internal(anyhow::anyhow!("upload is open"))
+        }
+        _ => ApiError::UploadExpired,
+    }
+}
+
+/// Parameters of a new upload, validated by the caller's protocol layer.
+pub struct NewUpload {
+    /// None only for tus partial uploads, which are never published on their own.
+    pub folder_id: Option<String>,
+    pub filename: String,
+    pub size: i64,
+    pub checksum_sha256: Option<String>,
+    pub part_size: Option<i64>,
+    pub on_conflict: OnConflict,
+    /// `resumable` or `tus`, for the audit record.
+    pub method: &'static str,
+    /// tus specifics; None for the native protocol.
+    pub tus: Option<TusInfo>,
+    /// Quota the payer already holds for this content (a tus final upload takes over its
+    /// partial uploads' reservations), so only the rest is reserved.
+    pub already_reserved: i64,
+}
+
+/// What a tus upload records beyond the native fields.
+pub struct TusInfo {
+    /// `partial`, `final` or None (concatenation extension).
+    pub concat: Option<&'static str>,
+    /// For `final`: the partial upload ids in order, space separated.
+    pub partials: Option<String>,
+    /// The raw `Upload-Metadata` header.
+    pub metadata: Option<String>,
+}
+
+/// Opens a session: checks the folder, size limits and quota (reserving the space).
+pub async fn create(state: &AppState, ctx: &Ctx, user: &User, new: NewUpload) -> ApiResult<Upload> {
+    let folder = match &new.folder_id {
+        Some(id) => {
+            let folder = load_for(state, user, id, Permission::Write).await?;
+            validate::name("filename", &new.filename)?;
+            Some(folder)
+        }
+        None => None,
+    };
+    if new.size < 0 {
+        return Err(ApiError::invalid(
+            "size",
+            "invalid_value",
+            "size must be 0 or more bytes.",
+        ));
+    }
+    let max = state.config.limits.max_file_size;
+    if new.size > max {
+        return Err(ApiError::FileTooLarge { limit: max });
+    }
+    // tus writes sequentially: one part spanning the file.
+    let (part_size, part_count) = match new.tus {
+        Some(_) => (new.size.max(1), 1),
+        None => plan_parts(new.size, new.part_size)?,
+    };
+    let tus = new.tus.unwrap_or(TusInfo {
+        concat: None,
+        partials: None,
+        metadata: None,
+    });
+    let now = now_ms();
+    let upload = Upload {
+        id: IdKind::Upload.generate(),
+        creator_id: user.id.clone(),
+        // The folder owner pays; a tus partial upload is charged to its creator.
+        payer_id: folder
+            .as_ref()
+            .map_or(user.id.clone(), |f| f.owner_id.clone()),
+        folder_id: folder.as_ref().map(|f| f.id.clone()),
+        filename: new.filename,
+        size: new.size,
+        part_size,
+        part_count,
+        checksum_sha256: new.checksum_sha256,
+        on_conflict: new.on_conflict.as_str().into(),
+        status: store::OPEN.into(),
+        hashed_parts: 0,
+        hash_state: None,
+        file_id: None,
+        expires_at: now + state.config.uploads.session_ttl_secs * 1000,
+        created_at: now,
+        updated_at: now,
+        protocol: if new.method == "tus" { "tus" } else { "native" }.into(),
+        tus_offset: 0,
+        tus_concat: tus.concat.map(str::to_string),
+        tus_partials: tus.partials,
+        tus_metadata: tus.metadata,
+    };
+    let mut tx = state.store.begin().await?;
+    let to_reserve = (upload.size - new.already_reserved).max(0);
+    if !ferry_store::users::reserve_quota(&mut tx, &upload.payer_id, to_reserve).await? {
+        let owner = ferry_store::users::get(&mut tx, &upload.payer_id).await?;
+        return Err(ApiError::QuotaExceeded {
+            limit: owner.as_ref().and_then(|o| o.quota_bytes),
+            used: owner.map_or(0, |o| o.used_bytes),
+        });
+    }
+    store::insert(&mut tx, &upload).await?;
+    audit::success(ctx, Some(user), Action::UploadCreated, ("upload", &upload.id))
+        .in_folder_opt(upload.folder_id.as_deref())
+        .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
+        .append(&mut tx)
+        .await?;
+    // The data file exists before the row commits; a crash in between leaves an orphan
+    // file that the collector removes, never a row without its file.
+    state
+        .blobs
+        .session_create(&upload.id, upload.size as u64)
+        .await?;
+    tx.commit().await?;
+    Ok(upload)
+}
+
+/// Receives part `part_no`: streams it to its offset, fsyncs, records its SHA-256. A
+/// `Content-Digest` (`expected_sha256`) that does not match drops the part.
+pub async fn put_part(
+    state: &AppState,
+    upload: &Upload,
+    part_no: i64,
+    declared_len: Option<u64>,
+    expected_sha256: Option<String>,
+    body: ByteStream<'_>,
+) -> ApiResult<(i64, String)> {
+    let (offset, len) = check_part(upload, part_no, declared_len)?;
+    let locks = &state.upload_locks;
+    let session = locks.sessions.get(&upload.id);
+    let _shared = session.read().await;
+    let part_lock = locks.parts.get(&format!("{}#{part_no}", upload.id));
+    let part_guard = part_lock.lock().await;
+
+    // Forget the old copy first: if this write fails half way, the part is simply missing.
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    if !store::touch_open(&mut tx, &upload.id, now).await? {
+        let current = store::get(&mut tx, &upload.id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        return Err(not_open(&current, now));
+    }
+    store::forget_part(&mut tx, &upload.id, part_no).await?;
+    tx.commit().await?;
+
+    // When this is the part the whole-file hash needs next, hash it on the way in as well:
+    // no second read, and nothing left for `complete` when parts arrive in order.
+    let mut inline = None;
+    if current_upload(state, &upload.id).await?.hashed_parts == part_no - 1 {
+        // Our turn: a hasher holding the lock now cannot be hashing this part (it is not
+        // recorded yet), so it finishes quickly; wait for it rather than fall back.
+        let guard = locks.hashers.get(&upload.id).lock_owned().await;
+        let current = current_upload(state, &upload.id).await?;
+        if current.hashed_parts == part_no - 1 {
+            inline = Some((guard, restore_hash(current.hash_state.as_deref())?));
+        }
+    }
+    let mut part_hasher = Sha256::new();
+    let mut whole = inline.as_ref().map(|(_, h)| h.clone());
+    let appended = state
+        .blobs
+        .session_append(&upload.id, offset as u64, len as u64, body, &mut |chunk| {
+            part_hasher.update(chunk);
+            if let Some(w) = whole.as_mut() {
+                w.update(chunk);
+            }
+        })
+        .await;
+    match appended {
+        Ok(a) if a.interrupted => return Err(ApiError::BodyRead),
+        Ok(a) if a.written != len as u64 => {
+            return Err(ApiError::PartSizeMismatch {
+                part_no,
+                expected: len as u64,
+                received: a.written,
+            });
+        }
+        Ok(_) => {}
+        Err(ferry_blob::BlobError::LengthMismatch { expected, received }) => {
+            return Err(ApiError::PartSizeMismatch {
+                part_no,
+                expected,
+                received,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let sha256 = hex::encode(part_hasher.finalize());
+    if let Some(expected) = expected_sha256
+        && expected != sha256
+    {
+        return Err(ApiError::PartChecksumMismatch);
+    }
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    if !store::touch_open(&mut tx, &upload.id, now).await? {
+        let current = store::get(&mut tx, &upload.id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        return Err(not_open(&current, now));
+    }
+    store::record_part(&mut tx, &upload.id, part_no, len, &sha256, now).await?;
+    if let Some(whole) = &whole {
+        // Fails harmlessly if a re-sent earlier part rewound the frontier meanwhile.
+        store::advance_hash(
+            &mut tx,
+            &upload.id,
+            part_no - 1,
+            part_no,
+            whole.serialize().as_slice(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    drop(inline);
+    drop(part_guard);
+
+    // Advance the whole-file hash in the background: the client has its answer already.
+    let bg = state.clone();
+    let id = upload.id.clone();
+    tokio::spawn(async move {
+        if let Err(e) = advance_hash(&bg, &id, false).await {
+            tracing::warn!(upload_id = %id, error = %e, "advancing the upload hash failed");
+        }
+    });
+    Ok((len, sha256))
+}
+
+/// The upload as stored now.
+async fn current_upload(state: &AppState, id: &str) -> ApiResult<Upload> {
+    let mut conn = state.store.conn().await?;
+    store::get(&mut conn, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// The checks a part passes before its body is read: the session takes parts, the number
+/// exists, the declared length is the part's. Returns the part's offset and length.
+pub fn check_part(
+    upload: &Upload,
+    part_no: i64,
+    declared_len: Option<u64>,
+) -> ApiResult<(i64, i64)> {
+    // A session that takes no parts says so before anything else (the authoritative check is
+    // the conditional UPDATE below).
+    let now = now_ms();
+    if upload.status != store::OPEN || upload.expires_at <= now {
+        return Err(not_open(upload, now));
+    }
+    if part_no < 1 || part_no > upload.part_count {
+        return Err(ApiError::InvalidPartNumber {
+            part_count: upload.part_count,
+        });
+    }
+    let (offset, len) = upload.part_span(part_no);
+    if let Some(declared) = declared_len
+        && declared != len as u64
+    {
+        return Err(ApiError::PartSizeMismatch {
+            part_no,
+            expected: len as u64,
+            received: declared,
+        });
+    }
+    Ok((offset, len))
+}
+
+/// The hasher stored as `state` (a fresh one for `None`).
+pub fn restore_hash(state: Option<&[u8]>) -> ApiResult<Sha256> {
+    match state {
+        None => Ok(Sha256::new()),
+        Some(bytes) => {
+            let serialized = SerializedState::<Sha256>::try_from(bytes)
+                .map_err(|_| ApiError::internal(anyhow::anyhow!("bad stored hash state")))?;
+            Sha256::deserialize(&serialized)
+                .map_err(|_| ApiError::internal(anyhow::anyhow!("bad stored hash state")))
+        }
+    }
+}
+
+/// Hashes contiguous received parts past the frontier and persists the midstate after each,
+/// so completion only hashes what is left. With `wait`, waits for a running hasher; otherwise
+/// leaves the work to it.
+pub async fn advance_hash(state: &AppState, id: &str, wait: bool) -> ApiResult<()> {
+    let hasher_lock = state.upload_locks.hashers.get(id);
+    let _hashing = if wait {
+        hasher_lock.lock().await
+    } else {
+        match hasher_lock.try_lock() {
+            Ok(g) => g,
+            Err(_) => return Ok(()),
+        }
+    };
+    loop {
+        let upload = {
+            let mut conn = state.store.conn().await?;
+            store::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?
+        };
+        let next = upload.hashed_parts + 1;
+        if next > upload.part_count {
+            return Ok(());
+        }
+        let part_lock = state.upload_locks.parts.get(&format!("{id}#{next}"));
+        // Never wait for a part's writer: it may be waiting for this hasher (to hash its part
+        // inline). It advances the hash itself when it is done.
+        let Ok(_part) = part_lock.try_lock() else {
+            return Ok(());
+        };
+        let received = {
+            let mut conn = state.store.conn().await?;
+            store::part(&mut conn, id, next).await?
+        };
+        let Some(part) = received else { return Ok(()) };
+        let (offset, len) = upload.part_span(next);
+        debug_assert_eq!(part.size, len);
+        let hasher = restore_hash(upload.hash_state.as_deref())?;
+        let hasher = state
+            .blobs
+            .session_hash(id, offset as u64, len as u64, hasher)
+            .await?;
+        let serialized = hasher.serialize();
+        let mut tx = state.store.begin().await?;
+        let advanced = store::advance_hash(
+            &mut tx,
+            id,
+            upload.hashed_parts,
+            next,
+            serialized.as_slice(),
+        )
+        .await?;
+        tx.commit().await?;
+        if !advanced {
+            return Ok(());
+        }
+    }
+}
+
+/// What `complete` produced.
+pub enum Completion {
+    /// Verified and published.
+    Done(ferry_store::files::File),
+    /// Still verifying; poll the upload.
+    Pending(Upload),
+}
+
+/// Starts completion (idempotent) and waits a little for it.
+pub async fn complete(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &User,
+    upload: Upload,
+    parts: Option<Vec<i64>>,
+    checksum: Option<String>,
+) -> ApiResult<Completion> {
+    let now = now_ms();
+    match upload.status.as_str() {
+        store::COMPLETED => return finished_file(state, &upload).await.map(Completion::Done),
+        store::COMPLETING => return Ok(Completion::Pending(upload)),
+        store::OPEN if upload.expires_at > now => {}
+        _ => return Err(not_open(&upload, now)),
+    }
+    let checksum = match (checksum, &upload.checksum_sha256) {
+        (Some(given), Some(declared)) if &given != declared => {
+            return Err(ApiError::invalid(
+                "checksum_sha256",
+                "invalid_checksum",
+                "checksum_sha256 differs from the one declared when the upload was created.",
+            ));
+        }
+        (Some(given), _) => given,
+        (None, Some(declared)) => declared.clone(),
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "checksum_sha256",
+                "missing_field",
+                "checksum_sha256 is required (here or when creating the upload).",
+            ));
+        }
+    };
+    if let Some(parts) = &parts
+        && let Some(bad) = parts.iter().find(|p| **p < 1 || **p > upload.part_count)
+    {
+        let _ = bad;
+        return Err(ApiError::InvalidPartNumber {
+            part_count: upload.part_count,
+        });
+    }
+    let received: Vec<i64> = {
+        let mut conn = state.store.conn().await?;
+        store::parts(&mut conn, &upload.id)
+            .await?
+            .iter()
+            .map(|p| p.part_no)
+            .collect()
+    };
+    let missing: Vec<i64> = (1..=upload.part_count)
+        .filter(|n| received.binary_search(n).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::UploadIncomplete {
+            missing_parts: missing,
+        });
+    }
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    store::set_checksum(&mut tx, &upload.id, &checksum).await?;
+    let started =
+        store::transition(&mut tx, &upload.id, store::OPEN, store::COMPLETING, now).await?;
+    tx.commit().await?;
+    if !started {
+        // Someone else moved it (a second complete, an abort, expiry): answer from its state.
+        let current = load(state, user, &upload.id).await?;
+        return match current.status.as_str() {
+            store::COMPLETED => finished_file(state, &current).await.map(Completion::Done),
+            store::COMPLETING => Ok(Completion::Pending(current)),
+            _ => Err(not_open(&current, now)),
+        };
+    }
+    let task = tokio::spawn(finish(
+        state.clone(),
+        ctx.clone(),
+        user.clone(),
+        upload.id.clone(),
+    ));
+    match tokio::time::timeout(COMPLETE_WAIT, task).await {
+        Ok(joined) => joined.map_err(ApiError::internal)?.map(Completion::Done),
+        Err(_) => Ok(Completion::Pending(load(state, user, &upload.id).await?)),
+    }
+}
+
+async fn finished_file(state: &AppState, upload: &Upload) -> ApiResult<ferry_store::files::File> {
+    let file_id = upload.file_id.as_deref().ok_or(ApiError::NotFound)?;
+    let mut conn = state.store.conn().await?;
+    ferry_store::files::get(&mut conn, file_id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Verifies and publishes a `completing` upload. Runs detached from the request, and again
+/// after a restart for sessions a crash left `completing`.
+pub async fn finish(
+    state: AppState,
+    ctx: Ctx,
+    user: User,
+    id: String,
+) -> ApiResult<ferry_store::files::File> {
+    let session = state.upload_locks.sessions.get(&id);
+    let _exclusive = session.write().await;
+    advance_hash(&state, &id, true).await?;
+    let upload = {
+        let mut conn = state.store.conn().await?;
+        store::get(&mut conn, &id)
+            .await?
+            .ok_or(ApiError::NotFound)?
+    };
+    if upload.status == store::COMPLETED {
+        return finished_file(&state, &upload).await;
+    }
+    if upload.hashed_parts != upload.part_count {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "upload {id} is not fully hashed"
+        )));
+    }
+    let actual = hex::encode(restore_hash(upload.hash_state.as_deref())?.finalize());
+    let expected = upload.checksum_sha256.clone().unwrap_or_default();
+    if actual != expected {
+        fail(
+            &state,
+            &ctx,
+            &user,
+            &upload,
+            json!({"reason": "checksum_mismatch", "expected": expected, "actual": actual}),
+        )
+        .await?;
+        return Err(ApiError::ChecksumMismatch { expected, actual });
+    }
+    let folder = {
+        let mut conn = state.store.conn().await?;
+        let folder_id = upload.folder_id.as_deref().ok_or(ApiError::NotFound)?;
+        ferry_store::folders::get(&mut conn, folder_id)
+            .await?
+            .ok_or(ApiError::NotFound)?
+    };
+    let on_conflict = OnConflict::parse(&upload.on_conflict).unwrap_or(OnConflict::Rename);
+    let new = NewContent {
+        name: &upload.filename,
+        on_conflict,
+        sha256: actual,
+        size: upload.size,
+        expires_at: None,
+        method: "resumable",
+    };
+    let mut tx = state.store.begin().await?;
+    match add_file(
+        &state,
+        &mut tx,
+        &ctx,
+        &user,
+        &folder,
+        new,
+        Source::Session(id.clone()),
+    )
+    .await
+    {
+        Ok(file) => {
+            store::set_file(&mut tx, &id, &file.id, now_ms()).await?;
+            tx.commit().await?;
+            Ok(file)
+        }
+        Err((e, _)) => {
+            drop(tx);
+            if matches!(e, ApiError::NameConflict(_)) {
+                fail(
+                    &state,
+                    &ctx,
+                    &user,
+                    &upload,
+                    json!({"reason": "name_conflict"}),
+                )
+                .await?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Marks a `completing` upload failed: releases its space and data, audits `upload.failed`.
+async fn fail(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &User,
+    upload: &Upload,
+    details: serde_json::Value,
+) -> ApiResult<()> {
+    end(
+        state,
+        ctx,
+        Some(user),
+        upload,
+        store::COMPLETING,
+        store::FAILED,
+        Action::UploadFailed,
+        details,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves an upload to a final state without a file: releases the reserved space, deletes
+/// its data, audits. Returns false if another actor moved it first.
+#[allow(clippy::too_many_arguments)]
+pub async fn end(
+    state: &AppState,
+    ctx: &Ctx,
+    actor: Option<&User>,
+    upload: &Upload,
+    from: &str,
+    to: &str,
+    action: Action,
+    details: serde_json::Value,
+) -> ApiResult<bool> {
+    let mut tx = state.store.begin().await?;
+    if !store::transition(&mut tx, &upload.id, from, to, now_ms()).await? {
+        return Ok(false);
+    }
+    ferry_store::users::release_quota(&mut tx, &upload.payer_id, upload.size).await?;
+    audit::success(ctx, actor, action, ("upload", &upload.id))
+        .in_folder_opt(upload.folder_id.as_deref())
+        .details(details)
+        .append(&mut tx)
+        .await?;
+    tx.commit().await?;
+    state.blobs.session_delete(&upload.id).await?;
+    Ok(true)
+}
+
+/// Expires open sessions past `expires_at` and finishes sessions a crash left `completing`.
+pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
+    let ctx = Ctx {
+        request_id: "sweeper".into(),
+        ..Ctx::default()
+    };
+    let due = {
+        let mut conn = state.store.conn().await?;
+        store::expired_open(&mut conn, now_ms(), 100).await?
+    };
+    for id in due {
+        let upload = {
+            let mut conn = state.store.conn().await?;
+            store::get(&mut conn, &id).await?
+        };
+        if let Some(upload) = upload {
+            let details = json!({"expired_at": rfc3339(upload.expires_at)});
+            end(
+                state,
+                &ctx,
+                None,
+                &upload,
+                store::OPEN,
+                store::EXPIRED,
+                Action::UploadExpired,
+                details,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    // Data files of uploads that no longer need them (or whose row never committed).
+    for (id, age) in state.blobs.session_ids().await? {
+        let upload = {
+            let mut conn = state.store.conn().await?;
+            store::get(&mut conn, &id).await?
+        };
+        let keep = match &upload {
+            Some(u) => u.status == store::OPEN || u.status == store::COMPLETING,
+            None => age < Duration::from_secs(3600),
+        };
+        if !keep {
+            state.blobs.session_delete(&id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Restarts verification of uploads a crash interrupted in `completing`.
+pub async fn resume_completing(state: &AppState) -> anyhow::Result<()> {
+    let ids = {
+        let mut conn = state.store.conn().await?;
+        store::completing(&mut conn).await?
+    };
+    for id in ids {
+        let upload = {
+            let mut conn = state.store.conn().await?;
+            store::get(&mut conn, &id).await?
+        };
+        let Some(upload) = upload else { continue };
+        let user = {
+            let mut conn = state.store.conn().await?;
+            ferry_store::users::get(&mut conn, &upload.creator_id).await?
+        };
+        let Some(user) = user else { continue };
+        let ctx = Ctx {
+            request_id: "resume".into(),
+            ..Ctx::default()
+        };
+        tokio::spawn(finish(state.clone(), ctx, user, id));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_parts() {
+        assert_eq!(plan_parts(0, None).unwrap(), (DEFAULT_PART_SIZE, 1));
+        assert_eq!(
+            plan_parts(18_446_744_073, None).unwrap(),
+            (DEFAULT_PART_SIZE, 275)
+        );
+        assert_eq!(plan_parts(10 * MIB, Some(5 * MIB)).unwrap(), (5 * MIB, 2));
+        // 5 TiB with the default would need 81,920 parts: the part size grows instead.
+        let (size, count) = plan_parts(5 << 40, None).unwrap();
+        assert!(count <= MAX_PARTS && size % MIB == 0);
+        assert!(plan_parts(100 * MIB, Some(MIB)).is_err());
+        assert!(plan_parts(1 << 40, Some(5 * MIB)).is_err());
+    }
+}

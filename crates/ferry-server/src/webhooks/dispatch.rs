@@ -1,0 +1,398 @@
+//! The delivery worker. Every node runs one: it claims due deliveries from the outbox (each
+//! row goes to exactly one node), POSTs them, and records the attempt. A failed attempt is
+//! retried with exponential backoff and full jitter until the retry window (24 h by default)
+//! has passed; then the delivery is `dead`. Too many dead deliveries in a row (without a
+//! success in between) disable the webhook.
+//! State lives only in the database, so retries survive restarts and move between nodes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ferry_core::audit::Action;
+use ferry_core::ids::random_bytes;
+use ferry_core::timefmt::now_ms;
+use ferry_store::webhooks::{AttemptResult, Claimed, Outcome, Webhook};
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::ssrf;
+use crate::audit;
+use crate::config::WebhooksConfig;
+use crate::http::context::Ctx;
+use crate::state::AppState;
+
+/// Deliveries claimed per statement.
+const BATCH: usize = 20;
+/// Deliveries in flight per node.
+const MAX_IN_FLIGHT: usize = 64;
+/// A claim outlives the request timeout by this much, so it only lapses if the node died.
+const CLAIM_MARGIN_MS: i64 = 30_000;
+/// Response bytes kept per attempt.
+pub const EXCERPT_BYTES: usize = 1024;
+/// On shutdown, attempts in flight get this long before they are abandoned (and their claims
+/// released, so another node or the next start sends them).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// Finished deliveries (and those waiting on a disabled webhook) are kept this long after
+/// their last change, for `GET /webhooks/{id}/deliveries`.
+const KEEP_FINISHED_MS: i64 = 30 * 86_400_000;
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Claims held by this worker: delivery id → claim token.
+type Held = Arc<Mutex<HashMap<String, String>>>;
+
+/// Runs until `shutdown` fires.
+pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let cfg = state.config.webhooks.clone();
+    let client = match client(&cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the webhook HTTP client; webhooks are not delivered");
+            return;
+        }
+    };
+    let interval = Duration::from_millis(cfg.dispatch_interval_ms.max(1));
+    let held: Held = Arc::default();
+    let mut in_flight = JoinSet::new();
+    let mut last_prune: Option<Instant> = None;
+    loop {
+        while in_flight.try_join_next().is_some() {}
+        let free = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+        let mut full = false;
+        if free > 0 {
+            let limit = free.min(BATCH);
+            match claim(&state, &cfg, limit).await {
+                Ok((token, batch)) => {
+                    full = batch.len() == limit;
+                    for d in batch {
+                        held.lock()
+                            .expect("claims lock")
+                            .insert(d.id.clone(), token.clone());
+                        let (state, client, held, token) =
+                            (state.clone(), client.clone(), held.clone(), token.clone());
+                        in_flight.spawn(async move {
+                            let id = d.id.clone();
+                            if let Err(e) = deliver(&state, &client, d, &token).await {
+                                tracing::warn!(delivery = %id, error = format!("{e:#}"), "recording a webhook delivery failed; it will be retried");
+                            }
+                            held.lock().expect("claims lock").remove(&id);
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(
+                    error = format!("{e:#}"),
+                    "claiming webhook deliveries failed; will retry"
+                ),
+            }
+        }
+        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            last_prune = Some(Instant::now());
+            if let Err(e) = prune(&state).await {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "pruning old webhook deliveries failed"
+                );
+            }
+        }
+        let wait = if full && free > BATCH {
+            Duration::ZERO
+        } else {
+            interval
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    // Let quick attempts finish; abandon the rest and hand their claims back.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await;
+    in_flight.shutdown().await;
+    let left: Vec<(String, String)> = held.lock().expect("claims lock").drain().collect();
+    if !left.is_empty() {
+        match release(&state, &left).await {
+            Ok(()) => tracing::info!(
+                deliveries = left.len(),
+                "released webhook deliveries in flight at shutdown"
+            ),
+            Err(e) => tracing::warn!(
+                error = format!("{e:#}"),
+                "releasing webhook deliveries failed; their claims will lapse"
+            ),
+        }
+    }
+}
+
+/// The delivery client: no redirects, no proxies, the SSRF-guarding resolver, the timeout.
+pub fn client(cfg: &WebhooksConfig) -> reqwest::Result<reqwest::Client> {
+    let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .user_agent(concat!("Ferry-Webhooks/", env!("CARGO_PKG_VERSION")));
+    if !cfg.allow_private_targets {
+        builder = builder.dns_resolver(ssrf::GuardedResolver);
+    }
+    builder.build()
+}
+
+async fn claim(
+    state: &AppState,
+    cfg: &WebhooksConfig,
+    limit: usize,
+) -> anyhow::Result<(String, Vec<Claimed>)> {
+    let token = hex::encode(random_bytes::<12>());
+    let now = now_ms();
+    let until = now + (cfg.timeout_secs.max(1) as i64) * 1000 + CLAIM_MARGIN_MS;
+    let mut conn = state.store.conn().await?;
+    let batch = ferry_store::webhooks::claim(&mut conn, now, until, &token, limit as i64).await?;
+    Ok((token, batch))
+}
+
+async fn release(state: &AppState, left: &[(String, String)]) -> anyhow::Result<()> {
+    let mut conn = state.store.conn().await?;
+    for (id, token) in left {
+        ferry_store::webhooks::release(&mut conn, std::slice::from_ref(id), token).await?;
+    }
+    Ok(())
+}
+
+async fn prune(state: &AppState) -> anyhow::Result<()> {
+    let mut conn = state.store.conn().await?;
+    let removed = ferry_store::webhooks::prune(&mut conn, now_ms() - KEEP_FINISHED_MS).await?;
+    if removed > 0 {
+        tracing::info!(deliveries = removed, "pruned finished webhook deliveries");
+    }
+    Ok(())
+}
+
+/// The wait before the retry that follows failed attempt `n` (1-based) of a retry window:
+/// uniformly random in `[0, min(max, base × 2^(n-1))]` ("full jitter").
+pub fn backoff_ms(cfg: &WebhooksConfig, n: i64, random: u64) -> i64 {
+    let base = cfg.retry_base_ms.max(1);
+    let max = cfg.retry_max_ms.max(base);
+    let shift = (n - 1).clamp(0, 40) as u32;
+    let bound = base.saturating_mul(1i64 << shift).min(max);
+    (random % (bound as u64 + 1)) as i64
+}
+
+/// One attempt of one delivery, recorded with its consequences in one transaction.
+async fn deliver(
+    state: &AppState,
+    client: &reqwest::Client,
+    d: Claimed,
+    token: &str,
+) -> anyhow::Result<()> {
+    let cfg = &state.config.webhooks;
+    let webhook = {
+        let mut conn = state.store.conn().await?;
+        ferry_store::webhooks::get(&mut conn, &d.webhook_id).await?
+    };
+    let Some(webhook) = webhook else {
+        return Ok(()); // Deleted meanwhile; its deliveries went with it.
+    };
+    if !webhook.is_active() {
+        let mut conn = state.store.conn().await?;
+        ferry_store::webhooks::release(&mut conn, std::slice::from_ref(&d.id), token).await?;
+        return Ok(());
+    }
+    let result = attempt(client, cfg, &webhook, &d).await;
+    let ok = result.status_code.is_some_and(|s| (200..300).contains(&s));
+    let now = result.time;
+    let outcome = if ok {
+        Outcome::Succeeded
+    } else if now - d.retry_since >= cfg.retry_for_secs.saturating_mul(1000) {
+        Outcome::Dead
+    } else {
+        let random = u64::from_le_bytes(random_bytes::<8>());
+        Outcome::RetryAt(now + backoff_ms(cfg, d.window_attempts + 1, random))
+    };
+    let mut tx = state.store.begin().await?;
+    let finished = ferry_store::webhooks::finish(&mut tx, &d.id, token, &result, outcome).await?;
+    let Some((attempt_no, held)) = finished else {
+        return Ok(());
+    };
+    match outcome {
+        // Any success shows the receiver is alive.
+        Outcome::Succeeded => ferry_store::webhooks::record_success(&mut tx, &webhook.id).await?,
+        // Only a delivery given up (by this worker's own claim) counts towards disabling.
+        Outcome::Dead if held => {
+            if let Some(failures) = ferry_store::webhooks::record_failure(
+                &mut tx,
+                &webhook.id,
+                cfg.max_consecutive_failures.max(1),
+                now,
+            )
+            .await?
+            {
+                let ctx = Ctx {
+                    request_id: "webhooks".into(),
+                    ..Ctx::default()
+                };
+                audit::success(
+                    &ctx,
+                    None,
+                    Action::WebhookDisabled,
+                    ("webhook", &webhook.id),
+                )
+                .details(json!({
+                    "owner_id": webhook.owner_id,
+                    "consecutive_failures": failures,
+                    "last_delivery_id": d.id,
+                }))
+                .append(&mut tx)
+                .await?;
+                tracing::warn!(webhook = %webhook.id, failures, "webhook disabled after consecutive failed deliveries");
+            }
+        }
+        Outcome::Dead | Outcome::RetryAt(_) => {}
+    }
+    tx.commit().await?;
+    let label = match outcome {
+        Outcome::Succeeded => "succeeded",
+        Outcome::RetryAt(_) => "failed",
+        Outcome::Dead => "dead",
+    };
+    metrics::counter!("ferry_webhook_attempts_total", "outcome" => label).increment(1);
+    if ok {
+        tracing::debug!(delivery = %d.id, webhook = %webhook.id, attempt = attempt_no, "webhook delivered");
+    } else {
+        tracing::info!(
+            delivery = %d.id, webhook = %webhook.id, attempt = attempt_no,
+            status = ?result.status_code, error = result.error.as_deref().unwrap_or(""),
+            outcome = label, "webhook delivery attempt failed"
+        );
+    }
+    Ok(())
+}
+
+/// Sends the delivery once. Never fails: whatever happened is in the result.
+async fn attempt(
+    client: &reqwest::Client,
+    cfg: &WebhooksConfig,
+    webhook: &Webhook,
+    d: &Claimed,
+) -> AttemptResult {
+    let started = Instant::now();
+    let time = now_ms();
+    let mut result = AttemptResult {
+        time,
+        ..AttemptResult::default()
+    };
+    let url = match ssrf::parse_target(&webhook.url, cfg.allow_private_targets) {
+        Ok(u) => u,
+        Err(e) => {
+            result.error = Some(clip(&format!("target refused: {e}")));
+            return result;
+        }
+    };
+    let timestamp = time.div_euclid(1000);
+    let previous = webhook
+        .prev_secret
+        .as_deref()
+        .filter(|_| webhook.prev_secret_until.is_some_and(|until| until > time));
+    let signature =
+        super::signature_header(&webhook.secret, previous, timestamp, d.body.as_bytes());
+    let request = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header("x-share-event", &d.event_type)
+        .header("x-share-delivery", &d.id)
+        .header("x-share-timestamp", timestamp.to_string())
+        .header("x-share-signature", signature)
+        .body(d.body.clone());
+    match request.send().await {
+        Ok(mut response) => {
+            result.status_code = Some(i64::from(response.status().as_u16()));
+            result.latency_ms = started.elapsed().as_millis() as i64;
+            let mut excerpt = Vec::new();
+            // What the body says is for the log only; a slow or broken body changes nothing.
+            while excerpt.len() < EXCERPT_BYTES {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+            if !excerpt.is_empty() {
+                result.response_excerpt = Some(clip(&String::from_utf8_lossy(&excerpt)));
+            }
+            if !response.status().is_success() {
+                result.error = Some(format!("HTTP {}", response.status()));
+            }
+        }
+        Err(e) => {
+            result.latency_ms = started.elapsed().as_millis() as i64;
+            result.error = Some(clip(&describe(&e, cfg.timeout_secs)));
+        }
+    }
+    result
+}
+
+/// A transport error with its causes (`error sending request: connection refused`).
+fn describe(e: &reqwest::Error, timeout_secs: u64) -> String {
+    if e.is_timeout() {
+        return format!("timed out after {timeout_secs} s");
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// At most [`EXCERPT_BYTES`] bytes, cut at a character boundary.
+fn clip(s: &str) -> String {
+    if s.len() <= EXCERPT_BYTES {
+        return s.to_string();
+    }
+    let mut end = EXCERPT_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_full_jitter() {
+        let cfg = WebhooksConfig::default();
+        // The largest draw gives the bound itself.
+        assert_eq!(backoff_ms(&cfg, 1, 30_000), 30_000);
+        assert_eq!(backoff_ms(&cfg, 2, 60_000), 60_000);
+        assert_eq!(backoff_ms(&cfg, 3, 120_000), 120_000);
+        assert_eq!(backoff_ms(&cfg, 7, 1_920_000), 1_920_000);
+        assert_eq!(backoff_ms(&cfg, 8, 3_600_000), 3_600_000, "capped at 1 h");
+        assert_eq!(backoff_ms(&cfg, 60, 3_600_000), 3_600_000);
+        for n in 1..100 {
+            for r in [0, 1, 12_345, u64::MAX] {
+                let d = backoff_ms(&cfg, n, r);
+                assert!((0..=3_600_000).contains(&d), "{n} {r} {d}");
+                if n == 1 {
+                    assert!(d <= 30_000);
+                }
+            }
+        }
+        // Retries at the cap keep going for the whole 24 h window: at least 24 attempts.
+        assert!(cfg.retry_for_secs * 1000 / cfg.retry_max_ms >= 24);
+    }
+
+    #[test]
+    fn excerpts_are_cut_at_a_char_boundary() {
+        let s = "é".repeat(600);
+        let c = clip(&s);
+        assert!(c.len() <= EXCERPT_BYTES && c.len() >= EXCERPT_BYTES - 1);
+        assert_eq!(clip("short"), "short");
+    }
+}

@@ -1,0 +1,373 @@
+//! Auth: sessions, lockout, logout, bearer and Basic credentials, expiry, disabled accounts.
+
+use ferry_api as api;
+use ferry_server::Config;
+use reqwest::Method;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::helpers::{ADMIN_PASSWORD, TestApp, assert_api_error, parse};
+use crate::{on_both_backends, on_both_backends_with};
+
+on_both_backends!(
+    login_returns_a_bearer_session,
+    wrong_password_and_unknown_login_answer_the_same,
+    failed_logins_lock_the_account_until_an_admin_unlocks_it,
+    a_successful_login_resets_the_failure_count,
+    logout_revokes_the_token_at_once,
+    missing_or_bad_credentials_are_unauthorized,
+    basic_auth_is_accepted,
+    disabling_a_user_stops_their_token_and_their_logins,
+);
+
+on_both_backends_with!(one_second_tokens; expired_token_is_token_expired);
+
+fn one_second_tokens(c: &mut Config) {
+    c.auth.token_ttl_secs = 1;
+}
+
+on_both_backends_with!(one_second_lockout; a_lock_ends_after_lockout_secs);
+
+fn one_second_lockout(c: &mut Config) {
+    c.auth.lockout_secs = 1;
+}
+
+fn login_body(login: &str, password: &str) -> api::LoginRequest {
+    api::LoginRequest {
+        login: login.into(),
+        password: password.into(),
+    }
+}
+
+async fn login_returns_a_bearer_session(app: TestApp) {
+    let (user, _) = app.user("alice", None).await;
+    let res = app
+        .anon
+        .request(Method::POST, "/auth/session")
+        .json(&login_body("alice", "password-alice"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let session: api::Session = parse(res).await.unwrap();
+    assert_eq!(session.token_type, "Bearer");
+    assert!(!session.access_token.is_empty());
+    assert_eq!(session.user.id, user.id);
+    assert_eq!(session.user.login, "alice");
+    assert_eq!(session.user.name, "alice");
+    assert_eq!(session.user.role, "user");
+
+    // `expires_at` is RFC 3339 UTC, about `auth.token_ttl_secs` (default one day) from now.
+    assert!(session.expires_at.ends_with('Z'), "{}", session.expires_at);
+    let expires = OffsetDateTime::parse(&session.expires_at, &Rfc3339).expect("RFC 3339");
+    let ttl = (expires - OffsetDateTime::now_utc()).whole_seconds();
+    let expected = app.config.auth.token_ttl_secs;
+    assert!((expected - 60..=expected + 1).contains(&ttl), "ttl {ttl}");
+
+    let me = app
+        .anon
+        .with_token(&session.access_token)
+        .me()
+        .await
+        .unwrap();
+    assert_eq!(me.id, user.id);
+    assert_eq!(
+        me.quota,
+        api::Quota {
+            limit_bytes: None,
+            used_bytes: 0
+        }
+    );
+}
+
+async fn wrong_password_and_unknown_login_answer_the_same(app: TestApp) {
+    app.user("alice", None).await;
+    let wrong = assert_api_error(
+        app.anon.login("alice", "not-the-password").await,
+        401,
+        "invalid_credentials",
+    );
+    let unknown = assert_api_error(
+        app.anon.login("nobody", "password-nobody").await,
+        401,
+        "invalid_credentials",
+    );
+    assert_eq!(wrong.error.code, unknown.error.code);
+    assert_eq!(wrong.error.message, unknown.error.message);
+    assert_eq!(wrong.error.field, unknown.error.field);
+    assert_eq!(wrong.error.details, unknown.error.details);
+}
+
+async fn failed_logins_lock_the_account_until_an_admin_unlocks_it(app: TestApp) {
+    let (alice, _) = app.user("alice", None).await;
+    let max = app.config.auth.max_failed_logins;
+    assert_eq!(max, 5, "the contract's default");
+    for _ in 0..max {
+        assert_api_error(
+            app.anon.login("alice", "wrong-password").await,
+            401,
+            "invalid_credentials",
+        );
+    }
+    // Locked: even the right password is refused.
+    let res = app
+        .anon
+        .request(Method::POST, "/auth/session")
+        .json(&login_body("alice", "password-alice"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers().contains_key("retry-after"),
+        "423 carries Retry-After"
+    );
+    assert_api_error(parse::<api::Session>(res).await, 423, "account_locked");
+    assert_api_error(
+        app.anon.login("alice", "wrong-password").await,
+        423,
+        "account_locked",
+    );
+    assert!(app.admin.get_user(&alice.id).await.unwrap().locked);
+
+    let unlocked = app.admin.unlock_user(&alice.id).await.unwrap();
+    assert_eq!(unlocked.id, alice.id);
+    assert!(!unlocked.locked);
+    let session = app.anon.login("alice", "password-alice").await.unwrap();
+    app.anon
+        .with_token(session.access_token)
+        .me()
+        .await
+        .unwrap();
+}
+
+async fn a_successful_login_resets_the_failure_count(app: TestApp) {
+    app.user("alice", None).await;
+    let max = app.config.auth.max_failed_logins;
+    for _ in 0..max - 1 {
+        assert_api_error(
+            app.anon.login("alice", "wrong-password").await,
+            401,
+            "invalid_credentials",
+        );
+    }
+    app.anon.login("alice", "password-alice").await.unwrap();
+    // The count starts again: the failures must be consecutive.
+    for _ in 0..max - 1 {
+        assert_api_error(
+            app.anon.login("alice", "wrong-password").await,
+            401,
+            "invalid_credentials",
+        );
+    }
+    app.anon.login("alice", "password-alice").await.unwrap();
+}
+
+async fn logout_revokes_the_token_at_once(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    // A second session of the same user survives the logout of the first.
+    let other = app.anon.login("alice", "password-alice").await.unwrap();
+    let other = app.anon.with_token(other.access_token);
+
+    let res = alice
+        .request(Method::DELETE, "/auth/session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(res.bytes().await.unwrap().is_empty());
+    assert_api_error(alice.me().await, 401, "unauthorized");
+    assert_api_error(alice.logout().await, 401, "unauthorized");
+    assert_api_error(alice.list_folders(false).await, 401, "unauthorized");
+
+    assert_eq!(other.me().await.unwrap().login, "alice");
+}
+
+async fn missing_or_bad_credentials_are_unauthorized(app: TestApp) {
+    assert_api_error(app.anon.me().await, 401, "unauthorized");
+    assert_api_error(app.anon.list_folders(false).await, 401, "unauthorized");
+    assert_api_error(app.anon.logout().await, 401, "unauthorized");
+    assert_api_error(
+        app.anon.with_token("garbage").me().await,
+        401,
+        "unauthorized",
+    );
+    assert_api_error(app.anon.with_token("").me().await, 401, "unauthorized");
+    // A token that differs from a real one in its last character.
+    let session = app.anon.login("admin", ADMIN_PASSWORD).await.unwrap();
+    let mut forged = session.access_token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    assert_api_error(app.anon.with_token(forged).me().await, 401, "unauthorized");
+
+    for header in [
+        "Token abc",
+        "Bearer",
+        "Basic !!!not-base64!!!",
+        "Basic Zm9v", /* "foo" */
+    ] {
+        let res = app
+            .anon
+            .request(Method::GET, "/me")
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_api_error(parse::<api::User>(res).await, 401, "unauthorized");
+    }
+}
+
+async fn basic_auth_is_accepted(app: TestApp) {
+    let (alice, _) = app.user("alice", None).await;
+    let res = app
+        .anon
+        .request(Method::GET, "/me")
+        .basic_auth("alice", Some("password-alice"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let me: api::User = parse(res).await.unwrap();
+    assert_eq!(me.id, alice.id);
+
+    // Basic works on the other endpoints too.
+    let res = app
+        .anon
+        .request(Method::GET, "/folders")
+        .basic_auth("alice", Some("password-alice"))
+        .send()
+        .await
+        .unwrap();
+    let folders: api::FolderList = parse(res).await.unwrap();
+    assert!(folders.folders.is_empty());
+
+    // A wrong Basic password is a 401 (the contract's "missing or bad" credentials).
+    let res = app
+        .anon
+        .request(Method::GET, "/me")
+        .basic_auth("alice", Some("wrong-password"))
+        .send()
+        .await
+        .unwrap();
+    let err = parse::<api::User>(res).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401), "{err:?}");
+    assert!(
+        matches!(err.code(), Some("unauthorized" | "invalid_credentials")),
+        "{err:?}"
+    );
+}
+
+async fn expired_token_is_token_expired(app: TestApp) {
+    // The admin's token from spawning may be close to expiry already: log in afresh.
+    let admin = app.anon.login("admin", ADMIN_PASSWORD).await.unwrap();
+    app.anon
+        .with_token(admin.access_token)
+        .create_user(&api::CreateUser {
+            login: "alice".into(),
+            password: "password-alice".into(),
+            name: None,
+            role: None,
+            quota_bytes: None,
+        })
+        .await
+        .unwrap();
+    let session = app.anon.login("alice", "password-alice").await.unwrap();
+    let alice = app.anon.with_token(session.access_token);
+    // Wait out the token's one second.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_api_error(alice.me().await, 401, "token_expired");
+    assert_api_error(alice.list_folders(false).await, 401, "token_expired");
+    // A fresh login gives a working token again.
+    let session = app.anon.login("alice", "password-alice").await.unwrap();
+    app.anon
+        .with_token(session.access_token)
+        .me()
+        .await
+        .unwrap();
+}
+
+async fn disabling_a_user_stops_their_token_and_their_logins(app: TestApp) {
+    let (user, alice) = app.user("alice", None).await;
+    alice.me().await.unwrap();
+    let disabled = app
+        .admin
+        .update_user(
+            &user.id,
+            &api::UpdateUser {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(disabled.disabled);
+
+    assert_api_error(alice.me().await, 401, "account_disabled");
+    assert_api_error(alice.list_folders(false).await, 401, "account_disabled");
+    assert_api_error(
+        app.anon.login("alice", "password-alice").await,
+        401,
+        "account_disabled",
+    );
+    // A wrong password reveals nothing about the account's state.
+    assert_api_error(
+        app.anon.login("alice", "wrong-password").await,
+        401,
+        "invalid_credentials",
+    );
+    let res = app
+        .anon
+        .request(Method::GET, "/me")
+        .basic_auth("alice", Some("password-alice"))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(parse::<api::User>(res).await, 401, "account_disabled");
+
+    // Enabled again, the user can log in.
+    app.admin
+        .update_user(
+            &user.id,
+            &api::UpdateUser {
+                disabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let session = app.anon.login("alice", "password-alice").await.unwrap();
+    app.anon
+        .with_token(session.access_token)
+        .me()
+        .await
+        .unwrap();
+}
+
+async fn a_lock_ends_after_lockout_secs(app: TestApp) {
+    app.user("alice", None).await;
+    let max = app.config.auth.max_failed_logins;
+    for _ in 0..max {
+        assert_api_error(
+            app.anon.login("alice", "wrong-password").await,
+            401,
+            "invalid_credentials",
+        );
+    }
+    assert_api_error(
+        app.anon.login("alice", "password-alice").await,
+        423,
+        "account_locked",
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // The lock is over and the count starts afresh: one more failure does not lock again.
+    assert_api_error(
+        app.anon.login("alice", "wrong-password").await,
+        401,
+        "invalid_credentials",
+    );
+    let session = app.anon.login("alice", "password-alice").await.unwrap();
+    app.anon
+        .with_token(session.access_token)
+        .me()
+        .await
+        .unwrap();
+}

@@ -1,0 +1,297 @@
+//! Spawns a real server on 127.0.0.1:0 with a temp data dir, on SQLite or on PostgreSQL (a
+//! fresh schema per test in `FERRY_TEST_DATABASE_URL`), and drives it with `ferry-client`.
+
+use ferry_api as api;
+use ferry_client::Client;
+use ferry_server::{Config, Server};
+use sqlx::Connection;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub server: Option<Server>,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// Unauthenticated client.
+    pub anon: Client,
+    /// Logged in as the bootstrap admin.
+    pub admin: Client,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+    pg_schema: Option<(String, String)>,
+}
+
+/// Runs each listed `async fn(TestApp)` as two tests: `<name>::sqlite` and `<name>::postgres`.
+/// The PostgreSQL variant returns early (printing why) when `FERRY_TEST_DATABASE_URL` is unset;
+/// CI always sets it.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::helpers::{Backend, TestApp};
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite always runs");
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match TestApp::spawn(Backend::Postgres).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("FERRY_TEST_DATABASE_URL unset: PostgreSQL variant not run"),
+                }
+            }
+        }
+    )*};
+}
+
+/// Like [`on_both_backends!`], but each server is spawned with its config adjusted by
+/// `super::$tweak`, a `fn(&mut ferry_server::Config)` in the calling module.
+#[macro_export]
+macro_rules! on_both_backends_with {
+    ($tweak:ident; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::helpers::{Backend, TestApp};
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = TestApp::spawn_with(Backend::Sqlite, super::$tweak)
+                    .await
+                    .expect("sqlite always runs");
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match TestApp::spawn_with(Backend::Postgres, super::$tweak).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("FERRY_TEST_DATABASE_URL unset: PostgreSQL variant not run"),
+                }
+            }
+        }
+    )*};
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with a config adjusted by `tweak`.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::default();
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        config.storage.data_dir = dir.path().to_path_buf();
+        config.storage.gc_interval_secs = 1;
+        config.admin.password = Some(ADMIN_PASSWORD.into());
+        let mut pg_schema = None;
+        if backend == Backend::Postgres {
+            let base = std::env::var("FERRY_TEST_DATABASE_URL").ok()?;
+            let schema = format!("t_{}", hex_id());
+            let mut conn = sqlx::PgConnection::connect(&base)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&mut conn)
+                .await
+                .expect("create schema");
+            let sep = if base.contains('?') { '&' } else { '?' };
+            config.database.url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
+            pg_schema = Some((base, schema));
+        }
+        tweak(&mut config);
+        let server = Server::start(config.clone()).await.expect("server starts");
+        let url = format!("http://{}", server.addr());
+        let anon = Client::new(&url);
+        let session = anon
+            .login("admin", ADMIN_PASSWORD)
+            .await
+            .expect("admin logs in");
+        let admin = anon.with_token(session.access_token);
+        Some(TestApp {
+            server: Some(server),
+            url,
+            anon,
+            admin,
+            config,
+            dir,
+            pg_schema,
+        })
+    }
+
+    /// Creates a user `login` (password `password-<login>`, optional quota) and logs it in.
+    pub async fn user(&self, login: &str, quota_bytes: Option<i64>) -> (api::User, Client) {
+        let password = format!("password-{login}");
+        let user = self
+            .admin
+            .create_user(&api::CreateUser {
+                login: login.into(),
+                password: password.clone(),
+                name: None,
+                role: None,
+                quota_bytes,
+            })
+            .await
+            .expect("create user");
+        let session = self
+            .anon
+            .login(login, &password)
+            .await
+            .expect("user logs in");
+        (user, self.anon.with_token(session.access_token))
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+    }
+
+    /// A raw request to `path` on the server root (`/healthz`, `/api/v1/...`), without auth.
+    pub fn raw(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, format!("{}{}", self.url, path))
+    }
+
+    /// Number of blob files stored on disk.
+    pub fn blob_files(&self) -> usize {
+        count_files(&self.dir.path().join("blobs"))
+    }
+
+    /// Number of files in staging.
+    pub fn staging_files(&self) -> usize {
+        count_files(&self.dir.path().join("staging"))
+    }
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() { count_files(&p) } else { 1 }
+        })
+        .sum()
+}
+
+fn hex_id() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}{:x}", nanos, std::process::id())
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.pg_schema.take() {
+            // Drop the per-test schema from a separate thread (Drop cannot await).
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP SCHEMA {schema} CASCADE"
+                        )))
+                        .execute(&mut conn)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Lowercase hex SHA-256 of `data`.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(data);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Asserts an API error's status and code.
+pub fn assert_api_error<T: std::fmt::Debug>(
+    result: Result<T, ferry_client::ClientError>,
+    status: u16,
+    code: &str,
+) -> api::ErrorBody {
+    match result {
+        Err(ferry_client::ClientError::Api { status: s, body }) => {
+            assert_eq!(
+                (s.as_u16(), body.error.code.as_str()),
+                (status, code),
+                "{body:?}"
+            );
+            assert!(
+                body.error.request_id.len() > 3,
+                "request_id missing: {body:?}"
+            );
+            body
+        }
+        other => panic!("expected {status} {code}, got {other:?}"),
+    }
+}
+
+/// Reads a raw response the way `ferry-client` does: a 2xx body as `T`, anything else as the
+/// contract's error (so it can go through [`assert_api_error`]). Also checks that the response
+/// carries `X-Request-Id` and that an error is `application/json` with that id in its body.
+pub async fn parse<T: serde::de::DeserializeOwned>(
+    res: reqwest::Response,
+) -> Result<T, ferry_client::ClientError> {
+    let status = res.status();
+    let header_id = res
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().expect("ASCII request id").to_string());
+    let json_type = res
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or("").starts_with("application/json"));
+    let bytes = res.bytes().await.expect("response body");
+    let header_id = header_id.expect("every response carries X-Request-Id");
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|_| ferry_client::ClientError::Unexpected {
+            status,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        });
+    }
+    match serde_json::from_slice::<api::ErrorBody>(&bytes) {
+        Ok(body) => {
+            assert!(json_type, "error bodies are application/json: {body:?}");
+            assert_eq!(
+                body.error.request_id, header_id,
+                "X-Request-Id differs from the body's"
+            );
+            Err(ferry_client::ClientError::Api { status, body })
+        }
+        Err(_) => Err(ferry_client::ClientError::Unexpected {
+            status,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }),
+    }
+}
+
+/// Asserts an API error's status, code and `field`.
+pub fn assert_field_error<T: std::fmt::Debug>(
+    result: Result<T, ferry_client::ClientError>,
+    status: u16,
+    code: &str,
+    field: &str,
+) -> api::ErrorBody {
+    let body = assert_api_error(result, status, code);
+    assert_eq!(body.error.field.as_deref(), Some(field), "{body:?}");
+    body
+}

@@ -1,0 +1,333 @@
+//! Download links: signed URLs, exact counting under concurrency, resume, revocation,
+//! watermarks and receipts.
+
+use std::time::Duration;
+
+use ferry_api as api;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{TestApp, assert_api_error, sha256_hex};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_link_delivers_the_file_without_login,
+    forged_expired_revoked_and_used_up_links_are_refused,
+    fifty_concurrent_downloads_of_a_three_download_link_deliver_exactly_three,
+    an_interrupted_download_resumed_with_range_counts_once,
+    watermarks_mark_images_and_refuse_other_types,
+);
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i % 251) as u8 ^ (i >> 11) as u8)
+        .collect()
+}
+
+fn link_req(max: Option<i64>, expires_in: Option<i64>) -> api::CreateLink {
+    api::CreateLink {
+        expires_in,
+        max_downloads: max,
+        watermark: None,
+    }
+}
+
+async fn setup(app: &TestApp, len: usize) -> (ferry_client::Client, api::File, Vec<u8>) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("outbox", 0).await.unwrap();
+    let bytes = data(len);
+    let file = alice
+        .upload(&folder.id, "report.bin", bytes.clone())
+        .await
+        .unwrap();
+    (alice, file, bytes)
+}
+
+fn error_code(body: &[u8]) -> String {
+    serde_json::from_slice::<api::ErrorBody>(body)
+        .map(|e| e.error.code)
+        .unwrap_or_default()
+}
+
+async fn a_link_delivers_the_file_without_login(app: TestApp) {
+    let (alice, file, bytes) = setup(&app, 300_000).await;
+    let link = alice
+        .create_link(&file.id, &link_req(Some(2), Some(600)))
+        .await
+        .unwrap();
+    assert!(
+        link.url.starts_with(&format!("{}/d/", app.url)),
+        "{}",
+        link.url
+    );
+    assert_eq!(
+        (
+            link.downloads_used,
+            link.status.as_str(),
+            link.max_downloads
+        ),
+        (0, "active", Some(2))
+    );
+
+    let res = reqwest::get(&link.url).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["etag"],
+        format!("\"{}\"", file.checksum_sha256).as_str()
+    );
+    assert_eq!(sha256_hex(&res.bytes().await.unwrap()), sha256_hex(&bytes));
+    // Ranges are served and counted by the byte.
+    let part = reqwest::Client::new()
+        .get(&link.url)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[..100]);
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let listed = alice.list_links(&file.id).await.unwrap();
+    assert_eq!(listed.links.len(), 1);
+    assert_eq!(listed.links[0].bytes_delivered, bytes.len() as i64 + 100);
+    assert_eq!(listed.links[0].downloads_used, 2);
+
+    // The receipt: who got the file, and how much.
+    let state = app.server.as_ref().unwrap().state();
+    let mut conn = state.store.conn().await.unwrap();
+    let filter = ferry_store::audit::Filter {
+        actions: vec!["link.downloaded".into()],
+        ..Default::default()
+    };
+    let receipts = ferry_store::audit::search(&mut conn, &filter, 10)
+        .await
+        .unwrap();
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[1].target_id, link.id);
+    assert_eq!(receipts[1].ip.as_deref(), Some("127.0.0.1"));
+    assert!(
+        receipts[1]
+            .details
+            .contains(&format!("\"bytes\":{}", bytes.len()))
+    );
+}
+
+async fn forged_expired_revoked_and_used_up_links_are_refused(app: TestApp) {
+    let (alice, file, _) = setup(&app, 1000).await;
+    let (_, mallory) = app.user("mallory", None).await;
+    assert_api_error(
+        mallory.create_link(&file.id, &link_req(None, None)).await,
+        404,
+        "not_found",
+    );
+    for bad in [0, 10_001] {
+        assert_api_error(
+            alice
+                .create_link(&file.id, &link_req(Some(bad), None))
+                .await,
+            400,
+            "invalid_value",
+        );
+    }
+    for bad in [0, 604_801, -5] {
+        assert_api_error(
+            alice
+                .create_link(&file.id, &link_req(None, Some(bad)))
+                .await,
+            400,
+            "invalid_value",
+        );
+    }
+
+    let link = alice
+        .create_link(&file.id, &link_req(Some(1), Some(600)))
+        .await
+        .unwrap();
+    let token = link.url.rsplit('/').next().unwrap().to_string();
+    // Altered tokens and made-up ones are 404 (they never reach the database).
+    let mut altered = token.clone().into_bytes();
+    altered[5] = if altered[5] == b'A' { b'B' } else { b'A' };
+    for forged in [
+        String::from_utf8(altered).unwrap(),
+        "abc".into(),
+        format!("{token}x"),
+    ] {
+        let res = reqwest::get(format!("{}/d/{forged}", app.url))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{forged}");
+    }
+    // Used up after one download (read to the end: an abandoned response costs only what
+    // was sent, which would leave the budget open).
+    let first = reqwest::get(&link.url).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.bytes().await.unwrap().len(), 1000);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let res = reqwest::get(&link.url).await.unwrap();
+    assert_eq!(res.status(), 410);
+    assert_eq!(error_code(&res.bytes().await.unwrap()), "link_exhausted");
+    assert_eq!(
+        alice.list_links(&file.id).await.unwrap().links[0].status,
+        "exhausted"
+    );
+
+    // Revoked: by its creator; not by someone else.
+    let link = alice
+        .create_link(&file.id, &link_req(None, Some(600)))
+        .await
+        .unwrap();
+    assert_api_error(mallory.revoke_link(&link.id).await, 404, "not_found");
+    alice.revoke_link(&link.id).await.unwrap();
+    let res = reqwest::get(&link.url).await.unwrap();
+    assert_eq!(res.status(), 410);
+    assert_eq!(error_code(&res.bytes().await.unwrap()), "link_revoked");
+
+    // Expired.
+    let link = alice
+        .create_link(&file.id, &link_req(None, Some(1)))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let res = reqwest::get(&link.url).await.unwrap();
+    assert_eq!(res.status(), 410);
+    assert_eq!(error_code(&res.bytes().await.unwrap()), "link_expired");
+}
+
+async fn fifty_concurrent_downloads_of_a_three_download_link_deliver_exactly_three(app: TestApp) {
+    let (alice, file, bytes) = setup(&app, 256 * 1024).await;
+    let link = alice
+        .create_link(&file.id, &link_req(Some(3), Some(600)))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let tries = (0..50).map(|_| {
+        let http = http.clone();
+        let url = link.url.clone();
+        tokio::spawn(async move {
+            let res = http.get(&url).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.bytes().await.unwrap_or_default())
+        })
+    });
+    let results = futures::future::join_all(tries).await;
+    let expected = sha256_hex(&bytes);
+    let full = results
+        .iter()
+        .map(|r| r.as_ref().unwrap())
+        .filter(|(s, b)| *s == 200 && sha256_hex(b) == expected)
+        .count();
+    assert_eq!(full, 3, "exactly three full copies");
+    for (status, body) in results.iter().map(|r| r.as_ref().unwrap()) {
+        assert!(
+            *status == 200 || (*status == 410 && error_code(body) == "link_exhausted"),
+            "{status}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let l = &alice.list_links(&file.id).await.unwrap().links[0];
+    assert_eq!(
+        (l.downloads_used, l.bytes_delivered),
+        (3, 3 * bytes.len() as i64)
+    );
+}
+
+async fn an_interrupted_download_resumed_with_range_counts_once(app: TestApp) {
+    let len = 8 << 20;
+    let (alice, file, bytes) = setup(&app, len).await;
+    let link = alice
+        .create_link(&file.id, &link_req(Some(1), Some(600)))
+        .await
+        .unwrap();
+    let path = link.url.trim_start_matches(&app.url).to_string();
+
+    // Read the headers and half the body, then hang up.
+    let mut received = Vec::new();
+    {
+        let mut s = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: resumer/1.0\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        while received.len() < len / 2 {
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            received.extend_from_slice(&buf[..n]);
+        }
+    }
+    let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let got = received.split_off(head_end);
+    assert!(String::from_utf8_lossy(&received).starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Resume from where this client stopped: the link has one download, and this is it.
+    let rest = reqwest::Client::new()
+        .get(&link.url)
+        .header("range", format!("bytes={}-", got.len()))
+        .header("user-agent", "resumer/1.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 206);
+    let mut whole = got.clone();
+    whole.extend_from_slice(&rest.bytes().await.unwrap());
+    assert_eq!(sha256_hex(&whole), sha256_hex(&bytes));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let l = &alice.list_links(&file.id).await.unwrap().links[0];
+    assert_eq!(
+        l.downloads_used, 1,
+        "bytes delivered: {}",
+        l.bytes_delivered
+    );
+    // And now it is used up.
+    assert_eq!(reqwest::get(&link.url).await.unwrap().status(), 410);
+}
+
+async fn watermarks_mark_images_and_refuse_other_types(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("pics", 0).await.unwrap();
+    let img = image::RgbaImage::from_pixel(320, 160, image::Rgba([10, 120, 200, 255]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let png = png.into_inner();
+    let pic = alice
+        .upload(&folder.id, "photo.png", png.clone())
+        .await
+        .unwrap();
+    let doc = alice
+        .upload(&folder.id, "notes.txt", b"text".to_vec())
+        .await
+        .unwrap();
+
+    let wm = api::CreateLink {
+        watermark: Some(true),
+        ..link_req(Some(1), None)
+    };
+    assert_api_error(
+        alice.create_link(&doc.id, &wm).await,
+        422,
+        "watermark_unsupported",
+    );
+    let link = alice.create_link(&pic.id, &wm).await.unwrap();
+    assert!(link.watermark);
+    let res = reqwest::get(&link.url).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    let body = res.bytes().await.unwrap();
+    assert_ne!(
+        body.as_ref(),
+        png.as_slice(),
+        "the delivered copy is not the original"
+    );
+    let marked = image::load_from_memory(&body).unwrap().to_rgba8();
+    assert_eq!(marked.dimensions(), (320, 160));
+    assert!(
+        marked.pixels().any(|p| p.0 == [255, 255, 255, 255]),
+        "the mark is visible"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        alice.list_links(&pic.id).await.unwrap().links[0].downloads_used,
+        1
+    );
+    assert_eq!(reqwest::get(&link.url).await.unwrap().status(), 410);
+}

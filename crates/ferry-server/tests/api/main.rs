@@ -1,0 +1,18 @@
+//! API tests: a real server on a real socket, driven through `ferry-client` (and raw HTTP
+//! where the point is a malformed request). Every test runs on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod audit;
+mod links;
+mod retention;
+
+mod auth;
+mod files;
+mod folders;
+mod ops;
+mod server;
+mod tus;
+mod uploads;
+mod users;
+mod webhooks;

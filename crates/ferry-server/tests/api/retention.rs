@@ -1,0 +1,106 @@
+//! Retention: held files are restored or purged when the hold ends; ttl files are purged.
+
+use std::time::Duration;
+
+use crate::helpers::{TestApp, assert_api_error};
+use crate::on_both_backends;
+
+on_both_backends!(
+    held_files_restore_and_purge,
+    ttl_files_expire_and_are_purged
+);
+
+async fn wait_until<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+    for _ in 0..60 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+async fn held_files_restore_and_purge(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, mallory) = app.user("mallory", None).await;
+    let folder = alice.create_folder("kept", 30).await.unwrap();
+    let file = alice
+        .upload(&folder.id, "a.txt", b"first".to_vec())
+        .await
+        .unwrap();
+    assert_api_error(alice.restore_file(&file.id).await, 409, "file_not_held");
+    alice.delete_file(&file.id).await.unwrap();
+    // Meanwhile a new a.txt arrives; the restored one steps aside.
+    alice
+        .upload(&folder.id, "a.txt", b"second".to_vec())
+        .await
+        .unwrap();
+    assert_api_error(mallory.restore_file(&file.id).await, 404, "not_found");
+    let restored = alice.restore_file(&file.id).await.unwrap();
+    assert_eq!(
+        (restored.retention.state.as_str(), restored.name.as_str()),
+        ("active", "a (1).txt")
+    );
+    assert_eq!(
+        alice.download(&file.id, &[]).await.unwrap().body.as_ref(),
+        b"first"
+    );
+
+    // Held again, and the hold ends (moved to the past here rather than waiting 30 days).
+    alice.delete_file(&file.id).await.unwrap();
+    let used_before = alice.me().await.unwrap().quota.used_bytes;
+    let state = app.server.as_ref().unwrap().state();
+    let mut conn = state.store.conn().await.unwrap();
+    sqlx::query("UPDATE files SET held_until = 1 WHERE id = $1")
+        .bind(&file.id)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    assert!(
+        wait_until(|| async { alice.get_file(&file.id).await.is_err() }).await,
+        "purged"
+    );
+    assert_api_error(alice.get_file(&file.id).await, 404, "not_found");
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, used_before - 5);
+    let purged = app
+        .admin
+        .audit_events(&[("action", "file.purged"), ("target", &file.id)])
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(purged.len(), 1);
+    assert_eq!(purged[0].details["reason"], "retention");
+}
+
+async fn ttl_files_expire_and_are_purged(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("short", 0).await.unwrap();
+    let res = alice
+        .request(
+            reqwest::Method::POST,
+            &format!("/folders/{}/files?filename=brief.txt&ttl=1", folder.id),
+        )
+        .header("content-type", "application/octet-stream")
+        .body("gone soon")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let file: ferry_api::File = res.json().await.unwrap();
+    assert!(file.retention.expires_at.is_some());
+    let blobs = app.blob_files();
+    assert!(
+        wait_until(|| async {
+            alice
+                .get_file(&file.id)
+                .await
+                .is_err_and(|e| e.code() == Some("not_found"))
+        })
+        .await
+    );
+    assert!(
+        wait_until(|| async { app.blob_files() < blobs }).await,
+        "the unreferenced blob is collected"
+    );
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
+}

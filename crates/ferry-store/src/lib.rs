@@ -1,0 +1,197 @@
+//! Ferry's metadata store: users, tokens, folders, files, blobs, the audit log and the webhook
+//! outbox, on SQLite (default, in the data dir) or PostgreSQL, behind one type.
+//!
+//! Both backends go through `sqlx::Any` with the same `$N` SQL, so every query is written
+//! once. The price is a deliberately plain schema: text ids, Unix-millisecond times and 0/1
+//! flags (Any decodes only strings, integers, floats and bytes). Each backend has its own
+//! migration directory, kept in lockstep by number.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod files;
+pub mod folders;
+pub mod links;
+pub mod secrets;
+pub mod tokens;
+pub mod uploads;
+pub mod users;
+pub mod webhooks;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use sqlx::AnyConnection as Conn;
+pub use sqlx::Error as DbError;
+
+/// A transaction on either backend; `&mut *tx` is a [`Conn`].
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Errors from the metadata store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint refused the write (e.g. a duplicate name).
+    #[error("unique constraint violated")]
+    Conflict,
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Db(#[source] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be interpreted (a bug or manual tampering).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The metadata store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies migrations.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Corrupt(format!(
+                "unsupported database url scheme in {}",
+                redact_url(url)
+            )));
+        };
+        let options: AnyConnectOptions = url.parse().map_err(StoreError::Db)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    // Readers run in parallel under WAL; writers queue on the busy timeout.
+                    .max_connections(16)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the single writer; FULL makes every
+                            // commit durable across a power cut; the busy timeout queues writers.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        migrator.run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// The SQLite database file `ferry.db` inside `data_dir`, created if missing.
+    pub fn sqlite_url_in(data_dir: &Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("ferry.db").display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for reads.
+    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// A transaction for writes. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before writing never fails with `SQLITE_BUSY`
+    /// half way; waiting writers queue on the busy timeout instead.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs and config dumps.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A boolean stored as 0/1.
+pub(crate) fn flag(v: i64) -> bool {
+    v != 0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            super::redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(super::redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

@@ -1,0 +1,322 @@
+//! Resumable upload sessions and their received parts.
+
+use crate::{Conn, Result};
+
+/// Upload states. `completing` is verification in progress; the others are final but `open`.
+pub const OPEN: &str = "open";
+pub const COMPLETING: &str = "completing";
+pub const COMPLETED: &str = "completed";
+pub const FAILED: &str = "failed";
+pub const ABORTED: &str = "aborted";
+pub const EXPIRED: &str = "expired";
+
+/// A stored upload session.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Upload {
+    pub id: String,
+    pub creator_id: String,
+    pub payer_id: String,
+    /// None only for tus partial uploads.
+    pub folder_id: Option<String>,
+    pub filename: String,
+    pub size: i64,
+    pub part_size: i64,
+    pub part_count: i64,
+    pub checksum_sha256: Option<String>,
+    pub on_conflict: String,
+    pub status: String,
+    pub hashed_parts: i64,
+    pub hash_state: Option<Vec<u8>>,
+    pub file_id: Option<String>,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// `native` or `tus`.
+    pub protocol: String,
+    /// tus: bytes durably received, written sequentially from 0.
+    pub tus_offset: i64,
+    /// tus concatenation: `partial`, `final` or none.
+    pub tus_concat: Option<String>,
+    /// tus final upload: its partial uploads' ids, space separated, in order.
+    pub tus_partials: Option<String>,
+    /// tus: the client's `Upload-Metadata`, echoed back.
+    pub tus_metadata: Option<String>,
+}
+
+impl Upload {
+    /// Offset and length of part `n` (1-based).
+    pub fn part_span(&self, n: i64) -> (i64, i64) {
+        let offset = (n - 1) * self.part_size;
+        (offset, (self.size - offset).min(self.part_size).max(0))
+    }
+}
+
+/// A received part.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Part {
+    pub part_no: i64,
+    pub size: i64,
+    pub sha256: String,
+    pub prefix_state: Option<Vec<u8>>,
+}
+
+const COLUMNS: &str = "id, creator_id, payer_id, folder_id, filename, size, part_size, part_count, \
+                       checksum_sha256, on_conflict, status, hashed_parts, hash_state, file_id, \
+                       expires_at, created_at, updated_at, protocol, tus_offset, tus_concat, \
+                       tus_partials, tus_metadata";
+
+pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO uploads (id, creator_id, payer_id, folder_id, filename, size, part_size, \
+         part_count, checksum_sha256, on_conflict, status, hashed_parts, expires_at, created_at, \
+         updated_at, protocol, tus_offset, tus_concat, tus_partials, tus_metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $13, $14, 0, $15, \
+         $16, $17)",
+    )
+    .bind(&u.id)
+    .bind(&u.creator_id)
+    .bind(&u.payer_id)
+    .bind(&u.folder_id)
+    .bind(&u.filename)
+    .bind(u.size)
+    .bind(u.part_size)
+    .bind(u.part_count)
+    .bind(&u.checksum_sha256)
+    .bind(&u.on_conflict)
+    .bind(&u.status)
+    .bind(u.expires_at)
+    .bind(u.created_at)
+    .bind(&u.protocol)
+    .bind(&u.tus_concat)
+    .bind(&u.tus_partials)
+    .bind(&u.tus_metadata)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Upload>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM uploads WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Received parts in order.
+pub async fn parts(conn: &mut Conn, id: &str) -> Result<Vec<Part>> {
+    Ok(sqlx::query_as(
+        "SELECT part_no, size, sha256, prefix_state FROM upload_parts WHERE upload_id = $1 \
+         ORDER BY part_no",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn part(conn: &mut Conn, id: &str, part_no: i64) -> Result<Option<Part>> {
+    Ok(sqlx::query_as(
+        "SELECT part_no, size, sha256, prefix_state FROM upload_parts \
+         WHERE upload_id = $1 AND part_no = $2",
+    )
+    .bind(id)
+    .bind(part_no)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Moves `id` from `from` to `to` if it is in `from` (and, for `open`, not past `now`).
+/// Returns whether this call made the transition: the one conditional UPDATE that decides
+/// races between parts, complete, abort and expiry.
+pub async fn transition(conn: &mut Conn, id: &str, from: &str, to: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE uploads SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2 \
+         AND (status <> 'open' OR $3 = 'expired' OR expires_at > $4)",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Locks the session row for the transaction if it is open and not expired at `now`.
+pub async fn touch_open(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE uploads SET updated_at = $2 WHERE id = $1 AND status = 'open' AND expires_at > $2",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forgets a part (before it is rewritten), and rewinds the hash frontier behind it.
+pub async fn forget_part(conn: &mut Conn, id: &str, part_no: i64) -> Result<()> {
+    sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1 AND part_no = $2")
+        .bind(id)
+        .bind(part_no)
+        .execute(&mut *conn)
+        .await?;
+    let prev: Option<Option<Vec<u8>>> = sqlx::query_scalar(
+        "SELECT prefix_state FROM upload_parts WHERE upload_id = $1 AND part_no = $2",
+    )
+    .bind(id)
+    .bind(part_no - 1)
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE uploads SET hashed_parts = $2, hash_state = $3 WHERE id = $1 AND hashed_parts >= $4",
+    )
+    .bind(id)
+    .bind(part_no - 1)
+    .bind(prev.flatten())
+    .bind(part_no)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_part(
+    conn: &mut Conn,
+    id: &str,
+    part_no: i64,
+    size: i64,
+    sha256: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO upload_parts (upload_id, part_no, size, sha256, received_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(part_no)
+    .bind(size)
+    .bind(sha256)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Advances the hash frontier from `from` to `to` parts with `state`, if nobody moved it.
+pub async fn advance_hash(
+    conn: &mut Conn,
+    id: &str,
+    from: i64,
+    to: i64,
+    state: &[u8],
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE uploads SET hashed_parts = $3, hash_state = $4 WHERE id = $1 AND hashed_parts = $2",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(state)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        sqlx::query(
+            "UPDATE upload_parts SET prefix_state = $3 WHERE upload_id = $1 AND part_no = $2",
+        )
+        .bind(id)
+        .bind(to)
+        .bind(state)
+        .execute(conn)
+        .await?;
+    }
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_file(conn: &mut Conn, id: &str, file_id: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE uploads SET status = 'completed', file_id = $2, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(file_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets the expected whole-file checksum if none was declared yet.
+pub async fn set_checksum(conn: &mut Conn, id: &str, sha256: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE uploads SET checksum_sha256 = $2 WHERE id = $1 AND checksum_sha256 IS NULL",
+    )
+    .bind(id)
+    .bind(sha256)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Open sessions past their expiry at `now`.
+pub async fn expired_open(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM uploads WHERE status = 'open' AND expires_at <= $1 LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Sessions whose verification was interrupted (e.g. by a crash).
+pub async fn completing(conn: &mut Conn) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM uploads WHERE status = 'completing'")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// tus: moves the durable offset from `from` to `to` with the midstate there, if the session
+/// is open, unexpired at `now`, and still at `from`.
+pub async fn tus_advance(
+    conn: &mut Conn,
+    id: &str,
+    from: i64,
+    to: i64,
+    state: &[u8],
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE uploads SET tus_offset = $3, hash_state = $4, updated_at = $5 \
+         WHERE id = $1 AND tus_offset = $2 AND status = 'open' AND expires_at > $5",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(state)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// tus: the whole file is received and hashed; mark its single part as received and hashed
+/// so completion has nothing left to hash.
+pub async fn tus_received_all(conn: &mut Conn, upload: &Upload, now: i64) -> Result<()> {
+    sqlx::query("UPDATE uploads SET hashed_parts = part_count WHERE id = $1")
+        .bind(&upload.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO upload_parts (upload_id, part_no, size, sha256, prefix_state, received_at) \
+         VALUES ($1, 1, $2, '', $3, $4) ON CONFLICT (upload_id, part_no) DO NOTHING",
+    )
+    .bind(&upload.id)
+    .bind(upload.size)
+    .bind(&upload.hash_state)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! `ferry admin user add|ls|disable|enable|unlock|quota` (admins only).
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use ferry_api as api;
+use ferry_client::Client;
+
+use super::files::table;
+use super::units::{format_size, parse_size};
+use super::{CliError, Common, Output, session};
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (the password is asked for, or read with --password-stdin).
+    Add(AddArgs),
+    /// List every user with role, state and quota.
+    Ls(Common),
+    /// Disable an account: its tokens stop working at once and it cannot log in.
+    Disable(UserArgs),
+    /// Enable a disabled account again.
+    Enable(UserArgs),
+    /// Unlock an account locked by too many failed logins.
+    Unlock(UserArgs),
+    /// Set a user's storage quota (e.g. 10GiB), or remove it with `none`.
+    Quota(QuotaArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    User,
+    Admin,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The new user's login.
+    #[arg(value_name = "LOGIN")]
+    pub login: String,
+    /// Read the password from the first line of standard input instead of asking for it.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The display name (default: the login).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[arg(long, value_enum, default_value_t = Role::User)]
+    pub role: Role,
+    /// A storage quota (e.g. 10GiB, 500MB); default: none.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub quota: Option<u64>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    /// The user's id (usr_…) or login.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct QuotaArgs {
+    /// The user's id (usr_…) or login.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// The quota (e.g. 10GiB, 500MB, 1073741824), or `none` for unlimited.
+    #[arg(value_name = "SIZE|none", value_parser = parse_quota)]
+    pub quota: Quota,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Quota {
+    Unlimited,
+    Bytes(u64),
+}
+
+fn parse_quota(s: &str) -> Result<Quota, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "none" | "unlimited" => Ok(Quota::Unlimited),
+        _ => parse_size(s).map(Quota::Bytes),
+    }
+}
+
+fn quota_bytes(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| CliError::new("invalid_value", "the quota is too large").into())
+}
+
+pub async fn run(command: AdminCommand) -> Result<()> {
+    match command {
+        AdminCommand::User(c) => match c {
+            UserCommand::Add(a) => add(a).await,
+            UserCommand::Ls(c) => ls(c).await,
+            UserCommand::Disable(a) => set_disabled(a, true).await,
+            UserCommand::Enable(a) => set_disabled(a, false).await,
+            UserCommand::Unlock(a) => unlock(a).await,
+            UserCommand::Quota(a) => quota(a).await,
+        },
+    }
+}
+
+async fn add(args: AddArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {}: ", args.login))
+            .context("cannot read the password")?;
+        let again = rpassword::prompt_password("Again: ").context("cannot read the password")?;
+        if first != again {
+            return Err(CliError::new("password_mismatch", "the passwords differ").into());
+        }
+        first
+    } else {
+        return Err(CliError::new(
+            "missing_password",
+            "no terminal to ask for the password: use --password-stdin",
+        )
+        .into());
+    };
+    if password.is_empty() {
+        return Err(CliError::new("missing_password", "the password must not be empty").into());
+    }
+    let body = api::CreateUser {
+        login: args.login.clone(),
+        password,
+        name: args.name.clone(),
+        role: Some(
+            match args.role {
+                Role::User => "user",
+                Role::Admin => "admin",
+            }
+            .into(),
+        ),
+        quota_bytes: args.quota.map(quota_bytes).transpose()?,
+    };
+    let user = s.client.create_user(&body).await?;
+    out.result(&user, || format!("Created {}", user_line(&user)));
+    Ok(())
+}
+
+/// Every user, all pages.
+async fn all_users(client: &Client) -> Result<Vec<api::User>> {
+    let mut users = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = client.list_users(Some(1000), cursor.as_deref()).await?;
+        users.extend(page.users);
+        match page.next_cursor {
+            Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
+            _ => return Ok(users),
+        }
+    }
+}
+
+/// A user given by id (`usr_…`) or login.
+async fn resolve_user(client: &Client, given: &str) -> Result<api::User> {
+    if given.starts_with("usr_") {
+        match client.get_user(given).await {
+            Ok(u) => return Ok(u),
+            Err(e) if e.code() == Some("not_found") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    all_users(client)
+        .await?
+        .into_iter()
+        .find(|u| u.login == given)
+        .ok_or_else(|| {
+            CliError::new(
+                "not_found",
+                format!("no user with the id or login `{given}`"),
+            )
+            .into()
+        })
+}
+
+fn state(u: &api::User) -> &'static str {
+    if u.disabled {
+        "disabled"
+    } else if u.locked {
+        "locked"
+    } else {
+        "active"
+    }
+}
+
+fn quota_text(q: &api::Quota) -> String {
+    let limit = q
+        .limit_bytes
+        .map(|l| format_size(l.max(0) as u64))
+        .unwrap_or_else(|| "unlimited".into());
+    format!("{} / {limit}", format_size(q.used_bytes.max(0) as u64))
+}
+
+fn user_line(u: &api::User) -> String {
+    format!(
+        "{} ({}, {}, {}; quota {})",
+        u.login,
+        u.id,
+        u.role,
+        state(u),
+        quota_text(&u.quota)
+    )
+}
+
+async fn ls(common: Common) -> Result<()> {
+    let out = Output::new(&common);
+    let s = session(&common)?;
+    let list = api::UserList {
+        users: all_users(&s.client).await?,
+        next_cursor: None,
+    };
+    out.result(&list, || {
+        let rows: Vec<[String; 6]> = list
+            .users
+            .iter()
+            .map(|u| {
+                [
+                    u.id.clone(),
+                    u.login.clone(),
+                    u.role.clone(),
+                    state(u).to_string(),
+                    quota_text(&u.quota),
+                    u.name.clone(),
+                ]
+            })
+            .collect();
+        table(["ID", "LOGIN", "ROLE", "STATE", "QUOTA", "NAME"], &rows)
+    });
+    Ok(())
+}
+
+async fn update(args: &UserArgs, body: &api::UpdateUser) -> Result<(Output, api::User)> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let user = resolve_user(&s.client, &args.user).await?;
+    Ok((out, s.client.update_user(&user.id, body).await?))
+}
+
+async fn set_disabled(args: UserArgs, disabled: bool) -> Result<()> {
+    let body = api::UpdateUser {
+        disabled: Some(disabled),
+        ..Default::default()
+    };
+    let (out, user) = update(&args, &body).await?;
+    out.result(&user, || {
+        format!(
+            "{} {}",
+            if disabled { "Disabled" } else { "Enabled" },
+            user_line(&user)
+        )
+    });
+    Ok(())
+}
+
+async fn unlock(args: UserArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let user = resolve_user(&s.client, &args.user).await?;
+    let user = s.client.unlock_user(&user.id).await?;
+    out.result(&user, || format!("Unlocked {}", user_line(&user)));
+    Ok(())
+}
+
+async fn quota(args: QuotaArgs) -> Result<()> {
+    let quota_bytes = match args.quota {
+        Quota::Unlimited => None,
+        Quota::Bytes(n) => Some(quota_bytes(n)?),
+    };
+    let body = api::UpdateUser {
+        quota_bytes: Some(quota_bytes),
+        ..Default::default()
+    };
+    let user_args = UserArgs {
+        user: args.user,
+        common: args.common,
+    };
+    let (out, user) = update(&user_args, &body).await?;
+    out.result(&user, || format!("Set the quota of {}", user_line(&user)));
+    Ok(())
+}

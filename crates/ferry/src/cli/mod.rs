@@ -1,0 +1,293 @@
+//! The command line client: `ferry login`, `ls`, `upload`, `download`, `link`, `audit`,
+//! `webhook`, `admin`... Everything but `ferry serve` lives under this module.
+
+mod admin;
+mod audit;
+mod auth;
+mod config;
+mod download;
+mod files;
+mod link_download;
+mod links;
+mod output;
+mod retry;
+mod units;
+mod upload;
+mod webhooks;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use ferry_client::{Client, ClientError};
+
+pub use self::output::Output;
+
+/// Ferry: self-hosted file exchange with verified uploads, signed links, audit and webhooks.
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (SQLite and ./ferry-data unless configured otherwise).
+    ///
+    /// Settings come from defaults, then the TOML file given with --config, then environment
+    /// variables FERRY_SECTION__KEY (e.g. FERRY_SERVER__LISTEN, FERRY_DATABASE__URL,
+    /// FERRY_ADMIN__PASSWORD), then these flags. See ferry.example.toml.
+    Serve(crate::serve::ServeArgs),
+    /// Log in to a Ferry server and keep the token in the config directory.
+    ///
+    /// The token is stored in $FERRY_CONFIG_DIR, $XDG_CONFIG_HOME/ferry or ~/.config/ferry
+    /// (credentials.json, mode 0600). FERRY_URL and FERRY_TOKEN, when set, override the stored
+    /// credentials for every command.
+    Login(auth::LoginArgs),
+    /// Revoke the stored token on the server and forget it.
+    Logout(Common),
+    /// Show the user you are logged in as, and your quota.
+    Whoami(Common),
+    /// List your folders, or the files in a folder.
+    Ls(files::LsArgs),
+    /// Create a folder.
+    Mkdir(files::MkdirArgs),
+    /// Show a file's metadata.
+    Info(files::InfoArgs),
+    /// Delete a file (it goes to retention hold if its folder keeps deleted files).
+    Rm(files::RmArgs),
+    /// Upload files, resumably, with parts sent in parallel and verified by SHA-256.
+    Upload(upload::UploadArgs),
+    /// Download a file, resumably, verified by SHA-256; or anything behind a download link's
+    /// URL, without logging in.
+    Download(download::DownloadArgs),
+    /// Restore a file held by its folder's retention policy after `ferry rm`.
+    Restore(files::RestoreArgs),
+    /// Create a download link for a file and print its URL (`ferry link FILE_ID` is short for
+    /// `ferry link create FILE_ID`); list (`ls`) or revoke (`revoke`) links.
+    Link(links::LinkArgs),
+    /// Search the audit log (table, JSON, CSV, NDJSON); `ferry audit verify` checks its hash
+    /// chain.
+    Audit(audit::AuditArgs),
+    /// Manage webhooks: add, ls, rm, deliveries, redeliver, ping.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCommand),
+    /// Administration (admins only): `ferry admin user add|ls|disable|enable|unlock|quota`.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// For example: `ferry completions bash > ~/.local/share/bash-completion/completions/ferry`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Options every client command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Print JSON (the API's objects) on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print no progress.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// How long to wait for a connection to the server (e.g. 10s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = units::parse_duration)]
+    pub connect_timeout: Duration,
+}
+
+/// An error of the client itself, with a stable code like the API's.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> CliError {
+        CliError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// Runs a client command (everything but `serve`).
+pub fn run(command: Command) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(dispatch(command));
+    // Do not wait for blocking work left behind (a hash of a file whose upload failed).
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", error_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Serve(_) => unreachable!("`ferry serve` is run by main"),
+        Command::Login(args) => auth::login(args).await,
+        Command::Logout(common) => auth::logout(common).await,
+        Command::Whoami(common) => auth::whoami(common).await,
+        Command::Ls(args) => files::ls(args).await,
+        Command::Mkdir(args) => files::mkdir(args).await,
+        Command::Info(args) => files::info(args).await,
+        Command::Rm(args) => files::rm(args).await,
+        Command::Upload(args) => upload::run(args).await,
+        Command::Download(args) => download::run(args).await,
+        Command::Restore(args) => files::restore(args).await,
+        Command::Link(args) => links::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
+        Command::Webhook(command) => webhooks::run(command).await,
+        Command::Admin(command) => admin::run(command).await,
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "ferry", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// `error: <message> (<code>, request <request_id>)` for API errors, `error: <message> (<code>)`
+/// for the client's own, `error: <message>` otherwise. Outer context comes first.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut context = Vec::new();
+    for cause in e.chain() {
+        if let Some(ClientError::Api { body, .. }) = cause.downcast_ref::<ClientError>() {
+            context.push(body.error.message.clone());
+            return format!(
+                "error: {} ({}, request {})",
+                context.join(": "),
+                body.error.code,
+                body.error.request_id
+            );
+        }
+        if let Some(ClientError::Unexpected { status, text }) = cause.downcast_ref::<ClientError>()
+        {
+            let text: String = text.chars().take(200).collect();
+            context.push(format!(
+                "unexpected answer from the server ({status}): {text}"
+            ));
+            return format!("error: {}", context.join(": "));
+        }
+        if let Some(ClientError::Http(err)) = cause.downcast_ref::<ClientError>() {
+            context.push(describe_http(err));
+            return format!("error: {} (connection_failed)", context.join(": "));
+        }
+        if let Some(err) = cause.downcast_ref::<reqwest::Error>() {
+            context.push(describe_http(err));
+            return format!("error: {} (connection_failed)", context.join(": "));
+        }
+        if let Some(cli) = cause.downcast_ref::<CliError>() {
+            context.push(cli.message.clone());
+            return format!("error: {} ({})", context.join(": "), cli.code);
+        }
+        context.push(cause.to_string());
+    }
+    format!("error: {}", context.join(": "))
+}
+
+/// A transport error with its causes (reqwest's own message is terse).
+fn describe_http(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// A configured HTTP client for `url`.
+pub fn http_client(url: &str, common: &Common) -> Result<Client> {
+    let url = url.trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(CliError::new(
+            "invalid_url",
+            format!("`{url}` is not a server URL: expected http://host:port or https://host"),
+        )
+        .into());
+    }
+    if url.starts_with("https://") && !cfg!(feature = "tls") {
+        return Err(CliError::new(
+            "tls_unsupported",
+            "this build of ferry speaks plain HTTP only; build it with `--features tls` for https:// servers",
+        )
+        .into());
+    }
+    let http = reqwest::Client::builder()
+        .connect_timeout(common.connect_timeout)
+        .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    Ok(Client::with_http(url, http))
+}
+
+/// The server and token to use: FERRY_URL and FERRY_TOKEN, else the stored credentials. A stored
+/// token is only sent to the server it was issued by.
+pub struct Session {
+    pub client: Client,
+    pub url: String,
+    /// Where the credentials came from, for messages.
+    pub from_env: bool,
+}
+
+pub fn session(common: &Common) -> Result<Session> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let stored = config::load_credentials()?;
+    let env_url = env("FERRY_URL").map(|u| u.trim_end_matches('/').to_string());
+    let url = match (&env_url, &stored) {
+        (Some(u), _) => u.clone(),
+        (None, Some(c)) => c.url.trim_end_matches('/').to_string(),
+        (None, None) => return Err(not_logged_in()),
+    };
+    let (token, from_env) = match env("FERRY_TOKEN") {
+        Some(t) => (t, true),
+        None => match stored {
+            Some(c) if c.url.trim_end_matches('/') == url => (c.token, false),
+            _ => return Err(not_logged_in()),
+        },
+    };
+    let client = http_client(&url, common)?.with_token(token);
+    Ok(Session {
+        client,
+        url,
+        from_env,
+    })
+}
+
+fn not_logged_in() -> anyhow::Error {
+    CliError::new(
+        "not_logged_in",
+        "not logged in: run `ferry login <server-url>`, or set FERRY_URL and FERRY_TOKEN",
+    )
+    .into()
+}

@@ -1,0 +1,744 @@
+//! `ferry upload`: the native resumable protocol (`POST /uploads`, `PATCH` parts, `POST
+//! complete`, polling on `202`), parts in parallel, retried, resumable across runs.
+//!
+//! The file's SHA-256 is computed on a blocking thread while the first parts are already on
+//! their way; it is only needed at `complete`. Each part is read into memory just before it is
+//! sent (so at most `--parallel` × part size bytes are held) and carries a `Content-Digest`, so
+//! the server refuses a part damaged on the way.
+//!
+//! Resume: right after an upload is created, `<config>/uploads/<key>.json` records its id, where
+//! `key` is the SHA-256 of the file's absolute path, size, modification time, server and folder.
+//! Running the same command again asks the server which parts it has and sends only the others.
+//! The file is deleted once the upload is complete.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use bytes::Bytes;
+use clap::{Args, ValueEnum};
+use ferry_api as api;
+use ferry_client::Client;
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::files::resolve_folder;
+use super::output::{FileProgress, Progress};
+use super::retry::{RateLimit, retry};
+use super::units::{format_duration, format_rate, format_size, parse_size};
+use super::{CliError, Common, Output, config, error_line, session};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Directories are uploaded recursively but flat: every file lands directly in \
+the folder under its own file name, since folders have no subfolders yet. An interrupted upload \
+(Ctrl-C, a lost connection, a crash) resumes when the same command is run again: only the parts \
+the server does not have yet are sent."
+)]
+pub struct UploadArgs {
+    /// Files or directories to upload (directories recursively, flat: see below).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The folder to upload into: its id (fld_…) or exact name.
+    #[arg(long, short = 'f', value_name = "FOLDER")]
+    pub folder: String,
+    /// Parts sent at once for each file.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+    /// Part size, 5MiB..=5GiB (e.g. 16MiB); default: the server's choice (64 MiB). Memory use is
+    /// up to --parallel × part size.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub part_size: Option<u64>,
+    /// Send at most this many bytes per second in all (e.g. 10MiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub limit_rate: Option<u64>,
+    /// What to do when the folder already has a file of that name at completion.
+    #[arg(long, value_enum, default_value_t = OnConflict::Rename)]
+    pub on_conflict: OnConflict,
+    /// Start a new upload instead of resuming an interrupted one of the same file.
+    #[arg(long)]
+    pub no_resume: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnConflict {
+    /// Keep both: the new file gets a new name.
+    Rename,
+    /// Fail the upload.
+    Fail,
+}
+
+/// A file to upload.
+struct Source {
+    path: PathBuf,
+    name: String,
+    size: u64,
+    mtime_ns: u128,
+}
+
+/// What a resume file holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct ResumeState {
+    upload_id: String,
+    server_url: String,
+    folder_id: String,
+    path: PathBuf,
+    size: u64,
+    mtime_ns: u128,
+    part_size: u64,
+}
+
+pub async fn run(args: UploadArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let folder = resolve_folder(&s.client, &args.folder).await?;
+    let mut sources = Vec::new();
+    for path in &args.paths {
+        collect(path, true, &mut sources)?;
+    }
+    if sources.is_empty() {
+        return Err(CliError::new("nothing_to_upload", "no files found to upload").into());
+    }
+    let total: u64 = sources.iter().map(|s| s.size).sum();
+    let progress = Progress::new(out.progress_mode(), sources.len(), total);
+    let limiter = args
+        .limit_rate
+        .filter(|r| *r > 0)
+        .map(|r| Arc::new(RateLimit::new(r)));
+    let mut uploaded = Vec::new();
+    let mut failures = Vec::new();
+    let count = sources.len();
+    for source in sources {
+        let bar = Arc::new(progress.file(&source.name, source.size));
+        let job = Job {
+            client: s.client.clone(),
+            server_url: s.url.clone(),
+            folder_id: folder.id.clone(),
+            args: &args,
+            progress: bar.clone(),
+            limiter: limiter.clone(),
+        };
+        let started = Instant::now();
+        match job.upload(&source).await {
+            Ok((file, stats)) => {
+                bar.finish();
+                let elapsed = started.elapsed();
+                let resumed = match &stats.resumed {
+                    Some(id) => format!(
+                        "; resumed {id}, sent {} of {}",
+                        format_size(stats.sent),
+                        format_size(source.size)
+                    ),
+                    None => String::new(),
+                };
+                let line = format!(
+                    "Uploaded {} ({}) as {} to {} in {} ({}){resumed}",
+                    source.path.display(),
+                    format_size(source.size),
+                    file.id,
+                    folder.name,
+                    format_duration(elapsed),
+                    format_rate(stats.sent, elapsed),
+                );
+                if !out.json {
+                    progress.println(&line);
+                }
+                uploaded.push(file);
+            }
+            Err(e) => {
+                bar.abandon();
+                if count == 1 {
+                    return Err(e.context(format!("uploading {}", source.path.display())));
+                }
+                eprintln!(
+                    "{}",
+                    error_line(&e.context(format!("uploading {}", source.path.display())))
+                );
+                failures.push(source.path);
+            }
+        }
+    }
+    progress.finish();
+    if out.json {
+        out.result(&uploaded, String::new);
+    }
+    if !failures.is_empty() {
+        return Err(CliError::new(
+            "upload_failed",
+            format!(
+                "{} of {count} files failed; run the same command again to resume them",
+                failures.len()
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Adds `path` (a file, or a directory's files recursively) to `out`.
+fn collect(path: &Path, explicit: bool, out: &mut Vec<Source>) -> Result<()> {
+    let meta = if explicit {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    }
+    .with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read the directory {}", path.display()))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<std::io::Result<_>>()
+            .with_context(|| format!("cannot read the directory {}", path.display()))?;
+        entries.sort();
+        for entry in entries {
+            collect(&entry, false, out)?;
+        }
+        return Ok(());
+    }
+    if !meta.is_file() {
+        if explicit {
+            return Err(CliError::new(
+                "not_a_file",
+                format!("{} is not a regular file or a directory", path.display()),
+            )
+            .into());
+        }
+        // Symbolic links, sockets, devices inside a directory are skipped.
+        return Ok(());
+    }
+    let abs =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let name = abs
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| {
+            CliError::new(
+                "invalid_name",
+                format!("{} has no UTF-8 file name", path.display()),
+            )
+        })?
+        .to_string();
+    out.push(Source {
+        path: abs,
+        name,
+        size: meta.len(),
+        mtime_ns: mtime_ns(&meta),
+    });
+    Ok(())
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+struct Job<'a> {
+    client: Client,
+    server_url: String,
+    folder_id: String,
+    args: &'a UploadArgs,
+    progress: Arc<FileProgress>,
+    limiter: Option<Arc<RateLimit>>,
+}
+
+struct Stats {
+    /// Bytes sent in this run.
+    sent: u64,
+    /// The upload id, when an earlier run's upload was resumed.
+    resumed: Option<String>,
+}
+
+impl Job<'_> {
+    async fn upload(&self, source: &Source) -> Result<(api::File, Stats)> {
+        let resume_path = config::uploads_dir()?.join(format!("{}.json", self.resume_key(source)));
+        // The whole-file hash, on its own thread, while parts go out.
+        let hash_path = source.path.clone();
+        let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+        let stop = cancel.0.clone();
+        let hashing = tokio::task::spawn_blocking(move || hash_file(&hash_path, &stop));
+
+        let mut resumed = None;
+        let mut upload = None;
+        if !self.args.no_resume {
+            upload = self.resume(&resume_path, source).await?;
+            resumed = upload.as_ref().map(|u| u.upload_id.clone());
+        }
+        let upload = match upload {
+            Some(u) => u,
+            None => {
+                let u = self
+                    .client
+                    .create_upload(&api::CreateUpload {
+                        folder_id: self.folder_id.clone(),
+                        filename: source.name.clone(),
+                        size: source.size as i64,
+                        checksum_sha256: None,
+                        part_size: self.args.part_size.map(|p| p as i64),
+                        on_conflict: Some(
+                            match self.args.on_conflict {
+                                OnConflict::Rename => "rename",
+                                OnConflict::Fail => "fail",
+                            }
+                            .into(),
+                        ),
+                    })
+                    .await?;
+                config::write_json_private(
+                    &resume_path,
+                    &ResumeState {
+                        upload_id: u.upload_id.clone(),
+                        server_url: self.server_url.clone(),
+                        folder_id: self.folder_id.clone(),
+                        path: source.path.clone(),
+                        size: source.size,
+                        mtime_ns: source.mtime_ns,
+                        part_size: u.part_size as u64,
+                    },
+                )?;
+                self.progress.detail(&format!(
+                    "upload {} created: {} parts of {}",
+                    u.upload_id,
+                    u.part_count,
+                    format_size(u.part_size as u64)
+                ));
+                u
+            }
+        };
+        let result = self.finish_upload(source, &upload, hashing).await;
+        match &result {
+            Ok(_) => {
+                config::remove_file(&resume_path)?;
+            }
+            Err(e) if upload_is_dead(e) => {
+                config::remove_file(&resume_path)?;
+            }
+            Err(_) => {}
+        }
+        drop(cancel);
+        let (file, sent) = result?;
+        Ok((file, Stats { sent, resumed }))
+    }
+
+    /// The resume file's key: SHA-256 of what identifies this file and this destination.
+    fn resume_key(&self, source: &Source) -> String {
+        let mut h = Sha256::new();
+        h.update(source.path.to_string_lossy().as_bytes());
+        h.update([0]);
+        h.update(source.size.to_string());
+        h.update([0]);
+        h.update(source.mtime_ns.to_string());
+        h.update([0]);
+        h.update(self.server_url.as_bytes());
+        h.update([0]);
+        h.update(self.folder_id.as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    /// The upload an earlier run left, if it can go on.
+    async fn resume(&self, resume_path: &Path, source: &Source) -> Result<Option<api::Upload>> {
+        let Some(state) = config::read_json::<ResumeState>(resume_path).unwrap_or(None) else {
+            return Ok(None);
+        };
+        if state.server_url != self.server_url
+            || state.folder_id != self.folder_id
+            || state.size != source.size
+            || state.mtime_ns != source.mtime_ns
+        {
+            config::remove_file(resume_path)?;
+            return Ok(None);
+        }
+        match self.client.get_upload(&state.upload_id).await {
+            Ok(u) if matches!(u.status.as_str(), "open" | "completing" | "completed") => {
+                self.progress.event(&format!(
+                    "resuming upload {}: {} of {} parts already on the server",
+                    u.upload_id,
+                    u.received_parts.len(),
+                    u.part_count
+                ));
+                Ok(Some(u))
+            }
+            Ok(u) => {
+                self.progress.event(&format!(
+                    "earlier upload {} is {}; starting over",
+                    u.upload_id, u.status
+                ));
+                config::remove_file(resume_path)?;
+                Ok(None)
+            }
+            Err(e)
+                if e.status()
+                    .is_some_and(|s| s.as_u16() == 404 || s.as_u16() == 410) =>
+            {
+                config::remove_file(resume_path)?;
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Sends what is missing, completes, verifies. Returns the file and the bytes sent.
+    async fn finish_upload(
+        &self,
+        source: &Source,
+        upload: &api::Upload,
+        hashing: tokio::task::JoinHandle<std::io::Result<(String, u64)>>,
+    ) -> Result<(api::File, u64)> {
+        let sent = Arc::new(AtomicU64::new(0));
+        if upload.status == "completed" {
+            let id = upload
+                .file_id
+                .as_deref()
+                .context("a completed upload has a file")?;
+            return Ok((self.client.get_file(id).await?, 0));
+        }
+        let received: HashSet<i64> = upload.received_parts.iter().copied().collect();
+        let already: u64 = upload
+            .parts
+            .iter()
+            .filter(|p| received.contains(&p.part_no))
+            .map(|p| p.size as u64)
+            .sum();
+        self.progress.skip(already);
+        let missing: Vec<api::UploadPart> = if upload.status == "open" {
+            upload
+                .parts
+                .iter()
+                .filter(|p| !received.contains(&p.part_no))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.send_parts(source, upload, missing, &sent).await?;
+
+        let (checksum, hashed) = hashing
+            .await
+            .context("the hashing thread failed")?
+            .with_context(|| format!("cannot read {}", source.path.display()))?;
+        let now = std::fs::metadata(&source.path)
+            .with_context(|| format!("cannot read {}", source.path.display()))?;
+        if hashed != source.size || now.len() != source.size || mtime_ns(&now) != source.mtime_ns {
+            return Err(CliError::new(
+                "file_changed",
+                "the file changed while it was being uploaded; run the command again",
+            )
+            .into());
+        }
+        let all: Vec<i64> = (1..=upload.part_count).collect();
+        let mut round = 0;
+        let file = loop {
+            round += 1;
+            let body = api::CompleteUpload {
+                parts: Some(all.clone()),
+                checksum_sha256: Some(checksum.clone()),
+            };
+            let outcome = retry(
+                |_| async {
+                    Ok(self
+                        .client
+                        .complete_upload(&upload.upload_id, &body)
+                        .await?)
+                },
+                |attempt, e, wait| self.retrying("completing", attempt, e, wait),
+            )
+            .await;
+            match outcome {
+                Ok(Ok(file)) => break file,
+                Ok(Err(pending)) => break self.wait_for_completion(pending).await?,
+                // Parts the server does not have after all: send them, once.
+                Err(e) if round == 1 && code_of(&e) == Some("upload_incomplete") => {
+                    let missing_nos = missing_parts(&e);
+                    let missing: Vec<api::UploadPart> = upload
+                        .parts
+                        .iter()
+                        .filter(|p| missing_nos.contains(&p.part_no))
+                        .cloned()
+                        .collect();
+                    if missing.is_empty() {
+                        return Err(e);
+                    }
+                    let bytes: u64 = missing.iter().map(|p| p.size as u64).sum();
+                    self.progress.dec(bytes);
+                    self.send_parts(source, upload, missing, &sent).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        if file.checksum_sha256 != checksum || file.size as u64 != source.size {
+            return Err(CliError::new(
+                "checksum_mismatch",
+                format!(
+                    "the server stored {} bytes with SHA-256 {}, expected {} bytes with {checksum}",
+                    file.size, file.checksum_sha256, source.size
+                ),
+            )
+            .into());
+        }
+        Ok((file, sent.load(Ordering::Relaxed)))
+    }
+
+    async fn send_parts(
+        &self,
+        source: &Source,
+        upload: &api::Upload,
+        parts: Vec<api::UploadPart>,
+        sent: &Arc<AtomicU64>,
+    ) -> Result<()> {
+        let part_count = upload.part_count;
+        futures::stream::iter(parts)
+            .map(|part| self.send_part(source, &upload.upload_id, part, part_count, sent.clone()))
+            .buffer_unordered(usize::from(self.args.parallel))
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    async fn send_part(
+        &self,
+        source: &Source,
+        upload_id: &str,
+        part: api::UploadPart,
+        part_count: i64,
+        sent: Arc<AtomicU64>,
+    ) -> Result<()> {
+        let path = source.path.clone();
+        let (offset, size) = (part.offset as u64, part.size as u64);
+        let (data, digest) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+            let data = read_at(&path, offset, size)?;
+            let digest = Sha256::digest(&data);
+            Ok((Bytes::from(data), digest))
+        })
+        .await
+        .context("the reading thread failed")?
+        .with_context(|| format!("cannot read {}", source.path.display()))?;
+        let digest_hex = hex::encode(digest);
+        let digest_header = format!(
+            "sha-256=:{}:",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        );
+        retry(
+            |_| {
+                let data = data.clone();
+                let digest_header = digest_header.clone();
+                let digest_hex = digest_hex.clone();
+                let sent = sent.clone();
+                async move {
+                    let counted = Arc::new(AtomicU64::new(0));
+                    let body = self.body(data, counted.clone(), sent.clone());
+                    let result = self
+                        .client
+                        .put_part_sized(upload_id, part.part_no, body, size, Some(&digest_header))
+                        .await;
+                    let receipt = match result {
+                        Ok(r) => r,
+                        Err(e) => {
+                            // What went out must go again.
+                            let n = counted.load(Ordering::Relaxed);
+                            self.progress.dec(n);
+                            sent.fetch_sub(n, Ordering::Relaxed);
+                            return Err(e.into());
+                        }
+                    };
+                    if receipt.checksum_sha256 != digest_hex || receipt.size as u64 != size {
+                        return Err(anyhow::Error::from(CliError::new(
+                            "part_checksum_mismatch",
+                            format!(
+                                "the server stored part {} with another checksum",
+                                part.part_no
+                            ),
+                        )));
+                    }
+                    Ok(())
+                }
+            },
+            |attempt, e, wait| self.retrying(&format!("part {}", part.part_no), attempt, e, wait),
+        )
+        .await
+        .with_context(|| format!("part {}", part.part_no))?;
+        self.progress.detail(&format!(
+            "part {}/{part_count} acknowledged ({})",
+            part.part_no,
+            format_size(size)
+        ));
+        Ok(())
+    }
+
+    /// A part's body: `data` in chunks, counted into the progress as it goes out, and paced
+    /// by `--limit-rate`.
+    fn body(&self, data: Bytes, counted: Arc<AtomicU64>, sent: Arc<AtomicU64>) -> reqwest::Body {
+        let chunk = if self.limiter.is_some() {
+            64 << 10
+        } else {
+            256 << 10
+        };
+        let progress = self.progress.clone();
+        let limiter = self.limiter.clone();
+        let stream = futures::stream::unfold(0usize, move |at| {
+            let data = data.clone();
+            let progress = progress.clone();
+            let limiter = limiter.clone();
+            let counted = counted.clone();
+            let sent = sent.clone();
+            async move {
+                if at >= data.len() {
+                    return None;
+                }
+                let end = (at + chunk).min(data.len());
+                let n = (end - at) as u64;
+                if let Some(l) = &limiter {
+                    l.take(n).await;
+                }
+                progress.inc(n);
+                counted.fetch_add(n, Ordering::Relaxed);
+                sent.fetch_add(n, Ordering::Relaxed);
+                Some((Ok::<_, std::io::Error>(data.slice(at..end)), end))
+            }
+        });
+        reqwest::Body::wrap_stream(stream)
+    }
+
+    /// Polls a `completing` upload until it is done.
+    async fn wait_for_completion(&self, mut upload: api::Upload) -> Result<api::File> {
+        self.progress.detail("verifying on the server");
+        let started = Instant::now();
+        loop {
+            match upload.status.as_str() {
+                "completed" => {
+                    let id = upload
+                        .file_id
+                        .as_deref()
+                        .context("a completed upload has a file")?;
+                    return Ok(self.client.get_file(id).await?);
+                }
+                "completing" | "open" => {}
+                "failed" => {
+                    return Err(CliError::new(
+                        "checksum_mismatch",
+                        "the server's verification failed: the file's SHA-256 does not match",
+                    )
+                    .into());
+                }
+                other => {
+                    return Err(CliError::new(
+                        "upload_failed",
+                        format!("the upload ended as `{other}`"),
+                    )
+                    .into());
+                }
+            }
+            let wait = if started.elapsed() < Duration::from_secs(10) {
+                Duration::from_millis(250)
+            } else {
+                Duration::from_secs(2)
+            };
+            tokio::time::sleep(wait).await;
+            upload = retry(
+                |_| async { Ok(self.client.get_upload(&upload.upload_id).await?) },
+                |attempt, e, wait| self.retrying("checking", attempt, e, wait),
+            )
+            .await?;
+        }
+    }
+
+    fn retrying(&self, what: &str, attempt: u32, e: &anyhow::Error, wait: Duration) {
+        let msg = error_line(e);
+        let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+        self.progress.event(&format!(
+            "{what} failed (try {attempt} of {}): {msg}; retrying in {}",
+            super::retry::TRIES,
+            format_duration(wait)
+        ));
+    }
+}
+
+fn code_of(e: &anyhow::Error) -> Option<&str> {
+    e.chain().find_map(|c| {
+        c.downcast_ref::<ferry_client::ClientError>()
+            .and_then(|c| c.code())
+            .or_else(|| c.downcast_ref::<CliError>().map(|c| c.code))
+    })
+}
+
+fn missing_parts(e: &anyhow::Error) -> Vec<i64> {
+    e.chain()
+        .find_map(|c| match c.downcast_ref::<ferry_client::ClientError>() {
+            Some(ferry_client::ClientError::Api { body, .. }) => body.error.details.clone(),
+            _ => None,
+        })
+        .and_then(|d| d.get("missing_parts").cloned())
+        .and_then(|m| serde_json::from_value(m).ok())
+        .unwrap_or_default()
+}
+
+/// Errors after which the upload cannot go on, so its resume file goes.
+fn upload_is_dead(e: &anyhow::Error) -> bool {
+    matches!(
+        code_of(e),
+        Some(
+            "upload_session_expired"
+                | "upload_aborted"
+                | "upload_failed"
+                | "checksum_mismatch"
+                | "file_changed"
+                | "not_found"
+        )
+    )
+}
+
+/// Tells the hashing thread to stop when the upload is over, however it ended.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// SHA-256 (hex) of a file and the number of bytes read; gives up when `stop` is set.
+fn hash_file(path: &Path, stop: &AtomicBool) -> std::io::Result<(String, u64)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("hashing cancelled"));
+        }
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok((hex::encode(h.finalize()), total));
+        }
+        h.update(&buf[..n]);
+        total += n as u64;
+    }
+}
+
+/// `len` bytes of `path` from `offset`.
+fn read_at(path: &Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    let f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; len as usize];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        f.read_exact_at(&mut buf, offset)?;
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = f;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(&mut buf)?;
+    }
+    Ok(buf)
+}

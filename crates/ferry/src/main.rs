@@ -1,0 +1,18 @@
+//! `ferry`: the Ferry server (`ferry serve`) and its command line client (`ferry login`,
+//! `ls`, `upload`, `download`...).
+#![forbid(unsafe_code)]
+
+mod cli;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        cli::Command::Serve(args) => serve::run(args),
+        command => cli::run(command),
+    }
+}

@@ -1,0 +1,424 @@
+//! `ferry link` (create, ls, revoke), `ferry download <link-url>` without credentials, and
+//! `ferry restore`.
+
+use ferry_api as api;
+
+use crate::helpers::{
+    MIB, TestServer, data, eventually, json, read, run_cmd_until, sha, stderr, stdout,
+};
+
+/// The links of a file, through the API.
+fn link(t: &TestServer, file_id: &str, link_id: &str) -> api::Link {
+    t.rt.block_on(t.admin.list_links(file_id))
+        .unwrap()
+        .links
+        .into_iter()
+        .find(|l| l.id == link_id)
+        .expect("the link is listed")
+}
+
+/// Whether `link.downloaded` has been recorded `n` times for a link (deliveries are settled
+/// just after the response ends).
+fn deliveries_recorded(t: &TestServer, link_id: &str, n: usize) -> bool {
+    t.rt.block_on(
+        t.admin
+            .audit_events(&[("action", "link.downloaded"), ("target", link_id)]),
+    )
+    .unwrap()
+    .events
+    .len()
+        >= n
+}
+
+#[test]
+fn a_link_downloads_without_credentials_until_revoked() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("shared");
+    let bytes = data(300_000, 21);
+    let name = "rapport été \"final\".txt";
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, name, bytes.clone()))
+            .unwrap();
+
+    // The shorthand prints the URL alone on stdout, a summary on stderr.
+    let out = t
+        .ferry()
+        .args([
+            "link",
+            &file.id,
+            "--expires",
+            "15m",
+            "--max-downloads",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let url = stdout(&out).trim().to_string();
+    assert!(url.starts_with(&format!("{}/d/", t.url)), "{url}");
+    assert!(!url.contains('\n'), "{url}");
+    assert!(stderr(&out).contains("Link lnk_"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("10 downloads"), "{}", stderr(&out));
+    let listed = t.rt.block_on(t.admin.list_links(&file.id)).unwrap().links;
+    assert_eq!(listed.len(), 1);
+    let created = listed[0].clone();
+    assert_eq!(created.url, url);
+    assert_eq!(created.max_downloads, Some(10));
+
+    // The long form, as JSON.
+    let out = t
+        .ferry()
+        .args(["link", "create", &file.id, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other: api::Link = json(&out);
+    assert_eq!(other.file_id, file.id);
+    assert_eq!(other.max_downloads, None);
+    assert_eq!(other.status, "active");
+
+    // Downloaded by someone who never logged in: a fresh, empty config dir.
+    let stranger = tempfile::tempdir().unwrap();
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("SHA-256 verified"),
+        "{}",
+        stdout(&out)
+    );
+    // The name comes from Content-Disposition's filename* (UTF-8), sanitised.
+    let saved = t.path("rapport été _final_.txt");
+    assert_eq!(read(&saved), bytes, "{}", stdout(&out));
+    assert!(!t.path("rapport été _final_.txt.part").exists());
+    assert!(
+        !stranger.path().join("credentials.json").exists(),
+        "no credentials were needed or made"
+    );
+
+    let used = eventually("the delivery to be counted", || {
+        let l = link(&t, &file.id, &created.id);
+        (l.downloads_used == 1).then_some(l)
+    });
+    assert_eq!(used.bytes_delivered, bytes.len() as i64);
+    let out = t
+        .ferry()
+        .args(["link", "ls", &file.id, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: api::LinkList = json(&out);
+    let shown = list.links.iter().find(|l| l.id == created.id).unwrap();
+    assert_eq!(shown.downloads_used, 1);
+    let out = t.ferry().args(["link", "ls", &file.id]).output().unwrap();
+    let text = stdout(&out);
+    assert!(text.starts_with("ID"), "{text}");
+    let row = text.lines().find(|l| l.contains(&created.id)).unwrap();
+    assert!(row.contains("active") && row.contains("1/10"), "{row}");
+    assert!(row.contains(&created.expires_at), "{row}");
+    let row = text.lines().find(|l| l.contains(&other.id)).unwrap();
+    assert!(row.contains("0/unlimited"), "{row}");
+
+    // The name is taken now: not replaced without --force.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("(file_exists)"), "{}", stderr(&out));
+
+    // -o, --json.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url, "-o", "copy.bin", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: serde_json::Value = json(&out);
+    assert_eq!(shown["verified"], true);
+    assert_eq!(shown["checksum_sha256"], sha(&bytes).as_str());
+    assert_eq!(shown["size"], bytes.len() as u64);
+    assert_eq!(shown["name"], "copy.bin");
+    assert_eq!(read(&t.path("copy.bin")), bytes);
+
+    // To standard output.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url, "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, bytes);
+
+    // Revoked: the next download fails with the API's error.
+    let out = t
+        .ferry()
+        .args(["link", "revoke", &created.id])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), format!("Revoked link {}", created.id));
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url, "-o", "again.bin"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("(link_revoked, request req_"), "{err}");
+    assert!(stdout(&out).is_empty());
+    assert!(!t.path("again.bin").exists() && !t.path("again.bin.part").exists());
+    assert_eq!(link(&t, &file.id, &created.id).status, "revoked");
+
+    // A forged token, a URL that is no link, a link option where it makes no sense.
+    let forged = format!("{}/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", t.url);
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &forged])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(not_found, request req_"),
+        "{}",
+        stderr(&out)
+    );
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &format!("{}/api/v1/files/x", t.url)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("(invalid_url)"), "{}", stderr(&out));
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &other.url, "--parallel", "4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("(unsupported)"), "{}", stderr(&out));
+}
+
+#[test]
+fn link_usage_errors_and_revoke_json() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("l");
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, "a.txt", b"abc".to_vec()))
+            .unwrap();
+    for args in [
+        vec!["link"],
+        vec!["link", "ls"],
+        vec!["link", "revoke"],
+        vec!["link", &file.id, "--expires", "soon"],
+        vec!["link", &file.id, "--max-downloads", "0"],
+        vec!["link", &file.id, "--max-downloads", "10001"],
+    ] {
+        let out = t.ferry().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    // Too long for the server: its error, exit 1.
+    let out = t
+        .ferry()
+        .args(["link", &file.id, "--expires", "30d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(invalid_value, request req_"),
+        "{}",
+        stderr(&out)
+    );
+    let out = t.ferry().args(["link", "fil_nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(not_found, request req_"),
+        "{}",
+        stderr(&out)
+    );
+
+    let l: api::Link = json(
+        &t.ferry()
+            .args(["link", &file.id, "--max-downloads", "1", "--json"])
+            .output()
+            .unwrap(),
+    );
+    // One download, then the link is used up.
+    let stranger = tempfile::tempdir().unwrap();
+    t.ferry_in(stranger.path())
+        .args(["download", &l.url, "-o", "one.txt"])
+        .assert()
+        .success();
+    assert_eq!(read(&t.path("one.txt")), b"abc");
+    eventually("the link to be used up", || {
+        (link(&t, &file.id, &l.id).status == "exhausted").then_some(())
+    });
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &l.url, "-o", "two.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(link_exhausted, request req_"),
+        "{}",
+        stderr(&out)
+    );
+    let out = t
+        .ferry()
+        .args(["link", "revoke", &l.id, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: serde_json::Value = json(&out);
+    assert_eq!(shown["revoked"], true);
+    assert_eq!(shown["id"], l.id.as_str());
+    let out = t.ferry().args(["link", "ls", &file.id]).output().unwrap();
+    assert!(stdout(&out).contains("revoked"), "{}", stdout(&out));
+}
+
+/// A link download killed mid-way resumes with Range and If-Range from its .part file; when
+/// the server could tell the first delivery was cut off, the whole download costs the link one
+/// download.
+#[test]
+fn a_killed_link_download_resumes() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("big");
+    // Larger than what the loopback socket buffers hold, so that the server sees the cut.
+    let bytes = data(40 * MIB, 22);
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, "forty.bin", bytes.clone()))
+            .unwrap();
+    let l =
+        t.rt.block_on(t.admin.create_link(
+            &file.id,
+            &api::CreateLink {
+                max_downloads: Some(2),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    let stranger = tempfile::tempdir().unwrap();
+    let mut cmd = t.ferry_std();
+    cmd.env("FERRY_CONFIG_DIR", stranger.path())
+        .args(["download", &l.url, "--limit-rate", "1MiB"]);
+    // A progress line comes about once a second.
+    let seen = run_cmd_until(&mut cmd, |line| line.contains(" / 40.0 MiB"));
+    assert!(t.path("forty.bin.part").exists(), "{seen:#?}");
+    assert!(!t.path("forty.bin").exists(), "{seen:#?}");
+    // The server notices the client went away and gives back what it did not send.
+    eventually("the cut-off delivery to be settled", || {
+        deliveries_recorded(&t, &l.id, 1).then_some(())
+    });
+    let first =
+        t.rt.block_on(
+            t.admin
+                .audit_events(&[("action", "link.downloaded"), ("target", &l.id)]),
+        )
+        .unwrap()
+        .events
+        .remove(0);
+
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &l.url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("forty.bin: resuming at "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("; resumed at "), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("SHA-256 verified"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(read(&t.path("forty.bin")), bytes);
+    assert!(!t.path("forty.bin.part").exists());
+    let records = std::fs::read_dir(stranger.path().join("downloads"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(records, 0, "the resume record is gone after success");
+    let done = eventually("both deliveries to be settled", || {
+        deliveries_recorded(&t, &l.id, 2).then(|| link(&t, &file.id, &l.id))
+    });
+    if first.details["complete"] == false {
+        // The bytes sent before the cut are not charged again.
+        assert_eq!(done.downloads_used, 1, "{done:?} {first:?}");
+    }
+}
+
+#[test]
+fn restore_brings_back_a_held_file() {
+    let t = TestServer::start();
+    t.login();
+    let out = t
+        .ferry()
+        .args(["mkdir", "kept", "--retention-days", "7", "--json"])
+        .output()
+        .unwrap();
+    let folder: api::Folder = json(&out);
+    t.file("keep.txt", b"keep me");
+    let out = t
+        .ferry()
+        .args(["upload", "keep.txt", "-f", "kept", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files: Vec<api::File> = json(&out);
+    let f = &files[0];
+
+    // Not held: nothing to restore.
+    let out = t.ferry().args(["restore", &f.id]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+
+    let out = t.ferry().args(["rm", &f.id, "--json"]).output().unwrap();
+    let held: api::File = json(&out);
+    assert_eq!(held.retention.state, "held");
+    let listed =
+        t.rt.block_on(t.admin.list_files(&folder.id, None, None))
+            .unwrap();
+    assert!(listed.files.is_empty(), "held files are not listed");
+
+    let out = t
+        .ferry()
+        .args(["restore", &f.id, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let restored: api::File = json(&out);
+    assert_eq!(restored.id, f.id);
+    assert_eq!(restored.retention.state, "active");
+    let listed =
+        t.rt.block_on(t.admin.list_files(&folder.id, None, None))
+            .unwrap();
+    assert_eq!(listed.files.len(), 1);
+
+    // Text output.
+    t.ferry().args(["rm", &f.id]).assert().success();
+    let out = t.ferry().args(["restore", &f.id]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("Restored keep.txt ({}) in folder {}", f.id, folder.id)
+    );
+    let out = t.ferry().args(["restore", "fil_nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(not_found, request req_"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,13 @@
+//! The command line client against a real server: the server runs in-process on
+//! 127.0.0.1:0 with a temp data dir, the real `ferry` binary runs with its own config dir.
+
+mod helpers;
+
+mod admin;
+mod audit;
+mod auth;
+mod errors;
+mod files;
+mod links;
+mod transfer;
+mod webhooks;
