@@ -42,6 +42,25 @@ async fn setup(app: &TestApp, len: usize) -> (ferry_client::Client, api::File, V
     (alice, file, bytes)
 }
 
+/// The file's only link once `settled` holds for it. Deliveries settle when their response
+/// body ends, a moment after the client has the last byte, so tests wait for it (up to 20 s).
+async fn link_when(
+    alice: &ferry_client::Client,
+    file_id: &str,
+    settled: impl Fn(&api::Link) -> bool,
+) -> api::Link {
+    let mut last = None;
+    for _ in 0..400 {
+        let link = alice.list_links(file_id).await.unwrap().links.remove(0);
+        if settled(&link) {
+            return link;
+        }
+        last = Some(link);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the link never reached the expected state: {last:?}");
+}
+
 fn error_code(body: &[u8]) -> String {
     serde_json::from_slice::<api::ErrorBody>(body)
         .map(|e| e.error.code)
@@ -85,11 +104,13 @@ async fn a_link_delivers_the_file_without_login(app: TestApp) {
     assert_eq!(part.status(), 206);
     assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[..100]);
 
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let listed = alice.list_links(&file.id).await.unwrap();
     assert_eq!(listed.links.len(), 1);
-    assert_eq!(listed.links[0].bytes_delivered, bytes.len() as i64 + 100);
-    assert_eq!(listed.links[0].downloads_used, 2);
+    let settled = link_when(&alice, &file.id, |l| {
+        l.bytes_delivered == bytes.len() as i64 + 100
+    })
+    .await;
+    assert_eq!(settled.downloads_used, 2);
 
     // The receipt: who got the file, and how much.
     let state = app.server.as_ref().unwrap().state();
@@ -161,14 +182,11 @@ async fn forged_expired_revoked_and_used_up_links_are_refused(app: TestApp) {
     let first = reqwest::get(&link.url).await.unwrap();
     assert_eq!(first.status(), 200);
     assert_eq!(first.bytes().await.unwrap().len(), 1000);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Refused at once: the finished delivery holds the whole budget even before it settles.
     let res = reqwest::get(&link.url).await.unwrap();
     assert_eq!(res.status(), 410);
     assert_eq!(error_code(&res.bytes().await.unwrap()), "link_exhausted");
-    assert_eq!(
-        alice.list_links(&file.id).await.unwrap().links[0].status,
-        "exhausted"
-    );
+    link_when(&alice, &file.id, |l| l.status == "exhausted").await;
 
     // Revoked: by its creator; not by someone else.
     let link = alice
@@ -222,8 +240,7 @@ async fn fifty_concurrent_downloads_of_a_three_download_link_deliver_exactly_thr
             "{status}"
         );
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let l = &alice.list_links(&file.id).await.unwrap().links[0];
+    let l = link_when(&alice, &file.id, |l| l.downloads_used >= 3).await;
     assert_eq!(
         (l.downloads_used, l.bytes_delivered),
         (3, 3 * bytes.len() as i64)
@@ -231,7 +248,9 @@ async fn fifty_concurrent_downloads_of_a_three_download_link_deliver_exactly_thr
 }
 
 async fn an_interrupted_download_resumed_with_range_counts_once(app: TestApp) {
-    let len = 8 << 20;
+    // Large enough that the unread rest cannot sit in the kernel's socket buffers (a few MiB
+    // on loopback): the server must see the hang-up, not a finished delivery.
+    let len = 32 << 20;
     let (alice, file, bytes) = setup(&app, len).await;
     let link = alice
         .create_link(&file.id, &link_req(Some(1), Some(600)))
@@ -239,16 +258,17 @@ async fn an_interrupted_download_resumed_with_range_counts_once(app: TestApp) {
         .unwrap();
     let path = link.url.trim_start_matches(&app.url).to_string();
 
-    // Read the headers and half the body, then hang up.
+    // Read the headers and the first 2 MiB, then hang up.
     let mut received = Vec::new();
     {
-        let mut s = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
-            .await
-            .unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(64 * 1024).unwrap();
+        let addr = app.url.trim_start_matches("http://").parse().unwrap();
+        let mut s = socket.connect(addr).await.unwrap();
         let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: resumer/1.0\r\n\r\n");
         s.write_all(req.as_bytes()).await.unwrap();
         let mut buf = vec![0u8; 64 * 1024];
-        while received.len() < len / 2 {
+        while received.len() < 2 << 20 {
             let n = s.read(&mut buf).await.unwrap();
             assert!(n > 0);
             received.extend_from_slice(&buf[..n]);
@@ -257,7 +277,13 @@ async fn an_interrupted_download_resumed_with_range_counts_once(app: TestApp) {
     let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     let got = received.split_off(head_end);
     assert!(String::from_utf8_lossy(&received).starts_with("HTTP/1.1 200"));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The server notices on its next write and settles what it sent.
+    let cut = link_when(&alice, &file.id, |l| l.bytes_delivered > 0).await;
+    assert!(
+        cut.bytes_delivered < len as i64,
+        "the cut-off delivery is charged only what was sent: {}",
+        cut.bytes_delivered
+    );
 
     // Resume from where this client stopped: the link has one download, and this is it.
     let rest = reqwest::Client::new()
@@ -271,8 +297,10 @@ async fn an_interrupted_download_resumed_with_range_counts_once(app: TestApp) {
     let mut whole = got.clone();
     whole.extend_from_slice(&rest.bytes().await.unwrap());
     assert_eq!(sha256_hex(&whole), sha256_hex(&bytes));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let l = &alice.list_links(&file.id).await.unwrap().links[0];
+    let l = link_when(&alice, &file.id, |l| {
+        l.bytes_delivered != cut.bytes_delivered
+    })
+    .await;
     assert_eq!(
         l.downloads_used, 1,
         "bytes delivered: {}",
@@ -324,10 +352,6 @@ async fn watermarks_mark_images_and_refuse_other_types(app: TestApp) {
         marked.pixels().any(|p| p.0 == [255, 255, 255, 255]),
         "the mark is visible"
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        alice.list_links(&pic.id).await.unwrap().links[0].downloads_used,
-        1
-    );
+    link_when(&alice, &pic.id, |l| l.downloads_used == 1).await;
     assert_eq!(reqwest::get(&link.url).await.unwrap().status(), 410);
 }
