@@ -5,7 +5,7 @@ use ferry_client::{Client, ClientError};
 use reqwest::Method;
 
 use crate::helpers::{TestApp, assert_api_error, assert_field_error, parse, sha256_hex};
-use crate::on_both_backends;
+use crate::{on_both_backends, on_both_backends_with};
 
 on_both_backends!(
     upload_download_delete_flow,
@@ -13,13 +13,19 @@ on_both_backends!(
     upload_refuses_bad_input,
     multipart_upload_with_ttl,
     multipart_upload_refuses_bad_forms,
-    files_past_their_ttl_are_expired,
     same_name_is_renamed_or_refused,
     unknown_file_ids_are_not_found,
     other_users_files_are_not_found,
     empty_files_upload_and_download,
     early_upload_errors_close_the_connection_cleanly,
 );
+
+on_both_backends_with!(without_purge; files_past_their_ttl_are_expired);
+
+/// The purge job would delete expired files (then they are 404) before the test sees them.
+fn without_purge(c: &mut ferry_server::Config) {
+    c.storage.gc_interval_secs = 3600;
+}
 
 fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
@@ -519,23 +525,24 @@ async fn files_past_their_ttl_are_expired(app: TestApp) {
     let file = upload_raw(
         &alice,
         &folder.id,
-        "filename=brief.txt&ttl=1",
+        "filename=brief.txt&ttl=3",
         octets,
         b"soon gone".to_vec(),
     )
     .await
     .unwrap();
-    let keeper = alice
-        .upload(&folder.id, "keeper.txt", b"stays".to_vec())
-        .await
-        .unwrap();
     assert!(file.retention.expires_at.is_some());
     assert_eq!(
         alice.get_file(&file.id).await.unwrap().retention.state,
         "active"
     );
+    let keeper = alice
+        .upload(&folder.id, "keeper.txt", b"stays".to_vec())
+        .await
+        .unwrap();
 
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Expired but not yet purged (the purge job is off here): 410, not 404.
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
     assert_api_error(alice.get_file(&file.id).await, 410, "file_expired");
     let gone = alice.download(&file.id, &[]).await.unwrap();
     assert_eq!(gone.status, 410);
@@ -847,7 +854,7 @@ async fn early_answer_on_raw_connection(
             }
         }
     };
-    let usable = match tokio::time::timeout(std::time::Duration::from_secs(3), second).await {
+    let usable = match tokio::time::timeout(std::time::Duration::from_secs(20), second).await {
         Ok(Ok(answer)) => answer.starts_with(b"HTTP/1.1 200"),
         _ => false,
     };

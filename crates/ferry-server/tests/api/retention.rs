@@ -11,7 +11,7 @@ on_both_backends!(
 );
 
 async fn wait_until<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
-    for _ in 0..60 {
+    for _ in 0..300 {
         if check().await {
             return true;
         }

@@ -16,11 +16,11 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let mut stream = TcpStream::connect(app.url.trim_start_matches("http://"))
         .await
         .unwrap();
+    let started = Instant::now();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
-    let started = Instant::now();
     let mut buf = Vec::new();
     // The server must close the connection by itself; give it far more than the timeout.
     let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf)).await;
@@ -87,9 +87,14 @@ async fn a_client_that_disconnects_mid_upload_leaves_nothing() {
         );
         stream.write_all(head.as_bytes()).await.unwrap();
         stream.write_all(&vec![7u8; 3_000_000]).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Hang up only once the server is writing the upload into staging.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while app.staging_files() == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(app.staging_files() > 0, "the upload never reached staging");
     } // dropped: the connection closes mid-body
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
     while app.staging_files() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

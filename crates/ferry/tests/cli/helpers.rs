@@ -305,10 +305,10 @@ impl Drop for Watched {
     }
 }
 
-/// Polls `check` until it returns `Some`, for at most 10 s (link deliveries are settled and
+/// Polls `check` until it returns `Some`, for at most 30 s (link deliveries are settled and
 /// audited just after the response ends).
 pub fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(v) = check() {
             return v;

@@ -178,7 +178,8 @@ fn upload_resumes_after_the_client_is_killed() {
     t.folder("resume");
     let bytes = data(12 * MIB, 6);
     t.file("big.bin", &bytes);
-    // One part at a time at 4 MiB/s: a 5 MiB part takes about 1.25 s.
+    // One part at a time at 2 MiB/s: a 5 MiB part takes about 2.5 s, so the kill lands well
+    // before the last part even on a slow machine.
     let args = [
         "upload",
         "big.bin",
@@ -189,7 +190,7 @@ fn upload_resumes_after_the_client_is_killed() {
         "--parallel",
         "1",
         "--limit-rate",
-        "4MiB",
+        "2MiB",
     ];
     let seen = run_until(&t, &args, |line| line.contains("part 1/3 acknowledged"));
     let upload_id = seen
@@ -327,9 +328,10 @@ fn a_part_cut_off_by_a_server_restart_is_retried() {
             "--parallel",
             "1",
             "--limit-rate",
-            "4MiB",
+            "2MiB",
         ],
     );
+    // Part 2 takes about 2.5 s: the restart comes in the middle of it.
     w.wait_for(|l| l.contains("part 1/3 acknowledged"));
     t.restart(Duration::from_millis(300));
     let (ok, seen) = w.finish();
@@ -368,7 +370,8 @@ fn a_killed_parallel_download_resumes() {
     let file =
         t.rt.block_on(t.admin.upload(&folder.id, "six.bin", bytes.clone()))
             .unwrap();
-    // 1 MiB ranges, two at a time, 2 MiB/s in all: the first range is in after about 1 s.
+    // 1 MiB ranges, two at a time, 1 MiB/s in all: the first range is in after about 2 s, the
+    // whole file would take 6 s.
     let args = [
         "download",
         file.id.as_str(),
@@ -377,7 +380,7 @@ fn a_killed_parallel_download_resumes() {
         "--parallel",
         "2",
         "--limit-rate",
-        "2MiB",
+        "1MiB",
     ];
     let seen = run_until(&t, &args, |l| l.contains("received"));
     assert!(t.path("six.bin.part").exists() && t.path("six.bin.part.state").exists());

@@ -22,35 +22,42 @@ struct Ferry {
 
 impl Ferry {
     async fn start(data: &Path) -> Ferry {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferry"));
-        cmd.args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data)
-        .env("FERRY_ADMIN__PASSWORD", PASSWORD)
-        .env("FERRY_STORAGE__GC_INTERVAL_SECS", "1")
-        .env_remove("FERRY_DATABASE__URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        // Owned by `Ferry` at once, whose Drop kills and reaps it on every path.
-        let ferry = Ferry {
-            child: cmd.spawn().expect("ferry starts"),
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..200 {
-            let ready = reqwest::get(format!("{}/readyz", ferry.url)).await;
-            if ready.is_ok_and(|r| r.status() == 200) {
-                return ferry;
+        // The port is found free and then handed to the child, so something else may take it
+        // in between: a child that exits at once gets another port.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferry"));
+            cmd.args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data)
+            .env("FERRY_ADMIN__PASSWORD", PASSWORD)
+            .env("FERRY_STORAGE__GC_INTERVAL_SECS", "1")
+            .env_remove("FERRY_DATABASE__URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+            // Owned by `Ferry` at once, whose Drop kills and reaps it on every path.
+            let mut ferry = Ferry {
+                child: cmd.spawn().expect("ferry starts"),
+                url: format!("http://127.0.0.1:{port}"),
+            };
+            for _ in 0..600 {
+                let ready = reqwest::get(format!("{}/readyz", ferry.url)).await;
+                if ready.is_ok_and(|r| r.status() == 200) {
+                    return ferry;
+                }
+                if ferry.child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("ferry did not become ready");
     }
@@ -120,11 +127,14 @@ async fn kill_9_mid_part_and_mid_complete_loses_nothing_acknowledged() {
 
     // Part 2 trickles in; the server dies half way through it.
     let slow_part = part(&bytes, 2);
-    let chunks: Vec<Vec<u8>> = slow_part.chunks(MIB).map(<[u8]>::to_vec).collect();
-    let trickle = futures::stream::iter(chunks).then(|c| async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        Ok::<_, std::io::Error>(c)
-    });
+    // Two MiB of it, then nothing more: the part is still in flight whenever the kill lands.
+    let chunks: Vec<Vec<u8>> = slow_part.chunks(MIB).take(2).map(<[u8]>::to_vec).collect();
+    let trickle = futures::stream::iter(chunks)
+        .then(|c| async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok::<_, std::io::Error>(c)
+        })
+        .chain(futures::stream::pending());
     let sender = {
         let admin = admin.clone();
         let id = up.upload_id.clone();
@@ -172,7 +182,7 @@ async fn kill_9_mid_part_and_mid_complete_loses_nothing_acknowledged() {
     // Whatever state the kill left (open, completing or completed), completing again ends in the
     // one verified file.
     let mut file = None;
-    for _ in 0..100 {
+    for _ in 0..600 {
         match admin
             .complete_upload(&up.upload_id, &api::CompleteUpload::default())
             .await
@@ -192,8 +202,13 @@ async fn kill_9_mid_part_and_mid_complete_loses_nothing_acknowledged() {
     let got = admin.download(&file.id, &[]).await.unwrap();
     assert_eq!(sha(&got.body), sha(&bytes));
 
-    // After the sweep nothing is left in staging or upload data.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // After the sweep (every second here) nothing is left in staging or upload data.
+    for _ in 0..200 {
+        if count(&dir.path().join("uploads")) + count(&dir.path().join("staging")) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(count(&dir.path().join("uploads")), 0);
     assert_eq!(count(&dir.path().join("staging")), 0);
     drop(ferry);
