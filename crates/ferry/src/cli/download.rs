@@ -48,6 +48,11 @@ pub struct DownloadArgs {
     /// Replace PATH if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Flush the file to disk before moving it into place, so that it survives a power cut
+    /// right after the command ends. Costs the disk's write time (curl and wget do not do it;
+    /// the SHA-256 check does not need it).
+    #[arg(long)]
+    pub fsync: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -99,6 +104,7 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
             .limit_rate
             .filter(|r| *r > 0)
             .map(|r| Arc::new(RateLimit::new(r))),
+        fsync: args.fsync,
     };
     let result = if size > 0 && (args.parallel > 1 || state.exists()) {
         dl.ranged(&part, &state, usize::from(args.parallel)).await
@@ -127,7 +133,9 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
     }
     std::fs::rename(&part, &dest)
         .with_context(|| format!("cannot move {} to {}", part.display(), dest.display()))?;
-    sync_dir(&dest);
+    if args.fsync {
+        sync_dir(&dest);
+    }
     config::remove_file(&state)?;
     bar.finish();
     progress.finish();
@@ -200,6 +208,7 @@ struct Downloader<'a> {
     etag: String,
     progress: Arc<FileProgress>,
     limiter: Option<Arc<RateLimit>>,
+    fsync: bool,
 }
 
 impl Downloader<'_> {
@@ -220,7 +229,7 @@ impl Downloader<'_> {
             }
             Err(_) => 0,
         };
-        let (mut hasher, resumed_at) = if have > 0 {
+        let (prefix, resumed_at) = if have > 0 {
             self.progress
                 .event(&format!("resuming at {}", format_size(have)));
             let path = part.to_path_buf();
@@ -231,6 +240,7 @@ impl Downloader<'_> {
         } else {
             (Sha256::new(), 0)
         };
+        let mut hasher = HashThread::start(prefix);
         self.progress.skip(have);
         let file = tokio::fs::OpenOptions::new()
             .create(true)
@@ -263,15 +273,17 @@ impl Downloader<'_> {
             }
         }
         f.flush().await?;
-        f.get_mut().sync_all().await?;
-        Ok((resumed_at, hex::encode(hasher.finalize())))
+        if self.fsync {
+            f.get_mut().sync_all().await?;
+        }
+        Ok((resumed_at, hex::encode(hasher.finish().await?.finalize())))
     }
 
     /// One request from `*have` to the end, appended to `f`.
     async fn stream_into(
         &self,
         f: &mut tokio::io::BufWriter<tokio::fs::File>,
-        hasher: &mut Sha256,
+        hasher: &mut HashThread,
         have: &mut u64,
     ) -> Result<()> {
         let range = format!("bytes={have}-");
@@ -293,7 +305,9 @@ impl Downloader<'_> {
                     self.progress.dec(*have);
                     f.flush().await?;
                     f.get_mut().set_len(0).await?;
-                    *hasher = Sha256::new();
+                    std::mem::replace(hasher, HashThread::start(Sha256::new()))
+                        .finish()
+                        .await?;
                     *have = 0;
                 }
             }
@@ -317,7 +331,7 @@ impl Downloader<'_> {
             }
             self.pace(chunk.len()).await;
             f.write_all(&chunk).await?;
-            hasher.update(&chunk);
+            hasher.update(chunk.clone()).await?;
             *have += chunk.len() as u64;
             self.progress.inc(chunk.len() as u64);
         }
@@ -412,10 +426,12 @@ impl Downloader<'_> {
             .buffer_unordered(parallel)
             .try_collect::<Vec<()>>()
             .await?;
-        let f2 = f.clone();
-        tokio::task::spawn_blocking(move || f2.sync_all())
-            .await
-            .context("the syncing thread failed")??;
+        if self.fsync {
+            let f2 = f.clone();
+            tokio::task::spawn_blocking(move || f2.sync_all())
+                .await
+                .context("the syncing thread failed")??;
+        }
         self.progress.detail("verifying");
         let path = part.to_path_buf();
         let size = self.size;
@@ -538,6 +554,60 @@ impl Downloader<'_> {
 }
 
 /// Streams the whole file to stdout, then checks its SHA-256 (exit 1 when it differs).
+/// SHA-256 on a thread of its own, fed the chunks as they arrive: hashing then overlaps
+/// receiving and writing instead of taking turns with them on the task that reads the socket
+/// (measured: a third of a 1 GiB download's time).
+pub(super) struct HashThread {
+    chunks: Option<tokio::sync::mpsc::Sender<bytes::Bytes>>,
+    thread: Option<std::thread::JoinHandle<Sha256>>,
+}
+
+impl HashThread {
+    /// Continues from `hasher` (a resumed download's prefix).
+    pub(super) fn start(hasher: Sha256) -> HashThread {
+        // 256 network chunks (a few MiB) may wait: enough to ride out uneven arrival, small
+        // enough that a slow hash holds the download back rather than filling memory.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(256);
+        let thread = std::thread::spawn(move || {
+            let mut hasher = hasher;
+            while let Some(chunk) = rx.blocking_recv() {
+                hasher.update(&chunk);
+            }
+            hasher
+        });
+        HashThread {
+            chunks: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub(super) async fn update(&mut self, chunk: bytes::Bytes) -> Result<()> {
+        let sent = match &self.chunks {
+            Some(tx) => tx.send(chunk).await.is_ok(),
+            None => false,
+        };
+        anyhow::ensure!(sent, "the hashing thread stopped");
+        Ok(())
+    }
+
+    /// Waits for every chunk sent so far to be hashed.
+    pub(super) async fn finish(mut self) -> Result<Sha256> {
+        drop(self.chunks.take());
+        let thread = self.thread.take().context("the hashing thread is gone")?;
+        tokio::task::spawn_blocking(move || thread.join())
+            .await
+            .context("the hashing thread failed")?
+            .map_err(|_| anyhow::anyhow!("the hashing thread panicked"))
+    }
+}
+
+impl Drop for HashThread {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread; nobody waits for it.
+        drop(self.chunks.take());
+    }
+}
+
 async fn to_stdout(client: &Client, file: &api::File, progress: &FileProgress) -> Result<()> {
     let res = client.content(&file.id, &[]).await?;
     let mut hasher = Sha256::new();

@@ -176,7 +176,9 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
     let part = with_suffix(&dest, ".part");
     if let Some(mut f) = dl.part.take() {
         f.flush().await?;
-        f.sync_all().await?;
+        if args.fsync {
+            f.sync_all().await?;
+        }
     }
     let hash = hex::encode(std::mem::take(&mut dl.hasher).finalize());
     let expected = dl.etag.as_deref().and_then(etag_sha256);
@@ -201,7 +203,9 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
     }
     std::fs::rename(&part, &dest)
         .with_context(|| format!("cannot move {} to {}", part.display(), dest.display()))?;
-    sync_dir(&dest);
+    if args.fsync {
+        sync_dir(&dest);
+    }
     dl.forget();
     if let Some(bar) = &dl.bar {
         bar.finish();

@@ -68,7 +68,7 @@ fn multi_part_upload_and_download_round_trip() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("file_exists"), "{}", stderr(&out));
 
-    // Parallel ranges, into a directory, as JSON.
+    // Parallel ranges, into a directory, flushed to disk before the rename, as JSON.
     std::fs::create_dir(t.path("into")).unwrap();
     let out = t
         .ferry()
@@ -79,6 +79,7 @@ fn multi_part_upload_and_download_round_trip() {
             "into",
             "--parallel",
             "4",
+            "--fsync",
             "--json",
         ])
         .output()
