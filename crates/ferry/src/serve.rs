@@ -25,6 +25,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
+    fixed_malloc_thresholds();
     let ServeArgs {
         config,
         listen,
@@ -94,3 +95,28 @@ fn init_logging(config: &Config) {
         builder.init();
     }
 }
+
+/// Keeps glibc from holding on to freed I/O buffers. By default glibc raises its mmap
+/// threshold (and its trim threshold with it) each time a large block is freed; from then on
+/// the server's 256 KiB and 1 MiB I/O buffers come from the heap arenas, and what they free
+/// stays in the process. Measured on the release build: anonymous memory grew by about 5 KiB
+/// per download without bound (200 MiB after 8,000 small uploads and 16,000 downloads) while
+/// heaptrack saw under 25 MiB of live heap. Fixed thresholds stop the adjustment: buffers stay
+/// in the arenas (below 4 MiB) and free space beyond 8 MiB goes back to the system. With them
+/// the same run stays at 14 MiB, and throughput is the same or better (1 GiB download
+/// 3.0-3.5 GB/s, 4 KiB uploads 430-450 files/s; a 128 KiB threshold instead cost two thirds
+/// of the download rate in page faults). Setting `MALLOC_MMAP_THRESHOLD_` and
+/// `MALLOC_TRIM_THRESHOLD_` does the same from outside.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn fixed_malloc_thresholds() {
+    // SAFETY: mallopt only sets allocator parameters; it is called before the runtime starts
+    // any thread, and both values are within the ranges glibc accepts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 8 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn fixed_malloc_thresholds() {}
