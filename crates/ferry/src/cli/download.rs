@@ -305,9 +305,7 @@ impl Downloader<'_> {
                     self.progress.dec(*have);
                     f.flush().await?;
                     f.get_mut().set_len(0).await?;
-                    std::mem::replace(hasher, HashThread::start(Sha256::new()))
-                        .finish()
-                        .await?;
+                    *hasher = HashThread::start(Sha256::new());
                     *have = 0;
                 }
             }
@@ -553,18 +551,17 @@ impl Downloader<'_> {
     }
 }
 
-/// Streams the whole file to stdout, then checks its SHA-256 (exit 1 when it differs).
 /// SHA-256 on a thread of its own, fed the chunks as they arrive: hashing then overlaps
 /// receiving and writing instead of taking turns with them on the task that reads the socket
 /// (measured: a third of a 1 GiB download's time).
-pub(super) struct HashThread {
+struct HashThread {
     chunks: Option<tokio::sync::mpsc::Sender<bytes::Bytes>>,
     thread: Option<std::thread::JoinHandle<Sha256>>,
 }
 
 impl HashThread {
     /// Continues from `hasher` (a resumed download's prefix).
-    pub(super) fn start(hasher: Sha256) -> HashThread {
+    fn start(hasher: Sha256) -> HashThread {
         // 256 network chunks (a few MiB) may wait: enough to ride out uneven arrival, small
         // enough that a slow hash holds the download back rather than filling memory.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(256);
@@ -581,7 +578,7 @@ impl HashThread {
         }
     }
 
-    pub(super) async fn update(&mut self, chunk: bytes::Bytes) -> Result<()> {
+    async fn update(&mut self, chunk: bytes::Bytes) -> Result<()> {
         let sent = match &self.chunks {
             Some(tx) => tx.send(chunk).await.is_ok(),
             None => false,
@@ -591,7 +588,7 @@ impl HashThread {
     }
 
     /// Waits for every chunk sent so far to be hashed.
-    pub(super) async fn finish(mut self) -> Result<Sha256> {
+    async fn finish(mut self) -> Result<Sha256> {
         drop(self.chunks.take());
         let thread = self.thread.take().context("the hashing thread is gone")?;
         tokio::task::spawn_blocking(move || thread.join())
@@ -601,13 +598,7 @@ impl HashThread {
     }
 }
 
-impl Drop for HashThread {
-    fn drop(&mut self) {
-        // Closing the channel ends the thread; nobody waits for it.
-        drop(self.chunks.take());
-    }
-}
-
+/// Streams the whole file to stdout, then checks its SHA-256 (exit 1 when it differs).
 async fn to_stdout(client: &Client, file: &api::File, progress: &FileProgress) -> Result<()> {
     let res = client.content(&file.id, &[]).await?;
     let mut hasher = Sha256::new();
