@@ -552,8 +552,9 @@ impl Downloader<'_> {
 }
 
 /// SHA-256 on a thread of its own, fed the chunks as they arrive: hashing then overlaps
-/// receiving and writing instead of taking turns with them on the task that reads the socket
-/// (measured: a third of a 1 GiB download's time).
+/// receiving and writing instead of taking turns with them on the task that reads the socket.
+/// (Together with making the fsync opt-in: 1 GiB from a local server 2.2 s -> 1.2 s; the
+/// hashing's own share was not measured separately.)
 struct HashThread {
     chunks: Option<tokio::sync::mpsc::Sender<bytes::Bytes>>,
     thread: Option<std::thread::JoinHandle<Sha256>>,
