@@ -1,4 +1,5 @@
-//! Blobs on local disk: `blobs/ab/cd/<sha256>`, staged in `staging/`.
+//! Blobs on local disk: `blobs/ab/cd/<sha256>`, staged in `staging/`, upload sessions in
+//! `uploads/`, and files on their way out in `trash/`.
 
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
@@ -32,7 +33,42 @@ impl LocalBlobStore {
         tokio::fs::create_dir_all(root.join("blobs")).await?;
         tokio::fs::create_dir_all(root.join("staging")).await?;
         tokio::fs::create_dir_all(root.join("uploads")).await?;
-        Ok(LocalBlobStore { root })
+        tokio::fs::create_dir_all(root.join("trash")).await?;
+        let store = LocalBlobStore { root };
+        // What a crash left in the trash.
+        let trash = store.root.join("trash");
+        tokio::task::spawn_blocking(move || {
+            if let Ok(entries) = std::fs::read_dir(trash) {
+                for entry in entries.flatten() {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        });
+        Ok(store)
+    }
+
+    /// Deletes the file at `path` without waiting for the file system to free its blocks: it
+    /// is renamed into `trash/` (a metadata change) and unlinked on a blocking thread nobody
+    /// waits for. Why: on ext4 mounted with `discard`, as many VM disks are, unlink discards
+    /// the blocks synchronously, which took 1.2 s for a 1 GiB file on our benchmark machine;
+    /// no request should wait for that. Returns false if there was no such file.
+    fn dispose(&self, path: &Path) -> std::io::Result<bool> {
+        let trashed = self
+            .root
+            .join("trash")
+            .join(format!("{:032x}", rand_u128()));
+        match std::fs::rename(path, &trashed) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || std::fs::remove_file(trashed));
+            }
+            Err(_) => std::fs::remove_file(trashed)?,
+        }
+        Ok(true)
     }
 
     fn session_path(&self, id: &str) -> Result<PathBuf> {
@@ -46,7 +82,7 @@ impl LocalBlobStore {
     async fn move_into_place(&self, from: &Path, sha256: &str) -> Result<()> {
         let to = self.blob_path(sha256)?;
         if tokio::fs::try_exists(&to).await? {
-            tokio::fs::remove_file(from).await?;
+            self.dispose(from)?;
             return Ok(());
         }
         let shard = to.parent().expect("blob paths have a parent");
@@ -90,7 +126,7 @@ impl BlobStore for LocalBlobStore {
     async fn stage(&self, mut body: ByteStream<'_>, max_bytes: u64) -> Result<Staged> {
         let handle = format!("{:032x}", rand_u128());
         let path = self.staging_path(&handle);
-        let mut guard = StagingGuard(Some(path.clone()));
+        let mut guard = StagingGuard(Some((self.clone(), path.clone())));
         let mut file = tokio::fs::File::create(&path).await?;
         let result: Result<(String, u64)> = async {
             let mut hasher = Sha256::new();
@@ -134,7 +170,7 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn discard(&self, staged: Staged) {
-        let _ = tokio::fs::remove_file(self.staging_path(&staged.handle)).await;
+        let _ = self.dispose(&self.staging_path(&staged.handle));
     }
 
     async fn read(&self, sha256: &str, offset: u64, len: u64) -> Result<ByteStream<'static>> {
@@ -146,19 +182,19 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn remove(&self, sha256: &str) -> Result<()> {
-        match tokio::fs::remove_file(self.blob_path(sha256)?).await {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        }
+        self.dispose(&self.blob_path(sha256)?)?;
+        Ok(())
     }
+
     async fn sweep_staging(&self, max_age: Duration) -> Result<usize> {
         let mut removed = 0;
         let mut dir = tokio::fs::read_dir(self.root.join("staging")).await?;
         let now = SystemTime::now();
         while let Some(entry) = dir.next_entry().await? {
             let modified = entry.metadata().await?.modified()?;
-            if now.duration_since(modified).unwrap_or_default() > max_age {
-                tokio::fs::remove_file(entry.path()).await?;
+            if now.duration_since(modified).unwrap_or_default() > max_age
+                && self.dispose(&entry.path())?
+            {
                 removed += 1;
             }
         }
@@ -270,10 +306,8 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn session_delete(&self, id: &str) -> Result<()> {
-        match tokio::fs::remove_file(self.session_path(id)?).await {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        }
+        self.dispose(&self.session_path(id)?)?;
+        Ok(())
     }
 
     async fn session_ids(&self) -> Result<Vec<(String, Duration)>> {
@@ -310,12 +344,12 @@ async fn read_range(path: PathBuf, offset: u64, len: u64) -> Result<ByteStream<'
 
 /// Removes a staging file unless disarmed: runs when staging fails and also when the request
 /// future is dropped mid-body (the client went away), so no partial data is left behind.
-struct StagingGuard(Option<PathBuf>);
+struct StagingGuard(Option<(LocalBlobStore, PathBuf)>);
 
 impl Drop for StagingGuard {
     fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
+        if let Some((store, path)) = self.0.take() {
+            let _ = store.dispose(&path);
         }
     }
 }
@@ -380,6 +414,34 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(staging, 0);
+    }
+
+    /// Files the store deletes go through `trash/`, which empties itself, also of what an
+    /// earlier process left there.
+    #[tokio::test]
+    async fn deleted_files_leave_through_the_trash() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("trash")).unwrap();
+        std::fs::write(dir.path().join("trash/left-by-a-crash"), b"x").unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        let first = store.stage(body(vec![b"gone"]), 10).await.unwrap();
+        let sha = first.sha256.clone();
+        store.publish(first).await.unwrap();
+        let again = store.stage(body(vec![b"gone"]), 10).await.unwrap();
+        store.publish(again).await.unwrap();
+        store.remove(&sha).await.unwrap();
+        store.remove(&sha).await.unwrap();
+        assert!(!store.blob_path(&sha).unwrap().exists());
+        let trash = dir.path().join("trash");
+        let mut left = usize::MAX;
+        for _ in 0..500 {
+            left = std::fs::read_dir(&trash).unwrap().count();
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(left, 0, "the trash was not emptied");
     }
 
     #[tokio::test]
