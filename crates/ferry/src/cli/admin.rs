@@ -32,12 +32,58 @@ pub enum UserCommand {
     Unlock(UserArgs),
     /// Set a user's storage quota (e.g. 10GiB), or remove it with `none`.
     Quota(QuotaArgs),
+    /// Set a user's password (asked for twice, or read with --password-stdin). The user's
+    /// sessions stay valid; disable and enable the account to end them.
+    Password(PasswordArgs),
+    /// Make a user an admin, or an admin a user again (not yourself).
+    Role(RoleArgs),
+    /// Change a user's display name (the login stays).
+    Rename(RenameArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Role {
     User,
     Admin,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// A new password: the first line of standard input, or asked for twice on the terminal.
+fn read_password(login: &str, from_stdin: bool) -> Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {login}: "))
+            .context("cannot read the password")?;
+        let again = rpassword::prompt_password("Again: ").context("cannot read the password")?;
+        if first != again {
+            return Err(CliError::new("password_mismatch", "the passwords differ").into());
+        }
+        first
+    } else {
+        return Err(CliError::new(
+            "missing_password",
+            "no terminal to ask for the password: use --password-stdin",
+        )
+        .into());
+    };
+    if password.is_empty() {
+        return Err(CliError::new("missing_password", "the password must not be empty").into());
+    }
+    Ok(password)
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +127,41 @@ pub struct QuotaArgs {
     pub common: Common,
 }
 
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// The user's id (usr_…) or login.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// Read the password from the first line of standard input instead of asking for it.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    /// The user's id (usr_…) or login.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    #[arg(value_enum, value_name = "ROLE")]
+    pub role: Role,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The user's id (usr_…) or login.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// The new display name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Quota {
     Unlimited,
@@ -107,6 +188,9 @@ pub async fn run(command: AdminCommand) -> Result<()> {
             UserCommand::Enable(a) => set_disabled(a, false).await,
             UserCommand::Unlock(a) => unlock(a).await,
             UserCommand::Quota(a) => quota(a).await,
+            UserCommand::Password(a) => password(a).await,
+            UserCommand::Role(a) => role(a).await,
+            UserCommand::Rename(a) => rename(a).await,
         },
     }
 }
@@ -114,42 +198,12 @@ pub async fn run(command: AdminCommand) -> Result<()> {
 async fn add(args: AddArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let password = if args.password_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from standard input")?;
-        line.trim_end_matches(['\r', '\n']).to_string()
-    } else if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("Password for {}: ", args.login))
-            .context("cannot read the password")?;
-        let again = rpassword::prompt_password("Again: ").context("cannot read the password")?;
-        if first != again {
-            return Err(CliError::new("password_mismatch", "the passwords differ").into());
-        }
-        first
-    } else {
-        return Err(CliError::new(
-            "missing_password",
-            "no terminal to ask for the password: use --password-stdin",
-        )
-        .into());
-    };
-    if password.is_empty() {
-        return Err(CliError::new("missing_password", "the password must not be empty").into());
-    }
+    let password = read_password(&args.login, args.password_stdin)?;
     let body = api::CreateUser {
         login: args.login.clone(),
         password,
         name: args.name.clone(),
-        role: Some(
-            match args.role {
-                Role::User => "user",
-                Role::Admin => "admin",
-            }
-            .into(),
-        ),
+        role: Some(args.role.as_str().into()),
         quota_bytes: args.quota.map(quota_bytes).transpose()?,
     };
     let user = s.client.create_user(&body).await?;
@@ -296,5 +350,48 @@ async fn quota(args: QuotaArgs) -> Result<()> {
     };
     let (out, user) = update(&user_args, &body).await?;
     out.result(&user, || format!("Set the quota of {}", user_line(&user)));
+    Ok(())
+}
+
+async fn password(args: PasswordArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let user = resolve_user(&s.client, &args.user).await?;
+    let body = api::UpdateUser {
+        password: Some(read_password(&user.login, args.password_stdin)?),
+        ..Default::default()
+    };
+    let user = s.client.update_user(&user.id, &body).await?;
+    out.result(&user, || {
+        format!("Set the password of {}", user_line(&user))
+    });
+    Ok(())
+}
+
+async fn role(args: RoleArgs) -> Result<()> {
+    let body = api::UpdateUser {
+        role: Some(args.role.as_str().into()),
+        ..Default::default()
+    };
+    let user_args = UserArgs {
+        user: args.user,
+        common: args.common,
+    };
+    let (out, user) = update(&user_args, &body).await?;
+    out.result(&user, || format!("Set the role of {}", user_line(&user)));
+    Ok(())
+}
+
+async fn rename(args: RenameArgs) -> Result<()> {
+    let body = api::UpdateUser {
+        name: Some(args.name),
+        ..Default::default()
+    };
+    let user_args = UserArgs {
+        user: args.user,
+        common: args.common,
+    };
+    let (out, user) = update(&user_args, &body).await?;
+    out.result(&user, || format!("Renamed {}", user_line(&user)));
     Ok(())
 }

@@ -2,9 +2,9 @@
 //! complete`, polling on `202`), parts in parallel, retried, resumable across runs.
 //!
 //! The file's SHA-256 is computed on a blocking thread while the first parts are already on
-//! their way; it is only needed at `complete`. Each part is read into memory just before it is
-//! sent (so at most `--parallel` × part size bytes are held) and carries a `Content-Digest`, so
-//! the server refuses a part damaged on the way.
+//! their way; it is only needed at `complete`. Each part streams from the file (a few 256 KiB
+//! chunks per part in memory), hashed as it is read; the part's SHA-256 is compared with the
+//! one in the server's answer, and a part the server got otherwise is sent again.
 //!
 //! Resume: right after an upload is created, `<config>/uploads/<key>.json` records its id, where
 //! `key` is the SHA-256 of the file's absolute path, size, modification time, server and folder.
@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use base64::Engine;
 use bytes::Bytes;
 use clap::{Args, ValueEnum};
 use ferry_api as api;
@@ -50,8 +49,7 @@ pub struct UploadArgs {
     /// Parts sent at once for each file.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
-    /// Part size, 5MiB..=5GiB (e.g. 16MiB); default: the server's choice (64 MiB). Memory use is
-    /// up to --parallel × part size.
+    /// Part size, 5MiB..=5GiB (e.g. 16MiB); default: the server's choice (64 MiB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub part_size: Option<u64>,
     /// Send at most this many bytes per second in all (e.g. 10MiB).
@@ -511,33 +509,18 @@ impl Job<'_> {
         part_count: i64,
         sent: Arc<AtomicU64>,
     ) -> Result<()> {
-        let path = source.path.clone();
-        let (offset, size) = (part.offset as u64, part.size as u64);
-        let (data, digest) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-            let data = read_at(&path, offset, size)?;
-            let digest = Sha256::digest(&data);
-            Ok((Bytes::from(data), digest))
-        })
-        .await
-        .context("the reading thread failed")?
-        .with_context(|| format!("cannot read {}", source.path.display()))?;
-        let digest_hex = hex::encode(digest);
-        let digest_header = format!(
-            "sha-256=:{}:",
-            base64::engine::general_purpose::STANDARD.encode(digest)
-        );
+        let size = part.size as u64;
+        let part = &part;
         retry(
             |_| {
-                let data = data.clone();
-                let digest_header = digest_header.clone();
-                let digest_hex = digest_hex.clone();
                 let sent = sent.clone();
                 async move {
                     let counted = Arc::new(AtomicU64::new(0));
-                    let body = self.body(data, counted.clone(), sent.clone());
+                    let (body, digest) =
+                        self.part_body(source, part, counted.clone(), sent.clone());
                     let result = self
                         .client
-                        .put_part_sized(upload_id, part.part_no, body, size, Some(&digest_header))
+                        .put_part_sized(upload_id, part.part_no, body, size, None)
                         .await;
                     let receipt = match result {
                         Ok(r) => r,
@@ -549,7 +532,13 @@ impl Job<'_> {
                             return Err(e.into());
                         }
                     };
-                    if receipt.checksum_sha256 != digest_hex || receipt.size as u64 != size {
+                    // The server answered after the whole body, so the reader is done.
+                    let digest = digest
+                        .await
+                        .context("the reading thread failed")?
+                        .with_context(|| format!("cannot read {}", source.path.display()))?;
+                    if receipt.checksum_sha256 != hex::encode(digest) || receipt.size as u64 != size
+                    {
                         return Err(anyhow::Error::from(CliError::new(
                             "part_checksum_mismatch",
                             format!(
@@ -573,38 +562,64 @@ impl Job<'_> {
         Ok(())
     }
 
-    /// A part's body: `data` in chunks, counted into the progress as it goes out, and paced
-    /// by `--limit-rate`.
-    fn body(&self, data: Bytes, counted: Arc<AtomicU64>, sent: Arc<AtomicU64>) -> reqwest::Body {
+    /// A part's body, read from the file by a blocking thread that hashes what it reads, so
+    /// a part is never held in memory whole and its first bytes go out at once. The chunks
+    /// are counted into the progress as they go out and paced by `--limit-rate`. The second
+    /// value is the part's SHA-256, there once the last chunk has been read: the caller
+    /// compares it with the one the server computed. (A `Content-Digest` header would need
+    /// the hash before the first byte, that is a second read of the part and its whole
+    /// latency up front.)
+    fn part_body(
+        &self,
+        source: &Source,
+        part: &api::UploadPart,
+        counted: Arc<AtomicU64>,
+        sent: Arc<AtomicU64>,
+    ) -> (
+        reqwest::Body,
+        tokio::sync::oneshot::Receiver<std::io::Result<[u8; 32]>>,
+    ) {
         let chunk = if self.limiter.is_some() {
             64 << 10
         } else {
             256 << 10
         };
+        // A few chunks ahead of the socket: enough to keep it busy, little memory.
+        let (chunks, received) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
+        let (digest_tx, digest_rx) = tokio::sync::oneshot::channel();
+        let path = source.path.clone();
+        let (offset, size) = (part.offset as u64, part.size as u64);
+        std::thread::spawn(move || {
+            let digest = read_part(&path, offset, size, chunk, &chunks);
+            if let Err(e) = &digest {
+                let _ = chunks.blocking_send(Err(std::io::Error::new(e.kind(), e.to_string())));
+            }
+            drop(chunks);
+            let _ = digest_tx.send(digest);
+        });
         let progress = self.progress.clone();
         let limiter = self.limiter.clone();
-        let stream = futures::stream::unfold(0usize, move |at| {
-            let data = data.clone();
+        let received = futures::stream::unfold(received, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        let stream = received.then(move |item| {
             let progress = progress.clone();
             let limiter = limiter.clone();
             let counted = counted.clone();
             let sent = sent.clone();
             async move {
-                if at >= data.len() {
-                    return None;
-                }
-                let end = (at + chunk).min(data.len());
-                let n = (end - at) as u64;
+                let data = item?;
+                let n = data.len() as u64;
                 if let Some(l) = &limiter {
                     l.take(n).await;
                 }
                 progress.inc(n);
                 counted.fetch_add(n, Ordering::Relaxed);
                 sent.fetch_add(n, Ordering::Relaxed);
-                Some((Ok::<_, std::io::Error>(data.slice(at..end)), end))
+                Ok::<_, std::io::Error>(data)
             }
         });
-        reqwest::Body::wrap_stream(stream)
+        (reqwest::Body::wrap_stream(stream), digest_rx)
     }
 
     /// Polls a `completing` upload until it is done.
@@ -724,21 +739,27 @@ fn hash_file(path: &Path, stop: &AtomicBool) -> std::io::Result<(String, u64)> {
     }
 }
 
-/// `len` bytes of `path` from `offset`.
-fn read_at(path: &Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+/// Reads `len` bytes of `path` from `offset` in `chunk`-sized pieces into `out`, hashing them;
+/// returns their SHA-256. Stops early (with an error) when `out` is closed: the request is over.
+fn read_part(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    chunk: usize,
+    out: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) -> std::io::Result<[u8; 32]> {
+    use std::os::unix::fs::FileExt;
     let f = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; len as usize];
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        f.read_exact_at(&mut buf, offset)?;
+    let mut h = Sha256::new();
+    let mut at = 0u64;
+    while at < len {
+        let mut buf = vec![0u8; chunk.min((len - at) as usize)];
+        f.read_exact_at(&mut buf, offset + at)?;
+        h.update(&buf);
+        at += buf.len() as u64;
+        if out.blocking_send(Ok(Bytes::from(buf))).is_err() {
+            return Err(std::io::Error::other("the request ended"));
+        }
     }
-    #[cfg(not(unix))]
-    {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = f;
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(&mut buf)?;
-    }
-    Ok(buf)
+    Ok(h.finalize().into())
 }

@@ -23,6 +23,10 @@ pub enum WebhookCommand {
     Redeliver(RedeliverArgs),
     /// Queue a `webhook.ping` event to a webhook, to test its receiver.
     Ping(IdArgs),
+    /// Replace a webhook's signing secret and print the new one (once). For the server's
+    /// grace period (webhooks.rotation_grace_secs, a day by default) deliveries carry
+    /// signatures with both, so receivers can switch over.
+    RotateSecret(IdArgs),
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +91,7 @@ pub async fn run(command: WebhookCommand) -> Result<()> {
         WebhookCommand::Deliveries(a) => deliveries(a).await,
         WebhookCommand::Redeliver(a) => redeliver(a).await,
         WebhookCommand::Ping(a) => ping(a).await,
+        WebhookCommand::RotateSecret(a) => rotate_secret(a).await,
     }
 }
 
@@ -272,6 +277,29 @@ async fn ping(args: IdArgs) -> Result<()> {
         format!(
             "Ping queued for {}: delivery {} (event {}); see `ferry webhook deliveries {}`",
             args.id, d.id, d.event_id, args.id
+        )
+    });
+    Ok(())
+}
+
+async fn rotate_secret(args: IdArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let hook = s.client.rotate_webhook_secret(&args.id).await?;
+    if out.json && !out.quiet {
+        eprintln!("{SECRET_NOTE}");
+    }
+    out.result(&hook, || {
+        let grace = match &hook.previous_secret_expires_at {
+            Some(until) => {
+                format!("\nDeliveries are signed with the old secret too until {until}.")
+            }
+            None => String::new(),
+        };
+        format!(
+            "New secret for webhook {}\nsecret: {}\n{SECRET_NOTE}{grace}",
+            hook.id,
+            hook.secret.as_deref().unwrap_or("(none returned)"),
         )
     });
     Ok(())

@@ -1,4 +1,4 @@
-//! `ferry admin user add|ls|disable|enable|unlock|quota`.
+//! `ferry admin user add|ls|disable|enable|unlock|quota|password|role|rename`.
 
 use ferry_api as api;
 
@@ -197,6 +197,88 @@ fn admin_manages_users() {
     assert!(stdout(&out).contains("unlimited"), "{}", stdout(&out));
     let me = carol_cli().args(["whoami", "--json"]).output().unwrap();
     assert_eq!(json::<api::User>(&me).quota.limit_bytes, None);
+
+    // Password: the new one logs in, the old one no longer does.
+    let out = t
+        .ferry()
+        .args(["admin", "user", "password", "carol", "--password-stdin"])
+        .write_stdin("password-carol-2\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("Set the password of carol ("),
+        "{}",
+        stdout(&out)
+    );
+    let err =
+        t.rt.block_on(anon.login("carol", "password-carol"))
+            .unwrap_err();
+    assert_eq!(err.code(), Some("invalid_credentials"));
+    t.rt.block_on(anon.login("carol", "password-carol-2"))
+        .expect("the new password works");
+    // Too short: the API's error.
+    let out = t
+        .ferry()
+        .args(["admin", "user", "password", "carol", "--password-stdin"])
+        .write_stdin("short\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(invalid_password, request req_"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Role and display name.
+    let out = t
+        .ferry()
+        .args(["admin", "user", "role", "carol", "admin", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json::<api::User>(&out).role, "admin");
+    carol_cli().args(["admin", "user", "ls"]).assert().success();
+    let out = t
+        .ferry()
+        .args(["admin", "user", "role", &carol.id, "user"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Set the role of carol (") && stdout(&out).contains(", user, "),
+        "{}",
+        stdout(&out)
+    );
+    let out = t
+        .ferry()
+        .args([
+            "admin",
+            "user",
+            "rename",
+            "carol",
+            "Carol Christensen",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let renamed: api::User = json(&out);
+    assert_eq!(renamed.name, "Carol Christensen");
+    assert_eq!(renamed.login, "carol");
+    // An admin cannot demote themselves.
+    let out = t
+        .ferry()
+        .args(["admin", "user", "role", "admin", "user"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(cannot_modify_self, request req_"),
+        "{}",
+        stderr(&out)
+    );
 
     // Unknown users, bad sizes, admins disabling themselves.
     let out = t

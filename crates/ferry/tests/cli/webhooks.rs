@@ -130,6 +130,38 @@ fn webhooks_are_added_listed_pinged_and_removed() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("Ping queued"), "{}", stdout(&out));
 
+    // rotate-secret: a new secret, printed once; the old one still signs for the grace period.
+    let out = t
+        .ferry()
+        .args(["webhook", "rotate-secret", &all.id, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rotated: api::Webhook = json(&out);
+    let new_secret = rotated.secret.as_deref().unwrap();
+    assert!(new_secret.starts_with("whsec_"), "{new_secret}");
+    assert_ne!(Some(new_secret), all.secret.as_deref());
+    assert!(rotated.previous_secret_expires_at.is_some());
+    let out = t
+        .ferry()
+        .args(["webhook", "rotate-secret", &all.id])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!(
+            "New secret for webhook {}\nsecret: whsec_",
+            all.id
+        )),
+        "{text}"
+    );
+    assert!(!text.contains(new_secret), "{text}");
+    assert!(
+        text.contains("signed with the old secret too until"),
+        "{text}"
+    );
+
     // rm.
     let out = t
         .ferry()
