@@ -433,6 +433,17 @@ impl Client {
         Err(error_from(status, &bytes))
     }
 
+    /// `HEAD` of a download link's URL: what a download would get (size, `ETag`, name), with
+    /// nothing counted. Errors as for a download (`410 link_exhausted`, …), without a body.
+    pub async fn link_head(&self, url: &str) -> Result<reqwest::Response> {
+        let res = self.http.head(url).send().await?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(res);
+        }
+        Err(error_from(status, b""))
+    }
+
     /// Revokes a download link.
     pub async fn revoke_link(&self, link_id: &str) -> Result<()> {
         Self::send_empty(self.request(Method::DELETE, &format!("/links/{link_id}"))).await

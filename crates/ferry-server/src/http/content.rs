@@ -27,6 +27,19 @@ pub struct Blob<'a> {
     pub modified_ms: i64,
 }
 
+impl<'a> Blob<'a> {
+    /// A stored file's content.
+    pub fn of(file: &'a ferry_store::files::File) -> Blob<'a> {
+        Blob {
+            sha256: &file.sha256,
+            size: file.size as u64,
+            name: &file.name,
+            mime_type: &file.mime_type,
+            modified_ms: file.updated_at,
+        }
+    }
+}
+
 /// How much of the blob a response delivers (for audit and counting).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {

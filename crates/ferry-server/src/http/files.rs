@@ -115,13 +115,7 @@ async fn download(
     if file.is_expired(now_ms()) {
         return Err(ApiError::FileExpired);
     }
-    let blob = Blob {
-        sha256: &file.sha256,
-        size: file.size as u64,
-        name: &file.name,
-        mime_type: &file.mime_type,
-        modified_ms: file.updated_at,
-    };
+    let blob = Blob::of(&file);
     let delivery = content::plan(&headers, &blob)?;
     let response = content::respond(&state.blobs, &blob, &delivery).await?;
     if delivery != Delivery::NotModified {

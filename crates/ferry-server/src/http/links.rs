@@ -1,7 +1,7 @@
 //! Download links: create, list and revoke under `/api/v1`, and the public `GET /d/{token}`.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ferry_api as api;
 use ferry_core::audit::Action;
@@ -214,10 +214,12 @@ async fn revoke(
 }
 
 /// `GET /d/{token}`: the file through a link (no login), with Range. The token's signature
-/// and expiry are checked before the database is asked anything.
+/// and expiry are checked before the database is asked anything. `HEAD` answers what a
+/// download would get (see `head`).
 async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
+    method: Method,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -240,16 +242,13 @@ async fn download(
         return Err(ApiError::LinkRevoked);
     }
     check_live(&file, now)?;
+    if method == Method::HEAD {
+        return head(&state, &link, &file).await;
+    }
     if link.watermark() {
         return crate::watermark::deliver(&state, &ctx, &link, &file, &headers).await;
     }
-    let blob = Blob {
-        sha256: &file.sha256,
-        size: file.size as u64,
-        name: &file.name,
-        mime_type: &file.mime_type,
-        modified_ms: file.updated_at,
-    };
+    let blob = Blob::of(&file);
     let plan = content::plan(&headers, &blob)?;
     if plan == Plan::NotModified {
         return content::respond(&state.blobs, &blob, &plan).await;
@@ -287,6 +286,37 @@ async fn download(
         client_key,
     };
     Ok(response.map(|body| axum::body::Body::new(Metered::new(body, delivery))))
+}
+
+/// `HEAD /d/{token}`: the headers of a whole download (size, `ETag`, name, `Accept-Ranges`), so
+/// that a client can plan ranged requests before the first byte. Nothing is reserved, counted
+/// or audited: no byte of the file is sent. `410 link_exhausted` once the budget is used up.
+/// A watermarked copy is made per download, so its size and checksum are not known ahead:
+/// its `HEAD` has neither, nor `Accept-Ranges`.
+async fn head(state: &AppState, link: &Link, file: &File) -> ApiResult<Response> {
+    if link
+        .max_downloads
+        .is_some_and(|max| link.bytes_reserved >= max * link.unit_bytes)
+    {
+        return Err(ApiError::LinkExhausted);
+    }
+    if link.watermark() {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, &file.mime_type)
+            .header(
+                header::CONTENT_DISPOSITION,
+                content::content_disposition(&file.name),
+            )
+            .header(header::CACHE_CONTROL, "private, no-store")
+            // A body of unknown length, so no `Content-Length: 0` is made up for it.
+            .body(axum::body::Body::from_stream(futures::stream::empty::<
+                Result<bytes::Bytes, std::io::Error>,
+            >()))
+            .map_err(ApiError::internal);
+    }
+    let blob = Blob::of(file);
+    content::respond(&state.blobs, &blob, &Plan::Full).await
 }
 
 /// Reserves a delivery's bytes (less what an interrupted delivery to the same client already

@@ -15,6 +15,7 @@ on_both_backends!(
     fifty_concurrent_downloads_of_a_three_download_link_deliver_exactly_three,
     an_interrupted_download_resumed_with_range_counts_once,
     watermarks_mark_images_and_refuse_other_types,
+    head_describes_a_download_and_ranges_add_up_to_one,
 );
 
 fn data(len: usize) -> Vec<u8> {
@@ -354,4 +355,68 @@ async fn watermarks_mark_images_and_refuse_other_types(app: TestApp) {
     );
     link_when(&alice, &pic.id, |l| l.downloads_used == 1).await;
     assert_eq!(reqwest::get(&link.url).await.unwrap().status(), 410);
+}
+
+/// `HEAD` tells size, checksum and name without counting anything; ranges fetched in
+/// parallel add up to one download (what `ferry download --parallel` does through a link).
+async fn head_describes_a_download_and_ranges_add_up_to_one(app: TestApp) {
+    let (alice, file, bytes) = setup(&app, 300_000).await;
+    let link = alice
+        .create_link(&file.id, &link_req(Some(1), Some(600)))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        let head = http.head(&link.url).send().await.unwrap();
+        assert_eq!(head.status(), 200);
+        let h = head.headers();
+        assert_eq!(h["content-length"], "300000");
+        assert_eq!(h["accept-ranges"], "bytes");
+        assert_eq!(h["etag"], format!("\"{}\"", file.checksum_sha256).as_str());
+        assert!(
+            h["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("report.bin")
+        );
+    }
+    let listed = alice.list_links(&file.id).await.unwrap().links.remove(0);
+    assert_eq!((listed.downloads_used, listed.bytes_delivered), (0, 0));
+
+    let halves = [(0, 149_999), (150_000, 299_999)];
+    let fetched = futures::future::join_all(halves.iter().map(|(a, b)| {
+        http.get(&link.url)
+            .header("range", format!("bytes={a}-{b}"))
+            .send()
+    }))
+    .await;
+    let mut got = Vec::new();
+    for res in fetched {
+        let res = res.unwrap();
+        assert_eq!(res.status(), 206);
+        got.extend_from_slice(&res.bytes().await.unwrap());
+    }
+    assert_eq!(sha256_hex(&got), sha256_hex(&bytes));
+    let settled = link_when(&alice, &file.id, |l| l.bytes_delivered == 300_000).await;
+    assert_eq!(settled.downloads_used, 1);
+    assert_eq!(settled.status, "exhausted");
+
+    // Used up: HEAD says so too, and a download is refused.
+    let head = http.head(&link.url).send().await.unwrap();
+    assert_eq!(head.status(), 410);
+    let res = http.get(&link.url).send().await.unwrap();
+    assert_eq!(res.status(), 410);
+    assert_eq!(error_code(&res.bytes().await.unwrap()), "link_exhausted");
+
+    // Only the two ranges left receipts.
+    let state = app.server.as_ref().unwrap().state();
+    let mut conn = state.store.conn().await.unwrap();
+    let filter = ferry_store::audit::Filter {
+        actions: vec!["link.downloaded".into()],
+        ..Default::default()
+    };
+    let receipts = ferry_store::audit::search(&mut conn, &filter, 10)
+        .await
+        .unwrap();
+    assert_eq!(receipts.len(), 2);
 }

@@ -7,7 +7,8 @@
 //! interrupted download resumes with `Range` and `If-Range`. Since the name is only known from
 //! the response, `<config>/downloads/<key>.json` (key: SHA-256 of the URL) remembers where an
 //! unfinished download of that URL was going, with its ETag and size; it is deleted on
-//! success.
+//! success. With `--parallel N`, a `HEAD` (which counts nothing) gives size, ETag and name
+//! first, then N ranges go at once as for a file id (see `ranged`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,12 +17,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use futures::StreamExt;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_RANGE, ETAG};
+use reqwest::header::{ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, ETAG};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::download::{DownloadArgs, hash_prefix, sync_dir, with_suffix};
+use super::download::{
+    DownloadArgs, Downloader, HashThread, Source, hash_prefix, sync_dir, with_suffix,
+};
 use super::output::{FileProgress, Progress};
 use super::retry::{RateLimit, TRIES, backoff, retryable};
 use super::units::{format_duration, format_rate, format_size};
@@ -53,13 +56,6 @@ struct Downloaded {
 pub async fn run(args: DownloadArgs) -> Result<()> {
     let url = args.file_id.trim().to_string();
     let origin = link_origin(&url)?;
-    if args.parallel > 1 {
-        return Err(CliError::new(
-            "unsupported",
-            "--parallel is for file ids; a download link is fetched with one connection",
-        )
-        .into());
-    }
     let out = Output::new(&args.common);
     // No session: a link needs no login, and no token is ever sent with it.
     let client = http_client(origin, &args.common)?;
@@ -100,6 +96,30 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
     {
         return Err(file_exists(d));
     }
+    let started = Instant::now();
+    // An interrupted parallel run left `<dest>.part.state`: go on with ranges.
+    let ranges_begun = dest
+        .as_ref()
+        .map(|d| with_suffix(d, ".part.state"))
+        .filter(|p| p.exists());
+    if args.parallel > 1 || ranges_begun.is_some() {
+        let target = RangedTarget {
+            client: &client,
+            url: &url,
+            dir: &dir,
+            dest: dest.clone(),
+            record_path: record_path.as_deref(),
+        };
+        if let Some(done) = ranged(&args, target, limiter.clone()).await? {
+            report(&out, &done, started.elapsed());
+            return Ok(());
+        }
+        // No ranges on offer after all: start over with one connection.
+        if let (Some(state), Some(d)) = (&ranges_begun, &dest) {
+            config::remove_file(state)?;
+            config::remove_file(&with_suffix(d, ".part"))?;
+        }
+    }
     let mut dl = LinkDownload {
         client,
         url: url.clone(),
@@ -110,7 +130,7 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         etag: None,
         size: None,
         have: 0,
-        hasher: Sha256::new(),
+        hasher: HashThread::start(Sha256::new()),
         part: None,
         resumed_at: 0,
         progress: None,
@@ -128,7 +148,7 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
             let h = tokio::task::spawn_blocking(move || hash_prefix(&part, len))
                 .await
                 .context("the hashing thread failed")??;
-            dl.hasher = h;
+            dl.hasher = HashThread::start(h);
             dl.have = len;
             dl.resumed_at = len;
             dl.etag = Some(r.etag.clone());
@@ -136,7 +156,6 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         }
     }
 
-    let started = Instant::now();
     let mut attempt = 1;
     loop {
         let before = dl.have;
@@ -173,47 +192,33 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         .dest
         .clone()
         .context("the destination is known after a response")?;
-    let part = with_suffix(&dest, ".part");
     if let Some(mut f) = dl.part.take() {
         f.flush().await?;
         if args.fsync {
-            f.sync_all().await?;
+            f.get_mut().sync_all().await?;
         }
     }
-    let hash = hex::encode(std::mem::take(&mut dl.hasher).finalize());
+    let hash = hex::encode(dl.hasher.finish().await?.finalize());
     let expected = dl.etag.as_deref().and_then(etag_sha256);
-    if let Some(expected) = &expected
-        && *expected != hash
-    {
-        config::remove_file(&part)?;
-        dl.forget();
+    let placed = put_in_place(
+        &args,
+        &dest,
+        &hash,
+        expected.as_deref(),
+        dl.record_path.as_deref(),
+    );
+    if let Err(e) = placed {
         if let Some(bar) = &dl.bar {
             bar.abandon();
         }
-        return Err(CliError::new(
-            "checksum_mismatch",
-            format!(
-                "the downloaded bytes have SHA-256 {hash}, the server's ETag says {expected}; the partial file was removed, run the command again"
-            ),
-        )
-        .into());
+        return Err(e);
     }
-    if dest.exists() && !args.force {
-        return Err(file_exists(&dest));
-    }
-    std::fs::rename(&part, &dest)
-        .with_context(|| format!("cannot move {} to {}", part.display(), dest.display()))?;
-    if args.fsync {
-        sync_dir(&dest);
-    }
-    dl.forget();
     if let Some(bar) = &dl.bar {
         bar.finish();
     }
     if let Some(p) = &dl.progress {
         p.finish();
     }
-    let elapsed = started.elapsed();
     let shown = Downloaded {
         url,
         name: dest
@@ -226,7 +231,13 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         verified: expected.is_some(),
         resumed_at: dl.resumed_at,
     };
-    out.result(&shown, || {
+    report(&out, &shown, started.elapsed());
+    Ok(())
+}
+
+/// Prints what was downloaded (the JSON object, or a line).
+fn report(out: &Output, shown: &Downloaded, elapsed: Duration) {
+    out.result(shown, || {
         let resumed = if shown.resumed_at > 0 {
             format!("; resumed at {}", format_size(shown.resumed_at))
         } else {
@@ -236,7 +247,7 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
             "Downloaded {} ({}) to {} in {} ({}), {}{resumed}",
             shown.name,
             format_size(shown.size),
-            dest.display(),
+            shown.path.display(),
             format_duration(elapsed),
             format_rate(shown.size - shown.resumed_at, elapsed),
             if shown.verified {
@@ -246,6 +257,151 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
             }
         )
     });
+}
+
+/// Where a ranged link download comes from and may go.
+struct RangedTarget<'a> {
+    client: &'a ferry_client::Client,
+    url: &'a str,
+    /// Where a file named by the server goes.
+    dir: &'a Path,
+    /// Where it goes, when already known (`-o FILE`, or an unfinished download).
+    dest: Option<PathBuf>,
+    record_path: Option<&'a Path>,
+}
+
+/// `--parallel` through a link: a `HEAD` (which counts nothing) gives the size, the ETag and
+/// the name; then the ranges go as for a file id (`Downloader::ranged`: `.part.state`,
+/// resume, SHA-256 check). The server charges each range's bytes to the link's budget, so
+/// all of them together count as one download. `None` when the link offers no ranges or no
+/// checksum to hold them to (a watermarked copy, another server): one connection then.
+async fn ranged(
+    args: &DownloadArgs,
+    target: RangedTarget<'_>,
+    limiter: Option<Arc<RateLimit>>,
+) -> Result<Option<Downloaded>> {
+    let Ok(res) = target.client.link_head(target.url).await else {
+        return Ok(None);
+    };
+    let header = |name| res.headers().get(name).and_then(|v| v.to_str().ok());
+    let offers_ranges = header(ACCEPT_RANGES) == Some("bytes");
+    let etag = header(ETAG).map(str::to_string);
+    let checksum = etag.as_deref().and_then(etag_sha256);
+    // Not `content_length()`: a HEAD response has no body to measure.
+    let size = header(CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+    let (true, Some(etag), Some(checksum), Some(size)) = (offers_ranges, etag, checksum, size)
+    else {
+        return Ok(None);
+    };
+    if size == 0 {
+        return Ok(None);
+    }
+    let dest = match target.dest {
+        Some(d) => d,
+        None => {
+            let name = header(CONTENT_DISPOSITION)
+                .and_then(disposition_filename)
+                .and_then(|n| sanitize(&n))
+                .unwrap_or_else(|| "download".to_string());
+            target.dir.join(name)
+        }
+    };
+    if dest.exists() && !args.force {
+        return Err(file_exists(&dest));
+    }
+    if let Some(p) = target.record_path {
+        let record = Record {
+            url: target.url.to_string(),
+            path: dest.clone(),
+            etag: etag.clone(),
+            size,
+        };
+        // Failing to write it only costs the ability to resume.
+        let _ = config::write_json_private(p, &record);
+    }
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let progress = Progress::new(Output::new(&args.common).progress_mode(), 1, size);
+    let bar = Arc::new(progress.file(&name, size));
+    let part = with_suffix(&dest, ".part");
+    let state = with_suffix(&dest, ".part.state");
+    let dl = Downloader {
+        client: target.client.clone(),
+        source: Source::Link(target.url),
+        checksum: &checksum,
+        size,
+        etag,
+        progress: bar.clone(),
+        limiter,
+        fsync: args.fsync,
+    };
+    let (resumed_at, hash) = match dl.ranged(&part, &state, usize::from(args.parallel)).await {
+        Ok(r) => r,
+        Err(e) => {
+            bar.abandon();
+            return Err(e);
+        }
+    };
+    if let Err(e) = put_in_place(args, &dest, &hash, Some(&checksum), target.record_path) {
+        bar.abandon();
+        return Err(e);
+    }
+    bar.finish();
+    progress.finish();
+    Ok(Some(Downloaded {
+        url: target.url.to_string(),
+        path: dest,
+        name,
+        size,
+        checksum_sha256: hash,
+        verified: true,
+        resumed_at,
+    }))
+}
+
+/// Puts a finished `<dest>.part` in place: checks `hash` against the server's `expected`
+/// (when it sent one; on a mismatch the partial files go), then renames it to `dest`. The
+/// resume record goes either way.
+fn put_in_place(
+    args: &DownloadArgs,
+    dest: &Path,
+    hash: &str,
+    expected: Option<&str>,
+    record_path: Option<&Path>,
+) -> Result<()> {
+    let part = with_suffix(dest, ".part");
+    let state = with_suffix(dest, ".part.state");
+    let forget = || {
+        if let Some(p) = record_path {
+            let _ = config::remove_file(p);
+        }
+    };
+    if let Some(expected) = expected
+        && expected != hash
+    {
+        config::remove_file(&part)?;
+        config::remove_file(&state)?;
+        forget();
+        return Err(CliError::new(
+            "checksum_mismatch",
+            format!(
+                "the downloaded bytes have SHA-256 {hash}, the server's ETag says {expected}; the partial file was removed, run the command again"
+            ),
+        )
+        .into());
+    }
+    if dest.exists() && !args.force {
+        return Err(file_exists(dest));
+    }
+    std::fs::rename(&part, dest)
+        .with_context(|| format!("cannot move {} to {}", part.display(), dest.display()))?;
+    if args.fsync {
+        sync_dir(dest);
+    }
+    config::remove_file(&state)?;
+    forget();
     Ok(())
 }
 
@@ -312,10 +468,12 @@ struct LinkDownload {
     /// The strong ETag of what `.part` holds.
     etag: Option<String>,
     size: Option<u64>,
-    /// Bytes in `.part`, all hashed into `hasher`.
+    /// Bytes in `.part`, all given to `hasher`.
     have: u64,
-    hasher: Sha256,
-    part: Option<tokio::fs::File>,
+    hasher: HashThread,
+    /// `.part`, written through a buffer: network chunks are small, and each write of its
+    /// own would be a hop to tokio's blocking pool.
+    part: Option<tokio::io::BufWriter<tokio::fs::File>>,
     resumed_at: u64,
     progress: Option<Progress>,
     bar: Option<FileProgress>,
@@ -419,7 +577,7 @@ impl LinkDownload {
                 .open(&part)
                 .await
                 .with_context(|| format!("cannot open {}", part.display()))?;
-            self.part = Some(f);
+            self.part = Some(tokio::io::BufWriter::with_capacity(1 << 20, f));
         }
         if self.bar.is_none() {
             let name = dest
@@ -455,7 +613,7 @@ impl LinkDownload {
                 l.take(chunk.len() as u64).await;
             }
             f.write_all(&chunk).await?;
-            self.hasher.update(&chunk);
+            self.hasher.update(chunk.clone()).await?;
             self.have += chunk.len() as u64;
             bar.inc(chunk.len() as u64);
         }
@@ -477,7 +635,8 @@ impl LinkDownload {
             bar.dec(self.have);
         }
         if let Some(f) = self.part.as_mut() {
-            f.set_len(0).await?;
+            f.flush().await?;
+            f.get_mut().set_len(0).await?;
         } else if let Some(d) = &self.dest {
             let part = with_suffix(d, ".part");
             if part.exists() {
@@ -487,7 +646,7 @@ impl LinkDownload {
         }
         self.have = 0;
         self.resumed_at = 0;
-        self.hasher = Sha256::new();
+        self.hasher = HashThread::start(Sha256::new());
         Ok(())
     }
 

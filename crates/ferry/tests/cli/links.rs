@@ -196,13 +196,112 @@ fn a_link_downloads_without_credentials_until_revoked() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("(invalid_url)"), "{}", stderr(&out));
+}
+
+/// `--parallel` through a link: ranges at once, which together cost the link one download.
+#[test]
+fn a_parallel_link_download_counts_once() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("par");
+    let bytes = data(6 * MIB, 23);
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, "six.bin", bytes.clone()))
+            .unwrap();
+    let l =
+        t.rt.block_on(t.admin.create_link(
+            &file.id,
+            &api::CreateLink {
+                max_downloads: Some(1),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    let stranger = tempfile::tempdir().unwrap();
     let out = t
         .ferry_in(stranger.path())
-        .args(["download", &other.url, "--parallel", "4"])
+        .args(["download", &l.url, "--parallel", "3", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: serde_json::Value = json(&out);
+    assert_eq!(shown["verified"], true);
+    assert_eq!(shown["name"], "six.bin");
+    assert_eq!(shown["checksum_sha256"], sha(&bytes).as_str());
+    assert_eq!(read(&t.path("six.bin")), bytes);
+    assert!(!t.path("six.bin.part").exists() && !t.path("six.bin.part.state").exists());
+    // 1 MiB ranges: six deliveries, one download.
+    let used = eventually("the ranges to be counted", || {
+        let l = link(&t, &file.id, &l.id);
+        (l.bytes_delivered == bytes.len() as i64).then_some(l)
+    });
+    assert_eq!(used.downloads_used, 1);
+    assert_eq!(used.status, "exhausted");
+    assert!(deliveries_recorded(&t, &l.id, 6));
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &l.url, "-o", "again.bin", "--parallel", "3"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("(unsupported)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("(link_exhausted, request req_"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!t.path("again.bin").exists() && !t.path("again.bin.part").exists());
+}
+
+/// A parallel link download killed mid-way keeps the ranges it finished, and the next run
+/// (also without --parallel) goes on with them.
+#[test]
+fn a_killed_parallel_link_download_resumes() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("parkill");
+    let bytes = data(6 * MIB, 24);
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, "six.bin", bytes.clone()))
+            .unwrap();
+    let l =
+        t.rt.block_on(t.admin.create_link(&file.id, &api::CreateLink::default()))
+            .unwrap();
+    let stranger = tempfile::tempdir().unwrap();
+    // 1 MiB ranges, two at a time, 1 MiB/s in all: the first range is in after about 2 s.
+    let mut cmd = t.ferry_std();
+    cmd.env("FERRY_CONFIG_DIR", stranger.path()).args([
+        "download",
+        &l.url,
+        "--parallel",
+        "2",
+        "--limit-rate",
+        "1MiB",
+    ]);
+    let seen = run_cmd_until(&mut cmd, |line| line.contains("received"));
+    assert!(
+        t.path("six.bin.part").exists() && t.path("six.bin.part.state").exists(),
+        "{seen:#?}"
+    );
+    assert!(!t.path("six.bin").exists(), "{seen:#?}");
+
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &l.url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("six.bin: resuming: "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("; resumed at "), "{}", stdout(&out));
+    assert_eq!(read(&t.path("six.bin")), bytes);
+    assert!(!t.path("six.bin.part").exists() && !t.path("six.bin.part.state").exists());
+    let records = std::fs::read_dir(stranger.path().join("downloads"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(records, 0, "the resume record is gone after success");
 }
 
 #[test]
