@@ -270,31 +270,32 @@ impl Downloader<'_> {
         } else {
             (Sha256::new(), 0)
         };
-        let mut hasher = HashThread::start(prefix);
+        let mut hasher = HashThread::hashing(prefix);
         self.progress.skip(have);
-        let file = tokio::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(part)
-            .await
             .with_context(|| format!("cannot open {}", part.display()))?;
-        // Network chunks are small; writing each through tokio's blocking pool would cost a
-        // thread hop per chunk, so they are gathered into 1 MiB writes.
-        let mut f = tokio::io::BufWriter::with_capacity(1 << 20, file);
+        let mut writer = WriterThread::writing(file);
         let mut attempt = 1;
         while have < self.size {
             let before = have;
-            match self.stream_into(&mut f, &mut hasher, &mut have).await {
+            match self.stream_into(&mut writer, &mut hasher, &mut have).await {
                 Ok(()) => {}
                 Err(e) => {
                     // A failed try that still brought bytes does not count against the limit.
                     if have > before {
                         attempt = 1;
                     }
+                    // `.part` must hold all that was received, for the retry or the next run.
+                    let Ok(file) = writer.finish().await else {
+                        return Err(e);
+                    };
                     if attempt >= TRIES || !retryable(&e) {
-                        f.flush().await.ok();
                         return Err(e);
                     }
+                    writer = WriterThread::writing(file);
                     let wait = backoff(Duration::from_millis(500), attempt);
                     self.retrying(attempt, &e, wait);
                     tokio::time::sleep(wait).await;
@@ -302,17 +303,19 @@ impl Downloader<'_> {
                 }
             }
         }
-        f.flush().await?;
+        let file = writer.finish().await?;
         if self.fsync {
-            f.get_mut().sync_all().await?;
+            tokio::task::spawn_blocking(move || file.sync_all())
+                .await
+                .context("the syncing thread failed")??;
         }
         Ok((resumed_at, hex::encode(hasher.finish().await?.finalize())))
     }
 
-    /// One request from `*have` to the end, appended to `f`.
+    /// One request from `*have` to the end, appended to `.part` by `writer`.
     async fn stream_into(
         &self,
-        f: &mut tokio::io::BufWriter<tokio::fs::File>,
+        writer: &mut WriterThread,
         hasher: &mut HashThread,
         have: &mut u64,
     ) -> Result<()> {
@@ -333,9 +336,10 @@ impl Downloader<'_> {
                     self.progress
                         .event("the file changed on the server; starting over");
                     self.progress.dec(*have);
-                    f.flush().await?;
-                    f.get_mut().set_len(0).await?;
-                    *hasher = HashThread::start(Sha256::new());
+                    let file = writer.finish().await?;
+                    file.set_len(0)?;
+                    *writer = WriterThread::writing(file);
+                    *hasher = HashThread::hashing(Sha256::new());
                     *have = 0;
                 }
             }
@@ -358,7 +362,7 @@ impl Downloader<'_> {
                 .into());
             }
             self.pace(chunk.len()).await;
-            f.write_all(&chunk).await?;
+            writer.update(chunk.clone()).await?;
             hasher.update(chunk.clone()).await?;
             *have += chunk.len() as u64;
             self.progress.inc(chunk.len() as u64);
@@ -577,51 +581,92 @@ impl Downloader<'_> {
     }
 }
 
-/// SHA-256 on a thread of its own, fed the chunks as they arrive: hashing then overlaps
-/// receiving and writing instead of taking turns with them on the task that reads the socket.
-/// (Together with making the fsync opt-in: 1 GiB from a local server 2.2 s -> 1.2 s; the
-/// hashing's own share was not measured separately.)
-pub(super) struct HashThread {
+/// A thread of its own that does something with every chunk of a download as it arrives
+/// (hash it, write it): the task reading the socket only hands the chunks over (they are
+/// reference-counted, not copied), so receiving, writing and hashing overlap instead of
+/// taking turns. SHA-256 is the slowest of the three (about 2 GB/s on one core here), so it
+/// gets its own thread, and so does writing.
+pub(super) struct ChunkThread<T> {
     chunks: Option<tokio::sync::mpsc::Sender<bytes::Bytes>>,
-    thread: Option<std::thread::JoinHandle<Sha256>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<T>>>,
+    what: &'static str,
 }
 
+/// SHA-256 of a download, continued from a resumed download's prefix.
+pub(super) type HashThread = ChunkThread<Sha256>;
+
 impl HashThread {
-    /// Continues from `hasher` (a resumed download's prefix).
-    pub(super) fn start(hasher: Sha256) -> HashThread {
+    pub(super) fn hashing(hasher: Sha256) -> HashThread {
+        ChunkThread::start("hashing", hasher, |h, chunk| {
+            h.update(chunk);
+            Ok(())
+        })
+    }
+}
+
+/// Appends a download's chunks to its `.part` file.
+pub(super) type WriterThread = ChunkThread<std::fs::File>;
+
+impl WriterThread {
+    pub(super) fn writing(file: std::fs::File) -> WriterThread {
+        ChunkThread::start("writing", file, |f, chunk| {
+            use std::io::Write;
+            f.write_all(chunk)
+        })
+    }
+}
+
+impl<T: Send + 'static> ChunkThread<T> {
+    fn start(
+        what: &'static str,
+        state: T,
+        each: fn(&mut T, &[u8]) -> std::io::Result<()>,
+    ) -> ChunkThread<T> {
         // 256 network chunks (a few MiB) may wait: enough to ride out uneven arrival, small
-        // enough that a slow hash holds the download back rather than filling memory.
+        // enough that a slow thread holds the download back rather than filling memory.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(256);
         let thread = std::thread::spawn(move || {
-            let mut hasher = hasher;
+            let mut state = state;
             while let Some(chunk) = rx.blocking_recv() {
-                hasher.update(&chunk);
+                each(&mut state, &chunk)?;
             }
-            hasher
+            Ok(state)
         });
-        HashThread {
+        ChunkThread {
             chunks: Some(tx),
             thread: Some(thread),
+            what,
         }
     }
 
+    /// Hands a chunk over; an error if the thread stopped (its error comes with `finish`).
     pub(super) async fn update(&mut self, chunk: bytes::Bytes) -> Result<()> {
         let sent = match &self.chunks {
             Some(tx) => tx.send(chunk).await.is_ok(),
             None => false,
         };
-        anyhow::ensure!(sent, "the hashing thread stopped");
+        if !sent {
+            let stopped = self.finish().await.err();
+            return Err(
+                stopped.unwrap_or_else(|| anyhow::anyhow!("the {} thread stopped", self.what))
+            );
+        }
         Ok(())
     }
 
-    /// Waits for every chunk sent so far to be hashed.
-    pub(super) async fn finish(&mut self) -> Result<Sha256> {
+    /// Waits for every chunk handed over so far to be done; returns the state.
+    pub(super) async fn finish(&mut self) -> Result<T> {
         drop(self.chunks.take());
-        let thread = self.thread.take().context("the hashing thread is gone")?;
+        let what = self.what;
+        let thread = self
+            .thread
+            .take()
+            .with_context(|| format!("the {what} thread is gone"))?;
         tokio::task::spawn_blocking(move || thread.join())
             .await
-            .context("the hashing thread failed")?
-            .map_err(|_| anyhow::anyhow!("the hashing thread panicked"))
+            .with_context(|| format!("the {what} thread failed"))?
+            .map_err(|_| anyhow::anyhow!("the {what} thread panicked"))?
+            .with_context(|| format!("{what} the download failed"))
     }
 }
 

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::download::{
-    DownloadArgs, Downloader, HashThread, Source, hash_prefix, sync_dir, with_suffix,
+    DownloadArgs, Downloader, HashThread, Source, WriterThread, hash_prefix, sync_dir, with_suffix,
 };
 use super::output::{FileProgress, Progress};
 use super::retry::{RateLimit, TRIES, backoff, retryable};
@@ -130,7 +130,7 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         etag: None,
         size: None,
         have: 0,
-        hasher: HashThread::start(Sha256::new()),
+        hasher: HashThread::hashing(Sha256::new()),
         part: None,
         resumed_at: 0,
         progress: None,
@@ -148,7 +148,7 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
             let h = tokio::task::spawn_blocking(move || hash_prefix(&part, len))
                 .await
                 .context("the hashing thread failed")??;
-            dl.hasher = HashThread::start(h);
+            dl.hasher = HashThread::hashing(h);
             dl.have = len;
             dl.resumed_at = len;
             dl.etag = Some(r.etag.clone());
@@ -165,8 +165,12 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
                 if dl.have > before {
                     attempt = 1;
                 }
-                if let Some(f) = dl.part.as_mut() {
-                    f.flush().await.ok();
+                // `.part` must hold all that was received, for the retry or the next run.
+                if let Some(w) = dl.part.as_mut() {
+                    match w.finish().await {
+                        Ok(file) => *w = WriterThread::writing(file),
+                        Err(_) => return Err(e),
+                    }
                 }
                 if attempt >= TRIES || !retryable(&e) {
                     if let Some(bar) = &dl.bar {
@@ -192,10 +196,12 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         .dest
         .clone()
         .context("the destination is known after a response")?;
-    if let Some(mut f) = dl.part.take() {
-        f.flush().await?;
+    if let Some(mut w) = dl.part.take() {
+        let file = w.finish().await?;
         if args.fsync {
-            f.get_mut().sync_all().await?;
+            tokio::task::spawn_blocking(move || file.sync_all())
+                .await
+                .context("the syncing thread failed")??;
         }
     }
     let hash = hex::encode(dl.hasher.finish().await?.finalize());
@@ -471,9 +477,8 @@ struct LinkDownload {
     /// Bytes in `.part`, all given to `hasher`.
     have: u64,
     hasher: HashThread,
-    /// `.part`, written through a buffer: network chunks are small, and each write of its
-    /// own would be a hop to tokio's blocking pool.
-    part: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    /// Writes `.part`.
+    part: Option<WriterThread>,
     resumed_at: u64,
     progress: Option<Progress>,
     bar: Option<FileProgress>,
@@ -566,18 +571,16 @@ impl LinkDownload {
         self.remember(&dest);
         if self.part.is_none() {
             let part = with_suffix(&dest, ".part");
-            let mut options = tokio::fs::OpenOptions::new();
-            options.create(true);
-            if self.have > 0 {
-                options.append(true);
-            } else {
-                options.write(true).truncate(true);
-            }
-            let f = options
+            // Append mode always: after a `restart` truncates it, writes go to the start.
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
                 .open(&part)
-                .await
                 .with_context(|| format!("cannot open {}", part.display()))?;
-            self.part = Some(tokio::io::BufWriter::with_capacity(1 << 20, f));
+            if self.have == 0 {
+                f.set_len(0)?;
+            }
+            self.part = Some(WriterThread::writing(f));
         }
         if self.bar.is_none() {
             let name = dest
@@ -612,7 +615,7 @@ impl LinkDownload {
             if let Some(l) = &self.limiter {
                 l.take(chunk.len() as u64).await;
             }
-            f.write_all(&chunk).await?;
+            f.update(chunk.clone()).await?;
             self.hasher.update(chunk.clone()).await?;
             self.have += chunk.len() as u64;
             bar.inc(chunk.len() as u64);
@@ -634,9 +637,10 @@ impl LinkDownload {
         if let Some(bar) = &self.bar {
             bar.dec(self.have);
         }
-        if let Some(f) = self.part.as_mut() {
-            f.flush().await?;
-            f.get_mut().set_len(0).await?;
+        if let Some(w) = self.part.as_mut() {
+            let file = w.finish().await?;
+            file.set_len(0)?;
+            *w = WriterThread::writing(file);
         } else if let Some(d) = &self.dest {
             let part = with_suffix(d, ".part");
             if part.exists() {
@@ -646,7 +650,7 @@ impl LinkDownload {
         }
         self.have = 0;
         self.resumed_at = 0;
-        self.hasher = HashThread::start(Sha256::new());
+        self.hasher = HashThread::hashing(Sha256::new());
         Ok(())
     }
 
