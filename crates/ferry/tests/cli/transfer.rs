@@ -24,6 +24,7 @@ fn multi_part_upload_and_download_round_trip() {
             "transfers",
             "--part-size",
             "5MiB",
+            "--verify-parts",
             "--json",
         ])
         .output()
