@@ -416,10 +416,10 @@ mod tests {
         assert_eq!(staging, 0);
     }
 
-    /// Files the store deletes go through `trash/`, which empties itself, also of what an
-    /// earlier process left there.
+    /// Files the store deletes are gone from their place at once, and `trash/` empties itself,
+    /// also of what an earlier process left there.
     #[tokio::test]
-    async fn deleted_files_leave_through_the_trash() {
+    async fn deleted_files_are_gone_and_the_trash_empties_itself() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("trash")).unwrap();
         std::fs::write(dir.path().join("trash/left-by-a-crash"), b"x").unwrap();

@@ -25,6 +25,13 @@ impl Link {
         flag(self.watermark)
     }
 
+    /// Whether the byte budget has nothing left to reserve (reservations in flight count): the
+    /// rule `reserve` applies in SQL.
+    pub fn budget_spent(&self) -> bool {
+        self.max_downloads
+            .is_some_and(|max| self.bytes_reserved >= max * self.unit_bytes)
+    }
+
     /// Whole downloads delivered: `ceil(bytes_delivered / unit_bytes)`.
     pub fn downloads_used(&self) -> i64 {
         (self.bytes_delivered + self.unit_bytes - 1) / self.unit_bytes

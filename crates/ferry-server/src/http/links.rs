@@ -294,10 +294,7 @@ async fn download(
 /// A watermarked copy is made per download, so its size and checksum are not known ahead:
 /// its `HEAD` has neither, nor `Accept-Ranges`.
 async fn head(state: &AppState, link: &Link, file: &File) -> ApiResult<Response> {
-    if link
-        .max_downloads
-        .is_some_and(|max| link.bytes_reserved >= max * link.unit_bytes)
-    {
+    if link.budget_spent() {
         return Err(ApiError::LinkExhausted);
     }
     if link.watermark() {

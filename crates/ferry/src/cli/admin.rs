@@ -303,11 +303,24 @@ async fn ls(common: Common) -> Result<()> {
     Ok(())
 }
 
-async fn update(args: &UserArgs, body: &api::UpdateUser) -> Result<(Output, api::User)> {
-    let out = Output::new(&args.common);
-    let s = session(&args.common)?;
-    let user = resolve_user(&s.client, &args.user).await?;
-    Ok((out, s.client.update_user(&user.id, body).await?))
+/// `PATCH /users/{id}` for a user given by id or login; prints the user, the line starting
+/// with `done`.
+async fn update(user: &str, common: &Common, body: api::UpdateUser, done: &str) -> Result<()> {
+    let s = session(common)?;
+    let user = resolve_user(&s.client, user).await?;
+    patch(&s.client, common, &user.id, body, done).await
+}
+
+async fn patch(
+    client: &Client,
+    common: &Common,
+    id: &str,
+    body: api::UpdateUser,
+    done: &str,
+) -> Result<()> {
+    let user = client.update_user(id, &body).await?;
+    Output::new(common).result(&user, || format!("{done} {}", user_line(&user)));
+    Ok(())
 }
 
 async fn set_disabled(args: UserArgs, disabled: bool) -> Result<()> {
@@ -315,15 +328,8 @@ async fn set_disabled(args: UserArgs, disabled: bool) -> Result<()> {
         disabled: Some(disabled),
         ..Default::default()
     };
-    let (out, user) = update(&args, &body).await?;
-    out.result(&user, || {
-        format!(
-            "{} {}",
-            if disabled { "Disabled" } else { "Enabled" },
-            user_line(&user)
-        )
-    });
-    Ok(())
+    let done = if disabled { "Disabled" } else { "Enabled" };
+    update(&args.user, &args.common, body, done).await
 }
 
 async fn unlock(args: UserArgs) -> Result<()> {
@@ -344,28 +350,25 @@ async fn quota(args: QuotaArgs) -> Result<()> {
         quota_bytes: Some(quota_bytes),
         ..Default::default()
     };
-    let user_args = UserArgs {
-        user: args.user,
-        common: args.common,
-    };
-    let (out, user) = update(&user_args, &body).await?;
-    out.result(&user, || format!("Set the quota of {}", user_line(&user)));
-    Ok(())
+    update(&args.user, &args.common, body, "Set the quota of").await
 }
 
 async fn password(args: PasswordArgs) -> Result<()> {
-    let out = Output::new(&args.common);
+    // The login is shown when asking, so the user is looked up before the password is read.
     let s = session(&args.common)?;
     let user = resolve_user(&s.client, &args.user).await?;
     let body = api::UpdateUser {
         password: Some(read_password(&user.login, args.password_stdin)?),
         ..Default::default()
     };
-    let user = s.client.update_user(&user.id, &body).await?;
-    out.result(&user, || {
-        format!("Set the password of {}", user_line(&user))
-    });
-    Ok(())
+    patch(
+        &s.client,
+        &args.common,
+        &user.id,
+        body,
+        "Set the password of",
+    )
+    .await
 }
 
 async fn role(args: RoleArgs) -> Result<()> {
@@ -373,13 +376,7 @@ async fn role(args: RoleArgs) -> Result<()> {
         role: Some(args.role.as_str().into()),
         ..Default::default()
     };
-    let user_args = UserArgs {
-        user: args.user,
-        common: args.common,
-    };
-    let (out, user) = update(&user_args, &body).await?;
-    out.result(&user, || format!("Set the role of {}", user_line(&user)));
-    Ok(())
+    update(&args.user, &args.common, body, "Set the role of").await
 }
 
 async fn rename(args: RenameArgs) -> Result<()> {
@@ -387,11 +384,5 @@ async fn rename(args: RenameArgs) -> Result<()> {
         name: Some(args.name),
         ..Default::default()
     };
-    let user_args = UserArgs {
-        user: args.user,
-        common: args.common,
-    };
-    let (out, user) = update(&user_args, &body).await?;
-    out.result(&user, || format!("Renamed {}", user_line(&user)));
-    Ok(())
+    update(&args.user, &args.common, body, "Renamed").await
 }

@@ -288,14 +288,9 @@ impl Downloader<'_> {
                     if have > before {
                         attempt = 1;
                     }
-                    // `.part` must hold all that was received, for the retry or the next run.
-                    let Ok(file) = writer.finish().await else {
-                        return Err(e);
-                    };
-                    if attempt >= TRIES || !retryable(&e) {
+                    if writer.flush().await.is_err() || attempt >= TRIES || !retryable(&e) {
                         return Err(e);
                     }
-                    writer = WriterThread::writing(file);
                     let wait = backoff(Duration::from_millis(500), attempt);
                     self.retrying(attempt, &e, wait);
                     tokio::time::sleep(wait).await;
@@ -336,9 +331,7 @@ impl Downloader<'_> {
                     self.progress
                         .event("the file changed on the server; starting over");
                     self.progress.dec(*have);
-                    let file = writer.finish().await?;
-                    file.set_len(0)?;
-                    *writer = WriterThread::writing(file);
+                    writer.truncate().await?;
                     *hasher = HashThread::hashing(Sha256::new());
                     *have = 0;
                 }
@@ -613,6 +606,22 @@ impl WriterThread {
             use std::io::Write;
             f.write_all(chunk)
         })
+    }
+
+    /// Waits until every chunk handed over is in the file (so that `.part` holds all that was
+    /// received, for a retry or the next run), then goes on writing.
+    pub(super) async fn flush(&mut self) -> Result<()> {
+        let file = self.finish().await?;
+        *self = WriterThread::writing(file);
+        Ok(())
+    }
+
+    /// Empties the file (it is opened for appending, so writing starts again at 0).
+    pub(super) async fn truncate(&mut self) -> Result<()> {
+        let file = self.finish().await?;
+        file.set_len(0)?;
+        *self = WriterThread::writing(file);
+        Ok(())
     }
 }
 

@@ -110,14 +110,20 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
             dest: dest.clone(),
             record_path: record_path.as_deref(),
         };
-        if let Some(done) = ranged(&args, target, limiter.clone()).await? {
-            report(&out, &done, started.elapsed());
-            return Ok(());
-        }
-        // No ranges on offer after all: start over with one connection.
-        if let (Some(state), Some(d)) = (&ranges_begun, &dest) {
-            config::remove_file(state)?;
-            config::remove_file(&with_suffix(d, ".part"))?;
+        match ranged(&args, target, limiter.clone()).await? {
+            Ranged::Done(done) => {
+                report(&out, &done, started.elapsed());
+                return Ok(());
+            }
+            Ranged::NotOffered => {
+                // What the ranges fetched cannot be used by one connection: start over.
+                if let (Some(state), Some(d)) = (&ranges_begun, &dest) {
+                    config::remove_file(state)?;
+                    config::remove_file(&with_suffix(d, ".part"))?;
+                }
+            }
+            // The GET below gets the server's error with its body (a HEAD answer has none).
+            Ranged::Refused => {}
         }
     }
     let mut dl = LinkDownload {
@@ -165,12 +171,10 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
                 if dl.have > before {
                     attempt = 1;
                 }
-                // `.part` must hold all that was received, for the retry or the next run.
-                if let Some(w) = dl.part.as_mut() {
-                    match w.finish().await {
-                        Ok(file) => *w = WriterThread::writing(file),
-                        Err(_) => return Err(e),
-                    }
+                if let Some(w) = dl.part.as_mut()
+                    && w.flush().await.is_err()
+                {
+                    return Err(e);
                 }
                 if attempt >= TRIES || !retryable(&e) {
                     if let Some(bar) = &dl.bar {
@@ -276,18 +280,30 @@ struct RangedTarget<'a> {
     record_path: Option<&'a Path>,
 }
 
+/// How a ranged link download went.
+enum Ranged {
+    Done(Downloaded),
+    /// The link offers no ranges, or no checksum to hold them to (a watermarked copy, another
+    /// server): one connection then.
+    NotOffered,
+    /// The server answered the `HEAD` with an error status.
+    Refused,
+}
+
 /// `--parallel` through a link: a `HEAD` (which counts nothing) gives the size, the ETag and
 /// the name; then the ranges go as for a file id (`Downloader::ranged`: `.part.state`,
 /// resume, SHA-256 check). The server charges each range's bytes to the link's budget, so
-/// all of them together count as one download. `None` when the link offers no ranges or no
-/// checksum to hold them to (a watermarked copy, another server): one connection then.
+/// all of them together count as one download. A network error is an error (what was
+/// fetched stays for the next run).
 async fn ranged(
     args: &DownloadArgs,
     target: RangedTarget<'_>,
     limiter: Option<Arc<RateLimit>>,
-) -> Result<Option<Downloaded>> {
-    let Ok(res) = target.client.link_head(target.url).await else {
-        return Ok(None);
+) -> Result<Ranged> {
+    let res = match target.client.link_head(target.url).await {
+        Ok(res) => res,
+        Err(e) if e.status().is_some() => return Ok(Ranged::Refused),
+        Err(e) => return Err(e.into()),
     };
     let header = |name| res.headers().get(name).and_then(|v| v.to_str().ok());
     let offers_ranges = header(ACCEPT_RANGES) == Some("bytes");
@@ -297,10 +313,10 @@ async fn ranged(
     let size = header(CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     let (true, Some(etag), Some(checksum), Some(size)) = (offers_ranges, etag, checksum, size)
     else {
-        return Ok(None);
+        return Ok(Ranged::NotOffered);
     };
     if size == 0 {
-        return Ok(None);
+        return Ok(Ranged::NotOffered);
     }
     let dest = match target.dest {
         Some(d) => d,
@@ -356,7 +372,7 @@ async fn ranged(
     }
     bar.finish();
     progress.finish();
-    Ok(Some(Downloaded {
+    Ok(Ranged::Done(Downloaded {
         url: target.url.to_string(),
         path: dest,
         name,
@@ -638,9 +654,7 @@ impl LinkDownload {
             bar.dec(self.have);
         }
         if let Some(w) = self.part.as_mut() {
-            let file = w.finish().await?;
-            file.set_len(0)?;
-            *w = WriterThread::writing(file);
+            w.truncate().await?;
         } else if let Some(d) = &self.dest {
             let part = with_suffix(d, ".part");
             if part.exists() {
