@@ -55,10 +55,22 @@ pub fn name(field: &'static str, value: &str) -> Result<(), Invalid> {
     if value.chars().any(|c| c.is_control()) {
         return bad("Name must not contain NUL or control characters.");
     }
+    if value.chars().any(is_invisible_formatting) {
+        return bad(
+            "Name must not contain bidirectional overrides or zero-width characters: they make a name display as something it is not.",
+        );
+    }
     if value.trim() != value {
         return bad("Name must not start or end with whitespace.");
     }
     Ok(())
+}
+
+/// Characters that change how a name is displayed without being seen: bidirectional
+/// embeddings, overrides and isolates (`invoice\u{202E}gnp.exe` shows as `invoiceexe.png`) and
+/// zero-width characters.
+fn is_invisible_formatting(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200D}' | '\u{FEFF}')
 }
 
 /// A login: 1..=128 characters of letters, digits and `.@_+-`.
@@ -161,6 +173,11 @@ mod tests {
             " lead",
             "trail ",
             &long,
+            "invoice\u{202E}gnp.exe",
+            "a\u{2066}b",
+            "zero\u{200B}width",
+            "bom\u{FEFF}.txt",
+            "joiner\u{200D}",
         ] {
             let err = name("name", bad).unwrap_err();
             assert_eq!(err.code, "invalid_name", "{bad:?}");

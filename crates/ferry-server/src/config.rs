@@ -37,6 +37,18 @@ pub struct ServerConfig {
     pub body_idle_timeout_secs: u64,
     /// On SIGTERM/SIGINT, in-flight requests get this long to finish.
     pub shutdown_grace_secs: u64,
+    /// A connection with no request in flight and no traffic for this many seconds is closed
+    /// (HTTP/1 keep-alive and HTTP/2 alike).
+    pub idle_timeout_secs: u64,
+    /// At most this many open connections from one client address; more are refused at once.
+    pub max_connections_per_ip: usize,
+    /// A JSON request body must arrive completely within this many seconds.
+    pub json_body_timeout_secs: u64,
+    /// After `min_body_rate_grace_secs`, a request body (an upload part, say) that arrives
+    /// slower than this many bytes per second on average is cut off. 0 disables the check.
+    pub min_body_rate_bytes_per_sec: u64,
+    /// How long a body may take before its average rate is checked.
+    pub min_body_rate_grace_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +59,11 @@ impl Default for ServerConfig {
             header_read_timeout_secs: 10,
             body_idle_timeout_secs: 60,
             shutdown_grace_secs: 30,
+            idle_timeout_secs: 60,
+            max_connections_per_ip: 256,
+            json_body_timeout_secs: 30,
+            min_body_rate_bytes_per_sec: 1024,
+            min_body_rate_grace_secs: 30,
         }
     }
 }

@@ -48,6 +48,8 @@ pub enum ApiError {
     RangeNotSatisfiable { size: u64 },
     #[error("The request body could not be read.")]
     BodyRead,
+    #[error("The request body did not arrive in time.")]
+    RequestTimeout,
     #[error("Upload session has expired. Start a new upload.")]
     UploadExpired,
     #[error("The upload is already completed.")]
@@ -70,6 +72,12 @@ pub enum ApiError {
     },
     #[error("Part numbers run from 1 to {part_count}.")]
     InvalidPartNumber { part_count: i64 },
+    #[error("`parts` must name every part from 1 to {part_count} exactly once.")]
+    InvalidParts {
+        part_count: i64,
+        duplicates: Vec<i64>,
+        missing: Vec<i64>,
+    },
     #[error("The chunk does not match its Upload-Checksum; it was discarded.")]
     TusChecksumMismatch,
     #[error("A tus PATCH needs Content-Type: application/offset+octet-stream.")]
@@ -120,6 +128,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } | ApiError::BodyRead => StatusCode::BAD_REQUEST,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedContentType { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized
             | ApiError::InvalidCredentials
@@ -143,9 +152,9 @@ impl ApiError {
             ApiError::ChecksumMismatch { .. } | ApiError::PartChecksumMismatch => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::PartSizeMismatch { .. } | ApiError::InvalidPartNumber { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::PartSizeMismatch { .. }
+            | ApiError::InvalidPartNumber { .. }
+            | ApiError::InvalidParts { .. } => StatusCode::BAD_REQUEST,
             // 460 is tus' own "Checksum Mismatch".
             ApiError::TusChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
             ApiError::TusContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -166,6 +175,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::BodyRead => "body_read_failed",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::UnsupportedContentType { .. } => "unsupported_content_type",
             ApiError::Unauthorized => "unauthorized",
             ApiError::InvalidCredentials => "invalid_credentials",
@@ -191,6 +201,7 @@ impl ApiError {
             ApiError::PartChecksumMismatch => "part_checksum_mismatch",
             ApiError::PartSizeMismatch { .. } => "part_size_mismatch",
             ApiError::InvalidPartNumber { .. } => "invalid_part_number",
+            ApiError::InvalidParts { .. } => "invalid_parts",
             ApiError::TusChecksumMismatch => "chunk_checksum_mismatch",
             ApiError::TusContentType => "unsupported_content_type",
             ApiError::TusVersion => "unsupported_tus_version",
@@ -213,6 +224,7 @@ impl ApiError {
             ApiError::ChecksumMismatch { .. } => Some("checksum_sha256".into()),
             ApiError::PartChecksumMismatch => Some("Content-Digest".into()),
             ApiError::InvalidPartNumber { .. } => Some("part_no".into()),
+            ApiError::InvalidParts { .. } => Some("parts".into()),
             _ => None,
         }
     }
@@ -238,6 +250,13 @@ impl ApiError {
             ApiError::InvalidPartNumber { part_count } => {
                 Some(serde_json::json!({"part_count": part_count}))
             }
+            ApiError::InvalidParts {
+                part_count,
+                duplicates,
+                missing,
+            } => Some(serde_json::json!({
+                "part_count": part_count, "duplicates": duplicates, "missing": missing
+            })),
             ApiError::OffsetMismatch { given, current } => {
                 Some(serde_json::json!({"given": given, "current": current}))
             }

@@ -87,6 +87,8 @@ impl Server {
         let app = http::app(state.clone());
         let serve_config = serve::Settings {
             header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(config.server.idle_timeout_secs.max(1)),
+            max_connections_per_ip: config.server.max_connections_per_ip,
             grace: Duration::from_secs(config.server.shutdown_grace_secs),
         };
         let store = state.store.clone();

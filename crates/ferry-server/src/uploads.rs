@@ -192,6 +192,17 @@ pub async fn create(state: &AppState, ctx: &Ctx, user: &User, new: NewUpload) ->
         tus_metadata: tus.metadata,
     };
     let mut tx = state.store.begin().await?;
+    // `fail` refuses a taken name before a byte is sent; completion checks again, since the
+    // name may be taken while the parts arrive.
+    if new.on_conflict == OnConflict::Fail
+        && let Some(folder) = &folder
+        && ferry_store::files::name_taken(&mut tx, &folder.id, &upload.filename).await?
+    {
+        return Err(ApiError::NameConflict(format!(
+            "A file named `{}` already exists here.",
+            upload.filename
+        )));
+    }
     let to_reserve = (upload.size - new.already_reserved).max(0);
     if !ferry_store::users::reserve_quota(&mut tx, &upload.payer_id, to_reserve).await? {
         let owner = ferry_store::users::get(&mut tx, &upload.payer_id).await?;
@@ -443,6 +454,32 @@ pub enum Completion {
     Pending(Upload),
 }
 
+/// A `parts` list names every part exactly once: 1..=part_count, in any order.
+fn check_parts_list(parts: &[i64], part_count: i64) -> ApiResult<()> {
+    if parts.iter().any(|p| *p < 1 || *p > part_count) {
+        return Err(ApiError::InvalidPartNumber { part_count });
+    }
+    let mut sorted = parts.to_vec();
+    sorted.sort_unstable();
+    let duplicates: Vec<i64> = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    sorted.dedup();
+    let missing: Vec<i64> = (1..=part_count)
+        .filter(|n| sorted.binary_search(n).is_err())
+        .collect();
+    if duplicates.is_empty() && missing.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::InvalidParts {
+        part_count,
+        duplicates,
+        missing,
+    })
+}
+
 /// Starts completion (idempotent) and waits a little for it.
 pub async fn complete(
     state: &AppState,
@@ -477,13 +514,8 @@ pub async fn complete(
             ));
         }
     };
-    if let Some(parts) = &parts
-        && let Some(bad) = parts.iter().find(|p| **p < 1 || **p > upload.part_count)
-    {
-        let _ = bad;
-        return Err(ApiError::InvalidPartNumber {
-            part_count: upload.part_count,
-        });
+    if let Some(parts) = &parts {
+        check_parts_list(parts, upload.part_count)?;
     }
     let received: Vec<i64> = {
         let mut conn = state.store.conn().await?;
@@ -759,6 +791,18 @@ pub async fn resume_completing(state: &AppState) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parts_list_names_every_part_once() {
+        assert!(check_parts_list(&[1, 2, 3], 3).is_ok());
+        assert!(check_parts_list(&[3, 1, 2], 3).is_ok());
+        let code = |parts: &[i64]| check_parts_list(parts, 3).unwrap_err().code();
+        assert_eq!(code(&[1, 2, 2, 3]), "invalid_parts");
+        assert_eq!(code(&[1, 3]), "invalid_parts");
+        assert_eq!(code(&[]), "invalid_parts");
+        assert_eq!(code(&[1, 2, 3, 4]), "invalid_part_number");
+        assert_eq!(code(&[0, 1, 2, 3]), "invalid_part_number");
+    }
 
     #[test]
     fn plans_parts() {

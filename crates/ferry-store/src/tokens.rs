@@ -85,3 +85,16 @@ pub async fn delete_expired(conn: &mut Conn, cutoff: i64) -> Result<u64> {
         .await?
         .rows_affected())
 }
+
+/// Revokes every live token of a user (a password reset or a disabled account ends every
+/// session); returns how many were revoked.
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &str, now: i64) -> Result<u64> {
+    Ok(
+        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .bind(now)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -66,14 +66,16 @@ impl FromRequestParts<AppState> for AuthUser {
             let (tok, user) = ferry_store::tokens::find(&mut conn, &token_hash(token))
                 .await?
                 .ok_or(ApiError::Unauthorized)?;
+            // Disabled first: disabling also revokes the tokens, and their holder should
+            // learn why they stopped working.
+            if user.is_disabled() {
+                return Err(ApiError::AccountDisabled);
+            }
             if tok.revoked_at.is_some() {
                 return Err(ApiError::Unauthorized);
             }
             if tok.expires_at <= now_ms() {
                 return Err(ApiError::TokenExpired);
-            }
-            if user.is_disabled() {
-                return Err(ApiError::AccountDisabled);
             }
             AuthUser {
                 user,
@@ -126,6 +128,22 @@ async fn authenticate(state: &AppState, ctx: &Ctx, login: &str, password: &str) 
     };
     let target_login = json!({ "login": login.chars().take(128).collect::<String>() });
 
+    // A disabled account answers the same whatever the password, so it cannot be used to
+    // test passwords. Its password is still checked first (and its result thrown away) so the
+    // answer takes as long as any other.
+    if let Some(u) = &user
+        && u.is_disabled()
+    {
+        let _ = passwords::verify(password.to_string(), Some(u.password_hash.clone())).await;
+        let mut tx = state.store.begin().await?;
+        audit::success(ctx, Some(u), Action::AuthLoginFailed, ("user", &u.id))
+            .failed()
+            .details(json!({"login": u.login, "reason": "disabled"}))
+            .append(&mut tx)
+            .await?;
+        tx.commit().await?;
+        return Err(ApiError::AccountDisabled);
+    }
     if let Some(u) = &user
         && u.is_locked(now)
     {
@@ -183,20 +201,6 @@ async fn authenticate(state: &AppState, ctx: &Ctx, login: &str, password: &str) 
         }
         tx.commit().await?;
         return Err(ApiError::InvalidCredentials);
-    }
-    if user.is_disabled() {
-        audit::success(
-            ctx,
-            Some(&user),
-            Action::AuthLoginFailed,
-            ("user", &user.id),
-        )
-        .failed()
-        .details(json!({"login": user.login, "reason": "disabled"}))
-        .append(&mut tx)
-        .await?;
-        tx.commit().await?;
-        return Err(ApiError::AccountDisabled);
     }
     if user.failed_logins > 0 || user.locked_until.is_some() {
         ferry_store::users::clear_lock(&mut tx, &user.id, now).await?;

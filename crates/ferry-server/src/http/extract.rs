@@ -44,8 +44,24 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             });
         }
         let limit = state.config.limits.max_json_bytes;
-        let body = axum::body::to_bytes(req.into_body(), limit)
+        // A declared length over the limit is refused before a byte is read.
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Err(ApiError::PayloadTooLarge {
+                limit: limit as u64,
+            });
+        }
+        // A JSON body is small: it must arrive whole within the deadline, however slowly
+        // its bytes trickle in (the idle timeout alone restarts with every byte).
+        let deadline = std::time::Duration::from_secs(state.config.server.json_body_timeout_secs);
+        let read = tokio::time::timeout(deadline, axum::body::to_bytes(req.into_body(), limit));
+        let body = read
             .await
+            .map_err(|_| ApiError::RequestTimeout)?
             .map_err(|e| {
                 if std::error::Error::source(&e)
                     .is_some_and(|s| s.is::<http_body_util_limit::LengthLimitError>())

@@ -10,6 +10,7 @@ pub mod files;
 pub mod folders;
 pub mod links;
 pub mod ops;
+pub mod slow;
 pub mod tus;
 pub mod upload;
 pub mod uploads;
@@ -82,6 +83,10 @@ pub fn app(state: AppState) -> Router {
         .merge(webhooks::router())
         .split_for_parts();
     let body_idle = Duration::from_secs(state.config.server.body_idle_timeout_secs);
+    let min_rate = slow::MinRate {
+        bytes_per_sec: state.config.server.min_body_rate_bytes_per_sec,
+        grace: Duration::from_secs(state.config.server.min_body_rate_grace_secs),
+    };
     Router::new()
         .nest("/api/v1", api_router)
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
@@ -90,6 +95,10 @@ pub fn app(state: AppState) -> Router {
         .merge(links::public_router())
         .fallback(|| async { ApiError::NotFound })
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            min_rate,
+            slow::middleware,
+        ))
         .layer(RequestBodyTimeoutLayer::new(body_idle))
         .layer(axum::middleware::from_fn(context::middleware))
         .layer(CatchPanicLayer::new())

@@ -168,6 +168,16 @@ async fn create(
         .transpose()?;
     let folder_id = metadata.get("folder_id").cloned();
     let filename = metadata.get("filename").cloned().unwrap_or_default();
+    let on_conflict = match metadata.get("on_conflict") {
+        None => OnConflict::Rename,
+        Some(v) => OnConflict::parse(v).ok_or_else(|| {
+            ApiError::invalid(
+                "on_conflict",
+                "invalid_value",
+                "on_conflict must be `rename` or `fail`.",
+            )
+        })?,
+    };
 
     if let Some(final_spec) = concat.as_deref().and_then(|c| c.strip_prefix("final;")) {
         return create_final(
@@ -177,6 +187,7 @@ async fn create(
             final_spec,
             folder_id,
             filename,
+            on_conflict,
             checksum,
             raw_metadata,
         )
@@ -220,7 +231,7 @@ async fn create(
         size,
         checksum_sha256: checksum,
         part_size: None,
-        on_conflict: OnConflict::Rename,
+        on_conflict,
         method: "tus",
         tus: Some(TusInfo {
             concat: partial.then_some("partial"),
@@ -277,6 +288,7 @@ async fn create_final(
     spec: &str,
     folder_id: Option<String>,
     filename: String,
+    on_conflict: OnConflict,
     checksum: Option<String>,
     raw_metadata: Option<String>,
 ) -> ApiResult<Response> {
@@ -331,7 +343,7 @@ async fn create_final(
         size,
         checksum_sha256: checksum,
         part_size: None,
-        on_conflict: OnConflict::Rename,
+        on_conflict,
         method: "tus",
         tus: Some(TusInfo {
             concat: Some("final"),

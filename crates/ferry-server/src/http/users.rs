@@ -259,11 +259,18 @@ async fn update(
         changes.disabled = Some(disabled);
         changed.push("disabled");
     }
+    let now = now_ms();
     let mut tx = state.store.begin().await?;
-    let user = ferry_store::users::update(&mut tx, &id, &changes, now_ms())
+    let user = ferry_store::users::update(&mut tx, &id, &changes, now)
         .await?
         .ok_or(ApiError::NotFound)?;
     let mut details = json!({ "changed": changed });
+    // A new password or a disabled account ends every existing session: re-enabling the
+    // account later must not bring the old tokens back.
+    if changes.password_hash.is_some() || changes.disabled == Some(true) {
+        let revoked = ferry_store::tokens::revoke_all_for_user(&mut tx, &id, now).await?;
+        details["sessions_revoked"] = json!(revoked);
+    }
     if let Some(d) = changes.disabled {
         details["disabled"] = json!(d);
     }

@@ -18,6 +18,7 @@ on_both_backends!(
     missing_or_bad_credentials_are_unauthorized,
     basic_auth_is_accepted,
     disabling_a_user_stops_their_token_and_their_logins,
+    a_password_reset_by_an_admin_ends_every_session,
 );
 
 // Short, but not so short that a slow machine outlives them before the test looks.
@@ -309,12 +310,20 @@ async fn disabling_a_user_stops_their_token_and_their_logins(app: TestApp) {
         401,
         "account_disabled",
     );
-    // A wrong password reveals nothing about the account's state.
+    // A disabled account answers the same whatever the password: it is no password oracle.
     assert_api_error(
         app.anon.login("alice", "wrong-password").await,
         401,
-        "invalid_credentials",
+        "account_disabled",
     );
+    let res = app
+        .anon
+        .request(Method::GET, "/me")
+        .basic_auth("alice", Some("wrong-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(parse::<api::User>(res).await, 401, "account_disabled");
     let res = app
         .anon
         .request(Method::GET, "/me")
@@ -335,12 +344,69 @@ async fn disabling_a_user_stops_their_token_and_their_logins(app: TestApp) {
         )
         .await
         .unwrap();
+    // The session from before the account was disabled stays ended.
+    assert_api_error(alice.me().await, 401, "unauthorized");
     let session = app.anon.login("alice", "password-alice").await.unwrap();
     app.anon
         .with_token(session.access_token)
         .me()
         .await
         .unwrap();
+}
+
+async fn a_password_reset_by_an_admin_ends_every_session(app: TestApp) {
+    let (user, alice) = app.user("alice", None).await;
+    let second = app.anon.with_token(
+        app.anon
+            .login("alice", "password-alice")
+            .await
+            .unwrap()
+            .access_token,
+    );
+    alice.me().await.unwrap();
+    second.me().await.unwrap();
+    app.admin
+        .update_user(
+            &user.id,
+            &api::UpdateUser {
+                password: Some("a-new-password".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_api_error(alice.me().await, 401, "unauthorized");
+    assert_api_error(second.me().await, 401, "unauthorized");
+    assert_api_error(
+        app.anon.login("alice", "password-alice").await,
+        401,
+        "invalid_credentials",
+    );
+    let session = app.anon.login("alice", "a-new-password").await.unwrap();
+    app.anon
+        .with_token(session.access_token)
+        .me()
+        .await
+        .unwrap();
+    // A change of name alone ends nothing.
+    let third = app.anon.with_token(
+        app.anon
+            .login("alice", "a-new-password")
+            .await
+            .unwrap()
+            .access_token,
+    );
+    app.admin
+        .update_user(
+            &user.id,
+            &api::UpdateUser {
+                name: Some("Alice A.".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    third.me().await.unwrap();
 }
 
 async fn a_lock_ends_after_lockout_secs(app: TestApp) {

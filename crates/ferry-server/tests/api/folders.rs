@@ -130,6 +130,9 @@ async fn bad_names_are_refused(app: TestApp) {
         "..",
         " leading",
         "trailing ",
+        "invoice\u{202E}gnp.exe",
+        "zero\u{200B}width",
+        "bom\u{FEFF}",
     ] {
         let err = assert_field_error(
             post_folder(&alice, json!({ "name": name })).await,

@@ -127,3 +127,223 @@ async fn shutdown_is_graceful_and_the_data_survives_a_restart() {
     assert!(client.login("admin", "a-different-password").await.is_err());
     server.shutdown().await.unwrap();
 }
+
+/// Reads until the server closes the connection; panics if it is still open after 10 s.
+async fn read_until_closed(stream: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "connection still open after 10 s");
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+async fn connect(app: &TestApp) -> TcpStream {
+    TcpStream::connect(app.url.trim_start_matches("http://"))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_that_never_sends_a_byte_is_closed() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.server.header_read_timeout_secs = 1)
+        .await
+        .unwrap();
+    let mut silent = connect(&app).await;
+    let started = Instant::now();
+    assert_eq!(read_until_closed(&mut silent).await, "");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // Half an HTTP/2 preface, then silence, is closed the same way.
+    let mut half = connect(&app).await;
+    half.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    assert_eq!(read_until_closed(&mut half).await, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_connection_that_only_says_hello_is_closed_when_idle() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.server.idle_timeout_secs = 1)
+        .await
+        .unwrap();
+    let mut stream = connect(&app).await;
+    // The client preface and an empty SETTINGS frame, then nothing.
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    read_until_closed(&mut stream).await;
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // An idle HTTP/1 keep-alive connection too.
+    let mut stream = connect(&app).await;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let text = read_until_closed(&mut stream).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_client_address_are_capped() {
+    const CAP: usize = 4;
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.server.max_connections_per_ip = CAP)
+        .await
+        .unwrap();
+    // The test's own clients may hold pooled connections from 127.0.0.1 too, so open silent
+    // sockets until the server refuses one: an accepted one stays open (its header deadline is
+    // 10 s), a refused one is closed at once.
+    let mut accepted = Vec::new();
+    let mut refused = false;
+    for _ in 0..CAP + 2 {
+        let mut stream = connect(&app).await;
+        let mut byte = [0u8; 1];
+        match tokio::time::timeout(Duration::from_millis(300), stream.read(&mut byte)).await {
+            Err(_) => accepted.push(stream),
+            Ok(_) => {
+                refused = true;
+                break;
+            }
+        }
+    }
+    assert!(refused, "no connection was refused");
+    assert!(
+        !accepted.is_empty() && accepted.len() <= CAP,
+        "{}",
+        accepted.len()
+    );
+    // A closed one frees its slot.
+    drop(accepted.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = connect(&app).await;
+    again
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let text = read_until_closed(&mut again).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_errors_have_the_contracts_body_and_a_request_id() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    for (request, status, code) in [
+        (b"NOT A REQUEST\r\n\r\n".to_vec(), 400, "malformed_request"),
+        (
+            format!(
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(600 << 10)
+            )
+            .into_bytes(),
+            431,
+            "headers_too_large",
+        ),
+    ] {
+        let mut stream = connect(&app).await;
+        let _ = stream.write_all(&request).await;
+        let text = read_until_closed(&mut stream).await;
+        let (head, body) = text.split_once("\r\n\r\n").expect("a whole response");
+        assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("x-request-id: req_"),
+            "{head}"
+        );
+        let body: ferry_api::ErrorBody = serde_json::from_str(body).expect(body);
+        assert_eq!(body.error.code, code);
+        assert!(body.error.request_id.starts_with("req_"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_that_trickles_in_is_cut_off_and_an_oversized_one_refused_unread() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.server.json_body_timeout_secs = 1)
+        .await
+        .unwrap();
+    let mut stream = connect(&app).await;
+    stream
+        .write_all(
+            b"POST /api/v1/auth/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let trickle = async {
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            if stream.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), trickle)
+        .await
+        .ok();
+    let text = read_until_closed(&mut stream).await;
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("request_timeout"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(9));
+
+    let mut stream = connect(&app).await;
+    stream
+        .write_all(
+            b"POST /api/v1/auth/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 1000000000\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let text = read_until_closed(&mut stream).await;
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("payload_too_large"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_that_arrives_below_the_minimum_rate_is_cut_off() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.server.min_body_rate_bytes_per_sec = 10_000;
+        c.server.min_body_rate_grace_secs = 1;
+    })
+    .await
+    .unwrap();
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("f", 0).await.unwrap();
+    let up = alice
+        .create_upload(&ferry_api::CreateUpload {
+            folder_id: folder.id.clone(),
+            filename: "slow.bin".into(),
+            size: 100_000,
+            checksum_sha256: None,
+            part_size: None,
+            on_conflict: None,
+        })
+        .await
+        .unwrap();
+    let req = alice.request(reqwest::Method::GET, "/").build().unwrap();
+    let auth = req.headers()["authorization"].to_str().unwrap().to_string();
+    let mut stream = connect(&app).await;
+    let head = format!(
+        "PATCH /api/v1/uploads/{}/parts/1 HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n",
+        up.upload_id
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let trickle = async {
+        for _ in 0..40 {
+            if stream.write_all(&[1u8; 100]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), trickle)
+        .await
+        .ok();
+    let text = read_until_closed(&mut stream).await;
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("body_read_failed"), "{text}");
+    assert!(
+        alice
+            .get_upload(&up.upload_id)
+            .await
+            .unwrap()
+            .received_parts
+            .is_empty()
+    );
+}

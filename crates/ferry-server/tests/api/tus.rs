@@ -30,6 +30,7 @@ on_both_backends!(
     declared_checksum_mismatch_publishes_nothing,
     concatenation_over_raw_http,
     concatenation_fits_the_quota_the_file_fits,
+    on_conflict_fail_in_metadata_refuses_a_taken_name_at_creation,
 );
 
 const MIB: usize = 1 << 20;
@@ -957,4 +958,55 @@ async fn concatenation_fits_the_quota_the_file_fits(app: TestApp) {
         alice.me().await.unwrap().quota.used_bytes,
         bytes.len() as i64
     );
+}
+
+async fn on_conflict_fail_in_metadata_refuses_a_taken_name_at_creation(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("inbox", 0).await.unwrap();
+    let bytes = data(100, 9);
+    let path = create(&alice, &folder.id, "taken.txt", bytes.len()).await;
+    assert_eq!(
+        patch(&alice, &path, 0, &bytes).await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let fail_metadata = format!(
+        "{},on_conflict {}",
+        metadata("taken.txt", &folder.id),
+        b64("fail")
+    );
+    let res = tus(&alice, Method::POST, "/tus/")
+        .header("upload-length", bytes.len().to_string())
+        .header("upload-metadata", fail_metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(parse::<serde_json::Value>(res).await, 409, "name_conflict");
+    let bad_metadata = format!(
+        "{},on_conflict {}",
+        metadata("x.txt", &folder.id),
+        b64("maybe")
+    );
+    let res = tus(&alice, Method::POST, "/tus/")
+        .header("upload-length", "1")
+        .header("upload-metadata", bad_metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(parse::<serde_json::Value>(res).await, 400, "invalid_value");
+    // The default still renames.
+    let path = create(&alice, &folder.id, "taken.txt", bytes.len()).await;
+    assert_eq!(
+        patch(&alice, &path, 0, &bytes).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let names: Vec<String> = alice
+        .list_files(&folder.id, None, None)
+        .await
+        .unwrap()
+        .files
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names, ["taken (1).txt", "taken.txt"]);
 }

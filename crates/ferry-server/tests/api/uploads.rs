@@ -14,6 +14,8 @@ on_both_backends!(
     abort_quota_and_foreign_uploads,
     concurrent_retries_and_completes_agree,
     empty_and_huge_declared_sizes,
+    on_conflict_fail_refuses_a_taken_name_before_any_byte,
+    a_parts_list_must_name_every_part_exactly_once,
 );
 
 const MIB: usize = 1 << 20;
@@ -510,4 +512,111 @@ async fn parts_after_expiry_are_refused_and_the_sweeper_releases_space() {
     );
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
     assert!(!data.exists(), "session data removed");
+}
+
+async fn on_conflict_fail_refuses_a_taken_name_before_any_byte(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("inbox", 0).await.unwrap();
+    let bytes = data(1000, 7);
+    let first = alice
+        .create_upload(&new_upload(&folder.id, "Report.pdf", &bytes, 5 * MIB))
+        .await
+        .unwrap();
+    alice
+        .put_part(&first.upload_id, 1, bytes.clone(), None)
+        .await
+        .unwrap();
+    complete(&alice, &first.upload_id).await.unwrap();
+
+    let mut again = new_upload(&folder.id, "Report.pdf", &bytes, 5 * MIB);
+    again.on_conflict = Some("fail".into());
+    assert_api_error(alice.create_upload(&again).await, 409, "name_conflict");
+    // Nothing was reserved for the refused upload.
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 1000);
+
+    // A name taken while the parts arrive is still refused at completion.
+    let mut late = new_upload(&folder.id, "late.pdf", &bytes, 5 * MIB);
+    late.on_conflict = Some("fail".into());
+    let late = alice.create_upload(&late).await.unwrap();
+    let other = alice
+        .create_upload(&new_upload(&folder.id, "late.pdf", &bytes, 5 * MIB))
+        .await
+        .unwrap();
+    alice
+        .put_part(&other.upload_id, 1, bytes.clone(), None)
+        .await
+        .unwrap();
+    complete(&alice, &other.upload_id).await.unwrap();
+    alice
+        .put_part(&late.upload_id, 1, bytes.clone(), None)
+        .await
+        .unwrap();
+    assert_api_error(
+        complete(&alice, &late.upload_id).await,
+        409,
+        "name_conflict",
+    );
+}
+
+async fn a_parts_list_must_name_every_part_exactly_once(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("inbox", 0).await.unwrap();
+    let ps = 5 * MIB;
+    let bytes = data(2 * ps + 10, 3);
+    let up = alice
+        .create_upload(&new_upload(&folder.id, "three.bin", &bytes, ps))
+        .await
+        .unwrap();
+    for n in 1..=3 {
+        alice
+            .put_part(&up.upload_id, n, part(&bytes, ps, n), None)
+            .await
+            .unwrap();
+    }
+    let with_parts = |parts: Vec<i64>| api::CompleteUpload {
+        parts: Some(parts),
+        ..Default::default()
+    };
+    for bad in [vec![1, 2, 2, 3], vec![1, 3], vec![]] {
+        let body = assert_api_error(
+            alice
+                .complete_upload(&up.upload_id, &with_parts(bad.clone()))
+                .await,
+            400,
+            "invalid_parts",
+        );
+        assert_eq!(body.error.field.as_deref(), Some("parts"), "{bad:?}");
+    }
+    let body = assert_api_error(
+        alice
+            .complete_upload(&up.upload_id, &with_parts(vec![1, 2, 2, 3]))
+            .await,
+        400,
+        "invalid_parts",
+    );
+    assert_eq!(
+        body.error.details.unwrap()["duplicates"],
+        serde_json::json!([2])
+    );
+    assert_api_error(
+        alice
+            .complete_upload(&up.upload_id, &with_parts(vec![1, 2, 3, 4]))
+            .await,
+        400,
+        "invalid_part_number",
+    );
+    // Nothing was published by the refusals; the exact list completes.
+    assert_eq!(
+        alice.get_upload(&up.upload_id).await.unwrap().status,
+        "open"
+    );
+    let file = alice
+        .complete_upload(&up.upload_id, &with_parts(vec![3, 1, 2]))
+        .await
+        .unwrap();
+    let file = match file {
+        Ok(file) => file,
+        Err(_) => complete(&alice, &up.upload_id).await.unwrap(),
+    };
+    assert_eq!(file.checksum_sha256, sha256_hex(&bytes));
 }

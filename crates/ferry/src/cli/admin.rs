@@ -1,4 +1,4 @@
-//! `ferry admin user add|ls|disable|enable|unlock|quota` (admins only).
+//! `ferry admin user add|ls|disable|enable|unlock|quota|password|role|rename` (admins only).
 
 use std::io::{BufRead, IsTerminal};
 
@@ -32,8 +32,8 @@ pub enum UserCommand {
     Unlock(UserArgs),
     /// Set a user's storage quota (e.g. 10GiB), or remove it with `none`.
     Quota(QuotaArgs),
-    /// Set a user's password (asked for twice, or read with --password-stdin). The user's
-    /// sessions stay valid; disable and enable the account to end them.
+    /// Set a user's password (asked for twice, or read with --password-stdin). Every session
+    /// the user has ends.
     Password(PasswordArgs),
     /// Make a user an admin, or an admin a user again (not yourself).
     Role(RoleArgs),

@@ -68,13 +68,14 @@ pub enum Command {
     /// Create a download link for a file and print its URL (`ferry link FILE_ID` is short for
     /// `ferry link create FILE_ID`); list (`ls`) or revoke (`revoke`) links.
     Link(links::LinkArgs),
-    /// Search the audit log (table, JSON, CSV, NDJSON); `ferry audit verify` checks its hash
-    /// chain.
+    /// Search the audit log (table, JSON, CSV, NDJSON); `ferry audit verify` (admins) checks its
+    /// hash chain.
     Audit(audit::AuditArgs),
-    /// Manage webhooks: add, ls, rm, deliveries, redeliver, ping.
+    /// Manage webhooks: add, ls, rm, deliveries, redeliver, ping, rotate-secret.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
-    /// Administration (admins only): `ferry admin user add|ls|disable|enable|unlock|quota`.
+    /// Administration (admins only): `ferry admin user` add, ls, disable, enable, unlock, quota,
+    /// password, role, rename.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

@@ -1,4 +1,4 @@
-//! `ferry webhook add|ls|rm|deliveries|redeliver|ping`.
+//! `ferry webhook add|ls|rm|deliveries|redeliver|ping|rotate-secret`.
 
 use anyhow::Result;
 use clap::{Args, Subcommand};

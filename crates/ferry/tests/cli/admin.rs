@@ -152,6 +152,15 @@ fn admin_manages_users() {
         "{}",
         stdout(&out)
     );
+    // Disabling ended her session: she logs in again.
+    let out = carol_cli().arg("whoami").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("(unauthorized, request req_"), "{}", stderr(&out));
+    carol_cli()
+        .args(["login", &t.url, "--login", "carol", "--password-stdin"])
+        .write_stdin("password-carol\n")
+        .assert()
+        .success();
     carol_cli().arg("whoami").assert().success();
 
     // Locked by failed logins, then unlocked.
@@ -217,6 +226,14 @@ fn admin_manages_users() {
     assert_eq!(err.code(), Some("invalid_credentials"));
     t.rt.block_on(anon.login("carol", "password-carol-2"))
         .expect("the new password works");
+    // The new password ended her CLI session: she logs in with it.
+    let out = carol_cli().arg("whoami").output().unwrap();
+    assert!(stderr(&out).contains("(unauthorized, request req_"), "{}", stderr(&out));
+    carol_cli()
+        .args(["login", &t.url, "--login", "carol", "--password-stdin"])
+        .write_stdin("password-carol-2\n")
+        .assert()
+        .success();
     // Too short: the API's error.
     let out = t
         .ferry()
