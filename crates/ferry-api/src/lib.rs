@@ -78,14 +78,22 @@ pub struct User {
 /// `POST /users` (admin).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateUser {
+    /// 1..=128 letters, digits or `.@_+-`.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9.@_+-]+$")]
     pub login: String,
+    /// 8..=1024 bytes.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
+    /// At most 255 bytes, no control characters.
     #[serde(default)]
+    #[schema(max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub name: Option<String>,
     /// `user` (default) or `admin`.
     #[serde(default)]
+    #[schema(pattern = "^(user|admin)$")]
     pub role: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub quota_bytes: Option<i64>,
 }
 
@@ -94,17 +102,20 @@ pub struct CreateUser {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(user|admin)$")]
     pub role: Option<String>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     pub quota_bytes: Option<Option<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
@@ -135,12 +146,20 @@ pub struct Owner {
 /// `POST /folders`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateFolder {
+    /// 1..=255 bytes of UTF-8; no `/`, `\`, control or invisible formatting characters.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^/\\\x00-\x1f\x7f-\x9f\s.\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff][^/\\\x00-\x1f\x7f-\x9f\s\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff]*$"
+    )]
     pub name: String,
     /// 0..=3650. 0 deletes files at once; N holds deleted files for N days.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 3650)]
     pub retention_days: Option<i64>,
     /// Only `private` for now.
     #[serde(default)]
+    #[schema(pattern = "^private$")]
     pub visibility: Option<String>,
 }
 
@@ -207,18 +226,28 @@ pub struct Health {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateUpload {
     pub folder_id: String,
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^/\\\x00-\x1f\x7f-\x9f\s.\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff][^/\\\x00-\x1f\x7f-\x9f\s\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff]*$"
+    )]
     pub filename: String,
     /// Total size in bytes (0 is a valid empty file).
+    #[schema(minimum = 0)]
     pub size: i64,
     /// The whole file's SHA-256 (64 lowercase hex); may instead be given at completion.
     #[serde(default)]
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub checksum_sha256: Option<String>,
     /// Wished part size, 5 MiB..=5 GiB; the server picks 64 MiB (or more, to stay within
     /// 10,000 parts) otherwise.
     #[serde(default)]
+    #[schema(minimum = 5242880, maximum = 5368709120_i64)]
     pub part_size: Option<i64>,
-    /// `rename` (default) or `fail` when a live file of that name exists at completion.
+    /// `rename` (default) or `fail`: `fail` answers `409 name_conflict` when a live file of
+    /// that name exists, at creation and again at completion.
     #[serde(default)]
+    #[schema(pattern = "^(rename|fail)$")]
     pub on_conflict: Option<String>,
 }
 
@@ -270,6 +299,7 @@ pub struct CompleteUpload {
     pub parts: Option<Vec<i64>>,
     /// The whole file's SHA-256; required here unless given at creation.
     #[serde(default)]
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub checksum_sha256: Option<String>,
 }
 
@@ -278,9 +308,11 @@ pub struct CompleteUpload {
 pub struct CreateLink {
     /// Seconds until the link expires: 1..=`links.max_expires_in_secs` (default 900).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub expires_in: Option<i64>,
     /// 1..=10000, or null/absent for unlimited.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_downloads: Option<i64>,
     /// Images only: deliver a copy with a visible mark naming the link.
     #[serde(default)]
@@ -356,8 +388,10 @@ pub struct AuditVerification {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CreateWebhook {
     /// `https://` and a public address (unless the server allows private targets).
+    #[schema(pattern = "^https?://[a-z0-9.-]+(:[0-9]+)?(/.*)?$")]
     pub url: String,
     /// Audit actions to receive (`upload.completed`, `link.downloaded`, …) or `["*"]` for all.
+    #[schema(min_items = 1, max_items = 100)]
     pub events: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -368,8 +402,10 @@ pub struct CreateWebhook {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct UpdateWebhook {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https?://[a-z0-9.-]+(:[0-9]+)?(/.*)?$")]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1, max_items = 100)]
     pub events: Option<Vec<String>>,
     #[serde(
         default,

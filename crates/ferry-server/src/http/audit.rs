@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 const EXPORT_BATCH: i64 = 1000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
     /// A login or user id.
     actor: Option<String>,
@@ -43,6 +44,8 @@ struct SearchQuery {
     /// RFC 3339; exclusive.
     to: Option<String>,
     ip: Option<String>,
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     cursor: Option<String>,
     /// `json` (default, paged), `csv` or `ndjson` (every matching row, streamed).

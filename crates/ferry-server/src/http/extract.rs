@@ -99,8 +99,12 @@ fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
             "The body must be a JSON object.",
         ));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    // IgnoredAny accepts numbers a Value cannot hold (`1e999`): those are malformed too.
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    })?;
+    whole_floats_to_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -137,6 +141,24 @@ fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     })
 }
 
+/// JSON has one number type: `3.0` is the integer 3 to JSON Schema and to JavaScript, so
+/// whole numbers written with a fraction are read as integers wherever one is expected.
+fn whole_floats_to_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *value = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_floats_to_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_floats_to_integers),
+        _ => {}
+    }
+}
+
 /// A query string parsed into `T`; bad values are `400 invalid_query` naming the parameter.
 pub struct ApiQuery<T>(pub T);
 
@@ -167,8 +189,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
 /// `limit` and `cursor` of list endpoints.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Opaque; from the previous page's `next_cursor`.
     pub cursor: Option<String>,
@@ -249,5 +273,12 @@ mod tests {
         assert_eq!(code(r#"{"name":"a"} trailing"#).0, "malformed_json");
         assert_eq!(code(r#"{"name": 42"#).0, "malformed_json");
         assert_eq!(code(r#"["a"]"#), ("invalid_field", Some(".".into())));
+        // A whole number written with a fraction is still an integer; a real fraction is not.
+        let body: Body = parse_json(&Bytes::from(r#"{"name":"a","n":3.0}"#)).unwrap();
+        assert_eq!(body.n, Some(3));
+        assert_eq!(
+            code(r#"{"name":"a","n":3.5}"#),
+            ("invalid_field", Some("n".into()))
+        );
     }
 }

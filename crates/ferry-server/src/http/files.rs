@@ -74,7 +74,7 @@ pub async fn load_file(
 }
 
 /// Get a file's metadata, including its retention state.
-#[utoipa::path(get, path = "/files/{id}", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::File), (status = 404, body = api::ErrorBody),
         (status = 410, description = "`file_expired`: the file's ttl has passed", body = api::ErrorBody)))]
@@ -92,7 +92,7 @@ async fn get(
 
 /// Download a file's content, with `Range` (single or multiple), `If-Range`, `ETag` and
 /// `If-None-Match`.
-#[utoipa::path(get, path = "/files/{id}/content", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/files/{file_id}/content", tag = "files", params(("file_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses(
         (status = 200, description = "The whole file", content_type = "application/octet-stream", body = Vec<u8>),
@@ -145,7 +145,7 @@ async fn download(
 
 /// Delete a file. In a folder with `retention_days > 0` the file is held (200, restorable
 /// until the hold ends); otherwise it is gone at once (204).
-#[utoipa::path(delete, path = "/files/{id}", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses(
         (status = 200, description = "Held by the folder's retention policy", body = api::File),
@@ -205,7 +205,7 @@ async fn delete(
 
 /// Restore a held file (its folder's owner or an admin). If a live file took its name
 /// meanwhile, the restored one is renamed `name (1).ext`.
-#[utoipa::path(post, path = "/files/{id}/restore", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/files/{file_id}/restore", tag = "files", params(("file_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses(
         (status = 200, body = api::File),

@@ -96,9 +96,12 @@ async fn folder_view(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Add `quota` (the owner's limit and this folder's use) to each folder.
     include_quota: Option<bool>,
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -213,12 +216,13 @@ async fn create(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct GetQuery {
     include_quota: Option<bool>,
 }
 
 /// Get a folder with the caller's permissions.
-#[utoipa::path(get, path = "/folders/{id}", tag = "folders", params(("id" = String, Path), GetQuery),
+#[utoipa::path(get, path = "/folders/{folder_id}", tag = "folders", params(("folder_id" = String, Path), GetQuery),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::Folder), (status = 404, body = api::ErrorBody)))]
 async fn get(
@@ -234,7 +238,7 @@ async fn get(
 }
 
 /// The folder's live files (not held, not expired), by name.
-#[utoipa::path(get, path = "/folders/{id}/files", tag = "folders", params(("id" = String, Path), Page),
+#[utoipa::path(get, path = "/folders/{folder_id}/files", tag = "folders", params(("folder_id" = String, Path), Page),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::FileList), (status = 404, body = api::ErrorBody)))]
 async fn list_files(

@@ -83,7 +83,7 @@ fn check_live(file: &File, now: i64) -> ApiResult<()> {
 }
 
 /// Create a signed, short-lived download link for a file.
-#[utoipa::path(post, path = "/files/{id}/download-link", tag = "links", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/files/{file_id}/download-link", tag = "links", params(("file_id" = String, Path)),
     request_body = api::CreateLink,
     security(("bearer" = []), ("basic" = [])),
     responses(
@@ -150,7 +150,7 @@ async fn create(
 }
 
 /// A file's download links, newest first.
-#[utoipa::path(get, path = "/files/{id}/links", tag = "links", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/files/{file_id}/links", tag = "links", params(("file_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::LinkList), (status = 404, body = api::ErrorBody)))]
 async fn list(
@@ -168,7 +168,7 @@ async fn list(
 }
 
 /// Revoke a link: it answers `410 link_revoked` from now on.
-#[utoipa::path(delete, path = "/links/{id}", tag = "links", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/links/{link_id}", tag = "links", params(("link_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 204), (status = 404, body = api::ErrorBody)))]
 async fn revoke(

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod files;
 pub mod folders;
 pub mod links;
+mod openapi;
 pub mod ops;
 pub mod slow;
 pub mod tus;
@@ -40,6 +41,7 @@ use crate::state::AppState;
     ),
     servers((url = "/api/v1")),
     modifiers(&SecuritySchemes),
+    components(schemas(upload::OnConflict)),
     tags(
         (name = "auth", description = "Sessions and the current user"),
         (name = "users", description = "Admin: user management"),
@@ -69,9 +71,9 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The whole application.
-pub fn app(state: AppState) -> Router {
-    let (api_router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The `/api/v1` routes with their OpenAPI descriptions.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(users::router())
         .merge(folders::router())
@@ -81,7 +83,17 @@ pub fn app(state: AppState) -> Router {
         .merge(links::router())
         .merge(audit::router())
         .merge(webhooks::router())
-        .split_for_parts();
+}
+
+/// The OpenAPI document served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> serde_json::Value {
+    openapi::normalise(api_routes().split_for_parts().1)
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api_router, openapi) = api_routes().split_for_parts();
+    let openapi = openapi::normalise(openapi);
     let body_idle = Duration::from_secs(state.config.server.body_idle_timeout_secs);
     let min_rate = slow::MinRate {
         bytes_per_sec: state.config.server.min_body_rate_bytes_per_sec,
@@ -90,7 +102,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api_router)
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
-        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
+        .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/v1/openapi.json", openapi))
         .merge(ops::router())
         .merge(links::public_router())
         .fallback(|| async { ApiError::NotFound })

@@ -45,18 +45,25 @@ pub enum OnConflict {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
     /// The file's name (required for a raw body; defaults to the multipart file name).
+    #[param(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^/\\\x00-\x1f\x7f-\x9f\s.\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff][^/\\\x00-\x1f\x7f-\x9f\s\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff]*$"
+    )]
     filename: Option<String>,
     /// Seconds until the file expires (`410 file_expired` afterwards).
+    #[param(minimum = 1, maximum = 315360000)]
     ttl: Option<i64>,
     /// `rename` (default) or `fail`.
     on_conflict: Option<OnConflict>,
 }
 
 /// Upload a whole file in one request.
-#[utoipa::path(post, path = "/folders/{id}/files", tag = "files",
-    params(("id" = String, Path), UploadQuery),
+#[utoipa::path(post, path = "/folders/{folder_id}/files", tag = "files",
+    params(("folder_id" = String, Path), UploadQuery),
     request_body(content(
         (Vec<u8> = "application/octet-stream"),
         (Vec<u8> = "multipart/form-data"),

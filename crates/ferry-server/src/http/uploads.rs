@@ -116,7 +116,7 @@ async fn create(
 }
 
 /// An upload's status and received parts.
-#[utoipa::path(get, path = "/uploads/{id}", tag = "uploads", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/uploads/{upload_id}", tag = "uploads", params(("upload_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::Upload), (status = 404, body = api::ErrorBody)))]
 async fn status(
@@ -163,8 +163,8 @@ fn content_digest(headers: &HeaderMap) -> ApiResult<Option<String>> {
 
 /// Send (or re-send) one part. Parts may come in any order and in parallel; a `200` means
 /// the bytes are on disk.
-#[utoipa::path(patch, path = "/uploads/{id}/parts/{part_no}", tag = "uploads",
-    params(("id" = String, Path), ("part_no" = i64, Path, description = "1-based part number")),
+#[utoipa::path(patch, path = "/uploads/{upload_id}/parts/{part_no}", tag = "uploads",
+    params(("upload_id" = String, Path), ("part_no" = i64, Path, description = "1-based part number")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "Exactly the part's bytes"),
     security(("bearer" = []), ("basic" = [])),
     responses(
@@ -245,7 +245,7 @@ fn check_headers(headers: &HeaderMap) -> ApiResult<()> {
 /// Finish: verify the whole-file SHA-256 and publish the file. Answers `201` with the File,
 /// or `202` with the Upload (`status: completing`) when verification takes longer; poll the
 /// `Location`. Completing again returns the same File.
-#[utoipa::path(post, path = "/uploads/{id}/complete", tag = "uploads", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/uploads/{upload_id}/complete", tag = "uploads", params(("upload_id" = String, Path)),
     request_body = api::CompleteUpload,
     security(("bearer" = []), ("basic" = [])),
     responses(
@@ -286,7 +286,7 @@ async fn complete(
 }
 
 /// Abort: the session ends, its data is deleted and the reserved space released.
-#[utoipa::path(delete, path = "/uploads/{id}", tag = "uploads", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/uploads/{upload_id}", tag = "uploads", params(("upload_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses(
         (status = 204),

@@ -192,8 +192,8 @@ async fn load(state: &AppState, id: &str) -> ApiResult<User> {
 }
 
 /// Get a user.
-#[utoipa::path(get, path = "/users/{id}", tag = "users", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id (`usr_…`)")),
+#[utoipa::path(get, path = "/users/{user_id}", tag = "users", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "User id (`usr_…`)")),
     responses((status = 200, body = api::User), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody)))]
 async fn get(
     State(state): State<AppState>,
@@ -205,9 +205,9 @@ async fn get(
 
 /// Change a user's name, password, role, quota or disabled flag. Disabling takes effect at
 /// once: the user's tokens stop working on their next request.
-#[utoipa::path(patch, path = "/users/{id}", tag = "users", request_body = api::UpdateUser,
+#[utoipa::path(patch, path = "/users/{user_id}", tag = "users", request_body = api::UpdateUser,
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id (`usr_…`)")),
+    params(("user_id" = String, Path, description = "User id (`usr_…`)")),
     responses(
         (status = 200, body = api::User),
         (status = 400, description = "`invalid_value`, `invalid_password`, `cannot_modify_self`", body = api::ErrorBody),
@@ -289,8 +289,8 @@ async fn update(
 }
 
 /// Unlock an account locked by failed logins.
-#[utoipa::path(post, path = "/users/{id}/unlock", tag = "users", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id (`usr_…`)")),
+#[utoipa::path(post, path = "/users/{user_id}/unlock", tag = "users", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "User id (`usr_…`)")),
     responses((status = 200, body = api::User), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody)))]
 async fn unlock(
     State(state): State<AppState>,

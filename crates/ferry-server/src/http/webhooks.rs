@@ -245,7 +245,7 @@ async fn list(
 }
 
 /// One webhook (without its secret).
-#[utoipa::path(get, path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/webhooks/{webhook_id}", tag = "webhooks", params(("webhook_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::Webhook), (status = 404, body = api::ErrorBody)))]
 async fn get(
@@ -259,7 +259,7 @@ async fn get(
 
 /// Change a webhook's URL, events or description, or disable / re-enable it. Re-enabling
 /// forgets past failures; deliveries waiting meanwhile are sent.
-#[utoipa::path(patch, path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/webhooks/{webhook_id}", tag = "webhooks", params(("webhook_id" = String, Path)),
     request_body = api::UpdateWebhook,
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::Webhook),
@@ -316,7 +316,7 @@ async fn update(
 }
 
 /// Delete a webhook with its delivery log; nothing more is sent to it.
-#[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/webhooks/{webhook_id}", tag = "webhooks", params(("webhook_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 204), (status = 404, body = api::ErrorBody)))]
 async fn delete(
@@ -344,8 +344,8 @@ async fn delete(
 
 /// A webhook's deliveries, newest first, each with its attempts (time, HTTP status, latency,
 /// the first KiB of the response, the error).
-#[utoipa::path(get, path = "/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path), Page),
+#[utoipa::path(get, path = "/webhooks/{webhook_id}/deliveries", tag = "webhooks",
+    params(("webhook_id" = String, Path), Page),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::WebhookDeliveryList),
         (status = 400, description = "`invalid_value` (limit), `invalid_cursor`", body = api::ErrorBody),
@@ -388,8 +388,8 @@ async fn deliveries(
 
 /// Send a delivery again, now: the same body, event id and delivery id, with a fresh retry
 /// window.
-#[utoipa::path(post, path = "/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
-    params(("id" = String, Path), ("delivery_id" = String, Path)),
+#[utoipa::path(post, path = "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
+    params(("webhook_id" = String, Path), ("delivery_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 202, body = api::WebhookDelivery, description = "Scheduled"),
         (status = 404, body = api::ErrorBody),
@@ -416,7 +416,7 @@ async fn redeliver(
 }
 
 /// Queue a `webhook.ping` event to this webhook only (whatever its event filter).
-#[utoipa::path(post, path = "/webhooks/{id}/ping", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/webhooks/{webhook_id}/ping", tag = "webhooks", params(("webhook_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 202, body = api::WebhookDelivery, description = "The queued delivery"),
         (status = 404, body = api::ErrorBody),
@@ -459,8 +459,8 @@ async fn ping(
 /// Replace the signing secret. The new one is in the answer, shown only this once. For
 /// `webhooks.rotation_grace_secs` (default a day) deliveries carry both signatures:
 /// `x-share-signature: sha256=<new>, sha256=<old>`.
-#[utoipa::path(post, path = "/webhooks/{id}/rotate-secret", tag = "webhooks",
-    params(("id" = String, Path)),
+#[utoipa::path(post, path = "/webhooks/{webhook_id}/rotate-secret", tag = "webhooks",
+    params(("webhook_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::Webhook, description = "The webhook with its new `secret`"),
         (status = 404, body = api::ErrorBody)))]

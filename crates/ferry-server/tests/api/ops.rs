@@ -104,13 +104,13 @@ async fn openapi_document_describes_the_api(app: TestApp) {
         "/auth/session",
         "/me",
         "/users",
-        "/users/{id}",
-        "/users/{id}/unlock",
+        "/users/{user_id}",
+        "/users/{user_id}/unlock",
         "/folders",
-        "/folders/{id}",
-        "/folders/{id}/files",
-        "/files/{id}",
-        "/files/{id}/content",
+        "/folders/{folder_id}",
+        "/folders/{folder_id}/files",
+        "/files/{file_id}",
+        "/files/{file_id}/content",
     ] {
         assert!(
             paths.contains_key(path),
@@ -121,7 +121,7 @@ async fn openapi_document_describes_the_api(app: TestApp) {
     assert!(paths["/auth/session"].get("post").is_some());
     assert!(paths["/auth/session"].get("delete").is_some());
     assert!(
-        paths["/folders/{id}/files"].get("post").is_some(),
+        paths["/folders/{folder_id}/files"].get("post").is_some(),
         "the simple upload"
     );
     assert!(doc["components"]["schemas"].get("ErrorBody").is_some());

@@ -1114,14 +1114,14 @@ async fn the_openapi_document_describes_the_webhook_routes() {
     let paths = &doc["paths"];
     for (path, methods) in [
         ("/webhooks", &["get", "post"][..]),
-        ("/webhooks/{id}", &["get", "patch", "delete"][..]),
-        ("/webhooks/{id}/deliveries", &["get"][..]),
+        ("/webhooks/{webhook_id}", &["get", "patch", "delete"][..]),
+        ("/webhooks/{webhook_id}/deliveries", &["get"][..]),
         (
-            "/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
             &["post"][..],
         ),
-        ("/webhooks/{id}/ping", &["post"][..]),
-        ("/webhooks/{id}/rotate-secret", &["post"][..]),
+        ("/webhooks/{webhook_id}/ping", &["post"][..]),
+        ("/webhooks/{webhook_id}/rotate-secret", &["post"][..]),
     ] {
         for method in methods {
             let op = &paths[path][method];

@@ -155,7 +155,11 @@ fn admin_manages_users() {
     // Disabling ended her session: she logs in again.
     let out = carol_cli().arg("whoami").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("(unauthorized, request req_"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("(unauthorized, request req_"),
+        "{}",
+        stderr(&out)
+    );
     carol_cli()
         .args(["login", &t.url, "--login", "carol", "--password-stdin"])
         .write_stdin("password-carol\n")
@@ -228,7 +232,11 @@ fn admin_manages_users() {
         .expect("the new password works");
     // The new password ended her CLI session: she logs in with it.
     let out = carol_cli().arg("whoami").output().unwrap();
-    assert!(stderr(&out).contains("(unauthorized, request req_"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("(unauthorized, request req_"),
+        "{}",
+        stderr(&out)
+    );
     carol_cli()
         .args(["login", &t.url, "--login", "carol", "--password-stdin"])
         .write_stdin("password-carol-2\n")

@@ -1,0 +1,270 @@
+//! Rules applied to the generated OpenAPI document so that it says what the server does and
+//! code generators can use it: every authenticated operation takes bearer and Basic and may
+//! answer `401`; operation ids are unique (`<tag>_<handler>`); every response has a
+//! description; binary bodies are binary strings, not arrays of integers; the public download
+//! path `/d/{token}`, served outside `/api/v1`, is described with its own server.
+//!
+//! utoipa derives the rest from the handlers; these rules are applied here once rather than
+//! repeated on each of the handlers' annotations, where a new route could forget them.
+
+use serde_json::{Value, json};
+
+const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+
+/// Applies the rules to the document generated from the routes.
+pub fn normalise(doc: utoipa::openapi::OpenApi) -> Value {
+    let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    apply(&mut value);
+    value
+}
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    })
+}
+
+fn binary() -> Value {
+    json!({"type": "string", "format": "binary"})
+}
+
+fn apply(doc: &mut Value) {
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    for item in paths.values_mut() {
+        for method in METHODS {
+            if let Some(op) = item.get_mut(method) {
+                operation(op);
+            }
+        }
+    }
+    paths.insert("/d/{token}".into(), public_download());
+    // The event types a webhook may subscribe to: the audit catalogue.
+    let mut events: Vec<&str> = ferry_core::audit::Action::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    events.extend([crate::webhooks::PING, crate::webhooks::ALL_EVENTS]);
+    for schema in ["CreateWebhook", "UpdateWebhook"] {
+        if let Some(items) =
+            doc["components"]["schemas"][schema]["properties"]["events"].get_mut("items")
+        {
+            items["enum"] = json!(events);
+        }
+    }
+}
+
+fn operation(op: &mut Value) {
+    let tag = op["tags"][0].as_str().unwrap_or("api").to_string();
+    if let Some(id) = op["operationId"].as_str() {
+        op["operationId"] = json!(format!("{tag}_{id}"));
+    }
+    let secured = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| !s.is_empty());
+    let responses = op["responses"].as_object_mut().expect("responses");
+    if secured && !responses.contains_key("401") {
+        responses.insert(
+            "401".into(),
+            error_response("`unauthorized`, `token_expired` or `account_disabled`"),
+        );
+    }
+    // HTTP Basic checks a password on every request, with the same lockout as a login.
+    if secured && !responses.contains_key("423") {
+        responses.insert(
+            "423".into(),
+            error_response("`account_locked`: too many wrong passwords (HTTP Basic)"),
+        );
+    }
+    for (status, response) in responses.iter_mut() {
+        if response.get("description").is_none_or(|d| d == "") {
+            response["description"] = json!(reason(status));
+        }
+        binary_content(response);
+        // Content is served with the file's own type (`image/jpeg`, `multipart/byteranges`).
+        if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
+            && let Some(bytes) = content.remove("application/octet-stream")
+        {
+            content.insert("*/*".into(), bytes);
+        }
+    }
+    if secured {
+        op["security"] = json!([{"bearer": []}, {"basic": []}]);
+    }
+    // Any query parameter or body can be malformed.
+    let has_query = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    if (has_query || op.get("requestBody").is_some())
+        && let Some(responses) = op["responses"].as_object_mut()
+        && !responses.contains_key("400")
+    {
+        responses.insert(
+            "400".into(),
+            error_response("`invalid_query`, `malformed_json`, `invalid_field`, `missing_field`…"),
+        );
+    }
+    if let Some(body) = op.get_mut("requestBody") {
+        binary_content(body);
+    }
+}
+
+/// Byte bodies as binary strings; a multipart upload as its form.
+fn binary_content(holder: &mut Value) {
+    let Some(content) = holder.get_mut("content").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (media_type, media) in content.iter_mut() {
+        match media_type.as_str() {
+            "application/octet-stream" => media["schema"] = binary(),
+            "multipart/form-data" => {
+                media["schema"] = json!({
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": binary(), "ttl": {"type": "integer", "minimum": 1}}
+                })
+            }
+            _ => {}
+        }
+    }
+}
+
+fn reason(status: &str) -> String {
+    status
+        .parse::<u16>()
+        .ok()
+        .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Response")
+        .to_string()
+}
+
+fn public_download() -> Value {
+    let bytes = |description: &str| json!({"description": description, "content": {"*/*": {"schema": binary()}}});
+    json!({
+        "servers": [{"url": "/", "description": "The server root: links live outside /api/v1"}],
+        "get": {
+            "tags": ["links"],
+            "operationId": "links_download",
+            "summary": "Download through a signed link (no credentials). Each request reserves the bytes of its range against the link's budget (`max_downloads × size`) before sending and gives back what it did not deliver.",
+            "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+                "200": bytes("The file"),
+                "206": bytes("The requested range(s)"),
+                "304": {"description": "If-None-Match matched"},
+                "404": error_response("`not_found`: a malformed or forged token"),
+                "410": error_response("`link_expired`, `link_exhausted`, `link_revoked`, `file_held` or `file_expired`"),
+                "416": error_response("`range_not_satisfiable`")
+            }
+        },
+        "head": {
+            "tags": ["links"],
+            "operationId": "links_download_head",
+            "summary": "The link's headers (size, type, ETag); counts nothing.",
+            "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "The file's headers"},
+                "404": {"description": "A malformed or forged token"},
+                "410": {"description": "Expired, used up or revoked"}
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn document() -> Value {
+        crate::http::openapi_document()
+    }
+
+    fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in METHODS {
+                if let Some(op) = item.get(method) {
+                    out.push((path.clone(), method.to_string(), op.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut seen = HashSet::new();
+        for (path, method, op) in operations(&doc) {
+            let id = op["operationId"].as_str().unwrap().to_string();
+            assert!(seen.insert(id.clone()), "{id} repeats ({method} {path})");
+        }
+    }
+
+    #[test]
+    fn parameters_are_where_the_server_reads_them() {
+        for (path, method, op) in operations(&document()) {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                let expected = if in_path { "path" } else { "query" };
+                assert_eq!(p["in"], expected, "{name} of {method} {path}");
+                if !in_path {
+                    assert_ne!(p["required"], true, "{name} of {method} {path}");
+                }
+            }
+            for segment in path.split('/').filter(|s| s.starts_with('{')) {
+                let name = segment.trim_matches(['{', '}']);
+                assert_ne!(
+                    name, "id",
+                    "{path}: name path parameters as the contract does"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn authenticated_operations_take_bearer_and_basic_and_may_answer_401() {
+        for (path, method, op) in operations(&document()) {
+            let Some(security) = op.get("security") else {
+                continue;
+            };
+            assert_eq!(
+                security,
+                &json!([{"bearer": []}, {"basic": []}]),
+                "{method} {path}"
+            );
+            assert!(op["responses"].get("401").is_some(), "{method} {path}");
+            assert!(op["responses"].get("423").is_some(), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves_and_every_response_is_described() {
+        let doc = document();
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for reference in text.split("\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(
+                schemas.contains_key(name),
+                "{name} is referenced but not defined"
+            );
+        }
+        assert!(!text.contains(r#""items":{"type":"integer","format":"int32","minimum":0}"#));
+        for (path, method, op) in operations(&doc) {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status}"
+                );
+            }
+        }
+        assert!(doc["paths"].get("/d/{token}").is_some());
+    }
+}
