@@ -77,3 +77,31 @@ impl Visibility {
         }
     }
 }
+
+/// What to do when a live file of the same name exists where a file is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Store as `name (1).ext`, `name (2).ext`, ...
+    #[default]
+    Rename,
+    /// Refuse with `name_conflict`.
+    Fail,
+}
+
+impl OnConflict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnConflict::Rename => "rename",
+            OnConflict::Fail => "fail",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OnConflict> {
+        match s {
+            "rename" => Some(OnConflict::Rename),
+            "fail" => Some(OnConflict::Fail),
+            _ => None,
+        }
+    }
+}

@@ -1,35 +1,26 @@
 //! The Ferry server: configuration, the axum application, the accept loop and background jobs.
 #![forbid(unsafe_code)]
 
-pub mod audit;
-pub mod config;
 pub mod error;
 pub mod http;
-pub mod jobs;
 pub mod links;
-mod locks;
-pub mod passwords;
 mod serve;
-pub mod state;
-pub mod uploads;
 pub mod watermark;
-pub mod webhooks;
+
+pub use ferry_app::{AppState, config};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use ferry_app::{jobs, uploads, webhooks};
 use ferry_blob::LocalBlobStore;
-use ferry_core::Role;
 use ferry_store::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::watch;
 
 pub use config::Config;
-
-use crate::http::context::Ctx;
-use crate::state::AppState;
 
 /// A running server.
 pub struct Server {
@@ -65,12 +56,11 @@ impl Server {
             .await
             .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;
         let blobs = LocalBlobStore::open(data_dir).await?;
-        let link_key = links::load_key(&store).await?;
+        let link_key = ferry_app::links::load_key(&store).await?;
         let state = AppState {
             config: config.clone(),
             store,
             blobs: Arc::new(blobs),
-            metrics: metrics_handle(),
             upload_locks: Arc::default(),
             link_key,
         };
@@ -133,7 +123,7 @@ impl Server {
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server in a process).
-fn metrics_handle() -> PrometheusHandle {
+pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
@@ -157,39 +147,21 @@ fn metrics_handle() -> PrometheusHandle {
 /// On an empty database, creates the `admin` user with `admin.password` or a random
 /// password printed once.
 async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
-    let mut conn = state.store.conn().await?;
-    if ferry_store::users::count(&mut conn).await? > 0 {
-        return Ok(());
-    }
-    drop(conn);
-    let (password, generated) = match &state.config.admin.password {
-        Some(p) => (p.clone(), false),
-        None => (ferry_core::secrets::new_password(), true),
-    };
-    let ctx = Ctx {
-        request_id: "bootstrap".into(),
-        ..Ctx::default()
-    };
-    let account = http::users::NewAccount {
-        login: "admin",
-        password: password.clone(),
-        name: Some("Administrator"),
-        role: Role::Admin,
-        quota_bytes: None,
-    };
-    match http::users::insert_user(state, &ctx, None, account).await {
-        Ok(_) => {}
-        // Another node bootstrapped at the same moment.
-        Err(error::ApiError::NameConflict(_)) => return Ok(()),
+    match ferry_app::users::bootstrap_admin(state).await {
+        Ok(ferry_app::users::Bootstrap::NotNeeded) => {}
+        Ok(ferry_app::users::Bootstrap::Created {
+            generated: true,
+            password,
+        }) => {
+            // Printed to stdout once, never logged: it is a secret.
+            println!(
+                "\n  Created the admin user.\n    login:    admin\n    password: {password}\n  It is shown only this once.\n"
+            );
+        }
+        Ok(ferry_app::users::Bootstrap::Created { .. }) => {
+            tracing::info!("created the admin user with the configured password");
+        }
         Err(e) => anyhow::bail!("cannot create the admin user: {e}"),
-    }
-    if generated {
-        // Printed to stdout once, never logged: it is a secret.
-        println!(
-            "\n  Created the admin user.\n    login:    admin\n    password: {password}\n  It is shown only this once.\n"
-        );
-    } else {
-        tracing::info!("created the admin user with the configured password");
     }
     Ok(())
 }

@@ -15,8 +15,10 @@ use image::{ImageFormat, Limits, Rgba, RgbaImage};
 use crate::error::{ApiError, ApiResult};
 use crate::http::content::content_disposition;
 use crate::http::context::Ctx;
-use crate::links::{Delivery, Metered};
-use crate::state::AppState;
+use crate::links::Metered;
+use ferry_app::AppState;
+use ferry_app::Error;
+use ferry_app::links::Delivery;
 
 /// Largest image that is watermarked (it is decoded in memory).
 pub const MAX_BYTES: i64 = 64 << 20;
@@ -128,10 +130,10 @@ pub async fn deliver(
     let format = match file.mime_type.as_str() {
         "image/png" => ImageFormat::Png,
         "image/jpeg" => ImageFormat::Jpeg,
-        _ => return Err(ApiError::WatermarkUnsupported),
+        _ => return Err(ApiError::App(Error::WatermarkUnsupported)),
     };
     if file.size > MAX_BYTES {
-        return Err(ApiError::WatermarkUnsupported);
+        return Err(ApiError::App(Error::WatermarkUnsupported));
     }
     let original: Vec<u8> = state
         .blobs
@@ -161,7 +163,7 @@ pub async fn deliver(
     let len = rendered.len() as i64;
     let delivery = Delivery {
         state: state.clone(),
-        ctx: ctx.clone(),
+        ctx: ctx.0.clone(),
         link_id: link.id.clone(),
         file_id: file.id.clone(),
         folder_id: file.folder_id.clone(),

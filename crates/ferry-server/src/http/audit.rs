@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{AdminUser, AuthUser};
 use crate::http::extract::{ApiQuery, Page, encode_cursor};
-use crate::state::AppState;
+use ferry_app::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -15,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
 use ferry_api::{ErrorBody, ErrorDetail};
+use ferry_app::Origin;
 use ferry_core::IdKind;
 use http_body::{Frame, SizeHint};
 use tracing::Instrument;
@@ -199,19 +200,24 @@ impl http_body::Body for Counted {
     }
 }
 
-/// Who is asking, for the audit log.
+/// Where the request came from, for the audit log: the application's [`Origin`], taken from
+/// the request.
 #[derive(Debug, Clone, Default)]
-pub struct Ctx {
-    pub request_id: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
+pub struct Ctx(pub Origin);
+
+impl std::ops::Deref for Ctx {
+    type Target = Origin;
+
+    fn deref(&self) -> &Origin {
+        &self.0
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Ctx {
+        Ok(Ctx(Origin {
             request_id: parts
                 .extensions
                 .get::<RequestId>()
@@ -226,6 +232,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(512).collect()),
-        })
+        }))
     }
 }

@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use ferry_app::AppState;
+use ferry_app::Error;
 
 /// The request's media type (`Content-Type` without parameters, lowercased), if any.
 pub fn media_type(headers: &axum::http::HeaderMap) -> Option<String> {
@@ -51,9 +52,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|len| len > limit as u64) {
-            return Err(ApiError::PayloadTooLarge {
+            return Err(ApiError::App(Error::PayloadTooLarge {
                 limit: limit as u64,
-            });
+            }));
         }
         // A JSON body is small: it must arrive whole within the deadline, however slowly
         // its bytes trickle in (the idle timeout alone restarts with every byte).
@@ -67,11 +68,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                     .is_some_and(|s| s.is::<http_body_util_limit::LengthLimitError>())
                     || e.to_string().contains("length limit")
                 {
-                    ApiError::PayloadTooLarge {
+                    ApiError::App(Error::PayloadTooLarge {
                         limit: limit as u64,
-                    }
+                    })
                 } else {
-                    ApiError::BodyRead
+                    ApiError::App(Error::BodyRead)
                 }
             })?;
         parse_json(&body).map(ApiJson)

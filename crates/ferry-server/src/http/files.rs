@@ -14,13 +14,14 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::content::{self, Blob, Delivery};
 use crate::http::context::Ctx;
 use crate::http::folders::load_for;
-use crate::state::AppState;
+use ferry_app::AppState;
+use ferry_app::Error;
+use ferry_app::audit;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -61,13 +62,13 @@ pub async fn load_file(
     needed: Permission,
 ) -> ApiResult<(File, Folder)> {
     if !IdKind::File.matches(id) {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::App(Error::NotFound));
     }
     let file = {
         let mut conn = state.store.conn().await?;
         ferry_store::files::get(&mut conn, id)
             .await?
-            .ok_or(ApiError::NotFound)?
+            .ok_or(ApiError::App(Error::NotFound))?
     };
     let folder = load_for(state, user, &file.folder_id, needed).await?;
     Ok((file, folder))
@@ -85,7 +86,7 @@ async fn get(
 ) -> ApiResult<axum::Json<api::File>> {
     let (file, _) = load_file(&state, &me.user, &id, Permission::Read).await?;
     if file.is_expired(now_ms()) {
-        return Err(ApiError::FileExpired);
+        return Err(ApiError::App(Error::FileExpired));
     }
     Ok(axum::Json(file_view(&file)))
 }
@@ -110,10 +111,10 @@ async fn download(
 ) -> ApiResult<Response> {
     let (file, folder) = load_file(&state, &me.user, &id, Permission::Read).await?;
     if file.is_held() && !me.user.is_admin() {
-        return Err(ApiError::FileHeld);
+        return Err(ApiError::App(Error::FileHeld));
     }
     if file.is_expired(now_ms()) {
-        return Err(ApiError::FileExpired);
+        return Err(ApiError::App(Error::FileExpired));
     }
     let blob = Blob::of(&file);
     let delivery = content::plan(&headers, &blob)?;
@@ -160,7 +161,7 @@ async fn delete(
 ) -> ApiResult<Response> {
     let (file, folder) = load_file(&state, &me.user, &id, Permission::Write).await?;
     if file.is_held() {
-        return Err(ApiError::FileHeld);
+        return Err(ApiError::App(Error::FileHeld));
     }
     let now = now_ms();
     let mut tx = state.store.begin().await?;
@@ -168,7 +169,7 @@ async fn delete(
     let file = ferry_store::files::get(&mut tx, &file.id)
         .await?
         .filter(|f| !f.is_held())
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     let deleted = audit::success(
         &ctx,
         Some(&me.user),
@@ -190,12 +191,12 @@ async fn delete(
             .await?;
         let held = ferry_store::files::get(&mut tx, &file.id)
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(ApiError::App(Error::NotFound))?;
         tx.commit().await?;
         Ok(axum::Json(file_view(&held)).into_response())
     } else {
         if !ferry_store::files::remove(&mut tx, &file, now).await? {
-            return Err(ApiError::NotFound);
+            return Err(ApiError::App(Error::NotFound));
         }
         deleted.append(&mut tx).await?;
         tx.commit().await?;
@@ -219,20 +220,20 @@ async fn restore(
 ) -> ApiResult<axum::Json<api::File>> {
     let (file, folder) = load_file(&state, &me.user, &id, Permission::Manage).await?;
     if !file.is_held() {
-        return Err(ApiError::FileNotHeld);
+        return Err(ApiError::App(Error::FileNotHeld));
     }
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     ferry_store::folders::lock(&mut tx, &folder.id).await?;
-    let name = crate::http::upload::free_name(
+    let name = ferry_app::files::free_name(
         &mut tx,
         &folder.id,
         &file.name,
-        crate::http::upload::OnConflict::Rename,
+        ferry_core::OnConflict::Rename,
     )
     .await?;
     if !ferry_store::files::restore(&mut tx, &file.id, &name, now).await? {
-        return Err(ApiError::FileNotHeld);
+        return Err(ApiError::App(Error::FileNotHeld));
     }
     audit::success(
         &ctx,
@@ -246,7 +247,7 @@ async fn restore(
     .await?;
     let restored = ferry_store::files::get(&mut tx, &file.id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     tx.commit().await?;
     Ok(axum::Json(file_view(&restored)))
 }

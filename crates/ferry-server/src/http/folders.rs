@@ -14,13 +14,14 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::context::Ctx;
 use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
 use crate::http::files::file_view;
-use crate::state::AppState;
+use ferry_app::AppState;
+use ferry_app::Error;
+use ferry_app::audit;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -47,16 +48,16 @@ pub async fn load_for(
     needed: Permission,
 ) -> ApiResult<Folder> {
     if !IdKind::Folder.matches(id) {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::App(Error::NotFound));
     }
     let mut conn = state.store.conn().await?;
     let folder = ferry_store::folders::get(&mut conn, id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     if permissions(user, &folder).contains(&needed) {
         Ok(folder)
     } else {
-        Err(ApiError::NotFound)
+        Err(ApiError::App(Error::NotFound))
     }
 }
 
@@ -188,10 +189,10 @@ async fn create(
     .await;
     match result {
         Err(ferry_store::StoreError::Conflict) => {
-            return Err(ApiError::NameConflict(format!(
+            return Err(ApiError::App(Error::NameConflict(format!(
                 "You already have a folder named `{}`.",
                 body.name
-            )));
+            ))));
         }
         other => other?,
     }
@@ -202,7 +203,7 @@ async fn create(
         .await?;
     let folder = ferry_store::folders::get(&mut tx, &id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     tx.commit().await?;
     let view = folder_view(&state, &me.user, &folder, false).await?;
     Ok((

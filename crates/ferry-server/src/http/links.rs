@@ -14,15 +14,17 @@ use sha2::Digest;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::content::{self, Blob, Delivery as Plan};
 use crate::http::context::Ctx;
 use crate::http::extract::ApiJson;
 use crate::http::files::load_file;
-use crate::links::{self as signing, Delivery, Metered};
-use crate::state::AppState;
+use crate::links::Metered;
+use ferry_app::AppState;
+use ferry_app::Error;
+use ferry_app::audit;
+use ferry_app::links::{self as signing, Delivery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -74,10 +76,10 @@ fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
 
 fn check_live(file: &File, now: i64) -> ApiResult<()> {
     if file.is_held() {
-        return Err(ApiError::FileHeld);
+        return Err(ApiError::App(Error::FileHeld));
     }
     if file.is_expired(now) {
-        return Err(ApiError::FileExpired);
+        return Err(ApiError::App(Error::FileExpired));
     }
     Ok(())
 }
@@ -115,7 +117,7 @@ async fn create(
         .transpose()?;
     let watermark = body.watermark.unwrap_or(false);
     if watermark && (!watermarkable(&file.mime_type) || file.size > crate::watermark::MAX_BYTES) {
-        return Err(ApiError::WatermarkUnsupported);
+        return Err(ApiError::App(Error::WatermarkUnsupported));
     }
     let link_id = IdKind::Link.generate();
     let expires_at = now + expires_in * 1000;
@@ -141,7 +143,7 @@ async fn create(
         .await?;
     let link = ferry_store::links::get(&mut tx, &link_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -178,25 +180,25 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     if !IdKind::Link.matches(&id) {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::App(Error::NotFound));
     }
     let link = {
         let mut conn = state.store.conn().await?;
         ferry_store::links::get(&mut conn, &id)
             .await?
-            .ok_or(ApiError::NotFound)?
+            .ok_or(ApiError::App(Error::NotFound))?
     };
     // The creator may revoke; so may whoever may share the file (owner, admin).
     let (_, folder) = match load_file(&state, &me.user, &link.file_id, Permission::Share).await {
         Ok(found) => found,
-        Err(ApiError::NotFound) if link.creator_id == me.user.id => {
+        Err(ApiError::App(Error::NotFound)) if link.creator_id == me.user.id => {
             let mut conn = state.store.conn().await?;
             let file = ferry_store::files::get(&mut conn, &link.file_id)
                 .await?
-                .ok_or(ApiError::NotFound)?;
+                .ok_or(ApiError::App(Error::NotFound))?;
             let folder = ferry_store::folders::get(&mut conn, &file.folder_id)
                 .await?
-                .ok_or(ApiError::NotFound)?;
+                .ok_or(ApiError::App(Error::NotFound))?;
             (file, folder)
         }
         Err(e) => return Err(e),
@@ -223,23 +225,23 @@ async fn download(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let claims = signing::verify(&state.link_key, &token).ok_or(ApiError::NotFound)?;
+    let claims = signing::verify(&state.link_key, &token).ok_or(ApiError::App(Error::NotFound))?;
     let now = now_ms();
     if claims.expires_at <= now {
-        return Err(ApiError::LinkExpired);
+        return Err(ApiError::App(Error::LinkExpired));
     }
     let (link, file) = {
         let mut conn = state.store.conn().await?;
         let link = ferry_store::links::get(&mut conn, &claims.link_id)
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(ApiError::App(Error::NotFound))?;
         let file = ferry_store::files::get(&mut conn, &link.file_id)
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(ApiError::App(Error::NotFound))?;
         (link, file)
     };
     if link.revoked_at.is_some() {
-        return Err(ApiError::LinkRevoked);
+        return Err(ApiError::App(Error::LinkRevoked));
     }
     check_live(&file, now)?;
     if method == Method::HEAD {
@@ -275,7 +277,7 @@ async fn download(
     };
     let delivery = Delivery {
         state: state.clone(),
-        ctx,
+        ctx: ctx.0,
         link_id: link.id.clone(),
         file_id: file.id.clone(),
         folder_id: file.folder_id.clone(),
@@ -295,7 +297,7 @@ async fn download(
 /// its `HEAD` has neither, nor `Accept-Ranges`.
 async fn head(state: &AppState, link: &Link, file: &File) -> ApiResult<Response> {
     if link.budget_spent() {
-        return Err(ApiError::LinkExhausted);
+        return Err(ApiError::App(Error::LinkExhausted));
     }
     if link.watermark() {
         return Response::builder()
@@ -340,8 +342,8 @@ pub async fn reserve(
         let current = ferry_store::links::get(&mut tx, &link.id).await?;
         drop(tx);
         return Err(match current {
-            Some(l) if l.revoked_at.is_some() => ApiError::LinkRevoked,
-            _ => ApiError::LinkExhausted,
+            Some(l) if l.revoked_at.is_some() => ApiError::App(Error::LinkRevoked),
+            _ => ApiError::App(Error::LinkExhausted),
         });
     }
     tx.commit().await?;

@@ -30,7 +30,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use ferry_app::AppState;
+use ferry_app::Error;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,7 +42,6 @@ use crate::state::AppState;
     ),
     servers((url = "/api/v1")),
     modifiers(&SecuritySchemes),
-    components(schemas(upload::OnConflict)),
     tags(
         (name = "auth", description = "Sessions and the current user"),
         (name = "users", description = "Admin: user management"),
@@ -105,7 +105,7 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/v1/openapi.json", openapi))
         .merge(ops::router())
         .merge(links::public_router())
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(|| async { ApiError::App(Error::NotFound) })
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             min_rate,

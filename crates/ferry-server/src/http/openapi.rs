@@ -44,7 +44,7 @@ fn apply(doc: &mut Value) {
         .iter()
         .map(|a| a.as_str())
         .collect();
-    events.extend([crate::webhooks::PING, crate::webhooks::ALL_EVENTS]);
+    events.extend([ferry_app::webhooks::PING, ferry_app::webhooks::ALL_EVENTS]);
     for schema in ["CreateWebhook", "UpdateWebhook"] {
         if let Some(items) =
             doc["components"]["schemas"][schema]["properties"]["events"].get_mut("items")

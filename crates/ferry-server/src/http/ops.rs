@@ -8,7 +8,8 @@ use axum::routing::get;
 use ferry_api as api;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use ferry_app::AppState;
+use ferry_app::Error;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -31,14 +32,14 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<api::Health>, ApiE
             status: "ready".into(),
         }))
     } else {
-        Err(ApiError::Unavailable)
+        Err(ApiError::App(Error::Unavailable))
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(_): State<AppState>) -> impl IntoResponse {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        crate::metrics_handle().render(),
     )
 }

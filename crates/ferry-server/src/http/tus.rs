@@ -27,9 +27,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::content::http_date;
 use crate::http::context::Ctx;
-use crate::http::upload::OnConflict;
-use crate::state::AppState;
-use crate::uploads::{self, NewUpload, TusInfo, parse_checksum};
+use ferry_app::AppState;
+use ferry_app::Error;
+use ferry_app::uploads::{self, NewUpload, TusInfo, parse_checksum};
+use ferry_core::OnConflict;
 
 const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str =
@@ -240,7 +241,7 @@ async fn create(
         }),
         already_reserved: 0,
     };
-    let mut upload = uploads::create(&state, &ctx, &me.user, new).await?;
+    let mut upload = uploads::create(&state, &me.caller(), new).await?;
 
     // creation-with-upload: the body carries the first bytes.
     let with_data =
@@ -250,16 +251,16 @@ async fn create(
         // Location and the offset reached, so the client can resume (tus recommends this).
         // A chunk-level failure (a bad chunk checksum, a body cut short) leaves a resumable
         // upload; anything else (e.g. the whole file failing verification) is the answer.
-        match append(&state, &ctx, &me, &upload.id, 0, &headers, body).await {
+        match append(&state, &me, &upload.id, 0, &headers, body).await {
             Ok(u) => upload = u,
-            Err(e @ (ApiError::TusChecksumMismatch | ApiError::BodyRead)) => {
+            Err(e @ (ApiError::TusChecksumMismatch | ApiError::App(Error::BodyRead))) => {
                 tracing::debug!(upload_id = %upload.id, error = %e, "first chunk of a creation-with-upload failed");
-                upload = uploads::load(&state, &me.user, &upload.id).await?;
+                upload = uploads::load(&state, &me.caller(), &upload.id).await?;
             }
             Err(e) => return Err(e),
         }
     } else if upload.size == 0 && !partial {
-        finish_if_complete(&state, &ctx, &me, &upload).await?;
+        finish_if_complete(&state, &me, &upload).await?;
     }
     let mut res = (
         StatusCode::CREATED,
@@ -306,7 +307,7 @@ async fn create_final(
             .rsplit('/')
             .next()
             .unwrap_or_default();
-        let p = uploads::load(state, &me.user, id).await?;
+        let p = uploads::load(state, &me.caller(), id).await?;
         let ready = p.tus_concat.as_deref() == Some("partial")
             && p.status == store::OPEN
             && p.tus_offset == p.size;
@@ -358,7 +359,7 @@ async fn create_final(
         }),
         already_reserved,
     };
-    let upload = uploads::create(state, ctx, &me.user, new).await?;
+    let upload = uploads::create(state, &me.caller(), new).await?;
 
     // Claim the partials in one transaction: each can be joined into one final upload only.
     let now = now_ms();
@@ -372,7 +373,7 @@ async fn create_final(
         if p.payer_id != folder.owner_id {
             ferry_store::users::release_quota(&mut tx, &p.payer_id, p.size).await?;
         }
-        crate::audit::success(
+        ferry_app::audit::success(
             ctx,
             Some(&me.user),
             Action::UploadCompleted,
@@ -453,9 +454,9 @@ async fn create_final(
         .await?;
         return Err(e);
     }
-    let upload = uploads::load(state, &me.user, &upload.id).await?;
-    finish_if_complete(state, ctx, me, &upload).await?;
-    let upload = uploads::load(state, &me.user, &upload.id).await?;
+    let upload = uploads::load(state, &me.caller(), &upload.id).await?;
+    finish_if_complete(state, me, &upload).await?;
+    let upload = uploads::load(state, &me.caller(), &upload.id).await?;
     let mut res = (
         StatusCode::CREATED,
         [(header::LOCATION, location(&upload.id))],
@@ -497,14 +498,14 @@ async fn resource(
                     "Upload-Offset is required.",
                 )
             })?;
-            let upload = append(&state, &ctx, &me, &id, offset, &headers, body).await?;
+            let upload = append(&state, &me, &id, offset, &headers, body).await?;
             let mut res = StatusCode::NO_CONTENT.into_response();
             offset_headers(res.headers_mut(), &upload);
             Ok(res)
         }
         Method::DELETE => {
             check_version(&headers)?;
-            let upload = uploads::load(&state, &me.user, &id).await?;
+            let upload = uploads::load(&state, &me.caller(), &id).await?;
             if upload.status == store::OPEN {
                 uploads::end(
                     &state,
@@ -525,11 +526,13 @@ async fn resource(
 }
 
 async fn head(state: &AppState, me: &AuthUser, id: &str) -> ApiResult<Response> {
-    let upload = uploads::load(state, &me.user, id).await?;
+    let upload = uploads::load(state, &me.caller(), id).await?;
     match upload.status.as_str() {
-        store::ABORTED => return Err(ApiError::NotFound),
-        store::EXPIRED | store::FAILED => return Err(ApiError::UploadExpired),
-        store::OPEN if upload.expires_at <= now_ms() => return Err(ApiError::UploadExpired),
+        store::ABORTED => return Err(ApiError::App(Error::NotFound)),
+        store::EXPIRED | store::FAILED => return Err(ApiError::App(Error::UploadExpired)),
+        store::OPEN if upload.expires_at <= now_ms() => {
+            return Err(ApiError::App(Error::UploadExpired));
+        }
         _ => {}
     }
     let mut res = StatusCode::OK.into_response();
@@ -616,7 +619,6 @@ impl ChunkCheck {
 /// A chunk cut short keeps what arrived, unless it carried a checksum.
 async fn append(
     state: &AppState,
-    ctx: &Ctx,
     me: &AuthUser,
     id: &str,
     offset: i64,
@@ -626,9 +628,9 @@ async fn append(
     let mut check = chunk_check(headers)?;
     let session = state.upload_locks.sessions.get(id);
     let exclusive = session.write().await;
-    let upload = uploads::load(state, &me.user, id).await?;
+    let upload = uploads::load(state, &me.caller(), id).await?;
     if upload.tus_concat.as_deref() == Some("final") {
-        return Err(ApiError::Forbidden);
+        return Err(ApiError::App(Error::Forbidden));
     }
     let now = now_ms();
     if upload.status != store::OPEN || upload.expires_at <= now {
@@ -636,16 +638,16 @@ async fn append(
             return Ok(upload);
         }
         return Err(match upload.status.as_str() {
-            store::COMPLETED | store::COMPLETING => ApiError::UploadAlreadyCompleted,
-            store::ABORTED => ApiError::NotFound,
-            _ => ApiError::UploadExpired,
+            store::COMPLETED | store::COMPLETING => ApiError::App(Error::UploadAlreadyCompleted),
+            store::ABORTED => ApiError::App(Error::NotFound),
+            _ => ApiError::App(Error::UploadExpired),
         });
     }
     if offset != upload.tus_offset {
-        return Err(ApiError::OffsetMismatch {
+        return Err(ApiError::App(Error::OffsetMismatch {
             given: offset,
             current: upload.tus_offset,
-        });
+        }));
     }
     let mut whole = uploads::restore_hash(upload.hash_state.as_deref())?;
     let stream: ByteStream<'_> = Box::pin(
@@ -674,7 +676,7 @@ async fn append(
     };
     if let Some(c) = check {
         if appended.interrupted {
-            return Err(ApiError::BodyRead);
+            return Err(ApiError::App(Error::BodyRead));
         }
         if !c.matches() {
             return Err(ApiError::TusChecksumMismatch);
@@ -693,27 +695,22 @@ async fn append(
     .await?;
     tx.commit().await?;
     if !advanced {
-        return Err(ApiError::UploadExpired);
+        return Err(ApiError::App(Error::UploadExpired));
     }
-    let upload = uploads::load(state, &me.user, id).await?;
+    let upload = uploads::load(state, &me.caller(), id).await?;
     drop(exclusive);
     if appended.interrupted {
-        return Err(ApiError::BodyRead);
+        return Err(ApiError::App(Error::BodyRead));
     }
     if upload.tus_offset == upload.size && upload.tus_concat.is_none() {
-        finish_if_complete(state, ctx, me, &upload).await?;
-        return uploads::load(state, &me.user, id).await;
+        finish_if_complete(state, me, &upload).await?;
+        return Ok(uploads::load(state, &me.caller(), id).await?);
     }
     Ok(upload)
 }
 
 /// All bytes are in: verify against the declared checksum (if any) and publish.
-async fn finish_if_complete(
-    state: &AppState,
-    ctx: &Ctx,
-    me: &AuthUser,
-    upload: &Upload,
-) -> ApiResult<()> {
+async fn finish_if_complete(state: &AppState, me: &AuthUser, upload: &Upload) -> ApiResult<()> {
     let digest = hex::encode(uploads::restore_hash(upload.hash_state.as_deref())?.finalize());
     let now = now_ms();
     let mut tx = state.store.begin().await?;
@@ -723,13 +720,7 @@ async fn finish_if_complete(
         store::transition(&mut tx, &upload.id, store::OPEN, store::COMPLETING, now).await?;
     tx.commit().await?;
     if started {
-        uploads::finish(
-            state.clone(),
-            ctx.clone(),
-            me.user.clone(),
-            upload.id.clone(),
-        )
-        .await?;
+        uploads::finish(state.clone(), me.caller(), upload.id.clone()).await?;
     }
     Ok(())
 }

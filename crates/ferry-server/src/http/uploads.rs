@@ -21,9 +21,10 @@ use crate::http::auth::AuthUser;
 use crate::http::context::Ctx;
 use crate::http::extract::ApiJson;
 use crate::http::files::file_view;
-use crate::http::upload::OnConflict;
-use crate::state::AppState;
-use crate::uploads::{self, Completion, NewUpload, parse_checksum};
+use ferry_app::AppState;
+use ferry_app::Error;
+use ferry_app::uploads::{self, Completion, NewUpload, parse_checksum};
+use ferry_core::OnConflict;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -76,7 +77,6 @@ pub async fn upload_view(state: &AppState, u: &Upload) -> ApiResult<api::Upload>
         (status = 413, description = "`quota_exceeded` or `file_too_large`", body = api::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    ctx: Ctx,
     me: AuthUser,
     ApiJson(body): ApiJson<api::CreateUpload>,
 ) -> ApiResult<impl IntoResponse> {
@@ -106,7 +106,7 @@ async fn create(
         tus: None,
         already_reserved: 0,
     };
-    let upload = uploads::create(&state, &ctx, &me.user, new).await?;
+    let upload = uploads::create(&state, &me.caller(), new).await?;
     let view = upload_view(&state, &upload).await?;
     Ok((
         StatusCode::CREATED,
@@ -124,7 +124,7 @@ async fn status(
     me: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<api::Upload>> {
-    let upload = uploads::load(&state, &me.user, &id).await?;
+    let upload = uploads::load(&state, &me.caller(), &id).await?;
     Ok(axum::Json(upload_view(&state, &upload).await?))
 }
 
@@ -186,9 +186,11 @@ async fn put_part(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let checked = async {
-        let upload = uploads::load(&state, &me.user, &id).await?;
-        let part_no: i64 = part_no.parse().map_err(|_| ApiError::InvalidPartNumber {
-            part_count: upload.part_count,
+        let upload = uploads::load(&state, &me.caller(), &id).await?;
+        let part_no: i64 = part_no.parse().map_err(|_| {
+            ApiError::App(Error::InvalidPartNumber {
+                part_count: upload.part_count,
+            })
         })?;
         check_headers(&headers)?;
         uploads::check_part(&upload, part_no, declared)?;
@@ -258,18 +260,17 @@ fn check_headers(headers: &HeaderMap) -> ApiResult<()> {
         (status = 422, description = "`checksum_mismatch`: the upload failed, nothing was published", body = api::ErrorBody)))]
 async fn complete(
     State(state): State<AppState>,
-    ctx: Ctx,
     me: AuthUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<api::CompleteUpload>,
 ) -> ApiResult<Response> {
-    let upload = uploads::load(&state, &me.user, &id).await?;
+    let upload = uploads::load(&state, &me.caller(), &id).await?;
     let checksum = body
         .checksum_sha256
         .as_deref()
         .map(|c| parse_checksum("checksum_sha256", c))
         .transpose()?;
-    match uploads::complete(&state, &ctx, &me.user, upload, body.parts, checksum).await? {
+    match uploads::complete(&state, &me.caller(), upload, body.parts, checksum).await? {
         Completion::Done(file) => Ok((
             StatusCode::CREATED,
             [(header::LOCATION, format!("/api/v1/files/{}", file.id))],
@@ -299,7 +300,7 @@ async fn abort(
     me: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let upload = uploads::load(&state, &me.user, &id).await?;
+    let upload = uploads::load(&state, &me.caller(), &id).await?;
     if upload.status == store::ABORTED {
         return Ok(StatusCode::NO_CONTENT);
     }
@@ -317,11 +318,11 @@ async fn abort(
     if ended {
         return Ok(StatusCode::NO_CONTENT);
     }
-    let current = uploads::load(&state, &me.user, &id).await?;
+    let current = uploads::load(&state, &me.caller(), &id).await?;
     match current.status.as_str() {
         store::ABORTED => Ok(StatusCode::NO_CONTENT),
-        store::COMPLETING | store::COMPLETED => Err(ApiError::UploadAlreadyCompleted),
-        store::FAILED => Err(ApiError::UploadFailed),
-        _ => Err(ApiError::UploadExpired),
+        store::COMPLETING | store::COMPLETED => Err(ApiError::App(Error::UploadAlreadyCompleted)),
+        store::FAILED => Err(ApiError::App(Error::UploadFailed)),
+        _ => Err(ApiError::App(Error::UploadExpired)),
     }
 }

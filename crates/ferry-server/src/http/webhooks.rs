@@ -18,13 +18,14 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::context::Ctx;
 use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
-use crate::state::AppState;
-use crate::webhooks::{self as hooks, PING};
+use ferry_app::AppState;
+use ferry_app::Error;
+use ferry_app::audit;
+use ferry_app::webhooks::{self as hooks, PING};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -39,12 +40,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Loads a webhook the caller may manage (its owner, or an admin); anything else is `404`.
 async fn load(state: &AppState, me: &User, id: &str) -> ApiResult<Webhook> {
     if !IdKind::Webhook.matches(id) {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::App(Error::NotFound));
     }
     let mut conn = state.store.conn().await?;
     match ferry_store::webhooks::get(&mut conn, id).await? {
         Some(w) if w.owner_id == me.id || me.is_admin() => Ok(w),
-        _ => Err(ApiError::NotFound),
+        _ => Err(ApiError::App(Error::NotFound)),
     }
 }
 
@@ -137,7 +138,7 @@ async fn delivery_with_attempts(
     let mut conn = state.store.conn().await?;
     let d = ferry_store::webhooks::get_delivery(&mut conn, webhook_id, id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     let attempts = ferry_store::webhooks::attempts(&mut conn, std::slice::from_ref(&d.id)).await?;
     Ok(delivery_view(&d, &attempts.iter().collect::<Vec<_>>()))
 }
@@ -201,7 +202,7 @@ async fn create(
     .await?;
     let webhook = ferry_store::webhooks::get(&mut tx, &id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -299,7 +300,7 @@ async fn update(
     let mut tx = state.store.begin().await?;
     let updated = ferry_store::webhooks::update(&mut tx, &w.id, &changes, now_ms())
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     if !changed.is_empty() {
         audit::success(
             &ctx,
@@ -401,14 +402,14 @@ async fn redeliver(
 ) -> ApiResult<impl IntoResponse> {
     let w = load(&state, &me.user, &id).await?;
     if !IdKind::Delivery.matches(&delivery_id) {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::App(Error::NotFound));
     }
     if !w.is_active() {
-        return Err(ApiError::WebhookInactive);
+        return Err(ApiError::App(Error::WebhookInactive));
     }
     let mut conn = state.store.conn().await?;
     if !ferry_store::webhooks::redeliver(&mut conn, &w.id, &delivery_id, now_ms()).await? {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::App(Error::NotFound));
     }
     drop(conn);
     let d = delivery_with_attempts(&state, &w.id, &delivery_id).await?;
@@ -429,7 +430,7 @@ async fn ping(
 ) -> ApiResult<impl IntoResponse> {
     let w = load(&state, &me.user, &id).await?;
     if !w.is_active() {
-        return Err(ApiError::WebhookInactive);
+        return Err(ApiError::App(Error::WebhookInactive));
     }
     let now = now_ms();
     let event = NewEvent {
@@ -476,7 +477,7 @@ async fn rotate_secret(
     let grace_until = now + state.config.webhooks.rotation_grace_secs.max(0) * 1000;
     let mut tx = state.store.begin().await?;
     if !ferry_store::webhooks::rotate_secret(&mut tx, &w.id, &secret, grace_until, now).await? {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::App(Error::NotFound));
     }
     audit::success(
         &ctx,
@@ -489,7 +490,7 @@ async fn rotate_secret(
     .await?;
     let updated = ferry_store::webhooks::get(&mut tx, &w.id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::App(Error::NotFound))?;
     tx.commit().await?;
     Ok(axum::Json(view_one(&state, &updated, Some(secret)).await?))
 }

@@ -17,12 +17,13 @@ use serde_json::json;
 use sha2::Digest;
 use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 
+use crate::access;
 use crate::audit;
-use crate::error::{ApiError, ApiResult};
-use crate::http::context::Ctx;
-use crate::http::folders::load_for;
-use crate::http::upload::{NewContent, OnConflict, Source, add_file};
+use crate::caller::{Caller, Origin};
+use crate::error::{Error, Result};
+use crate::files::{NewContent, Source, add_file};
 use crate::state::AppState;
+use ferry_core::OnConflict;
 
 pub const MIB: i64 = 1 << 20;
 /// Part size when the client has no wish.
@@ -39,12 +40,12 @@ const ENDED_DATA_GRACE_MS: i64 = 10 * 60 * 1000;
 
 /// Picks `(part_size, part_count)` for `size` bytes: the client's wish if within bounds, else
 /// 64 MiB, grown in whole MiB when that would need more than 10,000 parts.
-pub fn plan_parts(size: i64, wished: Option<i64>) -> ApiResult<(i64, i64)> {
+pub fn plan_parts(size: i64, wished: Option<i64>) -> Result<(i64, i64)> {
     let part_size = match wished {
         Some(p) => {
             validate::in_range("part_size", p, MIN_PART_SIZE..=MAX_PART_SIZE)?;
             if div_ceil(size, p) > MAX_PARTS {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     "part_size",
                     "invalid_value",
                     format!("part_size is too small for {size} bytes: at most {MAX_PARTS} parts."),
@@ -65,11 +66,11 @@ fn div_ceil(a: i64, b: i64) -> i64 {
 }
 
 /// Accepts a SHA-256 as 64 hex characters (any case), returned in lowercase.
-pub fn parse_checksum(field: &'static str, value: &str) -> ApiResult<String> {
+pub fn parse_checksum(field: &'static str, value: &str) -> Result<String> {
     if ferry_blob::is_sha256_hex(&value.to_ascii_lowercase()) {
         Ok(value.to_ascii_lowercase())
     } else {
-        Err(ApiError::invalid(
+        Err(Error::invalid(
             field,
             "invalid_checksum",
             "A SHA-256 checksum is 64 hexadecimal characters.",
@@ -77,30 +78,21 @@ pub fn parse_checksum(field: &'static str, value: &str) -> ApiResult<String> {
     }
 }
 
-/// Loads an upload the caller created (admins: any); anything else is `404`.
-pub async fn load(state: &AppState, user: &User, id: &str) -> ApiResult<Upload> {
-    if !IdKind::Upload.matches(id) {
-        return Err(ApiError::NotFound);
-    }
-    let mut conn = state.store.conn().await?;
-    let upload = store::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?;
-    if upload.creator_id == user.id || user.is_admin() {
-        Ok(upload)
-    } else {
-        Err(ApiError::NotFound)
-    }
+/// Loads an upload the caller may see (see [`access::upload`]).
+pub async fn load(state: &AppState, caller: &Caller, id: &str) -> Result<Upload> {
+    access::upload(state, caller, id).await
 }
 
 /// The error for a session that no longer takes parts.
-fn not_open(upload: &Upload, now: i64) -> ApiError {
+fn not_open(upload: &Upload, now: i64) -> Error {
     match upload.status.as_str() {
-        store::COMPLETING | store::COMPLETED => ApiError::UploadAlreadyCompleted,
-        store::ABORTED => ApiError::UploadAborted,
-        store::FAILED => ApiError::UploadFailed,
+        store::COMPLETING | store::COMPLETED => Error::UploadAlreadyCompleted,
+        store::ABORTED => Error::UploadAborted,
+        store::FAILED => Error::UploadFailed,
         store::OPEN if upload.expires_at > now => {
-            ApiError::internal(anyhow::anyhow!("upload is open"))
+            Error::internal(anyhow::anyhow!("upload is open"))
         }
-        _ => ApiError::UploadExpired,
+        _ => Error::UploadExpired,
     }
 }
 
@@ -133,17 +125,18 @@ pub struct TusInfo {
 }
 
 /// Opens a session: checks the folder, size limits and quota (reserving the space).
-pub async fn create(state: &AppState, ctx: &Ctx, user: &User, new: NewUpload) -> ApiResult<Upload> {
+pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result<Upload> {
+    let user = caller.user_ref().ok_or(Error::Unauthorized)?;
     let folder = match &new.folder_id {
         Some(id) => {
-            let folder = load_for(state, user, id, Permission::Write).await?;
+            let folder = access::folder(state, caller, id, Permission::Write).await?;
             validate::name("filename", &new.filename)?;
             Some(folder)
         }
         None => None,
     };
     if new.size < 0 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "size",
             "invalid_value",
             "size must be 0 or more bytes.",
@@ -151,7 +144,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, user: &User, new: NewUpload) ->
     }
     let max = state.config.limits.max_file_size;
     if new.size > max {
-        return Err(ApiError::FileTooLarge { limit: max });
+        return Err(Error::FileTooLarge { limit: max });
     }
     // tus writes sequentially: one part spanning the file.
     let (part_size, part_count) = match new.tus {
@@ -198,7 +191,7 @@ pub async fn create(state: &AppState, ctx: &Ctx, user: &User, new: NewUpload) ->
         && let Some(folder) = &folder
         && ferry_store::files::name_taken(&mut tx, &folder.id, &upload.filename).await?
     {
-        return Err(ApiError::NameConflict(format!(
+        return Err(Error::NameConflict(format!(
             "A file named `{}` already exists here.",
             upload.filename
         )));
@@ -206,13 +199,13 @@ pub async fn create(state: &AppState, ctx: &Ctx, user: &User, new: NewUpload) ->
     let to_reserve = (upload.size - new.already_reserved).max(0);
     if !ferry_store::users::reserve_quota(&mut tx, &upload.payer_id, to_reserve).await? {
         let owner = ferry_store::users::get(&mut tx, &upload.payer_id).await?;
-        return Err(ApiError::QuotaExceeded {
+        return Err(Error::QuotaExceeded {
             limit: owner.as_ref().and_then(|o| o.quota_bytes),
             used: owner.map_or(0, |o| o.used_bytes),
         });
     }
     store::insert(&mut tx, &upload).await?;
-    audit::success(ctx, Some(user), Action::UploadCreated, ("upload", &upload.id))
+    audit::success(&caller.origin, Some(user), Action::UploadCreated, ("upload", &upload.id))
         .in_folder_opt(upload.folder_id.as_deref())
         .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
         .append(&mut tx)
@@ -236,7 +229,7 @@ pub async fn put_part(
     declared_len: Option<u64>,
     expected_sha256: Option<String>,
     body: ByteStream<'_>,
-) -> ApiResult<(i64, String)> {
+) -> Result<(i64, String)> {
     let (offset, len) = check_part(upload, part_no, declared_len)?;
     let locks = &state.upload_locks;
     let session = locks.sessions.get(&upload.id);
@@ -250,7 +243,7 @@ pub async fn put_part(
     if !store::touch_open(&mut tx, &upload.id, now).await? {
         let current = store::get(&mut tx, &upload.id)
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(Error::NotFound)?;
         return Err(not_open(&current, now));
     }
     store::forget_part(&mut tx, &upload.id, part_no).await?;
@@ -280,9 +273,9 @@ pub async fn put_part(
         })
         .await;
     match appended {
-        Ok(a) if a.interrupted => return Err(ApiError::BodyRead),
+        Ok(a) if a.interrupted => return Err(Error::BodyRead),
         Ok(a) if a.written != len as u64 => {
-            return Err(ApiError::PartSizeMismatch {
+            return Err(Error::PartSizeMismatch {
                 part_no,
                 expected: len as u64,
                 received: a.written,
@@ -290,7 +283,7 @@ pub async fn put_part(
         }
         Ok(_) => {}
         Err(ferry_blob::BlobError::LengthMismatch { expected, received }) => {
-            return Err(ApiError::PartSizeMismatch {
+            return Err(Error::PartSizeMismatch {
                 part_no,
                 expected,
                 received,
@@ -302,14 +295,14 @@ pub async fn put_part(
     if let Some(expected) = expected_sha256
         && expected != sha256
     {
-        return Err(ApiError::PartChecksumMismatch);
+        return Err(Error::PartChecksumMismatch);
     }
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     if !store::touch_open(&mut tx, &upload.id, now).await? {
         let current = store::get(&mut tx, &upload.id)
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(Error::NotFound)?;
         return Err(not_open(&current, now));
     }
     store::record_part(&mut tx, &upload.id, part_no, len, &sha256, now).await?;
@@ -340,18 +333,14 @@ pub async fn put_part(
 }
 
 /// The upload as stored now.
-async fn current_upload(state: &AppState, id: &str) -> ApiResult<Upload> {
+async fn current_upload(state: &AppState, id: &str) -> Result<Upload> {
     let mut conn = state.store.conn().await?;
-    store::get(&mut conn, id).await?.ok_or(ApiError::NotFound)
+    store::get(&mut conn, id).await?.ok_or(Error::NotFound)
 }
 
 /// The checks a part passes before its body is read: the session takes parts, the number
 /// exists, the declared length is the part's. Returns the part's offset and length.
-pub fn check_part(
-    upload: &Upload,
-    part_no: i64,
-    declared_len: Option<u64>,
-) -> ApiResult<(i64, i64)> {
+pub fn check_part(upload: &Upload, part_no: i64, declared_len: Option<u64>) -> Result<(i64, i64)> {
     // A session that takes no parts says so before anything else (the authoritative check is
     // the conditional UPDATE below).
     let now = now_ms();
@@ -359,7 +348,7 @@ pub fn check_part(
         return Err(not_open(upload, now));
     }
     if part_no < 1 || part_no > upload.part_count {
-        return Err(ApiError::InvalidPartNumber {
+        return Err(Error::InvalidPartNumber {
             part_count: upload.part_count,
         });
     }
@@ -367,7 +356,7 @@ pub fn check_part(
     if let Some(declared) = declared_len
         && declared != len as u64
     {
-        return Err(ApiError::PartSizeMismatch {
+        return Err(Error::PartSizeMismatch {
             part_no,
             expected: len as u64,
             received: declared,
@@ -377,14 +366,14 @@ pub fn check_part(
 }
 
 /// The hasher stored as `state` (a fresh one for `None`).
-pub fn restore_hash(state: Option<&[u8]>) -> ApiResult<Sha256> {
+pub fn restore_hash(state: Option<&[u8]>) -> Result<Sha256> {
     match state {
         None => Ok(Sha256::new()),
         Some(bytes) => {
             let serialized = SerializedState::<Sha256>::try_from(bytes)
-                .map_err(|_| ApiError::internal(anyhow::anyhow!("bad stored hash state")))?;
+                .map_err(|_| Error::internal(anyhow::anyhow!("bad stored hash state")))?;
             Sha256::deserialize(&serialized)
-                .map_err(|_| ApiError::internal(anyhow::anyhow!("bad stored hash state")))
+                .map_err(|_| Error::internal(anyhow::anyhow!("bad stored hash state")))
         }
     }
 }
@@ -392,7 +381,7 @@ pub fn restore_hash(state: Option<&[u8]>) -> ApiResult<Sha256> {
 /// Hashes contiguous received parts past the frontier and persists the midstate after each,
 /// so completion only hashes what is left. With `wait`, waits for a running hasher; otherwise
 /// leaves the work to it.
-pub async fn advance_hash(state: &AppState, id: &str, wait: bool) -> ApiResult<()> {
+pub async fn advance_hash(state: &AppState, id: &str, wait: bool) -> Result<()> {
     let hasher_lock = state.upload_locks.hashers.get(id);
     let _hashing = if wait {
         hasher_lock.lock().await
@@ -405,7 +394,7 @@ pub async fn advance_hash(state: &AppState, id: &str, wait: bool) -> ApiResult<(
     loop {
         let upload = {
             let mut conn = state.store.conn().await?;
-            store::get(&mut conn, id).await?.ok_or(ApiError::NotFound)?
+            store::get(&mut conn, id).await?.ok_or(Error::NotFound)?
         };
         let next = upload.hashed_parts + 1;
         if next > upload.part_count {
@@ -455,9 +444,9 @@ pub enum Completion {
 }
 
 /// A `parts` list names every part exactly once: 1..=part_count, in any order.
-fn check_parts_list(parts: &[i64], part_count: i64) -> ApiResult<()> {
+fn check_parts_list(parts: &[i64], part_count: i64) -> Result<()> {
     if parts.iter().any(|p| *p < 1 || *p > part_count) {
-        return Err(ApiError::InvalidPartNumber { part_count });
+        return Err(Error::InvalidPartNumber { part_count });
     }
     let mut sorted = parts.to_vec();
     sorted.sort_unstable();
@@ -473,7 +462,7 @@ fn check_parts_list(parts: &[i64], part_count: i64) -> ApiResult<()> {
     if duplicates.is_empty() && missing.is_empty() {
         return Ok(());
     }
-    Err(ApiError::InvalidParts {
+    Err(Error::InvalidParts {
         part_count,
         duplicates,
         missing,
@@ -483,12 +472,11 @@ fn check_parts_list(parts: &[i64], part_count: i64) -> ApiResult<()> {
 /// Starts completion (idempotent) and waits a little for it.
 pub async fn complete(
     state: &AppState,
-    ctx: &Ctx,
-    user: &User,
+    caller: &Caller,
     upload: Upload,
     parts: Option<Vec<i64>>,
     checksum: Option<String>,
-) -> ApiResult<Completion> {
+) -> Result<Completion> {
     let now = now_ms();
     match upload.status.as_str() {
         store::COMPLETED => return finished_file(state, &upload).await.map(Completion::Done),
@@ -498,7 +486,7 @@ pub async fn complete(
     }
     let checksum = match (checksum, &upload.checksum_sha256) {
         (Some(given), Some(declared)) if &given != declared => {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "checksum_sha256",
                 "invalid_checksum",
                 "checksum_sha256 differs from the one declared when the upload was created.",
@@ -507,7 +495,7 @@ pub async fn complete(
         (Some(given), _) => given,
         (None, Some(declared)) => declared.clone(),
         (None, None) => {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "checksum_sha256",
                 "missing_field",
                 "checksum_sha256 is required (here or when creating the upload).",
@@ -529,7 +517,7 @@ pub async fn complete(
         .filter(|n| received.binary_search(n).is_err())
         .collect();
     if !missing.is_empty() {
-        return Err(ApiError::UploadIncomplete {
+        return Err(Error::UploadIncomplete {
             missing_parts: missing,
         });
     }
@@ -541,55 +529,47 @@ pub async fn complete(
     tx.commit().await?;
     if !started {
         // Someone else moved it (a second complete, an abort, expiry): answer from its state.
-        let current = load(state, user, &upload.id).await?;
+        let current = load(state, caller, &upload.id).await?;
         return match current.status.as_str() {
             store::COMPLETED => finished_file(state, &current).await.map(Completion::Done),
             store::COMPLETING => Ok(Completion::Pending(current)),
             _ => Err(not_open(&current, now)),
         };
     }
-    let task = tokio::spawn(finish(
-        state.clone(),
-        ctx.clone(),
-        user.clone(),
-        upload.id.clone(),
-    ));
+    let task = tokio::spawn(finish(state.clone(), caller.clone(), upload.id.clone()));
     match tokio::time::timeout(COMPLETE_WAIT, task).await {
-        Ok(joined) => joined.map_err(ApiError::internal)?.map(Completion::Done),
-        Err(_) => Ok(Completion::Pending(load(state, user, &upload.id).await?)),
+        Ok(joined) => joined.map_err(Error::internal)?.map(Completion::Done),
+        Err(_) => Ok(Completion::Pending(load(state, caller, &upload.id).await?)),
     }
 }
 
-async fn finished_file(state: &AppState, upload: &Upload) -> ApiResult<ferry_store::files::File> {
-    let file_id = upload.file_id.as_deref().ok_or(ApiError::NotFound)?;
+async fn finished_file(state: &AppState, upload: &Upload) -> Result<ferry_store::files::File> {
+    let file_id = upload.file_id.as_deref().ok_or(Error::NotFound)?;
     let mut conn = state.store.conn().await?;
     ferry_store::files::get(&mut conn, file_id)
         .await?
-        .ok_or(ApiError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 /// Verifies and publishes a `completing` upload. Runs detached from the request, and again
 /// after a restart for sessions a crash left `completing`.
 pub async fn finish(
     state: AppState,
-    ctx: Ctx,
-    user: User,
+    caller: Caller,
     id: String,
-) -> ApiResult<ferry_store::files::File> {
+) -> Result<ferry_store::files::File> {
     let session = state.upload_locks.sessions.get(&id);
     let _exclusive = session.write().await;
     advance_hash(&state, &id, true).await?;
     let upload = {
         let mut conn = state.store.conn().await?;
-        store::get(&mut conn, &id)
-            .await?
-            .ok_or(ApiError::NotFound)?
+        store::get(&mut conn, &id).await?.ok_or(Error::NotFound)?
     };
     if upload.status == store::COMPLETED {
         return finished_file(&state, &upload).await;
     }
     if upload.hashed_parts != upload.part_count {
-        return Err(ApiError::internal(anyhow::anyhow!(
+        return Err(Error::internal(anyhow::anyhow!(
             "upload {id} is not fully hashed"
         )));
     }
@@ -598,20 +578,19 @@ pub async fn finish(
     if actual != expected {
         fail(
             &state,
-            &ctx,
-            &user,
+            &caller,
             &upload,
             json!({"reason": "checksum_mismatch", "expected": expected, "actual": actual}),
         )
         .await?;
-        return Err(ApiError::ChecksumMismatch { expected, actual });
+        return Err(Error::ChecksumMismatch { expected, actual });
     }
     let folder = {
         let mut conn = state.store.conn().await?;
-        let folder_id = upload.folder_id.as_deref().ok_or(ApiError::NotFound)?;
+        let folder_id = upload.folder_id.as_deref().ok_or(Error::NotFound)?;
         ferry_store::folders::get(&mut conn, folder_id)
             .await?
-            .ok_or(ApiError::NotFound)?
+            .ok_or(Error::NotFound)?
     };
     let on_conflict = OnConflict::parse(&upload.on_conflict).unwrap_or(OnConflict::Rename);
     let new = NewContent {
@@ -626,8 +605,7 @@ pub async fn finish(
     match add_file(
         &state,
         &mut tx,
-        &ctx,
-        &user,
+        &caller,
         &folder,
         new,
         Source::Session(id.clone()),
@@ -641,15 +619,8 @@ pub async fn finish(
         }
         Err((e, _)) => {
             drop(tx);
-            if matches!(e, ApiError::NameConflict(_)) {
-                fail(
-                    &state,
-                    &ctx,
-                    &user,
-                    &upload,
-                    json!({"reason": "name_conflict"}),
-                )
-                .await?;
+            if matches!(e, Error::NameConflict(_)) {
+                fail(&state, &caller, &upload, json!({"reason": "name_conflict"})).await?;
             }
             Err(e)
         }
@@ -659,15 +630,14 @@ pub async fn finish(
 /// Marks a `completing` upload failed: releases its space and data, audits `upload.failed`.
 async fn fail(
     state: &AppState,
-    ctx: &Ctx,
-    user: &User,
+    caller: &Caller,
     upload: &Upload,
     details: serde_json::Value,
-) -> ApiResult<()> {
+) -> Result<()> {
     end(
         state,
-        ctx,
-        Some(user),
+        &caller.origin,
+        caller.user_ref(),
         upload,
         store::COMPLETING,
         store::FAILED,
@@ -683,14 +653,14 @@ async fn fail(
 #[allow(clippy::too_many_arguments)]
 pub async fn end(
     state: &AppState,
-    ctx: &Ctx,
+    ctx: &Origin,
     actor: Option<&User>,
     upload: &Upload,
     from: &str,
     to: &str,
     action: Action,
     details: serde_json::Value,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let mut tx = state.store.begin().await?;
     if !store::transition(&mut tx, &upload.id, from, to, now_ms()).await? {
         return Ok(false);
@@ -708,10 +678,7 @@ pub async fn end(
 
 /// Expires open sessions past `expires_at` and finishes sessions a crash left `completing`.
 pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
-    let ctx = Ctx {
-        request_id: "sweeper".into(),
-        ..Ctx::default()
-    };
+    let ctx = Origin::system("sweeper");
     let due = {
         let mut conn = state.store.conn().await?;
         store::expired_open(&mut conn, now_ms(), 100).await?
@@ -779,11 +746,8 @@ pub async fn resume_completing(state: &AppState) -> anyhow::Result<()> {
             ferry_store::users::get(&mut conn, &upload.creator_id).await?
         };
         let Some(user) = user else { continue };
-        let ctx = Ctx {
-            request_id: "resume".into(),
-            ..Ctx::default()
-        };
-        tokio::spawn(finish(state.clone(), ctx, user, id));
+        let caller = Caller::user(user, Origin::system("resume"));
+        tokio::spawn(finish(state.clone(), caller, id));
     }
     Ok(())
 }

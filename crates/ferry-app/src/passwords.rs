@@ -4,18 +4,18 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// Hashes `password` into a PHC string (Argon2id, default parameters, random salt).
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2: {e}")))
+            .map_err(|e| Error::internal(anyhow::anyhow!("argon2: {e}")))
     })
     .await
-    .map_err(ApiError::internal)?
+    .map_err(Error::internal)?
 }
 
 /// Whether `password` matches the PHC string `hash`. `None` still spends the time of a real

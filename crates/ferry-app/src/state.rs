@@ -1,10 +1,9 @@
-//! What every handler can reach.
+//! The application: what every use case can reach.
 
 use std::sync::Arc;
 
 use ferry_blob::BlobStore;
 use ferry_store::Store;
-use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
 use crate::locks::KeyedLocks;
@@ -20,13 +19,13 @@ pub struct UploadLocks {
     pub parts: KeyedLocks<tokio::sync::Mutex<()>>,
 }
 
-/// Shared application state; cheap to clone.
+/// Shared application state; cheap to clone. The doors hold one and pass it to every use
+/// case.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub blobs: Arc<dyn BlobStore>,
-    pub metrics: PrometheusHandle,
     pub upload_locks: Arc<UploadLocks>,
     /// Signs download links; shared by every node through the database.
     pub link_key: Arc<Vec<u8>>,

@@ -8,11 +8,11 @@ use ferry_store::audit::NewEvent;
 use ferry_store::{Conn, users::User};
 use serde_json::Value;
 
-use crate::http::context::Ctx;
+use crate::caller::Origin;
 
 /// One event about to be recorded.
 pub struct Record<'a> {
-    pub ctx: &'a Ctx,
+    pub ctx: &'a Origin,
     pub actor: Option<&'a User>,
     pub action: Action,
     pub target: (&'static str, &'a str),
@@ -45,7 +45,7 @@ impl Record<'_> {
 
 /// A successful action by `actor` on `target`.
 pub fn success<'a>(
-    ctx: &'a Ctx,
+    ctx: &'a Origin,
     actor: Option<&'a User>,
     action: Action,
     target: (&'static str, &'a str),

@@ -18,7 +18,7 @@ use ferry_core::ids::random_bytes;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// Prefix of webhook secrets (so that secret scanners recognise them).
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -65,16 +65,16 @@ pub fn signature_header(
 
 /// Checks and normalises a subscription list: known audit actions (or `webhook.ping`, which
 /// every webhook gets anyway) or `*`; duplicates removed; `*` absorbs everything else.
-pub fn normalize_events(events: &[String]) -> Result<Vec<String>, ApiError> {
+pub fn normalize_events(events: &[String]) -> Result<Vec<String>, Error> {
     if events.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "events",
             "invalid_value",
             "events must name at least one event type, or be [\"*\"].",
         ));
     }
     if events.len() > 100 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "events",
             "invalid_value",
             "events may name at most 100 event types.",
@@ -88,7 +88,7 @@ pub fn normalize_events(events: &[String]) -> Result<Vec<String>, ApiError> {
         }
         if Action::parse(e).is_none() && e != PING {
             let shown: String = e.chars().take(64).collect();
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "events",
                 "invalid_value",
                 format!(
@@ -104,9 +104,9 @@ pub fn normalize_events(events: &[String]) -> Result<Vec<String>, ApiError> {
 }
 
 /// A description: at most 1000 bytes, no control characters other than newlines and tabs.
-pub fn check_description(d: &str) -> Result<(), ApiError> {
+pub fn check_description(d: &str) -> Result<(), Error> {
     if d.len() > MAX_DESCRIPTION || d.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "description",
             "invalid_value",
             "description must be at most 1000 bytes without control characters.",
@@ -117,14 +117,12 @@ pub fn check_description(d: &str) -> Result<(), ApiError> {
 
 /// Checks a target URL for registration: `400 invalid_webhook_url` or
 /// `400 webhook_target_forbidden`. Returns the normalised URL.
-pub async fn check_url(url: &str, allow_private: bool) -> Result<String, ApiError> {
+pub async fn check_url(url: &str, allow_private: bool) -> Result<String, Error> {
     match ssrf::check_target(url.trim(), allow_private).await {
         Ok(u) => Ok(u.to_string()),
-        Err(ssrf::TargetError::Invalid(m)) => {
-            Err(ApiError::invalid("url", "invalid_webhook_url", m))
-        }
+        Err(ssrf::TargetError::Invalid(m)) => Err(Error::invalid("url", "invalid_webhook_url", m)),
         Err(ssrf::TargetError::Forbidden(m)) => {
-            Err(ApiError::invalid("url", "webhook_target_forbidden", m))
+            Err(Error::invalid("url", "webhook_target_forbidden", m))
         }
     }
 }

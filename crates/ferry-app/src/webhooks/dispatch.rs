@@ -19,8 +19,8 @@ use tokio::task::JoinSet;
 
 use super::ssrf;
 use crate::audit;
+use crate::caller::Origin;
 use crate::config::WebhooksConfig;
-use crate::http::context::Ctx;
 use crate::state::AppState;
 
 /// Deliveries claimed per statement.
@@ -231,10 +231,7 @@ async fn deliver(
             )
             .await?
             {
-                let ctx = Ctx {
-                    request_id: "webhooks".into(),
-                    ..Ctx::default()
-                };
+                let ctx = Origin::system("webhooks");
                 audit::success(
                     &ctx,
                     None,

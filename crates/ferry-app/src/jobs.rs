@@ -7,7 +7,7 @@ use ferry_core::timefmt::now_ms;
 use tokio::sync::watch;
 
 use crate::audit;
-use crate::http::context::Ctx;
+use crate::caller::Origin;
 use crate::state::AppState;
 use ferry_core::audit::Action;
 use serde_json::json;
@@ -36,10 +36,7 @@ const PURGE_BATCH: i64 = 100;
 /// Purges files whose retention hold or time to live has ended: the row goes, the blob loses
 /// a reference (and is collected when none is left), the quota is given back.
 pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
-    let ctx = Ctx {
-        request_id: "retention".into(),
-        ..Ctx::default()
-    };
+    let ctx = Origin::system("retention");
     let mut purged = 0;
     loop {
         let now = now_ms();

@@ -1,0 +1,172 @@
+//! The one access policy: the only place that decides "may this caller do P on this object?",
+//! and the only source of the filters that list and search queries use, so that the rule and
+//! the filter cannot disagree. Sharing, groups, policies, link and token principals change
+//! this module and nothing else.
+//!
+//! Today's rule: a folder's owner and the admins may do everything in it; nobody else sees it.
+//! What a caller may not see is `NotFound`, never `Forbidden` (no existence leaks).
+
+use ferry_core::{IdKind, Permission};
+use ferry_store::files::File;
+use ferry_store::folders::Folder;
+use ferry_store::uploads::Upload;
+use ferry_store::users::User;
+use ferry_store::webhooks::Webhook;
+
+use crate::caller::{Actor, Caller};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// What `caller` may do in `folder`; empty means the folder is invisible to them.
+pub fn folder_permissions(caller: &Caller, folder: &Folder) -> Vec<Permission> {
+    match &caller.actor {
+        Actor::System(_) => Permission::ALL.to_vec(),
+        Actor::User(user) if folder.owner_id == user.id || user.is_admin() => {
+            Permission::ALL.to_vec()
+        }
+        Actor::User(_) => Vec::new(),
+    }
+}
+
+/// Which folders a listing shows the caller: the filter `ferry_store::folders::list` applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderScope {
+    /// Every folder (admins, the system).
+    All,
+    /// The folders this user owns.
+    OwnedBy(String),
+}
+
+impl FolderScope {
+    /// The owner filter for the store's query (`None` = no filter).
+    pub fn owner_filter(&self) -> Option<&str> {
+        match self {
+            FolderScope::All => None,
+            FolderScope::OwnedBy(id) => Some(id),
+        }
+    }
+}
+
+/// The folders `caller` can see, as a query filter; the same rule as [`folder_permissions`].
+pub fn folder_scope(caller: &Caller) -> FolderScope {
+    match &caller.actor {
+        Actor::System(_) => FolderScope::All,
+        Actor::User(u) if u.is_admin() => FolderScope::All,
+        Actor::User(u) => FolderScope::OwnedBy(u.id.clone()),
+    }
+}
+
+/// Which audit events the caller may read: the filter `ferry_store::audit::search` applies.
+/// `None` is everything (admins); otherwise events the user caused and events in folders the
+/// user can see (today: owns).
+pub fn audit_scope(caller: &Caller) -> Option<String> {
+    folder_scope(caller).owner_filter().map(str::to_string)
+}
+
+/// Loads a folder the caller may access with `needed`; anything else is `NotFound`.
+pub async fn folder(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    needed: Permission,
+) -> Result<Folder> {
+    if !IdKind::Folder.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    let folder = ferry_store::folders::get(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if folder_permissions(caller, &folder).contains(&needed) {
+        Ok(folder)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// Loads a file whose folder the caller may access with `needed`, with that folder.
+pub async fn file(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    needed: Permission,
+) -> Result<(File, Folder)> {
+    if !IdKind::File.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let file = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::files::get(&mut conn, id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let folder = folder(app, caller, &file.folder_id, needed).await?;
+    Ok((file, folder))
+}
+
+/// Whether the caller may read a held file's content (only admins may: a held file is out of
+/// sight for everyone else until it is restored).
+pub fn may_read_held(caller: &Caller) -> bool {
+    is_admin(caller)
+}
+
+/// Loads an upload the caller created (admins: any).
+pub async fn upload(app: &AppState, caller: &Caller, id: &str) -> Result<Upload> {
+    if !IdKind::Upload.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    let upload = ferry_store::uploads::get(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if owns_or_admin(caller, &upload.creator_id) {
+        Ok(upload)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// Loads a webhook the caller owns (admins: any).
+pub async fn webhook(app: &AppState, caller: &Caller, id: &str) -> Result<Webhook> {
+    if !IdKind::Webhook.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    match ferry_store::webhooks::get(&mut conn, id).await? {
+        Some(w) if owns_or_admin(caller, &w.owner_id) => Ok(w),
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// Which webhooks a listing shows: `None` = all (admins), else the owner's.
+pub fn webhook_scope(caller: &Caller) -> Option<String> {
+    folder_scope(caller).owner_filter().map(str::to_string)
+}
+
+/// Whether the caller may revoke a link: its creator may, and so may whoever may share the
+/// file (`share_allowed`, from [`file`] with [`Permission::Share`]).
+pub fn may_revoke_link(caller: &Caller, creator_id: &str, share_allowed: bool) -> bool {
+    share_allowed || caller.user_ref().is_some_and(|u| u.id == creator_id)
+}
+
+/// Admin-only operations (user management, the audit chain check).
+pub fn require_admin(caller: &Caller) -> Result<&User> {
+    match &caller.actor {
+        Actor::User(u) if u.is_admin() => Ok(u),
+        _ => Err(Error::Forbidden),
+    }
+}
+
+pub fn is_admin(caller: &Caller) -> bool {
+    match &caller.actor {
+        Actor::User(u) => u.is_admin(),
+        Actor::System(_) => true,
+    }
+}
+
+fn owns_or_admin(caller: &Caller, owner_id: &str) -> bool {
+    match &caller.actor {
+        Actor::User(u) => u.id == owner_id || u.is_admin(),
+        Actor::System(_) => true,
+    }
+}

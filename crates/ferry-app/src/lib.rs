@@ -1,0 +1,27 @@
+//! Ferry's application layer: the use cases every door (the JSON API, tus, and later WebDAV,
+//! the seed-compatible paths and the portal) calls, transport-free. Every operation takes a
+//! [`Caller`], checks access in the one policy module ([`access`]), opens its transaction,
+//! writes, audits and commits. Its error is a domain error ([`Error`]), not an HTTP one; this
+//! crate depends on no HTTP server crate.
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod audit;
+pub mod auth;
+pub mod caller;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod jobs;
+pub mod links;
+pub mod locks;
+pub mod passwords;
+pub mod state;
+pub mod uploads;
+pub mod users;
+pub mod webhooks;
+
+pub use caller::{Actor, Caller, Origin};
+pub use config::Config;
+pub use error::{Error, Result};
+pub use state::AppState;
