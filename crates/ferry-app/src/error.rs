@@ -64,6 +64,9 @@ pub enum Error {
     ChecksumMismatch { expected: String, actual: String },
     #[error("The part's bytes do not match its Content-Digest. The part was not kept.")]
     PartChecksumMismatch,
+    /// A tus chunk that does not match its `Upload-Checksum`.
+    #[error("The chunk does not match its Upload-Checksum; it was discarded.")]
+    ChunkChecksumMismatch,
     #[error("Part {part_no} must be exactly {expected} bytes; received {received}.")]
     PartSizeMismatch {
         part_no: i64,
@@ -151,6 +154,7 @@ impl Error {
             Error::UploadIncomplete { .. } => "upload_incomplete",
             Error::ChecksumMismatch { .. } => "checksum_mismatch",
             Error::PartChecksumMismatch => "part_checksum_mismatch",
+            Error::ChunkChecksumMismatch => "chunk_checksum_mismatch",
             Error::PartSizeMismatch { .. } => "part_size_mismatch",
             Error::InvalidPartNumber { .. } => "invalid_part_number",
             Error::InvalidParts { .. } => "invalid_parts",

@@ -3,13 +3,14 @@
 
 use ferry_blob::{BlobError, ByteStream, Staged};
 use ferry_core::audit::Action;
-use ferry_core::timefmt::now_ms;
-use ferry_core::{IdKind, OnConflict, validate};
-use ferry_store::files::NewFile;
+use ferry_core::timefmt::{now_ms, rfc3339};
+use ferry_core::{IdKind, OnConflict, Permission, validate};
+use ferry_store::files::{File, NewFile};
 use ferry_store::folders::Folder;
 use ferry_store::users::User;
 use serde_json::json;
 
+use crate::access;
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
@@ -232,4 +233,141 @@ pub async fn free_name(
     Err(Error::NameConflict(format!(
         "No free name like `{name}` is left here."
     )))
+}
+
+/// A file's metadata (`FileExpired` once its `ttl` has passed).
+pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<File> {
+    let (file, _) = access::file(app, caller, id, Permission::Read).await?;
+    if file.is_expired(now_ms()) {
+        return Err(Error::FileExpired);
+    }
+    Ok(file)
+}
+
+/// A file whose content the caller may read now, with its folder: held files are for admins
+/// only, expired ones for nobody.
+pub async fn readable(app: &AppState, caller: &Caller, id: &str) -> Result<(File, Folder)> {
+    let (file, folder) = access::file(app, caller, id, Permission::Read).await?;
+    if file.is_held() && !access::may_read_held(caller) {
+        return Err(Error::FileHeld);
+    }
+    if file.is_expired(now_ms()) {
+        return Err(Error::FileExpired);
+    }
+    Ok((file, folder))
+}
+
+/// Records that the caller downloaded `bytes` of a file (`ranges` as `"start-end"`, or none
+/// for the whole file).
+pub async fn record_download(
+    app: &AppState,
+    caller: &Caller,
+    file: &File,
+    bytes: u64,
+    ranges: Option<Vec<String>>,
+) -> Result<()> {
+    let mut tx = app.store.begin().await?;
+    audit::success(
+        &caller.origin,
+        caller.user_ref(),
+        Action::FileDownloaded,
+        ("file", &file.id),
+    )
+    .in_folder(&file.folder_id)
+    .details(json!({"bytes": bytes, "ranges": ranges, "name": file.name}))
+    .append(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a delete did.
+pub enum Deleted {
+    /// The folder keeps deleted files: the file is held, restorable until the hold ends.
+    Held(Box<File>),
+    /// Gone at once.
+    Removed,
+}
+
+/// Deletes a file: held when its folder has a retention rule, removed otherwise.
+pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<Deleted> {
+    let (file, folder) = access::file(app, caller, id, Permission::Write).await?;
+    if file.is_held() {
+        return Err(Error::FileHeld);
+    }
+    let now = now_ms();
+    let mut tx = app.store.begin().await?;
+    // Re-read inside the transaction: a concurrent delete may have won.
+    let file = ferry_store::files::get(&mut tx, &file.id)
+        .await?
+        .filter(|f| !f.is_held())
+        .ok_or(Error::NotFound)?;
+    let deleted = audit::success(
+        &caller.origin,
+        caller.user_ref(),
+        Action::FileDeleted,
+        ("file", &file.id),
+    )
+    .in_folder(&folder.id)
+    .details(
+        json!({"name": file.name, "size": file.size, "retention_days": folder.retention_days}),
+    );
+    if folder.retention_days > 0 {
+        let held_until = now + folder.retention_days * 86_400_000;
+        ferry_store::files::hold(&mut tx, &file.id, held_until, now).await?;
+        deleted.append(&mut tx).await?;
+        audit::success(
+            &caller.origin,
+            caller.user_ref(),
+            Action::FileHeld,
+            ("file", &file.id),
+        )
+        .in_folder(&folder.id)
+        .details(json!({"held_until": rfc3339(held_until)}))
+        .append(&mut tx)
+        .await?;
+        let held = ferry_store::files::get(&mut tx, &file.id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        tx.commit().await?;
+        Ok(Deleted::Held(Box::new(held)))
+    } else {
+        if !ferry_store::files::remove(&mut tx, &file, now).await? {
+            return Err(Error::NotFound);
+        }
+        deleted.append(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Deleted::Removed)
+    }
+}
+
+/// Restores a held file (whoever manages its folder). If a live file took its name meanwhile,
+/// the restored one is renamed `name (1).ext`.
+pub async fn restore(app: &AppState, caller: &Caller, id: &str) -> Result<File> {
+    let (file, folder) = access::file(app, caller, id, Permission::Manage).await?;
+    if !file.is_held() {
+        return Err(Error::FileNotHeld);
+    }
+    let now = now_ms();
+    let mut tx = app.store.begin().await?;
+    ferry_store::folders::lock(&mut tx, &folder.id).await?;
+    let name = free_name(&mut tx, &folder.id, &file.name, OnConflict::Rename).await?;
+    if !ferry_store::files::restore(&mut tx, &file.id, &name, now).await? {
+        return Err(Error::FileNotHeld);
+    }
+    audit::success(
+        &caller.origin,
+        caller.user_ref(),
+        Action::FileRestored,
+        ("file", &file.id),
+    )
+    .in_folder(&folder.id)
+    .details(json!({"name": name}))
+    .append(&mut tx)
+    .await?;
+    let restored = ferry_store::files::get(&mut tx, &file.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(restored)
 }

@@ -12,6 +12,7 @@ pub mod caller;
 pub mod config;
 pub mod error;
 pub mod files;
+pub mod folders;
 pub mod jobs;
 pub mod links;
 pub mod locks;

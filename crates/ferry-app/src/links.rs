@@ -11,8 +11,16 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
+use ferry_core::timefmt::rfc3339;
+use ferry_core::{IdKind, Permission, validate};
+use ferry_store::files::File;
+use ferry_store::links::{Link, NewLink};
+use sha2::Digest;
+
+use crate::access;
 use crate::audit;
-use crate::caller::Origin;
+use crate::caller::{Caller, Origin};
+use crate::error::{Error, Result};
 use crate::state::AppState;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -158,6 +166,251 @@ pub async fn load_key(store: &ferry_store::Store) -> anyhow::Result<Arc<Vec<u8>>
     )
     .await?;
     Ok(Arc::new(key))
+}
+
+/// Links last this long when the client names no `expires_in` (capped by the server's limit).
+const DEFAULT_EXPIRES_IN: i64 = 900;
+/// Largest image a watermarked link serves (the mark is drawn on the decoded image).
+pub const WATERMARK_MAX_BYTES: i64 = 64 << 20;
+
+/// Whether a file of this type can carry a watermark.
+pub fn watermarkable(mime: &str) -> bool {
+    matches!(mime, "image/png" | "image/jpeg")
+}
+
+/// A link's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Active,
+    Expired,
+    Exhausted,
+    Revoked,
+}
+
+impl LinkState {
+    pub fn of(link: &Link, now: i64) -> LinkState {
+        if link.revoked_at.is_some() {
+            LinkState::Revoked
+        } else if link.expires_at <= now {
+            LinkState::Expired
+        } else if link.exhausted_at.is_some() {
+            LinkState::Exhausted
+        } else {
+            LinkState::Active
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Active => "active",
+            LinkState::Expired => "expired",
+            LinkState::Exhausted => "exhausted",
+            LinkState::Revoked => "revoked",
+        }
+    }
+}
+
+/// The absolute, signed URL of a link.
+pub fn url(app: &AppState, link: &Link) -> String {
+    format!(
+        "{}/d/{}",
+        app.config.public_url(),
+        sign(&app.link_key, &link.id, link.expires_at)
+    )
+}
+
+/// What a new link asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NewLinkRequest {
+    pub expires_in: Option<i64>,
+    pub max_downloads: Option<i64>,
+    pub watermark: bool,
+}
+
+fn check_live(file: &File, now: i64) -> Result<()> {
+    if file.is_held() {
+        return Err(Error::FileHeld);
+    }
+    if file.is_expired(now) {
+        return Err(Error::FileExpired);
+    }
+    Ok(())
+}
+
+/// Creates a download link for a file (needs `share` on its folder).
+pub async fn create(
+    app: &AppState,
+    caller: &Caller,
+    file_id: &str,
+    request: NewLinkRequest,
+) -> Result<Link> {
+    let (file, folder) = access::file(app, caller, file_id, Permission::Share).await?;
+    let creator = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let now = now_ms();
+    check_live(&file, now)?;
+    let max_expires = app.config.links.max_expires_in_secs.max(1);
+    let expires_in = validate::in_range(
+        "expires_in",
+        request
+            .expires_in
+            .unwrap_or(DEFAULT_EXPIRES_IN.min(max_expires)),
+        1..=max_expires,
+    )?;
+    let max_downloads = request
+        .max_downloads
+        .map(|m| validate::in_range("max_downloads", m, 1..=10_000))
+        .transpose()?;
+    let watermark = request.watermark;
+    if watermark && (!watermarkable(&file.mime_type) || file.size > WATERMARK_MAX_BYTES) {
+        return Err(Error::WatermarkUnsupported);
+    }
+    let link_id = IdKind::Link.generate();
+    let expires_at = now + expires_in * 1000;
+    let mut tx = app.store.begin().await?;
+    ferry_store::links::insert(
+        &mut tx,
+        &NewLink {
+            id: &link_id,
+            file_id: &file.id,
+            creator_id: &creator.id,
+            expires_at,
+            max_downloads,
+            unit_bytes: file.size.max(1),
+            watermark,
+            now,
+        },
+    )
+    .await?;
+    audit::success(&caller.origin, Some(creator), Action::LinkCreated, ("link", &link_id))
+        .in_folder(&folder.id)
+        .details(json!({"file_id": file.id, "expires_at": rfc3339(expires_at), "max_downloads": max_downloads, "watermark": watermark}))
+        .append(&mut tx)
+        .await?;
+    let link = ferry_store::links::get(&mut tx, &link_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(link)
+}
+
+/// A file's links, newest first (needs `share` on its folder).
+pub async fn for_file(app: &AppState, caller: &Caller, file_id: &str) -> Result<Vec<Link>> {
+    let (file, _) = access::file(app, caller, file_id, Permission::Share).await?;
+    let mut conn = app.store.conn().await?;
+    Ok(ferry_store::links::for_file(&mut conn, &file.id).await?)
+}
+
+/// Revokes a link: its creator may, and so may whoever may share the file.
+pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()> {
+    if !IdKind::Link.matches(link_id) {
+        return Err(Error::NotFound);
+    }
+    let link = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::links::get(&mut conn, link_id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let folder_id = match access::file(app, caller, &link.file_id, Permission::Share).await {
+        Ok((_, folder)) => folder.id,
+        Err(Error::NotFound) if access::may_revoke_link(caller, &link.creator_id, false) => {
+            let mut conn = app.store.conn().await?;
+            ferry_store::files::get(&mut conn, &link.file_id)
+                .await?
+                .ok_or(Error::NotFound)?
+                .folder_id
+        }
+        Err(e) => return Err(e),
+    };
+    let mut tx = app.store.begin().await?;
+    if ferry_store::links::revoke(&mut tx, link_id, now_ms()).await? {
+        audit::success(
+            &caller.origin,
+            caller.user_ref(),
+            Action::LinkRevoked,
+            ("link", link_id),
+        )
+        .in_folder(&folder_id)
+        .details(json!({"file_id": link.file_id}))
+        .append(&mut tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The link and file a token opens, checked in this order: signature (before any database
+/// access: a forged token is `NotFound`), expiry, revocation, the file's own state.
+pub async fn open(app: &AppState, token: &str) -> Result<(Link, File)> {
+    let claims = verify(&app.link_key, token).ok_or(Error::NotFound)?;
+    let now = now_ms();
+    if claims.expires_at <= now {
+        return Err(Error::LinkExpired);
+    }
+    let (link, file) = {
+        let mut conn = app.store.conn().await?;
+        let link = ferry_store::links::get(&mut conn, &claims.link_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let file = ferry_store::files::get(&mut conn, &link.file_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        (link, file)
+    };
+    if link.revoked_at.is_some() {
+        return Err(Error::LinkRevoked);
+    }
+    check_live(&file, now)?;
+    Ok((link, file))
+}
+
+/// Who is downloading, as far as resume credit goes: a hash of address and user agent.
+pub fn client_key(origin: &Origin) -> String {
+    hex::encode(sha2::Sha256::digest(format!(
+        "{}|{}",
+        origin.ip.as_deref().unwrap_or(""),
+        origin.user_agent.as_deref().unwrap_or("")
+    )))
+}
+
+/// Reserves a delivery's bytes (less what an interrupted delivery to the same client already
+/// paid for); `LinkExhausted` if the budget cannot cover them. Returns the reservation and the
+/// credit used.
+pub async fn reserve(
+    app: &AppState,
+    link: &Link,
+    client_key: &str,
+    start: i64,
+    content_len: i64,
+) -> Result<(i64, i64)> {
+    let mut tx = app.store.begin().await?;
+    let credit = ferry_store::links::take_credit(&mut tx, &link.id, client_key, start)
+        .await?
+        .min(content_len);
+    // An empty file costs one unit per delivery.
+    let reserved = if content_len == 0 {
+        1
+    } else {
+        (content_len - credit).max(0)
+    };
+    if !ferry_store::links::reserve(&mut tx, &link.id, reserved).await? {
+        let current = ferry_store::links::get(&mut tx, &link.id).await?;
+        drop(tx);
+        return Err(match current {
+            Some(l) if l.revoked_at.is_some() => Error::LinkRevoked,
+            _ => Error::LinkExhausted,
+        });
+    }
+    tx.commit().await?;
+    Ok((reserved, credit))
+}
+
+/// Gives a whole reservation back (the response could not even start).
+pub async fn release(app: &AppState, link_id: &str, reserved: i64) -> Result<()> {
+    let mut tx = app.store.begin().await?;
+    ferry_store::links::settle(&mut tx, link_id, reserved, 0, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

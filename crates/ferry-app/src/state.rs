@@ -7,6 +7,7 @@ use ferry_store::Store;
 
 use crate::config::Config;
 use crate::locks::KeyedLocks;
+use crate::webhooks::transport::Transport;
 
 /// The locks that order a resumable upload's part writers, hasher and completion.
 #[derive(Default)]
@@ -29,4 +30,6 @@ pub struct AppState {
     pub upload_locks: Arc<UploadLocks>,
     /// Signs download links; shared by every node through the database.
     pub link_key: Arc<Vec<u8>>,
+    /// Sends webhook requests (the server's HTTP client with its SSRF guard).
+    pub webhook_transport: Arc<dyn Transport>,
 }

@@ -29,8 +29,6 @@ pub enum ApiError {
     RangeNotSatisfiable { size: u64 },
     #[error("The request body did not arrive in time.")]
     RequestTimeout,
-    #[error("The chunk does not match its Upload-Checksum; it was discarded.")]
-    TusChecksumMismatch,
     #[error("A tus PATCH needs Content-Type: application/offset+octet-stream.")]
     TusContentType,
     #[error("This server speaks tus 1.0.0 (Tus-Resumable: 1.0.0).")]
@@ -67,8 +65,6 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            // 460 is tus' own "Checksum Mismatch".
-            ApiError::TusChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
             ApiError::TusContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TusVersion => StatusCode::PRECONDITION_FAILED,
         }
@@ -84,7 +80,6 @@ impl ApiError {
             }
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::RequestTimeout => "request_timeout",
-            ApiError::TusChecksumMismatch => "chunk_checksum_mismatch",
             ApiError::TusVersion => "unsupported_tus_version",
         }
     }
@@ -134,6 +129,8 @@ fn app_status(e: &Error) -> StatusCode {
         Error::ChecksumMismatch { .. } | Error::PartChecksumMismatch => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
+        // 460 is tus' own "Checksum Mismatch"; only tus sends chunk digests.
+        Error::ChunkChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
         Error::OffsetMismatch { .. } => StatusCode::CONFLICT,
         Error::LinkExpired | Error::LinkExhausted | Error::LinkRevoked => StatusCode::GONE,
         Error::WatermarkUnsupported => StatusCode::UNPROCESSABLE_ENTITY,

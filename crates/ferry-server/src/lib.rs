@@ -6,6 +6,7 @@ pub mod http;
 pub mod links;
 mod serve;
 pub mod watermark;
+pub mod webhook_client;
 
 pub use ferry_app::{AppState, config};
 
@@ -63,6 +64,10 @@ impl Server {
             blobs: Arc::new(blobs),
             upload_locks: Arc::default(),
             link_key,
+            webhook_transport: Arc::new(
+                webhook_client::HttpTransport::new(&config.webhooks)
+                    .context("cannot build the webhook HTTP client")?,
+            ),
         };
         bootstrap_admin(&state).await?;
         uploads::resume_completing(&state).await?;

@@ -21,7 +21,7 @@ use ferry_app::Error;
 use ferry_app::links::Delivery;
 
 /// Largest image that is watermarked (it is decoded in memory).
-pub const MAX_BYTES: i64 = 64 << 20;
+pub const MAX_BYTES: i64 = ferry_app::links::WATERMARK_MAX_BYTES;
 /// Largest decoded image, in pixels per side and bytes.
 const MAX_SIDE: u32 = 12_000;
 const MAX_ALLOC: u64 = 512 << 20;
@@ -159,7 +159,7 @@ pub async fn deliver(
             )
         })?;
     let (reserved, credit) =
-        crate::http::links::reserve(state, link, "watermark", 0, link.unit_bytes).await?;
+        ferry_app::links::reserve(state, link, "watermark", 0, link.unit_bytes).await?;
     let len = rendered.len() as i64;
     let delivery = Delivery {
         state: state.clone(),

@@ -97,3 +97,32 @@ pub async fn lock(conn: &mut Conn, id: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// `$first, $first+1, …` for `count` bound values: the `IN (…)` list of a query whose values
+/// are all bound (`sqlx::Any` writes `?` placeholders, which PostgreSQL does not take).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Bytes held by each of these folders' files, in one query (absent folders hold nothing).
+pub async fn used_bytes_of(
+    conn: &mut Conn,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, i64>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT folder_id, CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files \
+         WHERE folder_id IN ({}) GROUP BY folder_id",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(conn).await?.into_iter().collect())
+}

@@ -232,3 +232,22 @@ pub fn conflict_as_false(r: Result<()>) -> Result<bool> {
         Err(e) => Err(e),
     }
 }
+
+/// The quota limit of each of these users, in one query.
+pub async fn quotas_of(
+    conn: &mut Conn,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, Option<i64>>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT id, quota_bytes FROM users WHERE id IN ({})",
+        crate::folders::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, Option<i64>)>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(conn).await?.into_iter().collect())
+}

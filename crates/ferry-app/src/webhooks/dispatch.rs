@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::ssrf;
+use super::transport::{Outgoing, Sent, Transport};
 use crate::audit;
 use crate::caller::Origin;
 use crate::config::WebhooksConfig;
@@ -45,13 +45,7 @@ type Held = Arc<Mutex<HashMap<String, String>>>;
 /// Runs until `shutdown` fires.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let cfg = state.config.webhooks.clone();
-    let client = match client(&cfg) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the webhook HTTP client; webhooks are not delivered");
-            return;
-        }
-    };
+    let client = state.webhook_transport.clone();
     let interval = Duration::from_millis(cfg.dispatch_interval_ms.max(1));
     let held: Held = Arc::default();
     let mut in_flight = JoinSet::new();
@@ -126,22 +120,6 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// The delivery client: no redirects, no proxies, the SSRF-guarding resolver, the timeout.
-pub fn client(cfg: &WebhooksConfig) -> reqwest::Result<reqwest::Client> {
-    let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .pool_idle_timeout(Duration::from_secs(30))
-        .user_agent(concat!("Ferry-Webhooks/", env!("CARGO_PKG_VERSION")));
-    if !cfg.allow_private_targets {
-        builder = builder.dns_resolver(ssrf::GuardedResolver);
-    }
-    builder.build()
-}
-
 async fn claim(
     state: &AppState,
     cfg: &WebhooksConfig,
@@ -185,7 +163,7 @@ pub fn backoff_ms(cfg: &WebhooksConfig, n: i64, random: u64) -> i64 {
 /// One attempt of one delivery, recorded with its consequences in one transaction.
 async fn deliver(
     state: &AppState,
-    client: &reqwest::Client,
+    client: &Arc<dyn Transport>,
     d: Claimed,
     token: &str,
 ) -> anyhow::Result<()> {
@@ -202,7 +180,7 @@ async fn deliver(
         ferry_store::webhooks::release(&mut conn, std::slice::from_ref(&d.id), token).await?;
         return Ok(());
     }
-    let result = attempt(client, cfg, &webhook, &d).await;
+    let result = attempt(client.as_ref(), &webhook, &d).await;
     let ok = result.status_code.is_some_and(|s| (200..300).contains(&s));
     let now = result.time;
     let outcome = if ok {
@@ -270,24 +248,12 @@ async fn deliver(
 }
 
 /// Sends the delivery once. Never fails: whatever happened is in the result.
-async fn attempt(
-    client: &reqwest::Client,
-    cfg: &WebhooksConfig,
-    webhook: &Webhook,
-    d: &Claimed,
-) -> AttemptResult {
+async fn attempt(client: &dyn Transport, webhook: &Webhook, d: &Claimed) -> AttemptResult {
     let started = Instant::now();
     let time = now_ms();
     let mut result = AttemptResult {
         time,
         ..AttemptResult::default()
-    };
-    let url = match ssrf::parse_target(&webhook.url, cfg.allow_private_targets) {
-        Ok(u) => u,
-        Err(e) => {
-            result.error = Some(clip(&format!("target refused: {e}")));
-            return result;
-        }
     };
     let timestamp = time.div_euclid(1000);
     let previous = webhook
@@ -296,54 +262,31 @@ async fn attempt(
         .filter(|_| webhook.prev_secret_until.is_some_and(|until| until > time));
     let signature =
         super::signature_header(&webhook.secret, previous, timestamp, d.body.as_bytes());
-    let request = client
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("x-share-event", &d.event_type)
-        .header("x-share-delivery", &d.id)
-        .header("x-share-timestamp", timestamp.to_string())
-        .header("x-share-signature", signature)
-        .body(d.body.clone());
-    match request.send().await {
-        Ok(mut response) => {
-            result.status_code = Some(i64::from(response.status().as_u16()));
-            result.latency_ms = started.elapsed().as_millis() as i64;
-            let mut excerpt = Vec::new();
-            // What the body says is for the log only; a slow or broken body changes nothing.
-            while excerpt.len() < EXCERPT_BYTES {
-                match response.chunk().await {
-                    Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
-                    _ => break,
-                }
-            }
+    let request = Outgoing {
+        url: &webhook.url,
+        headers: vec![
+            ("x-share-event", d.event_type.clone()),
+            ("x-share-delivery", d.id.clone()),
+            ("x-share-timestamp", timestamp.to_string()),
+            ("x-share-signature", signature),
+        ],
+        body: &d.body,
+    };
+    let sent = client.post(request, EXCERPT_BYTES).await;
+    result.latency_ms = started.elapsed().as_millis() as i64;
+    match sent {
+        Sent::Answered { status, excerpt } => {
+            result.status_code = Some(i64::from(status));
             if !excerpt.is_empty() {
                 result.response_excerpt = Some(clip(&String::from_utf8_lossy(&excerpt)));
             }
-            if !response.status().is_success() {
-                result.error = Some(format!("HTTP {}", response.status()));
+            if !(200..300).contains(&status) {
+                result.error = Some(format!("HTTP {status}"));
             }
         }
-        Err(e) => {
-            result.latency_ms = started.elapsed().as_millis() as i64;
-            result.error = Some(clip(&describe(&e, cfg.timeout_secs)));
-        }
+        Sent::Failed(why) => result.error = Some(clip(&why)),
     }
     result
-}
-
-/// A transport error with its causes (`error sending request: connection refused`).
-fn describe(e: &reqwest::Error, timeout_secs: u64) -> String {
-    if e.is_timeout() {
-        return format!("timed out after {timeout_secs} s");
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// At most [`EXCERPT_BYTES`] bytes, cut at a character boundary.

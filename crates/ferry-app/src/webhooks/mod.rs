@@ -11,7 +11,7 @@
 //!   during the grace period after a secret rotation `sha256=<new>, sha256=<old>`.
 
 pub mod dispatch;
-pub mod ssrf;
+pub mod transport;
 
 use ferry_core::audit::Action;
 use ferry_core::ids::random_bytes;
@@ -19,6 +19,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::error::Error;
+use transport::TargetError;
 
 /// Prefix of webhook secrets (so that secret scanners recognise them).
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -117,13 +118,11 @@ pub fn check_description(d: &str) -> Result<(), Error> {
 
 /// Checks a target URL for registration: `400 invalid_webhook_url` or
 /// `400 webhook_target_forbidden`. Returns the normalised URL.
-pub async fn check_url(url: &str, allow_private: bool) -> Result<String, Error> {
-    match ssrf::check_target(url.trim(), allow_private).await {
-        Ok(u) => Ok(u.to_string()),
-        Err(ssrf::TargetError::Invalid(m)) => Err(Error::invalid("url", "invalid_webhook_url", m)),
-        Err(ssrf::TargetError::Forbidden(m)) => {
-            Err(Error::invalid("url", "webhook_target_forbidden", m))
-        }
+pub async fn check_url(app: &crate::AppState, url: &str) -> Result<String, Error> {
+    match app.webhook_transport.check_target(url.trim()).await {
+        Ok(u) => Ok(u),
+        Err(TargetError::Invalid(m)) => Err(Error::invalid("url", "invalid_webhook_url", m)),
+        Err(TargetError::Forbidden(m)) => Err(Error::invalid("url", "webhook_target_forbidden", m)),
     }
 }
 

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::context::Ctx;
 use crate::http::extract::ApiJson;
-use crate::http::users::user_view;
+use crate::http::views::user_view;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -4,24 +4,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use ferry_api as api;
-use ferry_core::audit::Action;
-use ferry_core::timefmt::{now_ms, rfc3339};
-use ferry_core::{IdKind, Permission, Visibility, validate};
-use ferry_store::folders::{Folder, NewFolder};
-use ferry_store::users::User;
+use ferry_app::folders::{self, FolderQuota, NewFolderRequest};
+use ferry_app::{AppState, Caller, Result as AppResult, access};
+use ferry_core::timefmt::rfc3339;
+use ferry_store::folders::Folder;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::auth::AuthUser;
-use crate::http::context::Ctx;
 use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
-use crate::http::files::file_view;
-use ferry_app::AppState;
-use ferry_app::Error;
-use ferry_app::audit;
+use crate::http::views::file_view;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,54 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_files))
 }
 
-/// What `user` may do in `folder`; empty means the folder is invisible to them (404).
-/// Owners and admins may do everything; sharing with others comes with the sharing feature.
-pub fn permissions(user: &User, folder: &Folder) -> Vec<Permission> {
-    if folder.owner_id == user.id || user.is_admin() {
-        Permission::ALL.to_vec()
-    } else {
-        Vec::new()
-    }
-}
-
-/// Loads a folder the caller may access with `needed`; anything else is `404`.
-pub async fn load_for(
-    state: &AppState,
-    user: &User,
-    id: &str,
-    needed: Permission,
-) -> ApiResult<Folder> {
-    if !IdKind::Folder.matches(id) {
-        return Err(ApiError::App(Error::NotFound));
-    }
-    let mut conn = state.store.conn().await?;
-    let folder = ferry_store::folders::get(&mut conn, id)
-        .await?
-        .ok_or(ApiError::App(Error::NotFound))?;
-    if permissions(user, &folder).contains(&needed) {
-        Ok(folder)
-    } else {
-        Err(ApiError::App(Error::NotFound))
-    }
-}
-
-async fn folder_view(
-    state: &AppState,
-    user: &User,
-    f: &Folder,
-    with_quota: bool,
-) -> ApiResult<api::Folder> {
-    let quota = if with_quota {
-        let mut conn = state.store.conn().await?;
-        let owner = ferry_store::users::get(&mut conn, &f.owner_id).await?;
-        Some(api::Quota {
-            limit_bytes: owner.and_then(|o| o.quota_bytes),
-            used_bytes: ferry_store::folders::used_bytes(&mut conn, &f.id).await?,
-        })
-    } else {
-        None
-    };
-    Ok(api::Folder {
+fn folder_view(caller: &Caller, f: &Folder, quota: Option<FolderQuota>) -> api::Folder {
+    api::Folder {
         id: f.id.clone(),
         name: f.name.clone(),
         visibility: f.visibility.clone(),
@@ -86,14 +34,41 @@ async fn folder_view(
             id: f.owner_id.clone(),
             login: f.owner_login.clone(),
         },
-        permissions: permissions(user, f)
+        permissions: access::folder_permissions(caller, f)
             .iter()
             .map(|p| p.as_str().into())
             .collect(),
         created_at: rfc3339(f.created_at),
         updated_at: rfc3339(f.updated_at),
-        quota,
-    })
+        quota: quota.map(|q| api::Quota {
+            limit_bytes: q.limit_bytes,
+            used_bytes: q.used_bytes,
+        }),
+    }
+}
+
+/// The wire forms of `folders`, with their quotas when asked for.
+async fn folder_views(
+    state: &AppState,
+    caller: &Caller,
+    folders: &[Folder],
+    with_quota: bool,
+) -> AppResult<Vec<api::Folder>> {
+    let mut quotas = if with_quota {
+        folders::quotas(state, folders)
+            .await?
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    quotas.resize_with(folders.len(), || None);
+    Ok(folders
+        .iter()
+        .zip(quotas)
+        .map(|(f, q)| folder_view(caller, f, q))
+        .collect())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -122,22 +97,10 @@ async fn list(
     };
     let limit = page.limit()?;
     let after: Option<(String, String)> = page.cursor()?;
-    let owner = (!me.user.is_admin()).then_some(me.user.id.as_str());
-    let rows = {
-        let mut conn = state.store.conn().await?;
-        ferry_store::folders::list(
-            &mut conn,
-            owner,
-            after.as_ref().map(|(n, i)| (n.as_str(), i.as_str())),
-            limit + 1,
-        )
-        .await?
-    };
+    let caller = me.caller();
+    let rows = folders::list(&state, &caller, after, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |f| (f.name.clone(), f.id.clone()));
-    let mut folders = Vec::with_capacity(rows.len());
-    for f in &rows {
-        folders.push(folder_view(&state, &me.user, f, q.include_quota.unwrap_or(false)).await?);
-    }
+    let folders = folder_views(&state, &caller, &rows, q.include_quota.unwrap_or(false)).await?;
     Ok(axum::Json(api::FolderList {
         folders,
         next_cursor,
@@ -153,66 +116,23 @@ async fn list(
         (status = 409, description = "`name_conflict`", body = api::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    ctx: Ctx,
     me: AuthUser,
     ApiJson(body): ApiJson<api::CreateFolder>,
 ) -> ApiResult<impl IntoResponse> {
-    validate::name("name", &body.name)?;
-    let retention_days = validate::in_range(
-        "retention_days",
-        body.retention_days.unwrap_or(0),
-        0..=validate::MAX_RETENTION_DAYS,
-    )?;
-    let visibility = match body.visibility.as_deref() {
-        None => Visibility::Private,
-        Some(v) => Visibility::parse(v).ok_or_else(|| {
-            ApiError::invalid(
-                "visibility",
-                "invalid_value",
-                "visibility must be `private`.",
-            )
-        })?,
+    let caller = me.caller();
+    let new = NewFolderRequest {
+        name: &body.name,
+        retention_days: body.retention_days,
+        visibility: body.visibility.as_deref(),
     };
-    let id = IdKind::Folder.generate();
-    let mut tx = state.store.begin().await?;
-    let result = ferry_store::folders::insert(
-        &mut tx,
-        &NewFolder {
-            id: &id,
-            owner_id: &me.user.id,
-            name: &body.name,
-            visibility: visibility.as_str(),
-            retention_days,
-            now: now_ms(),
-        },
-    )
-    .await;
-    match result {
-        Err(ferry_store::StoreError::Conflict) => {
-            return Err(ApiError::App(Error::NameConflict(format!(
-                "You already have a folder named `{}`.",
-                body.name
-            ))));
-        }
-        other => other?,
-    }
-    audit::success(&ctx, Some(&me.user), Action::FolderCreated, ("folder", &id))
-        .in_folder(&id)
-        .details(json!({"name": body.name, "retention_days": retention_days}))
-        .append(&mut tx)
-        .await?;
-    let folder = ferry_store::folders::get(&mut tx, &id)
-        .await?
-        .ok_or(ApiError::App(Error::NotFound))?;
-    tx.commit().await?;
-    let view = folder_view(&state, &me.user, &folder, false).await?;
+    let folder = folders::create(&state, &caller, new).await?;
     Ok((
         StatusCode::CREATED,
         [(
             axum::http::header::LOCATION,
-            format!("/api/v1/folders/{id}"),
+            format!("/api/v1/folders/{}", folder.id),
         )],
-        axum::Json(view),
+        axum::Json(folder_view(&caller, &folder, None)),
     ))
 }
 
@@ -232,10 +152,16 @@ async fn get(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<GetQuery>,
 ) -> ApiResult<axum::Json<api::Folder>> {
-    let folder = load_for(&state, &me.user, &id, Permission::Read).await?;
-    Ok(axum::Json(
-        folder_view(&state, &me.user, &folder, q.include_quota.unwrap_or(false)).await?,
-    ))
+    let caller = me.caller();
+    let folder = folders::get(&state, &caller, &id).await?;
+    let mut views = folder_views(
+        &state,
+        &caller,
+        std::slice::from_ref(&folder),
+        q.include_quota.unwrap_or(false),
+    )
+    .await?;
+    Ok(axum::Json(views.remove(0)))
 }
 
 /// The folder's live files (not held, not expired), by name.
@@ -248,18 +174,9 @@ async fn list_files(
     Path(id): Path<String>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<axum::Json<api::FileList>> {
-    let folder = load_for(&state, &me.user, &id, Permission::Read).await?;
     let limit = page.limit()?;
     let after: Option<(String, String)> = page.cursor()?;
-    let mut conn = state.store.conn().await?;
-    let rows = ferry_store::files::list_live(
-        &mut conn,
-        &folder.id,
-        now_ms(),
-        after.as_ref().map(|(n, i)| (n.as_str(), i.as_str())),
-        limit + 1,
-    )
-    .await?;
+    let rows = folders::files(&state, &me.caller(), &id, after, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |f| (f.name.clone(), f.id.clone()));
     Ok(axum::Json(api::FileList {
         files: rows.iter().map(file_view).collect(),

@@ -16,6 +16,7 @@ pub mod tus;
 pub mod upload;
 pub mod uploads;
 pub mod users;
+pub mod views;
 pub mod webhooks;
 
 use std::time::Duration;

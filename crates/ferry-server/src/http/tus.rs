@@ -14,21 +14,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, options};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ferry_blob::{ByteStream, Sha256};
-use ferry_core::audit::Action;
+use ferry_blob::ByteStream;
 use ferry_core::timefmt::now_ms;
 use ferry_store::uploads::{self as store, Upload};
 use futures::TryStreamExt;
-use serde_json::json;
-use sha2::Digest;
-use sha2::digest::common::hazmat::SerializableState;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::content::http_date;
-use crate::http::context::Ctx;
 use ferry_app::AppState;
 use ferry_app::Error;
+use ferry_app::uploads::tus::{self, ChunkDigest};
 use ferry_app::uploads::{self, NewUpload, TusInfo, parse_checksum};
 use ferry_core::OnConflict;
 
@@ -150,7 +146,6 @@ fn parse_i64(headers: &HeaderMap, name: &'static str) -> ApiResult<Option<i64>> 
 /// `POST /tus/`: create an upload (optionally with its first bytes, or as a concatenation).
 async fn create(
     State(state): State<AppState>,
-    ctx: Ctx,
     me: AuthUser,
     headers: HeaderMap,
     body: Body,
@@ -181,18 +176,22 @@ async fn create(
     };
 
     if let Some(final_spec) = concat.as_deref().and_then(|c| c.strip_prefix("final;")) {
-        return create_final(
-            &state,
-            &ctx,
-            &me,
-            final_spec,
+        let new = NewUpload {
             folder_id,
             filename,
+            size: 0,
+            checksum_sha256: checksum,
+            part_size: None,
             on_conflict,
-            checksum,
-            raw_metadata,
-        )
-        .await;
+            method: "tus",
+            tus: Some(TusInfo {
+                concat: Some("final"),
+                partials: None,
+                metadata: raw_metadata,
+            }),
+            already_reserved: 0,
+        };
+        return create_final(&state, &me, final_spec, new).await;
     }
     let partial = match concat.as_deref() {
         None => false,
@@ -253,14 +252,14 @@ async fn create(
         // upload; anything else (e.g. the whole file failing verification) is the answer.
         match append(&state, &me, &upload.id, 0, &headers, body).await {
             Ok(u) => upload = u,
-            Err(e @ (ApiError::TusChecksumMismatch | ApiError::App(Error::BodyRead))) => {
+            Err(e @ ApiError::App(Error::ChunkChecksumMismatch | Error::BodyRead)) => {
                 tracing::debug!(upload_id = %upload.id, error = %e, "first chunk of a creation-with-upload failed");
                 upload = uploads::load(&state, &me.caller(), &upload.id).await?;
             }
             Err(e) => return Err(e),
         }
     } else if upload.size == 0 && !partial {
-        finish_if_complete(&state, &me, &upload).await?;
+        tus::finish_if_complete(&state, &me.caller(), &upload).await?;
     }
     let mut res = (
         StatusCode::CREATED,
@@ -279,184 +278,24 @@ fn offset_headers(h: &mut HeaderMap, upload: &Upload) {
     }
 }
 
-/// Concatenation: joins finished partial uploads (in order) into the final upload's data,
-/// hashing as it copies, then verifies and publishes the file.
-#[allow(clippy::too_many_arguments)]
+/// Concatenation: the final upload named by `Upload-Concat: final;<urls>`.
 async fn create_final(
     state: &AppState,
-    ctx: &Ctx,
     me: &AuthUser,
     spec: &str,
-    folder_id: Option<String>,
-    filename: String,
-    on_conflict: OnConflict,
-    checksum: Option<String>,
-    raw_metadata: Option<String>,
+    new: NewUpload,
 ) -> ApiResult<Response> {
-    let folder_id = folder_id.ok_or_else(|| {
-        ApiError::invalid(
-            "folder_id",
-            "missing_field",
-            "Upload-Metadata needs `folder_id` (and `filename`).",
-        )
-    })?;
-    let mut partials = Vec::new();
-    for url in spec.split_whitespace() {
-        let id = url
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or_default();
-        let p = uploads::load(state, &me.caller(), id).await?;
-        let ready = p.tus_concat.as_deref() == Some("partial")
-            && p.status == store::OPEN
-            && p.tus_offset == p.size;
-        if !ready {
-            return Err(ApiError::invalid(
-                "Upload-Concat",
-                "partial_upload_unfinished",
-                format!("Partial upload {id} is not a finished partial upload."),
-            ));
-        }
-        partials.push(p);
-    }
-    if partials.is_empty() {
-        return Err(ApiError::invalid(
-            "Upload-Concat",
-            "invalid_value",
-            "Upload-Concat: final needs at least one partial upload.",
-        ));
-    }
-    let size: i64 = partials.iter().map(|p| p.size).sum();
-    // The partials' reservations pass to the final upload (when the same user pays), so a
-    // file that fits the quota can be joined without needing its space twice.
-    let folder =
-        crate::http::folders::load_for(state, &me.user, &folder_id, ferry_core::Permission::Write)
-            .await?;
-    let already_reserved: i64 = partials
-        .iter()
-        .filter(|p| p.payer_id == folder.owner_id)
-        .map(|p| p.size)
-        .sum();
-    let new = NewUpload {
-        folder_id: Some(folder_id),
-        filename,
-        size,
-        checksum_sha256: checksum,
-        part_size: None,
-        on_conflict,
-        method: "tus",
-        tus: Some(TusInfo {
-            concat: Some("final"),
-            partials: Some(
-                partials
-                    .iter()
-                    .map(|p| p.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            metadata: raw_metadata,
-        }),
-        already_reserved,
-    };
-    let upload = uploads::create(state, &me.caller(), new).await?;
-
-    // Claim the partials in one transaction: each can be joined into one final upload only.
-    let now = now_ms();
-    let mut tx = state.store.begin().await?;
-    let mut claimed = true;
-    for p in &partials {
-        if !store::transition(&mut tx, &p.id, store::OPEN, store::COMPLETED, now).await? {
-            claimed = false;
-            break;
-        }
-        if p.payer_id != folder.owner_id {
-            ferry_store::users::release_quota(&mut tx, &p.payer_id, p.size).await?;
-        }
-        ferry_app::audit::success(
-            ctx,
-            Some(&me.user),
-            Action::UploadCompleted,
-            ("upload", &p.id),
-        )
-        .details(json!({"concatenated_into": upload.id}))
-        .append(&mut tx)
-        .await?;
-    }
-    if claimed {
-        tx.commit().await?;
-    } else {
-        drop(tx);
-        let mut tx = state.store.begin().await?;
-        if store::transition(&mut tx, &upload.id, store::OPEN, store::ABORTED, now_ms()).await? {
-            ferry_store::users::release_quota(&mut tx, &upload.payer_id, size - already_reserved)
-                .await?;
-        }
-        tx.commit().await?;
-        state.blobs.session_delete(&upload.id).await?;
-        return Err(ApiError::invalid(
-            "Upload-Concat",
-            "partial_upload_unfinished",
-            "A partial upload was already joined into another upload.",
-        ));
-    }
-
-    // Concatenation copies (the partials are separate files), hashing as it goes.
-    let copied = async {
-        let session = state.upload_locks.sessions.get(&upload.id);
-        let _exclusive = session.write().await;
-        let mut whole = Sha256::new();
-        let mut offset = 0u64;
-        for p in &partials {
-            let data = state.blobs.session_read(&p.id, 0, p.size as u64).await?;
-            let appended = state
-                .blobs
-                .session_append(&upload.id, offset, p.size as u64, data, &mut |c| {
-                    whole.update(c)
-                })
-                .await?;
-            if appended.interrupted || appended.written != p.size as u64 {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "partial upload {} could not be read",
-                    p.id
-                )));
-            }
-            offset += p.size as u64;
-        }
-        let mut tx = state.store.begin().await?;
-        store::tus_advance(
-            &mut tx,
-            &upload.id,
-            0,
-            size,
-            whole.serialize().as_slice(),
-            now_ms(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    for p in &partials {
-        state.blobs.session_delete(&p.id).await?;
-    }
-    if let Err(e) = copied {
-        uploads::end(
-            state,
-            ctx,
-            Some(&me.user),
-            &upload,
-            store::OPEN,
-            store::FAILED,
-            Action::UploadFailed,
-            json!({"reason": "concatenation failed"}),
-        )
-        .await?;
-        return Err(e);
-    }
-    let upload = uploads::load(state, &me.caller(), &upload.id).await?;
-    finish_if_complete(state, me, &upload).await?;
-    let upload = uploads::load(state, &me.caller(), &upload.id).await?;
+    let partial_ids: Vec<String> = spec
+        .split_whitespace()
+        .map(|url| {
+            url.trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let upload = tus::concatenate(state, &me.caller(), &partial_ids, new).await?;
     let mut res = (
         StatusCode::CREATED,
         [(header::LOCATION, location(&upload.id))],
@@ -469,7 +308,6 @@ async fn create_final(
 /// HEAD, PATCH, DELETE (and OPTIONS) on one upload.
 async fn resource(
     State(state): State<AppState>,
-    ctx: Ctx,
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
@@ -505,20 +343,7 @@ async fn resource(
         }
         Method::DELETE => {
             check_version(&headers)?;
-            let upload = uploads::load(&state, &me.caller(), &id).await?;
-            if upload.status == store::OPEN {
-                uploads::end(
-                    &state,
-                    &ctx,
-                    Some(&me.user),
-                    &upload,
-                    store::OPEN,
-                    store::ABORTED,
-                    Action::UploadAborted,
-                    json!({"filename": upload.filename, "method": "tus"}),
-                )
-                .await?;
-            }
+            tus::terminate(&state, &me.caller(), &id).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(ApiError::MethodNotAllowed),
@@ -567,13 +392,8 @@ async fn head(state: &AppState, me: &AuthUser, id: &str) -> ApiResult<Response> 
     Ok(res)
 }
 
-/// A chunk checksum from `Upload-Checksum: <algorithm> <base64>`.
-enum ChunkCheck {
-    Sha1(sha1::Sha1, Vec<u8>),
-    Sha256(Sha256, Vec<u8>),
-}
-
-fn chunk_check(headers: &HeaderMap) -> ApiResult<Option<ChunkCheck>> {
+/// The chunk digest of `Upload-Checksum: <algorithm> <base64>`, if sent.
+fn chunk_digest(headers: &HeaderMap) -> ApiResult<Option<ChunkDigest>> {
     let Some(raw) = header_str(headers, "upload-checksum") else {
         return Ok(None);
     };
@@ -587,8 +407,8 @@ fn chunk_check(headers: &HeaderMap) -> ApiResult<Option<ChunkCheck>> {
     let (algo, b64) = raw.split_once(' ').ok_or_else(bad)?;
     let expected = STANDARD.decode(b64.trim()).map_err(|_| bad())?;
     match algo {
-        "sha1" if expected.len() == 20 => Ok(Some(ChunkCheck::Sha1(sha1::Sha1::new(), expected))),
-        "sha256" if expected.len() == 32 => Ok(Some(ChunkCheck::Sha256(Sha256::new(), expected))),
+        "sha1" if expected.len() == 20 => Ok(Some(ChunkDigest::Sha1(expected))),
+        "sha256" if expected.len() == 32 => Ok(Some(ChunkDigest::Sha256(expected))),
         "sha1" | "sha256" => Err(bad()),
         _ => Err(ApiError::invalid(
             "Upload-Checksum",
@@ -598,25 +418,7 @@ fn chunk_check(headers: &HeaderMap) -> ApiResult<Option<ChunkCheck>> {
     }
 }
 
-impl ChunkCheck {
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            ChunkCheck::Sha1(h, _) => h.update(data),
-            ChunkCheck::Sha256(h, _) => h.update(data),
-        }
-    }
-
-    fn matches(self) -> bool {
-        match self {
-            ChunkCheck::Sha1(h, expected) => h.finalize().as_slice() == expected.as_slice(),
-            ChunkCheck::Sha256(h, expected) => h.finalize().as_slice() == expected.as_slice(),
-        }
-    }
-}
-
-/// Writes a chunk at `offset` (which must be the upload's current offset), advancing the
-/// durable offset and the whole-file hash; completes the upload when the last byte arrives.
-/// A chunk cut short keeps what arrived, unless it carried a checksum.
+/// A PATCH: the chunk at `offset`, checked against its digest.
 async fn append(
     state: &AppState,
     me: &AuthUser,
@@ -625,104 +427,12 @@ async fn append(
     headers: &HeaderMap,
     body: Body,
 ) -> ApiResult<Upload> {
-    let mut check = chunk_check(headers)?;
-    let session = state.upload_locks.sessions.get(id);
-    let exclusive = session.write().await;
-    let upload = uploads::load(state, &me.caller(), id).await?;
-    if upload.tus_concat.as_deref() == Some("final") {
-        return Err(ApiError::App(Error::Forbidden));
-    }
-    let now = now_ms();
-    if upload.status != store::OPEN || upload.expires_at <= now {
-        if upload.status == store::COMPLETED && offset == upload.size {
-            return Ok(upload);
-        }
-        return Err(match upload.status.as_str() {
-            store::COMPLETED | store::COMPLETING => ApiError::App(Error::UploadAlreadyCompleted),
-            store::ABORTED => ApiError::App(Error::NotFound),
-            _ => ApiError::App(Error::UploadExpired),
-        });
-    }
-    if offset != upload.tus_offset {
-        return Err(ApiError::App(Error::OffsetMismatch {
-            given: offset,
-            current: upload.tus_offset,
-        }));
-    }
-    let mut whole = uploads::restore_hash(upload.hash_state.as_deref())?;
+    let digest = chunk_digest(headers)?;
     let stream: ByteStream<'_> = Box::pin(
         body.into_data_stream()
             .map_err(|e| Box::new(e) as ferry_blob::BoxError),
     );
-    let remaining = (upload.size - offset) as u64;
-    let appended = state
-        .blobs
-        .session_append(id, offset as u64, remaining, stream, &mut |chunk| {
-            whole.update(chunk);
-            if let Some(c) = check.as_mut() {
-                c.update(chunk);
-            }
-        })
-        .await;
-    let appended = match appended {
-        Ok(a) => a,
-        Err(ferry_blob::BlobError::LengthMismatch { .. }) => {
-            return Err(ApiError::bad_request(
-                "upload_length_exceeded",
-                "The chunk goes past Upload-Length; it was discarded.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(c) = check {
-        if appended.interrupted {
-            return Err(ApiError::App(Error::BodyRead));
-        }
-        if !c.matches() {
-            return Err(ApiError::TusChecksumMismatch);
-        }
-    }
-    let new_offset = offset + appended.written as i64;
-    let mut tx = state.store.begin().await?;
-    let advanced = store::tus_advance(
-        &mut tx,
-        id,
-        offset,
-        new_offset,
-        whole.serialize().as_slice(),
-        now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    if !advanced {
-        return Err(ApiError::App(Error::UploadExpired));
-    }
-    let upload = uploads::load(state, &me.caller(), id).await?;
-    drop(exclusive);
-    if appended.interrupted {
-        return Err(ApiError::App(Error::BodyRead));
-    }
-    if upload.tus_offset == upload.size && upload.tus_concat.is_none() {
-        finish_if_complete(state, me, &upload).await?;
-        return Ok(uploads::load(state, &me.caller(), id).await?);
-    }
-    Ok(upload)
-}
-
-/// All bytes are in: verify against the declared checksum (if any) and publish.
-async fn finish_if_complete(state: &AppState, me: &AuthUser, upload: &Upload) -> ApiResult<()> {
-    let digest = hex::encode(uploads::restore_hash(upload.hash_state.as_deref())?.finalize());
-    let now = now_ms();
-    let mut tx = state.store.begin().await?;
-    store::tus_received_all(&mut tx, upload, now).await?;
-    store::set_checksum(&mut tx, &upload.id, &digest).await?;
-    let started =
-        store::transition(&mut tx, &upload.id, store::OPEN, store::COMPLETING, now).await?;
-    tx.commit().await?;
-    if started {
-        uploads::finish(state.clone(), me.caller(), upload.id.clone()).await?;
-    }
-    Ok(())
+    Ok(tus::append(state, &me.caller(), id, offset, stream, digest).await?)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::context::Ctx;
 use crate::http::extract::ApiJson;
-use crate::http::files::file_view;
+use crate::http::views::file_view;
 use ferry_app::AppState;
 use ferry_app::Error;
 use ferry_app::uploads::{self, Completion, NewUpload, parse_checksum};

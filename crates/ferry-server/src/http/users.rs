@@ -6,38 +6,19 @@ use axum::response::IntoResponse;
 use ferry_api as api;
 use ferry_app::AppState;
 use ferry_app::users::{self, AccountChanges, NewAccount};
-use ferry_core::timefmt::{now_ms, rfc3339};
-use ferry_store::users::User;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
 use crate::http::auth::AuthUser;
 use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
+use crate::http::views::user_view;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
         .routes(routes!(get, update))
         .routes(routes!(unlock))
-}
-
-/// The wire form of a user.
-pub fn user_view(u: &User) -> api::User {
-    api::User {
-        id: u.id.clone(),
-        login: u.login.clone(),
-        name: u.name.clone(),
-        role: u.role().as_str().into(),
-        disabled: u.is_disabled(),
-        locked: u.is_locked(now_ms()),
-        quota: api::Quota {
-            limit_bytes: u.quota_bytes,
-            used_bytes: u.used_bytes,
-        },
-        created_at: rfc3339(u.created_at),
-        updated_at: rfc3339(u.updated_at),
-    }
 }
 
 /// Create a user.

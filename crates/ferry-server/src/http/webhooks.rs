@@ -172,7 +172,7 @@ async fn create(
     if let Some(d) = &body.description {
         hooks::check_description(d)?;
     }
-    let url = hooks::check_url(&body.url, state.config.webhooks.allow_private_targets).await?;
+    let url = hooks::check_url(&state, &body.url).await?;
     let id = IdKind::Webhook.generate();
     let secret = hooks::new_secret();
     let now = now_ms();
@@ -289,7 +289,7 @@ async fn update(
         changes.description = Some(d.clone());
     }
     if let Some(url) = &body.url {
-        let url = hooks::check_url(url, state.config.webhooks.allow_private_targets).await?;
+        let url = hooks::check_url(&state, url).await?;
         changed.insert("url".into(), json!(loggable_url(&url)));
         changes.url = Some(url);
     }

@@ -12,19 +12,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
+pub use ferry_app::webhooks::transport::TargetError;
+
 /// Longest accepted target URL.
 pub const MAX_URL_LEN: usize = 2048;
-
-/// Why a target was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
-    /// Not a usable URL (syntax, scheme, no host, does not resolve).
-    #[error("{0}")]
-    Invalid(String),
-    /// A loopback, private, link-local or otherwise non-public address.
-    #[error("{0}")]
-    Forbidden(String),
-}
 
 /// Whether `ip` must never be a webhook target: anything but a public unicast address.
 pub fn is_forbidden(ip: IpAddr) -> bool {

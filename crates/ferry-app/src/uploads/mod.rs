@@ -1,9 +1,11 @@
-//! Resumable uploads: planning parts, durable part writes, the whole-file SHA-256 advanced as
+//! Resumable uploads (the native protocol here, tus in [`tus`]): planning parts, durable part writes, the whole-file SHA-256 advanced as
 //! contiguous parts arrive, completion that never waits on a whole-file pass, and expiry.
 //!
 //! Ordering: a part writer holds the session lock shared and its part's lock; the hasher holds
 //! the upload's hasher lock and, per part, that part's lock; completion holds the session lock
 //! exclusively. So no byte changes while it is hashed, and nothing changes after verification.
+
+pub mod tus;
 
 use std::time::Duration;
 
@@ -35,8 +37,6 @@ pub const MAX_PART_SIZE: i64 = 5 << 30;
 pub const MAX_PARTS: i64 = 10_000;
 /// `complete` answers within this long; verification continues in the background after.
 const COMPLETE_WAIT: Duration = Duration::from_secs(3);
-/// How long the sweep leaves the data of an ended upload alone (see `sweep`).
-const ENDED_DATA_GRACE_MS: i64 = 10 * 60 * 1000;
 
 /// Picks `(part_size, part_count)` for `size` bytes: the client's wish if within bounds, else
 /// 64 MiB, grown in whole MiB when that would need more than 10,000 parts.
@@ -705,21 +705,16 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
         }
     }
     // Data files of uploads that no longer need them (or whose row never committed). Whatever
-    // ends an upload removes its data itself; this only mops up after crashes, so an ended
-    // upload's data is left alone for a while: a tus concatenation copies partial uploads
-    // right after it has marked them completed.
-    let now = now_ms();
+    // ends an upload removes its data itself; this only mops up after crashes. (A tus
+    // concatenation copies its partial uploads while they are still open, and claims them
+    // only afterwards, so no ended upload's data is still being read.)
     for (id, age) in state.blobs.session_ids().await? {
         let upload = {
             let mut conn = state.store.conn().await?;
             store::get(&mut conn, &id).await?
         };
         let keep = match &upload {
-            Some(u) => {
-                u.status == store::OPEN
-                    || u.status == store::COMPLETING
-                    || now - u.updated_at < ENDED_DATA_GRACE_MS
-            }
+            Some(u) => u.status == store::OPEN || u.status == store::COMPLETING,
             None => age < Duration::from_secs(3600),
         };
         if !keep {
