@@ -4,14 +4,12 @@
 mod admin;
 mod audit;
 mod auth;
-mod config;
+pub mod config;
 mod download;
 mod files;
-mod link_download;
 mod links;
-mod output;
-mod retry;
-mod units;
+pub mod output;
+pub mod units;
 mod upload;
 mod webhooks;
 
