@@ -32,7 +32,9 @@ pub struct UploadArgs {
     /// Parts sent at once for each file.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
-    /// Part size, 5MiB..=5GiB (e.g. 16MiB); default: the server's choice (64 MiB).
+    /// Part size, 5MiB..=5GiB (e.g. 16MiB). Default: 8 MiB, larger only where a file needs
+    /// it to stay within the server's 10,000 parts (from about 78 GiB). An interrupted upload
+    /// keeps the parts that were acknowledged and sends the rest.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub part_size: Option<u64>,
     /// Send at most this many bytes per second in all (e.g. 10MiB).

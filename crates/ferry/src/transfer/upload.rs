@@ -46,12 +46,26 @@ pub struct LocalFile {
 pub struct Options {
     /// Parts sent at once.
     pub parallel: usize,
-    /// The part size asked for; `None`: the server's choice.
+    /// The part size asked for; `None`: [`part_size`]'s choice.
     pub part_size: Option<u64>,
     /// `rename` or `fail`.
     pub on_conflict: &'static str,
     pub no_resume: bool,
     pub verify_parts: bool,
+}
+
+const MIB: u64 = 1 << 20;
+/// At most this many parts per upload (the server's limit; its part sizes: 5 MiB..=5 GiB).
+const MAX_PARTS: u64 = 10_000;
+/// The default part size, as aws-cli's: an interrupted upload loses at most the parts in
+/// flight (4 × 8 MiB by default), where whole 64 MiB parts lost up to 256 MiB.
+const DEFAULT_PART_SIZE: u64 = 8 * MIB;
+
+/// The part size for a file of `size` bytes: [`DEFAULT_PART_SIZE`], grown in whole MiB only as
+/// far as the server's limit of 10,000 parts needs (from about 78 GiB on).
+pub fn part_size(size: u64) -> u64 {
+    let needed = size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
+    DEFAULT_PART_SIZE.max(needed)
 }
 
 /// What a resume file holds.
@@ -111,7 +125,12 @@ impl Uploader<'_> {
                         filename: source.name.clone(),
                         size: source.size as i64,
                         checksum_sha256: None,
-                        part_size: self.options.part_size.map(|p| p as i64),
+                        part_size: Some(
+                            self.options
+                                .part_size
+                                .unwrap_or_else(|| part_size(source.size))
+                                as i64,
+                        ),
                         on_conflict: Some(self.options.on_conflict.into()),
                     })
                     .await?;
@@ -599,4 +618,27 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> u128 {
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map(|d| d.as_nanos())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_sizes_stay_small_within_the_part_limit() {
+        assert_eq!(part_size(0), 8 * MIB);
+        assert_eq!(part_size(1), 8 * MIB);
+        assert_eq!(part_size(1 << 30), 8 * MIB);
+        // 10,000 parts of 8 MiB: the largest file at the default size.
+        assert_eq!(part_size(MAX_PARTS * 8 * MIB), 8 * MIB);
+        assert_eq!(part_size(MAX_PARTS * 8 * MIB + 1), 9 * MIB);
+        for size in [100u64 << 30, 1 << 40, 5 << 40] {
+            let p = part_size(size);
+            assert!(size.div_ceil(p) <= MAX_PARTS, "{size}: {p}");
+            assert!(
+                p.is_multiple_of(MIB) && p < size.div_ceil(MAX_PARTS) + MIB,
+                "{size}: {p}"
+            );
+        }
+    }
 }

@@ -403,3 +403,23 @@ fn a_killed_parallel_download_resumes() {
     assert_eq!(read(&t.path("six.bin")), bytes);
     assert!(!t.path("six.bin.part").exists() && !t.path("six.bin.part.state").exists());
 }
+
+/// Without `--part-size` the client asks for 8 MiB parts (not the server's 64 MiB), so that an
+/// interrupted upload keeps most of what was sent.
+#[test]
+fn uploads_use_small_parts_by_default() {
+    let t = TestServer::start();
+    t.login();
+    t.folder("small-parts");
+    let bytes = data(17 * MIB, 11);
+    t.file("seventeen.bin", &bytes);
+    let out = t
+        .ferry()
+        .args(["upload", "seventeen.bin", "-f", "small-parts"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("3 parts of 8.0 MiB"), "{err}");
+    assert_eq!(err.matches("seventeen.bin: part ").count(), 3, "{err}");
+}
