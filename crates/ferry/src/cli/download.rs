@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::output::Progress;
 use super::units::{format_duration, format_rate, format_size, parse_size};
-use super::{CliError, Common, Output, http_client, session};
+use super::{CliError, Common, Output, http_client, interrupt, session};
 use crate::transfer::download::{Downloader, Fetched, Remote, Source};
 use crate::transfer::rate::RateLimit;
 
@@ -106,6 +106,8 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
     };
     let started = Instant::now();
     if args.output.as_deref() == Some(Path::new("-")) {
+        // What went to standard output cannot be resumed.
+        interrupt::set_rerun(None);
         let got = dl.to_writer(tokio::io::stdout()).await;
         bar.finish();
         return got.map(|_| ());

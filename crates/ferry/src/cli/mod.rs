@@ -7,6 +7,7 @@ mod auth;
 pub mod config;
 mod download;
 mod files;
+mod interrupt;
 mod links;
 pub mod output;
 pub mod units;
@@ -99,6 +100,27 @@ pub struct Common {
     pub connect_timeout: Duration,
 }
 
+impl Common {
+    /// These options as arguments, where they differ from the defaults (for a command to run
+    /// again).
+    pub fn rerun_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.json {
+            out.push("--json".to_string());
+        }
+        if self.quiet {
+            out.push("--quiet".to_string());
+        }
+        if self.connect_timeout != Duration::from_secs(30) {
+            out.push(format!(
+                "--connect-timeout={}ms",
+                self.connect_timeout.as_millis()
+            ));
+        }
+        out
+    }
+}
+
 /// An error of the client itself, with a stable code like the API's.
 #[derive(Debug)]
 pub struct CliError {
@@ -135,14 +157,32 @@ pub fn run(command: Command) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(dispatch(command));
+    // A transfer catches Ctrl-C to say how to resume; anything else just ends.
+    let transfer = matches!(command, Command::Upload(_) | Command::Download(_));
+    if transfer {
+        interrupt::set_rerun(Some(interrupt::own_args()));
+    }
+    let result = runtime.block_on(async {
+        if !transfer {
+            return Some(dispatch(command).await);
+        }
+        tokio::select! {
+            r = dispatch(command) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
     // Do not wait for blocking work left behind (a hash of a file whose upload failed).
     runtime.shutdown_background();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Err(e)) => {
             eprintln!("{}", error_line(&e));
             ExitCode::FAILURE
+        }
+        None => {
+            eprintln!("{}", interrupt::message());
+            // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.
+            ExitCode::from(130)
         }
     }
 }

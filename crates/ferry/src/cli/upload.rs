@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use super::files::resolve_folder;
 use super::output::Progress;
 use super::units::{format_duration, format_rate, format_size, parse_size};
-use super::{CliError, Common, Output, error_line, session};
+use super::{CliError, Common, Output, error_line, interrupt, session};
 use crate::transfer::rate::RateLimit;
 use crate::transfer::upload::{LocalFile, Options, Uploader, mtime_ns};
 
@@ -93,9 +93,14 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         verify_parts: args.verify_parts,
     };
     let mut uploaded = Vec::new();
-    let mut failures = Vec::new();
+    let mut failures: Vec<PathBuf> = Vec::new();
     let count = sources.len();
-    for source in sources {
+    let paths: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
+    for (i, source) in sources.into_iter().enumerate() {
+        // Resuming means sending this file and the ones after it (and any that failed), not
+        // the ones already uploaded: their upload is over, and would be made again.
+        let pending: Vec<PathBuf> = failures.iter().chain(&paths[i..]).cloned().collect();
+        interrupt::set_rerun(Some(rerun_args(&args, &pending)));
         let bar = Arc::new(progress.file(&source.name, source.size));
         let job = Uploader {
             client: s.client.clone(),
@@ -150,16 +155,44 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         out.result(&uploaded, String::new);
     }
     if !failures.is_empty() {
+        let rerun = rerun_args(&args, &failures);
+        let program = std::env::args().next().unwrap_or_else(|| "ferry".into());
         return Err(CliError::new(
             "upload_failed",
             format!(
-                "{} of {count} files failed; run the same command again to resume them",
-                failures.len()
+                "{} of {count} files failed; to resume them, run: {program} {}",
+                failures.len(),
+                interrupt::shell_line(&rerun)
             ),
         )
         .into());
     }
     Ok(())
+}
+
+/// The `ferry upload` arguments that upload `paths` the way `args` says.
+fn rerun_args(args: &UploadArgs, paths: &[PathBuf]) -> Vec<String> {
+    let mut out = vec!["upload".to_string()];
+    out.extend(paths.iter().map(|p| p.display().to_string()));
+    out.extend(["--folder".to_string(), args.folder.clone()]);
+    if args.parallel != 4 {
+        out.extend(["--parallel".to_string(), args.parallel.to_string()]);
+    }
+    if let Some(p) = args.part_size {
+        out.extend(["--part-size".to_string(), p.to_string()]);
+    }
+    if let Some(r) = args.limit_rate {
+        out.extend(["--limit-rate".to_string(), r.to_string()]);
+    }
+    if args.on_conflict == OnConflict::Fail {
+        out.extend(["--on-conflict".to_string(), "fail".to_string()]);
+    }
+    // Not `--no-resume`: that would start over.
+    if args.verify_parts {
+        out.push("--verify-parts".to_string());
+    }
+    out.extend(args.common.rerun_args());
+    out
 }
 
 /// Adds `path` (a file, or a directory's files recursively) to `out`.
