@@ -123,8 +123,14 @@ pub async fn run(args: UploadArgs) -> Result<()> {
                     ),
                     None => String::new(),
                 };
+                // On a name conflict the server stores it under another name (`a (1).txt`).
+                let renamed = if file.name != source.name {
+                    format!(" as \"{}\" (\"{}\" was taken)", file.name, source.name)
+                } else {
+                    String::new()
+                };
                 let line = format!(
-                    "Uploaded {} ({}) as {} to {} in {} ({}){resumed}",
+                    "Uploaded {} ({}) as {} to {}{renamed} in {} ({}){resumed}",
                     source.path.display(),
                     format_size(source.size),
                     file.id,

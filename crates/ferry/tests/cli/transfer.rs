@@ -561,3 +561,29 @@ fn ctrl_c_says_how_to_resume_a_download() {
     assert!(stdout(&out).contains("; resumed at "), "{}", stdout(&out));
     assert_eq!(read(&t.path("six.bin")), bytes);
 }
+
+/// A name already taken in the folder: the file is stored as `name (1).ext`, and the summary
+/// says so.
+#[test]
+fn a_renamed_upload_is_reported_under_its_stored_name() {
+    let t = TestServer::start();
+    t.login();
+    t.folder("dups");
+    t.file("dup.txt", b"first");
+    t.ferry()
+        .args(["upload", "dup.txt", "-f", "dups"])
+        .assert()
+        .success();
+    t.file("dup.txt", b"second");
+    let out = t
+        .ferry()
+        .args(["upload", "dup.txt", "-f", "dups"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(" as \"dup (1).txt\" (\"dup.txt\" was taken)"),
+        "{}",
+        stdout(&out)
+    );
+}
