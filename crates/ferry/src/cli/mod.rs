@@ -1,6 +1,14 @@
 //! The command line client: `ferry login`, `ls`, `upload`, `download`, `link`, `audit`,
 //! `webhook`, `admin`... Everything but `ferry serve` lives under this module.
 
+/// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod admin;
 mod audit;
 mod auth;
@@ -14,6 +22,7 @@ pub mod units;
 mod upload;
 mod webhooks;
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -153,7 +162,7 @@ pub fn run(command: Command) -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the tokio runtime: {e}");
+            say!("error: cannot start the tokio runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -175,12 +184,15 @@ pub fn run(command: Command) -> ExitCode {
     runtime.shutdown_background();
     match result {
         Some(Ok(())) => ExitCode::SUCCESS,
+        // The reader of our output went away (`ferry … | head`): end as quietly as a program
+        // that SIGPIPE kills, with the status a shell gives one (128 + 13).
+        Some(Err(e)) if broken_pipe(&e) => ExitCode::from(141),
         Some(Err(e)) => {
-            eprintln!("{}", error_line(&e));
+            say!("{}", error_line(&e));
             ExitCode::FAILURE
         }
         None => {
-            eprintln!("{}", interrupt::message());
+            say!("{}", interrupt::message());
             // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.
             ExitCode::from(130)
         }
@@ -205,11 +217,23 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Webhook(command) => webhooks::run(command).await,
         Command::Admin(command) => admin::run(command).await,
         Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "ferry", &mut std::io::stdout());
+            // Into a buffer first: `generate` panics when a write fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ferry", &mut script);
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&script)?;
+            stdout.flush()?;
             Ok(())
         }
     }
+}
+
+/// Whether `e` comes from writing to a pipe whose reader is gone.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// `error: <message> (<code>, request <request_id>)` for API errors, `error: <message> (<code>)`

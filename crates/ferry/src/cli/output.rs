@@ -212,7 +212,7 @@ impl FileProgress {
     /// An event worth a line of its own (part acknowledged, retry, resume).
     pub fn event(&self, msg: &str) {
         match self.mode {
-            ProgressMode::Bars => self.multi.suspend(|| eprintln!("{}: {msg}", self.name)),
+            ProgressMode::Bars => self.multi.suspend(|| say!("{}: {msg}", self.name)),
             ProgressMode::Lines => self.line(msg),
             ProgressMode::Off => {}
         }
@@ -226,7 +226,7 @@ impl FileProgress {
     }
 
     fn line(&self, msg: &str) {
-        eprintln!("{}: {msg}", self.name);
+        say!("{}: {msg}", self.name);
     }
 
     /// The file is done: its bar goes, and the summary line printed next takes its place (a

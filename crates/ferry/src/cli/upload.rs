@@ -148,7 +148,7 @@ pub async fn run(args: UploadArgs) -> Result<()> {
                 if count == 1 {
                     return Err(e.context(format!("uploading {}", source.path.display())));
                 }
-                eprintln!(
+                say!(
                     "{}",
                     error_line(&e.context(format!("uploading {}", source.path.display())))
                 );

@@ -1,6 +1,6 @@
 //! Exit codes and error lines.
 
-use crate::helpers::{TestServer, stderr, stdout};
+use crate::helpers::{MIB, TestServer, data, stderr, stdout};
 
 #[test]
 fn unknown_file_is_exit_1_with_the_api_error() {
@@ -115,4 +115,34 @@ fn an_upload_over_quota_fails_cleanly() {
     assert!(err.contains("(quota_exceeded, request req_"), "{err}");
     assert!(err.starts_with("error: uploading "), "{err}");
     assert_eq!(t.resume_files(), 0);
+}
+
+/// `ferry … | head`: when the reader of stdout is gone, the command ends quietly with the
+/// status of a program that SIGPIPE ends (141), not a panic (101) or an error message.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("pipe");
+    // Far more than a pipe buffers, in case a write starts before the reader is closed.
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, "big.bin", data(4 * MIB, 31)))
+            .unwrap();
+    for args in [
+        vec!["completions", "bash"],
+        vec!["download", file.id.as_str(), "-o", "-", "-q"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // The reader is closed before the command writes anything.
+        drop(reader);
+        let out = t
+            .ferry_std()
+            .args(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
 }
