@@ -300,14 +300,13 @@ pub fn http_client(url: &str, common: &Common) -> Result<Client> {
         )
         .into());
     }
-    if url.starts_with("https://") && !cfg!(feature = "tls") {
-        return Err(CliError::new(
-            "tls_unsupported",
-            "this build of ferry speaks plain HTTP only; build it with `--features tls` for https:// servers",
-        )
-        .into());
-    }
+    // The system's store (rustls-platform-verifier: what the OS and its admin trust) plus
+    // Mozilla's roots, for machines whose store is empty or missing (minimal containers).
+    let webpki_roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|der| reqwest::Certificate::from_der(der).ok());
     let http = reqwest::Client::builder()
+        .tls_certs_merge(webpki_roots)
         .connect_timeout(common.connect_timeout)
         .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
         .build()?;

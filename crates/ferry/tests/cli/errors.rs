@@ -146,3 +146,22 @@ fn a_closed_pipe_ends_quietly() {
         assert_eq!(stderr(&out), "", "{args:?}");
     }
 }
+
+/// An `https://` server is spoken to with TLS by the default build: here the server speaks
+/// plain HTTP, so the handshake fails (a connection error), where a build without TLS refused
+/// the URL (`tls_unsupported`).
+#[test]
+fn https_urls_are_spoken_to_with_tls() {
+    let t = TestServer::start();
+    let https = t.url.replace("http://", "https://");
+    let out = t
+        .ferry()
+        .args(["login", &https, "--login", "admin", "--password-stdin"])
+        .write_stdin("whatever\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("(connection_failed)"), "{err}");
+    assert!(!err.contains("tls_unsupported"), "{err}");
+}
