@@ -2,6 +2,8 @@
 //! the API tests use it.
 #![forbid(unsafe_code)]
 
+pub mod disposition;
+
 use bytes::Bytes;
 use ferry_api as api;
 use reqwest::header::{self, HeaderMap};

@@ -4,6 +4,7 @@
 
 mod cli;
 mod serve;
+mod transfer;
 
 use std::process::ExitCode;
 

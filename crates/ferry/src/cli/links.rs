@@ -114,7 +114,7 @@ async fn create(args: CreateArgs) -> Result<()> {
     };
     let link = s.client.create_link(&file_id, &body).await?;
     if !out.json && !out.quiet {
-        eprintln!(
+        say!(
             "Link {} to {}: expires at {}, {}{}",
             link.id,
             link.file_id,

@@ -1,20 +1,28 @@
 //! The command line client: `ferry login`, `ls`, `upload`, `download`, `link`, `audit`,
 //! `webhook`, `admin`... Everything but `ferry serve` lives under this module.
 
+/// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod admin;
 mod audit;
 mod auth;
-mod config;
+pub mod config;
 mod download;
 mod files;
-mod link_download;
+mod interrupt;
 mod links;
-mod output;
-mod retry;
-mod units;
+pub mod output;
+pub mod units;
 mod upload;
 mod webhooks;
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -101,6 +109,27 @@ pub struct Common {
     pub connect_timeout: Duration,
 }
 
+impl Common {
+    /// These options as arguments, where they differ from the defaults (for a command to run
+    /// again).
+    pub fn rerun_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.json {
+            out.push("--json".to_string());
+        }
+        if self.quiet {
+            out.push("--quiet".to_string());
+        }
+        if self.connect_timeout != Duration::from_secs(30) {
+            out.push(format!(
+                "--connect-timeout={}ms",
+                self.connect_timeout.as_millis()
+            ));
+        }
+        out
+    }
+}
+
 /// An error of the client itself, with a stable code like the API's.
 #[derive(Debug)]
 pub struct CliError {
@@ -133,18 +162,39 @@ pub fn run(command: Command) -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the tokio runtime: {e}");
+            say!("error: cannot start the tokio runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(dispatch(command));
+    // A transfer catches Ctrl-C to say how to resume; anything else just ends.
+    let transfer = matches!(command, Command::Upload(_) | Command::Download(_));
+    if transfer {
+        interrupt::set_rerun(Some(interrupt::own_args()));
+    }
+    let result = runtime.block_on(async {
+        if !transfer {
+            return Some(dispatch(command).await);
+        }
+        tokio::select! {
+            r = dispatch(command) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
     // Do not wait for blocking work left behind (a hash of a file whose upload failed).
     runtime.shutdown_background();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}", error_line(&e));
+        Some(Ok(())) => ExitCode::SUCCESS,
+        // The reader of our output went away (`ferry … | head`): end as quietly as a program
+        // that SIGPIPE kills, with the status a shell gives one (128 + 13).
+        Some(Err(e)) if broken_pipe(&e) => ExitCode::from(141),
+        Some(Err(e)) => {
+            say!("{}", error_line(&e));
             ExitCode::FAILURE
+        }
+        None => {
+            say!("{}", interrupt::message());
+            // 128 + SIGINT, as a shell reports a command ended by Ctrl-C.
+            ExitCode::from(130)
         }
     }
 }
@@ -167,11 +217,23 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Webhook(command) => webhooks::run(command).await,
         Command::Admin(command) => admin::run(command).await,
         Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "ferry", &mut std::io::stdout());
+            // Into a buffer first: `generate` panics when a write fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ferry", &mut script);
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&script)?;
+            stdout.flush()?;
             Ok(())
         }
     }
+}
+
+/// Whether `e` comes from writing to a pipe whose reader is gone.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// `error: <message> (<code>, request <request_id>)` for API errors, `error: <message> (<code>)`
@@ -238,14 +300,13 @@ pub fn http_client(url: &str, common: &Common) -> Result<Client> {
         )
         .into());
     }
-    if url.starts_with("https://") && !cfg!(feature = "tls") {
-        return Err(CliError::new(
-            "tls_unsupported",
-            "this build of ferry speaks plain HTTP only; build it with `--features tls` for https:// servers",
-        )
-        .into());
-    }
+    // The system's store (rustls-platform-verifier: what the OS and its admin trust) plus
+    // Mozilla's roots, for machines whose store is empty or missing (minimal containers).
+    let webpki_roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|der| reqwest::Certificate::from_der(der).ok());
     let http = reqwest::Client::builder()
+        .tls_certs_merge(webpki_roots)
         .connect_timeout(common.connect_timeout)
         .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
         .build()?;

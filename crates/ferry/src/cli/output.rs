@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use serde::Serialize;
 
 use super::Common;
@@ -77,7 +77,8 @@ impl Progress {
             _ => ProgressDrawTarget::hidden(),
         });
         let total = (files > 1 && mode == ProgressMode::Bars).then(|| {
-            let bar = multi.add(ProgressBar::new(total_bytes));
+            let bar =
+                multi.add(ProgressBar::new(total_bytes).with_finish(ProgressFinish::AndClear));
             bar.set_style(style());
             bar.set_prefix(format!("total ({files} files)"));
             bar
@@ -89,7 +90,8 @@ impl Progress {
     pub fn file(&self, name: &str, size: u64) -> FileProgress {
         let bar = match self.mode {
             ProgressMode::Bars => {
-                let bar = ProgressBar::new(size);
+                // Dropped unfinished (Ctrl-C), the bar clears itself rather than stay half-drawn.
+                let bar = ProgressBar::new(size).with_finish(ProgressFinish::AndClear);
                 let bar = match &self.total {
                     Some(total) => self.multi.insert_before(total, bar),
                     None => self.multi.add(bar),
@@ -210,7 +212,7 @@ impl FileProgress {
     /// An event worth a line of its own (part acknowledged, retry, resume).
     pub fn event(&self, msg: &str) {
         match self.mode {
-            ProgressMode::Bars => self.multi.suspend(|| eprintln!("{}: {msg}", self.name)),
+            ProgressMode::Bars => self.multi.suspend(|| say!("{}: {msg}", self.name)),
             ProgressMode::Lines => self.line(msg),
             ProgressMode::Off => {}
         }
@@ -224,13 +226,16 @@ impl FileProgress {
     }
 
     fn line(&self, msg: &str) {
-        eprintln!("{}: {msg}", self.name);
+        say!("{}: {msg}", self.name);
     }
 
+    /// The file is done: its bar goes, and the summary line printed next takes its place (a
+    /// finished bar left in place would be drawn again under that line).
     pub fn finish(&self) {
-        self.bar.finish();
+        self.bar.finish_and_clear();
     }
 
+    /// The file failed: its bar stays where it stopped, above the error.
     pub fn abandon(&self) {
         self.bar.abandon();
     }

@@ -121,7 +121,7 @@ async fn add(args: AddArgs) -> Result<()> {
     };
     let hook = s.client.create_webhook(&body).await?;
     if out.json && !out.quiet {
-        eprintln!("{SECRET_NOTE}");
+        say!("{SECRET_NOTE}");
     }
     out.result(&hook, || {
         format!(
@@ -287,7 +287,7 @@ async fn rotate_secret(args: IdArgs) -> Result<()> {
     let s = session(&args.common)?;
     let hook = s.client.rotate_webhook_secret(&args.id).await?;
     if out.json && !out.quiet {
-        eprintln!("{SECRET_NOTE}");
+        say!("{SECRET_NOTE}");
     }
     out.result(&hook, || {
         let grace = match &hook.previous_secret_expires_at {

@@ -1,6 +1,6 @@
 //! Exit codes and error lines.
 
-use crate::helpers::{TestServer, stderr, stdout};
+use crate::helpers::{MIB, TestServer, data, stderr, stdout};
 
 #[test]
 fn unknown_file_is_exit_1_with_the_api_error() {
@@ -115,4 +115,53 @@ fn an_upload_over_quota_fails_cleanly() {
     assert!(err.contains("(quota_exceeded, request req_"), "{err}");
     assert!(err.starts_with("error: uploading "), "{err}");
     assert_eq!(t.resume_files(), 0);
+}
+
+/// `ferry … | head`: when the reader of stdout is gone, the command ends quietly with the
+/// status of a program that SIGPIPE ends (141), not a panic (101) or an error message.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("pipe");
+    // Far more than a pipe buffers, in case a write starts before the reader is closed.
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, "big.bin", data(4 * MIB, 31)))
+            .unwrap();
+    for args in [
+        vec!["completions", "bash"],
+        vec!["download", file.id.as_str(), "-o", "-", "-q"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // The reader is closed before the command writes anything.
+        drop(reader);
+        let out = t
+            .ferry_std()
+            .args(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
+
+/// An `https://` server is spoken to with TLS by the default build: here the server speaks
+/// plain HTTP, so the handshake fails (a connection error), where a build without TLS refused
+/// the URL (`tls_unsupported`).
+#[test]
+fn https_urls_are_spoken_to_with_tls() {
+    let t = TestServer::start();
+    let https = t.url.replace("http://", "https://");
+    let out = t
+        .ferry()
+        .args(["login", &https, "--login", "admin", "--password-stdin"])
+        .write_stdin("whatever\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("(connection_failed)"), "{err}");
+    assert!(!err.contains("tls_unsupported"), "{err}");
 }

@@ -288,6 +288,21 @@ impl Watched {
         }
     }
 
+    /// Sends SIGINT (what Ctrl-C sends), waits for the process to end and returns its exit
+    /// code and every stderr line.
+    pub fn interrupt(mut self) -> (Option<i32>, Vec<String>) {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -INT");
+        let status = self.child.wait().unwrap();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        (status.code(), std::mem::take(&mut self.seen))
+    }
+
     /// Waits for the process to end and returns whether it succeeded, reading the rest.
     pub fn finish(mut self) -> (bool, Vec<String>) {
         let status = self.child.wait().unwrap();

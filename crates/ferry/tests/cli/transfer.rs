@@ -403,3 +403,187 @@ fn a_killed_parallel_download_resumes() {
     assert_eq!(read(&t.path("six.bin")), bytes);
     assert!(!t.path("six.bin.part").exists() && !t.path("six.bin.part.state").exists());
 }
+
+/// Without `--part-size` the client asks for 8 MiB parts (not the server's 64 MiB), so that an
+/// interrupted upload keeps most of what was sent.
+#[test]
+fn uploads_use_small_parts_by_default() {
+    let t = TestServer::start();
+    t.login();
+    t.folder("small-parts");
+    let bytes = data(17 * MIB, 11);
+    t.file("seventeen.bin", &bytes);
+    let out = t
+        .ferry()
+        .args(["upload", "seventeen.bin", "-f", "small-parts"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("3 parts of 8.0 MiB"), "{err}");
+    assert_eq!(err.matches("seventeen.bin: part ").count(), 3, "{err}");
+}
+
+/// The command an interrupted transfer said to run to resume (the line after "To resume,
+/// run"), without the program.
+fn rerun_of(seen: &[String]) -> Vec<String> {
+    let at = seen
+        .iter()
+        .position(|l| l.contains("interrupted; what was transferred is kept. To resume, run"))
+        .unwrap_or_else(|| panic!("no resume hint in {seen:#?}"));
+    let line = seen.get(at + 1).expect("the command follows");
+    assert!(line.starts_with("  "), "{line}");
+    let mut words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+    assert!(words[0].ends_with("ferry"), "{line}");
+    words.remove(0);
+    words
+}
+
+/// Ctrl-C (SIGINT) during an upload of several files: exit 130 and the exact command that
+/// resumes, naming only the files not uploaded yet; that command then finishes the job.
+#[test]
+fn ctrl_c_says_how_to_resume_an_upload() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("interrupted");
+    let small = data(1000, 12);
+    let big = data(12 * MIB, 13);
+    t.file("small.txt", &small);
+    t.file("big.bin", &big);
+    let w = {
+        let mut w = Watched::spawn(
+            &t,
+            &[
+                "upload",
+                "small.txt",
+                "big.bin",
+                "-f",
+                "interrupted",
+                "--part-size",
+                "5MiB",
+                "--parallel",
+                "1",
+                "--limit-rate",
+                "2MiB",
+                "--no-resume",
+            ],
+        );
+        w.wait_for(|l| l.contains("big.bin: part 1/3 acknowledged"));
+        w
+    };
+    let (code, seen) = w.interrupt();
+    assert_eq!(code, Some(130), "{seen:#?}");
+    let rerun = rerun_of(&seen);
+    let words: Vec<&str> = rerun.iter().map(String::as_str).collect();
+    assert_eq!(words[0], "upload", "{rerun:?}");
+    assert!(words[1].ends_with("/big.bin"), "{rerun:?}");
+    assert!(!words.iter().any(|w| w.contains("small.txt")), "{rerun:?}");
+    assert!(!words.contains(&"--no-resume"), "{rerun:?}");
+    let from = words.iter().position(|w| *w == "--folder").unwrap();
+    assert_eq!(words[from + 1], "interrupted");
+
+    let out = t.ferry().args(&rerun).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("resuming upload upl_"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        stdout(&out).matches("Uploaded ").count(),
+        1,
+        "{}",
+        stdout(&out)
+    );
+    let files =
+        t.rt.block_on(t.admin.list_files(&folder.id, None, None))
+            .unwrap()
+            .files;
+    let mut got: Vec<(String, String)> = files
+        .into_iter()
+        .map(|f| (f.name, f.checksum_sha256))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("big.bin".to_string(), sha(&big)),
+            ("small.txt".to_string(), sha(&small)),
+        ]
+    );
+}
+
+/// Ctrl-C during a download: exit 130, the same command to run again, and that resumes from
+/// the `.part` file.
+#[test]
+fn ctrl_c_says_how_to_resume_a_download() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("dl-int");
+    let bytes = data(6 * MIB, 14);
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, "six.bin", bytes.clone()))
+            .unwrap();
+    let mut w = Watched::spawn(
+        &t,
+        &[
+            "download",
+            &file.id,
+            "-o",
+            "six.bin",
+            "--limit-rate",
+            "1MiB",
+        ],
+    );
+    // A progress line comes about once a second.
+    w.wait_for(|l| l.contains(" / 6.0 MiB"));
+    let (code, seen) = w.interrupt();
+    assert_eq!(code, Some(130), "{seen:#?}");
+    assert_eq!(
+        rerun_of(&seen),
+        [
+            "download",
+            &file.id,
+            "-o",
+            "six.bin",
+            "--limit-rate",
+            "1MiB"
+        ]
+    );
+    assert!(t.path("six.bin.part").exists() && !t.path("six.bin").exists());
+
+    let out = t
+        .ferry()
+        .args(["download", &file.id, "-o", "six.bin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("; resumed at "), "{}", stdout(&out));
+    assert_eq!(read(&t.path("six.bin")), bytes);
+}
+
+/// A name already taken in the folder: the file is stored as `name (1).ext`, and the summary
+/// says so.
+#[test]
+fn a_renamed_upload_is_reported_under_its_stored_name() {
+    let t = TestServer::start();
+    t.login();
+    t.folder("dups");
+    t.file("dup.txt", b"first");
+    t.ferry()
+        .args(["upload", "dup.txt", "-f", "dups"])
+        .assert()
+        .success();
+    t.file("dup.txt", b"second");
+    let out = t
+        .ferry()
+        .args(["upload", "dup.txt", "-f", "dups"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(" as \"dup (1).txt\" (\"dup.txt\" was taken)"),
+        "{}",
+        stdout(&out)
+    );
+}
