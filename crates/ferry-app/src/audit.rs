@@ -83,3 +83,123 @@ impl<'a> Record<'a> {
         self
     }
 }
+
+/// An audit search as asked for; every field is optional.
+#[derive(Debug, Default, Clone)]
+pub struct SearchRequest {
+    /// A login or user id.
+    pub actor: Option<String>,
+    /// One action or a comma-separated list.
+    pub actions: Option<String>,
+    pub target: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: Option<String>,
+    /// `24h`, `7d` or `30d` back from now.
+    pub range: Option<String>,
+    /// RFC 3339, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339, exclusive.
+    pub to: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// The store filter for a search: validated, and limited to what the caller may see
+/// ([`crate::access::audit_scope`]).
+pub async fn search_filter(
+    app: &crate::AppState,
+    caller: &crate::Caller,
+    q: &SearchRequest,
+) -> crate::Result<ferry_store::audit::Filter> {
+    use crate::Error;
+    let mut filter = ferry_store::audit::Filter::default();
+    if let Some(actor) = &q.actor {
+        let mut conn = app.store.conn().await?;
+        let user = if IdKind::User.matches(actor) {
+            ferry_store::users::get(&mut conn, actor).await?
+        } else {
+            ferry_store::users::by_login(&mut conn, actor).await?
+        };
+        // An unknown actor matches nothing (rather than everything).
+        filter.actor_id = Some(user.map_or_else(|| "usr_none".to_string(), |u| u.id));
+    }
+    if let Some(actions) = &q.actions {
+        filter.actions = actions
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if filter.actions.len() > 50 {
+            return Err(Error::invalid(
+                "action",
+                "invalid_query",
+                "At most 50 actions.",
+            ));
+        }
+    }
+    filter.target_id = q.target.clone();
+    if let Some(o) = &q.outcome {
+        if o != "success" && o != "failure" {
+            return Err(Error::invalid(
+                "outcome",
+                "invalid_query",
+                "outcome must be `success` or `failure`.",
+            ));
+        }
+        filter.outcome = Some(o.clone());
+    }
+    filter.ip = q.ip.clone();
+    if let Some(range) = &q.range {
+        let span = match range.as_str() {
+            "24h" => 86_400_000,
+            "7d" => 7 * 86_400_000,
+            "30d" => 30 * 86_400_000,
+            _ => {
+                return Err(Error::invalid(
+                    "range",
+                    "invalid_query",
+                    "range must be `24h`, `7d` or `30d`.",
+                ));
+            }
+        };
+        filter.from = Some(now_ms() - span);
+    }
+    let time = |field: &'static str, v: &Option<String>| -> crate::Result<Option<i64>> {
+        v.as_deref()
+            .map(|s| {
+                ferry_core::timefmt::parse_rfc3339(s).ok_or_else(|| {
+                    Error::invalid(
+                        field,
+                        "invalid_query",
+                        format!("{field} must be an RFC 3339 time."),
+                    )
+                })
+            })
+            .transpose()
+    };
+    if let Some(from) = time("from", &q.from)? {
+        filter.from = Some(filter.from.map_or(from, |f| f.max(from)));
+    }
+    filter.to = time("to", &q.to)?;
+    filter.visible_to = crate::access::audit_scope(caller);
+    Ok(filter)
+}
+
+/// Events matching `filter`, newest first (`limit` of them).
+pub async fn search(
+    app: &crate::AppState,
+    filter: &ferry_store::audit::Filter,
+    limit: i64,
+) -> crate::Result<Vec<ferry_store::audit::Event>> {
+    let mut conn = app.store.conn().await?;
+    Ok(ferry_store::audit::search(&mut conn, filter, limit).await?)
+}
+
+/// Re-walks the hash chain (admins): the number of events checked and the first broken one.
+pub async fn verify_chain(
+    app: &crate::AppState,
+    caller: &crate::Caller,
+) -> crate::Result<ferry_store::audit::Verification> {
+    crate::access::require_admin(caller)?;
+    let mut conn = app.store.conn().await?;
+    Ok(ferry_store::audit::verify(&mut conn, 5000).await?)
+}

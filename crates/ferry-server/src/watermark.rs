@@ -130,10 +130,10 @@ pub async fn deliver(
     let format = match file.mime_type.as_str() {
         "image/png" => ImageFormat::Png,
         "image/jpeg" => ImageFormat::Jpeg,
-        _ => return Err(ApiError::App(Error::WatermarkUnsupported)),
+        _ => return Err(Error::WatermarkUnsupported.into()),
     };
     if file.size > MAX_BYTES {
-        return Err(ApiError::App(Error::WatermarkUnsupported));
+        return Err(Error::WatermarkUnsupported.into());
     }
     let original: Vec<u8> = state
         .blobs

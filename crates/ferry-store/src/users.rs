@@ -251,3 +251,22 @@ pub async fn quotas_of(
     }
     Ok(query.fetch_all(conn).await?.into_iter().collect())
 }
+
+/// The login of each of these users, in one query.
+pub async fn logins_of(
+    conn: &mut Conn,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT id, login FROM users WHERE id IN ({})",
+        crate::folders::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(conn).await?.into_iter().collect())
+}

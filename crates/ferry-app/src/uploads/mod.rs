@@ -747,6 +747,42 @@ pub async fn resume_completing(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Aborts an upload (its creator or an admin): the session ends, its data is deleted and the
+/// reserved space released. Aborting an aborted upload is a no-op.
+pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
+    let upload = load(app, caller, id).await?;
+    if upload.status == store::ABORTED {
+        return Ok(());
+    }
+    let ended = end(
+        app,
+        &caller.origin,
+        caller.user_ref(),
+        &upload,
+        store::OPEN,
+        store::ABORTED,
+        Action::UploadAborted,
+        json!({"filename": upload.filename}),
+    )
+    .await?;
+    if ended {
+        return Ok(());
+    }
+    let current = load(app, caller, id).await?;
+    match current.status.as_str() {
+        store::ABORTED => Ok(()),
+        store::COMPLETING | store::COMPLETED => Err(Error::UploadAlreadyCompleted),
+        store::FAILED => Err(Error::UploadFailed),
+        _ => Err(Error::UploadExpired),
+    }
+}
+
+/// The parts an upload has received, by number.
+pub async fn received_parts(app: &AppState, upload: &Upload) -> Result<Vec<store::Part>> {
+    let mut conn = app.store.conn().await?;
+    Ok(store::parts(&mut conn, &upload.id).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

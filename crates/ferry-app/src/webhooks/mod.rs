@@ -11,6 +11,7 @@
 //!   during the grace period after a secret rotation `sha256=<new>, sha256=<old>`.
 
 pub mod dispatch;
+pub mod manage;
 pub mod transport;
 
 use ferry_core::audit::Action;

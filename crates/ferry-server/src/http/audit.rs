@@ -6,16 +6,16 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use ferry_api as api;
-use ferry_core::timefmt::{now_ms, parse_rfc3339, rfc3339};
+use ferry_core::timefmt::rfc3339;
 use ferry_store::audit::{Event, Filter};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::{AdminUser, AuthUser};
+use crate::http::auth::AuthUser;
 use crate::http::extract::{ApiQuery, Page, encode_cursor};
-use ferry_app::AppState;
+use ferry_app::{AppState, audit};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -73,84 +73,19 @@ pub fn event_view(e: &Event) -> api::Event {
     }
 }
 
-async fn build_filter(state: &AppState, me: &AuthUser, q: &SearchQuery) -> ApiResult<Filter> {
-    let mut filter = Filter::default();
-    if let Some(actor) = &q.actor {
-        let mut conn = state.store.conn().await?;
-        let user = if ferry_core::IdKind::User.matches(actor) {
-            ferry_store::users::get(&mut conn, actor).await?
-        } else {
-            ferry_store::users::by_login(&mut conn, actor).await?
-        };
-        // An unknown actor matches nothing (rather than everything).
-        filter.actor_id = Some(user.map_or_else(|| "usr_none".to_string(), |u| u.id));
+fn search_request(q: &SearchQuery) -> audit::SearchRequest {
+    audit::SearchRequest {
+        actor: q.actor.clone(),
+        actions: q.action.clone(),
+        target: q.target.clone(),
+        outcome: q.outcome.clone(),
+        range: q.range.clone(),
+        from: q.from.clone(),
+        to: q.to.clone(),
+        ip: q.ip.clone(),
     }
-    if let Some(actions) = &q.action {
-        filter.actions = actions
-            .split(',')
-            .map(|a| a.trim().to_string())
-            .filter(|a| !a.is_empty())
-            .collect();
-        if filter.actions.len() > 50 {
-            return Err(ApiError::invalid(
-                "action",
-                "invalid_query",
-                "At most 50 actions.",
-            ));
-        }
-    }
-    filter.target_id = q.target.clone();
-    if let Some(o) = &q.outcome {
-        if o != "success" && o != "failure" {
-            return Err(ApiError::invalid(
-                "outcome",
-                "invalid_query",
-                "outcome must be `success` or `failure`.",
-            ));
-        }
-        filter.outcome = Some(o.clone());
-    }
-    filter.ip = q.ip.clone();
-    if let Some(range) = &q.range {
-        let span = match range.as_str() {
-            "24h" => 86_400_000,
-            "7d" => 7 * 86_400_000,
-            "30d" => 30 * 86_400_000,
-            _ => {
-                return Err(ApiError::invalid(
-                    "range",
-                    "invalid_query",
-                    "range must be `24h`, `7d` or `30d`.",
-                ));
-            }
-        };
-        filter.from = Some(now_ms() - span);
-    }
-    let time = |field: &'static str, v: &Option<String>| -> ApiResult<Option<i64>> {
-        v.as_deref()
-            .map(|s| {
-                parse_rfc3339(s).ok_or_else(|| {
-                    ApiError::invalid(
-                        field,
-                        "invalid_query",
-                        format!("{field} must be an RFC 3339 time."),
-                    )
-                })
-            })
-            .transpose()
-    };
-    if let Some(from) = time("from", &q.from)? {
-        filter.from = Some(filter.from.map_or(from, |f| f.max(from)));
-    }
-    filter.to = time("to", &q.to)?;
-    if !me.user.is_admin() {
-        filter.visible_to = Some(me.user.id.clone());
-    }
-    Ok(filter)
 }
 
-/// Search audit events, newest first. Admins see everything; others see what they did and
-/// what happened in folders they own. `format=csv|ndjson` streams every matching event.
 #[utoipa::path(get, path = "/audit/events", tag = "audit", params(SearchQuery),
     security(("bearer" = []), ("basic" = [])),
     responses(
@@ -161,7 +96,7 @@ async fn search(
     me: AuthUser,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> ApiResult<Response> {
-    let mut filter = build_filter(&state, &me, &q).await?;
+    let mut filter = audit::search_filter(&state, &me.caller(), &search_request(&q)).await?;
     let page = Page {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -170,8 +105,7 @@ async fn search(
     match q.format.as_deref() {
         None | Some("json") => {
             let limit = page.limit()?;
-            let mut conn = state.store.conn().await?;
-            let mut rows = ferry_store::audit::search(&mut conn, &filter, limit + 1).await?;
+            let mut rows = audit::search(&state, &filter, limit + 1).await?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next_cursor = if more {
@@ -242,11 +176,7 @@ fn export(state: AppState, filter: Filter, csv: bool) -> Response {
         let state = state.clone();
         async move {
             let filter = next?;
-            let batch = async {
-                let mut conn = state.store.conn().await?;
-                ferry_store::audit::search(&mut conn, &filter, EXPORT_BATCH).await
-            }
-            .await;
+            let batch = audit::search(&state, &filter, EXPORT_BATCH).await;
             match batch {
                 Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
                 Ok(rows) if rows.is_empty() => None,
@@ -298,10 +228,9 @@ fn export(state: AppState, filter: Filter, csv: bool) -> Response {
     responses((status = 200, body = api::AuditVerification), (status = 403, body = api::ErrorBody)))]
 async fn verify(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    me: AuthUser,
 ) -> ApiResult<axum::Json<api::AuditVerification>> {
-    let mut conn = state.store.conn().await?;
-    let v = ferry_store::audit::verify(&mut conn, 5000).await?;
+    let v = audit::verify_chain(&state, &me.caller()).await?;
     Ok(axum::Json(api::AuditVerification {
         ok: v.broken.is_none(),
         checked: v.checked,

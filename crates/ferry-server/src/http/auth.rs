@@ -1,4 +1,4 @@
-//! Sessions (`/auth/session`), `GET /me`, and the `AuthUser`/`AdminUser` extractors.
+//! Sessions (`/auth/session`), `GET /me`, and the `AuthUser` extractor (admin checks are the access policy's, in ferry-app).
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -41,10 +41,6 @@ impl AuthUser {
     }
 }
 
-/// The authenticated caller, who must be an admin (`403 forbidden` otherwise).
-#[derive(Debug, Clone)]
-pub struct AdminUser(pub User);
-
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
@@ -86,19 +82,6 @@ impl FromRequestParts<AppState> for AuthUser {
         };
         parts.extensions.insert(me.clone());
         Ok(me)
-    }
-}
-
-impl FromRequestParts<AppState> for AdminUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let me = AuthUser::from_request_parts(parts, state).await?;
-        if me.user.is_admin() {
-            Ok(AdminUser(me.user))
-        } else {
-            Err(ApiError::App(Error::Forbidden))
-        }
     }
 }
 

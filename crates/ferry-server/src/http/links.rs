@@ -161,7 +161,7 @@ async fn download(
 /// its `HEAD` has neither, nor `Accept-Ranges`.
 async fn head(state: &AppState, link: &Link, file: &File) -> ApiResult<Response> {
     if link.budget_spent() {
-        return Err(ApiError::App(Error::LinkExhausted));
+        return Err(Error::LinkExhausted.into());
     }
     if link.watermark() {
         return Response::builder()

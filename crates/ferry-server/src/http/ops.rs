@@ -32,7 +32,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<api::Health>, ApiE
             status: "ready".into(),
         }))
     } else {
-        Err(ApiError::App(Error::Unavailable))
+        Err(Error::Unavailable.into())
     }
 }
 

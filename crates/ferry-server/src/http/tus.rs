@@ -353,10 +353,10 @@ async fn resource(
 async fn head(state: &AppState, me: &AuthUser, id: &str) -> ApiResult<Response> {
     let upload = uploads::load(state, &me.caller(), id).await?;
     match upload.status.as_str() {
-        store::ABORTED => return Err(ApiError::App(Error::NotFound)),
-        store::EXPIRED | store::FAILED => return Err(ApiError::App(Error::UploadExpired)),
+        store::ABORTED => return Err(Error::NotFound.into()),
+        store::EXPIRED | store::FAILED => return Err(Error::UploadExpired.into()),
         store::OPEN if upload.expires_at <= now_ms() => {
-            return Err(ApiError::App(Error::UploadExpired));
+            return Err(Error::UploadExpired.into());
         }
         _ => {}
     }

@@ -8,17 +8,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ferry_api as api;
 use ferry_blob::ByteStream;
-use ferry_core::audit::Action;
 use ferry_core::timefmt::rfc3339;
-use ferry_store::uploads::{self as store, Upload};
+use ferry_store::uploads::Upload;
 use futures::TryStreamExt;
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
-use crate::http::context::Ctx;
 use crate::http::extract::ApiJson;
 use crate::http::views::file_view;
 use ferry_app::AppState;
@@ -36,10 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The wire form of an upload with its received parts.
 pub async fn upload_view(state: &AppState, u: &Upload) -> ApiResult<api::Upload> {
-    let received = {
-        let mut conn = state.store.conn().await?;
-        store::parts(&mut conn, &u.id).await?
-    };
+    let received = uploads::received_parts(state, u).await?;
     Ok(api::Upload {
         upload_id: u.id.clone(),
         folder_id: u.folder_id.clone().unwrap_or_default(),
@@ -296,33 +290,9 @@ async fn complete(
         (status = 410, description = "`upload_session_expired`", body = api::ErrorBody)))]
 async fn abort(
     State(state): State<AppState>,
-    ctx: Ctx,
     me: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let upload = uploads::load(&state, &me.caller(), &id).await?;
-    if upload.status == store::ABORTED {
-        return Ok(StatusCode::NO_CONTENT);
-    }
-    let ended = uploads::end(
-        &state,
-        &ctx,
-        Some(&me.user),
-        &upload,
-        store::OPEN,
-        store::ABORTED,
-        Action::UploadAborted,
-        json!({"filename": upload.filename}),
-    )
-    .await?;
-    if ended {
-        return Ok(StatusCode::NO_CONTENT);
-    }
-    let current = uploads::load(&state, &me.caller(), &id).await?;
-    match current.status.as_str() {
-        store::ABORTED => Ok(StatusCode::NO_CONTENT),
-        store::COMPLETING | store::COMPLETED => Err(ApiError::App(Error::UploadAlreadyCompleted)),
-        store::FAILED => Err(ApiError::App(Error::UploadFailed)),
-        _ => Err(ApiError::App(Error::UploadExpired)),
-    }
+    uploads::abort(&state, &me.caller(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
