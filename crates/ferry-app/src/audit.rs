@@ -161,7 +161,7 @@ pub async fn search_filter(
                 ));
             }
         };
-        filter.from = Some(now_ms() - span);
+        filter.from = Some(app.now_ms() - span);
     }
     let time = |field: &'static str, v: &Option<String>| -> crate::Result<Option<i64>> {
         v.as_deref()

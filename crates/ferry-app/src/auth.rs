@@ -2,7 +2,7 @@
 //! every failure), issuing and revoking bearer tokens, and resolving a token to its user.
 
 use ferry_core::audit::Action;
-use ferry_core::timefmt::{now_ms, rfc3339};
+use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, secrets};
 use ferry_store::users::User;
 use serde_json::json;
@@ -41,7 +41,7 @@ pub async fn resolve_token(app: &AppState, token: &str) -> Result<(User, String)
     if tok.revoked_at.is_some() {
         return Err(Error::Unauthorized);
     }
-    if tok.expires_at <= now_ms() {
+    if tok.expires_at <= app.now_ms() {
         return Err(Error::TokenExpired);
     }
     Ok((user, tok.id))
@@ -56,7 +56,7 @@ pub async fn authenticate(
     login: &str,
     password: &str,
 ) -> Result<User> {
-    let now = now_ms();
+    let now = state.now_ms();
     let user = {
         let mut conn = state.store.conn().await?;
         ferry_store::users::by_login(&mut conn, login).await?
@@ -153,7 +153,7 @@ pub async fn login(
 ) -> Result<Session> {
     let user = authenticate(app, origin, login, password).await?;
     let token = secrets::new_access_token();
-    let now = now_ms();
+    let now = app.now_ms();
     let expires_at = now + app.config.auth.token_ttl_secs * 1000;
     let mut tx = app.store.begin().await?;
     let token_id = IdKind::Token.generate();
@@ -184,7 +184,7 @@ pub async fn logout(app: &AppState, caller: &Caller, token_id: Option<&str>) -> 
     let user = caller.user_ref().ok_or(Error::Unauthorized)?;
     let mut tx = app.store.begin().await?;
     if let Some(token_id) = token_id {
-        ferry_store::tokens::revoke(&mut tx, token_id, now_ms()).await?;
+        ferry_store::tokens::revoke(&mut tx, token_id, app.now_ms()).await?;
     }
     audit::success(
         &caller.origin,

@@ -3,7 +3,7 @@
 
 use ferry_blob::{BlobError, ByteStream, Staged};
 use ferry_core::audit::Action;
-use ferry_core::timefmt::{now_ms, rfc3339};
+use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, OnConflict, Permission, validate};
 use ferry_store::files::{File, NewFile};
 use ferry_store::folders::Folder;
@@ -146,7 +146,7 @@ pub async fn add_file(
     new: NewContent<'_>,
     source: Source,
 ) -> Result<ferry_store::files::File, (Error, Option<Source>)> {
-    let now = now_ms();
+    let now = state.now_ms();
     let fail = |e: Error| (e, None);
     ferry_store::folders::lock(tx, &folder.id)
         .await
@@ -238,7 +238,7 @@ pub async fn free_name(
 /// A file's metadata (`FileExpired` once its `ttl` has passed).
 pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<File> {
     let (file, _) = access::file(app, caller, id, Permission::Read).await?;
-    if file.is_expired(now_ms()) {
+    if file.is_expired(app.now_ms()) {
         return Err(Error::FileExpired);
     }
     Ok(file)
@@ -251,7 +251,7 @@ pub async fn readable(app: &AppState, caller: &Caller, id: &str) -> Result<(File
     if file.is_held() && !access::may_read_held(caller) {
         return Err(Error::FileHeld);
     }
-    if file.is_expired(now_ms()) {
+    if file.is_expired(app.now_ms()) {
         return Err(Error::FileExpired);
     }
     Ok((file, folder))
@@ -295,7 +295,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<Deleted
     if file.is_held() {
         return Err(Error::FileHeld);
     }
-    let now = now_ms();
+    let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     // Re-read inside the transaction: a concurrent delete may have won.
     let file = ferry_store::files::get(&mut tx, &file.id)
@@ -348,7 +348,7 @@ pub async fn restore(app: &AppState, caller: &Caller, id: &str) -> Result<File> 
     if !file.is_held() {
         return Err(Error::FileNotHeld);
     }
-    let now = now_ms();
+    let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     ferry_store::folders::lock(&mut tx, &folder.id).await?;
     let name = free_name(&mut tx, &folder.id, &file.name, OnConflict::Rename).await?;

@@ -1,7 +1,6 @@
 //! Folders: creation, lookup, the caller's folders and a folder's live files.
 
 use ferry_core::audit::Action;
-use ferry_core::timefmt::now_ms;
 use ferry_core::{IdKind, Permission, Visibility, validate};
 use ferry_store::files::File;
 use ferry_store::folders::{Folder, NewFolder};
@@ -55,7 +54,7 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
             name: new.name,
             visibility: visibility.as_str(),
             retention_days,
-            now: now_ms(),
+            now: app.now_ms(),
         },
     )
     .await;
@@ -121,7 +120,7 @@ pub async fn files(
     Ok(ferry_store::files::list_live(
         &mut conn,
         &folder.id,
-        now_ms(),
+        app.now_ms(),
         after.as_ref().map(|(n, i)| (n.as_str(), i.as_str())),
         limit + 1,
     )

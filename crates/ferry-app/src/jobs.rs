@@ -1,14 +1,14 @@
-//! Background work: garbage collection of unreferenced blobs, abandoned staging files and
+//! The collector: garbage collection of unreferenced blobs, abandoned staging files and
 //! expired tokens. Each pass claims its rows in the database, so several nodes may run it.
 
 use std::time::Duration;
 
-use ferry_core::timefmt::now_ms;
-use tokio::sync::watch;
+use futures::future::BoxFuture;
 
 use crate::audit;
 use crate::caller::Origin;
 use crate::state::AppState;
+use crate::workers::{Pass, Worker};
 use ferry_core::audit::Action;
 use serde_json::json;
 
@@ -17,16 +17,33 @@ const STAGING_MAX_AGE: Duration = Duration::from_secs(3600);
 /// Blobs removed per transaction.
 const GC_BATCH: i64 = 100;
 
-/// Runs the collector every `interval` until `shutdown` fires.
-pub async fn run(state: AppState, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = collect_garbage(&state).await {
-            tracing::warn!(error = %e, "garbage collection failed; will retry");
+/// The collector as a worker: purges, garbage and upload expiry every `gc_interval_secs`.
+pub struct Collector {
+    interval: Duration,
+}
+
+impl Collector {
+    pub fn new(app: &AppState) -> Self {
+        Collector {
+            interval: Duration::from_secs(app.config.storage.gc_interval_secs.max(1)),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.changed() => return,
-        }
+    }
+}
+
+impl Worker for Collector {
+    fn name(&self) -> &'static str {
+        "collector"
+    }
+
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    fn pass<'a>(&'a mut self, app: &'a AppState) -> BoxFuture<'a, anyhow::Result<Pass>> {
+        Box::pin(async move {
+            collect_garbage(app).await?;
+            Ok(Pass::Idle)
+        })
     }
 }
 
@@ -39,7 +56,7 @@ pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
     let ctx = Origin::system("retention");
     let mut purged = 0;
     loop {
-        let now = now_ms();
+        let now = state.now_ms();
         let mut tx = state.store.begin().await?;
         let due = ferry_store::files::due_for_purge(&mut tx, now, PURGE_BATCH).await?;
         for file in &due {
@@ -69,7 +86,8 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
     loop {
         let mut tx = state.store.begin().await?;
         let claimed =
-            ferry_store::files::claim_unreferenced_blobs(&mut tx, now_ms() + 1, GC_BATCH).await?;
+            ferry_store::files::claim_unreferenced_blobs(&mut tx, state.now_ms() + 1, GC_BATCH)
+                .await?;
         // Bytes go before the rows commit: a crash in between leaves a row for a missing blob,
         // which the next pass deletes; never a referenced row without bytes.
         for sha256 in &claimed {
@@ -89,7 +107,7 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
         tracing::info!(files = stale, "removed abandoned staging files");
     }
     let mut tx = state.store.begin().await?;
-    ferry_store::tokens::delete_expired(&mut tx, now_ms() - 86_400_000).await?;
+    ferry_store::tokens::delete_expired(&mut tx, state.now_ms() - 86_400_000).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod caller;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod files;
@@ -21,6 +22,7 @@ pub mod state;
 pub mod uploads;
 pub mod users;
 pub mod webhooks;
+pub mod workers;
 
 pub use caller::{Actor, Caller, Origin};
 pub use config::Config;

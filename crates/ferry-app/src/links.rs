@@ -123,7 +123,7 @@ async fn record_settlement(
     sent: i64,
     finished: bool,
 ) -> anyhow::Result<()> {
-    let now = now_ms();
+    let now = d.state.now_ms();
     let mut tx = d.state.store.begin().await?;
     let (link, exhausted) =
         ferry_store::links::settle(&mut tx, &d.link_id, d.reserved, charged, now).await?;
@@ -246,7 +246,7 @@ pub async fn create(
 ) -> Result<Link> {
     let (file, folder) = access::file(app, caller, file_id, Permission::Share).await?;
     let creator = caller.user_ref().ok_or(Error::Unauthorized)?;
-    let now = now_ms();
+    let now = app.now_ms();
     check_live(&file, now)?;
     let max_expires = app.config.links.max_expires_in_secs.max(1);
     let expires_in = validate::in_range(
@@ -323,7 +323,7 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
         Err(e) => return Err(e),
     };
     let mut tx = app.store.begin().await?;
-    if ferry_store::links::revoke(&mut tx, link_id, now_ms()).await? {
+    if ferry_store::links::revoke(&mut tx, link_id, app.now_ms()).await? {
         audit::success(
             &caller.origin,
             caller.user_ref(),
@@ -343,7 +343,7 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
 /// access: a forged token is `NotFound`), expiry, revocation, the file's own state.
 pub async fn open(app: &AppState, token: &str) -> Result<(Link, File)> {
     let claims = verify(&app.link_key, token).ok_or(Error::NotFound)?;
-    let now = now_ms();
+    let now = app.now_ms();
     if claims.expires_at <= now {
         return Err(Error::LinkExpired);
     }
@@ -408,7 +408,7 @@ pub async fn reserve(
 /// Gives a whole reservation back (the response could not even start).
 pub async fn release(app: &AppState, link_id: &str, reserved: i64) -> Result<()> {
     let mut tx = app.store.begin().await?;
-    ferry_store::links::settle(&mut tx, link_id, reserved, 0, now_ms()).await?;
+    ferry_store::links::settle(&mut tx, link_id, reserved, 0, app.now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ferry_blob::BlobStore;
 use ferry_store::Store;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::locks::KeyedLocks;
 use crate::webhooks::transport::Transport;
@@ -32,4 +33,13 @@ pub struct AppState {
     pub link_key: Arc<Vec<u8>>,
     /// Sends webhook requests (the server's HTTP client with its SSRF guard).
     pub webhook_transport: Arc<dyn Transport>,
+    /// Where time comes from (the system clock; a manual one in tests).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// Now, in milliseconds since the Unix epoch, by the application's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
 }

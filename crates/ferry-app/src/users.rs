@@ -2,7 +2,6 @@
 //! Every operation here but the bootstrap is for admins.
 
 use ferry_core::audit::Action;
-use ferry_core::timefmt::now_ms;
 use ferry_core::{IdKind, Role, validate};
 use ferry_store::users::{NewUser, User, UserChanges};
 use serde_json::json;
@@ -99,7 +98,7 @@ async fn insert(
                 role,
                 password_hash: &hash,
                 quota_bytes,
-                now: now_ms(),
+                now: app.now_ms(),
             },
         )
         .await,
@@ -243,7 +242,7 @@ pub async fn update(
         changes.disabled = Some(disabled);
         changed.push("disabled");
     }
-    let now = now_ms();
+    let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     let user = ferry_store::users::update(&mut tx, id, &changes, now)
         .await?
@@ -280,7 +279,7 @@ pub async fn unlock(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
     let admin = access::require_admin(caller)?;
     load(app, id).await?;
     let mut tx = app.store.begin().await?;
-    ferry_store::users::clear_lock(&mut tx, id, now_ms()).await?;
+    ferry_store::users::clear_lock(&mut tx, id, app.now_ms()).await?;
     audit::success(
         &caller.origin,
         Some(admin),

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ferry_app::{jobs, uploads, webhooks};
+use ferry_app::uploads;
 use ferry_blob::LocalBlobStore;
 use ferry_store::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -34,7 +34,15 @@ pub struct Server {
 impl Server {
     /// Opens storage and the database (applying migrations), creates the admin on first start,
     /// binds the listener and starts serving in the background.
-    pub async fn start(mut config: Config) -> anyhow::Result<Server> {
+    pub async fn start(config: Config) -> anyhow::Result<Server> {
+        Self::start_with_clock(config, Arc::new(ferry_app::clock::SystemClock)).await
+    }
+
+    /// Like [`Server::start`], with time from `clock` (tests move a manual clock).
+    pub async fn start_with_clock(
+        mut config: Config,
+        clock: Arc<dyn ferry_app::clock::Clock>,
+    ) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -64,6 +72,7 @@ impl Server {
             blobs: Arc::new(blobs),
             upload_locks: Arc::default(),
             link_key,
+            clock,
             webhook_transport: Arc::new(
                 webhook_client::HttpTransport::new(&config.webhooks)
                     .context("cannot build the webhook HTTP client")?,
@@ -73,12 +82,12 @@ impl Server {
         uploads::resume_completing(&state).await?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let gc = tokio::spawn(jobs::run(
+        let workers = tokio::spawn(ferry_app::workers::run(
             state.clone(),
-            Duration::from_secs(config.storage.gc_interval_secs.max(1)),
+            ferry_app::workers::standard(&state),
             shutdown_rx.clone(),
+            Duration::from_secs(config.server.shutdown_grace_secs),
         ));
-        let deliveries = tokio::spawn(webhooks::dispatch::run(state.clone(), shutdown_rx.clone()));
         let app = http::app(state.clone());
         let serve_config = serve::Settings {
             header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
@@ -89,8 +98,7 @@ impl Server {
         let store = state.store.clone();
         let task = tokio::spawn(async move {
             let result = serve::run(listener, app, serve_config, shutdown_rx).await;
-            let _ = gc.await;
-            let _ = deliveries.await;
+            let _ = workers.await;
             store.close().await;
             result
         });

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ferry_blob::{ByteStream, Sha256};
 use ferry_core::audit::Action;
-use ferry_core::timefmt::{now_ms, rfc3339};
+use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, Permission, validate};
 use ferry_store::uploads::{self as store, Upload};
 use ferry_store::users::User;
@@ -156,7 +156,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         partials: None,
         metadata: None,
     });
-    let now = now_ms();
+    let now = state.now_ms();
     let upload = Upload {
         id: IdKind::Upload.generate(),
         creator_id: user.id.clone(),
@@ -230,7 +230,7 @@ pub async fn put_part(
     expected_sha256: Option<String>,
     body: ByteStream<'_>,
 ) -> Result<(i64, String)> {
-    let (offset, len) = check_part(upload, part_no, declared_len)?;
+    let (offset, len) = check_part(upload, part_no, declared_len, state.now_ms())?;
     let locks = &state.upload_locks;
     let session = locks.sessions.get(&upload.id);
     let _shared = session.read().await;
@@ -238,7 +238,7 @@ pub async fn put_part(
     let part_guard = part_lock.lock().await;
 
     // Forget the old copy first: if this write fails half way, the part is simply missing.
-    let now = now_ms();
+    let now = state.now_ms();
     let mut tx = state.store.begin().await?;
     if !store::touch_open(&mut tx, &upload.id, now).await? {
         let current = store::get(&mut tx, &upload.id)
@@ -297,7 +297,7 @@ pub async fn put_part(
     {
         return Err(Error::PartChecksumMismatch);
     }
-    let now = now_ms();
+    let now = state.now_ms();
     let mut tx = state.store.begin().await?;
     if !store::touch_open(&mut tx, &upload.id, now).await? {
         let current = store::get(&mut tx, &upload.id)
@@ -340,10 +340,14 @@ async fn current_upload(state: &AppState, id: &str) -> Result<Upload> {
 
 /// The checks a part passes before its body is read: the session takes parts, the number
 /// exists, the declared length is the part's. Returns the part's offset and length.
-pub fn check_part(upload: &Upload, part_no: i64, declared_len: Option<u64>) -> Result<(i64, i64)> {
+pub fn check_part(
+    upload: &Upload,
+    part_no: i64,
+    declared_len: Option<u64>,
+    now: i64,
+) -> Result<(i64, i64)> {
     // A session that takes no parts says so before anything else (the authoritative check is
     // the conditional UPDATE below).
-    let now = now_ms();
     if upload.status != store::OPEN || upload.expires_at <= now {
         return Err(not_open(upload, now));
     }
@@ -477,7 +481,7 @@ pub async fn complete(
     parts: Option<Vec<i64>>,
     checksum: Option<String>,
 ) -> Result<Completion> {
-    let now = now_ms();
+    let now = state.now_ms();
     match upload.status.as_str() {
         store::COMPLETED => return finished_file(state, &upload).await.map(Completion::Done),
         store::COMPLETING => return Ok(Completion::Pending(upload)),
@@ -521,7 +525,7 @@ pub async fn complete(
             missing_parts: missing,
         });
     }
-    let now = now_ms();
+    let now = state.now_ms();
     let mut tx = state.store.begin().await?;
     store::set_checksum(&mut tx, &upload.id, &checksum).await?;
     let started =
@@ -613,7 +617,7 @@ pub async fn finish(
     .await
     {
         Ok(file) => {
-            store::set_file(&mut tx, &id, &file.id, now_ms()).await?;
+            store::set_file(&mut tx, &id, &file.id, state.now_ms()).await?;
             tx.commit().await?;
             Ok(file)
         }
@@ -662,7 +666,7 @@ pub async fn end(
     details: serde_json::Value,
 ) -> Result<bool> {
     let mut tx = state.store.begin().await?;
-    if !store::transition(&mut tx, &upload.id, from, to, now_ms()).await? {
+    if !store::transition(&mut tx, &upload.id, from, to, state.now_ms()).await? {
         return Ok(false);
     }
     ferry_store::users::release_quota(&mut tx, &upload.payer_id, upload.size).await?;
@@ -681,7 +685,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
     let ctx = Origin::system("sweeper");
     let due = {
         let mut conn = state.store.conn().await?;
-        store::expired_open(&mut conn, now_ms(), 100).await?
+        store::expired_open(&mut conn, state.now_ms(), 100).await?
     };
     for id in due {
         let upload = {

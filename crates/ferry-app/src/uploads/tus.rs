@@ -5,7 +5,6 @@
 
 use ferry_blob::{ByteStream, Sha256};
 use ferry_core::audit::Action;
-use ferry_core::timefmt::now_ms;
 use ferry_store::uploads::{self as store, Upload};
 use serde_json::json;
 use sha2::Digest;
@@ -69,7 +68,7 @@ pub async fn append(
     if upload.tus_concat.as_deref() == Some("final") {
         return Err(Error::Forbidden);
     }
-    let now = now_ms();
+    let now = app.now_ms();
     if upload.status != store::OPEN || upload.expires_at <= now {
         if upload.status == store::COMPLETED && offset == upload.size {
             return Ok(upload);
@@ -123,7 +122,7 @@ pub async fn append(
         offset,
         new_offset,
         whole.serialize().as_slice(),
-        now_ms(),
+        app.now_ms(),
     )
     .await?;
     tx.commit().await?;
@@ -145,7 +144,7 @@ pub async fn append(
 /// All bytes are in: verify against the declared checksum (if any) and publish.
 pub async fn finish_if_complete(app: &AppState, caller: &Caller, upload: &Upload) -> Result<()> {
     let digest = hex::encode(restore_hash(upload.hash_state.as_deref())?.finalize());
-    let now = now_ms();
+    let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     store::tus_received_all(&mut tx, upload, now).await?;
     store::set_checksum(&mut tx, &upload.id, &digest).await?;
@@ -240,7 +239,15 @@ pub async fn concatenate(
         // Nothing was claimed: the partials keep their reservations and stay open, and the
         // final upload gives back only what it reserved itself.
         let mut tx = app.store.begin().await?;
-        if store::transition(&mut tx, &upload.id, store::OPEN, store::FAILED, now_ms()).await? {
+        if store::transition(
+            &mut tx,
+            &upload.id,
+            store::OPEN,
+            store::FAILED,
+            app.now_ms(),
+        )
+        .await?
+        {
             ferry_store::users::release_quota(&mut tx, &upload.payer_id, size - already_reserved)
                 .await?;
             audit::success(
@@ -310,7 +317,7 @@ async fn join(
         }
         offset += p.size as u64;
     }
-    let now = now_ms();
+    let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     for p in partials {
         if !store::transition(&mut tx, &p.id, store::OPEN, store::COMPLETED, now).await? {

@@ -11,10 +11,9 @@ use std::time::{Duration, Instant};
 
 use ferry_core::audit::Action;
 use ferry_core::ids::random_bytes;
-use ferry_core::timefmt::now_ms;
 use ferry_store::webhooks::{AttemptResult, Claimed, Outcome, Webhook};
+use futures::future::BoxFuture;
 use serde_json::json;
-use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::transport::{Outgoing, Sent, Transport};
@@ -22,6 +21,7 @@ use crate::audit;
 use crate::caller::Origin;
 use crate::config::WebhooksConfig;
 use crate::state::AppState;
+use crate::workers::{Pass, Worker};
 
 /// Deliveries claimed per statement.
 const BATCH: usize = 20;
@@ -42,72 +42,85 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Claims held by this worker: delivery id → claim token.
 type Held = Arc<Mutex<HashMap<String, String>>>;
 
-/// Runs until `shutdown` fires.
-pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let cfg = state.config.webhooks.clone();
-    let client = state.webhook_transport.clone();
-    let interval = Duration::from_millis(cfg.dispatch_interval_ms.max(1));
-    let held: Held = Arc::default();
-    let mut in_flight = JoinSet::new();
-    let mut last_prune: Option<Instant> = None;
-    loop {
-        while in_flight.try_join_next().is_some() {}
-        let free = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+/// The delivery worker: each pass claims what is due (up to the free in-flight slots) and
+/// starts the attempts in the background.
+pub struct Dispatcher {
+    client: Arc<dyn Transport>,
+    interval: Duration,
+    held: Held,
+    in_flight: JoinSet<()>,
+    last_prune: Option<Instant>,
+}
+
+impl Dispatcher {
+    pub fn new(app: &AppState) -> Self {
+        Dispatcher {
+            client: app.webhook_transport.clone(),
+            interval: Duration::from_millis(app.config.webhooks.dispatch_interval_ms.max(1)),
+            held: Arc::default(),
+            in_flight: JoinSet::new(),
+            last_prune: None,
+        }
+    }
+
+    async fn dispatch(&mut self, state: &AppState) -> anyhow::Result<Pass> {
+        let cfg = &state.config.webhooks;
+        while self.in_flight.try_join_next().is_some() {}
+        let free = MAX_IN_FLIGHT.saturating_sub(self.in_flight.len());
         let mut full = false;
         if free > 0 {
             let limit = free.min(BATCH);
-            match claim(&state, &cfg, limit).await {
-                Ok((token, batch)) => {
-                    full = batch.len() == limit;
-                    for d in batch {
-                        held.lock()
-                            .expect("claims lock")
-                            .insert(d.id.clone(), token.clone());
-                        let (state, client, held, token) =
-                            (state.clone(), client.clone(), held.clone(), token.clone());
-                        in_flight.spawn(async move {
-                            let id = d.id.clone();
-                            if let Err(e) = deliver(&state, &client, d, &token).await {
-                                tracing::warn!(delivery = %id, error = format!("{e:#}"), "recording a webhook delivery failed; it will be retried");
-                            }
-                            held.lock().expect("claims lock").remove(&id);
-                        });
+            let (token, batch) = claim(state, cfg, limit).await?;
+            full = batch.len() == limit;
+            for d in batch {
+                self.held
+                    .lock()
+                    .expect("claims lock")
+                    .insert(d.id.clone(), token.clone());
+                let (state, client, held, token) = (
+                    state.clone(),
+                    self.client.clone(),
+                    self.held.clone(),
+                    token.clone(),
+                );
+                self.in_flight.spawn(async move {
+                    let id = d.id.clone();
+                    if let Err(e) = deliver(&state, &client, d, &token).await {
+                        tracing::warn!(delivery = %id, error = format!("{e:#}"), "recording a webhook delivery failed; it will be retried");
                     }
-                }
-                Err(e) => tracing::warn!(
-                    error = format!("{e:#}"),
-                    "claiming webhook deliveries failed; will retry"
-                ),
+                    held.lock().expect("claims lock").remove(&id);
+                });
             }
         }
-        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
-            last_prune = Some(Instant::now());
-            if let Err(e) = prune(&state).await {
+        if self.last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            self.last_prune = Some(Instant::now());
+            if let Err(e) = prune(state).await {
                 tracing::warn!(
                     error = format!("{e:#}"),
                     "pruning old webhook deliveries failed"
                 );
             }
         }
-        let wait = if full && free > BATCH {
-            Duration::ZERO
+        Ok(if full && free > BATCH {
+            Pass::Busy
         } else {
-            interval
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => break,
-        }
+            Pass::Idle
+        })
     }
-    // Let quick attempts finish; abandon the rest and hand their claims back.
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while in_flight.join_next().await.is_some() {}
-    })
-    .await;
-    in_flight.shutdown().await;
-    let left: Vec<(String, String)> = held.lock().expect("claims lock").drain().collect();
-    if !left.is_empty() {
-        match release(&state, &left).await {
+
+    /// Lets quick attempts finish; abandons the rest and hands their claims back.
+    async fn hand_back(&mut self, state: &AppState, grace: Duration) {
+        let in_flight = &mut self.in_flight;
+        let _ = tokio::time::timeout(grace, async {
+            while in_flight.join_next().await.is_some() {}
+        })
+        .await;
+        self.in_flight.shutdown().await;
+        let left: Vec<(String, String)> = self.held.lock().expect("claims lock").drain().collect();
+        if left.is_empty() {
+            return;
+        }
+        match release(state, &left).await {
             Ok(()) => tracing::info!(
                 deliveries = left.len(),
                 "released webhook deliveries in flight at shutdown"
@@ -120,13 +133,35 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
+impl Worker for Dispatcher {
+    fn name(&self) -> &'static str {
+        "webhooks"
+    }
+
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    fn pass<'a>(&'a mut self, app: &'a AppState) -> BoxFuture<'a, anyhow::Result<Pass>> {
+        Box::pin(self.dispatch(app))
+    }
+
+    fn settle<'a>(&'a mut self) -> BoxFuture<'a, ()> {
+        Box::pin(async move { while self.in_flight.join_next().await.is_some() {} })
+    }
+
+    fn stop<'a>(&'a mut self, app: &'a AppState, deadline: Duration) -> BoxFuture<'a, ()> {
+        Box::pin(self.hand_back(app, deadline.min(SHUTDOWN_GRACE)))
+    }
+}
+
 async fn claim(
     state: &AppState,
     cfg: &WebhooksConfig,
     limit: usize,
 ) -> anyhow::Result<(String, Vec<Claimed>)> {
     let token = hex::encode(random_bytes::<12>());
-    let now = now_ms();
+    let now = state.now_ms();
     let until = now + (cfg.timeout_secs.max(1) as i64) * 1000 + CLAIM_MARGIN_MS;
     let mut conn = state.store.conn().await?;
     let batch = ferry_store::webhooks::claim(&mut conn, now, until, &token, limit as i64).await?;
@@ -143,7 +178,8 @@ async fn release(state: &AppState, left: &[(String, String)]) -> anyhow::Result<
 
 async fn prune(state: &AppState) -> anyhow::Result<()> {
     let mut conn = state.store.conn().await?;
-    let removed = ferry_store::webhooks::prune(&mut conn, now_ms() - KEEP_FINISHED_MS).await?;
+    let removed =
+        ferry_store::webhooks::prune(&mut conn, state.now_ms() - KEEP_FINISHED_MS).await?;
     if removed > 0 {
         tracing::info!(deliveries = removed, "pruned finished webhook deliveries");
     }
@@ -180,7 +216,7 @@ async fn deliver(
         ferry_store::webhooks::release(&mut conn, std::slice::from_ref(&d.id), token).await?;
         return Ok(());
     }
-    let result = attempt(client.as_ref(), &webhook, &d).await;
+    let result = attempt(client.as_ref(), &webhook, &d, state.now_ms()).await;
     let ok = result.status_code.is_some_and(|s| (200..300).contains(&s));
     let now = result.time;
     let outcome = if ok {
@@ -248,9 +284,13 @@ async fn deliver(
 }
 
 /// Sends the delivery once. Never fails: whatever happened is in the result.
-async fn attempt(client: &dyn Transport, webhook: &Webhook, d: &Claimed) -> AttemptResult {
+async fn attempt(
+    client: &dyn Transport,
+    webhook: &Webhook,
+    d: &Claimed,
+    time: i64,
+) -> AttemptResult {
     let started = Instant::now();
-    let time = now_ms();
     let mut result = AttemptResult {
         time,
         ..AttemptResult::default()

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use ferry_core::IdKind;
 use ferry_core::audit::Action;
-use ferry_core::timefmt::{now_ms, rfc3339};
+use ferry_core::timefmt::rfc3339;
 use ferry_store::audit::NewEvent;
 use ferry_store::webhooks::{Attempt, Delivery, NewWebhook, Webhook, WebhookChanges};
 use serde_json::json;
@@ -76,7 +76,7 @@ pub async fn create(
     let url = check_url(app, new.url).await?;
     let id = IdKind::Webhook.generate();
     let secret = new_secret();
-    let now = now_ms();
+    let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     // Recorded before the webhook exists, so it is not its own first delivery.
     audit::success(
@@ -162,7 +162,7 @@ pub async fn update(
         changes.active = Some(active);
     }
     let mut tx = app.store.begin().await?;
-    let updated = ferry_store::webhooks::update(&mut tx, &w.id, &changes, now_ms())
+    let updated = ferry_store::webhooks::update(&mut tx, &w.id, &changes, app.now_ms())
         .await?
         .ok_or(Error::NotFound)?;
     if !changed.is_empty() {
@@ -258,7 +258,7 @@ pub async fn redeliver(
         return Err(Error::WebhookInactive);
     }
     let mut conn = app.store.conn().await?;
-    if !ferry_store::webhooks::redeliver(&mut conn, &w.id, delivery_id, now_ms()).await? {
+    if !ferry_store::webhooks::redeliver(&mut conn, &w.id, delivery_id, app.now_ms()).await? {
         return Err(Error::NotFound);
     }
     drop(conn);
@@ -271,7 +271,7 @@ pub async fn ping(app: &AppState, caller: &Caller, id: &str) -> Result<DeliveryL
     if !w.is_active() {
         return Err(Error::WebhookInactive);
     }
-    let now = now_ms();
+    let now = app.now_ms();
     let user = caller.user_ref();
     let event = NewEvent {
         id: IdKind::Event.generate(),
@@ -300,7 +300,7 @@ pub async fn ping(app: &AppState, caller: &Caller, id: &str) -> Result<DeliveryL
 pub async fn rotate_secret(app: &AppState, caller: &Caller, id: &str) -> Result<(Webhook, String)> {
     let w = access::webhook(app, caller, id).await?;
     let secret = new_secret();
-    let now = now_ms();
+    let now = app.now_ms();
     let grace_until = now + app.config.webhooks.rotation_grace_secs.max(0) * 1000;
     let mut tx = app.store.begin().await?;
     if !ferry_store::webhooks::rotate_secret(&mut tx, &w.id, &secret, grace_until, now).await? {

@@ -187,7 +187,7 @@ async fn put_part(
             })
         })?;
         check_headers(&headers)?;
-        uploads::check_part(&upload, part_no, declared)?;
+        uploads::check_part(&upload, part_no, declared, state.now_ms())?;
         Ok::<_, ApiError>((upload, part_no))
     }
     .await;

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub admin: Client,
     pub config: Config,
     pub dir: tempfile::TempDir,
+    /// The server's clock: tests move it forward instead of sleeping.
+    pub clock: std::sync::Arc<ferry_app::clock::ManualClock>,
     pg_schema: Option<(String, String)>,
 }
 
@@ -107,7 +109,10 @@ impl TestApp {
             pg_schema = Some((base, schema));
         }
         tweak(&mut config);
-        let server = Server::start(config.clone()).await.expect("server starts");
+        let clock = std::sync::Arc::new(ferry_app::clock::ManualClock::default());
+        let server = Server::start_with_clock(config.clone(), clock.clone())
+            .await
+            .expect("server starts");
         let url = format!("http://{}", server.addr());
         let anon = Client::new(&url);
         let session = anon
@@ -122,6 +127,7 @@ impl TestApp {
             admin,
             config,
             dir,
+            clock,
             pg_schema,
         })
     }
@@ -146,6 +152,14 @@ impl TestApp {
             .await
             .expect("user logs in");
         (user, self.anon.with_token(session.access_token))
+    }
+
+    /// Runs every background worker until nothing is due (instead of waiting for them).
+    pub async fn run_jobs(&self) {
+        let server = self.server.as_ref().expect("server running");
+        ferry_app::workers::run_jobs(server.state())
+            .await
+            .expect("background work succeeds");
     }
 
     /// Stops the server gracefully.

@@ -474,7 +474,7 @@ async fn empty_and_huge_declared_sizes(app: TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parts_after_expiry_are_refused_and_the_sweeper_releases_space() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.uploads.session_ttl_secs = 1)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.uploads.session_ttl_secs = 3600)
         .await
         .unwrap();
     let (_, alice) = app.user("alice", None).await;
@@ -484,7 +484,9 @@ async fn parts_after_expiry_are_refused_and_the_sweeper_releases_space() {
         .create_upload(&new_upload(&folder.id, "x.bin", &bytes, 5 * MIB))
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, MIB as i64);
+    // An hour and a bit later (the server's clock moves; nothing sleeps).
+    app.clock.advance(std::time::Duration::from_secs(3601));
     assert_api_error(
         alice.put_part(&up.upload_id, 1, vec![0], None).await,
         410,
@@ -497,15 +499,9 @@ async fn parts_after_expiry_are_refused_and_the_sweeper_releases_space() {
         410,
         "upload_session_expired",
     );
-    // The collector runs every second in tests; it marks the session expired, then removes
-    // its data.
+    // One pass of the workers marks the session expired and removes its data.
+    app.run_jobs().await;
     let data = app.dir.path().join("uploads").join(&up.upload_id);
-    for _ in 0..200 {
-        if alice.get_upload(&up.upload_id).await.unwrap().status == "expired" && !data.exists() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
     assert_eq!(
         alice.get_upload(&up.upload_id).await.unwrap().status,
         "expired"
