@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The whole configuration. Every field can be set as `section.key` in the TOML file or as
 /// `FERRY_SECTION__KEY` in the environment.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
@@ -234,6 +234,8 @@ pub struct Overrides {
 
 impl Config {
     /// Loads defaults, then `file` (if given), then `FERRY_*` env vars, then `overrides`.
+    /// A key Ferry does not know, in the file or as a `FERRY_SECTION__KEY` variable, is an
+    /// error naming where it is and the nearest valid name: a typo must not go unnoticed.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
@@ -243,9 +245,17 @@ impl Config {
                     file.display()
                 ))));
             }
+            check_file(file).map_err(|e| Box::new(figment::Error::from(e)))?;
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(Env::prefixed("FERRY_").split("__"));
+        check_env(std::env::vars()).map_err(|e| Box::new(figment::Error::from(e)))?;
+        let sections = sections();
+        figment = figment.merge(Env::prefixed("FERRY_").split("__").filter(move |key| {
+            // By now `split` has turned `SECTION__KEY` into `section.key`.
+            let key = key.as_str().to_ascii_lowercase();
+            key.split_once('.')
+                .is_some_and(|(section, _)| sections.iter().any(|(s, _)| *s == section))
+        }));
         let mut config: Config = figment.extract().map_err(Box::new)?;
         if let Some(listen) = overrides.listen {
             config.server.listen = listen;
@@ -275,9 +285,172 @@ impl Config {
     }
 }
 
+/// Every section with its keys, as the configuration knows them.
+fn sections() -> Vec<(String, Vec<String>)> {
+    let value = serde_json::to_value(Config::default()).expect("the defaults serialize");
+    value
+        .as_object()
+        .expect("a table of sections")
+        .iter()
+        .map(|(section, keys)| {
+            let keys = keys
+                .as_object()
+                .map(|k| k.keys().cloned().collect())
+                .unwrap_or_default();
+            (section.clone(), keys)
+        })
+        .collect()
+}
+
+/// The name in `names` closest to `wrong` (by edit distance), if any is close enough to be a
+/// plausible typo.
+fn nearest<'a>(wrong: &str, names: impl IntoIterator<Item = &'a String>) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|n| (edit_distance(wrong, n), n))
+        .filter(|(d, n)| *d <= 3.max(n.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n.as_str())
+}
+
+/// Levenshtein distance; names are short, so the quadratic table is fine.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Parses the file on its own first, so that an unknown section or key is reported with the
+/// file, line and column (and the nearest valid name), not as figment's merged profile path.
+fn check_file(file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read config file {}: {e}", file.display()))?;
+    let Err(e) = toml::from_str::<Config>(&text) else {
+        return Ok(());
+    };
+    let message = e.to_string();
+    let hint = message
+        .split("unknown field `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .and_then(|wrong| {
+            let sections = sections();
+            let names: Vec<String> = sections
+                .iter()
+                .flat_map(|(s, keys)| std::iter::once(s.clone()).chain(keys.iter().cloned()))
+                .collect();
+            nearest(wrong, &names).map(|n| format!(" Did you mean `{n}`?"))
+        })
+        .unwrap_or_default();
+    Err(format!("{}: {}{hint}", file.display(), message.trim_end()))
+}
+
+/// Variables that look like configuration (`FERRY_<SECTION>__<KEY>`, or a known section
+/// followed by a single underscore) must name a real setting. Others, such as the client's
+/// `FERRY_URL` and `FERRY_TOKEN`, are not Ferry server settings and are left alone.
+fn check_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<(), String> {
+    let sections = sections();
+    let section_names: Vec<String> = sections.iter().map(|(s, _)| s.clone()).collect();
+    for (name, _) in vars {
+        let Some(rest) = name.strip_prefix("FERRY_") else {
+            continue;
+        };
+        let lower = rest.to_ascii_lowercase();
+        let suggest = |section: &str, key: &str| {
+            format!(
+                "FERRY_{}__{}",
+                section.to_ascii_uppercase(),
+                key.to_ascii_uppercase()
+            )
+        };
+        match lower.split_once("__") {
+            Some((section, key)) => {
+                let Some((_, keys)) = sections.iter().find(|(s, _)| s == section) else {
+                    let hint = nearest(section, &section_names)
+                        .map(|s| format!(" Did you mean {}?", suggest(s, key)))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "environment variable {name}: there is no section `{section}`.{hint}"
+                    ));
+                };
+                if !keys.iter().any(|k| k == key) {
+                    let hint = nearest(key, keys)
+                        .map(|k| format!(" Did you mean {}?", suggest(section, k)))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "environment variable {name}: `{section}` has no key `{key}`.{hint}"
+                    ));
+                }
+            }
+            None => {
+                for (section, keys) in &sections {
+                    if let Some(key) = lower.strip_prefix(&format!("{section}_"))
+                        && keys.iter().any(|k| k == key)
+                    {
+                        return Err(format!(
+                            "environment variable {name}: sections and keys are separated by \
+                             two underscores: {}.",
+                            suggest(section, key)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn env(vars: &[&str]) -> Result<(), String> {
+        check_env(vars.iter().map(|v| (v.to_string(), "x".to_string())))
+    }
+
+    #[test]
+    fn environment_typos_are_refused_with_the_nearest_name() {
+        assert!(env(&["FERRY_SERVER__LISTEN", "FERRY_URL", "FERRY_TOKEN"]).is_ok());
+        assert!(env(&["FERRY_TEST_DATABASE_URL", "FERRY_BENCH_CACHE", "PATH"]).is_ok());
+        let e = env(&["FERRY_SERVR__LISTEN"]).unwrap_err();
+        assert!(e.contains("FERRY_SERVER__LISTEN"), "{e}");
+        let e = env(&["FERRY_SERVER__LISTN"]).unwrap_err();
+        assert!(e.contains("FERRY_SERVER__LISTEN"), "{e}");
+        let e = env(&["FERRY_SERVER_LISTEN"]).unwrap_err();
+        assert!(e.contains("two underscores: FERRY_SERVER__LISTEN"), "{e}");
+    }
+
+    #[allow(clippy::result_large_err)]
+    #[test]
+    fn file_typos_name_the_line_and_the_nearest_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "typo.toml",
+                "[server]\nlisten = \"127.0.0.1:9\"\nlistn = \"x\"\n",
+            )?;
+            let e = Config::load(Some(Path::new("typo.toml")), &Overrides::default()).unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains("typo.toml"), "{text}");
+            assert!(text.contains("line 3"), "{text}");
+            assert!(text.contains("Did you mean `listen`?"), "{text}");
+            assert!(!text.contains("default."), "{text}");
+            jail.create_file("section.toml", "[servr]\nlisten = \"127.0.0.1:9\"\n")?;
+            let e = Config::load(Some(Path::new("section.toml")), &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("Did you mean `server`?"), "{e}");
+            Ok(())
+        });
+    }
 
     // figment's Jail dictates the closures' error type.
     #[allow(clippy::result_large_err)]
