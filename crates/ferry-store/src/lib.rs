@@ -17,6 +17,9 @@ pub mod uploads;
 pub mod users;
 pub mod webhooks;
 
+#[cfg(feature = "test-support")]
+pub mod testdb;
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 use ferry_api as api;
 use ferry_client::Client;
 use ferry_server::{Config, Server};
-use sqlx::Connection;
+use ferry_store::testdb::TestSchema;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
@@ -26,7 +26,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The server's clock: tests move it forward instead of sleeping.
     pub clock: std::sync::Arc<ferry_app::clock::ManualClock>,
-    pg_schema: Option<(String, String)>,
+    /// PostgreSQL only; last, so that it is dropped after the server that uses it.
+    _pg_schema: Option<TestSchema>,
 }
 
 /// Runs each listed `async fn(TestApp)` as two tests: `<name>::sqlite` and `<name>::postgres`.
@@ -95,18 +96,9 @@ impl TestApp {
         config.admin.password = Some(ADMIN_PASSWORD.into());
         let mut pg_schema = None;
         if backend == Backend::Postgres {
-            let base = std::env::var("FERRY_TEST_DATABASE_URL").ok()?;
-            let schema = format!("t_{}", hex_id());
-            let mut conn = sqlx::PgConnection::connect(&base)
-                .await
-                .expect("connect to PostgreSQL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&mut conn)
-                .await
-                .expect("create schema");
-            let sep = if base.contains('?') { '&' } else { '?' };
-            config.database.url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
-            pg_schema = Some((base, schema));
+            let schema = TestSchema::create().await?;
+            config.database.url = Some(schema.url().to_string());
+            pg_schema = Some(schema);
         }
         tweak(&mut config);
         let clock = std::sync::Arc::new(ferry_app::clock::ManualClock::default());
@@ -128,7 +120,7 @@ impl TestApp {
             config,
             dir,
             clock,
-            pg_schema,
+            _pg_schema: pg_schema,
         })
     }
 
@@ -196,39 +188,6 @@ fn count_files(dir: &std::path::Path) -> usize {
             if p.is_dir() { count_files(&p) } else { 1 }
         })
         .sum()
-}
-
-fn hex_id() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{:x}{:x}", nanos, std::process::id())
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some((base, schema)) = self.pg_schema.take() {
-            // Drop the per-test schema from a separate thread (Drop cannot await).
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA {schema} CASCADE"
-                        )))
-                        .execute(&mut conn)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
 }
 
 /// Lowercase hex SHA-256 of `data`.

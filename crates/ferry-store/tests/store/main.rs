@@ -5,37 +5,15 @@ use ferry_core::Role;
 use ferry_store::audit::{Filter, NewEvent};
 use ferry_store::files::NewFile;
 use ferry_store::folders::NewFolder;
+use ferry_store::testdb::TestSchema;
 use ferry_store::users::{NewUser, UserChanges};
 use ferry_store::{Store, StoreError};
-use sqlx::Connection;
 
 struct TestStore {
     store: Store,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        if let Some((base, schema)) = self.pg.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA {schema} CASCADE"
-                        )))
-                        .execute(&mut c)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+    // Last, so that it is dropped after the store that uses it.
+    _schema: Option<TestSchema>,
 }
 
 async fn sqlite() -> TestStore {
@@ -46,31 +24,17 @@ async fn sqlite() -> TestStore {
     TestStore {
         store,
         _dir: dir,
-        pg: None,
+        _schema: None,
     }
 }
 
 async fn postgres() -> Option<TestStore> {
-    let base = std::env::var("FERRY_TEST_DATABASE_URL").ok()?;
-    let schema = format!(
-        "s_{}",
-        ferry_core::ids::IdKind::Token
-            .generate()
-            .trim_start_matches("tok_")
-    );
-    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let store = Store::connect(&format!("{base}{sep}options=-c%20search_path%3D{schema}"))
-        .await
-        .unwrap();
+    let schema = TestSchema::create().await?;
+    let store = Store::connect(schema.url()).await.unwrap();
     Some(TestStore {
         store,
         _dir: tempfile::tempdir().unwrap(),
-        pg: Some((base, schema)),
+        _schema: Some(schema),
     })
 }
 

@@ -1,0 +1,97 @@
+//! Users as the API shows them (`/me`, the admin's `/users`), their quotas, and the short
+//! forms other resources name them by (`UserSummary`, `Owner`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::patch::present;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserSummary {
+    pub id: String,
+    pub login: String,
+    pub name: String,
+    /// `user` or `admin`.
+    pub role: String,
+}
+
+/// Storage use against a limit (`null` = unlimited).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Quota {
+    pub limit_bytes: Option<i64>,
+    pub used_bytes: i64,
+}
+
+/// A user as `GET /me` and the admin endpoints show it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: String,
+    pub login: String,
+    pub name: String,
+    pub role: String,
+    pub disabled: bool,
+    /// Whether too many failed logins locked the account right now.
+    pub locked: bool,
+    pub quota: Quota,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /users` (admin).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateUser {
+    /// 1..=128 letters, digits or `.@_+-`.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9.@_+-]+$")]
+    pub login: String,
+    /// 8..=1024 bytes.
+    #[schema(min_length = 8, max_length = 1024)]
+    pub password: String,
+    /// At most 255 bytes, no control characters.
+    #[serde(default)]
+    #[schema(max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
+    pub name: Option<String>,
+    /// `user` (default) or `admin`.
+    #[serde(default)]
+    #[schema(pattern = "^(user|admin)$")]
+    pub role: Option<String>,
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub quota_bytes: Option<i64>,
+}
+
+/// `PATCH /users/{id}` (admin). Absent fields are left as they are; `quota_bytes: null`
+/// removes the quota.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 8, max_length = 1024)]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(user|admin)$")]
+    pub role: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, minimum = 0)]
+    pub quota_bytes: Option<Option<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<User>,
+    pub next_cursor: Option<String>,
+}
+
+/// Who owns a folder or file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Owner {
+    pub id: String,
+    pub login: String,
+}

@@ -1,0 +1,108 @@
+//! The [`Client`] itself: where the server is, which token it sends, and the request machinery
+//! (building authenticated requests, reading JSON answers and error bodies) that every
+//! resource's calls share.
+
+use reqwest::{Method, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ClientError, Result, error_from};
+
+/// A Ferry API client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// Also used directly for URLs outside `/api/v1` that need no credentials (download links).
+    pub(crate) http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A client for the server at `server_url` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(server_url: &str) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base: format!("{}/api/v1", server_url.trim_end_matches('/')),
+            token: None,
+        }
+    }
+
+    /// A client for the server at `server_url` that sends its requests with `http` (for
+    /// timeouts, a user agent, proxies...).
+    pub fn with_http(server_url: &str, http: reqwest::Client) -> Client {
+        Client {
+            http,
+            ..Client::new(server_url)
+        }
+    }
+
+    /// The same client, sending `token` as its bearer token.
+    pub fn with_token(&self, token: impl Into<String>) -> Client {
+        Client {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    /// `http://host:port/api/v1`.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// A request to `path` (relative to `/api/v1`) with auth, for calls this type lacks.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let req = self.http.request(method, format!("{}{}", self.base, path));
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    /// Sends `req`; a 2xx body as `T`, anything else as an error.
+    pub(crate) async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T> {
+        let res = req.send().await?;
+        let status = res.status();
+        let bytes = res.bytes().await?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|_| ClientError::Unexpected {
+                status,
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        Err(error_from(status, &bytes))
+    }
+
+    /// Sends `req` for its status only; the body of a 2xx answer is ignored.
+    pub(crate) async fn send_empty(req: RequestBuilder) -> Result<()> {
+        let res = req.send().await?;
+        let status = res.status();
+        let bytes = res.bytes().await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(error_from(status, &bytes))
+        }
+    }
+
+    /// A request to `path` with auth and `body` as JSON.
+    pub(crate) fn json<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> RequestBuilder {
+        self.request(method, path).json(body)
+    }
+}
+
+/// `limit` and `cursor` query parameters, where given.
+pub(crate) fn page_query(limit: Option<i64>, cursor: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(l) = limit {
+        q.push(("limit", l.to_string()));
+    }
+    if let Some(c) = cursor {
+        q.push(("cursor", c.to_string()));
+    }
+    q
+}
