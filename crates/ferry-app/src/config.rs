@@ -49,6 +49,10 @@ pub struct ServerConfig {
     pub min_body_rate_bytes_per_sec: u64,
     /// How long a body may take before its average rate is checked.
     pub min_body_rate_grace_secs: u64,
+    /// Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` and `Forwarded`
+    /// headers are believed: a request from one of them is attributed to the client address
+    /// it names (in the audit, link receipts and connection limits). Empty: nobody's.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +68,7 @@ impl Default for ServerConfig {
             json_body_timeout_secs: 30,
             min_body_rate_bytes_per_sec: 1024,
             min_body_rate_grace_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -214,6 +219,9 @@ pub struct LogConfig {
     pub format: String,
     /// A tracing filter, e.g. `info` or `ferry_server=debug,info`; `RUST_LOG` wins if set.
     pub level: String,
+    /// One line per request at `info` (target `ferry::access`): method, path, status,
+    /// duration, bytes, client address, request id.
+    pub access: bool,
 }
 
 impl Default for LogConfig {
@@ -221,6 +229,7 @@ impl Default for LogConfig {
         LogConfig {
             format: "text".into(),
             level: "info".into(),
+            access: true,
         }
     }
 }
@@ -280,8 +289,21 @@ impl Config {
         if shown.admin.password.is_some() {
             shown.admin.password = Some("***".into());
         }
-        shown.database.url = shown.database.url.as_deref().map(ferry_store::redact_url);
-        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}"))
+        // What is really used: the SQLite file in the data dir unless a URL is set.
+        shown.database.url = Some(match shown.database.url.as_deref() {
+            Some(url) => ferry_store::redact_url(url),
+            None => ferry_store::Store::sqlite_url_in(&shown.storage.data_dir),
+        });
+        let text =
+            toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}"));
+        if self.admin.password.is_none() {
+            return text.replace(
+                "[admin]\n",
+                "[admin]\n# password: unset (used only to create the admin on first start; \
+                 a random one is printed then)\n",
+            );
+        }
+        text
     }
 }
 
@@ -475,6 +497,10 @@ mod tests {
             let shown = c.redacted_toml();
             assert!(!shown.contains("secret") && !shown.contains("from-file"));
             assert!(shown.contains("postgres://u:***@db/ferry"));
+            let defaults = Config::default().redacted_toml();
+            assert!(defaults.contains("url = \"sqlite://"), "{defaults}");
+            assert!(defaults.contains("ferry.db"), "{defaults}");
+            assert!(defaults.contains("# password: unset"), "{defaults}");
             Ok(())
         });
     }

@@ -294,3 +294,43 @@ pub async fn unlock(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
     tx.commit().await?;
     Ok(user)
 }
+
+/// Sets a user's password directly in the database, for an admin who lost theirs: run with
+/// the server stopped (`ferry admin reset-password`). The account is also unlocked and
+/// enabled, every session it had ends, and `user.updated` is audited as done by the system.
+pub async fn reset_password_offline(
+    store: &ferry_store::Store,
+    login: &str,
+    password: String,
+) -> Result<User> {
+    validate::password(&password)?;
+    let user = {
+        let mut conn = store.conn().await?;
+        ferry_store::users::by_login(&mut conn, login)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let changes = UserChanges {
+        password_hash: Some(passwords::hash(password).await?),
+        disabled: Some(false),
+        ..UserChanges::default()
+    };
+    let now = ferry_core::timefmt::now_ms();
+    let mut tx = store.begin().await?;
+    let updated = ferry_store::users::update(&mut tx, &user.id, &changes, now)
+        .await?
+        .ok_or(Error::NotFound)?;
+    ferry_store::users::clear_lock(&mut tx, &user.id, now).await?;
+    let revoked = ferry_store::tokens::revoke_all_for_user(&mut tx, &user.id, now).await?;
+    audit::success(
+        &Origin::system("reset-password"),
+        None,
+        Action::UserUpdated,
+        ("user", &user.id),
+    )
+    .details(json!({"changed": ["password"], "offline": true, "sessions_revoked": revoked}))
+    .append(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
+}

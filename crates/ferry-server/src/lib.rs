@@ -43,6 +43,9 @@ impl Server {
         mut config: Config,
         clock: Arc<dyn ferry_app::clock::Clock>,
     ) -> anyhow::Result<Server> {
+        let trusted_proxies =
+            http::client_addr::TrustedProxies::parse(&config.server.trusted_proxies)
+                .map_err(anyhow::Error::msg)?;
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -50,6 +53,14 @@ impl Server {
         // Links are absolute: without a configured public URL, use the address really bound
         // (which differs from `server.listen` when that asks for port 0).
         if config.server.public_url.is_none() {
+            if addr.ip().is_unspecified() {
+                tracing::warn!(
+                    %addr,
+                    "listening on all addresses without server.public_url: links will name \
+                     http://{addr}, which nobody can reach; set server.public_url (or \
+                     FERRY_SERVER__PUBLIC_URL) to the URL clients use, e.g. https://files.example.com"
+                );
+            }
             config.server.public_url = Some(format!("http://{addr}"));
         }
         let config = Arc::new(config);
@@ -88,8 +99,9 @@ impl Server {
             shutdown_rx.clone(),
             Duration::from_secs(config.server.shutdown_grace_secs),
         ));
-        let app = http::app(state.clone());
+        let app = http::app(state.clone(), trusted_proxies.clone());
         let serve_config = serve::Settings {
+            trusted_proxies,
             header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
             idle_timeout: Duration::from_secs(config.server.idle_timeout_secs.max(1)),
             max_connections_per_ip: config.server.max_connections_per_ip,
@@ -161,7 +173,15 @@ pub fn metrics_handle() -> PrometheusHandle {
 /// password printed once.
 async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
     match ferry_app::users::bootstrap_admin(state).await {
-        Ok(ferry_app::users::Bootstrap::NotNeeded) => {}
+        Ok(ferry_app::users::Bootstrap::NotNeeded) => {
+            if state.config.admin.password.is_some() {
+                tracing::warn!(
+                    "admin.password (FERRY_ADMIN__PASSWORD) is only used to create the admin on \
+                     first start and is ignored now; to set a lost admin password, stop the \
+                     server and run `ferry admin reset-password admin`"
+                );
+            }
+        }
         Ok(ferry_app::users::Bootstrap::Created {
             generated: true,
             password,

@@ -35,6 +35,9 @@ use tower::ServiceExt;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Reverse proxies: exempt from the per-address connection cap (every client behind them
+    /// shares their address).
+    pub trusted_proxies: crate::http::client_addr::TrustedProxies,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections_per_ip: usize,
@@ -65,7 +68,11 @@ pub async fn run(
             _ = shutdown.changed() => break,
         };
         backoff.reset();
-        let Some(slot) = per_ip.acquire(remote.ip()) else {
+        let slot = if settings.trusted_proxies.contains(remote.ip()) {
+            None
+        } else if let Some(slot) = per_ip.acquire(remote.ip()) {
+            Some(slot)
+        } else {
             metrics::counter!("ferry_connections_refused_total", "reason" => "per_ip_limit")
                 .increment(1);
             drop(stream);
@@ -148,7 +155,7 @@ async fn sniff(stream: &TcpStream) -> io::Result<Option<Protocol>> {
 async fn connection(
     stream: TcpStream,
     remote: SocketAddr,
-    _slot: Slot,
+    _slot: Option<Slot>,
     app: Router,
     builders: Arc<Builders>,
     settings: Settings,

@@ -58,7 +58,15 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let server = ferry_server::Server::start(config).await?;
-    server.wait(shutdown_signal()).await
+    shutdown_signal().await;
+    tracing::info!("shutting down: in-flight requests may finish; a second Ctrl-C stops at once");
+    // A second signal ends the process at once, whatever is still in flight.
+    tokio::spawn(async {
+        shutdown_signal().await;
+        eprintln!("ferry: second signal, stopping now");
+        std::process::exit(130);
+    });
+    server.shutdown().await
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -88,7 +96,11 @@ fn init_logging(config: &Config) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    use std::io::IsTerminal;
+    // Colour codes only for a terminal: journald and log files get plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
     if config.log.format == "json" {
         builder.json().init();
     } else {

@@ -1,6 +1,6 @@
 //! Per-request context: the request id, error bodies in the contract's format, metrics.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,7 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -21,6 +21,7 @@ use http_body::{Frame, SizeHint};
 use tracing::Instrument;
 
 use crate::error::ErrorPayload;
+use crate::http::client_addr::TrustedProxies;
 
 /// The request's id, as sent back in `X-Request-Id`.
 #[derive(Debug, Clone)]
@@ -33,9 +34,33 @@ fn client_request_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| s.to_string())
 }
 
-/// Assigns the request id, renders error bodies with it, and records metrics.
-pub async fn middleware(mut req: Request, next: Next) -> Response {
+/// What the request-context middleware needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct ContextSettings {
+    pub trusted_proxies: TrustedProxies,
+    pub access_log: bool,
+}
+
+/// The client's address, after `server.trusted_proxies` (see [`TrustedProxies::client`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+/// Assigns the request id and the client address, renders error bodies with the id, records
+/// metrics and writes the access log line.
+pub async fn middleware(
+    State(settings): State<Arc<ContextSettings>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| settings.trusted_proxies.client(c.0.ip(), req.headers()));
+    if let Some(ip) = client {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    let path = req.uri().path().to_string();
     let id = req
         .headers()
         .get("x-request-id")
@@ -92,7 +117,21 @@ pub async fn middleware(mut req: Request, next: Next) -> Response {
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
 
-    let status = res.status().as_u16().to_string();
+    let status_code = res.status().as_u16();
+    if settings.access_log {
+        // The path, never the query: a query may carry a token or a file name.
+        tracing::info!(
+            target: "ferry::access",
+            request_id = %id,
+            method = %method,
+            path = %path,
+            status = status_code,
+            duration_ms = started.elapsed().as_millis() as u64,
+            client = client.map(|ip| ip.to_string()).unwrap_or_default(),
+            "request"
+        );
+    }
+    let status = status_code.to_string();
     let labels = [
         ("method", method),
         ("route", route.clone()),
@@ -225,8 +264,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
                 .unwrap_or_default(),
             ip: parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
+                .get::<ClientIp>()
+                .map(|c| c.0.to_string())
+                .or_else(|| {
+                    parts
+                        .extensions
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0.ip().to_string())
+                }),
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod client_addr;
 pub mod content;
 pub mod context;
 pub mod extract;
@@ -91,8 +92,12 @@ pub fn openapi_document() -> serde_json::Value {
     openapi::normalise(api_routes().split_for_parts().1)
 }
 
-/// The whole application.
-pub fn app(state: AppState) -> Router {
+/// The whole application. `trusted_proxies` is `server.trusted_proxies`, parsed.
+pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Router {
+    let context = std::sync::Arc::new(context::ContextSettings {
+        trusted_proxies,
+        access_log: state.config.log.access,
+    });
     let (api_router, openapi) = api_routes().split_for_parts();
     let openapi = openapi::normalise(openapi);
     let body_idle = Duration::from_secs(state.config.server.body_idle_timeout_secs);
@@ -113,6 +118,9 @@ pub fn app(state: AppState) -> Router {
             slow::middleware,
         ))
         .layer(RequestBodyTimeoutLayer::new(body_idle))
-        .layer(axum::middleware::from_fn(context::middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            context,
+            context::middleware,
+        ))
         .layer(CatchPanicLayer::new())
 }

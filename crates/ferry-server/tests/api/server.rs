@@ -347,3 +347,52 @@ async fn a_part_that_arrives_below_the_minimum_rate_is_cut_off() {
             .is_empty()
     );
 }
+
+/// The address the audit records for a login from `peer_header` (an `X-Forwarded-For`).
+async fn audited_login_ip(app: &TestApp, forwarded_for: &str) -> String {
+    let res = app
+        .raw(reqwest::Method::POST, "/api/v1/auth/session")
+        .header("x-forwarded-for", forwarded_for)
+        .json(&serde_json::json!({"login": "admin", "password": crate::helpers::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let page = app
+        .admin
+        .request(reqwest::Method::GET, "/audit/events?action=auth.login")
+        .send()
+        .await
+        .unwrap()
+        .json::<ferry_api::EventList>()
+        .await
+        .unwrap();
+    let event = page
+        .events
+        .into_iter()
+        .find(|e| e.request_id.as_deref() == Some(request_id.as_str()))
+        .expect("the login is audited");
+    event.ip.unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    assert_eq!(audited_login_ip(&app, "198.51.100.7").await, "127.0.0.1");
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.server.trusted_proxies = vec!["127.0.0.0/8".into()];
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        audited_login_ip(&app, "203.0.113.1, 198.51.100.7").await,
+        "198.51.100.7"
+    );
+    // A bad entry is a startup error, not a silently ignored proxy.
+    let mut config = app.config.clone();
+    config.server.trusted_proxies = vec!["10.0.0.0/33".into()];
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    let started = ferry_server::Server::start(config).await;
+    assert!(started.is_err());
+}

@@ -1,4 +1,5 @@
-//! `ferry admin user add|ls|disable|enable|unlock|quota|password|role|rename` (admins only).
+//! `ferry admin user add|ls|disable|enable|unlock|quota|password|role|rename` (admins only,
+//! over the API) and `ferry admin reset-password` (offline, on the server's database).
 
 use std::io::{BufRead, IsTerminal};
 
@@ -16,6 +17,63 @@ pub enum AdminCommand {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Set a user's password directly in the server's database, with the server stopped:
+    /// for a lost admin password. Unlocks and enables the account and ends its sessions.
+    /// Reads the same configuration as `ferry serve` (--config, --data-dir, FERRY_* variables).
+    ResetPassword(ResetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResetPasswordArgs {
+    /// The user's login (e.g. `admin`).
+    #[arg(value_name = "LOGIN")]
+    pub login: String,
+    /// Read the password from the first line of standard input instead of asking for it.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The server's TOML configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// The server's data directory (storage.data_dir).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+}
+
+/// `ferry admin reset-password`: opens the database the server would use and sets the password.
+async fn reset_password(args: ResetPasswordArgs) -> Result<()> {
+    let overrides = ferry_server::config::Overrides {
+        listen: None,
+        data_dir: args.data_dir.clone(),
+    };
+    let config = ferry_server::Config::load(args.config.as_deref(), &overrides)
+        .map_err(|e| CliError::new("invalid_config", format!("invalid configuration: {e}")))?;
+    let url = match &config.database.url {
+        Some(url) => url.clone(),
+        None => {
+            let path = config.storage.data_dir.join("ferry.db");
+            if !path.exists() {
+                return Err(CliError::new(
+                    "no_database",
+                    format!("no database at {} (is --data-dir right?)", path.display()),
+                )
+                .into());
+            }
+            ferry_store::Store::sqlite_url_in(&config.storage.data_dir)
+        }
+    };
+    let password = read_password(&args.login, args.password_stdin)?;
+    let store = ferry_store::Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;
+    let user = ferry_app::users::reset_password_offline(&store, &args.login, password)
+        .await
+        .map_err(|e| CliError::new(e.code(), e.to_string()))?;
+    store.close().await;
+    println!(
+        "Set the password of {} ({}); its sessions ended and the account is unlocked.",
+        user.login, user.id
+    );
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +239,7 @@ fn quota_bytes(n: u64) -> Result<i64> {
 
 pub async fn run(command: AdminCommand) -> Result<()> {
     match command {
+        AdminCommand::ResetPassword(a) => reset_password(a).await,
         AdminCommand::User(c) => match c {
             UserCommand::Add(a) => add(a).await,
             UserCommand::Ls(c) => ls(c).await,

@@ -1,7 +1,10 @@
-//! Crash safety: the real `ferry` binary is killed with SIGKILL in the middle of a part and in
-//! the middle of completion, then restarted on the same data. No acknowledged part is lost, no
-//! partial or unverified file is published, and nothing is left behind after the sweep.
-//! (SQLite: the database's own durability is not what is under test here.)
+//! The real `ferry` binary as a process. Crash safety: it is killed with SIGKILL in the middle
+//! of a part and in the middle of completion, then restarted on the same data. No acknowledged
+//! part is lost, no partial or unverified file is published, and nothing is left behind after
+//! the sweep. (SQLite: the database's own durability is not what is under test here.)
+//! Signals, logs and offline administration are in `process`.
+
+mod process;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -22,6 +25,12 @@ struct Ferry {
 
 impl Ferry {
     async fn start(data: &Path) -> Ferry {
+        Self::start_with(data, None, &[]).await
+    }
+
+    /// Starts on `data`, writing the server's output to `log` (if given), with extra
+    /// environment variables.
+    async fn start_with(data: &Path, log: Option<&Path>, env: &[(&str, &str)]) -> Ferry {
         // The port is found free and then handed to the child, so something else may take it
         // in between: a child that exits at once gets another port.
         for _ in 0..5 {
@@ -41,8 +50,13 @@ impl Ferry {
             .env("FERRY_ADMIN__PASSWORD", PASSWORD)
             .env("FERRY_STORAGE__GC_INTERVAL_SECS", "1")
             .env_remove("FERRY_DATABASE__URL")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+            if let Some(log) = log {
+                let file = std::fs::File::create(log).expect("log file");
+                cmd.stdout(file.try_clone().unwrap()).stderr(file);
+            }
             // Owned by `Ferry` at once, whose Drop kills and reaps it on every path.
             let mut ferry = Ferry {
                 child: cmd.spawn().expect("ferry starts"),
