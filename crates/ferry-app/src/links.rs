@@ -188,12 +188,18 @@ pub enum LinkState {
 }
 
 impl LinkState {
+    /// A link is exhausted as soon as what is left of its budget cannot pay for one more
+    /// whole download: then `downloads_used` has reached `max_downloads`, and the next full
+    /// download is refused, so the status says what that download will get.
     pub fn of(link: &Link, now: i64) -> LinkState {
+        let used_up = link
+            .max_downloads
+            .is_some_and(|max| link.downloads_used() >= max);
         if link.revoked_at.is_some() {
             LinkState::Revoked
         } else if link.expires_at <= now {
             LinkState::Expired
-        } else if link.exhausted_at.is_some() {
+        } else if link.exhausted_at.is_some() || used_up {
             LinkState::Exhausted
         } else {
             LinkState::Active

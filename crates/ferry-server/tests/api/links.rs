@@ -112,6 +112,12 @@ async fn a_link_delivers_the_file_without_login(app: TestApp) {
     })
     .await;
     assert_eq!(settled.downloads_used, 2);
+    // What is left of the budget cannot pay for another whole download, and the status says
+    // so: it agrees with what the next full download gets.
+    assert_eq!(settled.status, "exhausted");
+    let next = reqwest::get(&link.url).await.unwrap();
+    assert_eq!(next.status(), 410);
+    assert_eq!(error_code(&next.bytes().await.unwrap()), "link_exhausted");
 
     // The receipt: who got the file, and how much.
     let state = app.server.as_ref().unwrap().state();
