@@ -75,14 +75,13 @@ pub struct Event {
 const COLUMNS: &str = "seq, id, time, actor_id, actor_login, action, target_type, target_id, \
                        folder_id, ip, user_agent, request_id, outcome, details, prev_hash, hash";
 
+/// The PostgreSQL advisory lock that serialises audit appends.
+const AUDIT_CHAIN_LOCK: i64 = 7261736;
+
 /// Appends an event, chained to the last one. Appends are serialised (SQLite's write lock;
 /// a transaction-scoped advisory lock on PostgreSQL) so the chain never forks.
 pub async fn append(conn: &mut Conn, e: &NewEvent) -> Result<()> {
-    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(7261736)) AS held")
-            .execute(&mut *conn)
-            .await?;
-    }
+    crate::dialect::lock_number_until_commit(conn, AUDIT_CHAIN_LOCK).await?;
     let prev: Option<Option<String>> =
         sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
@@ -201,17 +200,14 @@ pub struct Filter {
 /// events arrive (they get higher numbers).
 pub async fn search(conn: &mut Conn, filter: &Filter, limit: i64) -> Result<Vec<Event>> {
     let mut sql = format!("SELECT {COLUMNS} FROM audit_events WHERE 1 = 1");
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        format!("${n}")
-    };
+    let mut marks = crate::dialect::Placeholders::default();
+    let mut next = || marks.next();
     if filter.actor_id.is_some() {
         sql += &format!(" AND actor_id = {}", next());
     }
     if !filter.actions.is_empty() {
-        let marks: Vec<String> = filter.actions.iter().map(|_| next()).collect();
-        sql += &format!(" AND action IN ({})", marks.join(", "));
+        let list: Vec<String> = filter.actions.iter().map(|_| next()).collect();
+        sql += &format!(" AND action IN ({})", list.join(", "));
     }
     if filter.target_id.is_some() {
         sql += &format!(" AND target_id = {}", next());

@@ -88,23 +88,7 @@ pub async fn used_bytes(conn: &mut Conn, id: &str) -> Result<i64> {
 /// Serialises writers into one folder until the transaction ends, so name checks and inserts
 /// cannot race. SQLite's `BEGIN IMMEDIATE` already serialises all writers.
 pub async fn lock(conn: &mut Conn, id: &str) -> Result<()> {
-    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-        // Wrapped in a subquery: Any cannot decode the `void` the lock function returns.
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS held")
-            .bind(id)
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// `$first, $first+1, …` for `count` bound values: the `IN (…)` list of a query whose values
-/// are all bound (`sqlx::Any` writes `?` placeholders, which PostgreSQL does not take).
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::dialect::lock_until_commit(conn, id).await
 }
 
 /// Bytes held by each of these folders' files, in one query (absent folders hold nothing).
@@ -118,7 +102,7 @@ pub async fn used_bytes_of(
     let sql = format!(
         "SELECT folder_id, CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files \
          WHERE folder_id IN ({}) GROUP BY folder_id",
-        placeholders(1, ids.len())
+        crate::dialect::Placeholders::default().list(ids.len())
     );
     let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
     for id in ids {

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod dialect;
 pub mod files;
 pub mod folders;
 pub mod links;

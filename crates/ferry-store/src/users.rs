@@ -243,7 +243,7 @@ pub async fn quotas_of(
     }
     let sql = format!(
         "SELECT id, quota_bytes FROM users WHERE id IN ({})",
-        crate::folders::placeholders(1, ids.len())
+        crate::dialect::Placeholders::default().list(ids.len())
     );
     let mut query = sqlx::query_as::<_, (String, Option<i64>)>(sqlx::AssertSqlSafe(sql));
     for id in ids {
@@ -262,7 +262,7 @@ pub async fn logins_of(
     }
     let sql = format!(
         "SELECT id, login FROM users WHERE id IN ({})",
-        crate::folders::placeholders(1, ids.len())
+        crate::dialect::Placeholders::default().list(ids.len())
     );
     let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
     for id in ids {

@@ -261,13 +261,18 @@ async fn create(
     } else if upload.size == 0 && !partial {
         tus::finish_if_complete(&state, &me.caller(), &upload).await?;
     }
+    Ok(created(&upload))
+}
+
+/// `201 Created` for a new upload, with its `Location` and offset headers.
+fn created(upload: &Upload) -> Response {
     let mut res = (
         StatusCode::CREATED,
         [(header::LOCATION, location(&upload.id))],
     )
         .into_response();
-    offset_headers(res.headers_mut(), &upload);
-    Ok(res)
+    offset_headers(res.headers_mut(), upload);
+    res
 }
 
 /// `Upload-Offset` and `Upload-Expires` for a response about `upload`.
@@ -296,13 +301,7 @@ async fn create_final(
         })
         .collect();
     let upload = tus::concatenate(state, &me.caller(), &partial_ids, new).await?;
-    let mut res = (
-        StatusCode::CREATED,
-        [(header::LOCATION, location(&upload.id))],
-    )
-        .into_response();
-    offset_headers(res.headers_mut(), &upload);
-    Ok(res)
+    Ok(created(&upload))
 }
 
 /// HEAD, PATCH, DELETE (and OPTIONS) on one upload.

@@ -142,11 +142,7 @@ pub async fn claim(
     if due.is_none() {
         return Ok(Vec::new());
     }
-    let lock = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-        "FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = crate::dialect::skip_locked(conn);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE webhook_deliveries SET status = 'delivering', claimed_until = $2, \
          claim_token = $3, updated_at = $1 \
