@@ -90,7 +90,22 @@ pub struct Delivery {
     pub credit: i64,
     /// Where the first (or only) range starts, for resume credit.
     pub start: i64,
+    /// The link's unit: the file's size (at least 1).
+    pub unit_bytes: i64,
+    /// The response is one run of the file's bytes from `start` (not several ranges, not a
+    /// rendered copy): only then does what was sent name a span of the file.
+    pub contiguous: bool,
     pub client_key: String,
+}
+
+/// Re-requests of bytes a client already received in a completed delivery that cost
+/// nothing, per delivery: at most 64 KiB and a sixteenth of the file (a probe of a byte or a
+/// header, never a second copy of a small file).
+pub const FREE_PROBE_BYTES: i64 = 64 << 10;
+
+/// The free re-request allowance of one completed delivery of a file of `size` bytes.
+pub fn free_probe_allowance(size: i64) -> i64 {
+    FREE_PROBE_BYTES.min(size / 16)
 }
 
 /// What a delivery costs: a finished one its reservation; a cut-off one what was sent beyond
@@ -127,6 +142,18 @@ async fn record_settlement(
     let mut tx = d.state.store.begin().await?;
     let (link, exhausted) =
         ferry_store::links::settle(&mut tx, &d.link_id, d.reserved, charged, now).await?;
+    if finished && sent > 0 && d.contiguous && charged > 0 {
+        ferry_store::links::record_completed(
+            &mut tx,
+            &d.link_id,
+            &d.client_key,
+            d.start,
+            d.start + sent,
+            free_probe_allowance(d.unit_bytes),
+            now,
+        )
+        .await?;
+    }
     if !finished && sent > 0 {
         ferry_store::links::record_interruption(
             &mut tx,
@@ -381,15 +408,25 @@ pub fn client_key(origin: &Origin) -> String {
 
 /// Reserves a delivery's bytes (less what an interrupted delivery to the same client already
 /// paid for); `LinkExhausted` if the budget cannot cover them. Returns the reservation and the
-/// credit used.
+/// credit used. A small single-range request (`contiguous`) for bytes the same client already
+/// received in a completed delivery is free, up to [`free_probe_allowance`] per delivery.
 pub async fn reserve(
     app: &AppState,
     link: &Link,
     client_key: &str,
     start: i64,
     content_len: i64,
+    contiguous: bool,
 ) -> Result<(i64, i64)> {
     let mut tx = app.store.begin().await?;
+    if contiguous
+        && (1..=free_probe_allowance(link.unit_bytes)).contains(&content_len)
+        && ferry_store::links::take_probe(&mut tx, &link.id, client_key, start, content_len)
+            .await?
+    {
+        tx.commit().await?;
+        return Ok((0, content_len));
+    }
     let credit = ferry_store::links::take_credit(&mut tx, &link.id, client_key, start)
         .await?
         .min(content_len);

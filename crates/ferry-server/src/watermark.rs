@@ -159,7 +159,7 @@ pub async fn deliver(
             )
         })?;
     let (reserved, credit) =
-        ferry_app::links::reserve(state, link, "watermark", 0, link.unit_bytes).await?;
+        ferry_app::links::reserve(state, link, "watermark", 0, link.unit_bytes, false).await?;
     let len = rendered.len() as i64;
     let delivery = Delivery {
         state: state.clone(),
@@ -171,6 +171,8 @@ pub async fn deliver(
         content_len: len,
         credit,
         start: 0,
+        unit_bytes: link.unit_bytes,
+        contiguous: false,
         client_key: "watermark".into(),
     };
     let body = Body::new(Metered::new(Body::from(rendered), delivery));

@@ -169,12 +169,63 @@ pub async fn record_interruption(
     Ok(())
 }
 
+/// Remembers that `client_key` received bytes `[start, end)` in a completed delivery, with
+/// `free_bytes` of re-requests of them that cost nothing (see [`take_probe`]).
+pub async fn record_completed(
+    conn: &mut Conn,
+    id: &str,
+    client_key: &str,
+    start: i64,
+    end: i64,
+    free_bytes: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO link_interruptions \
+         (link_id, client_key, range_start, range_end, created_at, completed, free_left) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6)",
+    )
+    .bind(id)
+    .bind(client_key)
+    .bind(start)
+    .bind(end)
+    .bind(now)
+    .bind(free_bytes)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A re-request of `[start, start + len)` by a client that already received those bytes in a
+/// completed delivery: takes `len` from that span's allowance and says whether it was free.
+pub async fn take_probe(
+    conn: &mut Conn,
+    id: &str,
+    client_key: &str,
+    start: i64,
+    len: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE link_interruptions SET free_left = free_left - $4 \
+         WHERE link_id = $1 AND client_key = $2 AND completed = 1 \
+         AND range_start <= $3 AND range_end >= $3 + $4 AND free_left >= $4",
+    )
+    .bind(id)
+    .bind(client_key)
+    .bind(start)
+    .bind(len)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Takes (removes) the interruption of `client_key` whose sent span contains `offset`, and
 /// returns how many bytes from `offset` were already charged.
 pub async fn take_credit(conn: &mut Conn, id: &str, client_key: &str, offset: i64) -> Result<i64> {
     let row: Option<(i64, i64)> = sqlx::query_as(
         "SELECT range_start, range_end FROM link_interruptions \
-         WHERE link_id = $1 AND client_key = $2 AND range_start <= $3 AND range_end > $3 \
+         WHERE link_id = $1 AND client_key = $2 AND completed = 0 \
+         AND range_start <= $3 AND range_end > $3 \
          ORDER BY range_end DESC LIMIT 1",
     )
     .bind(id)
@@ -187,7 +238,7 @@ pub async fn take_credit(conn: &mut Conn, id: &str, client_key: &str, offset: i6
     };
     sqlx::query(
         "DELETE FROM link_interruptions WHERE link_id = $1 AND client_key = $2 \
-         AND range_start = $3 AND range_end = $4",
+         AND completed = 0 AND range_start = $3 AND range_end = $4",
     )
     .bind(id)
     .bind(client_key)

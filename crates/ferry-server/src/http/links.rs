@@ -130,8 +130,10 @@ async fn download(
         Plan::Ranges(r) => *r[0].start() as i64,
         _ => 0,
     };
+    let contiguous = !matches!(&plan, Plan::Ranges(r) if r.len() > 1);
     let client_key = links::client_key(&ctx);
-    let (reserved, credit) = links::reserve(&state, &link, &client_key, start, content_len).await?;
+    let (reserved, credit) =
+        links::reserve(&state, &link, &client_key, start, content_len, contiguous).await?;
     let response = match content::respond(&state.blobs, &blob, &plan).await {
         Ok(r) => r,
         Err(e) => {
@@ -149,6 +151,8 @@ async fn download(
         content_len,
         credit,
         start,
+        unit_bytes: link.unit_bytes,
+        contiguous,
         client_key,
     };
     Ok(response.map(|body| axum::body::Body::new(Metered::new(body, delivery))))

@@ -107,33 +107,59 @@ async fn a_link_delivers_the_file_without_login(app: TestApp) {
 
     let listed = alice.list_links(&file.id).await.unwrap();
     assert_eq!(listed.links.len(), 1);
+    // The same client (address and user agent) already received those 100 bytes in a
+    // completed delivery: probing them again costs nothing.
+    let state = app.server.as_ref().unwrap().state();
+    let receipts = || async {
+        let mut conn = state.store.conn().await.unwrap();
+        let filter = ferry_store::audit::Filter {
+            actions: vec!["link.downloaded".into()],
+            ..Default::default()
+        };
+        ferry_store::audit::search(&mut conn, &filter, 10)
+            .await
+            .unwrap()
+    };
+    for _ in 0..100 {
+        if receipts().await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let settled = link_when(&alice, &file.id, |l| l.bytes_delivered == bytes.len() as i64).await;
+    assert_eq!((settled.downloads_used, settled.status.as_str()), (1, "active"));
+
+    // Another client's 100 bytes are charged: what is left of the budget cannot pay for another
+    // whole download, and the status says so, agreeing with what the next full download gets.
+    let other = reqwest::Client::builder()
+        .user_agent("another-client/1")
+        .build()
+        .unwrap();
+    let part = other
+        .get(&link.url)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[..100]);
     let settled = link_when(&alice, &file.id, |l| {
         l.bytes_delivered == bytes.len() as i64 + 100
     })
     .await;
     assert_eq!(settled.downloads_used, 2);
-    // What is left of the budget cannot pay for another whole download, and the status says
-    // so: it agrees with what the next full download gets.
     assert_eq!(settled.status, "exhausted");
     let next = reqwest::get(&link.url).await.unwrap();
     assert_eq!(next.status(), 410);
     assert_eq!(error_code(&next.bytes().await.unwrap()), "link_exhausted");
 
-    // The receipt: who got the file, and how much.
-    let state = app.server.as_ref().unwrap().state();
-    let mut conn = state.store.conn().await.unwrap();
-    let filter = ferry_store::audit::Filter {
-        actions: vec!["link.downloaded".into()],
-        ..Default::default()
-    };
-    let receipts = ferry_store::audit::search(&mut conn, &filter, 10)
-        .await
-        .unwrap();
-    assert_eq!(receipts.len(), 2);
-    assert_eq!(receipts[1].target_id, link.id);
-    assert_eq!(receipts[1].ip.as_deref(), Some("127.0.0.1"));
+    // The receipts: who got the file, and how much (the free probe too: it was delivered).
+    let receipts = receipts().await;
+    assert_eq!(receipts.len(), 3);
+    assert_eq!(receipts[2].target_id, link.id);
+    assert_eq!(receipts[2].ip.as_deref(), Some("127.0.0.1"));
     assert!(
-        receipts[1]
+        receipts[2]
             .details
             .contains(&format!("\"bytes\":{}", bytes.len()))
     );

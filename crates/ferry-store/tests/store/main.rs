@@ -9,6 +9,8 @@ use ferry_store::testdb::TestSchema;
 use ferry_store::users::{NewUser, UserChanges};
 use ferry_store::{Store, StoreError};
 
+mod upgrade;
+
 struct TestStore {
     store: Store,
     _dir: tempfile::TempDir,
