@@ -53,6 +53,7 @@ pub struct Upload {
     pub part_count: i64,
     /// When the upload was started (`GET /uploads` lists the newest first).
     #[serde(default)]
+    #[schema(required = true)]
     pub created_at: String,
     /// Until then it takes parts; then it expires and its reserved space is released.
     pub expires_at: String,

@@ -35,10 +35,13 @@ pub struct UserQuota {
     /// given back when it is aborted, fails or expires, and kept as the file's charge when it
     /// completes. `GET /uploads` lists one's unfinished uploads; `DELETE /uploads/{id}` frees
     /// their space at once.
+    // `default`: a client reading an older server's answer sees 0; the server always sends it.
     #[serde(default)]
+    #[schema(required = true)]
     pub reserved_bytes: i64,
     /// How many unfinished uploads hold `reserved_bytes`.
     #[serde(default)]
+    #[schema(required = true)]
     pub reserved_uploads: i64,
 }
 
