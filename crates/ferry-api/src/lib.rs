@@ -24,8 +24,8 @@ pub use files::{File, FileList, Retention};
 pub use folders::{CreateFolder, Folder, FolderList};
 pub use links::{CreateLink, Link, LinkList};
 pub use ops::Health;
-pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadPart};
-pub use users::{CreateUser, Owner, Quota, UpdateUser, User, UserList, UserSummary};
+pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};
+pub use users::{CreateUser, Owner, Quota, UpdateUser, User, UserList, UserQuota, UserSummary};
 pub use webhooks::{
     CreateWebhook, UpdateWebhook, Webhook, WebhookAttempt, WebhookDelivery, WebhookDeliveryList,
     WebhookList,

@@ -51,16 +51,29 @@ pub struct Upload {
     pub size: i64,
     pub part_size: i64,
     pub part_count: i64,
+    /// When the upload was started (`GET /uploads` lists the newest first).
+    #[serde(default)]
+    #[schema(required = true)]
+    pub created_at: String,
+    /// Until then it takes parts; then it expires and its reserved space is released.
     pub expires_at: String,
     /// `open`, `completing`, `completed`, `failed`, `aborted` or `expired`.
     pub status: String,
     pub received_parts: Vec<i64>,
+    /// Bytes durably received: the received parts' sizes (a tus upload: its offset).
     pub bytes_received: i64,
     pub parts: Vec<UploadPart>,
     /// The whole-file checksum declared by the client, if any.
     pub checksum_sha256: Option<String>,
     /// Set once completed.
     pub file_id: Option<String>,
+}
+
+/// `GET /uploads`: a page of the caller's uploads, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UploadList {
+    pub uploads: Vec<Upload>,
+    pub next_cursor: Option<String>,
 }
 
 /// `PATCH /uploads/{id}/parts/{n}`: the part as stored.

@@ -22,6 +22,29 @@ pub struct Quota {
     pub used_bytes: i64,
 }
 
+/// A user's storage use against their limit (`null` = unlimited), with the part of it that
+/// unfinished uploads hold.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct UserQuota {
+    pub limit_bytes: Option<i64>,
+    /// Bytes charged to the user: their files, and the space reserved by the unfinished
+    /// uploads they pay for (`reserved_bytes` is included here, not added on top).
+    pub used_bytes: i64,
+    /// The part of `used_bytes` held by unfinished uploads (`open` or `completing`) that this
+    /// user pays for (uploads into the user's folders): reserved when an upload is created,
+    /// given back when it is aborted, fails or expires, and kept as the file's charge when it
+    /// completes. `GET /uploads` lists one's unfinished uploads; `DELETE /uploads/{id}` frees
+    /// their space at once.
+    // `default`: a client reading an older server's answer sees 0; the server always sends it.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub reserved_bytes: i64,
+    /// How many unfinished uploads hold `reserved_bytes`.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub reserved_uploads: i64,
+}
+
 /// A user as `GET /me` and the admin endpoints show it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
@@ -32,7 +55,7 @@ pub struct User {
     pub disabled: bool,
     /// Whether too many failed logins locked the account right now.
     pub locked: bool,
-    pub quota: Quota,
+    pub quota: UserQuota,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -126,6 +126,17 @@ pub async fn upload(app: &AppState, caller: &Caller, id: &str) -> Result<Upload>
     }
 }
 
+/// Which uploads a listing shows: the creator filter `ferry_store::uploads::list` applies.
+/// `None` is every upload (the system only). A user, admins included, lists the uploads they
+/// started themselves: as in Box and Dropbox, the list of upload sessions is one's own work in
+/// progress. (An admin may still open, and abort, anyone's upload by its id: see [`upload`].)
+pub fn upload_scope(caller: &Caller) -> Option<String> {
+    match &caller.actor {
+        Actor::System(_) => None,
+        Actor::User(u) => Some(u.id.clone()),
+    }
+}
+
 /// Loads a webhook the caller owns (admins: any).
 pub async fn webhook(app: &AppState, caller: &Caller, id: &str) -> Result<Webhook> {
     if !IdKind::Webhook.matches(id) {

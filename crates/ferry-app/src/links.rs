@@ -421,8 +421,7 @@ pub async fn reserve(
     let mut tx = app.store.begin().await?;
     if contiguous
         && (1..=free_probe_allowance(link.unit_bytes)).contains(&content_len)
-        && ferry_store::links::take_probe(&mut tx, &link.id, client_key, start, content_len)
-            .await?
+        && ferry_store::links::take_probe(&mut tx, &link.id, client_key, start, content_len).await?
     {
         tx.commit().await?;
         return Ok((0, content_len));

@@ -1,8 +1,11 @@
 //! User accounts: creation (and the bootstrap admin), changes, unlocking, lookup and listing.
 //! Every operation here but the bootstrap is for admins.
 
+use std::collections::HashMap;
+
 use ferry_core::audit::Action;
 use ferry_core::{IdKind, Role, validate};
+pub use ferry_store::uploads::Reserved;
 use ferry_store::users::{NewUser, User, UserChanges};
 use serde_json::json;
 
@@ -45,6 +48,25 @@ fn check_quota(quota: Option<i64>) -> Result<Option<i64>> {
         Some(q) => Ok(Some(validate::in_range("quota_bytes", q, 0..=MAX_QUOTA)?)),
         None => Ok(None),
     }
+}
+
+/// The space that each of these users' unfinished uploads (`open` or `completing`, paid for
+/// by that user) hold, in one query; users with none are absent. This space is part of the
+/// user's `used_bytes`, not on top of it: creating an upload adds its size there
+/// (`ferry_store::users::reserve_quota`), completing it keeps that charge as the file's, and
+/// aborting, failing or expiring it gives the charge back. So `bytes` never exceeds
+/// `used_bytes` (it is capped there: a tus concatenation counts its partials twice for an
+/// instant).
+pub async fn reserved(app: &AppState, users: &[&User]) -> Result<HashMap<String, Reserved>> {
+    let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let mut conn = app.store.conn().await?;
+    let mut held = ferry_store::uploads::reserved_by(&mut conn, &ids).await?;
+    for user in users {
+        if let Some(r) = held.get_mut(&user.id) {
+            r.bytes = r.bytes.min(user.used_bytes);
+        }
+    }
+    Ok(held)
 }
 
 /// Creates a user (admins).

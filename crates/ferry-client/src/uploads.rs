@@ -4,6 +4,7 @@ use ferry_api as api;
 use reqwest::header;
 use reqwest::{Method, StatusCode};
 
+use crate::client::page_query;
 use crate::error::error_from;
 use crate::{Client, ClientError, Result};
 
@@ -56,6 +57,22 @@ impl Client {
             req = req.header("content-digest", d);
         }
         Self::send(req).await
+    }
+
+    /// One page of the caller's uploads, newest first. `status` is one status or a
+    /// comma-separated list; `None` asks for the server's default (the unfinished ones:
+    /// `open,completing`).
+    pub async fn list_uploads(
+        &self,
+        status: Option<&str>,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<api::UploadList> {
+        let mut q = page_query(limit, cursor);
+        if let Some(s) = status {
+            q.push(("status", s.to_string()));
+        }
+        Self::send(self.request(Method::GET, "/uploads").query(&q)).await
     }
 
     /// An upload session as it stands (received parts, status...).

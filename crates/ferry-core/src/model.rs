@@ -105,3 +105,67 @@ impl OnConflict {
         }
     }
 }
+
+/// Where an upload session stands. `open` takes parts; `completing` is verification in
+/// progress; the other four are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadStatus {
+    Open,
+    Completing,
+    Completed,
+    Failed,
+    Aborted,
+    Expired,
+}
+
+impl UploadStatus {
+    /// Every status, in the order of an upload's life.
+    pub const ALL: [UploadStatus; 6] = [
+        UploadStatus::Open,
+        UploadStatus::Completing,
+        UploadStatus::Completed,
+        UploadStatus::Failed,
+        UploadStatus::Aborted,
+        UploadStatus::Expired,
+    ];
+
+    /// The statuses of uploads that still hold their reserved space.
+    pub const UNFINISHED: [UploadStatus; 2] = [UploadStatus::Open, UploadStatus::Completing];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadStatus::Open => "open",
+            UploadStatus::Completing => "completing",
+            UploadStatus::Completed => "completed",
+            UploadStatus::Failed => "failed",
+            UploadStatus::Aborted => "aborted",
+            UploadStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UploadStatus> {
+        UploadStatus::ALL.into_iter().find(|u| u.as_str() == s)
+    }
+
+    /// Whether an upload in this status still holds its reserved space.
+    pub fn is_unfinished(self) -> bool {
+        UploadStatus::UNFINISHED.contains(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_statuses_round_trip() {
+        for s in UploadStatus::ALL {
+            assert_eq!(UploadStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(UploadStatus::parse("OPEN"), None);
+        assert_eq!(UploadStatus::parse(""), None);
+        assert!(UploadStatus::Completing.is_unfinished());
+        assert!(!UploadStatus::Expired.is_unfinished());
+    }
+}

@@ -1,5 +1,10 @@
 //! Resumable upload sessions and their received parts.
 
+use std::collections::HashMap;
+
+use ferry_core::UploadStatus;
+
+use crate::dialect::Placeholders;
 use crate::{Conn, Result};
 
 /// Upload states. `completing` is verification in progress; the others are final but `open`.
@@ -102,6 +107,97 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Upload>> {
     .bind(id)
     .fetch_optional(conn)
     .await?)
+}
+
+/// Uploads newest first (by `(created_at, id)` descending), strictly before the `before`
+/// position: those `creator_id` created (`None`: everyone's), in one of `statuses` (empty:
+/// any status). At most `limit` rows.
+pub async fn list(
+    conn: &mut Conn,
+    creator_id: Option<&str>,
+    statuses: &[UploadStatus],
+    before: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<Upload>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM uploads WHERE 1 = 1");
+    let mut marks = Placeholders::default();
+    let mut next = || marks.next();
+    if creator_id.is_some() {
+        sql += &format!(" AND creator_id = {}", next());
+    }
+    if !statuses.is_empty() {
+        let list: Vec<String> = statuses.iter().map(|_| next()).collect();
+        sql += &format!(" AND status IN ({})", list.join(", "));
+    }
+    if before.is_some() {
+        let (t, id) = (next(), next());
+        sql += &format!(" AND (created_at < {t} OR (created_at = {t} AND id < {id}))");
+    }
+    sql += &format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next());
+    let mut q = sqlx::query_as::<_, Upload>(sqlx::AssertSqlSafe(sql));
+    if let Some(c) = creator_id {
+        q = q.bind(c);
+    }
+    for s in statuses {
+        q = q.bind(s.as_str());
+    }
+    if let Some((t, id)) = before {
+        q = q.bind(t).bind(id);
+    }
+    Ok(q.bind(limit).fetch_all(conn).await?)
+}
+
+/// The received parts (`part_no`, `size`) of each of these uploads, in one query, each
+/// upload's in order (uploads without parts are absent).
+pub async fn parts_of(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, Vec<(i64, i64)>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT upload_id, part_no, size FROM upload_parts WHERE upload_id IN ({}) \
+         ORDER BY upload_id, part_no",
+        Placeholders::default().list(ids.len())
+    );
+    let mut q = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let mut out: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    for (id, part_no, size) in q.fetch_all(conn).await? {
+        out.entry(id).or_default().push((part_no, size));
+    }
+    Ok(out)
+}
+
+/// Space that unfinished uploads (`open` or `completing`) hold for one payer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reserved {
+    /// The sum of their sizes.
+    pub bytes: i64,
+    /// How many there are.
+    pub uploads: i64,
+}
+
+/// What unfinished uploads hold for each of these payers, in one query (payers with none
+/// are absent).
+pub async fn reserved_by(conn: &mut Conn, payer_ids: &[&str]) -> Result<HashMap<String, Reserved>> {
+    if payer_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT payer_id, CAST(COALESCE(SUM(size), 0) AS BIGINT), COUNT(*) FROM uploads \
+         WHERE status IN ('open', 'completing') AND payer_id IN ({}) GROUP BY payer_id",
+        Placeholders::default().list(payer_ids.len())
+    );
+    let mut q = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+    for id in payer_ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|(id, bytes, uploads)| (id, Reserved { bytes, uploads }))
+        .collect())
 }
 
 /// Received parts in order.

@@ -7,12 +7,13 @@
 
 pub mod tus;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use ferry_blob::{ByteStream, Sha256};
 use ferry_core::audit::Action;
 use ferry_core::timefmt::rfc3339;
-use ferry_core::{IdKind, Permission, validate};
+use ferry_core::{IdKind, Permission, UploadStatus, validate};
 use ferry_store::uploads::{self as store, Upload};
 use ferry_store::users::User;
 use serde_json::json;
@@ -781,6 +782,68 @@ pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     }
 }
 
+/// The statuses [`list`] shows when none are asked for: the unfinished uploads, which hold
+/// reserved space and can still be resumed or aborted.
+pub const LISTED_BY_DEFAULT: [UploadStatus; 2] = UploadStatus::UNFINISHED;
+
+/// Parses a listing's `status` filter: one status or a comma-separated list of them; `None`
+/// is [`LISTED_BY_DEFAULT`].
+pub fn parse_statuses(raw: Option<&str>) -> Result<Vec<UploadStatus>> {
+    let Some(raw) = raw else {
+        return Ok(LISTED_BY_DEFAULT.to_vec());
+    };
+    let mut statuses = Vec::new();
+    for item in raw.split(',').map(str::trim) {
+        let status = UploadStatus::parse(item).ok_or_else(|| {
+            Error::invalid(
+                "status",
+                "invalid_query",
+                format!(
+                    "status must be open, completing, completed, failed, aborted or expired, \
+                     or a comma-separated list of them (not `{item}`)."
+                ),
+            )
+        })?;
+        if !statuses.contains(&status) {
+            statuses.push(status);
+        }
+    }
+    Ok(statuses)
+}
+
+/// The caller's uploads ([`access::upload_scope`]) whose status is in `status` (see
+/// [`parse_statuses`]), newest first, after the `(created_at, id)` position `after`:
+/// `limit + 1` rows, so that the door can tell whether another page follows.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    status: Option<&str>,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Upload>> {
+    let statuses = parse_statuses(status)?;
+    let creator = access::upload_scope(caller);
+    let mut conn = state.store.conn().await?;
+    Ok(store::list(
+        &mut conn,
+        creator.as_deref(),
+        &statuses,
+        after.as_ref().map(|(t, id)| (*t, id.as_str())),
+        limit + 1,
+    )
+    .await?)
+}
+
+/// The received parts (`part_no`, `size`) of each of these uploads, in one query.
+pub async fn received_parts_of(
+    state: &AppState,
+    uploads: &[Upload],
+) -> Result<HashMap<String, Vec<(i64, i64)>>> {
+    let ids: Vec<&str> = uploads.iter().map(|u| u.id.as_str()).collect();
+    let mut conn = state.store.conn().await?;
+    Ok(store::parts_of(&mut conn, &ids).await?)
+}
+
 /// The parts an upload has received, by number.
 pub async fn received_parts(app: &AppState, upload: &Upload) -> Result<Vec<store::Part>> {
     let mut conn = app.store.conn().await?;
@@ -801,6 +864,26 @@ mod tests {
         assert_eq!(code(&[]), "invalid_parts");
         assert_eq!(code(&[1, 2, 3, 4]), "invalid_part_number");
         assert_eq!(code(&[0, 1, 2, 3]), "invalid_part_number");
+    }
+
+    #[test]
+    fn status_filters() {
+        assert_eq!(parse_statuses(None).unwrap(), LISTED_BY_DEFAULT.to_vec());
+        assert_eq!(
+            parse_statuses(Some("expired")).unwrap(),
+            vec![UploadStatus::Expired]
+        );
+        assert_eq!(
+            parse_statuses(Some("failed, aborted,failed")).unwrap(),
+            vec![UploadStatus::Failed, UploadStatus::Aborted]
+        );
+        for bad in ["", "OPEN", "open,", "done"] {
+            let e = parse_statuses(Some(bad)).unwrap_err();
+            assert_eq!(
+                (e.code(), e.field().as_deref()),
+                ("invalid_query", Some("status"))
+            );
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::context::Ctx;
 use crate::http::extract::ApiJson;
-use crate::http::views::user_view;
+use crate::http::views::user_view_of;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -123,10 +123,13 @@ async fn logout(State(state): State<AppState>, me: AuthUser) -> ApiResult<Status
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The current user with their quota.
+/// The current user with their quota. `quota.used_bytes` includes `quota.reserved_bytes`,
+/// the space held by unfinished uploads into the user's folders (`GET /uploads` lists the
+/// caller's; aborting one frees its space at once, otherwise it is freed when the upload
+/// expires, `uploads.session_ttl_secs` after it was started).
 #[utoipa::path(get, path = "/me", tag = "auth",
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::User), (status = 401, body = api::ErrorBody)))]
-async fn me(me: AuthUser) -> axum::Json<api::User> {
-    axum::Json(user_view(&me.user))
+async fn me(State(state): State<AppState>, me: AuthUser) -> ApiResult<axum::Json<api::User>> {
+    Ok(axum::Json(user_view_of(&state, &me.user).await?))
 }

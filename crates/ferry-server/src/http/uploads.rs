@@ -1,4 +1,4 @@
-//! Resumable uploads: `/uploads` (create, parts, status, complete, abort).
+//! Resumable uploads: `/uploads` (list, create, parts, status, complete, abort).
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -11,12 +11,13 @@ use ferry_blob::ByteStream;
 use ferry_core::timefmt::rfc3339;
 use ferry_store::uploads::Upload;
 use futures::TryStreamExt;
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
 use crate::http::views::file_view;
 use ferry_app::AppState;
 use ferry_app::Error;
@@ -25,7 +26,7 @@ use ferry_core::OnConflict;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create))
+        .routes(routes!(list, create))
         .routes(routes!(status, abort))
         .routes(routes!(put_part))
         .routes(routes!(complete))
@@ -33,18 +34,35 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The wire form of an upload with its received parts.
 pub async fn upload_view(state: &AppState, u: &Upload) -> ApiResult<api::Upload> {
-    let received = uploads::received_parts(state, u).await?;
-    Ok(api::Upload {
+    let received: Vec<(i64, i64)> = uploads::received_parts(state, u)
+        .await?
+        .iter()
+        .map(|p| (p.part_no, p.size))
+        .collect();
+    Ok(upload_view_with(u, &received))
+}
+
+/// The wire form of an upload whose received parts (`part_no`, `size`, in order) are known.
+fn upload_view_with(u: &Upload, received: &[(i64, i64)]) -> api::Upload {
+    let parts_bytes: i64 = received.iter().map(|(_, size)| size).sum();
+    api::Upload {
         upload_id: u.id.clone(),
         folder_id: u.folder_id.clone().unwrap_or_default(),
         filename: u.filename.clone(),
         size: u.size,
         part_size: u.part_size,
         part_count: u.part_count,
+        created_at: rfc3339(u.created_at),
         expires_at: rfc3339(u.expires_at),
         status: u.status.clone(),
-        received_parts: received.iter().map(|p| p.part_no).collect(),
-        bytes_received: received.iter().map(|p| p.size).sum(),
+        received_parts: received.iter().map(|(n, _)| *n).collect(),
+        // tus writes its one part sequentially and records it only at the end: its offset is
+        // what has arrived.
+        bytes_received: if u.protocol == "tus" {
+            parts_bytes.max(u.tus_offset)
+        } else {
+            parts_bytes
+        },
         parts: (1..=u.part_count)
             .map(|n| {
                 let (offset, size) = u.part_span(n);
@@ -58,7 +76,54 @@ pub async fn upload_view(state: &AppState, u: &Upload) -> ApiResult<api::Upload>
             .collect(),
         checksum_sha256: u.checksum_sha256.clone(),
         file_id: u.file_id.clone(),
-    })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// `open`, `completing`, `completed`, `failed`, `aborted` or `expired`, or a
+    /// comma-separated list of them. Default: `open,completing` (the uploads that hold space).
+    status: Option<String>,
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// Opaque; from the previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// List the caller's uploads, newest first. By default only the unfinished ones (`open` and
+/// `completing`): those hold space against the quota (`GET /me` shows it as
+/// `quota.reserved_bytes`) until they complete, are aborted (`DELETE /uploads/{upload_id}`)
+/// or expire. `status` asks for others. Everyone, admins included, sees the uploads they
+/// started themselves, as Box and Dropbox list a user's own upload sessions.
+#[utoipa::path(get, path = "/uploads", tag = "uploads", params(ListQuery),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, body = api::UploadList),
+        (status = 400, description = "`invalid_query` (status, limit), `invalid_value` (limit), `invalid_cursor`", body = api::ErrorBody),
+        (status = 401, body = api::ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<axum::Json<api::UploadList>> {
+    let page = Page {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let after: Option<(i64, String)> = page.cursor()?;
+    let rows = uploads::list(&state, &me.caller(), q.status.as_deref(), after, limit).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |u| (u.created_at, u.id.clone()));
+    let received = uploads::received_parts_of(&state, &rows).await?;
+    Ok(axum::Json(api::UploadList {
+        uploads: rows
+            .iter()
+            .map(|u| upload_view_with(u, received.get(&u.id).map_or(&[], Vec::as_slice)))
+            .collect(),
+        next_cursor,
+    }))
 }
 
 /// Start a resumable upload. Space is reserved against the folder owner's quota now.

@@ -5,14 +5,14 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use ferry_api as api;
 use ferry_app::AppState;
-use ferry_app::users::{self, AccountChanges, NewAccount};
+use ferry_app::users::{self, AccountChanges, NewAccount, Reserved};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiResult;
 use crate::http::auth::AuthUser;
 use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
-use crate::http::views::user_view;
+use crate::http::views::{user_view, user_view_of, user_views};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -43,7 +43,11 @@ async fn create(
         quota_bytes: body.quota_bytes,
     };
     let user = users::create(&state, &me.caller(), account).await?;
-    Ok((StatusCode::CREATED, axum::Json(user_view(&user))))
+    // A new user has no uploads yet.
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(user_view(&user, Reserved::default())),
+    ))
 }
 
 /// List users in creation order.
@@ -60,7 +64,7 @@ async fn list(
     let rows = users::list(&state, &me.caller(), after, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |u| (u.created_at, u.id.clone()));
     Ok(axum::Json(api::UserList {
-        users: rows.iter().map(user_view).collect(),
+        users: user_views(&state, &rows.iter().collect::<Vec<_>>()).await?,
         next_cursor,
     }))
 }
@@ -75,7 +79,7 @@ async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<api::User>> {
     let user = users::get(&state, &me.caller(), &id).await?;
-    Ok(axum::Json(user_view(&user)))
+    Ok(axum::Json(user_view_of(&state, &user).await?))
 }
 
 /// Change a user's name, password, role, quota or disabled flag. Disabling takes effect at
@@ -101,7 +105,7 @@ async fn update(
         disabled: body.disabled,
     };
     let user = users::update(&state, &me.caller(), &id, changes).await?;
-    Ok(axum::Json(user_view(&user)))
+    Ok(axum::Json(user_view_of(&state, &user).await?))
 }
 
 /// Unlock an account locked by failed logins.
@@ -114,5 +118,5 @@ async fn unlock(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<api::User>> {
     let user = users::unlock(&state, &me.caller(), &id).await?;
-    Ok(axum::Json(user_view(&user)))
+    Ok(axum::Json(user_view_of(&state, &user).await?))
 }

@@ -2,6 +2,7 @@
 //! that no handler imports another.
 
 use ferry_api as api;
+use ferry_app::users::Reserved;
 use ferry_core::timefmt::{now_ms, rfc3339};
 use ferry_store::files::File;
 use ferry_store::users::User;
@@ -30,8 +31,8 @@ pub fn file_view(f: &File) -> api::File {
     }
 }
 
-/// The wire form of a user.
-pub fn user_view(u: &User) -> api::User {
+/// The wire form of a user, with what their unfinished uploads hold (`ferry_app::users::reserved`).
+pub fn user_view(u: &User, reserved: Reserved) -> api::User {
     api::User {
         id: u.id.clone(),
         login: u.login.clone(),
@@ -39,11 +40,34 @@ pub fn user_view(u: &User) -> api::User {
         role: u.role().as_str().into(),
         disabled: u.is_disabled(),
         locked: u.is_locked(now_ms()),
-        quota: api::Quota {
+        quota: api::UserQuota {
             limit_bytes: u.quota_bytes,
             used_bytes: u.used_bytes,
+            reserved_bytes: reserved.bytes,
+            reserved_uploads: reserved.uploads,
         },
         created_at: rfc3339(u.created_at),
         updated_at: rfc3339(u.updated_at),
     }
+}
+
+/// The wire forms of `users`, with one query for what their unfinished uploads hold.
+pub async fn user_views(
+    state: &ferry_app::AppState,
+    users: &[&User],
+) -> ferry_app::Result<Vec<api::User>> {
+    let reserved = ferry_app::users::reserved(state, users).await?;
+    Ok(users
+        .iter()
+        .map(|u| user_view(u, reserved.get(&u.id).copied().unwrap_or_default()))
+        .collect())
+}
+
+/// The wire form of one user (see [`user_views`]).
+pub async fn user_view_of(
+    state: &ferry_app::AppState,
+    user: &User,
+) -> ferry_app::Result<api::User> {
+    let mut views = user_views(state, &[user]).await?;
+    Ok(views.remove(0))
 }

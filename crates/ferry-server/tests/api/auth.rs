@@ -75,9 +75,11 @@ async fn login_returns_a_bearer_session(app: TestApp) {
     assert_eq!(me.id, user.id);
     assert_eq!(
         me.quota,
-        api::Quota {
+        api::UserQuota {
             limit_bytes: None,
-            used_bytes: 0
+            used_bytes: 0,
+            reserved_bytes: 0,
+            reserved_uploads: 0
         }
     );
 }

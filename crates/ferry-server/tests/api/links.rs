@@ -126,8 +126,14 @@ async fn a_link_delivers_the_file_without_login(app: TestApp) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let settled = link_when(&alice, &file.id, |l| l.bytes_delivered == bytes.len() as i64).await;
-    assert_eq!((settled.downloads_used, settled.status.as_str()), (1, "active"));
+    let settled = link_when(&alice, &file.id, |l| {
+        l.bytes_delivered == bytes.len() as i64
+    })
+    .await;
+    assert_eq!(
+        (settled.downloads_used, settled.status.as_str()),
+        (1, "active")
+    );
 
     // Another client's 100 bytes are charged: what is left of the budget cannot pay for another
     // whole download, and the status says so, agreeing with what the next full download gets.

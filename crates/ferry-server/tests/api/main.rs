@@ -13,6 +13,7 @@ mod folders;
 mod ops;
 mod server;
 mod tus;
+mod upload_list;
 mod uploads;
 mod users;
 mod webhooks;

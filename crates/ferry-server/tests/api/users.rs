@@ -81,9 +81,11 @@ async fn admin_creates_lists_gets_and_updates_users(app: TestApp) {
     assert!(!alice.locked);
     assert_eq!(
         alice.quota,
-        api::Quota {
+        api::UserQuota {
             limit_bytes: Some(1000),
-            used_bytes: 0
+            used_bytes: 0,
+            reserved_bytes: 0,
+            reserved_uploads: 0
         }
     );
 
@@ -314,9 +316,11 @@ async fn patch_quota_null_removes_the_quota(app: TestApp) {
         .unwrap();
     assert_eq!(
         alice.me().await.unwrap().quota,
-        api::Quota {
+        api::UserQuota {
             limit_bytes: None,
-            used_bytes: 200
+            used_bytes: 200,
+            reserved_bytes: 0,
+            reserved_uploads: 0
         }
     );
 

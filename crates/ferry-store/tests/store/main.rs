@@ -60,6 +60,8 @@ macro_rules! conformance {
     )*};
 }
 
+mod uploads;
+
 conformance!(
     users_logins_and_lockout,
     quota_reservations_never_overshoot,

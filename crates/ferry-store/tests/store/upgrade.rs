@@ -120,7 +120,10 @@ async fn check_upgraded(store: &Store) {
         .await
         .unwrap()
         .expect("the link survived");
-    assert_eq!((link.file_id.as_str(), link.max_downloads), ("fil_old", Some(2)));
+    assert_eq!(
+        (link.file_id.as_str(), link.max_downloads),
+        ("fil_old", Some(2))
+    );
     // The interruption kept its meaning: resume credit, not a completed span.
     let credit =
         ferry_store::links::take_credit(&mut c, "lnk_00000000000000000000000a", "client", 100)
@@ -133,9 +136,17 @@ async fn check_upgraded(store: &Store) {
             .unwrap()
     );
     // The new columns work for new rows.
-    ferry_store::links::record_completed(&mut c, "lnk_00000000000000000000000a", "client", 0, 1000, 62, 2)
-        .await
-        .unwrap();
+    ferry_store::links::record_completed(
+        &mut c,
+        "lnk_00000000000000000000000a",
+        "client",
+        0,
+        1000,
+        62,
+        2,
+    )
+    .await
+    .unwrap();
     assert!(
         ferry_store::links::take_probe(&mut c, "lnk_00000000000000000000000a", "client", 10, 50)
             .await
@@ -147,7 +158,12 @@ async fn check_upgraded(store: &Store) {
             .unwrap(),
         "the allowance is spent"
     );
-    assert!(ferry_store::users::by_login(&mut c, "old").await.unwrap().is_some());
+    assert!(
+        ferry_store::users::by_login(&mut c, "old")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +180,10 @@ async fn an_older_database_upgrades_with_its_data_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(ferry_pg_tests), ignore = "set FERRY_TEST_DATABASE_URL when building the tests")]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
 async fn an_older_database_upgrades_with_its_data_postgres() {
     for last in EARLIER_SCHEMAS {
         let schema = TestSchema::create()

@@ -316,7 +316,7 @@ fn state(u: &api::User) -> &'static str {
     }
 }
 
-fn quota_text(q: &api::Quota) -> String {
+fn quota_text(q: &api::UserQuota) -> String {
     let limit = q
         .limit_bytes
         .map(|l| format_size(l.max(0) as u64))

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::config::{self, Credentials};
 use super::units::format_size;
+use super::uploads::count;
 use super::{CliError, Common, Output, http_client, session};
 
 #[derive(Debug, Args)]
@@ -130,8 +131,17 @@ pub async fn whoami(common: Common) -> Result<()> {
             .limit_bytes
             .map(|l| format_size(l.max(0) as u64))
             .unwrap_or_else(|| "unlimited".into());
+        // The reservation is part of what is used, not on top of it.
+        let reserved = match me.quota.reserved_uploads {
+            0 => String::new(),
+            n => format!(
+                " (of which {} reserved by {}: see `ferry uploads ls`)",
+                format_size(me.quota.reserved_bytes.max(0) as u64),
+                count(n, "unfinished upload")
+            ),
+        };
         format!(
-            "{} ({}, {}) on {}{}\nquota: {} used of {}",
+            "{} ({}, {}) on {}{}\nquota: {} used of {}{reserved}",
             me.login,
             me.id,
             me.role,

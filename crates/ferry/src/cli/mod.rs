@@ -1,5 +1,5 @@
-//! The command line client: `ferry login`, `ls`, `upload`, `download`, `link`, `audit`,
-//! `webhook`, `admin`... Everything but `ferry serve` lives under this module.
+//! The command line client: `ferry login`, `ls`, `upload`, `uploads`, `download`, `link`,
+//! `audit`, `webhook`, `admin`... Everything but `ferry serve` lives under this module.
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
 macro_rules! say {
@@ -20,6 +20,7 @@ mod links;
 pub mod output;
 pub mod units;
 mod upload;
+mod uploads;
 mod webhooks;
 
 use std::io::Write;
@@ -56,7 +57,8 @@ pub enum Command {
     Login(auth::LoginArgs),
     /// Revoke the stored token on the server and forget it.
     Logout(Common),
-    /// Show the user you are logged in as, and your quota.
+    /// Show the user you are logged in as, and your quota (with the part that unfinished
+    /// uploads reserve).
     Whoami(Common),
     /// List your folders, or the files in a folder.
     Ls(files::LsArgs),
@@ -68,6 +70,10 @@ pub enum Command {
     Rm(files::RmArgs),
     /// Upload files, resumably, with parts sent in parallel and verified by SHA-256.
     Upload(upload::UploadArgs),
+    /// Your unfinished uploads, which hold quota until they complete or expire: `ls` (`--all`:
+    /// every status), `abort` (releases their space at once).
+    #[command(subcommand)]
+    Uploads(uploads::UploadsCommand),
     /// Download a file, resumably, verified by SHA-256; or anything behind a download link's
     /// URL, without logging in.
     Download(download::DownloadArgs),
@@ -210,6 +216,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Info(args) => files::info(args).await,
         Command::Rm(args) => files::rm(args).await,
         Command::Upload(args) => upload::run(args).await,
+        Command::Uploads(command) => uploads::run(command).await,
         Command::Download(args) => download::run(args).await,
         Command::Restore(args) => files::restore(args).await,
         Command::Link(args) => links::run(args).await,

@@ -10,4 +10,5 @@ mod errors;
 mod files;
 mod links;
 mod transfer;
+mod uploads;
 mod webhooks;
