@@ -37,7 +37,10 @@ pub struct Link {
     pub file_id: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct LinkList {
     pub links: Vec<Link>,
+    /// The cursor of the next page; null at the end.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }

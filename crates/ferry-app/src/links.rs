@@ -326,11 +326,24 @@ pub async fn create(
     Ok(link)
 }
 
-/// A file's links, newest first (needs `share` on its folder).
-pub async fn for_file(app: &AppState, caller: &Caller, file_id: &str) -> Result<Vec<Link>> {
+/// A file's links, newest first, before `before`; `limit + 1` rows (needs `share` on its
+/// folder).
+pub async fn for_file(
+    app: &AppState,
+    caller: &Caller,
+    file_id: &str,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Link>> {
     let (file, _) = access::file(app, caller, file_id, Permission::Share).await?;
     let mut conn = app.store.conn().await?;
-    Ok(ferry_store::links::for_file(&mut conn, &file.id).await?)
+    Ok(ferry_store::links::for_file(
+        &mut conn,
+        &file.id,
+        before.as_ref().map(|(t, id)| (*t, id.as_str())),
+        limit + 1,
+    )
+    .await?)
 }
 
 /// Revokes a link: its creator may, and so may whoever may share the file.

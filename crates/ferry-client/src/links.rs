@@ -17,9 +17,35 @@ impl Client {
         .await
     }
 
-    /// A file's download links.
+    /// All of a file's download links, newest first (every page).
     pub async fn list_links(&self, file_id: &str) -> Result<api::LinkList> {
-        Self::send(self.request(Method::GET, &format!("/files/{file_id}/links"))).await
+        let mut all = api::LinkList::default();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .list_links_page(file_id, Some(1000), cursor.as_deref())
+                .await?;
+            all.links.extend(page.links);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// One page of a file's links, newest first.
+    pub async fn list_links_page(
+        &self,
+        file_id: &str,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<api::LinkList> {
+        let q = crate::client::page_query(limit, cursor);
+        Self::send(
+            self.request(Method::GET, &format!("/files/{file_id}/links"))
+                .query(&q),
+        )
+        .await
     }
 
     /// Starts downloading through a download link: `url` is the link's absolute URL

@@ -55,8 +55,8 @@ impl Permission {
     }
 }
 
-/// Who can see a folder. Only `private` exists until sharing lands; the others are accepted
-/// values reserved by the contract.
+/// Who can see a folder. Only `private` exists until sharing lands: any other value
+/// (`company`, which the contract reserves, included) is refused by [`Visibility::parse`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {

@@ -81,11 +81,25 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Link>> {
 }
 
 /// A file's links, newest first.
-pub async fn for_file(conn: &mut Conn, file_id: &str) -> Result<Vec<Link>> {
+/// A file's links, newest first, before `before` (`(created_at, id)` of the previous page's
+/// last link); at most `limit`.
+pub async fn for_file(
+    conn: &mut Conn,
+    file_id: &str,
+    before: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<Link>> {
+    let (t, id) = before.unwrap_or((i64::MAX, ""));
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM links WHERE file_id = $1 ORDER BY created_at DESC, id DESC"
+        "SELECT {COLUMNS} FROM links WHERE file_id = $1 \
+         AND (created_at < $2 OR (created_at = $2 AND id < $3) OR $4 = 0) \
+         ORDER BY created_at DESC, id DESC LIMIT $5"
     )))
     .bind(file_id)
+    .bind(t)
+    .bind(id)
+    .bind(i64::from(before.is_some()))
+    .bind(limit)
     .fetch_all(conn)
     .await?)
 }

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::content::{self, Blob, Delivery as Plan};
 use crate::http::context::Ctx;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
 use crate::links::Metered;
 use ferry_app::Error;
 
@@ -74,19 +74,24 @@ async fn create(
     ))
 }
 
-/// A file's download links, newest first.
-#[utoipa::path(get, path = "/files/{file_id}/links", tag = "links", params(("file_id" = String, Path)),
+/// A file's download links, newest first, paged with `limit` and `cursor`.
+#[utoipa::path(get, path = "/files/{file_id}/links", tag = "links", params(("file_id" = String, Path), Page),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::LinkList), (status = 404, body = api::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     me: AuthUser,
     Path(id): Path<String>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<axum::Json<api::LinkList>> {
-    let found = links::for_file(&state, &me.caller(), &id).await?;
+    let limit = page.limit()?;
+    let before: Option<(i64, String)> = page.cursor()?;
+    let found = links::for_file(&state, &me.caller(), &id, before, limit).await?;
+    let (found, next_cursor) = paginate(found, limit, |l| (l.created_at, l.id.clone()));
     let now = now_ms();
     Ok(axum::Json(api::LinkList {
         links: found.iter().map(|l| link_view(&state, l, now)).collect(),
+        next_cursor,
     }))
 }
 

@@ -16,6 +16,7 @@ on_both_backends!(
     an_interrupted_download_resumed_with_range_counts_once,
     watermarks_mark_images_and_refuse_other_types,
     head_describes_a_download_and_ranges_add_up_to_one,
+    a_files_links_are_paged_like_every_list,
 );
 
 fn data(len: usize) -> Vec<u8> {
@@ -457,4 +458,47 @@ async fn head_describes_a_download_and_ranges_add_up_to_one(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(receipts.len(), 2);
+}
+
+async fn a_files_links_are_paged_like_every_list(app: TestApp) {
+    let (alice, file, _) = setup(&app, 1000).await;
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(
+            alice
+                .create_link(&file.id, &link_req(None, Some(600)))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    made.reverse(); // newest first
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = alice
+            .list_links_page(&file.id, Some(2), cursor.as_deref())
+            .await
+            .unwrap();
+        assert!(page.links.len() <= 2);
+        seen.extend(page.links.into_iter().map(|l| l.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, made, "every link once, newest first");
+    assert_eq!(alice.list_links(&file.id).await.unwrap().links.len(), 5);
+    assert_api_error(
+        alice
+            .list_links_page(&file.id, Some(2), Some("not-a-cursor"))
+            .await,
+        400,
+        "invalid_cursor",
+    );
+    assert_api_error(
+        alice.list_links_page(&file.id, Some(0), None).await,
+        400,
+        "invalid_value",
+    );
 }

@@ -1,6 +1,7 @@
 //! `ferry upload`: which files (directories recursively, flat), into which folder; each one
 //! goes through the transfer engine (`transfer::upload`), and the outcome is printed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -40,9 +41,11 @@ pub struct UploadArgs {
     /// Send at most this many bytes per second in all (e.g. 10MiB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub limit_rate: Option<u64>,
-    /// What to do when the folder already has a file of that name at completion.
-    #[arg(long, value_enum, default_value_t = OnConflict::Rename)]
-    pub on_conflict: OnConflict,
+    /// What to do when the folder already has a file of that name. Without this flag a file
+    /// that is already there with the same content is skipped ("already uploaded") and one with
+    /// other content is stored under a new name; `rename` always stores a new copy.
+    #[arg(long, value_enum)]
+    pub on_conflict: Option<OnConflict>,
     /// Start a new upload instead of resuming an interrupted one of the same file.
     #[arg(long)]
     pub no_resume: bool,
@@ -86,11 +89,18 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         parallel: usize::from(args.parallel),
         part_size: args.part_size,
         on_conflict: match args.on_conflict {
-            OnConflict::Rename => "rename",
-            OnConflict::Fail => "fail",
+            None | Some(OnConflict::Rename) => "rename",
+            Some(OnConflict::Fail) => "fail",
         },
         no_resume: args.no_resume,
         verify_parts: args.verify_parts,
+    };
+    // Unless a copy is asked for, a file the folder already holds (same name, same SHA-256)
+    // is not sent again: a re-run of an upload finishes what is missing and nothing more.
+    let existing = if args.on_conflict == Some(OnConflict::Rename) {
+        HashMap::new()
+    } else {
+        folder_files(&s.client, &folder.id).await?
     };
     let mut uploaded = Vec::new();
     let mut failures: Vec<PathBuf> = Vec::new();
@@ -101,6 +111,22 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         // the ones already uploaded: their upload is over, and would be made again.
         let pending: Vec<PathBuf> = failures.iter().chain(&paths[i..]).cloned().collect();
         interrupt::set_rerun(Some(rerun_args(&args, &pending)));
+        if let Some(file) = existing.get(&source.name)
+            && file.size as u64 == source.size
+            && sha256_of(&source.path).await? == file.checksum_sha256
+        {
+            if !out.json {
+                progress.println(&format!(
+                    "Already uploaded {} ({}) as {} in {} (same name and SHA-256); nothing sent",
+                    source.path.display(),
+                    format_size(source.size),
+                    file.id,
+                    folder.name,
+                ));
+            }
+            uploaded.push(file.clone());
+            continue;
+        }
         let bar = Arc::new(progress.file(&source.name, source.size));
         let job = Uploader {
             client: s.client.clone(),
@@ -176,6 +202,47 @@ pub async fn run(args: UploadArgs) -> Result<()> {
     Ok(())
 }
 
+/// The folder's live files by name (every page).
+async fn folder_files(
+    client: &ferry_client::Client,
+    folder_id: &str,
+) -> Result<HashMap<String, ferry_api::File>> {
+    let mut files = HashMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = client
+            .list_files(folder_id, Some(1000), cursor.as_deref())
+            .await?;
+        files.extend(page.files.into_iter().map(|f| (f.name.clone(), f)));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(files),
+        }
+    }
+}
+
+/// The SHA-256 of a local file, read on a blocking thread.
+async fn sha256_of(path: &Path) -> Result<String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || -> Result<String> {
+        use sha2::Digest;
+        use std::io::Read;
+        let mut file = std::fs::File::open(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(hex::encode(hasher.finalize()))
+    })
+    .await?
+}
+
 /// The `ferry upload` arguments that upload `paths` the way `args` says.
 fn rerun_args(args: &UploadArgs, paths: &[PathBuf]) -> Vec<String> {
     let mut out = vec!["upload".to_string()];
@@ -190,8 +257,12 @@ fn rerun_args(args: &UploadArgs, paths: &[PathBuf]) -> Vec<String> {
     if let Some(r) = args.limit_rate {
         out.extend(["--limit-rate".to_string(), r.to_string()]);
     }
-    if args.on_conflict == OnConflict::Fail {
-        out.extend(["--on-conflict".to_string(), "fail".to_string()]);
+    match args.on_conflict {
+        Some(OnConflict::Fail) => out.extend(["--on-conflict".to_string(), "fail".to_string()]),
+        Some(OnConflict::Rename) => {
+            out.extend(["--on-conflict".to_string(), "rename".to_string()]);
+        }
+        None => {}
     }
     // Not `--no-resume`: that would start over.
     if args.verify_parts {

@@ -164,7 +164,18 @@ fn several_files_and_directories_upload_flat() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert_eq!(text.lines().count(), 2, "{text}");
-    assert!(text.lines().all(|l| l.starts_with("Uploaded ")), "{text}");
+    // single.txt is already in the folder with the same content: nothing is sent again.
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .starts_with("Already uploaded "),
+        "{text}"
+    );
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("Uploaded "),
+        "{text}"
+    );
     let err = stderr(&out);
     assert!(err.contains("three.bin: upload upl_"), "{err}");
     assert!(err.contains("3 parts of 5.0 MiB"), "{err}");
@@ -585,5 +596,63 @@ fn a_renamed_upload_is_reported_under_its_stored_name() {
         stdout(&out).contains(" as \"dup (1).txt\" (\"dup.txt\" was taken)"),
         "{}",
         stdout(&out)
+    );
+}
+
+/// A re-run of an upload skips what the folder already holds with the same name and SHA-256
+/// (as rsync and rclone do), and `--on-conflict rename` still forces a copy.
+#[test]
+fn a_rerun_skips_files_already_uploaded_unless_a_copy_is_asked_for() {
+    let t = TestServer::start();
+    t.login();
+    t.folder("again");
+    t.file("report.pdf", &data(300_000, 3));
+    t.ferry()
+        .args(["upload", "report.pdf", "-f", "again"])
+        .assert()
+        .success();
+    let out = t
+        .ferry()
+        .args(["upload", "report.pdf", "-f", "again"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("Already uploaded "),
+        "{}",
+        stdout(&out)
+    );
+    let names = |t: &TestServer| -> Vec<String> {
+        let out = t.ferry().args(["ls", "again", "--json"]).output().unwrap();
+        let list: api::FileList = json(&out);
+        let mut names: Vec<String> = list.files.into_iter().map(|f| f.name).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&t), ["report.pdf"]);
+    // Asked for a copy, it gets one.
+    t.ferry()
+        .args([
+            "upload",
+            "report.pdf",
+            "-f",
+            "again",
+            "--on-conflict",
+            "rename",
+        ])
+        .assert()
+        .success();
+    assert_eq!(names(&t), ["report (1).pdf", "report.pdf"]);
+    // Other content under the same name is not "already uploaded".
+    t.file("report.pdf", &data(300_000, 4));
+    let out = t
+        .ferry()
+        .args(["upload", "report.pdf", "-f", "again"])
+        .output()
+        .unwrap();
+    assert!(stdout(&out).starts_with("Uploaded "), "{}", stdout(&out));
+    assert_eq!(
+        names(&t),
+        ["report (1).pdf", "report (2).pdf", "report.pdf"]
     );
 }
