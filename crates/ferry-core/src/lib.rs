@@ -10,5 +10,5 @@ pub mod timefmt;
 pub mod validate;
 
 pub use ids::IdKind;
-pub use model::{OnConflict, Permission, Role, UploadStatus, Visibility};
+pub use model::{FileState, OnConflict, Permission, Role, UploadStatus, Visibility};
 pub use validate::Invalid;

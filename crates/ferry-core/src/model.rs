@@ -154,6 +154,15 @@ impl UploadStatus {
     }
 }
 
+/// How a stored status becomes a type (at the store boundary, `#[sqlx(try_from)]`).
+impl TryFrom<String> for UploadStatus {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        UploadStatus::parse(&s).ok_or_else(|| format!("unknown upload status `{s}`"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +176,38 @@ mod tests {
         assert_eq!(UploadStatus::parse(""), None);
         assert!(UploadStatus::Completing.is_unfinished());
         assert!(!UploadStatus::Expired.is_unfinished());
+    }
+}
+
+/// Where a file stands: live, or deleted from a folder with retention and held until purged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    Active,
+    Held,
+}
+
+impl FileState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Active => "active",
+            FileState::Held => "held",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FileState> {
+        match s {
+            "active" => Some(FileState::Active),
+            "held" => Some(FileState::Held),
+            _ => None,
+        }
+    }
+}
+
+/// How a stored state becomes a type (at the store boundary, `#[sqlx(try_from)]`).
+impl TryFrom<String> for FileState {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        FileState::parse(&s).ok_or_else(|| format!("unknown file state `{s}`"))
     }
 }

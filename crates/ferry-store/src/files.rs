@@ -1,10 +1,8 @@
 //! Files and the reference-counted, content-addressed blobs behind them.
 
-use crate::{Conn, Result};
+use ferry_core::FileState;
 
-/// File states. A `held` file was deleted from a folder with retention and waits for purge.
-pub const ACTIVE: &str = "active";
-pub const HELD: &str = "held";
+use crate::{Conn, Result};
 
 /// A stored file with its owner's login.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,7 +16,8 @@ pub struct File {
     pub sha256: String,
     pub mime_type: String,
     pub version: i64,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: FileState,
     pub expires_at: Option<i64>,
     pub held_until: Option<i64>,
     pub created_at: i64,
@@ -27,7 +26,7 @@ pub struct File {
 
 impl File {
     pub fn is_held(&self) -> bool {
-        self.state == HELD
+        self.state == FileState::Held
     }
 
     /// Whether the file's time to live has passed at `now`.

@@ -7,15 +7,8 @@ use ferry_core::UploadStatus;
 use crate::dialect::Placeholders;
 use crate::{Conn, Result};
 
-/// Upload states. `completing` is verification in progress; the others are final but `open`.
-pub const OPEN: &str = "open";
-pub const COMPLETING: &str = "completing";
-pub const COMPLETED: &str = "completed";
-pub const FAILED: &str = "failed";
-pub const ABORTED: &str = "aborted";
-pub const EXPIRED: &str = "expired";
-
-/// A stored upload session.
+/// A stored upload session. Its `status` ([`UploadStatus`]): `completing` is verification in
+/// progress; the others are final but `open`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Upload {
     pub id: String,
@@ -29,7 +22,8 @@ pub struct Upload {
     pub part_count: i64,
     pub checksum_sha256: Option<String>,
     pub on_conflict: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: UploadStatus,
     pub hashed_parts: i64,
     pub hash_state: Option<Vec<u8>>,
     pub file_id: Option<String>,
@@ -88,7 +82,7 @@ pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
     .bind(u.part_count)
     .bind(&u.checksum_sha256)
     .bind(&u.on_conflict)
-    .bind(&u.status)
+    .bind(u.status.as_str())
     .bind(u.expires_at)
     .bind(u.created_at)
     .bind(&u.protocol)
@@ -225,14 +219,20 @@ pub async fn part(conn: &mut Conn, id: &str, part_no: i64) -> Result<Option<Part
 /// Moves `id` from `from` to `to` if it is in `from` (and, for `open`, not past `now`).
 /// Returns whether this call made the transition: the one conditional UPDATE that decides
 /// races between parts, complete, abort and expiry.
-pub async fn transition(conn: &mut Conn, id: &str, from: &str, to: &str, now: i64) -> Result<bool> {
+pub async fn transition(
+    conn: &mut Conn,
+    id: &str,
+    from: UploadStatus,
+    to: UploadStatus,
+    now: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE uploads SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2 \
          AND (status <> 'open' OR $3 = 'expired' OR expires_at > $4)",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.as_str())
+    .bind(to.as_str())
     .bind(now)
     .execute(conn)
     .await?;

@@ -86,11 +86,11 @@ pub async fn load(state: &AppState, caller: &Caller, id: &str) -> Result<Upload>
 
 /// The error for a session that no longer takes parts.
 fn not_open(upload: &Upload, now: i64) -> Error {
-    match upload.status.as_str() {
-        store::COMPLETING | store::COMPLETED => Error::UploadAlreadyCompleted,
-        store::ABORTED => Error::UploadAborted,
-        store::FAILED => Error::UploadFailed,
-        store::OPEN if upload.expires_at > now => {
+    match upload.status {
+        UploadStatus::Completing | UploadStatus::Completed => Error::UploadAlreadyCompleted,
+        UploadStatus::Aborted => Error::UploadAborted,
+        UploadStatus::Failed => Error::UploadFailed,
+        UploadStatus::Open if upload.expires_at > now => {
             Error::internal(anyhow::anyhow!("upload is open"))
         }
         _ => Error::UploadExpired,
@@ -172,7 +172,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         part_count,
         checksum_sha256: new.checksum_sha256,
         on_conflict: new.on_conflict.as_str().into(),
-        status: store::OPEN.into(),
+        status: UploadStatus::Open,
         hashed_parts: 0,
         hash_state: None,
         file_id: None,
@@ -349,7 +349,7 @@ pub fn check_part(
 ) -> Result<(i64, i64)> {
     // A session that takes no parts says so before anything else (the authoritative check is
     // the conditional UPDATE below).
-    if upload.status != store::OPEN || upload.expires_at <= now {
+    if upload.status != UploadStatus::Open || upload.expires_at <= now {
         return Err(not_open(upload, now));
     }
     if part_no < 1 || part_no > upload.part_count {
@@ -483,10 +483,12 @@ pub async fn complete(
     checksum: Option<String>,
 ) -> Result<Completion> {
     let now = state.now_ms();
-    match upload.status.as_str() {
-        store::COMPLETED => return finished_file(state, &upload).await.map(Completion::Done),
-        store::COMPLETING => return Ok(Completion::Pending(upload)),
-        store::OPEN if upload.expires_at > now => {}
+    match upload.status {
+        UploadStatus::Completed => {
+            return finished_file(state, &upload).await.map(Completion::Done);
+        }
+        UploadStatus::Completing => return Ok(Completion::Pending(upload)),
+        UploadStatus::Open if upload.expires_at > now => {}
         _ => return Err(not_open(&upload, now)),
     }
     let checksum = match (checksum, &upload.checksum_sha256) {
@@ -529,15 +531,21 @@ pub async fn complete(
     let now = state.now_ms();
     let mut tx = state.store.begin().await?;
     store::set_checksum(&mut tx, &upload.id, &checksum).await?;
-    let started =
-        store::transition(&mut tx, &upload.id, store::OPEN, store::COMPLETING, now).await?;
+    let started = store::transition(
+        &mut tx,
+        &upload.id,
+        UploadStatus::Open,
+        UploadStatus::Completing,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     if !started {
         // Someone else moved it (a second complete, an abort, expiry): answer from its state.
         let current = load(state, caller, &upload.id).await?;
-        return match current.status.as_str() {
-            store::COMPLETED => finished_file(state, &current).await.map(Completion::Done),
-            store::COMPLETING => Ok(Completion::Pending(current)),
+        return match current.status {
+            UploadStatus::Completed => finished_file(state, &current).await.map(Completion::Done),
+            UploadStatus::Completing => Ok(Completion::Pending(current)),
             _ => Err(not_open(&current, now)),
         };
     }
@@ -570,7 +578,7 @@ pub async fn finish(
         let mut conn = state.store.conn().await?;
         store::get(&mut conn, &id).await?.ok_or(Error::NotFound)?
     };
-    if upload.status == store::COMPLETED {
+    if upload.status == UploadStatus::Completed {
         return finished_file(&state, &upload).await;
     }
     if upload.hashed_parts != upload.part_count {
@@ -644,8 +652,8 @@ async fn fail(
         &caller.origin,
         caller.user_ref(),
         upload,
-        store::COMPLETING,
-        store::FAILED,
+        UploadStatus::Completing,
+        UploadStatus::Failed,
         Action::UploadFailed,
         details,
     )
@@ -661,8 +669,8 @@ pub async fn end(
     ctx: &Origin,
     actor: Option<&User>,
     upload: &Upload,
-    from: &str,
-    to: &str,
+    from: UploadStatus,
+    to: UploadStatus,
     action: Action,
     details: serde_json::Value,
 ) -> Result<bool> {
@@ -700,8 +708,8 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
                 &ctx,
                 None,
                 &upload,
-                store::OPEN,
-                store::EXPIRED,
+                UploadStatus::Open,
+                UploadStatus::Expired,
                 Action::UploadExpired,
                 details,
             )
@@ -719,7 +727,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
             store::get(&mut conn, &id).await?
         };
         let keep = match &upload {
-            Some(u) => u.status == store::OPEN || u.status == store::COMPLETING,
+            Some(u) => u.status == UploadStatus::Open || u.status == UploadStatus::Completing,
             None => age < Duration::from_secs(3600),
         };
         if !keep {
@@ -756,7 +764,7 @@ pub async fn resume_completing(state: &AppState) -> anyhow::Result<()> {
 /// reserved space released. Aborting an aborted upload is a no-op.
 pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let upload = load(app, caller, id).await?;
-    if upload.status == store::ABORTED {
+    if upload.status == UploadStatus::Aborted {
         return Ok(());
     }
     let ended = end(
@@ -764,8 +772,8 @@ pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
         &caller.origin,
         caller.user_ref(),
         &upload,
-        store::OPEN,
-        store::ABORTED,
+        UploadStatus::Open,
+        UploadStatus::Aborted,
         Action::UploadAborted,
         json!({"filename": upload.filename}),
     )
@@ -774,10 +782,10 @@ pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
         return Ok(());
     }
     let current = load(app, caller, id).await?;
-    match current.status.as_str() {
-        store::ABORTED => Ok(()),
-        store::COMPLETING | store::COMPLETED => Err(Error::UploadAlreadyCompleted),
-        store::FAILED => Err(Error::UploadFailed),
+    match current.status {
+        UploadStatus::Aborted => Ok(()),
+        UploadStatus::Completing | UploadStatus::Completed => Err(Error::UploadAlreadyCompleted),
+        UploadStatus::Failed => Err(Error::UploadFailed),
         _ => Err(Error::UploadExpired),
     }
 }

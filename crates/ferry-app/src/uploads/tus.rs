@@ -4,6 +4,7 @@
 //! handled here like the native protocol's parts.
 
 use ferry_blob::{ByteStream, Sha256};
+use ferry_core::UploadStatus;
 use ferry_core::audit::Action;
 use ferry_store::uploads::{self as store, Upload};
 use serde_json::json;
@@ -69,13 +70,13 @@ pub async fn append(
         return Err(Error::Forbidden);
     }
     let now = app.now_ms();
-    if upload.status != store::OPEN || upload.expires_at <= now {
-        if upload.status == store::COMPLETED && offset == upload.size {
+    if upload.status != UploadStatus::Open || upload.expires_at <= now {
+        if upload.status == UploadStatus::Completed && offset == upload.size {
             return Ok(upload);
         }
-        return Err(match upload.status.as_str() {
-            store::COMPLETED | store::COMPLETING => Error::UploadAlreadyCompleted,
-            store::ABORTED => Error::NotFound,
+        return Err(match upload.status {
+            UploadStatus::Completed | UploadStatus::Completing => Error::UploadAlreadyCompleted,
+            UploadStatus::Aborted => Error::NotFound,
             _ => Error::UploadExpired,
         });
     }
@@ -148,8 +149,14 @@ pub async fn finish_if_complete(app: &AppState, caller: &Caller, upload: &Upload
     let mut tx = app.store.begin().await?;
     store::tus_received_all(&mut tx, upload, now).await?;
     store::set_checksum(&mut tx, &upload.id, &digest).await?;
-    let started =
-        store::transition(&mut tx, &upload.id, store::OPEN, store::COMPLETING, now).await?;
+    let started = store::transition(
+        &mut tx,
+        &upload.id,
+        UploadStatus::Open,
+        UploadStatus::Completing,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     if started {
         super::finish(app.clone(), caller.clone(), upload.id.clone()).await?;
@@ -160,14 +167,14 @@ pub async fn finish_if_complete(app: &AppState, caller: &Caller, upload: &Upload
 /// Terminates an upload (tus DELETE): an open one is aborted and its space released.
 pub async fn terminate(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let upload = super::load(app, caller, id).await?;
-    if upload.status == store::OPEN {
+    if upload.status == UploadStatus::Open {
         super::end(
             app,
             &caller.origin,
             caller.user_ref(),
             &upload,
-            store::OPEN,
-            store::ABORTED,
+            UploadStatus::Open,
+            UploadStatus::Aborted,
             Action::UploadAborted,
             json!({"filename": upload.filename, "method": "tus"}),
         )
@@ -242,8 +249,8 @@ pub async fn concatenate(
         if store::transition(
             &mut tx,
             &upload.id,
-            store::OPEN,
-            store::FAILED,
+            UploadStatus::Open,
+            UploadStatus::Failed,
             app.now_ms(),
         )
         .await?
@@ -274,7 +281,9 @@ pub async fn concatenate(
 }
 
 fn is_finished_partial(p: &Upload) -> bool {
-    p.tus_concat.as_deref() == Some("partial") && p.status == store::OPEN && p.tus_offset == p.size
+    p.tus_concat.as_deref() == Some("partial")
+        && p.status == UploadStatus::Open
+        && p.tus_offset == p.size
 }
 
 /// Copies the partials into `upload` while holding their locks, then claims them and advances
@@ -320,7 +329,15 @@ async fn join(
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     for p in partials {
-        if !store::transition(&mut tx, &p.id, store::OPEN, store::COMPLETED, now).await? {
+        if !store::transition(
+            &mut tx,
+            &p.id,
+            UploadStatus::Open,
+            UploadStatus::Completed,
+            now,
+        )
+        .await?
+        {
             return Err(partial_unfinished(
                 "A partial upload was already joined into another upload, or ended.".into(),
             ));

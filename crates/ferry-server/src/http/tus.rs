@@ -4,6 +4,7 @@
 //! the file, written sequentially and hashed as it arrives. Written by hand: the tus crates
 //! bring their own storage and state models, which would fight ours.
 
+use ferry_core::UploadStatus;
 use std::collections::HashMap;
 
 use axum::Router;
@@ -16,7 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ferry_blob::ByteStream;
 use ferry_core::timefmt::now_ms;
-use ferry_store::uploads::{self as store, Upload};
+use ferry_store::uploads::Upload;
 use futures::TryStreamExt;
 
 use crate::error::{ApiError, ApiResult};
@@ -351,10 +352,10 @@ async fn resource(
 
 async fn head(state: &AppState, me: &AuthUser, id: &str) -> ApiResult<Response> {
     let upload = uploads::load(state, &me.caller(), id).await?;
-    match upload.status.as_str() {
-        store::ABORTED => return Err(Error::NotFound.into()),
-        store::EXPIRED | store::FAILED => return Err(Error::UploadExpired.into()),
-        store::OPEN if upload.expires_at <= now_ms() => {
+    match upload.status {
+        UploadStatus::Aborted => return Err(Error::NotFound.into()),
+        UploadStatus::Expired | UploadStatus::Failed => return Err(Error::UploadExpired.into()),
+        UploadStatus::Open if upload.expires_at <= now_ms() => {
             return Err(Error::UploadExpired.into());
         }
         _ => {}

@@ -54,7 +54,7 @@ fn upload_view_with(u: &Upload, received: &[(i64, i64)]) -> api::Upload {
         part_count: u.part_count,
         created_at: rfc3339(u.created_at),
         expires_at: rfc3339(u.expires_at),
-        status: u.status.clone(),
+        status: u.status.as_str().into(),
         received_parts: received.iter().map(|(n, _)| *n).collect(),
         // tus writes its one part sequentially and records it only at the end: its offset is
         // what has arrived.

@@ -24,7 +24,7 @@ pub fn file_view(f: &File) -> api::File {
         created_at: rfc3339(f.created_at),
         updated_at: rfc3339(f.updated_at),
         retention: api::Retention {
-            state: f.state.clone(),
+            state: f.state.as_str().into(),
             held_until: f.held_until.map(rfc3339),
             expires_at: f.expires_at.map(rfc3339),
         },

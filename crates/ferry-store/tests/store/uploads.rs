@@ -21,7 +21,7 @@ fn upload(id: &str, creator: &str, payer: &str, size: i64, created_at: i64) -> U
         part_count: 1,
         checksum_sha256: None,
         on_conflict: "rename".into(),
-        status: uploads::OPEN.into(),
+        status: UploadStatus::Open,
         hashed_parts: 0,
         hash_state: None,
         file_id: None,
@@ -53,14 +53,26 @@ async fn uploads_list_newest_first_and_sum_what_they_reserve(store: &Store) {
             .unwrap();
     }
     assert!(
-        uploads::transition(&mut c, "upl_b", uploads::OPEN, uploads::COMPLETING, 11)
-            .await
-            .unwrap()
+        uploads::transition(
+            &mut c,
+            "upl_b",
+            UploadStatus::Open,
+            UploadStatus::Completing,
+            11
+        )
+        .await
+        .unwrap()
     );
     assert!(
-        uploads::transition(&mut c, "upl_c", uploads::OPEN, uploads::ABORTED, 11)
-            .await
-            .unwrap()
+        uploads::transition(
+            &mut c,
+            "upl_c",
+            UploadStatus::Open,
+            UploadStatus::Aborted,
+            11
+        )
+        .await
+        .unwrap()
     );
 
     let ids = |rows: Vec<Upload>| rows.into_iter().map(|u| u.id).collect::<Vec<_>>();
