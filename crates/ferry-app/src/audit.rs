@@ -2,7 +2,7 @@
 //! transaction, so a change and its record commit together.
 
 use ferry_core::IdKind;
-use ferry_core::audit::{Action, Outcome};
+use ferry_core::audit::{Action, Outcome, TargetKind};
 use ferry_core::timefmt::now_ms;
 use ferry_store::audit::NewEvent;
 use ferry_store::{Conn, users::User};
@@ -15,7 +15,7 @@ pub struct Record<'a> {
     pub ctx: &'a Origin,
     pub actor: Option<&'a User>,
     pub action: Action,
-    pub target: (&'static str, &'a str),
+    pub target: (TargetKind, &'a str),
     pub folder_id: Option<&'a str>,
     pub outcome: Outcome,
     pub details: Value,
@@ -30,7 +30,7 @@ impl Record<'_> {
             actor_id: self.actor.map(|u| u.id.clone()),
             actor_login: self.actor.map(|u| u.login.clone()),
             action: self.action.as_str().into(),
-            target_type: self.target.0.into(),
+            target_type: self.target.0.as_str().into(),
             target_id: self.target.1.into(),
             folder_id: self.folder_id.map(str::to_string),
             ip: self.ctx.ip.clone(),
@@ -48,7 +48,7 @@ pub fn success<'a>(
     ctx: &'a Origin,
     actor: Option<&'a User>,
     action: Action,
-    target: (&'static str, &'a str),
+    target: (TargetKind, &'a str),
 ) -> Record<'a> {
     Record {
         ctx,

@@ -1,7 +1,7 @@
 //! Sessions: checking a login and password (with per-account lockout and an audit record of
 //! every failure), issuing and revoking bearer tokens, and resolving a token to its user.
 
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, secrets};
 use ferry_store::users::User;
@@ -71,11 +71,16 @@ pub async fn authenticate(
     {
         let _ = passwords::verify(password.to_string(), Some(u.password_hash.clone())).await;
         let mut tx = state.store.begin().await?;
-        audit::success(ctx, Some(u), Action::AuthLoginFailed, ("user", &u.id))
-            .failed()
-            .details(json!({"login": u.login, "reason": "disabled"}))
-            .append(&mut tx)
-            .await?;
+        audit::success(
+            ctx,
+            Some(u),
+            Action::AuthLoginFailed,
+            (TargetKind::User, &u.id),
+        )
+        .failed()
+        .details(json!({"login": u.login, "reason": "disabled"}))
+        .append(&mut tx)
+        .await?;
         tx.commit().await?;
         return Err(Error::AccountDisabled);
     }
@@ -83,11 +88,16 @@ pub async fn authenticate(
         && u.is_locked(now)
     {
         let mut tx = state.store.begin().await?;
-        audit::success(ctx, None, Action::AuthLoginFailed, ("user", &u.id))
-            .failed()
-            .details(json!({"login": u.login, "reason": "locked"}))
-            .append(&mut tx)
-            .await?;
+        audit::success(
+            ctx,
+            None,
+            Action::AuthLoginFailed,
+            (TargetKind::User, &u.id),
+        )
+        .failed()
+        .details(json!({"login": u.login, "reason": "locked"}))
+        .append(&mut tx)
+        .await?;
         tx.commit().await?;
         let retry = (u.locked_until.unwrap_or(now) - now + 999) / 1000;
         return Err(Error::AccountLocked {
@@ -102,7 +112,7 @@ pub async fn authenticate(
     .await;
     let mut tx = state.store.begin().await?;
     let Some(user) = user else {
-        audit::success(ctx, None, Action::AuthLoginFailed, ("user", ""))
+        audit::success(ctx, None, Action::AuthLoginFailed, (TargetKind::User, ""))
             .failed()
             .details(json!({"login": target_login["login"], "reason": "unknown_login"}))
             .append(&mut tx)
@@ -123,13 +133,18 @@ pub async fn authenticate(
             lock_until,
         )
         .await?;
-        audit::success(ctx, None, Action::AuthLoginFailed, ("user", &user.id))
-            .failed()
-            .details(json!({"login": user.login, "reason": "wrong_password"}))
-            .append(&mut tx)
-            .await?;
+        audit::success(
+            ctx,
+            None,
+            Action::AuthLoginFailed,
+            (TargetKind::User, &user.id),
+        )
+        .failed()
+        .details(json!({"login": user.login, "reason": "wrong_password"}))
+        .append(&mut tx)
+        .await?;
         if locked {
-            audit::success(ctx, None, Action::AuthLocked, ("user", &user.id))
+            audit::success(ctx, None, Action::AuthLocked, (TargetKind::User, &user.id))
                 .details(json!({"login": user.login, "until": rfc3339(lock_until)}))
                 .append(&mut tx)
                 .await?;
@@ -166,10 +181,15 @@ pub async fn login(
         expires_at,
     )
     .await?;
-    audit::success(origin, Some(&user), Action::AuthLogin, ("user", &user.id))
-        .details(json!({"token_id": token_id}))
-        .append(&mut tx)
-        .await?;
+    audit::success(
+        origin,
+        Some(&user),
+        Action::AuthLogin,
+        (TargetKind::User, &user.id),
+    )
+    .details(json!({"token_id": token_id}))
+    .append(&mut tx)
+    .await?;
     tx.commit().await?;
     Ok(Session {
         access_token: token,
@@ -190,7 +210,7 @@ pub async fn logout(app: &AppState, caller: &Caller, token_id: Option<&str>) -> 
         &caller.origin,
         Some(user),
         Action::AuthLogout,
-        ("user", &user.id),
+        (TargetKind::User, &user.id),
     )
     .append(&mut tx)
     .await?;

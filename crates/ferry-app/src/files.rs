@@ -2,7 +2,7 @@
 //! quota charge, publishing the blob and the `upload.completed` record, in one transaction.
 
 use ferry_blob::{BlobError, ByteStream, Staged};
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, OnConflict, Permission, validate};
 use ferry_store::files::{File, NewFile};
@@ -189,7 +189,7 @@ pub async fn add_file(
         &caller.origin,
         caller.user_ref(),
         Action::UploadCompleted,
-        ("file", &id),
+        (TargetKind::File, &id),
     )
         .in_folder(&folder.id)
         .details(json!({"name": name, "size": new.size, "checksum_sha256": new.sha256, "method": new.method}))
@@ -271,7 +271,7 @@ pub async fn record_download(
         &caller.origin,
         caller.user_ref(),
         Action::FileDownloaded,
-        ("file", &file.id),
+        (TargetKind::File, &file.id),
     )
     .in_folder(&file.folder_id)
     .details(json!({"bytes": bytes, "ranges": ranges, "name": file.name}))
@@ -306,7 +306,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<Deleted
         &caller.origin,
         caller.user_ref(),
         Action::FileDeleted,
-        ("file", &file.id),
+        (TargetKind::File, &file.id),
     )
     .in_folder(&folder.id)
     .details(
@@ -320,7 +320,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<Deleted
             &caller.origin,
             caller.user_ref(),
             Action::FileHeld,
-            ("file", &file.id),
+            (TargetKind::File, &file.id),
         )
         .in_folder(&folder.id)
         .details(json!({"held_until": rfc3339(held_until)}))
@@ -359,7 +359,7 @@ pub async fn restore(app: &AppState, caller: &Caller, id: &str) -> Result<File> 
         &caller.origin,
         caller.user_ref(),
         Action::FileRestored,
-        ("file", &file.id),
+        (TargetKind::File, &file.id),
     )
     .in_folder(&folder.id)
     .details(json!({"name": name}))

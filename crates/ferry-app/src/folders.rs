@@ -1,6 +1,6 @@
 //! Folders: creation, lookup, the caller's folders and a folder's live files.
 
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_core::{IdKind, Permission, Visibility, validate};
 use ferry_store::files::File;
 use ferry_store::folders::{Folder, NewFolder};
@@ -71,7 +71,7 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
         &caller.origin,
         Some(owner),
         Action::FolderCreated,
-        ("folder", &id),
+        (TargetKind::Folder, &id),
     )
     .in_folder(&id)
     .details(json!({"name": new.name, "retention_days": retention_days}))

@@ -9,7 +9,7 @@ use crate::audit;
 use crate::caller::Origin;
 use crate::state::AppState;
 use crate::workers::{Pass, Worker};
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use serde_json::json;
 
 /// Staging files untouched this long belong to a crashed or abandoned upload.
@@ -62,7 +62,7 @@ pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
         for file in &due {
             if ferry_store::files::remove(&mut tx, file, now).await? {
                 let reason = if file.is_held() { "retention" } else { "ttl" };
-                audit::success(&ctx, None, Action::FilePurged, ("file", &file.id))
+                audit::success(&ctx, None, Action::FilePurged, (TargetKind::File, &file.id))
                     .in_folder(&file.folder_id)
                     .details(json!({"name": file.name, "size": file.size, "reason": reason}))
                     .append(&mut tx)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::now_ms;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
@@ -166,17 +166,29 @@ async fn record_settlement(
         .await?;
     }
     let used = link.as_ref().map(|l| l.downloads_used()).unwrap_or(0);
-    audit::success(&d.ctx, None, Action::LinkDownloaded, ("link", &d.link_id))
+    audit::success(
+        &d.ctx,
+        None,
+        Action::LinkDownloaded,
+        (TargetKind::Link, &d.link_id),
+    )
+    .in_folder(&d.folder_id)
+    .details(
+        json!({"file_id": d.file_id, "bytes": sent, "complete": finished, "downloads_used": used}),
+    )
+    .append(&mut tx)
+    .await?;
+    if exhausted {
+        audit::success(
+            &d.ctx,
+            None,
+            Action::LinkExhausted,
+            (TargetKind::Link, &d.link_id),
+        )
         .in_folder(&d.folder_id)
-        .details(json!({"file_id": d.file_id, "bytes": sent, "complete": finished, "downloads_used": used}))
+        .details(json!({"file_id": d.file_id, "downloads_used": used}))
         .append(&mut tx)
         .await?;
-    if exhausted {
-        audit::success(&d.ctx, None, Action::LinkExhausted, ("link", &d.link_id))
-            .in_folder(&d.folder_id)
-            .details(json!({"file_id": d.file_id, "downloads_used": used}))
-            .append(&mut tx)
-            .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -314,7 +326,7 @@ pub async fn create(
         },
     )
     .await?;
-    audit::success(&caller.origin, Some(creator), Action::LinkCreated, ("link", &link_id))
+    audit::success(&caller.origin, Some(creator), Action::LinkCreated, (TargetKind::Link, &link_id))
         .in_folder(&folder.id)
         .details(json!({"file_id": file.id, "expires_at": rfc3339(expires_at), "max_downloads": max_downloads, "watermark": watermark}))
         .append(&mut tx)
@@ -374,7 +386,7 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
             &caller.origin,
             caller.user_ref(),
             Action::LinkRevoked,
-            ("link", link_id),
+            (TargetKind::Link, link_id),
         )
         .in_folder(&folder_id)
         .details(json!({"file_id": link.file_id}))

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_core::{IdKind, Role, validate};
 pub use ferry_store::uploads::Reserved;
 use ferry_store::users::{NewUser, User, UserChanges};
@@ -130,7 +130,7 @@ async fn insert(
             "The login `{login}` is taken."
         )));
     }
-    audit::success(origin, actor, Action::UserCreated, ("user", &id))
+    audit::success(origin, actor, Action::UserCreated, (TargetKind::User, &id))
         .details(json!({"login": login, "role": role.as_str(), "quota_bytes": quota_bytes}))
         .append(&mut tx)
         .await?;
@@ -287,7 +287,7 @@ pub async fn update(
         &caller.origin,
         Some(admin),
         Action::UserUpdated,
-        ("user", id),
+        (TargetKind::User, id),
     )
     .details(details)
     .append(&mut tx)
@@ -306,7 +306,7 @@ pub async fn unlock(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
         &caller.origin,
         Some(admin),
         Action::UserUnlocked,
-        ("user", id),
+        (TargetKind::User, id),
     )
     .append(&mut tx)
     .await?;
@@ -348,7 +348,7 @@ pub async fn reset_password_offline(
         &Origin::system("reset-password"),
         None,
         Action::UserUpdated,
-        ("user", &user.id),
+        (TargetKind::User, &user.id),
     )
     .details(json!({"changed": ["password"], "offline": true, "sessions_revoked": revoked}))
     .append(&mut tx)

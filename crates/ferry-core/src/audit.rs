@@ -134,3 +134,27 @@ mod tests {
         assert_eq!(names.len(), Action::ALL.len());
     }
 }
+
+/// What an audit event is about (its `target.type` on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    User,
+    Folder,
+    File,
+    Upload,
+    Link,
+    Webhook,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::User => "user",
+            TargetKind::Folder => "folder",
+            TargetKind::File => "file",
+            TargetKind::Upload => "upload",
+            TargetKind::Link => "link",
+            TargetKind::Webhook => "webhook",
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use ferry_blob::{ByteStream, Sha256};
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, Permission, UploadStatus, validate};
 use ferry_store::uploads::{self as store, Upload};
@@ -206,7 +206,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         });
     }
     store::insert(&mut tx, &upload).await?;
-    audit::success(&caller.origin, Some(user), Action::UploadCreated, ("upload", &upload.id))
+    audit::success(&caller.origin, Some(user), Action::UploadCreated, (TargetKind::Upload, &upload.id))
         .in_folder_opt(upload.folder_id.as_deref())
         .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
         .append(&mut tx)
@@ -679,7 +679,7 @@ pub async fn end(
         return Ok(false);
     }
     ferry_store::users::release_quota(&mut tx, &upload.payer_id, upload.size).await?;
-    audit::success(ctx, actor, action, ("upload", &upload.id))
+    audit::success(ctx, actor, action, (TargetKind::Upload, &upload.id))
         .in_folder_opt(upload.folder_id.as_deref())
         .details(details)
         .append(&mut tx)

@@ -5,7 +5,7 @@
 
 use ferry_blob::{ByteStream, Sha256};
 use ferry_core::UploadStatus;
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_store::uploads::{self as store, Upload};
 use serde_json::json;
 use sha2::Digest;
@@ -261,7 +261,7 @@ pub async fn concatenate(
                 &caller.origin,
                 caller.user_ref(),
                 Action::UploadFailed,
-                ("upload", &upload.id),
+                (TargetKind::Upload, &upload.id),
             )
             .in_folder(&folder.id)
             .details(json!({"reason": "concatenation failed", "error": e.code()}))
@@ -349,7 +349,7 @@ async fn join(
             &caller.origin,
             caller.user_ref(),
             Action::UploadCompleted,
-            ("upload", &p.id),
+            (TargetKind::Upload, &p.id),
         )
         .details(json!({"concatenated_into": upload.id}))
         .append(&mut tx)

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_core::ids::random_bytes;
 use ferry_store::webhooks::{AttemptResult, Claimed, Outcome, Webhook};
 use futures::future::BoxFuture;
@@ -250,7 +250,7 @@ async fn deliver(
                     &ctx,
                     None,
                     Action::WebhookDisabled,
-                    ("webhook", &webhook.id),
+                    (TargetKind::Webhook, &webhook.id),
                 )
                 .details(json!({
                     "owner_id": webhook.owner_id,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use ferry_core::IdKind;
-use ferry_core::audit::Action;
+use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::rfc3339;
 use ferry_store::audit::NewEvent;
 use ferry_store::webhooks::{Attempt, Delivery, NewWebhook, Webhook, WebhookChanges};
@@ -83,7 +83,7 @@ pub async fn create(
         &caller.origin,
         Some(owner),
         Action::WebhookCreated,
-        ("webhook", &id),
+        (TargetKind::Webhook, &id),
     )
     .details(json!({"url": loggable_url(&url), "events": events}))
     .append(&mut tx)
@@ -170,7 +170,7 @@ pub async fn update(
             &caller.origin,
             caller.user_ref(),
             Action::WebhookUpdated,
-            ("webhook", &w.id),
+            (TargetKind::Webhook, &w.id),
         )
         .details(serde_json::Value::Object(changed))
         .append(&mut tx)
@@ -188,7 +188,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
             &caller.origin,
             caller.user_ref(),
             Action::WebhookDeleted,
-            ("webhook", &w.id),
+            (TargetKind::Webhook, &w.id),
         )
         .details(json!({"url": loggable_url(&w.url), "owner_id": w.owner_id}))
         .append(&mut tx)
@@ -310,7 +310,7 @@ pub async fn rotate_secret(app: &AppState, caller: &Caller, id: &str) -> Result<
         &caller.origin,
         caller.user_ref(),
         Action::WebhookSecretRotated,
-        ("webhook", &w.id),
+        (TargetKind::Webhook, &w.id),
     )
     .details(json!({"previous_secret_valid_until": rfc3339(grace_until)}))
     .append(&mut tx)
