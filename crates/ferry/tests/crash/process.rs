@@ -159,3 +159,32 @@ async fn a_lost_admin_password_is_reset_offline_and_the_ignored_setting_is_warne
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_database"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listening_on_all_addresses_without_a_public_url_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("ferry.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("FERRY_ADMIN__PASSWORD", PASSWORD)
+        .env_remove("FERRY_DATABASE__URL")
+        .env_remove("FERRY_SERVER__PUBLIC_URL")
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("ferry is listening") || started.elapsed() > Duration::from_secs(30) {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains("set server.public_url"), "{text}");
+    assert!(text.contains("FERRY_SERVER__PUBLIC_URL"), "{text}");
+}
