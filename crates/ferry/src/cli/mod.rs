@@ -89,7 +89,7 @@ pub enum Command {
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
     /// Administration (admins only): `ferry admin user` add, ls, disable, enable, unlock, quota,
-    /// password, role, rename.
+    /// password, role, rename; `ferry admin reset-password` (offline, on the server's database).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
