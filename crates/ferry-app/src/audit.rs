@@ -19,6 +19,8 @@ pub struct Record<'a> {
     pub folder_id: Option<&'a str>,
     pub outcome: Outcome,
     pub details: Value,
+    /// When it happened, by the application's clock; the wall clock if unset.
+    pub time: Option<i64>,
 }
 
 impl Record<'_> {
@@ -26,7 +28,7 @@ impl Record<'_> {
     pub async fn append(self, conn: &mut Conn) -> ferry_store::Result<()> {
         let event = NewEvent {
             id: IdKind::Event.generate(),
-            time: now_ms(),
+            time: self.time.unwrap_or_else(now_ms),
             actor_id: self.actor.map(|u| u.id.clone()),
             actor_login: self.actor.map(|u| u.login.clone()),
             action: self.action.as_str().into(),
@@ -58,6 +60,7 @@ pub fn success<'a>(
         folder_id: None,
         outcome: Outcome::Success,
         details: Value::Object(Default::default()),
+        time: None,
     }
 }
 
@@ -70,6 +73,12 @@ impl<'a> Record<'a> {
     /// Like [`Record::in_folder`], for targets that may live in no folder.
     pub fn in_folder_opt(mut self, folder_id: Option<&'a str>) -> Self {
         self.folder_id = folder_id;
+        self
+    }
+
+    /// Dates the event by the application's clock (`app.now_ms()`).
+    pub fn at(mut self, time: i64) -> Self {
+        self.time = Some(time);
         self
     }
 

@@ -77,6 +77,7 @@ pub async fn authenticate(
             Action::AuthLoginFailed,
             (TargetKind::User, &u.id),
         )
+        .at(state.now_ms())
         .failed()
         .details(json!({"login": u.login, "reason": "disabled"}))
         .append(&mut tx)
@@ -94,6 +95,7 @@ pub async fn authenticate(
             Action::AuthLoginFailed,
             (TargetKind::User, &u.id),
         )
+        .at(state.now_ms())
         .failed()
         .details(json!({"login": u.login, "reason": "locked"}))
         .append(&mut tx)
@@ -113,6 +115,7 @@ pub async fn authenticate(
     let mut tx = state.store.begin().await?;
     let Some(user) = user else {
         audit::success(ctx, None, Action::AuthLoginFailed, (TargetKind::User, ""))
+            .at(state.now_ms())
             .failed()
             .details(json!({"login": target_login["login"], "reason": "unknown_login"}))
             .append(&mut tx)
@@ -139,12 +142,14 @@ pub async fn authenticate(
             Action::AuthLoginFailed,
             (TargetKind::User, &user.id),
         )
+        .at(state.now_ms())
         .failed()
         .details(json!({"login": user.login, "reason": "wrong_password"}))
         .append(&mut tx)
         .await?;
         if locked {
             audit::success(ctx, None, Action::AuthLocked, (TargetKind::User, &user.id))
+                .at(state.now_ms())
                 .details(json!({"login": user.login, "until": rfc3339(lock_until)}))
                 .append(&mut tx)
                 .await?;
@@ -187,6 +192,7 @@ pub async fn login(
         Action::AuthLogin,
         (TargetKind::User, &user.id),
     )
+    .at(app.now_ms())
     .details(json!({"token_id": token_id}))
     .append(&mut tx)
     .await?;
@@ -212,6 +218,7 @@ pub async fn logout(app: &AppState, caller: &Caller, token_id: Option<&str>) -> 
         Action::AuthLogout,
         (TargetKind::User, &user.id),
     )
+    .at(app.now_ms())
     .append(&mut tx)
     .await?;
     tx.commit().await?;

@@ -191,6 +191,7 @@ pub async fn add_file(
         Action::UploadCompleted,
         (TargetKind::File, &id),
     )
+        .at(state.now_ms())
         .in_folder(&folder.id)
         .details(json!({"name": name, "size": new.size, "checksum_sha256": new.sha256, "method": new.method}))
         .append(tx)
@@ -273,6 +274,7 @@ pub async fn record_download(
         Action::FileDownloaded,
         (TargetKind::File, &file.id),
     )
+    .at(app.now_ms())
     .in_folder(&file.folder_id)
     .details(json!({"bytes": bytes, "ranges": ranges, "name": file.name}))
     .append(&mut tx)
@@ -308,6 +310,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<Deleted
         Action::FileDeleted,
         (TargetKind::File, &file.id),
     )
+    .at(app.now_ms())
     .in_folder(&folder.id)
     .details(
         json!({"name": file.name, "size": file.size, "retention_days": folder.retention_days}),
@@ -322,6 +325,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<Deleted
             Action::FileHeld,
             (TargetKind::File, &file.id),
         )
+        .at(app.now_ms())
         .in_folder(&folder.id)
         .details(json!({"held_until": rfc3339(held_until)}))
         .append(&mut tx)
@@ -361,6 +365,7 @@ pub async fn restore(app: &AppState, caller: &Caller, id: &str) -> Result<File> 
         Action::FileRestored,
         (TargetKind::File, &file.id),
     )
+    .at(app.now_ms())
     .in_folder(&folder.id)
     .details(json!({"name": name}))
     .append(&mut tx)

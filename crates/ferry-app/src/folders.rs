@@ -73,6 +73,7 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
         Action::FolderCreated,
         (TargetKind::Folder, &id),
     )
+    .at(app.now_ms())
     .in_folder(&id)
     .details(json!({"name": new.name, "retention_days": retention_days}))
     .append(&mut tx)

@@ -63,6 +63,7 @@ pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
             if ferry_store::files::remove(&mut tx, file, now).await? {
                 let reason = if file.is_held() { "retention" } else { "ttl" };
                 audit::success(&ctx, None, Action::FilePurged, (TargetKind::File, &file.id))
+                    .at(state.now_ms())
                     .in_folder(&file.folder_id)
                     .details(json!({"name": file.name, "size": file.size, "reason": reason}))
                     .append(&mut tx)

@@ -172,6 +172,7 @@ async fn record_settlement(
         Action::LinkDownloaded,
         (TargetKind::Link, &d.link_id),
     )
+    .at(d.state.now_ms())
     .in_folder(&d.folder_id)
     .details(
         json!({"file_id": d.file_id, "bytes": sent, "complete": finished, "downloads_used": used}),
@@ -185,6 +186,7 @@ async fn record_settlement(
             Action::LinkExhausted,
             (TargetKind::Link, &d.link_id),
         )
+        .at(d.state.now_ms())
         .in_folder(&d.folder_id)
         .details(json!({"file_id": d.file_id, "downloads_used": used}))
         .append(&mut tx)
@@ -327,6 +329,7 @@ pub async fn create(
     )
     .await?;
     audit::success(&caller.origin, Some(creator), Action::LinkCreated, (TargetKind::Link, &link_id))
+        .at(app.now_ms())
         .in_folder(&folder.id)
         .details(json!({"file_id": file.id, "expires_at": rfc3339(expires_at), "max_downloads": max_downloads, "watermark": watermark}))
         .append(&mut tx)
@@ -388,6 +391,7 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
             Action::LinkRevoked,
             (TargetKind::Link, link_id),
         )
+        .at(app.now_ms())
         .in_folder(&folder_id)
         .details(json!({"file_id": link.file_id}))
         .append(&mut tx)

@@ -131,6 +131,7 @@ async fn insert(
         )));
     }
     audit::success(origin, actor, Action::UserCreated, (TargetKind::User, &id))
+        .at(app.now_ms())
         .details(json!({"login": login, "role": role.as_str(), "quota_bytes": quota_bytes}))
         .append(&mut tx)
         .await?;
@@ -289,6 +290,7 @@ pub async fn update(
         Action::UserUpdated,
         (TargetKind::User, id),
     )
+    .at(app.now_ms())
     .details(details)
     .append(&mut tx)
     .await?;
@@ -308,6 +310,7 @@ pub async fn unlock(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
         Action::UserUnlocked,
         (TargetKind::User, id),
     )
+    .at(app.now_ms())
     .append(&mut tx)
     .await?;
     let user = ferry_store::users::get(&mut tx, id)

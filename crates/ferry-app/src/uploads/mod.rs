@@ -207,6 +207,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
     }
     store::insert(&mut tx, &upload).await?;
     audit::success(&caller.origin, Some(user), Action::UploadCreated, (TargetKind::Upload, &upload.id))
+        .at(state.now_ms())
         .in_folder_opt(upload.folder_id.as_deref())
         .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
         .append(&mut tx)
@@ -680,6 +681,7 @@ pub async fn end(
     }
     ferry_store::users::release_quota(&mut tx, &upload.payer_id, upload.size).await?;
     audit::success(ctx, actor, action, (TargetKind::Upload, &upload.id))
+        .at(state.now_ms())
         .in_folder_opt(upload.folder_id.as_deref())
         .details(details)
         .append(&mut tx)

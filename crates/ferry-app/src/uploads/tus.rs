@@ -263,6 +263,7 @@ pub async fn concatenate(
                 Action::UploadFailed,
                 (TargetKind::Upload, &upload.id),
             )
+            .at(app.now_ms())
             .in_folder(&folder.id)
             .details(json!({"reason": "concatenation failed", "error": e.code()}))
             .append(&mut tx)
@@ -351,6 +352,7 @@ async fn join(
             Action::UploadCompleted,
             (TargetKind::Upload, &p.id),
         )
+        .at(app.now_ms())
         .details(json!({"concatenated_into": upload.id}))
         .append(&mut tx)
         .await?;

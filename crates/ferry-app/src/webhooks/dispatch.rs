@@ -252,6 +252,7 @@ async fn deliver(
                     Action::WebhookDisabled,
                     (TargetKind::Webhook, &webhook.id),
                 )
+                .at(state.now_ms())
                 .details(json!({
                     "owner_id": webhook.owner_id,
                     "consecutive_failures": failures,

@@ -85,6 +85,7 @@ pub async fn create(
         Action::WebhookCreated,
         (TargetKind::Webhook, &id),
     )
+    .at(app.now_ms())
     .details(json!({"url": loggable_url(&url), "events": events}))
     .append(&mut tx)
     .await?;
@@ -172,6 +173,7 @@ pub async fn update(
             Action::WebhookUpdated,
             (TargetKind::Webhook, &w.id),
         )
+        .at(app.now_ms())
         .details(serde_json::Value::Object(changed))
         .append(&mut tx)
         .await?;
@@ -190,6 +192,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
             Action::WebhookDeleted,
             (TargetKind::Webhook, &w.id),
         )
+        .at(app.now_ms())
         .details(json!({"url": loggable_url(&w.url), "owner_id": w.owner_id}))
         .append(&mut tx)
         .await?;
@@ -312,6 +315,7 @@ pub async fn rotate_secret(app: &AppState, caller: &Caller, id: &str) -> Result<
         Action::WebhookSecretRotated,
         (TargetKind::Webhook, &w.id),
     )
+    .at(app.now_ms())
     .details(json!({"previous_secret_valid_until": rfc3339(grace_until)}))
     .append(&mut tx)
     .await?;

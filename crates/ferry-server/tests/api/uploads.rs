@@ -508,6 +508,19 @@ async fn parts_after_expiry_are_refused_and_the_sweeper_releases_space() {
     );
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
     assert!(!data.exists(), "session data removed");
+    // The audit dates the expiry by the server's clock, an hour on.
+    let events = app
+        .admin
+        .audit_events(&[("action", "upload.expired")])
+        .await
+        .unwrap()
+        .events;
+    let expired = time::OffsetDateTime::parse(
+        &events[0].time,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(expired - time::OffsetDateTime::now_utc() > time::Duration::minutes(59));
 }
 
 async fn on_conflict_fail_refuses_a_taken_name_before_any_byte(app: TestApp) {
