@@ -1,18 +1,25 @@
-//! Resumable uploads (the native protocol here, tus in [`tus`]): planning parts, durable part writes, the whole-file SHA-256 advanced as
-//! contiguous parts arrive, completion that never waits on a whole-file pass, and expiry.
+//! Resumable uploads (the native protocol here, tus in [`tus`]): planning parts, durable part
+//! writes, the whole-file SHA-256 advanced as contiguous parts arrive, and completion that
+//! never waits on a whole-file pass. Expiry and crash recovery are in `expiry`, the caller's
+//! listing and abort in `listing`.
 //!
 //! Ordering: a part writer holds the session lock shared and its part's lock; the hasher holds
 //! the upload's hasher lock and, per part, that part's lock; completion holds the session lock
 //! exclusively. So no byte changes while it is hashed, and nothing changes after verification.
 
+mod expiry;
+mod listing;
 pub mod tus;
 
-use std::collections::HashMap;
+pub use expiry::{resume_completing, sweep};
+pub use listing::{
+    LISTED_BY_DEFAULT, abort, list, parse_statuses, received_parts, received_parts_of,
+};
+
 use std::time::Duration;
 
 use ferry_blob::{ByteStream, Sha256};
 use ferry_core::audit::{Action, TargetKind};
-use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, Permission, UploadStatus, validate};
 use ferry_store::uploads::{self as store, Upload};
 use ferry_store::users::User;
@@ -689,175 +696,6 @@ pub async fn end(
     tx.commit().await?;
     state.blobs.session_delete(&upload.id).await?;
     Ok(true)
-}
-
-/// Expires open sessions past `expires_at` and finishes sessions a crash left `completing`.
-pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
-    let ctx = Origin::system("sweeper");
-    let due = {
-        let mut conn = state.store.conn().await?;
-        store::expired_open(&mut conn, state.now_ms(), 100).await?
-    };
-    for id in due {
-        let upload = {
-            let mut conn = state.store.conn().await?;
-            store::get(&mut conn, &id).await?
-        };
-        if let Some(upload) = upload {
-            let details = json!({"expired_at": rfc3339(upload.expires_at)});
-            end(
-                state,
-                &ctx,
-                None,
-                &upload,
-                UploadStatus::Open,
-                UploadStatus::Expired,
-                Action::UploadExpired,
-                details,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-    }
-    // Data files of uploads that no longer need them (or whose row never committed). Whatever
-    // ends an upload removes its data itself; this only mops up after crashes. (A tus
-    // concatenation copies its partial uploads while they are still open, and claims them
-    // only afterwards, so no ended upload's data is still being read.)
-    for (id, age) in state.blobs.session_ids().await? {
-        let upload = {
-            let mut conn = state.store.conn().await?;
-            store::get(&mut conn, &id).await?
-        };
-        let keep = match &upload {
-            Some(u) => u.status == UploadStatus::Open || u.status == UploadStatus::Completing,
-            None => age < Duration::from_secs(3600),
-        };
-        if !keep {
-            state.blobs.session_delete(&id).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Restarts verification of uploads a crash interrupted in `completing`.
-pub async fn resume_completing(state: &AppState) -> anyhow::Result<()> {
-    let ids = {
-        let mut conn = state.store.conn().await?;
-        store::completing(&mut conn).await?
-    };
-    for id in ids {
-        let upload = {
-            let mut conn = state.store.conn().await?;
-            store::get(&mut conn, &id).await?
-        };
-        let Some(upload) = upload else { continue };
-        let user = {
-            let mut conn = state.store.conn().await?;
-            ferry_store::users::get(&mut conn, &upload.creator_id).await?
-        };
-        let Some(user) = user else { continue };
-        let caller = Caller::user(user, Origin::system("resume"));
-        tokio::spawn(finish(state.clone(), caller, id));
-    }
-    Ok(())
-}
-
-/// Aborts an upload (its creator or an admin): the session ends, its data is deleted and the
-/// reserved space released. Aborting an aborted upload is a no-op.
-pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
-    let upload = load(app, caller, id).await?;
-    if upload.status == UploadStatus::Aborted {
-        return Ok(());
-    }
-    let ended = end(
-        app,
-        &caller.origin,
-        caller.user_ref(),
-        &upload,
-        UploadStatus::Open,
-        UploadStatus::Aborted,
-        Action::UploadAborted,
-        json!({"filename": upload.filename}),
-    )
-    .await?;
-    if ended {
-        return Ok(());
-    }
-    let current = load(app, caller, id).await?;
-    match current.status {
-        UploadStatus::Aborted => Ok(()),
-        UploadStatus::Completing | UploadStatus::Completed => Err(Error::UploadAlreadyCompleted),
-        UploadStatus::Failed => Err(Error::UploadFailed),
-        _ => Err(Error::UploadExpired),
-    }
-}
-
-/// The statuses [`list`] shows when none are asked for: the unfinished uploads, which hold
-/// reserved space and can still be resumed or aborted.
-pub const LISTED_BY_DEFAULT: [UploadStatus; 2] = UploadStatus::UNFINISHED;
-
-/// Parses a listing's `status` filter: one status or a comma-separated list of them; `None`
-/// is [`LISTED_BY_DEFAULT`].
-pub fn parse_statuses(raw: Option<&str>) -> Result<Vec<UploadStatus>> {
-    let Some(raw) = raw else {
-        return Ok(LISTED_BY_DEFAULT.to_vec());
-    };
-    let mut statuses = Vec::new();
-    for item in raw.split(',').map(str::trim) {
-        let status = UploadStatus::parse(item).ok_or_else(|| {
-            Error::invalid(
-                "status",
-                "invalid_query",
-                format!(
-                    "status must be open, completing, completed, failed, aborted or expired, \
-                     or a comma-separated list of them (not `{item}`)."
-                ),
-            )
-        })?;
-        if !statuses.contains(&status) {
-            statuses.push(status);
-        }
-    }
-    Ok(statuses)
-}
-
-/// The caller's uploads ([`access::upload_scope`]) whose status is in `status` (see
-/// [`parse_statuses`]), newest first, after the `(created_at, id)` position `after`:
-/// `limit + 1` rows, so that the door can tell whether another page follows.
-pub async fn list(
-    state: &AppState,
-    caller: &Caller,
-    status: Option<&str>,
-    after: Option<(i64, String)>,
-    limit: i64,
-) -> Result<Vec<Upload>> {
-    let statuses = parse_statuses(status)?;
-    let creator = access::upload_scope(caller);
-    let mut conn = state.store.conn().await?;
-    Ok(store::list(
-        &mut conn,
-        creator.as_deref(),
-        &statuses,
-        after.as_ref().map(|(t, id)| (*t, id.as_str())),
-        limit + 1,
-    )
-    .await?)
-}
-
-/// The received parts (`part_no`, `size`) of each of these uploads, in one query.
-pub async fn received_parts_of(
-    state: &AppState,
-    uploads: &[Upload],
-) -> Result<HashMap<String, Vec<(i64, i64)>>> {
-    let ids: Vec<&str> = uploads.iter().map(|u| u.id.as_str()).collect();
-    let mut conn = state.store.conn().await?;
-    Ok(store::parts_of(&mut conn, &ids).await?)
-}
-
-/// The parts an upload has received, by number.
-pub async fn received_parts(app: &AppState, upload: &Upload) -> Result<Vec<store::Part>> {
-    let mut conn = app.store.conn().await?;
-    Ok(store::parts(&mut conn, &upload.id).await?)
 }
 
 #[cfg(test)]
