@@ -13,6 +13,27 @@ use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
+/// Ends an open upload as aborted: its space and data are released, `upload.aborted` is
+/// audited. False if it was no longer open.
+pub(super) async fn abort_open(
+    app: &AppState,
+    caller: &Caller,
+    upload: &Upload,
+    details: serde_json::Value,
+) -> Result<bool> {
+    end(
+        app,
+        &caller.origin,
+        caller.user_ref(),
+        upload,
+        UploadStatus::Open,
+        UploadStatus::Aborted,
+        Action::UploadAborted,
+        details,
+    )
+    .await
+}
+
 /// Aborts an upload (its creator or an admin): the session ends, its data is deleted and the
 /// reserved space released. Aborting an aborted upload is a no-op.
 pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
@@ -20,17 +41,8 @@ pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     if upload.status == UploadStatus::Aborted {
         return Ok(());
     }
-    let ended = end(
-        app,
-        &caller.origin,
-        caller.user_ref(),
-        &upload,
-        UploadStatus::Open,
-        UploadStatus::Aborted,
-        Action::UploadAborted,
-        json!({"filename": upload.filename}),
-    )
-    .await?;
+    let details = json!({"filename": upload.filename});
+    let ended = abort_open(app, caller, &upload, details).await?;
     if ended {
         return Ok(());
     }

@@ -482,6 +482,18 @@ fn check_parts_list(parts: &[i64], part_count: i64) -> Result<()> {
     })
 }
 
+/// Records the checksum to verify against and moves an open upload to `completing`, in the
+/// caller's transaction; false if it was not open (another request or the sweep won).
+async fn begin_completing(
+    tx: &mut ferry_store::Tx,
+    id: &str,
+    checksum: &str,
+    now: i64,
+) -> Result<bool> {
+    store::set_checksum(tx, id, checksum).await?;
+    Ok(store::transition(tx, id, UploadStatus::Open, UploadStatus::Completing, now).await?)
+}
+
 /// Starts completion (idempotent) and waits a little for it.
 pub async fn complete(
     state: &AppState,
@@ -538,15 +550,7 @@ pub async fn complete(
     }
     let now = state.now_ms();
     let mut tx = state.store.begin().await?;
-    store::set_checksum(&mut tx, &upload.id, &checksum).await?;
-    let started = store::transition(
-        &mut tx,
-        &upload.id,
-        UploadStatus::Open,
-        UploadStatus::Completing,
-        now,
-    )
-    .await?;
+    let started = begin_completing(&mut tx, &upload.id, &checksum, now).await?;
     tx.commit().await?;
     if !started {
         // Someone else moved it (a second complete, an abort, expiry): answer from its state.

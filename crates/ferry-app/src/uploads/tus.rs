@@ -148,15 +148,7 @@ pub async fn finish_if_complete(app: &AppState, caller: &Caller, upload: &Upload
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     store::tus_received_all(&mut tx, upload, now).await?;
-    store::set_checksum(&mut tx, &upload.id, &digest).await?;
-    let started = store::transition(
-        &mut tx,
-        &upload.id,
-        UploadStatus::Open,
-        UploadStatus::Completing,
-        now,
-    )
-    .await?;
+    let started = super::begin_completing(&mut tx, &upload.id, &digest, now).await?;
     tx.commit().await?;
     if started {
         super::finish(app.clone(), caller.clone(), upload.id.clone()).await?;
@@ -168,17 +160,8 @@ pub async fn finish_if_complete(app: &AppState, caller: &Caller, upload: &Upload
 pub async fn terminate(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let upload = super::load(app, caller, id).await?;
     if upload.status == UploadStatus::Open {
-        super::end(
-            app,
-            &caller.origin,
-            caller.user_ref(),
-            &upload,
-            UploadStatus::Open,
-            UploadStatus::Aborted,
-            Action::UploadAborted,
-            json!({"filename": upload.filename, "method": "tus"}),
-        )
-        .await?;
+        let details = json!({"filename": upload.filename, "method": "tus"});
+        super::listing::abort_open(app, caller, &upload, details).await?;
     }
     Ok(())
 }
