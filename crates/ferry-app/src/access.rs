@@ -154,10 +154,10 @@ pub fn webhook_scope(caller: &Caller) -> Option<String> {
     folder_scope(caller).owner_filter().map(str::to_string)
 }
 
-/// Whether the caller may revoke a link: its creator may, and so may whoever may share the
-/// file (`share_allowed`, from [`file`] with [`Permission::Share`]).
-pub fn may_revoke_link(caller: &Caller, creator_id: &str, share_allowed: bool) -> bool {
-    share_allowed || caller.user_ref().is_some_and(|u| u.id == creator_id)
+/// Whether the caller created a link: its creator may revoke it even without `share` on the
+/// file (whoever has `share` may too, see [`file`]).
+pub fn is_link_creator(caller: &Caller, creator_id: &str) -> bool {
+    caller.user_ref().is_some_and(|u| u.id == creator_id)
 }
 
 /// Admin-only operations (user management, the audit chain check).

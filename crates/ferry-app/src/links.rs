@@ -374,7 +374,7 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
     };
     let folder_id = match access::file(app, caller, &link.file_id, Permission::Share).await {
         Ok((_, folder)) => folder.id,
-        Err(Error::NotFound) if access::may_revoke_link(caller, &link.creator_id, false) => {
+        Err(Error::NotFound) if access::is_link_creator(caller, &link.creator_id) => {
             let mut conn = app.store.conn().await?;
             ferry_store::files::get(&mut conn, &link.file_id)
                 .await?

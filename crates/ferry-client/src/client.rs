@@ -106,3 +106,22 @@ pub(crate) fn page_query(limit: Option<i64>, cursor: Option<&str>) -> Vec<(&'sta
     }
     q
 }
+
+/// Every item of a paged list: `fetch(cursor)` returns one page (its items and the next
+/// cursor); pages are fetched until the cursor ends (or repeats, which a server must not do).
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>)>>,
+{
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let (page, next) = fetch(cursor.clone()).await?;
+        items.extend(page);
+        match next {
+            Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+            _ => return Ok(items),
+        }
+    }
+}

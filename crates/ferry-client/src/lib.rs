@@ -18,6 +18,6 @@ mod uploads;
 mod users;
 mod webhooks;
 
-pub use client::Client;
+pub use client::{Client, all_pages};
 pub use error::{ClientError, Result};
 pub use files::Download;

@@ -19,18 +19,17 @@ impl Client {
 
     /// All of a file's download links, newest first (every page).
     pub async fn list_links(&self, file_id: &str) -> Result<api::LinkList> {
-        let mut all = api::LinkList::default();
-        let mut cursor: Option<String> = None;
-        loop {
+        let links = crate::all_pages(|cursor| async move {
             let page = self
                 .list_links_page(file_id, Some(1000), cursor.as_deref())
                 .await?;
-            all.links.extend(page.links);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
-            }
-        }
+            Ok((page.links, page.next_cursor))
+        })
+        .await?;
+        Ok(api::LinkList {
+            links,
+            next_cursor: None,
+        })
     }
 
     /// One page of a file's links, newest first.

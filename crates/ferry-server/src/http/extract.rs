@@ -86,58 +86,45 @@ mod http_body_util_limit {
 }
 
 fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    // Syntax first (including trailing garbage), so a broken body is always `malformed_json`.
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        return Err(ApiError::bad_request(
-            "malformed_json",
-            format!("The body is not valid JSON: {e}"),
-        ));
-    }
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    // Parsed once into a Value: any syntax error (trailing garbage, a number no Value can
+    // hold such as `1e999`) is `malformed_json` before a field is looked at.
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    })?;
+    if !value.is_object() {
         return Err(ApiError::invalid(
             ".",
             "invalid_field",
             "The body must be a JSON object.",
         ));
     }
-    // IgnoredAny accepts numbers a Value cannot hold (`1e999`): those are malformed too.
-    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
-    })?;
     whole_floats_to_integers(&mut value);
+    // From a Value only type errors remain: a missing or a wrong field.
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::bad_request(
-                "malformed_json",
-                format!("The body is not valid JSON: {inner}"),
-            )
-        } else {
-            let msg = inner.to_string();
-            // serde reports a missing field on the parent object, naming it in the message.
-            let missing = msg
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next());
-            match missing {
-                Some(field) => {
-                    let field = if path == "." {
-                        field.to_string()
-                    } else {
-                        format!("{path}.{field}")
-                    };
-                    ApiError::invalid(
-                        &field,
-                        "missing_field",
-                        format!("Field `{field}` is required."),
-                    )
-                }
-                None => ApiError::invalid(
-                    &path,
-                    "invalid_field",
-                    format!("Field `{path}` is invalid: {msg}"),
-                ),
+        let msg = e.into_inner().to_string();
+        // serde reports a missing field on the parent object, naming it in the message.
+        let missing = msg
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        match missing {
+            Some(field) => {
+                let field = if path == "." {
+                    field.to_string()
+                } else {
+                    format!("{path}.{field}")
+                };
+                ApiError::invalid(
+                    &field,
+                    "missing_field",
+                    format!("Field `{field}` is required."),
+                )
             }
+            None => ApiError::invalid(
+                &path,
+                "invalid_field",
+                format!("Field `{path}` is invalid: {msg}"),
+            ),
         }
     })
 }

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::Args;
 use ferry_api as api;
-use ferry_client::Client;
+use ferry_client::{Client, all_pages};
 use serde_json::json;
 
 use super::units::format_size;
@@ -62,18 +62,24 @@ pub struct RmArgs {
 
 /// Every folder the caller can access, all pages.
 pub async fn all_folders(client: &Client, page_size: i64) -> Result<Vec<api::Folder>> {
-    let mut folders = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
+    Ok(all_pages(|cursor| async move {
         let page = client
             .list_folders_page(false, Some(page_size), cursor.as_deref())
             .await?;
-        folders.extend(page.folders);
-        match page.next_cursor {
-            Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
-            _ => return Ok(folders),
-        }
-    }
+        Ok((page.folders, page.next_cursor))
+    })
+    .await?)
+}
+
+/// Every live file of a folder, by name.
+pub async fn all_files(client: &Client, folder_id: &str, page_size: i64) -> Result<Vec<api::File>> {
+    Ok(all_pages(|cursor| async move {
+        let page = client
+            .list_files(folder_id, Some(page_size), cursor.as_deref())
+            .await?;
+        Ok((page.files, page.next_cursor))
+    })
+    .await?)
 }
 
 /// A folder given by id (`fld_…`) or by exact name.
@@ -128,19 +134,7 @@ pub async fn ls(args: LsArgs) -> Result<()> {
         return Ok(());
     };
     let folder = resolve_folder(&s.client, &given).await?;
-    let mut files = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = s
-            .client
-            .list_files(&folder.id, Some(args.page_size), cursor.as_deref())
-            .await?;
-        files.extend(page.files);
-        match page.next_cursor {
-            Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
-            _ => break,
-        }
-    }
+    let files = all_files(&s.client, &folder.id, args.page_size).await?;
     let list = api::FileList {
         files,
         next_cursor: None,

@@ -9,10 +9,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use super::files::resolve_folder;
+use super::files::{all_files, resolve_folder};
 use super::output::Progress;
 use super::units::{format_duration, format_rate, format_size, parse_size};
 use super::{CliError, Common, Output, error_line, interrupt, session};
+use crate::transfer::files::hash_prefix;
 use crate::transfer::rate::RateLimit;
 use crate::transfer::upload::{LocalFile, Options, Uploader, mtime_ns};
 
@@ -100,7 +101,11 @@ pub async fn run(args: UploadArgs) -> Result<()> {
     let existing = if args.on_conflict == Some(OnConflict::Rename) {
         HashMap::new()
     } else {
-        folder_files(&s.client, &folder.id).await?
+        all_files(&s.client, &folder.id, 1000)
+            .await?
+            .into_iter()
+            .map(|f| (f.name.clone(), f))
+            .collect()
     };
     let mut uploaded = Vec::new();
     let mut failures: Vec<PathBuf> = Vec::new();
@@ -113,7 +118,7 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         interrupt::set_rerun(Some(rerun_args(&args, &pending)));
         if let Some(file) = existing.get(&source.name)
             && file.size as u64 == source.size
-            && sha256_of(&source.path).await? == file.checksum_sha256
+            && sha256_of(&source.path, source.size).await? == file.checksum_sha256
         {
             if !out.json {
                 progress.println(&format!(
@@ -202,45 +207,12 @@ pub async fn run(args: UploadArgs) -> Result<()> {
     Ok(())
 }
 
-/// The folder's live files by name (every page).
-async fn folder_files(
-    client: &ferry_client::Client,
-    folder_id: &str,
-) -> Result<HashMap<String, ferry_api::File>> {
-    let mut files = HashMap::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = client
-            .list_files(folder_id, Some(1000), cursor.as_deref())
-            .await?;
-        files.extend(page.files.into_iter().map(|f| (f.name.clone(), f)));
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(files),
-        }
-    }
-}
-
-/// The SHA-256 of a local file, read on a blocking thread.
-async fn sha256_of(path: &Path) -> Result<String> {
+/// The SHA-256 of a local file of `size` bytes, read on a blocking thread.
+async fn sha256_of(path: &Path, size: u64) -> Result<String> {
+    use sha2::Digest;
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || -> Result<String> {
-        use sha2::Digest;
-        use std::io::Read;
-        let mut file = std::fs::File::open(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        Ok(hex::encode(hasher.finalize()))
-    })
-    .await?
+    let state = tokio::task::spawn_blocking(move || hash_prefix(&path, size)).await??;
+    Ok(hex::encode(state.finalize()))
 }
 
 /// The `ferry upload` arguments that upload `paths` the way `args` says.

@@ -60,18 +60,13 @@ async fn all_uploads(
     status: Option<&str>,
     page_size: i64,
 ) -> Result<Vec<api::Upload>> {
-    let mut uploads = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
+    Ok(ferry_client::all_pages(|cursor| async move {
         let page = client
             .list_uploads(status, Some(page_size), cursor.as_deref())
             .await?;
-        uploads.extend(page.uploads);
-        match page.next_cursor {
-            Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
-            _ => return Ok(uploads),
-        }
-    }
+        Ok((page.uploads, page.next_cursor))
+    })
+    .await?)
 }
 
 async fn ls(args: LsArgs) -> Result<()> {

@@ -3,7 +3,7 @@
 //! to transfer and where, and print the outcome; everything about moving the bytes is here.
 
 pub mod download;
-mod files;
+pub mod files;
 pub mod rate;
 pub mod retry;
 pub mod upload;
