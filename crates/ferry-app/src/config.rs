@@ -275,6 +275,14 @@ impl Config {
         Ok(config)
     }
 
+    /// The database in use: `database.url`, or SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => ferry_store::Store::sqlite_url_in(&self.storage.data_dir),
+        }
+    }
+
     /// The base URL for absolute links.
     pub fn public_url(&self) -> String {
         match &self.server.public_url {
@@ -290,10 +298,7 @@ impl Config {
             shown.admin.password = Some("***".into());
         }
         // What is really used: the SQLite file in the data dir unless a URL is set.
-        shown.database.url = Some(match shown.database.url.as_deref() {
-            Some(url) => ferry_store::redact_url(url),
-            None => ferry_store::Store::sqlite_url_in(&shown.storage.data_dir),
-        });
+        shown.database.url = Some(ferry_store::redact_url(&self.database_url()));
         let text =
             toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}"));
         if self.admin.password.is_none() {

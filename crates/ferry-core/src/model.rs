@@ -106,6 +106,15 @@ impl OnConflict {
     }
 }
 
+/// How a stored choice becomes a type (at the store boundary, `#[sqlx(try_from)]`).
+impl TryFrom<String> for OnConflict {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        OnConflict::parse(&s).ok_or_else(|| format!("unknown on_conflict `{s}`"))
+    }
+}
+
 /// Where an upload session stands. `open` takes parts; `completing` is verification in
 /// progress; the other four are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

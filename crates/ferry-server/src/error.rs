@@ -14,13 +14,6 @@ pub enum ApiError {
     /// A use case's answer.
     #[error(transparent)]
     App(#[from] Error),
-    /// A request the door cannot parse (`malformed_json`, `invalid_query`…).
-    #[error("{message}")]
-    BadRequest {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
-    },
     #[error("Method not allowed.")]
     MethodNotAllowed,
     #[error("Content-Type must be {expected}.")]
@@ -36,20 +29,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A request the door cannot parse (`malformed_json`, …): the application's `Invalid`.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-            field: None,
-        }
+        ApiError::App(Error::bad_request(code, message))
     }
 
+    /// A refused input naming its field (`invalid_query`, …).
     pub fn invalid(field: &str, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-            field: Some(field.to_string()),
-        }
+        ApiError::App(Error::invalid(field, code, message))
     }
 
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
@@ -59,9 +46,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::App(e) => app_status(e),
-            ApiError::BadRequest { .. } | ApiError::UnsupportedContentType { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::UnsupportedContentType { .. } => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -73,7 +58,6 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::App(e) => e.code(),
-            ApiError::BadRequest { code, .. } => code,
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::UnsupportedContentType { .. } | ApiError::TusContentType => {
                 "unsupported_content_type"
@@ -87,7 +71,6 @@ impl ApiError {
     fn field(&self) -> Option<String> {
         match self {
             ApiError::App(e) => e.field(),
-            ApiError::BadRequest { field, .. } => field.clone(),
             ApiError::UnsupportedContentType { .. } => Some("Content-Type".into()),
             _ => None,
         }

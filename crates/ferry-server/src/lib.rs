@@ -68,10 +68,7 @@ impl Server {
         tokio::fs::create_dir_all(data_dir)
             .await
             .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-        let url = match &config.database.url {
-            Some(url) => url.clone(),
-            None => Store::sqlite_url_in(data_dir),
-        };
+        let url = config.database_url();
         let store = Store::connect(&url)
             .await
             .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;

@@ -201,39 +201,37 @@ pub struct Filter {
 pub async fn search(conn: &mut Conn, filter: &Filter, limit: i64) -> Result<Vec<Event>> {
     let mut sql = format!("SELECT {COLUMNS} FROM audit_events WHERE 1 = 1");
     let mut marks = crate::dialect::Placeholders::default();
-    let mut next = || marks.next();
     if filter.actor_id.is_some() {
-        sql += &format!(" AND actor_id = {}", next());
+        sql += &format!(" AND actor_id = {}", marks.next());
     }
     if !filter.actions.is_empty() {
-        let list: Vec<String> = filter.actions.iter().map(|_| next()).collect();
-        sql += &format!(" AND action IN ({})", list.join(", "));
+        sql += &format!(" AND action IN ({})", marks.list(filter.actions.len()));
     }
     if filter.target_id.is_some() {
-        sql += &format!(" AND target_id = {}", next());
+        sql += &format!(" AND target_id = {}", marks.next());
     }
     if filter.outcome.is_some() {
-        sql += &format!(" AND outcome = {}", next());
+        sql += &format!(" AND outcome = {}", marks.next());
     }
     if filter.ip.is_some() {
-        sql += &format!(" AND ip = {}", next());
+        sql += &format!(" AND ip = {}", marks.next());
     }
     if filter.from.is_some() {
-        sql += &format!(" AND time >= {}", next());
+        sql += &format!(" AND time >= {}", marks.next());
     }
     if filter.to.is_some() {
-        sql += &format!(" AND time < {}", next());
+        sql += &format!(" AND time < {}", marks.next());
     }
     if filter.visible_to.is_some() {
-        let p = next();
+        let p = marks.next();
         sql += &format!(
             " AND (actor_id = {p} OR folder_id IN (SELECT id FROM folders WHERE owner_id = {p}))"
         );
     }
     if filter.before_seq.is_some() {
-        sql += &format!(" AND seq < {}", next());
+        sql += &format!(" AND seq < {}", marks.next());
     }
-    sql += &format!(" ORDER BY seq DESC LIMIT {}", next());
+    sql += &format!(" ORDER BY seq DESC LIMIT {}", marks.next());
 
     let mut q = sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql));
     if let Some(a) = &filter.actor_id {

@@ -75,23 +75,14 @@ pub async fn list(
     .await?)
 }
 
-/// Bytes held by the folder's files (live and held; purged files no longer count).
-pub async fn used_bytes(conn: &mut Conn, id: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files WHERE folder_id = $1",
-    )
-    .bind(id)
-    .fetch_one(conn)
-    .await?)
-}
-
 /// Serialises writers into one folder until the transaction ends, so name checks and inserts
 /// cannot race. SQLite's `BEGIN IMMEDIATE` already serialises all writers.
 pub async fn lock(conn: &mut Conn, id: &str) -> Result<()> {
     crate::dialect::lock_until_commit(conn, id).await
 }
 
-/// Bytes held by each of these folders' files, in one query (absent folders hold nothing).
+/// Bytes held by each of these folders' files (live and held; purged files no longer
+/// count), in one query; folders without files are absent.
 pub async fn used_bytes_of(
     conn: &mut Conn,
     ids: &[&str],

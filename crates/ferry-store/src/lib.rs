@@ -133,9 +133,17 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
-    /// The SQLite database file `ferry.db` inside `data_dir`, created if missing.
+    /// The SQLite database file inside `data_dir`.
+    pub fn sqlite_path_in(data_dir: &Path) -> std::path::PathBuf {
+        data_dir.join("ferry.db")
+    }
+
+    /// The URL of the SQLite database file `ferry.db` inside `data_dir`, created if missing.
     pub fn sqlite_url_in(data_dir: &Path) -> String {
-        format!("sqlite://{}?mode=rwc", data_dir.join("ferry.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            Self::sqlite_path_in(data_dir).display()
+        )
     }
 
     pub fn backend(&self) -> Backend {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ferry_core::UploadStatus;
+use ferry_core::{OnConflict, UploadStatus};
 
 use crate::dialect::Placeholders;
 use crate::{Conn, Result};
@@ -21,7 +21,8 @@ pub struct Upload {
     pub part_size: i64,
     pub part_count: i64,
     pub checksum_sha256: Option<String>,
-    pub on_conflict: String,
+    #[sqlx(try_from = "String")]
+    pub on_conflict: OnConflict,
     #[sqlx(try_from = "String")]
     pub status: UploadStatus,
     pub hashed_parts: i64,
@@ -81,7 +82,7 @@ pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
     .bind(u.part_size)
     .bind(u.part_count)
     .bind(&u.checksum_sha256)
-    .bind(&u.on_conflict)
+    .bind(u.on_conflict.as_str())
     .bind(u.status.as_str())
     .bind(u.expires_at)
     .bind(u.created_at)
@@ -115,19 +116,17 @@ pub async fn list(
 ) -> Result<Vec<Upload>> {
     let mut sql = format!("SELECT {COLUMNS} FROM uploads WHERE 1 = 1");
     let mut marks = Placeholders::default();
-    let mut next = || marks.next();
     if creator_id.is_some() {
-        sql += &format!(" AND creator_id = {}", next());
+        sql += &format!(" AND creator_id = {}", marks.next());
     }
     if !statuses.is_empty() {
-        let list: Vec<String> = statuses.iter().map(|_| next()).collect();
-        sql += &format!(" AND status IN ({})", list.join(", "));
+        sql += &format!(" AND status IN ({})", marks.list(statuses.len()));
     }
     if before.is_some() {
-        let (t, id) = (next(), next());
+        let (t, id) = (marks.next(), marks.next());
         sql += &format!(" AND (created_at < {t} OR (created_at = {t} AND id < {id}))");
     }
-    sql += &format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next());
+    sql += &format!(" ORDER BY created_at DESC, id DESC LIMIT {}", marks.next());
     let mut q = sqlx::query_as::<_, Upload>(sqlx::AssertSqlSafe(sql));
     if let Some(c) = creator_id {
         q = q.bind(c);

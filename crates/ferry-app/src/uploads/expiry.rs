@@ -51,7 +51,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
             store::get(&mut conn, &id).await?
         };
         let keep = match &upload {
-            Some(u) => u.status == UploadStatus::Open || u.status == UploadStatus::Completing,
+            Some(u) => u.status.is_unfinished(),
             None => age < Duration::from_secs(3600),
         };
         if !keep {

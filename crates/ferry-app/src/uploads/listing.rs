@@ -49,9 +49,7 @@ pub async fn abort(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let current = load(app, caller, id).await?;
     match current.status {
         UploadStatus::Aborted => Ok(()),
-        UploadStatus::Completing | UploadStatus::Completed => Err(Error::UploadAlreadyCompleted),
-        UploadStatus::Failed => Err(Error::UploadFailed),
-        _ => Err(Error::UploadExpired),
+        _ => Err(super::not_open(&current, app.now_ms())),
     }
 }
 

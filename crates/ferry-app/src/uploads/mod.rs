@@ -92,7 +92,7 @@ pub async fn load(state: &AppState, caller: &Caller, id: &str) -> Result<Upload>
 }
 
 /// The error for a session that no longer takes parts.
-fn not_open(upload: &Upload, now: i64) -> Error {
+pub(super) fn not_open(upload: &Upload, now: i64) -> Error {
     match upload.status {
         UploadStatus::Completing | UploadStatus::Completed => Error::UploadAlreadyCompleted,
         UploadStatus::Aborted => Error::UploadAborted,
@@ -178,7 +178,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         part_size,
         part_count,
         checksum_sha256: new.checksum_sha256,
-        on_conflict: new.on_conflict.as_str().into(),
+        on_conflict: new.on_conflict,
         status: UploadStatus::Open,
         hashed_parts: 0,
         hash_state: None,
@@ -617,14 +617,18 @@ pub async fn finish(
             .await?
             .ok_or(Error::NotFound)?
     };
-    let on_conflict = OnConflict::parse(&upload.on_conflict).unwrap_or(OnConflict::Rename);
     let new = NewContent {
         name: &upload.filename,
-        on_conflict,
+        on_conflict: upload.on_conflict,
         sha256: actual,
         size: upload.size,
         expires_at: None,
-        method: "resumable",
+        // The protocol the bytes came by (tus uploads finish here too).
+        method: if upload.protocol == "tus" {
+            "tus"
+        } else {
+            "resumable"
+        },
     };
     let mut tx = state.store.begin().await?;
     match add_file(
@@ -686,11 +690,38 @@ pub async fn end(
     action: Action,
     details: serde_json::Value,
 ) -> Result<bool> {
+    let released = upload.size;
+    end_releasing(
+        state,
+        ctx,
+        actor,
+        upload,
+        (from, to),
+        released,
+        action,
+        details,
+    )
+    .await
+}
+
+/// [`end`], giving back `released` bytes of the payer's quota instead of the upload's size (a
+/// tus final upload that never claimed its partials holds only the rest).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn end_releasing(
+    state: &AppState,
+    ctx: &Origin,
+    actor: Option<&User>,
+    upload: &Upload,
+    (from, to): (UploadStatus, UploadStatus),
+    released: i64,
+    action: Action,
+    details: serde_json::Value,
+) -> Result<bool> {
     let mut tx = state.store.begin().await?;
     if !store::transition(&mut tx, &upload.id, from, to, state.now_ms()).await? {
         return Ok(false);
     }
-    ferry_store::users::release_quota(&mut tx, &upload.payer_id, upload.size).await?;
+    ferry_store::users::release_quota(&mut tx, &upload.payer_id, released).await?;
     audit::success(ctx, actor, action, (TargetKind::Upload, &upload.id))
         .at(state.now_ms())
         .in_folder_opt(upload.folder_id.as_deref())

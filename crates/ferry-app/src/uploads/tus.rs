@@ -228,32 +228,17 @@ pub async fn concatenate(
     if let Err(e) = joined {
         // Nothing was claimed: the partials keep their reservations and stay open, and the
         // final upload gives back only what it reserved itself.
-        let mut tx = app.store.begin().await?;
-        if store::transition(
-            &mut tx,
-            &upload.id,
-            UploadStatus::Open,
-            UploadStatus::Failed,
-            app.now_ms(),
+        super::end_releasing(
+            app,
+            &caller.origin,
+            caller.user_ref(),
+            &upload,
+            (UploadStatus::Open, UploadStatus::Failed),
+            size - already_reserved,
+            Action::UploadFailed,
+            json!({"reason": "concatenation failed", "error": e.code()}),
         )
-        .await?
-        {
-            ferry_store::users::release_quota(&mut tx, &upload.payer_id, size - already_reserved)
-                .await?;
-            audit::success(
-                &caller.origin,
-                caller.user_ref(),
-                Action::UploadFailed,
-                (TargetKind::Upload, &upload.id),
-            )
-            .at(app.now_ms())
-            .in_folder(&folder.id)
-            .details(json!({"reason": "concatenation failed", "error": e.code()}))
-            .append(&mut tx)
-            .await?;
-        }
-        tx.commit().await?;
-        app.blobs.session_delete(&upload.id).await?;
+        .await?;
         return Err(e);
     }
     for p in &partials {

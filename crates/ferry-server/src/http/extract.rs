@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn json_errors_are_precise() {
         let code = |s: &str| match parse_json::<Body>(&Bytes::from(s.to_string())) {
-            Err(ApiError::BadRequest { code, field, .. }) => (code, field),
+            Err(ApiError::App(ferry_app::Error::Invalid { code, field, .. })) => (code, field),
             other => panic!("{other:?}"),
         };
         assert_eq!(code("{"), ("malformed_json", None));

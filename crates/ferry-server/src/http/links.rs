@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use ferry_api as api;
 use ferry_app::AppState;
 use ferry_app::links::{self, Delivery, LinkState, NewLinkRequest};
-use ferry_core::timefmt::{now_ms, rfc3339};
+use ferry_core::timefmt::rfc3339;
 use ferry_store::files::File;
 use ferry_store::links::Link;
 use utoipa_axum::router::OpenApiRouter;
@@ -70,7 +70,7 @@ async fn create(
     let link = links::create(&state, &me.caller(), &id, request).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(link_view(&state, &link, now_ms())),
+        axum::Json(link_view(&state, &link, state.now_ms())),
     ))
 }
 
@@ -88,7 +88,7 @@ async fn list(
     let before: Option<(i64, String)> = page.cursor()?;
     let found = links::for_file(&state, &me.caller(), &id, before, limit).await?;
     let (found, next_cursor) = paginate(found, limit, |l| (l.created_at, l.id.clone()));
-    let now = now_ms();
+    let now = state.now_ms();
     Ok(axum::Json(api::LinkList {
         links: found.iter().map(|l| link_view(&state, l, now)).collect(),
         next_cursor,

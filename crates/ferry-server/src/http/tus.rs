@@ -16,7 +16,6 @@ use axum::routing::{any, options};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ferry_blob::ByteStream;
-use ferry_core::timefmt::now_ms;
 use ferry_store::uploads::Upload;
 use futures::TryStreamExt;
 
@@ -355,7 +354,7 @@ async fn head(state: &AppState, me: &AuthUser, id: &str) -> ApiResult<Response> 
     match upload.status {
         UploadStatus::Aborted => return Err(Error::NotFound.into()),
         UploadStatus::Expired | UploadStatus::Failed => return Err(Error::UploadExpired.into()),
-        UploadStatus::Open if upload.expires_at <= now_ms() => {
+        UploadStatus::Open if upload.expires_at <= state.now_ms() => {
             return Err(Error::UploadExpired.into());
         }
         _ => {}

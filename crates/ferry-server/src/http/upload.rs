@@ -8,7 +8,6 @@ use ferry_api as api;
 use ferry_app::files::{self, Budget};
 use ferry_app::{AppState, access};
 use ferry_blob::{ByteStream, Staged};
-use ferry_core::timefmt::now_ms;
 use ferry_core::{OnConflict, Permission, validate};
 use futures::TryStreamExt;
 use serde::Deserialize;
@@ -174,7 +173,7 @@ async fn upload(
             });
         }
     };
-    let expires_at = ttl.map(|t| now_ms() + t * 1000);
+    let expires_at = ttl.map(|t| state.now_ms() + t * 1000);
     let file = files::publish(
         &state,
         &caller,

@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use ferry_api as api;
 use ferry_app::webhooks::manage::{self, DeliveryLog, NewWebhookRequest, WebhookUpdate};
 use ferry_app::{AppState, Result as AppResult};
-use ferry_core::timefmt::{now_ms, rfc3339};
+use ferry_core::timefmt::rfc3339;
 use ferry_store::webhooks::{Attempt, Webhook};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -57,7 +57,7 @@ async fn view_one(
 ) -> AppResult<api::Webhook> {
     let logins = manage::owner_logins(state, std::slice::from_ref(w)).await?;
     let login = logins.get(&w.owner_id).map_or("", String::as_str);
-    Ok(view(w, login, secret, now_ms()))
+    Ok(view(w, login, secret, state.now_ms()))
 }
 
 fn attempt_view(a: &Attempt) -> api::WebhookAttempt {
@@ -113,7 +113,7 @@ async fn create(
     let (webhook, secret) = manage::create(&state, &me.caller(), new).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(view(&webhook, &me.user.login, Some(secret), now_ms())),
+        axum::Json(view(&webhook, &me.user.login, Some(secret), state.now_ms())),
     ))
 }
 
@@ -132,7 +132,7 @@ async fn list(
     let rows = manage::list(&state, &me.caller(), after, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |w| (w.created_at, w.id.clone()));
     let logins = manage::owner_logins(&state, &rows).await?;
-    let now = now_ms();
+    let now = state.now_ms();
     Ok(axum::Json(api::WebhookList {
         webhooks: rows
             .iter()

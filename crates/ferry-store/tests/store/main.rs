@@ -336,9 +336,9 @@ async fn files_blobs_and_reference_counts(store: &Store) {
         "held and expired are hidden"
     );
     assert_eq!(
-        ferry_store::folders::used_bytes(&mut c, "fld_1")
+        ferry_store::folders::used_bytes_of(&mut c, &["fld_1"])
             .await
-            .unwrap(),
+            .unwrap()["fld_1"],
         12
     );
 

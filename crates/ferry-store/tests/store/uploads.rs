@@ -20,7 +20,7 @@ fn upload(id: &str, creator: &str, payer: &str, size: i64, created_at: i64) -> U
         part_size: size.max(1),
         part_count: 1,
         checksum_sha256: None,
-        on_conflict: "rename".into(),
+        on_conflict: ferry_core::OnConflict::Rename,
         status: UploadStatus::Open,
         hashed_parts: 0,
         hash_state: None,

@@ -47,20 +47,16 @@ async fn reset_password(args: ResetPasswordArgs) -> Result<()> {
     };
     let config = ferry_server::Config::load(args.config.as_deref(), &overrides)
         .map_err(|e| CliError::new("invalid_config", format!("invalid configuration: {e}")))?;
-    let url = match &config.database.url {
-        Some(url) => url.clone(),
-        None => {
-            let path = config.storage.data_dir.join("ferry.db");
-            if !path.exists() {
-                return Err(CliError::new(
-                    "no_database",
-                    format!("no database at {} (is --data-dir right?)", path.display()),
-                )
-                .into());
-            }
-            ferry_store::Store::sqlite_url_in(&config.storage.data_dir)
-        }
-    };
+    // SQLite would create a missing file: a wrong --data-dir must not get a fresh database.
+    let sqlite = ferry_store::Store::sqlite_path_in(&config.storage.data_dir);
+    if config.database.url.is_none() && !sqlite.exists() {
+        return Err(CliError::new(
+            "no_database",
+            format!("no database at {} (is --data-dir right?)", sqlite.display()),
+        )
+        .into());
+    }
+    let url = config.database_url();
     let password = read_password(&args.login, args.password_stdin)?;
     let store = ferry_store::Store::connect(&url)
         .await

@@ -7,13 +7,16 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use ferry_api as api;
 use ferry_client::Client;
+use ferry_core::UploadStatus;
 
 use super::files::{all_folders, table};
 use super::units::{format_duration, format_size};
 use super::{CliError, Common, Output, error_line, session};
 
 /// Every status, for `--all`.
-const ALL_STATUSES: &str = "open,completing,completed,failed,aborted,expired";
+fn all_statuses() -> String {
+    UploadStatus::ALL.map(UploadStatus::as_str).join(",")
+}
 
 #[derive(Debug, Subcommand)]
 pub enum UploadsCommand {
@@ -72,7 +75,8 @@ async fn all_uploads(
 async fn ls(args: LsArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let status = args.all.then_some(ALL_STATUSES);
+    let all = all_statuses();
+    let status = args.all.then_some(all.as_str());
     let uploads = all_uploads(&s.client, status, args.page_size).await?;
     let list = api::UploadList {
         uploads,
@@ -167,7 +171,7 @@ fn uploads_table(
     );
     let unfinished: Vec<&api::Upload> = uploads
         .iter()
-        .filter(|u| matches!(u.status.as_str(), "open" | "completing"))
+        .filter(|u| UploadStatus::parse(&u.status).is_some_and(UploadStatus::is_unfinished))
         .collect();
     if !unfinished.is_empty() {
         let held: i64 = unfinished.iter().map(|u| u.size.max(0)).sum();

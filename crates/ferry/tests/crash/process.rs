@@ -158,6 +158,33 @@ async fn a_lost_admin_password_is_reset_offline_and_the_ignored_setting_is_warne
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_database"));
+    drop(ferry);
+    let mut unknown = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args([
+            "admin",
+            "reset-password",
+            "nobody",
+            "--password-stdin",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env_remove("FERRY_DATABASE__URL")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    unknown
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-brand-new-password\n")
+        .unwrap();
+    let out = unknown.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not_found"),
+        "{out:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
