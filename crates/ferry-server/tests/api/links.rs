@@ -96,6 +96,12 @@ async fn a_link_delivers_the_file_without_login(app: TestApp) {
         format!("\"{}\"", file.checksum_sha256).as_str()
     );
     assert_eq!(sha256_hex(&res.bytes().await.unwrap()), sha256_hex(&bytes));
+    // The delivery is settled just after its body ends; the free probe below needs it settled
+    // (a probe racing the settlement of the download it repeats is charged).
+    link_when(&alice, &file.id, |l| {
+        l.bytes_delivered == bytes.len() as i64
+    })
+    .await;
     // Ranges are served and counted by the byte.
     let part = reqwest::Client::new()
         .get(&link.url)
