@@ -8,7 +8,7 @@ use crate::users::Owner;
 /// Where a file stands in its lifecycle.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Retention {
-    /// `active` or `held`.
+    /// `active` or `held` (a trashed file is `404` everywhere but the trash).
     pub state: String,
     pub held_until: Option<String>,
     /// When the file's `ttl` ends, if it has one.
@@ -20,6 +20,14 @@ pub struct File {
     pub id: String,
     pub folder_id: String,
     pub name: String,
+    /// From the caller's root, e.g. `/Partner deliveries/2026/report.pdf`.
+    pub path: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// When the client said the file was last modified, if it did.
+    pub client_modified_at: Option<String>,
+    /// Whether the caller marked it as a favorite.
+    pub favorite: bool,
     pub size: i64,
     pub checksum_sha256: String,
     pub mime_type: String,
@@ -34,4 +42,85 @@ pub struct File {
 pub struct FileList {
     pub files: Vec<File>,
     pub next_cursor: Option<String>,
+}
+
+/// `PATCH /files/{id}`: what to change (absent fields stay).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 4096)]
+    pub description: Option<String>,
+    /// At most 32 tags of 1..=64 characters; replaces the current tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+/// `POST /files/{id}/move` and `/copy`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct MoveFile {
+    pub folder_id: String,
+    /// A new name; default: the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `rename` (default: `name (1).ext`) or `fail` (`409 name_conflict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(rename|fail)$")]
+    pub on_conflict: Option<String>,
+    /// Check names, permissions and quota; change nothing (`200 {"ok": true}`).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One deleted file or folder in `GET /trash`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrashItem {
+    pub id: String,
+    /// `file` or `folder`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub original_path: String,
+    pub original_parent_id: Option<String>,
+    /// Bytes of the current versions it holds.
+    pub size: i64,
+    pub deleted_at: String,
+    pub deleted_by: Option<crate::users::Owner>,
+    /// `trashed` or `held`.
+    pub state: String,
+    pub held_until: Option<String>,
+    pub purge_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrashList {
+    pub items: Vec<TrashItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /trash/{id}/restore`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct RestoreItem {
+    /// Restore here instead of the original place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `rename` (default) or `fail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(rename|fail)$")]
+    pub on_conflict: Option<String>,
+}
+
+/// `GET /resolve?path=`: what a path names.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Resolved {
+    /// `file` or `folder`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<File>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<crate::folders::Folder>,
 }

@@ -23,12 +23,73 @@ pub struct CreateFolder {
     #[serde(default)]
     #[schema(pattern = "^private$")]
     pub visibility: Option<String>,
+    /// Makes a subfolder of this folder (needs `write` there); without it a top-level folder.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// At most 4096 bytes.
+    #[serde(default)]
+    #[schema(max_length = 4096)]
+    pub description: Option<String>,
+}
+
+/// `PATCH /folders/{id}`: what to change (absent fields stay).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateFolder {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 4096)]
+    pub description: Option<String>,
+    /// Needs `manage`; at least the rule inherited from above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 3650)]
+    pub retention_days: Option<i64>,
+}
+
+/// `POST /folders/{id}/move` and `/copy`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct MoveFolder {
+    /// The new parent; `null` makes the folder top-level (moves only, owner only).
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// A new name; default: the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `rename` (default: `name (1)`) or `fail` (`409 name_conflict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(rename|fail)$")]
+    pub on_conflict: Option<String>,
+    /// Check names, permissions and quota; change nothing (`200 {"ok": true}`).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `{"ok": true}`: a dry run found nothing in the way.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DryRun {
+    pub ok: bool,
+}
+
+/// A folder's recursive contents (`GET /folders/{id}?include=size`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FolderSize {
+    /// Bytes of the current versions of all live files below.
+    pub bytes: i64,
+    pub files: i64,
+    pub folders: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Folder {
     pub id: String,
+    /// `null` for a top-level folder.
+    pub parent_id: Option<String>,
     pub name: String,
+    /// From the caller's root, e.g. `/Partner deliveries/2026`.
+    pub path: String,
+    pub description: String,
+    /// The caller's role here: `viewer`, `uploader`, `editor`, `manager` or `owner`.
+    pub role: String,
     pub visibility: String,
     pub retention_days: i64,
     pub owner: Owner,
@@ -39,6 +100,9 @@ pub struct Folder {
     /// Only with `include_quota=true`: the owner's limit and this folder's use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<Quota>,
+    /// Only with `include=size`: what the folder holds, recursively.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<FolderSize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

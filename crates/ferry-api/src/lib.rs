@@ -20,8 +20,10 @@ mod webhooks;
 pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{LoginRequest, Session};
 pub use errors::{ErrorBody, ErrorDetail};
-pub use files::{File, FileList, Retention};
-pub use folders::{CreateFolder, Folder, FolderList};
+pub use files::{
+    File, FileList, MoveFile, Resolved, RestoreItem, Retention, TrashItem, TrashList, UpdateFile,
+};
+pub use folders::{CreateFolder, DryRun, Folder, FolderList, FolderSize, MoveFolder, UpdateFolder};
 pub use links::{CreateLink, Link, LinkList};
 pub use ops::Health;
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};

@@ -6,7 +6,7 @@
 //! Today's rule: a folder's owner and the admins may do everything in it; nobody else sees it.
 //! What a caller may not see is `NotFound`, never `Forbidden` (no existence leaks).
 
-use ferry_core::{IdKind, Permission};
+use ferry_core::{FolderRole, IdKind, Permission};
 use ferry_store::files::File;
 use ferry_store::folders::Folder;
 use ferry_store::uploads::Upload;
@@ -17,15 +17,42 @@ use crate::caller::{Actor, Caller};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
+/// The caller's role on `folder`; `None` means the folder is invisible to them. Every folder
+/// of a tree has its top-level folder's owner, so ownership needs no walk up the tree.
+pub fn folder_role(caller: &Caller, folder: &Folder) -> Option<FolderRole> {
+    match &caller.actor {
+        Actor::System(_) => Some(FolderRole::Owner),
+        Actor::User(user) if folder.owner_id == user.id || user.is_admin() => {
+            Some(FolderRole::Owner)
+        }
+        Actor::User(_) => None,
+    }
+}
+
 /// What `caller` may do in `folder`; empty means the folder is invisible to them.
 pub fn folder_permissions(caller: &Caller, folder: &Folder) -> Vec<Permission> {
-    match &caller.actor {
-        Actor::System(_) => Permission::ALL.to_vec(),
-        Actor::User(user) if folder.owner_id == user.id || user.is_admin() => {
-            Permission::ALL.to_vec()
-        }
-        Actor::User(_) => Vec::new(),
-    }
+    folder_role(caller, folder).map_or_else(Vec::new, |r| r.permissions().to_vec())
+}
+
+/// Whether the caller may create top-level folders owned by `owner_id` (moving a folder to the
+/// top level makes it theirs: only its owner, or an admin for the owner).
+pub fn may_own_top_level(caller: &Caller, owner_id: &str) -> bool {
+    owns_or_admin(caller, owner_id)
+}
+
+/// Which trash items the caller sees: `None` = all (admins), else those of folders they manage.
+pub fn trash_scope(caller: &Caller) -> Option<String> {
+    folder_scope(caller).owner_filter().map(str::to_string)
+}
+
+/// Whether the caller may act on a trash item managed by `owner_id`.
+pub fn may_manage_trash_of(caller: &Caller, owner_id: &str) -> bool {
+    owns_or_admin(caller, owner_id)
+}
+
+/// Whether the caller may purge a held item before its hold ends (admins only).
+pub fn may_purge_held(caller: &Caller) -> bool {
+    is_admin(caller)
 }
 
 /// Which folders a listing shows the caller: the filter `ferry_store::folders::list` applies.
@@ -76,9 +103,16 @@ pub async fn folder(
     let mut conn = app.store.conn().await?;
     let folder = ferry_store::folders::get(&mut conn, id)
         .await?
+        .filter(Folder::is_live)
         .ok_or(Error::NotFound)?;
-    if folder_permissions(caller, &folder).contains(&needed) {
-        Ok(folder)
+    permit(caller, &folder, needed)?;
+    Ok(folder)
+}
+
+/// Whether `caller` may do `needed` in `folder` (already loaded): invisible is `NotFound`.
+pub fn permit(caller: &Caller, folder: &Folder, needed: Permission) -> Result<()> {
+    if folder_permissions(caller, folder).contains(&needed) {
+        Ok(())
     } else {
         Err(Error::NotFound)
     }
@@ -100,6 +134,10 @@ pub async fn file(
             .await?
             .ok_or(Error::NotFound)?
     };
+    // A deleted file is out of sight except in the trash; a held one stays visible by id.
+    if file.trash_id.is_some() && !(file.is_held() && file.trash_id.as_deref() == Some(&file.id)) {
+        return Err(Error::NotFound);
+    }
     let folder = folder(app, caller, &file.folder_id, needed).await?;
     Ok((file, folder))
 }

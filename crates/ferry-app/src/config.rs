@@ -21,7 +21,36 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub links: LinksConfig,
     pub webhooks: WebhooksConfig,
+    pub trash: TrashConfig,
+    pub versions: VersionsConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrashConfig {
+    /// Days a deleted item stays in the trash before it is purged (held items: until their
+    /// hold ends).
+    pub keep_days: i64,
+}
+
+impl Default for TrashConfig {
+    fn default() -> Self {
+        TrashConfig { keep_days: 30 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VersionsConfig {
+    /// Versions kept per file, the current one included; older ones are deleted.
+    pub max_per_file: i64,
+}
+
+impl Default for VersionsConfig {
+    fn default() -> Self {
+        VersionsConfig { max_per_file: 100 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -27,6 +27,9 @@ pub enum Error {
     /// The caller's role does not allow this (an admin-only operation).
     #[error("This needs the admin role.")]
     Forbidden,
+    /// The caller sees the object but their role does not allow this change.
+    #[error("You may see this, but not change it.")]
+    PermissionDenied,
     /// Not there, or not visible to the caller: the same answer, so nothing leaks.
     #[error("Not found.")]
     NotFound,
@@ -41,6 +44,18 @@ pub enum Error {
     FileExpired,
     #[error("The file is not held; only held files can be restored.")]
     FileNotHeld,
+    /// The object changed since the caller read it (`If-Match` did not match).
+    #[error("The object has changed since it was read; fetch it again and retry.")]
+    PreconditionFailed,
+    /// A move of a folder into itself or below itself.
+    #[error("A folder cannot be moved into itself or into a folder below it.")]
+    InvalidMove,
+    #[error("Folders nest at most {max} levels deep.")]
+    TooDeep { max: usize },
+    #[error("The place this item was deleted from is gone; give a parent_id to restore it to.")]
+    OriginalParentMissing,
+    #[error("The current version cannot be deleted; restore another version first.")]
+    CurrentVersion,
     #[error("The request body is too large (limit {limit} bytes).")]
     PayloadTooLarge { limit: u64 },
     #[error("The upload would exceed the storage quota.")]
@@ -138,11 +153,17 @@ impl Error {
             Error::AccountLocked { .. } => "account_locked",
             Error::Forbidden => "forbidden",
             Error::NotFound => "not_found",
+            Error::PermissionDenied => "permission_denied",
             Error::NameConflict(_) => "name_conflict",
             Error::Conflict(_) => "conflict",
             Error::FileHeld => "file_held",
             Error::FileExpired => "file_expired",
             Error::FileNotHeld => "file_not_held",
+            Error::PreconditionFailed => "precondition_failed",
+            Error::InvalidMove => "invalid_move",
+            Error::TooDeep { .. } => "depth_limit_exceeded",
+            Error::OriginalParentMissing => "original_parent_missing",
+            Error::CurrentVersion => "current_version",
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::QuotaExceeded { .. } => "quota_exceeded",
             Error::FileTooLarge { .. } => "file_too_large",
@@ -201,6 +222,7 @@ impl Error {
                 expected, received, ..
             } => Some(json!({"expected": expected, "received": received})),
             Error::InvalidPartNumber { part_count } => Some(json!({"part_count": part_count})),
+            Error::TooDeep { max } => Some(json!({"max_depth": max})),
             Error::InvalidParts {
                 part_count,
                 duplicates,

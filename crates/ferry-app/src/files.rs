@@ -3,10 +3,9 @@
 
 use ferry_blob::{BlobError, ByteStream, Staged};
 use ferry_core::audit::{Action, TargetKind};
-use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, OnConflict, Permission, validate};
 use ferry_store::files::{File, NewFile};
-use ferry_store::folders::Folder;
+use ferry_store::folders::{Folder, Namespace};
 use ferry_store::users::User;
 use serde_json::json;
 
@@ -14,6 +13,7 @@ use crate::access;
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
+use crate::namespace::free_name;
 use crate::state::AppState;
 
 /// How many bytes an upload may bring: the smaller of the quota left and the size limit.
@@ -99,6 +99,7 @@ pub async fn publish(
         sha256: staged.sha256.clone(),
         size: staged.size as i64,
         expires_at,
+        client_modified_at: None,
         method: "simple",
     };
     match add_file(state, &mut tx, caller, folder, new, Source::Staged(staged)).await {
@@ -131,6 +132,8 @@ pub struct NewContent<'a> {
     pub sha256: String,
     pub size: i64,
     pub expires_at: Option<i64>,
+    /// When the client says the file was last modified (kept as `client_modified_at`).
+    pub client_modified_at: Option<i64>,
     /// `simple`, `resumable` or `tus`, for the audit record.
     pub method: &'static str,
 }
@@ -148,10 +151,21 @@ pub async fn add_file(
 ) -> Result<ferry_store::files::File, (Error, Option<Source>)> {
     let now = state.now_ms();
     let fail = |e: Error| (e, None);
-    ferry_store::folders::lock(tx, &folder.id)
+    let ns = Namespace::In {
+        folder_id: &folder.id,
+    };
+    ferry_store::folders::lock(tx, ns)
         .await
         .map_err(|e| fail(e.into()))?;
-    let name = match free_name(tx, &folder.id, new.name, new.on_conflict).await {
+    // The folder may have been deleted while the bytes arrived.
+    let live = ferry_store::folders::get(tx, &folder.id)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .is_some_and(|f| f.is_live());
+    if !live {
+        return Err((Error::NotFound, Some(source)));
+    }
+    let name = match free_name(tx, ns, new.name, new.on_conflict, None).await {
         Ok(n) => n,
         Err(e) => return Err((e, Some(source))),
     };
@@ -180,6 +194,8 @@ pub async fn add_file(
             sha256: &new.sha256,
             mime_type: &mime,
             expires_at: new.expires_at,
+            client_modified_at: new.client_modified_at,
+            created_by: caller.user_ref().map(|u| (u.id.as_str(), u.login.as_str())),
             now,
         },
     )
@@ -203,46 +219,27 @@ pub async fn add_file(
         .ok_or_else(|| fail(Error::NotFound))
 }
 
-/// `name` if free, else `name (1).ext`, `name (2).ext`... (or `409` with `fail`).
-pub async fn free_name(
-    conn: &mut ferry_store::Conn,
-    folder_id: &str,
-    name: &str,
-    on_conflict: OnConflict,
-) -> Result<String> {
-    if !ferry_store::files::name_taken(conn, folder_id, name).await? {
-        return Ok(name.to_string());
+/// A file with the path of its folder.
+pub struct Entry {
+    pub file: File,
+    pub folder_path: String,
+}
+
+impl Entry {
+    pub async fn of(conn: &mut ferry_store::Conn, file: File) -> Result<Entry> {
+        let folder_path = crate::namespace::folder_path(conn, &file.folder_id).await?;
+        Ok(Entry { file, folder_path })
     }
-    if on_conflict == OnConflict::Fail {
-        return Err(Error::NameConflict(format!(
-            "A file named `{name}` already exists here."
-        )));
-    }
-    let (stem, ext) = match name.rfind('.') {
-        Some(dot) if dot > 0 => name.split_at(dot),
-        _ => (name, ""),
-    };
-    for n in 1..1000 {
-        let candidate = format!("{stem} ({n}){ext}");
-        if candidate.len() > validate::MAX_NAME_BYTES {
-            break;
-        }
-        if !ferry_store::files::name_taken(conn, folder_id, &candidate).await? {
-            return Ok(candidate);
-        }
-    }
-    Err(Error::NameConflict(format!(
-        "No free name like `{name}` is left here."
-    )))
 }
 
 /// A file's metadata (`FileExpired` once its `ttl` has passed).
-pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<File> {
+pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<Entry> {
     let (file, _) = access::file(app, caller, id, Permission::Read).await?;
     if file.is_expired(app.now_ms()) {
         return Err(Error::FileExpired);
     }
-    Ok(file)
+    let mut conn = app.store.conn().await?;
+    Entry::of(&mut conn, file).await
 }
 
 /// A file whose content the caller may read now, with its folder: held files are for admins
@@ -283,96 +280,299 @@ pub async fn record_download(
     Ok(())
 }
 
-/// What a delete did.
-pub enum Deleted {
-    /// The folder keeps deleted files: the file is held, restorable until the hold ends.
-    Held(Box<File>),
-    /// Gone at once.
-    Removed,
+/// Longest tag, in characters, and most tags on one file.
+const MAX_TAG_CHARS: usize = 64;
+const MAX_TAGS: usize = 32;
+
+fn checked_tags(tags: &[String]) -> Result<String> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid("tags", "invalid_value", "At most 32 tags."));
+    }
+    let mut clean: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let n = tag.chars().count();
+        if n == 0 || n > MAX_TAG_CHARS || tag.chars().any(char::is_control) || tag.trim() != tag {
+            return Err(Error::invalid(
+                "tags",
+                "invalid_value",
+                "Each tag is 1 to 64 characters, without control characters or surrounding \
+                 spaces.",
+            ));
+        }
+        if !clean.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+            clean.push(tag.clone());
+        }
+    }
+    serde_json::to_string(&clean).map_err(Error::internal)
 }
 
-/// Deletes a file: held when its folder has a retention rule, removed otherwise.
-pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<Deleted> {
-    let (file, folder) = access::file(app, caller, id, Permission::Write).await?;
-    if file.is_held() {
+/// What a PATCH of a file asks for.
+#[derive(Default)]
+pub struct FilePatch<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub tags: Option<&'a [String]>,
+}
+
+/// Renames, describes or tags a file (needs `write`); `revision` (from `If-Match`) refuses a
+/// lost update.
+pub async fn update(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    patch: FilePatch<'_>,
+    revision: Option<i64>,
+) -> Result<Entry> {
+    let (file, folder) = access::file(app, caller, id, Permission::Read).await?;
+    if !access::folder_permissions(caller, &folder).contains(&Permission::Write) {
+        return Err(Error::PermissionDenied);
+    }
+    if file.trash_id.is_some() {
         return Err(Error::FileHeld);
     }
+    let name = patch
+        .name
+        .map(|n| validate::stored_name("name", n))
+        .transpose()?;
+    let description = crate::folders::checked_description(patch.description)?;
+    let tags = patch.tags.map(checked_tags).transpose()?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
-    // Re-read inside the transaction: a concurrent delete may have won.
-    let file = ferry_store::files::get(&mut tx, &file.id)
-        .await?
-        .filter(|f| !f.is_held())
-        .ok_or(Error::NotFound)?;
-    let deleted = audit::success(
+    let ns = Namespace::In {
+        folder_id: &folder.id,
+    };
+    ferry_store::folders::lock(&mut tx, ns).await?;
+    if let Some(name) = &name {
+        free_name(&mut tx, ns, name, OnConflict::Fail, Some(&file.id)).await?;
+    }
+    let mime = name
+        .as_ref()
+        .map(|n| mime_guess::from_path(n).first_or_octet_stream().to_string());
+    let changes = ferry_store::files::FileChanges {
+        name: name.as_deref(),
+        description,
+        tags: tags.as_deref(),
+        mime_type: mime.as_deref(),
+    };
+    if !ferry_store::files::update(&mut tx, &file.id, &changes, revision, now).await? {
+        return Err(Error::PreconditionFailed);
+    }
+    let (action, details) = match &name {
+        Some(n) if *n != file.name => (Action::FileRenamed, json!({"from": file.name, "to": n})),
+        _ => (
+            Action::FileUpdated,
+            json!({"description": description.is_some(), "tags": patch.tags}),
+        ),
+    };
+    audit::success(
         &caller.origin,
         caller.user_ref(),
-        Action::FileDeleted,
+        action,
         (TargetKind::File, &file.id),
     )
-    .at(app.now_ms())
+    .at(now)
     .in_folder(&folder.id)
-    .details(
-        json!({"name": file.name, "size": file.size, "retention_days": folder.retention_days}),
-    );
-    if folder.retention_days > 0 {
-        let held_until = now + folder.retention_days * 86_400_000;
-        ferry_store::files::hold(&mut tx, &file.id, held_until, now).await?;
-        deleted.append(&mut tx).await?;
-        audit::success(
-            &caller.origin,
-            caller.user_ref(),
-            Action::FileHeld,
-            (TargetKind::File, &file.id),
-        )
-        .at(app.now_ms())
-        .in_folder(&folder.id)
-        .details(json!({"held_until": rfc3339(held_until)}))
-        .append(&mut tx)
-        .await?;
-        let held = ferry_store::files::get(&mut tx, &file.id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        tx.commit().await?;
-        Ok(Deleted::Held(Box::new(held)))
-    } else {
-        if !ferry_store::files::remove(&mut tx, &file, now).await? {
-            return Err(Error::NotFound);
-        }
-        deleted.append(&mut tx).await?;
-        tx.commit().await?;
-        Ok(Deleted::Removed)
-    }
+    .details(details)
+    .append(&mut tx)
+    .await?;
+    let updated = ferry_store::files::get(&mut tx, &file.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let entry = Entry::of(&mut tx, updated).await?;
+    tx.commit().await?;
+    Ok(entry)
 }
 
-/// Restores a held file (whoever manages its folder). If a live file took its name meanwhile,
-/// the restored one is renamed `name (1).ext`.
-pub async fn restore(app: &AppState, caller: &Caller, id: &str) -> Result<File> {
-    let (file, folder) = access::file(app, caller, id, Permission::Manage).await?;
-    if !file.is_held() {
-        return Err(Error::FileNotHeld);
+/// Moves a file into another folder (or renames it in place), atomically: the name is taken
+/// under the target folder's lock. Into another owner's tree the file's bytes (all versions)
+/// move to that owner's quota.
+pub async fn move_file(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    to: crate::folders::Destination<'_>,
+) -> Result<crate::folders::Outcome<Entry>> {
+    use crate::folders::Outcome;
+    let (file, folder) = access::file(app, caller, id, Permission::Read).await?;
+    if !access::folder_permissions(caller, &folder).contains(&Permission::Write) {
+        return Err(Error::PermissionDenied);
     }
+    if file.trash_id.is_some() {
+        return Err(Error::FileHeld);
+    }
+    let target_id = to
+        .parent_id
+        .ok_or_else(|| Error::invalid("folder_id", "missing_field", "A move needs a folder_id."))?;
+    let target = crate::folders::writable_target(app, caller, target_id).await?;
+    let name = match to.name {
+        Some(n) => validate::stored_name("name", n)?,
+        None => file.name.clone(),
+    };
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
-    ferry_store::folders::lock(&mut tx, &folder.id).await?;
-    let name = free_name(&mut tx, &folder.id, &file.name, OnConflict::Rename).await?;
-    if !ferry_store::files::restore(&mut tx, &file.id, &name, now).await? {
-        return Err(Error::FileNotHeld);
+    let ns = Namespace::In {
+        folder_id: &target.id,
+    };
+    ferry_store::folders::lock(&mut tx, ns).await?;
+    let file = ferry_store::files::get(&mut tx, &file.id)
+        .await?
+        .filter(|f| f.trash_id.is_none())
+        .ok_or(Error::NotFound)?;
+    if to.revision.is_some_and(|r| r != file.revision) {
+        return Err(Error::PreconditionFailed);
+    }
+    let name = free_name(&mut tx, ns, &name, to.on_conflict, Some(&file.id)).await?;
+    if target.owner_id != file.owner_id {
+        let bytes = version_bytes(&mut tx, &file.id).await?;
+        crate::folders::transfer_quota(&mut tx, &file.owner_id, &target.owner_id, bytes).await?;
+    }
+    if !ferry_store::files::relocate(
+        &mut tx,
+        &file.id,
+        &target.id,
+        &target.owner_id,
+        &name,
+        None,
+        now,
+    )
+    .await?
+    {
+        return Err(Error::NotFound);
+    }
+    if to.dry_run {
+        return Ok(Outcome::WouldSucceed);
     }
     audit::success(
         &caller.origin,
         caller.user_ref(),
-        Action::FileRestored,
+        Action::FileMoved,
         (TargetKind::File, &file.id),
     )
-    .at(app.now_ms())
-    .in_folder(&folder.id)
-    .details(json!({"name": name}))
+    .at(now)
+    .in_folder(&target.id)
+    .details(
+        json!({"from_folder_id": file.folder_id, "to_folder_id": target.id,
+        "from_name": file.name, "name": name}),
+    )
     .append(&mut tx)
     .await?;
-    let restored = ferry_store::files::get(&mut tx, &file.id)
+    let moved = ferry_store::files::get(&mut tx, &file.id)
         .await?
         .ok_or(Error::NotFound)?;
+    let entry = Entry::of(&mut tx, moved).await?;
     tx.commit().await?;
-    Ok(restored)
+    Ok(Outcome::Done(entry))
+}
+
+/// Bytes all versions of a file hold.
+async fn version_bytes(conn: &mut ferry_store::Conn, file_id: &str) -> Result<i64> {
+    let versions = ferry_store::files::versions(conn, file_id, None, i64::MAX).await?;
+    Ok(versions.iter().map(|v| v.size).sum())
+}
+
+/// Copies a file's current version into a folder as a new file (a new id, the same blob: no
+/// bytes are copied); the target folder's owner pays for it.
+pub async fn copy_file(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    to: crate::folders::Destination<'_>,
+) -> Result<crate::folders::Outcome<Entry>> {
+    use crate::folders::Outcome;
+    let (file, _) = readable(app, caller, id).await?;
+    let target_id = to
+        .parent_id
+        .ok_or_else(|| Error::invalid("folder_id", "missing_field", "A copy needs a folder_id."))?;
+    let target = crate::folders::writable_target(app, caller, target_id).await?;
+    let name = match to.name {
+        Some(n) => validate::stored_name("name", n)?,
+        None => file.name.clone(),
+    };
+    let now = app.now_ms();
+    let mut tx = app.store.begin().await?;
+    let ns = Namespace::In {
+        folder_id: &target.id,
+    };
+    ferry_store::folders::lock(&mut tx, ns).await?;
+    let name = free_name(&mut tx, ns, &name, to.on_conflict, None).await?;
+    if !ferry_store::users::reserve_quota(&mut tx, &target.owner_id, file.size).await? {
+        let owner = ferry_store::users::get(&mut tx, &target.owner_id).await?;
+        return Err(Error::QuotaExceeded {
+            limit: owner.as_ref().and_then(|o| o.quota_bytes),
+            used: owner.map_or(0, |o| o.used_bytes),
+        });
+    }
+    if to.dry_run {
+        return Ok(Outcome::WouldSucceed);
+    }
+    let copy_id = insert_copy(
+        app,
+        &mut tx,
+        caller,
+        &file,
+        &target.id,
+        &target.owner_id,
+        &name,
+    )
+    .await?;
+    audit::success(
+        &caller.origin,
+        caller.user_ref(),
+        Action::FileCopied,
+        (TargetKind::File, &copy_id),
+    )
+    .at(now)
+    .in_folder(&target.id)
+    .details(
+        json!({"source_id": file.id, "folder_id": target.id, "name": name,
+        "size": file.size}),
+    )
+    .append(&mut tx)
+    .await?;
+    let copy = ferry_store::files::get(&mut tx, &copy_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let entry = Entry::of(&mut tx, copy).await?;
+    tx.commit().await?;
+    Ok(Outcome::Done(entry))
+}
+
+/// Inserts a copy of `file`'s current version into `folder_id` as `name` (quota already
+/// charged); returns the copy's id.
+pub(crate) async fn insert_copy(
+    app: &AppState,
+    tx: &mut ferry_store::Tx,
+    caller: &Caller,
+    file: &File,
+    folder_id: &str,
+    owner_id: &str,
+    name: &str,
+) -> Result<String> {
+    let now = app.now_ms();
+    let id = IdKind::File.generate();
+    ferry_store::files::reference_blob(tx, &file.sha256, file.size, now).await?;
+    ferry_store::files::insert(
+        tx,
+        &NewFile {
+            id: &id,
+            folder_id,
+            owner_id,
+            name,
+            size: file.size,
+            sha256: &file.sha256,
+            mime_type: &file.mime_type,
+            expires_at: file.expires_at,
+            client_modified_at: file.client_modified_at,
+            created_by: caller.user_ref().map(|u| (u.id.as_str(), u.login.as_str())),
+            now,
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// `file` with its folder's path, for the doors to show it.
+pub async fn locate(app: &AppState, file: File) -> Result<Entry> {
+    let mut conn = app.store.conn().await?;
+    Entry::of(&mut conn, file).await
 }

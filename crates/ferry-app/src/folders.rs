@@ -1,22 +1,33 @@
-//! Folders: creation, lookup, the caller's folders and a folder's live files.
+//! Folders: the tree (create, list, children, rename, move, copy), a folder's files, and
+//! folder quotas and sizes. Deletion is in [`crate::trash`].
 
 use ferry_core::audit::{Action, TargetKind};
-use ferry_core::{IdKind, Permission, Visibility, validate};
+use ferry_core::{IdKind, OnConflict, Permission, Sort, Visibility, validate};
 use ferry_store::files::File;
-use ferry_store::folders::{Folder, NewFolder};
+use ferry_store::folders::{After, Folder, FolderChanges, Namespace, NewFolder};
 use serde_json::json;
 
 use crate::access;
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
+use crate::namespace::{self, ancestry, free_name, inherited_retention_days, path_of};
 use crate::state::AppState;
 
 /// What a new folder asks for.
 pub struct NewFolderRequest<'a> {
     pub name: &'a str,
+    /// A subfolder of this folder; `None` makes a top-level folder owned by the caller.
+    pub parent_id: Option<&'a str>,
     pub retention_days: Option<i64>,
     pub visibility: Option<&'a str>,
+    pub description: Option<&'a str>,
+}
+
+/// A folder with its path from its owner's root.
+pub struct Entry {
+    pub folder: Folder,
+    pub path: String,
 }
 
 /// A folder's storage: its owner's limit and the bytes its files hold.
@@ -25,15 +36,44 @@ pub struct FolderQuota {
     pub used_bytes: i64,
 }
 
-/// Creates a top-level folder owned by the caller.
-pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) -> Result<Folder> {
-    let owner = caller.user_ref().ok_or(Error::Unauthorized)?;
-    validate::name("name", new.name)?;
-    let retention_days = validate::in_range(
-        "retention_days",
-        new.retention_days.unwrap_or(0),
-        0..=validate::MAX_RETENTION_DAYS,
-    )?;
+/// Longest description, in bytes.
+pub const MAX_DESCRIPTION_BYTES: usize = 4096;
+
+fn description(value: &str) -> Result<&str> {
+    if value.len() > MAX_DESCRIPTION_BYTES || value.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::invalid(
+            "description",
+            "invalid_value",
+            "description must be at most 4096 bytes without control characters.",
+        ));
+    }
+    Ok(value)
+}
+
+pub(crate) fn checked_description(value: Option<&str>) -> Result<Option<&str>> {
+    value.map(description).transpose()
+}
+
+fn retention(value: i64, inherited: i64) -> Result<i64> {
+    let days = validate::in_range("retention_days", value, 0..=validate::MAX_RETENTION_DAYS)?;
+    if days < inherited {
+        return Err(Error::invalid(
+            "retention_days",
+            "invalid_value",
+            format!(
+                "retention_days must be at least {inherited}: a folder inherits the longest \
+                 rule above it and may only lengthen it."
+            ),
+        ));
+    }
+    Ok(days)
+}
+
+/// Creates a folder: top-level (owned by the caller) or inside `parent_id` (needs `write`
+/// there; it belongs to the top-level folder's owner).
+pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) -> Result<Entry> {
+    let user = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let name = validate::stored_name("name", new.name)?;
     let visibility = match new.visibility {
         None => Visibility::Private,
         Some(v) => Visibility::parse(v).ok_or_else(|| {
@@ -44,88 +84,572 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
             )
         })?,
     };
+    let description = description(new.description.unwrap_or(""))?;
+    let parent = match new.parent_id {
+        Some(id) => Some(access::folder(app, caller, id, Permission::Write).await?),
+        None => None,
+    };
     let id = IdKind::Folder.generate();
+    let now = app.now_ms();
     let mut tx = app.store.begin().await?;
+    let (owner_id, chain) = match &parent {
+        Some(p) => (p.owner_id.clone(), ancestry(&mut tx, &p.id).await?),
+        None => (user.id.clone(), Vec::new()),
+    };
+    if chain.len() >= validate::MAX_DEPTH {
+        return Err(Error::TooDeep {
+            max: validate::MAX_DEPTH,
+        });
+    }
+    let retention_days = retention(
+        new.retention_days
+            .unwrap_or(inherited_retention_days(&chain)),
+        inherited_retention_days(&chain),
+    )?;
+    let ns = match &parent {
+        Some(p) => Namespace::In { folder_id: &p.id },
+        None => Namespace::Top {
+            owner_id: &owner_id,
+        },
+    };
+    ferry_store::folders::lock(&mut tx, ns).await?;
+    free_name(&mut tx, ns, &name, OnConflict::Fail, None).await?;
     let inserted = ferry_store::folders::insert(
         &mut tx,
         &NewFolder {
             id: &id,
-            owner_id: &owner.id,
-            name: new.name,
+            owner_id: &owner_id,
+            parent_id: parent.as_ref().map(|p| p.id.as_str()),
+            name: &name,
+            description,
             visibility: visibility.as_str(),
             retention_days,
-            now: app.now_ms(),
+            now,
         },
     )
     .await;
     match inserted {
         Err(ferry_store::StoreError::Conflict) => {
             return Err(Error::NameConflict(format!(
-                "You already have a folder named `{}`.",
-                new.name
+                "Something named `{name}` already exists here."
             )));
         }
         other => other?,
     }
-    audit::success(
-        &caller.origin,
-        Some(owner),
-        Action::FolderCreated,
-        (TargetKind::Folder, &id),
-    )
-    .at(app.now_ms())
-    .in_folder(&id)
-    .details(json!({"name": new.name, "retention_days": retention_days}))
-    .append(&mut tx)
-    .await?;
     let folder = ferry_store::folders::get(&mut tx, &id)
         .await?
         .ok_or(Error::NotFound)?;
+    let mut chain = chain;
+    chain.push(folder.clone());
+    let path = path_of(&chain);
+    audit::success(
+        &caller.origin,
+        Some(user),
+        Action::FolderCreated,
+        (TargetKind::Folder, &id),
+    )
+    .at(now)
+    .in_folder(&id)
+    .details(
+        json!({"name": name, "path": path, "parent_id": new.parent_id,
+        "retention_days": retention_days}),
+    )
+    .append(&mut tx)
+    .await?;
     tx.commit().await?;
-    Ok(folder)
+    Ok(Entry { folder, path })
 }
 
-/// A folder the caller can read.
-pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<Folder> {
-    access::folder(app, caller, id, Permission::Read).await
+/// A folder the caller can read, with its path.
+pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<Entry> {
+    let folder = access::folder(app, caller, id, Permission::Read).await?;
+    let mut conn = app.store.conn().await?;
+    let path = namespace::folder_path(&mut conn, &folder.id).await?;
+    Ok(Entry { folder, path })
 }
 
-/// The folders the caller can see, by name after `after`; `limit + 1` rows.
+/// The caller's root: the top-level folders they can see, by name after `after`; `limit + 1`
+/// rows.
 pub async fn list(
     app: &AppState,
     caller: &Caller,
     after: Option<(String, String)>,
     limit: i64,
-) -> Result<Vec<Folder>> {
+) -> Result<Vec<Entry>> {
     let scope = access::folder_scope(caller);
     let mut conn = app.store.conn().await?;
-    Ok(ferry_store::folders::list(
+    let rows = ferry_store::folders::list_top(
         &mut conn,
         scope.owner_filter(),
         after.as_ref().map(|(n, i)| (n.as_str(), i.as_str())),
         limit + 1,
     )
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|folder| Entry {
+            path: format!("/{}", folder.name),
+            folder,
+        })
+        .collect())
 }
 
-/// A folder's live files (not held, not expired), by name after `after`; `limit + 1` rows.
+/// A folder's subfolders in `sort` order after the cursor; `limit + 1` rows.
+pub async fn children(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    sort: Sort,
+    after: Option<After>,
+    limit: i64,
+) -> Result<Vec<Entry>> {
+    let parent = get(app, caller, id).await?;
+    let mut conn = app.store.conn().await?;
+    let rows = ferry_store::folders::children(
+        &mut conn,
+        &parent.folder.id,
+        sort,
+        after.as_ref(),
+        limit + 1,
+    )
+    .await?;
+    let base = if parent.path == "/" { "" } else { &parent.path };
+    Ok(rows
+        .into_iter()
+        .map(|folder| Entry {
+            path: format!("{base}/{}", folder.name),
+            folder,
+        })
+        .collect())
+}
+
+/// A folder's live files (not deleted, not expired) in `sort` order after the cursor, with
+/// the folder's path; `limit + 1` rows.
 pub async fn files(
     app: &AppState,
     caller: &Caller,
     id: &str,
-    after: Option<(String, String)>,
+    sort: Sort,
+    after: Option<After>,
     limit: i64,
-) -> Result<Vec<File>> {
-    let folder = access::folder(app, caller, id, Permission::Read).await?;
+) -> Result<(Vec<File>, String)> {
+    let folder = get(app, caller, id).await?;
     let mut conn = app.store.conn().await?;
-    Ok(ferry_store::files::list_live(
+    let rows = ferry_store::files::list_live(
         &mut conn,
-        &folder.id,
+        &folder.folder.id,
         app.now_ms(),
-        after.as_ref().map(|(n, i)| (n.as_str(), i.as_str())),
+        sort,
+        after.as_ref(),
         limit + 1,
     )
-    .await?)
+    .await?;
+    Ok((rows, folder.path))
+}
+
+/// What a PATCH of a folder asks for.
+#[derive(Default)]
+pub struct FolderPatch<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub retention_days: Option<i64>,
+}
+
+/// Renames, describes or changes the retention of a folder; `revision` (from `If-Match`)
+/// refuses a lost update. A rename needs `write` (of a top-level folder: `manage`), the
+/// retention rule `manage`.
+pub async fn update(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    patch: FolderPatch<'_>,
+    revision: Option<i64>,
+) -> Result<Entry> {
+    let folder = access::folder(app, caller, id, Permission::Read).await?;
+    let renaming_top = patch.name.is_some() && folder.parent_id.is_none();
+    let needed = if patch.retention_days.is_some() || renaming_top {
+        Permission::Manage
+    } else {
+        Permission::Write
+    };
+    if !access::folder_permissions(caller, &folder).contains(&needed) {
+        return Err(Error::PermissionDenied);
+    }
+    let name = patch
+        .name
+        .map(|n| validate::stored_name("name", n))
+        .transpose()?;
+    let description = checked_description(patch.description)?;
+    let now = app.now_ms();
+    let mut tx = app.store.begin().await?;
+    let ns = Namespace::of(&folder);
+    ferry_store::folders::lock(&mut tx, ns).await?;
+    let chain = ancestry(&mut tx, &folder.id).await?;
+    let above = &chain[..chain.len().saturating_sub(1)];
+    let retention_days = patch
+        .retention_days
+        .map(|d| retention(d, inherited_retention_days(above)))
+        .transpose()?;
+    if let Some(name) = &name {
+        free_name(&mut tx, ns, name, OnConflict::Fail, Some(&folder.id)).await?;
+    }
+    let changes = FolderChanges {
+        name: name.as_deref(),
+        description,
+        retention_days,
+    };
+    if !ferry_store::folders::update(&mut tx, &folder.id, &changes, revision, now).await? {
+        return Err(Error::PreconditionFailed);
+    }
+    let updated = ferry_store::folders::get(&mut tx, &folder.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (action, details) = match &name {
+        Some(n) if *n != folder.name => {
+            (Action::FolderRenamed, json!({"from": folder.name, "to": n}))
+        }
+        _ => (
+            Action::FolderUpdated,
+            json!({"description": description.is_some(), "retention_days": retention_days}),
+        ),
+    };
+    audit::success(
+        &caller.origin,
+        caller.user_ref(),
+        action,
+        (TargetKind::Folder, &folder.id),
+    )
+    .at(now)
+    .in_folder(&folder.id)
+    .details(details)
+    .append(&mut tx)
+    .await?;
+    let mut chain = chain;
+    if let Some(last) = chain.last_mut() {
+        *last = updated.clone();
+    }
+    tx.commit().await?;
+    Ok(Entry {
+        path: path_of(&chain),
+        folder: updated,
+    })
+}
+
+/// Where a move or copy goes and what it may do there.
+pub struct Destination<'a> {
+    /// The new parent; `None` is the top level (moves only).
+    pub parent_id: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub on_conflict: OnConflict,
+    /// Check everything, change nothing.
+    pub dry_run: bool,
+    /// `If-Match`: refuse if the moved object changed.
+    pub revision: Option<i64>,
+}
+
+/// The outcome of a move or copy: done, or (a dry run) what it would have produced.
+pub enum Outcome<T> {
+    Done(T),
+    WouldSucceed,
+}
+
+/// Moves a folder (with everything below it) under another parent or to the top level.
+/// Atomic and cycle-safe: tree moves are serialised and the cycle check runs inside the lock.
+/// O(1) in the folder's contents within one owner's tree; into another owner's tree the
+/// subtree changes owner (and quota) with it.
+pub async fn move_folder(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    to: Destination<'_>,
+) -> Result<Outcome<Entry>> {
+    let folder = access::folder(app, caller, id, Permission::Read).await?;
+    let needed = if folder.parent_id.is_none() {
+        Permission::Manage
+    } else {
+        Permission::Write
+    };
+    if !access::folder_permissions(caller, &folder).contains(&needed) {
+        return Err(Error::PermissionDenied);
+    }
+    let target = match to.parent_id {
+        Some(p) => Some(writable_target(app, caller, p).await?),
+        None => {
+            if !access::may_own_top_level(caller, &folder.owner_id) {
+                return Err(Error::PermissionDenied);
+            }
+            None
+        }
+    };
+    let name = match to.name {
+        Some(n) => validate::stored_name("name", n)?,
+        None => folder.name.clone(),
+    };
+    let now = app.now_ms();
+    let mut tx = app.store.begin().await?;
+    ferry_store::folders::lock_tree(&mut tx).await?;
+    let folder = ferry_store::folders::get(&mut tx, &folder.id)
+        .await?
+        .filter(Folder::is_live)
+        .ok_or(Error::NotFound)?;
+    if to.revision.is_some_and(|r| r != folder.revision) {
+        return Err(Error::PreconditionFailed);
+    }
+    let (chain, ns, new_owner) = match &target {
+        Some(t) => {
+            let chain = ancestry(&mut tx, &t.id).await?;
+            if chain.iter().any(|f| f.id == folder.id) {
+                return Err(Error::InvalidMove);
+            }
+            (
+                chain,
+                Namespace::In { folder_id: &t.id },
+                t.owner_id.clone(),
+            )
+        }
+        None => (
+            Vec::new(),
+            Namespace::Top {
+                owner_id: &folder.owner_id,
+            },
+            folder.owner_id.clone(),
+        ),
+    };
+    let subtree = ferry_store::folders::live_subtree(&mut tx, &folder.id).await?;
+    let height = subtree.iter().map(|(_, d)| *d as usize).max().unwrap_or(0);
+    if chain.len() + 1 + height > validate::MAX_DEPTH {
+        return Err(Error::TooDeep {
+            max: validate::MAX_DEPTH,
+        });
+    }
+    ferry_store::folders::lock(&mut tx, ns).await?;
+    let name = free_name(&mut tx, ns, &name, to.on_conflict, Some(&folder.id)).await?;
+    if new_owner != folder.owner_id {
+        let ids = ferry_store::folders::whole_subtree(&mut tx, &folder.id).await?;
+        let bytes = ferry_store::folders::stored_bytes(&mut tx, &ids).await?;
+        transfer_quota(&mut tx, &folder.owner_id, &new_owner, bytes).await?;
+        ferry_store::folders::set_owner(&mut tx, &ids, &new_owner).await?;
+    }
+    let parent_id = target.as_ref().map(|t| t.id.as_str());
+    if !ferry_store::folders::relocate(&mut tx, &folder.id, parent_id, &name, None, now).await? {
+        return Err(Error::NotFound);
+    }
+    if to.dry_run {
+        return Ok(Outcome::WouldSucceed);
+    }
+    let moved = ferry_store::folders::get(&mut tx, &folder.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut chain = chain;
+    chain.push(moved.clone());
+    let path = path_of(&chain);
+    audit::success(
+        &caller.origin,
+        caller.user_ref(),
+        Action::FolderMoved,
+        (TargetKind::Folder, &folder.id),
+    )
+    .at(now)
+    .in_folder(&folder.id)
+    .details(
+        json!({"from_parent_id": folder.parent_id, "to_parent_id": parent_id,
+        "name": name, "path": path}),
+    )
+    .append(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Outcome::Done(Entry {
+        folder: moved,
+        path,
+    }))
+}
+
+/// A folder the caller may add to: invisible is `404`, visible without `write` is `403`.
+pub(crate) async fn writable_target(app: &AppState, caller: &Caller, id: &str) -> Result<Folder> {
+    let target = access::folder(app, caller, id, Permission::Read)
+        .await
+        .or(Err(Error::NotFound))?;
+    if !access::folder_permissions(caller, &target).contains(&Permission::Write) {
+        return Err(Error::PermissionDenied);
+    }
+    Ok(target)
+}
+
+/// Moves `bytes` of stored content from one user's quota to another's (refused if it does not
+/// fit the receiver's quota).
+pub(crate) async fn transfer_quota(
+    tx: &mut ferry_store::Tx,
+    from: &str,
+    to: &str,
+    bytes: i64,
+) -> Result<()> {
+    if from == to || bytes == 0 {
+        return Ok(());
+    }
+    if !ferry_store::users::reserve_quota(tx, to, bytes).await? {
+        let owner = ferry_store::users::get(tx, to).await?;
+        return Err(Error::QuotaExceeded {
+            limit: owner.as_ref().and_then(|o| o.quota_bytes),
+            used: owner.map_or(0, |o| o.used_bytes),
+        });
+    }
+    ferry_store::users::release_quota(tx, from, bytes).await?;
+    Ok(())
+}
+
+/// Copies a folder with its live subfolders and the current version of every live file
+/// under `parent_id`. No bytes are copied: the copies reference the same blobs. The target
+/// owner's quota pays for the copies.
+pub async fn copy_folder(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    to: Destination<'_>,
+) -> Result<Outcome<Entry>> {
+    let source = access::folder(app, caller, id, Permission::Read).await?;
+    let parent_id = to
+        .parent_id
+        .ok_or_else(|| Error::invalid("parent_id", "missing_field", "A copy needs a parent_id."))?;
+    let target = writable_target(app, caller, parent_id).await?;
+    let name = match to.name {
+        Some(n) => validate::stored_name("name", n)?,
+        None => source.name.clone(),
+    };
+    let now = app.now_ms();
+    let mut tx = app.store.begin().await?;
+    ferry_store::folders::lock_tree(&mut tx).await?;
+    let chain = ancestry(&mut tx, &target.id).await?;
+    if chain.iter().any(|f| f.id == source.id) {
+        return Err(Error::InvalidMove);
+    }
+    let subtree = ferry_store::folders::live_subtree(&mut tx, &source.id).await?;
+    let height = subtree.iter().map(|(_, d)| *d as usize).max().unwrap_or(0);
+    if chain.len() + 1 + height > validate::MAX_DEPTH {
+        return Err(Error::TooDeep {
+            max: validate::MAX_DEPTH,
+        });
+    }
+    let ns = Namespace::In {
+        folder_id: &target.id,
+    };
+    ferry_store::folders::lock(&mut tx, ns).await?;
+    let name = free_name(&mut tx, ns, &name, to.on_conflict, None).await?;
+    let ids: Vec<String> = subtree.iter().map(|(id, _)| id.clone()).collect();
+    let contents = ferry_store::folders::contents(&mut tx, &ids).await?;
+    if !ferry_store::users::reserve_quota(&mut tx, &target.owner_id, contents.bytes).await? {
+        let owner = ferry_store::users::get(&mut tx, &target.owner_id).await?;
+        return Err(Error::QuotaExceeded {
+            limit: owner.as_ref().and_then(|o| o.quota_bytes),
+            used: owner.map_or(0, |o| o.used_bytes),
+        });
+    }
+    if to.dry_run {
+        return Ok(Outcome::WouldSucceed);
+    }
+    // Parents before children: `live_subtree` yields breadth-first.
+    let mut new_ids = std::collections::HashMap::new();
+    let mut copy_id = String::new();
+    for (old_id, _) in &subtree {
+        let old = ferry_store::folders::get(&mut tx, old_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let new_id = IdKind::Folder.generate();
+        let (parent, this_name) = if *old_id == source.id {
+            copy_id = new_id.clone();
+            (target.id.clone(), name.clone())
+        } else {
+            let parent = old.parent_id.as_ref().and_then(|p| new_ids.get(p)).cloned();
+            (parent.ok_or(Error::NotFound)?, old.name.clone())
+        };
+        ferry_store::folders::insert(
+            &mut tx,
+            &NewFolder {
+                id: &new_id,
+                owner_id: &target.owner_id,
+                parent_id: Some(&parent),
+                name: &this_name,
+                description: &old.description,
+                visibility: &old.visibility,
+                retention_days: old.retention_days.max(inherited_retention_days(&chain)),
+                now,
+            },
+        )
+        .await?;
+        new_ids.insert(old_id.clone(), new_id.clone());
+        let mut after = None;
+        loop {
+            let page = ferry_store::files::list_live(
+                &mut tx,
+                old_id,
+                i64::MIN,
+                Sort::default(),
+                after.as_ref(),
+                500,
+            )
+            .await?;
+            for file in &page {
+                crate::files::insert_copy(
+                    app,
+                    &mut tx,
+                    caller,
+                    file,
+                    &new_id,
+                    &target.owner_id,
+                    &file.name,
+                )
+                .await?;
+            }
+            match page.last() {
+                Some(last) if page.len() == 500 => {
+                    after = Some(ferry_store::files::sort_value(last, Sort::default()))
+                }
+                _ => break,
+            }
+        }
+    }
+    let copy = ferry_store::folders::get(&mut tx, &copy_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut chain = chain;
+    chain.push(copy.clone());
+    let path = path_of(&chain);
+    audit::success(
+        &caller.origin,
+        caller.user_ref(),
+        Action::FolderCopied,
+        (TargetKind::Folder, &copy_id),
+    )
+    .at(now)
+    .in_folder(&copy_id)
+    .details(
+        json!({"source_id": source.id, "parent_id": target.id, "name": name,
+        "folders": subtree.len(), "files": contents.files, "bytes": contents.bytes}),
+    )
+    .append(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Outcome::Done(Entry { folder: copy, path }))
+}
+
+/// What a folder holds, recursively: live files, their bytes (current versions) and
+/// subfolders.
+pub struct FolderSize {
+    pub bytes: i64,
+    pub files: i64,
+    pub folders: i64,
+}
+
+/// The recursive size of a folder the caller can read.
+pub async fn size(app: &AppState, folder: &Folder) -> Result<FolderSize> {
+    let mut conn = app.store.conn().await?;
+    let subtree = ferry_store::folders::live_subtree(&mut conn, &folder.id).await?;
+    let ids: Vec<String> = subtree.into_iter().map(|(id, _)| id).collect();
+    let contents = ferry_store::folders::contents(&mut conn, &ids).await?;
+    Ok(FolderSize {
+        bytes: contents.bytes,
+        files: contents.files,
+        folders: ids.len() as i64 - 1,
+    })
 }
 
 /// The quota view of each folder, in order, with one query for the owners and one for the

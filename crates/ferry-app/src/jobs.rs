@@ -50,18 +50,18 @@ impl Worker for Collector {
 /// Files purged per transaction.
 const PURGE_BATCH: i64 = 100;
 
-/// Purges files whose retention hold or time to live has ended: the row goes, the blob loses
-/// a reference (and is collected when none is left), the quota is given back.
+/// Purges trash items whose time is up and files whose time to live has ended: the row goes,
+/// the blobs lose a reference (and are collected when none is left), the quota is given back.
 pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
+    let mut purged = crate::trash::purge_due(state).await?;
     let ctx = Origin::system("retention");
-    let mut purged = 0;
     loop {
         let now = state.now_ms();
         let mut tx = state.store.begin().await?;
         let due = ferry_store::files::due_for_purge(&mut tx, now, PURGE_BATCH).await?;
         for file in &due {
             if ferry_store::files::remove(&mut tx, file, now).await? {
-                let reason = if file.is_held() { "retention" } else { "ttl" };
+                let reason = "ttl";
                 audit::success(&ctx, None, Action::FilePurged, (TargetKind::File, &file.id))
                     .at(state.now_ms())
                     .in_folder(&file.folder_id)

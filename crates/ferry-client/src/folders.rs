@@ -12,6 +12,8 @@ impl Client {
             name: name.into(),
             retention_days: Some(retention_days),
             visibility: None,
+            parent_id: None,
+            description: None,
         };
         Self::send(self.json(Method::POST, "/folders", &body)).await
     }

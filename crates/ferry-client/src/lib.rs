@@ -14,6 +14,7 @@ mod error;
 mod files;
 mod folders;
 mod links;
+mod tree;
 mod uploads;
 mod users;
 mod webhooks;

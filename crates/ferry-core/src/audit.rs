@@ -31,10 +31,26 @@ pub enum Action {
     WebhookUpdated,
     WebhookSecretRotated,
     WebhookDisabled,
+    FolderRenamed,
+    FolderUpdated,
+    FolderMoved,
+    FolderCopied,
+    FolderDeleted,
+    FolderHeld,
+    FolderRestored,
+    FolderPurged,
+    FileRenamed,
+    FileUpdated,
+    FileMoved,
+    FileCopied,
+    FileVersionCreated,
+    FileVersionRestored,
+    FileVersionDeleted,
+    TrashEmptied,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 44] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -63,6 +79,22 @@ impl Action {
         Action::WebhookUpdated,
         Action::WebhookSecretRotated,
         Action::WebhookDisabled,
+        Action::FolderRenamed,
+        Action::FolderUpdated,
+        Action::FolderMoved,
+        Action::FolderCopied,
+        Action::FolderDeleted,
+        Action::FolderHeld,
+        Action::FolderRestored,
+        Action::FolderPurged,
+        Action::FileRenamed,
+        Action::FileUpdated,
+        Action::FileMoved,
+        Action::FileCopied,
+        Action::FileVersionCreated,
+        Action::FileVersionRestored,
+        Action::FileVersionDeleted,
+        Action::TrashEmptied,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -101,6 +133,22 @@ impl Action {
             Action::WebhookSecretRotated => "webhook.secret_rotated",
             // Recorded when too many deliveries in a row were given up.
             Action::WebhookDisabled => "webhook.disabled",
+            Action::FolderRenamed => "folder.renamed",
+            Action::FolderUpdated => "folder.updated",
+            Action::FolderMoved => "folder.moved",
+            Action::FolderCopied => "folder.copied",
+            Action::FolderDeleted => "folder.deleted",
+            Action::FolderHeld => "folder.held",
+            Action::FolderRestored => "folder.restored",
+            Action::FolderPurged => "folder.purged",
+            Action::FileRenamed => "file.renamed",
+            Action::FileUpdated => "file.updated",
+            Action::FileMoved => "file.moved",
+            Action::FileCopied => "file.copied",
+            Action::FileVersionCreated => "file.version_created",
+            Action::FileVersionRestored => "file.version_restored",
+            Action::FileVersionDeleted => "file.version_deleted",
+            Action::TrashEmptied => "trash.emptied",
         }
     }
 }

@@ -10,5 +10,8 @@ pub mod timefmt;
 pub mod validate;
 
 pub use ids::IdKind;
-pub use model::{FileState, OnConflict, Permission, Role, UploadStatus, Visibility};
+pub use model::{
+    FileState, FolderRole, ItemKind, OnConflict, Permission, Role, Sort, SortKey, TrashState,
+    UploadStatus, Visibility,
+};
 pub use validate::Invalid;

@@ -192,7 +192,10 @@ mod tests {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileState {
     Active,
+    /// Deleted under a retention rule: kept, visible by id, restorable until the hold ends.
     Held,
+    /// Deleted without a retention rule: in the trash, out of sight but there.
+    Trashed,
 }
 
 impl FileState {
@@ -200,6 +203,7 @@ impl FileState {
         match self {
             FileState::Active => "active",
             FileState::Held => "held",
+            FileState::Trashed => "trashed",
         }
     }
 
@@ -207,6 +211,7 @@ impl FileState {
         match s {
             "active" => Some(FileState::Active),
             "held" => Some(FileState::Held),
+            "trashed" => Some(FileState::Trashed),
             _ => None,
         }
     }
@@ -218,5 +223,130 @@ impl TryFrom<String> for FileState {
 
     fn try_from(s: String) -> Result<Self, String> {
         FileState::parse(&s).ok_or_else(|| format!("unknown file state `{s}`"))
+    }
+}
+
+/// What a listing of a folder's children is ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// The name, case-insensitively.
+    #[default]
+    Name,
+    UpdatedAt,
+    Size,
+}
+
+/// A listing order: a key and a direction; ties are broken by id in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Sort {
+    /// `name`, `-name`, `updated_at`, `-updated_at`, `size` or `-size`.
+    pub fn parse(s: &str) -> Option<Sort> {
+        let (descending, key) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let key = match key {
+            "name" => SortKey::Name,
+            "updated_at" => SortKey::UpdatedAt,
+            "size" => SortKey::Size,
+            _ => return None,
+        };
+        Some(Sort { key, descending })
+    }
+}
+
+/// What a trashed item was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    File,
+    Folder,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::File => "file",
+            ItemKind::Folder => "folder",
+        }
+    }
+}
+
+impl TryFrom<String> for ItemKind {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "file" => Ok(ItemKind::File),
+            "folder" => Ok(ItemKind::Folder),
+            _ => Err(format!("unknown item kind `{s}`")),
+        }
+    }
+}
+
+/// Where a trash item stands: waiting for purge (restorable by whoever manages it) or held by
+/// a retention rule (restorable, but not purgeable before the hold ends but by an admin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrashState {
+    Trashed,
+    Held,
+}
+
+impl TrashState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrashState::Trashed => "trashed",
+            TrashState::Held => "held",
+        }
+    }
+}
+
+impl TryFrom<String> for TrashState {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "trashed" => Ok(TrashState::Trashed),
+            "held" => Ok(TrashState::Held),
+            _ => Err(format!("unknown trash state `{s}`")),
+        }
+    }
+}
+
+/// A caller's role on a folder (see the contract's Sharing section); it decides the
+/// permissions. Admins act as owners everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FolderRole {
+    Viewer,
+    Uploader,
+    Editor,
+    Manager,
+    Owner,
+}
+
+impl FolderRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FolderRole::Viewer => "viewer",
+            FolderRole::Uploader => "uploader",
+            FolderRole::Editor => "editor",
+            FolderRole::Manager => "manager",
+            FolderRole::Owner => "owner",
+        }
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            FolderRole::Viewer => &[Read],
+            FolderRole::Uploader => &[Write],
+            FolderRole::Editor => &[Read, Write],
+            FolderRole::Manager => &[Read, Write, Share],
+            FolderRole::Owner => &Permission::ALL,
+        }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// Why an input was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
@@ -63,8 +65,38 @@ pub fn name(field: &'static str, value: &str) -> Result<(), Invalid> {
     if value.trim() != value {
         return bad("Name must not start or end with whitespace.");
     }
+    if value.ends_with('.') {
+        return bad("Name must not end with a dot.");
+    }
     Ok(())
 }
+
+/// A valid name in the form it is stored in: NFC-normalised, so that the same name typed on
+/// macOS (decomposed) and on Windows (composed) is one name.
+pub fn stored_name(field: &'static str, value: &str) -> Result<String, Invalid> {
+    let nfc: String = value.nfc().collect();
+    name(field, &nfc)?;
+    Ok(nfc)
+}
+
+/// The key under which a name is unique among its siblings: case-insensitive (Unicode
+/// lowercase of the NFC form), so `Report.pdf` and `report.PDF` cannot sit side by side.
+pub fn name_key(name: &str) -> String {
+    let lower = name.nfc().collect::<String>().to_lowercase();
+    lower.nfc().collect()
+}
+
+/// The `n`th alternative to a taken name: `report (n).pdf`, `folder (n)`.
+pub fn numbered(name: &str, n: u32) -> String {
+    let (stem, ext) = match name.rfind('.') {
+        Some(dot) if dot > 0 => name.split_at(dot),
+        _ => (name, ""),
+    };
+    format!("{stem} ({n}){ext}")
+}
+
+/// Deepest folder nesting: a folder may sit at most this many levels below the root.
+pub const MAX_DEPTH: usize = 64;
 
 /// Characters that change how a name is displayed without being seen: bidirectional
 /// embeddings, overrides and isolates (`invoice\u{202E}gnp.exe` shows as `invoiceexe.png`) and
@@ -178,11 +210,22 @@ mod tests {
             "zero\u{200B}width",
             "bom\u{FEFF}.txt",
             "joiner\u{200D}",
+            "trailing.",
         ] {
             let err = name("name", bad).unwrap_err();
             assert_eq!(err.code, "invalid_name", "{bad:?}");
             assert_eq!(err.field, "name");
         }
+    }
+
+    #[test]
+    fn names_are_stored_nfc_and_compared_without_case() {
+        let decomposed = "Cafe\u{301}.txt";
+        assert_eq!(stored_name("name", decomposed).unwrap(), "Caf\u{e9}.txt");
+        assert_eq!(name_key("Report.PDF"), name_key("report.pdf"));
+        assert_eq!(name_key("\u{c9}T\u{c9}"), name_key("e\u{301}t\u{e9}"));
+        assert_ne!(name_key("a.txt"), name_key("b.txt"));
+        assert!(stored_name("name", "x.").is_err());
     }
 
     #[test]

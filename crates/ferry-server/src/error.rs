@@ -96,11 +96,16 @@ fn app_status(e: &Error) -> StatusCode {
         | Error::TokenExpired
         | Error::AccountDisabled => StatusCode::UNAUTHORIZED,
         Error::AccountLocked { .. } => StatusCode::LOCKED,
-        Error::Forbidden => StatusCode::FORBIDDEN,
+        Error::Forbidden | Error::PermissionDenied => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::NameConflict(_) | Error::Conflict(_) => StatusCode::CONFLICT,
         Error::FileHeld | Error::FileExpired => StatusCode::GONE,
         Error::FileNotHeld | Error::WebhookInactive => StatusCode::CONFLICT,
+        Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+        Error::InvalidMove
+        | Error::TooDeep { .. }
+        | Error::OriginalParentMissing
+        | Error::CurrentVersion => StatusCode::CONFLICT,
         Error::PayloadTooLarge { .. }
         | Error::QuotaExceeded { .. }
         | Error::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

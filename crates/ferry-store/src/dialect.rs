@@ -53,6 +53,11 @@ pub(crate) struct Placeholders {
 }
 
 impl Placeholders {
+    /// Placeholders from `$first` on (after `first - 1` fixed ones).
+    pub(crate) fn starting_at(first: usize) -> Placeholders {
+        Placeholders { next: first - 1 }
+    }
+
     /// The next placeholder.
     pub(crate) fn next(&mut self) -> String {
         self.next += 1;

@@ -1,10 +1,12 @@
 //! Files and the reference-counted, content-addressed blobs behind them.
 
-use ferry_core::FileState;
+use ferry_core::validate::name_key;
+use ferry_core::{FileState, Sort, SortKey};
 
+use crate::folders::After;
 use crate::{Conn, Result};
 
-/// A stored file with its owner's login.
+/// A stored file with its owner's login. Size, hash and version are the current version's.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct File {
     pub id: String,
@@ -12,6 +14,9 @@ pub struct File {
     pub owner_id: String,
     pub owner_login: String,
     pub name: String,
+    pub description: String,
+    /// A JSON array of strings.
+    pub tags: String,
     pub size: i64,
     pub sha256: String,
     pub mime_type: String,
@@ -20,6 +25,11 @@ pub struct File {
     pub state: FileState,
     pub expires_at: Option<i64>,
     pub held_until: Option<i64>,
+    pub client_modified_at: Option<i64>,
+    /// Counts changes: the metadata ETag.
+    pub revision: i64,
+    /// The trash item this file went with, if it was deleted (itself, or a folder above it).
+    pub trash_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -33,6 +43,11 @@ impl File {
     pub fn is_expired(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|t| t <= now)
     }
+
+    /// The tags, as stored.
+    pub fn tag_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
 }
 
 pub struct NewFile<'a> {
@@ -44,13 +59,20 @@ pub struct NewFile<'a> {
     pub sha256: &'a str,
     pub mime_type: &'a str,
     pub expires_at: Option<i64>,
+    pub client_modified_at: Option<i64>,
+    /// Who made this version: `(id, login)`, none for the system.
+    pub created_by: Option<(&'a str, &'a str)>,
     pub now: i64,
 }
 
-const SELECT: &str = "SELECT f.id, f.folder_id, f.owner_id, u.login AS owner_login, f.name, \
-                      f.size, f.sha256, f.mime_type, f.version, f.state, f.expires_at, \
-                      f.held_until, f.created_at, f.updated_at \
-                      FROM files f JOIN users u ON u.id = f.owner_id";
+const COLUMNS: &str = "f.id, f.folder_id, f.owner_id, u.login AS owner_login, f.name, \
+                       f.description, f.tags, f.size, f.sha256, f.mime_type, f.version, f.state, \
+                       f.expires_at, f.held_until, f.client_modified_at, f.revision, f.trash_id, \
+                       f.created_at, f.updated_at";
+
+fn select() -> String {
+    format!("SELECT {COLUMNS} FROM files f JOIN users u ON u.id = f.owner_id")
+}
 
 /// Takes a reference on the blob `sha256`, creating its row if this is the first one. On
 /// PostgreSQL the row stays locked until the transaction ends, which is what makes publishing
@@ -101,87 +123,174 @@ pub async fn claim_unreferenced_blobs(
     .await?)
 }
 
-/// Inserts a file row (the blob must be referenced in the same transaction).
-/// A live file of the same name in the folder is [`crate::StoreError::Conflict`].
+/// Inserts a file row and its first version (whose blob must be referenced in the same
+/// transaction). A live file of the same name (case-insensitively) in the folder is
+/// [`crate::StoreError::Conflict`].
 pub async fn insert(conn: &mut Conn, new: &NewFile<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO files (id, folder_id, owner_id, name, size, sha256, mime_type, version, \
-         state, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'active', $8, $9, $9)",
+        "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, mime_type, \
+         version, state, expires_at, client_modified_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 'active', $9, $10, $11, $11)",
     )
     .bind(new.id)
     .bind(new.folder_id)
     .bind(new.owner_id)
     .bind(new.name)
+    .bind(name_key(new.name))
     .bind(new.size)
     .bind(new.sha256)
     .bind(new.mime_type)
     .bind(new.expires_at)
+    .bind(new.client_modified_at)
     .bind(new.now)
+    .execute(&mut *conn)
+    .await?;
+    insert_version(
+        conn,
+        new.id,
+        1,
+        new.size,
+        new.sha256,
+        new.created_by,
+        new.now,
+    )
+    .await
+}
+
+async fn insert_version(
+    conn: &mut Conn,
+    file_id: &str,
+    version: i64,
+    size: i64,
+    sha256: &str,
+    by: Option<(&str, &str)>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO file_versions (file_id, version, size, sha256, created_at, created_by_id, \
+         created_by_login) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(file_id)
+    .bind(version)
+    .bind(size)
+    .bind(sha256)
+    .bind(now)
+    .bind(by.map(|b| b.0))
+    .bind(by.map(|b| b.1))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Whether a live file named `name` exists in the folder.
-pub async fn name_taken(conn: &mut Conn, folder_id: &str, name: &str) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM files WHERE folder_id = $1 AND name = $2 AND state = 'active'",
-    )
-    .bind(folder_id)
-    .bind(name)
-    .fetch_one(conn)
-    .await?;
-    Ok(n > 0)
-}
-
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<File>> {
     Ok(
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = $1")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{} WHERE f.id = $1", select())))
             .bind(id)
             .fetch_optional(conn)
             .await?,
     )
 }
 
-/// The folder's live files (active, not past their ttl at `now`) by name, after a cursor.
+/// The live file named `name` (case-insensitively) in the folder, if any.
+pub async fn by_name(conn: &mut Conn, folder_id: &str, name: &str) -> Result<Option<File>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{} WHERE f.folder_id = $1 AND f.name_key = $2 AND f.trash_id IS NULL",
+        select()
+    )))
+    .bind(folder_id)
+    .bind(name_key(name))
+    .fetch_optional(conn)
+    .await?)
+}
+
+fn file_column(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Name => "t.name_key",
+        SortKey::UpdatedAt => "t.updated_at",
+        SortKey::Size => "t.size",
+    }
+}
+
+/// The sort value of a file, for the cursor after it.
+pub fn sort_value(file: &File, sort: Sort) -> After {
+    match sort.key {
+        SortKey::Name => After::Text(name_key(&file.name), file.id.clone()),
+        SortKey::UpdatedAt => After::Number(file.updated_at, file.id.clone()),
+        SortKey::Size => After::Number(file.size, file.id.clone()),
+    }
+}
+
+/// The folder's live files (not deleted, not past their ttl at `now`) in `sort` order, after
+/// the cursor.
 pub async fn list_live(
     conn: &mut Conn,
     folder_id: &str,
     now: i64,
-    after: Option<(&str, &str)>,
+    sort: Sort,
+    after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<File>> {
-    let (name, id) = after.unwrap_or(("", ""));
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE f.folder_id = $1 AND f.state = 'active' \
-         AND (f.expires_at IS NULL OR f.expires_at > $2) \
-         AND (f.name > $3 OR (f.name = $3 AND f.id > $4)) \
-         ORDER BY f.name, f.id LIMIT $5"
-    )))
-    .bind(folder_id)
-    .bind(now)
-    .bind(name)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    let (cond, order) = crate::folders::ordering(sort, file_column, 4);
+    let sql = format!(
+        "SELECT {} FROM files t JOIN users u ON u.id = t.owner_id \
+         WHERE t.folder_id = $1 AND t.trash_id IS NULL \
+         AND (t.expires_at IS NULL OR t.expires_at > $2) AND ($3 = 0 OR {cond}) {order} LIMIT $6",
+        COLUMNS.replace("f.", "t.")
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(folder_id)
+        .bind(now)
+        .bind(i64::from(after.is_some()));
+    let query = match after {
+        Some(After::Text(v, id)) => query.bind(v.clone()).bind(id.clone()),
+        Some(After::Number(v, id)) => query.bind(*v).bind(id.clone()),
+        None => match sort.key {
+            SortKey::Name => query.bind(String::new()).bind(String::new()),
+            _ => query.bind(0i64).bind(String::new()),
+        },
+    };
+    Ok(query.bind(limit).fetch_all(conn).await?)
 }
 
-/// Moves a file into retention hold until `held_until`.
+/// Moves a file into retention hold until `held_until` (its own trash item).
 pub async fn hold(conn: &mut Conn, id: &str, held_until: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE files SET state = 'held', held_until = $2, updated_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(held_until)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    set_deleted(conn, id, FileState::Held, Some(held_until), now).await
+}
+
+/// Moves a file into the trash (its own trash item).
+pub async fn trash(conn: &mut Conn, id: &str, now: i64) -> Result<()> {
+    set_deleted(conn, id, FileState::Trashed, None, now).await
+}
+
+async fn set_deleted(
+    conn: &mut Conn,
+    id: &str,
+    state: FileState,
+    held_until: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE files SET state = $2, held_until = $3, trash_id = id, revision = revision + 1, \
+         updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state.as_str())
+    .bind(held_until)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-/// Deletes the file row, drops its blob reference and gives its size back to the owner's
-/// quota. Returns false if the row was already gone (a concurrent delete won).
+/// Deletes the file row with its versions, drops their blob references and gives their bytes
+/// back to the owner's quota. Returns false if the row was already gone (a concurrent delete
+/// won).
 pub async fn remove(conn: &mut Conn, file: &File, now: i64) -> Result<bool> {
+    let versions: Vec<(String, i64)> =
+        sqlx::query_as("SELECT sha256, size FROM file_versions WHERE file_id = $1")
+            .bind(&file.id)
+            .fetch_all(&mut *conn)
+            .await?;
     let gone = sqlx::query("DELETE FROM files WHERE id = $1")
         .bind(&file.id)
         .execute(&mut *conn)
@@ -190,17 +299,24 @@ pub async fn remove(conn: &mut Conn, file: &File, now: i64) -> Result<bool> {
     if gone == 0 {
         return Ok(false);
     }
-    unreference_blob(conn, &file.sha256, now).await?;
-    crate::users::release_quota(conn, &file.owner_id, file.size).await?;
+    sqlx::query("DELETE FROM trash_items WHERE id = $1")
+        .bind(&file.id)
+        .execute(&mut *conn)
+        .await?;
+    let mut bytes = 0;
+    for (sha256, size) in &versions {
+        unreference_blob(conn, sha256, now).await?;
+        bytes += size;
+    }
+    crate::users::release_quota(conn, &file.owner_id, bytes).await?;
     Ok(true)
 }
 
-/// Files whose retention hold or time to live has ended at `now`.
+/// Files whose time to live has ended at `now`.
 pub async fn due_for_purge(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<File>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE (f.state = 'held' AND f.held_until <= $1) \
-         OR (f.expires_at IS NOT NULL AND f.expires_at <= $1) \
-         ORDER BY f.id LIMIT $2"
+        "{} WHERE f.expires_at IS NOT NULL AND f.expires_at <= $1 ORDER BY f.id LIMIT $2",
+        select()
     )))
     .bind(now)
     .bind(limit)
@@ -208,16 +324,224 @@ pub async fn due_for_purge(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<
     .await?)
 }
 
-/// Brings a held file back as a live file named `name`.
-pub async fn restore(conn: &mut Conn, id: &str, name: &str, now: i64) -> Result<bool> {
+/// Every file in the folders `ids`, whatever its state: what purging those folders removes.
+pub async fn in_folders(conn: &mut Conn, ids: &[String]) -> Result<Vec<File>> {
+    let mut all = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "{} WHERE f.folder_id IN ({})",
+            select(),
+            crate::dialect::Placeholders::default().list(chunk.len())
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        all.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(all)
+}
+
+/// Brings a deleted file back as a live file named `name` in `(folder_id, owner_id)`.
+pub async fn restore(
+    conn: &mut Conn,
+    id: &str,
+    (folder_id, owner_id): (&str, &str),
+    name: &str,
+    now: i64,
+) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE files SET state = 'active', held_until = NULL, name = $2, updated_at = $3 \
-         WHERE id = $1 AND state = 'held'",
+        "UPDATE files SET state = 'active', held_until = NULL, trash_id = NULL, folder_id = $2, \
+         owner_id = $6, name = $3, name_key = $4, revision = revision + 1, updated_at = $5 \
+         WHERE id = $1 AND state <> 'active'",
     )
     .bind(id)
+    .bind(folder_id)
     .bind(name)
+    .bind(name_key(name))
     .bind(now)
+    .bind(owner_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// What PATCH may change on a file (`None` keeps the value).
+#[derive(Debug, Default)]
+pub struct FileChanges<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    /// A JSON array of strings.
+    pub tags: Option<&'a str>,
+    pub mime_type: Option<&'a str>,
+}
+
+/// Applies `changes` if the file is still at `revision` (when given) and live.
+pub async fn update(
+    conn: &mut Conn,
+    id: &str,
+    changes: &FileChanges<'_>,
+    revision: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE files SET name = COALESCE($2, name), name_key = COALESCE($3, name_key), \
+         description = COALESCE($4, description), tags = COALESCE($5, tags), \
+         mime_type = COALESCE($6, mime_type), revision = revision + 1, updated_at = $7 \
+         WHERE id = $1 AND trash_id IS NULL AND ($8 IS NULL OR revision = $8)",
+    )
+    .bind(id)
+    .bind(changes.name)
+    .bind(changes.name.map(name_key))
+    .bind(changes.description)
+    .bind(changes.tags)
+    .bind(changes.mime_type)
+    .bind(now)
+    .bind(revision)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves a live file into `folder_id` as `name`, if still at `revision`.
+pub async fn relocate(
+    conn: &mut Conn,
+    id: &str,
+    folder_id: &str,
+    owner_id: &str,
+    name: &str,
+    revision: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE files SET folder_id = $2, owner_id = $3, name = $4, name_key = $5, \
+         revision = revision + 1, updated_at = $6 \
+         WHERE id = $1 AND trash_id IS NULL AND ($7 IS NULL OR revision = $7)",
+    )
+    .bind(id)
+    .bind(folder_id)
+    .bind(owner_id)
+    .bind(name)
+    .bind(name_key(name))
+    .bind(now)
+    .bind(revision)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One stored version of a file.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Version {
+    pub file_id: String,
+    pub version: i64,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: i64,
+    pub created_by_id: Option<String>,
+    pub created_by_login: Option<String>,
+}
+
+const VERSION_COLUMNS: &str =
+    "file_id, version, size, sha256, created_at, created_by_id, created_by_login";
+
+/// Makes `sha256` the file's current version (its blob must be referenced in the same
+/// transaction) if the file is still at `revision`; returns the new version number.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_version(
+    conn: &mut Conn,
+    file: &File,
+    size: i64,
+    sha256: &str,
+    client_modified_at: Option<i64>,
+    by: Option<(&str, &str)>,
+    revision: Option<i64>,
+    now: i64,
+) -> Result<Option<i64>> {
+    let next: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM file_versions \
+         WHERE file_id = $1",
+    )
+    .bind(&file.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let done = sqlx::query(
+        "UPDATE files SET version = $2, size = $3, sha256 = $4, \
+         client_modified_at = COALESCE($5, client_modified_at), revision = revision + 1, \
+         updated_at = $6 WHERE id = $1 AND trash_id IS NULL AND ($7 IS NULL OR revision = $7)",
+    )
+    .bind(&file.id)
+    .bind(next)
+    .bind(size)
+    .bind(sha256)
+    .bind(client_modified_at)
+    .bind(now)
+    .bind(revision)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(None);
+    }
+    insert_version(conn, &file.id, next, size, sha256, by, now).await?;
+    Ok(Some(next))
+}
+
+/// The file's versions, newest first, below version `before`.
+pub async fn versions(
+    conn: &mut Conn,
+    file_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Version>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {VERSION_COLUMNS} FROM file_versions WHERE file_id = $1 AND version < $2 \
+         ORDER BY version DESC LIMIT $3"
+    )))
+    .bind(file_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn version(conn: &mut Conn, file_id: &str, version: i64) -> Result<Option<Version>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {VERSION_COLUMNS} FROM file_versions WHERE file_id = $1 AND version = $2"
+    )))
+    .bind(file_id)
+    .bind(version)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Deletes one version row, drops its blob reference and gives its bytes back to `owner_id`.
+pub async fn delete_version(
+    conn: &mut Conn,
+    version: &Version,
+    owner_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let gone = sqlx::query("DELETE FROM file_versions WHERE file_id = $1 AND version = $2")
+        .bind(&version.file_id)
+        .bind(version.version)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if gone == 0 {
+        return Ok(false);
+    }
+    unreference_blob(conn, &version.sha256, now).await?;
+    crate::users::release_quota(conn, owner_id, version.size).await?;
+    Ok(true)
+}
+
+/// The versions beyond the newest `keep` (never the current one).
+pub async fn versions_beyond(conn: &mut Conn, file_id: &str, keep: i64) -> Result<Vec<Version>> {
+    let all: Vec<Version> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {VERSION_COLUMNS} FROM file_versions WHERE file_id = $1 ORDER BY version DESC"
+    )))
+    .bind(file_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(all.into_iter().skip(keep.max(1) as usize).collect())
 }

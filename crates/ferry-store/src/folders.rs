@@ -1,4 +1,9 @@
-//! Folders: owned by a user, with a retention policy for deleted files.
+//! Folders: a tree under each owner's top-level folders, with a retention policy for deleted
+//! files. A subfolder belongs to (and is paid for by) the owner of its top-level folder, so
+//! `owner_id` is the same on every folder of one tree.
+
+use ferry_core::validate::name_key;
+use ferry_core::{Sort, SortKey};
 
 use crate::{Conn, Result};
 
@@ -8,35 +13,86 @@ pub struct Folder {
     pub id: String,
     pub owner_id: String,
     pub owner_login: String,
+    pub parent_id: Option<String>,
     pub name: String,
+    pub description: String,
     pub visibility: String,
     pub retention_days: i64,
+    /// Counts changes: the metadata ETag.
+    pub revision: i64,
+    /// The trash item this folder went with, if it was deleted.
+    pub trash_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl Folder {
+    pub fn is_live(&self) -> bool {
+        self.trash_id.is_none()
+    }
 }
 
 pub struct NewFolder<'a> {
     pub id: &'a str,
     pub owner_id: &'a str,
+    pub parent_id: Option<&'a str>,
     pub name: &'a str,
+    pub description: &'a str,
     pub visibility: &'a str,
     pub retention_days: i64,
     pub now: i64,
 }
 
-const SELECT: &str = "SELECT f.id, f.owner_id, u.login AS owner_login, f.name, f.visibility, \
-                      f.retention_days, f.created_at, f.updated_at \
-                      FROM folders f JOIN users u ON u.id = f.owner_id";
+/// Where a name lives: among an owner's top-level folders, or inside a folder (where files and
+/// subfolders share one namespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Namespace<'a> {
+    Top { owner_id: &'a str },
+    In { folder_id: &'a str },
+}
 
-/// Inserts a folder; a duplicate name for the same owner is [`crate::StoreError::Conflict`].
+impl<'a> Namespace<'a> {
+    /// The namespace `folder` itself lives in.
+    pub fn of(folder: &'a Folder) -> Namespace<'a> {
+        match &folder.parent_id {
+            Some(parent) => Namespace::In { folder_id: parent },
+            None => Namespace::Top {
+                owner_id: &folder.owner_id,
+            },
+        }
+    }
+
+    /// The lock that serialises writers of names in this namespace.
+    fn lock_key(&self) -> String {
+        match self {
+            Namespace::Top { owner_id } => format!("top:{owner_id}"),
+            Namespace::In { folder_id } => (*folder_id).to_string(),
+        }
+    }
+}
+
+const COLUMNS: &str = "f.id, f.owner_id, u.login AS owner_login, f.parent_id, f.name, \
+                       f.description, f.visibility, f.retention_days, f.revision, f.trash_id, \
+                       f.created_at, f.updated_at";
+
+fn select() -> String {
+    format!("SELECT {COLUMNS} FROM folders f JOIN users u ON u.id = f.owner_id")
+}
+
+/// Inserts a folder; a live sibling with the same name (case-insensitively) is
+/// [`crate::StoreError::Conflict`] (callers check files in the namespace first, see
+/// [`name_in_use`]).
 pub async fn insert(conn: &mut Conn, new: &NewFolder<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO folders (id, owner_id, name, visibility, retention_days, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO folders (id, owner_id, parent_id, name, name_key, description, visibility, \
+         retention_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
     .bind(new.id)
     .bind(new.owner_id)
+    .bind(new.parent_id)
     .bind(new.name)
+    .bind(name_key(new.name))
+    .bind(new.description)
     .bind(new.visibility)
     .bind(new.retention_days)
     .bind(new.now)
@@ -47,42 +103,394 @@ pub async fn insert(conn: &mut Conn, new: &NewFolder<'_>) -> Result<()> {
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Folder>> {
     Ok(
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = $1")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{} WHERE f.id = $1", select())))
             .bind(id)
             .fetch_optional(conn)
             .await?,
     )
 }
 
-/// Folders by name then id, after the `(name, id)` cursor; only `owner_id`'s unless `None`.
-pub async fn list(
+/// Live top-level folders by name (case-insensitively) then id, after the `(name_key, id)`
+/// cursor; only `owner_id`'s unless `None`.
+pub async fn list_top(
     conn: &mut Conn,
     owner_id: Option<&str>,
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<Folder>> {
-    let (name, id) = after.unwrap_or(("", ""));
+    let (key, id) = after.unwrap_or(("", ""));
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE ($1 IS NULL OR f.owner_id = $1) \
-         AND (f.name > $2 OR (f.name = $2 AND f.id > $3)) \
-         ORDER BY f.name, f.id LIMIT $4"
+        "{} WHERE f.parent_id IS NULL AND f.trash_id IS NULL \
+         AND ($1 IS NULL OR f.owner_id = $1) \
+         AND (f.name_key > $2 OR (f.name_key = $2 AND f.id > $3)) \
+         ORDER BY f.name_key, f.id LIMIT $4",
+        select()
     )))
     .bind(owner_id)
-    .bind(name)
+    .bind(key)
     .bind(id)
     .bind(limit)
     .fetch_all(conn)
     .await?)
 }
 
-/// Serialises writers into one folder until the transaction ends, so name checks and inserts
-/// cannot race. SQLite's `BEGIN IMMEDIATE` already serialises all writers.
-pub async fn lock(conn: &mut Conn, id: &str) -> Result<()> {
-    crate::dialect::lock_until_commit(conn, id).await
+/// A cursor position in a sorted listing: the sort column's value and the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    Text(String, String),
+    Number(i64, String),
 }
 
-/// Bytes held by each of these folders' files (live and held; purged files no longer
-/// count), in one query; folders without files are absent.
+/// `ORDER BY` and the cursor condition for `sort` over table alias `t`, with the cursor
+/// value at placeholder `$n` and the id at `$n+1`. Folders have no size of their own, so
+/// `size` orders them by name.
+pub(crate) fn ordering(
+    sort: Sort,
+    column_of: fn(SortKey) -> &'static str,
+    n: usize,
+) -> (String, String) {
+    let col = column_of(sort.key);
+    let (cmp, dir) = if sort.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let next = n + 1;
+    (
+        format!("({col} {cmp} ${n} OR ({col} = ${n} AND t.id {cmp} ${next}))"),
+        format!("ORDER BY {col} {dir}, t.id {dir}"),
+    )
+}
+
+fn folder_column(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Name | SortKey::Size => "t.name_key",
+        SortKey::UpdatedAt => "t.updated_at",
+    }
+}
+
+/// The sort value of a folder, for the cursor after it.
+pub fn sort_value(folder: &Folder, sort: Sort) -> After {
+    match sort.key {
+        SortKey::Name | SortKey::Size => After::Text(name_key(&folder.name), folder.id.clone()),
+        SortKey::UpdatedAt => After::Number(folder.updated_at, folder.id.clone()),
+    }
+}
+
+/// A folder's live subfolders in `sort` order after the cursor.
+pub async fn children(
+    conn: &mut Conn,
+    parent_id: &str,
+    sort: Sort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<Folder>> {
+    let (cond, order) = ordering(sort, folder_column, 3);
+    let sql = format!(
+        "SELECT {} FROM folders t JOIN users u ON u.id = t.owner_id \
+         WHERE t.parent_id = $1 AND t.trash_id IS NULL AND ($2 = 0 OR {cond}) {order} LIMIT $5",
+        COLUMNS.replace("f.", "t.")
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(parent_id)
+        .bind(i64::from(after.is_some()));
+    let query = match after {
+        Some(After::Text(v, id)) => query.bind(v.clone()).bind(id.clone()),
+        Some(After::Number(v, id)) => query.bind(*v).bind(id.clone()),
+        None => match sort.key {
+            SortKey::UpdatedAt => query.bind(0i64).bind(String::new()),
+            _ => query.bind(String::new()).bind(String::new()),
+        },
+    };
+    Ok(query.bind(limit).fetch_all(conn).await?)
+}
+
+/// The folder and its ancestors, top-level folder first (at most `max` of them, so a
+/// corrupted cycle cannot loop forever).
+pub async fn ancestry(conn: &mut Conn, id: &str, max: usize) -> Result<Vec<Folder>> {
+    let sql = format!(
+        "WITH RECURSIVE chain (id, depth) AS ( \
+           SELECT CAST($1 AS TEXT), 0 \
+           UNION ALL \
+           SELECT p.parent_id, c.depth + 1 FROM folders p JOIN chain c ON p.id = c.id \
+           WHERE p.parent_id IS NOT NULL AND c.depth < $2) \
+         SELECT {COLUMNS} FROM chain c JOIN folders f ON f.id = c.id \
+         JOIN users u ON u.id = f.owner_id ORDER BY c.depth DESC"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(max as i64)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The ids of the live folders in the subtree under `id` (itself included) with their depth
+/// below it.
+pub async fn live_subtree(conn: &mut Conn, id: &str) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "WITH RECURSIVE sub (id, depth) AS ( \
+           SELECT CAST($1 AS TEXT), CAST(0 AS BIGINT) \
+           UNION ALL \
+           SELECT c.id, s.depth + 1 FROM folders c JOIN sub s ON c.parent_id = s.id \
+           WHERE c.trash_id IS NULL AND s.depth < 80) \
+         SELECT id, depth FROM sub",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Every folder under `id` (itself included), live or trashed: what a purge removes.
+pub async fn whole_subtree(conn: &mut Conn, id: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "WITH RECURSIVE sub (id, depth) AS ( \
+           SELECT CAST($1 AS TEXT), 0 \
+           UNION ALL \
+           SELECT c.id, s.depth + 1 FROM folders c JOIN sub s ON c.parent_id = s.id \
+           WHERE s.depth < 80) \
+         SELECT id FROM sub",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Serialises writers of names into one namespace until the transaction ends, so name checks
+/// and inserts cannot race. SQLite's `BEGIN IMMEDIATE` already serialises all writers.
+pub async fn lock(conn: &mut Conn, namespace: Namespace<'_>) -> Result<()> {
+    crate::dialect::lock_until_commit(conn, &namespace.lock_key()).await
+}
+
+/// Serialises every change to the shape of the tree (moves of folders), so that two moves
+/// cannot each pass the cycle check and together make a cycle.
+pub async fn lock_tree(conn: &mut Conn) -> Result<()> {
+    crate::dialect::lock_until_commit(conn, "folder-tree").await
+}
+
+/// Whether a live file or folder other than `except` holds `name` (case-insensitively) in
+/// the namespace.
+pub async fn name_in_use(
+    conn: &mut Conn,
+    namespace: Namespace<'_>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<bool> {
+    let key = name_key(name);
+    let except = except.unwrap_or("");
+    let n: i64 =
+        match namespace {
+            Namespace::Top { owner_id } => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM folders WHERE owner_id = $1 AND parent_id IS NULL \
+                 AND trash_id IS NULL AND name_key = $2 AND id <> $3",
+                )
+                .bind(owner_id)
+                .bind(&key)
+                .bind(except)
+                .fetch_one(conn)
+                .await?
+            }
+            Namespace::In { folder_id } => sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM folders WHERE parent_id = $1 AND trash_id IS NULL \
+                         AND name_key = $2 AND id <> $3) \
+                      + (SELECT COUNT(*) FROM files WHERE folder_id = $1 AND trash_id IS NULL \
+                         AND name_key = $2 AND id <> $3)",
+            )
+            .bind(folder_id)
+            .bind(&key)
+            .bind(except)
+            .fetch_one(conn)
+            .await?,
+        };
+    Ok(n > 0)
+}
+
+/// What PATCH may change on a folder (`None` keeps the value).
+#[derive(Debug, Default)]
+pub struct FolderChanges<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub retention_days: Option<i64>,
+}
+
+/// Applies `changes` if the folder is still at `revision` (when given); false if it was not
+/// (or is gone).
+pub async fn update(
+    conn: &mut Conn,
+    id: &str,
+    changes: &FolderChanges<'_>,
+    revision: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE folders SET name = COALESCE($2, name), name_key = COALESCE($3, name_key), \
+         description = COALESCE($4, description), \
+         retention_days = COALESCE($5, retention_days), revision = revision + 1, \
+         updated_at = $6 WHERE id = $1 AND ($7 IS NULL OR revision = $7)",
+    )
+    .bind(id)
+    .bind(changes.name)
+    .bind(changes.name.map(name_key))
+    .bind(changes.description)
+    .bind(changes.retention_days)
+    .bind(now)
+    .bind(revision)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves a folder under `parent_id` (`None`: top-level) as `name`, if still at `revision`.
+pub async fn relocate(
+    conn: &mut Conn,
+    id: &str,
+    parent_id: Option<&str>,
+    name: &str,
+    revision: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE folders SET parent_id = $2, name = $3, name_key = $4, revision = revision + 1, \
+         updated_at = $5 WHERE id = $1 AND ($6 IS NULL OR revision = $6)",
+    )
+    .bind(id)
+    .bind(parent_id)
+    .bind(name)
+    .bind(name_key(name))
+    .bind(now)
+    .bind(revision)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Hands the folders `ids` and their files to `owner_id` (a move into another owner's tree).
+pub async fn set_owner(conn: &mut Conn, ids: &[String], owner_id: &str) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let list = crate::dialect::Placeholders::starting_at(2).list(chunk.len());
+        for table in ["folders", "files"] {
+            let column = if table == "folders" {
+                "id"
+            } else {
+                "folder_id"
+            };
+            let sql = format!("UPDATE {table} SET owner_id = $1 WHERE {column} IN ({list})");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner_id);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks the live folders `ids` and their live files as gone with trash item `trash_id`.
+pub async fn put_in_trash(conn: &mut Conn, ids: &[String], trash_id: &str, now: i64) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let list = crate::dialect::Placeholders::starting_at(3).list(chunk.len());
+        for (table, column) in [("folders", "id"), ("files", "folder_id")] {
+            let sql = format!(
+                "UPDATE {table} SET trash_id = $1, revision = revision + 1, updated_at = $2 \
+                 WHERE trash_id IS NULL AND {column} IN ({list})"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(trash_id)
+                .bind(now);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Brings back everything that went with trash item `trash_id`.
+pub async fn take_out_of_trash(conn: &mut Conn, trash_id: &str, now: i64) -> Result<()> {
+    for table in ["folders", "files"] {
+        let sql = format!(
+            "UPDATE {table} SET trash_id = NULL, revision = revision + 1, updated_at = $2 \
+             WHERE trash_id = $1"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(trash_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the folder rows `ids` (their files must be gone already) in one statement, so
+/// that parent and child rows go together.
+pub async fn delete_rows(conn: &mut Conn, ids: &[String]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = crate::dialect::Placeholders::default().list(ids.len());
+    // Open or finished upload sessions keep their history, without the folder.
+    for sql in [
+        format!("UPDATE uploads SET folder_id = NULL WHERE folder_id IN ({list})"),
+        format!("DELETE FROM folders WHERE id IN ({list})"),
+    ] {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// How much a set of folders holds: live files, their current bytes, and folders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Contents {
+    pub files: i64,
+    pub bytes: i64,
+}
+
+/// Live files and their bytes in the folders `ids` (one query per 500 folders).
+pub async fn contents(conn: &mut Conn, ids: &[String]) -> Result<Contents> {
+    let mut total = Contents::default();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files \
+             WHERE trash_id IS NULL AND folder_id IN ({})",
+            crate::dialect::Placeholders::default().list(chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        let (files, bytes) = query.fetch_one(&mut *conn).await?;
+        total.files += files;
+        total.bytes += bytes;
+    }
+    Ok(total)
+}
+
+/// Bytes every version of every file (live, held or trashed) in the folders `ids` holds: what
+/// the owner's quota pays for them.
+pub async fn stored_bytes(conn: &mut Conn, ids: &[String]) -> Result<i64> {
+    let mut total = 0;
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(v.size), 0) AS BIGINT) FROM file_versions v \
+             JOIN files f ON f.id = v.file_id WHERE f.folder_id IN ({})",
+            crate::dialect::Placeholders::default().list(chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        total += query.fetch_one(&mut *conn).await?;
+    }
+    Ok(total)
+}
+
+/// Bytes held by each of these folders' own files (current versions, live and held; purged
+/// files no longer count), in one query; folders without files are absent.
 pub async fn used_bytes_of(
     conn: &mut Conn,
     ids: &[&str],
@@ -100,4 +508,24 @@ pub async fn used_bytes_of(
         query = query.bind(*id);
     }
     Ok(query.fetch_all(conn).await?.into_iter().collect())
+}
+
+/// The live folder named `name` (case-insensitively) in the namespace, if any.
+pub async fn by_name(
+    conn: &mut Conn,
+    namespace: Namespace<'_>,
+    name: &str,
+) -> Result<Option<Folder>> {
+    let (cond, value) = match namespace {
+        Namespace::Top { owner_id } => ("f.owner_id = $1 AND f.parent_id IS NULL", owner_id),
+        Namespace::In { folder_id } => ("f.parent_id = $1", folder_id),
+    };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{} WHERE {cond} AND f.trash_id IS NULL AND f.name_key = $2",
+        select()
+    )))
+    .bind(value)
+    .bind(name_key(name))
+    .fetch_optional(conn)
+    .await?)
 }

@@ -12,8 +12,10 @@ mod dialect;
 pub mod files;
 pub mod folders;
 pub mod links;
+mod name_keys;
 pub mod secrets;
 pub mod tokens;
+pub mod trash;
 pub mod uploads;
 pub mod users;
 pub mod webhooks;
@@ -130,6 +132,7 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATOR,
         };
         migrator.run(&pool).await?;
+        name_keys::fill(&pool).await?;
         Ok(Store { pool, backend })
     }
 

@@ -135,10 +135,11 @@ pub struct TusInfo {
 /// Opens a session: checks the folder, size limits and quota (reserving the space).
 pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result<Upload> {
     let user = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let mut new = new;
     let folder = match &new.folder_id {
         Some(id) => {
             let folder = access::folder(state, caller, id, Permission::Write).await?;
-            validate::name("filename", &new.filename)?;
+            new.filename = validate::stored_name("filename", &new.filename)?;
             Some(folder)
         }
         None => None,
@@ -197,7 +198,15 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
     // name may be taken while the parts arrive.
     if new.on_conflict == OnConflict::Fail
         && let Some(folder) = &folder
-        && ferry_store::files::name_taken(&mut tx, &folder.id, &upload.filename).await?
+        && ferry_store::folders::name_in_use(
+            &mut tx,
+            ferry_store::folders::Namespace::In {
+                folder_id: &folder.id,
+            },
+            &upload.filename,
+            None,
+        )
+        .await?
     {
         return Err(Error::NameConflict(format!(
             "A file named `{}` already exists here.",
@@ -623,6 +632,7 @@ pub async fn finish(
         sha256: actual,
         size: upload.size,
         expires_at: None,
+        client_modified_at: None,
         // The protocol the bytes came by (tus uploads finish here too).
         method: if upload.protocol == "tus" {
             "tus"

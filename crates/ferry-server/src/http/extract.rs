@@ -7,6 +7,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ferry_core::Sort;
+use ferry_store::folders::After;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +78,26 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 }
             })?;
         parse_json(&body).map(ApiJson)
+    }
+}
+
+/// An optional JSON body (`Option<ApiJson<T>>`): a request without a body and without a
+/// `Content-Type` is `None`; anything else is read as [`ApiJson`].
+impl<T: DeserializeOwned> axum::extract::OptionalFromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Option<Self>, ApiError> {
+        let empty = req.headers().get(header::CONTENT_TYPE).is_none()
+            && req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|v| v.as_bytes() == b"0");
+        if empty {
+            return Ok(None);
+        }
+        <ApiJson<T> as FromRequest<AppState>>::from_request(req, state)
+            .await
+            .map(Some)
     }
 }
 
@@ -209,6 +231,105 @@ impl Page {
             .ok_or_else(|| {
                 ApiError::invalid("cursor", "invalid_cursor", "The cursor is not valid.")
             })
+    }
+}
+
+/// `limit`, `cursor` and `sort` of a folder's listings.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SortedPage {
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Opaque; from the previous page's `next_cursor` (of the same `sort`).
+    pub cursor: Option<String>,
+    /// `name` (default, case-insensitive), `-name`, `updated_at`, `-updated_at`, `size`,
+    /// `-size`; ties are broken by id. Subfolders have no size of their own: `size` orders
+    /// them by name.
+    #[param(pattern = "^-?(name|updated_at|size)$")]
+    pub sort: Option<String>,
+}
+
+/// A position in a sorted listing: the sort it belongs to, the sort value and the id.
+#[derive(Serialize, Deserialize)]
+struct SortedCursor {
+    s: String,
+    t: Option<String>,
+    n: Option<i64>,
+    id: String,
+}
+
+impl SortedPage {
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        Page {
+            limit: self.limit,
+            cursor: None,
+        }
+        .limit()
+    }
+
+    pub fn sort(&self) -> Result<Sort, ApiError> {
+        match &self.sort {
+            None => Ok(Sort::default()),
+            Some(s) => Sort::parse(s).ok_or_else(|| {
+                ApiError::invalid(
+                    "sort",
+                    "invalid_value",
+                    "sort must be name, updated_at or size, with `-` for descending.",
+                )
+            }),
+        }
+    }
+
+    /// The cursor's position; a cursor of another sort order is invalid.
+    pub fn after(&self) -> Result<Option<After>, ApiError> {
+        let page = Page {
+            limit: None,
+            cursor: self.cursor.clone(),
+        };
+        let Some(c) = page.cursor::<SortedCursor>()? else {
+            return Ok(None);
+        };
+        let wanted = self.sort.clone().unwrap_or_else(|| "name".into());
+        let invalid = || {
+            ApiError::invalid(
+                "cursor",
+                "invalid_cursor",
+                "The cursor is not valid for this sort.",
+            )
+        };
+        if c.s != wanted {
+            return Err(invalid());
+        }
+        match (c.t, c.n) {
+            (Some(t), None) => Ok(Some(After::Text(t, c.id))),
+            (None, Some(n)) => Ok(Some(After::Number(n, c.id))),
+            _ => Err(invalid()),
+        }
+    }
+
+    /// Takes `limit + 1` rows: the page and the cursor after it.
+    pub fn paginate<T>(
+        &self,
+        rows: Vec<T>,
+        limit: i64,
+        position: impl Fn(&T) -> After,
+    ) -> (Vec<T>, Option<String>) {
+        let sort = self.sort.clone().unwrap_or_else(|| "name".into());
+        paginate(rows, limit, |r| match position(r) {
+            After::Text(t, id) => SortedCursor {
+                s: sort.clone(),
+                t: Some(t),
+                n: None,
+                id,
+            },
+            After::Number(n, id) => SortedCursor {
+                s: sort.clone(),
+                t: None,
+                n: Some(n),
+                id,
+            },
+        })
     }
 }
 

@@ -1,38 +1,152 @@
 //! Files: metadata, content and deletion under `/files/{file_id}`.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ferry_api as api;
 use ferry_app::AppState;
-use ferry_app::files::{self, Deleted};
+use ferry_app::files::{self, FilePatch};
+use ferry_app::folders::{Destination, Outcome};
+use ferry_app::trash::{self, Deleted};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
+use crate::http::conditional::{if_match_revision, is_current};
 use crate::http::content::{self, Blob, Delivery};
-use crate::http::views::file_view;
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::folders::{DeleteQuery, on_conflict, with_etag};
+use crate::http::views::{file_entry_view, metadata_etag};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(get, delete))
+        .routes(routes!(get, update, delete))
         .routes(routes!(download))
         .routes(routes!(restore))
+        .routes(routes!(move_file))
+        .routes(routes!(copy_file))
 }
 
-/// Get a file's metadata, including its retention state.
+/// Get a file's metadata, including its retention state. Sends an `ETag` that changes with
+/// every change to the file; `If-None-Match` answers `304`.
 #[utoipa::path(get, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
-    responses((status = 200, body = api::File), (status = 404, body = api::ErrorBody),
+    responses((status = 200, body = api::File), (status = 304, description = "Not modified"),
+        (status = 404, body = api::ErrorBody),
         (status = 410, description = "`file_expired`: the file's ttl has passed", body = api::ErrorBody)))]
 async fn get(
     State(state): State<AppState>,
     me: AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<axum::Json<api::File>> {
-    let file = files::get(&state, &me.caller(), &id).await?;
-    Ok(axum::Json(file_view(&file)))
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let entry = files::get(&state, &me.caller(), &id).await?;
+    let etag = metadata_etag(entry.file.revision);
+    if is_current(&headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    Ok(with_etag(
+        entry.file.revision,
+        StatusCode::OK,
+        file_entry_view(&entry),
+    ))
+}
+
+/// Rename a file, change its description or tags (needs `write`). `If-Match` with the file's
+/// ETag refuses the change with `412` if the file changed meanwhile.
+#[utoipa::path(patch, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path)),
+    request_body = api::UpdateFile,
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::File),
+        (status = 400, body = api::ErrorBody), (status = 403, body = api::ErrorBody),
+        (status = 404, body = api::ErrorBody), (status = 409, description = "`name_conflict`", body = api::ErrorBody),
+        (status = 410, description = "`file_held`", body = api::ErrorBody),
+        (status = 412, description = "`precondition_failed`", body = api::ErrorBody)))]
+async fn update(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<api::UpdateFile>,
+) -> ApiResult<Response> {
+    let patch = FilePatch {
+        name: body.name.as_deref(),
+        description: body.description.as_deref(),
+        tags: body.tags.as_deref(),
+    };
+    let entry = files::update(
+        &state,
+        &me.caller(),
+        &id,
+        patch,
+        if_match_revision(&headers),
+    )
+    .await?;
+    Ok(with_etag(
+        entry.file.revision,
+        StatusCode::OK,
+        file_entry_view(&entry),
+    ))
+}
+
+fn destination(body: &api::MoveFile, revision: Option<i64>) -> Result<Destination<'_>, ApiError> {
+    Ok(Destination {
+        parent_id: Some(&body.folder_id),
+        name: body.name.as_deref(),
+        on_conflict: on_conflict(body.on_conflict.as_deref())?,
+        dry_run: body.dry_run,
+        revision,
+    })
+}
+
+fn moved(outcome: Outcome<files::Entry>, status: StatusCode) -> Response {
+    match outcome {
+        Outcome::WouldSucceed => axum::Json(api::DryRun { ok: true }).into_response(),
+        Outcome::Done(e) => with_etag(e.file.revision, status, file_entry_view(&e)),
+    }
+}
+
+/// Move (or rename into) another folder. Atomic: a failed move leaves the file where it was.
+/// `If-Match` honoured.
+#[utoipa::path(post, path = "/files/{file_id}/move", tag = "files", params(("file_id" = String, Path)),
+    request_body = api::MoveFile,
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, description = "The moved file, or `{\"ok\": true}` for a dry run", body = api::File),
+        (status = 400, body = api::ErrorBody), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 409, description = "`name_conflict`", body = api::ErrorBody),
+        (status = 412, description = "`precondition_failed`", body = api::ErrorBody),
+        (status = 413, description = "`quota_exceeded`", body = api::ErrorBody)))]
+async fn move_file(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<api::MoveFile>,
+) -> ApiResult<Response> {
+    let to = destination(&body, if_match_revision(&headers))?;
+    let outcome = files::move_file(&state, &me.caller(), &id, to).await?;
+    Ok(moved(outcome, StatusCode::OK))
+}
+
+/// Copy a file's current version into a folder as a new file: a new id, no bytes copied.
+#[utoipa::path(post, path = "/files/{file_id}/copy", tag = "files", params(("file_id" = String, Path)),
+    request_body = api::MoveFile,
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 201, body = api::File), (status = 200, description = "`{\"ok\": true}` for a dry run", body = api::DryRun),
+        (status = 400, body = api::ErrorBody), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 409, description = "`name_conflict`", body = api::ErrorBody),
+        (status = 410, description = "`file_held`, `file_expired`", body = api::ErrorBody),
+        (status = 413, description = "`quota_exceeded`", body = api::ErrorBody)))]
+async fn copy_file(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<api::MoveFile>,
+) -> ApiResult<Response> {
+    let to = destination(&body, None)?;
+    let outcome = files::copy_file(&state, &me.caller(), &id, to).await?;
+    Ok(moved(outcome, StatusCode::CREATED))
 }
 
 /// Download a file's content, with `Range` (single or multiple), `If-Range`, `ETag` and
@@ -71,23 +185,31 @@ async fn download(
     Ok(response)
 }
 
-/// Delete a file. In a folder with `retention_days > 0` the file is held (200, restorable
-/// until the hold ends); otherwise it is gone at once (204).
-#[utoipa::path(delete, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path)),
+/// Delete a file. When its folder or one above it has `retention_days > 0` the file is held
+/// (200, restorable until the hold ends); otherwise it moves to the trash (204), or with
+/// `permanent=true` is purged at once.
+#[utoipa::path(delete, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path), DeleteQuery),
     security(("bearer" = []), ("basic" = [])),
     responses(
         (status = 200, description = "Held by the folder's retention policy", body = api::File),
         (status = 204, description = "Deleted"),
         (status = 404, body = api::ErrorBody),
-        (status = 410, description = "`file_held`: already deleted and held", body = api::ErrorBody)))]
+        (status = 403, body = api::ErrorBody),
+        (status = 410, description = "`file_held`: already deleted and held, or `permanent` while a retention rule applies", body = api::ErrorBody)))]
 async fn delete(
     State(state): State<AppState>,
     me: AuthUser,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> ApiResult<Response> {
-    match files::delete(&state, &me.caller(), &id).await? {
-        Deleted::Held(file) => Ok(axum::Json(file_view(&file)).into_response()),
-        Deleted::Removed => Ok(StatusCode::NO_CONTENT.into_response()),
+    let caller = me.caller();
+    let permanent = q.permanent.unwrap_or(false);
+    match trash::delete_file(&state, &caller, &id, permanent).await? {
+        Deleted::Held(file) => {
+            let entry = files::locate(&state, *file).await?;
+            Ok(axum::Json(file_entry_view(&entry)).into_response())
+        }
+        Deleted::Gone => Ok(StatusCode::NO_CONTENT.into_response()),
     }
 }
 
@@ -104,6 +226,6 @@ async fn restore(
     me: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<api::File>> {
-    let file = files::restore(&state, &me.caller(), &id).await?;
-    Ok(axum::Json(file_view(&file)))
+    let entry = trash::restore_held_file(&state, &me.caller(), &id).await?;
+    Ok(axum::Json(file_entry_view(&entry)))
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod client_addr;
+pub mod conditional;
 pub mod content;
 pub mod context;
 pub mod extract;
@@ -13,6 +14,7 @@ pub mod links;
 mod openapi;
 pub mod ops;
 pub mod slow;
+pub mod trash;
 pub mod tus;
 pub mod upload;
 pub mod uploads;
@@ -47,8 +49,9 @@ use ferry_app::Error;
     tags(
         (name = "auth", description = "Sessions and the current user"),
         (name = "users", description = "Admin: user management"),
-        (name = "folders", description = "Folders and their files"),
-        (name = "files", description = "File metadata, content, upload and deletion"),
+        (name = "folders", description = "The folder tree: folders, subfolders, their files, paths"),
+        (name = "files", description = "File metadata, content, upload, move, copy and deletion"),
+        (name = "trash", description = "Deleted files and folders: restore, purge, empty"),
         (name = "uploads", description = "Resumable, parallel, verified uploads"),
         (name = "links", description = "Signed download links that count downloads exactly"),
         (name = "audit", description = "Search, export and verify the tamper-evident audit log"),
@@ -80,6 +83,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(folders::router())
         .merge(files::router())
+        .merge(trash::router())
         .merge(upload::router().layer(DefaultBodyLimit::disable()))
         .merge(uploads::router())
         .merge(links::router())

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::extract::ApiQuery;
-use crate::http::views::file_view;
+use crate::http::views::file_entry_view;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(upload))
@@ -184,10 +184,11 @@ async fn upload(
         expires_at,
     )
     .await?;
+    let entry = ferry_app::files::locate(&state, file).await?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/files/{}", file.id))],
-        axum::Json(file_view(&file)),
+        [(header::LOCATION, format!("/api/v1/files/{}", entry.file.id))],
+        axum::Json(file_entry_view(&entry)),
     ))
 }
 

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
-use crate::http::views::file_view;
+use crate::http::views::file_entry_view;
 use ferry_app::AppState;
 use ferry_app::Error;
 use ferry_app::uploads::{self, Completion, NewUpload, parse_checksum};
@@ -330,12 +330,15 @@ async fn complete(
         .map(|c| parse_checksum("checksum_sha256", c))
         .transpose()?;
     match uploads::complete(&state, &me.caller(), upload, body.parts, checksum).await? {
-        Completion::Done(file) => Ok((
-            StatusCode::CREATED,
-            [(header::LOCATION, format!("/api/v1/files/{}", file.id))],
-            axum::Json(file_view(&file)),
-        )
-            .into_response()),
+        Completion::Done(file) => {
+            let entry = ferry_app::files::locate(&state, file).await?;
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, format!("/api/v1/files/{}", entry.file.id))],
+                axum::Json(file_entry_view(&entry)),
+            )
+                .into_response())
+        }
         Completion::Pending(upload) => Ok((
             StatusCode::ACCEPTED,
             [(header::LOCATION, format!("/api/v1/uploads/{}", upload.id))],

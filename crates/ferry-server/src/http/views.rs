@@ -2,17 +2,27 @@
 //! that no handler imports another.
 
 use ferry_api as api;
+use ferry_app::folders::FolderQuota;
 use ferry_app::users::Reserved;
+use ferry_app::{Caller, access};
 use ferry_core::timefmt::{now_ms, rfc3339};
 use ferry_store::files::File;
+use ferry_store::folders::Folder;
+use ferry_store::trash::TrashItem;
 use ferry_store::users::User;
 
-/// The wire form of a file.
-pub fn file_view(f: &File) -> api::File {
+/// The wire form of a file in a folder at `folder_path`.
+pub fn file_view(f: &File, folder_path: &str) -> api::File {
+    let base = if folder_path == "/" { "" } else { folder_path };
     api::File {
         id: f.id.clone(),
         folder_id: f.folder_id.clone(),
         name: f.name.clone(),
+        path: format!("{base}/{}", f.name),
+        description: f.description.clone(),
+        tags: f.tag_list(),
+        client_modified_at: f.client_modified_at.map(rfc3339),
+        favorite: false,
         size: f.size,
         checksum_sha256: f.sha256.clone(),
         mime_type: f.mime_type.clone(),
@@ -29,6 +39,80 @@ pub fn file_view(f: &File) -> api::File {
             expires_at: f.expires_at.map(rfc3339),
         },
     }
+}
+
+/// The wire form of a file with its folder's path.
+pub fn file_entry_view(e: &ferry_app::files::Entry) -> api::File {
+    file_view(&e.file, &e.folder_path)
+}
+
+/// The wire form of a folder at `path`, as `caller` sees it.
+pub fn folder_view(
+    caller: &Caller,
+    f: &Folder,
+    path: &str,
+    quota: Option<FolderQuota>,
+) -> api::Folder {
+    api::Folder {
+        id: f.id.clone(),
+        parent_id: f.parent_id.clone(),
+        name: f.name.clone(),
+        path: path.to_string(),
+        description: f.description.clone(),
+        role: access::folder_role(caller, f)
+            .map_or("", |r| r.as_str())
+            .into(),
+        visibility: f.visibility.clone(),
+        retention_days: f.retention_days,
+        owner: api::Owner {
+            id: f.owner_id.clone(),
+            login: f.owner_login.clone(),
+        },
+        permissions: access::folder_permissions(caller, f)
+            .iter()
+            .map(|p| p.as_str().into())
+            .collect(),
+        created_at: rfc3339(f.created_at),
+        updated_at: rfc3339(f.updated_at),
+        quota: quota.map(|q| api::Quota {
+            limit_bytes: q.limit_bytes,
+            used_bytes: q.used_bytes,
+        }),
+        size: None,
+    }
+}
+
+/// The wire form of a folder entry (see [`folder_view`]).
+pub fn folder_entry_view(caller: &Caller, e: &ferry_app::folders::Entry) -> api::Folder {
+    folder_view(caller, &e.folder, &e.path, None)
+}
+
+/// The wire form of a trash item.
+pub fn trash_view(t: &TrashItem) -> api::TrashItem {
+    api::TrashItem {
+        id: t.id.clone(),
+        kind: t.kind.as_str().into(),
+        name: t.name.clone(),
+        original_path: t.original_path.clone(),
+        original_parent_id: t.original_parent_id.clone(),
+        size: t.size,
+        deleted_at: rfc3339(t.deleted_at),
+        deleted_by: match (&t.deleted_by_id, &t.deleted_by_login) {
+            (Some(id), Some(login)) => Some(api::Owner {
+                id: id.clone(),
+                login: login.clone(),
+            }),
+            _ => None,
+        },
+        state: t.state.as_str().into(),
+        held_until: t.held_until.map(rfc3339),
+        purge_at: rfc3339(t.purge_at),
+    }
+}
+
+/// The metadata ETag of an object at `revision` (it changes with every change to it).
+pub fn metadata_etag(revision: i64) -> String {
+    format!("\"r{revision}\"")
 }
 
 /// The wire form of a user, with what their unfinished uploads hold (`ferry_app::users::reserved`).

@@ -107,9 +107,14 @@ async fn same_name_twice_is_a_conflict(app: TestApp) {
         409,
         "name_conflict",
     );
-    // Another owner may use the same name; names are case-sensitive.
+    // Another owner may use the same name; names are unique without regard to case.
     bob.create_folder("Reports", 0).await.unwrap();
-    alice.create_folder("reports", 0).await.unwrap();
+    assert_api_error(
+        alice.create_folder("REPORTS", 0).await,
+        409,
+        "name_conflict",
+    );
+    alice.create_folder("Reports 2", 0).await.unwrap();
     assert_eq!(alice.list_folders(false).await.unwrap().folders.len(), 2);
 }
 

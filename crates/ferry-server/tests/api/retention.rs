@@ -51,11 +51,16 @@ async fn held_files_restore_and_purge(app: TestApp) {
     let used_before = alice.me().await.unwrap().quota.used_bytes;
     let state = app.server.as_ref().unwrap().state();
     let mut conn = state.store.conn().await.unwrap();
-    sqlx::query("UPDATE files SET held_until = 1 WHERE id = $1")
-        .bind(&file.id)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+    for sql in [
+        "UPDATE files SET held_until = 1 WHERE id = $1",
+        "UPDATE trash_items SET held_until = 1, purge_at = 1 WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(&file.id)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
     assert!(
         wait_until(|| async { alice.get_file(&file.id).await.is_err() }).await,
         "purged"

@@ -205,7 +205,9 @@ async fn folders_are_unique_per_owner_and_page_by_name(store: &Store) {
             &NewFolder {
                 id: &id,
                 owner_id: owner,
+                parent_id: None,
                 name,
+                description: "",
                 visibility: "private",
                 retention_days: 0,
                 now: 1,
@@ -219,7 +221,10 @@ async fn folders_are_unique_per_owner_and_page_by_name(store: &Store) {
         &NewFolder {
             id: "fld_dup",
             owner_id: &alice,
-            name: "a",
+            parent_id: None,
+            // Unique without regard to case.
+            name: "A",
+            description: "",
             visibility: "private",
             retention_days: 0,
             now: 1,
@@ -227,7 +232,7 @@ async fn folders_are_unique_per_owner_and_page_by_name(store: &Store) {
     )
     .await;
     assert!(matches!(dup, Err(StoreError::Conflict)));
-    let first = ferry_store::folders::list(&mut c, Some(&alice), None, 2)
+    let first = ferry_store::folders::list_top(&mut c, Some(&alice), None, 2)
         .await
         .unwrap();
     assert_eq!(
@@ -236,21 +241,25 @@ async fn folders_are_unique_per_owner_and_page_by_name(store: &Store) {
     );
     assert_eq!(first[0].owner_login, "alice");
     let last = &first[1];
-    let rest = ferry_store::folders::list(&mut c, Some(&alice), Some((&last.name, &last.id)), 2)
-        .await
-        .unwrap();
+    let rest =
+        ferry_store::folders::list_top(&mut c, Some(&alice), Some((&last.name, &last.id)), 2)
+            .await
+            .unwrap();
     assert_eq!(
         rest.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
         ["c"]
     );
     assert_eq!(
-        ferry_store::folders::list(&mut c, None, None, 10)
+        ferry_store::folders::list_top(&mut c, None, None, 10)
             .await
             .unwrap()
             .len(),
         4
     );
 }
+
+const IN_FLD_1: ferry_store::folders::Namespace<'static> =
+    ferry_store::folders::Namespace::In { folder_id: "fld_1" };
 
 async fn files_blobs_and_reference_counts(store: &Store) {
     let owner = add_user(store, "carol", None).await;
@@ -260,7 +269,9 @@ async fn files_blobs_and_reference_counts(store: &Store) {
         &NewFolder {
             id: "fld_1",
             owner_id: &owner,
+            parent_id: None,
             name: "f",
+            description: "",
             visibility: "private",
             retention_days: 0,
             now: 1,
@@ -272,7 +283,7 @@ async fn files_blobs_and_reference_counts(store: &Store) {
     let mut ids = Vec::new();
     for (name, expires_at) in [("one", None), ("two", Some(50)), ("three", None)] {
         let mut tx = store.begin().await.unwrap();
-        ferry_store::folders::lock(&mut tx, "fld_1").await.unwrap();
+        ferry_store::folders::lock(&mut tx, IN_FLD_1).await.unwrap();
         ferry_store::files::reference_blob(&mut tx, &sha, 4, 1)
             .await
             .unwrap();
@@ -288,6 +299,8 @@ async fn files_blobs_and_reference_counts(store: &Store) {
                 sha256: &sha,
                 mime_type: "x",
                 expires_at,
+                client_modified_at: None,
+                created_by: None,
                 now: 1,
             },
         )
@@ -297,7 +310,7 @@ async fn files_blobs_and_reference_counts(store: &Store) {
         ids.push(id);
     }
     assert!(
-        ferry_store::files::name_taken(&mut c, "fld_1", "one")
+        ferry_store::folders::name_in_use(&mut c, IN_FLD_1, "One", None)
             .await
             .unwrap()
     );
@@ -307,11 +320,13 @@ async fn files_blobs_and_reference_counts(store: &Store) {
             id: "fil_dup",
             folder_id: "fld_1",
             owner_id: &owner,
-            name: "one",
+            name: "ONE",
             size: 4,
             sha256: &sha,
             mime_type: "x",
             expires_at: None,
+            client_modified_at: None,
+            created_by: None,
             now: 1,
         },
     )
@@ -323,11 +338,11 @@ async fn files_blobs_and_reference_counts(store: &Store) {
         .unwrap();
     // A held file frees its name.
     assert!(
-        !ferry_store::files::name_taken(&mut c, "fld_1", "three")
+        !ferry_store::folders::name_in_use(&mut c, IN_FLD_1, "three", None)
             .await
             .unwrap()
     );
-    let live = ferry_store::files::list_live(&mut c, "fld_1", 100, None, 10)
+    let live = ferry_store::files::list_live(&mut c, "fld_1", 100, Default::default(), None, 10)
         .await
         .unwrap();
     assert_eq!(

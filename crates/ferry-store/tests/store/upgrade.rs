@@ -5,16 +5,15 @@ use std::path::Path;
 
 use ferry_core::Role;
 use ferry_store::Store;
-use ferry_store::files::NewFile;
-use ferry_store::folders::NewFolder;
 use ferry_store::links::NewLink;
 use ferry_store::testdb::TestSchema;
 use ferry_store::users::NewUser;
 use sqlx::Connection;
 
 /// Databases left by earlier releases: the schema versions a test starts from (0006 is the
-/// last release's; 0007 adds the upload listing's indexes, 0008 the link probe allowance).
-const EARLIER_SCHEMAS: [u32; 2] = [6, 7];
+/// last release's; 0007 adds the upload listing's indexes, 0008 the link probe allowance,
+/// 0009 the namespace: tree, versions, trash).
+const EARLIER_SCHEMAS: [u32; 3] = [6, 7, 8];
 
 /// Applies the migrations up to `last` (copied into a directory of their own) to `url`.
 async fn migrate_up_to(url: &str, backend: &str, last: u32) {
@@ -60,39 +59,73 @@ async fn fill(url: &str) {
     )
     .await
     .unwrap();
-    ferry_store::folders::insert(
-        c,
-        &NewFolder {
-            id: "fld_old",
-            owner_id: "usr_old",
-            name: "kept",
-            visibility: "private",
-            retention_days: 0,
-            now: 1,
-        },
-    )
-    .await
-    .unwrap();
-    let sha = "cd".repeat(32);
-    ferry_store::files::reference_blob(c, &sha, 1000, 1)
+    // Folders and files through SQL of the old schema's shape (today's store code writes
+    // columns these schemas do not have yet). Older schemas allowed names that differ only in
+    // case side by side: `kept`/`KEPT` and `a.bin`/`A.BIN`.
+    for (id, name, retention) in [("fld_old", "kept", 0), ("fld_old2", "KEPT", 7)] {
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, visibility, retention_days, created_at, \
+             updated_at) VALUES ($1, 'usr_old', $2, 'private', $3, 1, 1)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(retention)
+        .execute(&mut *c)
         .await
         .unwrap();
-    ferry_store::files::insert(
-        c,
-        &NewFile {
-            id: "fil_old",
-            folder_id: "fld_old",
-            owner_id: "usr_old",
-            name: "a.bin",
-            size: 1000,
-            sha256: &sha,
-            mime_type: "application/octet-stream",
-            expires_at: None,
-            now: 1,
-        },
-    )
-    .await
-    .unwrap();
+    }
+    let sha = "cd".repeat(32);
+    for (id, folder, name, state, held_until) in [
+        ("fil_old", "fld_old", "a.bin", "active", None),
+        ("fil_old2", "fld_old", "A.BIN", "active", None),
+        (
+            "fil_held",
+            "fld_old2",
+            "held.bin",
+            "held",
+            Some(5_000_000_000_000i64),
+        ),
+    ] {
+        ferry_store::files::reference_blob(c, &sha, 1000, 1)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO files (id, folder_id, owner_id, name, size, sha256, mime_type, version, \
+             state, held_until, created_at, updated_at) \
+             VALUES ($1, $2, 'usr_old', $3, 1000, $4, 'application/octet-stream', 1, $5, $6, 1, 2)",
+        )
+        .bind(id)
+        .bind(folder)
+        .bind(name)
+        .bind(&sha)
+        .bind(state)
+        .bind(held_until)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE users SET used_bytes = 3000 WHERE id = 'usr_old'")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    for (n, action) in ["folder.created", "upload.completed"].iter().enumerate() {
+        ferry_store::audit::append(
+            c,
+            &ferry_store::audit::NewEvent {
+                id: format!("evt_old{n}"),
+                time: 1 + n as i64,
+                action: action.to_string(),
+                target_type: "folder".into(),
+                target_id: "fld_old".into(),
+                folder_id: Some("fld_old".into()),
+                outcome: "success".into(),
+                details: serde_json::json!({"n": n}),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
     ferry_store::links::insert(
         c,
         &NewLink {
@@ -116,6 +149,55 @@ async fn fill(url: &str) {
 
 async fn check_upgraded(store: &Store) {
     let mut c = store.conn().await.unwrap();
+    // The tree: every folder is top-level; case-only twins were renamed, nothing was lost.
+    let top = ferry_store::folders::list_top(&mut c, Some("usr_old"), None, 10)
+        .await
+        .unwrap();
+    let names: Vec<_> = top.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["kept", "KEPT (1)"]);
+    assert!(top.iter().all(|f| f.parent_id.is_none() && f.is_live()));
+    let files = ferry_store::files::list_live(&mut c, "fld_old", 0, Default::default(), None, 10)
+        .await
+        .unwrap();
+    let names: Vec<_> = files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["A (1).BIN", "a.bin"], "by name without case");
+    assert!(
+        ferry_store::folders::name_in_use(
+            &mut c,
+            ferry_store::folders::Namespace::In {
+                folder_id: "fld_old"
+            },
+            "A.bin",
+            None
+        )
+        .await
+        .unwrap(),
+        "names are now compared without case"
+    );
+    // Every file has its first version, holding its blob.
+    let versions = ferry_store::files::versions(&mut c, "fil_old", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!((versions[0].version, versions[0].size), (1, 1000));
+    // The held file is a held trash item, still visible by id as held.
+    let item = ferry_store::trash::get(&mut c, "fil_held")
+        .await
+        .unwrap()
+        .expect("the held file is in the trash listing");
+    assert_eq!(item.state, ferry_core::TrashState::Held);
+    assert_eq!(item.held_until, Some(5_000_000_000_000));
+    // Where it was when it was deleted (before the upgrade renamed its folder).
+    assert_eq!(item.original_path, "/KEPT/held.bin");
+    let held = ferry_store::files::get(&mut c, "fil_held")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(held.is_held());
+    assert_eq!(held.trash_id.as_deref(), Some("fil_held"));
+    // The audit chain still verifies.
+    let verification = ferry_store::audit::verify(&mut c, 100).await.unwrap();
+    assert_eq!((verification.checked, verification.broken), (2, None));
     let link = ferry_store::links::get(&mut c, "lnk_00000000000000000000000a")
         .await
         .unwrap()

@@ -1,0 +1,123 @@
+//! Names in the tree: finding a free name among siblings (files and subfolders share one
+//! namespace, compared case-insensitively) and the path of a folder from its owner's root.
+
+use ferry_core::{OnConflict, validate};
+use ferry_store::folders::{Folder, Namespace};
+
+use crate::error::{Error, Result};
+
+/// `name` if nothing else (but `except`) holds it in `namespace`, else `name (1).ext`,
+/// `name (2).ext`... with `Rename`, or `409 name_conflict` with `Fail`. Call it under the
+/// namespace's lock ([`ferry_store::folders::lock`]).
+pub async fn free_name(
+    conn: &mut ferry_store::Conn,
+    namespace: Namespace<'_>,
+    name: &str,
+    on_conflict: OnConflict,
+    except: Option<&str>,
+) -> Result<String> {
+    if !ferry_store::folders::name_in_use(conn, namespace, name, except).await? {
+        return Ok(name.to_string());
+    }
+    if on_conflict == OnConflict::Fail {
+        return Err(Error::NameConflict(format!(
+            "Something named `{name}` already exists here (names are compared without case)."
+        )));
+    }
+    for n in 1..1000 {
+        let candidate = validate::numbered(name, n);
+        if candidate.len() > validate::MAX_NAME_BYTES {
+            break;
+        }
+        if !ferry_store::folders::name_in_use(conn, namespace, &candidate, except).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::NameConflict(format!(
+        "No free name like `{name}` is left here."
+    )))
+}
+
+/// The chain from the top-level folder down to `folder_id` (inclusive).
+pub async fn ancestry(conn: &mut ferry_store::Conn, folder_id: &str) -> Result<Vec<Folder>> {
+    Ok(ferry_store::folders::ancestry(conn, folder_id, validate::MAX_DEPTH + 1).await?)
+}
+
+/// `/Top/sub/folder` for the chain [`ancestry`] returns.
+pub fn path_of(chain: &[Folder]) -> String {
+    let mut path = String::new();
+    for f in chain {
+        path.push('/');
+        path.push_str(&f.name);
+    }
+    if path.is_empty() {
+        path.push('/');
+    }
+    path
+}
+
+/// The folder's path from its owner's root.
+pub async fn folder_path(conn: &mut ferry_store::Conn, folder_id: &str) -> Result<String> {
+    Ok(path_of(&ancestry(conn, folder_id).await?))
+}
+
+/// The longest retention rule along the chain: a subfolder inherits its ancestors' rule and
+/// may only lengthen it.
+pub fn inherited_retention_days(chain: &[Folder]) -> i64 {
+    chain.iter().map(|f| f.retention_days).max().unwrap_or(0)
+}
+
+/// What a path names.
+pub enum Resolved {
+    File(crate::files::Entry),
+    Folder(crate::folders::Entry),
+}
+
+/// Looks up `/Top/sub/file.txt` from the caller's root (case-insensitively): `NotFound` for
+/// anything missing or not readable.
+pub async fn resolve(
+    app: &crate::AppState,
+    caller: &crate::Caller,
+    path: &str,
+) -> Result<Resolved> {
+    let user = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.is_empty() || segments.len() > validate::MAX_DEPTH + 1 || path.len() > 16_384 {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    let mut chain: Vec<Folder> = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        let ns = match chain.last() {
+            Some(parent) => Namespace::In {
+                folder_id: &parent.id,
+            },
+            None => Namespace::Top { owner_id: &user.id },
+        };
+        if let Some(folder) = ferry_store::folders::by_name(&mut conn, ns, segment).await? {
+            chain.push(folder);
+            continue;
+        }
+        let last = i + 1 == segments.len();
+        if let (true, Some(parent)) = (last, chain.last()) {
+            let file = ferry_store::files::by_name(&mut conn, &parent.id, segment)
+                .await?
+                .ok_or(Error::NotFound)?;
+            crate::access::permit(caller, parent, ferry_core::Permission::Read)?;
+            if file.is_expired(app.now_ms()) {
+                return Err(Error::NotFound);
+            }
+            return Ok(Resolved::File(crate::files::Entry {
+                folder_path: path_of(&chain),
+                file,
+            }));
+        }
+        return Err(Error::NotFound);
+    }
+    let folder = chain.last().cloned().ok_or(Error::NotFound)?;
+    crate::access::permit(caller, &folder, ferry_core::Permission::Read)?;
+    Ok(Resolved::Folder(crate::folders::Entry {
+        path: path_of(&chain),
+        folder,
+    }))
+}

@@ -1,0 +1,103 @@
+//! The folder tree: subfolders, paths, rename, move, copy, and the trash.
+
+use ferry_api as api;
+use reqwest::Method;
+
+use crate::client::page_query;
+use crate::{Client, Result};
+
+impl Client {
+    /// Creates a subfolder of `parent_id` (or a top-level folder with `None`).
+    pub async fn create_folder_in(
+        &self,
+        parent_id: Option<&str>,
+        name: &str,
+    ) -> Result<api::Folder> {
+        let body = api::CreateFolder {
+            name: name.into(),
+            retention_days: None,
+            visibility: None,
+            parent_id: parent_id.map(str::to_string),
+            description: None,
+        };
+        Self::send(self.json(Method::POST, "/folders", &body)).await
+    }
+
+    /// One page of a folder's subfolders.
+    pub async fn children(
+        &self,
+        folder_id: &str,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<api::FolderList> {
+        let q = page_query(limit, cursor);
+        Self::send(
+            self.request(Method::GET, &format!("/folders/{folder_id}/children"))
+                .query(&q),
+        )
+        .await
+    }
+
+    /// What `path` names, from the caller's root.
+    pub async fn resolve(&self, path: &str) -> Result<api::Resolved> {
+        Self::send(
+            self.request(Method::GET, "/resolve")
+                .query(&[("path", path)]),
+        )
+        .await
+    }
+
+    pub async fn update_folder(&self, id: &str, change: &api::UpdateFolder) -> Result<api::Folder> {
+        Self::send(self.json(Method::PATCH, &format!("/folders/{id}"), change)).await
+    }
+
+    pub async fn update_file(&self, id: &str, change: &api::UpdateFile) -> Result<api::File> {
+        Self::send(self.json(Method::PATCH, &format!("/files/{id}"), change)).await
+    }
+
+    pub async fn move_folder(&self, id: &str, to: &api::MoveFolder) -> Result<api::Folder> {
+        Self::send(self.json(Method::POST, &format!("/folders/{id}/move"), to)).await
+    }
+
+    pub async fn copy_folder(&self, id: &str, to: &api::MoveFolder) -> Result<api::Folder> {
+        Self::send(self.json(Method::POST, &format!("/folders/{id}/copy"), to)).await
+    }
+
+    pub async fn move_file(&self, id: &str, to: &api::MoveFile) -> Result<api::File> {
+        Self::send(self.json(Method::POST, &format!("/files/{id}/move"), to)).await
+    }
+
+    pub async fn copy_file(&self, id: &str, to: &api::MoveFile) -> Result<api::File> {
+        Self::send(self.json(Method::POST, &format!("/files/{id}/copy"), to)).await
+    }
+
+    /// Deletes a folder with everything below it (into the trash, or held).
+    pub async fn delete_folder(&self, id: &str, permanent: bool) -> Result<()> {
+        Self::send_empty(
+            self.request(Method::DELETE, &format!("/folders/{id}"))
+                .query(&[("permanent", permanent)]),
+        )
+        .await
+    }
+
+    /// One page of the trash.
+    pub async fn trash(&self, limit: Option<i64>, cursor: Option<&str>) -> Result<api::TrashList> {
+        let q = page_query(limit, cursor);
+        Self::send(self.request(Method::GET, "/trash").query(&q)).await
+    }
+
+    /// Restores a trash item; the answer is the File or Folder, as JSON.
+    pub async fn restore_item(&self, id: &str, to: &api::RestoreItem) -> Result<serde_json::Value> {
+        Self::send(self.json(Method::POST, &format!("/trash/{id}/restore"), to)).await
+    }
+
+    /// Purges one trash item.
+    pub async fn purge_item(&self, id: &str) -> Result<()> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/trash/{id}"))).await
+    }
+
+    /// Empties the trash of everything purgeable.
+    pub async fn empty_trash(&self) -> Result<()> {
+        Self::send_empty(self.request(Method::DELETE, "/trash")).await
+    }
+}

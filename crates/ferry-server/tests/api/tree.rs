@@ -1,0 +1,791 @@
+//! The folder tree: subfolders and paths, one case-insensitive namespace per folder, the depth
+//! limit, sorted listings, rename with ETags, move and copy (atomic, cycle-safe, no bytes
+//! copied), the trash, and path lookup.
+
+use ferry_api as api;
+use ferry_client::Client;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_api_error, assert_field_error, parse};
+use crate::on_both_backends;
+
+on_both_backends!(
+    subfolders_have_paths_and_sorted_children,
+    one_case_insensitive_namespace_for_files_and_folders,
+    folders_nest_at_most_64_levels,
+    metadata_etags_refuse_lost_updates,
+    moves_are_atomic_and_refuse_cycles,
+    crossed_moves_at_the_same_moment_make_no_cycle,
+    copies_share_bytes_and_pay_quota,
+    folder_delete_restore_and_purge,
+    held_folders_and_permanent_deletes,
+    resolve_and_recursive_size,
+    other_users_trees_are_not_found,
+);
+
+async fn folder_in(c: &Client, parent: &str, name: &str) -> api::Folder {
+    c.create_folder_in(Some(parent), name).await.unwrap()
+}
+
+fn to_folder(folder_id: &str) -> api::MoveFile {
+    api::MoveFile {
+        folder_id: folder_id.into(),
+        ..Default::default()
+    }
+}
+
+fn under(parent_id: Option<&str>) -> api::MoveFolder {
+    api::MoveFolder {
+        parent_id: parent_id.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+async fn subfolders_have_paths_and_sorted_children(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("Partner deliveries", 0).await.unwrap();
+    assert_eq!(
+        (top.path.as_str(), top.parent_id),
+        ("/Partner deliveries", None)
+    );
+    assert_eq!(top.role, "owner");
+    let year = folder_in(&alice, &top.id, "2026").await;
+    assert_eq!(year.path, "/Partner deliveries/2026");
+    assert_eq!(year.parent_id.as_deref(), Some(top.id.as_str()));
+    assert_eq!(year.owner.login, "alice");
+    for name in ["b", "C", "a"] {
+        folder_in(&alice, &year.id, name).await;
+    }
+    // The root stays the top-level folders.
+    let root = alice.list_folders(false).await.unwrap().folders;
+    assert_eq!(root.len(), 1);
+    let names = |list: &api::FolderList| {
+        list.folders
+            .iter()
+            .map(|f| f.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let children = alice.children(&year.id, None, None).await.unwrap();
+    assert_eq!(names(&children), ["a", "b", "C"], "by name, without case");
+    assert_eq!(children.folders[2].path, "/Partner deliveries/2026/C");
+    let desc: api::FolderList = parse(
+        alice
+            .request(
+                Method::GET,
+                &format!("/folders/{}/children?sort=-name", year.id),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(&desc), ["C", "b", "a"]);
+
+    // Files sort by size both ways and page with a cursor of the same sort.
+    for (name, size) in [("m", 3), ("s", 1), ("l", 5), ("x", 3)] {
+        alice
+            .upload(&year.id, name, vec![b'x'; size])
+            .await
+            .unwrap();
+    }
+    let page = |sort: &str, cursor: Option<String>| {
+        let alice = alice.clone();
+        let url = format!("/folders/{}/files?sort={sort}&limit=2", year.id);
+        async move {
+            let mut req = alice.request(Method::GET, &url);
+            if let Some(c) = cursor {
+                req = req.query(&[("cursor", c)]);
+            }
+            parse::<api::FileList>(req.send().await.unwrap()).await
+        }
+    };
+    let first = page("-size", None).await.unwrap();
+    let second = page("-size", first.next_cursor.clone()).await.unwrap();
+    let order: Vec<_> = first
+        .files
+        .iter()
+        .chain(&second.files)
+        .map(|f| (f.name.clone(), f.size))
+        .collect();
+    assert_eq!(order[0], ("l".into(), 5));
+    assert_eq!(order[3], ("s".into(), 1));
+    assert_eq!(order.len(), 4);
+    assert_eq!(second.next_cursor, None);
+    assert_eq!(
+        second.files[0].path,
+        format!("/Partner deliveries/2026/{}", second.files[0].name)
+    );
+    assert_field_error(
+        page("name", first.next_cursor).await,
+        400,
+        "invalid_cursor",
+        "cursor",
+    );
+    assert_field_error(page("colour", None).await, 400, "invalid_value", "sort");
+    for limit in [0, 1001] {
+        let res = alice
+            .request(
+                Method::GET,
+                &format!("/folders/{}/children?limit={limit}", year.id),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_field_error(
+            parse::<api::FolderList>(res).await,
+            400,
+            "invalid_value",
+            "limit",
+        );
+    }
+}
+
+async fn one_case_insensitive_namespace_for_files_and_folders(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    alice
+        .upload(&top.id, "Report.pdf", b"pdf".to_vec())
+        .await
+        .unwrap();
+    // A folder may not take a file's name, whatever its case.
+    assert_api_error(
+        alice.create_folder_in(Some(&top.id), "report.PDF").await,
+        409,
+        "name_conflict",
+    );
+    // An upload that collides is renamed, keeping the case it was given.
+    let renamed = alice
+        .upload(&top.id, "REPORT.pdf", b"other".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "REPORT (1).pdf");
+    let sub = folder_in(&alice, &top.id, "Sub").await;
+    let clash = alice
+        .update_folder(
+            &sub.id,
+            &api::UpdateFolder {
+                name: Some("report.pdf".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_api_error(clash, 409, "name_conflict");
+    // Renaming to another case of one's own name is fine.
+    let same = alice
+        .update_folder(
+            &sub.id,
+            &api::UpdateFolder {
+                name: Some("SUB".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(same.name, "SUB");
+    for bad in ["..", ".", "a/b", "back\\slash", "trailing.", " lead", ""] {
+        let res = alice
+            .update_folder(
+                &sub.id,
+                &api::UpdateFolder {
+                    name: Some(bad.into()),
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert_field_error(res, 400, "invalid_name", "name");
+    }
+    // Names are stored NFC: the decomposed and the composed form are one name.
+    let cafe = folder_in(&alice, &top.id, "Cafe\u{301}").await;
+    assert_eq!(cafe.name, "Caf\u{e9}");
+    assert_api_error(
+        alice.create_folder_in(Some(&top.id), "CAF\u{c9}").await,
+        409,
+        "name_conflict",
+    );
+}
+
+async fn folders_nest_at_most_64_levels(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let mut parent = alice.create_folder("level 1", 0).await.unwrap();
+    for level in 2..=64 {
+        parent = folder_in(&alice, &parent.id, &format!("level {level}")).await;
+    }
+    assert_eq!(parent.path.matches('/').count(), 64);
+    let body = assert_api_error(
+        alice.create_folder_in(Some(&parent.id), "level 65").await,
+        409,
+        "depth_limit_exceeded",
+    );
+    assert_eq!(body.error.details.unwrap()["max_depth"], 64);
+    // A move that would push the deepest folder below 64 levels is refused too.
+    let (_, bob) = app.user("bob", None).await;
+    let a = bob.create_folder("a", 0).await.unwrap();
+    let b = folder_in(&bob, &a.id, "b").await;
+    let mut deep = bob.create_folder("deep 1", 0).await.unwrap();
+    for level in 2..=63 {
+        deep = folder_in(&bob, &deep.id, &format!("deep {level}")).await;
+    }
+    assert_api_error(
+        bob.move_folder(&a.id, &under(Some(&deep.id))).await,
+        409,
+        "depth_limit_exceeded",
+    );
+    let still = bob.get_folder(&b.id).await.unwrap();
+    assert_eq!(still.path, "/a/b", "a refused move changes nothing");
+}
+
+async fn metadata_etags_refuse_lost_updates(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let file = alice
+        .upload(&top.id, "notes.txt", b"n".to_vec())
+        .await
+        .unwrap();
+    let url = format!("/files/{}", file.id);
+    let res = alice.request(Method::GET, &url).send().await.unwrap();
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    let res = alice
+        .request(Method::GET, &url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    // Editor one renames with the ETag it read: accepted, the ETag changes.
+    let res = alice
+        .request(Method::PATCH, &url)
+        .header("if-match", &etag)
+        .json(&json!({"name": "notes v2.txt", "description": "minutes", "tags": ["q4", "board"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let new_etag = res.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(new_etag, etag);
+    let renamed: api::File = res.json().await.unwrap();
+    assert_eq!(
+        (
+            renamed.name.as_str(),
+            renamed.description.as_str(),
+            renamed.tags.clone()
+        ),
+        (
+            "notes v2.txt",
+            "minutes",
+            vec!["q4".to_string(), "board".to_string()]
+        )
+    );
+    assert_eq!(renamed.path, "/top/notes v2.txt");
+    // Editor two still holds the old ETag: refused, nothing changes.
+    let stale = alice
+        .request(Method::PATCH, &url)
+        .header("if-match", &etag)
+        .json(&json!({"name": "clobbered.txt"}))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(parse::<api::File>(stale).await, 412, "precondition_failed");
+    let stale_move = alice
+        .request(Method::POST, &format!("{url}/move"))
+        .header("if-match", &etag)
+        .json(&json!({"folder_id": top.id, "name": "moved.txt"}))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(
+        parse::<api::File>(stale_move).await,
+        412,
+        "precondition_failed",
+    );
+    assert_eq!(alice.get_file(&file.id).await.unwrap().name, "notes v2.txt");
+    // The same on folders.
+    let res = alice
+        .request(Method::PATCH, &format!("/folders/{}", top.id))
+        .header("if-match", "\"r999\"")
+        .json(&json!({"description": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(parse::<api::Folder>(res).await, 412, "precondition_failed");
+    let too_many: Vec<String> = (0..33).map(|i| format!("t{i}")).collect();
+    let res = alice
+        .update_file(
+            &file.id,
+            &api::UpdateFile {
+                tags: Some(too_many),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_field_error(res, 400, "invalid_value", "tags");
+    let events = app
+        .admin
+        .audit_events(&[("action", "file.renamed"), ("target", &file.id)])
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].details["to"], "notes v2.txt");
+}
+
+async fn moves_are_atomic_and_refuse_cycles(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let a = folder_in(&alice, &top.id, "a").await;
+    let b = folder_in(&alice, &a.id, "b").await;
+    let other = folder_in(&alice, &top.id, "other").await;
+    // Into itself or below itself.
+    for target in [&a.id, &b.id] {
+        assert_api_error(
+            alice.move_folder(&a.id, &under(Some(target))).await,
+            409,
+            "invalid_move",
+        );
+    }
+    // A name taken at the target with `fail`: refused, both places as before.
+    folder_in(&alice, &other.id, "A").await;
+    let fail = api::MoveFolder {
+        on_conflict: Some("fail".into()),
+        ..under(Some(&other.id))
+    };
+    assert_api_error(alice.move_folder(&a.id, &fail).await, 409, "name_conflict");
+    assert_eq!(alice.get_folder(&b.id).await.unwrap().path, "/top/a/b");
+    // A dry run says it would work, and changes nothing.
+    let dry = alice
+        .request(Method::POST, &format!("/folders/{}/move", a.id))
+        .json(&json!({"parent_id": other.id, "dry_run": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dry.status(), 200);
+    assert_eq!(
+        dry.json::<serde_json::Value>().await.unwrap(),
+        json!({"ok": true})
+    );
+    assert_eq!(alice.get_folder(&a.id).await.unwrap().path, "/top/a");
+    // The real move renames past the clash; what is below moves with it.
+    let moved = alice
+        .move_folder(&a.id, &under(Some(&other.id)))
+        .await
+        .unwrap();
+    assert_eq!(moved.path, "/top/other/a (1)");
+    assert_eq!(
+        alice.get_folder(&b.id).await.unwrap().path,
+        "/top/other/a (1)/b"
+    );
+    // To the top level.
+    let top_level = alice.move_folder(&b.id, &under(None)).await.unwrap();
+    assert_eq!((top_level.path.as_str(), top_level.parent_id), ("/b", None));
+    // Files move too; a clash with a folder's name counts.
+    let file = alice.upload(&top.id, "f.txt", b"f".to_vec()).await.unwrap();
+    let moved = alice
+        .move_file(&file.id, &to_folder(&other.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.id.as_str(), moved.path.as_str()),
+        (file.id.as_str(), "/top/other/f.txt")
+    );
+    let into_name = api::MoveFile {
+        name: Some("A".into()),
+        on_conflict: Some("fail".into()),
+        ..to_folder(&other.id)
+    };
+    assert_api_error(
+        alice.move_file(&file.id, &into_name).await,
+        409,
+        "name_conflict",
+    );
+    let events = app
+        .admin
+        .audit_events(&[("action", "folder.moved,file.moved")])
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 3);
+}
+
+async fn crossed_moves_at_the_same_moment_make_no_cycle(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    for round in 0..5 {
+        let a = folder_in(&alice, &top.id, &format!("a{round}")).await;
+        let b = folder_in(&alice, &top.id, &format!("b{round}")).await;
+        let (into_b, into_a) = (under(Some(&b.id)), under(Some(&a.id)));
+        let (ab, ba) = tokio::join!(
+            alice.move_folder(&a.id, &into_b),
+            alice.move_folder(&b.id, &into_a),
+        );
+        let ok = [ab.is_ok(), ba.is_ok()];
+        assert_eq!(
+            ok.iter().filter(|o| **o).count(),
+            1,
+            "exactly one wins: {ab:?} {ba:?}"
+        );
+        let loser = if ab.is_ok() { ba } else { ab };
+        assert_api_error(loser, 409, "invalid_move");
+        // Both are still reachable from the root: no cycle.
+        let pa = alice.get_folder(&a.id).await.unwrap().path;
+        let pb = alice.get_folder(&b.id).await.unwrap().path;
+        assert!(
+            pa.starts_with("/top/") && pb.starts_with("/top/"),
+            "{pa} {pb}"
+        );
+    }
+}
+
+async fn copies_share_bytes_and_pay_quota(app: TestApp) {
+    let (_, alice) = app.user("alice", Some(100)).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let src = folder_in(&alice, &top.id, "src").await;
+    let inner = folder_in(&alice, &src.id, "inner").await;
+    let file = alice
+        .upload(&inner.id, "data.bin", vec![7u8; 30])
+        .await
+        .unwrap();
+    let blobs = app.blob_files();
+    let copy = alice
+        .copy_file(&file.id, &to_folder(&top.id))
+        .await
+        .unwrap();
+    assert_ne!(copy.id, file.id);
+    assert_eq!(copy.checksum_sha256, file.checksum_sha256);
+    assert_eq!(app.blob_files(), blobs, "no bytes are copied");
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 60);
+    let tree = alice
+        .copy_folder(&src.id, &under(Some(&top.id)))
+        .await
+        .unwrap();
+    assert_eq!(tree.path, "/top/src (1)");
+    let copied_inner = &alice.children(&tree.id, None, None).await.unwrap().folders[0];
+    let files = alice
+        .list_files(&copied_inner.id, None, None)
+        .await
+        .unwrap()
+        .files;
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].path, "/top/src (1)/inner/data.bin");
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 90);
+    assert_eq!(app.blob_files(), blobs);
+    // Past the quota: refused, nothing half-done.
+    assert_api_error(
+        alice.copy_folder(&src.id, &under(Some(&top.id))).await,
+        413,
+        "quota_exceeded",
+    );
+    assert_eq!(
+        alice
+            .children(&top.id, None, None)
+            .await
+            .unwrap()
+            .folders
+            .len(),
+        2
+    );
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 90);
+    // A copy of a folder into itself is refused.
+    assert_api_error(
+        alice.copy_folder(&src.id, &under(Some(&inner.id))).await,
+        409,
+        "invalid_move",
+    );
+    // The copy is independent: deleting the original leaves the copy readable.
+    alice.delete_file(&file.id).await.unwrap();
+    let body = alice.download(&files[0].id, &[]).await.unwrap().body;
+    assert_eq!(body.as_ref(), &[7u8; 30]);
+}
+
+async fn folder_delete_restore_and_purge(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let gone = folder_in(&alice, &top.id, "gone").await;
+    let below = folder_in(&alice, &gone.id, "below").await;
+    let file = alice
+        .upload(&below.id, "x.txt", b"12345".to_vec())
+        .await
+        .unwrap();
+    alice.delete_folder(&gone.id, false).await.unwrap();
+    // Out of sight everywhere but the trash, as one item.
+    assert_api_error(alice.get_folder(&gone.id).await, 404, "not_found");
+    assert_api_error(alice.get_folder(&below.id).await, 404, "not_found");
+    assert_api_error(alice.get_file(&file.id).await, 404, "not_found");
+    assert!(
+        alice
+            .children(&top.id, None, None)
+            .await
+            .unwrap()
+            .folders
+            .is_empty()
+    );
+    let trash = alice.trash(None, None).await.unwrap().items;
+    assert_eq!(trash.len(), 1);
+    assert_eq!(
+        (
+            trash[0].kind.as_str(),
+            trash[0].original_path.as_str(),
+            trash[0].state.as_str()
+        ),
+        ("folder", "/top/gone", "trashed")
+    );
+    assert_eq!(trash[0].size, 5);
+    assert_eq!(trash[0].deleted_by.as_ref().unwrap().login, "alice");
+    // Its name is free meanwhile; the restore steps aside.
+    folder_in(&alice, &top.id, "gone").await;
+    let restored = alice
+        .restore_item(&gone.id, &api::RestoreItem::default())
+        .await
+        .unwrap();
+    assert_eq!(restored["path"], "/top/gone (1)");
+    assert_eq!(
+        alice.get_file(&file.id).await.unwrap().path,
+        "/top/gone (1)/below/x.txt"
+    );
+    assert!(alice.trash(None, None).await.unwrap().items.is_empty());
+
+    // A file whose folder is gone cannot go back there unless told where.
+    let lone = alice
+        .upload(&below.id, "lone.txt", b"l".to_vec())
+        .await
+        .unwrap();
+    alice.delete_file(&lone.id).await.unwrap();
+    alice.delete_folder(&below.id, false).await.unwrap();
+    alice.purge_item(&below.id).await.unwrap();
+    assert_api_error(
+        alice
+            .restore_item(&lone.id, &api::RestoreItem::default())
+            .await,
+        404,
+        "not_found",
+    );
+
+    let other = alice
+        .upload(&top.id, "other.txt", b"o".to_vec())
+        .await
+        .unwrap();
+    let sub = folder_in(&alice, &top.id, "sub").await;
+    let moved = alice
+        .move_file(&other.id, &to_folder(&sub.id))
+        .await
+        .unwrap();
+    alice.delete_file(&moved.id).await.unwrap();
+    alice.delete_folder(&sub.id, true).await.unwrap();
+    // The file's folder was purged: it went with it.
+    assert!(alice.trash(None, None).await.unwrap().items.is_empty());
+
+    let kept = alice
+        .upload(&top.id, "kept.txt", b"k".to_vec())
+        .await
+        .unwrap();
+    let parent = folder_in(&alice, &top.id, "parent").await;
+    let moved = alice
+        .move_file(&kept.id, &to_folder(&parent.id))
+        .await
+        .unwrap();
+    alice.delete_file(&moved.id).await.unwrap();
+    alice
+        .upload(&parent.id, "extra.txt", b"extra".to_vec())
+        .await
+        .unwrap();
+    alice.delete_folder(&parent.id, false).await.unwrap();
+    assert_api_error(
+        alice
+            .restore_item(&kept.id, &api::RestoreItem::default())
+            .await,
+        409,
+        "original_parent_missing",
+    );
+    let back = alice
+        .restore_item(
+            &kept.id,
+            &api::RestoreItem {
+                parent_id: Some(top.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(back["path"], "/top/kept.txt");
+    // Emptying purges everything purgeable and gives the bytes back.
+    let before = alice.me().await.unwrap().quota.used_bytes;
+    alice.empty_trash().await.unwrap();
+    assert!(alice.trash(None, None).await.unwrap().items.is_empty());
+    assert!(alice.me().await.unwrap().quota.used_bytes < before);
+    let emptied = app
+        .admin
+        .audit_events(&[("action", "trash.emptied")])
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(emptied.len(), 1);
+}
+
+async fn held_folders_and_permanent_deletes(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let kept = alice.create_folder("kept", 30).await.unwrap();
+    // A subfolder inherits the rule and may only lengthen it.
+    let res = alice
+        .request(Method::POST, "/folders")
+        .json(&json!({"name": "shorter", "parent_id": kept.id, "retention_days": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_field_error(
+        parse::<api::Folder>(res).await,
+        400,
+        "invalid_value",
+        "retention_days",
+    );
+    let sub = folder_in(&alice, &kept.id, "sub").await;
+    assert_eq!(sub.retention_days, 30);
+    let file = alice.upload(&sub.id, "a.txt", b"a".to_vec()).await.unwrap();
+    // A file below a retention rule is held on delete.
+    let held = alice.delete_file(&file.id).await.unwrap().expect("held");
+    assert_eq!(held.retention.state, "held");
+    let permanent = alice
+        .request(
+            Method::DELETE,
+            &format!("/folders/{}?permanent=true", sub.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(
+        parse::<serde_json::Value>(permanent).await,
+        410,
+        "file_held",
+    );
+    let res = alice
+        .request(Method::DELETE, &format!("/folders/{}", sub.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let item: api::TrashItem = res.json().await.unwrap();
+    assert_eq!(
+        (item.kind.as_str(), item.state.as_str()),
+        ("folder", "held")
+    );
+    assert!(item.held_until.is_some());
+    assert_eq!(alice.trash(None, None).await.unwrap().items.len(), 2);
+    assert_api_error(alice.purge_item(&sub.id).await, 410, "file_held");
+    app.admin.purge_item(&sub.id).await.unwrap();
+    assert!(
+        alice.trash(None, None).await.unwrap().items.is_empty(),
+        "the held file went with its folder"
+    );
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
+
+    // Without a rule, `permanent` skips the trash.
+    let plain = alice.create_folder("plain", 0).await.unwrap();
+    let file = alice
+        .upload(&plain.id, "b.txt", b"bb".to_vec())
+        .await
+        .unwrap();
+    let res = alice
+        .request(
+            Method::DELETE,
+            &format!("/files/{}?permanent=true", file.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(alice.trash(None, None).await.unwrap().items.is_empty());
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
+    // A trashed file still counts until it is purged.
+    let file = alice
+        .upload(&plain.id, "c.txt", b"ccc".to_vec())
+        .await
+        .unwrap();
+    assert!(alice.delete_file(&file.id).await.unwrap().is_none());
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 3);
+    assert_api_error(alice.get_file(&file.id).await, 404, "not_found");
+}
+
+async fn resolve_and_recursive_size(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("Top", 0).await.unwrap();
+    let sub = folder_in(&alice, &top.id, "Sub").await;
+    let file = alice
+        .upload(&sub.id, "File.txt", b"12345".to_vec())
+        .await
+        .unwrap();
+    alice
+        .upload(&top.id, "other.txt", b"123".to_vec())
+        .await
+        .unwrap();
+    let found = alice.resolve("/top/sub/file.TXT").await.unwrap();
+    assert_eq!(found.kind, "file");
+    assert_eq!(found.file.unwrap().id, file.id);
+    let found = alice.resolve("/Top/Sub/").await.unwrap();
+    assert_eq!(
+        (found.kind.as_str(), found.folder.unwrap().id),
+        ("folder", sub.id.clone())
+    );
+    for missing in ["/Top/nope", "/nope", "/Top/Sub/File.txt/deeper", "/"] {
+        assert_api_error(alice.resolve(missing).await, 404, "not_found");
+    }
+    let (_, bob) = app.user("bob", None).await;
+    assert_api_error(bob.resolve("/Top").await, 404, "not_found");
+    let res = alice
+        .request(Method::GET, &format!("/folders/{}?include=size", top.id))
+        .send()
+        .await
+        .unwrap();
+    let folder: api::Folder = res.json().await.unwrap();
+    let size = folder.size.unwrap();
+    assert_eq!((size.bytes, size.files, size.folders), (8, 2, 1));
+}
+
+async fn other_users_trees_are_not_found(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, mallory) = app.user("mallory", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let sub = folder_in(&alice, &top.id, "sub").await;
+    let file = alice.upload(&sub.id, "a.txt", b"a".to_vec()).await.unwrap();
+    let mine = mallory.create_folder("mine", 0).await.unwrap();
+    assert_api_error(
+        mallory.create_folder_in(Some(&sub.id), "x").await,
+        404,
+        "not_found",
+    );
+    assert_api_error(
+        mallory.children(&sub.id, None, None).await,
+        404,
+        "not_found",
+    );
+    assert_api_error(
+        mallory.move_folder(&mine.id, &under(Some(&sub.id))).await,
+        404,
+        "not_found",
+    );
+    assert_api_error(
+        mallory.move_file(&file.id, &to_folder(&mine.id)).await,
+        404,
+        "not_found",
+    );
+    assert_api_error(
+        alice.move_file(&file.id, &to_folder(&mine.id)).await,
+        404,
+        "not_found",
+    );
+    assert_api_error(
+        mallory.delete_folder(&sub.id, false).await,
+        404,
+        "not_found",
+    );
+    alice.delete_folder(&sub.id, false).await.unwrap();
+    assert_api_error(
+        mallory
+            .restore_item(&sub.id, &api::RestoreItem::default())
+            .await,
+        404,
+        "not_found",
+    );
+    assert_api_error(mallory.purge_item(&sub.id).await, 404, "not_found");
+    assert!(mallory.trash(None, None).await.unwrap().items.is_empty());
+    // An admin sees every trash item.
+    assert_eq!(app.admin.trash(None, None).await.unwrap().items.len(), 1);
+}
