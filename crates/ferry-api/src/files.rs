@@ -124,3 +124,35 @@ pub struct Resolved {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<crate::folders::Folder>,
 }
+
+/// One version of a file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FileVersion {
+    pub version: i64,
+    pub size: i64,
+    pub checksum_sha256: String,
+    pub created_at: String,
+    pub created_by: Option<Owner>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FileVersionList {
+    pub versions: Vec<FileVersion>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a file move answers with `200`: the moved file, or for a dry run `{"ok": true}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum FileMoveResult {
+    Moved(Box<File>),
+    DryRun(crate::folders::DryRun),
+}
+
+/// What a restore from the trash brings back: a file or a folder.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum RestoredItem {
+    File(File),
+    Folder(crate::folders::Folder),
+}

@@ -70,6 +70,14 @@ pub struct DryRun {
     pub ok: bool,
 }
 
+/// What a folder move answers with `200`: the moved folder, or for a dry run `{"ok": true}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum FolderMoveResult {
+    Moved(Box<Folder>),
+    DryRun(DryRun),
+}
+
 /// A folder's recursive contents (`GET /folders/{id}?include=size`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FolderSize {

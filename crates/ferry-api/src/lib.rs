@@ -21,9 +21,13 @@ pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{LoginRequest, Session};
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
-    File, FileList, MoveFile, Resolved, RestoreItem, Retention, TrashItem, TrashList, UpdateFile,
+    File, FileList, FileMoveResult, FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem,
+    RestoredItem, Retention, TrashItem, TrashList, UpdateFile,
 };
-pub use folders::{CreateFolder, DryRun, Folder, FolderList, FolderSize, MoveFolder, UpdateFolder};
+pub use folders::{
+    CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,
+    UpdateFolder,
+};
 pub use links::{CreateLink, Link, LinkList};
 pub use ops::Health;
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};

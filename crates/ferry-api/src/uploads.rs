@@ -25,11 +25,21 @@ pub struct CreateUpload {
     #[serde(default)]
     #[schema(minimum = 5242880, maximum = 5368709120_i64)]
     pub part_size: Option<i64>,
-    /// `rename` (default) or `fail`: `fail` answers `409 name_conflict` when a live file of
-    /// that name exists, at creation and again at completion.
+    /// `rename` (default), `fail` or `new_version`: `fail` answers `409 name_conflict` when
+    /// a live file of that name exists, at creation and again at completion; `new_version`
+    /// makes the upload the next version of that file (its id stays).
     #[serde(default)]
-    #[schema(pattern = "^(rename|fail)$")]
+    #[schema(pattern = "^(rename|fail|new_version)$")]
     pub on_conflict: Option<String>,
+    /// Subfolders of `folder_id` to put the file in, e.g. `2026/reports`; missing ones are
+    /// created (no `..`, no empty segments, at most 64 levels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 16384)]
+    pub relative_path: Option<String>,
+    /// When the file was last modified on the client (RFC 3339); kept as the file's
+    /// `client_modified_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<String>,
 }
 
 /// One part to send.

@@ -160,12 +160,16 @@ impl Default for AuthConfig {
 pub struct UploadsConfig {
     /// How long a resumable upload session stays open.
     pub session_ttl_secs: i64,
+    /// The time to live a simple upload gets when the request gives none (seed 004's
+    /// sessions); unset, files live until deleted.
+    pub default_ttl_secs: Option<i64>,
 }
 
 impl Default for UploadsConfig {
     fn default() -> Self {
         UploadsConfig {
             session_ttl_secs: 86_400,
+            default_ttl_secs: None,
         }
     }
 }

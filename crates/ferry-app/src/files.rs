@@ -71,17 +71,30 @@ impl Budget {
     }
 }
 
-/// Turns staged bytes into a file in `folder`: charges the quota, then records the file.
-#[allow(clippy::too_many_arguments)]
+/// Where a simple upload goes and what it says about the file.
+pub struct Target<'a> {
+    pub folder: &'a Folder,
+    pub name: &'a str,
+    pub on_conflict: OnConflict,
+    pub expires_at: Option<i64>,
+    pub client_modified_at: Option<i64>,
+}
+
+/// Turns staged bytes into a file (or a new version, with `new_version`): charges the quota,
+/// then records the file.
 pub async fn publish(
     state: &AppState,
     caller: &Caller,
-    folder: &Folder,
+    target: Target<'_>,
     staged: Staged,
-    name: &str,
-    on_conflict: OnConflict,
-    expires_at: Option<i64>,
 ) -> Result<ferry_store::files::File> {
+    let Target {
+        folder,
+        name,
+        on_conflict,
+        expires_at,
+        client_modified_at,
+    } = target;
     let mut tx = state.store.begin().await?;
     // The folder owner pays for the file (admins uploading elsewhere do not).
     if !ferry_store::users::reserve_quota(&mut tx, &folder.owner_id, staged.size as i64).await? {
@@ -99,7 +112,7 @@ pub async fn publish(
         sha256: staged.sha256.clone(),
         size: staged.size as i64,
         expires_at,
-        client_modified_at: None,
+        client_modified_at,
         method: "simple",
     };
     match add_file(state, &mut tx, caller, folder, new, Source::Staged(staged)).await {
@@ -164,6 +177,17 @@ pub async fn add_file(
         .is_some_and(|f| f.is_live());
     if !live {
         return Err((Error::NotFound, Some(source)));
+    }
+    if new.on_conflict == OnConflict::NewVersion {
+        let existing = ferry_store::files::by_name(tx, &folder.id, new.name)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        if let Some(existing) = existing {
+            return crate::versions::add_from_upload(
+                state, tx, caller, folder, existing, new, source,
+            )
+            .await;
+        }
     }
     let name = match free_name(tx, ns, new.name, new.on_conflict, None).await {
         Ok(n) => n,
@@ -495,13 +519,7 @@ pub async fn copy_file(
     };
     ferry_store::folders::lock(&mut tx, ns).await?;
     let name = free_name(&mut tx, ns, &name, to.on_conflict, None).await?;
-    if !ferry_store::users::reserve_quota(&mut tx, &target.owner_id, file.size).await? {
-        let owner = ferry_store::users::get(&mut tx, &target.owner_id).await?;
-        return Err(Error::QuotaExceeded {
-            limit: owner.as_ref().and_then(|o| o.quota_bytes),
-            used: owner.map_or(0, |o| o.used_bytes),
-        });
-    }
+    crate::folders::charge(&mut tx, &target.owner_id, file.size).await?;
     if to.dry_run {
         return Ok(Outcome::WouldSucceed);
     }

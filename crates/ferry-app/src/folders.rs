@@ -475,6 +475,18 @@ pub(crate) async fn writable_target(app: &AppState, caller: &Caller, id: &str) -
     Ok(target)
 }
 
+/// Charges `bytes` to `owner_id`'s quota, or refuses with `413 quota_exceeded`.
+pub(crate) async fn charge(tx: &mut ferry_store::Tx, owner_id: &str, bytes: i64) -> Result<()> {
+    if ferry_store::users::reserve_quota(tx, owner_id, bytes).await? {
+        return Ok(());
+    }
+    let owner = ferry_store::users::get(tx, owner_id).await?;
+    Err(Error::QuotaExceeded {
+        limit: owner.as_ref().and_then(|o| o.quota_bytes),
+        used: owner.map_or(0, |o| o.used_bytes),
+    })
+}
+
 /// Moves `bytes` of stored content from one user's quota to another's (refused if it does not
 /// fit the receiver's quota).
 pub(crate) async fn transfer_quota(
@@ -486,13 +498,7 @@ pub(crate) async fn transfer_quota(
     if from == to || bytes == 0 {
         return Ok(());
     }
-    if !ferry_store::users::reserve_quota(tx, to, bytes).await? {
-        let owner = ferry_store::users::get(tx, to).await?;
-        return Err(Error::QuotaExceeded {
-            limit: owner.as_ref().and_then(|o| o.quota_bytes),
-            used: owner.map_or(0, |o| o.used_bytes),
-        });
-    }
+    charge(tx, to, bytes).await?;
     ferry_store::users::release_quota(tx, from, bytes).await?;
     Ok(())
 }
@@ -536,13 +542,7 @@ pub async fn copy_folder(
     let name = free_name(&mut tx, ns, &name, to.on_conflict, None).await?;
     let ids: Vec<String> = subtree.iter().map(|(id, _)| id.clone()).collect();
     let contents = ferry_store::folders::contents(&mut tx, &ids).await?;
-    if !ferry_store::users::reserve_quota(&mut tx, &target.owner_id, contents.bytes).await? {
-        let owner = ferry_store::users::get(&mut tx, &target.owner_id).await?;
-        return Err(Error::QuotaExceeded {
-            limit: owner.as_ref().and_then(|o| o.quota_bytes),
-            used: owner.map_or(0, |o| o.used_bytes),
-        });
-    }
+    charge(&mut tx, &target.owner_id, contents.bytes).await?;
     if to.dry_run {
         return Ok(Outcome::WouldSucceed);
     }
@@ -670,4 +670,90 @@ pub async fn quotas(app: &AppState, folders: &[Folder]) -> Result<Vec<FolderQuot
             used_bytes: used.get(&f.id).copied().unwrap_or(0),
         })
         .collect())
+}
+
+/// Deepest `relative_path` an upload may give, in segments.
+const MAX_RELATIVE_SEGMENTS: usize = validate::MAX_DEPTH;
+
+/// The folder `relative_path` (`2026/reports`, relative to `base`) names, creating each missing
+/// level (seed 003's `relativePath`). Two uploads racing to create the same path both get the
+/// one folder: a level someone else created first is simply used. Needs `write` on `base`.
+pub async fn ensure_subfolders(
+    app: &AppState,
+    caller: &Caller,
+    base: &Folder,
+    relative_path: &str,
+) -> Result<Folder> {
+    let bad = |why: &str| Error::invalid("relative_path", "invalid_relative_path", why.to_string());
+    let trimmed = relative_path.trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(base.clone());
+    }
+    let segments: Vec<&str> = trimmed.split('/').collect();
+    if segments.len() > MAX_RELATIVE_SEGMENTS {
+        return Err(bad("relative_path has more than 64 levels."));
+    }
+    let mut names = Vec::with_capacity(segments.len());
+    for segment in &segments {
+        if segment.is_empty() {
+            return Err(bad(
+                "relative_path must not contain empty segments (`a//b`).",
+            ));
+        }
+        let name = validate::stored_name("relative_path", segment).map_err(|e| {
+            bad(&format!(
+                "`{segment}` is not a valid folder name: {}",
+                e.message
+            ))
+        })?;
+        names.push(name);
+    }
+    let mut current = base.clone();
+    for name in names {
+        let existing = {
+            let mut conn = app.store.conn().await?;
+            ferry_store::folders::by_name(
+                &mut conn,
+                Namespace::In {
+                    folder_id: &current.id,
+                },
+                &name,
+            )
+            .await?
+        };
+        if let Some(folder) = existing {
+            current = folder;
+            continue;
+        }
+        let created = create(
+            app,
+            caller,
+            NewFolderRequest {
+                name: &name,
+                parent_id: Some(&current.id),
+                retention_days: None,
+                visibility: None,
+                description: None,
+            },
+        )
+        .await;
+        current = match created {
+            Ok(entry) => entry.folder,
+            // Someone made it between our look and our insert: use theirs.
+            Err(Error::NameConflict(message)) => {
+                let mut conn = app.store.conn().await?;
+                ferry_store::folders::by_name(
+                    &mut conn,
+                    Namespace::In {
+                        folder_id: &current.id,
+                    },
+                    &name,
+                )
+                .await?
+                .ok_or(Error::NameConflict(message))?
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(current)
 }

@@ -23,6 +23,7 @@ pub mod state;
 pub mod trash;
 pub mod uploads;
 pub mod users;
+pub mod versions;
 pub mod webhooks;
 pub mod workers;
 

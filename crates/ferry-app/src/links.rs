@@ -278,6 +278,10 @@ fn check_live(file: &File, now: i64) -> Result<()> {
     if file.is_held() {
         return Err(Error::FileHeld);
     }
+    // In the trash (itself or with a folder above it): gone, as far as a link goes.
+    if file.trash_id.is_some() {
+        return Err(Error::NotFound);
+    }
     if file.is_expired(now) {
         return Err(Error::FileExpired);
     }
@@ -319,6 +323,7 @@ pub async fn create(
         &NewLink {
             id: &link_id,
             file_id: &file.id,
+            version: file.version,
             creator_id: &creator.id,
             expires_at,
             max_downloads,
@@ -414,9 +419,18 @@ pub async fn open(app: &AppState, token: &str) -> Result<(Link, File)> {
         let link = ferry_store::links::get(&mut conn, &claims.link_id)
             .await?
             .ok_or(Error::NotFound)?;
-        let file = ferry_store::files::get(&mut conn, &link.file_id)
+        let mut file = ferry_store::files::get(&mut conn, &link.file_id)
             .await?
             .ok_or(Error::NotFound)?;
+        // A link serves the version that was current when it was made.
+        if file.version != link.version {
+            let version = ferry_store::files::version(&mut conn, &file.id, link.version)
+                .await?
+                .ok_or(Error::LinkRevoked)?;
+            file.size = version.size;
+            file.sha256 = version.sha256;
+            file.version = version.version;
+        }
         (link, file)
     };
     if link.revoked_at.is_some() {

@@ -7,7 +7,8 @@ use ferry_store::folders::{Folder, Namespace};
 use crate::error::{Error, Result};
 
 /// `name` if nothing else (but `except`) holds it in `namespace`, else `name (1).ext`,
-/// `name (2).ext`... with `Rename`, or `409 name_conflict` with `Fail`. Call it under the
+/// `name (2).ext`... with `Rename`, or `409 name_conflict` with `Fail` (and `NewVersion`, whose
+/// callers have already turned a clash with a file into a new version). Call it under the
 /// namespace's lock ([`ferry_store::folders::lock`]).
 pub async fn free_name(
     conn: &mut ferry_store::Conn,
@@ -19,7 +20,7 @@ pub async fn free_name(
     if !ferry_store::folders::name_in_use(conn, namespace, name, except).await? {
         return Ok(name.to_string());
     }
-    if on_conflict == OnConflict::Fail {
+    if on_conflict != OnConflict::Rename {
         return Err(Error::NameConflict(format!(
             "Something named `{name}` already exists here (names are compared without case)."
         )));
@@ -97,6 +98,17 @@ pub async fn resolve(
         if let Some(folder) = ferry_store::folders::by_name(&mut conn, ns, segment).await? {
             chain.push(folder);
             continue;
+        }
+        // Whoever sees every folder (admins) finds another user's top-level folder by its
+        // name, as `GET /folders` lists it, when exactly one owner has that name.
+        if chain.is_empty()
+            && crate::access::folder_scope(caller) == crate::access::FolderScope::All
+        {
+            let mut named = ferry_store::folders::top_named(&mut conn, segment).await?;
+            if named.len() == 1 {
+                chain.push(named.remove(0));
+                continue;
+            }
         }
         let last = i + 1 == segments.len();
         if let (true, Some(parent)) = (last, chain.last()) {

@@ -80,13 +80,15 @@ impl Visibility {
 
 /// What to do when a live file of the same name exists where a file is added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum OnConflict {
     /// Store as `name (1).ext`, `name (2).ext`, ...
     #[default]
     Rename,
     /// Refuse with `name_conflict`.
     Fail,
+    /// Add the content as a new version of the live file of that name (its id stays).
+    NewVersion,
 }
 
 impl OnConflict {
@@ -94,6 +96,7 @@ impl OnConflict {
         match self {
             OnConflict::Rename => "rename",
             OnConflict::Fail => "fail",
+            OnConflict::NewVersion => "new_version",
         }
     }
 
@@ -101,6 +104,7 @@ impl OnConflict {
         match s {
             "rename" => Some(OnConflict::Rename),
             "fail" => Some(OnConflict::Fail),
+            "new_version" => Some(OnConflict::NewVersion),
             _ => None,
         }
     }

@@ -230,24 +230,25 @@ pub async fn list_live(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<File>> {
-    let (cond, order) = crate::folders::ordering(sort, file_column, 4);
+    // No cursor condition on the first page (see `folders::children`).
+    let (cond, order) = crate::folders::ordering(sort, file_column, 3);
+    let (cond, limit_at) = match after {
+        Some(_) => (format!("AND {cond}"), 5),
+        None => (String::new(), 3),
+    };
     let sql = format!(
         "SELECT {} FROM files t JOIN users u ON u.id = t.owner_id \
          WHERE t.folder_id = $1 AND t.trash_id IS NULL \
-         AND (t.expires_at IS NULL OR t.expires_at > $2) AND ($3 = 0 OR {cond}) {order} LIMIT $6",
+         AND (t.expires_at IS NULL OR t.expires_at > $2) {cond} {order} LIMIT ${limit_at}",
         COLUMNS.replace("f.", "t.")
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(folder_id)
-        .bind(now)
-        .bind(i64::from(after.is_some()));
+        .bind(now);
     let query = match after {
         Some(After::Text(v, id)) => query.bind(v.clone()).bind(id.clone()),
         Some(After::Number(v, id)) => query.bind(*v).bind(id.clone()),
-        None => match sort.key {
-            SortKey::Name => query.bind(String::new()).bind(String::new()),
-            _ => query.bind(0i64).bind(String::new()),
-        },
+        None => query,
     };
     Ok(query.bind(limit).fetch_all(conn).await?)
 }

@@ -157,7 +157,8 @@ pub(crate) fn ordering(
     };
     let next = n + 1;
     (
-        format!("({col} {cmp} ${n} OR ({col} = ${n} AND t.id {cmp} ${next}))"),
+        // A row-value comparison: both backends seek the (column, id) index to it.
+        format!("({col}, t.id) {cmp} (${n}, ${next})"),
         format!("ORDER BY {col} {dir}, t.id {dir}"),
     )
 }
@@ -185,22 +186,23 @@ pub async fn children(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<Folder>> {
-    let (cond, order) = ordering(sort, folder_column, 3);
+    // The first page has no cursor condition at all: an `OR` on a parameter would keep the
+    // planner from seeking the index to the cursor on later pages.
+    let (cond, order) = ordering(sort, folder_column, 2);
+    let (cond, limit_at) = match after {
+        Some(_) => (format!("AND {cond}"), 4),
+        None => (String::new(), 2),
+    };
     let sql = format!(
         "SELECT {} FROM folders t JOIN users u ON u.id = t.owner_id \
-         WHERE t.parent_id = $1 AND t.trash_id IS NULL AND ($2 = 0 OR {cond}) {order} LIMIT $5",
+         WHERE t.parent_id = $1 AND t.trash_id IS NULL {cond} {order} LIMIT ${limit_at}",
         COLUMNS.replace("f.", "t.")
     );
-    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(parent_id)
-        .bind(i64::from(after.is_some()));
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(parent_id);
     let query = match after {
         Some(After::Text(v, id)) => query.bind(v.clone()).bind(id.clone()),
         Some(After::Number(v, id)) => query.bind(*v).bind(id.clone()),
-        None => match sort.key {
-            SortKey::UpdatedAt => query.bind(0i64).bind(String::new()),
-            _ => query.bind(String::new()).bind(String::new()),
-        },
+        None => query,
     };
     Ok(query.bind(limit).fetch_all(conn).await?)
 }
@@ -527,5 +529,18 @@ pub async fn by_name(
     .bind(value)
     .bind(name_key(name))
     .fetch_optional(conn)
+    .await?)
+}
+
+/// Every live top-level folder named `name` (case-insensitively), whoever owns it: how an
+/// admin's path lookup finds a folder of another user.
+pub async fn top_named(conn: &mut Conn, name: &str) -> Result<Vec<Folder>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{} WHERE f.parent_id IS NULL AND f.trash_id IS NULL AND f.name_key = $1 \
+         ORDER BY f.id LIMIT 2",
+        select()
+    )))
+    .bind(name_key(name))
+    .fetch_all(conn)
     .await?)
 }

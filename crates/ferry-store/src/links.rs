@@ -7,6 +7,8 @@ use crate::{Conn, Result, flag};
 pub struct Link {
     pub id: String,
     pub file_id: String,
+    /// The file's version when the link was made: the one it serves.
+    pub version: i64,
     pub creator_id: String,
     pub expires_at: i64,
     pub max_downloads: Option<i64>,
@@ -41,6 +43,7 @@ impl Link {
 pub struct NewLink<'a> {
     pub id: &'a str,
     pub file_id: &'a str,
+    pub version: i64,
     pub creator_id: &'a str,
     pub expires_at: i64,
     pub max_downloads: Option<i64>,
@@ -49,14 +52,14 @@ pub struct NewLink<'a> {
     pub now: i64,
 }
 
-const COLUMNS: &str = "id, file_id, creator_id, expires_at, max_downloads, unit_bytes, \
+const COLUMNS: &str = "id, file_id, version, creator_id, expires_at, max_downloads, unit_bytes, \
                        bytes_reserved, bytes_delivered, watermark, revoked_at, exhausted_at, \
                        created_at";
 
 pub async fn insert(conn: &mut Conn, l: &NewLink<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO links (id, file_id, creator_id, expires_at, max_downloads, unit_bytes, \
-         watermark, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         watermark, created_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(l.id)
     .bind(l.file_id)
@@ -66,6 +69,7 @@ pub async fn insert(conn: &mut Conn, l: &NewLink<'_>) -> Result<()> {
     .bind(l.unit_bytes)
     .bind(i64::from(l.watermark))
     .bind(l.now)
+    .bind(l.version)
     .execute(conn)
     .await?;
     Ok(())

@@ -41,6 +41,8 @@ pub struct Upload {
     pub tus_partials: Option<String>,
     /// tus: the client's `Upload-Metadata`, echoed back.
     pub tus_metadata: Option<String>,
+    /// When the client says the file was last modified; becomes the file's.
+    pub client_modified_at: Option<i64>,
 }
 
 impl Upload {
@@ -63,15 +65,16 @@ pub struct Part {
 const COLUMNS: &str = "id, creator_id, payer_id, folder_id, filename, size, part_size, part_count, \
                        checksum_sha256, on_conflict, status, hashed_parts, hash_state, file_id, \
                        expires_at, created_at, updated_at, protocol, tus_offset, tus_concat, \
-                       tus_partials, tus_metadata";
+                       tus_partials, tus_metadata, client_modified_at";
 
 pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
     sqlx::query(
         "INSERT INTO uploads (id, creator_id, payer_id, folder_id, filename, size, part_size, \
          part_count, checksum_sha256, on_conflict, status, hashed_parts, expires_at, created_at, \
-         updated_at, protocol, tus_offset, tus_concat, tus_partials, tus_metadata) \
+         updated_at, protocol, tus_offset, tus_concat, tus_partials, tus_metadata, \
+         client_modified_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $13, $14, 0, $15, \
-         $16, $17)",
+         $16, $17, $18)",
     )
     .bind(&u.id)
     .bind(&u.creator_id)
@@ -90,6 +93,7 @@ pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
     .bind(&u.tus_concat)
     .bind(&u.tus_partials)
     .bind(&u.tus_metadata)
+    .bind(u.client_modified_at)
     .execute(conn)
     .await?;
     Ok(())

@@ -120,6 +120,10 @@ pub struct NewUpload {
     /// Quota the payer already holds for this content (a tus final upload takes over its
     /// partial uploads' reservations), so only the rest is reserved.
     pub already_reserved: i64,
+    /// Subfolders of `folder_id` to put the file in (`2026/reports`), created when missing.
+    pub relative_path: Option<String>,
+    /// When the client says the file was last modified (kept as `client_modified_at`).
+    pub client_modified_at: Option<i64>,
 }
 
 /// What a tus upload records beyond the native fields.
@@ -140,7 +144,12 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         Some(id) => {
             let folder = access::folder(state, caller, id, Permission::Write).await?;
             new.filename = validate::stored_name("filename", &new.filename)?;
-            Some(folder)
+            match new.relative_path.as_deref() {
+                Some(path) => {
+                    Some(crate::folders::ensure_subfolders(state, caller, &folder, path).await?)
+                }
+                None => Some(folder),
+            }
         }
         None => None,
     };
@@ -192,6 +201,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         tus_concat: tus.concat.map(str::to_string),
         tus_partials: tus.partials,
         tus_metadata: tus.metadata,
+        client_modified_at: new.client_modified_at,
     };
     let mut tx = state.store.begin().await?;
     // `fail` refuses a taken name before a byte is sent; completion checks again, since the
@@ -632,7 +642,7 @@ pub async fn finish(
         sha256: actual,
         size: upload.size,
         expires_at: None,
-        client_modified_at: None,
+        client_modified_at: upload.client_modified_at,
         // The protocol the bytes came by (tus uploads finish here too).
         method: if upload.protocol == "tus" {
             "tus"

@@ -22,6 +22,28 @@ pub fn if_match_revision(headers: &HeaderMap) -> Option<i64> {
     Some(revision.unwrap_or(-1))
 }
 
+/// `If-Match` on a content change: our metadata ETag (`"r<revision>"`) or the content ETag
+/// (`"<sha256>"`, as `GET …/content` sends it). Anything else can never match.
+pub fn if_match_content(headers: &HeaderMap) -> Option<ferry_app::versions::Precondition> {
+    use ferry_app::versions::Precondition;
+    let value = headers.get(header::IF_MATCH)?.to_str().unwrap_or("").trim();
+    if value == "*" {
+        return None;
+    }
+    let tag = value.split(',').next().unwrap_or("").trim();
+    let inner = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or("");
+    if let Some(rev) = inner.strip_prefix('r').and_then(|r| r.parse::<i64>().ok()) {
+        return Some(Precondition::Revision(rev));
+    }
+    if inner.len() == 64 && inner.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(Precondition::Content(inner.to_ascii_lowercase()));
+    }
+    Some(Precondition::Revision(-1))
+}
+
 /// Whether `If-None-Match` names `etag` (or is `*`): the client's copy is current.
 pub fn is_current(headers: &HeaderMap, etag: &str) -> bool {
     let Some(value) = headers

@@ -40,6 +40,22 @@ impl<'a> Blob<'a> {
     }
 }
 
+impl<'a> Blob<'a> {
+    /// One version of a file.
+    pub fn of_version(
+        file: &'a ferry_store::files::File,
+        version: &'a ferry_store::files::Version,
+    ) -> Blob<'a> {
+        Blob {
+            sha256: &version.sha256,
+            size: version.size as u64,
+            name: &file.name,
+            mime_type: &file.mime_type,
+            modified_ms: version.created_at,
+        }
+    }
+}
+
 /// How much of the blob a response delivers (for audit and counting).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {

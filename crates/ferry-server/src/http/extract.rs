@@ -333,6 +333,17 @@ impl SortedPage {
     }
 }
 
+/// An RFC 3339 time given as `field`, as Unix milliseconds.
+pub fn parse_time(field: &str, value: &str) -> Result<i64, ApiError> {
+    ferry_core::timefmt::parse_rfc3339(value).ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            "invalid_value",
+            format!("{field} must be an RFC 3339 time such as 2026-11-22T12:00:00Z."),
+        )
+    })
+}
+
 /// Encodes a position as an opaque cursor.
 pub fn encode_cursor<C: Serialize>(position: &C) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).expect("cursors serialize"))

@@ -112,7 +112,7 @@ fn moved(outcome: Outcome<files::Entry>, status: StatusCode) -> Response {
 #[utoipa::path(post, path = "/files/{file_id}/move", tag = "files", params(("file_id" = String, Path)),
     request_body = api::MoveFile,
     security(("bearer" = []), ("basic" = [])),
-    responses((status = 200, description = "The moved file, or `{\"ok\": true}` for a dry run", body = api::File),
+    responses((status = 200, description = "The moved file, or `{\"ok\": true}` for a dry run", body = api::FileMoveResult),
         (status = 400, body = api::ErrorBody), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
         (status = 409, description = "`name_conflict`", body = api::ErrorBody),
         (status = 412, description = "`precondition_failed`", body = api::ErrorBody),

@@ -58,17 +58,20 @@ async fn folder_views(
         .collect())
 }
 
-/// `on_conflict` as the body names it (default `rename`).
+/// `on_conflict` of a move, copy or restore as the body names it (default `rename`; these
+/// never make versions).
 pub(crate) fn on_conflict(value: Option<&str>) -> Result<OnConflict, ApiError> {
     match value {
         None => Ok(OnConflict::Rename),
-        Some(v) => OnConflict::parse(v).ok_or_else(|| {
-            ApiError::invalid(
-                "on_conflict",
-                "invalid_value",
-                "on_conflict must be `rename` or `fail`.",
-            )
-        }),
+        Some(v) => OnConflict::parse(v)
+            .filter(|c| *c != OnConflict::NewVersion)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "on_conflict",
+                    "invalid_value",
+                    "on_conflict must be `rename` or `fail`.",
+                )
+            }),
     }
 }
 
@@ -329,7 +332,7 @@ async fn list_files(
 #[utoipa::path(post, path = "/folders/{folder_id}/move", tag = "folders", params(("folder_id" = String, Path)),
     request_body = api::MoveFolder,
     security(("bearer" = []), ("basic" = [])),
-    responses((status = 200, description = "The moved folder, or `{\"ok\": true}` for a dry run", body = api::Folder),
+    responses((status = 200, description = "The moved folder, or `{\"ok\": true}` for a dry run", body = api::FolderMoveResult),
         (status = 400, body = api::ErrorBody), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
         (status = 409, description = "`invalid_move` (into itself or below), `name_conflict`, `depth_limit_exceeded`", body = api::ErrorBody),
         (status = 412, description = "`precondition_failed`", body = api::ErrorBody),

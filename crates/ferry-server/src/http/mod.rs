@@ -19,6 +19,7 @@ pub mod tus;
 pub mod upload;
 pub mod uploads;
 pub mod users;
+pub mod versions;
 pub mod views;
 pub mod webhooks;
 
@@ -84,6 +85,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(folders::router())
         .merge(files::router())
         .merge(trash::router())
+        .merge(versions::router().layer(DefaultBodyLimit::disable()))
         .merge(upload::router().layer(DefaultBodyLimit::disable()))
         .merge(uploads::router())
         .merge(links::router())

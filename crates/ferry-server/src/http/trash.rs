@@ -46,7 +46,7 @@ async fn list(
 #[utoipa::path(post, path = "/trash/{item_id}/restore", tag = "trash", params(("item_id" = String, Path)),
     request_body = api::RestoreItem,
     security(("bearer" = []), ("basic" = [])),
-    responses((status = 200, description = "The restored File or Folder", body = api::File),
+    responses((status = 200, description = "The restored File or Folder", body = api::RestoredItem),
         (status = 400, body = api::ErrorBody), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
         (status = 409, description = "`original_parent_missing`, `name_conflict`", body = api::ErrorBody),
         (status = 413, description = "`quota_exceeded`", body = api::ErrorBody)))]

@@ -164,13 +164,18 @@ async fn create(
         .transpose()?;
     let folder_id = metadata.get("folder_id").cloned();
     let filename = metadata.get("filename").cloned().unwrap_or_default();
+    let relative_path = metadata.get("relative_path").cloned();
+    let client_modified_at = metadata
+        .get("modified_at")
+        .map(|t| crate::http::extract::parse_time("modified_at", t))
+        .transpose()?;
     let on_conflict = match metadata.get("on_conflict") {
         None => OnConflict::Rename,
         Some(v) => OnConflict::parse(v).ok_or_else(|| {
             ApiError::invalid(
                 "on_conflict",
                 "invalid_value",
-                "on_conflict must be `rename` or `fail`.",
+                "on_conflict must be `rename`, `fail` or `new_version`.",
             )
         })?,
     };
@@ -190,6 +195,8 @@ async fn create(
                 metadata: raw_metadata,
             }),
             already_reserved: 0,
+            relative_path,
+            client_modified_at,
         };
         return create_final(&state, &me, final_spec, new).await;
     }
@@ -239,6 +246,8 @@ async fn create(
             metadata: raw_metadata,
         }),
         already_reserved: 0,
+        relative_path,
+        client_modified_at,
     };
     let mut upload = uploads::create(&state, &me.caller(), new).await?;
 

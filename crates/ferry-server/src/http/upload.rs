@@ -29,6 +29,12 @@ const MAX_TTL_SECS: i64 = 10 * 365 * 86_400;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// Subfolders of the folder to put the file in, e.g. `2026/reports`; missing ones are
+    /// created.
+    #[param(max_length = 16384)]
+    relative_path: Option<String>,
+    /// When the file was last modified on the client (RFC 3339).
+    modified_at: Option<String>,
     /// The file's name (required for a raw body; defaults to the multipart file name).
     #[param(
         min_length = 1,
@@ -39,8 +45,9 @@ struct UploadQuery {
     /// Seconds until the file expires (`410 file_expired` afterwards).
     #[param(minimum = 1, maximum = 315360000)]
     ttl: Option<i64>,
-    /// `rename` (default) or `fail`.
-    #[param(value_type = Option<String>, pattern = "^(rename|fail)$")]
+    /// `rename` (default), `fail`, or `new_version` (a live file of that name gets the content
+    /// as its next version, keeping its id).
+    #[param(value_type = Option<String>, pattern = "^(rename|fail|new_version)$")]
     on_conflict: Option<OnConflict>,
 }
 
@@ -67,6 +74,11 @@ async fn upload(
 ) -> ApiResult<impl IntoResponse> {
     let caller = me.caller();
     let folder = access::folder(&state, &caller, &folder_id, Permission::Write).await?;
+    let client_modified_at = q
+        .modified_at
+        .as_deref()
+        .map(|t| crate::http::extract::parse_time("modified_at", t))
+        .transpose()?;
     let mut ttl = q
         .ttl
         .map(|t| validate::in_range("ttl", t, 1..=MAX_TTL_SECS))
@@ -103,7 +115,7 @@ async fn upload(
                                     "The `file` field needs a file name.",
                                 )
                             })?;
-                            validate::name("filename", &name)?;
+                            let name = validate::stored_name("filename", &name)?;
                             let body: ByteStream<'_> =
                                 Box::pin(field.map_err(|e| Box::new(e) as ferry_blob::BoxError));
                             let s = budget.stage(&state, body).await?;
@@ -151,7 +163,7 @@ async fn upload(
                     "Query parameter `filename` is required.",
                 )
             })?;
-            validate::name("filename", &name)?;
+            let name = validate::stored_name("filename", &name)?;
             if let Some(len) = req
                 .headers()
                 .get(header::CONTENT_LENGTH)
@@ -173,17 +185,28 @@ async fn upload(
             });
         }
     };
+    let ttl = ttl.or(state.config.uploads.default_ttl_secs);
     let expires_at = ttl.map(|t| state.now_ms() + t * 1000);
-    let file = files::publish(
-        &state,
-        &caller,
-        &folder,
-        staged,
-        &name,
+    let folder = match q.relative_path.as_deref() {
+        Some(path) => {
+            match ferry_app::folders::ensure_subfolders(&state, &caller, &folder, path).await {
+                Ok(f) => f,
+                Err(e) => {
+                    state.blobs.discard(staged).await;
+                    return Err(e.into());
+                }
+            }
+        }
+        None => folder,
+    };
+    let target = files::Target {
+        folder: &folder,
+        name: &name,
         on_conflict,
         expires_at,
-    )
-    .await?;
+        client_modified_at,
+    };
+    let file = files::publish(&state, &caller, target, staged).await?;
     let entry = ferry_app::files::locate(&state, file).await?;
     Ok((
         StatusCode::CREATED,

@@ -150,7 +150,7 @@ async fn create(
             ApiError::invalid(
                 "on_conflict",
                 "invalid_value",
-                "on_conflict must be `rename` or `fail`.",
+                "on_conflict must be `rename`, `fail` or `new_version`.",
             )
         })?,
     };
@@ -164,6 +164,12 @@ async fn create(
         method: "resumable",
         tus: None,
         already_reserved: 0,
+        relative_path: body.relative_path,
+        client_modified_at: body
+            .modified_at
+            .as_deref()
+            .map(|t| crate::http::extract::parse_time("modified_at", t))
+            .transpose()?,
     };
     let upload = uploads::create(&state, &me.caller(), new).await?;
     let view = upload_view(&state, &upload).await?;

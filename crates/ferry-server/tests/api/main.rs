@@ -17,4 +17,5 @@ mod tus;
 mod upload_list;
 mod uploads;
 mod users;
+mod versions;
 mod webhooks;

@@ -312,6 +312,8 @@ async fn a_part_that_arrives_below_the_minimum_rate_is_cut_off() {
             checksum_sha256: None,
             part_size: None,
             on_conflict: None,
+            relative_path: None,
+            modified_at: None,
         })
         .await
         .unwrap();

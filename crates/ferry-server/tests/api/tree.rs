@@ -22,6 +22,7 @@ on_both_backends!(
     held_folders_and_permanent_deletes,
     resolve_and_recursive_size,
     other_users_trees_are_not_found,
+    uploads_create_their_relative_path,
 );
 
 async fn folder_in(c: &Client, parent: &str, name: &str) -> api::Folder {
@@ -729,6 +730,9 @@ async fn resolve_and_recursive_size(app: TestApp) {
     }
     let (_, bob) = app.user("bob", None).await;
     assert_api_error(bob.resolve("/Top").await, 404, "not_found");
+    // An admin, who sees every top-level folder, finds alice's by its path.
+    let as_admin = app.admin.resolve("/Top/Sub/File.txt").await.unwrap();
+    assert_eq!(as_admin.file.unwrap().id, file.id);
     let res = alice
         .request(Method::GET, &format!("/folders/{}?include=size", top.id))
         .send()
@@ -788,4 +792,96 @@ async fn other_users_trees_are_not_found(app: TestApp) {
     assert!(mallory.trash(None, None).await.unwrap().items.is_empty());
     // An admin sees every trash item.
     assert_eq!(app.admin.trash(None, None).await.unwrap().items.len(), 1);
+}
+
+async fn uploads_create_their_relative_path(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let new_upload =
+        |name: &str, relative_path: &str, modified_at: Option<&str>| api::CreateUpload {
+            folder_id: top.id.clone(),
+            filename: name.into(),
+            size: 3,
+            checksum_sha256: None,
+            part_size: None,
+            on_conflict: None,
+            relative_path: Some(relative_path.into()),
+            modified_at: modified_at.map(str::to_string),
+        };
+    // Two uploads racing to create the same path: both succeed, one folder results.
+    let first = new_upload("a.bin", "2026/reports", Some("2026-11-22T12:00:00Z"));
+    let second = new_upload("b.bin", "2026/Reports", None);
+    let (one, two) = tokio::join!(alice.create_upload(&first), alice.create_upload(&second));
+    let (one, two) = (one.unwrap(), two.unwrap());
+    assert_eq!(one.folder_id, two.folder_id);
+    let years = alice.children(&top.id, None, None).await.unwrap().folders;
+    assert_eq!(years.len(), 1);
+    let reports = alice
+        .children(&years[0].id, None, None)
+        .await
+        .unwrap()
+        .folders;
+    assert_eq!(reports.len(), 1);
+    alice
+        .put_part(&one.upload_id, 1, b"abc".to_vec(), None)
+        .await
+        .unwrap();
+    let file = alice
+        .complete_upload(
+            &one.upload_id,
+            &api::CompleteUpload {
+                parts: Some(vec![1]),
+                checksum_sha256: Some(crate::helpers::sha256_hex(b"abc")),
+            },
+        )
+        .await
+        .unwrap()
+        .expect("completed");
+    // Whichever upload made `reports` first gave it its case.
+    assert_eq!(file.path.to_lowercase(), "/top/2026/reports/a.bin");
+    assert_eq!(
+        file.client_modified_at.as_deref(),
+        Some("2026-11-22T12:00:00Z")
+    );
+    // The simple upload takes it as a query parameter.
+    let simple: api::File = parse(
+        alice
+            .request(Method::POST, &format!("/folders/{}/files", top.id))
+            .query(&[("filename", "c.txt"), ("relative_path", "2026/notes")])
+            .header("content-type", "application/octet-stream")
+            .body("c")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(simple.path, "/top/2026/notes/c.txt");
+    // Hostile paths are refused before anything is created.
+    let deep = vec!["d"; 70].join("/");
+    for bad in ["../escape", "a//b", "a/./b", deep.as_str(), "a/\u{202e}b"] {
+        assert_field_error(
+            alice.create_upload(&new_upload("x.bin", bad, None)).await,
+            400,
+            "invalid_relative_path",
+            "relative_path",
+        );
+    }
+    assert_eq!(
+        alice
+            .children(&top.id, None, None)
+            .await
+            .unwrap()
+            .folders
+            .len(),
+        1
+    );
+    assert_field_error(
+        alice
+            .create_upload(&new_upload("x.bin", "ok", Some("yesterday")))
+            .await,
+        400,
+        "invalid_value",
+        "modified_at",
+    );
 }

@@ -32,6 +32,8 @@ async fn start(client: &Client, folder: &str, name: &str, bytes: &[u8]) -> api::
             checksum_sha256: Some(sha256_hex(bytes)),
             part_size: None,
             on_conflict: None,
+            relative_path: None,
+            modified_at: None,
         })
         .await
         .expect("upload starts")

@@ -34,6 +34,8 @@ fn new_upload(folder: &str, name: &str, bytes: &[u8], part_size: usize) -> api::
         checksum_sha256: Some(sha256_hex(bytes)),
         part_size: Some(part_size as i64),
         on_conflict: None,
+        relative_path: None,
+        modified_at: None,
     }
 }
 
@@ -456,6 +458,8 @@ async fn empty_and_huge_declared_sizes(app: TestApp) {
         checksum_sha256: Some("0".repeat(64)),
         part_size: None,
         on_conflict: None,
+        relative_path: None,
+        modified_at: None,
     };
     let up = alice.create_upload(&seed).await.unwrap();
     assert_eq!((up.part_size, up.part_count), (64 << 20, 275));

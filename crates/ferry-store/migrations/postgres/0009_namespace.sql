@@ -82,3 +82,7 @@ SELECT f.id, 'file', f.name, f.folder_id, '/' || d.name || '/' || f.name, d.owne
        'held', f.held_until, f.held_until, f.updated_at
 FROM files f JOIN folders d ON d.id = f.folder_id
 WHERE f.state = 'held';
+
+-- What the client said about the file's modification time, carried from the upload session
+-- to the file (seed 003's modified_at).
+ALTER TABLE uploads ADD COLUMN client_modified_at BIGINT;

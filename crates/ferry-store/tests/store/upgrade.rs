@@ -5,7 +5,6 @@ use std::path::Path;
 
 use ferry_core::Role;
 use ferry_store::Store;
-use ferry_store::links::NewLink;
 use ferry_store::testdb::TestSchema;
 use ferry_store::users::NewUser;
 use sqlx::Connection;
@@ -126,19 +125,13 @@ async fn fill(url: &str) {
         .await
         .unwrap();
     }
-    ferry_store::links::insert(
-        c,
-        &NewLink {
-            id: "lnk_00000000000000000000000a",
-            file_id: "fil_old",
-            creator_id: "usr_old",
-            expires_at: i64::MAX,
-            max_downloads: Some(2),
-            unit_bytes: 1000,
-            watermark: false,
-            now: 1,
-        },
+    sqlx::query(
+        "INSERT INTO links (id, file_id, creator_id, expires_at, max_downloads, unit_bytes, \
+         watermark, created_at) VALUES ('lnk_00000000000000000000000a', 'fil_old', 'usr_old', \
+         $1, 2, 1000, 0, 1)",
     )
+    .bind(i64::MAX)
+    .execute(&mut *c)
     .await
     .unwrap();
     ferry_store::links::record_interruption(c, "lnk_00000000000000000000000a", "client", 0, 400, 1)
@@ -203,8 +196,8 @@ async fn check_upgraded(store: &Store) {
         .unwrap()
         .expect("the link survived");
     assert_eq!(
-        (link.file_id.as_str(), link.max_downloads),
-        ("fil_old", Some(2))
+        (link.file_id.as_str(), link.max_downloads, link.version),
+        ("fil_old", Some(2), 1)
     );
     // The interruption kept its meaning: resume credit, not a completed span.
     let credit =

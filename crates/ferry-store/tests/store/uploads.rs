@@ -33,6 +33,7 @@ fn upload(id: &str, creator: &str, payer: &str, size: i64, created_at: i64) -> U
         tus_concat: None,
         tus_partials: None,
         tus_metadata: None,
+        client_modified_at: None,
     }
 }
 

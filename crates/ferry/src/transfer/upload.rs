@@ -132,6 +132,8 @@ impl Uploader<'_> {
                                 as i64,
                         ),
                         on_conflict: Some(self.options.on_conflict.into()),
+                        relative_path: None,
+                        modified_at: None,
                     })
                     .await?;
                 config::write_json_private(

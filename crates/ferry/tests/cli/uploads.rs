@@ -31,6 +31,8 @@ fn start(t: &TestServer, client: &Client, folder: &str, name: &str, bytes: &[u8]
         checksum_sha256: Some(sha(bytes)),
         part_size: Some(5 * MIB as i64),
         on_conflict: None,
+        relative_path: None,
+        modified_at: None,
     }))
     .unwrap()
 }

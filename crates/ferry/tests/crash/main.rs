@@ -128,6 +128,8 @@ async fn kill_9_mid_part_and_mid_complete_loses_nothing_acknowledged() {
         checksum_sha256: Some(sha(&bytes)),
         part_size: Some(5 * MIB as i64),
         on_conflict: None,
+        relative_path: None,
+        modified_at: None,
     };
     let up = admin.create_upload(&create).await.unwrap();
     admin

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""The folder tree at scale (SQLite): Ferry against the same operations on a local directory.
+
+Usage: bench/namespace.py [--files 100000] [--requests 200] [--binary PATH]
+
+Starts Ferry once to create its database, stops it, bulk-inserts N files (rows, versions and
+one shared blob, straight into the SQLite file: the bytes do not matter here) into one folder,
+restarts Ferry and measures, side by side with a local directory holding N empty files on the
+same filesystem (the physical reference):
+
+  - listing the folder page by page (`limit=100`, by name): p50/p99 per page, against reading
+    the directory (`os.scandir`, sorted) and taking 100 names;
+  - renaming a file (`PATCH /files/{id}`) against `os.rename`;
+  - moving a folder holding N files and one holding 10 files (`POST /folders/{id}/move`), to
+    show the move is constant time whatever the folder holds, against `os.rename` of the
+    directory.
+
+Prints a table with Ferry/local ratios. Python standard library only. `--binary` defaults to
+target/release/ferry (built with `cargo build --release` if missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password"
+SHA = "ab" * 32
+
+
+def start(binary: Path, data: Path, port: int) -> subprocess.Popen:
+    env = dict(os.environ, FERRY_ADMIN__PASSWORD=PASSWORD, FERRY_STORAGE__GC_INTERVAL_SECS="3600",
+               FERRY_LOG__ACCESS="false")
+    proc = subprocess.Popen([str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/readyz")
+            if c.getresponse().status == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit("ferry did not start")
+
+
+class Api:
+    def __init__(self, port: int):
+        self.c = http.client.HTTPConnection("127.0.0.1", port)
+        body = self.call("POST", "/auth/session", {"login": "admin", "password": PASSWORD}, auth=False)
+        self.auth = {"Authorization": f"Bearer {body['access_token']}"}
+
+    def call(self, method: str, path: str, body=None, auth=True, expect=(200, 201)):
+        headers = dict(self.auth) if auth else {}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        self.c.request(method, "/api/v1" + path, data, headers)
+        res = self.c.getresponse()
+        payload = res.read()
+        if res.status not in expect:
+            raise SystemExit(f"{method} {path}: {res.status} {payload[:300]!r}")
+        return json.loads(payload) if payload else None
+
+    def timed(self, method: str, path: str, body=None) -> tuple[float, dict]:
+        t = time.perf_counter()
+        out = self.call(method, path, body)
+        return time.perf_counter() - t, out
+
+
+def fill(db: Path, folder_id: str, owner_id: str, prefix: str, n: int) -> None:
+    con = sqlite3.connect(db)
+    now = int(time.time() * 1000)
+    con.execute("INSERT OR IGNORE INTO blobs (sha256, size, refcount, created_at) VALUES (?, 0, 0, ?)",
+                (SHA, now))
+    files, versions = [], []
+    for i in range(n):
+        fid = f"fil_{prefix}{i:020x}"
+        name = f"file {i:07d}.txt"
+        files.append((fid, folder_id, owner_id, name, name.lower(), SHA, now + i))
+        versions.append((fid, SHA, now))
+    con.executemany(
+        "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, mime_type, version, state, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, 'text/plain', 1, 'active', ?, ?)",
+        [(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[6]) for f in files])
+    con.executemany(
+        "INSERT INTO file_versions (file_id, version, size, sha256, created_at) VALUES (?, 1, 0, ?, ?)", versions)
+    con.execute("UPDATE blobs SET refcount = refcount + ? WHERE sha256 = ?", (n, SHA))
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+
+
+def pct(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times) * 1000, times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--binary", type=Path, default=REPO / "target/release/ferry")
+    args = ap.parse_args()
+    if not args.binary.exists():
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    n = args.files
+    rows = []
+    with tempfile.TemporaryDirectory(dir=REPO / "target") as tmp:
+        data = Path(tmp) / "data"
+        port = random.randrange(20000, 30000)
+        proc = start(args.binary, data, port)
+        api = Api(port)
+        top = api.call("POST", "/folders", {"name": "bench"})
+        big = api.call("POST", "/folders", {"name": "big", "parent_id": top["id"]})
+        small = api.call("POST", "/folders", {"name": "small", "parent_id": top["id"]})
+        a = api.call("POST", "/folders", {"name": "a", "parent_id": top["id"]})
+        b = api.call("POST", "/folders", {"name": "b", "parent_id": top["id"]})
+        owner = top["owner"]["id"]
+        proc.terminate()
+        proc.wait()
+        t0 = time.time()
+        fill(data / "ferry.db", big["id"], owner, "big", n)
+        fill(data / "ferry.db", small["id"], owner, "small", 10)
+        print(f"inserted {n:,} files in {time.time() - t0:.1f} s")
+        proc = start(args.binary, data, port)
+        # The local reference: N empty files in one directory on the same filesystem.
+        local = Path(tmp) / "local"
+        (local / "big").mkdir(parents=True)
+        (local / "small").mkdir()
+        (local / "a").mkdir()
+        (local / "b").mkdir()
+        for i in range(n):
+            (local / "big" / f"file {i:07d}.txt").touch()
+        for i in range(10):
+            (local / "small" / f"file {i:07d}.txt").touch()
+        try:
+            api = Api(port)
+            # 1. Listing page by page.
+            pages, cursor, seen = [], None, 0
+            while len(pages) < args.requests:
+                q = f"?limit=100" + (f"&cursor={cursor}" if cursor else "")
+                t, body = api.timed("GET", f"/folders/{big['id']}/files{q}")
+                pages.append(t)
+                seen += len(body["files"])
+                cursor = body["next_cursor"]
+                if cursor is None:
+                    cursor = None
+            local_pages = []
+            for _ in range(max(args.requests // 10, 5)):
+                t = time.perf_counter()
+                names = sorted(e.name for e in os.scandir(local / "big"))
+                names[:100]
+                local_pages.append(time.perf_counter() - t)
+            rows.append(("list a page of 100 (of %d)" % n, pct(pages), pct(local_pages)))
+            # 2. Rename.
+            ids = [f"fil_big{i:020x}" for i in random.Random(3).sample(range(n), args.requests)]
+            renames = []
+            for i, fid in enumerate(ids):
+                t, _ = api.timed("PATCH", f"/files/{fid}", {"name": f"renamed {i}.txt"})
+                renames.append(t)
+            local_renames = []
+            for i in range(args.requests):
+                src = local / "big" / f"file {i:07d}.txt"
+                t = time.perf_counter()
+                os.rename(src, local / "big" / f"renamed {i}.txt")
+                local_renames.append(time.perf_counter() - t)
+            rows.append(("rename a file", pct(renames), pct(local_renames)))
+            # 3. Moving folders back and forth between a and b.
+            for label, folder, local_dir in (("move a folder of %d files" % n, big, "big"),
+                                             ("move a folder of 10 files", small, "small")):
+                moves, local_moves = [], []
+                where = None
+                for i in range(max(args.requests // 10, 10)):
+                    dest = (a, b)[i % 2]
+                    t, _ = api.timed("POST", f"/folders/{folder['id']}/move", {"parent_id": dest["id"]})
+                    moves.append(t)
+                    target = local / ("a", "b")[i % 2] / local_dir
+                    src = where or local / local_dir
+                    t = time.perf_counter()
+                    os.rename(src, target)
+                    local_moves.append(time.perf_counter() - t)
+                    where = target
+                rows.append((label, pct(moves), pct(local_moves)))
+        finally:
+            proc.terminate()
+            proc.wait()
+    print(f"\n{'operation':36} {'Ferry p50':>10} {'p99':>8} {'local p50':>10} {'p99':>8} {'ratio p50':>10}")
+    for label, (fp50, fp99), (lp50, lp99) in rows:
+        ratio = fp50 / lp50 if lp50 else float("inf")
+        print(f"{label:36} {fp50:8.2f}ms {fp99:6.2f}ms {lp50:8.3f}ms {lp99:6.3f}ms {ratio:9.1f}x")
+    print("\n(ratio = Ferry's time / the local directory's; the local numbers are syscalls without "
+          "a network, authentication, durability or an audit record)")
+
+
+if __name__ == "__main__":
+    main()
