@@ -9,8 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use super::files::{all_files, resolve_folder};
+use super::files::all_files;
 use super::output::Progress;
+use super::paths;
 use super::units::{format_duration, format_rate, format_size, parse_size};
 use super::{CliError, Common, Output, error_line, interrupt, session};
 use crate::transfer::files::hash_prefix;
@@ -72,7 +73,7 @@ pub enum OnConflict {
 pub async fn run(args: UploadArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let folder = resolve_folder(&s.client, &args.folder).await?;
+    let folder = paths::folder(&s.client, &args.folder).await?;
     let mut sources = Vec::new();
     for path in &args.paths {
         collect(path, true, &mut sources)?;
