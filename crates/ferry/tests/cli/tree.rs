@@ -479,3 +479,150 @@ fn trash_ls_restore_rm_and_empty() {
     let text = t.ok(&["trash", "ls"]);
     assert_eq!(text.trim(), "The trash is empty.");
 }
+
+#[test]
+fn upload_r_keeps_the_tree_and_reuses_existing_folders() {
+    let t = TestServer::start();
+    t.login();
+    let media = t.folder("media");
+    // Exists already, in another case: it is reused, not doubled.
+    let existing = t.subfolder(&media, "Photos");
+    t.file("photos/a.jpg", b"a");
+    t.file("photos/2026/b.jpg", b"bb");
+    t.file("photos/2026/q1/c.jpg", b"ccc");
+    std::fs::create_dir_all(t.path("photos/empty")).unwrap();
+    t.file("top.txt", b"top");
+
+    // cp-style: the last argument is the folder.
+    let out = t
+        .ferry()
+        .args(["upload", "-r", "photos", "top.txt", "media", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files: Vec<api::File> = json(&out);
+    let mut got: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "/media/Photos/2026/b.jpg",
+            "/media/Photos/2026/q1/c.jpg",
+            "/media/Photos/a.jpg",
+            "/media/top.txt"
+        ]
+    );
+    let a = t.resolved("/media/photos/a.jpg").unwrap().file.unwrap();
+    assert_eq!(a.folder_id, existing.id);
+    let empty = t.resolved("/media/Photos/empty").unwrap();
+    assert_eq!(empty.kind, "folder", "empty directories become folders too");
+
+    // Again: everything is there; nothing is sent, no folder is made.
+    let out = t
+        .ferry()
+        .args(["upload", "-r", "photos", "top.txt", "--folder", "media"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(
+        text.lines().all(|l| l.starts_with("Already uploaded ")),
+        "{text}"
+    );
+    assert!(
+        text.contains(" in /media/Photos/2026/q1 (same name"),
+        "{text}"
+    );
+    assert!(!stderr(&out).contains("Created folder"), "{}", stderr(&out));
+
+    // A trailing slash: what the directory holds, straight into the folder.
+    t.ok(&["mkdir", "media/flat-top"]);
+    let out = t
+        .ferry()
+        .args(["upload", "-r", "photos/", "media/flat-top"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Created folder /media/flat-top/2026 (fld_")
+            && err.contains("Created folder /media/flat-top/2026/q1 (fld_")
+            && err.contains("Created folder /media/flat-top/empty (fld_"),
+        "{err}"
+    );
+    assert!(t.resolved("/media/flat-top/a.jpg").is_some());
+    assert!(t.resolved("/media/flat-top/2026/q1/c.jpg").is_some());
+
+    // Without -r, still flat.
+    t.ok(&["mkdir", "media/flat"]);
+    t.ok(&["upload", "photos", "-f", "/media/flat"]);
+    let list: Listing = t.ok_json(&["ls", "media/flat"]);
+    assert!(list.folders.is_empty());
+    assert_eq!(list.files.len(), 3);
+
+    // A file where a folder should be.
+    t.put(&media, "clash", b"a file");
+    t.file("clash/x.txt", b"x");
+    let err = t.fails(&["upload", "-r", "clash", "media"]);
+    assert!(
+        err.contains("cannot create the folder /media/clash: a file of that name is there"),
+        "{err}"
+    );
+    // The folder is missing: named as for any command.
+    let err = t.fails(&["upload", "-r", "photos", "media/nope/deeper"]);
+    assert!(err.contains("`/media/nope` does not exist"), "{err}");
+}
+
+/// An upload with -r killed mid-file resumes, on the next run, in the same subfolder: the
+/// finished files are skipped and the interrupted one sends only what is missing.
+#[test]
+fn upload_r_resumes_inside_the_tree() {
+    let t = TestServer::start();
+    t.login();
+    t.folder("backup");
+    let big = crate::helpers::data(12 * crate::helpers::MIB, 9);
+    t.file("tree/small.txt", b"small");
+    t.file("tree/sub/big.bin", &big);
+    let args = [
+        "upload",
+        "-r",
+        "tree",
+        "backup",
+        "--part-size",
+        "5MiB",
+        "--parallel",
+        "1",
+        "--limit-rate",
+        "2MiB",
+    ];
+    let seen = crate::helpers::run_until(&t, &args, |line| line.contains("part 1/3 acknowledged"));
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("Created folder /backup/tree/sub")),
+        "{seen:#?}"
+    );
+    assert_eq!(t.resume_files(), 1, "the resume file survives the kill");
+
+    let out = t.ferry().args(args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("resuming upload upl_"), "{err}");
+    assert!(!err.contains("Created folder"), "{err}");
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .starts_with("Already uploaded "),
+        "{text}"
+    );
+    assert!(text.contains(" to /backup/tree/sub in "), "{text}");
+    let file = t
+        .resolved("/backup/tree/sub/big.bin")
+        .unwrap()
+        .file
+        .unwrap();
+    assert_eq!(file.checksum_sha256, crate::helpers::sha(&big));
+    assert_eq!(t.resume_files(), 0);
+}
