@@ -221,6 +221,15 @@ pub async fn file(client: &Client, given: &str) -> Result<api::File> {
     Ok(client.get_file(given).await?)
 }
 
+/// A file's id for a command that only needs the id: a path is looked up, anything else is
+/// taken as the id as it is (the server answers for it, without a lookup first).
+pub async fn file_id(client: &Client, given: &str) -> Result<String> {
+    if is_path(given) {
+        return Ok(file(client, given).await?.id);
+    }
+    Ok(given.to_string())
+}
+
 /// A file or a folder: `fil_…`, `fld_…`, a path, or an exact top-level folder name.
 pub async fn item(client: &Client, given: &str) -> Result<Item> {
     if is_path(given) {

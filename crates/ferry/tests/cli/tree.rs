@@ -626,3 +626,37 @@ fn upload_r_resumes_inside_the_tree() {
     assert_eq!(file.checksum_sha256, crate::helpers::sha(&big));
     assert_eq!(t.resume_files(), 0);
 }
+
+#[test]
+fn info_download_and_link_take_a_file_path() {
+    let t = TestServer::start();
+    t.login();
+    let top = t.folder("Top");
+    let sub = t.subfolder(&top, "sub");
+    let file = t.put(&sub, "report.pdf", b"the report");
+
+    let info: api::File = t.ok_json(&["info", "top/SUB/report.pdf"]);
+    assert_eq!(info.id, file.id);
+    let text = t.ok(&["info", "/Top/sub/report.pdf"]);
+    assert!(text.contains("path:      /Top/sub/report.pdf"), "{text}");
+    t.ok(&["download", "Top/sub/report.pdf", "-o", "got.pdf"]);
+    assert_eq!(crate::helpers::read(&t.path("got.pdf")), b"the report");
+    let url = t.ok(&["link", "Top/sub/report.pdf"]);
+    assert!(url.trim().contains("/d/"), "{url}");
+    let links: api::LinkList = t.ok_json(&["link", "ls", "Top/sub/report.pdf"]);
+    assert_eq!(links.links.len(), 1);
+
+    // A folder is not a file, and a missing file names what is missing.
+    let err = t.fails(&["info", "Top/sub"]);
+    assert!(
+        err.contains("`/Top/sub` is a folder") && err.contains("(not_a_file)"),
+        "{err}"
+    );
+    let err = t.fails(&["download", "Top/other/report.pdf"]);
+    assert!(
+        err.contains("no file `/Top/other/report.pdf`: `/Top/other` does not exist"),
+        "{err}"
+    );
+    let err = t.fails(&["info", "report.pdf"]);
+    assert!(err.contains("(invalid_file)"), "{err}");
+}
