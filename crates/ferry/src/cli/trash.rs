@@ -142,7 +142,7 @@ fn trash_table(items: &[api::TrashItem]) -> String {
     if items.is_empty() {
         return "The trash is empty.".into();
     }
-    let rows: Vec<[String; 6]> = items
+    let rows: Vec<[String; 7]> = items
         .iter()
         .map(|i| {
             let original = if i.kind == "folder" {
@@ -152,7 +152,7 @@ fn trash_table(items: &[api::TrashItem]) -> String {
             };
             let state = match (&i.state[..], &i.held_until) {
                 ("held", Some(until)) => format!("held until {until}"),
-                _ => format!("purged {}", i.purge_at),
+                (state, _) => state.to_string(),
             };
             [
                 i.id.clone(),
@@ -160,12 +160,21 @@ fn trash_table(items: &[api::TrashItem]) -> String {
                 format_size(i.size.max(0) as u64),
                 i.deleted_at.clone(),
                 state,
+                i.purge_at.clone(),
                 original,
             ]
         })
         .collect();
     table(
-        ["ID", "TYPE", "SIZE", "DELETED", "STATE", "ORIGINAL PATH"],
+        [
+            "ID",
+            "TYPE",
+            "SIZE",
+            "DELETED",
+            "STATE",
+            "PURGED AT",
+            "ORIGINAL PATH",
+        ],
         &rows,
     )
 }
@@ -183,7 +192,16 @@ async fn restore(args: RestoreArgs) -> Result<()> {
         name: args.name.clone(),
         on_conflict: Some(args.on_conflict.wire().to_string()),
     };
-    let restored = s.client.restore_item(&id, &body).await?;
+    let restored = match s.client.restore_item(&id, &body).await {
+        Ok(r) => r,
+        Err(e) if e.code() == Some("original_parent_missing") => {
+            return Err(anyhow::Error::from(e).context(format!(
+                "cannot restore {} where it was (restore it elsewhere with --to FOLDER)",
+                args.id
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     out.result(&restored, || {
         let kind = if restored.get("folder_id").is_some() {
             "file"

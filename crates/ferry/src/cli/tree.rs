@@ -197,6 +197,17 @@ pub async fn run(op: Op, args: MoveArgs) -> Result<()> {
     let on_conflict = Some(args.on_conflict.wire().to_string());
     let (verb, done, would) = op.verb();
     let dest_path = to.path(source.name());
+    if op == Op::Copy && to.parent.is_none() {
+        // The server copies into a folder only (`parent_id` is required for a copy).
+        return Err(CliError::new(
+            "not_a_folder",
+            format!(
+                "a copy cannot be made at the top level (`{dest_path}`): copy into a folder, or \
+                 make the top-level folder first with `ferry mkdir` and copy into it"
+            ),
+        )
+        .into());
+    }
     if args.dry_run {
         match &source {
             Item::File(f) => {

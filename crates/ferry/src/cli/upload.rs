@@ -165,8 +165,9 @@ pub async fn run(mut args: UploadArgs) -> Result<()> {
     let paths: Vec<PathBuf> = sources.iter().map(|s| s.file.path.clone()).collect();
     for (i, Source { file: source, dir }) in sources.into_iter().enumerate() {
         let target = folders.get(&dir);
-        // Flat, a folder is named as it was before (by name); in a tree, by path.
-        let shown = if args.recursive {
+        // A folder given by id or name is shown by name, as before; by path in a tree, or
+        // when it was given by path.
+        let shown = if args.recursive || paths::is_path(&folder_arg) {
             target.path.clone()
         } else {
             target.name.clone()

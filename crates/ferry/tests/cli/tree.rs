@@ -343,6 +343,12 @@ fn cp_copies_and_refuses_a_taken_name_by_default() {
     assert_eq!(into.path, "/dst/sub");
     let err = t.fails(&["cp", "src/sub", "dst"]);
     assert!(err.contains("(name_conflict, request req_"), "{err}");
+    // The server copies into folders only.
+    let err = t.fails(&["cp", "src/sub", "/"]);
+    assert!(
+        err.contains("a copy cannot be made at the top level"),
+        "{err}"
+    );
     let err = t.fails(&["cp", "src/sub", "missing/sub"]);
     assert!(err.contains("`/missing` does not exist"), "{err}");
 }
@@ -428,7 +434,7 @@ fn trash_ls_restore_rm_and_empty() {
         "{text}"
     );
     assert!(
-        text.contains("/work/old/") && text.contains("purged "),
+        text.contains("/work/old/") && text.contains("  trashed  "),
         "{text}"
     );
 
@@ -478,6 +484,19 @@ fn trash_ls_restore_rm_and_empty() {
     assert_eq!(emptied["purged"], serde_json::json!([]));
     let text = t.ok(&["trash", "ls"]);
     assert_eq!(text.trim(), "The trash is empty.");
+
+    // The place an item came from is gone: the error says how to restore it elsewhere.
+    t.ok(&["mkdir", "-p", "gone/child"]);
+    t.ok(&["rm", "gone/child"]);
+    t.ok(&["rm", "/gone"]);
+    let err = t.fails(&["trash", "restore", "/gone/child"]);
+    assert!(
+        err.contains("--to FOLDER") && err.contains("(original_parent_missing, request req_"),
+        "{err}"
+    );
+    let restored: serde_json::Value =
+        t.ok_json(&["trash", "restore", "/gone/child", "--to", "work"]);
+    assert_eq!(restored["path"], "/work/child");
 }
 
 #[test]
