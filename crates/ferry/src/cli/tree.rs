@@ -120,6 +120,14 @@ async fn target(client: &Client, dest: &str) -> Result<Target> {
     if !paths::is_path(dest) {
         return Ok(match paths::top_level(client, dest).await? {
             Some(f) => Target::into_folder(f),
+            // A mistyped id is not a new name.
+            None if dest.starts_with("fld_") => {
+                return Err(CliError::new(
+                    "not_found",
+                    format!("no folder with the id or name `{dest}`"),
+                )
+                .into());
+            }
             None => Target {
                 parent: None,
                 name: Some(dest.to_string()),

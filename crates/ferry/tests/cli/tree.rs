@@ -281,6 +281,12 @@ fn mv_moves_and_renames_files_and_folders() {
     let err = t.fails(&["mv", "archive/report.pdf", "nowhere/"]);
     assert!(err.contains("no folder `/nowhere`"), "{err}");
     assert!(t.resolved("/archive/report.pdf").is_some());
+    // A mistyped folder id is no new name.
+    let err = t.fails(&["mv", "inbox", "fld_doesnotexist"]);
+    assert!(
+        err.contains("no folder with the id or name `fld_doesnotexist` (not_found)"),
+        "{err}"
+    );
     // A file needs a folder.
     let err = t.fails(&["mv", "archive/report.pdf", "/"]);
     assert!(err.contains("(not_a_folder)"), "{err}");
