@@ -71,6 +71,43 @@ impl Client {
         Self::send(self.json(Method::POST, &format!("/files/{id}/copy"), to)).await
     }
 
+    /// [`Client::move_file`] with `dry_run: true`: `{"ok": true}`, or the error the move would
+    /// give; nothing changes.
+    pub async fn dry_run_move_file(&self, id: &str, to: &api::MoveFile) -> Result<api::DryRun> {
+        let to = api::MoveFile {
+            dry_run: true,
+            ..to.clone()
+        };
+        Self::send(self.json(Method::POST, &format!("/files/{id}/move"), &to)).await
+    }
+
+    /// [`Client::copy_file`] with `dry_run: true`.
+    pub async fn dry_run_copy_file(&self, id: &str, to: &api::MoveFile) -> Result<api::DryRun> {
+        let to = api::MoveFile {
+            dry_run: true,
+            ..to.clone()
+        };
+        Self::send(self.json(Method::POST, &format!("/files/{id}/copy"), &to)).await
+    }
+
+    /// [`Client::move_folder`] with `dry_run: true`.
+    pub async fn dry_run_move_folder(&self, id: &str, to: &api::MoveFolder) -> Result<api::DryRun> {
+        let to = api::MoveFolder {
+            dry_run: true,
+            ..to.clone()
+        };
+        Self::send(self.json(Method::POST, &format!("/folders/{id}/move"), &to)).await
+    }
+
+    /// [`Client::copy_folder`] with `dry_run: true`.
+    pub async fn dry_run_copy_folder(&self, id: &str, to: &api::MoveFolder) -> Result<api::DryRun> {
+        let to = api::MoveFolder {
+            dry_run: true,
+            ..to.clone()
+        };
+        Self::send(self.json(Method::POST, &format!("/folders/{id}/copy"), &to)).await
+    }
+
     /// Deletes a folder with everything below it (into the trash, or held).
     pub async fn delete_folder(&self, id: &str, permanent: bool) -> Result<()> {
         Self::send_empty(

@@ -29,9 +29,9 @@ sends it (as the ETag), the file name comes from the server's Content-Dispositio
 Ranges fetched through a link count as one download together."
 )]
 pub struct DownloadArgs {
-    /// The file's id (fil_…), or a download link's URL (http(s)://…/d/<token>: no login
-    /// needed, no credentials sent).
-    #[arg(value_name = "FILE_ID|LINK_URL")]
+    /// The file's id (fil_…) or path (Top/sub/report.pdf), or a download link's URL
+    /// (http(s)://…/d/<token>: no login needed, no credentials sent).
+    #[arg(value_name = "FILE|LINK_URL")]
     pub file_id: String,
     /// Where to write it: a file, an existing directory, or - for standard output. Default: the
     /// file's name (for a link: the name the server gives) in the current directory.
@@ -80,7 +80,7 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         link(&args).await?
     } else {
         let s = session(&args.common)?;
-        let file = s.client.get_file(&args.file_id).await?;
+        let file = super::paths::file(&s.client, &args.file_id).await?;
         let source = Source::File {
             client: s.client,
             id: file.id.clone(),

@@ -1,19 +1,29 @@
-//! `ferry ls`, `mkdir`, `info`, `rm`, `restore`, and finding a folder by id or name.
+//! `ferry ls`, `mkdir`, `info`, `rm`, `restore`.
 
 use anyhow::Result;
 use clap::Args;
 use ferry_api as api;
-use ferry_client::{Client, all_pages};
+use ferry_client::{Client, ClientError, all_pages};
+use serde::Serialize;
 use serde_json::json;
 
+use super::paths::{self, Item};
 use super::units::format_size;
 use super::{CliError, Common, Output, session};
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "FOLDER is a folder id (fld_…), a path with a slash (/Top/sub or \
+Top/sub, from your root, case-insensitive) or the exact name of a top-level folder."
+)]
 pub struct LsArgs {
-    /// A folder id (fld_…) or exact name: list its files. Without it: list your folders.
+    /// The folder to list: its subfolders (marked with a trailing `/`), then its files.
+    /// Without it (or with `/`): your top-level folders.
     #[arg(value_name = "FOLDER")]
     pub folder: Option<String>,
+    /// List everything below, each folder followed by what it holds, with full paths.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
     /// Items asked for per request (all pages are fetched either way).
     #[arg(long, value_name = "N", default_value_t = 1000, hide = true,
           value_parser = clap::value_parser!(i64).range(1..=1000))]
@@ -23,10 +33,21 @@ pub struct LsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ferry mkdir reports                 a top-level folder
+  ferry mkdir reports/2026            a subfolder of an existing folder
+  ferry mkdir -p clients/acme/inbox   every missing level, top-level first")]
 pub struct MkdirArgs {
-    /// The new folder's name.
+    /// The new folder: a name (a top-level folder) or a path (`Top/sub/new`, whose parent
+    /// must exist unless -p is given).
+    #[arg(value_name = "NAME|PATH")]
     pub name: String,
-    /// Keep deleted files for this many days (0..=3650) before purging them; 0 deletes at once.
+    /// Create the missing parents too, top-level first; a folder that exists already is no
+    /// error.
+    #[arg(short = 'p', long)]
+    pub parents: bool,
+    /// Keep deleted files for this many days (0..=3650) before purging them; 0 deletes at once
+    /// (into the trash). With -p: for the last folder only.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retention_days: i64,
     #[command(flatten)]
@@ -35,8 +56,8 @@ pub struct MkdirArgs {
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// The file's id (fil_…).
-    #[arg(value_name = "FILE_ID")]
+    /// The file: its id (fil_…) or path (Top/sub/report.pdf).
+    #[arg(value_name = "FILE")]
     pub file_id: String,
     #[command(flatten)]
     pub common: Common,
@@ -52,9 +73,15 @@ pub struct RestoreArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "A file or folder deleted from a folder that keeps deleted files \
+(--retention-days) is held: `ferry restore FILE_ID` brings a held file back. Anything else goes \
+to the trash: see `ferry trash ls`, `ferry trash restore`."
+)]
 pub struct RmArgs {
-    /// The file's id (fil_…).
-    #[arg(value_name = "FILE_ID")]
+    /// The file or folder: an id (fil_…, fld_…) or a path (Top/sub/report.pdf, Top/sub). A
+    /// folder goes with everything below it.
+    #[arg(value_name = "FILE|FOLDER")]
     pub file_id: String,
     #[command(flatten)]
     pub common: Common,
@@ -82,65 +109,120 @@ pub async fn all_files(client: &Client, folder_id: &str, page_size: i64) -> Resu
     .await?)
 }
 
-/// A folder given by id (`fld_…`) or by exact name.
-pub async fn resolve_folder(client: &Client, given: &str) -> Result<api::Folder> {
-    if given.starts_with("fld_") {
-        match client.get_folder(given).await {
-            Ok(f) => return Ok(f),
-            // Perhaps a folder whose name looks like an id.
-            Err(e) if e.code() == Some("not_found") => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let mut matches: Vec<api::Folder> = all_folders(client, 1000)
-        .await?
-        .into_iter()
-        .filter(|f| f.name == given)
-        .collect();
-    match matches.len() {
-        1 => Ok(matches.remove(0)),
-        0 => Err(CliError::new(
-            "not_found",
-            format!("no folder with the id or name `{given}`"),
-        )
-        .into()),
-        _ => {
-            let ids: Vec<String> = matches
-                .iter()
-                .map(|f| format!("{} (owner {})", f.id, f.owner.login))
-                .collect();
-            Err(CliError::new(
-                "ambiguous_folder",
-                format!(
-                    "several folders are named `{given}`: {}; give the id",
-                    ids.join(", ")
-                ),
-            )
-            .into())
-        }
-    }
+/// Every subfolder of a folder, by name.
+pub async fn all_children(
+    client: &Client,
+    folder_id: &str,
+    page_size: i64,
+) -> Result<Vec<api::Folder>> {
+    Ok(all_pages(|cursor| async move {
+        let page = client
+            .children(folder_id, Some(page_size), cursor.as_deref())
+            .await?;
+        Ok((page.folders, page.next_cursor))
+    })
+    .await?)
+}
+
+/// `ferry ls FOLDER` and `ferry ls -R` with `--json`: folders, then files (a superset of the
+/// API's `FileList`, so that readers of the files alone keep working).
+#[derive(Debug, Default, Serialize)]
+struct Listing {
+    folders: Vec<api::Folder>,
+    files: Vec<api::File>,
+    next_cursor: Option<String>,
 }
 
 pub async fn ls(args: LsArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let Some(given) = args.folder else {
-        let folders = all_folders(&s.client, args.page_size).await?;
-        let list = api::FolderList {
-            folders,
-            next_cursor: None,
-        };
-        out.result(&list, || folders_table(&list.folders));
-        return Ok(());
+    let folder = match &args.folder {
+        // `/` is the root: the same as no folder.
+        Some(given) if paths::is_path(given) && paths::normalize(given) == "/" => None,
+        Some(given) => Some(paths::folder(&s.client, given).await?),
+        None => None,
     };
-    let folder = resolve_folder(&s.client, &given).await?;
-    let files = all_files(&s.client, &folder.id, args.page_size).await?;
-    let list = api::FileList {
-        files,
-        next_cursor: None,
-    };
-    out.result(&list, || files_table(&list.files));
+    let mut entries = Vec::new();
+    match (folder, args.recursive) {
+        (None, false) => {
+            let folders = all_folders(&s.client, args.page_size).await?;
+            let list = api::FolderList {
+                folders,
+                next_cursor: None,
+            };
+            out.result(&list, || folders_table(&list.folders));
+            return Ok(());
+        }
+        (None, true) => {
+            for top in all_folders(&s.client, args.page_size).await? {
+                entries.push(Item::Folder(Box::new(top.clone())));
+                walk(&s.client, &top.id, args.page_size, true, &mut entries).await?;
+            }
+        }
+        (Some(f), recursive) => {
+            walk(&s.client, &f.id, args.page_size, recursive, &mut entries).await?;
+        }
+    }
+    let mut listing = Listing::default();
+    for entry in &entries {
+        match entry {
+            Item::Folder(f) => listing.folders.push((**f).clone()),
+            Item::File(f) => listing.files.push((**f).clone()),
+        }
+    }
+    out.result(&listing, || entries_table(&entries, args.recursive));
     Ok(())
+}
+
+/// Adds what `folder_id` holds to `out`: its subfolders first (with, when `recursive`, what each
+/// holds right after it), then its files.
+async fn walk(
+    client: &Client,
+    folder_id: &str,
+    page_size: i64,
+    recursive: bool,
+    out: &mut Vec<Item>,
+) -> Result<()> {
+    for sub in all_children(client, folder_id, page_size).await? {
+        let id = sub.id.clone();
+        out.push(Item::Folder(Box::new(sub)));
+        if recursive {
+            Box::pin(walk(client, &id, page_size, true, out)).await?;
+        }
+    }
+    for file in all_files(client, folder_id, page_size).await? {
+        out.push(Item::File(Box::new(file)));
+    }
+    Ok(())
+}
+
+/// Folders (marked with a trailing `/`) and files: by name, or by path for `-R`.
+fn entries_table(entries: &[Item], by_path: bool) -> String {
+    if entries.is_empty() {
+        return "Empty: no folders or files.".into();
+    }
+    let rows: Vec<[String; 4]> = entries
+        .iter()
+        .map(|e| {
+            let shown = if by_path { e.path() } else { e.name() };
+            match e {
+                Item::Folder(f) => [
+                    f.id.clone(),
+                    "-".into(),
+                    f.created_at.clone(),
+                    format!("{shown}/"),
+                ],
+                Item::File(f) => [
+                    f.id.clone(),
+                    format_size(f.size.max(0) as u64),
+                    f.created_at.clone(),
+                    shown.to_string(),
+                ],
+            }
+        })
+        .collect();
+    let last = if by_path { "PATH" } else { "NAME" };
+    table(["ID", "SIZE", "CREATED", last], &rows)
 }
 
 fn folders_table(folders: &[api::Folder]) -> String {
@@ -163,24 +245,6 @@ fn folders_table(folders: &[api::Folder]) -> String {
         })
         .collect();
     table(["ID", "NAME", "OWNER", "RETENTION"], &rows)
-}
-
-fn files_table(files: &[api::File]) -> String {
-    if files.is_empty() {
-        return "No files.".into();
-    }
-    let rows: Vec<[String; 4]> = files
-        .iter()
-        .map(|f| {
-            [
-                f.id.clone(),
-                format_size(f.size.max(0) as u64),
-                f.created_at.clone(),
-                f.name.clone(),
-            ]
-        })
-        .collect();
-    table(["ID", "SIZE", "CREATED", "NAME"], &rows)
 }
 
 /// Left-aligned columns, the last one unpadded.
@@ -212,20 +276,149 @@ pub(super) fn table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> St
 pub async fn mkdir(args: MkdirArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let folder = s
-        .client
-        .create_folder(&args.name, args.retention_days)
-        .await?;
+    let segs = paths::segments(&args.name);
+    let Some((last, above)) = segs.split_last() else {
+        return Err(CliError::new("invalid_name", "give the new folder's name or path").into());
+    };
+    let (folder, created) = if args.parents {
+        make_parents(&s.client, &segs, args.retention_days).await?
+    } else {
+        let parent = if above.is_empty() {
+            None
+        } else {
+            let parent_path = paths::join(above);
+            match paths::lookup(&s.client, &parent_path).await? {
+                Some(Item::Folder(f)) => Some(*f),
+                Some(Item::File(f)) => {
+                    return Err(CliError::new(
+                        "not_a_folder",
+                        format!("`{}` is a file ({}), not a folder", f.path, f.id),
+                    )
+                    .into());
+                }
+                None => {
+                    let missing = paths::first_missing(&s.client, &parent_path).await?;
+                    return Err(CliError::new(
+                        "parent_missing",
+                        format!(
+                            "cannot create `{}`: `{missing}` does not exist (`ferry mkdir -p` \
+                             creates the missing folders too)",
+                            paths::join(&segs)
+                        ),
+                    )
+                    .into());
+                }
+            }
+        };
+        let folder = create(&s.client, parent.as_ref(), last, args.retention_days).await?;
+        (folder, true)
+    };
+    // As it was given: a name for a top-level folder made by name, else the path.
+    let shown = if paths::is_path(&args.name) {
+        folder.path.clone()
+    } else {
+        folder.name.clone()
+    };
     out.result(&folder, || {
-        format!("Created folder {} ({})", folder.name, folder.id)
+        if created {
+            format!("Created folder {shown} ({})", folder.id)
+        } else {
+            format!("Folder {shown} exists ({})", folder.id)
+        }
     });
     Ok(())
+}
+
+/// `mkdir -p`: every missing level of `segs`, top-level first; the last folder, and whether it
+/// was created (an existing one is no error).
+async fn make_parents(
+    client: &Client,
+    segs: &[&str],
+    retention_days: i64,
+) -> Result<(api::Folder, bool)> {
+    let mut parent: Option<api::Folder> = None;
+    let mut creating = false;
+    for (i, name) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        let path = paths::join(&segs[..=i]);
+        // Below a folder just created there is nothing to look up.
+        let found = if creating {
+            None
+        } else {
+            paths::lookup(client, &path).await?
+        };
+        let folder = match found {
+            Some(Item::Folder(f)) => *f,
+            Some(Item::File(f)) => {
+                return Err(CliError::new(
+                    "not_a_folder",
+                    format!("`{}` is a file ({}), not a folder", f.path, f.id),
+                )
+                .into());
+            }
+            None => {
+                let days = if last { retention_days } else { 0 };
+                match create(client, parent.as_ref(), name, days).await {
+                    Ok(f) => {
+                        creating = true;
+                        f
+                    }
+                    // Made meanwhile by someone else: use it.
+                    Err(e) if is_name_conflict(&e) => match paths::lookup(client, &path).await? {
+                        Some(Item::Folder(f)) => *f,
+                        _ => return Err(e),
+                    },
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        if last {
+            return Ok((folder, creating));
+        }
+        parent = Some(folder);
+    }
+    unreachable!("segs is not empty")
+}
+
+/// A folder named `name` in `parent` (top-level without one), keeping deleted files for
+/// `retention_days`.
+async fn create(
+    client: &Client,
+    parent: Option<&api::Folder>,
+    name: &str,
+    retention_days: i64,
+) -> Result<api::Folder> {
+    let Some(parent) = parent else {
+        return Ok(client.create_folder(name, retention_days).await?);
+    };
+    let folder = client.create_folder_in(Some(&parent.id), name).await?;
+    if retention_days == 0 {
+        return Ok(folder);
+    }
+    let change = api::UpdateFolder {
+        retention_days: Some(retention_days),
+        ..Default::default()
+    };
+    client
+        .update_folder(&folder.id, &change)
+        .await
+        .map_err(|e| {
+            anyhow::Error::from(e).context(format!(
+                "created {} ({}) but could not set its retention",
+                folder.path, folder.id
+            ))
+        })
+}
+
+fn is_name_conflict(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<ClientError>()
+        .is_some_and(|c| c.code() == Some("name_conflict"))
 }
 
 pub async fn info(args: InfoArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let f = s.client.get_file(&args.file_id).await?;
+    let f = paths::file(&s.client, &args.file_id).await?;
     out.result(&f, || file_text(&f));
     Ok(())
 }
@@ -234,6 +427,7 @@ pub fn file_text(f: &api::File) -> String {
     let mut lines = vec![
         format!("id:        {}", f.id),
         format!("name:      {}", f.name),
+        format!("path:      {}", f.path),
         format!("folder:    {}", f.folder_id),
         format!(
             "size:      {} ({} bytes)",
@@ -248,6 +442,12 @@ pub fn file_text(f: &api::File) -> String {
         format!("updated:   {}", f.updated_at),
         format!("retention: {}", f.retention.state),
     ];
+    if !f.description.is_empty() {
+        lines.push(format!("description: {}", f.description));
+    }
+    if !f.tags.is_empty() {
+        lines.push(format!("tags:      {}", f.tags.join(", ")));
+    }
     if let Some(h) = &f.retention.held_until {
         lines.push(format!("held until: {h}"));
     }
@@ -260,7 +460,36 @@ pub fn file_text(f: &api::File) -> String {
 pub async fn rm(args: RmArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    match s.client.delete_file(&args.file_id).await? {
+    let given = args.file_id.as_str();
+    // Ids go straight to the delete (no lookup first); paths are looked up.
+    let (id, shown) = if paths::is_path(given) {
+        match paths::lookup(&s.client, given).await? {
+            Some(item) => (
+                item.id().to_string(),
+                format!("{} ({})", item.path(), item.id()),
+            ),
+            None => return Err(paths::not_found(&s.client, given, "file or folder").await),
+        }
+    } else if given.starts_with("fil_") || given.starts_with("fld_") {
+        (given.to_string(), given.to_string())
+    } else {
+        return Err(CliError::new(
+            "invalid_item",
+            format!(
+                "`{given}` is neither an id (fil_…, fld_…) nor a path: for the top-level \
+                 folder of that name, give `/{given}`"
+            ),
+        )
+        .into());
+    };
+    if id.starts_with("fld_") {
+        s.client.delete_folder(&id, false).await?;
+        out.result(&json!({"id": id, "deleted": true}), || {
+            format!("Deleted {shown} with everything in it (`ferry trash ls` shows it)")
+        });
+        return Ok(());
+    }
+    match s.client.delete_file(&id).await? {
         Some(held) => out.result(&held, || {
             format!(
                 "Deleted {} ({}): held until {} by the folder's retention policy",
@@ -269,8 +498,8 @@ pub async fn rm(args: RmArgs) -> Result<()> {
                 held.retention.held_until.as_deref().unwrap_or("?")
             )
         }),
-        None => out.result(&json!({"id": args.file_id, "deleted": true}), || {
-            format!("Deleted {}", args.file_id)
+        None => out.result(&json!({"id": id, "deleted": true}), || {
+            format!("Deleted {shown}")
         }),
     }
     Ok(())

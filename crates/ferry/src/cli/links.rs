@@ -12,6 +12,7 @@ use ferry_api as api;
 use serde_json::json;
 
 use super::files::table;
+use super::paths;
 use super::units::parse_duration;
 use super::{CliError, Common, Output, session};
 
@@ -44,7 +45,7 @@ pub enum LinkCommand {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The file's id (fil_…).
+    /// The file: its id (fil_…) or path (Top/sub/report.pdf).
     #[arg(value_name = "FILE_ID", required = true)]
     pub file_id: Option<String>,
     /// How long the link works (e.g. 15m, 2h, 7d); default: the server's (15 minutes).
@@ -63,7 +64,7 @@ pub struct CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// The file's id (fil_…).
+    /// The file: its id (fil_…) or path (Top/sub/report.pdf).
     #[arg(value_name = "FILE_ID")]
     pub file_id: String,
     #[command(flatten)]
@@ -112,6 +113,7 @@ async fn create(args: CreateArgs) -> Result<()> {
         max_downloads: args.max_downloads,
         watermark: args.watermark.then_some(true),
     };
+    let file_id = paths::file_id(&s.client, &file_id).await?;
     let link = s.client.create_link(&file_id, &body).await?;
     if !out.json && !out.quiet {
         say!(
@@ -134,7 +136,8 @@ async fn create(args: CreateArgs) -> Result<()> {
 async fn ls(args: LsArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let list = s.client.list_links(&args.file_id).await?;
+    let file_id = paths::file_id(&s.client, &args.file_id).await?;
+    let list = s.client.list_links(&file_id).await?;
     out.result(&list, || links_table(&list.links));
     Ok(())
 }

@@ -18,6 +18,9 @@ mod files;
 mod interrupt;
 mod links;
 pub mod output;
+mod paths;
+mod trash;
+mod tree;
 pub mod units;
 mod upload;
 mod uploads;
@@ -60,13 +63,22 @@ pub enum Command {
     /// Show the user you are logged in as, and your quota (with the part that unfinished
     /// uploads reserve).
     Whoami(Common),
-    /// List your folders, or the files in a folder.
+    /// List your folders, or what a folder holds (subfolders, then files); `-R`: everything
+    /// below it.
     Ls(files::LsArgs),
-    /// Create a folder.
+    /// Create a folder: top-level by name, or a subfolder by path (`-p`: with its parents).
     Mkdir(files::MkdirArgs),
+    /// Move a file or folder into another folder, or to a new path (and name).
+    Mv(tree::MoveArgs),
+    /// Copy a file or folder (with everything below it) into another folder, or to a new path.
+    /// No bytes are copied on the server.
+    Cp(tree::MoveArgs),
+    /// Rename a file or folder where it is.
+    Rename(tree::RenameArgs),
     /// Show a file's metadata.
     Info(files::InfoArgs),
-    /// Delete a file (it goes to retention hold if its folder keeps deleted files).
+    /// Delete a file or a folder with everything in it: into the trash, or held if a folder
+    /// keeps deleted files.
     Rm(files::RmArgs),
     /// Upload files, resumably, with parts sent in parallel and verified by SHA-256.
     Upload(upload::UploadArgs),
@@ -77,8 +89,12 @@ pub enum Command {
     /// Download a file, resumably, verified by SHA-256; or anything behind a download link's
     /// URL, without logging in.
     Download(download::DownloadArgs),
-    /// Restore a file held by its folder's retention policy after `ferry rm`.
+    /// Restore a file held by its folder's retention policy after `ferry rm` (for the trash:
+    /// `ferry trash restore`).
     Restore(files::RestoreArgs),
+    /// The trash: `ls` what was deleted, `restore` it, purge it (`rm`, `empty`).
+    #[command(subcommand)]
+    Trash(trash::TrashCommand),
     /// Create a download link for a file and print its URL (`ferry link FILE_ID` is short for
     /// `ferry link create FILE_ID`); list (`ls`) or revoke (`revoke`) links.
     Link(links::LinkArgs),
@@ -213,12 +229,16 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Whoami(common) => auth::whoami(common).await,
         Command::Ls(args) => files::ls(args).await,
         Command::Mkdir(args) => files::mkdir(args).await,
+        Command::Mv(args) => tree::run(tree::Op::Move, args).await,
+        Command::Cp(args) => tree::run(tree::Op::Copy, args).await,
+        Command::Rename(args) => tree::rename(args).await,
         Command::Info(args) => files::info(args).await,
         Command::Rm(args) => files::rm(args).await,
         Command::Upload(args) => upload::run(args).await,
         Command::Uploads(command) => uploads::run(command).await,
         Command::Download(args) => download::run(args).await,
         Command::Restore(args) => files::restore(args).await,
+        Command::Trash(command) => trash::run(command).await,
         Command::Link(args) => links::run(args).await,
         Command::Audit(args) => audit::run(args).await,
         Command::Webhook(command) => webhooks::run(command).await,

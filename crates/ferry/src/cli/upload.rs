@@ -1,16 +1,20 @@
-//! `ferry upload`: which files (directories recursively, flat), into which folder; each one
-//! goes through the transfer engine (`transfer::upload`), and the outcome is printed.
+//! `ferry upload`: which files (directories flat, or with `-r` as a tree of subfolders), into
+//! which folder; each one goes through the transfer engine (`transfer::upload`), and the outcome
+//! is printed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clap::{Args, CommandFactory, ValueEnum};
+use ferry_api as api;
+use ferry_client::Client;
 
-use super::files::{all_files, resolve_folder};
+use super::files::{all_children, all_files};
 use super::output::Progress;
+use super::paths;
 use super::units::{format_duration, format_rate, format_size, parse_size};
 use super::{CliError, Common, Output, error_line, interrupt, session};
 use crate::transfer::files::hash_prefix;
@@ -19,18 +23,30 @@ use crate::transfer::upload::{LocalFile, Options, Uploader, mtime_ns};
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Directories are uploaded recursively but flat: every file lands directly in \
-the folder under its own file name, since folders have no subfolders yet. An interrupted upload \
-(Ctrl-C, a lost connection, a crash) resumes when the same command is run again: only the parts \
-the server does not have yet are sent."
+    after_help = "FOLDER is a folder id (fld_…), a path with a slash (/Top/sub or Top/sub, from \
+your root, case-insensitive) or the exact name of a top-level folder; it is given with --folder, \
+or, as with cp, as the last argument: `ferry upload -r photos Top/2026`.
+
+Without -r, directories are uploaded recursively but flat: every file lands directly in FOLDER \
+under its own file name. With -r the tree is kept, as `cp -r` does: `ferry upload -r photos Top` \
+makes Top/photos with a subfolder for each subdirectory (empty ones too), reusing the folders \
+that exist already; `photos/` (with a trailing slash, as rsync reads it) or `.` puts what the \
+directory holds straight into FOLDER.
+
+An interrupted upload (Ctrl-C, a lost connection, a crash) resumes when the same command is run \
+again: only the parts the server does not have yet are sent, and files already uploaded (same \
+name and SHA-256 in their folder) are skipped."
 )]
 pub struct UploadArgs {
-    /// Files or directories to upload (directories recursively, flat: see below).
+    /// Files or directories to upload, then (unless --folder is given) the FOLDER.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// The folder to upload into: its id (fld_…) or exact name.
+    /// The folder to upload into (see below). Without it, the last PATH is the folder.
     #[arg(long, short = 'f', value_name = "FOLDER")]
-    pub folder: String,
+    pub folder: Option<String>,
+    /// Keep the directory tree: a subfolder for each directory (see below).
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
     /// Parts sent at once for each file.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
@@ -69,18 +85,61 @@ pub enum OnConflict {
     Fail,
 }
 
-pub async fn run(args: UploadArgs) -> Result<()> {
+/// A local file and the folder it goes to: `dir` is the path of subfolders below FOLDER (empty
+/// for FOLDER itself).
+struct Source {
+    file: LocalFile,
+    dir: Vec<String>,
+}
+
+pub async fn run(mut args: UploadArgs) -> Result<()> {
+    // cp-style: `ferry upload a b FOLDER`.
+    if args.folder.is_none() {
+        if args.paths.len() < 2 {
+            let mut cli = super::Cli::command();
+            cli.build();
+            let upload = cli
+                .find_subcommand_mut("upload")
+                .expect("the upload command");
+            upload
+                .error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "the folder to upload into is missing: give it with --folder FOLDER or as \
+                     the last argument",
+                )
+                .exit();
+        }
+        let last = args.paths.pop().expect("two or more paths");
+        args.folder = Some(last.to_string_lossy().into_owned());
+    }
+    let folder_arg = args.folder.clone().expect("set above");
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let folder = resolve_folder(&s.client, &args.folder).await?;
+    let folder = paths::folder(&s.client, &folder_arg).await?;
     let mut sources = Vec::new();
+    let mut dirs = BTreeSet::new();
     for path in &args.paths {
-        collect(path, true, &mut sources)?;
+        let base = if args.recursive {
+            tree_base(path)?
+        } else {
+            Vec::new()
+        };
+        collect(path, true, args.recursive, base, &mut sources, &mut dirs)?;
     }
-    if sources.is_empty() {
+    if sources.is_empty() && dirs.is_empty() {
         return Err(CliError::new("nothing_to_upload", "no files found to upload").into());
     }
-    let total: u64 = sources.iter().map(|s| s.size).sum();
+    // Every subfolder first (empty directories too), parents before their children.
+    let mut folders = Folders::new(&s.client, folder.clone());
+    for dir in &dirs {
+        let made = folders.ensure(dir).await?;
+        if let Some(f) = made
+            && !out.json
+        {
+            say!("Created folder {} ({})", f.path, f.id);
+        }
+    }
+    let total: u64 = sources.iter().map(|s| s.file.size).sum();
     let progress = Progress::new(out.progress_mode(), sources.len(), total);
     let limiter = args
         .limit_rate
@@ -96,37 +155,51 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         no_resume: args.no_resume,
         verify_parts: args.verify_parts,
     };
-    // Unless a copy is asked for, a file the folder already holds (same name, same SHA-256)
-    // is not sent again: a re-run of an upload finishes what is missing and nothing more.
-    let existing = if args.on_conflict == Some(OnConflict::Rename) {
-        HashMap::new()
-    } else {
-        all_files(&s.client, &folder.id, 1000)
-            .await?
-            .into_iter()
-            .map(|f| (f.name.clone(), f))
-            .collect()
-    };
+    // Unless a copy is asked for, a file a folder already holds (same name, same SHA-256) is
+    // not sent again: a re-run of an upload finishes what is missing and nothing more.
+    let skip_existing = args.on_conflict != Some(OnConflict::Rename);
+    let mut existing: HashMap<String, HashMap<String, api::File>> = HashMap::new();
     let mut uploaded = Vec::new();
     let mut failures: Vec<PathBuf> = Vec::new();
     let count = sources.len();
-    let paths: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
-    for (i, source) in sources.into_iter().enumerate() {
+    let paths: Vec<PathBuf> = sources.iter().map(|s| s.file.path.clone()).collect();
+    for (i, Source { file: source, dir }) in sources.into_iter().enumerate() {
+        let target = folders.get(&dir);
+        // A folder given by id or name is shown by name, as before; by path in a tree, or
+        // when it was given by path.
+        let shown = if args.recursive || paths::is_path(&folder_arg) {
+            target.path.clone()
+        } else {
+            target.name.clone()
+        };
         // Resuming means sending this file and the ones after it (and any that failed), not
-        // the ones already uploaded: their upload is over, and would be made again.
-        let pending: Vec<PathBuf> = failures.iter().chain(&paths[i..]).cloned().collect();
-        interrupt::set_rerun(Some(rerun_args(&args, &pending)));
-        if let Some(file) = existing.get(&source.name)
+        // the ones already uploaded: their upload is over, and would be made again. A tree is
+        // resumed whole (its files must land in their subfolders): what is there is skipped.
+        let rerun = if args.recursive {
+            rerun_args(&args, &folder_arg, &args.paths)
+        } else {
+            let pending: Vec<PathBuf> = failures.iter().chain(&paths[i..]).cloned().collect();
+            rerun_args(&args, &folder_arg, &pending)
+        };
+        interrupt::set_rerun(Some(rerun));
+        if skip_existing && !existing.contains_key(&target.id) {
+            let files = all_files(&s.client, &target.id, 1000).await?;
+            existing.insert(
+                target.id.clone(),
+                files.into_iter().map(|f| (f.name.clone(), f)).collect(),
+            );
+        }
+        if let Some(file) = existing.get(&target.id).and_then(|e| e.get(&source.name))
             && file.size as u64 == source.size
             && sha256_of(&source.path, source.size).await? == file.checksum_sha256
         {
             if !out.json {
                 progress.println(&format!(
-                    "Already uploaded {} ({}) as {} in {} (same name and SHA-256); nothing sent",
+                    "Already uploaded {} ({}) as {} in {shown} (same name and SHA-256); nothing \
+                     sent",
                     source.path.display(),
                     format_size(source.size),
                     file.id,
-                    folder.name,
                 ));
             }
             uploaded.push(file.clone());
@@ -136,7 +209,7 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         let job = Uploader {
             client: s.client.clone(),
             server_url: s.url.clone(),
-            folder_id: folder.id.clone(),
+            folder_id: target.id.clone(),
             options: &options,
             progress: bar.clone(),
             limiter: limiter.clone(),
@@ -161,11 +234,10 @@ pub async fn run(args: UploadArgs) -> Result<()> {
                     String::new()
                 };
                 let line = format!(
-                    "Uploaded {} ({}) as {} to {}{renamed} in {} ({}){resumed}",
+                    "Uploaded {} ({}) as {} to {shown}{renamed} in {} ({}){resumed}",
                     source.path.display(),
                     format_size(source.size),
                     file.id,
-                    folder.name,
                     format_duration(elapsed),
                     format_rate(stats.sent, elapsed),
                 );
@@ -192,7 +264,11 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         out.result(&uploaded, String::new);
     }
     if !failures.is_empty() {
-        let rerun = rerun_args(&args, &failures);
+        let rerun = if args.recursive {
+            rerun_args(&args, &folder_arg, &args.paths)
+        } else {
+            rerun_args(&args, &folder_arg, &failures)
+        };
         let program = std::env::args().next().unwrap_or_else(|| "ferry".into());
         return Err(CliError::new(
             "upload_failed",
@@ -207,6 +283,98 @@ pub async fn run(args: UploadArgs) -> Result<()> {
     Ok(())
 }
 
+/// The folders of an upload with `-r`: FOLDER and the subfolders below it, by their path of
+/// names, found (without regard to case, as the server compares names) or created.
+struct Folders<'a> {
+    client: &'a Client,
+    by_dir: HashMap<Vec<String>, api::Folder>,
+}
+
+impl<'a> Folders<'a> {
+    fn new(client: &'a Client, root: api::Folder) -> Folders<'a> {
+        Folders {
+            client,
+            by_dir: HashMap::from([(Vec::new(), root)]),
+        }
+    }
+
+    /// The folder for `dir`, which [`Folders::ensure`] made sure of.
+    fn get(&self, dir: &[String]) -> &api::Folder {
+        &self.by_dir[dir]
+    }
+
+    /// Finds or creates the folder for `dir` (its parent is known already: `dir`s come in
+    /// order); the folder if it had to be created.
+    async fn ensure(&mut self, dir: &[String]) -> Result<Option<api::Folder>> {
+        let Some((name, parent_dir)) = dir.split_last() else {
+            return Ok(None);
+        };
+        if self.by_dir.contains_key(dir) {
+            return Ok(None);
+        }
+        let parent = self.by_dir[parent_dir].clone();
+        if let Some(found) = self.child(&parent, name).await? {
+            self.by_dir.insert(dir.to_vec(), found);
+            return Ok(None);
+        }
+        let created = match self.client.create_folder_in(Some(&parent.id), name).await {
+            Ok(f) => f,
+            // Made meanwhile (another run), or a file of that name is in the way.
+            Err(e) if e.code() == Some("name_conflict") => match self.child(&parent, name).await? {
+                Some(found) => {
+                    self.by_dir.insert(dir.to_vec(), found);
+                    return Ok(None);
+                }
+                None => {
+                    return Err(anyhow::Error::from(e).context(format!(
+                        "cannot create the folder {}/{name}: a file of that name is there",
+                        parent.path
+                    )));
+                }
+            },
+            Err(e) => {
+                return Err(anyhow::Error::from(e)
+                    .context(format!("creating the folder {}/{name}", parent.path)));
+            }
+        };
+        self.by_dir.insert(dir.to_vec(), created.clone());
+        Ok(Some(created))
+    }
+
+    /// The subfolder of `parent` named `name` (case aside), if there is one.
+    async fn child(&self, parent: &api::Folder, name: &str) -> Result<Option<api::Folder>> {
+        let key = name.to_lowercase();
+        Ok(all_children(self.client, &parent.id, 1000)
+            .await?
+            .into_iter()
+            .find(|f| f.name.to_lowercase() == key))
+    }
+}
+
+/// Where a directory given to `-r` goes: below FOLDER under its own name (`photos`), or straight
+/// into FOLDER when given with a trailing slash (`photos/`) or as `.`/`..`. Empty for a file.
+fn tree_base(path: &Path) -> Result<Vec<String>> {
+    let text = path.to_string_lossy();
+    let contents_only = text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR);
+    if contents_only || !path.is_dir() {
+        return Ok(Vec::new());
+    }
+    let real = std::fs::canonicalize(path)
+        .with_context(|| format!("cannot resolve {}", path.display()))?;
+    let given_name = path.file_name();
+    // `.`, `..` and `/` have no name of their own (`file_name` is None): their contents go.
+    if given_name.is_none() {
+        return Ok(Vec::new());
+    }
+    let name = real.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        CliError::new(
+            "invalid_name",
+            format!("{} has no UTF-8 name", path.display()),
+        )
+    })?;
+    Ok(vec![name.to_string()])
+}
+
 /// The SHA-256 of a local file of `size` bytes, read on a blocking thread.
 async fn sha256_of(path: &Path, size: u64) -> Result<String> {
     use sha2::Digest;
@@ -216,10 +384,13 @@ async fn sha256_of(path: &Path, size: u64) -> Result<String> {
 }
 
 /// The `ferry upload` arguments that upload `paths` the way `args` says.
-fn rerun_args(args: &UploadArgs, paths: &[PathBuf]) -> Vec<String> {
+fn rerun_args(args: &UploadArgs, folder: &str, paths: &[PathBuf]) -> Vec<String> {
     let mut out = vec!["upload".to_string()];
+    if args.recursive {
+        out.push("-r".to_string());
+    }
     out.extend(paths.iter().map(|p| p.display().to_string()));
-    out.extend(["--folder".to_string(), args.folder.clone()]);
+    out.extend(["--folder".to_string(), folder.to_string()]);
     if args.parallel != 4 {
         out.extend(["--parallel".to_string(), args.parallel.to_string()]);
     }
@@ -244,8 +415,17 @@ fn rerun_args(args: &UploadArgs, paths: &[PathBuf]) -> Vec<String> {
     out
 }
 
-/// Adds `path` (a file, or a directory's files recursively) to `out`.
-fn collect(path: &Path, explicit: bool, out: &mut Vec<LocalFile>) -> Result<()> {
+/// Adds `path` (a file, or a directory's files recursively) to `out`, as going to the folder
+/// `dir` below FOLDER; with `tree`, each directory below adds a level to `dir` (and to `dirs`,
+/// which gets every folder the upload needs, empty ones too).
+fn collect(
+    path: &Path,
+    explicit: bool,
+    tree: bool,
+    dir: Vec<String>,
+    out: &mut Vec<Source>,
+    dirs: &mut BTreeSet<Vec<String>>,
+) -> Result<()> {
     let meta = if explicit {
         std::fs::metadata(path)
     } else {
@@ -253,6 +433,12 @@ fn collect(path: &Path, explicit: bool, out: &mut Vec<LocalFile>) -> Result<()> 
     }
     .with_context(|| format!("cannot read {}", path.display()))?;
     if meta.is_dir() {
+        if tree {
+            // With its parents: a tree's folders are made top-down.
+            for depth in 1..=dir.len() {
+                dirs.insert(dir[..depth].to_vec());
+            }
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("cannot read the directory {}", path.display()))?
             .map(|e| e.map(|e| e.path()))
@@ -260,7 +446,14 @@ fn collect(path: &Path, explicit: bool, out: &mut Vec<LocalFile>) -> Result<()> 
             .with_context(|| format!("cannot read the directory {}", path.display()))?;
         entries.sort();
         for entry in entries {
-            collect(&entry, false, out)?;
+            let below = if tree && entry.is_dir() && !entry.is_symlink() {
+                let mut below = dir.clone();
+                below.push(utf8_name(&entry)?);
+                below
+            } else {
+                dir.clone()
+            };
+            collect(&entry, false, tree, below, out, dirs)?;
         }
         return Ok(());
     }
@@ -277,7 +470,22 @@ fn collect(path: &Path, explicit: bool, out: &mut Vec<LocalFile>) -> Result<()> 
     }
     let abs =
         std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
-    let name = abs
+    let name = utf8_name(&abs)?;
+    out.push(Source {
+        file: LocalFile {
+            path: abs,
+            name,
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+        },
+        dir,
+    });
+    Ok(())
+}
+
+/// The last part of `path`, which must be UTF-8 to be a name on the server.
+fn utf8_name(path: &Path) -> Result<String> {
+    Ok(path
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| {
@@ -286,12 +494,5 @@ fn collect(path: &Path, explicit: bool, out: &mut Vec<LocalFile>) -> Result<()> 
                 format!("{} has no UTF-8 file name", path.display()),
             )
         })?
-        .to_string();
-    out.push(LocalFile {
-        path: abs,
-        name,
-        size: meta.len(),
-        mtime_ns: mtime_ns(&meta),
-    });
-    Ok(())
+        .to_string())
 }

@@ -86,8 +86,9 @@ async fn ls(args: LsArgs) -> Result<()> {
         out.result(&list, String::new);
         return Ok(());
     }
-    // Folder names for the table (an upload into a folder since deleted shows its id).
-    let folders: HashMap<String, String> = if list.uploads.is_empty() {
+    // Folder names for the table: top-level folders by name, subfolders by path (an upload
+    // into a folder since deleted shows its id).
+    let mut folders: HashMap<String, String> = if list.uploads.is_empty() {
         HashMap::new()
     } else {
         all_folders(&s.client, 1000)
@@ -96,6 +97,16 @@ async fn ls(args: LsArgs) -> Result<()> {
             .map(|f| (f.id, f.name))
             .collect()
     };
+    for u in &list.uploads {
+        if u.folder_id.is_empty() || folders.contains_key(&u.folder_id) {
+            continue;
+        }
+        let shown = match s.client.get_folder(&u.folder_id).await {
+            Ok(f) => f.path,
+            Err(_) => u.folder_id.clone(),
+        };
+        folders.insert(u.folder_id.clone(), shown);
+    }
     let now = std::time::SystemTime::now();
     out.result(&list, || {
         uploads_table(&list.uploads, &folders, args.all, now)

@@ -10,5 +10,6 @@ mod errors;
 mod files;
 mod links;
 mod transfer;
+mod tree;
 mod uploads;
 mod webhooks;
