@@ -156,3 +156,10 @@ pub enum RestoredItem {
     File(File),
     Folder(crate::folders::Folder),
 }
+
+/// `GET /search`: hits in name order, each `{"type", "file"|"folder"}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchResults {
+    pub items: Vec<Resolved>,
+    pub next_cursor: Option<String>,
+}

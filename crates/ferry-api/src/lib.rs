@@ -22,7 +22,7 @@ pub use auth::{LoginRequest, Session};
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     File, FileList, FileMoveResult, FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem,
-    RestoredItem, Retention, TrashItem, TrashList, UpdateFile,
+    RestoredItem, Retention, SearchResults, TrashItem, TrashList, UpdateFile,
 };
 pub use folders::{
     CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,

@@ -19,6 +19,7 @@ pub mod links;
 pub mod locks;
 pub mod namespace;
 pub mod passwords;
+pub mod search;
 pub mod state;
 pub mod trash;
 pub mod uploads;

@@ -13,6 +13,7 @@ pub mod files;
 pub mod folders;
 pub mod links;
 mod name_keys;
+pub mod search;
 pub mod secrets;
 pub mod tokens;
 pub mod trash;

@@ -13,6 +13,7 @@ pub mod folders;
 pub mod links;
 mod openapi;
 pub mod ops;
+pub mod search;
 pub mod slow;
 pub mod trash;
 pub mod tus;
@@ -85,6 +86,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(folders::router())
         .merge(files::router())
         .merge(trash::router())
+        .merge(search::router())
         .merge(versions::router().layer(DefaultBodyLimit::disable()))
         .merge(upload::router().layer(DefaultBodyLimit::disable()))
         .merge(uploads::router())
