@@ -8,10 +8,12 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod caller;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod favorites;
 pub mod files;
 pub mod folders;
 pub mod jobs;

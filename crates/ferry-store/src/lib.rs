@@ -9,6 +9,7 @@
 
 pub mod audit;
 mod dialect;
+pub mod favorites;
 pub mod files;
 pub mod folders;
 pub mod links;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod client_addr;
 pub mod conditional;
 pub mod content;
@@ -87,6 +88,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(files::router())
         .merge(trash::router())
         .merge(search::router())
+        .merge(batch::router())
         .merge(versions::router().layer(DefaultBodyLimit::disable()))
         .merge(upload::router().layer(DefaultBodyLimit::disable()))
         .merge(uploads::router())

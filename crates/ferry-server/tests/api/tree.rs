@@ -24,6 +24,8 @@ on_both_backends!(
     other_users_trees_are_not_found,
     uploads_create_their_relative_path,
     search_finds_only_what_the_caller_can_read,
+    favorites_are_per_user,
+    batches_answer_item_by_item,
 );
 
 async fn folder_in(c: &Client, parent: &str, name: &str) -> api::Folder {
@@ -1052,5 +1054,141 @@ async fn search_finds_only_what_the_caller_can_read(app: TestApp) {
     assert_eq!(
         hit_names(&search(&alice, &[("q", "%%")]).await.unwrap()),
         Vec::<String>::new()
+    );
+}
+
+async fn favorites_are_per_user(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, mallory) = app.user("mallory", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let a = alice.upload(&top.id, "a.txt", b"a".to_vec()).await.unwrap();
+    let b = alice.upload(&top.id, "b.txt", b"b".to_vec()).await.unwrap();
+    let put = |c: &Client, id: &str, method: Method| {
+        let req = c.request(method, &format!("/files/{id}/favorite"));
+        async move { req.send().await.unwrap() }
+    };
+    for id in [&a.id, &b.id, &a.id] {
+        assert_eq!(
+            put(&alice, id, Method::PUT).await.status(),
+            204,
+            "marking twice is fine"
+        );
+    }
+    assert!(alice.get_file(&a.id).await.unwrap().favorite);
+    let listed = alice.list_files(&top.id, None, None).await.unwrap().files;
+    assert!(listed.iter().all(|f| f.favorite));
+    let favorites: api::FileList = parse(
+        alice
+            .request(Method::GET, "/favorites")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        favorites
+            .files
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
+        ["b.txt", "a.txt"],
+        "newest mark first"
+    );
+    assert_eq!(put(&alice, &b.id, Method::DELETE).await.status(), 204);
+    assert!(!alice.get_file(&b.id).await.unwrap().favorite);
+    // Another user can neither mark nor see them.
+    assert_eq!(put(&mallory, &a.id, Method::PUT).await.status(), 404);
+    let theirs: api::FileList = parse(
+        mallory
+            .request(Method::GET, "/favorites")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(theirs.files.is_empty());
+    // A favorite in the trash is not listed.
+    alice.delete_file(&a.id).await.unwrap();
+    let favorites: api::FileList = parse(
+        alice
+            .request(Method::GET, "/favorites")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(favorites.files.is_empty());
+}
+
+async fn batches_answer_item_by_item(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, mallory) = app.user("mallory", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let sub = folder_in(&alice, &top.id, "sub").await;
+    let a = alice.upload(&top.id, "a.txt", b"a".to_vec()).await.unwrap();
+    let theirs = mallory.create_folder("theirs", 0).await.unwrap();
+    let batch = |path: &'static str, items: Vec<String>| {
+        let alice = alice.clone();
+        async move {
+            parse::<api::BatchResults>(
+                alice
+                    .request(Method::POST, path)
+                    .json(&json!({ "items": items }))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let deleted = batch(
+        "/batch/delete",
+        vec![
+            a.id.clone(),
+            sub.id.clone(),
+            theirs.id.clone(),
+            "junk".into(),
+        ],
+    )
+    .await
+    .unwrap()
+    .results;
+    let statuses: Vec<u16> = deleted.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [204, 204, 404, 404]);
+    assert_eq!(deleted[2].error.as_ref().unwrap().code, "not_found");
+    assert_eq!(alice.trash(None, None).await.unwrap().items.len(), 2);
+    assert!(
+        mallory.get_folder(&theirs.id).await.is_ok(),
+        "another's folder is untouched"
+    );
+    let restored = batch(
+        "/batch/restore",
+        vec![a.id.clone(), sub.id.clone(), a.id.clone()],
+    )
+    .await
+    .unwrap()
+    .results;
+    let statuses: Vec<u16> = restored.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [200, 200, 404],
+        "the second restore of one item finds nothing"
+    );
+    assert!(alice.trash(None, None).await.unwrap().items.is_empty());
+    let too_many: Vec<String> = (0..1001).map(|i| format!("fil_{i}")).collect();
+    assert_field_error(
+        batch("/batch/delete", too_many).await,
+        400,
+        "invalid_value",
+        "items",
+    );
+    assert_field_error(
+        batch("/batch/delete", Vec::new()).await,
+        400,
+        "invalid_value",
+        "items",
     );
 }
