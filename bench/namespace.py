@@ -13,7 +13,10 @@ same filesystem (the physical reference):
   - renaming a file (`PATCH /files/{id}`) against `os.rename`;
   - moving a folder holding N files and one holding 10 files (`POST /folders/{id}/move`), to
     show the move is constant time whatever the folder holds, against `os.rename` of the
-    directory.
+    directory;
+  - search (`GET /search?q=`, first page of 100) over `--search-files` files (default
+    1,000,000) named from a 100-word vocabulary: a rare text (one hit) and a common one (about
+    2% of the files), against `find -iname '*text*'` over a local tree of the same names.
 
 Prints a table with Ferry/local ratios. Python standard library only. `--binary` defaults to
 target/release/ferry (built with `cargo build --release` if missing).
@@ -103,6 +106,40 @@ def fill(db: Path, folder_id: str, owner_id: str, prefix: str, n: int) -> None:
     con.close()
 
 
+WORDS = [f"{a}{b}" for a in ("alpha", "bravo", "delta", "kilo", "lima", "oscar", "papa", "romeo",
+                                "sierra", "tango") for b in ("red", "blue", "gray", "gold", "jade", "ruby",
+                                                               "sand", "teal", "wine", "zinc")]
+
+
+def search_name(i: int) -> str:
+    return f"{WORDS[i % 100]} {WORDS[(i * 7 + 3) % 100]} {i:07d}.pdf"
+
+
+def fill_search(db: Path, folder_id: str, owner_id: str, n: int) -> None:
+    con = sqlite3.connect(db)
+    now = int(time.time() * 1000)
+    batch_files, batch_versions = [], []
+    for i in range(n):
+        fid = f"fil_srch{i:020x}"
+        name = search_name(i)
+        batch_files.append((fid, folder_id, owner_id, name, name.lower(), SHA, now, now))
+        batch_versions.append((fid, SHA, now))
+        if len(batch_files) == 50_000 or i == n - 1:
+            con.executemany(
+                "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, mime_type, version, "
+                "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, 'application/pdf', 1, 'active', ?, ?)",
+                batch_files)
+            con.executemany(
+                "INSERT INTO file_versions (file_id, version, size, sha256, created_at) VALUES (?, 1, 0, ?, ?)",
+                batch_versions)
+            batch_files.clear()
+            batch_versions.clear()
+    con.execute("UPDATE blobs SET refcount = refcount + ? WHERE sha256 = ?", (n, SHA))
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+
+
 def pct(times: list[float]) -> tuple[float, float]:
     times = sorted(times)
     return statistics.median(times) * 1000, times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
@@ -113,6 +150,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--binary", type=Path, default=REPO / "target/release/ferry")
+    ap.add_argument("--search-files", type=int, default=1_000_000)
     args = ap.parse_args()
     if not args.binary.exists():
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
@@ -128,6 +166,7 @@ def main() -> None:
         small = api.call("POST", "/folders", {"name": "small", "parent_id": top["id"]})
         a = api.call("POST", "/folders", {"name": "a", "parent_id": top["id"]})
         b = api.call("POST", "/folders", {"name": "b", "parent_id": top["id"]})
+        haystack = api.call("POST", "/folders", {"name": "haystack"})
         owner = top["owner"]["id"]
         proc.terminate()
         proc.wait()
@@ -135,6 +174,10 @@ def main() -> None:
         fill(data / "ferry.db", big["id"], owner, "big", n)
         fill(data / "ferry.db", small["id"], owner, "small", 10)
         print(f"inserted {n:,} files in {time.time() - t0:.1f} s")
+        t0 = time.time()
+        if args.search_files:
+            fill_search(data / "ferry.db", haystack["id"], owner, args.search_files)
+            print(f"inserted {args.search_files:,} files to search (and indexed them) in {time.time() - t0:.1f} s")
         proc = start(args.binary, data, port)
         # The local reference: N empty files in one directory on the same filesystem.
         local = Path(tmp) / "local"
@@ -146,6 +189,13 @@ def main() -> None:
             (local / "big" / f"file {i:07d}.txt").touch()
         for i in range(10):
             (local / "small" / f"file {i:07d}.txt").touch()
+        # The search reference: the same names in a local tree of 1,000 directories.
+        hay = Path(tmp) / "haystack"
+        for i in range(args.search_files):
+            d = hay / f"d{i % 1000:03d}"
+            if i < 1000:
+                d.mkdir(parents=True)
+            (d / search_name(i)).touch()
         try:
             api = Api(port)
             # 1. Listing page by page.
@@ -194,6 +244,24 @@ def main() -> None:
                     local_moves.append(time.perf_counter() - t)
                     where = target
                 rows.append((label, pct(moves), pct(local_moves)))
+            # 4. Search.
+            if args.search_files:
+                rare = f"{args.search_files // 2:07d}"
+                common = WORDS[42]
+                for label, text in (("search, 1 hit", rare), ("search, ~2% hit (first 100)", common)):
+                    times = []
+                    hits = 0
+                    for _ in range(max(args.requests // 4, 20)):
+                        t, body = api.timed("GET", f"/search?q={text}&limit=100")
+                        times.append(t)
+                        hits = len(body["items"])
+                    local_times = []
+                    for _ in range(3):
+                        t = time.perf_counter()
+                        subprocess.run(["find", str(hay), "-iname", f"*{text}*"], check=True,
+                                       stdout=subprocess.DEVNULL)
+                        local_times.append(time.perf_counter() - t)
+                    rows.append((f"{label} of {args.search_files:,} ({hits} shown)", pct(times), pct(local_times)))
         finally:
             proc.terminate()
             proc.wait()

@@ -29,6 +29,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_version))
 }
 
+/// A version number from the path: a whole number from 1 (not axum's plain-text rejection).
+fn version_number(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        ApiError::invalid(
+            "version",
+            "invalid_value",
+            "The version is a whole number from 1.",
+        )
+    })
+}
+
 /// Replace a file's content with a new version: the body is streamed (`application/
 /// octet-stream`), hashed and checked against quota and size limits as it arrives. The file
 /// keeps its id; `version` goes up by one. `If-Match` (the file's ETag or its content's
@@ -124,9 +135,10 @@ async fn list_versions(
 async fn version_content(
     State(state): State<AppState>,
     me: AuthUser,
-    Path((id, version)): Path<(String, i64)>,
+    Path((id, version)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let version = version_number(&version)?;
     let caller = me.caller();
     let (file, found) = versions::readable(&state, &caller, &id, version).await?;
     let blob = Blob::of_version(&file, &found);
@@ -155,8 +167,9 @@ async fn version_content(
 async fn restore_version(
     State(state): State<AppState>,
     me: AuthUser,
-    Path((id, version)): Path<(String, i64)>,
+    Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    let version = version_number(&version)?;
     let entry = versions::restore(&state, &me.caller(), &id, version).await?;
     Ok(with_etag(
         entry.file.revision,
@@ -175,8 +188,9 @@ async fn restore_version(
 async fn delete_version(
     State(state): State<AppState>,
     me: AuthUser,
-    Path((id, version)): Path<(String, i64)>,
+    Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    let version = version_number(&version)?;
     versions::delete(&state, &me.caller(), &id, version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
