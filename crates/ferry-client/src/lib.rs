@@ -17,6 +17,7 @@ mod links;
 mod tree;
 mod uploads;
 mod users;
+mod versions;
 mod webhooks;
 
 pub use client::{Client, all_pages};
