@@ -1,5 +1,5 @@
-//! The command line client: `ferry login`, `ls`, `upload`, `uploads`, `download`, `link`,
-//! `audit`, `webhook`, `admin`... Everything but `ferry serve` lives under this module.
+//! The command line client: `ferry login`, `ls`, `upload`, `uploads`, `download`, `versions`,
+//! `link`, `audit`, `webhook`, `admin`... Everything but `ferry serve` lives under this module.
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
 macro_rules! say {
@@ -24,6 +24,7 @@ mod tree;
 pub mod units;
 mod upload;
 mod uploads;
+mod versions;
 mod webhooks;
 
 use std::io::Write;
@@ -89,6 +90,10 @@ pub enum Command {
     /// Download a file, resumably, verified by SHA-256; or anything behind a download link's
     /// URL, without logging in.
     Download(download::DownloadArgs),
+    /// A file's versions: `ls` them, `get` one (download), `restore` one (its content becomes
+    /// the current version), `rm` one.
+    #[command(subcommand)]
+    Versions(versions::VersionsCommand),
     /// Restore a file held by its folder's retention policy after `ferry rm` (for the trash:
     /// `ferry trash restore`).
     Restore(files::RestoreArgs),
@@ -189,7 +194,12 @@ pub fn run(command: Command) -> ExitCode {
         }
     };
     // A transfer catches Ctrl-C to say how to resume; anything else just ends.
-    let transfer = matches!(command, Command::Upload(_) | Command::Download(_));
+    let transfer = matches!(
+        command,
+        Command::Upload(_)
+            | Command::Download(_)
+            | Command::Versions(versions::VersionsCommand::Get(_))
+    );
     if transfer {
         interrupt::set_rerun(Some(interrupt::own_args()));
     }
@@ -237,6 +247,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Upload(args) => upload::run(args).await,
         Command::Uploads(command) => uploads::run(command).await,
         Command::Download(args) => download::run(args).await,
+        Command::Versions(command) => versions::run(command).await,
         Command::Restore(args) => files::restore(args).await,
         Command::Trash(command) => trash::run(command).await,
         Command::Link(args) => links::run(args).await,

@@ -12,4 +12,5 @@ mod links;
 mod transfer;
 mod tree;
 mod uploads;
+mod versions;
 mod webhooks;

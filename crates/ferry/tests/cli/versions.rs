@@ -1,0 +1,160 @@
+//! Versions from the command line: `ferry versions ls|get|restore|rm`.
+
+use ferry_api as api;
+use serde_json::Value;
+
+use crate::helpers::{TestServer, data, read, sha};
+
+impl TestServer {
+    /// Replaces a file's content through the API: its next version.
+    fn new_version(&self, file: &api::File, bytes: &[u8]) -> api::File {
+        self.rt
+            .block_on(self.admin.put_content(&file.id, bytes.to_vec(), None))
+            .expect("put content")
+    }
+
+    /// A file's versions through the API, newest first.
+    fn version_numbers(&self, file: &api::File) -> Vec<i64> {
+        self.rt
+            .block_on(self.admin.versions(&file.id, None, None))
+            .expect("versions")
+            .versions
+            .iter()
+            .map(|v| v.version)
+            .collect()
+    }
+}
+
+#[test]
+fn versions_ls_get_restore_and_rm() {
+    let t = TestServer::start();
+    t.login();
+    let docs = t.folder("docs");
+    let (v1, v2, v3) = (data(3000, 1), data(5000, 2), data(7000, 3));
+    let file = t.put(&docs, "report.txt", &v1);
+    t.new_version(&file, &v2);
+    let current = t.new_version(&file, &v3);
+    assert_eq!(
+        (current.id.as_str(), current.version),
+        (file.id.as_str(), 3)
+    );
+
+    // ls: newest first, by path or id, with sizes and checksums; the text marks the current.
+    let list: api::FileVersionList = t.ok_json(&["versions", "ls", "docs/report.txt"]);
+    let numbers: Vec<i64> = list.versions.iter().map(|v| v.version).collect();
+    assert_eq!(numbers, [3, 2, 1]);
+    assert_eq!(list.versions[2].checksum_sha256, sha(&v1));
+    assert_eq!(list.versions[1].size, 5000);
+    assert_eq!(
+        list.versions[0]
+            .created_by
+            .as_ref()
+            .map(|u| u.login.as_str()),
+        Some("admin")
+    );
+    let text = t.ok(&["versions", "ls", &file.id]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("/docs/report.txt ({})", file.id));
+    assert!(
+        lines[1].starts_with("VERSION") && lines[1].ends_with("SHA-256"),
+        "{text}"
+    );
+    assert!(lines[2].starts_with("3* "), "{text}");
+    assert!(
+        lines[4].starts_with("1 ") && lines[4].ends_with(&sha(&v1)),
+        "{text}"
+    );
+
+    // get: by default as report.v1.txt, verified; -o and --json; -o - to stdout.
+    let text = t.ok(&["versions", "get", "docs/report.txt", "1"]);
+    assert!(
+        text.starts_with(&format!("Downloaded version 1 of {}", file.id))
+            && text.contains("SHA-256 verified"),
+        "{text}"
+    );
+    assert_eq!(read(&t.path("report.v1.txt")), v1);
+    let got: Value = t.ok_json(&["versions", "get", &file.id, "2", "-o", "second.bin"]);
+    assert_eq!(got["file_id"], file.id.as_str());
+    assert_eq!(got["version"], 2);
+    assert_eq!(got["checksum_sha256"], sha(&v2).as_str());
+    assert_eq!(got["verified"], true);
+    assert_eq!(read(&t.path("second.bin")), v2);
+    let out = t
+        .ferry()
+        .args(["versions", "get", &file.id, "2", "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, v2);
+    // An existing file is not replaced without --force.
+    let err = t.fails(&["versions", "get", &file.id, "2", "-o", "second.bin"]);
+    assert!(err.contains("--force"), "{err}");
+
+    // A partial download resumes, held to the version's SHA-256.
+    std::fs::write(t.path("report.v3.txt.part"), &v3[..4000]).unwrap();
+    let got: Value = t.ok_json(&["versions", "get", "docs/report.txt", "3"]);
+    assert_eq!(got["resumed_at"], 4000);
+    assert_eq!(read(&t.path("report.v3.txt")), v3);
+
+    // restore: the old content becomes version 4, under the same id.
+    let restored: api::File = t.ok_json(&["versions", "restore", "docs/report.txt", "1"]);
+    assert_eq!(restored.id, file.id);
+    assert_eq!(restored.version, 4);
+    assert_eq!(restored.checksum_sha256, sha(&v1));
+    let text = t.ok(&["versions", "restore", &file.id, "2"]);
+    assert_eq!(
+        text.trim(),
+        format!(
+            "Restored version 2 of /docs/report.txt ({}): it is now version 5 (4.9 KiB)",
+            file.id
+        )
+    );
+    assert_eq!(t.version_numbers(&file), [5, 4, 3, 2, 1]);
+
+    // rm: an old version goes; the current one cannot; an unknown number is named.
+    let text = t.ok(&["versions", "rm", "docs/report.txt", "2"]);
+    assert_eq!(
+        text.trim(),
+        format!("Deleted version 2 of /docs/report.txt ({})", file.id)
+    );
+    let gone: Value = t.ok_json(&["versions", "rm", &file.id, "3"]);
+    assert_eq!(gone["deleted"], true);
+    assert_eq!(gone["version"], 3);
+    assert_eq!(t.version_numbers(&file), [5, 4, 1]);
+
+    let err = t.fails(&["versions", "rm", "docs/report.txt", "5"]);
+    assert!(
+        err.contains("cannot delete version 5 of /docs/report.txt")
+            && err.contains("it is the current one")
+            && err.contains("(current_version, request req_"),
+        "{err}"
+    );
+    assert_eq!(t.version_numbers(&file), [5, 4, 1]);
+
+    for args in [
+        ["versions", "rm", "docs/report.txt", "2"],
+        ["versions", "restore", "docs/report.txt", "2"],
+        ["versions", "get", "docs/report.txt", "2"],
+    ] {
+        let err = t.fails(&args);
+        assert!(
+            err.contains(&format!(
+                "/docs/report.txt ({}) has no version 2: it has 1, 4, 5",
+                file.id
+            )) && err.contains("(not_found)"),
+            "{args:?}: {err}"
+        );
+    }
+    let err = t.fails(&["versions", "ls", "docs/nothing.txt"]);
+    assert!(
+        err.contains("no file `/docs/nothing.txt`") && err.contains("(not_found)"),
+        "{err}"
+    );
+    // Version numbers start at 1: clap says so.
+    let out = t
+        .ferry()
+        .args(["versions", "rm", &file.id, "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
