@@ -48,7 +48,7 @@ pub struct Options {
     pub parallel: usize,
     /// The part size asked for; `None`: [`part_size`]'s choice.
     pub part_size: Option<u64>,
-    /// `rename` or `fail`.
+    /// `rename`, `fail` or `new_version`.
     pub on_conflict: &'static str,
     pub no_resume: bool,
     pub verify_parts: bool,
@@ -78,6 +78,10 @@ struct ResumeState {
     size: u64,
     mtime_ns: u128,
     part_size: u64,
+    /// What the upload was created with (absent in files of clients before versions, which
+    /// only knew `rename` and `fail`).
+    #[serde(default)]
+    on_conflict: Option<String>,
 }
 
 /// One file's upload.
@@ -146,6 +150,7 @@ impl Uploader<'_> {
                         size: source.size,
                         mtime_ns: source.mtime_ns,
                         part_size: u.part_size as u64,
+                        on_conflict: Some(self.options.on_conflict.to_string()),
                     },
                 )?;
                 self.progress.detail(&format!(
@@ -197,6 +202,31 @@ impl Uploader<'_> {
             || state.size != source.size
             || state.mtime_ns != source.mtime_ns
         {
+            config::remove_file(resume_path)?;
+            return Ok(None);
+        }
+        // An upload made to rename (or fail) on a name conflict would not become a new
+        // version, nor the other way round: one of another kind starts over.
+        let made_as = state.on_conflict.as_deref();
+        let wanted = self.options.on_conflict;
+        if made_as.is_some_and(|m| m != wanted) || (made_as.is_none() && wanted == "new_version") {
+            self.progress.event(&format!(
+                "earlier upload {} was made with on_conflict {}, not {wanted}; starting over",
+                state.upload_id,
+                made_as.unwrap_or("rename or fail"),
+            ));
+            // Its parts would hold quota until it expires.
+            if let Err(e) = self.client.abort_upload(&state.upload_id).await
+                && !e
+                    .status()
+                    .is_some_and(|s| s.as_u16() == 404 || s.as_u16() == 410)
+            {
+                self.progress.event(&format!(
+                    "could not abort {}: {}",
+                    state.upload_id,
+                    error_line(&e.into())
+                ));
+            }
             config::remove_file(resume_path)?;
             return Ok(None);
         }

@@ -1,9 +1,10 @@
-//! Versions from the command line: `ferry versions ls|get|restore|rm`.
+//! Versions from the command line: `ferry versions ls|get|restore|rm` and `ferry upload
+//! --on-conflict new-version`.
 
 use ferry_api as api;
 use serde_json::Value;
 
-use crate::helpers::{TestServer, data, read, sha};
+use crate::helpers::{MIB, TestServer, data, read, run_until, sha, stderr, stdout};
 
 impl TestServer {
     /// Replaces a file's content through the API: its next version.
@@ -157,4 +158,164 @@ fn versions_ls_get_restore_and_rm() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn upload_on_conflict_new_version_keeps_the_id() {
+    let t = TestServer::start();
+    t.login();
+    t.folder("docs");
+    let path = t.file("notes.txt", b"first draft");
+    let first: Vec<api::File> = t.ok_json(&["upload", path.to_str().unwrap(), "docs"]);
+    let first = &first[0];
+    assert_eq!(first.version, 1);
+
+    // Other content: the next version of the same file.
+    std::fs::write(&path, b"second draft, longer").unwrap();
+    let args = [
+        "upload",
+        path.to_str().unwrap(),
+        "docs",
+        "--on-conflict",
+        "new-version",
+    ];
+    let text = t.ok(&args);
+    assert!(
+        text.contains(&format!("as version 2 of {} to docs", first.id)),
+        "{text}"
+    );
+    let file: api::File = t.ok_json(&["info", "docs/notes.txt"]);
+    assert_eq!((file.id.as_str(), file.version), (first.id.as_str(), 2));
+    assert_eq!(file.checksum_sha256, sha(b"second draft, longer"));
+    assert_eq!(t.version_numbers(&file), [2, 1]);
+
+    // The same content again: skipped, no new version.
+    let text = t.ok(&args);
+    assert!(text.contains("Already uploaded"), "{text}");
+    let again: Vec<api::File> = t.ok_json(&args);
+    assert_eq!(
+        (again[0].id.as_str(), again[0].version),
+        (first.id.as_str(), 2)
+    );
+    assert_eq!(t.version_numbers(&file), [2, 1]);
+
+    // Names are compared as the server does, without regard to case.
+    let upper = t.file("upper/NOTES.txt", b"third draft");
+    let third: Vec<api::File> = t.ok_json(&[
+        "upload",
+        upper.to_str().unwrap(),
+        "docs",
+        "--on-conflict",
+        "new-version",
+    ]);
+    assert_eq!(
+        (third[0].id.as_str(), third[0].version),
+        (first.id.as_str(), 3)
+    );
+    let text = t.ok(&[
+        "upload",
+        upper.to_str().unwrap(),
+        "docs",
+        "--on-conflict",
+        "new-version",
+    ]);
+    assert!(text.contains("Already uploaded"), "{text}");
+
+    // A name not taken yet: a new file, version 1.
+    let other = t.file("other.txt", b"other");
+    let new: Vec<api::File> = t.ok_json(&[
+        "upload",
+        other.to_str().unwrap(),
+        "docs",
+        "--on-conflict",
+        "new-version",
+    ]);
+    assert_ne!(new[0].id, first.id);
+    assert_eq!(new[0].version, 1);
+
+    // Without the flag, other content still goes under a new name.
+    std::fs::write(&path, b"fourth draft").unwrap();
+    let renamed: Vec<api::File> = t.ok_json(&["upload", path.to_str().unwrap(), "docs"]);
+    assert_eq!(renamed[0].name, "notes (1).txt");
+    assert_eq!(renamed[0].version, 1);
+}
+
+#[test]
+fn an_interrupted_upload_resumes_only_as_what_it_was_started_as() {
+    let t = TestServer::start();
+    t.login();
+    let docs = t.folder("docs");
+    let file = t.put(&docs, "big.bin", b"the first version");
+    let bytes = data(11 * MIB, 7);
+    let path = t.file("big.bin", &bytes);
+    let path = path.to_str().unwrap();
+    let slow = [
+        "--part-size",
+        "5MiB",
+        "--parallel",
+        "1",
+        "--limit-rate",
+        "2MiB",
+    ];
+    let upload_id = |seen: &[String]| {
+        seen.iter()
+            .find_map(|l| l.split("upload ").nth(1).filter(|r| r.starts_with("upl_")))
+            .and_then(|r| r.split(' ').next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no upload id in {seen:#?}"))
+    };
+
+    // Started to store a copy under a new name, resumed as a new version: it starts over, and
+    // the first upload is aborted (its parts held quota).
+    let mut args = vec!["upload", path, "docs"];
+    args.extend(slow);
+    let seen = run_until(&t, &args, |l| l.contains("part 1/3 acknowledged"));
+    let first = upload_id(&seen);
+    // Without --json: the progress lines say what happens.
+    let out = t
+        .ferry()
+        .args(["upload", path, "docs", "--on-conflict", "new-version"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "earlier upload {first} was made with on_conflict rename, not new_version; \
+             starting over"
+        )),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains(&format!("as version 2 of {}", file.id)),
+        "{}",
+        stdout(&out)
+    );
+    let got: api::File = t.ok_json(&["info", &file.id]);
+    assert_eq!(got.version, 2);
+    assert_eq!(got.checksum_sha256, sha(&bytes));
+    let aborted = t.rt.block_on(t.admin.get_upload(&first)).unwrap();
+    assert_eq!(aborted.status, "aborted");
+    assert_eq!(t.resume_files(), 0);
+
+    // Started as a new version, resumed as one: only the missing parts are sent.
+    let bytes = data(11 * MIB, 8);
+    std::fs::write(path, &bytes).unwrap();
+    let mut args = vec!["upload", path, "docs", "--on-conflict", "new-version"];
+    args.extend(slow);
+    let seen = run_until(&t, &args, |l| l.contains("part 1/3 acknowledged"));
+    let second = upload_id(&seen);
+    // Without --json: the progress lines say what happens.
+    let out = t
+        .ferry()
+        .args(["upload", path, "docs", "--on-conflict", "new-version"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("resuming upload {second}")), "{err}");
+    let got: api::File = t.ok_json(&["info", &file.id]);
+    assert_eq!(got.version, 3);
+    assert_eq!(got.checksum_sha256, sha(&bytes));
+    assert_eq!(t.version_numbers(&file), [3, 2, 1]);
 }
