@@ -79,7 +79,7 @@ pub enum Command {
     /// Show a file's metadata.
     Info(files::InfoArgs),
     /// Delete a file or a folder with everything in it: into the trash, or held if a folder
-    /// keeps deleted files.
+    /// keeps deleted files; `--permanent`: purged at once, for good.
     Rm(files::RmArgs),
     /// Upload files, resumably, with parts sent in parallel and verified by SHA-256.
     Upload(upload::UploadArgs),

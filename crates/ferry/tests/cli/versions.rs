@@ -1,5 +1,5 @@
-//! Versions from the command line: `ferry versions ls|get|restore|rm` and `ferry upload
-//! --on-conflict new-version`.
+//! Versions from the command line: `ferry versions ls|get|restore|rm`, `ferry upload
+//! --on-conflict new-version`, and `ferry rm --permanent` (which purges every version).
 
 use ferry_api as api;
 use serde_json::Value;
@@ -318,4 +318,41 @@ fn an_interrupted_upload_resumes_only_as_what_it_was_started_as() {
     assert_eq!(got.version, 3);
     assert_eq!(got.checksum_sha256, sha(&bytes));
     assert_eq!(t.version_numbers(&file), [3, 2, 1]);
+}
+
+#[test]
+fn rm_permanent_leaves_nothing_in_the_trash() {
+    let t = TestServer::start();
+    t.login();
+    let docs = t.folder("docs");
+    let sub = t.subfolder(&docs, "sub");
+    let file = t.put(&docs, "a.txt", b"a");
+    t.new_version(&file, b"a, again");
+    t.put(&sub, "b.txt", b"b");
+
+    let text = t.ok(&["rm", "--permanent", "docs/a.txt"]);
+    assert_eq!(
+        text.trim(),
+        format!("Deleted /docs/a.txt ({}) for good", file.id)
+    );
+    let gone: Value = t.ok_json(&["rm", "--permanent", "docs/sub"]);
+    assert_eq!(gone["id"], sub.id.as_str());
+    assert_eq!(gone["permanent"], true);
+    assert!(t.resolved("/docs/a.txt").is_none());
+    assert!(t.resolved("/docs/sub").is_none());
+    let trash: api::TrashList = t.ok_json(&["trash", "ls"]);
+    assert!(trash.items.is_empty(), "{:?}", trash.items);
+    let text = t.ok(&["trash", "ls"]);
+    assert_eq!(text.trim(), "The trash is empty.");
+
+    // A file that a retention rule keeps cannot be purged: it stays where it is.
+    t.ok(&["mkdir", "kept", "--retention-days", "7"]);
+    let kept = t.file("k.txt", b"kept");
+    t.ok(&["upload", kept.to_str().unwrap(), "kept"]);
+    let err = t.fails(&["rm", "--permanent", "kept/k.txt"]);
+    assert!(
+        err.contains("cannot delete /kept/k.txt") && err.contains("(file_held, request req_"),
+        "{err}"
+    );
+    assert!(t.resolved("/kept/k.txt").is_some());
 }
