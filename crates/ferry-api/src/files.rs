@@ -156,3 +156,38 @@ pub enum RestoredItem {
     File(File),
     Folder(crate::folders::Folder),
 }
+
+/// `GET /search`: hits in name order, each `{"type", "file"|"folder"}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchResults {
+    pub items: Vec<Resolved>,
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /batch/delete` and `POST /batch/restore`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchRequest {
+    /// File and folder ids (trash item ids for restore), 1..=1000.
+    pub items: Vec<String>,
+}
+
+/// The outcome of one item of a batch.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchResult {
+    pub id: String,
+    /// The HTTP status the single request would have had.
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<BatchError>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchResults {
+    pub results: Vec<BatchResult>,
+}

@@ -21,8 +21,9 @@ pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{LoginRequest, Session};
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
-    File, FileList, FileMoveResult, FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem,
-    RestoredItem, Retention, TrashItem, TrashList, UpdateFile,
+    BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,
+    FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem, RestoredItem, Retention,
+    SearchResults, TrashItem, TrashList, UpdateFile,
 };
 pub use folders::{
     CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,

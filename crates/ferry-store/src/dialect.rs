@@ -7,7 +7,7 @@
 
 use crate::{Conn, Result};
 
-fn is_postgres(conn: &Conn) -> bool {
+pub(crate) fn is_postgres(conn: &Conn) -> bool {
     conn.backend_name().eq_ignore_ascii_case("postgresql")
 }
 

@@ -9,10 +9,12 @@
 
 pub mod audit;
 mod dialect;
+pub mod favorites;
 pub mod files;
 pub mod folders;
 pub mod links;
 mod name_keys;
+pub mod search;
 pub mod secrets;
 pub mod tokens;
 pub mod trash;

@@ -41,16 +41,17 @@ async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let entry = files::get(&state, &me.caller(), &id).await?;
+    let caller = me.caller();
+    let entry = files::get(&state, &caller, &id).await?;
     let etag = metadata_etag(entry.file.revision);
     if is_current(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    Ok(with_etag(
-        entry.file.revision,
-        StatusCode::OK,
-        file_entry_view(&entry),
-    ))
+    let mut view = file_entry_view(&entry);
+    view.favorite = !ferry_app::favorites::marked(&state, &caller, &[&entry.file])
+        .await?
+        .is_empty();
+    Ok(with_etag(entry.file.revision, StatusCode::OK, view))
 }
 
 /// Rename a file, change its description or tags (needs `write`). `If-Match` with the file's

@@ -317,12 +317,21 @@ async fn list_files(
 ) -> ApiResult<axum::Json<api::FileList>> {
     let limit = page.limit()?;
     let sort = page.sort()?;
-    let (rows, path) =
-        folders::files(&state, &me.caller(), &id, sort, page.after()?, limit).await?;
+    let caller = me.caller();
+    let (rows, path) = folders::files(&state, &caller, &id, sort, page.after()?, limit).await?;
     let (rows, next_cursor) =
         page.paginate(rows, limit, |f| ferry_store::files::sort_value(f, sort));
+    let marked =
+        ferry_app::favorites::marked(&state, &caller, &rows.iter().collect::<Vec<_>>()).await?;
     Ok(axum::Json(api::FileList {
-        files: rows.iter().map(|f| file_view(f, &path)).collect(),
+        files: rows
+            .iter()
+            .map(|f| {
+                let mut view = file_view(f, &path);
+                view.favorite = marked.contains(&f.id);
+                view
+            })
+            .collect(),
         next_cursor,
     }))
 }

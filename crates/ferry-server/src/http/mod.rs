@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod client_addr;
 pub mod conditional;
 pub mod content;
@@ -13,6 +14,7 @@ pub mod folders;
 pub mod links;
 mod openapi;
 pub mod ops;
+pub mod search;
 pub mod slow;
 pub mod trash;
 pub mod tus;
@@ -85,6 +87,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(folders::router())
         .merge(files::router())
         .merge(trash::router())
+        .merge(search::router())
+        .merge(batch::router())
         .merge(versions::router().layer(DefaultBodyLimit::disable()))
         .merge(upload::router().layer(DefaultBodyLimit::disable()))
         .merge(uploads::router())

@@ -23,6 +23,9 @@ on_both_backends!(
     resolve_and_recursive_size,
     other_users_trees_are_not_found,
     uploads_create_their_relative_path,
+    search_finds_only_what_the_caller_can_read,
+    favorites_are_per_user,
+    batches_answer_item_by_item,
 );
 
 async fn folder_in(c: &Client, parent: &str, name: &str) -> api::Folder {
@@ -883,5 +886,309 @@ async fn uploads_create_their_relative_path(app: TestApp) {
         400,
         "invalid_value",
         "modified_at",
+    );
+}
+
+async fn search(
+    c: &Client,
+    query: &[(&str, &str)],
+) -> Result<api::SearchResults, ferry_client::ClientError> {
+    parse(
+        c.request(Method::GET, "/search")
+            .query(query)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+fn hit_names(r: &api::SearchResults) -> Vec<String> {
+    r.items
+        .iter()
+        .map(|i| match (&i.file, &i.folder) {
+            (Some(f), _) => f.name.clone(),
+            (_, Some(d)) => format!("{}/", d.name),
+            _ => unreachable!(),
+        })
+        .collect()
+}
+
+async fn search_finds_only_what_the_caller_can_read(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, bob) = app.user("bob", None).await;
+    let top = alice.create_folder("Projects", 0).await.unwrap();
+    let sub = folder_in(&alice, &top.id, "Reports 2026").await;
+    let report = alice
+        .upload(&sub.id, "Quarterly Report.pdf", b"%PDF".to_vec())
+        .await
+        .unwrap();
+    alice
+        .update_file(
+            &report.id,
+            &api::UpdateFile {
+                tags: Some(vec!["Finance".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let notes = alice
+        .upload(&top.id, "notes.txt", b"n".to_vec())
+        .await
+        .unwrap();
+    alice
+        .update_file(
+            &notes.id,
+            &api::UpdateFile {
+                description: Some("numbers for the quarterly review".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    alice
+        .upload(&top.id, "\u{c9}t\u{e9} plan.txt", b"e".to_vec())
+        .await
+        .unwrap();
+    let bobs = bob.create_folder("bob", 0).await.unwrap();
+    bob.upload(&bobs.id, "quarterly secret.txt", b"s".to_vec())
+        .await
+        .unwrap();
+
+    // By name and by description, without case; never another user's file.
+    let found = search(&alice, &[("q", "QUARTER")]).await.unwrap();
+    assert_eq!(hit_names(&found), ["notes.txt", "Quarterly Report.pdf"]);
+    assert_eq!(
+        found.items[1].file.as_ref().unwrap().path,
+        "/Projects/Reports 2026/Quarterly Report.pdf"
+    );
+    let found = search(&bob, &[("q", "quarter")]).await.unwrap();
+    assert_eq!(hit_names(&found), ["quarterly secret.txt"]);
+    // Folders too, and two-character texts (below the trigram index's three).
+    assert_eq!(
+        hit_names(&search(&alice, &[("q", "report")]).await.unwrap()),
+        ["Quarterly Report.pdf", "Reports 2026/"]
+    );
+    assert_eq!(
+        hit_names(&search(&alice, &[("q", "20")]).await.unwrap()),
+        ["Reports 2026/"]
+    );
+    assert_eq!(
+        hit_names(
+            &search(&alice, &[("q", "report"), ("type", "folder")])
+                .await
+                .unwrap()
+        ),
+        ["Reports 2026/"]
+    );
+    assert_eq!(
+        hit_names(&search(&alice, &[("q", "\u{e9}t\u{e9}")]).await.unwrap()),
+        ["\u{c9}t\u{e9} plan.txt"]
+    );
+    // Filters: media type family, tag, size, subtree.
+    assert_eq!(
+        hit_names(&search(&alice, &[("mime", "application/*")]).await.unwrap()),
+        ["Quarterly Report.pdf"]
+    );
+    assert_eq!(
+        hit_names(&search(&alice, &[("tag", "finance")]).await.unwrap()),
+        ["Quarterly Report.pdf"]
+    );
+    assert_eq!(
+        hit_names(
+            &search(&alice, &[("q", "quarter"), ("max_size", "1")])
+                .await
+                .unwrap()
+        ),
+        ["notes.txt"]
+    );
+    assert_eq!(
+        hit_names(
+            &search(&alice, &[("q", "quarter"), ("folder_id", &sub.id)])
+                .await
+                .unwrap()
+        ),
+        ["Quarterly Report.pdf"]
+    );
+    assert_api_error(
+        search(&bob, &[("q", "quarter"), ("folder_id", &sub.id)]).await,
+        404,
+        "not_found",
+    );
+    // Paging.
+    let first = search(&alice, &[("q", "quarter"), ("limit", "1")])
+        .await
+        .unwrap();
+    let cursor = first.next_cursor.clone().expect("a second page");
+    let second = search(
+        &alice,
+        &[("q", "quarter"), ("limit", "1"), ("cursor", &cursor)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(hit_names(&second), ["Quarterly Report.pdf"]);
+    assert_eq!(second.next_cursor, None);
+    // Deleted things are not found; restored ones are again.
+    alice.delete_folder(&sub.id, false).await.unwrap();
+    assert_eq!(
+        hit_names(&search(&alice, &[("q", "report")]).await.unwrap()),
+        Vec::<String>::new()
+    );
+    alice
+        .restore_item(&sub.id, &api::RestoreItem::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        hit_names(&search(&alice, &[("q", "report")]).await.unwrap()).len(),
+        2
+    );
+    // Bad input.
+    let long = "x".repeat(10 * 1024);
+    for (param, value) in [("q", "a"), ("q", long.as_str()), ("type", "shoe")] {
+        let bad = search(&alice, &[(param, value)]).await;
+        assert_field_error(bad, 400, "invalid_value", param);
+    }
+    assert_api_error(search(&alice, &[]).await, 400, "missing_field");
+    // A LIKE wildcard in the text is a literal.
+    assert_eq!(
+        hit_names(&search(&alice, &[("q", "%%")]).await.unwrap()),
+        Vec::<String>::new()
+    );
+}
+
+async fn favorites_are_per_user(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, mallory) = app.user("mallory", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let a = alice.upload(&top.id, "a.txt", b"a".to_vec()).await.unwrap();
+    let b = alice.upload(&top.id, "b.txt", b"b".to_vec()).await.unwrap();
+    let put = |c: &Client, id: &str, method: Method| {
+        let req = c.request(method, &format!("/files/{id}/favorite"));
+        async move { req.send().await.unwrap() }
+    };
+    for id in [&a.id, &b.id, &a.id] {
+        assert_eq!(
+            put(&alice, id, Method::PUT).await.status(),
+            204,
+            "marking twice is fine"
+        );
+    }
+    assert!(alice.get_file(&a.id).await.unwrap().favorite);
+    let listed = alice.list_files(&top.id, None, None).await.unwrap().files;
+    assert!(listed.iter().all(|f| f.favorite));
+    let favorites: api::FileList = parse(
+        alice
+            .request(Method::GET, "/favorites")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        favorites
+            .files
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
+        ["b.txt", "a.txt"],
+        "newest mark first"
+    );
+    assert_eq!(put(&alice, &b.id, Method::DELETE).await.status(), 204);
+    assert!(!alice.get_file(&b.id).await.unwrap().favorite);
+    // Another user can neither mark nor see them.
+    assert_eq!(put(&mallory, &a.id, Method::PUT).await.status(), 404);
+    let theirs: api::FileList = parse(
+        mallory
+            .request(Method::GET, "/favorites")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(theirs.files.is_empty());
+    // A favorite in the trash is not listed.
+    alice.delete_file(&a.id).await.unwrap();
+    let favorites: api::FileList = parse(
+        alice
+            .request(Method::GET, "/favorites")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(favorites.files.is_empty());
+}
+
+async fn batches_answer_item_by_item(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, mallory) = app.user("mallory", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let sub = folder_in(&alice, &top.id, "sub").await;
+    let a = alice.upload(&top.id, "a.txt", b"a".to_vec()).await.unwrap();
+    let theirs = mallory.create_folder("theirs", 0).await.unwrap();
+    let batch = |path: &'static str, items: Vec<String>| {
+        let alice = alice.clone();
+        async move {
+            parse::<api::BatchResults>(
+                alice
+                    .request(Method::POST, path)
+                    .json(&json!({ "items": items }))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let deleted = batch(
+        "/batch/delete",
+        vec![
+            a.id.clone(),
+            sub.id.clone(),
+            theirs.id.clone(),
+            "junk".into(),
+        ],
+    )
+    .await
+    .unwrap()
+    .results;
+    let statuses: Vec<u16> = deleted.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [204, 204, 404, 404]);
+    assert_eq!(deleted[2].error.as_ref().unwrap().code, "not_found");
+    assert_eq!(alice.trash(None, None).await.unwrap().items.len(), 2);
+    assert!(
+        mallory.get_folder(&theirs.id).await.is_ok(),
+        "another's folder is untouched"
+    );
+    let restored = batch(
+        "/batch/restore",
+        vec![a.id.clone(), sub.id.clone(), a.id.clone()],
+    )
+    .await
+    .unwrap()
+    .results;
+    let statuses: Vec<u16> = restored.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [200, 200, 404],
+        "the second restore of one item finds nothing"
+    );
+    assert!(alice.trash(None, None).await.unwrap().items.is_empty());
+    let too_many: Vec<String> = (0..1001).map(|i| format!("fil_{i}")).collect();
+    assert_field_error(
+        batch("/batch/delete", too_many).await,
+        400,
+        "invalid_value",
+        "items",
+    );
+    assert_field_error(
+        batch("/batch/delete", Vec::new()).await,
+        400,
+        "invalid_value",
+        "items",
     );
 }

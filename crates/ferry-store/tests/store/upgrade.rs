@@ -11,7 +11,7 @@ use sqlx::Connection;
 
 /// Databases left by earlier releases: the schema versions a test starts from (0006 is the
 /// last release's; 0007 adds the upload listing's indexes, 0008 the link probe allowance,
-/// 0009 the namespace: tree, versions, trash).
+/// 0009 the namespace: tree, versions, trash; 0010 the search indexes).
 const EARLIER_SCHEMAS: [u32; 3] = [6, 7, 8];
 
 /// Applies the migrations up to `last` (copied into a directory of their own) to `url`.
@@ -188,6 +188,22 @@ async fn check_upgraded(store: &Store) {
         .unwrap();
     assert!(held.is_held());
     assert_eq!(held.trash_id.as_deref(), Some("fil_held"));
+    // The search index was built over the rows that were already there.
+    let query = ferry_store::search::Query {
+        text: Some("bin".into()),
+        owner_id: Some("usr_old".into()),
+        ..Default::default()
+    };
+    let hits = ferry_store::search::search(&mut c, &query, None, 10)
+        .await
+        .unwrap();
+    let mut ids: Vec<_> = hits.iter().map(|h| h.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["fil_old", "fil_old2"],
+        "the held file is not a search hit"
+    );
     // The audit chain still verifies.
     let verification = ferry_store::audit::verify(&mut c, 100).await.unwrap();
     assert_eq!((verification.checked, verification.broken), (2, None));

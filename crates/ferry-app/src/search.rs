@@ -1,0 +1,133 @@
+//! Search over the tree: names, descriptions and tags containing a text, with filters, only
+//! what the caller can read (the access module's folder scope is the query's filter, so the
+//! rule and the search cannot disagree).
+
+use ferry_core::{ItemKind, Permission};
+use ferry_store::search::Query;
+
+use crate::access;
+use crate::caller::Caller;
+use crate::error::{Error, Result};
+use crate::namespace::Resolved;
+use crate::state::AppState;
+
+/// Shortest and longest search text, in characters.
+const MIN_TEXT: usize = 2;
+const MAX_TEXT: usize = 256;
+
+/// What a search asks for (already parsed by the door).
+#[derive(Debug, Default)]
+pub struct SearchRequest {
+    pub text: Option<String>,
+    pub folder_id: Option<String>,
+    pub kind: Option<ItemKind>,
+    /// `image/png` or `image/*`.
+    pub mime: Option<String>,
+    pub min_size: Option<i64>,
+    pub max_size: Option<i64>,
+    pub modified_after: Option<i64>,
+    pub modified_before: Option<i64>,
+    pub tag: Option<String>,
+}
+
+/// One page of hits in name order after the `(name_key, id)` cursor; `limit + 1` entries,
+/// each with its `(name_key, id)` position.
+pub async fn search(
+    app: &AppState,
+    caller: &Caller,
+    request: SearchRequest,
+    after: Option<(String, String)>,
+    limit: i64,
+) -> Result<Vec<(Resolved, (String, String))>> {
+    let text = match request.text {
+        Some(t) => {
+            let t = t.trim().to_string();
+            let n = t.chars().count();
+            if !(MIN_TEXT..=MAX_TEXT).contains(&n) {
+                return Err(Error::invalid(
+                    "q",
+                    "invalid_value",
+                    format!("q must be {MIN_TEXT} to {MAX_TEXT} characters."),
+                ));
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    let anything = text.is_some()
+        || request.mime.is_some()
+        || request.tag.is_some()
+        || request.min_size.is_some()
+        || request.max_size.is_some()
+        || request.modified_after.is_some()
+        || request.modified_before.is_some();
+    if !anything {
+        return Err(Error::invalid(
+            "q",
+            "missing_field",
+            "Give q (2 to 256 characters) or at least one filter.",
+        ));
+    }
+    if let Some(id) = &request.folder_id {
+        access::folder(app, caller, id, Permission::Read).await?;
+    }
+    let (mime, mime_prefix) = match request.mime {
+        Some(m) if m.ends_with("/*") => (Some(m.trim_end_matches('*').to_string()), true),
+        other => (other, false),
+    };
+    let query = Query {
+        text,
+        owner_id: access::folder_scope(caller)
+            .owner_filter()
+            .map(str::to_string),
+        folder_id: request.folder_id,
+        kind: request.kind,
+        mime,
+        mime_prefix,
+        min_size: request.min_size,
+        max_size: request.max_size,
+        modified_after: request.modified_after,
+        modified_before: request.modified_before,
+        tag: request.tag,
+        now: app.now_ms(),
+    };
+    let mut conn = app.store.conn().await?;
+    let hits = ferry_store::search::search(
+        &mut conn,
+        &query,
+        after.as_ref().map(|(k, i)| (k.as_str(), i.as_str())),
+        limit + 1,
+    )
+    .await?;
+    // Paths: one walk up the tree per distinct folder on the page.
+    let mut paths: std::collections::HashMap<String, String> = Default::default();
+    let mut out = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let position = (hit.name_key.clone(), hit.id.clone());
+        let found = match hit.kind {
+            ItemKind::File => {
+                let Some(file) = ferry_store::files::get(&mut conn, &hit.id).await? else {
+                    continue;
+                };
+                let folder_path = match paths.get(&file.folder_id) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = crate::namespace::folder_path(&mut conn, &file.folder_id).await?;
+                        paths.insert(file.folder_id.clone(), p.clone());
+                        p
+                    }
+                };
+                Resolved::File(crate::files::Entry { file, folder_path })
+            }
+            ItemKind::Folder => {
+                let Some(folder) = ferry_store::folders::get(&mut conn, &hit.id).await? else {
+                    continue;
+                };
+                let path = crate::namespace::folder_path(&mut conn, &folder.id).await?;
+                Resolved::Folder(crate::folders::Entry { folder, path })
+            }
+        };
+        out.push((found, position));
+    }
+    Ok(out)
+}

@@ -1,0 +1,8 @@
+-- Favorites: files a user marked, per user.
+CREATE TABLE favorites (
+    user_id TEXT NOT NULL REFERENCES users (id),
+    file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, file_id)
+);
+CREATE INDEX favorites_file ON favorites (file_id);
