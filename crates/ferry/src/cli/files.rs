@@ -202,7 +202,7 @@ async fn walk(
 }
 
 /// Folders (marked with a trailing `/`) and files: by name, or by path for `-R`.
-fn entries_table(entries: &[Item], by_path: bool) -> String {
+pub(super) fn entries_table(entries: &[Item], by_path: bool) -> String {
     if entries.is_empty() {
         return "Empty: no folders or files.".into();
     }

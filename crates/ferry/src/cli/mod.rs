@@ -1,5 +1,5 @@
-//! The command line client: `ferry login`, `ls`, `upload`, `uploads`, `download`, `versions`,
-//! `link`, `audit`, `webhook`, `admin`... Everything but `ferry serve` lives under this module.
+//! The command line client: `ferry login`, `ls`, `find`, `upload`, `uploads`, `download`,
+//! `versions`, `link`, `audit`, `webhook`, `admin`... Everything but `ferry serve` lives under this module.
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
 macro_rules! say {
@@ -15,6 +15,7 @@ mod auth;
 pub mod config;
 mod download;
 mod files;
+mod find;
 mod interrupt;
 mod links;
 pub mod output;
@@ -78,6 +79,9 @@ pub enum Command {
     Rename(tree::RenameArgs),
     /// Show a file's metadata.
     Info(files::InfoArgs),
+    /// Find files and folders by a part of their name, description or tags, and by type,
+    /// media type, size, tag or time; with their paths.
+    Find(find::FindArgs),
     /// Delete a file or a folder with everything in it: into the trash, or held if a folder
     /// keeps deleted files; `--permanent`: purged at once, for good.
     Rm(files::RmArgs),
@@ -243,6 +247,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Cp(args) => tree::run(tree::Op::Copy, args).await,
         Command::Rename(args) => tree::rename(args).await,
         Command::Info(args) => files::info(args).await,
+        Command::Find(args) => find::run(args).await,
         Command::Rm(args) => files::rm(args).await,
         Command::Upload(args) => upload::run(args).await,
         Command::Uploads(command) => uploads::run(command).await,

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod errors;
 mod files;
+mod find;
 mod links;
 mod transfer;
 mod tree;
