@@ -205,32 +205,35 @@ impl Uploader<'_> {
             config::remove_file(resume_path)?;
             return Ok(None);
         }
-        // An upload made to rename (or fail) on a name conflict would not become a new
-        // version, nor the other way round: one of another kind starts over.
-        let made_as = state.on_conflict.as_deref();
-        let wanted = self.options.on_conflict;
-        if made_as.is_some_and(|m| m != wanted) || (made_as.is_none() && wanted == "new_version") {
-            self.progress.event(&format!(
-                "earlier upload {} was made with on_conflict {}, not {wanted}; starting over",
-                state.upload_id,
-                made_as.unwrap_or("rename or fail"),
-            ));
-            // Its parts would hold quota until it expires.
-            if let Err(e) = self.client.abort_upload(&state.upload_id).await
-                && !e
-                    .status()
-                    .is_some_and(|s| s.as_u16() == 404 || s.as_u16() == 410)
-            {
-                self.progress.event(&format!(
-                    "could not abort {}: {}",
-                    state.upload_id,
-                    error_line(&e.into())
-                ));
-            }
-            config::remove_file(resume_path)?;
-            return Ok(None);
-        }
         match self.client.get_upload(&state.upload_id).await {
+            Ok(u)
+                if matches!(u.status.as_str(), "open" | "completing" | "completed")
+                    && !same_conflict_mode(
+                        state.on_conflict.as_deref(),
+                        self.options.on_conflict,
+                    ) =>
+            {
+                // An upload made to rename (or fail) on a name conflict would not become a new
+                // version, nor the other way round: one of another kind starts over.
+                self.progress.event(&format!(
+                    "earlier upload {} was made with on_conflict {}, not {}; starting over",
+                    u.upload_id,
+                    state.on_conflict.as_deref().unwrap_or("rename or fail"),
+                    self.options.on_conflict,
+                ));
+                // Its parts would hold quota until it expires.
+                if u.status == "open"
+                    && let Err(e) = self.client.abort_upload(&u.upload_id).await
+                {
+                    self.progress.detail(&format!(
+                        "could not abort {}: {}",
+                        u.upload_id,
+                        error_line(&e.into())
+                    ));
+                }
+                config::remove_file(resume_path)?;
+                Ok(None)
+            }
             Ok(u) if matches!(u.status.as_str(), "open" | "completing" | "completed") => {
                 self.progress.event(&format!(
                     "resuming upload {}: {} of {} parts already on the server",
@@ -569,6 +572,15 @@ fn missing_parts(e: &anyhow::Error) -> Vec<i64> {
         .and_then(|d| d.get("missing_parts").cloned())
         .and_then(|m| serde_json::from_value(m).ok())
         .unwrap_or_default()
+}
+
+/// Whether an upload created with on_conflict `made_as` (`None`: by a client before versions,
+/// which only knew `rename` and `fail`) can go on as one with `wanted`.
+fn same_conflict_mode(made_as: Option<&str>, wanted: &str) -> bool {
+    match made_as {
+        Some(m) => m == wanted,
+        None => wanted != "new_version",
+    }
 }
 
 /// Errors after which the upload cannot go on, so its resume file goes.
