@@ -1,5 +1,5 @@
-//! Files: listing a folder's files, simple uploads, metadata, content downloads, deleting and
-//! restoring.
+//! Files: listing a folder's files, simple uploads, metadata, content downloads, deleting (to
+//! the trash or for good) and restoring.
 
 use bytes::Bytes;
 use ferry_api as api;
@@ -77,7 +77,19 @@ impl Client {
     /// returns the response with its body unread, for streaming. Error statuses (other than
     /// `304`) are returned as errors.
     pub async fn content(&self, id: &str, headers: &[(&str, &str)]) -> Result<reqwest::Response> {
-        let mut req = self.request(Method::GET, &format!("/files/{id}/content"));
+        Self::stream(
+            self.request(Method::GET, &format!("/files/{id}/content")),
+            headers,
+        )
+        .await
+    }
+
+    /// Sends `req` with `headers` and returns the response with its body unread; error
+    /// statuses (other than `304`) as errors.
+    pub(crate) async fn stream(
+        mut req: reqwest::RequestBuilder,
+        headers: &[(&str, &str)],
+    ) -> Result<reqwest::Response> {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -110,6 +122,16 @@ impl Client {
             }
             _ => Err(error_from(status, &bytes)),
         }
+    }
+
+    /// Deletes a file for good at once, without the trash (`410 file_held` where a retention
+    /// rule keeps it).
+    pub async fn delete_file_permanently(&self, id: &str) -> Result<()> {
+        Self::send_empty(
+            self.request(Method::DELETE, &format!("/files/{id}"))
+                .query(&[("permanent", true)]),
+        )
+        .await
     }
 
     /// Restores a held file.

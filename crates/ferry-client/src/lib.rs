@@ -14,11 +14,14 @@ mod error;
 mod files;
 mod folders;
 mod links;
+mod search;
 mod tree;
 mod uploads;
 mod users;
+mod versions;
 mod webhooks;
 
 pub use client::{Client, all_pages};
 pub use error::{ClientError, Result};
 pub use files::Download;
+pub use search::SearchQuery;

@@ -55,10 +55,17 @@ pub struct DownloadArgs {
     pub common: Common,
 }
 
-/// What is downloaded: a stored file, or a link's content.
-enum Target {
+/// What is downloaded: a stored file, one of its versions, or a link's content.
+pub(super) enum Target {
     File(Box<api::File>),
-    Link { url: String, name: String },
+    Version {
+        file: Box<api::File>,
+        version: api::FileVersion,
+    },
+    Link {
+        url: String,
+        name: String,
+    },
 }
 
 /// What `--json` prints for a link download.
@@ -74,6 +81,29 @@ struct LinkDownloaded<'a> {
     resumed_at: u64,
 }
 
+/// What `--json` prints for a version's download: the version, whose file, and where it went.
+#[derive(Debug, Serialize)]
+struct VersionDownloaded<'a> {
+    file_id: &'a str,
+    /// The file's name on the server.
+    name: &'a str,
+    #[serde(flatten)]
+    version: &'a api::FileVersion,
+    path: &'a Path,
+    verified: bool,
+    resumed_at: u64,
+}
+
+/// Where and how a download is written: the options `download` and `versions get` share.
+pub(super) struct Saving<'a> {
+    /// A file, an existing directory, or `-` (standard output); `None`: `name` here.
+    pub output: Option<&'a Path>,
+    pub parallel: u16,
+    pub limit_rate: Option<u64>,
+    pub force: bool,
+    pub fsync: bool,
+}
+
 pub async fn run(args: DownloadArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let (source, remote, target) = if args.file_id.contains("://") {
@@ -87,8 +117,31 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         };
         (source, Remote::of_file(&file), Target::File(Box::new(file)))
     };
-    let name = match &target {
+    let saving = Saving {
+        output: args.output.as_deref(),
+        parallel: args.parallel,
+        limit_rate: args.limit_rate,
+        force: args.force,
+        fsync: args.fsync,
+    };
+    fetch(&out, source, remote, &target, &saving).await
+}
+
+/// Downloads `source` as `saving` says (resumably, verified against `remote`'s ETag) and
+/// prints what was downloaded.
+pub(super) async fn fetch(
+    out: &Output,
+    source: Source,
+    remote: Remote,
+    target: &Target,
+    saving: &Saving<'_>,
+) -> Result<()> {
+    let name = match target {
         Target::File(f) => sanitize(&f.name).unwrap_or_else(|| f.id.clone()),
+        Target::Version { file, version } => versioned(
+            &sanitize(&file.name).unwrap_or_else(|| file.id.clone()),
+            version.version,
+        ),
         Target::Link { name, .. } => name.clone(),
     };
     let size = remote.size.unwrap_or(0);
@@ -98,27 +151,27 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
         source,
         remote,
         progress: bar.clone(),
-        limiter: args
+        limiter: saving
             .limit_rate
             .filter(|r| *r > 0)
             .map(|r| Arc::new(RateLimit::new(r))),
-        fsync: args.fsync,
+        fsync: saving.fsync,
     };
     let started = Instant::now();
-    if args.output.as_deref() == Some(Path::new("-")) {
+    if saving.output == Some(Path::new("-")) {
         // What went to standard output cannot be resumed.
         interrupt::set_rerun(None);
         let got = dl.to_writer(tokio::io::stdout()).await;
         bar.finish();
         return got.map(|_| ());
     }
-    let dest = match args.output.as_deref() {
+    let dest = match saving.output {
         Some(p) if p.is_dir() => p.join(&name),
         Some(p) => p.to_path_buf(),
         None => PathBuf::from(&name),
     };
     let fetched = match dl
-        .to_path(&dest, args.force, usize::from(args.parallel))
+        .to_path(&dest, saving.force, usize::from(saving.parallel))
         .await
     {
         Ok(f) => f,
@@ -129,8 +182,20 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
     };
     bar.finish();
     progress.finish();
-    report(&out, &target, &dest, &fetched, started.elapsed());
+    report(out, target, &dest, &fetched, started.elapsed());
     Ok(())
+}
+
+/// The name a version is saved under by default: `report.v2.pdf` for version 2 of
+/// `report.pdf` (`notes.v2` without an extension), so that it does not take the place of the
+/// current one.
+fn versioned(name: &str, version: i64) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() => {
+            format!("{stem}.v{version}.{ext}")
+        }
+        _ => format!("{name}.v{version}"),
+    }
 }
 
 /// A link's source, what its `HEAD` says, and the name the server gives the file.
@@ -186,6 +251,19 @@ fn report(out: &Output, target: &Target, dest: &Path, fetched: &Fetched, elapsed
     };
     match target {
         Target::File(file) => out.result(&**file, || line(&file.id)),
+        Target::Version { file, version } => {
+            let shown = VersionDownloaded {
+                file_id: &file.id,
+                name: &file.name,
+                version,
+                path: &absolute(dest).unwrap_or_else(|_| dest.to_path_buf()),
+                verified: fetched.verified,
+                resumed_at: fetched.resumed_at,
+            };
+            out.result(&shown, || {
+                line(&format!("version {} of {}", version.version, file.id))
+            });
+        }
         Target::Link { url, .. } => {
             let name = dest
                 .file_name()
@@ -277,6 +355,14 @@ mod tests {
         assert_eq!(sanitize("dir/").as_deref(), None);
         assert_eq!(sanitize("   ").as_deref(), None);
         assert_eq!(sanitize(&"é".repeat(200)).map(|s| s.len()), Some(254));
+    }
+
+    #[test]
+    fn versions_get_their_own_names() {
+        assert_eq!(versioned("report.pdf", 2), "report.v2.pdf");
+        assert_eq!(versioned("archive.tar.gz", 3), "archive.tar.v3.gz");
+        assert_eq!(versioned("notes", 1), "notes.v1");
+        assert_eq!(versioned(".bashrc", 4), ".bashrc.v4");
     }
 
     #[test]

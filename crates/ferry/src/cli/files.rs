@@ -76,13 +76,18 @@ pub struct RestoreArgs {
 #[command(
     after_help = "A file or folder deleted from a folder that keeps deleted files \
 (--retention-days) is held: `ferry restore FILE_ID` brings a held file back. Anything else goes \
-to the trash: see `ferry trash ls`, `ferry trash restore`."
+to the trash: see `ferry trash ls`, `ferry trash restore`. With --permanent it is purged at once, \
+every version of it, and cannot be brought back; what a retention rule keeps cannot be deleted \
+that way (file_held)."
 )]
 pub struct RmArgs {
     /// The file or folder: an id (fil_…, fld_…) or a path (Top/sub/report.pdf, Top/sub). A
     /// folder goes with everything below it.
     #[arg(value_name = "FILE|FOLDER")]
     pub file_id: String,
+    /// Purge it at once, for good, instead of moving it to the trash. Asks nothing.
+    #[arg(long)]
+    pub permanent: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -197,7 +202,7 @@ async fn walk(
 }
 
 /// Folders (marked with a trailing `/`) and files: by name, or by path for `-R`.
-fn entries_table(entries: &[Item], by_path: bool) -> String {
+pub(super) fn entries_table(entries: &[Item], by_path: bool) -> String {
     if entries.is_empty() {
         return "Empty: no folders or files.".into();
     }
@@ -482,6 +487,36 @@ pub async fn rm(args: RmArgs) -> Result<()> {
         )
         .into());
     };
+    if args.permanent {
+        let purged = if id.starts_with("fld_") {
+            s.client.delete_folder(&id, true).await
+        } else {
+            s.client.delete_file_permanently(&id).await
+        };
+        if let Err(e) = purged {
+            let held = e.code() == Some("file_held");
+            let e = anyhow::Error::from(e);
+            return Err(if held {
+                e.context(format!(
+                    "cannot delete {shown} for good: a retention rule keeps it (without \
+                     --permanent it is held until the rule lets it go)"
+                ))
+            } else {
+                e
+            });
+        }
+        out.result(
+            &json!({"id": id, "deleted": true, "permanent": true}),
+            || {
+                if id.starts_with("fld_") {
+                    format!("Deleted {shown} with everything in it, for good")
+                } else {
+                    format!("Deleted {shown} for good")
+                }
+            },
+        );
+        return Ok(());
+    }
     if id.starts_with("fld_") {
         s.client.delete_folder(&id, false).await?;
         out.result(&json!({"id": id, "deleted": true}), || {

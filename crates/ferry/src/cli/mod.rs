@@ -1,5 +1,5 @@
-//! The command line client: `ferry login`, `ls`, `upload`, `uploads`, `download`, `link`,
-//! `audit`, `webhook`, `admin`... Everything but `ferry serve` lives under this module.
+//! The command line client: `ferry login`, `ls`, `find`, `upload`, `uploads`, `download`,
+//! `versions`, `link`, `audit`, `webhook`, `admin`... Everything but `ferry serve` lives under this module.
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
 macro_rules! say {
@@ -15,6 +15,7 @@ mod auth;
 pub mod config;
 mod download;
 mod files;
+mod find;
 mod interrupt;
 mod links;
 pub mod output;
@@ -24,6 +25,7 @@ mod tree;
 pub mod units;
 mod upload;
 mod uploads;
+mod versions;
 mod webhooks;
 
 use std::io::Write;
@@ -77,8 +79,11 @@ pub enum Command {
     Rename(tree::RenameArgs),
     /// Show a file's metadata.
     Info(files::InfoArgs),
+    /// Find files and folders by a part of their name, description or tags, and by type,
+    /// media type, size, tag or time; with their paths.
+    Find(find::FindArgs),
     /// Delete a file or a folder with everything in it: into the trash, or held if a folder
-    /// keeps deleted files.
+    /// keeps deleted files; `--permanent`: purged at once, for good.
     Rm(files::RmArgs),
     /// Upload files, resumably, with parts sent in parallel and verified by SHA-256.
     Upload(upload::UploadArgs),
@@ -89,6 +94,10 @@ pub enum Command {
     /// Download a file, resumably, verified by SHA-256; or anything behind a download link's
     /// URL, without logging in.
     Download(download::DownloadArgs),
+    /// A file's versions: `ls` them, `get` one (download), `restore` one (its content becomes
+    /// the current version), `rm` one.
+    #[command(subcommand)]
+    Versions(versions::VersionsCommand),
     /// Restore a file held by its folder's retention policy after `ferry rm` (for the trash:
     /// `ferry trash restore`).
     Restore(files::RestoreArgs),
@@ -189,7 +198,12 @@ pub fn run(command: Command) -> ExitCode {
         }
     };
     // A transfer catches Ctrl-C to say how to resume; anything else just ends.
-    let transfer = matches!(command, Command::Upload(_) | Command::Download(_));
+    let transfer = matches!(
+        command,
+        Command::Upload(_)
+            | Command::Download(_)
+            | Command::Versions(versions::VersionsCommand::Get(_))
+    );
     if transfer {
         interrupt::set_rerun(Some(interrupt::own_args()));
     }
@@ -233,10 +247,12 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Cp(args) => tree::run(tree::Op::Copy, args).await,
         Command::Rename(args) => tree::rename(args).await,
         Command::Info(args) => files::info(args).await,
+        Command::Find(args) => find::run(args).await,
         Command::Rm(args) => files::rm(args).await,
         Command::Upload(args) => upload::run(args).await,
         Command::Uploads(command) => uploads::run(command).await,
         Command::Download(args) => download::run(args).await,
+        Command::Versions(command) => versions::run(command).await,
         Command::Restore(args) => files::restore(args).await,
         Command::Trash(command) => trash::run(command).await,
         Command::Link(args) => links::run(args).await,

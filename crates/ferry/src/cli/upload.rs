@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, ValueEnum};
 use ferry_api as api;
 use ferry_client::Client;
+use ferry_core::validate::name_key;
 
 use super::files::{all_children, all_files};
 use super::output::Progress;
@@ -60,7 +61,9 @@ pub struct UploadArgs {
     pub limit_rate: Option<u64>,
     /// What to do when the folder already has a file of that name. Without this flag a file
     /// that is already there with the same content is skipped ("already uploaded") and one with
-    /// other content is stored under a new name; `rename` always stores a new copy.
+    /// other content is stored under a new name; `rename` always stores a new copy;
+    /// `new-version` skips the same content too, and makes other content the file's next
+    /// version (same id; `ferry versions ls` shows the older ones).
     #[arg(long, value_enum)]
     pub on_conflict: Option<OnConflict>,
     /// Start a new upload instead of resuming an interrupted one of the same file.
@@ -83,6 +86,28 @@ pub enum OnConflict {
     Rename,
     /// Fail the upload.
     Fail,
+    /// Replace the file's content: the upload becomes its next version, under the same id.
+    NewVersion,
+}
+
+impl OnConflict {
+    /// The API's value.
+    fn wire(self) -> &'static str {
+        match self {
+            OnConflict::Rename => "rename",
+            OnConflict::Fail => "fail",
+            OnConflict::NewVersion => "new_version",
+        }
+    }
+
+    /// The CLI's value.
+    fn arg(self) -> &'static str {
+        match self {
+            OnConflict::Rename => "rename",
+            OnConflict::Fail => "fail",
+            OnConflict::NewVersion => "new-version",
+        }
+    }
 }
 
 /// A local file and the folder it goes to: `dir` is the path of subfolders below FOLDER (empty
@@ -148,15 +173,14 @@ pub async fn run(mut args: UploadArgs) -> Result<()> {
     let options = Options {
         parallel: usize::from(args.parallel),
         part_size: args.part_size,
-        on_conflict: match args.on_conflict {
-            None | Some(OnConflict::Rename) => "rename",
-            Some(OnConflict::Fail) => "fail",
-        },
+        on_conflict: args.on_conflict.unwrap_or(OnConflict::Rename).wire(),
         no_resume: args.no_resume,
         verify_parts: args.verify_parts,
     };
     // Unless a copy is asked for, a file a folder already holds (same name, same SHA-256) is
-    // not sent again: a re-run of an upload finishes what is missing and nothing more.
+    // not sent again: a re-run of an upload finishes what is missing and nothing more. With
+    // new-version too: the same content again would only make a version that changes nothing.
+    // Names are compared as the server compares them, without regard to case.
     let skip_existing = args.on_conflict != Some(OnConflict::Rename);
     let mut existing: HashMap<String, HashMap<String, api::File>> = HashMap::new();
     let mut uploaded = Vec::new();
@@ -186,10 +210,13 @@ pub async fn run(mut args: UploadArgs) -> Result<()> {
             let files = all_files(&s.client, &target.id, 1000).await?;
             existing.insert(
                 target.id.clone(),
-                files.into_iter().map(|f| (f.name.clone(), f)).collect(),
+                files.into_iter().map(|f| (name_key(&f.name), f)).collect(),
             );
         }
-        if let Some(file) = existing.get(&target.id).and_then(|e| e.get(&source.name))
+        let same_name = existing
+            .get(&target.id)
+            .and_then(|e| e.get(&name_key(&source.name)));
+        if let Some(file) = same_name
             && file.size as u64 == source.size
             && sha256_of(&source.path, source.size).await? == file.checksum_sha256
         {
@@ -227,17 +254,22 @@ pub async fn run(mut args: UploadArgs) -> Result<()> {
                     ),
                     None => String::new(),
                 };
-                // On a name conflict the server stores it under another name (`a (1).txt`).
-                let renamed = if file.name != source.name {
+                // On a name conflict the server stores it under another name (`a (1).txt`), or
+                // (new-version) as the next version of the file that has the name.
+                let renamed = if file.name != source.name && file.version == 1 {
                     format!(" as \"{}\" (\"{}\" was taken)", file.name, source.name)
                 } else {
                     String::new()
                 };
+                let what = if file.version > 1 {
+                    format!("version {} of {}", file.version, file.id)
+                } else {
+                    file.id.clone()
+                };
                 let line = format!(
-                    "Uploaded {} ({}) as {} to {shown}{renamed} in {} ({}){resumed}",
+                    "Uploaded {} ({}) as {what} to {shown}{renamed} in {} ({}){resumed}",
                     source.path.display(),
                     format_size(source.size),
-                    file.id,
                     format_duration(elapsed),
                     format_rate(stats.sent, elapsed),
                 );
@@ -343,11 +375,11 @@ impl<'a> Folders<'a> {
 
     /// The subfolder of `parent` named `name` (case aside), if there is one.
     async fn child(&self, parent: &api::Folder, name: &str) -> Result<Option<api::Folder>> {
-        let key = name.to_lowercase();
+        let key = name_key(name);
         Ok(all_children(self.client, &parent.id, 1000)
             .await?
             .into_iter()
-            .find(|f| f.name.to_lowercase() == key))
+            .find(|f| name_key(&f.name) == key))
     }
 }
 
@@ -400,12 +432,8 @@ fn rerun_args(args: &UploadArgs, folder: &str, paths: &[PathBuf]) -> Vec<String>
     if let Some(r) = args.limit_rate {
         out.extend(["--limit-rate".to_string(), r.to_string()]);
     }
-    match args.on_conflict {
-        Some(OnConflict::Fail) => out.extend(["--on-conflict".to_string(), "fail".to_string()]),
-        Some(OnConflict::Rename) => {
-            out.extend(["--on-conflict".to_string(), "rename".to_string()]);
-        }
-        None => {}
+    if let Some(c) = args.on_conflict {
+        out.extend(["--on-conflict".to_string(), c.arg().to_string()]);
     }
     // Not `--no-resume`: that would start over.
     if args.verify_parts {

@@ -1,12 +1,14 @@
-//! Downloading, for a file id and for a download link alike: one `Downloader` streams into
-//! `<path>.part`, resumes an existing `.part` with `Range` and `If-Range: "<sha256>"`,
-//! verifies the SHA-256 and renames into place. With several connections, ranges are fetched at
-//! once and written at their offsets; which ranges are done is kept in `<path>.part.state`, so
-//! that an interrupted parallel download resumes too (also with one connection).
+//! Downloading, for a file id (or one of its versions) and for a download link alike: one
+//! `Downloader` streams into `<path>.part`, resumes an existing `.part` with `Range` and
+//! `If-Range: "<sha256>"`, verifies the SHA-256 and renames into place. With several
+//! connections, ranges are fetched at once and written at their offsets; which ranges are done
+//! is kept in `<path>.part.state`, so that an interrupted parallel download resumes too (also
+//! with one connection).
 //!
 //! What is known before the first byte (size, strong ETag, whether ranges are served) is a
-//! [`Remote`]: from the file's metadata for a file id, from a `HEAD` for a link (a watermarked
-//! copy has neither size nor ETag: it is fetched whole, unverified, and never resumed).
+//! [`Remote`]: from the file's metadata for a file id (from its list of versions for an older
+//! version), from a `HEAD` for a link (a watermarked copy has neither size nor ETag: it is
+//! fetched whole, unverified, and never resumed).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -33,6 +35,14 @@ use crate::cli::{CliError, config, error_line};
 pub enum Source {
     /// `GET /api/v1/files/{id}/content`, with the session's credentials.
     File { client: Client, id: String },
+    /// `GET /api/v1/files/{id}/versions/{version}/content`, with the session's credentials.
+    /// `key` is what `.part.state` is tied to (`<id>/versions/<version>`).
+    Version {
+        client: Client,
+        id: String,
+        version: i64,
+        key: String,
+    },
     /// A download link's URL (`…/d/<token>`), without credentials.
     Link { client: Client, url: String },
 }
@@ -42,6 +52,7 @@ impl Source {
     fn key(&self) -> &str {
         match self {
             Source::File { id, .. } => id,
+            Source::Version { key, .. } => key,
             Source::Link { url, .. } => url,
         }
     }
@@ -49,6 +60,12 @@ impl Source {
     async fn get(&self, headers: &[(&str, &str)]) -> Result<reqwest::Response> {
         Ok(match self {
             Source::File { client, id } => client.content(id, headers).await?,
+            Source::Version {
+                client,
+                id,
+                version,
+                ..
+            } => client.version_content(id, *version, headers).await?,
             Source::Link { client, url } => client.link_content(url, headers).await?,
         })
     }
@@ -72,6 +89,15 @@ impl Remote {
         Remote {
             size: Some(file.size.max(0) as u64),
             etag: Some(format!("\"{}\"", file.checksum_sha256)),
+            ranges: true,
+        }
+    }
+
+    /// One version of a stored file: as for the file, from what the list of versions says.
+    pub fn of_version(version: &ferry_api::FileVersion) -> Remote {
+        Remote {
+            size: Some(version.size.max(0) as u64),
+            etag: Some(format!("\"{}\"", version.checksum_sha256)),
             ranges: true,
         }
     }

@@ -48,7 +48,7 @@ pub struct Options {
     pub parallel: usize,
     /// The part size asked for; `None`: [`part_size`]'s choice.
     pub part_size: Option<u64>,
-    /// `rename` or `fail`.
+    /// `rename`, `fail` or `new_version`.
     pub on_conflict: &'static str,
     pub no_resume: bool,
     pub verify_parts: bool,
@@ -78,6 +78,10 @@ struct ResumeState {
     size: u64,
     mtime_ns: u128,
     part_size: u64,
+    /// What the upload was created with (absent in files of clients before versions, which
+    /// only knew `rename` and `fail`).
+    #[serde(default)]
+    on_conflict: Option<String>,
 }
 
 /// One file's upload.
@@ -146,6 +150,7 @@ impl Uploader<'_> {
                         size: source.size,
                         mtime_ns: source.mtime_ns,
                         part_size: u.part_size as u64,
+                        on_conflict: Some(self.options.on_conflict.to_string()),
                     },
                 )?;
                 self.progress.detail(&format!(
@@ -201,6 +206,34 @@ impl Uploader<'_> {
             return Ok(None);
         }
         match self.client.get_upload(&state.upload_id).await {
+            Ok(u)
+                if matches!(u.status.as_str(), "open" | "completing" | "completed")
+                    && !same_conflict_mode(
+                        state.on_conflict.as_deref(),
+                        self.options.on_conflict,
+                    ) =>
+            {
+                // An upload made to rename (or fail) on a name conflict would not become a new
+                // version, nor the other way round: one of another kind starts over.
+                self.progress.event(&format!(
+                    "earlier upload {} was made with on_conflict {}, not {}; starting over",
+                    u.upload_id,
+                    state.on_conflict.as_deref().unwrap_or("rename or fail"),
+                    self.options.on_conflict,
+                ));
+                // Its parts would hold quota until it expires.
+                if u.status == "open"
+                    && let Err(e) = self.client.abort_upload(&u.upload_id).await
+                {
+                    self.progress.detail(&format!(
+                        "could not abort {}: {}",
+                        u.upload_id,
+                        error_line(&e.into())
+                    ));
+                }
+                config::remove_file(resume_path)?;
+                Ok(None)
+            }
             Ok(u) if matches!(u.status.as_str(), "open" | "completing" | "completed") => {
                 self.progress.event(&format!(
                     "resuming upload {}: {} of {} parts already on the server",
@@ -539,6 +572,15 @@ fn missing_parts(e: &anyhow::Error) -> Vec<i64> {
         .and_then(|d| d.get("missing_parts").cloned())
         .and_then(|m| serde_json::from_value(m).ok())
         .unwrap_or_default()
+}
+
+/// Whether an upload created with on_conflict `made_as` (`None`: by a client before versions,
+/// which only knew `rename` and `fail`) can go on as one with `wanted`.
+fn same_conflict_mode(made_as: Option<&str>, wanted: &str) -> bool {
+    match made_as {
+        Some(m) => m == wanted,
+        None => wanted != "new_version",
+    }
 }
 
 /// Errors after which the upload cannot go on, so its resume file goes.

@@ -5,65 +5,6 @@ use ferry_api as api;
 
 use crate::helpers::{TestServer, json, stderr, stdout};
 
-impl TestServer {
-    /// A subfolder through the API.
-    fn subfolder(&self, parent: &api::Folder, name: &str) -> api::Folder {
-        self.rt
-            .block_on(self.admin.create_folder_in(Some(&parent.id), name))
-            .expect("create subfolder")
-    }
-
-    /// A small file through the API.
-    fn put(&self, folder: &api::Folder, name: &str, bytes: &[u8]) -> api::File {
-        self.rt
-            .block_on(self.admin.upload(&folder.id, name, bytes.to_vec()))
-            .expect("upload")
-    }
-
-    /// What a path names now, through the API.
-    fn resolved(&self, path: &str) -> Option<api::Resolved> {
-        match self.rt.block_on(self.admin.resolve(path)) {
-            Ok(r) => Some(r),
-            Err(e) if e.code() == Some("not_found") => None,
-            Err(e) => panic!("resolve {path}: {e}"),
-        }
-    }
-
-    /// Runs `ferry args`, expecting success; its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.ferry().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}\n{}",
-            stderr(&out),
-            stdout(&out)
-        );
-        stdout(&out)
-    }
-
-    /// Runs `ferry args`, expecting exit 1 and nothing on stdout; its stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.ferry().args(args).output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{args:?}: {}\n{}",
-            stderr(&out),
-            stdout(&out)
-        );
-        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
-        stderr(&out)
-    }
-
-    fn ok_json<T: serde::de::DeserializeOwned>(&self, args: &[&str]) -> T {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let out = self.ferry().args(&all).output().unwrap();
-        assert!(out.status.success(), "{all:?}: {}", stderr(&out));
-        json(&out)
-    }
-}
-
 #[derive(serde::Deserialize)]
 struct Listing {
     folders: Vec<api::Folder>,
