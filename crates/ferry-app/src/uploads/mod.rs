@@ -204,24 +204,27 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         client_modified_at: new.client_modified_at,
     };
     let mut tx = state.store.begin().await?;
-    // `fail` refuses a taken name before a byte is sent; completion checks again, since the
+    // `fail` refuses a taken name before a byte is sent, and so does `new_version` when the
+    // name is a folder's (only a file can take a version); completion checks again, since the
     // name may be taken while the parts arrive.
-    if new.on_conflict == OnConflict::Fail
+    if new.on_conflict != OnConflict::Rename
         && let Some(folder) = &folder
-        && ferry_store::folders::name_in_use(
-            &mut tx,
-            ferry_store::folders::Namespace::In {
-                folder_id: &folder.id,
-            },
-            &upload.filename,
-            None,
-        )
-        .await?
     {
-        return Err(Error::NameConflict(format!(
-            "A file named `{}` already exists here.",
-            upload.filename
-        )));
+        let ns = ferry_store::folders::Namespace::In {
+            folder_id: &folder.id,
+        };
+        let taken =
+            ferry_store::folders::name_in_use(&mut tx, ns, &upload.filename, None).await?;
+        let versionable = new.on_conflict == OnConflict::NewVersion
+            && ferry_store::files::by_name(&mut tx, &folder.id, &upload.filename)
+                .await?
+                .is_some();
+        if taken && !versionable {
+            return Err(Error::NameConflict(format!(
+                "Something named `{}` already exists here (names are compared without case).",
+                upload.filename
+            )));
+        }
     }
     let to_reserve = (upload.size - new.already_reserved).max(0);
     if !ferry_store::users::reserve_quota(&mut tx, &upload.payer_id, to_reserve).await? {

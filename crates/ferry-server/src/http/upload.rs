@@ -31,7 +31,7 @@ const MAX_TTL_SECS: i64 = 10 * 365 * 86_400;
 struct UploadQuery {
     /// Subfolders of the folder to put the file in, e.g. `2026/reports`; missing ones are
     /// created.
-    #[param(max_length = 16384)]
+    #[param(max_length = 4096)]
     relative_path: Option<String>,
     /// When the file was last modified on the client (RFC 3339).
     modified_at: Option<String>,
@@ -64,7 +64,8 @@ struct UploadQuery {
         (status = 400, description = "`invalid_name`, `missing_field`, `invalid_value`, `unsupported_content_type`, `invalid_multipart`", body = api::ErrorBody),
         (status = 404, body = api::ErrorBody),
         (status = 409, description = "`name_conflict` with `on_conflict=fail`", body = api::ErrorBody),
-        (status = 413, description = "`quota_exceeded` or `file_too_large`; nothing is stored", body = api::ErrorBody)))]
+        (status = 413, description = "`quota_exceeded` or `file_too_large`; nothing is stored", body = api::ErrorBody),
+        (status = 414, description = "`uri_too_long`: the query string (a long `relative_path`) is over the server's limit", body = api::ErrorBody)))]
 async fn upload(
     State(state): State<AppState>,
     me: AuthUser,

@@ -275,6 +275,21 @@ async fn uploads_with_new_version_keep_the_id(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(fresh.version, 1);
+    // A folder's name cannot take a version: refused before a byte is sent.
+    alice.create_folder_in(Some(&folder.id), "Sub").await.unwrap();
+    let onto_folder = alice
+        .create_upload(&api::CreateUpload {
+            folder_id: folder.id.clone(),
+            filename: "sub".into(),
+            size: 1,
+            checksum_sha256: None,
+            part_size: None,
+            on_conflict: Some("new_version".into()),
+            relative_path: None,
+            modified_at: None,
+        })
+        .await;
+    assert_api_error(onto_folder, 409, "name_conflict");
     assert_eq!(
         alice
             .list_files(&folder.id, None, None)
