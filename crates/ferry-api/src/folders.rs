@@ -49,9 +49,16 @@ pub struct UpdateFolder {
 /// `POST /folders/{id}/move` and `/copy`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct MoveFolder {
-    /// The new parent; `null` makes the folder top-level (moves only, owner only).
-    #[serde(default)]
-    pub parent_id: Option<String>,
+    /// Required: the new parent, or `null` to make the folder top-level (moves only, owner
+    /// only). Absent is `400 missing_field`, so a forgotten field never moves a folder to the
+    /// top level.
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Option<Option<String>>,
     /// A new name; default: the current one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

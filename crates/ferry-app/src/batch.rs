@@ -22,21 +22,37 @@ fn check(items: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// What deleting one item did: held by a retention rule, or gone to the trash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Held,
+    Trashed,
+}
+
+fn outcome<T>(d: trash::Deleted<T>) -> DeleteOutcome {
+    match d {
+        trash::Deleted::Held(_) => DeleteOutcome::Held,
+        trash::Deleted::Gone => DeleteOutcome::Trashed,
+    }
+}
+
 /// Deletes each item (files and folders, as `DELETE` would); an item's error is its result.
 pub async fn delete(
     app: &AppState,
     caller: &Caller,
     items: &[String],
-) -> Result<Vec<(String, Result<()>)>> {
+) -> Result<Vec<(String, Result<DeleteOutcome>)>> {
     check(items)?;
     let mut out = Vec::with_capacity(items.len());
     for id in items {
         let result = if IdKind::File.matches(id) {
-            trash::delete_file(app, caller, id, false).await.map(|_| ())
+            trash::delete_file(app, caller, id, false)
+                .await
+                .map(outcome)
         } else if IdKind::Folder.matches(id) {
             trash::delete_folder(app, caller, id, false)
                 .await
-                .map(|_| ())
+                .map(outcome)
         } else {
             Err(Error::NotFound)
         };

@@ -35,30 +35,38 @@ pub async fn marked(app: &AppState, caller: &Caller, files: &[&File]) -> Result<
     Ok(ferry_store::favorites::marked(&mut conn, &user.id, &ids).await?)
 }
 
-/// The caller's favorites that they can still read, newest mark first; `limit + 1` rows with
-/// their `(marked_at, id)` positions.
+/// One page of the caller's favorites that they can still read, newest mark first, and the
+/// `(marked_at, id)` position the next page starts after (`None` at the end). The position
+/// comes from the stored marks, before unreadable ones are left out, so paging never stops
+/// early.
 pub async fn list(
     app: &AppState,
     caller: &Caller,
     after: Option<(i64, String)>,
     limit: i64,
-) -> Result<Vec<(Entry, (i64, String))>> {
+) -> Result<(Vec<Entry>, Option<(i64, String)>)> {
     let user = caller.user_ref().ok_or(Error::Unauthorized)?;
     let mut conn = app.store.conn().await?;
-    let rows = ferry_store::favorites::list(
+    let mut rows = ferry_store::favorites::list(
         &mut conn,
         &user.id,
         after.as_ref().map(|(t, i)| (*t, i.as_str())),
         limit + 1,
     )
     .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|(at, f)| (*at, f.id.clone()))
+    } else {
+        None
+    };
     let mut out = Vec::with_capacity(rows.len());
-    for (at, file) in rows {
-        let position = (at, file.id.clone());
+    for (_, file) in rows {
         // A favorite whose folder the caller can no longer read is not shown.
         if let Ok((file, _)) = access::file(app, caller, &file.id, Permission::Read).await {
-            out.push((Entry::of(&mut conn, file).await?, position));
+            out.push(Entry::of(&mut conn, file).await?);
         }
     }
-    Ok(out)
+    Ok((out, next))
 }

@@ -170,13 +170,9 @@ pub async fn add_file(
     ferry_store::folders::lock(tx, ns)
         .await
         .map_err(|e| fail(e.into()))?;
-    // The folder may have been deleted while the bytes arrived.
-    let live = ferry_store::folders::get(tx, &folder.id)
-        .await
-        .map_err(|e| fail(e.into()))?
-        .is_some_and(|f| f.is_live());
-    if !live {
-        return Err((Error::NotFound, Some(source)));
+    // The folder (or one above it) may have been deleted while the bytes arrived.
+    if let Err(e) = crate::namespace::live_chain(tx, &folder.id).await {
+        return Err((e, Some(source)));
     }
     if new.on_conflict == OnConflict::NewVersion {
         let existing = ferry_store::files::by_name(tx, &folder.id, new.name)
@@ -438,6 +434,7 @@ pub async fn move_file(
         folder_id: &target.id,
     };
     ferry_store::folders::lock(&mut tx, ns).await?;
+    crate::namespace::live_chain(&mut tx, &target.id).await?;
     let file = ferry_store::files::get(&mut tx, &file.id)
         .await?
         .filter(|f| f.trash_id.is_none())
@@ -518,6 +515,7 @@ pub async fn copy_file(
         folder_id: &target.id,
     };
     ferry_store::folders::lock(&mut tx, ns).await?;
+    crate::namespace::live_chain(&mut tx, &target.id).await?;
     let name = free_name(&mut tx, ns, &name, to.on_conflict, None).await?;
     crate::folders::charge(&mut tx, &target.owner_id, file.size).await?;
     if to.dry_run {

@@ -93,7 +93,10 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     let (owner_id, chain) = match &parent {
-        Some(p) => (p.owner_id.clone(), ancestry(&mut tx, &p.id).await?),
+        Some(p) => (
+            p.owner_id.clone(),
+            namespace::live_chain(&mut tx, &p.id).await?,
+        ),
         None => (user.id.clone(), Vec::new()),
     };
     if chain.len() >= validate::MAX_DEPTH {
@@ -397,7 +400,7 @@ pub async fn move_folder(
     }
     let (chain, ns, new_owner) = match &target {
         Some(t) => {
-            let chain = ancestry(&mut tx, &t.id).await?;
+            let chain = namespace::live_chain(&mut tx, &t.id).await?;
             if chain.iter().any(|f| f.id == folder.id) {
                 return Err(Error::InvalidMove);
             }
@@ -524,7 +527,7 @@ pub async fn copy_folder(
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     ferry_store::folders::lock_tree(&mut tx).await?;
-    let chain = ancestry(&mut tx, &target.id).await?;
+    let chain = namespace::live_chain(&mut tx, &target.id).await?;
     if chain.iter().any(|f| f.id == source.id) {
         return Err(Error::InvalidMove);
     }

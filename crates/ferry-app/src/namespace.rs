@@ -44,6 +44,17 @@ pub async fn ancestry(conn: &mut ferry_store::Conn, folder_id: &str) -> Result<V
     Ok(ferry_store::folders::ancestry(conn, folder_id, validate::MAX_DEPTH + 1).await?)
 }
 
+/// The chain down to `folder_id`, read inside the writer's transaction: `NotFound` if the
+/// folder or any folder above it has been deleted meanwhile, so nothing is ever written into
+/// a folder on its way to the trash.
+pub async fn live_chain(conn: &mut ferry_store::Conn, folder_id: &str) -> Result<Vec<Folder>> {
+    let chain = ancestry(conn, folder_id).await?;
+    if chain.is_empty() || !chain.iter().all(Folder::is_live) {
+        return Err(Error::NotFound);
+    }
+    Ok(chain)
+}
+
 /// `/Top/sub/folder` for the chain [`ancestry`] returns.
 pub fn path_of(chain: &[Folder]) -> String {
     let mut path = String::new();

@@ -175,7 +175,13 @@ pub async fn delete_folder(
             retention_days = retention_days.max(f.retention_days);
         }
     }
-    if permanent && retention_days > 0 {
+    // Files held inside (deleted under a rule that may since have been lowered) keep their
+    // hold: the folder is held at least as long.
+    let everything = ferry_store::folders::whole_subtree(&mut tx, &folder.id).await?;
+    let inner_hold = ferry_store::files::latest_hold_in(&mut tx, &everything)
+        .await?
+        .filter(|until| *until > now);
+    if permanent && (retention_days > 0 || inner_hold.is_some()) {
         return Err(Error::FileHeld);
     }
     let contents = ferry_store::folders::contents(&mut tx, &subtree).await?;
@@ -207,15 +213,14 @@ pub async fn delete_folder(
         tx.commit().await?;
         return Ok(Deleted::Gone);
     }
-    let (state, held_until, purge_at) = if retention_days > 0 {
-        let until = now + retention_days * DAY_MS;
-        (TrashState::Held, Some(until), until)
-    } else {
-        (
+    let rule_hold = (retention_days > 0).then(|| now + retention_days * DAY_MS);
+    let (state, held_until, purge_at) = match rule_hold.max(inner_hold) {
+        Some(until) => (TrashState::Held, Some(until), until),
+        None => (
             TrashState::Trashed,
             None,
             now + app.config.trash.keep_days * DAY_MS,
-        )
+        ),
     };
     ferry_store::folders::put_in_trash(&mut tx, &subtree, &folder.id, now).await?;
     let (by_id, by_login) = deleted_by(caller);
@@ -330,13 +335,21 @@ pub async fn restore(
         .await?
         .ok_or(Error::NotFound)?;
     let parent = match (&target, &item.original_parent_id) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(original)) => Some(
-            ferry_store::folders::get(&mut tx, original)
-                .await?
-                .filter(Folder::is_live)
-                .ok_or(Error::OriginalParentMissing)?,
-        ),
+        (Some(t), _) => {
+            crate::namespace::live_chain(&mut tx, &t.id).await?;
+            Some(t.clone())
+        }
+        (None, Some(original)) => {
+            let chain = crate::namespace::live_chain(&mut tx, original)
+                .await
+                .map_err(|_| Error::OriginalParentMissing)?;
+            let parent = chain.last().cloned().ok_or(Error::OriginalParentMissing)?;
+            // Back where it was, but only where the caller may still write.
+            if !access::folder_permissions(caller, &parent).contains(&Permission::Write) {
+                return Err(Error::PermissionDenied);
+            }
+            Some(parent)
+        }
         (None, None) => None,
     };
     let restored = match item.kind {
@@ -388,6 +401,12 @@ pub async fn restore(
             };
             if chain.iter().any(|f| f.id == folder.id) {
                 return Err(Error::InvalidMove);
+            }
+            let height = ferry_store::folders::height(&mut tx, &folder.id).await? as usize;
+            if chain.len() + 1 + height > validate::MAX_DEPTH {
+                return Err(Error::TooDeep {
+                    max: validate::MAX_DEPTH,
+                });
             }
             let owner_id = parent
                 .as_ref()
@@ -521,7 +540,9 @@ const PURGE_BATCH: i64 = 100;
 /// Empties the caller's trash of everything purgeable (held items stay); returns how many
 /// items went.
 pub async fn empty(app: &AppState, caller: &Caller) -> Result<usize> {
-    let scope = access::trash_scope(caller);
+    // One's own trash, admins included: emptying is irreversible, and an admin's "empty"
+    // must not purge every user's deleted files.
+    let scope = caller.user_ref().map(|u| u.id.clone());
     let mut purged = 0;
     let mut after: Option<(i64, String)> = None;
     loop {

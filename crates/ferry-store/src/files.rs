@@ -287,19 +287,26 @@ async fn set_deleted(
 /// back to the owner's quota. Returns false if the row was already gone (a concurrent delete
 /// won).
 pub async fn remove(conn: &mut Conn, file: &File, now: i64) -> Result<bool> {
-    let versions: Vec<(String, i64)> =
-        sqlx::query_as("SELECT sha256, size FROM file_versions WHERE file_id = $1")
-            .bind(&file.id)
-            .fetch_all(&mut *conn)
-            .await?;
-    let gone = sqlx::query("DELETE FROM files WHERE id = $1")
+    // Lock the file row first: a version being added or deleted concurrently then either
+    // finishes before we read the versions or finds the file gone, so every reference we drop
+    // is one that exists, and none is left behind.
+    let locked = sqlx::query("UPDATE files SET revision = revision + 1 WHERE id = $1")
         .bind(&file.id)
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    if gone == 0 {
+    if locked == 0 {
         return Ok(false);
     }
+    let versions: Vec<(String, i64)> =
+        sqlx::query_as("DELETE FROM file_versions WHERE file_id = $1 RETURNING sha256, size")
+            .bind(&file.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    sqlx::query("DELETE FROM files WHERE id = $1")
+        .bind(&file.id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM trash_items WHERE id = $1")
         .bind(&file.id)
         .execute(&mut *conn)
@@ -311,6 +318,27 @@ pub async fn remove(conn: &mut Conn, file: &File, now: i64) -> Result<bool> {
     }
     crate::users::release_quota(conn, &file.owner_id, bytes).await?;
     Ok(true)
+}
+
+/// The latest end of a retention hold among the files in the folders `ids` (held files
+/// inside a folder keep their own hold, whatever the folder's rule says now).
+pub async fn latest_hold_in(conn: &mut Conn, ids: &[String]) -> Result<Option<i64>> {
+    let mut latest: Option<i64> = None;
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT CAST(MAX(held_until) AS BIGINT) FROM files WHERE state = 'held' \
+             AND folder_id IN ({})",
+            crate::dialect::Placeholders::default().list(chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        if let Some(at) = query.fetch_one(&mut *conn).await? {
+            latest = Some(latest.map_or(at, |l| l.max(at)));
+        }
+    }
+    Ok(latest)
 }
 
 /// Files whose time to live has ended at `now`.

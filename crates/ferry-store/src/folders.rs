@@ -242,6 +242,21 @@ pub async fn live_subtree(conn: &mut Conn, id: &str) -> Result<Vec<(String, i64)
     .await?)
 }
 
+/// How many levels the subtree under `id` reaches below it, counting trashed folders too.
+pub async fn height(conn: &mut Conn, id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "WITH RECURSIVE sub (id, depth) AS ( \
+           SELECT CAST($1 AS TEXT), CAST(0 AS BIGINT) \
+           UNION ALL \
+           SELECT c.id, s.depth + 1 FROM folders c JOIN sub s ON c.parent_id = s.id \
+           WHERE s.depth < 80) \
+         SELECT CAST(MAX(depth) AS BIGINT) FROM sub",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Every folder under `id` (itself included), live or trashed: what a purge removes.
 pub async fn whole_subtree(conn: &mut Conn, id: &str) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(

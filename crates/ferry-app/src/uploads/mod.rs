@@ -213,8 +213,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         let ns = ferry_store::folders::Namespace::In {
             folder_id: &folder.id,
         };
-        let taken =
-            ferry_store::folders::name_in_use(&mut tx, ns, &upload.filename, None).await?;
+        let taken = ferry_store::folders::name_in_use(&mut tx, ns, &upload.filename, None).await?;
         let versionable = new.on_conflict == OnConflict::NewVersion
             && ferry_store::files::by_name(&mut tx, &folder.id, &upload.filename)
                 .await?

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
-use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
+use crate::http::extract::{ApiJson, ApiQuery, Page, encode_cursor};
 use crate::http::views::file_entry_view;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -58,29 +58,32 @@ async fn list_favorites(
 ) -> ApiResult<axum::Json<api::FileList>> {
     let limit = page.limit()?;
     let after: Option<(i64, String)> = page.cursor()?;
-    let rows = favorites::list(&state, &me.caller(), after, limit).await?;
-    let (rows, next_cursor) = paginate(rows, limit, |(_, position)| position.clone());
+    let (rows, next) = favorites::list(&state, &me.caller(), after, limit).await?;
     Ok(axum::Json(api::FileList {
         files: rows
             .iter()
-            .map(|(e, _)| {
+            .map(|e| {
                 let mut view = file_entry_view(e);
                 view.favorite = true;
                 view
             })
             .collect(),
-        next_cursor,
+        next_cursor: next.map(|position| encode_cursor(&position)),
     }))
 }
 
-fn results(outcomes: Vec<(String, ferry_app::Result<()>)>, ok: StatusCode) -> api::BatchResults {
+/// One result per item: `ok` gives the status of a success.
+fn results<T>(
+    outcomes: Vec<(String, ferry_app::Result<T>)>,
+    ok: impl Fn(&T) -> StatusCode,
+) -> api::BatchResults {
     api::BatchResults {
         results: outcomes
             .into_iter()
             .map(|(id, outcome)| match outcome {
-                Ok(()) => api::BatchResult {
+                Ok(done) => api::BatchResult {
                     id,
-                    status: ok.as_u16(),
+                    status: ok(&done).as_u16(),
                     error: None,
                 },
                 Err(e) => {
@@ -110,7 +113,11 @@ async fn batch_delete(
     ApiJson(body): ApiJson<api::BatchRequest>,
 ) -> ApiResult<axum::Json<api::BatchResults>> {
     let outcomes = batch::delete(&state, &me.caller(), &body.items).await?;
-    Ok(axum::Json(results(outcomes, StatusCode::NO_CONTENT)))
+    // As the single DELETE: 200 with the item when held, 204 when in the trash.
+    Ok(axum::Json(results(outcomes, |d| match d {
+        batch::DeleteOutcome::Held => StatusCode::OK,
+        batch::DeleteOutcome::Trashed => StatusCode::NO_CONTENT,
+    })))
 }
 
 /// Restore up to 1000 trash items to where they were; one result per item, in order.
@@ -123,5 +130,5 @@ async fn batch_restore(
     ApiJson(body): ApiJson<api::BatchRequest>,
 ) -> ApiResult<axum::Json<api::BatchResults>> {
     let outcomes = batch::restore(&state, &me.caller(), &body.items).await?;
-    Ok(axum::Json(results(outcomes, StatusCode::OK)))
+    Ok(axum::Json(results(outcomes, |_| StatusCode::OK)))
 }

@@ -301,9 +301,12 @@ impl SortedPage {
         if c.s != wanted {
             return Err(invalid());
         }
-        match (c.t, c.n) {
-            (Some(t), None) => Ok(Some(After::Text(t, c.id))),
-            (None, Some(n)) => Ok(Some(After::Number(n, c.id))),
+        // A name sorts by text, the others by number: a cursor that says otherwise was not
+        // made by us (and would compare a number column with text).
+        let by_text = self.sort()?.key == ferry_core::SortKey::Name;
+        match (c.t, c.n, by_text) {
+            (Some(t), None, true) => Ok(Some(After::Text(t, c.id))),
+            (None, Some(n), false) => Ok(Some(After::Number(n, c.id))),
             _ => Err(invalid()),
         }
     }

@@ -354,8 +354,15 @@ async fn move_folder(
     ApiJson(body): ApiJson<api::MoveFolder>,
 ) -> ApiResult<Response> {
     let caller = me.caller();
+    let parent_id = body.parent_id.as_ref().ok_or_else(|| {
+        ApiError::invalid(
+            "parent_id",
+            "missing_field",
+            "Give parent_id: a folder id, or null for the top level.",
+        )
+    })?;
     let to = Destination {
-        parent_id: body.parent_id.as_deref(),
+        parent_id: parent_id.as_deref(),
         name: body.name.as_deref(),
         on_conflict: on_conflict(body.on_conflict.as_deref())?,
         dry_run: body.dry_run,
@@ -389,8 +396,15 @@ async fn copy_folder(
     ApiJson(body): ApiJson<api::MoveFolder>,
 ) -> ApiResult<Response> {
     let caller = me.caller();
+    let parent_id = body.parent_id.as_ref().ok_or_else(|| {
+        ApiError::invalid(
+            "parent_id",
+            "missing_field",
+            "Give parent_id: a folder id, or null for the top level.",
+        )
+    })?;
     let to = Destination {
-        parent_id: body.parent_id.as_deref(),
+        parent_id: parent_id.as_deref(),
         name: body.name.as_deref(),
         on_conflict: on_conflict(body.on_conflict.as_deref())?,
         dry_run: body.dry_run,

@@ -41,7 +41,7 @@ fn to_folder(folder_id: &str) -> api::MoveFile {
 
 fn under(parent_id: Option<&str>) -> api::MoveFolder {
     api::MoveFolder {
-        parent_id: parent_id.map(str::to_string),
+        parent_id: Some(parent_id.map(str::to_string)),
         ..Default::default()
     }
 }
@@ -128,6 +128,16 @@ async fn subfolders_have_paths_and_sorted_children(app: TestApp) {
         "cursor",
     );
     assert_field_error(page("colour", None).await, 400, "invalid_value", "sort");
+    // A cursor whose value has the wrong type for its sort is refused, not a server error.
+    use base64::Engine;
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(br#"{"s":"-size","t":"a","id":"x"}"#);
+    assert_field_error(
+        page("-size", Some(forged)).await,
+        400,
+        "invalid_cursor",
+        "cursor",
+    );
     for limit in [0, 1001] {
         let res = alice
             .request(
@@ -356,6 +366,19 @@ async fn moves_are_atomic_and_refuse_cycles(app: TestApp) {
     };
     assert_api_error(alice.move_folder(&a.id, &fail).await, 409, "name_conflict");
     assert_eq!(alice.get_folder(&b.id).await.unwrap().path, "/top/a/b");
+    // A move must say where: a forgotten parent_id is not "to the top level".
+    let res = alice
+        .request(Method::POST, &format!("/folders/{}/move", a.id))
+        .json(&json!({"name": "renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_field_error(
+        parse::<api::Folder>(res).await,
+        400,
+        "missing_field",
+        "parent_id",
+    );
     // A dry run says it would work, and changes nothing.
     let dry = alice
         .request(Method::POST, &format!("/folders/{}/move", a.id))
@@ -706,6 +729,65 @@ async fn held_folders_and_permanent_deletes(app: TestApp) {
     assert!(alice.delete_file(&file.id).await.unwrap().is_none());
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 3);
     assert_api_error(alice.get_file(&file.id).await, 404, "not_found");
+    // A held file keeps its hold when its folder's rule is lowered afterwards: the folder
+    // cannot be purged at once, and deleting it holds it.
+    let legal = alice.create_folder("legal", 365).await.unwrap();
+    let contract = alice
+        .upload(&legal.id, "contract.pdf", b"c".to_vec())
+        .await
+        .unwrap();
+    alice
+        .delete_file(&contract.id)
+        .await
+        .unwrap()
+        .expect("held");
+    alice
+        .update_folder(
+            &legal.id,
+            &api::UpdateFolder {
+                retention_days: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let permanent = alice
+        .request(
+            Method::DELETE,
+            &format!("/folders/{}?permanent=true", legal.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(
+        parse::<serde_json::Value>(permanent).await,
+        410,
+        "file_held",
+    );
+    let res = alice
+        .request(Method::DELETE, &format!("/folders/{}", legal.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "held, because of the held file inside");
+    assert_api_error(alice.purge_item(&legal.id).await, 410, "file_held");
+    // Batches answer as the single request would: 200 for a held item.
+    let kept2 = alice.create_folder("kept2", 30).await.unwrap();
+    let f = alice
+        .upload(&kept2.id, "f.txt", b"f".to_vec())
+        .await
+        .unwrap();
+    let results: api::BatchResults = parse(
+        alice
+            .request(Method::POST, "/batch/delete")
+            .json(&json!({"items": [f.id]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(results.results[0].status, 200);
 }
 
 async fn resolve_and_recursive_size(app: TestApp) {
@@ -793,8 +875,10 @@ async fn other_users_trees_are_not_found(app: TestApp) {
     );
     assert_api_error(mallory.purge_item(&sub.id).await, 404, "not_found");
     assert!(mallory.trash(None, None).await.unwrap().items.is_empty());
-    // An admin sees every trash item.
+    // An admin sees every trash item, but emptying empties only the admin's own trash.
     assert_eq!(app.admin.trash(None, None).await.unwrap().items.len(), 1);
+    app.admin.empty_trash().await.unwrap();
+    assert_eq!(alice.trash(None, None).await.unwrap().items.len(), 1);
 }
 
 async fn uploads_create_their_relative_path(app: TestApp) {

@@ -276,7 +276,10 @@ async fn uploads_with_new_version_keep_the_id(app: TestApp) {
     .unwrap();
     assert_eq!(fresh.version, 1);
     // A folder's name cannot take a version: refused before a byte is sent.
-    alice.create_folder_in(Some(&folder.id), "Sub").await.unwrap();
+    alice
+        .create_folder_in(Some(&folder.id), "Sub")
+        .await
+        .unwrap();
     let onto_folder = alice
         .create_upload(&api::CreateUpload {
             folder_id: folder.id.clone(),

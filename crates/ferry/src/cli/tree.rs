@@ -235,7 +235,7 @@ pub async fn run(op: Op, args: MoveArgs) -> Result<()> {
             }
             Item::Folder(f) => {
                 let body = api::MoveFolder {
-                    parent_id: to.parent.as_ref().map(|p| p.id.clone()),
+                    parent_id: Some(to.parent.as_ref().map(|p| p.id.clone())),
                     name: to.name.clone(),
                     on_conflict,
                     dry_run: true,
@@ -292,7 +292,7 @@ pub async fn run(op: Op, args: MoveArgs) -> Result<()> {
         }
         Item::Folder(f) => {
             let body = api::MoveFolder {
-                parent_id: to.parent.as_ref().map(|p| p.id.clone()),
+                parent_id: Some(to.parent.as_ref().map(|p| p.id.clone())),
                 name: to.name.clone(),
                 on_conflict,
                 dry_run: false,
