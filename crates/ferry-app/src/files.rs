@@ -97,14 +97,10 @@ pub async fn publish(
     } = target;
     let mut tx = state.store.begin().await?;
     // The folder owner pays for the file (admins uploading elsewhere do not).
-    if !ferry_store::users::reserve_quota(&mut tx, &folder.owner_id, staged.size as i64).await? {
-        let owner = ferry_store::users::get(&mut tx, &folder.owner_id).await?;
+    if let Err(e) = crate::folders::charge(&mut tx, &folder.owner_id, staged.size as i64).await {
         drop(tx);
         state.blobs.discard(staged).await;
-        return Err(Error::QuotaExceeded {
-            limit: owner.as_ref().and_then(|o| o.quota_bytes),
-            used: owner.map_or(0, |o| o.used_bytes),
-        });
+        return Err(e);
     }
     let new = NewContent {
         name,
@@ -420,14 +416,7 @@ pub async fn move_file(
     if file.trash_id.is_some() {
         return Err(Error::FileHeld);
     }
-    let target_id = to
-        .parent_id
-        .ok_or_else(|| Error::invalid("folder_id", "missing_field", "A move needs a folder_id."))?;
-    let target = crate::folders::writable_target(app, caller, target_id).await?;
-    let name = match to.name {
-        Some(n) => validate::stored_name("name", n)?,
-        None => file.name.clone(),
-    };
+    let (target, name) = destination_of(app, caller, &file, &to).await?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     let ns = Namespace::In {
@@ -485,8 +474,27 @@ pub async fn move_file(
     Ok(Outcome::Done(entry))
 }
 
-/// Bytes all versions of a file hold.
-async fn version_bytes(conn: &mut ferry_store::Conn, file_id: &str) -> Result<i64> {
+/// The folder a move or copy of `file` goes into (writable by the caller) and the name it
+/// takes there.
+async fn destination_of(
+    app: &AppState,
+    caller: &Caller,
+    file: &File,
+    to: &crate::folders::Destination<'_>,
+) -> Result<(Folder, String)> {
+    let target_id = to
+        .parent_id
+        .ok_or_else(|| Error::invalid("folder_id", "missing_field", "Give a folder_id."))?;
+    let target = crate::folders::writable_target(app, caller, target_id).await?;
+    let name = match to.name {
+        Some(n) => validate::stored_name("name", n)?,
+        None => file.name.clone(),
+    };
+    Ok((target, name))
+}
+
+/// Bytes all versions of a file hold (what its owner's quota pays for it).
+pub(crate) async fn version_bytes(conn: &mut ferry_store::Conn, file_id: &str) -> Result<i64> {
     let versions = ferry_store::files::versions(conn, file_id, None, i64::MAX).await?;
     Ok(versions.iter().map(|v| v.size).sum())
 }
@@ -501,14 +509,7 @@ pub async fn copy_file(
 ) -> Result<crate::folders::Outcome<Entry>> {
     use crate::folders::Outcome;
     let (file, _) = readable(app, caller, id).await?;
-    let target_id = to
-        .parent_id
-        .ok_or_else(|| Error::invalid("folder_id", "missing_field", "A copy needs a folder_id."))?;
-    let target = crate::folders::writable_target(app, caller, target_id).await?;
-    let name = match to.name {
-        Some(n) => validate::stored_name("name", n)?,
-        None => file.name.clone(),
-    };
+    let (target, name) = destination_of(app, caller, &file, &to).await?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     let ns = Namespace::In {

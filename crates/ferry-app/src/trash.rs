@@ -364,9 +364,7 @@ pub async fn restore(
                 .await?
                 .ok_or(Error::NotFound)?;
             if parent.owner_id != file.owner_id {
-                let versions =
-                    ferry_store::files::versions(&mut tx, &file.id, None, i64::MAX).await?;
-                let bytes = versions.iter().map(|v| v.size).sum();
+                let bytes = crate::files::version_bytes(&mut tx, &file.id).await?;
                 crate::folders::transfer_quota(&mut tx, &file.owner_id, &parent.owner_id, bytes)
                     .await?;
             }

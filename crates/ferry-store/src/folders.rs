@@ -460,7 +460,7 @@ pub async fn delete_rows(conn: &mut Conn, ids: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// How much a set of folders holds: live files, their current bytes, and folders.
+/// How much a set of folders holds: their live files and those files' current bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Contents {
     pub files: i64,

@@ -226,13 +226,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         }
     }
     let to_reserve = (upload.size - new.already_reserved).max(0);
-    if !ferry_store::users::reserve_quota(&mut tx, &upload.payer_id, to_reserve).await? {
-        let owner = ferry_store::users::get(&mut tx, &upload.payer_id).await?;
-        return Err(Error::QuotaExceeded {
-            limit: owner.as_ref().and_then(|o| o.quota_bytes),
-            used: owner.map_or(0, |o| o.used_bytes),
-        });
-    }
+    crate::folders::charge(&mut tx, &upload.payer_id, to_reserve).await?;
     store::insert(&mut tx, &upload).await?;
     audit::success(&caller.origin, Some(user), Action::UploadCreated, (TargetKind::Upload, &upload.id))
         .at(state.now_ms())

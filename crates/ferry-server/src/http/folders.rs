@@ -354,6 +354,17 @@ async fn move_folder(
     ApiJson(body): ApiJson<api::MoveFolder>,
 ) -> ApiResult<Response> {
     let caller = me.caller();
+    let to = folder_destination(&body, if_match_revision(&headers))?;
+    let moved = folders::move_folder(&state, &caller, &id, to).await?;
+    Ok(folder_outcome(&caller, moved, StatusCode::OK))
+}
+
+/// A move or copy body as the use case takes it; `parent_id` must be given (`null` is the
+/// top level), so a forgotten field never moves a folder to the top level.
+fn folder_destination(
+    body: &api::MoveFolder,
+    revision: Option<i64>,
+) -> Result<Destination<'_>, ApiError> {
     let parent_id = body.parent_id.as_ref().ok_or_else(|| {
         ApiError::invalid(
             "parent_id",
@@ -361,23 +372,25 @@ async fn move_folder(
             "Give parent_id: a folder id, or null for the top level.",
         )
     })?;
-    let to = Destination {
+    Ok(Destination {
         parent_id: parent_id.as_deref(),
         name: body.name.as_deref(),
         on_conflict: on_conflict(body.on_conflict.as_deref())?,
         dry_run: body.dry_run,
-        revision: if_match_revision(&headers),
-    };
-    Ok(
-        match folders::move_folder(&state, &caller, &id, to).await? {
-            Outcome::WouldSucceed => axum::Json(api::DryRun { ok: true }).into_response(),
-            Outcome::Done(e) => with_etag(
-                e.folder.revision,
-                StatusCode::OK,
-                folder_entry_view(&caller, &e),
-            ),
-        },
-    )
+        revision,
+    })
+}
+
+/// A dry run's `{"ok": true}`, or the moved or copied folder with its ETag.
+fn folder_outcome(
+    caller: &Caller,
+    outcome: Outcome<folders::Entry>,
+    status: StatusCode,
+) -> Response {
+    match outcome {
+        Outcome::WouldSucceed => axum::Json(api::DryRun { ok: true }).into_response(),
+        Outcome::Done(e) => with_etag(e.folder.revision, status, folder_entry_view(caller, &e)),
+    }
 }
 
 /// Copy a folder with its subfolders and the current version of every file into another
@@ -396,29 +409,9 @@ async fn copy_folder(
     ApiJson(body): ApiJson<api::MoveFolder>,
 ) -> ApiResult<Response> {
     let caller = me.caller();
-    let parent_id = body.parent_id.as_ref().ok_or_else(|| {
-        ApiError::invalid(
-            "parent_id",
-            "missing_field",
-            "Give parent_id: a folder id, or null for the top level.",
-        )
-    })?;
-    let to = Destination {
-        parent_id: parent_id.as_deref(),
-        name: body.name.as_deref(),
-        on_conflict: on_conflict(body.on_conflict.as_deref())?,
-        dry_run: body.dry_run,
-        revision: None,
-    };
+    let to = folder_destination(&body, None)?;
     let copied = folders::copy_folder(&state, &caller, &id, to).await?;
-    Ok(match copied {
-        Outcome::WouldSucceed => axum::Json(api::DryRun { ok: true }).into_response(),
-        Outcome::Done(e) => with_etag(
-            e.folder.revision,
-            StatusCode::CREATED,
-            folder_entry_view(&caller, &e),
-        ),
-    })
+    Ok(folder_outcome(&caller, copied, StatusCode::CREATED))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
