@@ -13,6 +13,7 @@ mod folders;
 mod links;
 mod ops;
 mod patch;
+mod tasks;
 mod uploads;
 mod users;
 mod webhooks;
@@ -31,6 +32,7 @@ pub use folders::{
 };
 pub use links::{CreateLink, Link, LinkList};
 pub use ops::Health;
+pub use tasks::{Queued, Task, TaskError, TaskProgress};
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};
 pub use users::{CreateUser, Owner, Quota, UpdateUser, User, UserList, UserQuota, UserSummary};
 pub use webhooks::{

@@ -50,6 +50,11 @@ pub fn may_manage_trash_of(caller: &Caller, owner_id: &str) -> bool {
     owns_or_admin(caller, owner_id)
 }
 
+/// Whether the caller may see a task queued by `owner_id` (its creator, or an admin).
+pub fn may_see_task(caller: &Caller, owner_id: &str) -> bool {
+    owns_or_admin(caller, owner_id)
+}
+
 /// Whether the caller may purge a held item before its hold ends (admins only).
 pub fn may_purge_held(caller: &Caller) -> bool {
     is_admin(caller)

@@ -23,6 +23,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub trash: TrashConfig,
     pub versions: VersionsConfig,
+    pub tasks: TasksConfig,
     pub log: LogConfig,
 }
 
@@ -37,6 +38,29 @@ pub struct TrashConfig {
 impl Default for TrashConfig {
     fn default() -> Self {
         TrashConfig { keep_days: 30 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TasksConfig {
+    /// The most files a folder copy (or items a trash emptying) may have to be done inside
+    /// the request; bigger ones answer `202` with a task that a worker runs.
+    pub inline_max_items: i64,
+    /// How long a worker holds a task without reporting progress before another node may
+    /// take it over (a worker that died).
+    pub lease_secs: u64,
+    /// How often an idle node looks for queued tasks, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for TasksConfig {
+    fn default() -> Self {
+        TasksConfig {
+            inline_max_items: 1000,
+            lease_secs: 60,
+            poll_interval_ms: 500,
+        }
     }
 }
 

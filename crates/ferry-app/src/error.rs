@@ -42,6 +42,9 @@ pub enum Error {
     FileHeld,
     #[error("The file has expired.")]
     FileExpired,
+    /// The folder (or the top-level folder above it) has passed its `expires_at`.
+    #[error("The folder has expired.")]
+    FolderExpired,
     #[error("The file is not held; only held files can be restored.")]
     FileNotHeld,
     /// The object changed since the caller read it (`If-Match` did not match).
@@ -158,6 +161,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::FileHeld => "file_held",
             Error::FileExpired => "file_expired",
+            Error::FolderExpired => "folder_expired",
             Error::FileNotHeld => "file_not_held",
             Error::PreconditionFailed => "precondition_failed",
             Error::InvalidMove => "invalid_move",

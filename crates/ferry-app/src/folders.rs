@@ -127,6 +127,7 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
             description,
             visibility: visibility.as_str(),
             retention_days,
+            expires_at: parent.as_ref().and_then(|p| p.expires_at),
             now,
         },
     )
@@ -504,134 +505,6 @@ pub(crate) async fn transfer_quota(
     charge(tx, to, bytes).await?;
     ferry_store::users::release_quota(tx, from, bytes).await?;
     Ok(())
-}
-
-/// Copies a folder with its live subfolders and the current version of every live file
-/// under `parent_id`. No bytes are copied: the copies reference the same blobs. The target
-/// owner's quota pays for the copies.
-pub async fn copy_folder(
-    app: &AppState,
-    caller: &Caller,
-    id: &str,
-    to: Destination<'_>,
-) -> Result<Outcome<Entry>> {
-    let source = access::folder(app, caller, id, Permission::Read).await?;
-    let parent_id = to
-        .parent_id
-        .ok_or_else(|| Error::invalid("parent_id", "missing_field", "A copy needs a parent_id."))?;
-    let target = writable_target(app, caller, parent_id).await?;
-    let name = match to.name {
-        Some(n) => validate::stored_name("name", n)?,
-        None => source.name.clone(),
-    };
-    let now = app.now_ms();
-    let mut tx = app.store.begin().await?;
-    ferry_store::folders::lock_tree(&mut tx).await?;
-    let chain = namespace::live_chain(&mut tx, &target.id).await?;
-    if chain.iter().any(|f| f.id == source.id) {
-        return Err(Error::InvalidMove);
-    }
-    let subtree = ferry_store::folders::live_subtree(&mut tx, &source.id).await?;
-    let height = subtree.iter().map(|(_, d)| *d as usize).max().unwrap_or(0);
-    if chain.len() + 1 + height > validate::MAX_DEPTH {
-        return Err(Error::TooDeep {
-            max: validate::MAX_DEPTH,
-        });
-    }
-    let ns = Namespace::In {
-        folder_id: &target.id,
-    };
-    ferry_store::folders::lock(&mut tx, ns).await?;
-    let name = free_name(&mut tx, ns, &name, to.on_conflict, None).await?;
-    let ids: Vec<String> = subtree.iter().map(|(id, _)| id.clone()).collect();
-    let contents = ferry_store::folders::contents(&mut tx, &ids).await?;
-    charge(&mut tx, &target.owner_id, contents.bytes).await?;
-    if to.dry_run {
-        return Ok(Outcome::WouldSucceed);
-    }
-    // Parents before children: `live_subtree` yields breadth-first.
-    let mut new_ids = std::collections::HashMap::new();
-    let mut copy_id = String::new();
-    for (old_id, _) in &subtree {
-        let old = ferry_store::folders::get(&mut tx, old_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let new_id = IdKind::Folder.generate();
-        let (parent, this_name) = if *old_id == source.id {
-            copy_id = new_id.clone();
-            (target.id.clone(), name.clone())
-        } else {
-            let parent = old.parent_id.as_ref().and_then(|p| new_ids.get(p)).cloned();
-            (parent.ok_or(Error::NotFound)?, old.name.clone())
-        };
-        ferry_store::folders::insert(
-            &mut tx,
-            &NewFolder {
-                id: &new_id,
-                owner_id: &target.owner_id,
-                parent_id: Some(&parent),
-                name: &this_name,
-                description: &old.description,
-                visibility: &old.visibility,
-                retention_days: old.retention_days.max(inherited_retention_days(&chain)),
-                now,
-            },
-        )
-        .await?;
-        new_ids.insert(old_id.clone(), new_id.clone());
-        let mut after = None;
-        loop {
-            let page = ferry_store::files::list_live(
-                &mut tx,
-                old_id,
-                i64::MIN,
-                Sort::default(),
-                after.as_ref(),
-                500,
-            )
-            .await?;
-            for file in &page {
-                crate::files::insert_copy(
-                    app,
-                    &mut tx,
-                    caller,
-                    file,
-                    &new_id,
-                    &target.owner_id,
-                    &file.name,
-                )
-                .await?;
-            }
-            match page.last() {
-                Some(last) if page.len() == 500 => {
-                    after = Some(ferry_store::files::sort_value(last, Sort::default()))
-                }
-                _ => break,
-            }
-        }
-    }
-    let copy = ferry_store::folders::get(&mut tx, &copy_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let mut chain = chain;
-    chain.push(copy.clone());
-    let path = path_of(&chain);
-    audit::success(
-        &caller.origin,
-        caller.user_ref(),
-        Action::FolderCopied,
-        (TargetKind::Folder, &copy_id),
-    )
-    .at(now)
-    .in_folder(&copy_id)
-    .details(
-        json!({"source_id": source.id, "parent_id": target.id, "name": name,
-        "folders": subtree.len(), "files": contents.files, "bytes": contents.bytes}),
-    )
-    .append(&mut tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Outcome::Done(Entry { folder: copy, path }))
 }
 
 /// What a folder holds, recursively: live files, their bytes (current versions) and

@@ -5,7 +5,7 @@
 
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::rfc3339;
-use ferry_core::{IdKind, ItemKind, OnConflict, Permission, TrashState, validate};
+use ferry_core::{IdKind, ItemKind, OnConflict, Permission, TaskKind, TrashState, validate};
 use ferry_store::files::File;
 use ferry_store::folders::{Folder, Namespace};
 use ferry_store::trash::TrashItem;
@@ -17,6 +17,7 @@ use crate::caller::{Caller, Origin};
 use crate::error::{Error, Result};
 use crate::namespace::{ancestry, free_name, inherited_retention_days, path_of};
 use crate::state::AppState;
+use crate::tasks::{self, Claim, Stop, Task};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -254,7 +255,7 @@ pub async fn delete_folder(
 
 /// Removes a folder and everything ever below it (live, held or trashed) with their versions
 /// and trash items, giving their bytes back.
-async fn purge_folder_rows(tx: &mut ferry_store::Tx, id: &str, now: i64) -> Result<()> {
+pub(crate) async fn purge_folder_rows(tx: &mut ferry_store::Tx, id: &str, now: i64) -> Result<()> {
     let ids = ferry_store::folders::whole_subtree(tx, id).await?;
     for file in ferry_store::files::in_folders(tx, &ids).await? {
         ferry_store::files::remove(tx, &file, now).await?;
@@ -535,12 +536,63 @@ async fn purge_item(
 /// Items purged per transaction.
 const PURGE_BATCH: i64 = 100;
 
-/// Empties the caller's trash of everything purgeable (held items stay); returns how many
-/// items went.
-pub async fn empty(app: &AppState, caller: &Caller) -> Result<usize> {
-    // One's own trash, admins included: emptying is irreversible, and an admin's "empty"
-    // must not purge every user's deleted files.
-    let scope = caller.user_ref().map(|u| u.id.clone());
+/// What emptying the trash came to.
+pub enum Emptied {
+    /// Done inside the request: how many items went.
+    Done(usize),
+    /// Too many items for the request: a task does it.
+    Queued(Box<Task>),
+}
+
+/// Empties the caller's trash of everything purgeable (held items stay); a trash of more
+/// than `tasks.inline_max_items` items is emptied by a task.
+pub async fn empty(app: &AppState, caller: &Caller) -> Result<Emptied> {
+    let total = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::trash::count_trashed(&mut conn, own_trash(caller).as_deref()).await?
+    };
+    if total > app.config.tasks.inline_max_items {
+        let task = tasks::enqueue(app, caller, TaskKind::TrashEmpty, json!({}), total).await?;
+        return Ok(Emptied::Queued(Box::new(task)));
+    }
+    match purge_all(app, caller, None, total).await {
+        Ok(purged) => Ok(Emptied::Done(purged)),
+        Err(Stop::Failed(e)) => Err(e),
+        Err(Stop::Lost) => Err(Error::Conflict(
+            "The trash is being emptied already.".into(),
+        )),
+    }
+}
+
+/// Runs a queued emptying of the caller's trash.
+pub(crate) async fn empty_task(
+    app: &AppState,
+    caller: &Caller,
+    claim: &Claim,
+) -> std::result::Result<serde_json::Value, Stop> {
+    let total = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::trash::count_trashed(&mut conn, own_trash(caller).as_deref()).await?
+    };
+    let purged = purge_all(app, caller, Some(claim), total).await?;
+    Ok(json!({"items": purged}))
+}
+
+/// Whose trash "empty" empties: one's own, admins included (emptying is irreversible, and an
+/// admin's "empty" must not purge every user's deleted files).
+fn own_trash(caller: &Caller) -> Option<String> {
+    caller.user_ref().map(|u| u.id.clone())
+}
+
+/// Purges every purgeable item of the caller's own trash, a page per transaction (reporting
+/// progress to `claim` when a task does it); returns how many items went.
+async fn purge_all(
+    app: &AppState,
+    caller: &Caller,
+    claim: Option<&Claim>,
+    total: i64,
+) -> std::result::Result<usize, Stop> {
+    let scope = own_trash(caller);
     let mut purged = 0;
     let mut after: Option<(i64, String)> = None;
     loop {
@@ -560,6 +612,11 @@ pub async fn empty(app: &AppState, caller: &Caller) -> Result<usize> {
             if purge_item(app, &mut tx, &caller.origin, caller, &item.id, "emptied").await? {
                 purged += 1;
             }
+        }
+        if let Some(claim) = claim {
+            claim
+                .progress(app, &mut tx, purged as i64, total, None)
+                .await?;
         }
         if (page.len() as i64) < PURGE_BATCH {
             audit::success(

@@ -48,6 +48,7 @@ pub fn standard(app: &AppState) -> Vec<Box<dyn Worker>> {
     vec![
         Box::new(crate::jobs::Collector::new(app)),
         Box::new(crate::webhooks::dispatch::Dispatcher::new(app)),
+        Box::new(crate::tasks::Runner::new(app)),
     ]
 }
 

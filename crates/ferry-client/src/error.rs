@@ -18,6 +18,9 @@ pub enum ClientError {
     /// The request did not complete.
     #[error("request failed: {0}")]
     Http(#[from] reqwest::Error),
+    /// The server took the work on as a task, and the task failed.
+    #[error("task {} failed: {}", .0.id, .0.error.as_ref().map_or("", |e| e.message.as_str()))]
+    TaskFailed(Box<api::Task>),
 }
 
 impl ClientError {
@@ -25,6 +28,7 @@ impl ClientError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ClientError::Api { body, .. } => Some(&body.error.code),
+            ClientError::TaskFailed(task) => task.error.as_ref().map(|e| e.code.as_str()),
             _ => None,
         }
     }
@@ -36,6 +40,7 @@ impl ClientError {
                 Some(*status)
             }
             ClientError::Http(e) => e.status(),
+            ClientError::TaskFailed(_) => None,
         }
     }
 }

@@ -4,7 +4,7 @@ use ferry_api as api;
 use reqwest::Method;
 
 use crate::client::page_query;
-use crate::{Client, Result};
+use crate::{Client, ClientError, Result, Started};
 
 impl Client {
     /// Creates a subfolder of `parent_id` (or a top-level folder with `None`).
@@ -59,8 +59,40 @@ impl Client {
         Self::send(self.json(Method::POST, &format!("/folders/{id}/move"), to)).await
     }
 
+    /// Copies a folder; when the server makes a task of it (a big tree), waits for the task
+    /// and answers the copy all the same.
     pub async fn copy_folder(&self, id: &str, to: &api::MoveFolder) -> Result<api::Folder> {
-        Self::send(self.json(Method::POST, &format!("/folders/{id}/copy"), to)).await
+        match self.start_copy_folder(id, to).await? {
+            Started::Done(folder) => Ok(folder),
+            Started::Queued(task) => {
+                let task = self.wait_task(&task.id).await?;
+                let copy = task
+                    .result
+                    .as_ref()
+                    .and_then(|r| r["folder_id"].as_str())
+                    .ok_or_else(|| ClientError::TaskFailed(Box::new(task.clone())))?;
+                self.get_folder(copy).await
+            }
+        }
+    }
+
+    /// Copies a folder: the copy, or the task the server made of it.
+    pub async fn start_copy_folder(
+        &self,
+        id: &str,
+        to: &api::MoveFolder,
+    ) -> Result<Started<api::Folder>> {
+        let req = self.json(Method::POST, &format!("/folders/{id}/copy"), to);
+        Ok(match Self::send_or_queue(req).await? {
+            Started::Done(Some(folder)) => Started::Done(folder),
+            Started::Done(None) => {
+                return Err(ClientError::Unexpected {
+                    status: reqwest::StatusCode::NO_CONTENT,
+                    text: String::new(),
+                });
+            }
+            Started::Queued(task) => Started::Queued(task),
+        })
     }
 
     pub async fn move_file(&self, id: &str, to: &api::MoveFile) -> Result<api::File> {
@@ -134,7 +166,20 @@ impl Client {
     }
 
     /// Empties the trash of everything purgeable.
+    /// Empties the trash; when the server makes a task of it, waits for the task.
     pub async fn empty_trash(&self) -> Result<()> {
-        Self::send_empty(self.request(Method::DELETE, "/trash")).await
+        if let Started::Queued(task) = self.start_empty_trash().await? {
+            self.wait_task(&task.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Empties the trash: done, or the task the server made of it.
+    pub async fn start_empty_trash(&self) -> Result<Started<()>> {
+        let req = self.request(Method::DELETE, "/trash");
+        Ok(match Self::send_or_queue::<serde_json::Value>(req).await? {
+            Started::Done(_) => Started::Done(()),
+            Started::Queued(task) => Started::Queued(task),
+        })
     }
 }

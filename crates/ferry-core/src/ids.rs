@@ -13,6 +13,7 @@ pub enum IdKind {
     Delivery,
     Request,
     Token,
+    Task,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -32,6 +33,7 @@ impl IdKind {
             IdKind::Delivery => "dlv_",
             IdKind::Request => "req_",
             IdKind::Token => "tok_",
+            IdKind::Task => "tsk_",
         }
     }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod ids;
 pub mod model;
 pub mod secrets;
+pub mod tasks;
 pub mod timefmt;
 pub mod validate;
 
@@ -14,4 +15,5 @@ pub use model::{
     FileState, FolderRole, ItemKind, OnConflict, Permission, Role, Sort, SortKey, TrashState,
     UploadStatus, Visibility,
 };
+pub use tasks::{TaskKind, TaskStatus};
 pub use validate::Invalid;

@@ -99,7 +99,7 @@ fn app_status(e: &Error) -> StatusCode {
         Error::Forbidden | Error::PermissionDenied => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::NameConflict(_) | Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::FileHeld | Error::FileExpired => StatusCode::GONE,
+        Error::FileHeld | Error::FileExpired | Error::FolderExpired => StatusCode::GONE,
         Error::FileNotHeld | Error::WebhookInactive => StatusCode::CONFLICT,
         Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
         Error::InvalidMove

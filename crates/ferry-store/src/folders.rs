@@ -22,6 +22,9 @@ pub struct Folder {
     pub revision: i64,
     /// The trash item this folder went with, if it was deleted.
     pub trash_id: Option<String>,
+    /// When the folder's tree expires (seed 004's sessions): set on a top-level folder, and
+    /// carried by every folder below it, like `owner_id`.
+    pub expires_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -40,6 +43,8 @@ pub struct NewFolder<'a> {
     pub description: &'a str,
     pub visibility: &'a str,
     pub retention_days: i64,
+    /// The tree's expiry (the top-level folder's `expires_at`).
+    pub expires_at: Option<i64>,
     pub now: i64,
 }
 
@@ -73,7 +78,7 @@ impl<'a> Namespace<'a> {
 
 const COLUMNS: &str = "f.id, f.owner_id, u.login AS owner_login, f.parent_id, f.name, \
                        f.description, f.visibility, f.retention_days, f.revision, f.trash_id, \
-                       f.created_at, f.updated_at";
+                       f.expires_at, f.created_at, f.updated_at";
 
 fn select() -> String {
     format!("SELECT {COLUMNS} FROM folders f JOIN users u ON u.id = f.owner_id")
@@ -85,7 +90,8 @@ fn select() -> String {
 pub async fn insert(conn: &mut Conn, new: &NewFolder<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO folders (id, owner_id, parent_id, name, name_key, description, visibility, \
-         retention_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+         retention_days, expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)",
     )
     .bind(new.id)
     .bind(new.owner_id)
@@ -96,6 +102,7 @@ pub async fn insert(conn: &mut Conn, new: &NewFolder<'_>) -> Result<()> {
     .bind(new.visibility)
     .bind(new.retention_days)
     .bind(new.now)
+    .bind(new.expires_at)
     .execute(conn)
     .await?;
     Ok(())

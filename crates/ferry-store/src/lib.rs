@@ -16,6 +16,7 @@ pub mod links;
 mod name_keys;
 pub mod search;
 pub mod secrets;
+pub mod tasks;
 pub mod tokens;
 pub mod trash;
 pub mod uploads;

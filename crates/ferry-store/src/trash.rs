@@ -83,6 +83,17 @@ pub async fn list(
     .await?)
 }
 
+/// How many items in `owner_id`'s trash wait for purge (held ones not counted).
+pub async fn count_trashed(conn: &mut Conn, owner_id: Option<&str>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM trash_items WHERE ($1 IS NULL OR owner_id = $1) \
+         AND state = 'trashed'",
+    )
+    .bind(owner_id)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Items whose time in the trash (or hold) has ended at `now`.
 pub async fn due(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<TrashItem>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ferry_api as api;
+use ferry_app::folder_copy::{self, Copied};
 use ferry_app::folders::{self, Destination, FolderPatch, NewFolderRequest, Outcome};
 use ferry_app::namespace::{self, Resolved};
 use ferry_app::trash::{self, Deleted};
@@ -394,11 +395,14 @@ fn folder_outcome(
 }
 
 /// Copy a folder with its subfolders and the current version of every file into another
-/// folder. No bytes are copied; the target owner's quota pays for the copies.
+/// folder. No bytes are copied; the target owner's quota pays for the copies. A tree of more
+/// than `tasks.inline_max_items` files is copied by a task: `202 {"task"}` with a `Location`;
+/// the copy appears whole when the task succeeds (never half a copy).
 #[utoipa::path(post, path = "/folders/{folder_id}/copy", tag = "folders", params(("folder_id" = String, Path)),
     request_body = api::MoveFolder,
     security(("bearer" = []), ("basic" = [])),
     responses((status = 201, body = api::Folder), (status = 200, description = "`{\"ok\": true}` for a dry run", body = api::DryRun),
+        (status = 202, description = "A big tree: a task copies it", body = api::Queued),
         (status = 400, body = api::ErrorBody), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
         (status = 409, description = "`invalid_move`, `name_conflict`, `depth_limit_exceeded`", body = api::ErrorBody),
         (status = 413, description = "`quota_exceeded`", body = api::ErrorBody)))]
@@ -410,8 +414,13 @@ async fn copy_folder(
 ) -> ApiResult<Response> {
     let caller = me.caller();
     let to = folder_destination(&body, None)?;
-    let copied = folders::copy_folder(&state, &caller, &id, to).await?;
-    Ok(folder_outcome(&caller, copied, StatusCode::CREATED))
+    Ok(
+        match folder_copy::copy_folder(&state, &caller, &id, to).await? {
+            Copied::Done(e) => folder_outcome(&caller, Outcome::Done(e), StatusCode::CREATED),
+            Copied::WouldSucceed => folder_outcome(&caller, Outcome::WouldSucceed, StatusCode::OK),
+            Copied::Queued(task) => crate::http::tasks::accepted(&task),
+        },
+    )
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -16,6 +16,7 @@ mod openapi;
 pub mod ops;
 pub mod search;
 pub mod slow;
+pub mod tasks;
 pub mod trash;
 pub mod tus;
 pub mod upload;
@@ -55,6 +56,7 @@ use ferry_app::Error;
         (name = "folders", description = "The folder tree: folders, subfolders, their files, paths"),
         (name = "files", description = "File metadata, content, upload, move, copy and deletion"),
         (name = "trash", description = "Deleted files and folders: restore, purge, empty"),
+        (name = "tasks", description = "Work that outlasts its request: a copy of a big tree, emptying a big trash"),
         (name = "uploads", description = "Resumable, parallel, verified uploads"),
         (name = "links", description = "Signed download links that count downloads exactly"),
         (name = "audit", description = "Search, export and verify the tamper-evident audit log"),
@@ -95,6 +97,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(links::router())
         .merge(audit::router())
         .merge(webhooks::router())
+        .merge(tasks::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

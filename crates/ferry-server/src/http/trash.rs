@@ -87,11 +87,15 @@ async fn purge(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Empty the trash of everything purgeable (held items stay until their hold ends).
+/// Empty the caller's own trash of everything purgeable (held items stay until their hold
+/// ends). More than `tasks.inline_max_items` items are emptied by a task: `202 {"task"}`.
 #[utoipa::path(delete, path = "/trash", tag = "trash",
     security(("bearer" = []), ("basic" = [])),
-    responses((status = 204, description = "Emptied")))]
+    responses((status = 204, description = "Emptied"),
+        (status = 202, description = "A big trash: a task empties it", body = api::Queued)))]
 async fn empty(State(state): State<AppState>, me: AuthUser) -> ApiResult<Response> {
-    trash::empty(&state, &me.caller()).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(match trash::empty(&state, &me.caller()).await? {
+        trash::Emptied::Done(_) => StatusCode::NO_CONTENT.into_response(),
+        trash::Emptied::Queued(task) => crate::http::tasks::accepted(&task),
+    })
 }

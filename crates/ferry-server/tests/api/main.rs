@@ -12,6 +12,7 @@ mod files;
 mod folders;
 mod ops;
 mod server;
+mod tasks;
 mod tree;
 mod tus;
 mod upload_list;

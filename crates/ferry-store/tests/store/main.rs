@@ -60,6 +60,7 @@ macro_rules! conformance {
     )*};
 }
 
+mod tasks;
 mod uploads;
 
 conformance!(
@@ -210,6 +211,7 @@ async fn folders_are_unique_per_owner_and_page_by_name(store: &Store) {
                 description: "",
                 visibility: "private",
                 retention_days: 0,
+                expires_at: None,
                 now: 1,
             },
         )
@@ -227,6 +229,7 @@ async fn folders_are_unique_per_owner_and_page_by_name(store: &Store) {
             description: "",
             visibility: "private",
             retention_days: 0,
+            expires_at: None,
             now: 1,
         },
     )
@@ -274,6 +277,7 @@ async fn files_blobs_and_reference_counts(store: &Store) {
             description: "",
             visibility: "private",
             retention_days: 0,
+            expires_at: None,
             now: 1,
         },
     )

@@ -287,3 +287,79 @@ async fn an_older_database_upgrades_with_its_data_postgres() {
         store.close().await;
     }
 }
+
+/// Schema 0011 (the namespace with search and favorites) to today: folders gain `expires_at`
+/// (none for existing folders) and tasks can be queued and claimed.
+async fn tasks_and_folder_expiry_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 11).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_old",
+                login: "old",
+                name: "Old",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_old', 'usr_old', 'Old', 'old', 0, 'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let folder = ferry_store::folders::get(&mut c, "fld_old")
+        .await
+        .unwrap()
+        .expect("the folder survived");
+    assert_eq!((folder.name.as_str(), folder.expires_at), ("Old", None));
+    ferry_store::tasks::insert(
+        &mut c,
+        "tsk_1",
+        ferry_core::TaskKind::TrashEmpty,
+        "usr_old",
+        "{}",
+        3,
+        10,
+    )
+    .await
+    .unwrap();
+    let claimed = ferry_store::tasks::claim(&mut c, 20, 80)
+        .await
+        .unwrap()
+        .expect("the queued task is claimed");
+    assert_eq!((claimed.id.as_str(), claimed.attempt), ("tsk_1", 1));
+    assert_eq!(claimed.status, ferry_core::TaskStatus::Running);
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_11_upgrades_to_tasks_and_folder_expiry_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    tasks_and_folder_expiry_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_11_upgrades_to_tasks_and_folder_expiry_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    tasks_and_folder_expiry_upgrade(schema.url(), "postgres").await;
+}

@@ -24,6 +24,8 @@ pub fn retryable(e: &anyhow::Error) -> bool {
                 ClientError::Unexpected { status, .. } => {
                     status.is_server_error() || status.as_u16() == 429
                 }
+                // The server ran it and it failed: running it again fails again.
+                ClientError::TaskFailed(_) => false,
             };
         }
         if let Some(h) = cause.downcast_ref::<reqwest::Error>() {
