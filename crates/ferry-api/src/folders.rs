@@ -30,6 +30,11 @@ pub struct CreateFolder {
     #[serde(default)]
     #[schema(max_length = 4096)]
     pub description: Option<String>,
+    /// Top-level folders only: when the folder and everything in it expire (RFC 3339, in the
+    /// future): then `410 folder_expired`, and purged soon after. Subfolders share their
+    /// top-level folder's.
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 /// `PATCH /folders/{id}`: what to change (absent fields stay).
@@ -44,6 +49,15 @@ pub struct UpdateFolder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 3650)]
     pub retention_days: Option<i64>,
+    /// Top-level folders only (`manage`): a new expiry (RFC 3339, in the future) or `null`
+    /// for none.
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<Option<String>>,
 }
 
 /// `POST /folders/{id}/move` and `/copy`.
@@ -112,6 +126,9 @@ pub struct Folder {
     pub permissions: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// When the folder's tree expires (set on its top-level folder), or `null`.
+    #[serde(default)]
+    pub expires_at: Option<String>,
     /// Only with `include_quota=true`: the owner's limit and this folder's use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<Quota>,

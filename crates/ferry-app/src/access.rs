@@ -111,6 +111,11 @@ pub async fn folder(
         .filter(Folder::is_live)
         .ok_or(Error::NotFound)?;
     permit(caller, &folder, needed)?;
+    // Past its tree's expiry a folder is gone for its users (the system still purges it).
+    let expired = folder.expires_at.is_some_and(|at| at <= app.now_ms());
+    if expired && !matches!(caller.actor, Actor::System(_)) {
+        return Err(Error::FolderExpired);
+    }
     Ok(folder)
 }
 

@@ -11,7 +11,7 @@ use crate::access;
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
-use crate::namespace::{self, ancestry, free_name, inherited_retention_days, path_of};
+use crate::namespace::{self, free_name, inherited_retention_days, path_of};
 use crate::state::AppState;
 
 /// What a new folder asks for.
@@ -22,6 +22,8 @@ pub struct NewFolderRequest<'a> {
     pub retention_days: Option<i64>,
     pub visibility: Option<&'a str>,
     pub description: Option<&'a str>,
+    /// Top-level folders only: when the tree expires.
+    pub expires_at: Option<i64>,
 }
 
 /// A folder with its path from its owner's root.
@@ -85,6 +87,7 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
         })?,
     };
     let description = description(new.description.unwrap_or(""))?;
+    let expires_at = expiry(app, new.parent_id.is_none(), new.expires_at)?;
     let parent = match new.parent_id {
         Some(id) => Some(access::folder(app, caller, id, Permission::Write).await?),
         None => None,
@@ -127,7 +130,7 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
             description,
             visibility: visibility.as_str(),
             retention_days,
-            expires_at: parent.as_ref().and_then(|p| p.expires_at),
+            expires_at: parent.as_ref().map_or(expires_at, |p| p.expires_at),
             now,
         },
     )
@@ -257,6 +260,30 @@ pub struct FolderPatch<'a> {
     pub name: Option<&'a str>,
     pub description: Option<&'a str>,
     pub retention_days: Option<i64>,
+    /// A new expiry of a top-level folder's tree (`Some(None)`: none).
+    pub expires_at: Option<Option<i64>>,
+}
+
+/// An expiry asked for: top-level folders only, and in the future.
+fn expiry(app: &AppState, folder_is_top: bool, at: Option<i64>) -> Result<Option<i64>> {
+    let Some(at) = at else {
+        return Ok(None);
+    };
+    if !folder_is_top {
+        return Err(Error::invalid(
+            "expires_at",
+            "invalid_value",
+            "Only top-level folders expire; a subfolder expires with its top-level folder.",
+        ));
+    }
+    if at <= app.now_ms() {
+        return Err(Error::invalid(
+            "expires_at",
+            "invalid_value",
+            "expires_at must be in the future.",
+        ));
+    }
+    Ok(Some(at))
 }
 
 /// Renames, describes or changes the retention of a folder; `revision` (from `If-Match`)
@@ -271,7 +298,7 @@ pub async fn update(
 ) -> Result<Entry> {
     let folder = access::folder(app, caller, id, Permission::Read).await?;
     let renaming_top = patch.name.is_some() && folder.parent_id.is_none();
-    let needed = if patch.retention_days.is_some() || renaming_top {
+    let needed = if patch.retention_days.is_some() || patch.expires_at.is_some() || renaming_top {
         Permission::Manage
     } else {
         Permission::Write
@@ -284,11 +311,16 @@ pub async fn update(
         .map(|n| validate::stored_name("name", n))
         .transpose()?;
     let description = checked_description(patch.description)?;
+    let expires_at = patch
+        .expires_at
+        .map(|at| expiry(app, folder.parent_id.is_none(), at))
+        .transpose()?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     let ns = Namespace::of(&folder);
     ferry_store::folders::lock(&mut tx, ns).await?;
-    let chain = ancestry(&mut tx, &folder.id).await?;
+    // Read inside the transaction: a folder a concurrent delete just trashed is gone.
+    let chain = namespace::live_chain(&mut tx, &folder.id).await?;
     let above = &chain[..chain.len().saturating_sub(1)];
     let retention_days = patch
         .retention_days
@@ -305,6 +337,15 @@ pub async fn update(
     if !ferry_store::folders::update(&mut tx, &folder.id, &changes, revision, now).await? {
         return Err(Error::PreconditionFailed);
     }
+    if let Some(at) = expires_at {
+        // The whole tree carries its top-level folder's expiry.
+        let tree: Vec<String> = ferry_store::folders::live_subtree(&mut tx, &folder.id)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ferry_store::folders::set_expiry(&mut tx, &tree, at).await?;
+    }
     let updated = ferry_store::folders::get(&mut tx, &folder.id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -314,7 +355,8 @@ pub async fn update(
         }
         _ => (
             Action::FolderUpdated,
-            json!({"description": description.is_some(), "retention_days": retention_days}),
+            json!({"description": description.is_some(), "retention_days": retention_days,
+                "expires_at": expires_at.map(|at| at.map(ferry_core::timefmt::rfc3339))}),
         ),
     };
     audit::success(
@@ -433,6 +475,14 @@ pub async fn move_folder(
         let bytes = ferry_store::folders::stored_bytes(&mut tx, &ids).await?;
         transfer_quota(&mut tx, &folder.owner_id, &new_owner, bytes).await?;
         ferry_store::folders::set_owner(&mut tx, &ids, &new_owner).await?;
+    }
+    // Into another tree, the folder takes that tree's expiry (to the top level, it keeps its
+    // own); within one tree nothing changes, so such moves stay one row.
+    if let Some(t) = &target
+        && t.expires_at != folder.expires_at
+    {
+        let ids = ferry_store::folders::whole_subtree(&mut tx, &folder.id).await?;
+        ferry_store::folders::set_expiry(&mut tx, &ids, t.expires_at).await?;
     }
     let parent_id = target.as_ref().map(|t| t.id.as_str());
     if !ferry_store::folders::relocate(&mut tx, &folder.id, parent_id, &name, None, now).await? {
@@ -610,6 +660,7 @@ pub async fn ensure_subfolders(
                 retention_days: None,
                 visibility: None,
                 description: None,
+                expires_at: None,
             },
         )
         .await;

@@ -6,7 +6,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use crate::audit;
-use crate::caller::Origin;
+use crate::caller::{Caller, Origin};
+use crate::error::Error;
 use crate::state::AppState;
 use crate::workers::{Pass, Worker};
 use ferry_core::audit::{Action, TargetKind};
@@ -53,6 +54,10 @@ const PURGE_BATCH: i64 = 100;
 /// Purges trash items whose time is up and files whose time to live has ended: the row goes,
 /// the blobs lose a reference (and are collected when none is left), the quota is given back.
 pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
+    let expired = expire_folders(state).await?;
+    if expired > 0 {
+        tracing::info!(folders = expired, "removed expired folders");
+    }
     let mut purged = crate::trash::purge_due(state).await?;
     let ctx = Origin::system("retention");
     loop {
@@ -74,6 +79,36 @@ pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
         tx.commit().await?;
         if (due.len() as i64) < PURGE_BATCH {
             return Ok(purged);
+        }
+    }
+}
+
+/// Removes the top-level folders whose tree has expired (seed 004's sessions), with everything
+/// in them: purged at once, or held in the trash when a retention rule keeps what they hold.
+async fn expire_folders(state: &AppState) -> anyhow::Result<usize> {
+    let caller = Caller::system("expiry");
+    let mut removed = 0;
+    loop {
+        let due = {
+            let mut conn = state.store.conn().await?;
+            ferry_store::folders::expired(&mut conn, state.now_ms(), PURGE_BATCH).await?
+        };
+        for id in &due {
+            let deleted = match crate::trash::delete_folder(state, &caller, id, true).await {
+                Err(Error::FileHeld) => crate::trash::delete_folder(state, &caller, id, false)
+                    .await
+                    .map(|_| ()),
+                other => other.map(|_| ()),
+            };
+            match deleted {
+                Ok(()) => removed += 1,
+                // Deleted meanwhile by its owner.
+                Err(Error::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if (due.len() as i64) < PURGE_BATCH {
+            return Ok(removed);
         }
     }
 }

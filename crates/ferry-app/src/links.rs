@@ -414,7 +414,7 @@ pub async fn open(app: &AppState, token: &str) -> Result<(Link, File)> {
     if claims.expires_at <= now {
         return Err(Error::LinkExpired);
     }
-    let (link, file) = {
+    let (link, file, folder_expiry) = {
         let mut conn = app.store.conn().await?;
         let link = ferry_store::links::get(&mut conn, &claims.link_id)
             .await?
@@ -431,12 +431,18 @@ pub async fn open(app: &AppState, token: &str) -> Result<(Link, File)> {
             file.sha256 = version.sha256;
             file.version = version.version;
         }
-        (link, file)
+        let folder_expiry = ferry_store::folders::get(&mut conn, &file.folder_id)
+            .await?
+            .and_then(|f| f.expires_at);
+        (link, file, folder_expiry)
     };
     if link.revoked_at.is_some() {
         return Err(Error::LinkRevoked);
     }
     check_live(&file, now)?;
+    if folder_expiry.is_some_and(|at| at <= now) {
+        return Err(Error::FolderExpired);
+    }
     Ok((link, file))
 }
 

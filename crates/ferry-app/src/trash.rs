@@ -424,6 +424,16 @@ pub async fn restore(
                 crate::folders::transfer_quota(&mut tx, &folder.owner_id, &owner_id, bytes).await?;
                 ferry_store::folders::set_owner(&mut tx, &ids, &owner_id).await?;
             }
+            // Under a parent the folder takes that tree's expiry; back at the top level, an
+            // expiry that has passed (it was removed for it) is dropped, or it would go again.
+            let expiry = match &parent {
+                Some(p) => p.expires_at,
+                None => folder.expires_at.filter(|at| *at > now),
+            };
+            if expiry != folder.expires_at {
+                let ids = ferry_store::folders::whole_subtree(&mut tx, &folder.id).await?;
+                ferry_store::folders::set_expiry(&mut tx, &ids, expiry).await?;
+            }
             let parent_id = parent.as_ref().map(|p| p.id.as_str());
             ferry_store::folders::relocate(&mut tx, &folder.id, parent_id, &name, None, now)
                 .await?;

@@ -14,6 +14,7 @@ impl Client {
             visibility: None,
             parent_id: None,
             description: None,
+            expires_at: None,
         };
         Self::send(self.json(Method::POST, "/folders", &body)).await
     }

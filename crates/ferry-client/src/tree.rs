@@ -19,6 +19,7 @@ impl Client {
             visibility: None,
             parent_id: parent_id.map(str::to_string),
             description: None,
+            expires_at: None,
         };
         Self::send(self.json(Method::POST, "/folders", &body)).await
     }

@@ -388,7 +388,8 @@ pub async fn relocate(
     Ok(done.rows_affected() == 1)
 }
 
-/// Hands the folders `ids` and their files to `owner_id` (a move into another owner's tree).
+/// Hands the folders `ids`, their files and the trash items among them to `owner_id` (a move
+/// into another owner's tree).
 pub async fn set_owner(conn: &mut Conn, ids: &[String], owner_id: &str) -> Result<()> {
     for chunk in ids.chunks(500) {
         let list = crate::dialect::Placeholders::starting_at(2).list(chunk.len());
@@ -405,8 +406,45 @@ pub async fn set_owner(conn: &mut Conn, ids: &[String], owner_id: &str) -> Resul
             }
             query.execute(&mut *conn).await?;
         }
+        // What was deleted inside these folders is now managed by their new owner.
+        let sql = format!(
+            "UPDATE trash_items SET owner_id = $1 WHERE id IN ({list}) \
+             OR id IN (SELECT id FROM files WHERE folder_id IN ({list}))"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner_id);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Sets the expiry of the folders `ids` (a tree's top-level folder and everything below it
+/// carry the same one).
+pub async fn set_expiry(conn: &mut Conn, ids: &[String], expires_at: Option<i64>) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let list = crate::dialect::Placeholders::starting_at(2).list(chunk.len());
+        let sql = format!("UPDATE folders SET expires_at = $1 WHERE id IN ({list})");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(expires_at);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Live top-level folders whose tree has expired at `now`, oldest expiry first.
+pub async fn expired(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM folders WHERE expires_at <= $1 AND trash_id IS NULL \
+         AND parent_id IS NULL ORDER BY expires_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Marks the live folders `ids` and their live files as gone with trash item `trash_id`.

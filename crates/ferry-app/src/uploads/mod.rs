@@ -627,10 +627,15 @@ pub async fn finish(
     }
     let folder = {
         let mut conn = state.store.conn().await?;
-        let folder_id = upload.folder_id.as_deref().ok_or(Error::NotFound)?;
-        ferry_store::folders::get(&mut conn, folder_id)
-            .await?
-            .ok_or(Error::NotFound)?
+        match upload.folder_id.as_deref() {
+            Some(folder_id) => ferry_store::folders::get(&mut conn, folder_id).await?,
+            None => None,
+        }
+    };
+    let Some(folder) = folder else {
+        // Purged while the upload was open: nowhere to put the file.
+        fail(&state, &caller, &upload, json!({"reason": "folder_gone"})).await?;
+        return Err(Error::NotFound);
     };
     let new = NewContent {
         name: &upload.filename,
@@ -664,8 +669,15 @@ pub async fn finish(
         }
         Err((e, _)) => {
             drop(tx);
-            if matches!(e, Error::NameConflict(_)) {
-                fail(&state, &caller, &upload, json!({"reason": "name_conflict"})).await?;
+            // Failures that trying again cannot mend end the upload, so that its reserved
+            // space is given back instead of staying `completing` for good.
+            let reason = match &e {
+                Error::NameConflict(_) => Some("name_conflict"),
+                Error::NotFound | Error::FolderExpired => Some("folder_gone"),
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                fail(&state, &caller, &upload, json!({"reason": reason})).await?;
             }
             Err(e)
         }

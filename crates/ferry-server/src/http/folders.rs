@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::conditional::{if_match_revision, is_current};
-use crate::http::extract::{ApiJson, ApiQuery, Page, SortedPage, paginate};
+use crate::http::extract::{ApiJson, ApiQuery, Page, SortedPage, paginate, parse_time};
 use crate::http::views::{
     file_entry_view, file_view, folder_entry_view, folder_view, metadata_etag, trash_view,
 };
@@ -153,6 +153,11 @@ async fn create(
         retention_days: body.retention_days,
         visibility: body.visibility.as_deref(),
         description: body.description.as_deref(),
+        expires_at: body
+            .expires_at
+            .as_deref()
+            .map(|t| parse_time("expires_at", t))
+            .transpose()?,
     };
     let entry = folders::create(&state, &caller, new).await?;
     let mut response = with_etag(
@@ -222,7 +227,8 @@ async fn get(
     Ok(with_etag(entry.folder.revision, StatusCode::OK, view))
 }
 
-/// Rename a folder, change its description or its retention rule (`manage`). `If-Match`
+/// Rename a folder, change its description, its retention rule or (top-level folders) its
+/// expiry (`manage`). `If-Match`
 /// with the folder's ETag refuses the change with `412` if the folder changed meanwhile.
 #[utoipa::path(patch, path = "/folders/{folder_id}", tag = "folders", params(("folder_id" = String, Path)),
     request_body = api::UpdateFolder,
@@ -243,6 +249,15 @@ async fn update(
         name: body.name.as_deref(),
         description: body.description.as_deref(),
         retention_days: body.retention_days,
+        expires_at: body
+            .expires_at
+            .as_ref()
+            .map(|t| {
+                t.as_deref()
+                    .map(|t| parse_time("expires_at", t))
+                    .transpose()
+            })
+            .transpose()?,
     };
     let entry = folders::update(&state, &caller, &id, patch, if_match_revision(&headers)).await?;
     Ok(with_etag(

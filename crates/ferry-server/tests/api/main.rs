@@ -4,6 +4,7 @@
 mod helpers;
 
 mod audit;
+mod expiry;
 mod links;
 mod retention;
 

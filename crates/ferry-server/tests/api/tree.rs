@@ -26,6 +26,7 @@ on_both_backends!(
     search_finds_only_what_the_caller_can_read,
     favorites_are_per_user,
     batches_answer_item_by_item,
+    trash_inside_a_folder_moves_with_it_to_its_new_owner,
 );
 
 async fn folder_in(c: &Client, parent: &str, name: &str) -> api::Folder {
@@ -1274,5 +1275,34 @@ async fn batches_answer_item_by_item(app: TestApp) {
         400,
         "invalid_value",
         "items",
+    );
+}
+
+async fn trash_inside_a_folder_moves_with_it_to_its_new_owner(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, bob) = app.user("bob", None).await;
+    let mine = alice.create_folder("mine", 0).await.unwrap();
+    let file = alice
+        .upload(&mine.id, "old.txt", b"old".to_vec())
+        .await
+        .unwrap();
+    alice.delete_file(&file.id).await.unwrap();
+    let theirs = bob.create_folder("theirs", 0).await.unwrap();
+    // An admin moves alice's folder into bob's tree: bob owns it now, and what was deleted in
+    // it is his to restore or purge.
+    app.admin
+        .move_folder(&mine.id, &under(Some(&theirs.id)))
+        .await
+        .unwrap();
+    assert!(alice.trash(None, None).await.unwrap().items.is_empty());
+    let items = bob.trash(None, None).await.unwrap().items;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].id, file.id);
+    bob.restore_item(&file.id, &api::RestoreItem::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        bob.get_file(&file.id).await.unwrap().path,
+        "/theirs/mine/old.txt"
     );
 }

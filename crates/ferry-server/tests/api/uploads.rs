@@ -16,6 +16,7 @@ on_both_backends!(
     empty_and_huge_declared_sizes,
     on_conflict_fail_refuses_a_taken_name_before_any_byte,
     a_parts_list_must_name_every_part_exactly_once,
+    an_upload_whose_folder_was_deleted_fails_and_gives_its_space_back,
 );
 
 const MIB: usize = 1 << 20;
@@ -632,4 +633,28 @@ async fn a_parts_list_must_name_every_part_exactly_once(app: TestApp) {
         Err(_) => complete(&alice, &up.upload_id).await.unwrap(),
     };
     assert_eq!(file.checksum_sha256, sha256_hex(&bytes));
+}
+
+async fn an_upload_whose_folder_was_deleted_fails_and_gives_its_space_back(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let sub = alice.create_folder_in(Some(&top.id), "sub").await.unwrap();
+    let bytes = data(1000, 3);
+    let up = alice
+        .create_upload(&new_upload(&sub.id, "late.bin", &bytes, 5 * MIB))
+        .await
+        .unwrap();
+    alice
+        .put_part(&up.upload_id, 1, bytes.clone(), None)
+        .await
+        .unwrap();
+    assert_eq!(alice.me().await.unwrap().quota.reserved_bytes, 1000);
+    // The folder goes to the trash while the upload is open: completing finds nowhere to put
+    // the file, so the upload fails for good instead of staying `completing`.
+    alice.delete_folder(&sub.id, false).await.unwrap();
+    assert_api_error(complete(&alice, &up.upload_id).await, 404, "not_found");
+    let after = alice.get_upload(&up.upload_id).await.unwrap();
+    assert_eq!(after.status, "failed");
+    let me = alice.me().await.unwrap();
+    assert_eq!((me.quota.reserved_bytes, me.quota.used_bytes), (0, 0));
 }
