@@ -223,7 +223,20 @@ fn text_match(postgres: bool, table: &str, text: &str, args: &mut Args) -> Strin
             "(lower(f.name) || ' ' || lower(f.description))"
         };
         let ph = args.add(Bind::Text(like_pattern(text)));
-        return format!("{expr} LIKE {ph} ESCAPE '\\'");
+        // The index finds candidates in the joined text; the match must lie inside one field,
+        // not span the separator between two (`name` ending "a", description starting "b").
+        let fields: Vec<String> = if table == "file" {
+            vec!["lower(f.name)", "lower(f.description)", "lower(f.tags)"]
+        } else {
+            vec!["lower(f.name)", "lower(f.description)"]
+        }
+        .into_iter()
+        .map(|c| format!("{c} LIKE {ph} ESCAPE '\\'"))
+        .collect();
+        return format!(
+            "({expr} LIKE {ph} ESCAPE '\\' AND ({}))",
+            fields.join(" OR ")
+        );
     }
     let fts = if table == "file" {
         "files_fts"

@@ -1071,6 +1071,14 @@ async fn search_finds_only_what_the_caller_can_read(app: TestApp) {
         hit_names(&search(&alice, &[("q", "\u{e9}t\u{e9}")]).await.unwrap()),
         ["\u{c9}t\u{e9} plan.txt"]
     );
+    // A match lies inside one field: "notes.txt" + description "numbers…" holds no "txt numb".
+    assert!(
+        search(&alice, &[("q", "txt numb")])
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     // Filters: media type family, tag, size, subtree.
     assert_eq!(
         hit_names(&search(&alice, &[("mime", "application/*")]).await.unwrap()),
