@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The folder tree at scale (SQLite): Ferry against the same operations on a local directory.
 
-Usage: bench/namespace.py [--files 100000] [--requests 200] [--binary PATH]
+Usage: bench/namespace.py [--files 100000] [--requests 200] [--binary PATH] [--search-only]
 
 Starts Ferry once to create its database, stops it, bulk-inserts N files (rows, versions and
 one shared blob, straight into the SQLite file: the bytes do not matter here) into one folder,
@@ -17,6 +17,8 @@ same filesystem (the physical reference):
   - search (`GET /search?q=`, first page of 100) over `--search-files` files (default
     1,000,000) named from a 100-word vocabulary: a rare text (one hit) and a common one (about
     2% of the files), against `find -iname '*text*'` over a local tree of the same names.
+
+`--search-only` leaves the tree out (no listing, rename or moves) and measures only the search.
 
 Prints a table with Ferry/local ratios. Python standard library only. `--binary` defaults to
 target/release/ferry (built with `cargo build --release` if missing).
@@ -155,10 +157,13 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--binary", type=Path, default=REPO / "target/release/ferry")
     ap.add_argument("--search-files", type=int, default=1_000_000)
+    ap.add_argument("--search-only", action="store_true", help="measure only the search part")
     args = ap.parse_args()
+    if args.search_only and not args.search_files:
+        raise SystemExit("--search-only needs --search-files above 0")
     if not args.binary.exists():
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
-    n = args.files
+    n = 0 if args.search_only else args.files
     rows = []
     with tempfile.TemporaryDirectory(dir=REPO / "target") as tmp:
         data = Path(tmp) / "data"
@@ -175,9 +180,10 @@ def main() -> None:
         proc.terminate()
         proc.wait()
         t0 = time.time()
-        fill(data / "ferry.db", big["id"], owner, "big", n)
-        fill(data / "ferry.db", small["id"], owner, "small", 10)
-        print(f"inserted {n:,} files in {time.time() - t0:.1f} s")
+        if not args.search_only:
+            fill(data / "ferry.db", big["id"], owner, "big", n)
+            fill(data / "ferry.db", small["id"], owner, "small", 10)
+            print(f"inserted {n:,} files in {time.time() - t0:.1f} s")
         t0 = time.time()
         if args.search_files:
             fill_search(data / "ferry.db", haystack["id"], owner, args.search_files)
@@ -202,52 +208,53 @@ def main() -> None:
             (d / search_name(i)).touch()
         try:
             api = Api(port)
-            # 1. Listing page by page.
-            pages, cursor, seen = [], None, 0
-            while len(pages) < args.requests:
-                q = f"?limit=100" + (f"&cursor={cursor}" if cursor else "")
-                t, body = api.timed("GET", f"/folders/{big['id']}/files{q}")
-                pages.append(t)
-                seen += len(body["files"])
-                cursor = body["next_cursor"]
-                if cursor is None:
-                    cursor = None
-            local_pages = []
-            for _ in range(max(args.requests // 10, 5)):
-                t = time.perf_counter()
-                names = sorted(e.name for e in os.scandir(local / "big"))
-                names[:100]
-                local_pages.append(time.perf_counter() - t)
-            rows.append(("list a page of 100 (of %d)" % n, pct(pages), pct(local_pages)))
-            # 2. Rename.
-            ids = [f"fil_{TAGS['big']}{i:020x}" for i in random.Random(3).sample(range(n), args.requests)]
-            renames = []
-            for i, fid in enumerate(ids):
-                t, _ = api.timed("PATCH", f"/files/{fid}", {"name": f"renamed {i}.txt"})
-                renames.append(t)
-            local_renames = []
-            for i in range(args.requests):
-                src = local / "big" / f"file {i:07d}.txt"
-                t = time.perf_counter()
-                os.rename(src, local / "big" / f"renamed {i}.txt")
-                local_renames.append(time.perf_counter() - t)
-            rows.append(("rename a file", pct(renames), pct(local_renames)))
-            # 3. Moving folders back and forth between a and b.
-            for label, folder, local_dir in (("move a folder of %d files" % n, big, "big"),
-                                             ("move a folder of 10 files", small, "small")):
-                moves, local_moves = [], []
-                where = None
-                for i in range(max(args.requests // 10, 10)):
-                    dest = (a, b)[i % 2]
-                    t, _ = api.timed("POST", f"/folders/{folder['id']}/move", {"parent_id": dest["id"]})
-                    moves.append(t)
-                    target = local / ("a", "b")[i % 2] / local_dir
-                    src = where or local / local_dir
+            if not args.search_only:
+                # 1. Listing page by page.
+                pages, cursor, seen = [], None, 0
+                while len(pages) < args.requests:
+                    q = f"?limit=100" + (f"&cursor={cursor}" if cursor else "")
+                    t, body = api.timed("GET", f"/folders/{big['id']}/files{q}")
+                    pages.append(t)
+                    seen += len(body["files"])
+                    cursor = body["next_cursor"]
+                    if cursor is None:
+                        cursor = None
+                local_pages = []
+                for _ in range(max(args.requests // 10, 5)):
                     t = time.perf_counter()
-                    os.rename(src, target)
-                    local_moves.append(time.perf_counter() - t)
-                    where = target
-                rows.append((label, pct(moves), pct(local_moves)))
+                    names = sorted(e.name for e in os.scandir(local / "big"))
+                    names[:100]
+                    local_pages.append(time.perf_counter() - t)
+                rows.append(("list a page of 100 (of %d)" % n, pct(pages), pct(local_pages)))
+                # 2. Rename.
+                ids = [f"fil_{TAGS['big']}{i:020x}" for i in random.Random(3).sample(range(n), args.requests)]
+                renames = []
+                for i, fid in enumerate(ids):
+                    t, _ = api.timed("PATCH", f"/files/{fid}", {"name": f"renamed {i}.txt"})
+                    renames.append(t)
+                local_renames = []
+                for i in range(args.requests):
+                    src = local / "big" / f"file {i:07d}.txt"
+                    t = time.perf_counter()
+                    os.rename(src, local / "big" / f"renamed {i}.txt")
+                    local_renames.append(time.perf_counter() - t)
+                rows.append(("rename a file", pct(renames), pct(local_renames)))
+                # 3. Moving folders back and forth between a and b.
+                for label, folder, local_dir in (("move a folder of %d files" % n, big, "big"),
+                                                 ("move a folder of 10 files", small, "small")):
+                    moves, local_moves = [], []
+                    where = None
+                    for i in range(max(args.requests // 10, 10)):
+                        dest = (a, b)[i % 2]
+                        t, _ = api.timed("POST", f"/folders/{folder['id']}/move", {"parent_id": dest["id"]})
+                        moves.append(t)
+                        target = local / ("a", "b")[i % 2] / local_dir
+                        src = where or local / local_dir
+                        t = time.perf_counter()
+                        os.rename(src, target)
+                        local_moves.append(time.perf_counter() - t)
+                        where = target
+                    rows.append((label, pct(moves), pct(local_moves)))
             # 4. Search.
             if args.search_files:
                 rare = f"{args.search_files // 2:07d}"
