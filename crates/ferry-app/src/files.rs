@@ -170,6 +170,18 @@ pub async fn add_file(
     if let Err(e) = crate::namespace::live_chain(tx, &folder.id).await {
         return Err((e, Some(source)));
     }
+    // A file past its time to live still holds its name until the collector purges it; purge
+    // it now, as the collector would, so that the new content neither lands as a version of a
+    // file nobody can see nor is renamed around it.
+    let stale = ferry_store::files::by_name(tx, &folder.id, new.name)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .filter(|f| f.is_expired(now));
+    if let Some(stale) = stale
+        && let Err(e) = purge_expired(state, tx, &stale).await
+    {
+        return Err((e, Some(source)));
+    }
     if new.on_conflict == OnConflict::NewVersion {
         let existing = ferry_store::files::by_name(tx, &folder.id, new.name)
             .await
@@ -586,6 +598,28 @@ pub(crate) async fn insert_copy(
     )
     .await?;
     Ok(id)
+}
+
+/// Purges a file past its time to live inside `tx`, audited as the collector audits it.
+async fn purge_expired(
+    state: &AppState,
+    tx: &mut ferry_store::Tx,
+    file: &ferry_store::files::File,
+) -> Result<()> {
+    if ferry_store::files::remove(tx, file, state.now_ms()).await? {
+        audit::success(
+            &crate::caller::Origin::system("retention"),
+            None,
+            Action::FilePurged,
+            (TargetKind::File, &file.id),
+        )
+        .at(state.now_ms())
+        .in_folder(&file.folder_id)
+        .details(json!({"name": file.name, "size": file.size, "reason": "ttl"}))
+        .append(tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// `file` with its folder's path, for the doors to show it.

@@ -7,7 +7,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     held_files_restore_and_purge,
-    ttl_files_expire_and_are_purged
+    ttl_files_expire_and_are_purged,
+    an_expired_file_gives_its_name_to_the_next_upload,
 );
 
 async fn wait_until<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
@@ -108,4 +109,50 @@ async fn ttl_files_expire_and_are_purged(app: TestApp) {
         "the unreferenced blob is collected"
     );
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
+}
+
+async fn an_expired_file_gives_its_name_to_the_next_upload(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("drop", 0).await.unwrap();
+    let upload = |query: &str, body: &'static str| {
+        alice
+            .request(
+                reqwest::Method::POST,
+                &format!("/folders/{}/files?filename=brief.txt{query}", folder.id),
+            )
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+    };
+    let first: ferry_api::File = upload("&ttl=60", "old")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Past its time to live, before the collector has run: the name is free again, and the
+    // new content is a new file, not a version of one nobody can see.
+    app.clock.advance(std::time::Duration::from_secs(61));
+    let res = upload("&on_conflict=new_version", "new content")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let second: ferry_api::File = res.json().await.unwrap();
+    assert_ne!(second.id, first.id);
+    assert_eq!((second.name.as_str(), second.version), ("brief.txt", 1));
+    assert_eq!(alice.get_file(&second.id).await.unwrap().size, 11);
+    let names: Vec<_> = alice
+        .list_files(&folder.id, None, None)
+        .await
+        .unwrap()
+        .files
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names, ["brief.txt"]);
+    assert_eq!(
+        alice.me().await.unwrap().quota.used_bytes,
+        11,
+        "the old bytes are free"
+    );
 }
