@@ -13,6 +13,7 @@ mod folders;
 mod links;
 mod ops;
 mod patch;
+mod sharing;
 mod tasks;
 mod uploads;
 mod users;
@@ -32,6 +33,10 @@ pub use folders::{
 };
 pub use links::{CreateLink, Link, LinkList};
 pub use ops::Health;
+pub use sharing::{
+    AcceptInvitation, Collaboration, CollaborationList, CreateCollaboration, InvitationList,
+    Inviter, Principal, UpdateCollaboration,
+};
 pub use tasks::{Queued, Task, TaskError, TaskProgress};
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};
 pub use users::{CreateUser, Owner, Quota, UpdateUser, User, UserList, UserQuota, UserSummary};

@@ -3,8 +3,15 @@
 //! the filter cannot disagree. Sharing, groups, policies, link and token principals change
 //! this module and nothing else.
 //!
-//! Today's rule: a folder's owner and the admins may do everything in it; nobody else sees it.
-//! What a caller may not see is `NotFound`, never `Forbidden` (no existence leaks).
+//! The rule: a folder's owner and the admins may do everything in it (role `owner`); anyone
+//! else holds the highest role shared with them (directly or through a group) on the folder or
+//! any folder above it, or nothing: then the folder is invisible. What a caller may not see is
+//! `NotFound`; what they see but may not do is `PermissionDenied`.
+//!
+//! Shared roles need the database; [`resolve_role`] decides them and remembers them in the
+//! [`Caller`] for the rest of the call, so that [`folder_role`] (which the views use) answers
+//! without a query. A folder whose role this call never decided is invisible: forgetting to
+//! resolve fails closed.
 
 use ferry_core::{FolderRole, IdKind, Permission};
 use ferry_store::files::File;
@@ -17,15 +24,57 @@ use crate::caller::{Actor, Caller};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-/// The caller's role on `folder`; `None` means the folder is invisible to them. Every folder
-/// of a tree has its top-level folder's owner, so ownership needs no walk up the tree.
+/// The caller's role on `folder` as decided so far: owners and admins always, shared roles
+/// once [`resolve_role`] has decided them in this call; `None` means invisible.
 pub fn folder_role(caller: &Caller, folder: &Folder) -> Option<FolderRole> {
     match &caller.actor {
         Actor::System(_) => Some(FolderRole::Owner),
         Actor::User(user) if folder.owner_id == user.id || user.is_admin() => {
             Some(FolderRole::Owner)
         }
-        Actor::User(_) => None,
+        Actor::User(_) => caller.granted(&folder.id),
+    }
+}
+
+/// Decides the caller's role on `folder`: owner or admin, else the highest role shared with
+/// them along the folder's path (expired and unaccepted shares count for nothing).
+pub async fn resolve_role(
+    conn: &mut ferry_store::Conn,
+    now: i64,
+    caller: &Caller,
+    folder: &Folder,
+) -> Result<Option<FolderRole>> {
+    if let Some(role) = folder_role(caller, folder) {
+        return Ok(Some(role));
+    }
+    let Actor::User(user) = &caller.actor else {
+        return Ok(None);
+    };
+    let roles = ferry_store::collaborations::roles_along(conn, &folder.id, &user.id, now).await?;
+    let role = roles.into_iter().max();
+    if let Some(role) = role {
+        caller.grant(&folder.id, role);
+    }
+    Ok(role)
+}
+
+/// Records that `folder` (a child of one the caller holds `inherited` on) is seen with at
+/// least that role: a listing of a shared folder's children needs no query per child.
+pub fn inherit_role(caller: &Caller, folder: &Folder, inherited: FolderRole) {
+    if folder_role(caller, folder).is_none_or(|r| r < inherited) {
+        caller.grant(&folder.id, inherited);
+    }
+}
+
+/// Whether the caller may grant (or change, or take away) `role` on `folder`: owners and
+/// admins any role, anyone else only roles below their own (a manager makes editors, not
+/// managers).
+pub fn may_grant(caller: &Caller, folder: &Folder, role: FolderRole) -> Result<()> {
+    match folder_role(caller, folder) {
+        None => Err(Error::NotFound),
+        Some(FolderRole::Owner) => Ok(()),
+        Some(own) if role < own => Ok(()),
+        Some(_) => Err(Error::PermissionDenied),
     }
 }
 
@@ -88,6 +137,30 @@ pub fn folder_scope(caller: &Caller) -> FolderScope {
     }
 }
 
+/// What a search may find for the caller: `owner_id`'s folders (none: everything) and the
+/// folders shared with them that they may read, with everything below them.
+#[derive(Debug, Default)]
+pub struct SearchScope {
+    pub owner_id: Option<String>,
+    pub shared_roots: Vec<String>,
+}
+
+/// The caller's search scope: the same rule as [`folder_role`], as a filter.
+pub async fn search_scope(app: &AppState, caller: &Caller) -> Result<SearchScope> {
+    let owner_id = folder_scope(caller).owner_filter().map(str::to_string);
+    let shared_roots = match &owner_id {
+        Some(user_id) => {
+            let mut conn = app.store.conn().await?;
+            ferry_store::collaborations::readable_roots(&mut conn, user_id, app.now_ms()).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(SearchScope {
+        owner_id,
+        shared_roots,
+    })
+}
+
 /// Which audit events the caller may read: the filter `ferry_store::audit::search` applies.
 /// `None` is everything (admins); otherwise events the user caused and events in folders the
 /// user can see (today: owns).
@@ -110,6 +183,7 @@ pub async fn folder(
         .await?
         .filter(Folder::is_live)
         .ok_or(Error::NotFound)?;
+    resolve_role(&mut conn, app.now_ms(), caller, &folder).await?;
     permit(caller, &folder, needed)?;
     // Past its tree's expiry a folder is gone for its users (the system still purges it).
     let expired = folder.expires_at.is_some_and(|at| at <= app.now_ms());
@@ -119,12 +193,55 @@ pub async fn folder(
     Ok(folder)
 }
 
-/// Whether `caller` may do `needed` in `folder` (already loaded): invisible is `NotFound`.
+/// Loads a folder the caller holds any role on (an uploader sees the folder it adds to, but
+/// may read nothing in it but its own files); anything else is `NotFound`.
+pub async fn visible_folder(app: &AppState, caller: &Caller, id: &str) -> Result<Folder> {
+    if !IdKind::Folder.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    let folder = ferry_store::folders::get(&mut conn, id)
+        .await?
+        .filter(Folder::is_live)
+        .ok_or(Error::NotFound)?;
+    if resolve_role(&mut conn, app.now_ms(), caller, &folder)
+        .await?
+        .is_none()
+    {
+        return Err(Error::NotFound);
+    }
+    if folder.expires_at.is_some_and(|at| at <= app.now_ms()) {
+        return Err(Error::FolderExpired);
+    }
+    Ok(folder)
+}
+
+/// Which of a folder's files a caller sees listed.
+pub enum FilesScope {
+    All,
+    /// An uploader: only the files it added.
+    AddedBy(String),
+}
+
+/// The files of `folder` (already resolved) the caller may list: everything with `read`,
+/// an uploader its own, anyone else nothing (`PermissionDenied`).
+pub fn files_scope(caller: &Caller, folder: &Folder) -> Result<FilesScope> {
+    match (folder_role(caller, folder), caller.user_ref()) {
+        (None, _) => Err(Error::NotFound),
+        (Some(FolderRole::Uploader), Some(user)) => Ok(FilesScope::AddedBy(user.id.clone())),
+        (Some(role), _) if role.permissions().contains(&Permission::Read) => Ok(FilesScope::All),
+        (Some(_), _) => Err(Error::PermissionDenied),
+    }
+}
+
+/// Whether `caller` may do `needed` in `folder` (already loaded): invisible is `NotFound`,
+/// visible without the permission `PermissionDenied`.
 pub fn permit(caller: &Caller, folder: &Folder, needed: Permission) -> Result<()> {
-    if folder_permissions(caller, folder).contains(&needed) {
-        Ok(())
-    } else {
-        Err(Error::NotFound)
+    match folder_role(caller, folder) {
+        None => Err(Error::NotFound),
+        Some(role) if role.permissions().contains(&needed) => Ok(()),
+        // An uploader sees the folder it may add to, and nothing in it but its own files.
+        Some(_) => Err(Error::PermissionDenied),
     }
 }
 

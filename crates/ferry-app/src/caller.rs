@@ -1,6 +1,10 @@
 //! Who is asking, and from where. Every use case takes a [`Caller`]; background work calls in
 //! as [`Actor::System`], never as a fake request.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use ferry_core::FolderRole;
 use ferry_store::users::User;
 
 /// The principal a use case acts for.
@@ -36,6 +40,10 @@ impl Origin {
 pub struct Caller {
     pub actor: Actor,
     pub origin: Origin,
+    /// Roles the access policy has decided during this call (shared folders; owners and
+    /// admins need no lookup), so that the views of a call show what its checks decided
+    /// without asking again. Only [`crate::access`] writes it.
+    granted: Arc<Mutex<HashMap<String, FolderRole>>>,
 }
 
 impl Caller {
@@ -43,6 +51,7 @@ impl Caller {
         Caller {
             actor: Actor::User(user),
             origin,
+            granted: Arc::default(),
         }
     }
 
@@ -50,7 +59,25 @@ impl Caller {
         Caller {
             actor: Actor::System(name),
             origin: Origin::system(name),
+            granted: Arc::default(),
         }
+    }
+
+    /// The role decided on `folder_id` during this call, if one was.
+    pub(crate) fn granted(&self, folder_id: &str) -> Option<FolderRole> {
+        self.granted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(folder_id)
+            .copied()
+    }
+
+    /// Remembers the role decided on `folder_id` for the rest of this call.
+    pub(crate) fn grant(&self, folder_id: &str, role: FolderRole) {
+        self.granted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(folder_id.to_string(), role);
     }
 
     /// The user behind the call, if a user is behind it.

@@ -24,6 +24,7 @@ pub struct Config {
     pub trash: TrashConfig,
     pub versions: VersionsConfig,
     pub tasks: TasksConfig,
+    pub sharing: SharingConfig,
     pub log: LogConfig,
 }
 
@@ -39,6 +40,13 @@ impl Default for TrashConfig {
     fn default() -> Self {
         TrashConfig { keep_days: 30 }
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SharingConfig {
+    /// Invitations are accepted at once, without the invitee's say (closed installations).
+    pub auto_accept: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -65,7 +65,7 @@ pub async fn list(
     for (_, file) in rows {
         // A favorite whose folder the caller can no longer read is not shown.
         if let Ok((file, _)) = access::file(app, caller, &file.id, Permission::Read).await {
-            out.push(Entry::of(&mut conn, file).await?);
+            out.push(Entry::of(&mut conn, caller, file).await?);
         }
     }
     Ok((out, next))

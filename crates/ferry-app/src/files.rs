@@ -254,8 +254,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub async fn of(conn: &mut ferry_store::Conn, file: File) -> Result<Entry> {
-        let folder_path = crate::namespace::folder_path(conn, &file.folder_id).await?;
+    pub async fn of(conn: &mut ferry_store::Conn, caller: &Caller, file: File) -> Result<Entry> {
+        let folder_path = crate::namespace::folder_path(conn, caller, &file.folder_id).await?;
         Ok(Entry { file, folder_path })
     }
 }
@@ -267,7 +267,7 @@ pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<Entry> {
         return Err(Error::FileExpired);
     }
     let mut conn = app.store.conn().await?;
-    Entry::of(&mut conn, file).await
+    Entry::of(&mut conn, caller, file).await
 }
 
 /// A file whose content the caller may read now, with its folder: held files are for admins
@@ -406,7 +406,7 @@ pub async fn update(
     let updated = ferry_store::files::get(&mut tx, &file.id)
         .await?
         .ok_or(Error::NotFound)?;
-    let entry = Entry::of(&mut tx, updated).await?;
+    let entry = Entry::of(&mut tx, caller, updated).await?;
     tx.commit().await?;
     Ok(entry)
 }
@@ -481,7 +481,7 @@ pub async fn move_file(
     let moved = ferry_store::files::get(&mut tx, &file.id)
         .await?
         .ok_or(Error::NotFound)?;
-    let entry = Entry::of(&mut tx, moved).await?;
+    let entry = Entry::of(&mut tx, caller, moved).await?;
     tx.commit().await?;
     Ok(Outcome::Done(entry))
 }
@@ -561,7 +561,7 @@ pub async fn copy_file(
     let copy = ferry_store::files::get(&mut tx, &copy_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let entry = Entry::of(&mut tx, copy).await?;
+    let entry = Entry::of(&mut tx, caller, copy).await?;
     tx.commit().await?;
     Ok(Outcome::Done(entry))
 }
@@ -623,7 +623,7 @@ async fn purge_expired(
 }
 
 /// `file` with its folder's path, for the doors to show it.
-pub async fn locate(app: &AppState, file: File) -> Result<Entry> {
+pub async fn locate(app: &AppState, caller: &Caller, file: File) -> Result<Entry> {
     let mut conn = app.store.conn().await?;
-    Entry::of(&mut conn, file).await
+    Entry::of(&mut conn, caller, file).await
 }

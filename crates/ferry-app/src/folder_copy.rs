@@ -23,7 +23,7 @@ use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::folders::{Destination, Entry, charge, writable_target};
-use crate::namespace::{self, free_name, inherited_retention_days, path_of};
+use crate::namespace::{self, free_name, inherited_retention_days};
 use crate::state::AppState;
 use crate::tasks::{self, Claim, Stop, Task};
 
@@ -383,7 +383,7 @@ async fn finish(
     .await?;
     chain.push(copy.clone());
     Ok(Entry {
-        path: path_of(&chain),
+        path: namespace::path_for(tx, caller, &chain).await?,
         folder: copy,
     })
 }

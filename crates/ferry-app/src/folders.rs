@@ -11,7 +11,7 @@ use crate::access;
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
-use crate::namespace::{self, free_name, inherited_retention_days, path_of};
+use crate::namespace::{self, free_name, inherited_retention_days};
 use crate::state::AppState;
 
 /// What a new folder asks for.
@@ -148,7 +148,7 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
         .ok_or(Error::NotFound)?;
     let mut chain = chain;
     chain.push(folder.clone());
-    let path = path_of(&chain);
+    let path = namespace::path_for(&mut tx, caller, &chain).await?;
     audit::success(
         &caller.origin,
         Some(user),
@@ -169,9 +169,9 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
 
 /// A folder the caller can read, with its path.
 pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<Entry> {
-    let folder = access::folder(app, caller, id, Permission::Read).await?;
+    let folder = access::visible_folder(app, caller, id).await?;
     let mut conn = app.store.conn().await?;
-    let path = namespace::folder_path(&mut conn, &folder.id).await?;
+    let path = namespace::folder_path(&mut conn, caller, &folder.id).await?;
     Ok(Entry { folder, path })
 }
 
@@ -185,20 +185,59 @@ pub async fn list(
 ) -> Result<Vec<Entry>> {
     let scope = access::folder_scope(caller);
     let mut conn = app.store.conn().await?;
-    let rows = ferry_store::folders::list_top(
-        &mut conn,
-        scope.owner_filter(),
-        after.as_ref().map(|(n, i)| (n.as_str(), i.as_str())),
-        limit + 1,
-    )
-    .await?;
-    Ok(rows
+    let position = after.as_ref().map(|(n, i)| (n.as_str(), i.as_str()));
+    let rows = ferry_store::folders::list_top(&mut conn, scope.owner_filter(), position, limit + 1)
+        .await?;
+    let mut entries: Vec<(String, Entry)> = rows
         .into_iter()
-        .map(|folder| Entry {
-            path: format!("/{}", folder.name),
-            folder,
+        .map(|folder| {
+            let entry = Entry {
+                path: format!("/{}", folder.name),
+                folder,
+            };
+            (validate::name_key(&entry.folder.name), entry)
         })
-        .collect())
+        .collect();
+    // What is shared with the caller is mounted in their root under its mount name.
+    if let (access::FolderScope::OwnedBy(user_id), Some(_)) = (&scope, caller.user_ref()) {
+        let now = app.now_ms();
+        for share in ferry_store::collaborations::mounts(&mut conn, user_id, now).await? {
+            let Some(mut folder) = ferry_store::folders::get(&mut conn, &share.folder_id).await?
+            else {
+                continue;
+            };
+            if folder.owner_id == *user_id
+                || access::resolve_role(&mut conn, now, caller, &folder)
+                    .await?
+                    .is_none()
+            {
+                continue;
+            }
+            let name = share
+                .mount_name
+                .clone()
+                .unwrap_or_else(|| folder.name.clone());
+            let key = validate::name_key(&name);
+            if position.is_some_and(|(k, i)| (key.as_str(), folder.id.as_str()) <= (k, i)) {
+                continue;
+            }
+            if entries.iter().any(|(_, e)| e.folder.id == folder.id) {
+                continue;
+            }
+            folder.name = name;
+            folder.parent_id = None;
+            entries.push((
+                key,
+                Entry {
+                    path: format!("/{}", folder.name),
+                    folder,
+                },
+            ));
+        }
+        entries.sort_by(|(a, x), (b, y)| (a, &x.folder.id).cmp(&(b, &y.folder.id)));
+        entries.truncate(limit as usize + 1);
+    }
+    Ok(entries.into_iter().map(|(_, e)| e).collect())
 }
 
 /// A folder's subfolders in `sort` order after the cursor; `limit + 1` rows.
@@ -211,6 +250,7 @@ pub async fn children(
     limit: i64,
 ) -> Result<Vec<Entry>> {
     let parent = get(app, caller, id).await?;
+    access::permit(caller, &parent.folder, Permission::Read)?;
     let mut conn = app.store.conn().await?;
     let rows = ferry_store::folders::children(
         &mut conn,
@@ -220,6 +260,12 @@ pub async fn children(
         limit + 1,
     )
     .await?;
+    // A collaborator holds at least the parent's role on each child (a higher one shared on
+    // the child itself counts too).
+    let now = app.now_ms();
+    for child in &rows {
+        access::resolve_role(&mut conn, now, caller, child).await?;
+    }
     let base = if parent.path == "/" { "" } else { &parent.path };
     Ok(rows
         .into_iter()
@@ -242,15 +288,31 @@ pub async fn files(
 ) -> Result<(Vec<File>, String)> {
     let folder = get(app, caller, id).await?;
     let mut conn = app.store.conn().await?;
-    let rows = ferry_store::files::list_live(
-        &mut conn,
-        &folder.folder.id,
-        app.now_ms(),
-        sort,
-        after.as_ref(),
-        limit + 1,
-    )
-    .await?;
+    let rows = match access::files_scope(caller, &folder.folder)? {
+        access::FilesScope::All => {
+            ferry_store::files::list_live(
+                &mut conn,
+                &folder.folder.id,
+                app.now_ms(),
+                sort,
+                after.as_ref(),
+                limit + 1,
+            )
+            .await?
+        }
+        access::FilesScope::AddedBy(user_id) => {
+            ferry_store::files::list_added_by(
+                &mut conn,
+                &folder.folder.id,
+                &user_id,
+                app.now_ms(),
+                sort,
+                after.as_ref(),
+                limit + 1,
+            )
+            .await?
+        }
+    };
     Ok((rows, folder.path))
 }
 
@@ -374,9 +436,10 @@ pub async fn update(
     if let Some(last) = chain.last_mut() {
         *last = updated.clone();
     }
+    let path = namespace::path_for(&mut tx, caller, &chain).await?;
     tx.commit().await?;
     Ok(Entry {
-        path: path_of(&chain),
+        path,
         folder: updated,
     })
 }
@@ -496,7 +559,7 @@ pub async fn move_folder(
         .ok_or(Error::NotFound)?;
     let mut chain = chain;
     chain.push(moved.clone());
-    let path = path_of(&chain);
+    let path = namespace::path_for(&mut tx, caller, &chain).await?;
     audit::success(
         &caller.origin,
         caller.user_ref(),

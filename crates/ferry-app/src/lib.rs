@@ -23,6 +23,7 @@ pub mod locks;
 pub mod namespace;
 pub mod passwords;
 pub mod search;
+pub mod sharing;
 pub mod state;
 pub mod tasks;
 pub mod trash;

@@ -4,6 +4,7 @@
 use ferry_core::{OnConflict, validate};
 use ferry_store::folders::{Folder, Namespace};
 
+use crate::caller::Caller;
 use crate::error::{Error, Result};
 
 /// `name` if nothing else (but `except`) holds it in `namespace`, else `name (1).ext`,
@@ -68,9 +69,43 @@ pub fn path_of(chain: &[Folder]) -> String {
     path
 }
 
-/// The folder's path from its owner's root.
-pub async fn folder_path(conn: &mut ferry_store::Conn, folder_id: &str) -> Result<String> {
-    Ok(path_of(&ancestry(conn, folder_id).await?))
+/// The folder's path as `caller` sees it (see [`path_for`]).
+pub async fn folder_path(
+    conn: &mut ferry_store::Conn,
+    caller: &Caller,
+    folder_id: &str,
+) -> Result<String> {
+    let chain = ancestry(conn, folder_id).await?;
+    path_for(conn, caller, &chain).await
+}
+
+/// The path of the last folder of `chain` as `caller` sees it: owners and admins from the
+/// owner's root; a collaborator from their own root, where the share is mounted under its
+/// mount name, so that no name above what is shared with them ever shows.
+pub async fn path_for(
+    conn: &mut ferry_store::Conn,
+    caller: &Caller,
+    chain: &[Folder],
+) -> Result<String> {
+    let (Some(top), Some(user)) = (chain.first(), caller.user_ref()) else {
+        return Ok(path_of(chain));
+    };
+    if top.owner_id == user.id || user.is_admin() {
+        return Ok(path_of(chain));
+    }
+    let ids: Vec<&str> = chain.iter().map(|f| f.id.as_str()).collect();
+    let mounts = ferry_store::collaborations::mount_names(conn, &user.id, &ids).await?;
+    let start = chain.iter().position(|f| mounts.contains_key(&f.id));
+    let Some(start) = start else {
+        // Nothing of the chain is shared with them: show no more than the folder's own name.
+        return Ok(path_of(&chain[chain.len() - 1..]));
+    };
+    let mut path = format!("/{}", mounts[&chain[start].id]);
+    for f in &chain[start + 1..] {
+        path.push('/');
+        path.push_str(&f.name);
+    }
+    Ok(path)
 }
 
 /// The longest retention rule along the chain: a subfolder inherits its ancestors' rule and
@@ -131,7 +166,7 @@ pub async fn resolve(
                 return Err(Error::NotFound);
             }
             return Ok(Resolved::File(crate::files::Entry {
-                folder_path: path_of(&chain),
+                folder_path: path_for(&mut conn, caller, &chain).await?,
                 file,
             }));
         }
@@ -140,7 +175,7 @@ pub async fn resolve(
     let folder = chain.last().cloned().ok_or(Error::NotFound)?;
     crate::access::permit(caller, &folder, ferry_core::Permission::Read)?;
     Ok(Resolved::Folder(crate::folders::Entry {
-        path: path_of(&chain),
+        path: path_for(&mut conn, caller, &chain).await?,
         folder,
     }))
 }

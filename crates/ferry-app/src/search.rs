@@ -68,18 +68,23 @@ pub async fn search(
             "Give q (2 to 256 characters) or at least one filter.",
         ));
     }
-    if let Some(id) = &request.folder_id {
-        access::folder(app, caller, id, Permission::Read).await?;
-    }
+    // Inside a folder the caller may read, everything below it is readable too (roles are
+    // inherited): the subtree is the scope. Elsewhere: their own, and what is shared with them.
+    let scope = match &request.folder_id {
+        Some(id) => {
+            access::folder(app, caller, id, Permission::Read).await?;
+            access::SearchScope::default()
+        }
+        None => access::search_scope(app, caller).await?,
+    };
     let (mime, mime_prefix) = match request.mime {
         Some(m) if m.ends_with("/*") => (Some(m.trim_end_matches('*').to_string()), true),
         other => (other, false),
     };
     let query = Query {
         text,
-        owner_id: access::folder_scope(caller)
-            .owner_filter()
-            .map(str::to_string),
+        owner_id: scope.owner_id,
+        shared_roots: scope.shared_roots,
         folder_id: request.folder_id,
         kind: request.kind,
         mime,
@@ -112,7 +117,8 @@ pub async fn search(
                 let folder_path = match paths.get(&file.folder_id) {
                     Some(p) => p.clone(),
                     None => {
-                        let p = crate::namespace::folder_path(&mut conn, &file.folder_id).await?;
+                        let p = crate::namespace::folder_path(&mut conn, caller, &file.folder_id)
+                            .await?;
                         paths.insert(file.folder_id.clone(), p.clone());
                         p
                     }
@@ -123,7 +129,7 @@ pub async fn search(
                 let Some(folder) = ferry_store::folders::get(&mut conn, &hit.id).await? else {
                     continue;
                 };
-                let path = crate::namespace::folder_path(&mut conn, &folder.id).await?;
+                let path = crate::namespace::folder_path(&mut conn, caller, &folder.id).await?;
                 Resolved::Folder(crate::folders::Entry { folder, path })
             }
         };

@@ -388,7 +388,7 @@ pub async fn restore(
             let file = ferry_store::files::get(&mut tx, &item.id)
                 .await?
                 .ok_or(Error::NotFound)?;
-            Restored::File(crate::files::Entry::of(&mut tx, file).await?)
+            Restored::File(crate::files::Entry::of(&mut tx, caller, file).await?)
         }
         ItemKind::Folder => {
             let folder = ferry_store::folders::get(&mut tx, &item.id)
@@ -456,7 +456,7 @@ pub async fn restore(
             let mut chain = chain;
             chain.push(folder.clone());
             Restored::Folder(crate::folders::Entry {
-                path: path_of(&chain),
+                path: crate::namespace::path_for(&mut tx, caller, &chain).await?,
                 folder,
             })
         }

@@ -249,7 +249,7 @@ async fn commit_content(
     )
     .await
     .map_err(fail)?;
-    let entry = Entry::of(&mut tx, updated).await.map_err(fail)?;
+    let entry = Entry::of(&mut tx, caller, updated).await.map_err(fail)?;
     tx.commit().await.map_err(|e| fail(e.into()))?;
     Ok(entry)
 }
@@ -311,7 +311,7 @@ pub async fn restore(app: &AppState, caller: &Caller, id: &str, version: i64) ->
         Action::FileVersionRestored,
     )
     .await?;
-    let entry = Entry::of(&mut tx, updated).await?;
+    let entry = Entry::of(&mut tx, caller, updated).await?;
     tx.commit().await?;
     Ok(entry)
 }

@@ -15,6 +15,7 @@ mod files;
 mod folders;
 mod links;
 mod search;
+mod sharing;
 mod tasks;
 mod tree;
 mod uploads;

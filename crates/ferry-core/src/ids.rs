@@ -14,6 +14,8 @@ pub enum IdKind {
     Request,
     Token,
     Task,
+    Share,
+    Group,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -34,6 +36,8 @@ impl IdKind {
             IdKind::Request => "req_",
             IdKind::Token => "tok_",
             IdKind::Task => "tsk_",
+            IdKind::Share => "shr_",
+            IdKind::Group => "grp_",
         }
     }
 

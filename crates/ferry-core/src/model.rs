@@ -333,6 +333,19 @@ pub enum FolderRole {
 }
 
 impl FolderRole {
+    /// Every role, lowest first (the order "highest wins" goes by).
+    pub const ALL: [FolderRole; 5] = [
+        FolderRole::Viewer,
+        FolderRole::Uploader,
+        FolderRole::Editor,
+        FolderRole::Manager,
+        FolderRole::Owner,
+    ];
+
+    pub fn parse(s: &str) -> Option<FolderRole> {
+        FolderRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FolderRole::Viewer => "viewer",

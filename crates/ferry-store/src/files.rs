@@ -253,6 +253,43 @@ pub async fn list_live(
     Ok(query.bind(limit).fetch_all(conn).await?)
 }
 
+/// [`list_live`], only the files `user_id` added (their first version is theirs): what an
+/// uploader sees.
+pub async fn list_added_by(
+    conn: &mut Conn,
+    folder_id: &str,
+    user_id: &str,
+    now: i64,
+    sort: Sort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<File>> {
+    // No cursor condition on the first page (see `folders::children`).
+    let (cond, order) = crate::folders::ordering(sort, file_column, 4);
+    let (cond, limit_at) = match after {
+        Some(_) => (format!("AND {cond}"), 6),
+        None => (String::new(), 4),
+    };
+    let sql = format!(
+        "SELECT {} FROM files t JOIN users u ON u.id = t.owner_id \
+         WHERE t.folder_id = $1 AND t.trash_id IS NULL \
+         AND (t.expires_at IS NULL OR t.expires_at > $2) \
+         AND EXISTS (SELECT 1 FROM file_versions v WHERE v.file_id = t.id AND v.version = 1 \
+                     AND v.created_by_id = $3) {cond} {order} LIMIT ${limit_at}",
+        COLUMNS.replace("f.", "t.")
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(folder_id)
+        .bind(now)
+        .bind(user_id);
+    let query = match after {
+        Some(After::Text(v, id)) => query.bind(v.clone()).bind(id.clone()),
+        Some(After::Number(v, id)) => query.bind(*v).bind(id.clone()),
+        None => query,
+    };
+    Ok(query.bind(limit).fetch_all(conn).await?)
+}
+
 /// Moves a file into retention hold until `held_until` (its own trash item).
 pub async fn hold(conn: &mut Conn, id: &str, held_until: i64, now: i64) -> Result<()> {
     set_deleted(conn, id, FileState::Held, Some(held_until), now).await

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod collaborations;
 mod dialect;
 pub mod favorites;
 pub mod files;

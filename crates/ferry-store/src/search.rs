@@ -25,6 +25,9 @@ pub struct Query {
     pub modified_after: Option<i64>,
     pub modified_before: Option<i64>,
     pub tag: Option<String>,
+    /// Folders shared with the caller (readable, with everything below them): found too,
+    /// besides `owner_id`'s own.
+    pub shared_roots: Vec<String>,
     /// Files past their time to live at this moment are left out.
     pub now: i64,
 }
@@ -87,6 +90,27 @@ impl Args {
     }
 }
 
+/// `owner_id = $o`, or also inside the shared roots' subtrees: the caller's scope over alias
+/// `f`, where `column` is the folder the row sits in (`folder_id` for files, `id` for folders).
+fn scope(q: &Query, owner: &str, column: &str, args: &mut Args) -> String {
+    let own = format!("f.owner_id = {}", args.add(Bind::Text(owner.to_string())));
+    if q.shared_roots.is_empty() {
+        return own;
+    }
+    let roots: Vec<String> = q
+        .shared_roots
+        .iter()
+        .map(|r| format!("CAST({} AS TEXT)", args.add(Bind::Text(r.clone()))))
+        .collect();
+    format!(
+        "({own} OR f.{column} IN (WITH RECURSIVE shared (id, depth) AS (\
+         SELECT id, 0 FROM folders WHERE id IN ({}) UNION ALL \
+         SELECT c.id, s.depth + 1 FROM folders c JOIN shared s ON c.parent_id = s.id \
+         WHERE c.trash_id IS NULL AND s.depth < 80) SELECT id FROM shared))",
+        roots.join(", ")
+    )
+}
+
 /// Hits in name order (case-insensitively, then id) after the `(name_key, id)` cursor.
 pub async fn search(
     conn: &mut Conn,
@@ -113,10 +137,7 @@ pub async fn search(
         let now = args.add(Bind::Int(q.now));
         cond.push(format!("(f.expires_at IS NULL OR f.expires_at > {now})"));
         if let Some(owner) = &q.owner_id {
-            cond.push(format!(
-                "f.owner_id = {}",
-                args.add(Bind::Text(owner.clone()))
-            ));
+            cond.push(scope(q, owner, "folder_id", &mut args));
         }
         if let Some(sub) = &subtree {
             cond.push(format!("f.folder_id IN {sub}"));
@@ -161,10 +182,7 @@ pub async fn search(
     if q.kind != Some(ItemKind::File) && !q.file_only() {
         let mut cond = vec!["f.trash_id IS NULL".to_string()];
         if let Some(owner) = &q.owner_id {
-            cond.push(format!(
-                "f.owner_id = {}",
-                args.add(Bind::Text(owner.clone()))
-            ));
+            cond.push(scope(q, owner, "id", &mut args));
         }
         if let Some(sub) = &subtree {
             // The folder searched in is not a hit of its own search.

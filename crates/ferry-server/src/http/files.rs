@@ -207,7 +207,7 @@ async fn delete(
     let permanent = q.permanent.unwrap_or(false);
     match trash::delete_file(&state, &caller, &id, permanent).await? {
         Deleted::Held(file) => {
-            let entry = files::locate(&state, *file).await?;
+            let entry = files::locate(&state, &caller, *file).await?;
             Ok(axum::Json(file_entry_view(&entry)).into_response())
         }
         Deleted::Gone => Ok(StatusCode::NO_CONTENT.into_response()),

@@ -15,6 +15,7 @@ pub mod links;
 mod openapi;
 pub mod ops;
 pub mod search;
+pub mod sharing;
 pub mod slow;
 pub mod tasks;
 pub mod trash;
@@ -56,6 +57,7 @@ use ferry_app::Error;
         (name = "folders", description = "The folder tree: folders, subfolders, their files, paths"),
         (name = "files", description = "File metadata, content, upload, move, copy and deletion"),
         (name = "trash", description = "Deleted files and folders: restore, purge, empty"),
+        (name = "sharing", description = "Collaborators on folders, roles, invitations"),
         (name = "tasks", description = "Work that outlasts its request: a copy of a big tree, emptying a big trash"),
         (name = "uploads", description = "Resumable, parallel, verified uploads"),
         (name = "links", description = "Signed download links that count downloads exactly"),
@@ -98,6 +100,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(webhooks::router())
         .merge(tasks::router())
+        .merge(sharing::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

@@ -208,7 +208,7 @@ async fn upload(
         client_modified_at,
     };
     let file = files::publish(&state, &caller, target, staged).await?;
-    let entry = ferry_app::files::locate(&state, file).await?;
+    let entry = ferry_app::files::locate(&state, &caller, file).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/files/{}", entry.file.id))],

@@ -329,15 +329,16 @@ async fn complete(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<api::CompleteUpload>,
 ) -> ApiResult<Response> {
-    let upload = uploads::load(&state, &me.caller(), &id).await?;
+    let caller = me.caller();
+    let upload = uploads::load(&state, &caller, &id).await?;
     let checksum = body
         .checksum_sha256
         .as_deref()
         .map(|c| parse_checksum("checksum_sha256", c))
         .transpose()?;
-    match uploads::complete(&state, &me.caller(), upload, body.parts, checksum).await? {
+    match uploads::complete(&state, &caller, upload, body.parts, checksum).await? {
         Completion::Done(file) => {
-            let entry = ferry_app::files::locate(&state, file).await?;
+            let entry = ferry_app::files::locate(&state, &caller, file).await?;
             Ok((
                 StatusCode::CREATED,
                 [(header::LOCATION, format!("/api/v1/files/{}", entry.file.id))],

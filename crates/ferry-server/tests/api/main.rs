@@ -13,6 +13,7 @@ mod files;
 mod folders;
 mod ops;
 mod server;
+mod sharing;
 mod tasks;
 mod tree;
 mod tus;

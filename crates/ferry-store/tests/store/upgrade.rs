@@ -363,3 +363,101 @@ async fn schema_11_upgrades_to_tasks_and_folder_expiry_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     tasks_and_folder_expiry_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 0012 (tasks, folder expiry) to today: groups and collaborations, over a database
+/// that already holds a user and a folder.
+async fn sharing_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 12).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        for (id, login) in [("usr_owner", "owner"), ("usr_guest", "guest")] {
+            ferry_store::users::insert(
+                &mut conn,
+                &NewUser {
+                    id,
+                    login,
+                    name: login,
+                    role: Role::User,
+                    password_hash: "x",
+                    quota_bytes: None,
+                    now: 1,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_top', 'usr_owner', 'Top', 'top', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    sqlx::query(
+        "INSERT INTO groups (id, name, name_key, created_at, updated_at) \
+         VALUES ('grp_1', 'Team', 'team', 1, 1)",
+    )
+    .execute(&mut *c)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO group_members (group_id, user_id, added_at) VALUES ('grp_1', 'usr_guest', 1)",
+    )
+    .execute(&mut *c)
+    .await
+    .unwrap();
+    ferry_store::collaborations::insert(
+        &mut c,
+        &ferry_store::collaborations::NewCollaboration {
+            id: "shr_1",
+            folder_id: "fld_top",
+            principal_type: ferry_store::collaborations::PrincipalType::Group,
+            user_id: None,
+            group_id: Some("grp_1"),
+            email: None,
+            role: ferry_core::FolderRole::Editor,
+            status: ferry_store::collaborations::Status::Accepted,
+            message: "",
+            invited_by: Some(("usr_owner", "owner")),
+            expires_at: None,
+            now: 2,
+        },
+    )
+    .await
+    .unwrap();
+    let roles = ferry_store::collaborations::roles_along(&mut c, "fld_top", "usr_guest", 3)
+        .await
+        .unwrap();
+    assert_eq!(roles, [ferry_core::FolderRole::Editor]);
+    let folder = ferry_store::folders::get(&mut c, "fld_top")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(folder.name, "Top", "the folder survived");
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_12_upgrades_to_sharing_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    sharing_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_12_upgrades_to_sharing_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    sharing_upgrade(schema.url(), "postgres").await;
+}

@@ -1,0 +1,510 @@
+//! Sharing: invitations, mounts in the collaborator's root, paths that never show what is not
+//! shared, the roles × operations matrix, groups that grant and take away at once, role
+//! changes, leaving and expiry.
+
+use std::time::Duration;
+
+use ferry_api as api;
+use ferry_client::{Client, ClientError};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_api_error, parse};
+use crate::on_both_backends;
+
+on_both_backends!(
+    invitations_mount_shared_folders_in_the_root,
+    roles_decide_every_operation,
+    group_members_gain_and_lose_access_at_once,
+    managers_share_within_their_role_and_collaborators_leave,
+);
+
+fn share(user: &str, role: &str) -> api::CreateCollaboration {
+    api::CreateCollaboration {
+        user: Some(user.into()),
+        role: role.into(),
+        ..Default::default()
+    }
+}
+
+/// Shares `folder` with `login` as `role`, and has them accept it.
+async fn share_accepted(owner: &Client, folder: &str, who: &Client, login: &str, role: &str) {
+    let invitation = owner.invite(folder, &share(login, role)).await.unwrap();
+    who.accept_invitation(&invitation.id, None).await.unwrap();
+}
+
+/// The status of a call: its 2xx, or the error's status.
+fn status<T>(result: Result<T, ClientError>) -> u16 {
+    match result {
+        Ok(_) => 200,
+        Err(e) => e.status().map_or(0, |s| s.as_u16()),
+    }
+}
+
+async fn invitations_mount_shared_folders_in_the_root(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (bob_user, bob) = app.user("bob", None).await;
+    let clients = alice.create_folder("Clients", 0).await.unwrap();
+    let acme = alice
+        .create_folder_in(Some(&clients.id), "Acme")
+        .await
+        .unwrap();
+    let deliveries = alice
+        .create_folder_in(Some(&acme.id), "Deliveries")
+        .await
+        .unwrap();
+    let file = alice
+        .upload(&deliveries.id, "report.pdf", b"pdf".to_vec())
+        .await
+        .unwrap();
+    // Before anything is shared, bob sees nothing of it.
+    assert_api_error(bob.get_folder(&acme.id).await, 404, "not_found");
+
+    let invitation = alice
+        .invite(
+            &acme.id,
+            &api::CreateCollaboration {
+                message: Some("the Q4 files".into()),
+                ..share("bob", "viewer")
+            },
+        )
+        .await
+        .unwrap();
+    assert!(invitation.id.starts_with("shr_"));
+    assert_eq!(
+        (invitation.status.as_str(), invitation.role.as_str()),
+        ("pending", "viewer")
+    );
+    assert_eq!(invitation.principal.id, bob_user.id);
+    assert_eq!(invitation.principal.kind, "user");
+    assert_eq!(invitation.invited_by.as_ref().unwrap().login, "alice");
+    // Pending: an invitation, not yet access.
+    assert_api_error(bob.get_folder(&acme.id).await, 404, "not_found");
+    let pending = bob.invitations(None, None).await.unwrap().invitations;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].folder_name, "Acme");
+    assert_eq!(pending[0].message, "the Q4 files");
+    // Only bob can answer it.
+    assert_api_error(
+        alice.accept_invitation(&invitation.id, None).await,
+        404,
+        "not_found",
+    );
+    // Bob has a folder named like the mount name he asks for.
+    bob.create_folder("Partner", 0).await.unwrap();
+    assert_api_error(
+        bob.accept_invitation(&invitation.id, Some("partner")).await,
+        409,
+        "name_conflict",
+    );
+    let accepted = bob
+        .accept_invitation(&invitation.id, Some("Acme from alice"))
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, "accepted");
+    assert!(
+        bob.invitations(None, None)
+            .await
+            .unwrap()
+            .invitations
+            .is_empty()
+    );
+    // The share is in bob's root under its mount name, with his role; paths start there and
+    // never show alice's "Clients".
+    let root = bob.list_folders(false).await.unwrap().folders;
+    let names: Vec<_> = root.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["Acme from alice", "Partner"]);
+    let mount = &root[0];
+    assert_eq!(
+        (mount.id.as_str(), mount.path.as_str()),
+        (acme.id.as_str(), "/Acme from alice")
+    );
+    assert_eq!(
+        (mount.role.as_str(), mount.parent_id.as_deref()),
+        ("viewer", None)
+    );
+    assert_eq!(mount.permissions, ["read"]);
+    let seen = bob.get_folder(&deliveries.id).await.unwrap();
+    assert_eq!(seen.path, "/Acme from alice/Deliveries");
+    assert_eq!(seen.role, "viewer");
+    let children = bob.children(&acme.id, None, None).await.unwrap().folders;
+    assert_eq!(children[0].role, "viewer");
+    assert_eq!(children[0].path, "/Acme from alice/Deliveries");
+    let seen_file = bob.get_file(&file.id).await.unwrap();
+    assert_eq!(seen_file.path, "/Acme from alice/Deliveries/report.pdf");
+    let body = bob.download(&file.id, &[]).await.unwrap().body;
+    assert_eq!(body.as_ref(), b"pdf");
+    // Above the share, nothing is visible.
+    assert_api_error(bob.get_folder(&clients.id).await, 404, "not_found");
+    // Search finds what is shared, with the collaborator's paths, and inside it too.
+    let query = ferry_client::SearchQuery {
+        q: Some("report".into()),
+        ..Default::default()
+    };
+    let found = bob.search(&query, None, None).await.unwrap().items;
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].file.as_ref().unwrap().path,
+        "/Acme from alice/Deliveries/report.pdf"
+    );
+    let inside = ferry_client::SearchQuery {
+        folder_id: Some(acme.id.clone()),
+        ..query.clone()
+    };
+    assert_eq!(
+        bob.search(&inside, None, None).await.unwrap().items.len(),
+        1
+    );
+    // Alice still sees her own paths; the collaborators list names bob.
+    assert_eq!(
+        alice.get_folder(&deliveries.id).await.unwrap().path,
+        "/Clients/Acme/Deliveries"
+    );
+    let collaborators = alice.collaborators(&acme.id, None, None).await.unwrap();
+    assert_eq!(collaborators.collaborators.len(), 1);
+    assert_eq!(
+        collaborators.collaborators[0].mount_name.as_deref(),
+        Some("Acme from alice")
+    );
+    // Every step is audited as permission.changed.
+    let events = alice
+        .audit_events(&[("action", "permission.changed")])
+        .await
+        .unwrap()
+        .events;
+    let changes: Vec<_> = events
+        .iter()
+        .map(|e| e.details["change"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(changes.contains(&"granted".to_string()), "{changes:?}");
+    assert!(changes.contains(&"accepted".to_string()), "{changes:?}");
+    // Sharing with the owner, twice, or with nobody is refused.
+    assert_api_error(
+        alice.invite(&acme.id, &share("alice", "viewer")).await,
+        409,
+        "conflict",
+    );
+    assert_api_error(
+        alice.invite(&acme.id, &share("bob", "editor")).await,
+        409,
+        "conflict",
+    );
+    assert_api_error(
+        alice.invite(&acme.id, &share("nobody", "viewer")).await,
+        400,
+        "not_found",
+    );
+    assert_api_error(
+        alice.invite(&acme.id, &share("bob", "owner")).await,
+        400,
+        "invalid_value",
+    );
+    assert_api_error(
+        alice.invite(&acme.id, &share("bob", "boss")).await,
+        400,
+        "invalid_value",
+    );
+    // A declined invitation gives nothing and may be sent again.
+    let (_, carol) = app.user("carol", None).await;
+    let declined = alice
+        .invite(&acme.id, &share("carol", "viewer"))
+        .await
+        .unwrap();
+    assert_eq!(
+        carol.decline_invitation(&declined.id).await.unwrap().status,
+        "declined"
+    );
+    assert_api_error(carol.get_folder(&acme.id).await, 404, "not_found");
+    assert!(
+        carol
+            .search(&query, None, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    alice
+        .invite(&acme.id, &share("carol", "viewer"))
+        .await
+        .unwrap();
+}
+
+/// Each role × operation gives exactly its status: 2xx, 403 (visible, not allowed) or 404.
+async fn roles_decide_every_operation(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    let inner = alice
+        .create_folder_in(Some(&top.id), "inner")
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    for (login, role) in [
+        ("vic", Some("viewer")),
+        ("uma", Some("uploader")),
+        ("eve", Some("editor")),
+        ("max", Some("manager")),
+        ("nob", None),
+    ] {
+        let (_, c) = app.user(login, None).await;
+        if let Some(role) = role {
+            // Shared on the top folder: every role is inherited by `inner`.
+            share_accepted(&alice, &top.id, &c, login, role).await;
+        }
+        clients.push((login, c));
+    }
+    // One row per operation, one column per role: viewer, uploader, editor, manager, none.
+    let expect: [(&str, [u16; 5]); 12] = [
+        ("get folder", [200, 200, 200, 200, 404]),
+        ("list children", [200, 403, 200, 200, 404]),
+        ("list files", [200, 200, 200, 200, 404]),
+        ("download", [200, 403, 200, 200, 404]),
+        ("upload", [403, 200, 200, 200, 404]),
+        ("new version", [403, 403, 200, 200, 404]),
+        ("rename", [403, 403, 200, 200, 404]),
+        ("delete", [403, 403, 200, 200, 404]),
+        ("create link", [403, 403, 403, 200, 404]),
+        ("invite", [403, 403, 403, 200, 404]),
+        ("change retention", [403, 403, 403, 403, 404]),
+        ("delete top folder", [403, 403, 403, 403, 404]),
+    ];
+    for (column, (login, c)) in clients.iter().enumerate() {
+        let file = alice
+            .upload(&inner.id, &format!("{login}.txt"), b"data".to_vec())
+            .await
+            .unwrap();
+        for (op, statuses) in &expect {
+            let got = match *op {
+                "get folder" => status(c.get_folder(&inner.id).await),
+                "list children" => status(c.children(&top.id, None, None).await),
+                "list files" => status(c.list_files(&inner.id, None, None).await),
+                "download" => match c.download(&file.id, &[]).await {
+                    Ok(d) => d.status.as_u16(),
+                    Err(e) => status::<()>(Err(e)),
+                },
+                "upload" => status(
+                    c.upload(&inner.id, &format!("by-{login}.txt"), b"x".to_vec())
+                        .await,
+                ),
+                "new version" => status(c.put_content(&file.id, b"v2".to_vec(), None).await),
+                "rename" => status(
+                    c.update_file(
+                        &file.id,
+                        &api::UpdateFile {
+                            description: Some(format!("by {login}")),
+                            ..Default::default()
+                        },
+                    )
+                    .await,
+                ),
+                "delete" => {
+                    let victim = alice
+                        .upload(&inner.id, &format!("victim-{login}.txt"), b"v".to_vec())
+                        .await
+                        .unwrap();
+                    status(c.delete_file(&victim.id).await)
+                }
+                "create link" => status(
+                    c.create_link(
+                        &file.id,
+                        &api::CreateLink {
+                            expires_in: Some(600),
+                            ..Default::default()
+                        },
+                    )
+                    .await,
+                ),
+                "invite" => {
+                    let (_, _) = app.user(&format!("guest-{login}"), None).await;
+                    status(
+                        c.invite(&inner.id, &share(&format!("guest-{login}"), "viewer"))
+                            .await,
+                    )
+                }
+                "change retention" => status(
+                    c.update_folder(
+                        &top.id,
+                        &api::UpdateFolder {
+                            retention_days: Some(3),
+                            ..Default::default()
+                        },
+                    )
+                    .await,
+                ),
+                "delete top folder" => status(c.delete_folder(&top.id, false).await),
+                other => panic!("no operation {other}"),
+            };
+            assert_eq!(got, statuses[column], "{login} ({column}): {op}");
+        }
+    }
+    // An uploader lists only what it added; the owner lists everything.
+    let uma = &clients[1].1;
+    let listed: Vec<_> = uma
+        .list_files(&inner.id, None, None)
+        .await
+        .unwrap()
+        .files
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(listed, ["by-uma.txt"]);
+    assert!(
+        alice
+            .list_files(&inner.id, None, None)
+            .await
+            .unwrap()
+            .files
+            .len()
+            > 5
+    );
+}
+
+async fn group_members_gain_and_lose_access_at_once(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (bob_user, bob) = app.user("bob", None).await;
+    let team = alice.create_folder("team", 0).await.unwrap();
+    // The group and its membership, straight in the database (the groups API is tested on
+    // its own).
+    let state = app.server.as_ref().unwrap().state();
+    let sql = |q: &'static str| async move {
+        let mut conn = state.store.conn().await.unwrap();
+        sqlx::query(q).execute(&mut *conn).await.unwrap();
+    };
+    sql(
+        "INSERT INTO groups (id, name, name_key, created_at, updated_at) \
+         VALUES ('grp_00aa', 'Auditors', 'auditors', 1, 1)",
+    )
+    .await;
+    let shared = alice
+        .invite(
+            &team.id,
+            &api::CreateCollaboration {
+                group: Some("grp_00aa".into()),
+                role: "editor".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(shared.status, "accepted", "a group's share needs no answer");
+    assert_eq!(shared.principal.name, "Auditors");
+    assert_api_error(bob.get_folder(&team.id).await, 404, "not_found");
+    let mut conn = state.store.conn().await.unwrap();
+    sqlx::query(
+        "INSERT INTO group_members (group_id, user_id, added_at) VALUES ('grp_00aa', $1, 1)",
+    )
+    .bind(&bob_user.id)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    // With the same token, at once.
+    let seen = bob.get_folder(&team.id).await.unwrap();
+    assert_eq!(
+        (seen.role.as_str(), seen.path.as_str()),
+        ("editor", "/team")
+    );
+    assert_eq!(
+        bob.list_folders(false).await.unwrap().folders[0].id,
+        team.id
+    );
+    bob.upload(&team.id, "from-bob.txt", b"b".to_vec())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM group_members WHERE user_id = $1")
+        .bind(&bob_user.id)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    assert_api_error(bob.get_folder(&team.id).await, 404, "not_found");
+    assert!(bob.list_folders(false).await.unwrap().folders.is_empty());
+    assert_api_error(
+        parse::<api::Collaboration>(
+            alice
+                .request(Method::POST, &format!("/folders/{}/collaborators", team.id))
+                .json(&json!({"group": "grp_ffff", "role": "viewer"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await,
+        400,
+        "not_found",
+    );
+}
+
+async fn managers_share_within_their_role_and_collaborators_leave(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, max) = app.user("max", None).await;
+    let (_, eve) = app.user("eve", None).await;
+    let top = alice.create_folder("top", 0).await.unwrap();
+    share_accepted(&alice, &top.id, &max, "max", "manager").await;
+    // A manager makes editors, not managers.
+    assert_api_error(
+        max.invite(&top.id, &share("eve", "manager")).await,
+        403,
+        "permission_denied",
+    );
+    let eves = max.invite(&top.id, &share("eve", "editor")).await.unwrap();
+    eve.accept_invitation(&eves.id, None).await.unwrap();
+    assert_eq!(eve.get_folder(&top.id).await.unwrap().role, "editor");
+    // Role changes take effect at once; an editor cannot change roles.
+    assert_api_error(
+        eve.update_collaboration(
+            &eves.id,
+            &api::UpdateCollaboration {
+                role: Some("viewer".into()),
+                ..Default::default()
+            },
+        )
+        .await,
+        403,
+        "permission_denied",
+    );
+    let lowered = max
+        .update_collaboration(
+            &eves.id,
+            &api::UpdateCollaboration {
+                role: Some("viewer".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(lowered.role, "viewer");
+    assert_eq!(eve.get_folder(&top.id).await.unwrap().role, "viewer");
+    let events = alice
+        .audit_events(&[("action", "permission.changed")])
+        .await
+        .unwrap()
+        .events;
+    assert!(events.iter().any(|e| e.details["change"] == "role_changed"
+        && e.details["old_role"] == "editor"
+        && e.details["new_role"] == "viewer"));
+    // A collaborator leaves on its own.
+    eve.remove_collaboration(&eves.id).await.unwrap();
+    assert_api_error(eve.get_folder(&top.id).await, 404, "not_found");
+    // A collaboration that expires ends by itself.
+    let soon = ferry_core::timefmt::rfc3339(app.server.as_ref().unwrap().state().now_ms() + 60_000);
+    let timed = alice
+        .invite(
+            &top.id,
+            &api::CreateCollaboration {
+                expires_at: Some(soon),
+                ..share("eve", "viewer")
+            },
+        )
+        .await
+        .unwrap();
+    eve.accept_invitation(&timed.id, None).await.unwrap();
+    assert_eq!(eve.get_folder(&top.id).await.unwrap().role, "viewer");
+    app.clock.advance(Duration::from_secs(61));
+    assert_api_error(eve.get_folder(&top.id).await, 404, "not_found");
+    // The owner removes a manager; the manager then sees nothing.
+    let maxs = alice
+        .collaborators(&top.id, None, None)
+        .await
+        .unwrap()
+        .collaborators;
+    let max_share = maxs.iter().find(|c| c.principal.name == "max").unwrap();
+    alice.remove_collaboration(&max_share.id).await.unwrap();
+    assert_api_error(max.get_folder(&top.id).await, 404, "not_found");
+}

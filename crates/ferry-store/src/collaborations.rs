@@ -1,0 +1,417 @@
+//! Collaborations: a role on a folder for a user, a group or an e-mail address (migration
+//! 0013). A role holds for the folder and everything below it; the access policy in ferry-app
+//! takes the highest one along the path ([`roles_along`]).
+
+use ferry_core::FolderRole;
+use ferry_core::validate::name_key;
+
+use crate::{Conn, Result};
+
+/// Who a collaboration is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalType {
+    User,
+    Group,
+    Email,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::User => "user",
+            PrincipalType::Group => "group",
+            PrincipalType::Email => "email",
+        }
+    }
+}
+
+impl TryFrom<String> for PrincipalType {
+    type Error = String;
+
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        match s.as_str() {
+            "user" => Ok(PrincipalType::User),
+            "group" => Ok(PrincipalType::Group),
+            "email" => Ok(PrincipalType::Email),
+            _ => Err(format!("unknown principal type `{s}`")),
+        }
+    }
+}
+
+/// Where an invitation stands. Group shares are accepted when made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Accepted,
+    Declined,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Accepted => "accepted",
+            Status::Declined => "declined",
+        }
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = String;
+
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        match s.as_str() {
+            "pending" => Ok(Status::Pending),
+            "accepted" => Ok(Status::Accepted),
+            "declined" => Ok(Status::Declined),
+            _ => Err(format!("unknown collaboration status `{s}`")),
+        }
+    }
+}
+
+fn role_of(s: &str) -> Option<FolderRole> {
+    FolderRole::parse(s)
+}
+
+/// A stored collaboration, with the names of its principal and folder.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Collaboration {
+    pub id: String,
+    pub folder_id: String,
+    pub folder_name: String,
+    /// The folder's owner (who manages the share along with its managers).
+    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub principal_type: PrincipalType,
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
+    pub email: Option<String>,
+    /// The user's login, the group's name or the address.
+    pub principal_name: String,
+    role: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
+    pub mount_name: Option<String>,
+    pub message: String,
+    pub invited_by_id: Option<String>,
+    pub invited_by_login: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl Collaboration {
+    pub fn role(&self) -> FolderRole {
+        role_of(&self.role).unwrap_or(FolderRole::Viewer)
+    }
+
+    /// Whether it is an invitation still open at `now`.
+    pub fn is_pending_at(&self, now: i64) -> bool {
+        self.status == Status::Pending && self.expires_at.is_none_or(|at| at > now)
+    }
+
+    /// Whether it still grants anything at `now`.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.status == Status::Accepted && self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+const SELECT: &str = "SELECT c.id, c.folder_id, f.name AS folder_name, f.owner_id, \
+    c.principal_type, c.user_id, c.group_id, c.email, \
+    COALESCE(u.login, g.name, c.email, '') AS principal_name, c.role, c.status, c.mount_name, \
+    c.message, c.invited_by_id, c.invited_by_login, c.created_at, c.updated_at, c.expires_at \
+    FROM collaborations c JOIN folders f ON f.id = c.folder_id \
+    LEFT JOIN users u ON u.id = c.user_id LEFT JOIN groups g ON g.id = c.group_id";
+
+/// A new collaboration.
+pub struct NewCollaboration<'a> {
+    pub id: &'a str,
+    pub folder_id: &'a str,
+    pub principal_type: PrincipalType,
+    pub user_id: Option<&'a str>,
+    pub group_id: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub role: FolderRole,
+    pub status: Status,
+    pub message: &'a str,
+    pub invited_by: Option<(&'a str, &'a str)>,
+    pub expires_at: Option<i64>,
+    pub now: i64,
+}
+
+pub async fn insert(conn: &mut Conn, new: &NewCollaboration<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO collaborations (id, folder_id, principal_type, user_id, group_id, email, \
+         role, status, message, invited_by_id, invited_by_login, created_at, updated_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)",
+    )
+    .bind(new.id)
+    .bind(new.folder_id)
+    .bind(new.principal_type.as_str())
+    .bind(new.user_id)
+    .bind(new.group_id)
+    .bind(new.email)
+    .bind(new.role.as_str())
+    .bind(new.status.as_str())
+    .bind(new.message)
+    .bind(new.invited_by.map(|(id, _)| id))
+    .bind(new.invited_by.map(|(_, login)| login))
+    .bind(new.now)
+    .bind(new.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Collaboration>> {
+    Ok(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The collaboration on `folder_id` for exactly this principal, if there is one (declined
+/// ones included: a new invitation replaces it).
+pub async fn find(
+    conn: &mut Conn,
+    folder_id: &str,
+    principal_type: PrincipalType,
+    key: &str,
+) -> Result<Option<Collaboration>> {
+    let column = match principal_type {
+        PrincipalType::User => "c.user_id",
+        PrincipalType::Group => "c.group_id",
+        PrincipalType::Email => "c.email",
+    };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE c.folder_id = $1 AND c.principal_type = $2 AND {column} = $3"
+    )))
+    .bind(folder_id)
+    .bind(principal_type.as_str())
+    .bind(key)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A folder's collaborations, oldest first after the `(created_at, id)` cursor.
+pub async fn on_folder(
+    conn: &mut Conn,
+    folder_id: &str,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<Collaboration>> {
+    let (at, id) = after.unwrap_or((i64::MIN, ""));
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE c.folder_id = $1 AND (c.created_at, c.id) > ($2, $3) \
+         ORDER BY c.created_at, c.id LIMIT $4"
+    )))
+    .bind(folder_id)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A user's pending invitations (to them, or to their login as an e-mail address), oldest
+/// first after the cursor.
+pub async fn invitations(
+    conn: &mut Conn,
+    user_id: &str,
+    login: &str,
+    now: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<Collaboration>> {
+    let (at, id) = after.unwrap_or((i64::MIN, ""));
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE c.status = 'pending' AND f.trash_id IS NULL \
+         AND (c.user_id = $1 OR (c.principal_type = 'email' AND lower(c.email) = lower($2))) \
+         AND (c.expires_at IS NULL OR c.expires_at > $3) \
+         AND (c.created_at, c.id) > ($4, $5) ORDER BY c.created_at, c.id LIMIT $6"
+    )))
+    .bind(user_id)
+    .bind(login)
+    .bind(now)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The user's accepted, unexpired shares mounted in their root (their own, and their
+/// groups'), by mount name.
+pub async fn mounts(conn: &mut Conn, user_id: &str, now: i64) -> Result<Vec<Collaboration>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE c.status = 'accepted' AND f.trash_id IS NULL \
+         AND (c.expires_at IS NULL OR c.expires_at > $2) \
+         AND (c.user_id = $1 OR c.group_id IN \
+              (SELECT group_id FROM group_members WHERE user_id = $1)) \
+         ORDER BY COALESCE(c.mount_key, lower(f.name)), c.id"
+    )))
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The roles `user_id` holds (directly or through a group) on `folder_id` and every folder
+/// above it: the access policy takes the highest.
+pub async fn roles_along(
+    conn: &mut Conn,
+    folder_id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<FolderRole>> {
+    let roles: Vec<String> = sqlx::query_scalar(
+        "WITH RECURSIVE chain (id, parent_id, depth) AS ( \
+             SELECT id, parent_id, 0 FROM folders WHERE id = $1 \
+             UNION ALL \
+             SELECT f.id, f.parent_id, c.depth + 1 FROM folders f \
+             JOIN chain c ON f.id = c.parent_id WHERE c.depth < 80) \
+         SELECT c.role FROM collaborations c \
+         WHERE c.folder_id IN (SELECT id FROM chain) AND c.status = 'accepted' \
+         AND (c.expires_at IS NULL OR c.expires_at > $3) \
+         AND (c.user_id = $2 OR c.group_id IN \
+              (SELECT group_id FROM group_members WHERE user_id = $2))",
+    )
+    .bind(folder_id)
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    Ok(roles.iter().filter_map(|r| role_of(r)).collect())
+}
+
+/// The folders below which `user_id` may read (accepted, unexpired shares with a role that
+/// reads: not `uploader`): the roots of what search finds for them besides their own.
+pub async fn readable_roots(conn: &mut Conn, user_id: &str, now: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT c.folder_id FROM collaborations c \
+         WHERE c.status = 'accepted' AND c.role <> 'uploader' \
+         AND (c.expires_at IS NULL OR c.expires_at > $2) \
+         AND (c.user_id = $1 OR c.group_id IN \
+              (SELECT group_id FROM group_members WHERE user_id = $1))",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Changes the role (and expiry, when given); false if it is gone.
+pub async fn set_role(
+    conn: &mut Conn,
+    id: &str,
+    role: FolderRole,
+    expires_at: Option<Option<i64>>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE collaborations SET role = $2, updated_at = $3, \
+         expires_at = CASE WHEN $4 = 1 THEN $5 ELSE expires_at END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(role.as_str())
+    .bind(now)
+    .bind(i64::from(expires_at.is_some()))
+    .bind(expires_at.flatten())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Accepts a pending invitation for `user_id` under `mount_name` (unique in their root:
+/// [`crate::StoreError::Conflict`] otherwise); false if it is no longer pending.
+pub async fn accept(
+    conn: &mut Conn,
+    id: &str,
+    user_id: &str,
+    mount_name: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE collaborations SET status = 'accepted', principal_type = \
+         CASE WHEN principal_type = 'email' THEN 'user' ELSE principal_type END, \
+         user_id = $2, mount_name = $3, mount_key = $4, updated_at = $5 \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(mount_name)
+    .bind(name_key(mount_name))
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Declines a pending invitation; false if it is no longer pending.
+pub async fn decline(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE collaborations SET status = 'declined', updated_at = $2 \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete(conn: &mut Conn, id: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM collaborations WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether `mount_key` is taken in `user_id`'s root by a mounted share.
+pub async fn mount_taken(conn: &mut Conn, user_id: &str, name: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM collaborations WHERE user_id = $1 AND mount_key = $2",
+    )
+    .bind(user_id)
+    .bind(name_key(name))
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Of the folders `ids`, those shared with `user_id` (directly or through a group) by an
+/// accepted share, with the name each is mounted under in their root.
+pub async fn mount_names(
+    conn: &mut Conn,
+    user_id: &str,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let list = crate::dialect::Placeholders::starting_at(2).list(ids.len());
+    let sql = format!(
+        "SELECT c.folder_id, COALESCE(c.mount_name, f.name) FROM collaborations c \
+         JOIN folders f ON f.id = c.folder_id WHERE c.status = 'accepted' \
+         AND (c.user_id = $1 OR c.group_id IN \
+              (SELECT group_id FROM group_members WHERE user_id = $1)) \
+         AND c.folder_id IN ({list})"
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)).bind(user_id);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(conn).await?.into_iter().collect())
+}
+
+/// Whether the group exists.
+pub async fn group_exists(conn: &mut Conn, id: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM groups WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    Ok(n > 0)
+}
