@@ -14,6 +14,7 @@ pub enum IdKind {
     Request,
     Token,
     Task,
+    Group,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -34,6 +35,7 @@ impl IdKind {
             IdKind::Request => "req_",
             IdKind::Token => "tok_",
             IdKind::Task => "tsk_",
+            IdKind::Group => "grp_",
         }
     }
 
