@@ -250,7 +250,11 @@ pub fn group_scope(caller: &Caller) -> Option<String> {
 }
 
 /// Loads a group the caller may see; anything else is `NotFound`.
-pub async fn group(app: &AppState, caller: &Caller, id: &str) -> Result<ferry_store::groups::Group> {
+pub async fn group(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<ferry_store::groups::Group> {
     if !IdKind::Group.matches(id) {
         return Err(Error::NotFound);
     }
@@ -269,7 +273,11 @@ pub async fn group(app: &AppState, caller: &Caller, id: &str) -> Result<ferry_st
 
 /// Loads a group the caller may change: invisible is `NotFound`, visible but not theirs to
 /// change is `PermissionDenied`.
-pub async fn group_to_manage(app: &AppState, caller: &Caller, id: &str) -> Result<ferry_store::groups::Group> {
+pub async fn group_to_manage(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<ferry_store::groups::Group> {
     let group = group(app, caller, id).await?;
     if may_manage_groups(caller) {
         Ok(group)

@@ -64,7 +64,10 @@ pub async fn create(
     let id = IdKind::Group.generate();
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
-    if ferry_store::groups::by_name(&mut tx, &name).await?.is_some() {
+    if ferry_store::groups::by_name(&mut tx, &name)
+        .await?
+        .is_some()
+    {
         return Err(name_taken(&name));
     }
     ferry_store::groups::insert(
@@ -158,16 +161,11 @@ pub async fn update(
     {
         return Err(name_taken(name));
     }
-    let updated = ferry_store::groups::update(
-        &mut tx,
-        &before.id,
-        name.as_deref(),
-        description,
-        now,
-    )
-    .await
-    .map_err(|e| on_conflict(e, name.as_deref().unwrap_or("")))?
-    .ok_or(Error::NotFound)?;
+    let updated =
+        ferry_store::groups::update(&mut tx, &before.id, name.as_deref(), description, now)
+            .await
+            .map_err(|e| on_conflict(e, name.as_deref().unwrap_or("")))?
+            .ok_or(Error::NotFound)?;
     let mut details = json!({"description": description.is_some()});
     if let Some(name) = &name
         && *name != before.name

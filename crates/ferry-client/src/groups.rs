@@ -44,10 +44,8 @@ impl Client {
 
     /// Removes a user from a group (admins).
     pub async fn remove_group_member(&self, id: &str, user_id: &str) -> Result<()> {
-        Self::send_empty(
-            self.request(Method::DELETE, &format!("/groups/{id}/members/{user_id}")),
-        )
-        .await
+        Self::send_empty(self.request(Method::DELETE, &format!("/groups/{id}/members/{user_id}")))
+            .await
     }
 
     /// One page of a group's members, by login.

@@ -178,13 +178,20 @@ async fn members_are_added_idempotently_and_removed(app: TestApp) {
     assert_eq!(again.member_count, 2);
     assert_eq!(again.updated_at, after.updated_at);
 
-    let members = app.admin.group_members(&group.id, None, None).await.unwrap();
+    let members = app
+        .admin
+        .group_members(&group.id, None, None)
+        .await
+        .unwrap();
     let logins: Vec<&str> = members.members.iter().map(|m| m.login.as_str()).collect();
     assert_eq!(logins, ["alice", "bob"], "by login");
     assert_eq!(members.members[0].id, alice.id);
     assert_eq!(members.members[0].name, "alice");
     assert_eq!(members.next_cursor, None);
-    assert_eq!(app.admin.get_group(&group.id).await.unwrap().member_count, 2);
+    assert_eq!(
+        app.admin.get_group(&group.id).await.unwrap().member_count,
+        2
+    );
 
     let res = app
         .admin
@@ -202,10 +209,17 @@ async fn members_are_added_idempotently_and_removed(app: TestApp) {
         404,
         "not_found",
     );
-    let members = app.admin.group_members(&group.id, None, None).await.unwrap();
+    let members = app
+        .admin
+        .group_members(&group.id, None, None)
+        .await
+        .unwrap();
     let ids: Vec<&str> = members.members.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, [bob.id.as_str()]);
-    assert_eq!(app.admin.get_group(&group.id).await.unwrap().member_count, 1);
+    assert_eq!(
+        app.admin.get_group(&group.id).await.unwrap().member_count,
+        1
+    );
 
     // Deleting the group takes its memberships with it; the user stays.
     app.admin.delete_group(&group.id).await.unwrap();
@@ -233,7 +247,11 @@ async fn names_are_unique_in_any_case(app: TestApp) {
         409,
         "name_conflict",
     );
-    let other = app.admin.create_group(&new_group("Marketing")).await.unwrap();
+    let other = app
+        .admin
+        .create_group(&new_group("Marketing"))
+        .await
+        .unwrap();
     assert_api_error(
         app.admin
             .update_group(
@@ -252,7 +270,15 @@ async fn names_are_unique_in_any_case(app: TestApp) {
         "Marketing"
     );
     assert_eq!(app.admin.get_group(&first.id).await.unwrap().name, "Design");
-    assert_eq!(app.admin.list_groups(None, None).await.unwrap().groups.len(), 3);
+    assert_eq!(
+        app.admin
+            .list_groups(None, None)
+            .await
+            .unwrap()
+            .groups
+            .len(),
+        3
+    );
 }
 
 async fn users_see_only_their_groups(app: TestApp) {
@@ -334,17 +360,42 @@ async fn users_see_only_their_groups(app: TestApp) {
 
     // Nothing changed.
     assert_eq!(app.admin.get_group(&mine.id).await.unwrap().name, "alice's");
-    assert_eq!(app.admin.get_group(&theirs.id).await.unwrap().member_count, 1);
-    assert_eq!(app.admin.list_groups(None, None).await.unwrap().groups.len(), 2);
+    assert_eq!(
+        app.admin.get_group(&theirs.id).await.unwrap().member_count,
+        1
+    );
+    assert_eq!(
+        app.admin
+            .list_groups(None, None)
+            .await
+            .unwrap()
+            .groups
+            .len(),
+        2
+    );
 
     // A user in no group sees none; removed from a group, it disappears for them.
     let (_, carol_c) = app.user("carol", None).await;
-    assert!(carol_c.list_groups(None, None).await.unwrap().groups.is_empty());
+    assert!(
+        carol_c
+            .list_groups(None, None)
+            .await
+            .unwrap()
+            .groups
+            .is_empty()
+    );
     app.admin
         .remove_group_member(&theirs.id, &bob.id)
         .await
         .unwrap();
-    assert!(bob_c.list_groups(None, None).await.unwrap().groups.is_empty());
+    assert!(
+        bob_c
+            .list_groups(None, None)
+            .await
+            .unwrap()
+            .groups
+            .is_empty()
+    );
     assert_api_error(bob_c.get_group(&theirs.id).await, 404, "not_found");
     // Without credentials: 401.
     assert_api_error(app.anon.list_groups(None, None).await, 401, "unauthorized");
@@ -401,8 +452,17 @@ async fn paging_walks_every_group_and_member_once(app: TestApp) {
     }
     assert_eq!(logins, ["u1", "u2", "u3", "u4", "u5"]);
 
-    for query in ["limit=0", "limit=1001", "limit=x", "cursor=%%%", "cursor=bm90LWpzb24"] {
-        for path in ["/groups".to_string(), format!("/groups/{}/members", group.id)] {
+    for query in [
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "cursor=%%%",
+        "cursor=bm90LWpzb24",
+    ] {
+        for path in [
+            "/groups".to_string(),
+            format!("/groups/{}/members", group.id),
+        ] {
             let res = app
                 .admin
                 .request(Method::GET, &format!("{path}?{query}"))
@@ -469,7 +529,10 @@ async fn changes_are_audited(app: TestApp) {
     assert_eq!(by("group.created").details["name"], "audited");
     assert_eq!(by("group.updated").details["from"], "audited");
     assert_eq!(by("group.updated").details["to"], "renamed");
-    assert_eq!(by("group.member_added").details["user_id"], alice.id.as_str());
+    assert_eq!(
+        by("group.member_added").details["user_id"],
+        alice.id.as_str()
+    );
     assert_eq!(by("group.member_added").details["login"], "alice");
     assert_eq!(by("group.member_removed").details["login"], "alice");
     assert_eq!(by("group.deleted").details["name"], "renamed");
@@ -498,7 +561,12 @@ async fn bad_input_is_refused(app: TestApp) {
         "description",
     );
     // Wrong types and missing fields are 400s too, never 500s.
-    for bad in [json!({}), json!({"name": 5}), json!({"name": null}), json!([])] {
+    for bad in [
+        json!({}),
+        json!({"name": 5}),
+        json!({"name": null}),
+        json!([]),
+    ] {
         let res = post_group(&app, bad.clone()).await;
         match res {
             Err(ferry_client::ClientError::Api { status, .. }) => {
@@ -526,7 +594,15 @@ async fn bad_input_is_refused(app: TestApp) {
             "name",
         );
     }
-    assert_eq!(app.admin.list_groups(None, None).await.unwrap().groups.len(), 1);
+    assert_eq!(
+        app.admin
+            .list_groups(None, None)
+            .await
+            .unwrap()
+            .groups
+            .len(),
+        1
+    );
 }
 
 async fn unknown_users_and_groups_are_not_found(app: TestApp) {
@@ -543,7 +619,10 @@ async fn unknown_users_and_groups_are_not_found(app: TestApp) {
             "not_found",
         );
     }
-    assert_eq!(app.admin.get_group(&group.id).await.unwrap().member_count, 0);
+    assert_eq!(
+        app.admin.get_group(&group.id).await.unwrap().member_count,
+        0
+    );
     let (alice, _) = app.user("alice", None).await;
     for id in ["grp_0123456789abcdef01234567", "grp_", "fld_00", "x"] {
         assert_api_error(app.admin.get_group(id).await, 404, "not_found");

@@ -239,7 +239,11 @@ async fn add(args: MembersArgs) -> Result<()> {
         logins.push(user.login);
     }
     out.result(&group, || {
-        format!("Added {} to group {}", logins.join(", "), group_line(&group))
+        format!(
+            "Added {} to group {}",
+            logins.join(", "),
+            group_line(&group)
+        )
     });
     Ok(())
 }
@@ -273,7 +277,9 @@ async fn members(args: GroupArgs) -> Result<()> {
     let id = group.id.as_str();
     let list = api::GroupMemberList {
         members: ferry_client::all_pages(|cursor| async move {
-            let page = client.group_members(id, Some(1000), cursor.as_deref()).await?;
+            let page = client
+                .group_members(id, Some(1000), cursor.as_deref())
+                .await?;
             Ok((page.members, page.next_cursor))
         })
         .await?,

@@ -49,14 +49,23 @@ fn admin_manages_groups_and_members_see_theirs() {
     let err = t.fails(&["group", "add", "Engineering", "nobody"]);
     assert!(err.contains("(not_found)"), "{err}");
     let err = t.fails(&["group", "add", "no-such-group", "alice"]);
-    assert!(err.contains("no group with the id or name `no-such-group`"), "{err}");
+    assert!(
+        err.contains("no group with the id or name `no-such-group`"),
+        "{err}"
+    );
 
     let text = t.ok(&["group", "members", "Engineering"]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("ID"), "{text}");
-    assert!(lines[1].contains("alice") && lines[1].contains(&alice.id), "{text}");
-    assert!(lines[2].contains("bob") && lines[2].contains("bob N"), "{text}");
+    assert!(
+        lines[1].contains("alice") && lines[1].contains(&alice.id),
+        "{text}"
+    );
+    assert!(
+        lines[2].contains("bob") && lines[2].contains("bob N"),
+        "{text}"
+    );
     let members: api::GroupMemberList = t.ok_json(&["group", "members", &again.id]);
     let logins: Vec<&str> = members.members.iter().map(|m| m.login.as_str()).collect();
     assert_eq!(logins, ["alice", "bob"]);
@@ -64,16 +73,25 @@ fn admin_manages_groups_and_members_see_theirs() {
     let text = t.ok(&["group", "ls"]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines[1].contains("Engineering") && lines[1].contains("Builds"), "{text}");
+    assert!(
+        lines[1].contains("Engineering") && lines[1].contains("Builds"),
+        "{text}"
+    );
     assert!(lines[2].contains("ops"), "{text}");
 
     let text = t.ok(&["group", "show", "Engineering"]);
-    assert!(text.contains(&format!("id:          {}", again.id)), "{text}");
+    assert!(
+        text.contains(&format!("id:          {}", again.id)),
+        "{text}"
+    );
     assert!(text.contains("members:     2"), "{text}");
     assert!(text.contains("description: Builds"), "{text}");
 
     let text = t.ok(&["group", "rename", "Engineering", "R&D"]);
-    assert!(text.starts_with("Renamed group Engineering to R&D (grp_"), "{text}");
+    assert!(
+        text.starts_with("Renamed group Engineering to R&D (grp_"),
+        "{text}"
+    );
     let text = t.ok(&["group", "remove", "r&d", "bob"]);
     assert!(
         text.starts_with("Removed bob from group R&D (grp_"),
