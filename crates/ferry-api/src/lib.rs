@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod files;
 mod folders;
+mod groups;
 mod links;
 mod ops;
 mod patch;
@@ -31,6 +32,7 @@ pub use folders::{
     CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,
     UpdateFolder,
 };
+pub use groups::{CreateGroup, Group, GroupList, GroupMember, GroupMemberList, UpdateGroup};
 pub use links::{CreateLink, Link, LinkList};
 pub use ops::Health;
 pub use sharing::{

@@ -346,3 +346,59 @@ fn owns_or_admin(caller: &Caller, owner_id: &str) -> bool {
         Actor::System(_) => true,
     }
 }
+
+// Groups. System admins create, rename and delete groups and manage their members; any
+// logged-in user sees the groups they are a member of (admins: all). A group the caller cannot
+// see is `NotFound`; one they see but may not change is `PermissionDenied`.
+
+/// Whether the caller may create groups, change them and manage their members.
+pub fn may_manage_groups(caller: &Caller) -> bool {
+    is_admin(caller)
+}
+
+/// Which groups a listing shows: `None` = all (admins, the system), else the groups this user
+/// is a member of (the member filter `ferry_store::groups::list` applies).
+pub fn group_scope(caller: &Caller) -> Option<String> {
+    match &caller.actor {
+        Actor::System(_) => None,
+        Actor::User(u) if u.is_admin() => None,
+        Actor::User(u) => Some(u.id.clone()),
+    }
+}
+
+/// Loads a group the caller may see; anything else is `NotFound`.
+pub async fn group(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<ferry_store::groups::Group> {
+    if !IdKind::Group.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    let group = ferry_store::groups::get(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    match group_scope(caller) {
+        None => Ok(group),
+        Some(user_id) if ferry_store::groups::is_member(&mut conn, &group.id, &user_id).await? => {
+            Ok(group)
+        }
+        Some(_) => Err(Error::NotFound),
+    }
+}
+
+/// Loads a group the caller may change: invisible is `NotFound`, visible but not theirs to
+/// change is `PermissionDenied`.
+pub async fn group_to_manage(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<ferry_store::groups::Group> {
+    let group = group(app, caller, id).await?;
+    if may_manage_groups(caller) {
+        Ok(group)
+    } else {
+        Err(Error::PermissionDenied)
+    }
+}

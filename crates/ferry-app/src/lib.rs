@@ -17,6 +17,7 @@ pub mod favorites;
 pub mod files;
 pub mod folder_copy;
 pub mod folders;
+pub mod groups;
 pub mod jobs;
 pub mod links;
 pub mod locks;

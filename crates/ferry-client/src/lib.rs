@@ -13,6 +13,7 @@ mod client;
 mod error;
 mod files;
 mod folders;
+mod groups;
 mod links;
 mod search;
 mod sharing;

@@ -47,10 +47,15 @@ pub enum Action {
     FileVersionRestored,
     FileVersionDeleted,
     TrashEmptied,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
+    GroupMemberAdded,
+    GroupMemberRemoved,
 }
 
 impl Action {
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 49] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -95,6 +100,11 @@ impl Action {
         Action::FileVersionRestored,
         Action::FileVersionDeleted,
         Action::TrashEmptied,
+        Action::GroupCreated,
+        Action::GroupUpdated,
+        Action::GroupDeleted,
+        Action::GroupMemberAdded,
+        Action::GroupMemberRemoved,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -149,6 +159,11 @@ impl Action {
             Action::FileVersionRestored => "file.version_restored",
             Action::FileVersionDeleted => "file.version_deleted",
             Action::TrashEmptied => "trash.emptied",
+            Action::GroupCreated => "group.created",
+            Action::GroupUpdated => "group.updated",
+            Action::GroupDeleted => "group.deleted",
+            Action::GroupMemberAdded => "group.member_added",
+            Action::GroupMemberRemoved => "group.member_removed",
         }
     }
 }
@@ -192,6 +207,7 @@ pub enum TargetKind {
     Upload,
     Link,
     Webhook,
+    Group,
 }
 
 impl TargetKind {
@@ -203,6 +219,7 @@ impl TargetKind {
             TargetKind::Upload => "upload",
             TargetKind::Link => "link",
             TargetKind::Webhook => "webhook",
+            TargetKind::Group => "group",
         }
     }
 }

@@ -13,6 +13,7 @@ mod dialect;
 pub mod favorites;
 pub mod files;
 pub mod folders;
+pub mod groups;
 pub mod links;
 mod name_keys;
 pub mod search;

@@ -11,6 +11,7 @@ pub mod context;
 pub mod extract;
 pub mod files;
 pub mod folders;
+pub mod groups;
 pub mod links;
 mod openapi;
 pub mod ops;
@@ -54,6 +55,7 @@ use ferry_app::Error;
     tags(
         (name = "auth", description = "Sessions and the current user"),
         (name = "users", description = "Admin: user management"),
+        (name = "groups", description = "Groups of users: admins manage them, members see them"),
         (name = "folders", description = "The folder tree: folders, subfolders, their files, paths"),
         (name = "files", description = "File metadata, content, upload, move, copy and deletion"),
         (name = "trash", description = "Deleted files and folders: restore, purge, empty"),
@@ -88,6 +90,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(users::router())
+        .merge(groups::router())
         .merge(folders::router())
         .merge(files::router())
         .merge(trash::router())

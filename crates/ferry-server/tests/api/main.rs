@@ -11,6 +11,7 @@ mod retention;
 mod auth;
 mod files;
 mod folders;
+mod groups;
 mod ops;
 mod server;
 mod sharing;

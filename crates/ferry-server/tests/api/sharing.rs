@@ -362,23 +362,19 @@ async fn group_members_gain_and_lose_access_at_once(app: TestApp) {
     let (_, alice) = app.user("alice", None).await;
     let (bob_user, bob) = app.user("bob", None).await;
     let team = alice.create_folder("team", 0).await.unwrap();
-    // The group and its membership, straight in the database (the groups API is tested on
-    // its own).
-    let state = app.server.as_ref().unwrap().state();
-    let sql = |q: &'static str| async move {
-        let mut conn = state.store.conn().await.unwrap();
-        sqlx::query(q).execute(&mut *conn).await.unwrap();
-    };
-    sql(
-        "INSERT INTO groups (id, name, name_key, created_at, updated_at) \
-         VALUES ('grp_00aa', 'Auditors', 'auditors', 1, 1)",
-    )
-    .await;
+    let group = app
+        .admin
+        .create_group(&api::CreateGroup {
+            name: "Auditors".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
     let shared = alice
         .invite(
             &team.id,
             &api::CreateCollaboration {
-                group: Some("grp_00aa".into()),
+                group: Some(group.id.clone()),
                 role: "editor".into(),
                 ..Default::default()
             },
@@ -388,14 +384,10 @@ async fn group_members_gain_and_lose_access_at_once(app: TestApp) {
     assert_eq!(shared.status, "accepted", "a group's share needs no answer");
     assert_eq!(shared.principal.name, "Auditors");
     assert_api_error(bob.get_folder(&team.id).await, 404, "not_found");
-    let mut conn = state.store.conn().await.unwrap();
-    sqlx::query(
-        "INSERT INTO group_members (group_id, user_id, added_at) VALUES ('grp_00aa', $1, 1)",
-    )
-    .bind(&bob_user.id)
-    .execute(&mut *conn)
-    .await
-    .unwrap();
+    app.admin
+        .add_group_member(&group.id, &bob_user.id)
+        .await
+        .unwrap();
     // With the same token, at once.
     let seen = bob.get_folder(&team.id).await.unwrap();
     assert_eq!(
@@ -409,9 +401,8 @@ async fn group_members_gain_and_lose_access_at_once(app: TestApp) {
     bob.upload(&team.id, "from-bob.txt", b"b".to_vec())
         .await
         .unwrap();
-    sqlx::query("DELETE FROM group_members WHERE user_id = $1")
-        .bind(&bob_user.id)
-        .execute(&mut *conn)
+    app.admin
+        .remove_group_member(&group.id, &bob_user.id)
         .await
         .unwrap();
     assert_api_error(bob.get_folder(&team.id).await, 404, "not_found");

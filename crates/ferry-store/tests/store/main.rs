@@ -60,6 +60,7 @@ macro_rules! conformance {
     )*};
 }
 
+mod groups;
 mod tasks;
 mod uploads;
 

@@ -281,7 +281,7 @@ async fn all_users(client: &Client) -> Result<Vec<api::User>> {
 }
 
 /// A user given by id (`usr_…`) or login.
-async fn resolve_user(client: &Client, given: &str) -> Result<api::User> {
+pub(super) async fn resolve_user(client: &Client, given: &str) -> Result<api::User> {
     if given.starts_with("usr_") {
         match client.get_user(given).await {
             Ok(u) => return Ok(u),

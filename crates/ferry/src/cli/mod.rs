@@ -1,5 +1,5 @@
 //! The command line client: `ferry login`, `ls`, `find`, `upload`, `uploads`, `download`,
-//! `versions`, `link`, `audit`, `webhook`, `admin`... Everything but `ferry serve` lives under this module.
+//! `versions`, `link`, `audit`, `webhook`, `group`, `admin`... Everything but `ferry serve` lives under this module.
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
 macro_rules! say {
@@ -16,6 +16,7 @@ pub mod config;
 mod download;
 mod files;
 mod find;
+mod groups;
 mod interrupt;
 mod links;
 pub mod output;
@@ -113,6 +114,10 @@ pub enum Command {
     /// Manage webhooks: add, ls, rm, deliveries, redeliver, ping, rotate-secret.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
+    /// Groups of users: create, ls, show, rename, rm, add, remove, members (admins manage
+    /// groups; everyone lists and shows the groups they belong to).
+    #[command(subcommand)]
+    Group(groups::GroupCommand),
     /// Administration (admins only): `ferry admin user` add, ls, disable, enable, unlock, quota,
     /// password, role, rename; `ferry admin reset-password` (offline, on the server's database).
     #[command(subcommand)]
@@ -258,6 +263,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Link(args) => links::run(args).await,
         Command::Audit(args) => audit::run(args).await,
         Command::Webhook(command) => webhooks::run(command).await,
+        Command::Group(command) => groups::run(command).await,
         Command::Admin(command) => admin::run(command).await,
         Command::Completions { shell } => {
             // Into a buffer first: `generate` panics when a write fails (a closed pipe).

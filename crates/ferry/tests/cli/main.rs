@@ -9,6 +9,7 @@ mod auth;
 mod errors;
 mod files;
 mod find;
+mod groups;
 mod links;
 mod transfer;
 mod tree;
