@@ -37,7 +37,7 @@ pub use links::{CreateLink, Link, LinkList};
 pub use ops::Health;
 pub use sharing::{
     AcceptInvitation, Collaboration, CollaborationList, CreateCollaboration, InvitationList,
-    Inviter, Principal, UpdateCollaboration,
+    Inviter, Principal, TransferFolder, UpdateCollaboration,
 };
 pub use tasks::{Queued, Task, TaskError, TaskProgress};
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};

@@ -98,3 +98,10 @@ pub struct AcceptInvitation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount_name: Option<String>,
 }
+
+/// `POST /folders/{id}/transfer`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct TransferFolder {
+    /// The new owner: a login or a `usr_` id.
+    pub to: String,
+}

@@ -265,7 +265,20 @@ pub async fn file(
     if file.trash_id.is_some() && !(file.is_held() && file.trash_id.as_deref() == Some(&file.id)) {
         return Err(Error::NotFound);
     }
-    let folder = folder(app, caller, &file.folder_id, needed).await?;
+    let folder = visible_folder(app, caller, &file.folder_id).await?;
+    if folder_role(caller, &folder) == Some(FolderRole::Uploader) {
+        // An uploader sees only the files it added, and may read those.
+        let user = caller.user_ref().ok_or(Error::NotFound)?;
+        let mut conn = app.store.conn().await?;
+        let added_by = ferry_store::files::added_by(&mut conn, &file.id).await?;
+        if added_by.as_deref() != Some(user.id.as_str()) {
+            return Err(Error::NotFound);
+        }
+        if needed == Permission::Read {
+            return Ok((file, folder));
+        }
+    }
+    permit(caller, &folder, needed)?;
     Ok((file, folder))
 }
 

@@ -442,3 +442,112 @@ pub async fn decline(app: &AppState, caller: &Caller, id: &str) -> Result<Collab
     tx.commit().await?;
     Ok(declined)
 }
+
+/// Hands a top-level folder, with everything below it, to another user (the owner or an
+/// admin may): their quota takes its bytes (`413` if it does not fit), it lands in their root
+/// (renamed `name (1)` when the name is taken there), and the previous owner keeps it as an
+/// editor, mounted in their root as before (what Box does).
+pub async fn transfer(
+    app: &AppState,
+    caller: &Caller,
+    folder_id: &str,
+    to: &str,
+) -> Result<crate::folders::Entry> {
+    let folder = access::folder(app, caller, folder_id, Permission::Read).await?;
+    access::permit(caller, &folder, Permission::Manage)?;
+    if folder.parent_id.is_some() {
+        return Err(Error::invalid(
+            "folder_id",
+            "invalid_value",
+            "Only top-level folders change owner; move a subfolder instead.",
+        ));
+    }
+    let now = app.now_ms();
+    let mut tx = app.store.begin().await?;
+    let receiver = find_user(&mut tx, to)
+        .await?
+        .ok_or_else(|| Error::invalid("to", "not_found", format!("No user `{to}`.")))?;
+    if receiver.id == folder.owner_id {
+        return Err(Error::invalid(
+            "to",
+            "invalid_value",
+            format!("{} owns this folder already.", receiver.login),
+        ));
+    }
+    ferry_store::folders::lock_tree(&mut tx).await?;
+    let folder = ferry_store::folders::get(&mut tx, &folder.id)
+        .await?
+        .filter(|f| f.is_live() && f.parent_id.is_none())
+        .ok_or(Error::NotFound)?;
+    let previous = folder.owner_id.clone();
+    let ids = ferry_store::folders::whole_subtree(&mut tx, &folder.id).await?;
+    let bytes = ferry_store::folders::stored_bytes(&mut tx, &ids).await?;
+    crate::folders::transfer_quota(&mut tx, &previous, &receiver.id, bytes).await?;
+    // Its name in the receiver's root first (renamed among the previous owner's names, where
+    // it is free), then the owner: no unique index ever sees a twin.
+    let ns = Namespace::Top {
+        owner_id: &receiver.id,
+    };
+    ferry_store::folders::lock(&mut tx, ns).await?;
+    let name = free_name(
+        &mut tx,
+        ns,
+        &folder.name,
+        OnConflict::Rename,
+        Some(&folder.id),
+    )
+    .await?;
+    ferry_store::folders::relocate(&mut tx, &folder.id, None, &name, None, now).await?;
+    ferry_store::folders::set_owner(&mut tx, &ids, &receiver.id).await?;
+    // The receiver owns it now: a share they held on it has nothing left to give.
+    if let Some(old) =
+        collaborations::find(&mut tx, &folder.id, PrincipalType::User, &receiver.id).await?
+    {
+        collaborations::delete(&mut tx, &old.id).await?;
+    }
+    let share_id = IdKind::Share.generate();
+    let inviter = caller.user_ref().map(|u| (u.id.as_str(), u.login.as_str()));
+    collaborations::insert(
+        &mut tx,
+        &NewCollaboration {
+            id: &share_id,
+            folder_id: &folder.id,
+            principal_type: PrincipalType::User,
+            user_id: Some(&previous),
+            group_id: None,
+            email: None,
+            role: FolderRole::Editor,
+            status: Status::Pending,
+            message: "",
+            invited_by: inviter,
+            expires_at: None,
+            now,
+        },
+    )
+    .await?;
+    collaborations::accept(&mut tx, &share_id, &previous, &folder.name, now).await?;
+    audit::success(
+        &caller.origin,
+        caller.user_ref(),
+        Action::PermissionChanged,
+        (TargetKind::Folder, &folder.id),
+    )
+    .at(now)
+    .in_folder(&folder.id)
+    .details(
+        json!({"change": "transferred", "folder_id": folder.id, "from": previous,
+        "to": receiver.id, "bytes": bytes,
+        "principal": {"type": "user", "id": previous}, "old_role": "owner",
+        "new_role": "editor"}),
+    )
+    .append(&mut tx)
+    .await?;
+    let moved = ferry_store::folders::get(&mut tx, &folder.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(crate::folders::Entry {
+        path: format!("/{}", moved.name),
+        folder: moved,
+    })
+}

@@ -73,4 +73,15 @@ impl Client {
     pub async fn decline_invitation(&self, id: &str) -> Result<api::Collaboration> {
         Self::send(self.request(Method::POST, &format!("/invitations/{id}/decline"))).await
     }
+
+    /// Hands a top-level folder to another user.
+    pub async fn transfer_folder(&self, folder_id: &str, to: &str) -> Result<api::Folder> {
+        let body = api::TransferFolder { to: to.into() };
+        Self::send(self.json(
+            Method::POST,
+            &format!("/folders/{folder_id}/transfer"),
+            &body,
+        ))
+        .await
+    }
 }

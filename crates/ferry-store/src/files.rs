@@ -220,6 +220,17 @@ pub fn sort_value(file: &File, sort: Sort) -> After {
     }
 }
 
+/// Who added the file (the creator of its first version), if known.
+pub async fn added_by(conn: &mut Conn, file_id: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT created_by_id FROM file_versions WHERE file_id = $1 AND version = 1",
+    )
+    .bind(file_id)
+    .fetch_optional(conn)
+    .await?
+    .flatten())
+}
+
 /// The folder's live files (not deleted, not past their ttl at `now`) in `sort` order, after
 /// the cursor.
 pub async fn list_live(

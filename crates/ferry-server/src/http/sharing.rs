@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations))
         .routes(routes!(accept))
         .routes(routes!(decline))
+        .routes(routes!(transfer))
 }
 
 pub fn collaboration_view(c: &Collaboration) -> api::Collaboration {
@@ -208,4 +209,26 @@ async fn decline(
 ) -> ApiResult<axum::Json<api::Collaboration>> {
     let declined = sharing::decline(&state, &me.caller(), &id).await?;
     Ok(axum::Json(collaboration_view(&declined)))
+}
+
+/// Hand a top-level folder to another user (its owner or an admin): the receiver's quota takes
+/// its bytes, and the previous owner keeps it as an editor.
+#[utoipa::path(post, path = "/folders/{folder_id}/transfer", tag = "sharing",
+    params(("folder_id" = String, Path)), request_body = api::TransferFolder,
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::Folder),
+        (status = 400, description = "`invalid_value` (a subfolder, or the owner already), `not_found` (field `to`)", body = api::ErrorBody),
+        (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 413, description = "`quota_exceeded`: the receiver's quota", body = api::ErrorBody)))]
+async fn transfer(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(folder_id): Path<String>,
+    ApiJson(body): ApiJson<api::TransferFolder>,
+) -> ApiResult<axum::Json<api::Folder>> {
+    let caller = me.caller();
+    let entry = sharing::transfer(&state, &caller, &folder_id, &body.to).await?;
+    Ok(axum::Json(crate::http::views::folder_entry_view(
+        &caller, &entry,
+    )))
 }

@@ -17,6 +17,7 @@ on_both_backends!(
     roles_decide_every_operation,
     group_members_gain_and_lose_access_at_once,
     managers_share_within_their_role_and_collaborators_leave,
+    transfer_hands_a_folder_over_with_its_bytes,
 );
 
 fn share(user: &str, role: &str) -> api::CreateCollaboration {
@@ -253,16 +254,17 @@ async fn roles_decide_every_operation(app: TestApp) {
         clients.push((login, c));
     }
     // One row per operation, one column per role: viewer, uploader, editor, manager, none.
+    // The file operated on is the owner's: an uploader does not even see it.
     let expect: [(&str, [u16; 5]); 12] = [
         ("get folder", [200, 200, 200, 200, 404]),
         ("list children", [200, 403, 200, 200, 404]),
         ("list files", [200, 200, 200, 200, 404]),
-        ("download", [200, 403, 200, 200, 404]),
+        ("download", [200, 404, 200, 200, 404]),
         ("upload", [403, 200, 200, 200, 404]),
-        ("new version", [403, 403, 200, 200, 404]),
-        ("rename", [403, 403, 200, 200, 404]),
-        ("delete", [403, 403, 200, 200, 404]),
-        ("create link", [403, 403, 403, 200, 404]),
+        ("new version", [403, 404, 200, 200, 404]),
+        ("rename", [403, 404, 200, 200, 404]),
+        ("delete", [403, 404, 200, 200, 404]),
+        ("create link", [403, 404, 403, 200, 404]),
         ("invite", [403, 403, 403, 200, 404]),
         ("change retention", [403, 403, 403, 403, 404]),
         ("delete top folder", [403, 403, 403, 403, 404]),
@@ -347,6 +349,29 @@ async fn roles_decide_every_operation(app: TestApp) {
         .map(|f| f.name)
         .collect();
     assert_eq!(listed, ["by-uma.txt"]);
+    // ...and may read what it added, but not share it.
+    let own = uma
+        .list_files(&inner.id, None, None)
+        .await
+        .unwrap()
+        .files
+        .remove(0);
+    assert_eq!(
+        uma.download(&own.id, &[]).await.unwrap().body.as_ref(),
+        b"x"
+    );
+    assert_api_error(
+        uma.create_link(
+            &own.id,
+            &api::CreateLink {
+                expires_in: Some(600),
+                ..Default::default()
+            },
+        )
+        .await,
+        403,
+        "permission_denied",
+    );
     assert!(
         alice
             .list_files(&inner.id, None, None)
@@ -498,4 +523,69 @@ async fn managers_share_within_their_role_and_collaborators_leave(app: TestApp) 
     let max_share = maxs.iter().find(|c| c.principal.name == "max").unwrap();
     alice.remove_collaboration(&max_share.id).await.unwrap();
     assert_api_error(max.get_folder(&top.id).await, 404, "not_found");
+}
+
+async fn transfer_hands_a_folder_over_with_its_bytes(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, bob) = app.user("bob", Some(100)).await;
+    let (_, carol) = app.user("carol", None).await;
+    let top = alice.create_folder("Handover", 0).await.unwrap();
+    let sub = alice.create_folder_in(Some(&top.id), "docs").await.unwrap();
+    alice.upload(&sub.id, "a.bin", vec![1u8; 60]).await.unwrap();
+    bob.create_folder("handover", 0).await.unwrap();
+    // Only its owner (or an admin) hands it over, only top-level folders, to someone real.
+    share_accepted(&alice, &top.id, &carol, "carol", "manager").await;
+    assert_api_error(
+        carol.transfer_folder(&top.id, "bob").await,
+        403,
+        "permission_denied",
+    );
+    assert_api_error(
+        alice.transfer_folder(&sub.id, "bob").await,
+        400,
+        "invalid_value",
+    );
+    assert_api_error(
+        alice.transfer_folder(&top.id, "nobody").await,
+        400,
+        "not_found",
+    );
+    assert_api_error(
+        alice.transfer_folder(&top.id, "alice").await,
+        400,
+        "invalid_value",
+    );
+    // The receiver's quota must take it.
+    alice.upload(&sub.id, "b.bin", vec![2u8; 50]).await.unwrap();
+    assert_api_error(
+        alice.transfer_folder(&top.id, "bob").await,
+        413,
+        "quota_exceeded",
+    );
+    let b = alice.list_files(&sub.id, None, None).await.unwrap().files;
+    let big = b.iter().find(|f| f.name == "b.bin").unwrap();
+    alice.delete_file(&big.id).await.unwrap();
+    alice.empty_trash().await.unwrap();
+    let moved = alice.transfer_folder(&top.id, "bob").await.unwrap();
+    assert_eq!(moved.owner.login, "bob");
+    assert_eq!(moved.name, "Handover (1)", "bob has a handover already");
+    assert_eq!(bob.me().await.unwrap().quota.used_bytes, 60);
+    assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
+    assert_eq!(
+        bob.get_folder(&sub.id).await.unwrap().path,
+        "/Handover (1)/docs"
+    );
+    // Alice keeps it as an editor, mounted in her root; carol's share is untouched.
+    let kept = alice.get_folder(&top.id).await.unwrap();
+    assert_eq!(
+        (kept.role.as_str(), kept.path.as_str()),
+        ("editor", "/Handover")
+    );
+    assert_eq!(carol.get_folder(&top.id).await.unwrap().role, "manager");
+    let events = bob
+        .audit_events(&[("action", "permission.changed")])
+        .await
+        .unwrap()
+        .events;
+    assert!(events.iter().any(|e| e.details["change"] == "transferred"));
 }
