@@ -12,6 +12,7 @@ mod files;
 mod folders;
 mod groups;
 mod links;
+mod notices;
 mod ops;
 mod patch;
 mod sharing;
@@ -34,6 +35,7 @@ pub use folders::{
 };
 pub use groups::{CreateGroup, Group, GroupList, GroupMember, GroupMemberList, UpdateGroup};
 pub use links::{CreateLink, Link, LinkList};
+pub use notices::{Notice, NoticeList};
 pub use ops::Health;
 pub use sharing::{
     AcceptInvitation, Collaboration, CollaborationList, CreateCollaboration, InvitationList,

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod links;
 pub mod locks;
 pub mod namespace;
+pub mod notices;
 pub mod passwords;
 pub mod search;
 pub mod sharing;

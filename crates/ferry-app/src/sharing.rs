@@ -14,6 +14,7 @@ use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::namespace::free_name;
+use crate::notices::{self, NoticeKind};
 use crate::state::AppState;
 
 /// Who an invitation is for, as the request names them.
@@ -150,6 +151,13 @@ pub async fn invite(
         .await?
         .ok_or(Error::NotFound)?;
     record(app, &mut tx, caller, &created, None, Some(role), "granted").await?;
+    if let (Some(user_id), Status::Pending) = (&created.user_id, created.status) {
+        let data = json!({"collaboration_id": created.id, "folder_id": created.folder_id,
+            "folder_name": created.folder_name, "role": role.as_str(),
+            "invited_by": {"id": inviter.id, "login": inviter.login},
+            "message": created.message});
+        notices::notify(&mut tx, user_id, NoticeKind::Invitation, data, now).await?;
+    }
     tx.commit().await?;
     Ok(created)
 }
@@ -212,6 +220,23 @@ async fn record(
     }))
     .append(tx)
     .await?;
+    Ok(())
+}
+
+/// Tells whoever sent an invitation how it was answered.
+async fn answer(
+    tx: &mut ferry_store::Tx,
+    c: &Collaboration,
+    by: &ferry_store::users::User,
+    kind: NoticeKind,
+    now: i64,
+) -> Result<()> {
+    if let Some(inviter) = &c.invited_by_id {
+        let data = json!({"collaboration_id": c.id, "folder_id": c.folder_id,
+            "folder_name": c.folder_name, "role": c.role().as_str(),
+            "by": {"id": by.id, "login": by.login}});
+        notices::notify(tx, inviter, kind, data, now).await?;
+    }
     Ok(())
 }
 
@@ -415,6 +440,14 @@ pub async fn accept(
         "accepted",
     )
     .await?;
+    answer(
+        &mut tx,
+        &accepted,
+        user,
+        NoticeKind::InvitationAccepted,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(accepted)
 }
@@ -439,6 +472,16 @@ pub async fn decline(app: &AppState, caller: &Caller, id: &str) -> Result<Collab
         "declined",
     )
     .await?;
+    if let Some(user) = caller.user_ref() {
+        answer(
+            &mut tx,
+            &declined,
+            user,
+            NoticeKind::InvitationDeclined,
+            app.now_ms(),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(declined)
 }

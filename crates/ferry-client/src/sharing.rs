@@ -84,4 +84,26 @@ impl Client {
         ))
         .await
     }
+
+    /// One page of the caller's notices (only unread ones with `unread`).
+    pub async fn notices(
+        &self,
+        unread: bool,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<api::NoticeList> {
+        let mut q = page_query(limit, cursor);
+        if unread {
+            q.push(("unread", "true".into()));
+        }
+        Self::send(self.request(Method::GET, "/notices").query(&q)).await
+    }
+
+    pub async fn read_notice(&self, id: &str) -> Result<api::Notice> {
+        Self::send(self.request(Method::POST, &format!("/notices/{id}/read"))).await
+    }
+
+    pub async fn read_all_notices(&self) -> Result<()> {
+        Self::send_empty(self.request(Method::POST, "/notices/read-all")).await
+    }
 }

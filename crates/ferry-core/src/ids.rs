@@ -16,6 +16,7 @@ pub enum IdKind {
     Task,
     Share,
     Group,
+    Notice,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -38,6 +39,7 @@ impl IdKind {
             IdKind::Task => "tsk_",
             IdKind::Share => "shr_",
             IdKind::Group => "grp_",
+            IdKind::Notice => "ntc_",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod folders;
 pub mod groups;
 pub mod links;
 mod name_keys;
+pub mod notices;
 pub mod search;
 pub mod secrets;
 pub mod tasks;

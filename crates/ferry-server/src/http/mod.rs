@@ -13,6 +13,7 @@ pub mod files;
 pub mod folders;
 pub mod groups;
 pub mod links;
+pub mod notices;
 mod openapi;
 pub mod ops;
 pub mod search;
@@ -104,6 +105,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(tasks::router())
         .merge(sharing::router())
+        .merge(notices::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

@@ -18,6 +18,7 @@ on_both_backends!(
     group_members_gain_and_lose_access_at_once,
     managers_share_within_their_role_and_collaborators_leave,
     transfer_hands_a_folder_over_with_its_bytes,
+    invitations_and_answers_leave_notices,
 );
 
 fn share(user: &str, role: &str) -> api::CreateCollaboration {
@@ -588,4 +589,74 @@ async fn transfer_hands_a_folder_over_with_its_bytes(app: TestApp) {
         .unwrap()
         .events;
     assert!(events.iter().any(|e| e.details["change"] == "transferred"));
+}
+
+async fn invitations_and_answers_leave_notices(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, bob) = app.user("bob", None).await;
+    let (_, carol) = app.user("carol", None).await;
+    let top = alice.create_folder("Deliveries", 0).await.unwrap();
+    let to_bob = alice
+        .invite(
+            &top.id,
+            &api::CreateCollaboration {
+                message: Some("hello".into()),
+                ..share("bob", "editor")
+            },
+        )
+        .await
+        .unwrap();
+    let to_carol = alice
+        .invite(&top.id, &share("carol", "viewer"))
+        .await
+        .unwrap();
+    let notices = bob.notices(false, None, None).await.unwrap().notices;
+    assert_eq!(notices.len(), 1);
+    let notice = &notices[0];
+    assert!(notice.id.starts_with("ntc_"));
+    assert_eq!((notice.kind.as_str(), notice.read), ("invitation", false));
+    assert_eq!(notice.data["collaboration_id"], to_bob.id.as_str());
+    assert_eq!(notice.data["folder_name"], "Deliveries");
+    assert_eq!(notice.data["invited_by"]["login"], "alice");
+    assert_eq!(notice.data["message"], "hello");
+    // Only one's own notices can be read.
+    assert_api_error(alice.read_notice(&notice.id).await, 404, "not_found");
+    assert!(bob.read_notice(&notice.id).await.unwrap().read);
+    assert!(
+        bob.notices(true, None, None)
+            .await
+            .unwrap()
+            .notices
+            .is_empty()
+    );
+    // The answers reach the inviter, newest first.
+    bob.accept_invitation(&to_bob.id, None).await.unwrap();
+    carol.decline_invitation(&to_carol.id).await.unwrap();
+    let answers = alice.notices(true, None, None).await.unwrap().notices;
+    let mut kinds: Vec<_> = answers.iter().map(|n| n.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["invitation.accepted", "invitation.declined"]);
+    let accepted = answers
+        .iter()
+        .find(|n| n.kind == "invitation.accepted")
+        .unwrap();
+    assert_eq!(accepted.data["by"]["login"], "bob");
+    alice.read_all_notices().await.unwrap();
+    assert!(
+        alice
+            .notices(true, None, None)
+            .await
+            .unwrap()
+            .notices
+            .is_empty()
+    );
+    assert_eq!(
+        alice
+            .notices(false, None, None)
+            .await
+            .unwrap()
+            .notices
+            .len(),
+        2
+    );
 }

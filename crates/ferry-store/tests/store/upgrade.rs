@@ -461,3 +461,62 @@ async fn schema_12_upgrades_to_sharing_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     sharing_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 0013 (sharing) to today: notices, over a database holding a user and a share.
+async fn notices_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 13).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_n",
+                login: "noticed",
+                name: "N",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    ferry_store::notices::insert(&mut c, "ntc_1", "usr_n", "invitation", "{}", 5)
+        .await
+        .unwrap();
+    let listed = ferry_store::notices::list(&mut c, "usr_n", true, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        ferry_store::users::by_login(&mut c, "noticed")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_13_upgrades_to_notices_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    notices_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_13_upgrades_to_notices_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    notices_upgrade(schema.url(), "postgres").await;
+}

@@ -1,0 +1,86 @@
+//! Notices: what a user should hear about (an invitation to a folder, the answer to one they
+//! sent), written in the same transaction as what they tell of; each user reads only their own.
+
+use ferry_core::IdKind;
+use ferry_store::notices::Notice;
+use serde_json::Value;
+
+use crate::caller::Caller;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// What a notice tells of (its `kind` on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// Someone shared a folder with the user: an invitation to answer.
+    Invitation,
+    /// An invitation the user sent was accepted.
+    InvitationAccepted,
+    /// An invitation the user sent was declined.
+    InvitationDeclined,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Invitation => "invitation",
+            NoticeKind::InvitationAccepted => "invitation.accepted",
+            NoticeKind::InvitationDeclined => "invitation.declined",
+        }
+    }
+}
+
+/// Leaves a notice for `user_id`, inside `tx`.
+pub(crate) async fn notify(
+    tx: &mut ferry_store::Tx,
+    user_id: &str,
+    kind: NoticeKind,
+    data: Value,
+    now: i64,
+) -> Result<()> {
+    let id = IdKind::Notice.generate();
+    ferry_store::notices::insert(tx, &id, user_id, kind.as_str(), &data.to_string(), now).await?;
+    Ok(())
+}
+
+/// The caller's notices, newest first; only unread ones with `unread`.
+pub async fn list(
+    app: &AppState,
+    caller: &Caller,
+    unread: bool,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Notice>> {
+    let user = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let mut conn = app.store.conn().await?;
+    Ok(ferry_store::notices::list(
+        &mut conn,
+        &user.id,
+        unread,
+        after.as_ref().map(|(t, i)| (*t, i.as_str())),
+        limit + 1,
+    )
+    .await?)
+}
+
+/// Marks one of the caller's notices read (someone else's is `NotFound`).
+pub async fn read(app: &AppState, caller: &Caller, id: &str) -> Result<Notice> {
+    let user = caller.user_ref().ok_or(Error::Unauthorized)?;
+    if !IdKind::Notice.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    if !ferry_store::notices::mark_read(&mut conn, &user.id, id, app.now_ms()).await? {
+        return Err(Error::NotFound);
+    }
+    ferry_store::notices::get(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Marks every notice of the caller read.
+pub async fn read_all(app: &AppState, caller: &Caller) -> Result<u64> {
+    let user = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let mut conn = app.store.conn().await?;
+    Ok(ferry_store::notices::mark_all_read(&mut conn, &user.id, app.now_ms()).await?)
+}
