@@ -156,8 +156,25 @@ pub async fn resolve(
                 continue;
             }
         }
+        // A share mounted in the caller's root, by its mount name.
+        if chain.is_empty() {
+            let key = validate::name_key(segment);
+            let mounts =
+                ferry_store::collaborations::mounts(&mut conn, &user.id, app.now_ms()).await?;
+            let mounted = mounts.into_iter().find(|m| {
+                validate::name_key(m.mount_name.as_deref().unwrap_or(&m.folder_name)) == key
+            });
+            if let Some(share) = mounted
+                && let Some(folder) = ferry_store::folders::get(&mut conn, &share.folder_id).await?
+                && folder.is_live()
+            {
+                chain.push(folder);
+                continue;
+            }
+        }
         let last = i + 1 == segments.len();
         if let (true, Some(parent)) = (last, chain.last()) {
+            crate::access::resolve_role(&mut conn, app.now_ms(), caller, parent).await?;
             let file = ferry_store::files::by_name(&mut conn, &parent.id, segment)
                 .await?
                 .ok_or(Error::NotFound)?;
@@ -173,6 +190,7 @@ pub async fn resolve(
         return Err(Error::NotFound);
     }
     let folder = chain.last().cloned().ok_or(Error::NotFound)?;
+    crate::access::resolve_role(&mut conn, app.now_ms(), caller, &folder).await?;
     crate::access::permit(caller, &folder, ferry_core::Permission::Read)?;
     Ok(Resolved::Folder(crate::folders::Entry {
         path: path_for(&mut conn, caller, &chain).await?,

@@ -136,6 +136,18 @@ async fn invitations_mount_shared_folders_in_the_root(app: TestApp) {
     assert_eq!(seen_file.path, "/Acme from alice/Deliveries/report.pdf");
     let body = bob.download(&file.id, &[]).await.unwrap().body;
     assert_eq!(body.as_ref(), b"pdf");
+    // Paths from the mount resolve, in any case.
+    let resolved = bob
+        .resolve("/acme FROM alice/Deliveries/report.pdf")
+        .await
+        .unwrap();
+    assert_eq!(resolved.file.as_ref().unwrap().id, file.id);
+    let resolved = bob.resolve("/Acme from alice/Deliveries").await.unwrap();
+    assert_eq!(
+        resolved.folder.as_ref().unwrap().path,
+        "/Acme from alice/Deliveries"
+    );
+    assert_api_error(bob.resolve("/Clients").await, 404, "not_found");
     // Above the share, nothing is visible.
     assert_api_error(bob.get_folder(&clients.id).await, 404, "not_found");
     // Search finds what is shared, with the collaborator's paths, and inside it too.
