@@ -100,7 +100,7 @@ async fn all_groups(client: &Client) -> Result<Vec<api::Group>> {
 }
 
 /// A group given by id (`grp_…`) or name (in any case, as the server compares names).
-async fn resolve_group(client: &Client, given: &str) -> Result<api::Group> {
+pub(super) async fn resolve_group(client: &Client, given: &str) -> Result<api::Group> {
     if given.starts_with("grp_") {
         match client.get_group(given).await {
             Ok(g) => return Ok(g),

@@ -1,5 +1,5 @@
 //! The command line client: `ferry login`, `ls`, `find`, `upload`, `uploads`, `download`,
-//! `versions`, `link`, `audit`, `webhook`, `group`, `admin`... Everything but `ferry serve` lives under this module.
+//! `versions`, `link`, `audit`, `webhook`, `group`, `share`, `invitations`, `admin`... Everything but `ferry serve` lives under this module.
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
 macro_rules! say {
@@ -21,6 +21,7 @@ mod interrupt;
 mod links;
 pub mod output;
 mod paths;
+mod sharing;
 mod trash;
 mod tree;
 pub mod units;
@@ -118,6 +119,14 @@ pub enum Command {
     /// groups; everyone lists and shows the groups they belong to).
     #[command(subcommand)]
     Group(groups::GroupCommand),
+    /// Share folders with users, groups and e-mail addresses: add, ls, role, rm; leave a
+    /// folder shared with you.
+    #[command(subcommand)]
+    Share(sharing::ShareCommand),
+    /// What others shared with you, waiting for your answer: ls, accept (the folder appears in
+    /// your root), decline.
+    #[command(subcommand)]
+    Invitations(sharing::InvitationsCommand),
     /// Administration (admins only): `ferry admin user` add, ls, disable, enable, unlock, quota,
     /// password, role, rename; `ferry admin reset-password` (offline, on the server's database).
     #[command(subcommand)]
@@ -264,6 +273,8 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Audit(args) => audit::run(args).await,
         Command::Webhook(command) => webhooks::run(command).await,
         Command::Group(command) => groups::run(command).await,
+        Command::Share(command) => sharing::run_share(command).await,
+        Command::Invitations(command) => sharing::run_invitations(command).await,
         Command::Admin(command) => admin::run(command).await,
         Command::Completions { shell } => {
             // Into a buffer first: `generate` panics when a write fails (a closed pipe).

@@ -11,6 +11,7 @@ mod files;
 mod find;
 mod groups;
 mod links;
+mod sharing;
 mod transfer;
 mod tree;
 mod uploads;
