@@ -555,11 +555,9 @@ fn share_and_invitations_help_name_every_subcommand() {
 }
 
 /// A share's paths start at its mount name in the collaborator's root, as `GET /folders` and
-/// the folders' `path` show them; paths given on the command line go through `GET /resolve`.
-/// Ignored until `GET /resolve` looks up mounts (and group shares) in the caller's root: today
-/// it looks only among the caller's own top-level folders, so `/Partner/…` is `404`.
+/// the folders' `path` show them; paths given on the command line go through `GET /resolve`,
+/// which finds mounted shares by their mount name.
 #[test]
-#[ignore = "GET /resolve does not find mounted shares yet (server side)"]
 fn paths_through_a_mounted_share() {
     let t = TestServer::start();
     let alice = user(&t, "alice");
