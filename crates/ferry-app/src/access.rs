@@ -83,6 +83,18 @@ pub fn folder_permissions(caller: &Caller, folder: &Folder) -> Vec<Permission> {
     folder_role(caller, folder).map_or_else(Vec::new, |r| r.permissions().to_vec())
 }
 
+/// Whether the caller may move something out of `from`'s tree into `to`'s: within one tree
+/// (one owner) `write` on both is enough (checked by the caller); across trees the moved
+/// bytes change owner, which only the source tree's owner (or an admin) may decide, so a
+/// collaborator moves only inside what is shared with them.
+pub fn may_move_between(caller: &Caller, from: &Folder, to: &Folder) -> Result<()> {
+    if from.owner_id == to.owner_id || owns_or_admin(caller, &from.owner_id) {
+        Ok(())
+    } else {
+        Err(Error::PermissionDenied)
+    }
+}
+
 /// Whether the caller may create top-level folders owned by `owner_id` (moving a folder to the
 /// top level makes it theirs: only its owner, or an admin for the owner).
 pub fn may_own_top_level(caller: &Caller, owner_id: &str) -> bool {

@@ -429,6 +429,7 @@ pub async fn move_file(
         return Err(Error::FileHeld);
     }
     let (target, name) = destination_of(app, caller, &file, &to).await?;
+    access::may_move_between(caller, &folder, &target)?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     let ns = Namespace::In {

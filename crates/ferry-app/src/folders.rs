@@ -482,7 +482,11 @@ pub async fn move_folder(
         return Err(Error::PermissionDenied);
     }
     let target = match to.parent_id {
-        Some(p) => Some(writable_target(app, caller, p).await?),
+        Some(p) => {
+            let target = writable_target(app, caller, p).await?;
+            access::may_move_between(caller, &folder, &target)?;
+            Some(target)
+        }
         None => {
             if !access::may_own_top_level(caller, &folder.owner_id) {
                 return Err(Error::PermissionDenied);

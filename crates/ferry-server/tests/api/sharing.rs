@@ -268,7 +268,7 @@ async fn roles_decide_every_operation(app: TestApp) {
     }
     // One row per operation, one column per role: viewer, uploader, editor, manager, none.
     // The file operated on is the owner's: an uploader does not even see it.
-    let expect: [(&str, [u16; 5]); 12] = [
+    let expect: [(&str, [u16; 5]); 14] = [
         ("get folder", [200, 200, 200, 200, 404]),
         ("list children", [200, 403, 200, 200, 404]),
         ("list files", [200, 200, 200, 200, 404]),
@@ -277,6 +277,8 @@ async fn roles_decide_every_operation(app: TestApp) {
         ("new version", [403, 404, 200, 200, 404]),
         ("rename", [403, 404, 200, 200, 404]),
         ("delete", [403, 404, 200, 200, 404]),
+        ("move in", [403, 404, 200, 200, 404]),
+        ("move out", [403, 404, 403, 403, 404]),
         ("create link", [403, 404, 403, 200, 404]),
         ("invite", [403, 403, 403, 200, 404]),
         ("change retention", [403, 403, 403, 403, 404]),
@@ -317,6 +319,30 @@ async fn roles_decide_every_operation(app: TestApp) {
                         .await
                         .unwrap();
                     status(c.delete_file(&victim.id).await)
+                }
+                "move in" | "move out" => {
+                    let victim = alice
+                        .upload(&inner.id, &format!("{op}-{login}.txt"), b"m".to_vec())
+                        .await
+                        .unwrap();
+                    let to = if *op == "move in" {
+                        top.id.clone()
+                    } else {
+                        c.create_folder(&format!("own-{login}"), 0)
+                            .await
+                            .unwrap()
+                            .id
+                    };
+                    status(
+                        c.move_file(
+                            &victim.id,
+                            &api::MoveFile {
+                                folder_id: to,
+                                ..Default::default()
+                            },
+                        )
+                        .await,
+                    )
                 }
                 "create link" => status(
                     c.create_link(
