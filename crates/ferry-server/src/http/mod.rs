@@ -61,6 +61,7 @@ use ferry_app::Error;
         (name = "files", description = "File metadata, content, upload, move, copy and deletion"),
         (name = "trash", description = "Deleted files and folders: restore, purge, empty"),
         (name = "sharing", description = "Collaborators on folders, roles, invitations"),
+        (name = "notices", description = "What a user should hear about: invitations and their answers"),
         (name = "tasks", description = "Work that outlasts its request: a copy of a big tree, emptying a big trash"),
         (name = "uploads", description = "Resumable, parallel, verified uploads"),
         (name = "links", description = "Signed download links that count downloads exactly"),

@@ -44,7 +44,7 @@ struct NoticeQuery {
 }
 
 /// The caller's notices, newest first.
-#[utoipa::path(get, path = "/notices", tag = "sharing", params(NoticeQuery),
+#[utoipa::path(get, path = "/notices", tag = "notices", params(NoticeQuery),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::NoticeList), (status = 400, body = api::ErrorBody)))]
 async fn list(
@@ -73,7 +73,7 @@ async fn list(
 }
 
 /// Mark one of the caller's notices read.
-#[utoipa::path(post, path = "/notices/{notice_id}/read", tag = "sharing",
+#[utoipa::path(post, path = "/notices/{notice_id}/read", tag = "notices",
     params(("notice_id" = String, Path)), security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::Notice), (status = 404, body = api::ErrorBody)))]
 async fn read(
@@ -86,7 +86,7 @@ async fn read(
 }
 
 /// Mark every notice of the caller read.
-#[utoipa::path(post, path = "/notices/read-all", tag = "sharing",
+#[utoipa::path(post, path = "/notices/read-all", tag = "notices",
     security(("bearer" = []), ("basic" = [])),
     responses((status = 204, description = "All read")))]
 async fn read_all(State(state): State<AppState>, me: AuthUser) -> ApiResult<Response> {
