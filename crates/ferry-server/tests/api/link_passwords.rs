@@ -424,18 +424,20 @@ async fn my_links_are_listed_by_state_and_admins_see_everyones(app: TestApp) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let ids = |links: &[api::Link]| links.iter().map(|l| l.id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&exhausted), [used_up.id.clone()]);
+    fn ids(links: &[api::Link]) -> Vec<&str> {
+        links.iter().map(|l| l.id.as_str()).collect()
+    }
+    assert_eq!(ids(&exhausted), [used_up.id.as_str()]);
 
     // Alice's links, newest first; bob's are not hers.
     let all = alice.list_my_links(None).await.unwrap().links;
     assert_eq!(
         ids(&all),
         [
-            active.id.clone(),
-            used_up.id.clone(),
-            revoked.id.clone(),
-            short.id.clone()
+            active.id.as_str(),
+            used_up.id.as_str(),
+            revoked.id.as_str(),
+            short.id.as_str()
         ]
     );
     assert!(all[0].password_required && !all[1].password_required);
@@ -446,13 +448,13 @@ async fn my_links_are_listed_by_state_and_admins_see_everyones(app: TestApp) {
         ("exhausted", &used_up),
     ] {
         let found = alice.list_my_links(Some(state)).await.unwrap().links;
-        assert_eq!(ids(&found), [expected.id.clone()], "{state}");
+        assert_eq!(ids(&found), [expected.id.as_str()], "{state}");
         // The filter and the status the links show agree.
         assert_eq!(found[0].status, state);
     }
     assert_eq!(
         ids(&bob.list_my_links(None).await.unwrap().links),
-        [bobs.id.clone()]
+        [bobs.id.as_str()]
     );
 
     // Admins see everyone's, with the same filter.
@@ -461,7 +463,7 @@ async fn my_links_are_listed_by_state_and_admins_see_everyones(app: TestApp) {
     let active_everywhere = app.admin.list_my_links(Some("active")).await.unwrap().links;
     assert_eq!(
         ids(&active_everywhere),
-        [bobs.id.clone(), active.id.clone()]
+        [bobs.id.as_str(), active.id.as_str()]
     );
     assert!(active_everywhere.iter().all(|l| l.status == "active"));
 
@@ -472,7 +474,7 @@ async fn my_links_are_listed_by_state_and_admins_see_everyones(app: TestApp) {
         .list_my_links_page(None, Some(3), first.next_cursor.as_deref())
         .await
         .unwrap();
-    assert_eq!(ids(&second.links), [short.id.clone()]);
+    assert_eq!(ids(&second.links), [short.id.as_str()]);
     assert_eq!(second.next_cursor, None);
 
     // kind=upload: there are none yet; folder_id: links to files in that folder.
@@ -492,7 +494,7 @@ async fn my_links_are_listed_by_state_and_admins_see_everyones(app: TestApp) {
     )
     .await
     .unwrap();
-    assert_eq!(ids(&in_folder.links), [active.id.clone()]);
+    assert_eq!(ids(&in_folder.links), [active.id.as_str()]);
     let elsewhere: api::LinkList = parse(
         q(&format!("folder_id={}", bob_file.folder_id))
             .await
