@@ -34,7 +34,7 @@ pub use folders::{
     UpdateFolder,
 };
 pub use groups::{CreateGroup, Group, GroupList, GroupMember, GroupMemberList, UpdateGroup};
-pub use links::{CreateLink, Link, LinkList};
+pub use links::{CreateLink, Link, LinkAccess, LinkInfo, LinkList, UnlockLink};
 pub use notices::{Notice, NoticeList};
 pub use ops::Health;
 pub use sharing::{

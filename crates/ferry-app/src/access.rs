@@ -427,3 +427,16 @@ pub async fn group_to_manage(
         Err(Error::PermissionDenied)
     }
 }
+
+// Links. `GET /links` shows a user the links they created; admins (and the system) see
+// everyone's. Revoking follows [`is_link_creator`] and `share` on the file.
+
+/// Which links a listing shows: `None` = everyone's (admins, the system), else the links this
+/// user created (the creator filter `ferry_store::links::list` applies).
+pub fn link_scope(caller: &Caller) -> Option<String> {
+    match &caller.actor {
+        Actor::System(_) => None,
+        Actor::User(u) if u.is_admin() => None,
+        Actor::User(u) => Some(u.id.clone()),
+    }
+}

@@ -229,12 +229,22 @@ impl Default for LimitsConfig {
 pub struct LinksConfig {
     /// Longest lifetime of a download link.
     pub max_expires_in_secs: i64,
+    /// Lifetime of a link access token (what unlocking a link with its password gives).
+    pub access_token_secs: i64,
+    /// Wrong passwords one link accepts within `unlock_window_secs` before answering
+    /// `429 too_many_attempts`.
+    pub max_unlock_failures: i64,
+    /// The window wrong link passwords are counted in.
+    pub unlock_window_secs: i64,
 }
 
 impl Default for LinksConfig {
     fn default() -> Self {
         LinksConfig {
             max_expires_in_secs: 604_800,
+            access_token_secs: 3600,
+            max_unlock_failures: 10,
+            unlock_window_secs: 900,
         }
     }
 }

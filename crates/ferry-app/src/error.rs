@@ -108,6 +108,12 @@ pub enum Error {
     LinkExhausted,
     #[error("The download link was revoked.")]
     LinkRevoked,
+    #[error("This link needs its password: unlock it first.")]
+    LinkPasswordRequired,
+    #[error("Wrong password for this link.")]
+    InvalidLinkPassword,
+    #[error("Too many wrong passwords for this link; try again later.")]
+    TooManyAttempts { retry_after_secs: i64 },
     #[error("Watermarks are only for PNG and JPEG images.")]
     WatermarkUnsupported,
     #[error("The webhook is disabled; re-enable it with PATCH {{\"active\": true}} first.")]
@@ -187,6 +193,9 @@ impl Error {
             Error::LinkExpired => "link_expired",
             Error::LinkExhausted => "link_exhausted",
             Error::LinkRevoked => "link_revoked",
+            Error::LinkPasswordRequired => "link_password_required",
+            Error::InvalidLinkPassword => "invalid_link_password",
+            Error::TooManyAttempts { .. } => "too_many_attempts",
             Error::WatermarkUnsupported => "watermark_unsupported",
             Error::WebhookInactive => "webhook_inactive",
             Error::Unavailable => "unavailable",
@@ -213,7 +222,8 @@ impl Error {
                 Some(json!({"limit_bytes": limit, "used_bytes": used}))
             }
             Error::FileTooLarge { limit } => Some(json!({"max_file_size": limit})),
-            Error::AccountLocked { retry_after_secs } => {
+            Error::AccountLocked { retry_after_secs }
+            | Error::TooManyAttempts { retry_after_secs } => {
                 Some(json!({"retry_after_secs": retry_after_secs}))
             }
             Error::UploadIncomplete { missing_parts } => {

@@ -19,6 +19,7 @@ pub mod folder_copy;
 pub mod folders;
 pub mod groups;
 pub mod jobs;
+pub mod link_access;
 pub mod links;
 pub mod locks;
 pub mod namespace;

@@ -21,6 +21,8 @@ use crate::access;
 use crate::audit;
 use crate::caller::{Caller, Origin};
 use crate::error::{Error, Result};
+use crate::link_access;
+use crate::passwords;
 use crate::state::AppState;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -40,7 +42,8 @@ pub struct Claims {
     pub expires_at: i64,
 }
 
-fn mac(key: &[u8], payload: &[u8]) -> HmacSha256 {
+/// An HMAC-SHA256 with the link key, fed `payload` so far.
+pub(crate) fn mac(key: &[u8], payload: &[u8]) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(payload);
     mac
@@ -219,43 +222,8 @@ pub fn watermarkable(mime: &str) -> bool {
     matches!(mime, "image/png" | "image/jpeg")
 }
 
-/// A link's lifecycle state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkState {
-    Active,
-    Expired,
-    Exhausted,
-    Revoked,
-}
-
-impl LinkState {
-    /// A link is exhausted as soon as what is left of its budget cannot pay for one more
-    /// whole download: then `downloads_used` has reached `max_downloads`, and the next full
-    /// download is refused, so the status says what that download will get.
-    pub fn of(link: &Link, now: i64) -> LinkState {
-        let used_up = link
-            .max_downloads
-            .is_some_and(|max| link.downloads_used() >= max);
-        if link.revoked_at.is_some() {
-            LinkState::Revoked
-        } else if link.expires_at <= now {
-            LinkState::Expired
-        } else if link.exhausted_at.is_some() || used_up {
-            LinkState::Exhausted
-        } else {
-            LinkState::Active
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkState::Active => "active",
-            LinkState::Expired => "expired",
-            LinkState::Exhausted => "exhausted",
-            LinkState::Revoked => "revoked",
-        }
-    }
-}
+/// A link's lifecycle state (decided, and filtered on, in the store).
+pub use ferry_store::links::LinkState;
 
 /// The absolute, signed URL of a link.
 pub fn url(app: &AppState, link: &Link) -> String {
@@ -272,6 +240,8 @@ pub struct NewLinkRequest {
     pub expires_in: Option<i64>,
     pub max_downloads: Option<i64>,
     pub watermark: bool,
+    /// Downloads need this password (8..=256 characters; stored as an Argon2id hash only).
+    pub password: Option<String>,
 }
 
 fn check_live(file: &File, now: i64) -> Result<()> {
@@ -315,6 +285,13 @@ pub async fn create(
     if watermark && (!watermarkable(&file.mime_type) || file.size > WATERMARK_MAX_BYTES) {
         return Err(Error::WatermarkUnsupported);
     }
+    if let Some(password) = &request.password {
+        link_access::validate(password)?;
+    }
+    let password_hash = match request.password {
+        Some(password) => Some(passwords::hash(password).await?),
+        None => None,
+    };
     let link_id = IdKind::Link.generate();
     let expires_at = now + expires_in * 1000;
     let mut tx = app.store.begin().await?;
@@ -329,6 +306,7 @@ pub async fn create(
             max_downloads,
             unit_bytes: file.size.max(1),
             watermark,
+            password_hash: password_hash.as_deref(),
             now,
         },
     )
@@ -336,7 +314,7 @@ pub async fn create(
     audit::success(&caller.origin, Some(creator), Action::LinkCreated, (TargetKind::Link, &link_id))
         .at(app.now_ms())
         .in_folder(&folder.id)
-        .details(json!({"file_id": file.id, "expires_at": rfc3339(expires_at), "max_downloads": max_downloads, "watermark": watermark}))
+        .details(json!({"file_id": file.id, "expires_at": rfc3339(expires_at), "max_downloads": max_downloads, "watermark": watermark, "password": password_hash.is_some()}))
         .append(&mut tx)
         .await?;
     let link = ferry_store::links::get(&mut tx, &link_id)
@@ -406,9 +384,18 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
     Ok(())
 }
 
-/// The link and file a token opens, checked in this order: signature (before any database
-/// access: a forged token is `NotFound`), expiry, revocation, the file's own state.
-pub async fn open(app: &AppState, token: &str) -> Result<(Link, File)> {
+/// The link and file a token opens for a download, checked in this order: signature (before
+/// any database access: a forged token is `NotFound`), expiry, revocation, the file's own
+/// state, and then the link's password: one of `access` (link access tokens from the request)
+/// must grant this link, or it is `LinkPasswordRequired`.
+pub async fn open(app: &AppState, token: &str, access: &[String]) -> Result<(Link, File)> {
+    let (link, file) = open_unchecked(app, token).await?;
+    link_access::require(app, &link, access)?;
+    Ok((link, file))
+}
+
+/// [`open`] without the password: what a landing page and unlocking may know of a link.
+pub async fn open_unchecked(app: &AppState, token: &str) -> Result<(Link, File)> {
     let claims = verify(&app.link_key, token).ok_or(Error::NotFound)?;
     let now = app.now_ms();
     if claims.expires_at <= now {
@@ -444,6 +431,63 @@ pub async fn open(app: &AppState, token: &str) -> Result<(Link, File)> {
         return Err(Error::FolderExpired);
     }
     Ok((link, file))
+}
+
+/// What a landing page shows of a link (no password needed, nothing counted): its file, with
+/// the errors a download would get for an expired, revoked or used-up link.
+pub async fn info(app: &AppState, token: &str) -> Result<(Link, File)> {
+    let (link, file) = open_unchecked(app, token).await?;
+    match LinkState::of(&link, app.now_ms()) {
+        LinkState::Exhausted => Err(Error::LinkExhausted),
+        LinkState::Expired => Err(Error::LinkExpired),
+        LinkState::Revoked => Err(Error::LinkRevoked),
+        LinkState::Active => Ok((link, file)),
+    }
+}
+
+/// Which links `GET /links` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    Download,
+    /// Upload links (file requests) do not exist yet: none are listed.
+    Upload,
+}
+
+/// What `GET /links` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub kind: Option<LinkKind>,
+    pub state: Option<LinkState>,
+    /// Only links to files directly in this folder.
+    pub folder_id: Option<String>,
+}
+
+/// The caller's links (admins: everyone's), newest first, before `before`; `limit + 1` rows.
+pub async fn list(
+    app: &AppState,
+    caller: &Caller,
+    request: &ListRequest,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Link>> {
+    if request.kind == Some(LinkKind::Upload) {
+        return Ok(Vec::new());
+    }
+    let creator = access::link_scope(caller);
+    let filter = ferry_store::links::ListFilter {
+        creator_id: creator.as_deref(),
+        folder_id: request.folder_id.as_deref(),
+        state: request.state,
+        now: app.now_ms(),
+    };
+    let mut conn = app.store.conn().await?;
+    Ok(ferry_store::links::list(
+        &mut conn,
+        &filter,
+        before.as_ref().map(|(t, id)| (*t, id.as_str())),
+        limit + 1,
+    )
+    .await?)
 }
 
 /// Who is downloading, as far as resume credit goes: a hash of address and user agent.

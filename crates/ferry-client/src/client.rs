@@ -15,6 +15,8 @@ pub struct Client {
     pub(crate) http: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// A link access token sent as `X-Link-Access` with downloads through links.
+    pub(crate) link_access: Option<String>,
 }
 
 impl Client {
@@ -24,6 +26,7 @@ impl Client {
             http: reqwest::Client::new(),
             base: format!("{}/api/v1", server_url.trim_end_matches('/')),
             token: None,
+            link_access: None,
         }
     }
 
@@ -40,6 +43,15 @@ impl Client {
     pub fn with_token(&self, token: impl Into<String>) -> Client {
         Client {
             token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    /// The same client, sending `token` (from [`Client::unlock_link`]) as `X-Link-Access` with
+    /// its downloads through links ([`Client::link_content`], [`Client::link_head`]).
+    pub fn with_link_access(&self, token: impl Into<String>) -> Client {
+        Client {
+            link_access: Some(token.into()),
             ..self.clone()
         }
     }

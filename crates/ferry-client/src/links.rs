@@ -1,4 +1,5 @@
-//! Download links: creating, listing and revoking them, and downloading through one.
+//! Download links: creating, listing and revoking them, a link's landing-page info, unlocking
+//! a link with its password, and downloading through one.
 
 use ferry_api as api;
 use reqwest::{Method, StatusCode};
@@ -47,16 +48,75 @@ impl Client {
         .await
     }
 
+    /// One page of the caller's links (admins: everyone's), newest first. `state` is
+    /// `active`, `expired`, `revoked` or `exhausted`.
+    pub async fn list_my_links_page(
+        &self,
+        state: Option<&str>,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<api::LinkList> {
+        let mut q = crate::client::page_query(limit, cursor);
+        if let Some(s) = state {
+            q.push(("state", s.to_string()));
+        }
+        Self::send(self.request(Method::GET, "/links").query(&q)).await
+    }
+
+    /// All of the caller's links (admins: everyone's) in `state` (any when `None`), newest
+    /// first (every page).
+    pub async fn list_my_links(&self, state: Option<&str>) -> Result<api::LinkList> {
+        let links = crate::all_pages(|cursor| async move {
+            let page = self
+                .list_my_links_page(state, Some(1000), cursor.as_deref())
+                .await?;
+            Ok((page.links, page.next_cursor))
+        })
+        .await?;
+        Ok(api::LinkList {
+            links,
+            next_cursor: None,
+        })
+    }
+
+    /// What a landing page needs to know of a link (no login, no password, nothing counted).
+    /// `link` is the link's URL (`…/d/<token>`) or its token.
+    pub async fn link_info(&self, link: &str) -> Result<api::LinkInfo> {
+        let token = link_token(link);
+        Self::send(
+            self.http
+                .get(format!("{}/links/{token}/info", self.base_url())),
+        )
+        .await
+    }
+
+    /// Unlocks a link with its password: a link access token for that link; use it with
+    /// [`Client::with_link_access`]. `link` is the link's URL or its token.
+    /// `401 invalid_link_password`, `429 too_many_attempts`.
+    pub async fn unlock_link(&self, link: &str, password: &str) -> Result<api::LinkAccess> {
+        let token = link_token(link);
+        Self::send(
+            self.http
+                .post(format!("{}/links/{token}/unlock", self.base_url()))
+                .json(&api::UnlockLink {
+                    password: password.to_string(),
+                }),
+        )
+        .await
+    }
+
     /// Starts downloading through a download link: `url` is the link's absolute URL
     /// (`…/d/<token>`), requested without credentials, with extra headers (`Range`,
     /// `If-Range`...). Returns the response with its body unread, for streaming. Error statuses
-    /// (other than `304`) are returned as errors (`410 link_revoked`, `link_expired`, …).
+    /// (other than `304`) are returned as errors (`410 link_revoked`, `link_expired`,
+    /// `401 link_password_required`…). A link access token set with
+    /// [`Client::with_link_access`] goes along as `X-Link-Access`.
     pub async fn link_content(
         &self,
         url: &str,
         headers: &[(&str, &str)],
     ) -> Result<reqwest::Response> {
-        let mut req = self.http.get(url);
+        let mut req = self.with_access(self.http.get(url));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -72,7 +132,7 @@ impl Client {
     /// `HEAD` of a download link's URL: what a download would get (size, `ETag`, name), with
     /// nothing counted. Errors as for a download (`410 link_exhausted`, …), without a body.
     pub async fn link_head(&self, url: &str) -> Result<reqwest::Response> {
-        let res = self.http.head(url).send().await?;
+        let res = self.with_access(self.http.head(url)).send().await?;
         let status = res.status();
         if status.is_success() {
             return Ok(res);
@@ -80,8 +140,24 @@ impl Client {
         Err(error_from(status, b""))
     }
 
+    fn with_access(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.link_access {
+            Some(t) => req.header("x-link-access", t),
+            None => req,
+        }
+    }
+
     /// Revokes a download link.
     pub async fn revoke_link(&self, link_id: &str) -> Result<()> {
         Self::send_empty(self.request(Method::DELETE, &format!("/links/{link_id}"))).await
+    }
+}
+
+/// The token of a link's URL (`…/d/<token>`, with or without a query), or `link` itself.
+pub fn link_token(link: &str) -> &str {
+    let path = link.split(['?', '#']).next().unwrap_or(link);
+    match path.rsplit_once("/d/") {
+        Some((_, token)) => token.trim_end_matches('/'),
+        None => path,
     }
 }

@@ -25,6 +25,8 @@ pub enum Action {
     LinkRevoked,
     LinkDownloaded,
     LinkExhausted,
+    /// A wrong password was given to unlock a link.
+    LinkUnlockFailed,
     PermissionChanged,
     WebhookCreated,
     WebhookDeleted,
@@ -55,7 +57,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 49] = [
+    pub const ALL: [Action; 50] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -78,6 +80,7 @@ impl Action {
         Action::LinkRevoked,
         Action::LinkDownloaded,
         Action::LinkExhausted,
+        Action::LinkUnlockFailed,
         Action::PermissionChanged,
         Action::WebhookCreated,
         Action::WebhookDeleted,
@@ -136,6 +139,7 @@ impl Action {
             Action::LinkRevoked => "link.revoked",
             Action::LinkDownloaded => "link.downloaded",
             Action::LinkExhausted => "link.exhausted",
+            Action::LinkUnlockFailed => "link.unlock_failed",
             Action::PermissionChanged => "permission.changed",
             Action::WebhookCreated => "webhook.created",
             Action::WebhookDeleted => "webhook.deleted",

@@ -121,6 +121,8 @@ fn app_status(e: &Error) -> StatusCode {
         Error::ChunkChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
         Error::OffsetMismatch { .. } => StatusCode::CONFLICT,
         Error::LinkExpired | Error::LinkExhausted | Error::LinkRevoked => StatusCode::GONE,
+        Error::LinkPasswordRequired | Error::InvalidLinkPassword => StatusCode::UNAUTHORIZED,
+        Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::WatermarkUnsupported => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -158,7 +160,10 @@ impl IntoResponse for ApiError {
             ApiError::TusVersion => {
                 headers.insert("tus-version", axum::http::HeaderValue::from_static("1.0.0"));
             }
-            ApiError::App(Error::AccountLocked { retry_after_secs }) => {
+            ApiError::App(
+                Error::AccountLocked { retry_after_secs }
+                | Error::TooManyAttempts { retry_after_secs },
+            ) => {
                 headers.insert(
                     axum::http::header::RETRY_AFTER,
                     retry_after_secs.to_string().parse().expect("valid header"),

@@ -20,6 +20,11 @@ pub struct Link {
     pub revoked_at: Option<i64>,
     pub exhausted_at: Option<i64>,
     pub created_at: i64,
+    /// The link's password as an Argon2id PHC string; `None`: no password.
+    pub password_hash: Option<String>,
+    /// Unlock attempts counted in the window that started at `unlock_window_start`.
+    pub unlock_failures: i64,
+    pub unlock_window_start: Option<i64>,
 }
 
 impl Link {
@@ -38,6 +43,83 @@ impl Link {
     pub fn downloads_used(&self) -> i64 {
         (self.bytes_delivered + self.unit_bytes - 1) / self.unit_bytes
     }
+
+    /// Whether a download needs the link's password (a link access token).
+    pub fn password_required(&self) -> bool {
+        self.password_hash.is_some()
+    }
+}
+
+/// A link's lifecycle state. [`LinkState::of`] decides it for one link and
+/// [`LinkState::predicate`] selects the links in it, side by side so they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Active,
+    Expired,
+    Exhausted,
+    Revoked,
+}
+
+/// `downloads_used` in SQL: `ceil(bytes_delivered / unit_bytes)` (integer division on both).
+const DOWNLOADS_USED: &str = "((bytes_delivered + unit_bytes - 1) / unit_bytes)";
+
+impl LinkState {
+    /// A link is exhausted as soon as what is left of its budget cannot pay for one more
+    /// whole download: then `downloads_used` has reached `max_downloads`, and the next full
+    /// download is refused, so the status says what that download will get.
+    pub fn of(link: &Link, now: i64) -> LinkState {
+        let used_up = link
+            .max_downloads
+            .is_some_and(|max| link.downloads_used() >= max);
+        if link.revoked_at.is_some() {
+            LinkState::Revoked
+        } else if link.expires_at <= now {
+            LinkState::Expired
+        } else if link.exhausted_at.is_some() || used_up {
+            LinkState::Exhausted
+        } else {
+            LinkState::Active
+        }
+    }
+
+    /// The same rule as [`LinkState::of`] as an SQL condition on `links`, with `now` bound
+    /// to the placeholder `now`.
+    fn predicate(self, now: &str) -> String {
+        let used_up = format!(
+            "(exhausted_at IS NOT NULL OR (max_downloads IS NOT NULL AND \
+             {DOWNLOADS_USED} >= max_downloads))"
+        );
+        match self {
+            LinkState::Revoked => "revoked_at IS NOT NULL".into(),
+            LinkState::Expired => format!("revoked_at IS NULL AND expires_at <= {now}"),
+            LinkState::Exhausted => {
+                format!("revoked_at IS NULL AND expires_at > {now} AND {used_up}")
+            }
+            LinkState::Active => {
+                format!("revoked_at IS NULL AND expires_at > {now} AND NOT {used_up}")
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Active => "active",
+            LinkState::Expired => "expired",
+            LinkState::Exhausted => "exhausted",
+            LinkState::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LinkState> {
+        [
+            LinkState::Active,
+            LinkState::Expired,
+            LinkState::Exhausted,
+            LinkState::Revoked,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
 }
 
 pub struct NewLink<'a> {
@@ -49,17 +131,20 @@ pub struct NewLink<'a> {
     pub max_downloads: Option<i64>,
     pub unit_bytes: i64,
     pub watermark: bool,
+    /// Argon2id PHC string of the link's password, if it has one.
+    pub password_hash: Option<&'a str>,
     pub now: i64,
 }
 
 const COLUMNS: &str = "id, file_id, version, creator_id, expires_at, max_downloads, unit_bytes, \
                        bytes_reserved, bytes_delivered, watermark, revoked_at, exhausted_at, \
-                       created_at";
+                       created_at, password_hash, unlock_failures, unlock_window_start";
 
 pub async fn insert(conn: &mut Conn, l: &NewLink<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO links (id, file_id, creator_id, expires_at, max_downloads, unit_bytes, \
-         watermark, created_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         watermark, created_at, version, password_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(l.id)
     .bind(l.file_id)
@@ -70,6 +155,7 @@ pub async fn insert(conn: &mut Conn, l: &NewLink<'_>) -> Result<()> {
     .bind(i64::from(l.watermark))
     .bind(l.now)
     .bind(l.version)
+    .bind(l.password_hash)
     .execute(conn)
     .await?;
     Ok(())
@@ -84,7 +170,6 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Link>> {
     .await?)
 }
 
-/// A file's links, newest first.
 /// A file's links, newest first, before `before` (`(created_at, id)` of the previous page's
 /// last link); at most `limit`.
 pub async fn for_file(
@@ -106,6 +191,98 @@ pub async fn for_file(
     .bind(limit)
     .fetch_all(conn)
     .await?)
+}
+
+/// Which links [`list`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter<'a> {
+    /// Links this user created; `None`: everyone's.
+    pub creator_id: Option<&'a str>,
+    /// Links to files directly in this folder.
+    pub folder_id: Option<&'a str>,
+    /// Links in this state at `now`.
+    pub state: Option<LinkState>,
+    pub now: i64,
+}
+
+/// Links matching `filter`, newest first, before `before` (`(created_at, id)` of the previous
+/// page's last link); at most `limit`.
+pub async fn list(
+    conn: &mut Conn,
+    filter: &ListFilter<'_>,
+    before: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<Link>> {
+    let (t, id) = before.unwrap_or((i64::MAX, ""));
+    let state = filter
+        .state
+        .map(|s| format!("AND {}", s.predicate("$6")))
+        .unwrap_or_default();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM links \
+         WHERE ($1 = '' OR creator_id = $1) \
+         AND ($2 = '' OR file_id IN (SELECT id FROM files WHERE folder_id = $2)) \
+         AND (created_at < $3 OR (created_at = $3 AND id < $4) OR $5 = 0) \
+         AND $6 = $6 {state} \
+         ORDER BY created_at DESC, id DESC LIMIT $7"
+    )))
+    .bind(filter.creator_id.unwrap_or(""))
+    .bind(filter.folder_id.unwrap_or(""))
+    .bind(t)
+    .bind(id)
+    .bind(i64::from(before.is_some()))
+    .bind(filter.now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Counts one unlock attempt against the link's limit before its password is checked, in one
+/// conditional UPDATE (so concurrent guesses never get past `max` in a window of `window_ms`).
+/// `Ok(window_start)`: the attempt may go ahead; `Err(retry_at)`: the limit is reached until
+/// `retry_at`.
+pub async fn take_unlock_attempt(
+    conn: &mut Conn,
+    id: &str,
+    now: i64,
+    window_ms: i64,
+    max: i64,
+) -> Result<std::result::Result<i64, i64>> {
+    let fresh = "(unlock_window_start IS NULL OR unlock_window_start <= $2 - $3)";
+    let taken: Option<(Option<i64>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE links SET \
+         unlock_failures = CASE WHEN {fresh} THEN 1 ELSE unlock_failures + 1 END, \
+         unlock_window_start = CASE WHEN {fresh} THEN $2 ELSE unlock_window_start END \
+         WHERE id = $1 AND ({fresh} OR unlock_failures < $4) RETURNING unlock_window_start"
+    )))
+    .bind(id)
+    .bind(now)
+    .bind(window_ms)
+    .bind(max)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((start,)) = taken {
+        return Ok(Ok(start.unwrap_or(now)));
+    }
+    let start = get(conn, id)
+        .await?
+        .and_then(|l| l.unlock_window_start)
+        .unwrap_or(now);
+    Ok(Err(start + window_ms))
+}
+
+/// Gives back an attempt taken by [`take_unlock_attempt`] whose password was right, if its
+/// window is still the current one: only failures count.
+pub async fn give_back_unlock_attempt(conn: &mut Conn, id: &str, window_start: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE links SET unlock_failures = unlock_failures - 1 \
+         WHERE id = $1 AND unlock_window_start = $2 AND unlock_failures > 0",
+    )
+    .bind(id)
+    .bind(window_start)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {

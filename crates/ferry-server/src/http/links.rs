@@ -1,4 +1,6 @@
-//! Download links: create, list and revoke under `/api/v1`, and the public `GET /d/{token}`.
+//! Download links: create, list and revoke under `/api/v1`; a link's landing-page info and
+//! unlocking it with its password (no login); and the public `GET /d/{token}`, which takes a
+//! link access token as `X-Link-Access` or as the `ferry_link_access` cookie.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -9,6 +11,8 @@ use ferry_app::links::{self, Delivery, LinkState, NewLinkRequest};
 use ferry_core::timefmt::rfc3339;
 use ferry_store::files::File;
 use ferry_store::links::Link;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,6 +29,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create))
         .routes(routes!(list))
         .routes(routes!(revoke))
+        .routes(routes!(mine))
+        .routes(routes!(info))
+        .routes(routes!(unlock))
+}
+
+/// The header a link access token comes in.
+pub const ACCESS_HEADER: &str = "x-link-access";
+/// The cookie a browser keeps its link access token in.
+pub const ACCESS_COOKIE: &str = "ferry_link_access";
+/// At most this many candidate access tokens are looked at per request.
+const MAX_ACCESS_TOKENS: usize = 8;
+
+/// The link access tokens a request carries: `X-Link-Access` headers, then
+/// `ferry_link_access` cookies (a browser may hold several under different paths).
+fn access_tokens(headers: &HeaderMap) -> Vec<String> {
+    let from_header = headers
+        .get_all(ACCESS_HEADER)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string());
+    let from_cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| name.trim() == ACCESS_COOKIE)
+        .map(|(_, value)| value.trim().trim_matches('"').to_string());
+    from_header
+        .chain(from_cookies)
+        .filter(|t| !t.is_empty())
+        .take(MAX_ACCESS_TOKENS)
+        .collect()
 }
 
 pub fn public_router() -> axum::Router<AppState> {
@@ -43,6 +80,7 @@ fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
         created_at: rfc3339(l.created_at),
         status: LinkState::of(l, now).as_str().into(),
         file_id: l.file_id.clone(),
+        password_required: l.password_required(),
     }
 }
 
@@ -52,7 +90,7 @@ fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
     security(("bearer" = []), ("basic" = [])),
     responses(
         (status = 201, body = api::Link),
-        (status = 400, description = "`invalid_value` (expires_in, max_downloads)", body = api::ErrorBody),
+        (status = 400, description = "`invalid_value` (expires_in, max_downloads), `invalid_password` (8 to 256 characters)", body = api::ErrorBody),
         (status = 404, body = api::ErrorBody),
         (status = 410, description = "`file_held`, `file_expired`", body = api::ErrorBody),
         (status = 422, description = "`watermark_unsupported`: not a PNG or JPEG image", body = api::ErrorBody)))]
@@ -66,6 +104,7 @@ async fn create(
         expires_in: body.expires_in,
         max_downloads: body.max_downloads,
         watermark: body.watermark.unwrap_or(false),
+        password: body.password,
     };
     let link = links::create(&state, &me.caller(), &id, request).await?;
     Ok((
@@ -108,9 +147,153 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `kind` of `GET /links`.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum KindParam {
+    Download,
+    Upload,
+}
+
+/// `state` of `GET /links`.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum StateParam {
+    Active,
+    Expired,
+    Revoked,
+    Exhausted,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct MineQuery {
+    /// `download`, or `upload` (there are no upload links yet: an empty list).
+    #[param(inline)]
+    kind: Option<KindParam>,
+    /// Links in this state now (the `status` of each link shown).
+    #[param(inline)]
+    state: Option<StateParam>,
+    /// Only links to files directly in this folder.
+    folder_id: Option<String>,
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// The caller's download links (admins: everyone's), newest first, paged with `limit` and
+/// `cursor`.
+#[utoipa::path(get, path = "/links", tag = "links", params(MineQuery),
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::LinkList), (status = 400, body = api::ErrorBody)))]
+async fn mine(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ApiQuery(q): ApiQuery<MineQuery>,
+) -> ApiResult<axum::Json<api::LinkList>> {
+    let page = Page {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let before: Option<(i64, String)> = page.cursor()?;
+    let request = links::ListRequest {
+        kind: q.kind.map(|k| match k {
+            KindParam::Download => links::LinkKind::Download,
+            KindParam::Upload => links::LinkKind::Upload,
+        }),
+        state: q.state.map(|s| match s {
+            StateParam::Active => LinkState::Active,
+            StateParam::Expired => LinkState::Expired,
+            StateParam::Revoked => LinkState::Revoked,
+            StateParam::Exhausted => LinkState::Exhausted,
+        }),
+        folder_id: q.folder_id,
+    };
+    let found = links::list(&state, &me.caller(), &request, before, limit).await?;
+    let (found, next_cursor) = paginate(found, limit, |l| (l.created_at, l.id.clone()));
+    let now = state.now_ms();
+    Ok(axum::Json(api::LinkList {
+        links: found.iter().map(|l| link_view(&state, l, now)).collect(),
+        next_cursor,
+    }))
+}
+
+/// What a landing page needs to know of a link (no login, no password; counts nothing). An
+/// expired, revoked or used-up link gets the error a download would.
+#[utoipa::path(get, path = "/links/{token}/info", tag = "links", params(("token" = String, Path)),
+    responses(
+        (status = 200, body = api::LinkInfo),
+        (status = 404, description = "`not_found`: a malformed or forged token", body = api::ErrorBody),
+        (status = 410, description = "`link_expired`, `link_exhausted`, `link_revoked`, `file_held`, `file_expired` or `folder_expired`", body = api::ErrorBody)))]
+async fn info(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<axum::Json<api::LinkInfo>> {
+    let (link, file) = links::info(&state, &token).await?;
+    Ok(axum::Json(api::LinkInfo {
+        kind: "file".into(),
+        name: file.name.clone(),
+        size: file.size,
+        expires_at: rfc3339(link.expires_at),
+        downloads_left: link
+            .max_downloads
+            .map(|max| (max - link.downloads_used()).max(0)),
+        password_required: link.password_required(),
+        watermark: link.watermark(),
+    }))
+}
+
+/// Unlock a link with its password: a link access token for this link only (send it as
+/// `X-Link-Access` with `GET /d/{token}`; browsers get it as the `ferry_link_access` cookie).
+/// Too many wrong passwords on one link: `429 too_many_attempts` with `Retry-After`.
+#[utoipa::path(post, path = "/links/{token}/unlock", tag = "links", params(("token" = String, Path)),
+    request_body = api::UnlockLink,
+    responses(
+        (status = 200, body = api::LinkAccess, headers(("Set-Cookie" = String, description = "`ferry_link_access=<token>; HttpOnly; SameSite=Lax; Path=/`"))),
+        (status = 401, description = "`invalid_link_password`", body = api::ErrorBody),
+        (status = 404, description = "`not_found`: a malformed or forged token", body = api::ErrorBody),
+        (status = 410, description = "`link_expired`, `link_revoked`, `file_held`, `file_expired` or `folder_expired`", body = api::ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many wrong passwords on this link", body = api::ErrorBody,
+            headers(("Retry-After" = i64, description = "Seconds until the link accepts attempts again")))))]
+async fn unlock(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<api::UnlockLink>,
+) -> ApiResult<Response> {
+    let access = ferry_app::link_access::unlock(&state, &ctx.0, &token, &body.password).await?;
+    let max_age = ((access.expires_at - state.now_ms()) / 1000).max(0);
+    let secure = if state.config.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{ACCESS_COOKIE}={}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}",
+        access.token
+    );
+    let mut response = axum::Json(api::LinkAccess {
+        link_access_token: access.token,
+        expires_at: rfc3339(access.expires_at),
+    })
+    .into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie.parse().map_err(ApiError::internal)?,
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        "no-store".parse().expect("valid header"),
+    );
+    Ok(response)
+}
+
 /// `GET /d/{token}`: the file through a link (no login), with Range. The token's signature
-/// and expiry are checked before the database is asked anything. `HEAD` answers what a
-/// download would get (see `head`).
+/// and expiry are checked before the database is asked anything. A link with a password needs
+/// a link access token for it (`401 link_password_required`). `HEAD` answers what a download
+/// would get (see `head`).
 async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -118,7 +301,7 @@ async fn download(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let (link, file) = links::open(&state, &token).await?;
+    let (link, file) = links::open(&state, &token, &access_tokens(&headers)).await?;
     if method == Method::HEAD {
         return head(&state, &link, &file).await;
     }

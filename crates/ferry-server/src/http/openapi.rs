@@ -2,7 +2,8 @@
 //! code generators can use it: every authenticated operation takes bearer and Basic and may
 //! answer `401`; operation ids are unique (`<tag>_<handler>`); every response has a
 //! description; binary bodies are binary strings, not arrays of integers; the public download
-//! path `/d/{token}`, served outside `/api/v1`, is described with its own server.
+//! path `/d/{token}`, served outside `/api/v1`, is described with its own server (with the
+//! `X-Link-Access` header a link with a password needs).
 //!
 //! utoipa derives the rest from the handlers; these rules are applied here once rather than
 //! repeated on each of the handlers' annotations, where a new route could forget them.
@@ -142,17 +143,23 @@ fn reason(status: &str) -> String {
 
 fn public_download() -> Value {
     let bytes = |description: &str| json!({"description": description, "content": {"*/*": {"schema": binary()}}});
+    let params = json!([
+        {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
+        {"name": "X-Link-Access", "in": "header", "required": false, "schema": {"type": "string"},
+         "description": "A link access token for this link (`POST /api/v1/links/{token}/unlock`)"}
+    ]);
     json!({
         "servers": [{"url": "/", "description": "The server root: links live outside /api/v1"}],
         "get": {
             "tags": ["links"],
             "operationId": "links_download",
-            "summary": "Download through a signed link (no credentials). Each request reserves the bytes of its range against the link's budget (`max_downloads × size`) before sending and gives back what it did not deliver.",
-            "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "summary": "Download through a signed link (no credentials). Each request reserves the bytes of its range against the link's budget (`max_downloads × size`) before sending and gives back what it did not deliver. A link with a password needs a link access token from `POST /api/v1/links/{token}/unlock`, as `X-Link-Access` or as the `ferry_link_access` cookie.",
+            "parameters": params.clone(),
             "responses": {
                 "200": bytes("The file"),
                 "206": bytes("The requested range(s)"),
                 "304": {"description": "If-None-Match matched"},
+                "401": error_response("`link_password_required`: the link has a password and no valid link access token for it came with the request"),
                 "404": error_response("`not_found`: a malformed or forged token"),
                 "410": error_response("`link_expired`, `link_exhausted`, `link_revoked`, `file_held` or `file_expired`"),
                 "416": error_response("`range_not_satisfiable`")
@@ -162,9 +169,10 @@ fn public_download() -> Value {
             "tags": ["links"],
             "operationId": "links_download_head",
             "summary": "The link's headers (size, type, ETag); counts nothing.",
-            "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "parameters": params,
             "responses": {
                 "200": {"description": "The file's headers"},
+                "401": {"description": "The link has a password: no valid link access token came with the request"},
                 "404": {"description": "A malformed or forged token"},
                 "410": {"description": "Expired, used up or revoked"}
             }
@@ -209,6 +217,11 @@ mod tests {
         for (path, method, op) in operations(&document()) {
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let name = p["name"].as_str().unwrap();
+                if p["in"] == "header" {
+                    // Read from the headers (the link access token of `/d/{token}`).
+                    assert_eq!(path, "/d/{token}", "{name} of {method} {path}");
+                    continue;
+                }
                 let in_path = path.contains(&format!("{{{name}}}"));
                 let expected = if in_path { "path" } else { "query" };
                 assert_eq!(p["in"], expected, "{name} of {method} {path}");

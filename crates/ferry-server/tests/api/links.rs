@@ -30,6 +30,7 @@ fn link_req(max: Option<i64>, expires_in: Option<i64>) -> api::CreateLink {
         expires_in,
         max_downloads: max,
         watermark: None,
+        password: None,
     }
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod expiry;
+mod link_passwords;
 mod links;
 mod retention;
 

@@ -318,6 +318,7 @@ async fn links_serve_the_version_they_were_made_for(app: TestApp) {
                 expires_in: Some(600),
                 max_downloads: Some(2),
                 watermark: None,
+                password: None,
             },
         )
         .await

@@ -520,3 +520,129 @@ async fn schema_13_upgrades_to_notices_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     notices_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 0013 (sharing) to today: link passwords and the unlock limit, over a database that
+/// already holds a link (it keeps working, without a password) and a delivery's interruption.
+async fn link_passwords_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 13).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_top', 'usr_owner', 'Top', 'top', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let sha = "ab".repeat(32);
+        ferry_store::files::reference_blob(&mut conn, &sha, 1000, 1)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, \
+             mime_type, version, state, created_at, updated_at) VALUES ('fil_1', 'fld_top', \
+             'usr_owner', 'a.bin', 'a.bin', 1000, $1, 'application/octet-stream', 1, 'active', \
+             1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO links (id, file_id, version, creator_id, expires_at, max_downloads, \
+             unit_bytes, bytes_reserved, bytes_delivered, watermark, created_at) VALUES \
+             ('lnk_00000000000000000000000b', 'fil_1', 1, 'usr_owner', 5000, 2, 1000, 1500, \
+             1500, 0, 2)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let link = ferry_store::links::get(&mut c, "lnk_00000000000000000000000b")
+        .await
+        .unwrap()
+        .expect("the link survived");
+    assert!(!link.password_required(), "old links have no password");
+    assert_eq!(
+        (
+            link.bytes_delivered,
+            link.downloads_used(),
+            link.unlock_failures
+        ),
+        (1500, 2, 0)
+    );
+    use ferry_store::links::{LinkState, ListFilter};
+    assert_eq!(LinkState::of(&link, 10), LinkState::Exhausted);
+    // The state filter of GET /links agrees with the state of the old link.
+    for (now, state) in [(10, LinkState::Exhausted), (5000, LinkState::Expired)] {
+        let filter = ListFilter {
+            creator_id: Some("usr_owner"),
+            folder_id: Some("fld_top"),
+            state: Some(state),
+            now,
+        };
+        let found = ferry_store::links::list(&mut c, &filter, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{state:?}");
+        assert_eq!(LinkState::of(&found[0], now), state);
+        let filter = ListFilter {
+            state: Some(LinkState::Active),
+            ..filter
+        };
+        assert!(
+            ferry_store::links::list(&mut c, &filter, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // The unlock limit counts on the old link too.
+    let taken = ferry_store::links::take_unlock_attempt(&mut c, &link.id, 100, 1000, 1)
+        .await
+        .unwrap();
+    assert_eq!(taken, Ok(100));
+    let refused = ferry_store::links::take_unlock_attempt(&mut c, &link.id, 200, 1000, 1)
+        .await
+        .unwrap();
+    assert_eq!(refused, Err(1100));
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_13_upgrades_to_link_passwords_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    link_passwords_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_13_upgrades_to_link_passwords_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    link_passwords_upgrade(schema.url(), "postgres").await;
+}

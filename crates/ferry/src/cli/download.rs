@@ -46,6 +46,13 @@ pub struct DownloadArgs {
     /// Replace PATH if it exists.
     #[arg(long)]
     pub force: bool,
+    /// The link has a password: ask for it (or take it from $FERRY_LINK_PASSWORD). It is
+    /// exchanged for a link access token for this link; only that token goes with the download.
+    #[arg(long)]
+    pub password: bool,
+    /// Read the link's password from the first line of standard input.
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
     /// Flush the file to disk before moving it into place, so that it survives a power cut
     /// right after the command ends. Costs the disk's write time (curl and wget do not do it;
     /// the SHA-256 check does not need it).
@@ -203,13 +210,25 @@ async fn link(args: &DownloadArgs) -> Result<(Source, Remote, Target)> {
     let url = args.file_id.trim().to_string();
     let origin = link_origin(&url)?;
     // No session: a link needs no login, and no token is ever sent with it.
-    let client = http_client(origin, &args.common)?;
+    let mut client = http_client(origin, &args.common)?;
+    if let Some(password) = link_password(args)? {
+        let access = client.unlock_link(&url, &password).await?;
+        client = client.with_link_access(access.link_access_token);
+    }
     let head = match client.link_head(&url).await {
         Ok(res) => res,
         Err(e) if e.status().is_some() => {
             // A HEAD answer has no body: ask again with a GET, whose error says why.
-            client.link_content(&url, &[]).await?;
-            return Err(e.into());
+            return Err(match client.link_content(&url, &[]).await {
+                Err(e) if e.code() == Some("link_password_required") => CliError::new(
+                    "link_password_required",
+                    "the link has a password: give it with --password, --password-stdin or \
+                     $FERRY_LINK_PASSWORD",
+                )
+                .into(),
+                Err(e) => e.into(),
+                Ok(_) => e.into(),
+            });
         }
         Err(e) => return Err(e.into()),
     };
@@ -284,6 +303,23 @@ fn report(out: &Output, target: &Target, dest: &Path, fetched: &Fetched, elapsed
 }
 
 /// `scheme://host[:port]` of a download link URL, which must have a `/d/<token>` path.
+/// The link's password, if one is given: `--password-stdin`, `$FERRY_LINK_PASSWORD`, or asked
+/// for with `--password`.
+fn link_password(args: &DownloadArgs) -> Result<Option<String>> {
+    if args.password_stdin {
+        return super::links::read_link_password(true, false).map(Some);
+    }
+    if let Ok(password) = std::env::var("FERRY_LINK_PASSWORD")
+        && !password.is_empty()
+    {
+        return Ok(Some(password));
+    }
+    if args.password {
+        return super::links::read_link_password(false, false).map(Some);
+    }
+    Ok(None)
+}
+
 fn link_origin(url: &str) -> Result<&str> {
     let bad = || -> anyhow::Error {
         CliError::new(

@@ -1,4 +1,4 @@
-//! `ferry link`: create, list and revoke download links.
+//! `ferry link`: create (optionally with a password), list and revoke download links.
 //!
 //! `ferry link FILE_ID [--expires …]` is short for `ferry link create FILE_ID [--expires …]`:
 //! the subcommand names (`create`, `ls`, `revoke`) can never be file ids (`fil_…`), so the
@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use ferry_api as api;
 use serde_json::json;
@@ -37,7 +39,7 @@ pub struct LinkArgs {
 pub enum LinkCommand {
     /// Create a download link for a file and print its URL (the default: `ferry link FILE_ID`).
     Create(CreateArgs),
-    /// List a file's download links.
+    /// List your download links (admins: everyone's), or a file's.
     Ls(LsArgs),
     /// Revoke a download link: it stops working at once.
     Revoke(RevokeArgs),
@@ -58,17 +60,48 @@ pub struct CreateArgs {
     /// Deliver a copy with a visible mark naming the link (PNG and JPEG images only).
     #[arg(long)]
     pub watermark: bool,
+    /// Protect the link with a password (asked for twice; 8 to 256 characters): downloads
+    /// need it (`ferry download URL --password`).
+    #[arg(long)]
+    pub password: bool,
+    /// Read the link's password from the first line of standard input instead of asking.
+    #[arg(long)]
+    pub password_stdin: bool,
     #[command(flatten)]
     pub common: Common,
 }
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// The file: its id (fil_…) or path (Top/sub/report.pdf).
+    /// The file: its id (fil_…) or path (Top/sub/report.pdf). Without it: your links
+    /// (admins: everyone's), newest first.
     #[arg(value_name = "FILE_ID")]
-    pub file_id: String,
+    pub file_id: Option<String>,
+    /// Only links in this state now (without FILE_ID).
+    #[arg(long, value_enum, conflicts_with = "file_id")]
+    pub state: Option<State>,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// A link's state, as `ferry link ls --state` filters on it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum State {
+    Active,
+    Expired,
+    Revoked,
+    Exhausted,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::Expired => "expired",
+            State::Revoked => "revoked",
+            State::Exhausted => "exhausted",
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -107,17 +140,23 @@ async fn create(args: CreateArgs) -> Result<()> {
         Some(d) => Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
         None => None,
     };
+    let password = if args.password || args.password_stdin {
+        Some(read_link_password(args.password_stdin, true)?)
+    } else {
+        None
+    };
     let s = session(&args.common)?;
     let body = api::CreateLink {
         expires_in,
         max_downloads: args.max_downloads,
         watermark: args.watermark.then_some(true),
+        password,
     };
     let file_id = paths::file_id(&s.client, &file_id).await?;
     let link = s.client.create_link(&file_id, &body).await?;
     if !out.json && !out.quiet {
         say!(
-            "Link {} to {}: expires at {}, {}{}",
+            "Link {} to {}: expires at {}, {}{}{}",
             link.id,
             link.file_id,
             link.expires_at,
@@ -126,7 +165,12 @@ async fn create(args: CreateArgs) -> Result<()> {
                 Some(n) => format!("{n} downloads"),
                 None => "unlimited downloads".to_string(),
             },
-            if link.watermark { ", watermarked" } else { "" }
+            if link.watermark { ", watermarked" } else { "" },
+            if link.password_required {
+                ", with a password"
+            } else {
+                ""
+            }
         );
     }
     out.result(&link, || link.url.clone());
@@ -136,10 +180,55 @@ async fn create(args: CreateArgs) -> Result<()> {
 async fn ls(args: LsArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let file_id = paths::file_id(&s.client, &args.file_id).await?;
-    let list = s.client.list_links(&file_id).await?;
+    let list = match &args.file_id {
+        Some(file) => {
+            let file_id = paths::file_id(&s.client, file).await?;
+            s.client.list_links(&file_id).await?
+        }
+        None => {
+            s.client
+                .list_my_links(args.state.map(State::as_str))
+                .await?
+        }
+    };
     out.result(&list, || links_table(&list.links));
     Ok(())
+}
+
+/// A link's password: the first line of standard input, or asked for on the terminal (twice
+/// when `confirm`, for a new one). Never echoed, never logged.
+pub fn read_link_password(from_stdin: bool, confirm: bool) -> Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the link password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Link password: ")
+            .context("cannot read the link password")?;
+        if confirm {
+            let again =
+                rpassword::prompt_password("Again: ").context("cannot read the link password")?;
+            if first != again {
+                return Err(CliError::new("password_mismatch", "the passwords differ").into());
+            }
+        }
+        first
+    } else {
+        return Err(CliError::new(
+            "missing_password",
+            "no terminal to ask for the link password: use --password-stdin",
+        )
+        .into());
+    };
+    if password.is_empty() {
+        return Err(
+            CliError::new("missing_password", "the link password must not be empty").into(),
+        );
+    }
+    Ok(password)
 }
 
 /// `used/max` downloads, `used/unlimited` without a maximum.
@@ -154,18 +243,23 @@ fn links_table(links: &[api::Link]) -> String {
     if links.is_empty() {
         return "No links. Create one with `ferry link FILE_ID`.".into();
     }
-    let rows: Vec<[String; 4]> = links
+    let rows: Vec<[String; 6]> = links
         .iter()
         .map(|l| {
             [
                 l.id.clone(),
+                l.file_id.clone(),
                 l.status.clone(),
                 downloads(l),
+                if l.password_required { "yes" } else { "no" }.to_string(),
                 l.expires_at.clone(),
             ]
         })
         .collect();
-    table(["ID", "STATUS", "DOWNLOADS", "EXPIRES"], &rows)
+    table(
+        ["ID", "FILE", "STATUS", "DOWNLOADS", "PASSWORD", "EXPIRES"],
+        &rows,
+    )
 }
 
 async fn revoke(args: RevokeArgs) -> Result<()> {

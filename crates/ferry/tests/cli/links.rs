@@ -1,5 +1,5 @@
-//! `ferry link` (create, ls, revoke), `ferry download <link-url>` without credentials, and
-//! `ferry restore`.
+//! `ferry link` (create, with a password, ls, revoke), `ferry download <link-url>` without
+//! credentials (with the link's password where it has one), and `ferry restore`.
 
 use ferry_api as api;
 
@@ -314,8 +314,9 @@ fn link_usage_errors_and_revoke_json() {
             .unwrap();
     for args in [
         vec!["link"],
-        vec!["link", "ls"],
         vec!["link", "revoke"],
+        vec!["link", "ls", "fil_x", "--state", "active"],
+        vec!["link", "ls", "--state", "gone"],
         vec!["link", &file.id, "--expires", "soon"],
         vec!["link", &file.id, "--max-downloads", "0"],
         vec!["link", &file.id, "--max-downloads", "10001"],
@@ -520,4 +521,94 @@ fn restore_brings_back_a_held_file() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn a_link_with_a_password_downloads_with_the_password_only() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("locked");
+    let bytes = data(200_000, 7);
+    let file =
+        t.rt.block_on(t.admin.upload(&folder.id, "secret.bin", bytes.clone()))
+            .unwrap();
+    let out = t
+        .ferry()
+        .args(["link", &file.id, "--password-stdin", "--json"])
+        .write_stdin("open sesame 42\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let l: api::Link = json(&out);
+    assert!(l.password_required);
+    // Too short: the server's error.
+    let out = t
+        .ferry()
+        .args(["link", &file.id, "--password-stdin"])
+        .write_stdin("short\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(invalid_password"),
+        "{}",
+        stderr(&out)
+    );
+
+    let stranger = tempfile::tempdir().unwrap();
+    // Without the password: refused, saying how to give it.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &l.url, "-o", "none.bin"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--password"), "{}", stderr(&out));
+    assert!(!t.path("none.bin").exists());
+    // A wrong one: the server's answer.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &l.url, "-o", "wrong.bin"])
+        .env("FERRY_LINK_PASSWORD", "not the password")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(invalid_link_password, request req_"),
+        "{}",
+        stderr(&out)
+    );
+    // From the environment, and from standard input, in parallel ranges too.
+    t.ferry_in(stranger.path())
+        .args(["download", &l.url, "-o", "env.bin"])
+        .env("FERRY_LINK_PASSWORD", "open sesame 42")
+        .assert()
+        .success();
+    assert_eq!(sha(&read(&t.path("env.bin"))), sha(&bytes));
+    t.ferry_in(stranger.path())
+        .args([
+            "download",
+            &l.url,
+            "-o",
+            "stdin.bin",
+            "--password-stdin",
+            "--parallel",
+            "3",
+        ])
+        .write_stdin("open sesame 42\n")
+        .assert()
+        .success();
+    assert_eq!(sha(&read(&t.path("stdin.bin"))), sha(&bytes));
+
+    // `ferry link ls` without a file: the caller's links, filtered by state.
+    let out = t.ok(&["link", "ls"]);
+    assert!(out.contains(&l.id) && out.contains("PASSWORD"), "{out}");
+    let active: api::LinkList = t.ok_json(&["link", "ls", "--state", "active"]);
+    assert_eq!(active.links.len(), 1);
+    assert_eq!(active.links[0].id, l.id);
+    t.ok(&["link", "revoke", &l.id]);
+    let revoked: api::LinkList = t.ok_json(&["link", "ls", "--state", "revoked"]);
+    assert_eq!(revoked.links[0].id, l.id);
+    let active: api::LinkList = t.ok_json(&["link", "ls", "--state", "active"]);
+    assert!(active.links.is_empty());
 }
