@@ -13,7 +13,7 @@
 //! without a query. A folder whose role this call never decided is invisible: forgetting to
 //! resolve fails closed.
 
-use ferry_core::{FolderRole, IdKind, Permission};
+use ferry_core::{FolderRole, IdKind, Permission, validate};
 use ferry_store::files::File;
 use ferry_store::folders::Folder;
 use ferry_store::uploads::Upload;
@@ -50,11 +50,36 @@ pub async fn resolve_role(
     let Actor::User(user) = &caller.actor else {
         return Ok(None);
     };
-    let roles = ferry_store::collaborations::roles_along(conn, &folder.id, &user.id, now).await?;
-    let role = roles.into_iter().max();
-    if let Some(role) = role {
-        caller.grant(&folder.id, role);
+    let collaborations = ferry_store::collaborations::grants_on;
+    // A child of a folder decided in this call: its parent's role, or one shared on the child
+    // itself (a listing of a shared folder costs one small query per child, not a walk).
+    if let Some(parent_role) = folder.parent_id.as_deref().and_then(|p| caller.granted(p)) {
+        let grants = collaborations(conn, &user.id, &[folder.id.as_str()], now).await?;
+        let role = grants.iter().map(|g| g.role).chain([parent_role]).max();
+        let mount = grants.into_iter().next().map(|g| g.mount_name);
+        caller.remember_mounts([(folder.id.clone(), mount)]);
+        if let Some(role) = role {
+            caller.grant(&folder.id, role);
+        }
+        return Ok(role);
     }
+    // One walk up the tree and one look at the shares along it; what they say about every
+    // folder of the chain (its role, where it is mounted) serves the rest of the call.
+    let chain = ferry_store::folders::ancestry(conn, &folder.id, validate::MAX_DEPTH + 1).await?;
+    let ids: Vec<&str> = chain.iter().map(|f| f.id.as_str()).collect();
+    let grants = collaborations(conn, &user.id, &ids, now).await?;
+    let mut role: Option<FolderRole> = None;
+    let mut mounts = Vec::with_capacity(chain.len());
+    for f in &chain {
+        let here: Vec<_> = grants.iter().filter(|g| g.folder_id == f.id).collect();
+        role = here.iter().map(|g| g.role).chain(role).max();
+        mounts.push((f.id.clone(), here.first().map(|g| g.mount_name.clone())));
+        if let Some(role) = role {
+            caller.grant(&f.id, role);
+        }
+    }
+    caller.remember_mounts(mounts);
+    caller.remember_chain(&folder.id, chain);
     Ok(role)
 }
 

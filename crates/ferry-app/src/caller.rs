@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ferry_core::FolderRole;
+use ferry_store::folders::Folder;
 use ferry_store::users::User;
 
 /// The principal a use case acts for.
@@ -43,7 +44,18 @@ pub struct Caller {
     /// Roles the access policy has decided during this call (shared folders; owners and
     /// admins need no lookup), so that the views of a call show what its checks decided
     /// without asking again. Only [`crate::access`] writes it.
-    granted: Arc<Mutex<HashMap<String, FolderRole>>>,
+    granted: Arc<Mutex<Decided>>,
+}
+
+/// What the access policy has looked up during a call (see [`Caller`]).
+#[derive(Debug, Default)]
+struct Decided {
+    roles: HashMap<String, FolderRole>,
+    /// For each folder of a chain looked at: the name it is mounted under in the caller's
+    /// root, or `None` if it is not shared with them itself.
+    mounts: HashMap<String, Option<String>>,
+    /// Folder chains (top-level folder first) already read, by their last folder.
+    chains: HashMap<String, Vec<Folder>>,
 }
 
 impl Caller {
@@ -65,19 +77,46 @@ impl Caller {
 
     /// The role decided on `folder_id` during this call, if one was.
     pub(crate) fn granted(&self, folder_id: &str) -> Option<FolderRole> {
-        self.granted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(folder_id)
-            .copied()
+        self.decided().roles.get(folder_id).copied()
+    }
+
+    fn decided(&self) -> std::sync::MutexGuard<'_, Decided> {
+        self.granted.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remembers where the folders of a chain are mounted (`None`: not shared themselves).
+    pub(crate) fn remember_mounts(
+        &self,
+        mounts: impl IntoIterator<Item = (String, Option<String>)>,
+    ) {
+        self.decided().mounts.extend(mounts);
+    }
+
+    /// Remembers the chain down to `folder_id` (read for a role, reused for its path).
+    pub(crate) fn remember_chain(&self, folder_id: &str, chain: Vec<Folder>) {
+        self.decided().chains.insert(folder_id.to_string(), chain);
+    }
+
+    /// The chain down to `folder_id`, if this call read it already.
+    pub(crate) fn known_chain(&self, folder_id: &str) -> Option<Vec<Folder>> {
+        self.decided().chains.get(folder_id).cloned()
+    }
+
+    /// The mount names of `ids`, if every one of them was looked up during this call.
+    pub(crate) fn known_mounts(&self, ids: &[&str]) -> Option<HashMap<String, String>> {
+        let decided = self.decided();
+        let mut found = HashMap::new();
+        for id in ids {
+            if let Some(name) = decided.mounts.get(*id)? {
+                found.insert((*id).to_string(), name.clone());
+            }
+        }
+        Some(found)
     }
 
     /// Remembers the role decided on `folder_id` for the rest of this call.
     pub(crate) fn grant(&self, folder_id: &str, role: FolderRole) {
-        self.granted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(folder_id.to_string(), role);
+        self.decided().roles.insert(folder_id.to_string(), role);
     }
 
     /// The user behind the call, if a user is behind it.

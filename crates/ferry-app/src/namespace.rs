@@ -75,7 +75,10 @@ pub async fn folder_path(
     caller: &Caller,
     folder_id: &str,
 ) -> Result<String> {
-    let chain = ancestry(conn, folder_id).await?;
+    let chain = match caller.known_chain(folder_id) {
+        Some(chain) => chain,
+        None => ancestry(conn, folder_id).await?,
+    };
     path_for(conn, caller, &chain).await
 }
 
@@ -94,7 +97,10 @@ pub async fn path_for(
         return Ok(path_of(chain));
     }
     let ids: Vec<&str> = chain.iter().map(|f| f.id.as_str()).collect();
-    let mounts = ferry_store::collaborations::mount_names(conn, &user.id, &ids).await?;
+    let mounts = match caller.known_mounts(&ids) {
+        Some(known) => known,
+        None => ferry_store::collaborations::mount_names(conn, &user.id, &ids).await?,
+    };
     let start = chain.iter().position(|f| mounts.contains_key(&f.id));
     let Some(start) = start else {
         // Nothing of the chain is shared with them: show no more than the folder's own name.

@@ -1,6 +1,6 @@
 //! Collaborations: a role on a folder for a user, a group or an e-mail address (migration
 //! 0013). A role holds for the folder and everything below it; the access policy in ferry-app
-//! takes the highest one along the path ([`roles_along`]).
+//! takes the highest one along the path ([`grants_on`] the folders of the path).
 
 use ferry_core::FolderRole;
 use ferry_core::validate::name_key;
@@ -258,34 +258,6 @@ pub async fn mounts(conn: &mut Conn, user_id: &str, now: i64) -> Result<Vec<Coll
     .await?)
 }
 
-/// The roles `user_id` holds (directly or through a group) on `folder_id` and every folder
-/// above it: the access policy takes the highest.
-pub async fn roles_along(
-    conn: &mut Conn,
-    folder_id: &str,
-    user_id: &str,
-    now: i64,
-) -> Result<Vec<FolderRole>> {
-    let roles: Vec<String> = sqlx::query_scalar(
-        "WITH RECURSIVE chain (id, parent_id, depth) AS ( \
-             SELECT id, parent_id, 0 FROM folders WHERE id = $1 \
-             UNION ALL \
-             SELECT f.id, f.parent_id, c.depth + 1 FROM folders f \
-             JOIN chain c ON f.id = c.parent_id WHERE c.depth < 80) \
-         SELECT c.role FROM collaborations c \
-         WHERE c.folder_id IN (SELECT id FROM chain) AND c.status = 'accepted' \
-         AND (c.expires_at IS NULL OR c.expires_at > $3) \
-         AND (c.user_id = $2 OR c.group_id IN \
-              (SELECT group_id FROM group_members WHERE user_id = $2))",
-    )
-    .bind(folder_id)
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(conn)
-    .await?;
-    Ok(roles.iter().filter_map(|r| role_of(r)).collect())
-}
-
 /// The folders below which `user_id` may read (accepted, unexpired shares with a role that
 /// reads: not `uploader`): the roots of what search finds for them besides their own.
 pub async fn readable_roots(conn: &mut Conn, user_id: &str, now: i64) -> Result<Vec<String>> {
@@ -414,4 +386,52 @@ pub async fn group_exists(conn: &mut Conn, id: &str) -> Result<bool> {
         .fetch_one(conn)
         .await?;
     Ok(n > 0)
+}
+
+/// A role shared with a user on one folder, and where they mounted it.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub folder_id: String,
+    pub role: FolderRole,
+    /// The mount name, or the folder's own name for a group's share.
+    pub mount_name: String,
+}
+
+/// The accepted, unexpired shares `user_id` holds (directly or through a group) on any of the
+/// folders `ids`: one indexed query for a whole chain.
+pub async fn grants_on(
+    conn: &mut Conn,
+    user_id: &str,
+    ids: &[&str],
+    now: i64,
+) -> Result<Vec<Grant>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = crate::dialect::Placeholders::starting_at(3).list(ids.len());
+    let sql = format!(
+        "SELECT c.folder_id, c.role, COALESCE(c.mount_name, f.name) FROM collaborations c \
+         JOIN folders f ON f.id = c.folder_id WHERE c.folder_id IN ({list}) \
+         AND c.status = 'accepted' AND (c.expires_at IS NULL OR c.expires_at > $2) \
+         AND (c.user_id = $1 OR c.group_id IN \
+              (SELECT group_id FROM group_members WHERE user_id = $1))"
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(now);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|(folder_id, role, mount_name)| {
+            Some(Grant {
+                folder_id,
+                role: role_of(&role)?,
+                mount_name,
+            })
+        })
+        .collect())
 }

@@ -430,9 +430,10 @@ async fn sharing_upgrade(url: &str, backend: &str) {
     )
     .await
     .unwrap();
-    let roles = ferry_store::collaborations::roles_along(&mut c, "fld_top", "usr_guest", 3)
+    let grants = ferry_store::collaborations::grants_on(&mut c, "usr_guest", &["fld_top"], 3)
         .await
         .unwrap();
+    let roles: Vec<_> = grants.iter().map(|g| g.role).collect();
     assert_eq!(roles, [ferry_core::FolderRole::Editor]);
     let folder = ferry_store::folders::get(&mut c, "fld_top")
         .await
