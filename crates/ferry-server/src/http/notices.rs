@@ -44,7 +44,8 @@ struct NoticeQuery {
 }
 
 /// The caller's notices, newest first.
-#[utoipa::path(get, path = "/notices", tag = "sharing", params(NoticeQuery),
+#[utoipa::path(get, path = "/notices", tag = "sharing", operation_id = "list_notices",
+    params(NoticeQuery),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::NoticeList), (status = 400, body = api::ErrorBody)))]
 async fn list(
