@@ -58,7 +58,7 @@ async fn comment_notices(who: &Client) -> Vec<api::Notice> {
 }
 
 async fn readers_comment_and_mentions_reach_readers_only(app: TestApp) {
-    let (alice_user, alice) = app.user("alice", None).await;
+    let (_, alice) = app.user("alice", None).await;
     let (vic_user, vic) = app.user("vic", None).await;
     let (_, ron) = app.user("ron", None).await;
     let (_, out) = app.user("outsider", None).await;
@@ -156,7 +156,6 @@ async fn readers_comment_and_mentions_reach_readers_only(app: TestApp) {
             .count(),
         1
     );
-    let _ = alice_user;
 }
 
 async fn authors_edit_and_managers_delete(app: TestApp) {
