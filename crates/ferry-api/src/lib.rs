@@ -7,6 +7,7 @@
 
 mod audit;
 mod auth;
+mod comments;
 mod errors;
 mod files;
 mod folders;
@@ -23,6 +24,7 @@ mod webhooks;
 
 pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{LoginRequest, Session};
+pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,

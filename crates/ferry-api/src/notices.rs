@@ -5,7 +5,9 @@ use utoipa::ToSchema;
 
 /// A notice (`ntc_…`). `kind`: `invitation` (data: `collaboration_id`, `folder_id`,
 /// `folder_name`, `role`, `invited_by`, `message`), `invitation.accepted` and
-/// `invitation.declined` (data: `collaboration_id`, `folder_id`, `folder_name`, `role`, `by`).
+/// `invitation.declined` (data: `collaboration_id`, `folder_id`, `folder_name`, `role`, `by`),
+/// `comment.mention` and `comment.assigned` (data: `comment_id`, `file_id`, `file_name`,
+/// `author`, `excerpt`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Notice {
     pub id: String,

@@ -465,3 +465,99 @@ pub fn link_scope(caller: &Caller) -> Option<String> {
         Actor::User(u) => Some(u.id.clone()),
     }
 }
+
+// Comments. Whoever may read a file may list its comments and add one; the author edits their
+// own; the author, or a manager of the folder (`share`), deletes one; a task's state is changed
+// by its author, its assignee, or anyone who may write in the folder. A comment on a file the
+// caller cannot see is `NotFound`; one they see but may not change is `PermissionDenied`.
+
+/// Loads a file the caller may comment on (and read the comments of), with its folder.
+pub async fn commented_file(app: &AppState, caller: &Caller, id: &str) -> Result<(File, Folder)> {
+    file(app, caller, id, Permission::Read).await
+}
+
+/// Loads a comment on a file the caller may read, with the file and its folder; anything
+/// else is `NotFound`.
+pub async fn comment(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(ferry_store::comments::Comment, File, Folder)> {
+    if !IdKind::Comment.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let comment = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::comments::get(&mut conn, id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let (file, folder) = commented_file(app, caller, &comment.file_id).await?;
+    Ok((comment, file, folder))
+}
+
+fn is_user(caller: &Caller, user_id: Option<&str>) -> bool {
+    caller
+        .user_ref()
+        .is_some_and(|u| Some(u.id.as_str()) == user_id)
+}
+
+/// Whether the caller may change a comment's body: its author only.
+pub fn may_edit_comment(caller: &Caller, comment: &ferry_store::comments::Comment) -> Result<()> {
+    if is_user(caller, Some(&comment.author_id)) {
+        Ok(())
+    } else {
+        Err(Error::PermissionDenied)
+    }
+}
+
+/// Whether the caller may delete a comment: its author, or whoever may share the folder.
+pub fn may_delete_comment(
+    caller: &Caller,
+    folder: &Folder,
+    comment: &ferry_store::comments::Comment,
+) -> Result<()> {
+    if is_user(caller, Some(&comment.author_id)) {
+        return Ok(());
+    }
+    permit(caller, folder, Permission::Share)
+}
+
+/// Whether the caller may mark a task comment done or open again: its author, its assignee,
+/// or whoever may write in the folder.
+pub fn may_set_task_state(
+    caller: &Caller,
+    folder: &Folder,
+    comment: &ferry_store::comments::Comment,
+) -> Result<()> {
+    if is_user(caller, Some(&comment.author_id)) || is_user(caller, comment.assignee_id.as_deref())
+    {
+        return Ok(());
+    }
+    permit(caller, folder, Permission::Write)
+}
+
+/// Whether `user` (someone other than the caller: a mentioned user, an assignee) may read
+/// `file` in `folder`: the rule of [`file`] for them. Disabled users read nothing.
+pub async fn user_may_read_file(
+    conn: &mut ferry_store::Conn,
+    now: i64,
+    user: &User,
+    file: &File,
+    folder: &Folder,
+) -> Result<bool> {
+    if user.is_disabled() {
+        return Ok(false);
+    }
+    let them = Caller::user(user.clone(), crate::caller::Origin::default());
+    Ok(match resolve_role(conn, now, &them, folder).await? {
+        None => false,
+        Some(FolderRole::Uploader) => {
+            ferry_store::files::added_by(conn, &file.id)
+                .await?
+                .as_deref()
+                == Some(user.id.as_str())
+        }
+        Some(role) => role.permissions().contains(&Permission::Read),
+    })
+}

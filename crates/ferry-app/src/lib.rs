@@ -11,6 +11,7 @@ pub mod auth;
 pub mod batch;
 pub mod caller;
 pub mod clock;
+pub mod comments;
 pub mod config;
 pub mod error;
 pub mod favorites;

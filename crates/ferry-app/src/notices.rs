@@ -1,5 +1,6 @@
 //! Notices: what a user should hear about (an invitation to a folder, the answer to one they
-//! sent), written in the same transaction as what they tell of; each user reads only their own.
+//! sent, a mention or a task in a comment), written in the same transaction as what they tell
+//! of; each user reads only their own.
 
 use ferry_core::IdKind;
 use ferry_store::notices::Notice;
@@ -18,6 +19,10 @@ pub enum NoticeKind {
     InvitationAccepted,
     /// An invitation the user sent was declined.
     InvitationDeclined,
+    /// Someone mentioned the user (`@login`) in a comment on a file they may read.
+    CommentMention,
+    /// Someone assigned the user a task comment.
+    CommentAssigned,
 }
 
 impl NoticeKind {
@@ -26,6 +31,8 @@ impl NoticeKind {
             NoticeKind::Invitation => "invitation",
             NoticeKind::InvitationAccepted => "invitation.accepted",
             NoticeKind::InvitationDeclined => "invitation.declined",
+            NoticeKind::CommentMention => "comment.mention",
+            NoticeKind::CommentAssigned => "comment.assigned",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod disposition;
 mod audit;
 mod auth;
 mod client;
+mod comments;
 mod error;
 mod files;
 mod folders;

@@ -54,10 +54,13 @@ pub enum Action {
     GroupDeleted,
     GroupMemberAdded,
     GroupMemberRemoved,
+    CommentCreated,
+    CommentUpdated,
+    CommentDeleted,
 }
 
 impl Action {
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 53] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -108,6 +111,9 @@ impl Action {
         Action::GroupDeleted,
         Action::GroupMemberAdded,
         Action::GroupMemberRemoved,
+        Action::CommentCreated,
+        Action::CommentUpdated,
+        Action::CommentDeleted,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -168,6 +174,9 @@ impl Action {
             Action::GroupDeleted => "group.deleted",
             Action::GroupMemberAdded => "group.member_added",
             Action::GroupMemberRemoved => "group.member_removed",
+            Action::CommentCreated => "comment.created",
+            Action::CommentUpdated => "comment.updated",
+            Action::CommentDeleted => "comment.deleted",
         }
     }
 }

@@ -17,6 +17,7 @@ pub enum IdKind {
     Share,
     Group,
     Notice,
+    Comment,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -40,6 +41,7 @@ impl IdKind {
             IdKind::Share => "shr_",
             IdKind::Group => "grp_",
             IdKind::Notice => "ntc_",
+            IdKind::Comment => "cmt_",
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod collaborations;
+pub mod comments;
 mod dialect;
 pub mod favorites;
 pub mod files;

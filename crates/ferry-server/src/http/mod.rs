@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod client_addr;
+pub mod comments;
 pub mod conditional;
 pub mod content;
 pub mod context;
@@ -62,6 +63,7 @@ use ferry_app::Error;
         (name = "trash", description = "Deleted files and folders: restore, purge, empty"),
         (name = "sharing", description = "Collaborators on folders, roles, invitations"),
         (name = "notices", description = "What a user should hear about: invitations and their answers"),
+        (name = "comments", description = "Comments and tasks on files, with @mentions"),
         (name = "tasks", description = "Work that outlasts its request: a copy of a big tree, emptying a big trash"),
         (name = "uploads", description = "Resumable, parallel, verified uploads"),
         (name = "links", description = "Signed download links that count downloads exactly"),
@@ -107,6 +109,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(tasks::router())
         .merge(sharing::router())
         .merge(notices::router())
+        .merge(comments::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

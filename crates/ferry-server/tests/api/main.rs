@@ -10,6 +10,7 @@ mod links;
 mod retention;
 
 mod auth;
+mod comments;
 mod files;
 mod folders;
 mod groups;

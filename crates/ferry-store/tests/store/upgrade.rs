@@ -647,3 +647,103 @@ async fn schema_13_upgrades_to_link_passwords_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     link_passwords_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 0015 (notices) to today: comments, over a database holding a user, a folder and a
+/// file; a comment (a task) is added and read back.
+async fn comments_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 15).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_c",
+                login: "commenter",
+                name: "C",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_c', 'usr_c', 'Top', 'top', 0, 'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let sha = "ab".repeat(32);
+        ferry_store::files::reference_blob(&mut conn, &sha, 10, 1)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, \
+             mime_type, version, state, created_at, updated_at) VALUES ('fil_c', 'fld_c', \
+             'usr_c', 'a.txt', 'a.txt', 10, $1, 'text/plain', 1, 'active', 1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let file = ferry_store::files::get(&mut c, "fil_c")
+        .await
+        .unwrap()
+        .expect("the file survived");
+    assert_eq!(file.name, "a.txt");
+    ferry_store::comments::insert(
+        &mut c,
+        &ferry_store::comments::NewComment {
+            id: "cmt_1",
+            file_id: "fil_c",
+            author_id: "usr_c",
+            author_login: "commenter",
+            body: "hello\nworld",
+            assignee_id: Some("usr_c"),
+            now: 5,
+        },
+    )
+    .await
+    .unwrap();
+    let listed = ferry_store::comments::on_file(&mut c, "fil_c", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    let comment = &listed[0];
+    assert_eq!(
+        (comment.body.as_str(), comment.author_login.as_str()),
+        ("hello\nworld", "commenter")
+    );
+    assert_eq!(comment.assignee_login.as_deref(), Some("commenter"));
+    assert_eq!(
+        comment.task_state(),
+        Some(ferry_store::comments::TaskState::Open)
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_15_upgrades_to_comments_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    comments_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_15_upgrades_to_comments_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    comments_upgrade(schema.url(), "postgres").await;
+}

@@ -1,5 +1,5 @@
 //! The command line client: `ferry login`, `ls`, `find`, `upload`, `uploads`, `download`,
-//! `versions`, `link`, `audit`, `webhook`, `group`, `share`, `invitations`, `admin`... Everything but `ferry serve` lives under this module.
+//! `versions`, `link`, `audit`, `webhook`, `group`, `share`, `invitations`, `comment`, `admin`... Everything but `ferry serve` lives under this module.
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
 macro_rules! say {
@@ -12,6 +12,7 @@ macro_rules! say {
 mod admin;
 mod audit;
 mod auth;
+mod comments;
 pub mod config;
 mod download;
 mod files;
@@ -127,6 +128,10 @@ pub enum Command {
     /// your root), decline.
     #[command(subcommand)]
     Invitations(sharing::InvitationsCommand),
+    /// Comments on files, and tasks: ls, add (`--assign LOGIN`: a task), edit, done, reopen,
+    /// rm. `@login` in a comment notifies that user if they may read the file.
+    #[command(subcommand)]
+    Comment(comments::CommentCommand),
     /// Administration (admins only): `ferry admin user` add, ls, disable, enable, unlock, quota,
     /// password, role, rename; `ferry admin reset-password` (offline, on the server's database).
     #[command(subcommand)]
@@ -275,6 +280,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Group(command) => groups::run(command).await,
         Command::Share(command) => sharing::run_share(command).await,
         Command::Invitations(command) => sharing::run_invitations(command).await,
+        Command::Comment(command) => comments::run(command).await,
         Command::Admin(command) => admin::run(command).await,
         Command::Completions { shell } => {
             // Into a buffer first: `generate` panics when a write fails (a closed pipe).

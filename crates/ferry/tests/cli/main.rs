@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod audit;
 mod auth;
+mod comments;
 mod errors;
 mod files;
 mod find;
