@@ -205,28 +205,16 @@ pub fn audit_scope(caller: &Caller) -> Option<String> {
     folder_scope(caller).owner_filter().map(str::to_string)
 }
 
-/// Loads a folder the caller may access with `needed`; anything else is `NotFound`.
+/// Loads a folder the caller may access with `needed`: invisible is `NotFound`, visible
+/// without the permission `PermissionDenied`.
 pub async fn folder(
     app: &AppState,
     caller: &Caller,
     id: &str,
     needed: Permission,
 ) -> Result<Folder> {
-    if !IdKind::Folder.matches(id) {
-        return Err(Error::NotFound);
-    }
-    let mut conn = app.store.conn().await?;
-    let folder = ferry_store::folders::get(&mut conn, id)
-        .await?
-        .filter(Folder::is_live)
-        .ok_or(Error::NotFound)?;
-    resolve_role(&mut conn, app.now_ms(), caller, &folder).await?;
+    let folder = visible_folder(app, caller, id).await?;
     permit(caller, &folder, needed)?;
-    // Past its tree's expiry a folder is gone for its users (the system still purges it).
-    let expired = folder.expires_at.is_some_and(|at| at <= app.now_ms());
-    if expired && !matches!(caller.actor, Actor::System(_)) {
-        return Err(Error::FolderExpired);
-    }
     Ok(folder)
 }
 
@@ -247,7 +235,9 @@ pub async fn visible_folder(app: &AppState, caller: &Caller, id: &str) -> Result
     {
         return Err(Error::NotFound);
     }
-    if folder.expires_at.is_some_and(|at| at <= app.now_ms()) {
+    // Past its tree's expiry a folder is gone for its users (the system still purges it).
+    let expired = folder.expires_at.is_some_and(|at| at <= app.now_ms());
+    if expired && !matches!(caller.actor, Actor::System(_)) {
         return Err(Error::FolderExpired);
     }
     Ok(folder)
