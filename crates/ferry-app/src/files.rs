@@ -110,6 +110,7 @@ pub async fn publish(
         expires_at,
         client_modified_at,
         method: "simple",
+        paid_by: &folder.owner_id,
     };
     match add_file(state, &mut tx, caller, folder, new, Source::Staged(staged)).await {
         Ok(file) => {
@@ -145,6 +146,8 @@ pub struct NewContent<'a> {
     pub client_modified_at: Option<i64>,
     /// `simple`, `resumable` or `tus`, for the audit record.
     pub method: &'static str,
+    /// Whose quota was charged for the bytes (the folder's owner when the upload began).
+    pub paid_by: &'a str,
 }
 
 /// Records a file in `folder` inside `tx` (the quota is already charged to the folder owner):
@@ -168,6 +171,18 @@ pub async fn add_file(
         .map_err(|e| fail(e.into()))?;
     // The folder (or one above it) may have been deleted while the bytes arrived.
     if let Err(e) = crate::namespace::live_chain(tx, &folder.id).await {
+        return Err((e, Some(source)));
+    }
+    // Or moved into another owner's tree: the row lock orders this against such a move (which
+    // locks the rows it hands over), and the bytes follow the folder to its owner now.
+    let owner = match ferry_store::folders::lock_row(tx, &folder.id).await {
+        Ok(Some(owner)) => owner,
+        Ok(None) => return Err((Error::NotFound, Some(source))),
+        Err(e) => return Err((e.into(), Some(source))),
+    };
+    if owner != new.paid_by
+        && let Err(e) = crate::folders::transfer_quota(tx, new.paid_by, &owner, new.size).await
+    {
         return Err((e, Some(source)));
     }
     // A file past its time to live still holds its name until the collector purges it; purge
@@ -216,7 +231,7 @@ pub async fn add_file(
         &NewFile {
             id: &id,
             folder_id: &folder.id,
-            owner_id: &folder.owner_id,
+            owner_id: &owner,
             name: &name,
             size: new.size,
             sha256: &new.sha256,

@@ -539,9 +539,11 @@ pub async fn move_folder(
     let name = free_name(&mut tx, ns, &name, to.on_conflict, Some(&folder.id)).await?;
     if new_owner != folder.owner_id {
         let ids = ferry_store::folders::whole_subtree(&mut tx, &folder.id).await?;
+        // Owner first: it locks the rows, so an upload finishing in there either went in
+        // before (and is counted below) or waits and follows the new owner (`add_file`).
+        ferry_store::folders::set_owner(&mut tx, &ids, &new_owner).await?;
         let bytes = ferry_store::folders::stored_bytes(&mut tx, &ids).await?;
         transfer_quota(&mut tx, &folder.owner_id, &new_owner, bytes).await?;
-        ferry_store::folders::set_owner(&mut tx, &ids, &new_owner).await?;
     }
     // Into another tree, the folder takes that tree's expiry (to the top level, it keeps its
     // own); within one tree nothing changes, so such moves stay one row.

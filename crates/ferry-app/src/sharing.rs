@@ -524,8 +524,6 @@ pub async fn transfer(
         .ok_or(Error::NotFound)?;
     let previous = folder.owner_id.clone();
     let ids = ferry_store::folders::whole_subtree(&mut tx, &folder.id).await?;
-    let bytes = ferry_store::folders::stored_bytes(&mut tx, &ids).await?;
-    crate::folders::transfer_quota(&mut tx, &previous, &receiver.id, bytes).await?;
     // Its name in the receiver's root first (renamed among the previous owner's names, where
     // it is free), then the owner: no unique index ever sees a twin.
     let ns = Namespace::Top {
@@ -541,7 +539,10 @@ pub async fn transfer(
     )
     .await?;
     ferry_store::folders::relocate(&mut tx, &folder.id, None, &name, None, now).await?;
+    // Owner before the byte count: see `folders::move_folder`.
     ferry_store::folders::set_owner(&mut tx, &ids, &receiver.id).await?;
+    let bytes = ferry_store::folders::stored_bytes(&mut tx, &ids).await?;
+    crate::folders::transfer_quota(&mut tx, &previous, &receiver.id, bytes).await?;
     // The receiver owns it now: a share they held on it has nothing left to give.
     if let Some(old) =
         collaborations::find(&mut tx, &folder.id, PrincipalType::User, &receiver.id).await?

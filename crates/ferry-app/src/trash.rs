@@ -420,9 +420,9 @@ pub async fn restore(
             let name = free_name(&mut tx, ns, &name, to.on_conflict, Some(&folder.id)).await?;
             if owner_id != folder.owner_id {
                 let ids = ferry_store::folders::whole_subtree(&mut tx, &folder.id).await?;
+                ferry_store::folders::set_owner(&mut tx, &ids, &owner_id).await?;
                 let bytes = ferry_store::folders::stored_bytes(&mut tx, &ids).await?;
                 crate::folders::transfer_quota(&mut tx, &folder.owner_id, &owner_id, bytes).await?;
-                ferry_store::folders::set_owner(&mut tx, &ids, &owner_id).await?;
             }
             // Under a parent the folder takes that tree's expiry; back at the top level, an
             // expiry that has passed (it was removed for it) is dropped, or it would go again.

@@ -388,6 +388,17 @@ pub async fn relocate(
     Ok(done.rows_affected() == 1)
 }
 
+/// Locks the folder's row until the transaction ends (a writer adding to the folder against a
+/// move handing it to another owner) and returns its owner; `None` if it is gone.
+pub async fn lock_row(conn: &mut Conn, id: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE folders SET revision = revision WHERE id = $1 RETURNING owner_id",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Hands the folders `ids`, their files and the trash items among them to `owner_id` (a move
 /// into another owner's tree).
 pub async fn set_owner(conn: &mut Conn, ids: &[String], owner_id: &str) -> Result<()> {

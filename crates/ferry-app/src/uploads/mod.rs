@@ -650,6 +650,7 @@ pub async fn finish(
         } else {
             "resumable"
         },
+        paid_by: &upload.payer_id,
     };
     let mut tx = state.store.begin().await?;
     match add_file(

@@ -19,6 +19,7 @@ on_both_backends!(
     managers_share_within_their_role_and_collaborators_leave,
     transfer_hands_a_folder_over_with_its_bytes,
     invitations_and_answers_leave_notices,
+    an_upload_open_across_a_transfer_is_paid_by_the_new_owner,
 );
 
 fn share(user: &str, role: &str) -> api::CreateCollaboration {
@@ -697,4 +698,55 @@ async fn invitations_and_answers_leave_notices(app: TestApp) {
             .len(),
         2
     );
+}
+
+async fn an_upload_open_across_a_transfer_is_paid_by_the_new_owner(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (_, bob) = app.user("bob", None).await;
+    let top = alice.create_folder("Incoming", 0).await.unwrap();
+    let bytes = vec![7u8; 1000];
+    let up = alice
+        .create_upload(&api::CreateUpload {
+            folder_id: top.id.clone(),
+            filename: "late.bin".into(),
+            size: 1000,
+            checksum_sha256: Some(crate::helpers::sha256_hex(&bytes)),
+            part_size: Some(5 << 20),
+            on_conflict: None,
+            relative_path: None,
+            modified_at: None,
+        })
+        .await
+        .unwrap();
+    alice
+        .put_part(&up.upload_id, 1, bytes.clone(), None)
+        .await
+        .unwrap();
+    assert_eq!(alice.me().await.unwrap().quota.reserved_bytes, 1000);
+    // The folder changes owner while the upload is open; the file lands as bob's, and the
+    // bytes alice had reserved are bob's to pay now.
+    alice.transfer_folder(&top.id, "bob").await.unwrap();
+    let mut file = None;
+    for _ in 0..200 {
+        // A 202 means verification continues: ask again.
+        match alice
+            .complete_upload(&up.upload_id, &api::CompleteUpload::default())
+            .await
+            .unwrap()
+        {
+            Ok(done) => {
+                file = Some(done);
+                break;
+            }
+            Err(pending) => assert_eq!(pending.status, "completing"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let file = file.expect("the upload completes");
+    assert_eq!(file.size, 1000);
+    let a = alice.me().await.unwrap().quota;
+    assert_eq!((a.used_bytes, a.reserved_bytes), (0, 0));
+    assert_eq!(bob.me().await.unwrap().quota.used_bytes, 1000);
+    let listed = bob.list_files(&top.id, None, None).await.unwrap().files;
+    assert_eq!(listed[0].id, file.id);
 }
