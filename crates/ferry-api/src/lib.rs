@@ -13,6 +13,7 @@ mod files;
 mod folders;
 mod groups;
 mod links;
+mod me;
 mod notices;
 mod ops;
 mod patch;
@@ -37,6 +38,7 @@ pub use folders::{
 };
 pub use groups::{CreateGroup, Group, GroupList, GroupMember, GroupMemberList, UpdateGroup};
 pub use links::{CreateLink, Link, LinkAccess, LinkInfo, LinkList, UnlockLink};
+pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
 pub use notices::{Notice, NoticeList};
 pub use ops::Health;
 pub use sharing::{

@@ -58,6 +58,12 @@ pub struct User {
     pub quota: UserQuota,
     pub created_at: String,
     pub updated_at: String,
+    /// Only on `/me`: the language tag the user chose, or `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Only on `/me`: the time zone the user chose, or `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 /// `POST /users` (admin).

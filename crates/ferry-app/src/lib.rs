@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod link_access;
 pub mod links;
 pub mod locks;
+pub mod me;
 pub mod namespace;
 pub mod notices;
 pub mod passwords;

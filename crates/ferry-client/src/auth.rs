@@ -20,3 +20,36 @@ impl Client {
         Self::send_empty(self.request(Method::DELETE, "/auth/session")).await
     }
 }
+
+impl Client {
+    /// Changes the caller's name, language or timezone.
+    pub async fn update_me(&self, change: &api::UpdateMe) -> Result<api::User> {
+        Self::send(self.json(Method::PATCH, "/me", change)).await
+    }
+
+    /// Changes the caller's password; their other sessions end.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<()> {
+        let body = api::ChangePassword {
+            current_password: current.into(),
+            new_password: new.into(),
+        };
+        Self::send_empty(self.json(Method::POST, "/me/password", &body)).await
+    }
+
+    pub async fn settings(&self) -> Result<api::SettingList> {
+        Self::send(self.request(Method::GET, "/me/settings")).await
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<api::Setting> {
+        Self::send(self.request(Method::GET, &format!("/me/settings/{key}"))).await
+    }
+
+    pub async fn put_setting(&self, key: &str, value: serde_json::Value) -> Result<api::Setting> {
+        let body = api::PutSetting { value };
+        Self::send(self.json(Method::PUT, &format!("/me/settings/{key}"), &body)).await
+    }
+
+    pub async fn delete_setting(&self, key: &str) -> Result<()> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/me/settings/{key}"))).await
+    }
+}

@@ -20,6 +20,7 @@ mod name_keys;
 pub mod notices;
 pub mod search;
 pub mod secrets;
+pub mod settings;
 pub mod tasks;
 pub mod tokens;
 pub mod trash;

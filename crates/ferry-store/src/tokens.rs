@@ -86,6 +86,26 @@ pub async fn delete_expired(conn: &mut Conn, cutoff: i64) -> Result<u64> {
         .rows_affected())
 }
 
+/// Revokes every live token of a user but `keep` (the session that changed the password);
+/// returns how many were revoked.
+pub async fn revoke_others(
+    conn: &mut Conn,
+    user_id: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL \
+         AND ($3 IS NULL OR id <> $3)",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(keep)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// Revokes every live token of a user (a password reset or a disabled account ends every
 /// session); returns how many were revoked.
 pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &str, now: i64) -> Result<u64> {

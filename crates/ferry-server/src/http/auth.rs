@@ -1,4 +1,5 @@
-//! Sessions (`/auth/session`), `GET /me`, and the `AuthUser` extractor (admin checks are the access policy's, in ferry-app).
+//! Sessions (`/auth/session`), `/me` (the caller's profile, password and settings), and the
+//! `AuthUser` extractor (admin checks are the access policy's, in ferry-app).
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -21,7 +22,10 @@ use crate::http::views::user_view_of;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login, logout))
-        .routes(routes!(me))
+        .routes(routes!(me, update_me))
+        .routes(routes!(change_password))
+        .routes(routes!(settings))
+        .routes(routes!(setting, put_setting, delete_setting))
 }
 
 /// The authenticated caller.
@@ -131,5 +135,122 @@ async fn logout(State(state): State<AppState>, me: AuthUser) -> ApiResult<Status
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::User), (status = 401, body = api::ErrorBody)))]
 async fn me(State(state): State<AppState>, me: AuthUser) -> ApiResult<axum::Json<api::User>> {
-    Ok(axum::Json(user_view_of(&state, &me.user).await?))
+    Ok(axum::Json(my_view(&state, &me, &me.user).await?))
+}
+
+/// The caller's user view with their language and timezone.
+async fn my_view(state: &AppState, me: &AuthUser, user: &User) -> ApiResult<api::User> {
+    let mut view = user_view_of(state, user).await?;
+    let profile = ferry_app::me::profile(state, &me.caller()).await?;
+    view.language = profile.language;
+    view.timezone = profile.timezone;
+    Ok(view)
+}
+
+/// Change one's own name, language or timezone (`null` clears the language or timezone).
+#[utoipa::path(patch, path = "/me", tag = "auth", request_body = api::UpdateMe,
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::User), (status = 400, body = api::ErrorBody),
+        (status = 401, body = api::ErrorBody)))]
+async fn update_me(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ApiJson(body): ApiJson<api::UpdateMe>,
+) -> ApiResult<axum::Json<api::User>> {
+    let changes = ferry_app::me::ProfileChanges {
+        name: body.name,
+        language: body.language,
+        timezone: body.timezone,
+    };
+    let user = ferry_app::me::update_profile(&state, &me.caller(), changes).await?;
+    Ok(axum::Json(my_view(&state, &me, &user).await?))
+}
+
+/// Change one's own password, giving the current one; every other session ends (this one
+/// stays).
+#[utoipa::path(post, path = "/me/password", tag = "auth", request_body = api::ChangePassword,
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 204, description = "Changed; other sessions ended"),
+        (status = 400, description = "`invalid_value` (field `current_password`: not right), `invalid_password`", body = api::ErrorBody),
+        (status = 401, body = api::ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ApiJson(body): ApiJson<api::ChangePassword>,
+) -> ApiResult<StatusCode> {
+    ferry_app::me::change_password(
+        &state,
+        &me.caller(),
+        body.current_password,
+        body.new_password,
+        me.token_id.as_deref(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn setting_view(s: &ferry_store::settings::Setting) -> api::Setting {
+    api::Setting {
+        key: s.key.clone(),
+        value: serde_json::from_str(&s.value).unwrap_or_default(),
+        updated_at: rfc3339(s.updated_at),
+    }
+}
+
+/// Every setting of the caller, by key.
+#[utoipa::path(get, path = "/me/settings", tag = "auth",
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::SettingList), (status = 401, body = api::ErrorBody)))]
+async fn settings(
+    State(state): State<AppState>,
+    me: AuthUser,
+) -> ApiResult<axum::Json<api::SettingList>> {
+    let rows = ferry_app::me::settings(&state, &me.caller()).await?;
+    Ok(axum::Json(api::SettingList {
+        settings: rows.iter().map(setting_view).collect(),
+    }))
+}
+
+/// One setting of the caller.
+#[utoipa::path(get, path = "/me/settings/{key}", tag = "auth", params(("key" = String, Path)),
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::Setting), (status = 400, body = api::ErrorBody),
+        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody)))]
+async fn setting(
+    State(state): State<AppState>,
+    me: AuthUser,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> ApiResult<axum::Json<api::Setting>> {
+    let stored = ferry_app::me::setting(&state, &me.caller(), &key).await?;
+    Ok(axum::Json(setting_view(&stored)))
+}
+
+/// Set one setting of the caller to a JSON value (at most 16 KiB; at most 100 settings).
+#[utoipa::path(put, path = "/me/settings/{key}", tag = "auth", params(("key" = String, Path)),
+    request_body = api::PutSetting, security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::Setting), (status = 400, body = api::ErrorBody),
+        (status = 401, body = api::ErrorBody),
+        (status = 409, description = "`conflict`: 100 settings already", body = api::ErrorBody)))]
+async fn put_setting(
+    State(state): State<AppState>,
+    me: AuthUser,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    ApiJson(body): ApiJson<api::PutSetting>,
+) -> ApiResult<axum::Json<api::Setting>> {
+    let stored = ferry_app::me::put_setting(&state, &me.caller(), &key, &body.value).await?;
+    Ok(axum::Json(setting_view(&stored)))
+}
+
+/// Remove one setting of the caller.
+#[utoipa::path(delete, path = "/me/settings/{key}", tag = "auth", params(("key" = String, Path)),
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 204, description = "Removed"), (status = 400, body = api::ErrorBody),
+        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody)))]
+async fn delete_setting(
+    State(state): State<AppState>,
+    me: AuthUser,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> ApiResult<StatusCode> {
+    ferry_app::me::delete_setting(&state, &me.caller(), &key).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

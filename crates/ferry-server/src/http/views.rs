@@ -133,6 +133,8 @@ pub fn user_view(u: &User, reserved: Reserved) -> api::User {
         },
         created_at: rfc3339(u.created_at),
         updated_at: rfc3339(u.updated_at),
+        language: None,
+        timezone: None,
     }
 }
 

@@ -747,3 +747,64 @@ async fn schema_15_upgrades_to_comments_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     comments_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 0016 (comments) to today: a user's settings, over a database holding a user.
+async fn user_settings_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 16).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_s",
+                login: "settled",
+                name: "S",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    ferry_store::settings::put(&mut c, "usr_s", "language", "\"de\"", 5)
+        .await
+        .unwrap();
+    ferry_store::settings::put(&mut c, "usr_s", "language", "\"fr\"", 6)
+        .await
+        .unwrap();
+    let all = ferry_store::settings::all(&mut c, "usr_s").await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].value.as_str(), all[0].updated_at), ("\"fr\"", 6));
+    assert!(
+        ferry_store::users::by_login(&mut c, "settled")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_16_upgrades_to_user_settings_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    user_settings_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_16_upgrades_to_user_settings_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    user_settings_upgrade(schema.url(), "postgres").await;
+}
