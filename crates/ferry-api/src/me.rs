@@ -41,7 +41,6 @@ pub struct ChangePassword {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Setting {
     pub key: String,
-    #[schema(value_type = Object)]
     pub value: serde_json::Value,
     pub updated_at: String,
 }
@@ -54,6 +53,5 @@ pub struct SettingList {
 /// `PUT /me/settings/{key}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PutSetting {
-    #[schema(value_type = Object)]
     pub value: serde_json::Value,
 }
