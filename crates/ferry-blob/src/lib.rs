@@ -49,6 +49,9 @@ pub type Result<T, E = BlobError> = std::result::Result<T, E>;
 pub struct Staged {
     /// Lowercase hex SHA-256 of the content.
     pub sha256: String,
+    /// CRC-32 (IEEE) of the content, computed in the same pass as the hash: what a zip
+    /// archive's headers need before any byte of it is sent.
+    pub crc32: u32,
     /// Content length in bytes.
     pub size: u64,
     handle: String,
