@@ -276,8 +276,10 @@ pub async fn record_download(app: &AppState, caller: &Caller, archive: &Archive)
         )
         .at(now)
         .in_folder(folder_id)
-        .details(json!({"bytes": size, "ranges": null, "name": name, "via": "archive",
-                        "archive": archive.name}))
+        .details(
+            json!({"bytes": size, "ranges": null, "name": name, "via": "archive",
+                        "archive": archive.name}),
+        )
         .append(&mut tx)
         .await?;
     }

@@ -75,9 +75,8 @@ fn dos_time(ms: i64) -> (u16, u16) {
     }
     let year = t.year().min(2107) as u16;
     let date = ((year - 1980) << 9) | ((t.month() as u16) << 5) | u16::from(t.day());
-    let time = (u16::from(t.hour()) << 11)
-        | (u16::from(t.minute()) << 5)
-        | (u16::from(t.second()) / 2);
+    let time =
+        (u16::from(t.hour()) << 11) | (u16::from(t.minute()) << 5) | (u16::from(t.second()) / 2);
     (time, date)
 }
 
@@ -320,9 +319,7 @@ mod tests {
                         .iter()
                         .position(|e| e.blob.as_deref() == Some(sha256))
                         .unwrap();
-                    out.extend_from_slice(
-                        &contents[i][offset as usize..(offset + len) as usize],
-                    );
+                    out.extend_from_slice(&contents[i][offset as usize..(offset + len) as usize]);
                 }
             }
         }

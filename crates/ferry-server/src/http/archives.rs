@@ -139,7 +139,12 @@ async fn serve(
             header::CONTENT_DISPOSITION,
             content::content_disposition(&archive.name),
         )
-        .body(Body::from_stream(body(state.blobs.clone(), layout, start, end)))
+        .body(Body::from_stream(body(
+            state.blobs.clone(),
+            layout,
+            start,
+            end,
+        )))
         .map_err(ApiError::internal)
 }
 

@@ -9,6 +9,7 @@ mod link_passwords;
 mod links;
 mod retention;
 
+mod archives;
 mod auth;
 mod comments;
 mod files;
