@@ -340,9 +340,12 @@ async fn old_blobs_get_their_crc_on_first_archive(app: TestApp) {
             .execute(&mut *conn)
             .await
             .unwrap();
-        let crcs = ferry_store::archives::blob_crcs(&mut conn, &[file.checksum_sha256.clone()])
-            .await
-            .unwrap();
+        let crcs = ferry_store::archives::blob_crcs(
+            &mut conn,
+            std::slice::from_ref(&file.checksum_sha256),
+        )
+        .await
+        .unwrap();
         assert!(crcs.is_empty());
     }
     let (_, _, zip) = body_of(alice.folder_archive(&top.id, &[]).await.unwrap()).await;
@@ -351,9 +354,10 @@ async fn old_blobs_get_their_crc_on_first_archive(app: TestApp) {
     std::fs::write(&path, &zip).unwrap();
     assert!(python(LIST, &path).contains(&sha256_hex(b"published before CRCs")));
     let mut conn = state.store.conn().await.unwrap();
-    let crcs = ferry_store::archives::blob_crcs(&mut conn, &[file.checksum_sha256.clone()])
-        .await
-        .unwrap();
+    let crcs =
+        ferry_store::archives::blob_crcs(&mut conn, std::slice::from_ref(&file.checksum_sha256))
+            .await
+            .unwrap();
     assert_eq!(
         crcs.get(&file.checksum_sha256),
         Some(&crc32fast::hash(b"published before CRCs"))
