@@ -13,7 +13,9 @@ use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::{BlobError, BlobStore, ByteStream, Result, Staged, is_session_id, is_sha256_hex};
+use crate::{
+    BlobError, BlobStore, ByteStream, Result, Staged, WholeHash, is_session_id, is_sha256_hex,
+};
 
 /// Writes go to disk in slices this large: few syscalls, bounded memory per upload.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -281,10 +283,10 @@ impl BlobStore for LocalBlobStore {
         id: &str,
         offset: u64,
         len: u64,
-        mut hasher: Sha256,
-    ) -> Result<Sha256> {
+        mut hasher: WholeHash,
+    ) -> Result<WholeHash> {
         let path = self.session_path(id)?;
-        tokio::task::spawn_blocking(move || -> Result<Sha256> {
+        tokio::task::spawn_blocking(move || -> Result<WholeHash> {
             let file = match std::fs::File::open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == ErrorKind::NotFound => return Err(BlobError::NotFound),
@@ -523,9 +525,10 @@ mod tests {
             .unwrap();
         assert_eq!((cut.written, cut.interrupted), (5, true));
         let hashed = store
-            .session_hash("upl_1", 0, 11, Sha256::new())
+            .session_hash("upl_1", 0, 11, WholeHash::new())
             .await
             .unwrap();
+        assert_eq!(hashed.crc32(), Some(0x0d4a_1185));
         let sha = hex::encode(hashed.finalize());
         assert_eq!(
             sha,

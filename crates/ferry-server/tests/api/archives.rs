@@ -18,6 +18,7 @@ on_both_backends!(
     ranges_and_resumes_give_the_same_bytes,
     item_lists_and_bad_input,
     old_blobs_get_their_crc_on_first_archive,
+    resumable_uploads_keep_their_crc,
     more_than_65535_entries_use_zip64,
     a_file_over_4_gib_uses_zip64,
 );
@@ -547,4 +548,69 @@ print('ok')"#,
         }
         Err(_) => eprintln!("SKIPPED: bsdtar is not installed (apt-get install libarchive-tools)"),
     }
+}
+
+async fn resumable_uploads_keep_their_crc(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("Parts", 0).await.unwrap();
+    let part_size = 5 << 20;
+    let bytes: Vec<u8> = (0..(5 * part_size / 2))
+        .map(|i| (i as u8).wrapping_mul(13) ^ (i >> 11) as u8)
+        .collect();
+    let up = alice
+        .create_upload(&api::CreateUpload {
+            folder_id: top.id.clone(),
+            filename: "parts.bin".into(),
+            size: bytes.len() as i64,
+            checksum_sha256: Some(sha256_hex(&bytes)),
+            part_size: Some(part_size as i64),
+            on_conflict: None,
+            relative_path: None,
+            modified_at: None,
+        })
+        .await
+        .unwrap();
+    // Out of order: the whole-file hash (and CRC) is advanced part by part as the prefix grows.
+    for n in [2i64, 3, 1] {
+        let start = (n as usize - 1) * part_size;
+        let end = (start + part_size).min(bytes.len());
+        alice
+            .put_part(&up.upload_id, n, bytes[start..end].to_vec(), None)
+            .await
+            .unwrap();
+    }
+    let mut file = None;
+    for _ in 0..200 {
+        match alice
+            .complete_upload(&up.upload_id, &api::CompleteUpload::default())
+            .await
+            .unwrap()
+        {
+            Ok(f) => {
+                file = Some(f);
+                break;
+            }
+            Err(u) if u.status == "completing" => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(u) => panic!("unexpected upload state {u:?}"),
+        }
+    }
+    let file = file.expect("the upload completes");
+    let state = app.server.as_ref().unwrap().state();
+    let mut conn = state.store.conn().await.unwrap();
+    let crcs =
+        ferry_store::archives::blob_crcs(&mut conn, std::slice::from_ref(&file.checksum_sha256))
+            .await
+            .unwrap();
+    assert_eq!(
+        crcs.get(&file.checksum_sha256),
+        Some(&crc32fast::hash(&bytes)),
+        "the CRC-32 was kept when the upload was published"
+    );
+    let (_, _, zip) = body_of(alice.folder_archive(&top.id, &[]).await.unwrap()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parts.zip");
+    std::fs::write(&path, &zip).unwrap();
+    assert!(python(LIST, &path).contains(&sha256_hex(&bytes)));
 }
