@@ -24,7 +24,7 @@ use crate::http::extract::ApiJson;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(folder_archive))
-        .routes(routes!(create))
+        .routes(routes!(archive_items))
 }
 
 /// Download a folder and everything live under it as a zip (stored, not compressed; zip64
@@ -68,7 +68,7 @@ async fn folder_archive(
         (status = 404, body = api::ErrorBody),
         (status = 410, description = "`file_held`, `file_expired` or `folder_expired`", body = api::ErrorBody),
         (status = 416, description = "`range_not_satisfiable`", body = api::ErrorBody)))]
-async fn create(
+async fn archive_items(
     State(state): State<AppState>,
     me: AuthUser,
     headers: HeaderMap,
