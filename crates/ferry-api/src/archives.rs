@@ -8,5 +8,6 @@ use utoipa::ToSchema;
 pub struct ArchiveRequest {
     /// File ids (entries at the top of the zip) and folder ids (top directories), 1..=1000,
     /// each readable by the caller.
+    #[schema(min_items = 1, max_items = 1000)]
     pub items: Vec<String>,
 }
