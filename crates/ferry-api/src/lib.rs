@@ -5,6 +5,7 @@
 //! `ferry_api::Folder`, `ferry_api::CreateUpload`, whatever module they live in.
 #![forbid(unsafe_code)]
 
+mod archives;
 mod audit;
 mod auth;
 mod comments;
@@ -23,6 +24,7 @@ mod uploads;
 mod users;
 mod webhooks;
 
+pub use archives::ArchiveRequest;
 pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{LoginRequest, Session};
 pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};

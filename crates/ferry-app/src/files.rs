@@ -217,6 +217,9 @@ pub async fn add_file(
     ferry_store::files::reference_blob(tx, &new.sha256, new.size, now)
         .await
         .map_err(|e| fail(e.into()))?;
+    crate::archives::remember_crc(tx, &new.sha256, &source)
+        .await
+        .map_err(fail)?;
     let published = match source {
         Source::Staged(staged) => state.blobs.publish(staged).await,
         Source::Session(id) => state.blobs.session_publish(&id, &new.sha256).await,

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod batch;

@@ -104,6 +104,9 @@ pub(crate) async fn add_from_upload(
     ferry_store::files::reference_blob(tx, &new.sha256, new.size, now)
         .await
         .map_err(|e| fail(e.into()))?;
+    crate::archives::remember_crc(tx, &new.sha256, &source)
+        .await
+        .map_err(fail)?;
     let published = match source {
         Source::Staged(staged) => app.blobs.publish(staged).await,
         Source::Session(id) => app.blobs.session_publish(&id, &new.sha256).await,
@@ -227,6 +230,7 @@ async fn commit_content(
         // so a concurrent garbage collection of the same content cannot delete what we
         // publish.
         ferry_store::files::reference_blob(&mut tx, &sha256, size, app.now_ms()).await?;
+        crate::archives::remember_staged_crc(&mut tx, &sha256, &staged).await?;
         Ok((tx, current))
     };
     let (mut tx, current) = match checks.await {

@@ -49,6 +49,9 @@ pub type Result<T, E = BlobError> = std::result::Result<T, E>;
 pub struct Staged {
     /// Lowercase hex SHA-256 of the content.
     pub sha256: String,
+    /// CRC-32 (IEEE) of the content, computed in the same pass as the hash: what a zip
+    /// archive's headers need before any byte of it is sent.
+    pub crc32: u32,
     /// Content length in bytes.
     pub size: u64,
     handle: String,
@@ -106,8 +109,13 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn session_read(&self, id: &str, offset: u64, len: u64) -> Result<ByteStream<'static>>;
 
     /// Feeds `len` bytes of the session's data at `offset` into `hasher`.
-    async fn session_hash(&self, id: &str, offset: u64, len: u64, hasher: Sha256)
-    -> Result<Sha256>;
+    async fn session_hash(
+        &self,
+        id: &str,
+        offset: u64,
+        len: u64,
+        hasher: WholeHash,
+    ) -> Result<WholeHash>;
 
     /// Makes the session's data the blob `sha256` (a rename; dropped if the blob exists).
     async fn session_publish(&self, id: &str, sha256: &str) -> Result<()>;
@@ -119,7 +127,79 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn session_ids(&self) -> Result<Vec<(String, std::time::Duration)>>;
 }
 
+use sha2::Digest;
 pub use sha2::Sha256;
+use sha2::digest::common::hazmat::{SerializableState, SerializedState};
+
+/// The whole-file hash of an upload advanced part by part: its SHA-256 and, for zip archives,
+/// its CRC-32, fed the same bytes in the same pass. Persisted between parts as the SHA-256
+/// midstate followed by the CRC (4 bytes); a state saved before CRCs were kept has none, and
+/// the file's CRC is then computed by its first archive.
+#[derive(Clone)]
+pub struct WholeHash {
+    sha256: Sha256,
+    crc32: Option<crc32fast::Hasher>,
+}
+
+impl Default for WholeHash {
+    fn default() -> Self {
+        WholeHash::new()
+    }
+}
+
+impl WholeHash {
+    /// A hash of nothing yet.
+    pub fn new() -> WholeHash {
+        WholeHash {
+            sha256: Sha256::new(),
+            crc32: Some(crc32fast::Hasher::new()),
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.sha256.update(data);
+        if let Some(c) = self.crc32.as_mut() {
+            c.update(data);
+        }
+    }
+
+    /// The state to persist.
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut out = self.sha256.serialize().as_slice().to_vec();
+        if let Some(c) = &self.crc32 {
+            out.extend_from_slice(&c.clone().finalize().to_le_bytes());
+        }
+        out
+    }
+
+    /// A state from [`WholeHash::serialize`] (or a bare SHA-256 midstate of older releases).
+    pub fn restore(bytes: &[u8]) -> Option<WholeHash> {
+        let sha_len = Sha256::new().serialize().as_slice().len();
+        let (sha, crc) = match bytes.len() {
+            n if n == sha_len => (bytes, None),
+            n if n == sha_len + 4 => {
+                let (sha, crc) = bytes.split_at(sha_len);
+                (sha, Some(u32::from_le_bytes(crc.try_into().ok()?)))
+            }
+            _ => return None,
+        };
+        let serialized = SerializedState::<Sha256>::try_from(sha).ok()?;
+        Some(WholeHash {
+            sha256: Sha256::deserialize(&serialized).ok()?,
+            crc32: crc.map(crc32fast::Hasher::new_with_initial),
+        })
+    }
+
+    /// The CRC-32 so far, if this state has one.
+    pub fn crc32(&self) -> Option<u32> {
+        self.crc32.as_ref().map(|c| c.clone().finalize())
+    }
+
+    /// The SHA-256 digest.
+    pub fn finalize(self) -> impl AsRef<[u8]> {
+        self.sha256.finalize()
+    }
+}
 
 /// Whether `id` can name a session's data file: 1..=64 of `[a-z0-9_]`, so never a path.
 pub fn is_session_id(id: &str) -> bool {

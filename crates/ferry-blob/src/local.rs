@@ -13,7 +13,9 @@ use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::{BlobError, BlobStore, ByteStream, Result, Staged, is_session_id, is_sha256_hex};
+use crate::{
+    BlobError, BlobStore, ByteStream, Result, Staged, WholeHash, is_session_id, is_sha256_hex,
+};
 
 /// Writes go to disk in slices this large: few syscalls, bounded memory per upload.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -128,8 +130,10 @@ impl BlobStore for LocalBlobStore {
         let path = self.staging_path(&handle);
         let mut guard = StagingGuard(Some((self.clone(), path.clone())));
         let mut file = tokio::fs::File::create(&path).await?;
-        let result: Result<(String, u64)> = async {
+        let result: Result<(String, u32, u64)> = async {
             let mut hasher = Sha256::new();
+            // The CRC-32 in the same pass, for zip archives (see `Staged::crc32`).
+            let mut crc = crc32fast::Hasher::new();
             let mut size = 0u64;
             let mut buf = BytesMut::with_capacity(WRITE_BUFFER);
             while let Some(chunk) = body.next().await {
@@ -139,6 +143,7 @@ impl BlobStore for LocalBlobStore {
                     return Err(BlobError::TooLarge { limit: max_bytes });
                 }
                 hasher.update(&chunk);
+                crc.update(&chunk);
                 buf.extend_from_slice(&chunk);
                 if buf.len() >= WRITE_BUFFER {
                     file.write_all(&buf).await?;
@@ -147,15 +152,16 @@ impl BlobStore for LocalBlobStore {
             }
             file.write_all(&buf).await?;
             file.sync_all().await?;
-            Ok((hex::encode(hasher.finalize()), size))
+            Ok((hex::encode(hasher.finalize()), crc.finalize(), size))
         }
         .await;
         drop(file);
         match result {
-            Ok((sha256, size)) => {
+            Ok((sha256, crc32, size)) => {
                 guard.0 = None;
                 Ok(Staged {
                     sha256,
+                    crc32,
                     size,
                     handle,
                 })
@@ -277,10 +283,10 @@ impl BlobStore for LocalBlobStore {
         id: &str,
         offset: u64,
         len: u64,
-        mut hasher: Sha256,
-    ) -> Result<Sha256> {
+        mut hasher: WholeHash,
+    ) -> Result<WholeHash> {
         let path = self.session_path(id)?;
-        tokio::task::spawn_blocking(move || -> Result<Sha256> {
+        tokio::task::spawn_blocking(move || -> Result<WholeHash> {
             let file = match std::fs::File::open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == ErrorKind::NotFound => return Err(BlobError::NotFound),
@@ -395,6 +401,8 @@ mod tests {
             "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
         assert_eq!(staged.size, 11);
+        // CRC-32 of "hello world" (IEEE), as `crc32` and zip tools compute it.
+        assert_eq!(staged.crc32, 0x0d4a_1185);
         let sha = staged.sha256.clone();
         store.publish(staged).await.unwrap();
         assert_eq!(read_all(&store, &sha, 0, 11).await, b"hello world");
@@ -517,9 +525,10 @@ mod tests {
             .unwrap();
         assert_eq!((cut.written, cut.interrupted), (5, true));
         let hashed = store
-            .session_hash("upl_1", 0, 11, Sha256::new())
+            .session_hash("upl_1", 0, 11, WholeHash::new())
             .await
             .unwrap();
+        assert_eq!(hashed.crc32(), Some(0x0d4a_1185));
         let sha = hex::encode(hashed.finalize());
         assert_eq!(
             sha,

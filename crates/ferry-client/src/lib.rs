@@ -7,6 +7,7 @@
 
 pub mod disposition;
 
+mod archives;
 mod audit;
 mod auth;
 mod client;

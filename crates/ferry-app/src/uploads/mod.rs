@@ -18,14 +18,13 @@ pub use listing::{
 
 use std::time::Duration;
 
-use ferry_blob::{ByteStream, Sha256};
+use ferry_blob::{ByteStream, Sha256, WholeHash};
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::{IdKind, Permission, UploadStatus, validate};
 use ferry_store::uploads::{self as store, Upload};
 use ferry_store::users::User;
 use serde_json::json;
 use sha2::Digest;
-use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 
 use crate::access;
 use crate::audit;
@@ -393,16 +392,12 @@ pub fn check_part(
     Ok((offset, len))
 }
 
-/// The hasher stored as `state` (a fresh one for `None`).
-pub fn restore_hash(state: Option<&[u8]>) -> Result<Sha256> {
+/// The whole-file hasher (SHA-256 and CRC-32) stored as `state` (a fresh one for `None`).
+pub fn restore_hash(state: Option<&[u8]>) -> Result<WholeHash> {
     match state {
-        None => Ok(Sha256::new()),
-        Some(bytes) => {
-            let serialized = SerializedState::<Sha256>::try_from(bytes)
-                .map_err(|_| Error::internal(anyhow::anyhow!("bad stored hash state")))?;
-            Sha256::deserialize(&serialized)
-                .map_err(|_| Error::internal(anyhow::anyhow!("bad stored hash state")))
-        }
+        None => Ok(WholeHash::new()),
+        Some(bytes) => WholeHash::restore(bytes)
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("bad stored hash state"))),
     }
 }
 
@@ -613,7 +608,9 @@ pub async fn finish(
             "upload {id} is not fully hashed"
         )));
     }
-    let actual = hex::encode(restore_hash(upload.hash_state.as_deref())?.finalize());
+    let whole = restore_hash(upload.hash_state.as_deref())?;
+    let crc32 = whole.crc32();
+    let actual = hex::encode(whole.finalize());
     let expected = upload.checksum_sha256.clone().unwrap_or_default();
     if actual != expected {
         fail(
@@ -665,6 +662,11 @@ pub async fn finish(
     {
         Ok(file) => {
             store::set_file(&mut tx, &id, &file.id, state.now_ms()).await?;
+            // The CRC-32 advanced with the SHA-256, for archives (none for a hash state saved
+            // before CRCs were kept: the first archive computes it).
+            if let Some(crc32) = crc32 {
+                ferry_store::archives::set_blob_crc(&mut tx, &file.sha256, crc32).await?;
+            }
             tx.commit().await?;
             Ok(file)
         }

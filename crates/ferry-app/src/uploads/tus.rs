@@ -3,13 +3,12 @@
 //! tus door only parses headers and renders; the bytes, the offsets and the hash state are
 //! handled here like the native protocol's parts.
 
-use ferry_blob::{ByteStream, Sha256};
+use ferry_blob::{ByteStream, Sha256, WholeHash};
 use ferry_core::UploadStatus;
 use ferry_core::audit::{Action, TargetKind};
 use ferry_store::uploads::{self as store, Upload};
 use serde_json::json;
 use sha2::Digest;
-use sha2::digest::common::hazmat::SerializableState;
 
 use super::{NewUpload, TusInfo, restore_hash};
 use crate::audit;
@@ -277,7 +276,7 @@ async fn join(
     for s in &sessions {
         _held.push(s.write().await);
     }
-    let mut whole = Sha256::new();
+    let mut whole = WholeHash::new();
     let mut offset = 0u64;
     for p in partials {
         let data = app.blobs.session_read(&p.id, 0, p.size as u64).await?;

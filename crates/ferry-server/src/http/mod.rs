@@ -1,6 +1,7 @@
 //! The HTTP surface: one router per resource, assembled under `/api/v1` with the OpenAPI
 //! document generated from the same routes.
 
+pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod batch;
@@ -97,6 +98,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(groups::router())
         .merge(folders::router())
         .merge(files::router())
+        .merge(archives::router())
         .merge(trash::router())
         .merge(search::router())
         .merge(batch::router())

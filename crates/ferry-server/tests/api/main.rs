@@ -10,6 +10,7 @@ mod links;
 mod me;
 mod retention;
 
+mod archives;
 mod auth;
 mod comments;
 mod files;

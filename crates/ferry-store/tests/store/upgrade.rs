@@ -808,3 +808,67 @@ async fn schema_16_upgrades_to_user_settings_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     user_settings_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 0016 (comments) to today: `blobs.crc32`, over a database holding a blob. The old
+/// blob has no CRC (its first archive computes it); one set later is kept, and never replaced.
+async fn blob_crc_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 16).await;
+    let sha = "cd".repeat(32);
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        sqlx::query("INSERT INTO blobs (sha256, size, refcount, created_at) VALUES ($1, 11, 1, 1)")
+            .bind(&sha)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let shas = [sha.clone()];
+    assert!(
+        ferry_store::archives::blob_crcs(&mut c, &shas)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an old blob has no CRC yet"
+    );
+    ferry_store::archives::set_blob_crc(&mut c, &sha, 0x0d4a_1185)
+        .await
+        .unwrap();
+    ferry_store::archives::set_blob_crc(&mut c, &sha, 1)
+        .await
+        .unwrap();
+    let crcs = ferry_store::archives::blob_crcs(&mut c, &shas)
+        .await
+        .unwrap();
+    assert_eq!(crcs.get(&sha), Some(&0x0d4a_1185));
+    // The reference count survived the upgrade.
+    let refcount: i64 = sqlx::query_scalar("SELECT refcount FROM blobs WHERE sha256 = $1")
+        .bind(&sha)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(refcount, 1);
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_16_upgrades_to_blob_crcs_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    blob_crc_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_16_upgrades_to_blob_crcs_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    blob_crc_upgrade(schema.url(), "postgres").await;
+}

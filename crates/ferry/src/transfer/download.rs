@@ -45,6 +45,8 @@ pub enum Source {
     },
     /// A download link's URL (`…/d/<token>`), without credentials.
     Link { client: Client, url: String },
+    /// `GET /api/v1/folders/{id}/archive`: a folder as a zip, with the session's credentials.
+    Archive { client: Client, folder_id: String },
 }
 
 impl Source {
@@ -54,6 +56,7 @@ impl Source {
             Source::File { id, .. } => id,
             Source::Version { key, .. } => key,
             Source::Link { url, .. } => url,
+            Source::Archive { folder_id, .. } => folder_id,
         }
     }
 
@@ -67,6 +70,9 @@ impl Source {
                 ..
             } => client.version_content(id, *version, headers).await?,
             Source::Link { client, url } => client.link_content(url, headers).await?,
+            Source::Archive { client, folder_id } => {
+                client.folder_archive(folder_id, headers).await?
+            }
         })
     }
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod archives;
 mod audit;
 mod auth;
 mod comments;

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Folder archives against a plain download: the zip of 1 GiB in 1,000 files
+(`GET /folders/{id}/archive`) against `GET /files/{id}/content` of one 1 GiB file, on the
+same server, both from the page cache, read by one client that discards the bytes.
+
+Usage: bench/archive.py [--files 1000] [--size-mib 1024] [--runs 5] [--binary PATH] [--out FILE]
+
+Prints the median throughput of each and the ratio archive/file (the goal is >= 0.9x), and
+writes the same to --out (default bench/results/archive.txt). Python standard library only.
+`--binary` defaults to target/release/ferry (built with `cargo build --release` if missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password"
+MIB = 1 << 20
+
+
+def start(binary: Path, data: Path, port: int) -> subprocess.Popen:
+    env = dict(os.environ, FERRY_ADMIN__PASSWORD=PASSWORD, FERRY_LOG__ACCESS="false",
+               FERRY_LIMITS__MAX_FILE_SIZE=str(8 << 30))
+    proc = subprocess.Popen([str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/readyz")
+            if c.getresponse().status == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit("ferry did not start")
+
+
+class Api:
+    def __init__(self, port: int):
+        self.port = port
+        body = self.call("POST", "/auth/session", {"login": "admin", "password": PASSWORD}, auth={})
+        self.auth = {"Authorization": f"Bearer {body['access_token']}"}
+
+    def call(self, method, path, body=None, auth=None, raw=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        headers = dict(self.auth if auth is None else auth)
+        data = None
+        if raw is not None:
+            data = raw
+            headers["Content-Type"] = "application/octet-stream"
+        elif body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        c.request(method, "/api/v1" + path, body=data, headers=headers)
+        r = c.getresponse()
+        out = r.read()
+        if r.status not in (200, 201):
+            raise SystemExit(f"{method} {path}: {r.status} {out[:300]!r}")
+        return json.loads(out)
+
+    def upload(self, folder: str, name: str, data) -> dict:
+        q = urllib.parse.urlencode({"filename": name})
+        return self.call("POST", f"/folders/{folder}/files?{q}", raw=data)
+
+    def drain(self, method: str, path: str, body=None) -> tuple[int, float]:
+        """Reads the whole response with a 1 MiB buffer; (bytes, seconds)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        headers = dict(self.auth)
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        t0 = time.perf_counter()
+        c.request(method, "/api/v1" + path, body=data, headers=headers)
+        r = c.getresponse()
+        if r.status != 200:
+            raise SystemExit(f"{method} {path}: {r.status}")
+        n = 0
+        buf = bytearray(MIB)
+        view = memoryview(buf)
+        while True:
+            k = r.readinto(view)
+            if not k:
+                break
+            n += k
+        return n, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--size-mib", type=int, default=1024)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--binary", type=Path, default=REPO / "target/release/ferry")
+    ap.add_argument("--out", type=Path, default=REPO / "bench/results/archive.txt")
+    ap.add_argument("--port", type=int, default=18931)
+    args = ap.parse_args()
+    if not args.binary.exists():
+        subprocess.run(["cargo", "build", "--release", "-p", "ferry"], cwd=REPO, check=True)
+
+    total = args.size_mib * MIB
+    per_file = total // args.files
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        proc = start(args.binary, tmp / "data", args.port)
+        try:
+            api = Api(args.port)
+            many = api.call("POST", "/folders", {"name": "many"})["id"]
+            one = api.call("POST", "/folders", {"name": "one"})["id"]
+            for i in range(args.files):
+                api.upload(many, f"f{i:05}.bin", os.urandom(per_file))
+            big = tmp / "big.bin"
+            with open(big, "wb") as f:
+                for _ in range(args.size_mib):
+                    f.write(os.urandom(MIB))
+            with open(big, "rb") as f:
+                file_id = api.upload(one, "big.bin", f)["id"]
+            big.unlink()
+            # Warm the page cache (and the CRCs, already known) once each.
+            api.drain("GET", f"/files/{file_id}/content")
+            api.drain("GET", f"/folders/{many}/archive")
+            single, archive = [], []
+            for _ in range(args.runs):
+                n, s = api.drain("GET", f"/files/{file_id}/content")
+                single.append(n / s)
+                n2, s2 = api.drain("GET", f"/folders/{many}/archive")
+                archive.append(n2 / s2)
+        finally:
+            proc.terminate()
+            proc.wait()
+    s_med, a_med = statistics.median(single), statistics.median(archive)
+    lines = [
+        f"bench/archive.py  {time.strftime('%Y-%m-%d')}  {platform.machine()} {os.cpu_count()} cores  "
+        f"binary {args.binary.relative_to(REPO) if args.binary.is_relative_to(REPO) else args.binary}",
+        f"one {args.size_mib} MiB file, GET /files/{{id}}/content:      median {s_med / MIB:8.1f} MiB/s  "
+        f"(runs: {', '.join(f'{x / MIB:.0f}' for x in single)})",
+        f"{args.files} files of {per_file // 1024} KiB, GET /folders/{{id}}/archive: median {a_med / MIB:8.1f} MiB/s  "
+        f"(runs: {', '.join(f'{x / MIB:.0f}' for x in archive)})",
+        f"ratio archive/file: {a_med / s_med:.2f}x (goal >= 0.9x)",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+//! Archives: `GET /folders/{folder_id}/archive` and `POST /archives`, a STORE-only zip
+//! streamed with an exact `Content-Length`, a strong `ETag`, and one `Range` (with
+//! `If-Range`), so that a resumed download gets exactly the bytes it would have got.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use ferry_api as api;
+use ferry_app::AppState;
+use ferry_app::archives::{self, Archive, Layout, Piece};
+use ferry_blob::{BlobStore, ByteStream};
+use futures::StreamExt;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::AuthUser;
+use crate::http::content::{self, Blob, Delivery};
+use crate::http::extract::ApiJson;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(folder_archive))
+        .routes(routes!(archive_items))
+}
+
+/// Download a folder and everything live under it as a zip (stored, not compressed; zip64
+/// when needed), the folder's name as the top directory. Needs `read` on the folder. `Range`
+/// (one range; several get the whole archive), `If-Range` and `If-None-Match` work as for
+/// file content. Every file in it is audited as downloaded when the response reaches the
+/// archive's last byte.
+#[utoipa::path(get, path = "/folders/{folder_id}/archive", tag = "folders",
+    params(("folder_id" = String, Path)),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The whole archive", content_type = "application/zip", body = Vec<u8>),
+        (status = 206, description = "One range of the archive", content_type = "application/zip", body = Vec<u8>),
+        (status = 304, description = "If-None-Match matched"),
+        (status = 403, body = api::ErrorBody),
+        (status = 404, body = api::ErrorBody),
+        (status = 410, description = "`folder_expired`", body = api::ErrorBody),
+        (status = 416, description = "`range_not_satisfiable`", body = api::ErrorBody)))]
+async fn folder_archive(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = me.caller();
+    let archive = archives::of_folder(&state, &caller, &id).await?;
+    serve(&state, &caller, &headers, archive).await
+}
+
+/// Download files (at the top) and folders (as top directories) as one zip: 1 to 1000 ids,
+/// each readable by the caller (`404` if any is invisible, else `403` if any is not
+/// readable). Same `Range`, `If-Range`, `ETag` and audit as a folder's archive.
+#[utoipa::path(post, path = "/archives", tag = "folders", request_body = api::ArchiveRequest,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The whole archive", content_type = "application/zip", body = Vec<u8>),
+        (status = 206, description = "One range of the archive", content_type = "application/zip", body = Vec<u8>),
+        (status = 304, description = "If-None-Match matched"),
+        (status = 400, body = api::ErrorBody),
+        (status = 403, body = api::ErrorBody),
+        (status = 404, body = api::ErrorBody),
+        (status = 410, description = "`file_held`, `file_expired` or `folder_expired`", body = api::ErrorBody),
+        (status = 416, description = "`range_not_satisfiable`", body = api::ErrorBody)))]
+async fn archive_items(
+    State(state): State<AppState>,
+    me: AuthUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<api::ArchiveRequest>,
+) -> ApiResult<Response> {
+    let caller = me.caller();
+    let archive = archives::of_items(&state, &caller, &body.items).await?;
+    serve(&state, &caller, &headers, archive).await
+}
+
+async fn serve(
+    state: &AppState,
+    caller: &ferry_app::Caller,
+    headers: &HeaderMap,
+    archive: Archive,
+) -> ApiResult<Response> {
+    let layout = archive.layout.clone();
+    let size = layout.len();
+    let view = Blob {
+        sha256: layout.etag(),
+        size,
+        name: &archive.name,
+        mime_type: "application/zip",
+        modified_ms: archive.modified_ms,
+    };
+    let delivery = match content::plan(headers, &view)? {
+        // Several ranges of an archive: the whole archive (a server may ignore Range).
+        Delivery::Ranges(r) if r.len() > 1 => Delivery::Full,
+        other => other,
+    };
+    let builder = Response::builder()
+        .header(header::ETAG, format!("\"{}\"", layout.etag()))
+        .header(
+            header::LAST_MODIFIED,
+            content::http_date(archive.modified_ms),
+        )
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, "private, no-cache")
+        .header("x-content-type-options", "nosniff");
+    let (builder, start, end) = match &delivery {
+        Delivery::NotModified => {
+            return builder
+                .status(StatusCode::NOT_MODIFIED)
+                .body(Body::empty())
+                .map_err(ApiError::internal);
+        }
+        Delivery::Full => (builder.status(StatusCode::OK), 0, size),
+        Delivery::Ranges(r) => {
+            let r = &r[0];
+            (
+                builder.status(StatusCode::PARTIAL_CONTENT).header(
+                    header::CONTENT_RANGE,
+                    format!("bytes {}-{}/{}", r.start(), r.end(), size),
+                ),
+                *r.start(),
+                r.end() + 1,
+            )
+        }
+    };
+    // Only a response that reaches the archive's end counts as a download of its files.
+    if end == size {
+        archives::record_download(state, caller, &archive).await?;
+    }
+    builder
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_LENGTH, end - start)
+        .header(
+            header::CONTENT_DISPOSITION,
+            content::content_disposition(&archive.name),
+        )
+        .body(Body::from_stream(body(
+            state.blobs.clone(),
+            layout,
+            start,
+            end,
+        )))
+        .map_err(ApiError::internal)
+}
+
+/// Bytes `start..end` of the archive: generated headers and blob ranges, one piece at a time.
+fn body(
+    blobs: Arc<dyn BlobStore>,
+    layout: Arc<Layout>,
+    start: u64,
+    end: u64,
+) -> ByteStream<'static> {
+    futures::stream::unfold(start, move |pos| {
+        let blobs = blobs.clone();
+        let layout = layout.clone();
+        async move {
+            if pos >= end {
+                return None;
+            }
+            let piece = layout.piece_at(pos, end);
+            let next = pos + archives::zip::piece_len(&piece);
+            let part: ByteStream<'static> = match piece {
+                Piece::Bytes(b) => futures::stream::once(async move { Ok(b) }).boxed(),
+                Piece::Blob {
+                    sha256,
+                    offset,
+                    len,
+                } => match blobs.read(sha256, offset, len).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, sha256, "archive: reading a blob failed");
+                        futures::stream::once(async move { Err(e.into()) }).boxed()
+                    }
+                },
+            };
+            Some((part, next))
+        }
+    })
+    .flatten()
+    .boxed()
+}
