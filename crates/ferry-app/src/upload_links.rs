@@ -209,14 +209,23 @@ pub struct Opened {
 }
 
 /// Opens an upload link for an upload: [`open_unchecked`], then the password (one of
-/// `access` must grant this link: `LinkPasswordRequired`), then whether anything is left
-/// (`LinkExhausted`), then the folder (see [`access::upload_link_target`]).
-pub async fn open(app: &AppState, origin: &Origin, token: &str, access: &[String]) -> Result<Opened> {
+/// `access` must grant this link: `LinkPasswordRequired`), then, for a new upload
+/// (`creating`), whether anything is left (`LinkExhausted`; an upload under way has its room
+/// already), then the folder (see [`access::upload_link_target`]).
+pub async fn open(
+    app: &AppState,
+    origin: &Origin,
+    token: &str,
+    access: &[String],
+    creating: bool,
+) -> Result<Opened> {
     let link = open_unchecked(app, token).await?;
-    if link.password_required() && !link_access::grants(&app.link_key, access, &link.id, app.now_ms()) {
+    if link.password_required()
+        && !link_access::grants(&app.link_key, access, &link.id, app.now_ms())
+    {
         return Err(Error::LinkPasswordRequired);
     }
-    if link.used_up() {
+    if creating && link.used_up() {
         return Err(Error::LinkExhausted);
     }
     let (folder, creator) = access::upload_link_target(app, &link, origin).await?;

@@ -39,6 +39,23 @@ fn apply(doc: &mut Value) {
             }
         }
     }
+    // The resumable protocol also takes an upload link instead of credentials.
+    for (path, method) in [
+        ("/uploads", "post"),
+        ("/uploads/{upload_id}", "get"),
+        ("/uploads/{upload_id}", "delete"),
+        ("/uploads/{upload_id}/parts/{part_no}", "patch"),
+        ("/uploads/{upload_id}/complete", "post"),
+    ] {
+        if let Some(security) = paths
+            .get_mut(path)
+            .and_then(|item| item.get_mut(method))
+            .and_then(|op| op.get_mut("security"))
+            .and_then(Value::as_array_mut)
+        {
+            security.push(json!({"link_token": []}));
+        }
+    }
     paths.insert("/d/{token}".into(), public_download());
     // The event types a webhook may subscribe to: the audit catalogue.
     let mut events: Vec<&str> = ferry_core::audit::Action::ALL

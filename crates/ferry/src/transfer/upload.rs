@@ -125,6 +125,8 @@ impl Uploader<'_> {
                 let u = self
                     .client
                     .create_upload(&api::CreateUpload {
+uploader_name: None,
+uploader_email: None,
                         folder_id: self.folder_id.clone(),
                         filename: source.name.clone(),
                         size: source.size as i64,
