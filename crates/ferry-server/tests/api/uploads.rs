@@ -28,8 +28,6 @@ fn data(len: usize, seed: u8) -> Vec<u8> {
 }
 
 fn new_upload(folder: &str, name: &str, bytes: &[u8], part_size: usize) -> api::CreateUpload {
-uploader_name: None,
-uploader_email: None,
     api::CreateUpload {
 uploader_name: None,
 uploader_email: None,
