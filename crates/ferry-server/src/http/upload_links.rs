@@ -29,8 +29,8 @@ use crate::http::views::file_view;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create))
-        .routes(routes!(upload))
+        .routes(routes!(create_upload_link))
+        .routes(routes!(upload_through_link))
 }
 
 /// The header an upload link's token comes in (resumable and tus uploads).
@@ -89,7 +89,7 @@ pub async fn info(state: &AppState, token: &str) -> ApiResult<api::LinkInfo> {
         (status = 403, description = "`permission_denied`: no `share` on the folder", body = api::ErrorBody),
         (status = 404, body = api::ErrorBody),
         (status = 410, description = "`folder_expired`", body = api::ErrorBody)))]
-async fn create(
+async fn create_upload_link(
     State(state): State<AppState>,
     me: AuthUser,
     Path(id): Path<String>,
@@ -169,7 +169,7 @@ struct LinkUploadQuery {
         (status = 404, description = "`not_found`: a malformed or forged token, or a download link's", body = api::ErrorBody),
         (status = 410, description = "`link_expired`, `link_revoked`, `link_exhausted` or `folder_expired`", body = api::ErrorBody),
         (status = 413, description = "`quota_exceeded` or `file_too_large`; nothing is stored", body = api::ErrorBody)))]
-async fn upload(
+async fn upload_through_link(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
