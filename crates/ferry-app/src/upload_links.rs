@@ -52,19 +52,22 @@ impl Uploader {
     /// Checks and trims what the uploader said: a name of at most 100 characters, an e-mail
     /// of at most 254 with an `@`, neither with control characters. Empty is absent.
     pub fn checked(name: Option<String>, email: Option<String>) -> Result<Uploader> {
-        let clean = |field: &'static str, v: Option<String>, max: usize| -> Result<Option<String>> {
-            let Some(v) = v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
-                return Ok(None);
+        let clean =
+            |field: &'static str, v: Option<String>, max: usize| -> Result<Option<String>> {
+                let Some(v) = v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
+                    return Ok(None);
+                };
+                if v.chars().count() > max || v.chars().any(char::is_control) {
+                    return Err(Error::invalid(
+                        field,
+                        "invalid_value",
+                        format!(
+                            "{field} must be at most {max} characters, without control characters."
+                        ),
+                    ));
+                }
+                Ok(Some(v))
             };
-            if v.chars().count() > max || v.chars().any(char::is_control) {
-                return Err(Error::invalid(
-                    field,
-                    "invalid_value",
-                    format!("{field} must be at most {max} characters, without control characters."),
-                ));
-            }
-            Ok(Some(v))
-        };
         let name = clean("uploader_name", name, 100)?;
         let email = clean("uploader_email", email, 254)?;
         if email.as_deref().is_some_and(|e| !e.contains('@')) {
@@ -152,14 +155,21 @@ pub async fn create(
         },
     )
     .await?;
-    audit::success(&caller.origin, Some(creator), Action::LinkCreated, (TargetKind::Link, &link_id))
-        .at(app.now_ms())
-        .in_folder(&folder.id)
-        .details(json!({"kind": "upload", "folder_id": folder.id, "expires_at": rfc3339(expires_at),
+    audit::success(
+        &caller.origin,
+        Some(creator),
+        Action::LinkCreated,
+        (TargetKind::Link, &link_id),
+    )
+    .at(app.now_ms())
+    .in_folder(&folder.id)
+    .details(
+        json!({"kind": "upload", "folder_id": folder.id, "expires_at": rfc3339(expires_at),
             "max_files": max_files, "max_bytes": max_bytes, "password": password_hash.is_some(),
-            "subfolder_per_upload": request.subfolder_per_upload}))
-        .append(&mut tx)
-        .await?;
+            "subfolder_per_upload": request.subfolder_per_upload}),
+    )
+    .append(&mut tx)
+    .await?;
     let link = ferry_store::upload_links::get(&mut tx, &link_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -282,15 +292,27 @@ pub(crate) async fn record_arrival(
     let details = json!({"file_id": file.id, "name": file.name, "size": file.size,
         "folder_id": file.folder_id, "uploader_name": uploader.name,
         "uploader_email": uploader.email, "method": method});
-    audit::success(origin, None, Action::LinkUploaded, (TargetKind::Link, link_id))
-        .at(app.now_ms())
-        .in_folder(&file.folder_id)
-        .details(details.clone())
-        .append(tx)
-        .await?;
+    audit::success(
+        origin,
+        None,
+        Action::LinkUploaded,
+        (TargetKind::Link, link_id),
+    )
+    .at(app.now_ms())
+    .in_folder(&file.folder_id)
+    .details(details.clone())
+    .append(tx)
+    .await?;
     let mut data = details;
     data["link_id"] = json!(link_id);
-    notices::notify(tx, &file.owner_id, NoticeKind::LinkUploaded, data, app.now_ms()).await?;
+    notices::notify(
+        tx,
+        &file.owner_id,
+        NoticeKind::LinkUploaded,
+        data,
+        app.now_ms(),
+    )
+    .await?;
     ferry_store::files::get(tx, &file.id)
         .await?
         .ok_or(Error::NotFound)
@@ -391,7 +413,15 @@ pub async fn upload(
         client_modified_at: None,
         method: "simple",
     };
-    let added = add_file(app, &mut tx, &opened.caller, &folder, new, Source::Staged(staged)).await;
+    let added = add_file(
+        app,
+        &mut tx,
+        &opened.caller,
+        &folder,
+        new,
+        Source::Staged(staged),
+    )
+    .await;
     let file = match added {
         Ok(file) => file,
         Err((e, source)) => {
@@ -403,9 +433,16 @@ pub async fn upload(
             return Err(e);
         }
     };
-    let recorded =
-        record_arrival(&mut tx, app, &opened.caller.origin, &link_id, &file, uploader, "simple")
-            .await;
+    let recorded = record_arrival(
+        &mut tx,
+        app,
+        &opened.caller.origin,
+        &link_id,
+        &file,
+        uploader,
+        "simple",
+    )
+    .await;
     match recorded {
         Ok(file) => {
             tx.commit().await?;
@@ -496,13 +533,18 @@ pub async fn unlock(
         tx.commit().await?;
         return Ok(access(app.now_ms()));
     }
-    audit::success(origin, None, Action::LinkUnlockFailed, (TargetKind::Link, &link.id))
-        .failed()
-        .at(app.now_ms())
-        .in_folder(&link.folder_id)
-        .details(json!({"kind": "upload", "folder_id": link.folder_id}))
-        .append(&mut tx)
-        .await?;
+    audit::success(
+        origin,
+        None,
+        Action::LinkUnlockFailed,
+        (TargetKind::Link, &link.id),
+    )
+    .failed()
+    .at(app.now_ms())
+    .in_folder(&link.folder_id)
+    .details(json!({"kind": "upload", "folder_id": link.folder_id}))
+    .append(&mut tx)
+    .await?;
     tx.commit().await?;
     Err(Error::InvalidLinkPassword)
 }

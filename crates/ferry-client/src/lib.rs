@@ -30,6 +30,6 @@ pub use client::{Client, all_pages};
 pub use error::{ClientError, Result};
 pub use files::Download;
 pub use links::link_token;
-pub use upload_links::Uploader;
 pub use search::SearchQuery;
 pub use tasks::Started;
+pub use upload_links::Uploader;

@@ -178,13 +178,12 @@ pub async fn release(conn: &mut Conn, id: &str, size: i64) -> Result<()> {
 }
 
 pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE upload_links SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let done =
+        sqlx::query("UPDATE upload_links SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -312,13 +312,13 @@ async fn unlock(
     Path(token): Path<String>,
     ApiJson(body): ApiJson<api::UnlockLink>,
 ) -> ApiResult<Response> {
-    let access =
-        match ferry_app::link_access::unlock(&state, &ctx.0, &token, &body.password).await {
-            Err(Error::NotFound) => {
-                ferry_app::upload_links::unlock(&state, &ctx.0, &token, &body.password).await?
-            }
-            other => other?,
-        };
+    let access = match ferry_app::link_access::unlock(&state, &ctx.0, &token, &body.password).await
+    {
+        Err(Error::NotFound) => {
+            ferry_app::upload_links::unlock(&state, &ctx.0, &token, &body.password).await?
+        }
+        other => other?,
+    };
     let max_age = ((access.expires_at - state.now_ms()) / 1000).max(0);
     let secure = if state.config.public_url().starts_with("https://") {
         "; Secure"

@@ -20,8 +20,8 @@ use ferry_store::uploads::Upload;
 use futures::TryStreamExt;
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::upload_links::Who;
 use crate::http::content::http_date;
+use crate::http::upload_links::Who;
 use ferry_app::AppState;
 use ferry_app::Error;
 use ferry_app::uploads::tus::{self, ChunkDigest};
@@ -187,13 +187,22 @@ async fn create(
     )?;
     if let Who::Link(_) = &who {
         let refused = if concat.is_some() {
-            Some(("Upload-Concat", "Uploads through a link cannot be concatenated."))
+            Some((
+                "Upload-Concat",
+                "Uploads through a link cannot be concatenated.",
+            ))
         } else if folder_id.is_some() {
-            Some(("folder_id", "An upload through a link goes into the link's folder."))
+            Some((
+                "folder_id",
+                "An upload through a link goes into the link's folder.",
+            ))
         } else if on_conflict == OnConflict::NewVersion {
             Some(("on_conflict", "Uploads through a link never overwrite."))
         } else if relative_path.is_some() {
-            Some(("relative_path", "Uploads through a link take no relative_path."))
+            Some((
+                "relative_path",
+                "Uploads through a link take no relative_path.",
+            ))
         } else {
             None
         };

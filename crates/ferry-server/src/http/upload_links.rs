@@ -287,7 +287,7 @@ async fn stage(
 /// Who is uploading on the resumable and tus doors: a logged-in user, or the holder of an
 /// upload link (`X-Link-Token` instead of credentials).
 pub enum Who {
-    User(AuthUser),
+    User(Box<AuthUser>),
     Link(Box<Opened>),
 }
 
@@ -296,7 +296,9 @@ impl FromRequestParts<AppState> for Who {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let Some(token) = header_text(&parts.headers, LINK_TOKEN_HEADER) else {
-            return Ok(Who::User(AuthUser::from_request_parts(parts, state).await?));
+            return Ok(Who::User(Box::new(
+                AuthUser::from_request_parts(parts, state).await?,
+            )));
         };
         let ctx = Ctx::from_request_parts(parts, state)
             .await
@@ -304,8 +306,8 @@ impl FromRequestParts<AppState> for Who {
         let access = crate::http::links::access_tokens(&parts.headers);
         // Creating an upload needs room on the link; continuing one does not (the room is
         // taken already).
-        let creating = parts.method == axum::http::Method::POST
-            && !parts.uri.path().contains("/complete");
+        let creating =
+            parts.method == axum::http::Method::POST && !parts.uri.path().contains("/complete");
         let opened = upload_links::open(state, &ctx.0, &token, &access, creating).await?;
         Ok(Who::Link(Box::new(opened)))
     }

@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
-use crate::http::upload_links::Who;
 use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
+use crate::http::upload_links::Who;
 use crate::http::views::file_entry_view;
 use ferry_app::AppState;
 use ferry_app::Error;

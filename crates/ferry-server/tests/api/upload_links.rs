@@ -45,13 +45,13 @@ fn uploader(name: &str) -> Uploader {
 }
 
 /// Alice, her folder `inbox`, and an upload link on it.
-async fn setup(
-    app: &TestApp,
-    request: api::CreateUploadLink,
-) -> (Client, api::Folder, api::Link) {
+async fn setup(app: &TestApp, request: api::CreateUploadLink) -> (Client, api::Folder, api::Link) {
     let (_, alice) = app.user("alice", None).await;
     let folder = alice.create_folder("inbox", 0).await.unwrap();
-    let link = alice.create_upload_link(&folder.id, &request).await.unwrap();
+    let link = alice
+        .create_upload_link(&folder.id, &request)
+        .await
+        .unwrap();
     (alice, folder, link)
 }
 
@@ -75,12 +75,20 @@ async fn an_anonymous_simple_upload_lands_in_the_folder_with_its_uploader(app: T
     assert_eq!(link.status, "active");
 
     let info = app.anon.link_info(&link.url).await.unwrap();
-    assert_eq!((info.kind.as_str(), info.name.as_str()), ("upload", "inbox"));
+    assert_eq!(
+        (info.kind.as_str(), info.name.as_str()),
+        ("upload", "inbox")
+    );
     assert!(!info.password_required);
 
     let file = app
         .anon
-        .upload_to_link(&link.url, "report.pdf", b"quarterly".to_vec(), &uploader("Bob"))
+        .upload_to_link(
+            &link.url,
+            "report.pdf",
+            b"quarterly".to_vec(),
+            &uploader("Bob"),
+        )
         .await
         .unwrap();
     assert_eq!(file.name, "report.pdf");
@@ -97,7 +105,10 @@ async fn an_anonymous_simple_upload_lands_in_the_folder_with_its_uploader(app: T
     assert_eq!(&content.body[..], b"quarterly");
 
     // A file uploaded otherwise has no such mark.
-    let own = alice.upload(&folder.id, "own.txt", b"mine".to_vec()).await.unwrap();
+    let own = alice
+        .upload(&folder.id, "own.txt", b"mine".to_vec())
+        .await
+        .unwrap();
     assert!(own.uploaded_via_link.is_none());
 
     // Her notice, and the audit event.
@@ -133,11 +144,18 @@ async fn an_anonymous_simple_upload_lands_in_the_folder_with_its_uploader(app: T
 
 async fn nothing_can_be_listed_read_or_overwritten_through_the_link(app: TestApp) {
     let (alice, folder, link) = setup(&app, link_request(None, None)).await;
-    let original = alice.upload(&folder.id, "plan.txt", b"original".to_vec()).await.unwrap();
+    let original = alice
+        .upload(&folder.id, "plan.txt", b"original".to_vec())
+        .await
+        .unwrap();
     let token = ferry_client::link_token(&link.url).to_string();
 
     // Not a download link: nothing to fetch, nothing to list.
-    let res = app.raw(Method::GET, &format!("/d/{token}")).send().await.unwrap();
+    let res = app
+        .raw(Method::GET, &format!("/d/{token}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = app
         .raw(Method::GET, &format!("/api/v1/links/{token}/items"))
@@ -148,8 +166,16 @@ async fn nothing_can_be_listed_read_or_overwritten_through_the_link(app: TestApp
     // The link token is no credential for anything else.
     let with_link = app.anon.with_upload_link(&link.url);
     assert_api_error(with_link.get_file(&original.id).await, 401, "unauthorized");
-    assert_api_error(with_link.list_files(&folder.id, None, None).await, 401, "unauthorized");
-    assert_api_error(with_link.list_uploads(None, None, None).await, 401, "unauthorized");
+    assert_api_error(
+        with_link.list_files(&folder.id, None, None).await,
+        401,
+        "unauthorized",
+    );
+    assert_api_error(
+        with_link.list_uploads(None, None, None).await,
+        401,
+        "unauthorized",
+    );
     // Another user's upload is not the link's.
     let (_, bob) = app.user("bob", None).await;
     let bobs_folder = bob.create_folder("b", 0).await.unwrap();
@@ -168,9 +194,15 @@ async fn nothing_can_be_listed_read_or_overwritten_through_the_link(app: TestApp
         })
         .await
         .unwrap();
-    assert_api_error(with_link.get_upload(&bobs.upload_id).await, 404, "not_found");
     assert_api_error(
-        with_link.put_part(&bobs.upload_id, 1, b"abc".to_vec(), None).await,
+        with_link.get_upload(&bobs.upload_id).await,
+        404,
+        "not_found",
+    );
+    assert_api_error(
+        with_link
+            .put_part(&bobs.upload_id, 1, b"abc".to_vec(), None)
+            .await,
         404,
         "not_found",
     );
@@ -178,7 +210,12 @@ async fn nothing_can_be_listed_read_or_overwritten_through_the_link(app: TestApp
     // Same name: renamed, never replaced.
     let again = app
         .anon
-        .upload_to_link(&link.url, "plan.txt", b"overwritten?".to_vec(), &Uploader::default())
+        .upload_to_link(
+            &link.url,
+            "plan.txt",
+            b"overwritten?".to_vec(),
+            &Uploader::default(),
+        )
         .await
         .unwrap();
     assert_eq!(again.name, "plan (1).txt");
@@ -198,10 +235,20 @@ async fn nothing_can_be_listed_read_or_overwritten_through_the_link(app: TestApp
         relative_path: None,
         modified_at: None,
     };
-    assert_field_error(with_link.create_upload(&new).await, 400, "invalid_value", "on_conflict");
+    assert_field_error(
+        with_link.create_upload(&new).await,
+        400,
+        "invalid_value",
+        "on_conflict",
+    );
     new.on_conflict = None;
     new.folder_id = bobs_folder.id.clone();
-    assert_field_error(with_link.create_upload(&new).await, 400, "invalid_field", "folder_id");
+    assert_field_error(
+        with_link.create_upload(&new).await,
+        400,
+        "invalid_field",
+        "folder_id",
+    );
     let res = app
         .raw(Method::POST, "/api/v1/tus/")
         .header("tus-resumable", "1.0.0")
@@ -209,7 +256,11 @@ async fn nothing_can_be_listed_read_or_overwritten_through_the_link(app: TestApp
         .header("upload-length", "3")
         .header(
             "upload-metadata",
-            format!("filename {},on_conflict {}", b64("plan.txt"), b64("new_version")),
+            format!(
+                "filename {},on_conflict {}",
+                b64("plan.txt"),
+                b64("new_version")
+            ),
         )
         .send()
         .await
@@ -224,7 +275,10 @@ async fn nothing_can_be_listed_read_or_overwritten_through_the_link(app: TestApp
         404,
         "not_found",
     );
-    assert_eq!(file_names(&alice, &folder.id).await, ["plan (1).txt", "plan.txt"]);
+    assert_eq!(
+        file_names(&alice, &folder.id).await,
+        ["plan (1).txt", "plan.txt"]
+    );
 }
 
 fn b64(s: &str) -> String {
@@ -260,7 +314,11 @@ async fn a_resumable_upload_through_the_link_lands_in_the_folder(app: TestApp) {
             .unwrap();
     }
     assert_eq!(
-        with_link.get_upload(&upload.upload_id).await.unwrap().received_parts,
+        with_link
+            .get_upload(&upload.upload_id)
+            .await
+            .unwrap()
+            .received_parts,
         [1, 2]
     );
     let done = with_link
@@ -284,7 +342,10 @@ async fn a_resumable_upload_through_the_link_lands_in_the_folder(app: TestApp) {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 upload = with_link.get_upload(&upload.upload_id).await.unwrap();
             }
-            alice.get_file(upload.file_id.as_deref().unwrap()).await.unwrap()
+            alice
+                .get_file(upload.file_id.as_deref().unwrap())
+                .await
+                .unwrap()
         }
     };
     let seen = alice.get_file(&file.id).await.unwrap();
@@ -312,7 +373,11 @@ async fn a_tus_upload_through_the_link_lands_in_the_folder(app: TestApp) {
         .header("upload-length", data.len().to_string())
         .header(
             "upload-metadata",
-            format!("filename {},uploader_name {}", b64("notes.txt"), b64("Dave")),
+            format!(
+                "filename {},uploader_name {}",
+                b64("notes.txt"),
+                b64("Dave")
+            ),
         )
         .send()
         .await
@@ -347,10 +412,17 @@ async fn a_tus_upload_through_the_link_lands_in_the_folder(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT, "{res:?}");
-    let files = alice.list_files(&folder.id, None, None).await.unwrap().files;
+    let files = alice
+        .list_files(&folder.id, None, None)
+        .await
+        .unwrap()
+        .files;
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].name, "notes.txt");
-    let via = files[0].uploaded_via_link.clone().expect("through the link");
+    let via = files[0]
+        .uploaded_via_link
+        .clone()
+        .expect("through the link");
     assert_eq!(via.name.as_deref(), Some("Dave"));
     let content = alice.download(&files[0].id, &[]).await.unwrap();
     assert_eq!(&content.body[..], &data[..]);
@@ -365,7 +437,12 @@ async fn concurrent_uploads(app: &TestApp, link: &api::Link, n: usize, size: usi
             let url = link.url.clone();
             tokio::spawn(async move {
                 client
-                    .upload_to_link(&url, &format!("f{i}.bin"), vec![i as u8; size], &Uploader::default())
+                    .upload_to_link(
+                        &url,
+                        &format!("f{i}.bin"),
+                        vec![i as u8; size],
+                        &Uploader::default(),
+                    )
                     .await
             })
         })
@@ -452,24 +529,37 @@ async fn an_aborted_upload_gives_its_room_back(app: TestApp) {
 }
 
 async fn expired_revoked_and_listed_links(app: TestApp) {
-    let (alice, folder, short) = setup(&app, api::CreateUploadLink {
-        expires_in: Some(60),
-        ..link_request(None, None)
-    })
+    let (alice, folder, short) = setup(
+        &app,
+        api::CreateUploadLink {
+            expires_in: Some(60),
+            ..link_request(None, None)
+        },
+    )
     .await;
     let long = alice
         .create_upload_link(&folder.id, &link_request(None, None))
         .await
         .unwrap();
     // A download link too: GET /links lists both kinds, `kind` one of them.
-    let file = alice.upload(&folder.id, "d.txt", b"d".to_vec()).await.unwrap();
+    let file = alice
+        .upload(&folder.id, "d.txt", b"d".to_vec())
+        .await
+        .unwrap();
     let download = alice
         .create_link(&file.id, &api::CreateLink::default())
         .await
         .unwrap();
-    let all = alice.list_my_links_page(None, None, None).await.unwrap().links;
+    let all = alice
+        .list_my_links_page(None, None, None)
+        .await
+        .unwrap()
+        .links;
     let ids: Vec<&str> = all.iter().map(|l| l.id.as_str()).collect();
-    assert_eq!(ids, [download.id.as_str(), long.id.as_str(), short.id.as_str()]);
+    assert_eq!(
+        ids,
+        [download.id.as_str(), long.id.as_str(), short.id.as_str()]
+    );
     let uploads = alice
         .list_my_links_of_kind("upload", None, None, None)
         .await
@@ -549,10 +639,13 @@ async fn expired_revoked_and_listed_links(app: TestApp) {
 }
 
 async fn a_password_protects_the_upload_link(app: TestApp) {
-    let (alice, folder, link) = setup(&app, api::CreateUploadLink {
-        password: Some("open sesame 42".into()),
-        ..link_request(None, None)
-    })
+    let (alice, folder, link) = setup(
+        &app,
+        api::CreateUploadLink {
+            password: Some("open sesame 42".into()),
+            ..link_request(None, None)
+        },
+    )
     .await;
     assert!(link.password_required);
     let info = app.anon.link_info(&link.url).await.unwrap();
@@ -569,7 +662,11 @@ async fn a_password_protects_the_upload_link(app: TestApp) {
         401,
         "invalid_link_password",
     );
-    let access = app.anon.unlock_link(&link.url, "open sesame 42").await.unwrap();
+    let access = app
+        .anon
+        .unlock_link(&link.url, "open sesame 42")
+        .await
+        .unwrap();
     let unlocked = app.anon.with_link_access(&access.link_access_token);
     unlocked
         .upload_to_link(&link.url, "x.txt", b"x".to_vec(), &Uploader::default())
@@ -589,11 +686,18 @@ async fn a_password_protects_the_upload_link(app: TestApp) {
         modified_at: None,
     };
     assert_api_error(
-        app.anon.with_upload_link(&link.url).create_upload(&new).await,
+        app.anon
+            .with_upload_link(&link.url)
+            .create_upload(&new)
+            .await,
         401,
         "link_password_required",
     );
-    unlocked.with_upload_link(&link.url).create_upload(&new).await.unwrap();
+    unlocked
+        .with_upload_link(&link.url)
+        .create_upload(&new)
+        .await
+        .unwrap();
     assert_eq!(file_names(&alice, &folder.id).await, ["x.txt"]);
     let failed = alice
         .audit_events(&[("action", "link.unlock_failed")])
@@ -604,10 +708,13 @@ async fn a_password_protects_the_upload_link(app: TestApp) {
 }
 
 async fn each_upload_gets_a_subfolder_when_asked(app: TestApp) {
-    let (alice, folder, link) = setup(&app, api::CreateUploadLink {
-        subfolder_per_upload: Some(true),
-        ..link_request(None, None)
-    })
+    let (alice, folder, link) = setup(
+        &app,
+        api::CreateUploadLink {
+            subfolder_per_upload: Some(true),
+            ..link_request(None, None)
+        },
+    )
     .await;
     assert_eq!(link.subfolder_per_upload, Some(true));
     let first = app
@@ -621,7 +728,10 @@ async fn each_upload_gets_a_subfolder_when_asked(app: TestApp) {
         .await
         .unwrap();
     assert_ne!(first.folder_id, second.folder_id);
-    assert_eq!((first.name.as_str(), second.name.as_str()), ("a.txt", "a.txt"));
+    assert_eq!(
+        (first.name.as_str(), second.name.as_str()),
+        ("a.txt", "a.txt")
+    );
     let subfolders = alice.children(&folder.id, None, None).await.unwrap();
     let names: Vec<String> = subfolders.folders.iter().map(|f| f.name.clone()).collect();
     assert_eq!(names.len(), 2, "{names:?}");

@@ -911,12 +911,29 @@ async fn upload_links_upgrade(url: &str, backend: &str) {
     )
     .await
     .unwrap();
-    assert!(ul::reserve(&mut c, "lnk_00000000000000000000000d", 10, 100).await.unwrap());
-    assert!(!ul::reserve(&mut c, "lnk_00000000000000000000000d", 10, 100).await.unwrap());
-    ul::mark_file(&mut c, "fil_1", "lnk_00000000000000000000000d", Some("Bob"), None)
+    assert!(
+        ul::reserve(&mut c, "lnk_00000000000000000000000d", 10, 100)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ul::reserve(&mut c, "lnk_00000000000000000000000d", 10, 100)
+            .await
+            .unwrap()
+    );
+    ul::mark_file(
+        &mut c,
+        "fil_1",
+        "lnk_00000000000000000000000d",
+        Some("Bob"),
+        None,
+    )
+    .await
+    .unwrap();
+    let file = ferry_store::files::get(&mut c, "fil_1")
         .await
+        .unwrap()
         .unwrap();
-    let file = ferry_store::files::get(&mut c, "fil_1").await.unwrap().unwrap();
     assert_eq!(file.via_link_name.as_deref(), Some("Bob"));
     let filter = ListFilter {
         creator_id: Some("usr_owner"),

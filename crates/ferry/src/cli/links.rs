@@ -178,9 +178,7 @@ async fn create_upload_link(args: UploadLinkArgs) -> Result<()> {
     let body = api::CreateUploadLink {
         expires_in,
         max_files: args.max_files,
-        max_bytes: args
-            .max_bytes
-            .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
+        max_bytes: args.max_bytes.map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
         password,
         subfolder_per_upload: args.subfolder_per_upload.then_some(true),
     };

@@ -36,8 +36,8 @@ pub async fn run(args: UploadArgs) -> Result<()> {
     }
     let mut files = Vec::new();
     for path in &args.paths {
-        let meta = std::fs::metadata(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if !meta.is_file() {
             return Err(CliError::new(
                 "not_a_file",
@@ -119,7 +119,11 @@ pub async fn run(args: UploadArgs) -> Result<()> {
 
 /// `scheme://host[:port]` of an upload link's URL (`…/s/<token>`).
 fn link_origin(url: &str) -> Result<&str> {
-    match url.split(['?', '#']).next().and_then(|p| p.rsplit_once("/s/")) {
+    match url
+        .split(['?', '#'])
+        .next()
+        .and_then(|p| p.rsplit_once("/s/"))
+    {
         Some((origin, token))
             if !token.is_empty()
                 && (origin.starts_with("http://") || origin.starts_with("https://")) =>

@@ -632,7 +632,10 @@ fn an_upload_link_takes_files_from_ferry_upload_link() {
         .to_string();
     assert!(url.starts_with(&format!("{}/s/", t.url)), "{url}");
     let listed = t.ok(&["link", "ls"]);
-    assert!(listed.contains(&format!("upload to {}", folder.id)), "{listed}");
+    assert!(
+        listed.contains(&format!("upload to {}", folder.id)),
+        "{listed}"
+    );
     assert!(listed.contains("0/3 files"), "{listed}");
 
     // A small file in one request, a big one resumably: both land, with the uploader's name.
@@ -652,7 +655,10 @@ fn an_upload_link_takes_files_from_ferry_upload_link() {
         big_path.to_str().unwrap(),
     ]);
     assert_eq!(uploaded.len(), 2);
-    let files = t.rt.block_on(t.admin.list_files(&folder.id, None, None)).unwrap().files;
+    let files =
+        t.rt.block_on(t.admin.list_files(&folder.id, None, None))
+            .unwrap()
+            .files;
     let mut seen: Vec<(String, String, Option<String>)> = files
         .iter()
         .map(|f| {
@@ -668,7 +674,11 @@ fn an_upload_link_takes_files_from_ferry_upload_link() {
         seen,
         [
             ("big.bin".to_string(), sha(&big), Some("Zoe".to_string())),
-            ("small.txt".to_string(), sha(&small), Some("Zoe".to_string())),
+            (
+                "small.txt".to_string(),
+                sha(&small),
+                Some("Zoe".to_string())
+            ),
         ]
     );
 
