@@ -22,6 +22,7 @@ on_both_backends!(
     max_files_holds_under_concurrent_uploads,
     max_bytes_holds_under_concurrent_uploads,
     an_aborted_upload_gives_its_room_back,
+    an_expired_upload_gives_its_room_back,
     expired_revoked_and_listed_links,
     a_password_protects_the_upload_link,
     each_upload_gets_a_subfolder_when_asked,
@@ -740,4 +741,60 @@ async fn each_upload_gets_a_subfolder_when_asked(app: TestApp) {
         let seen = alice.get_file(&f.id).await.unwrap();
         assert!(seen.path.starts_with("/inbox/"), "{}", seen.path);
     }
+}
+
+async fn an_expired_upload_gives_its_room_back(app: TestApp) {
+    let (alice, folder, link) = setup(
+        &app,
+        api::CreateUploadLink {
+            expires_in: Some(7 * 86_400),
+            ..link_request(Some(1), Some(1000))
+        },
+    )
+    .await;
+    let with_link = app.anon.with_upload_link(&link.url);
+    let upload = with_link
+        .create_upload(&api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
+            folder_id: String::new(),
+            filename: "never.bin".into(),
+            size: 1000,
+            checksum_sha256: None,
+            part_size: None,
+            on_conflict: None,
+            relative_path: None,
+            modified_at: None,
+        })
+        .await
+        .unwrap();
+    let info = app.anon.link_info(&link.url).await;
+    assert_api_error(info, 410, "link_exhausted");
+    // The session outlives its time to live; the sweep ends it and gives the room back.
+    app.clock.advance(Duration::from_secs(86_401));
+    app.run_jobs().await;
+    assert_eq!(
+        with_link
+            .get_upload(&upload.upload_id)
+            .await
+            .unwrap()
+            .status,
+        "expired"
+    );
+    let info = app.anon.link_info(&link.url).await.unwrap();
+    assert_eq!((info.files_left, info.bytes_left), (Some(1), Some(1000)));
+    app.anon
+        .upload_to_link(
+            &link.url,
+            "late.txt",
+            b"late".to_vec(),
+            &Uploader::default(),
+        )
+        .await
+        .unwrap();
+    // Alice's session ended meanwhile too.
+    drop(alice);
+    let session = app.anon.login("alice", "password-alice").await.unwrap();
+    let alice = app.anon.with_token(session.access_token);
+    assert_eq!(file_names(&alice, &folder.id).await, ["late.txt"]);
 }
