@@ -412,6 +412,7 @@ pub async fn upload(
         expires_at: None,
         client_modified_at: None,
         method: "simple",
+        paid_by: &folder.owner_id,
     };
     let added = add_file(
         app,
