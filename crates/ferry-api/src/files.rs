@@ -36,6 +36,18 @@ pub struct File {
     pub created_at: String,
     pub updated_at: String,
     pub retention: Retention,
+    /// The upload link the file came through, with the uploader's name and e-mail as they
+    /// gave them; null for files added otherwise.
+    #[serde(default)]
+    pub uploaded_via_link: Option<UploadedViaLink>,
+}
+
+/// Who brought a file through an upload link.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UploadedViaLink {
+    pub link_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -32,14 +32,14 @@ pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,
     FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem, RestoredItem, Retention,
-    SearchResults, TrashItem, TrashList, UpdateFile,
+    SearchResults, TrashItem, TrashList, UpdateFile, UploadedViaLink,
 };
 pub use folders::{
     CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,
     UpdateFolder,
 };
 pub use groups::{CreateGroup, Group, GroupList, GroupMember, GroupMemberList, UpdateGroup};
-pub use links::{CreateLink, Link, LinkAccess, LinkInfo, LinkList, UnlockLink};
+pub use links::{CreateLink, CreateUploadLink, Link, LinkAccess, LinkInfo, LinkList, UnlockLink};
 pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
 pub use notices::{Notice, NoticeList};
 pub use ops::Health;

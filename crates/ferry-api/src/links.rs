@@ -1,4 +1,4 @@
-//! Download links: creating, showing and listing them.
+//! Download and upload links: creating, showing and listing them.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -39,27 +39,95 @@ pub struct Link {
     pub created_at: String,
     /// `active`, `expired`, `exhausted` or `revoked`.
     pub status: String,
+    /// The linked file (empty for an upload link).
+    #[serde(default)]
     pub file_id: String,
-    /// Downloads need the link's password (a link access token).
+    /// Downloads (uploads, for an upload link) need the link's password (a link access token).
     #[serde(default)]
     pub password_required: bool,
+    /// `download` or `upload`.
+    #[serde(default = "download_kind")]
+    #[schema(pattern = "^(download|upload)$")]
+    pub kind: String,
+    /// Upload links: the folder uploads go into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder_id: Option<String>,
+    /// Upload links: at most this many files (null: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_files: Option<i64>,
+    /// Upload links: at most this many bytes in all (null: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<i64>,
+    /// Upload links: files uploaded (uploads in progress included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_used: Option<i64>,
+    /// Upload links: bytes uploaded (uploads in progress included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_used: Option<i64>,
+    /// Upload links: each upload goes into a new subfolder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subfolder_per_upload: Option<bool>,
+}
+
+fn download_kind() -> String {
+    "download".into()
+}
+
+/// `POST /folders/{id}/upload-link`: a link through which anyone may upload into the folder
+/// (and list or read nothing).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct CreateUploadLink {
+    /// Seconds until the link expires: 1..=`links.max_expires_in_secs` (default 900).
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub expires_in: Option<i64>,
+    /// 1..=10000 files, or null/absent for unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
+    pub max_files: Option<i64>,
+    /// The most bytes all uploads together may bring, or null/absent for unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub max_bytes: Option<i64>,
+    /// 8..=256 characters: uploads need it (`POST /links/{token}/unlock` first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 8, max_length = 256)]
+    pub password: Option<String>,
+    /// Put each upload into a new subfolder named from the time and the uploader's name.
+    #[serde(default)]
+    pub subfolder_per_upload: Option<bool>,
 }
 
 /// `GET /links/{token}/info`: what a landing page needs; no password needed, nothing counted.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LinkInfo {
-    /// `file` (folder and upload links come later).
+    /// `file` or `upload`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(file|upload)$")]
     pub kind: String,
-    /// The file's name.
+    /// The file's name (an upload link: its folder's name).
     pub name: String,
-    /// The size of what a download delivers (the linked version's).
-    pub size: i64,
+    /// The size of what a download delivers (the linked version's); absent for upload links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
     pub expires_at: String,
-    /// Whole downloads left; null when unlimited.
+    /// Whole downloads left; null when unlimited (and for upload links).
     pub downloads_left: Option<i64>,
     pub password_required: bool,
+    #[serde(default)]
     pub watermark: bool,
+    /// Upload links: files that may still be uploaded (null: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_left: Option<i64>,
+    /// Upload links: bytes that may still be uploaded (null: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_left: Option<i64>,
+    /// Upload links: the limit on files (null: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_files: Option<i64>,
+    /// Upload links: the limit on bytes (null: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<i64>,
 }
 
 /// `POST /links/{token}/unlock`.

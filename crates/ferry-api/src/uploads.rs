@@ -6,6 +6,9 @@ use utoipa::ToSchema;
 /// `POST /uploads`: start a resumable upload.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateUpload {
+    /// The folder to upload into. Absent (or empty) with `X-Link-Token`: an upload link's
+    /// uploads go into its folder.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub folder_id: String,
     #[schema(
         min_length = 1,
@@ -40,6 +43,14 @@ pub struct CreateUpload {
     /// `client_modified_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
+    /// Through an upload link: the uploader's name, as they give it (at most 100 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
+    pub uploader_name: Option<String>,
+    /// Through an upload link: the uploader's e-mail, as they give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 254)]
+    pub uploader_email: Option<String>,
 }
 
 /// One part to send.

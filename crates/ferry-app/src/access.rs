@@ -551,3 +551,46 @@ pub async fn user_may_read_file(
         Some(role) => role.permissions().contains(&Permission::Read),
     })
 }
+
+// ---- Upload links (file requests) ----------------------------------------------------------
+//
+// An upload link is a principal of its own: whoever holds it may add files to the link's
+// folder (never overwrite, see `upload_links`) and continue the uploads it opened, and may
+// list or read nothing. It is worth what its creator may still do: when the creator can no
+// longer share the folder (unshared, folder deleted or expired), the link opens nothing.
+
+/// The folder an upload link adds files to, with its creator as a caller (for the subfolders
+/// a link makes): `NotFound` when the creator may no longer share the folder or it is gone,
+/// `FolderExpired` past the tree's expiry.
+pub async fn upload_link_target(
+    app: &AppState,
+    link: &ferry_store::upload_links::UploadLink,
+    origin: &crate::caller::Origin,
+) -> Result<(Folder, Caller)> {
+    let creator = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::users::get(&mut conn, &link.creator_id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let creator = Caller::user(creator, origin.clone());
+    let folder = match folder(app, &creator, &link.folder_id, Permission::Share).await {
+        Ok(f) => f,
+        Err(Error::PermissionDenied | Error::Forbidden) => return Err(Error::NotFound),
+        Err(e) => return Err(e),
+    };
+    Ok((folder, creator))
+}
+
+/// An upload opened through upload link `link_id` (and only such an upload): what the link's
+/// holder may continue, look at or abort. Anything else is `NotFound`.
+pub async fn upload_via_link(app: &AppState, link_id: &str, id: &str) -> Result<Upload> {
+    if !IdKind::Upload.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    ferry_store::uploads::get(&mut conn, id)
+        .await?
+        .filter(|u| u.link_id.as_deref() == Some(link_id))
+        .ok_or(Error::NotFound)
+}

@@ -33,6 +33,7 @@ pub mod sharing;
 pub mod state;
 pub mod tasks;
 pub mod trash;
+pub mod upload_links;
 pub mod uploads;
 pub mod users;
 pub mod versions;

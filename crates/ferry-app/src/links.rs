@@ -351,9 +351,15 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
     }
     let link = {
         let mut conn = app.store.conn().await?;
-        ferry_store::links::get(&mut conn, link_id)
-            .await?
-            .ok_or(Error::NotFound)?
+        ferry_store::links::get(&mut conn, link_id).await?
+    };
+    let Some(link) = link else {
+        // Upload links share the id space and the revocation.
+        return if crate::upload_links::revoke(app, caller, link_id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        };
     };
     let folder_id = match access::file(app, caller, &link.file_id, Permission::Share).await {
         Ok((_, folder)) => folder.id,
@@ -449,7 +455,7 @@ pub async fn info(app: &AppState, token: &str) -> Result<(Link, File)> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkKind {
     Download,
-    /// Upload links (file requests) do not exist yet: none are listed.
+    /// Upload links (file requests): listed by `upload_links::list`, none here.
     Upload,
 }
 

@@ -23,6 +23,8 @@ pub enum NoticeKind {
     CommentMention,
     /// Someone assigned the user a task comment.
     CommentAssigned,
+    /// A file arrived through one of the user's upload links (in a folder they own).
+    LinkUploaded,
 }
 
 impl NoticeKind {
@@ -33,6 +35,7 @@ impl NoticeKind {
             NoticeKind::InvitationDeclined => "invitation.declined",
             NoticeKind::CommentMention => "comment.mention",
             NoticeKind::CommentAssigned => "comment.assigned",
+            NoticeKind::LinkUploaded => "link.uploaded",
         }
     }
 }

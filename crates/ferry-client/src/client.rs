@@ -17,6 +17,8 @@ pub struct Client {
     token: Option<String>,
     /// A link access token sent as `X-Link-Access` with downloads through links.
     pub(crate) link_access: Option<String>,
+    /// An upload link's token, sent as `X-Link-Token` instead of credentials.
+    pub(crate) link_token: Option<String>,
 }
 
 impl Client {
@@ -27,6 +29,7 @@ impl Client {
             base: format!("{}/api/v1", server_url.trim_end_matches('/')),
             token: None,
             link_access: None,
+            link_token: None,
         }
     }
 
@@ -56,6 +59,17 @@ impl Client {
         }
     }
 
+    /// The same client, uploading through the upload link `link` (its URL or token): its
+    /// resumable-upload calls send `X-Link-Token` (and `X-Link-Access`, when set) instead of
+    /// credentials.
+    pub fn with_upload_link(&self, link: &str) -> Client {
+        Client {
+            link_token: Some(crate::links::link_token(link).to_string()),
+            token: None,
+            ..self.clone()
+        }
+    }
+
     /// `http://host:port/api/v1`.
     pub fn base_url(&self) -> &str {
         &self.base
@@ -63,7 +77,13 @@ impl Client {
 
     /// A request to `path` (relative to `/api/v1`) with auth, for calls this type lacks.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let req = self.http.request(method, format!("{}{}", self.base, path));
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(link) = &self.link_token {
+            req = req.header("X-Link-Token", link);
+            if let Some(access) = &self.link_access {
+                req = req.header("X-Link-Access", access);
+            }
+        }
         match &self.token {
             Some(t) => req.bearer_auth(t),
             None => req,

@@ -153,10 +153,11 @@ impl Client {
     }
 }
 
-/// The token of a link's URL (`…/d/<token>`, with or without a query), or `link` itself.
+/// The token of a link's URL (`…/d/<token>` or an upload link's `…/s/<token>`, with or
+/// without a query), or `link` itself.
 pub fn link_token(link: &str) -> &str {
     let path = link.split(['?', '#']).next().unwrap_or(link);
-    match path.rsplit_once("/d/") {
+    match path.rsplit_once("/d/").or_else(|| path.rsplit_once("/s/")) {
         Some((_, token)) => token.trim_end_matches('/'),
         None => path,
     }

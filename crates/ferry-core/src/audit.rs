@@ -27,6 +27,8 @@ pub enum Action {
     LinkExhausted,
     /// A wrong password was given to unlock a link.
     LinkUnlockFailed,
+    /// A file arrived through an upload link.
+    LinkUploaded,
     PermissionChanged,
     WebhookCreated,
     WebhookDeleted,
@@ -60,7 +62,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 54] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -84,6 +86,7 @@ impl Action {
         Action::LinkDownloaded,
         Action::LinkExhausted,
         Action::LinkUnlockFailed,
+        Action::LinkUploaded,
         Action::PermissionChanged,
         Action::WebhookCreated,
         Action::WebhookDeleted,
@@ -146,6 +149,7 @@ impl Action {
             Action::LinkDownloaded => "link.downloaded",
             Action::LinkExhausted => "link.exhausted",
             Action::LinkUnlockFailed => "link.unlock_failed",
+            Action::LinkUploaded => "link.uploaded",
             Action::PermissionChanged => "permission.changed",
             Action::WebhookCreated => "webhook.created",
             Action::WebhookDeleted => "webhook.deleted",

@@ -32,6 +32,13 @@ pub struct File {
     pub trash_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The upload link the file came through, and the uploader's name and e-mail as given.
+    #[sqlx(default)]
+    pub via_link_id: Option<String>,
+    #[sqlx(default)]
+    pub via_link_name: Option<String>,
+    #[sqlx(default)]
+    pub via_link_email: Option<String>,
 }
 
 impl File {
@@ -68,7 +75,8 @@ pub struct NewFile<'a> {
 const COLUMNS: &str = "f.id, f.folder_id, f.owner_id, u.login AS owner_login, f.name, \
                        f.description, f.tags, f.size, f.sha256, f.mime_type, f.version, f.state, \
                        f.expires_at, f.held_until, f.client_modified_at, f.revision, f.trash_id, \
-                       f.created_at, f.updated_at";
+                       f.created_at, f.updated_at, f.via_link_id, f.via_link_name, \
+                       f.via_link_email";
 
 fn select() -> String {
     format!("SELECT {COLUMNS} FROM files f JOIN users u ON u.id = f.owner_id")

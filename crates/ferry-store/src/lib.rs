@@ -25,6 +25,7 @@ pub mod settings;
 pub mod tasks;
 pub mod tokens;
 pub mod trash;
+pub mod upload_links;
 pub mod uploads;
 pub mod users;
 pub mod webhooks;

@@ -43,6 +43,13 @@ pub struct Upload {
     pub tus_metadata: Option<String>,
     /// When the client says the file was last modified; becomes the file's.
     pub client_modified_at: Option<i64>,
+    /// The upload link it came through, if any, and what the uploader said of themselves.
+    #[sqlx(default)]
+    pub link_id: Option<String>,
+    #[sqlx(default)]
+    pub uploader_name: Option<String>,
+    #[sqlx(default)]
+    pub uploader_email: Option<String>,
 }
 
 impl Upload {
@@ -65,16 +72,17 @@ pub struct Part {
 const COLUMNS: &str = "id, creator_id, payer_id, folder_id, filename, size, part_size, part_count, \
                        checksum_sha256, on_conflict, status, hashed_parts, hash_state, file_id, \
                        expires_at, created_at, updated_at, protocol, tus_offset, tus_concat, \
-                       tus_partials, tus_metadata, client_modified_at";
+                       tus_partials, tus_metadata, client_modified_at, link_id, uploader_name, \
+                       uploader_email";
 
 pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
     sqlx::query(
         "INSERT INTO uploads (id, creator_id, payer_id, folder_id, filename, size, part_size, \
          part_count, checksum_sha256, on_conflict, status, hashed_parts, expires_at, created_at, \
          updated_at, protocol, tus_offset, tus_concat, tus_partials, tus_metadata, \
-         client_modified_at) \
+         client_modified_at, link_id, uploader_name, uploader_email) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $13, $14, 0, $15, \
-         $16, $17, $18)",
+         $16, $17, $18, $19, $20, $21)",
     )
     .bind(&u.id)
     .bind(&u.creator_id)
@@ -94,6 +102,9 @@ pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
     .bind(&u.tus_partials)
     .bind(&u.tus_metadata)
     .bind(u.client_modified_at)
+    .bind(&u.link_id)
+    .bind(&u.uploader_name)
+    .bind(&u.uploader_email)
     .execute(conn)
     .await?;
     Ok(())

@@ -125,6 +125,17 @@ pub struct NewUpload {
     pub client_modified_at: Option<i64>,
 }
 
+/// An upload through an upload link: the link's folder (already decided by
+/// [`access::upload_link_target`]) and who says they are sending it.
+pub struct ViaLink {
+    pub link_id: String,
+    pub folder: ferry_store::folders::Folder,
+    /// The link's creator: the upload's creator of record.
+    pub creator_id: String,
+    pub uploader_name: Option<String>,
+    pub uploader_email: Option<String>,
+}
+
 /// What a tus upload records beyond the native fields.
 pub struct TusInfo {
     /// `partial`, `final` or None (concatenation extension).
@@ -152,6 +163,42 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         }
         None => None,
     };
+    open_session(state, caller, Some(user), &user.id, folder, new, None).await
+}
+
+/// Opens a session through an upload link into `via.folder` (a subfolder when the link makes
+/// one per upload): takes one file of `size` bytes from the link's limits in the same
+/// transaction as the quota (`LinkExhausted` when it cannot), never overwrites.
+pub async fn create_via_link(
+    state: &AppState,
+    caller: &Caller,
+    mut new: NewUpload,
+    via: ViaLink,
+) -> Result<Upload> {
+    new.filename = validate::stored_name("filename", &new.filename)?;
+    new.on_conflict = OnConflict::Rename;
+    let folder = via.folder.clone();
+    open_session(
+        state,
+        caller,
+        None,
+        &via.creator_id.clone(),
+        Some(folder),
+        new,
+        Some(via),
+    )
+    .await
+}
+
+async fn open_session(
+    state: &AppState,
+    caller: &Caller,
+    user: Option<&User>,
+    creator_id: &str,
+    folder: Option<ferry_store::folders::Folder>,
+    new: NewUpload,
+    via: Option<ViaLink>,
+) -> Result<Upload> {
     if new.size < 0 {
         return Err(Error::invalid(
             "size",
@@ -176,11 +223,11 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
     let now = state.now_ms();
     let upload = Upload {
         id: IdKind::Upload.generate(),
-        creator_id: user.id.clone(),
+        creator_id: creator_id.to_string(),
         // The folder owner pays; a tus partial upload is charged to its creator.
         payer_id: folder
             .as_ref()
-            .map_or(user.id.clone(), |f| f.owner_id.clone()),
+            .map_or(creator_id.to_string(), |f| f.owner_id.clone()),
         folder_id: folder.as_ref().map(|f| f.id.clone()),
         filename: new.filename,
         size: new.size,
@@ -201,6 +248,9 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
         tus_partials: tus.partials,
         tus_metadata: tus.metadata,
         client_modified_at: new.client_modified_at,
+        link_id: via.as_ref().map(|v| v.link_id.clone()),
+        uploader_name: via.as_ref().and_then(|v| v.uploader_name.clone()),
+        uploader_email: via.as_ref().and_then(|v| v.uploader_email.clone()),
     };
     let mut tx = state.store.begin().await?;
     // `fail` refuses a taken name before a byte is sent, and so does `new_version` when the
@@ -224,10 +274,13 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result
             )));
         }
     }
+    if let Some(via) = &via {
+        crate::upload_links::take(&mut tx, state, &via.link_id, upload.size).await?;
+    }
     let to_reserve = (upload.size - new.already_reserved).max(0);
     crate::folders::charge(&mut tx, &upload.payer_id, to_reserve).await?;
     store::insert(&mut tx, &upload).await?;
-    audit::success(&caller.origin, Some(user), Action::UploadCreated, (TargetKind::Upload, &upload.id))
+    audit::success(&caller.origin, user, Action::UploadCreated, (TargetKind::Upload, &upload.id))
         .at(state.now_ms())
         .in_folder_opt(upload.folder_id.as_deref())
         .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
@@ -667,6 +720,27 @@ pub async fn finish(
             if let Some(crc32) = crc32 {
                 ferry_store::archives::set_blob_crc(&mut tx, &file.sha256, crc32).await?;
             }
+            let mut file = file;
+            if let Some(link_id) = &upload.link_id {
+                let uploader = crate::upload_links::Uploader {
+                    name: upload.uploader_name.clone(),
+                    email: upload.uploader_email.clone(),
+                };
+                file = crate::upload_links::record_arrival(
+                    &mut tx,
+                    &state,
+                    &caller.origin,
+                    link_id,
+                    &file,
+                    &uploader,
+                    if upload.protocol == "tus" {
+                        "tus"
+                    } else {
+                        "resumable"
+                    },
+                )
+                .await?;
+            }
             tx.commit().await?;
             Ok(file)
         }
@@ -753,6 +827,9 @@ pub(super) async fn end_releasing(
         return Ok(false);
     }
     ferry_store::users::release_quota(&mut tx, &upload.payer_id, released).await?;
+    if let Some(link_id) = &upload.link_id {
+        ferry_store::upload_links::release(&mut tx, link_id, upload.size).await?;
+    }
     audit::success(ctx, actor, action, (TargetKind::Upload, &upload.id))
         .at(state.now_ms())
         .in_folder_opt(upload.folder_id.as_deref())

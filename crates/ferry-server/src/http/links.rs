@@ -43,7 +43,7 @@ const MAX_ACCESS_TOKENS: usize = 8;
 
 /// The link access tokens a request carries: `X-Link-Access` headers, then
 /// `ferry_link_access` cookies (a browser may hold several under different paths).
-fn access_tokens(headers: &HeaderMap) -> Vec<String> {
+pub(crate) fn access_tokens(headers: &HeaderMap) -> Vec<String> {
     let from_header = headers
         .get_all(ACCESS_HEADER)
         .iter()
@@ -81,6 +81,13 @@ fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
         status: LinkState::of(l, now).as_str().into(),
         file_id: l.file_id.clone(),
         password_required: l.password_required(),
+        kind: "download".into(),
+        folder_id: None,
+        max_files: None,
+        max_bytes: None,
+        files_used: None,
+        bytes_used: None,
+        subfolder_per_upload: None,
     }
 }
 
@@ -168,13 +175,13 @@ enum StateParam {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct MineQuery {
-    /// `download`, or `upload` (there are no upload links yet: an empty list).
+    /// `download` or `upload`; both when absent.
     #[param(inline)]
     kind: Option<KindParam>,
     /// Links in this state now (the `status` of each link shown).
     #[param(inline)]
     state: Option<StateParam>,
-    /// Only links to files directly in this folder.
+    /// Only download links to files directly in this folder, and upload links into it.
     folder_id: Option<String>,
     /// 1..=1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
@@ -182,8 +189,8 @@ struct MineQuery {
     cursor: Option<String>,
 }
 
-/// The caller's download links (admins: everyone's), newest first, paged with `limit` and
-/// `cursor`.
+/// The caller's download and upload links (admins: everyone's), newest first, paged with
+/// `limit` and `cursor`.
 #[utoipa::path(get, path = "/links", tag = "links", params(MineQuery),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::LinkList), (status = 400, body = api::ErrorBody)))]
@@ -211,11 +218,42 @@ async fn mine(
         }),
         folder_id: q.folder_id,
     };
-    let found = links::list(&state, &me.caller(), &request, before, limit).await?;
-    let (found, next_cursor) = paginate(found, limit, |l| (l.created_at, l.id.clone()));
+    let caller = me.caller();
     let now = state.now_ms();
+    // Both kinds are ordered by (created_at, id), newest first, and paged by the same cursor:
+    // merging a page of each gives the page of both.
+    let mut found: Vec<(i64, String, api::Link)> = Vec::new();
+    if request.kind != Some(links::LinkKind::Upload) {
+        let downloads = links::list(&state, &caller, &request, before.clone(), limit).await?;
+        found.extend(
+            downloads
+                .iter()
+                .map(|l| (l.created_at, l.id.clone(), link_view(&state, l, now))),
+        );
+    }
+    if request.kind != Some(links::LinkKind::Download) {
+        let uploads = ferry_app::upload_links::list(
+            &state,
+            &caller,
+            request.state,
+            request.folder_id.as_deref(),
+            before,
+            limit,
+        )
+        .await?;
+        found.extend(uploads.iter().map(|l| {
+            (
+                l.created_at,
+                l.id.clone(),
+                crate::http::upload_links::link_view(&state, l, now),
+            )
+        }));
+    }
+    found.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+    found.truncate(limit as usize + 1);
+    let (found, next_cursor) = paginate(found, limit, |l| (l.0, l.1.clone()));
     Ok(axum::Json(api::LinkList {
-        links: found.iter().map(|l| link_view(&state, l, now)).collect(),
+        links: found.into_iter().map(|l| l.2).collect(),
         next_cursor,
     }))
 }
@@ -231,17 +269,28 @@ async fn info(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> ApiResult<axum::Json<api::LinkInfo>> {
-    let (link, file) = links::info(&state, &token).await?;
+    let (link, file) = match links::info(&state, &token).await {
+        Err(Error::NotFound) => {
+            return Ok(axum::Json(
+                crate::http::upload_links::info(&state, &token).await?,
+            ));
+        }
+        other => other?,
+    };
     Ok(axum::Json(api::LinkInfo {
         kind: "file".into(),
         name: file.name.clone(),
-        size: file.size,
+        size: Some(file.size),
         expires_at: rfc3339(link.expires_at),
         downloads_left: link
             .max_downloads
             .map(|max| (max - link.downloads_used()).max(0)),
         password_required: link.password_required(),
         watermark: link.watermark(),
+        files_left: None,
+        bytes_left: None,
+        max_files: None,
+        max_bytes: None,
     }))
 }
 
@@ -263,7 +312,13 @@ async fn unlock(
     Path(token): Path<String>,
     ApiJson(body): ApiJson<api::UnlockLink>,
 ) -> ApiResult<Response> {
-    let access = ferry_app::link_access::unlock(&state, &ctx.0, &token, &body.password).await?;
+    let access = match ferry_app::link_access::unlock(&state, &ctx.0, &token, &body.password).await
+    {
+        Err(Error::NotFound) => {
+            ferry_app::upload_links::unlock(&state, &ctx.0, &token, &body.password).await?
+        }
+        other => other?,
+    };
     let max_age = ((access.expires_at - state.now_ms()) / 1000).max(0);
     let secure = if state.config.public_url().starts_with("https://") {
         "; Secure"

@@ -25,6 +25,7 @@ pub mod tasks;
 pub mod trash;
 pub mod tus;
 pub mod upload;
+pub mod upload_links;
 pub mod uploads;
 pub mod users;
 pub mod versions;
@@ -37,7 +38,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
@@ -87,6 +88,11 @@ impl Modify for SecuritySchemes {
             "basic",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
         );
+        // An upload link's token, instead of credentials, on the resumable upload calls.
+        components.add_security_scheme(
+            "link_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Link-Token"))),
+        );
     }
 }
 
@@ -106,6 +112,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(upload::router().layer(DefaultBodyLimit::disable()))
         .merge(uploads::router())
         .merge(links::router())
+        .merge(upload_links::router().layer(DefaultBodyLimit::disable()))
         .merge(audit::router())
         .merge(webhooks::router())
         .merge(tasks::router())

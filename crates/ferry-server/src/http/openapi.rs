@@ -39,6 +39,23 @@ fn apply(doc: &mut Value) {
             }
         }
     }
+    // The resumable protocol also takes an upload link instead of credentials.
+    for (path, method) in [
+        ("/uploads", "post"),
+        ("/uploads/{upload_id}", "get"),
+        ("/uploads/{upload_id}", "delete"),
+        ("/uploads/{upload_id}/parts/{part_no}", "patch"),
+        ("/uploads/{upload_id}/complete", "post"),
+    ] {
+        if let Some(security) = paths
+            .get_mut(path)
+            .and_then(|item| item.get_mut(method))
+            .and_then(|op| op.get_mut("security"))
+            .and_then(Value::as_array_mut)
+        {
+            security.push(json!({"link_token": []}));
+        }
+    }
     paths.insert("/d/{token}".into(), public_download());
     // The event types a webhook may subscribe to: the audit catalogue.
     let mut events: Vec<&str> = ferry_core::audit::Action::ALL
@@ -218,8 +235,12 @@ mod tests {
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let name = p["name"].as_str().unwrap();
                 if p["in"] == "header" {
-                    // Read from the headers (the link access token of `/d/{token}`).
-                    assert_eq!(path, "/d/{token}", "{name} of {method} {path}");
+                    // Read from the headers (the link access token of `/d/{token}`, and of
+                    // an upload through a link, with the uploader's name).
+                    assert!(
+                        ["/d/{token}", "/links/{token}/files"].contains(&path.as_str()),
+                        "{name} of {method} {path}"
+                    );
                     continue;
                 }
                 let in_path = path.contains(&format!("{{{name}}}"));
@@ -245,11 +266,21 @@ mod tests {
             let Some(security) = op.get("security") else {
                 continue;
             };
-            assert_eq!(
-                security,
-                &json!([{"bearer": []}, {"basic": []}]),
-                "{method} {path}"
-            );
+            // The resumable protocol also takes an upload link's token.
+            let via_link = [
+                ("/uploads", "post"),
+                ("/uploads/{upload_id}", "get"),
+                ("/uploads/{upload_id}", "delete"),
+                ("/uploads/{upload_id}/parts/{part_no}", "patch"),
+                ("/uploads/{upload_id}/complete", "post"),
+            ]
+            .contains(&(path.as_str(), method.as_str()));
+            let expected = if via_link {
+                json!([{"bearer": []}, {"basic": []}, {"link_token": []}])
+            } else {
+                json!([{"bearer": []}, {"basic": []}])
+            };
+            assert_eq!(security, &expected, "{method} {path}");
             assert!(op["responses"].get("401").is_some(), "{method} {path}");
             assert!(op["responses"].get("423").is_some(), "{method} {path}");
         }

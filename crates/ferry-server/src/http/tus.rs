@@ -20,8 +20,8 @@ use ferry_store::uploads::Upload;
 use futures::TryStreamExt;
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::AuthUser;
 use crate::http::content::http_date;
+use crate::http::upload_links::Who;
 use ferry_app::AppState;
 use ferry_app::Error;
 use ferry_app::uploads::tus::{self, ChunkDigest};
@@ -146,7 +146,7 @@ fn parse_i64(headers: &HeaderMap, name: &'static str) -> ApiResult<Option<i64>> 
 /// `POST /tus/`: create an upload (optionally with its first bytes, or as a concatenation).
 async fn create(
     State(state): State<AppState>,
-    me: AuthUser,
+    who: Who,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
@@ -180,6 +180,36 @@ async fn create(
         })?,
     };
 
+    let uploader = Who::uploader(
+        &headers,
+        metadata.get("uploader_name").cloned(),
+        metadata.get("uploader_email").cloned(),
+    )?;
+    if let Who::Link(_) = &who {
+        let refused = if concat.is_some() {
+            Some((
+                "Upload-Concat",
+                "Uploads through a link cannot be concatenated.",
+            ))
+        } else if folder_id.is_some() {
+            Some((
+                "folder_id",
+                "An upload through a link goes into the link's folder.",
+            ))
+        } else if on_conflict == OnConflict::NewVersion {
+            Some(("on_conflict", "Uploads through a link never overwrite."))
+        } else if relative_path.is_some() {
+            Some((
+                "relative_path",
+                "Uploads through a link take no relative_path.",
+            ))
+        } else {
+            None
+        };
+        if let Some((field, message)) = refused {
+            return Err(ApiError::invalid(field, "invalid_value", message));
+        }
+    }
     if let Some(final_spec) = concat.as_deref().and_then(|c| c.strip_prefix("final;")) {
         let new = NewUpload {
             folder_id,
@@ -198,7 +228,7 @@ async fn create(
             relative_path,
             client_modified_at,
         };
-        return create_final(&state, &me, final_spec, new).await;
+        return create_final(&state, &who, final_spec, new).await;
     }
     let partial = match concat.as_deref() {
         None => false,
@@ -225,7 +255,7 @@ async fn create(
             "Upload-Length is required.",
         )
     })?;
-    if !partial && folder_id.is_none() {
+    if !partial && folder_id.is_none() && matches!(who, Who::User(_)) {
         return Err(ApiError::invalid(
             "folder_id",
             "missing_field",
@@ -249,7 +279,20 @@ async fn create(
         relative_path,
         client_modified_at,
     };
-    let mut upload = uploads::create(&state, &me.caller(), new).await?;
+    let mut upload = match &who {
+        Who::User(me) => uploads::create(&state, &me.caller(), new).await?,
+        Who::Link(opened) => {
+            let folder = ferry_app::upload_links::destination(&state, opened, &uploader).await?;
+            let via = uploads::ViaLink {
+                link_id: opened.link.id.clone(),
+                folder,
+                creator_id: opened.link.creator_id.clone(),
+                uploader_name: uploader.name,
+                uploader_email: uploader.email,
+            };
+            uploads::create_via_link(&state, &opened.caller, new, via).await?
+        }
+    };
 
     // creation-with-upload: the body carries the first bytes.
     let with_data =
@@ -259,16 +302,16 @@ async fn create(
         // Location and the offset reached, so the client can resume (tus recommends this).
         // A chunk-level failure (a bad chunk checksum, a body cut short) leaves a resumable
         // upload; anything else (e.g. the whole file failing verification) is the answer.
-        match append(&state, &me, &upload.id, 0, &headers, body).await {
+        match append(&state, &who, &upload.id, 0, &headers, body).await {
             Ok(u) => upload = u,
             Err(e @ ApiError::App(Error::ChunkChecksumMismatch | Error::BodyRead)) => {
                 tracing::debug!(upload_id = %upload.id, error = %e, "first chunk of a creation-with-upload failed");
-                upload = uploads::load(&state, &me.caller(), &upload.id).await?;
+                upload = who.upload(&state, &upload.id).await?;
             }
             Err(e) => return Err(e),
         }
     } else if upload.size == 0 && !partial {
-        tus::finish_if_complete(&state, &me.caller(), &upload).await?;
+        tus::finish_if_complete(&state, &who.caller(), &upload).await?;
     }
     Ok(created(&upload))
 }
@@ -295,7 +338,7 @@ fn offset_headers(h: &mut HeaderMap, upload: &Upload) {
 /// Concatenation: the final upload named by `Upload-Concat: final;<urls>`.
 async fn create_final(
     state: &AppState,
-    me: &AuthUser,
+    who: &Who,
     spec: &str,
     new: NewUpload,
 ) -> ApiResult<Response> {
@@ -309,7 +352,7 @@ async fn create_final(
                 .to_string()
         })
         .collect();
-    let upload = tus::concatenate(state, &me.caller(), &partial_ids, new).await?;
+    let upload = tus::concatenate(state, &who.caller(), &partial_ids, new).await?;
     Ok(created(&upload))
 }
 
@@ -323,13 +366,12 @@ async fn resource(
         return Ok(discover(State(state)).await);
     }
     let (mut parts, body) = req.into_parts();
-    let me = <AuthUser as axum::extract::FromRequestParts<AppState>>::from_request_parts(
-        &mut parts, &state,
-    )
-    .await?;
+    let who =
+        <Who as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
+            .await?;
     let headers = parts.headers;
     match parts.method {
-        Method::HEAD => head(&state, &me, &id).await,
+        Method::HEAD => head(&state, &who, &id).await,
         Method::PATCH => {
             check_version(&headers)?;
             if !header_str(&headers, "content-type")
@@ -344,22 +386,23 @@ async fn resource(
                     "Upload-Offset is required.",
                 )
             })?;
-            let upload = append(&state, &me, &id, offset, &headers, body).await?;
+            let upload = append(&state, &who, &id, offset, &headers, body).await?;
             let mut res = StatusCode::NO_CONTENT.into_response();
             offset_headers(res.headers_mut(), &upload);
             Ok(res)
         }
         Method::DELETE => {
             check_version(&headers)?;
-            tus::terminate(&state, &me.caller(), &id).await?;
+            who.upload(&state, &id).await?;
+            tus::terminate(&state, &who.caller(), &id).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
 }
 
-async fn head(state: &AppState, me: &AuthUser, id: &str) -> ApiResult<Response> {
-    let upload = uploads::load(state, &me.caller(), id).await?;
+async fn head(state: &AppState, who: &Who, id: &str) -> ApiResult<Response> {
+    let upload = who.upload(state, id).await?;
     match upload.status {
         UploadStatus::Aborted => return Err(Error::NotFound.into()),
         UploadStatus::Expired | UploadStatus::Failed => return Err(Error::UploadExpired.into()),
@@ -429,18 +472,20 @@ fn chunk_digest(headers: &HeaderMap) -> ApiResult<Option<ChunkDigest>> {
 /// A PATCH: the chunk at `offset`, checked against its digest.
 async fn append(
     state: &AppState,
-    me: &AuthUser,
+    who: &Who,
     id: &str,
     offset: i64,
     headers: &HeaderMap,
     body: Body,
 ) -> ApiResult<Upload> {
     let digest = chunk_digest(headers)?;
+    // Through a link: only an upload that link opened.
+    who.upload(state, id).await?;
     let stream: ByteStream<'_> = Box::pin(
         body.into_data_stream()
             .map_err(|e| Box::new(e) as ferry_blob::BoxError),
     );
-    Ok(tus::append(state, &me.caller(), id, offset, stream, digest).await?)
+    Ok(tus::append(state, &who.caller(), id, offset, stream, digest).await?)
 }
 
 #[cfg(test)]

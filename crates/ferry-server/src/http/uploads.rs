@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
+use crate::http::upload_links::Who;
 use crate::http::views::file_entry_view;
 use ferry_app::AppState;
 use ferry_app::Error;
@@ -136,7 +137,8 @@ async fn list(
         (status = 413, description = "`quota_exceeded` or `file_too_large`", body = api::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    me: AuthUser,
+    who: Who,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<api::CreateUpload>,
 ) -> ApiResult<impl IntoResponse> {
     let checksum = body
@@ -154,6 +156,29 @@ async fn create(
             )
         })?,
     };
+    let via_link = matches!(who, Who::Link(_));
+    if via_link && !body.folder_id.is_empty() {
+        return Err(ApiError::invalid(
+            "folder_id",
+            "invalid_field",
+            "An upload through an upload link goes into the link's folder: send no folder_id.",
+        ));
+    }
+    if via_link && on_conflict == OnConflict::NewVersion {
+        return Err(ApiError::invalid(
+            "on_conflict",
+            "invalid_value",
+            "Uploads through a link never overwrite: on_conflict is `rename`.",
+        ));
+    }
+    if via_link && body.relative_path.is_some() {
+        return Err(ApiError::invalid(
+            "relative_path",
+            "invalid_field",
+            "Uploads through a link take no relative_path.",
+        ));
+    }
+    let uploader = Who::uploader(&headers, body.uploader_name, body.uploader_email)?;
     let new = NewUpload {
         folder_id: Some(body.folder_id),
         filename: body.filename,
@@ -171,7 +196,20 @@ async fn create(
             .map(|t| crate::http::extract::parse_time("modified_at", t))
             .transpose()?,
     };
-    let upload = uploads::create(&state, &me.caller(), new).await?;
+    let upload = match &who {
+        Who::User(me) => uploads::create(&state, &me.caller(), new).await?,
+        Who::Link(opened) => {
+            let folder = ferry_app::upload_links::destination(&state, opened, &uploader).await?;
+            let via = uploads::ViaLink {
+                link_id: opened.link.id.clone(),
+                folder,
+                creator_id: opened.link.creator_id.clone(),
+                uploader_name: uploader.name,
+                uploader_email: uploader.email,
+            };
+            uploads::create_via_link(&state, &opened.caller, new, via).await?
+        }
+    };
     let view = upload_view(&state, &upload).await?;
     Ok((
         StatusCode::CREATED,
@@ -186,10 +224,10 @@ async fn create(
     responses((status = 200, body = api::Upload), (status = 404, body = api::ErrorBody)))]
 async fn status(
     State(state): State<AppState>,
-    me: AuthUser,
+    who: Who,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<api::Upload>> {
-    let upload = uploads::load(&state, &me.caller(), &id).await?;
+    let upload = who.upload(&state, &id).await?;
     Ok(axum::Json(upload_view(&state, &upload).await?))
 }
 
@@ -241,7 +279,7 @@ fn content_digest(headers: &HeaderMap) -> ApiResult<Option<String>> {
         (status = 422, description = "`part_checksum_mismatch`: nothing kept", body = api::ErrorBody)))]
 async fn put_part(
     State(state): State<AppState>,
-    me: AuthUser,
+    who: Who,
     Path((id, part_no)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -251,7 +289,7 @@ async fn put_part(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let checked = async {
-        let upload = uploads::load(&state, &me.caller(), &id).await?;
+        let upload = who.upload(&state, &id).await?;
         let part_no: i64 = part_no.parse().map_err(|_| {
             ApiError::App(Error::InvalidPartNumber {
                 part_count: upload.part_count,
@@ -325,18 +363,24 @@ fn check_headers(headers: &HeaderMap) -> ApiResult<()> {
         (status = 422, description = "`checksum_mismatch`: the upload failed, nothing was published", body = api::ErrorBody)))]
 async fn complete(
     State(state): State<AppState>,
-    me: AuthUser,
+    who: Who,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<api::CompleteUpload>,
 ) -> ApiResult<Response> {
-    let caller = me.caller();
-    let upload = uploads::load(&state, &caller, &id).await?;
+    let upload = who.upload(&state, &id).await?;
+    let caller = who.caller();
     let checksum = body
         .checksum_sha256
         .as_deref()
         .map(|c| parse_checksum("checksum_sha256", c))
         .transpose()?;
     match uploads::complete(&state, &caller, upload, body.parts, checksum).await? {
+        Completion::Done(file) if matches!(who, Who::Link(_)) => Ok((
+            StatusCode::CREATED,
+            // Through a link: the file alone, its path relative to the link's folder.
+            axum::Json(crate::http::views::file_view(&file, "/")),
+        )
+            .into_response()),
         Completion::Done(file) => {
             let entry = ferry_app::files::locate(&state, &caller, file).await?;
             Ok((
@@ -365,9 +409,10 @@ async fn complete(
         (status = 410, description = "`upload_session_expired`", body = api::ErrorBody)))]
 async fn abort(
     State(state): State<AppState>,
-    me: AuthUser,
+    who: Who,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    uploads::abort(&state, &me.caller(), &id).await?;
+    who.upload(&state, &id).await?;
+    uploads::abort(&state, &who.caller(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

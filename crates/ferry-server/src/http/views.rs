@@ -38,6 +38,11 @@ pub fn file_view(f: &File, folder_path: &str) -> api::File {
             held_until: f.held_until.map(rfc3339),
             expires_at: f.expires_at.map(rfc3339),
         },
+        uploaded_via_link: f.via_link_id.as_ref().map(|id| api::UploadedViaLink {
+            link_id: id.clone(),
+            name: f.via_link_name.clone(),
+            email: f.via_link_email.clone(),
+        }),
     }
 }
 

@@ -567,6 +567,8 @@ async fn resumable_uploads_keep_their_crc(app: TestApp) {
             on_conflict: None,
             relative_path: None,
             modified_at: None,
+            uploader_name: None,
+            uploader_email: None,
         })
         .await
         .unwrap();

@@ -303,7 +303,14 @@ async fn info_needs_no_password_and_answers_like_a_download(app: TestApp) {
             info.password_required,
             info.watermark
         ),
-        ("file", "plan.bin", bytes.len() as i64, Some(3), true, false)
+        (
+            "file",
+            "plan.bin",
+            Some(bytes.len() as i64),
+            Some(3),
+            true,
+            false
+        )
     );
     assert_eq!(info.expires_at, link.expires_at);
     // Asking counts nothing.

@@ -22,6 +22,7 @@ mod sharing;
 mod tasks;
 mod tree;
 mod tus;
+mod upload_links;
 mod upload_list;
 mod uploads;
 mod users;

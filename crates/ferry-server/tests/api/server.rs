@@ -306,6 +306,8 @@ async fn a_part_that_arrives_below_the_minimum_rate_is_cut_off() {
     let folder = alice.create_folder("f", 0).await.unwrap();
     let up = alice
         .create_upload(&ferry_api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
             folder_id: folder.id.clone(),
             filename: "slow.bin".into(),
             size: 100_000,

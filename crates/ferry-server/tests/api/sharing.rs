@@ -707,6 +707,8 @@ async fn an_upload_open_across_a_transfer_is_paid_by_the_new_owner(app: TestApp)
     let bytes = vec![7u8; 1000];
     let up = alice
         .create_upload(&api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
             folder_id: top.id.clone(),
             filename: "late.bin".into(),
             size: 1000,

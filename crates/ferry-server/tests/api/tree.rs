@@ -887,6 +887,8 @@ async fn uploads_create_their_relative_path(app: TestApp) {
     let top = alice.create_folder("top", 0).await.unwrap();
     let new_upload =
         |name: &str, relative_path: &str, modified_at: Option<&str>| api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
             folder_id: top.id.clone(),
             filename: name.into(),
             size: 3,

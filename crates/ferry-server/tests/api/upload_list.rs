@@ -26,6 +26,8 @@ on_both_backends_with!(short_sessions;
 async fn start(client: &Client, folder: &str, name: &str, bytes: &[u8]) -> api::Upload {
     client
         .create_upload(&api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
             folder_id: folder.into(),
             filename: name.into(),
             size: bytes.len() as i64,

@@ -29,6 +29,8 @@ fn data(len: usize, seed: u8) -> Vec<u8> {
 
 fn new_upload(folder: &str, name: &str, bytes: &[u8], part_size: usize) -> api::CreateUpload {
     api::CreateUpload {
+        uploader_name: None,
+        uploader_email: None,
         folder_id: folder.into(),
         filename: name.into(),
         size: bytes.len() as i64,
@@ -453,6 +455,8 @@ async fn empty_and_huge_declared_sizes(app: TestApp) {
 
     // The reference example: 18,446,744,073 bytes is planned as 275 parts of 64 MiB.
     let seed = api::CreateUpload {
+        uploader_name: None,
+        uploader_email: None,
         folder_id: folder.id.clone(),
         filename: "media-export.zip".into(),
         size: 18_446_744_073,
@@ -471,6 +475,8 @@ async fn empty_and_huge_declared_sizes(app: TestApp) {
     alice.abort_upload(&up.upload_id).await.unwrap();
 
     let huge = api::CreateUpload {
+        uploader_name: None,
+        uploader_email: None,
         size: 6 << 40,
         ..seed
     };

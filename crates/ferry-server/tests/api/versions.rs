@@ -229,6 +229,8 @@ async fn uploads_with_new_version_keep_the_id(app: TestApp) {
     let data = b"version three".to_vec();
     let upload = alice
         .create_upload(&api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
             folder_id: folder.id.clone(),
             filename: "Report.pdf".into(),
             size: data.len() as i64,
@@ -282,6 +284,8 @@ async fn uploads_with_new_version_keep_the_id(app: TestApp) {
         .unwrap();
     let onto_folder = alice
         .create_upload(&api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
             folder_id: folder.id.clone(),
             filename: "sub".into(),
             size: 1,

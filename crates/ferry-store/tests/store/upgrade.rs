@@ -872,3 +872,163 @@ async fn schema_16_upgrades_to_blob_crcs_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     blob_crc_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 0016 (comments) to today: upload links, over a database holding a download link
+/// (with a password), its file and an open upload.
+async fn upload_links_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 16).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_top', 'usr_owner', 'Top', 'top', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let sha = "cd".repeat(32);
+        ferry_store::files::reference_blob(&mut conn, &sha, 1000, 1)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, \
+             mime_type, version, state, created_at, updated_at) VALUES ('fil_1', 'fld_top', \
+             'usr_owner', 'a.bin', 'a.bin', 1000, $1, 'application/octet-stream', 1, 'active', \
+             1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO links (id, file_id, version, creator_id, expires_at, max_downloads, \
+             unit_bytes, bytes_reserved, bytes_delivered, watermark, created_at, \
+             password_hash) VALUES ('lnk_00000000000000000000000c', 'fil_1', 1, 'usr_owner', \
+             5000, 3, 1000, 1000, 1000, 0, 2, '$argon2id$old')",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO uploads (id, creator_id, payer_id, folder_id, filename, size, \
+             part_size, part_count, on_conflict, status, expires_at, created_at, updated_at) \
+             VALUES ('upl_old', 'usr_owner', 'usr_owner', 'fld_top', 'b.bin', 10, 10, 1, \
+             'rename', 'open', 9000, 3, 3)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    // The download link, its file and the upload survived, and came through no upload link.
+    let link = ferry_store::links::get(&mut c, "lnk_00000000000000000000000c")
+        .await
+        .unwrap()
+        .expect("the link survived");
+    assert!(link.password_required());
+    assert_eq!((link.bytes_delivered, link.downloads_used()), (1000, 1));
+    let file = ferry_store::files::get(&mut c, "fil_1")
+        .await
+        .unwrap()
+        .expect("the file survived");
+    assert_eq!(
+        (file.via_link_id, file.via_link_name, file.via_link_email),
+        (None, None, None)
+    );
+    let upload = ferry_store::uploads::get(&mut c, "upl_old")
+        .await
+        .unwrap()
+        .expect("the upload survived");
+    assert_eq!((upload.link_id, upload.uploader_name), (None, None));
+    // Upload links work on the upgraded database, next to the old download link.
+    use ferry_store::upload_links::{self as ul, ListFilter, NewUploadLink};
+    ul::insert(
+        &mut c,
+        &NewUploadLink {
+            id: "lnk_00000000000000000000000d",
+            folder_id: "fld_top",
+            creator_id: "usr_owner",
+            expires_at: 5000,
+            max_files: Some(1),
+            max_bytes: None,
+            subfolder_per_upload: false,
+            password_hash: None,
+            now: 4,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        ul::reserve(&mut c, "lnk_00000000000000000000000d", 10, 100)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ul::reserve(&mut c, "lnk_00000000000000000000000d", 10, 100)
+            .await
+            .unwrap()
+    );
+    ul::mark_file(
+        &mut c,
+        "fil_1",
+        "lnk_00000000000000000000000d",
+        Some("Bob"),
+        None,
+    )
+    .await
+    .unwrap();
+    let file = ferry_store::files::get(&mut c, "fil_1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(file.via_link_name.as_deref(), Some("Bob"));
+    let filter = ListFilter {
+        creator_id: Some("usr_owner"),
+        folder_id: None,
+        state: Some("exhausted"),
+        now: 100,
+    };
+    let found = ul::list(&mut c, &filter, None, 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].used_up());
+    // The old download link is still only a download link.
+    assert!(ul::get(&mut c, &link.id).await.unwrap().is_none());
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_16_upgrades_to_upload_links_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    upload_links_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_16_upgrades_to_upload_links_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    upload_links_upgrade(schema.url(), "postgres").await;
+}

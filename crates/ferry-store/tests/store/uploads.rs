@@ -34,6 +34,9 @@ fn upload(id: &str, creator: &str, payer: &str, size: i64, created_at: i64) -> U
         tus_partials: None,
         tus_metadata: None,
         client_modified_at: None,
+        link_id: None,
+        uploader_name: None,
+        uploader_email: None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! `ferry link`: create (optionally with a password), list and revoke download links.
+//! `ferry link`: create (optionally with a password), list and revoke download links; `ferry
+//! link upload FOLDER` creates an upload link (a file request).
 //!
 //! `ferry link FILE_ID [--expires …]` is short for `ferry link create FILE_ID [--expires …]`:
 //! the subcommand names (`create`, `ls`, `revoke`) can never be file ids (`fil_…`), so the
@@ -41,8 +42,39 @@ pub enum LinkCommand {
     Create(CreateArgs),
     /// List your download links (admins: everyone's), or a file's.
     Ls(LsArgs),
-    /// Revoke a download link: it stops working at once.
+    /// Revoke a download or upload link: it stops working at once.
     Revoke(RevokeArgs),
+    /// Create an upload link (a file request) on a folder and print its URL: anyone with it
+    /// can upload into the folder (`ferry upload --link URL FILE…`), and list or read nothing.
+    Upload(UploadLinkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UploadLinkArgs {
+    /// The folder: its id (fld_…) or path (Top/sub).
+    #[arg(value_name = "FOLDER")]
+    pub folder: String,
+    /// How long the link works (e.g. 15m, 2h, 7d); default: the server's (15 minutes).
+    #[arg(long, visible_alias = "expires", value_name = "DURATION", value_parser = parse_duration)]
+    pub expires_in: Option<Duration>,
+    /// At most this many files (1..=10000); default: unlimited.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub max_files: Option<i64>,
+    /// At most this many bytes in all (e.g. 500MiB); default: unlimited.
+    #[arg(long, value_name = "SIZE", value_parser = super::units::parse_size)]
+    pub max_bytes: Option<u64>,
+    /// Protect the link with a password (asked for twice; 8 to 256 characters): uploads need
+    /// it (`ferry upload --link URL --password`).
+    #[arg(long)]
+    pub password: bool,
+    /// Read the link's password from the first line of standard input instead of asking.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Put each upload into a new subfolder named from the time and the uploader's name.
+    #[arg(long)]
+    pub subfolder_per_upload: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]
@@ -119,7 +151,67 @@ pub async fn run(args: LinkArgs) -> Result<()> {
         Some(LinkCommand::Create(a)) => create(a).await,
         Some(LinkCommand::Ls(a)) => ls(a).await,
         Some(LinkCommand::Revoke(a)) => revoke(a).await,
+        Some(LinkCommand::Upload(a)) => create_upload_link(a).await,
     }
+}
+
+async fn create_upload_link(args: UploadLinkArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let expires_in = match args.expires_in {
+        Some(d) if d.as_secs() == 0 || d.subsec_nanos() != 0 => {
+            return Err(CliError::new(
+                "invalid_value",
+                "--expires-in must be a whole number of seconds, at least 1s",
+            )
+            .into());
+        }
+        Some(d) => Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        None => None,
+    };
+    let password = if args.password || args.password_stdin {
+        Some(read_link_password(args.password_stdin, true)?)
+    } else {
+        None
+    };
+    let s = session(&args.common)?;
+    let folder = paths::folder(&s.client, &args.folder).await?;
+    let body = api::CreateUploadLink {
+        expires_in,
+        max_files: args.max_files,
+        max_bytes: args.max_bytes.map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
+        password,
+        subfolder_per_upload: args.subfolder_per_upload.then_some(true),
+    };
+    let link = s.client.create_upload_link(&folder.id, &body).await?;
+    if !out.json && !out.quiet {
+        say!(
+            "Upload link {} to {}: expires at {}, {}{}{}",
+            link.id,
+            folder.path,
+            link.expires_at,
+            match (link.max_files, link.max_bytes) {
+                (None, None) => "no limits".to_string(),
+                (Some(f), None) => format!("at most {f} files"),
+                (None, Some(b)) => format!("at most {}", super::units::format_size(b as u64)),
+                (Some(f), Some(b)) => format!(
+                    "at most {f} files and {}",
+                    super::units::format_size(b as u64)
+                ),
+            },
+            if link.subfolder_per_upload == Some(true) {
+                ", a subfolder per upload"
+            } else {
+                ""
+            },
+            if link.password_required {
+                ", with a password"
+            } else {
+                ""
+            }
+        );
+    }
+    out.result(&link, || link.url.clone());
+    Ok(())
 }
 
 async fn create(args: CreateArgs) -> Result<()> {
@@ -248,9 +340,19 @@ fn links_table(links: &[api::Link]) -> String {
         .map(|l| {
             [
                 l.id.clone(),
-                l.file_id.clone(),
+                match (&l.folder_id, l.kind.as_str()) {
+                    (Some(folder), "upload") => format!("upload to {folder}"),
+                    _ => l.file_id.clone(),
+                },
                 l.status.clone(),
-                downloads(l),
+                if l.kind == "upload" {
+                    match l.max_files {
+                        Some(max) => format!("{}/{max} files", l.files_used.unwrap_or(0)),
+                        None => format!("{} files", l.files_used.unwrap_or(0)),
+                    }
+                } else {
+                    downloads(l)
+                },
                 if l.password_required { "yes" } else { "no" }.to_string(),
                 l.expires_at.clone(),
             ]

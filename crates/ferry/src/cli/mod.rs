@@ -27,6 +27,7 @@ mod trash;
 mod tree;
 pub mod units;
 mod upload;
+mod upload_link;
 mod uploads;
 mod versions;
 mod webhooks;

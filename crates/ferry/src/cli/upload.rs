@@ -76,6 +76,23 @@ pub struct UploadArgs {
     /// CPU per GiB, measured with 1 GiB).
     #[arg(long)]
     pub verify_parts: bool,
+    /// Upload through an upload link (its URL), without logging in: every PATH is a file
+    /// (none is a folder); files up to 8 MiB go in one request, larger ones resumably.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["folder", "recursive", "on_conflict"])]
+    pub link: Option<String>,
+    /// With --link: your name, kept with the files and shown to the folder's owner.
+    #[arg(long, requires = "link")]
+    pub name: Option<String>,
+    /// With --link: your e-mail, kept with the files and shown to the folder's owner.
+    #[arg(long, requires = "link")]
+    pub email: Option<String>,
+    /// With --link: the link has a password; ask for it (or take it from
+    /// $FERRY_LINK_PASSWORD).
+    #[arg(long, requires = "link")]
+    pub password: bool,
+    /// With --link: read the link's password from the first line of standard input.
+    #[arg(long, requires = "link", conflicts_with = "password")]
+    pub password_stdin: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -118,6 +135,9 @@ struct Source {
 }
 
 pub async fn run(mut args: UploadArgs) -> Result<()> {
+    if args.link.is_some() {
+        return super::upload_link::run(args).await;
+    }
     // cp-style: `ferry upload a b FOLDER`.
     if args.folder.is_none() {
         if args.paths.len() < 2 {
@@ -176,6 +196,8 @@ pub async fn run(mut args: UploadArgs) -> Result<()> {
         on_conflict: args.on_conflict.unwrap_or(OnConflict::Rename).wire(),
         no_resume: args.no_resume,
         verify_parts: args.verify_parts,
+        uploader_name: None,
+        uploader_email: None,
     };
     // Unless a copy is asked for, a file a folder already holds (same name, same SHA-256) is
     // not sent again: a re-run of an upload finishes what is missing and nothing more. With

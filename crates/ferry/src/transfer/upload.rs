@@ -52,6 +52,9 @@ pub struct Options {
     pub on_conflict: &'static str,
     pub no_resume: bool,
     pub verify_parts: bool,
+    /// Through an upload link: the uploader's name and e-mail, kept with the file.
+    pub uploader_name: Option<String>,
+    pub uploader_email: Option<String>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -125,6 +128,8 @@ impl Uploader<'_> {
                 let u = self
                     .client
                     .create_upload(&api::CreateUpload {
+                        uploader_name: self.options.uploader_name.clone(),
+                        uploader_email: self.options.uploader_email.clone(),
                         folder_id: self.folder_id.clone(),
                         filename: source.name.clone(),
                         size: source.size as i64,

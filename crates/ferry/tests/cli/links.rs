@@ -612,3 +612,81 @@ fn a_link_with_a_password_downloads_with_the_password_only() {
     let active: api::LinkList = t.ok_json(&["link", "ls", "--state", "active"]);
     assert!(active.links.is_empty());
 }
+
+#[test]
+fn an_upload_link_takes_files_from_ferry_upload_link() {
+    let t = TestServer::start();
+    t.login();
+    let folder = t.folder("inbox");
+    let url = t
+        .ok(&[
+            "link",
+            "upload",
+            "inbox",
+            "--expires-in",
+            "1h",
+            "--max-files",
+            "3",
+        ])
+        .trim()
+        .to_string();
+    assert!(url.starts_with(&format!("{}/s/", t.url)), "{url}");
+    let listed = t.ok(&["link", "ls"]);
+    assert!(
+        listed.contains(&format!("upload to {}", folder.id)),
+        "{listed}"
+    );
+    assert!(listed.contains("0/3 files"), "{listed}");
+
+    // A small file in one request, a big one resumably: both land, with the uploader's name.
+    let small = data(1000, 3);
+    let big = data(9 * MIB, 4);
+    let small_path = t.file("small.txt", &small);
+    let big_path = t.file("big.bin", &big);
+    let uploaded: Vec<api::File> = t.ok_json(&[
+        "upload",
+        "--link",
+        &url,
+        "--name",
+        "Zoe",
+        "--email",
+        "zoe@example.com",
+        small_path.to_str().unwrap(),
+        big_path.to_str().unwrap(),
+    ]);
+    assert_eq!(uploaded.len(), 2);
+    let files =
+        t.rt.block_on(t.admin.list_files(&folder.id, None, None))
+            .unwrap()
+            .files;
+    let mut seen: Vec<(String, String, Option<String>)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.checksum_sha256.clone(),
+                f.uploaded_via_link.as_ref().and_then(|v| v.name.clone()),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("big.bin".to_string(), sha(&big), Some("Zoe".to_string())),
+            (
+                "small.txt".to_string(),
+                sha(&small),
+                Some("Zoe".to_string())
+            ),
+        ]
+    );
+
+    // The third file fits, the fourth does not: the link is used up.
+    t.ok(&["upload", "--link", &url, small_path.to_str().unwrap()]);
+    let err = t.fails(&["upload", "--link", &url, small_path.to_str().unwrap()]);
+    assert!(err.contains("link_exhausted"), "{err}");
+    // Nothing to download through it.
+    let err = t.fails(&["download", &url.replace("/s/", "/d/")]);
+    assert!(err.contains("not_found") || err.contains("404"), "{err}");
+}

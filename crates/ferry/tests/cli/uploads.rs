@@ -25,6 +25,8 @@ fn user(t: &TestServer, login: &str) -> (api::User, Client) {
 
 fn start(t: &TestServer, client: &Client, folder: &str, name: &str, bytes: &[u8]) -> api::Upload {
     t.rt.block_on(client.create_upload(&api::CreateUpload {
+        uploader_name: None,
+        uploader_email: None,
         folder_id: folder.into(),
         filename: name.into(),
         size: bytes.len() as i64,

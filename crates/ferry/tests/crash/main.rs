@@ -122,6 +122,8 @@ async fn kill_9_mid_part_and_mid_complete_loses_nothing_acknowledged() {
     let admin = ferry.admin().await;
     let folder = admin.create_folder("crash", 0).await.unwrap();
     let create = api::CreateUpload {
+        uploader_name: None,
+        uploader_email: None,
         folder_id: folder.id.clone(),
         filename: "survivor.bin".into(),
         size: bytes.len() as i64,
