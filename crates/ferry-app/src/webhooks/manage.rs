@@ -238,11 +238,19 @@ pub async fn deliveries(
 
 async fn delivery_log(app: &AppState, webhook_id: &str, id: &str) -> Result<DeliveryLog> {
     let mut conn = app.store.conn().await?;
-    let delivery = ferry_store::webhooks::get_delivery(&mut conn, webhook_id, id)
+    delivery_log_in(&mut conn, webhook_id, id).await
+}
+
+async fn delivery_log_in(
+    conn: &mut ferry_store::Conn,
+    webhook_id: &str,
+    id: &str,
+) -> Result<DeliveryLog> {
+    let delivery = ferry_store::webhooks::get_delivery(conn, webhook_id, id)
         .await?
         .ok_or(Error::NotFound)?;
     let attempts =
-        ferry_store::webhooks::attempts(&mut conn, std::slice::from_ref(&delivery.id)).await?;
+        ferry_store::webhooks::attempts(conn, std::slice::from_ref(&delivery.id)).await?;
     Ok(DeliveryLog { delivery, attempts })
 }
 
@@ -260,12 +268,15 @@ pub async fn redeliver(
     if !w.is_active() {
         return Err(Error::WebhookInactive);
     }
-    let mut conn = app.store.conn().await?;
-    if !ferry_store::webhooks::redeliver(&mut conn, &w.id, delivery_id, app.now_ms()).await? {
+    // The answer is the delivery as this request left it, read in its transaction: the
+    // dispatcher may claim it the moment it commits.
+    let mut tx = app.store.begin().await?;
+    if !ferry_store::webhooks::redeliver(&mut tx, &w.id, delivery_id, app.now_ms()).await? {
         return Err(Error::NotFound);
     }
-    drop(conn);
-    delivery_log(app, &w.id, delivery_id).await
+    let log = delivery_log_in(&mut tx, &w.id, delivery_id).await?;
+    tx.commit().await?;
+    Ok(log)
 }
 
 /// Queues a `webhook.ping` for this webhook alone.
