@@ -30,6 +30,15 @@ const EXPIRY_BYTES: usize = 8;
 const MAC_BYTES: usize = 16;
 const TOKEN_BYTES: usize = 1 + ID_BYTES + EXPIRY_BYTES + MAC_BYTES;
 
+/// A new link's password, checked and hashed (Argon2id); `None` for a link without one.
+pub async fn password_hash(password: Option<String>) -> Result<Option<String>> {
+    let Some(password) = password else {
+        return Ok(None);
+    };
+    validate(&password)?;
+    Ok(Some(crate::passwords::hash(password).await?))
+}
+
 /// Checks a new link password's length; the error names the field.
 pub fn validate(password: &str) -> Result<()> {
     if PASSWORD_CHARS.contains(&password.chars().count()) {

@@ -22,7 +22,6 @@ use crate::audit;
 use crate::caller::{Caller, Origin};
 use crate::error::{Error, Result};
 use crate::link_access;
-use crate::passwords;
 use crate::state::AppState;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -285,13 +284,7 @@ pub async fn create(
     if watermark && (!watermarkable(&file.mime_type) || file.size > WATERMARK_MAX_BYTES) {
         return Err(Error::WatermarkUnsupported);
     }
-    if let Some(password) = &request.password {
-        link_access::validate(password)?;
-    }
-    let password_hash = match request.password {
-        Some(password) => Some(passwords::hash(password).await?),
-        None => None,
-    };
+    let password_hash = link_access::password_hash(request.password).await?;
     let link_id = IdKind::Link.generate();
     let expires_at = now + expires_in * 1000;
     let mut tx = app.store.begin().await?;

@@ -130,13 +130,7 @@ pub async fn create(
         .max_bytes
         .map(|m| validate::in_range("max_bytes", m, 1..=i64::MAX / 2))
         .transpose()?;
-    if let Some(password) = &request.password {
-        link_access::validate(password)?;
-    }
-    let password_hash = match request.password {
-        Some(password) => Some(passwords::hash(password).await?),
-        None => None,
-    };
+    let password_hash = link_access::password_hash(request.password).await?;
     let link_id = IdKind::Link.generate();
     let expires_at = now + expires_in * 1000;
     let mut tx = app.store.begin().await?;

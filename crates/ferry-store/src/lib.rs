@@ -25,6 +25,7 @@ pub mod settings;
 pub mod tasks;
 pub mod tokens;
 pub mod trash;
+mod unlock_attempts;
 pub mod upload_links;
 pub mod uploads;
 pub mod users;

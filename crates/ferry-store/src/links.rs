@@ -1,5 +1,6 @@
 //! Download links and their byte budgets.
 
+use crate::unlock_attempts::Counted;
 use crate::{Conn, Result, flag};
 
 /// A stored download link.
@@ -237,10 +238,9 @@ pub async fn list(
     .await?)
 }
 
-/// Counts one unlock attempt against the link's limit before its password is checked, in one
-/// conditional UPDATE (so concurrent guesses never get past `max` in a window of `window_ms`).
-/// `Ok(window_start)`: the attempt may go ahead; `Err(retry_at)`: the limit is reached until
-/// `retry_at`.
+/// Counts one unlock attempt against the link's limit before its password is checked (see
+/// [`crate::unlock_attempts`]): `Ok(window_start)` to go ahead, `Err(retry_at)` when the
+/// limit is reached.
 pub async fn take_unlock_attempt(
     conn: &mut Conn,
     id: &str,
@@ -248,41 +248,12 @@ pub async fn take_unlock_attempt(
     window_ms: i64,
     max: i64,
 ) -> Result<std::result::Result<i64, i64>> {
-    let fresh = "(unlock_window_start IS NULL OR unlock_window_start <= $2 - $3)";
-    let taken: Option<(Option<i64>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE links SET \
-         unlock_failures = CASE WHEN {fresh} THEN 1 ELSE unlock_failures + 1 END, \
-         unlock_window_start = CASE WHEN {fresh} THEN $2 ELSE unlock_window_start END \
-         WHERE id = $1 AND ({fresh} OR unlock_failures < $4) RETURNING unlock_window_start"
-    )))
-    .bind(id)
-    .bind(now)
-    .bind(window_ms)
-    .bind(max)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some((start,)) = taken {
-        return Ok(Ok(start.unwrap_or(now)));
-    }
-    let start = get(conn, id)
-        .await?
-        .and_then(|l| l.unlock_window_start)
-        .unwrap_or(now);
-    Ok(Err(start + window_ms))
+    crate::unlock_attempts::take(conn, Counted::DownloadLinks, id, now, window_ms, max).await
 }
 
-/// Gives back an attempt taken by [`take_unlock_attempt`] whose password was right, if its
-/// window is still the current one: only failures count.
+/// Gives back an attempt whose password was right: only failures count.
 pub async fn give_back_unlock_attempt(conn: &mut Conn, id: &str, window_start: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE links SET unlock_failures = unlock_failures - 1 \
-         WHERE id = $1 AND unlock_window_start = $2 AND unlock_failures > 0",
-    )
-    .bind(id)
-    .bind(window_start)
-    .execute(conn)
-    .await?;
-    Ok(())
+    crate::unlock_attempts::give_back(conn, Counted::DownloadLinks, id, window_start).await
 }
 
 pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {

@@ -1,6 +1,7 @@
 //! Upload links (file requests): a folder anyone holding the link may upload into, within a
 //! count and a byte limit kept by one conditional UPDATE.
 
+use crate::unlock_attempts::Counted;
 use crate::{Conn, Result, flag};
 
 /// A stored upload link.
@@ -187,7 +188,9 @@ pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Counts one unlock attempt (as `links::take_unlock_attempt` does for download links).
+/// Counts one unlock attempt against the link's limit before its password is checked (see
+/// [`crate::unlock_attempts`]): `Ok(window_start)` to go ahead, `Err(retry_at)` when the
+/// limit is reached.
 pub async fn take_unlock_attempt(
     conn: &mut Conn,
     id: &str,
@@ -195,40 +198,12 @@ pub async fn take_unlock_attempt(
     window_ms: i64,
     max: i64,
 ) -> Result<std::result::Result<i64, i64>> {
-    let fresh = "(unlock_window_start IS NULL OR unlock_window_start <= $2 - $3)";
-    let taken: Option<(Option<i64>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE upload_links SET \
-         unlock_failures = CASE WHEN {fresh} THEN 1 ELSE unlock_failures + 1 END, \
-         unlock_window_start = CASE WHEN {fresh} THEN $2 ELSE unlock_window_start END \
-         WHERE id = $1 AND ({fresh} OR unlock_failures < $4) RETURNING unlock_window_start"
-    )))
-    .bind(id)
-    .bind(now)
-    .bind(window_ms)
-    .bind(max)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some((start,)) = taken {
-        return Ok(Ok(start.unwrap_or(now)));
-    }
-    let start = get(conn, id)
-        .await?
-        .and_then(|l| l.unlock_window_start)
-        .unwrap_or(now);
-    Ok(Err(start + window_ms))
+    crate::unlock_attempts::take(conn, Counted::UploadLinks, id, now, window_ms, max).await
 }
 
-/// Gives back an attempt whose password was right.
+/// Gives back an attempt whose password was right: only failures count.
 pub async fn give_back_unlock_attempt(conn: &mut Conn, id: &str, window_start: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE upload_links SET unlock_failures = unlock_failures - 1 \
-         WHERE id = $1 AND unlock_window_start = $2 AND unlock_failures > 0",
-    )
-    .bind(id)
-    .bind(window_start)
-    .execute(conn)
-    .await?;
-    Ok(())
+    crate::unlock_attempts::give_back(conn, Counted::UploadLinks, id, window_start).await
 }
 
 /// Records that a file came through upload link `link_id`, from whom (as they said).
