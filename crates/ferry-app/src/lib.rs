@@ -18,6 +18,7 @@ pub mod error;
 pub mod favorites;
 pub mod files;
 pub mod folder_copy;
+pub mod folder_links;
 pub mod folders;
 pub mod groups;
 pub mod jobs;

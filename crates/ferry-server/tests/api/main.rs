@@ -14,6 +14,7 @@ mod archives;
 mod auth;
 mod comments;
 mod files;
+mod folder_links;
 mod folders;
 mod groups;
 mod ops;

@@ -240,7 +240,8 @@ fn versioned(name: &str, version: i64) -> String {
 
 /// A link's source, what its `HEAD` says, and the name the server gives the file.
 async fn link(args: &DownloadArgs) -> Result<(Source, Remote, Target)> {
-    let url = args.file_id.trim().to_string();
+    // A landing page's URL (a folder link's) downloads from `/d/`: the zip.
+    let url = ferry_client::download_url(args.file_id.trim());
     let origin = link_origin(&url)?;
     // No session: a link needs no login, and no token is ever sent with it.
     let mut client = http_client(origin, &args.common)?;
