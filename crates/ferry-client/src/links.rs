@@ -105,6 +105,23 @@ impl Client {
         .await
     }
 
+    /// One page (up to 1000 items) of the folder at `path` under a folder link's folder (`""`:
+    /// that folder). `link` is the link's URL or its token.
+    pub async fn link_items(
+        &self,
+        link: &str,
+        path: &str,
+        cursor: Option<&str>,
+    ) -> Result<api::LinkItems> {
+        let token = link_token(link);
+        let mut query = vec![("path", path.to_string()), ("limit", "1000".to_string())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        let url = format!("{}/links/{token}/items", self.base_url());
+        Self::send(self.with_access(self.http.get(url)).query(&query)).await
+    }
+
     /// Unlocks a link with its password: a link access token for that link; use it with
     /// [`Client::with_link_access`]. `link` is the link's URL or its token.
     /// `401 invalid_link_password`, `429 too_many_attempts`.

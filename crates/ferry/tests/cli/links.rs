@@ -692,7 +692,7 @@ fn an_upload_link_takes_files_from_ferry_upload_link() {
 }
 
 #[test]
-fn a_folder_link_downloads_as_a_zip() {
+fn a_folder_link_downloads_as_a_tree_or_a_zip() {
     let t = TestServer::start();
     t.login();
     let top = t.folder("Project");
@@ -704,21 +704,21 @@ fn a_folder_link_downloads_as_a_zip() {
 
     let out = t
         .ferry()
-        .args(["link", "/Project", "--max-downloads", "1"])
+        .args(["link", "/Project", "--max-downloads", "2"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let url = stdout(&out).trim().to_string();
     assert!(url.starts_with(&format!("{}/s/", t.url)), "{url}");
     assert!(
-        stderr(&out).contains("1 download of each file"),
+        stderr(&out).contains("2 downloads of each file"),
         "{}",
         stderr(&out)
     );
     let listed = t.ok(&["link", "ls"]);
     assert!(listed.contains(&format!("folder {}", top.id)), "{listed}");
 
-    // Anyone downloads the landing page's URL: the folder as a zip.
+    // Anyone downloads the landing page's URL: the tree, file by file, verified.
     let stranger = tempfile::tempdir().unwrap();
     let out = t
         .ferry_in(stranger.path())
@@ -726,13 +726,32 @@ fn a_folder_link_downloads_as_a_zip() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let saved = t.path("Project.zip");
+    assert_eq!(read(&t.path("Project/a.txt")), a);
+    assert_eq!(read(&t.path("Project/Sub/b.bin")), b);
+    assert!(stderr(&out).contains("2 of 2 files"), "{}", stderr(&out));
+    // Run again: what is there is not fetched (or counted) again.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("0 of 2 files"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2 already there"), "{}", stderr(&out));
+
+    // --zip: the folder in one zip, one more download of each file.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url, "--zip"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
     let listing = std::process::Command::new("python3")
         .arg("-c")
         .arg(
             "import sys, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nfor i in z.infolist():\n    print(i.filename, hashlib.sha256(z.read(i)).hexdigest())",
         )
-        .arg(&saved)
+        .arg(t.path("Project.zip"))
         .output()
         .unwrap();
     assert!(listing.status.success(), "{}", stderr(&listing));
@@ -745,16 +764,10 @@ fn a_folder_link_downloads_as_a_zip() {
         listing.contains(&format!("Project/Sub/b.bin {}", sha(&b))),
         "{listing}"
     );
-    // The zip counted one download of each file: a second one is refused.
-    let again = tempfile::tempdir().unwrap();
+    // Two downloads of each file happened: the next zip is refused.
     let out = t
-        .ferry_in(again.path())
-        .args([
-            "download",
-            &url,
-            "-o",
-            again.path().join("x.zip").to_str().unwrap(),
-        ])
+        .ferry_in(stranger.path())
+        .args(["download", &url, "--zip", "--force"])
         .output()
         .unwrap();
     assert!(!out.status.success());
