@@ -41,7 +41,7 @@ pub use folders::{
 pub use groups::{CreateGroup, Group, GroupList, GroupMember, GroupMemberList, UpdateGroup};
 pub use links::{
     CreateLink, CreateUploadLink, Link, LinkAccess, LinkFileItem, LinkFolderItem, LinkInfo,
-    LinkItems, LinkList, UnlockLink,
+    LinkItems, LinkList, SaveLink, UnlockLink,
 };
 pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
 pub use notices::{Notice, NoticeList};

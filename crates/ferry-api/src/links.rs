@@ -190,3 +190,21 @@ pub struct LinkItems {
     #[serde(default)]
     pub next_cursor: Option<String>,
 }
+
+/// `POST /links/{token}/save`: add what a link gives to one of the caller's folders.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct SaveLink {
+    /// The caller's folder to save into (needs `write`).
+    pub folder_id: String,
+    /// Folder links: the file or folder under the link's folder to save (`a/b`; absent or
+    /// empty: the link's folder). Ignored for file links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The copy's name; default: the original's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `rename` (default) or `fail` (`409 name_conflict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(rename|fail)$")]
+    pub on_conflict: Option<String>,
+}

@@ -538,9 +538,19 @@ pub async fn copy_file(
     id: &str,
     to: crate::folders::Destination<'_>,
 ) -> Result<crate::folders::Outcome<Entry>> {
-    use crate::folders::Outcome;
     let (file, _) = readable(app, caller, id).await?;
-    let (target, name) = destination_of(app, caller, &file, &to).await?;
+    copy_permitted_file(app, caller, &file, to).await
+}
+
+/// [`copy_file`] of a file whose reading the caller was already allowed (through a link).
+pub(crate) async fn copy_permitted_file(
+    app: &AppState,
+    caller: &Caller,
+    file: &File,
+    to: crate::folders::Destination<'_>,
+) -> Result<crate::folders::Outcome<Entry>> {
+    use crate::folders::Outcome;
+    let (target, name) = destination_of(app, caller, file, &to).await?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     let ns = Namespace::In {
@@ -557,7 +567,7 @@ pub async fn copy_file(
         app,
         &mut tx,
         caller,
-        &file,
+        file,
         &target.id,
         &target.owner_id,
         &name,

@@ -350,6 +350,9 @@ pub struct ArchiveDelivery {
     client_key: String,
     link_id: String,
     archive_name: String,
+    /// What the receipts say the files went out as: `archive`, or `save` (saved to the
+    /// recipient's storage).
+    via: &'static str,
     range: std::ops::Range<u64>,
     parts: Vec<Part>,
 }
@@ -366,11 +369,71 @@ pub async fn reserve_archive(
     ctx: &Origin,
     range: std::ops::Range<u64>,
 ) -> Result<ArchiveDelivery> {
+    reserve_files(
+        app,
+        opened,
+        archive.files(),
+        &archive.name,
+        ctx,
+        range,
+        "archive",
+    )
+    .await
+}
+
+/// Reserves one whole download of every live file under `folder` (a folder under the link's
+/// folder), as a zip of it would: for saving the folder to the recipient's storage.
+pub(crate) async fn reserve_folder(
+    app: &AppState,
+    opened: &Opened,
+    folder: &Folder,
+    ctx: &Origin,
+) -> Result<ArchiveDelivery> {
+    let now = app.now_ms();
+    let files = {
+        let mut conn = app.store.conn().await?;
+        let tree = ferry_store::archives::tree(&mut conn, &folder.id, now).await?;
+        let ids: Vec<String> = tree.into_iter().map(|f| f.id).collect();
+        ferry_store::archives::files_in(&mut conn, &ids, now).await?
+    };
+    // Each file counted whole, as if it were alone in an archive.
+    let whole: Vec<ArchivedFile> = files
+        .into_iter()
+        .map(|f| ArchivedFile {
+            data: 0..f.size.max(0) as u64,
+            size: f.size.max(0) as u64,
+            id: f.id,
+            folder_id: f.folder_id,
+            name: f.name,
+            version: f.version,
+        })
+        .collect();
+    reserve_files(app, opened, &whole, &folder.name, ctx, 0..u64::MAX, "save").await
+}
+
+/// Settles a whole reservation: `delivered` (every file), or given back (nothing).
+pub(crate) async fn settle_whole(d: ArchiveDelivery, delivered: bool) {
+    if delivered {
+        settle_archive(d, i64::MAX, true).await
+    } else {
+        settle_archive(d, 0, false).await
+    }
+}
+
+async fn reserve_files(
+    app: &AppState,
+    opened: &Opened,
+    files: &[ArchivedFile],
+    name: &str,
+    ctx: &Origin,
+    range: std::ops::Range<u64>,
+    via: &'static str,
+) -> Result<ArchiveDelivery> {
     let now = app.now_ms();
     let client_key = links::client_key(ctx);
     let mut tx = app.store.begin().await?;
     let mut parts = Vec::new();
-    for f in archive.files() {
+    for f in files {
         let bytes = share_of(f, &range);
         if bytes == 0 {
             continue;
@@ -410,7 +473,8 @@ pub async fn reserve_archive(
         ctx: ctx.clone(),
         client_key,
         link_id: opened.link.id.clone(),
-        archive_name: archive.name.clone(),
+        archive_name: name.to_string(),
+        via,
         range,
         parts,
     })
@@ -432,7 +496,7 @@ async fn record_archive_settlement(
     sent: i64,
     finished: bool,
 ) -> anyhow::Result<()> {
-    let sent_range = d.range.start..d.range.start + sent.max(0) as u64;
+    let sent_range = d.range.start..d.range.start.saturating_add(sent.max(0) as u64);
     let finished = finished || sent_range.end >= d.range.end;
     let now = d.state.now_ms();
     let mut tx = d.state.store.begin().await?;
@@ -481,7 +545,7 @@ async fn record_archive_settlement(
         .in_folder(&p.folder_id)
         .details(
             json!({"file_id": p.file_id, "bytes": bytes, "complete": complete,
-                "downloads_used": used, "via": "archive", "archive": d.archive_name}),
+                "downloads_used": used, "via": d.via, "archive": d.archive_name}),
         )
         .append(&mut tx)
         .await?;

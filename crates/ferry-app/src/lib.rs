@@ -23,6 +23,7 @@ pub mod folders;
 pub mod groups;
 pub mod jobs;
 pub mod link_access;
+pub mod link_save;
 pub mod links;
 pub mod locks;
 pub mod me;

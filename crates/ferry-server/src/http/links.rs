@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create))
         .routes(routes!(create_for_folder))
         .routes(routes!(items))
+        .routes(routes!(save))
         .routes(routes!(list))
         .routes(routes!(revoke))
         .routes(routes!(mine))
@@ -229,6 +230,58 @@ async fn items(
             .collect(),
         next_cursor: found.next.as_ref().map(encode_cursor),
     }))
+}
+
+/// Save what a link gives to one of the caller's folders (seed 001's "add to storage"): the
+/// linked file, or a folder link's folder (or `path`, a file or folder under it). No bytes are
+/// copied; the destination's owner pays the quota. Counts as one download of every file saved
+/// (refused as a whole with `410 link_exhausted` when one file's downloads are used up). A
+/// link with a password needs its link access token (`X-Link-Access` or the cookie) as well
+/// as the caller's credentials. Folders of more than `tasks.inline_max_items` files:
+/// `400 too_many_files`.
+#[utoipa::path(post, path = "/links/{token}/save", tag = "links", params(("token" = String, Path)),
+    request_body = api::SaveLink,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 201, body = api::Resolved),
+        (status = 400, description = "`invalid_value` (on_conflict), `invalid_name`, `too_many_files`", body = api::ErrorBody),
+        (status = 401, description = "`unauthorized`, `link_password_required`", body = api::ErrorBody),
+        (status = 403, description = "`permission_denied`: no `write` on the folder", body = api::ErrorBody),
+        (status = 404, description = "`not_found`: a forged token, no such item under a folder link, or no such folder of the caller's", body = api::ErrorBody),
+        (status = 409, description = "`name_conflict` (on_conflict `fail`)", body = api::ErrorBody),
+        (status = 410, description = "`link_expired`, `link_exhausted`, `link_revoked`, `file_held`, `file_expired` or `folder_expired`", body = api::ErrorBody),
+        (status = 413, description = "`quota_exceeded`", body = api::ErrorBody),
+        (status = 422, description = "`watermark_unsupported`: a watermarked link gives marked copies only", body = api::ErrorBody)))]
+async fn save(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<api::SaveLink>,
+) -> ApiResult<impl IntoResponse> {
+    let caller = me.caller();
+    let request = ferry_app::link_save::SaveRequest {
+        folder_id: &body.folder_id,
+        path: body.path.as_deref().unwrap_or(""),
+        name: body.name.as_deref(),
+        on_conflict: crate::http::folders::on_conflict(body.on_conflict.as_deref())?,
+    };
+    let saved =
+        ferry_app::link_save::save(&state, &caller, &token, &access_tokens(&headers), request)
+            .await?;
+    let view = match saved {
+        ferry_app::link_save::Saved::File(e) => api::Resolved {
+            kind: "file".into(),
+            file: Some(crate::http::views::file_entry_view(&e)),
+            folder: None,
+        },
+        ferry_app::link_save::Saved::Folder(e) => api::Resolved {
+            kind: "folder".into(),
+            file: None,
+            folder: Some(crate::http::views::folder_entry_view(&caller, &e)),
+        },
+    };
+    Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
 /// A path for a URL: each segment percent-encoded.

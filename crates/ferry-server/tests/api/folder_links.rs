@@ -20,6 +20,7 @@ on_both_backends!(
     concurrent_file_downloads_deliver_each_files_budget_exactly,
     a_ranged_or_interrupted_zip_pays_only_for_what_it_carries,
     passwords_revocation_permissions_and_listing,
+    a_recipient_saves_a_link_to_their_storage_counted_once,
 );
 
 fn link_request(max_downloads: Option<i64>, password: Option<&str>) -> api::CreateLink {
@@ -671,4 +672,167 @@ async fn passwords_revocation_permissions_and_listing(app: TestApp) {
         error_code(get(&app, &format!("/api/v1/links/{}/info", token(&other)), &[]).await).await,
         (404, "not_found".into())
     );
+}
+
+/// `POST /links/{token}/save` as `client`.
+async fn save(
+    app: &TestApp,
+    client: Option<&Client>,
+    token: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    let path = format!("/links/{token}/save");
+    match client {
+        Some(c) => c.request(reqwest::Method::POST, &path),
+        None => app.raw(reqwest::Method::POST, &format!("/api/v1{path}")),
+    }
+    .json(&body)
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn a_recipient_saves_a_link_to_their_storage_counted_once(app: TestApp) {
+    let (alice, top, a, b) = project(&app).await;
+    let (_, bob) = app.user("bob", None).await;
+    let inbox = bob.create_folder_in(None, "Inbox").await.unwrap();
+    let a_file = alice
+        .list_files(&top.id, None, None)
+        .await
+        .unwrap()
+        .files
+        .into_iter()
+        .find(|f| f.name == "a.txt")
+        .unwrap();
+
+    // A file link: saved once, then used up.
+    let file_link = alice
+        .create_link(&a_file.id, &link_request(Some(1), None))
+        .await
+        .unwrap();
+    let ft = token(&file_link);
+    let into_inbox = serde_json::json!({"folder_id": inbox.id});
+    let res = save(&app, None, &ft, into_inbox.clone()).await;
+    assert_eq!(error_code(res).await, (401, "unauthorized".into()));
+    // Only into a folder of one's own (or one shared for writing).
+    let res = save(
+        &app,
+        Some(&bob),
+        &ft,
+        serde_json::json!({"folder_id": top.id}),
+    )
+    .await;
+    assert_eq!(error_code(res).await, (404, "not_found".into()));
+    let res = save(&app, Some(&bob), &ft, into_inbox.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let saved: api::Resolved = res.json().await.unwrap();
+    let copy = saved.file.unwrap();
+    assert_eq!(
+        (copy.folder_id.as_str(), copy.name.as_str()),
+        (inbox.id.as_str(), "a.txt")
+    );
+    assert_eq!(copy.checksum_sha256, sha256_hex(&a));
+    assert_eq!(copy.owner.login, "bob");
+    let content = bob
+        .content(&copy.id, &[])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(content.to_vec(), a);
+    let res = save(&app, Some(&bob), &ft, into_inbox.clone()).await;
+    assert_eq!(error_code(res).await, (410, "link_exhausted".into()));
+    assert_eq!(
+        error_code(get(&app, &format!("/d/{ft}"), &[]).await).await,
+        (410, "link_exhausted".into())
+    );
+
+    // A folder link: a subfolder saved counts one download of each file in it.
+    let folder_link = alice
+        .create_folder_link(&top.id, &link_request(Some(1), None))
+        .await
+        .unwrap();
+    let t = token(&folder_link);
+    let res = save(
+        &app,
+        Some(&bob),
+        &t,
+        serde_json::json!({"folder_id": inbox.id, "path": "Sub", "name": "From Alice"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let saved: api::Resolved = res.json().await.unwrap();
+    let sub_copy = saved.folder.unwrap();
+    assert_eq!(sub_copy.name, "From Alice");
+    let in_copy = bob
+        .list_files(&sub_copy.id, None, None)
+        .await
+        .unwrap()
+        .files;
+    assert_eq!(in_copy.len(), 1);
+    assert_eq!(in_copy[0].checksum_sha256, sha256_hex(&b));
+    assert_eq!(
+        error_code(get(&app, &format!("/d/{t}/Sub/b.bin"), &[]).await).await,
+        (410, "link_exhausted".into())
+    );
+    // The whole folder needs b.bin again: refused as a whole, nothing made, nothing taken.
+    let res = save(&app, Some(&bob), &t, into_inbox.clone()).await;
+    assert_eq!(error_code(res).await, (410, "link_exhausted".into()));
+    let folders = bob.children(&inbox.id, None, None).await.unwrap().folders;
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    // One file by its path; a.txt's single download is still there.
+    let res = save(
+        &app,
+        Some(&bob),
+        &t,
+        serde_json::json!({"folder_id": inbox.id, "path": "a.txt", "on_conflict": "fail"}),
+    )
+    .await;
+    assert_eq!(error_code(res).await, (409, "name_conflict".into()));
+    // The conflict gave the download back: it still works.
+    let res = save(
+        &app,
+        Some(&bob),
+        &t,
+        serde_json::json!({"folder_id": inbox.id, "path": "a.txt"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let saved: api::Resolved = res.json().await.unwrap();
+    assert_eq!(saved.file.unwrap().name, "a (1).txt");
+    assert_eq!(
+        error_code(get(&app, &format!("/d/{t}/a.txt"), &[]).await).await,
+        (410, "link_exhausted".into())
+    );
+    // Receipts under the folder link say the files were saved.
+    let events = app
+        .admin
+        .audit_events(&[("action", "link.downloaded"), ("limit", "100")])
+        .await
+        .unwrap()
+        .events;
+    let saved_receipts: Vec<_> = events
+        .iter()
+        .filter(|e| e.target.id == folder_link.id)
+        .collect();
+    assert_eq!(saved_receipts.len(), 2, "{saved_receipts:#?}");
+
+    // A recipient without room: refused, and the download is given back.
+    let (_, carol) = app.user("carol", Some(1000)).await;
+    let carols = carol.create_folder_in(None, "Mine").await.unwrap();
+    let other = alice
+        .create_folder_link(&top.id, &link_request(Some(1), None))
+        .await
+        .unwrap();
+    let res = save(
+        &app,
+        Some(&carol),
+        &token(&other),
+        serde_json::json!({"folder_id": carols.id, "path": "a.txt"}),
+    )
+    .await;
+    assert_eq!(error_code(res).await, (413, "quota_exceeded".into()));
+    let res = get(&app, &format!("/d/{}/a.txt", token(&other)), &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
