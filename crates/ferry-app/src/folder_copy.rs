@@ -239,6 +239,7 @@ async fn check(
     // runs) instead of after half the work.
     charge(tx, &target.owner_id, contents.bytes).await?;
     ferry_store::users::release_quota(tx, &target.owner_id, contents.bytes).await?;
+    crate::folders::check_size_limits(tx, &chain, contents.bytes).await?;
     Ok(Plan {
         source: source.clone(),
         target: target.clone(),

@@ -15,6 +15,7 @@ mod auth;
 mod comments;
 mod files;
 mod folder_links;
+mod folder_size_limits;
 mod folders;
 mod groups;
 mod ops;

@@ -1244,3 +1244,99 @@ async fn schema_19_upgrades_to_folder_links_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     folder_links_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 20 → 23 (folder size limits): old folders have none; a limit set afterwards sticks,
+/// and `live_bytes` counts the live files' versions of the old rows.
+async fn folder_size_limits_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 20).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_top', 'usr_owner', 'Top', 'top', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let sha = "ab".repeat(32);
+        ferry_store::files::reference_blob(&mut conn, &sha, 700, 1)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, \
+             mime_type, version, state, created_at, updated_at) VALUES ('fil_1', 'fld_top', \
+             'usr_owner', 'a.bin', 'a.bin', 700, $1, 'application/octet-stream', 1, 'active', \
+             1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO file_versions (file_id, version, size, sha256, created_at) \
+             VALUES ('fil_1', 1, 700, $1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let folder = ferry_store::folders::get(&mut c, "fld_top")
+        .await
+        .unwrap()
+        .expect("the folder survived");
+    assert_eq!(folder.size_limit_bytes, None);
+    ferry_store::folders::set_size_limit(&mut c, "fld_top", Some(1000))
+        .await
+        .unwrap();
+    let folder = ferry_store::folders::get(&mut c, "fld_top")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(folder.size_limit_bytes, Some(1000));
+    assert_eq!(
+        ferry_store::folders::live_bytes(&mut c, &["fld_top".to_string()])
+            .await
+            .unwrap(),
+        700
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_20_upgrades_to_folder_size_limits_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    folder_size_limits_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_20_upgrades_to_folder_size_limits_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    folder_size_limits_upgrade(schema.url(), "postgres").await;
+}
