@@ -572,39 +572,6 @@ pub async fn info(app: &AppState, token: &str) -> Result<(FolderLink, Folder)> {
     open_unchecked(app, token).await
 }
 
-/// Revokes a folder link (true), or says it is none (false): its creator may, and so may
-/// whoever may share its folder.
-pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<bool> {
-    let link = {
-        let mut conn = app.store.conn().await?;
-        match ferry_store::folder_links::get(&mut conn, link_id).await? {
-            Some(l) => l,
-            None => return Ok(false),
-        }
-    };
-    match access::folder(app, caller, &link.folder_id, Permission::Share).await {
-        Ok(_) => {}
-        Err(Error::NotFound) if access::is_link_creator(caller, &link.creator_id) => {}
-        Err(e) => return Err(e),
-    }
-    let mut tx = app.store.begin().await?;
-    if ferry_store::folder_links::revoke(&mut tx, link_id, app.now_ms()).await? {
-        audit::success(
-            &caller.origin,
-            caller.user_ref(),
-            Action::LinkRevoked,
-            (TargetKind::Link, link_id),
-        )
-        .at(app.now_ms())
-        .in_folder(&link.folder_id)
-        .details(json!({"kind": "folder", "folder_id": link.folder_id}))
-        .append(&mut tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(true)
-}
-
 /// The caller's folder links (admins: everyone's), newest first, before `before`; `limit + 1`
 /// rows.
 pub async fn list(

@@ -380,13 +380,7 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
     };
     let Some(link) = link else {
         // Folder and upload links share the id space and the revocation.
-        return if crate::folder_links::revoke(app, caller, link_id).await?
-            || crate::upload_links::revoke(app, caller, link_id).await?
-        {
-            Ok(())
-        } else {
-            Err(Error::NotFound)
-        };
+        return revoke_folder_bound(app, caller, link_id).await;
     };
     let folder_id = match access::file(app, caller, &link.file_id, Permission::Share).await {
         Ok((_, folder)) => folder.id,
@@ -410,6 +404,60 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
         .at(app.now_ms())
         .in_folder(&folder_id)
         .details(json!({"file_id": link.file_id}))
+        .append(&mut tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Which kind of link bound to a folder is revoked.
+#[derive(Debug, Clone, Copy)]
+enum FolderBound {
+    Folder,
+    Upload,
+}
+
+/// Revokes a folder link or an upload link: its creator may, and so may whoever may share
+/// its folder. `NotFound` when the id is neither.
+async fn revoke_folder_bound(app: &AppState, caller: &Caller, link_id: &str) -> Result<()> {
+    let (kind, folder_id, creator_id) = {
+        let mut conn = app.store.conn().await?;
+        if let Some(l) = ferry_store::folder_links::get(&mut conn, link_id).await? {
+            (FolderBound::Folder, l.folder_id, l.creator_id)
+        } else if let Some(l) = ferry_store::upload_links::get(&mut conn, link_id).await? {
+            (FolderBound::Upload, l.folder_id, l.creator_id)
+        } else {
+            return Err(Error::NotFound);
+        }
+    };
+    match access::folder(app, caller, &folder_id, Permission::Share).await {
+        Ok(_) => {}
+        Err(Error::NotFound) if access::is_link_creator(caller, &creator_id) => {}
+        Err(e) => return Err(e),
+    }
+    let now = app.now_ms();
+    let mut tx = app.store.begin().await?;
+    let (revoked, kind) = match kind {
+        FolderBound::Folder => (
+            ferry_store::folder_links::revoke(&mut tx, link_id, now).await?,
+            "folder",
+        ),
+        FolderBound::Upload => (
+            ferry_store::upload_links::revoke(&mut tx, link_id, now).await?,
+            "upload",
+        ),
+    };
+    if revoked {
+        audit::success(
+            &caller.origin,
+            caller.user_ref(),
+            Action::LinkRevoked,
+            (TargetKind::Link, link_id),
+        )
+        .at(now)
+        .in_folder(&folder_id)
+        .details(json!({"kind": kind, "folder_id": folder_id}))
         .append(&mut tx)
         .await?;
     }
