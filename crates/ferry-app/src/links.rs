@@ -134,6 +134,9 @@ pub enum Settlement {
     File(Delivery),
     /// A folder link's zip.
     Archive(crate::folder_links::ArchiveDelivery),
+    /// A signed-in user's archive (no link): its files are audited as downloaded once the
+    /// delivery reaches the archive's end.
+    ArchiveAudit(crate::archives::PendingAudit),
 }
 
 impl Settlement {
@@ -142,6 +145,7 @@ impl Settlement {
         match self {
             Settlement::File(d) => settle(d, sent, finished).await,
             Settlement::Archive(d) => crate::folder_links::settle_archive(d, sent, finished).await,
+            Settlement::ArchiveAudit(audit) => audit.settle(sent, finished).await,
         }
     }
 }

@@ -28,6 +28,7 @@ pub use zip::{Entry, Layout, Piece};
 pub const MAX_ITEMS: usize = 1000;
 
 /// An archive ready to serve.
+#[derive(Clone)]
 pub struct Archive {
     pub layout: Arc<Layout>,
     /// The download's file name (`<folder>.zip`, or `ferry-archive.zip` for a list).
@@ -297,6 +298,28 @@ pub async fn of_items(app: &AppState, caller: &Caller, items: &[String]) -> Resu
         }
     }
     builder.finish(app, "ferry-archive.zip".into()).await
+}
+
+/// An archive's audit, due once its delivery reaches the archive's last byte.
+pub struct PendingAudit {
+    pub app: AppState,
+    pub caller: Caller,
+    pub archive: Archive,
+    /// The response's length: sent in full, it delivered the archive's end.
+    pub len: i64,
+}
+
+impl PendingAudit {
+    /// Records the download if the delivery sent all it had to (`sent` bytes; `finished`:
+    /// the body reached its end).
+    pub async fn settle(self, sent: i64, finished: bool) {
+        if !finished && sent < self.len {
+            return;
+        }
+        if let Err(e) = record_download(&self.app, &self.caller, &self.archive).await {
+            tracing::error!(error = %e, archive = %self.archive.name, "auditing an archive download failed");
+        }
+    }
 }
 
 /// Audits every file of `archive` as downloaded (`file.downloaded`, `"via": "archive"`), in

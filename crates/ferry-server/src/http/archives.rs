@@ -89,11 +89,23 @@ async fn serve(
         Ok(planned) => planned,
         Err(not_modified) => return Ok(not_modified),
     };
-    // Only a response that reaches the archive's end counts as a download of its files.
-    if planned.end == archive.layout.len() {
-        archives::record_download(state, caller, &archive).await?;
+    // Only a response that reaches the archive's end, and is delivered to it, counts as a
+    // download of its files: audited when the body's last byte went out, not before the first.
+    if planned.end != archive.layout.len() {
+        return respond(state, &archive, planned, |body| body);
     }
-    respond(state, &archive, planned, |body| body)
+    let audit = archives::PendingAudit {
+        app: state.clone(),
+        caller: caller.clone(),
+        archive: archive.clone(),
+        len: (planned.end - planned.start) as i64,
+    };
+    respond(state, &archive, planned, |body| {
+        Body::new(crate::links::Metered::new(
+            body,
+            ferry_app::links::Settlement::ArchiveAudit(audit),
+        ))
+    })
 }
 
 /// What a request gets of an archive: bytes `start..end`, with the headers so far.

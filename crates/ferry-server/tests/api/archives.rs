@@ -89,15 +89,27 @@ async fn body_of(
     (status, headers, res.bytes().await.unwrap().to_vec())
 }
 
-async fn archive_events(app: &TestApp) -> Vec<api::Event> {
-    app.admin
-        .audit_events(&[("action", "file.downloaded"), ("limit", "1000")])
-        .await
-        .unwrap()
-        .events
-        .into_iter()
-        .filter(|e| e.details["via"] == "archive")
-        .collect()
+/// The archive downloads audited, once at least `expected` are (an archive is audited just
+/// after its last byte went out), and after a moment more, so that extra ones show too.
+async fn archive_events(app: &TestApp, expected: usize) -> Vec<api::Event> {
+    let read = || async {
+        app.admin
+            .audit_events(&[("action", "file.downloaded"), ("limit", "1000")])
+            .await
+            .unwrap()
+            .events
+            .into_iter()
+            .filter(|e| e.details["via"] == "archive")
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..200 {
+        if read().await.len() >= expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    read().await
 }
 
 async fn a_folder_archive_opens_everywhere_with_its_tree(app: TestApp) {
@@ -164,7 +176,7 @@ async fn a_folder_archive_opens_everywhere_with_its_tree(app: TestApp) {
         assert_eq!(tar, names);
     }
 
-    let events = archive_events(&app).await;
+    let events = archive_events(&app, 3).await;
     assert_eq!(events.len(), 3, "each file once");
     assert!(events.iter().all(|e| e.target.kind == "file"));
 }
@@ -182,7 +194,7 @@ async fn ranges_and_resumes_give_the_same_bytes(app: TestApp) {
     let (_, headers, whole) = body_of(alice.folder_archive(&top.id, &[]).await.unwrap()).await;
     let etag = headers["etag"].to_str().unwrap().to_string();
     let len = whole.len();
-    assert_eq!(archive_events(&app).await.len(), 5);
+    assert_eq!(archive_events(&app, 5).await.len(), 5);
 
     // A range in the middle, across entry boundaries: exactly those bytes, no audit.
     let (status, headers, middle) = body_of(
@@ -198,7 +210,7 @@ async fn ranges_and_resumes_give_the_same_bytes(app: TestApp) {
         format!("bytes 40000-160000/{len}").as_str()
     );
     assert_eq!(middle, whole[40_000..=160_000]);
-    assert_eq!(archive_events(&app).await.len(), 5);
+    assert_eq!(archive_events(&app, 5).await.len(), 5);
 
     // A resumed download: the rest, held to the ETag; it reaches the end, so it counts.
     let range = format!("bytes={}-", len / 3);
@@ -213,7 +225,7 @@ async fn ranges_and_resumes_give_the_same_bytes(app: TestApp) {
     let mut resumed = whole[..len / 3].to_vec();
     resumed.extend_from_slice(&rest);
     assert_eq!(resumed, whole);
-    assert_eq!(archive_events(&app).await.len(), 10);
+    assert_eq!(archive_events(&app, 10).await.len(), 10);
 
     // The same archive again has the same ETag; If-None-Match answers 304.
     let (status, _, _) = body_of(
@@ -245,6 +257,23 @@ async fn ranges_and_resumes_give_the_same_bytes(app: TestApp) {
     let too_far = format!("bytes={}-", fresh.len() + 10);
     let res = alice.folder_archive(&top.id, &[("range", &too_far)]).await;
     assert_api_error(res, 416, "range_not_satisfiable");
+    // That full archive was delivered: audited (6 files now).
+    assert_eq!(archive_events(&app, 16).await.len(), 16);
+
+    // A whole archive the client drops after its first bytes is no download: not audited.
+    let big = alice.create_folder("Big", 0).await.unwrap();
+    alice
+        .upload(&big.id, "big.bin", vec![7u8; 24 << 20])
+        .await
+        .unwrap();
+    let mut res = alice.folder_archive(&big.id, &[]).await.unwrap();
+    let mut received = 0;
+    while received < 65_536 {
+        received += res.chunk().await.unwrap().unwrap().len();
+    }
+    drop(res);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(archive_events(&app, 16).await.len(), 16);
 }
 
 async fn post_archive(c: &Client, items: Vec<String>) -> reqwest::Response {
