@@ -16,9 +16,10 @@ use ferry_client::Client;
 use reqwest::{Method, Response, StatusCode};
 
 use crate::helpers::{Backend, TestApp, assert_api_error, parse, sha256_hex};
-use crate::on_both_backends;
+use crate::on_all_backends;
 
-on_both_backends!(
+// Also on S3 (PostgreSQL + s3s-fs): `<name>::s3`.
+on_all_backends!(
     options_lists_extensions_and_checksum_algorithms,
     version_header_is_required,
     patch_refuses_wrong_offset_type_and_checksums,

@@ -5,9 +5,10 @@ use ferry_api as api;
 use ferry_client::Client;
 
 use crate::helpers::{Backend, TestApp, assert_api_error, sha256_hex};
-use crate::on_both_backends;
+use crate::on_all_backends;
 
-on_both_backends!(
+// Also on S3 (PostgreSQL + s3s-fs): `<name>::s3`.
+on_all_backends!(
     parts_in_any_order_and_in_parallel_make_a_verified_file,
     bad_parts_get_their_codes,
     a_wrong_whole_file_checksum_fails_the_upload_and_keeps_nothing,
