@@ -162,6 +162,13 @@ pub trait BlobStore: Send + Sync + 'static {
     /// read and published, and no longer written. A no-op on local disk; idempotent.
     async fn session_seal(&self, session: &Session<'_>, receipts: &[Option<String>]) -> Result<()>;
 
+    /// Whether unsealed session data can be read back ([`BlobStore::session_read`],
+    /// [`BlobStore::session_hash`]) before [`BlobStore::session_seal`]: yes on local disk, no
+    /// on S3.
+    fn reads_unsealed(&self) -> bool {
+        true
+    }
+
     /// Streams `len` bytes of the session's data from `offset` ([`BlobError::Unsealed`] on a
     /// store that cannot read unsealed data).
     async fn session_read(

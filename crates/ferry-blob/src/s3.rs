@@ -569,6 +569,10 @@ impl BlobStore for S3BlobStore {
         Ok(hasher)
     }
 
+    fn reads_unsealed(&self) -> bool {
+        false
+    }
+
     fn session_key(&self, id: &str, _sha256: &str) -> String {
         format!("blobs/u-{id}")
     }

@@ -349,6 +349,17 @@ pub async fn put_part(
     }
     let mut part_hasher = Sha256::new();
     let mut whole = inline.as_ref().map(|(_, h)| h.clone());
+    // A store that cannot read a part back before the upload is composed (S3): a part that is
+    // not next in line keeps its bytes in memory, within a budget, for a background task that
+    // hashes them as soon as the parts before it are hashed. So parts sent in order but in
+    // parallel leave nothing to read back at completion either.
+    let mut held = match (&inline, state.blobs.reads_unsealed()) {
+        (None, false) => HOLD_BUDGET
+            .try_acquire_many(held_permits(len))
+            .ok()
+            .map(|permit| (permit, Vec::with_capacity(len as usize))),
+        _ => None,
+    };
     let appended = state
         .blobs
         .session_append(
@@ -360,6 +371,9 @@ pub async fn put_part(
                 part_hasher.update(chunk);
                 if let Some(w) = whole.as_mut() {
                     w.update(chunk);
+                }
+                if let Some((_, bytes)) = held.as_mut() {
+                    bytes.extend_from_slice(chunk);
                 }
             },
         )
@@ -415,6 +429,16 @@ pub async fn put_part(
     tx.commit().await?;
     drop(inline);
     drop(part_guard);
+    if let Some((permit, bytes)) = held {
+        let bg = state.clone();
+        let (id, sha) = (upload.id.clone(), sha256.clone());
+        tokio::spawn(async move {
+            if let Err(e) = hash_held(&bg, &id, part_no, &sha, &bytes).await {
+                tracing::warn!(upload_id = %id, error = %e, "hashing a held part failed");
+            }
+            drop(permit);
+        });
+    }
 
     // Advance the whole-file hash in the background: the client has its answer already.
     let bg = state.clone();
@@ -425,6 +449,88 @@ pub async fn put_part(
         }
     });
     Ok((len, sha256))
+}
+
+/// Memory for parts held for hashing (see `put_part`), in MiB.
+static HOLD_BUDGET: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HOLD_BUDGET_MIB);
+const HOLD_BUDGET_MIB: usize = 512;
+/// How long a held part waits for the parts before it to be hashed.
+const HOLD_WAIT: Duration = Duration::from_secs(120);
+
+fn held_permits(len: i64) -> u32 {
+    (len.max(1) as u64)
+        .div_ceil(MIB as u64)
+        .min(u32::MAX as u64) as u32
+}
+
+/// Hashes the held bytes of part `part_no` once the whole-file hash has reached the part
+/// before it (on any node), unless the part was replaced, the upload ended or `HOLD_WAIT`
+/// passed (then completion reads the part back).
+async fn hash_held(
+    state: &AppState,
+    id: &str,
+    part_no: i64,
+    sha256: &str,
+    bytes: &[u8],
+) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + HOLD_WAIT;
+    loop {
+        let current = current_upload(state, id).await?;
+        if current.status != UploadStatus::Open || current.hashed_parts >= part_no {
+            return Ok(());
+        }
+        if current.hashed_parts == part_no - 1 {
+            let _hashing = state.upload_locks.hashers.get(id).lock_owned().await;
+            let (current, part) = {
+                let mut conn = state.store.conn().await?;
+                let current = store::get(&mut conn, id).await?.ok_or(Error::NotFound)?;
+                (current, store::part(&mut conn, id, part_no).await?)
+            };
+            if current.hashed_parts != part_no - 1 {
+                continue;
+            }
+            if part.is_none_or(|p| p.sha256 != sha256) {
+                return Ok(());
+            }
+            let mut whole = restore_hash(current.hash_state.as_deref())?;
+            whole.update(bytes);
+            let mut tx = state.store.begin().await?;
+            store::advance_hash(
+                &mut tx,
+                id,
+                part_no - 1,
+                part_no,
+                whole.serialize().as_slice(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits while the whole-file hash still advances (held parts being hashed, on this node or
+/// another), up to a second without progress: what is left is read back after sealing.
+async fn wait_for_held(state: &AppState, id: &str) -> Result<()> {
+    let mut last = -1;
+    let mut since = tokio::time::Instant::now();
+    loop {
+        let current = current_upload(state, id).await?;
+        if current.hashed_parts >= current.part_count {
+            return Ok(());
+        }
+        if current.hashed_parts != last {
+            last = current.hashed_parts;
+            since = tokio::time::Instant::now();
+        } else if since.elapsed() >= Duration::from_secs(1) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The upload as stored now.
@@ -674,6 +780,9 @@ pub async fn finish(
     let session = state.upload_locks.sessions.get(&id);
     let _exclusive = session.write().await;
     advance_hash(&state, &id, true).await?;
+    if !state.blobs.reads_unsealed() {
+        wait_for_held(&state, &id).await?;
+    }
     let (upload, parts) = {
         let mut conn = state.store.conn().await?;
         let upload = store::get(&mut conn, &id).await?.ok_or(Error::NotFound)?;
