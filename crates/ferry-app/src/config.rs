@@ -137,10 +137,14 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Where blobs (and the SQLite database, by default) live.
+    /// Where blobs (with `backend = "local"`) and the SQLite database (by default) live.
     pub data_dir: PathBuf,
     /// How often unreferenced blobs and abandoned staging files are removed.
     pub gc_interval_secs: u64,
+    /// Where file contents live: `local` (under `data_dir`) or `s3` (see `storage.s3`).
+    pub backend: StorageBackend,
+    /// The S3-compatible bucket, for `backend = "s3"`.
+    pub s3: S3Config,
 }
 
 impl Default for StorageConfig {
@@ -148,8 +152,45 @@ impl Default for StorageConfig {
         StorageConfig {
             data_dir: PathBuf::from("./ferry-data"),
             gc_interval_secs: 60,
+            backend: StorageBackend::Local,
+            s3: S3Config::default(),
         }
     }
+}
+
+/// Where file contents live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// A directory on this machine (`storage.data_dir`): one node.
+    Local,
+    /// An S3-compatible object store: any number of nodes.
+    S3,
+}
+
+/// An S3-compatible bucket. Unset credentials (and an unset region or endpoint) come from the
+/// usual AWS environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// The bucket (it must exist).
+    pub bucket: String,
+    /// The endpoint URL for S3-compatible stores (MinIO, Garage, Ceph); unset means AWS.
+    pub endpoint: Option<String>,
+    /// The region (AWS: where the bucket is; others often accept anything).
+    pub region: Option<String>,
+    /// `https://bucket.endpoint/key` instead of the default path style
+    /// `https://endpoint/bucket/key`.
+    pub virtual_hosted_style: bool,
+    /// Allow a plain `http://` endpoint (a store on the same host or a private network).
+    pub allow_http: bool,
+    /// The access key id; unset means `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: Option<String>,
+    /// The secret access key; unset means `AWS_SECRET_ACCESS_KEY`. Prefer the environment.
+    pub secret_access_key: Option<String>,
+    /// A session token for temporary credentials; unset means `AWS_SESSION_TOKEN`.
+    pub session_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -372,6 +413,14 @@ impl Config {
         if shown.admin.password.is_some() {
             shown.admin.password = Some("***".into());
         }
+        for secret in [
+            &mut shown.storage.s3.secret_access_key,
+            &mut shown.storage.s3.session_token,
+        ] {
+            if secret.is_some() {
+                *secret = Some("***".into());
+            }
+        }
         // What is really used: the SQLite file in the data dir unless a URL is set.
         shown.database.url = Some(ferry_store::redact_url(&self.database_url()));
         let text =
@@ -484,7 +533,13 @@ fn check_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<(), Str
                         "environment variable {name}: there is no section `{section}`.{hint}"
                     ));
                 };
-                if !keys.iter().any(|k| k == key) {
+                // `storage__s3__bucket`: a key of a table inside the section (its own keys are
+                // checked when the configuration is read).
+                let in_table = |k: &String| {
+                    key.strip_prefix(k.as_str())
+                        .is_some_and(|rest| rest.starts_with("__"))
+                };
+                if !keys.iter().any(|k| k == key || in_table(k)) {
                     let hint = nearest(key, keys)
                         .map(|k| format!(" Did you mean {}?", suggest(section, k)))
                         .unwrap_or_default();

@@ -131,8 +131,49 @@ pub async fn publish(
 pub enum Source {
     /// A simple upload's staging file.
     Staged(Staged),
-    /// A resumable upload session's data.
-    Session(String),
+    /// A resumable upload session's data (sealed).
+    Session(Box<ferry_store::uploads::Upload>),
+}
+
+/// Where the blob store keeps the content `sha256` (its hash on local disk).
+pub async fn blob_key(state: &AppState, sha256: &str) -> Result<String> {
+    let mut conn = state.store.conn().await?;
+    ferry_store::files::blob_key(&mut conn, sha256)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Takes a reference on the content `sha256` in `tx` and publishes the source's bytes under
+/// their key, or drops staged bytes when the same content is stored already under another
+/// key (S3; on local disk the key is the hash, and publishing deduplicates). A session's
+/// data that turns out to be a duplicate is removed by its upload once committed (see
+/// `uploads::finish`).
+pub(crate) async fn publish_source(
+    state: &AppState,
+    tx: &mut ferry_store::Tx,
+    sha256: &str,
+    size: i64,
+    source: Source,
+) -> Result<()> {
+    let key = match &source {
+        Source::Staged(staged) => staged.key.clone(),
+        Source::Session(upload) => state.blobs.session_key(&upload.id, sha256),
+    };
+    // Reference first, then publish, inside the transaction: the blob row stays locked, so a
+    // concurrent garbage collection of the same content cannot delete what we publish.
+    let stored =
+        ferry_store::files::reference_new_blob(tx, sha256, size, &key, state.now_ms()).await?;
+    crate::archives::remember_crc(tx, sha256, &source).await?;
+    match source {
+        Source::Staged(staged) if stored == key => state.blobs.publish(staged).await?,
+        Source::Staged(staged) => state.blobs.discard(staged).await,
+        Source::Session(upload) if stored == key => {
+            let session = crate::uploads::session(&upload);
+            state.blobs.session_publish(&session, sha256).await?
+        }
+        Source::Session(_) => {}
+    }
+    Ok(())
 }
 
 /// Verified content about to become a file.
@@ -216,19 +257,9 @@ pub async fn add_file(
         Ok(n) => n,
         Err(e) => return Err((e, Some(source))),
     };
-    // Reference first, then publish, inside the transaction: the blob row stays locked, so a
-    // concurrent garbage collection of the same content cannot delete what we publish.
-    ferry_store::files::reference_blob(tx, &new.sha256, new.size, now)
-        .await
-        .map_err(|e| fail(e.into()))?;
-    crate::archives::remember_crc(tx, &new.sha256, &source)
+    publish_source(state, tx, &new.sha256, new.size, source)
         .await
         .map_err(fail)?;
-    let published = match source {
-        Source::Staged(staged) => state.blobs.publish(staged).await,
-        Source::Session(id) => state.blobs.session_publish(&id, &new.sha256).await,
-    };
-    published.map_err(|e| fail(e.into()))?;
     let id = IdKind::File.generate();
     let mime = mime_guess::from_path(&name)
         .first_or_octet_stream()

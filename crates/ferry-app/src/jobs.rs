@@ -126,8 +126,8 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
                 .await?;
         // Bytes go before the rows commit: a crash in between leaves a row for a missing blob,
         // which the next pass deletes; never a referenced row without bytes.
-        for sha256 in &claimed {
-            state.blobs.remove(sha256).await?;
+        for key in &claimed {
+            state.blobs.remove(key).await?;
         }
         tx.commit().await?;
         if !claimed.is_empty() {

@@ -100,18 +100,9 @@ pub(crate) async fn add_from_upload(
     source: Source,
 ) -> Result<File, (Error, Option<Source>)> {
     let fail = |e: Error| (e, None);
-    let now = app.now_ms();
-    ferry_store::files::reference_blob(tx, &new.sha256, new.size, now)
-        .await
-        .map_err(|e| fail(e.into()))?;
-    crate::archives::remember_crc(tx, &new.sha256, &source)
+    crate::files::publish_source(app, tx, &new.sha256, new.size, source)
         .await
         .map_err(fail)?;
-    let published = match source {
-        Source::Staged(staged) => app.blobs.publish(staged).await,
-        Source::Session(id) => app.blobs.session_publish(&id, &new.sha256).await,
-    };
-    published.map_err(|e| fail(e.into()))?;
     let file = record_version(
         app,
         tx,
@@ -129,7 +120,7 @@ pub(crate) async fn add_from_upload(
         Action::UploadCompleted,
         (TargetKind::File, &file.id),
     )
-    .at(now)
+    .at(app.now_ms())
     .in_folder(&folder.id)
     .details(
         json!({"name": file.name, "size": new.size, "checksum_sha256": new.sha256,

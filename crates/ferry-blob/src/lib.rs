@@ -1,12 +1,18 @@
-//! Ferry's blob storage: file contents, addressed by their SHA-256 and written durably.
+//! Ferry's blob storage: file contents, written durably, read back by opaque keys.
 //!
 //! Writing is two steps so the metadata store can decide in between: [`BlobStore::stage`]
-//! streams a body to a private staging file while hashing it, then [`BlobStore::publish`] moves
-//! it under its hash (a rename, never a copy). Reference counting lives in the metadata store;
-//! this crate only stores, reads and removes bytes.
+//! streams a body to private storage while hashing it, then [`BlobStore::publish`] makes it a
+//! blob under [`Staged::key`] (on local disk a rename under its hash, never a copy; on S3 the
+//! object stays where it was written, since an object store cannot rename). Which content
+//! lives under which key, reference counting and deduplication live in the metadata store;
+//! this crate only stores, reads and removes bytes. Backends: [`LocalBlobStore`] (one
+//! machine) and [`S3BlobStore`] (any number of nodes sharing an S3-compatible bucket).
 #![forbid(unsafe_code)]
 
 mod local;
+pub mod s3;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::pin::Pin;
 
@@ -15,6 +21,7 @@ use bytes::Bytes;
 use futures::Stream;
 
 pub use local::LocalBlobStore;
+pub use s3::{S3BlobStore, S3Options};
 
 /// A boxed error from the body being streamed in (a client disconnect, a body limit...).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -40,6 +47,13 @@ pub enum BlobError {
     /// The storage itself failed.
     #[error("storage I/O failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The object store answered with an error (after its own retries).
+    #[error("object storage failed: {0}")]
+    Remote(String),
+    /// The session's data cannot be read back yet: on S3, parts of an unfinished multipart
+    /// upload are not readable until [`BlobStore::session_seal`] composed them.
+    #[error("the upload's data is not readable before it is sealed")]
+    Unsealed,
 }
 
 pub type Result<T, E = BlobError> = std::result::Result<T, E>;
@@ -54,74 +68,137 @@ pub struct Staged {
     pub crc32: u32,
     /// Content length in bytes.
     pub size: u64,
+    /// The key it will have once published.
+    pub key: String,
     handle: String,
 }
 
 /// What [`BlobStore::session_append`] wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appended {
     /// Bytes written (and durable).
     pub written: u64,
     /// The body ended with an error after `written` bytes.
     pub interrupted: bool,
+    /// What the caller keeps for the store (None on local disk). For a part write: the
+    /// part's receipt, passed back to [`BlobStore::session_seal`]. For a sequential session:
+    /// its new handle, stored with the new offset (the old one stays valid until then).
+    pub receipt: Option<String>,
 }
 
-/// Where file contents live.
+/// An upload session as the blob store sees it: built by the caller from its stored row.
+#[derive(Debug, Clone, Copy)]
+pub struct Session<'a> {
+    /// 1..=64 of `[a-z0-9_]` (see [`is_session_id`]).
+    pub id: &'a str,
+    /// The file's size in bytes.
+    pub size: u64,
+    /// Parts start at multiples of this (the native protocol's part size).
+    pub part_size: u64,
+    /// Written front to back in chunks of any size (tus) rather than in parts.
+    pub sequential: bool,
+    /// The handle [`BlobStore::session_create`] gave (or the latest sequential append).
+    pub handle: Option<&'a str>,
+}
+
+impl<'a> Session<'a> {
+    /// A session known only by its id (to delete what is left of it).
+    pub fn by_id(id: &'a str) -> Session<'a> {
+        Session {
+            id,
+            size: 0,
+            part_size: 0,
+            sequential: false,
+            handle: None,
+        }
+    }
+}
+
+/// Where file contents live. Keys are opaque to callers: they come from [`Staged::key`] and
+/// [`BlobStore::session_key`] and are kept by the metadata store next to the content's hash.
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
     /// Streams `body` to staging, computing its SHA-256, and makes it durable. Stops with
     /// [`BlobError::TooLarge`] (and keeps nothing) as soon as more than `max_bytes` arrive.
     async fn stage(&self, body: ByteStream<'_>, max_bytes: u64) -> Result<Staged>;
 
-    /// Makes staged bytes readable under their hash. If identical content is already stored
-    /// the staged copy is dropped (deduplication). Durable when it returns.
+    /// Makes staged bytes readable under [`Staged::key`]. Durable when it returns. On local
+    /// disk, identical content already stored is kept and the staged copy dropped.
     async fn publish(&self, staged: Staged) -> Result<()>;
 
     /// Drops staged bytes that will not be published.
     async fn discard(&self, staged: Staged);
 
-    /// Streams `len` bytes of the blob from `offset`.
-    async fn read(&self, sha256: &str, offset: u64, len: u64) -> Result<ByteStream<'static>>;
+    /// Streams `len` bytes of the blob `key` from `offset`.
+    async fn read(&self, key: &str, offset: u64, len: u64) -> Result<ByteStream<'static>>;
 
     /// Removes a blob; removing a missing blob is not an error.
-    async fn remove(&self, sha256: &str) -> Result<()>;
+    async fn remove(&self, key: &str) -> Result<()>;
 
     /// Deletes staging files older than `max_age` (left by a crash). Returns how many.
     async fn sweep_staging(&self, max_age: std::time::Duration) -> Result<usize>;
 
-    /// Creates the data file of a resumable upload session of `size` bytes (idempotent).
-    async fn session_create(&self, id: &str, size: u64) -> Result<()>;
+    /// Creates the storage of a resumable upload session (idempotent on local disk) and
+    /// returns the handle to keep with it, if the store needs one (S3: its multipart upload).
+    async fn session_create(&self, session: &Session<'_>) -> Result<Option<String>>;
 
-    /// Appends `body` at `offset` of the session's data, at most `max_len` bytes, showing each
-    /// chunk to `observe`, and makes what was written durable. If the body fails half way,
-    /// what arrived is kept and [`Appended::interrupted`] is set. More than `max_len` bytes is
+    /// Writes `body` at `offset` of the session's data, at most `max_len` bytes, showing each
+    /// chunk to `observe`, and makes what was written durable. A part write (not sequential)
+    /// starts at a part boundary and must be the whole part to count; a sequential write
+    /// starts at the current end. If the body fails half way, what arrived is kept and
+    /// [`Appended::interrupted`] is set. More than `max_len` bytes is
     /// [`BlobError::LengthMismatch`].
     async fn session_append(
         &self,
-        id: &str,
+        session: &Session<'_>,
         offset: u64,
         max_len: u64,
         body: ByteStream<'_>,
         observe: &mut (dyn for<'b> FnMut(&'b [u8]) + Send),
     ) -> Result<Appended>;
 
-    /// Streams `len` bytes of the session's data from `offset`.
-    async fn session_read(&self, id: &str, offset: u64, len: u64) -> Result<ByteStream<'static>>;
+    /// Composes everything received into the session's data (S3: completes the multipart
+    /// upload with `receipts`, the parts' receipts in part order); afterwards the data can be
+    /// read and published, and no longer written. A no-op on local disk; idempotent.
+    async fn session_seal(&self, session: &Session<'_>, receipts: &[Option<String>]) -> Result<()>;
 
-    /// Feeds `len` bytes of the session's data at `offset` into `hasher`.
+    /// Whether unsealed session data can be read back ([`BlobStore::session_read`],
+    /// [`BlobStore::session_hash`]) before [`BlobStore::session_seal`]: yes on local disk, no
+    /// on S3.
+    fn reads_unsealed(&self) -> bool {
+        true
+    }
+
+    /// Streams `len` bytes of the session's data from `offset` ([`BlobError::Unsealed`] on a
+    /// store that cannot read unsealed data).
+    async fn session_read(
+        &self,
+        session: &Session<'_>,
+        offset: u64,
+        len: u64,
+    ) -> Result<ByteStream<'static>>;
+
+    /// Feeds `len` bytes of the session's data at `offset` into `hasher` (or
+    /// [`BlobError::Unsealed`], as [`BlobStore::session_read`]).
     async fn session_hash(
         &self,
-        id: &str,
+        session: &Session<'_>,
         offset: u64,
         len: u64,
         hasher: WholeHash,
     ) -> Result<WholeHash>;
 
-    /// Makes the session's data the blob `sha256` (a rename; dropped if the blob exists).
-    async fn session_publish(&self, id: &str, sha256: &str) -> Result<()>;
+    /// The key the session's data will have once published as the content `sha256`.
+    fn session_key(&self, id: &str, sha256: &str) -> String;
 
-    /// Deletes the session's data; deleting a missing session is not an error.
-    async fn session_delete(&self, id: &str) -> Result<()>;
+    /// Makes the (sealed) session's data the blob [`BlobStore::session_key`] (a rename on
+    /// local disk, dropped if that blob exists; nothing to do on S3).
+    async fn session_publish(&self, session: &Session<'_>, sha256: &str) -> Result<()>;
+
+    /// Deletes the session's data and anything the store kept for it (S3: aborts the
+    /// multipart upload, removes temporary objects); deleting a missing session is not an
+    /// error.
+    async fn session_delete(&self, session: &Session<'_>) -> Result<()>;
 
     /// Ids of all sessions with data and how long ago each was last written (to find orphans).
     async fn session_ids(&self) -> Result<Vec<(String, std::time::Duration)>>;

@@ -1,5 +1,6 @@
-//! Blobs on local disk: `blobs/ab/cd/<sha256>`, staged in `staging/`, upload sessions in
-//! `uploads/`, and files on their way out in `trash/`.
+//! Blobs on local disk: `blobs/ab/cd/<sha256>` (a blob's key is its SHA-256, so identical
+//! content is stored once by the file system itself), staged in `staging/`, upload sessions
+//! in `uploads/`, and files on their way out in `trash/`.
 
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
@@ -14,7 +15,8 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::{
-    BlobError, BlobStore, ByteStream, Result, Staged, WholeHash, is_session_id, is_sha256_hex,
+    BlobError, BlobStore, ByteStream, Result, Session, Staged, WholeHash, is_session_id,
+    is_sha256_hex,
 };
 
 /// Writes go to disk in slices this large: few syscalls, bounded memory per upload.
@@ -160,6 +162,7 @@ impl BlobStore for LocalBlobStore {
             Ok((sha256, crc32, size)) => {
                 guard.0 = None;
                 Ok(Staged {
+                    key: sha256.clone(),
                     sha256,
                     crc32,
                     size,
@@ -179,16 +182,21 @@ impl BlobStore for LocalBlobStore {
         let _ = self.dispose(&self.staging_path(&staged.handle));
     }
 
-    async fn read(&self, sha256: &str, offset: u64, len: u64) -> Result<ByteStream<'static>> {
-        read_range(self.blob_path(sha256)?, offset, len).await
+    async fn read(&self, key: &str, offset: u64, len: u64) -> Result<ByteStream<'static>> {
+        read_range(self.blob_path(key)?, offset, len).await
     }
 
-    async fn session_read(&self, id: &str, offset: u64, len: u64) -> Result<ByteStream<'static>> {
-        read_range(self.session_path(id)?, offset, len).await
+    async fn session_read(
+        &self,
+        session: &Session<'_>,
+        offset: u64,
+        len: u64,
+    ) -> Result<ByteStream<'static>> {
+        read_range(self.session_path(session.id)?, offset, len).await
     }
 
-    async fn remove(&self, sha256: &str) -> Result<()> {
-        self.dispose(&self.blob_path(sha256)?)?;
+    async fn remove(&self, key: &str) -> Result<()> {
+        self.dispose(&self.blob_path(key)?)?;
         Ok(())
     }
 
@@ -207,8 +215,8 @@ impl BlobStore for LocalBlobStore {
         Ok(removed)
     }
 
-    async fn session_create(&self, id: &str, size: u64) -> Result<()> {
-        let path = self.session_path(id)?;
+    async fn session_create(&self, session: &Session<'_>) -> Result<Option<String>> {
+        let (path, size) = (self.session_path(session.id)?, session.size);
         let file = tokio::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -219,18 +227,18 @@ impl BlobStore for LocalBlobStore {
         file.set_len(size).await?;
         file.sync_all().await?;
         sync_dir(&self.root.join("uploads")).await?;
-        Ok(())
+        Ok(None)
     }
 
     async fn session_append(
         &self,
-        id: &str,
+        session: &Session<'_>,
         offset: u64,
         max_len: u64,
         mut body: ByteStream<'_>,
         observe: &mut (dyn for<'b> FnMut(&'b [u8]) + Send),
     ) -> Result<crate::Appended> {
-        let path = self.session_path(id)?;
+        let path = self.session_path(session.id)?;
         let file = match std::fs::OpenOptions::new().write(true).open(&path) {
             Ok(f) => Arc::new(f),
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(BlobError::NotFound),
@@ -275,17 +283,22 @@ impl BlobStore for LocalBlobStore {
         Ok(crate::Appended {
             written,
             interrupted,
+            receipt: None,
         })
+    }
+
+    async fn session_seal(&self, _: &Session<'_>, _: &[Option<String>]) -> Result<()> {
+        Ok(())
     }
 
     async fn session_hash(
         &self,
-        id: &str,
+        session: &Session<'_>,
         offset: u64,
         len: u64,
         mut hasher: WholeHash,
     ) -> Result<WholeHash> {
-        let path = self.session_path(id)?;
+        let path = self.session_path(session.id)?;
         tokio::task::spawn_blocking(move || -> Result<WholeHash> {
             let file = match std::fs::File::open(&path) {
                 Ok(f) => f,
@@ -306,13 +319,17 @@ impl BlobStore for LocalBlobStore {
         .map_err(std::io::Error::other)?
     }
 
-    async fn session_publish(&self, id: &str, sha256: &str) -> Result<()> {
-        let path = self.session_path(id)?;
+    fn session_key(&self, _id: &str, sha256: &str) -> String {
+        sha256.to_string()
+    }
+
+    async fn session_publish(&self, session: &Session<'_>, sha256: &str) -> Result<()> {
+        let path = self.session_path(session.id)?;
         self.move_into_place(&path, sha256).await
     }
 
-    async fn session_delete(&self, id: &str) -> Result<()> {
-        self.dispose(&self.session_path(id)?)?;
+    async fn session_delete(&self, session: &Session<'_>) -> Result<()> {
+        self.dispose(&self.session_path(session.id)?)?;
         Ok(())
     }
 
@@ -495,22 +512,27 @@ mod tests {
     async fn sessions_take_parts_at_offsets_and_publish_by_rename() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalBlobStore::open(dir.path()).await.unwrap();
-        store.session_create("upl_1", 11).await.unwrap();
+        let s = Session {
+            id: "upl_1",
+            size: 11,
+            part_size: 6,
+            sequential: false,
+            handle: None,
+        };
+        store.session_create(&s).await.unwrap();
         let mut seen = 0;
         let second = store
-            .session_append("upl_1", 6, 5, body(vec![b"world"]), &mut |c| {
-                seen += c.len()
-            })
+            .session_append(&s, 6, 5, body(vec![b"world"]), &mut |c| seen += c.len())
             .await
             .unwrap();
         assert_eq!((second.written, second.interrupted, seen), (5, false, 5));
         store
-            .session_append("upl_1", 0, 6, body(vec![b"hello "]), &mut |_| {})
+            .session_append(&s, 0, 6, body(vec![b"hello "]), &mut |_| {})
             .await
             .unwrap();
         // More than the part may hold is refused.
         let err = store
-            .session_append("upl_1", 0, 3, body(vec![b"toolong"]), &mut |_| {})
+            .session_append(&s, 0, 3, body(vec![b"toolong"]), &mut |_| {})
             .await
             .unwrap_err();
         assert!(matches!(err, BlobError::LengthMismatch { expected: 3, .. }));
@@ -520,12 +542,12 @@ mod tests {
             Err("gone".into()),
         ]));
         let cut = store
-            .session_append("upl_1", 0, 6, failing, &mut |_| {})
+            .session_append(&s, 0, 6, failing, &mut |_| {})
             .await
             .unwrap();
         assert_eq!((cut.written, cut.interrupted), (5, true));
         let hashed = store
-            .session_hash("upl_1", 0, 11, WholeHash::new())
+            .session_hash(&s, 0, 11, WholeHash::new())
             .await
             .unwrap();
         assert_eq!(hashed.crc32(), Some(0x0d4a_1185));
@@ -534,11 +556,11 @@ mod tests {
             sha,
             "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
-        store.session_publish("upl_1", &sha).await.unwrap();
+        store.session_publish(&s, &sha).await.unwrap();
         assert_eq!(read_all(&store, &sha, 0, 11).await, b"hello world");
         assert!(store.session_ids().await.unwrap().is_empty());
         assert!(matches!(
-            store.session_create("../x", 1).await,
+            store.session_create(&Session::by_id("../x")).await,
             Err(BlobError::NotFound)
         ));
     }

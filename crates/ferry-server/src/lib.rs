@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ferry_app::uploads;
-use ferry_blob::LocalBlobStore;
+use ferry_blob::{BlobStore, LocalBlobStore, S3BlobStore, S3Options};
 use ferry_store::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::watch;
@@ -72,12 +72,12 @@ impl Server {
         let store = Store::connect(&url)
             .await
             .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;
-        let blobs = LocalBlobStore::open(data_dir).await?;
+        let blobs = open_blobs(&config).await?;
         let link_key = ferry_app::links::load_key(&store).await?;
         let state = AppState {
             config: config.clone(),
             store,
-            blobs: Arc::new(blobs),
+            blobs,
             upload_locks: Arc::default(),
             link_key,
             clock,
@@ -194,4 +194,31 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
         Err(e) => anyhow::bail!("cannot create the admin user: {e}"),
     }
     Ok(())
+}
+
+/// The blob store `storage.backend` names: local disk under the data dir, or the S3 bucket
+/// (checked with one request, so that a wrong bucket or key fails the start).
+async fn open_blobs(config: &ferry_app::config::Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    use ferry_app::config::StorageBackend;
+    Ok(match config.storage.backend {
+        StorageBackend::Local => Arc::new(LocalBlobStore::open(&config.storage.data_dir).await?),
+        StorageBackend::S3 => {
+            let s3 = &config.storage.s3;
+            let options = S3Options {
+                bucket: s3.bucket.clone(),
+                endpoint: s3.endpoint.clone(),
+                region: s3.region.clone(),
+                virtual_hosted_style: s3.virtual_hosted_style,
+                allow_http: s3.allow_http,
+                access_key_id: s3.access_key_id.clone(),
+                secret_access_key: s3.secret_access_key.clone(),
+                session_token: s3.session_token.clone(),
+            };
+            let store = S3BlobStore::new(&options)?;
+            store.check().await.with_context(|| {
+                format!("cannot reach the S3 bucket `{}` (storage.s3)", s3.bucket)
+            })?;
+            Arc::new(store)
+        }
+    })
 }

@@ -78,10 +78,12 @@ pub struct ArchiveFile {
     pub crc32: Option<i64>,
     pub updated_at: i64,
     pub version: i64,
+    /// Where the blob store keeps the content.
+    pub blob_key: String,
 }
 
-const FILE_COLUMNS: &str =
-    "f.id, f.folder_id, f.name, f.size, f.sha256, b.crc32, f.updated_at, f.version";
+const FILE_COLUMNS: &str = "f.id, f.folder_id, f.name, f.size, f.sha256, b.crc32, f.updated_at, \
+                            f.version, COALESCE(b.storage_key, b.sha256) AS blob_key";
 
 /// The live files (not deleted or held, not past their ttl at `now`) in the folders `ids`,
 /// with their blob's CRC-32, by folder then name.

@@ -99,6 +99,41 @@ pub async fn reference_blob(conn: &mut Conn, sha256: &str, size: i64, now: i64) 
     Ok(())
 }
 
+/// [`reference_blob`] for content just written under `key`: creates the row with that key,
+/// or takes a reference on the row already there. Returns the key the row holds, which is
+/// another one when the same content was stored before (then the new copy is not needed).
+pub async fn reference_new_blob(
+    conn: &mut Conn,
+    sha256: &str,
+    size: i64,
+    key: &str,
+    now: i64,
+) -> Result<String> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO blobs (sha256, size, refcount, created_at, storage_key) \
+         VALUES ($1, $2, 1, $3, $4) \
+         ON CONFLICT (sha256) DO UPDATE SET refcount = blobs.refcount + 1, \
+         unreferenced_since = NULL \
+         RETURNING COALESCE(storage_key, sha256)",
+    )
+    .bind(sha256)
+    .bind(size)
+    .bind(now)
+    .bind(key)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The blob store key of the blob `sha256` (its hash for blobs stored before keys were kept).
+pub async fn blob_key(conn: &mut Conn, sha256: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(storage_key, sha256) FROM blobs WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// Drops a reference on a blob; at zero it becomes a candidate for garbage collection.
 pub async fn unreference_blob(conn: &mut Conn, sha256: &str, now: i64) -> Result<()> {
     sqlx::query(
@@ -114,7 +149,7 @@ pub async fn unreference_blob(conn: &mut Conn, sha256: &str, now: i64) -> Result
 }
 
 /// Removes up to `limit` blob rows unreferenced since before `cutoff` and returns their
-/// hashes; the caller deletes the bytes before committing.
+/// blob store keys; the caller deletes the bytes before committing.
 pub async fn claim_unreferenced_blobs(
     conn: &mut Conn,
     cutoff: i64,
@@ -123,7 +158,7 @@ pub async fn claim_unreferenced_blobs(
     Ok(sqlx::query_scalar(
         "DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs \
          WHERE refcount <= 0 AND unreferenced_since < $1 LIMIT $2) \
-         AND refcount <= 0 RETURNING sha256",
+         AND refcount <= 0 RETURNING COALESCE(storage_key, sha256)",
     )
     .bind(cutoff)
     .bind(limit)

@@ -50,6 +50,10 @@ pub struct Upload {
     pub uploader_name: Option<String>,
     #[sqlx(default)]
     pub uploader_email: Option<String>,
+    /// The blob store's handle on the session (on S3 the multipart upload; None on local
+    /// disk), opaque here.
+    #[sqlx(default)]
+    pub blob_session: Option<String>,
 }
 
 impl Upload {
@@ -67,22 +71,25 @@ pub struct Part {
     pub size: i64,
     pub sha256: String,
     pub prefix_state: Option<Vec<u8>>,
+    /// What the blob store needs to find the part again (on S3 its parts' ETags), opaque here.
+    #[sqlx(default)]
+    pub blob_receipt: Option<String>,
 }
 
 const COLUMNS: &str = "id, creator_id, payer_id, folder_id, filename, size, part_size, part_count, \
                        checksum_sha256, on_conflict, status, hashed_parts, hash_state, file_id, \
                        expires_at, created_at, updated_at, protocol, tus_offset, tus_concat, \
                        tus_partials, tus_metadata, client_modified_at, link_id, uploader_name, \
-                       uploader_email";
+                       uploader_email, blob_session";
 
 pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
     sqlx::query(
         "INSERT INTO uploads (id, creator_id, payer_id, folder_id, filename, size, part_size, \
          part_count, checksum_sha256, on_conflict, status, hashed_parts, expires_at, created_at, \
          updated_at, protocol, tus_offset, tus_concat, tus_partials, tus_metadata, \
-         client_modified_at, link_id, uploader_name, uploader_email) \
+         client_modified_at, link_id, uploader_name, uploader_email, blob_session) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $13, $14, 0, $15, \
-         $16, $17, $18, $19, $20, $21)",
+         $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(&u.id)
     .bind(&u.creator_id)
@@ -105,6 +112,7 @@ pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
     .bind(&u.link_id)
     .bind(&u.uploader_name)
     .bind(&u.uploader_email)
+    .bind(&u.blob_session)
     .execute(conn)
     .await?;
     Ok(())
@@ -211,7 +219,8 @@ pub async fn reserved_by(conn: &mut Conn, payer_ids: &[&str]) -> Result<HashMap<
 /// Received parts in order.
 pub async fn parts(conn: &mut Conn, id: &str) -> Result<Vec<Part>> {
     Ok(sqlx::query_as(
-        "SELECT part_no, size, sha256, prefix_state FROM upload_parts WHERE upload_id = $1 \
+        "SELECT part_no, size, sha256, prefix_state, blob_receipt FROM upload_parts \
+         WHERE upload_id = $1 \
          ORDER BY part_no",
     )
     .bind(id)
@@ -221,7 +230,7 @@ pub async fn parts(conn: &mut Conn, id: &str) -> Result<Vec<Part>> {
 
 pub async fn part(conn: &mut Conn, id: &str, part_no: i64) -> Result<Option<Part>> {
     Ok(sqlx::query_as(
-        "SELECT part_no, size, sha256, prefix_state FROM upload_parts \
+        "SELECT part_no, size, sha256, prefix_state, blob_receipt FROM upload_parts \
          WHERE upload_id = $1 AND part_no = $2",
     )
     .bind(id)
@@ -310,6 +319,34 @@ pub async fn record_part(
     .bind(now)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Keeps what the blob store needs to find part `part_no` again (recorded in this
+/// transaction by [`record_part`]).
+pub async fn set_part_receipt(
+    conn: &mut Conn,
+    id: &str,
+    part_no: i64,
+    receipt: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE upload_parts SET blob_receipt = $3 WHERE upload_id = $1 AND part_no = $2")
+        .bind(id)
+        .bind(part_no)
+        .bind(receipt)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the blob store's handle on the session (a tus append on S3 changes it; the caller
+/// writes it in the transaction that moves the offset).
+pub async fn set_blob_session(conn: &mut Conn, id: &str, session: &str) -> Result<()> {
+    sqlx::query("UPDATE uploads SET blob_session = $2 WHERE id = $1")
+        .bind(id)
+        .bind(session)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

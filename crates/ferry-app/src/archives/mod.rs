@@ -125,7 +125,7 @@ impl Builder {
             size: f.size.max(0) as u64,
             crc32: f.crc32.unwrap_or_default() as u32,
             modified_ms: f.updated_at,
-            blob: Some(f.sha256.clone()),
+            blob: Some(f.blob_key.clone()),
         });
         self.files.push(f);
     }
@@ -177,12 +177,13 @@ impl Builder {
         }
         let mut crcs = HashMap::new();
         for sha in missing {
-            let size = self
+            let (size, key) = self
                 .files
                 .iter()
                 .find(|f| f.sha256 == sha)
-                .map_or(0, |f| f.size.max(0) as u64);
-            let mut stream = app.blobs.read(&sha, 0, size).await?;
+                .map(|f| (f.size.max(0) as u64, f.blob_key.clone()))
+                .unwrap_or_default();
+            let mut stream = app.blobs.read(&key, 0, size).await?;
             let mut hasher = crc32fast::Hasher::new();
             while let Some(chunk) = stream.next().await {
                 hasher.update(&chunk.map_err(|e| Error::internal(anyhow::anyhow!(e)))?);
@@ -190,7 +191,8 @@ impl Builder {
             let crc = hasher.finalize();
             let mut conn = app.store.conn().await?;
             ferry_store::archives::set_blob_crc(&mut conn, &sha, crc).await?;
-            crcs.insert(sha, crc);
+            // Entries name their blob by its key.
+            crcs.insert(key, crc);
         }
         for e in &mut self.entries {
             if let Some(crc) = e.blob.as_ref().and_then(|s| crcs.get(s)) {

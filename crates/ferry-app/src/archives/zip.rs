@@ -21,7 +21,7 @@ pub struct Entry {
     pub size: u64,
     pub crc32: u32,
     pub modified_ms: i64,
-    /// The blob's SHA-256; None for a directory.
+    /// The blob's key in the blob store (one per content); None for a directory.
     pub blob: Option<String>,
 }
 

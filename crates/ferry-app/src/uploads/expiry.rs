@@ -55,7 +55,11 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
             None => age < Duration::from_secs(3600),
         };
         if !keep {
-            state.blobs.session_delete(&id).await?;
+            // By id alone: what the store knows to be the session's own, never a blob.
+            state
+                .blobs
+                .session_delete(&ferry_blob::Session::by_id(&id))
+                .await?;
         }
     }
     Ok(())

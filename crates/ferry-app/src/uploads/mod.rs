@@ -18,7 +18,7 @@ pub use listing::{
 
 use std::time::Duration;
 
-use ferry_blob::{ByteStream, Sha256, WholeHash};
+use ferry_blob::{BlobError, ByteStream, Session, Sha256, WholeHash};
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::{IdKind, Permission, UploadStatus, validate};
 use ferry_store::uploads::{self as store, Upload};
@@ -82,6 +82,17 @@ pub fn parse_checksum(field: &'static str, value: &str) -> Result<String> {
             "invalid_checksum",
             "A SHA-256 checksum is 64 hexadecimal characters.",
         ))
+    }
+}
+
+/// The upload as its blob store session.
+pub fn session(upload: &Upload) -> Session<'_> {
+    Session {
+        id: &upload.id,
+        size: upload.size.max(0) as u64,
+        part_size: upload.part_size.max(1) as u64,
+        sequential: upload.protocol == "tus",
+        handle: upload.blob_session.as_deref(),
     }
 }
 
@@ -221,7 +232,7 @@ async fn open_session(
         metadata: None,
     });
     let now = state.now_ms();
-    let upload = Upload {
+    let mut upload = Upload {
         id: IdKind::Upload.generate(),
         creator_id: creator_id.to_string(),
         // The folder owner pays; a tus partial upload is charged to its creator.
@@ -251,6 +262,7 @@ async fn open_session(
         link_id: via.as_ref().map(|v| v.link_id.clone()),
         uploader_name: via.as_ref().and_then(|v| v.uploader_name.clone()),
         uploader_email: via.as_ref().and_then(|v| v.uploader_email.clone()),
+        blob_session: None,
     };
     let mut tx = state.store.begin().await?;
     // `fail` refuses a taken name before a byte is sent, and so does `new_version` when the
@@ -285,18 +297,16 @@ async fn open_session(
     }
     let to_reserve = (upload.size - new.already_reserved).max(0);
     crate::folders::charge(&mut tx, &upload.payer_id, to_reserve).await?;
+    // The data's storage exists before the row commits; a crash in between leaves an orphan
+    // that the sweep removes (on S3 a multipart upload, which the bucket's lifecycle rule
+    // aborts), never a row without its storage.
+    upload.blob_session = state.blobs.session_create(&session(&upload)).await?;
     store::insert(&mut tx, &upload).await?;
     audit::success(&caller.origin, user, Action::UploadCreated, (TargetKind::Upload, &upload.id))
         .at(state.now_ms())
         .in_folder_opt(upload.folder_id.as_deref())
         .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
         .append(&mut tx)
-        .await?;
-    // The data file exists before the row commits; a crash in between leaves an orphan
-    // file that the collector removes, never a row without its file.
-    state
-        .blobs
-        .session_create(&upload.id, upload.size as u64)
         .await?;
     tx.commit().await?;
     Ok(upload)
@@ -345,16 +355,36 @@ pub async fn put_part(
     }
     let mut part_hasher = Sha256::new();
     let mut whole = inline.as_ref().map(|(_, h)| h.clone());
+    // A store that cannot read a part back before the upload is composed (S3): a part that is
+    // not next in line keeps its bytes in memory, within a budget, for a background task that
+    // hashes them as soon as the parts before it are hashed. So parts sent in order but in
+    // parallel leave nothing to read back at completion either.
+    let mut held = match (&inline, state.blobs.reads_unsealed()) {
+        (None, false) => HOLD_BUDGET
+            .try_acquire_many(held_permits(len))
+            .ok()
+            .map(|permit| (permit, Vec::with_capacity(len as usize))),
+        _ => None,
+    };
     let appended = state
         .blobs
-        .session_append(&upload.id, offset as u64, len as u64, body, &mut |chunk| {
-            part_hasher.update(chunk);
-            if let Some(w) = whole.as_mut() {
-                w.update(chunk);
-            }
-        })
+        .session_append(
+            &self::session(upload),
+            offset as u64,
+            len as u64,
+            body,
+            &mut |chunk| {
+                part_hasher.update(chunk);
+                if let Some(w) = whole.as_mut() {
+                    w.update(chunk);
+                }
+                if let Some((_, bytes)) = held.as_mut() {
+                    bytes.extend_from_slice(chunk);
+                }
+            },
+        )
         .await;
-    match appended {
+    let receipt = match appended {
         Ok(a) if a.interrupted => return Err(Error::BodyRead),
         Ok(a) if a.written != len as u64 => {
             return Err(Error::PartSizeMismatch {
@@ -363,7 +393,7 @@ pub async fn put_part(
                 received: a.written,
             });
         }
-        Ok(_) => {}
+        Ok(a) => a.receipt,
         Err(ferry_blob::BlobError::LengthMismatch { expected, received }) => {
             return Err(Error::PartSizeMismatch {
                 part_no,
@@ -372,7 +402,7 @@ pub async fn put_part(
             });
         }
         Err(e) => return Err(e.into()),
-    }
+    };
     let sha256 = hex::encode(part_hasher.finalize());
     if let Some(expected) = expected_sha256
         && expected != sha256
@@ -388,6 +418,9 @@ pub async fn put_part(
         return Err(not_open(&current, now));
     }
     store::record_part(&mut tx, &upload.id, part_no, len, &sha256, now).await?;
+    if let Some(receipt) = &receipt {
+        store::set_part_receipt(&mut tx, &upload.id, part_no, receipt).await?;
+    }
     if let Some(whole) = &whole {
         // Fails harmlessly if a re-sent earlier part rewound the frontier meanwhile.
         store::advance_hash(
@@ -402,6 +435,16 @@ pub async fn put_part(
     tx.commit().await?;
     drop(inline);
     drop(part_guard);
+    if let Some((permit, bytes)) = held {
+        let bg = state.clone();
+        let (id, sha) = (upload.id.clone(), sha256.clone());
+        tokio::spawn(async move {
+            if let Err(e) = hash_held(&bg, &id, part_no, &sha, &bytes).await {
+                tracing::warn!(upload_id = %id, error = %e, "hashing a held part failed");
+            }
+            drop(permit);
+        });
+    }
 
     // Advance the whole-file hash in the background: the client has its answer already.
     let bg = state.clone();
@@ -412,6 +455,88 @@ pub async fn put_part(
         }
     });
     Ok((len, sha256))
+}
+
+/// Memory for parts held for hashing (see `put_part`), in MiB.
+static HOLD_BUDGET: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HOLD_BUDGET_MIB);
+const HOLD_BUDGET_MIB: usize = 512;
+/// How long a held part waits for the parts before it to be hashed.
+const HOLD_WAIT: Duration = Duration::from_secs(120);
+
+fn held_permits(len: i64) -> u32 {
+    (len.max(1) as u64)
+        .div_ceil(MIB as u64)
+        .min(u32::MAX as u64) as u32
+}
+
+/// Hashes the held bytes of part `part_no` once the whole-file hash has reached the part
+/// before it (on any node), unless the part was replaced, the upload ended or `HOLD_WAIT`
+/// passed (then completion reads the part back).
+async fn hash_held(
+    state: &AppState,
+    id: &str,
+    part_no: i64,
+    sha256: &str,
+    bytes: &[u8],
+) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + HOLD_WAIT;
+    loop {
+        let current = current_upload(state, id).await?;
+        if current.status != UploadStatus::Open || current.hashed_parts >= part_no {
+            return Ok(());
+        }
+        if current.hashed_parts == part_no - 1 {
+            let _hashing = state.upload_locks.hashers.get(id).lock_owned().await;
+            let (current, part) = {
+                let mut conn = state.store.conn().await?;
+                let current = store::get(&mut conn, id).await?.ok_or(Error::NotFound)?;
+                (current, store::part(&mut conn, id, part_no).await?)
+            };
+            if current.hashed_parts != part_no - 1 {
+                continue;
+            }
+            if part.is_none_or(|p| p.sha256 != sha256) {
+                return Ok(());
+            }
+            let mut whole = restore_hash(current.hash_state.as_deref())?;
+            whole.update(bytes);
+            let mut tx = state.store.begin().await?;
+            store::advance_hash(
+                &mut tx,
+                id,
+                part_no - 1,
+                part_no,
+                whole.serialize().as_slice(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits while the whole-file hash still advances (held parts being hashed, on this node or
+/// another), up to a second without progress: what is left is read back after sealing.
+async fn wait_for_held(state: &AppState, id: &str) -> Result<()> {
+    let mut last = -1;
+    let mut since = tokio::time::Instant::now();
+    loop {
+        let current = current_upload(state, id).await?;
+        if current.hashed_parts >= current.part_count {
+            return Ok(());
+        }
+        if current.hashed_parts != last {
+            last = current.hashed_parts;
+            since = tokio::time::Instant::now();
+        } else if since.elapsed() >= Duration::from_secs(1) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The upload as stored now.
@@ -496,10 +621,16 @@ pub async fn advance_hash(state: &AppState, id: &str, wait: bool) -> Result<()> 
         let (offset, len) = upload.part_span(next);
         debug_assert_eq!(part.size, len);
         let hasher = restore_hash(upload.hash_state.as_deref())?;
-        let hasher = state
+        let hashed = state
             .blobs
-            .session_hash(id, offset as u64, len as u64, hasher)
-            .await?;
+            .session_hash(&session(&upload), offset as u64, len as u64, hasher)
+            .await;
+        let hasher = match hashed {
+            Ok(h) => h,
+            // On S3 a part that came out of order is hashed once the parts are composed.
+            Err(BlobError::Unsealed) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
         let serialized = hasher.serialize();
         let mut tx = state.store.begin().await?;
         let advanced = store::advance_hash(
@@ -655,13 +786,31 @@ pub async fn finish(
     let session = state.upload_locks.sessions.get(&id);
     let _exclusive = session.write().await;
     advance_hash(&state, &id, true).await?;
-    let upload = {
+    if !state.blobs.reads_unsealed() {
+        wait_for_held(&state, &id).await?;
+    }
+    let (upload, parts) = {
         let mut conn = state.store.conn().await?;
-        store::get(&mut conn, &id).await?.ok_or(Error::NotFound)?
+        let upload = store::get(&mut conn, &id).await?.ok_or(Error::NotFound)?;
+        (upload, store::parts(&mut conn, &id).await?)
     };
     if upload.status == UploadStatus::Completed {
         return finished_file(&state, &upload).await;
     }
+    // Compose the parts (S3: complete the multipart upload); then parts that came out of
+    // order, which S3 cannot read back before, are hashed from the composed object.
+    let receipts: Vec<Option<String>> = parts.into_iter().map(|p| p.blob_receipt).collect();
+    state
+        .blobs
+        .session_seal(&self::session(&upload), &receipts)
+        .await?;
+    let upload = if upload.hashed_parts < upload.part_count {
+        advance_hash(&state, &id, true).await?;
+        let mut conn = state.store.conn().await?;
+        store::get(&mut conn, &id).await?.ok_or(Error::NotFound)?
+    } else {
+        upload
+    };
     if upload.hashed_parts != upload.part_count {
         return Err(Error::internal(anyhow::anyhow!(
             "upload {id} is not fully hashed"
@@ -715,7 +864,7 @@ pub async fn finish(
         &caller,
         &folder,
         new,
-        Source::Session(id.clone()),
+        Source::Session(Box::new(upload.clone())),
     )
     .await
     {
@@ -748,6 +897,16 @@ pub async fn finish(
                 .await?;
             }
             tx.commit().await?;
+            // The same content was stored before under another key (S3): this copy is not
+            // needed (on local disk the key is the hash, and publishing dropped it).
+            let own = state.blobs.session_key(&id, &file.sha256);
+            let stored = {
+                let mut conn = state.store.conn().await?;
+                ferry_store::files::blob_key(&mut conn, &file.sha256).await?
+            };
+            if stored.is_some_and(|k| k != own) {
+                state.blobs.remove(&own).await?;
+            }
             Ok(file)
         }
         Err((e, _)) => {
@@ -843,7 +1002,13 @@ pub(super) async fn end_releasing(
         .append(&mut tx)
         .await?;
     tx.commit().await?;
-    state.blobs.session_delete(&upload.id).await?;
+    // The stored handle: a tus append may have changed it since `upload` was read.
+    let current = {
+        let mut conn = state.store.conn().await?;
+        store::get(&mut conn, &upload.id).await?
+    };
+    let current = current.as_ref().unwrap_or(upload);
+    state.blobs.session_delete(&session(current)).await?;
     Ok(true)
 }
 

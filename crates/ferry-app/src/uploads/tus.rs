@@ -10,7 +10,7 @@ use ferry_store::uploads::{self as store, Upload};
 use serde_json::json;
 use sha2::Digest;
 
-use super::{NewUpload, TusInfo, restore_hash};
+use super::{NewUpload, TusInfo, restore_hash, session};
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
@@ -89,12 +89,18 @@ pub async fn append(
     let remaining = (upload.size - offset) as u64;
     let appended = app
         .blobs
-        .session_append(id, offset as u64, remaining, body, &mut |chunk| {
-            whole.update(chunk);
-            if let Some(c) = check.as_mut() {
-                c.update(chunk);
-            }
-        })
+        .session_append(
+            &super::session(&upload),
+            offset as u64,
+            remaining,
+            body,
+            &mut |chunk| {
+                whole.update(chunk);
+                if let Some(c) = check.as_mut() {
+                    c.update(chunk);
+                }
+            },
+        )
         .await;
     let appended = match appended {
         Ok(a) => a,
@@ -125,6 +131,9 @@ pub async fn append(
         app.now_ms(),
     )
     .await?;
+    if advanced && let Some(handle) = &appended.receipt {
+        store::set_blob_session(&mut tx, id, handle).await?;
+    }
     tx.commit().await?;
     if !advanced {
         return Err(Error::UploadExpired);
@@ -241,7 +250,7 @@ pub async fn concatenate(
         return Err(e);
     }
     for p in &partials {
-        app.blobs.session_delete(&p.id).await?;
+        app.blobs.session_delete(&session(p)).await?;
     }
     let upload = super::load(app, caller, &upload.id).await?;
     finish_if_complete(app, caller, &upload).await?;
@@ -278,11 +287,22 @@ async fn join(
     }
     let mut whole = WholeHash::new();
     let mut offset = 0u64;
+    // A sequential session's handle changes with every append (S3).
+    let mut handle = upload.blob_session.clone();
     for p in partials {
-        let data = app.blobs.session_read(&p.id, 0, p.size as u64).await?;
+        // Compose the partial's data first: S3 cannot read it before.
+        app.blobs.session_seal(&session(p), &[]).await?;
+        let data = app
+            .blobs
+            .session_read(&session(p), 0, p.size as u64)
+            .await?;
+        let target = ferry_blob::Session {
+            handle: handle.as_deref(),
+            ..session(upload)
+        };
         let appended = app
             .blobs
-            .session_append(&upload.id, offset, p.size as u64, data, &mut |c| {
+            .session_append(&target, offset, p.size as u64, data, &mut |c| {
                 whole.update(c)
             })
             .await?;
@@ -291,6 +311,9 @@ async fn join(
                 "partial upload {} could not be read",
                 p.id
             )));
+        }
+        if appended.receipt.is_some() {
+            handle = appended.receipt;
         }
         offset += p.size as u64;
     }
@@ -336,6 +359,9 @@ async fn join(
     .await?
     {
         return Err(Error::UploadExpired);
+    }
+    if let Some(handle) = &handle {
+        store::set_blob_session(&mut tx, &upload.id, handle).await?;
     }
     tx.commit().await?;
     Ok(())

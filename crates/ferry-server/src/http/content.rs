@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
+use ferry_app::AppState;
 use ferry_blob::{BlobStore, ByteStream};
 use futures::StreamExt;
 use http_range_header::RangeUnsatisfiableError;
@@ -120,10 +121,15 @@ pub fn plan(headers: &HeaderMap, blob: &Blob<'_>) -> ApiResult<Delivery> {
 
 /// Builds the response for `delivery` (from [`plan`]).
 pub async fn respond(
-    blobs: &Arc<dyn BlobStore>,
+    state: &AppState,
     blob: &Blob<'_>,
     delivery: &Delivery,
 ) -> ApiResult<Response> {
+    let blobs = &state.blobs;
+    let key = match delivery {
+        Delivery::NotModified => String::new(),
+        _ => ferry_app::files::blob_key(state, blob.sha256).await?,
+    };
     let mut builder = Response::builder()
         .header(header::ETAG, format!("\"{}\"", blob.sha256))
         .header(header::LAST_MODIFIED, http_date(blob.modified_ms))
@@ -133,7 +139,7 @@ pub async fn respond(
     let response = match delivery {
         Delivery::NotModified => builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()),
         Delivery::Full => {
-            let stream = blobs.read(blob.sha256, 0, blob.size).await?;
+            let stream = blobs.read(&key, 0, blob.size).await?;
             builder = with_entity_headers(builder, blob);
             builder
                 .status(StatusCode::OK)
@@ -144,7 +150,7 @@ pub async fn respond(
         Delivery::Ranges(ranges) if ranges.len() == 1 => {
             let r = &ranges[0];
             let len = r.end() - r.start() + 1;
-            let stream = blobs.read(blob.sha256, *r.start(), len).await?;
+            let stream = blobs.read(&key, *r.start(), len).await?;
             builder = with_entity_headers(builder, blob);
             builder
                 .status(StatusCode::PARTIAL_CONTENT)
@@ -158,7 +164,7 @@ pub async fn respond(
         }
         Delivery::Ranges(ranges) => {
             let boundary = hex::encode(ferry_core::ids::random_bytes::<12>());
-            let (body, length) = multipart_body(blobs, blob, ranges, &boundary);
+            let (body, length) = multipart_body(blobs, blob, &key, ranges, &boundary);
             builder = with_entity_headers(builder, blob);
             builder
                 .status(StatusCode::PARTIAL_CONTENT)
@@ -184,6 +190,7 @@ fn with_entity_headers(
 fn multipart_body(
     blobs: &Arc<dyn BlobStore>,
     blob: &Blob<'_>,
+    key: &str,
     ranges: &[RangeInclusive<u64>],
     boundary: &str,
 ) -> (Body, u64) {
@@ -204,14 +211,14 @@ fn multipart_body(
     length += tail.len() as u64;
 
     let blobs = blobs.clone();
-    let sha256 = blob.sha256.to_string();
+    let key = key.to_string();
     let stream = futures::stream::iter(parts)
         .then(move |(head, offset, len)| {
             let blobs = blobs.clone();
-            let sha256 = sha256.clone();
+            let key = key.clone();
             async move {
                 let head: ByteStream<'static> = Box::pin(futures::stream::once(async { Ok(head) }));
-                match blobs.read(&sha256, offset, len).await {
+                match blobs.read(&key, offset, len).await {
                     Ok(data) => head.chain(data).boxed(),
                     Err(e) => futures::stream::once(async move { Err(e.into()) }).boxed(),
                 }

@@ -171,7 +171,7 @@ async fn download(
     let (file, _) = files::readable(&state, &caller, &id).await?;
     let blob = Blob::of(&file);
     let delivery = content::plan(&headers, &blob)?;
-    let response = content::respond(&state.blobs, &blob, &delivery).await?;
+    let response = content::respond(&state, &blob, &delivery).await?;
     if delivery != Delivery::NotModified {
         let ranges = match &delivery {
             Delivery::Ranges(r) => Some(

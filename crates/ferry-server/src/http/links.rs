@@ -681,7 +681,7 @@ async fn deliver(
     let blob = Blob::of(file);
     let plan = content::plan(headers, &blob)?;
     if plan == Plan::NotModified {
-        return content::respond(&state.blobs, &blob, &plan).await;
+        return content::respond(state, &blob, &plan).await;
     }
     let content_len = plan.bytes(blob.size) as i64;
     let start = match &plan {
@@ -692,7 +692,7 @@ async fn deliver(
     let client_key = links::client_key(&ctx);
     let (reserved, credit) =
         links::reserve(state, link, &client_key, start, content_len, contiguous).await?;
-    let response = match content::respond(&state.blobs, &blob, &plan).await {
+    let response = match content::respond(state, &blob, &plan).await {
         Ok(r) => r,
         Err(e) => {
             links::release(state, &link.id, reserved).await?;
@@ -742,5 +742,5 @@ async fn head(state: &AppState, link: &Link, file: &File) -> ApiResult<Response>
             .map_err(ApiError::internal);
     }
     let blob = Blob::of(file);
-    content::respond(&state.blobs, &blob, &Plan::Full).await
+    content::respond(state, &blob, &Plan::Full).await
 }

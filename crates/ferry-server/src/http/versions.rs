@@ -143,7 +143,7 @@ async fn version_content(
     let (file, found) = versions::readable(&state, &caller, &id, version).await?;
     let blob = Blob::of_version(&file, &found);
     let delivery = content::plan(&headers, &blob)?;
-    let response = content::respond(&state.blobs, &blob, &delivery).await?;
+    let response = content::respond(&state, &blob, &delivery).await?;
     if delivery != Delivery::NotModified {
         ferry_app::files::record_download(
             &state,

@@ -11,16 +11,20 @@ use ferry_client::Client;
 use reqwest::Method;
 
 use crate::helpers::{TestApp, assert_api_error, sha256_hex};
-use crate::on_both_backends;
+use crate::{on_all_backends, on_both_backends};
 
 on_both_backends!(
+    old_blobs_get_their_crc_on_first_archive,
+    more_than_65535_entries_use_zip64,
+    a_file_over_4_gib_uses_zip64,
+);
+
+// Also on S3 (PostgreSQL + s3s-fs): `<name>::s3`.
+on_all_backends!(
     a_folder_archive_opens_everywhere_with_its_tree,
     ranges_and_resumes_give_the_same_bytes,
     item_lists_and_bad_input,
-    old_blobs_get_their_crc_on_first_archive,
     resumable_uploads_keep_their_crc,
-    more_than_65535_entries_use_zip64,
-    a_file_over_4_gib_uses_zip64,
 );
 
 /// Runs `python3 -c script path` and returns its standard output.

@@ -5,19 +5,23 @@ use ferry_client::{Client, ClientError};
 use reqwest::Method;
 
 use crate::helpers::{TestApp, assert_api_error, assert_field_error, parse, sha256_hex};
-use crate::{on_both_backends, on_both_backends_with};
+use crate::{on_all_backends, on_both_backends, on_both_backends_with};
 
 on_both_backends!(
+    multipart_upload_refuses_bad_forms,
+    unknown_file_ids_are_not_found,
+    other_users_files_are_not_found,
+    early_upload_errors_close_the_connection_cleanly,
+);
+
+// Also on S3 (PostgreSQL + s3s-fs): `<name>::s3`.
+on_all_backends!(
     upload_download_delete_flow,
     quota_is_enforced_and_nothing_is_kept,
     upload_refuses_bad_input,
     multipart_upload_with_ttl,
-    multipart_upload_refuses_bad_forms,
     same_name_is_renamed_or_refused,
-    unknown_file_ids_are_not_found,
-    other_users_files_are_not_found,
     empty_files_upload_and_download,
-    early_upload_errors_close_the_connection_cleanly,
 );
 
 on_both_backends_with!(without_purge; files_past_their_ttl_are_expired);

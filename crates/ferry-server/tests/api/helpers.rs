@@ -1,5 +1,7 @@
 //! Spawns a real server on 127.0.0.1:0 with a temp data dir, on SQLite or on PostgreSQL (a
 //! fresh schema per test in `FERRY_TEST_DATABASE_URL`), and drives it with `ferry-client`.
+//! The scale-out variant keeps its blobs in S3 (a real s3s-fs started for the test) with
+//! PostgreSQL for metadata.
 
 use ferry_api as api;
 use ferry_client::Client;
@@ -12,6 +14,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// PostgreSQL and S3 (s3s-fs): how several nodes run.
+    S3,
 }
 
 pub struct TestApp {
@@ -26,6 +30,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The server's clock: tests move it forward instead of sleeping.
     pub clock: std::sync::Arc<ferry_app::clock::ManualClock>,
+    /// The S3 server of [`Backend::S3`]; dropped after the server that uses it.
+    pub s3: Option<ferry_blob::testing::S3Server>,
     /// PostgreSQL only; last, so that it is dropped after the server that uses it.
     _pg_schema: Option<TestSchema>,
 }
@@ -81,6 +87,42 @@ macro_rules! on_both_backends_with {
     )*};
 }
 
+/// Like [`on_both_backends!`], with a third variant `<name>::s3`: PostgreSQL and S3 (a real
+/// s3s-fs, see `ferry_blob::testing`; the test says it skipped when there is none).
+#[macro_export]
+macro_rules! on_all_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::helpers::{Backend, TestApp};
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite always runs");
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(ferry_pg_tests), ignore = "set FERRY_TEST_DATABASE_URL when building the tests")]
+            async fn postgres() {
+                match TestApp::spawn(Backend::Postgres).await {
+                    Some(app) => super::$name(app).await,
+                    None => panic!("FERRY_TEST_DATABASE_URL was set when the tests were built, not now"),
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(ferry_pg_tests), ignore = "set FERRY_TEST_DATABASE_URL when building the tests")]
+            async fn s3() {
+                if ferry_blob::testing::binary().is_none() {
+                    eprintln!("{}", ferry_blob::testing::SKIP);
+                    return;
+                }
+                match TestApp::spawn(Backend::S3).await {
+                    Some(app) => super::$name(app).await,
+                    None => panic!("FERRY_TEST_DATABASE_URL was set when the tests were built, not now"),
+                }
+            }
+        }
+    )*};
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
         Self::spawn_with(backend, |_| {}).await
@@ -95,10 +137,26 @@ impl TestApp {
         config.storage.gc_interval_secs = 1;
         config.admin.password = Some(ADMIN_PASSWORD.into());
         let mut pg_schema = None;
-        if backend == Backend::Postgres {
+        if backend != Backend::Sqlite {
             let schema = TestSchema::create().await?;
             config.database.url = Some(schema.url().to_string());
             pg_schema = Some(schema);
+        }
+        let mut s3 = None;
+        if backend == Backend::S3 {
+            let server = ferry_blob::testing::S3Server::start()?;
+            config.storage.backend = ferry_app::config::StorageBackend::S3;
+            config.storage.s3 = ferry_app::config::S3Config {
+                bucket: server.bucket.clone(),
+                endpoint: Some(server.endpoint.clone()),
+                region: Some("us-east-1".into()),
+                virtual_hosted_style: false,
+                allow_http: true,
+                access_key_id: Some(server.access_key.clone()),
+                secret_access_key: Some(server.secret_key.clone()),
+                session_token: None,
+            };
+            s3 = Some(server);
         }
         tweak(&mut config);
         let clock = std::sync::Arc::new(ferry_app::clock::ManualClock::default());
@@ -120,6 +178,7 @@ impl TestApp {
             config,
             dir,
             clock,
+            s3,
             _pg_schema: pg_schema,
         })
     }
@@ -166,14 +225,21 @@ impl TestApp {
         reqwest::Client::new().request(method, format!("{}{}", self.url, path))
     }
 
-    /// Number of blob files stored on disk.
+    /// Number of blobs stored (files on disk, objects in S3).
     pub fn blob_files(&self) -> usize {
-        count_files(&self.dir.path().join("blobs"))
+        match &self.s3 {
+            Some(s3) => s3.objects("blobs").len(),
+            None => count_files(&self.dir.path().join("blobs")),
+        }
     }
 
-    /// Number of files in staging.
+    /// Number of files in staging (on S3: unfinished multipart uploads and temporary
+    /// objects).
     pub fn staging_files(&self) -> usize {
-        count_files(&self.dir.path().join("staging"))
+        match &self.s3 {
+            Some(s3) => s3.leftovers().len(),
+            None => count_files(&self.dir.path().join("staging")),
+        }
     }
 }
 

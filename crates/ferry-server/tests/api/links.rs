@@ -7,16 +7,20 @@ use ferry_api as api;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{TestApp, assert_api_error, sha256_hex};
-use crate::on_both_backends;
+use crate::{on_all_backends, on_both_backends};
 
 on_both_backends!(
-    a_link_delivers_the_file_without_login,
     forged_expired_revoked_and_used_up_links_are_refused,
+    watermarks_mark_images_and_refuse_other_types,
+    a_files_links_are_paged_like_every_list,
+);
+
+// Also on S3 (PostgreSQL + s3s-fs): `<name>::s3`.
+on_all_backends!(
+    a_link_delivers_the_file_without_login,
     fifty_concurrent_downloads_of_a_three_download_link_deliver_exactly_three,
     an_interrupted_download_resumed_with_range_counts_once,
-    watermarks_mark_images_and_refuse_other_types,
     head_describes_a_download_and_ranges_add_up_to_one,
-    a_files_links_are_paged_like_every_list,
 );
 
 fn data(len: usize) -> Vec<u8> {

@@ -16,9 +16,10 @@ use ferry_client::Client;
 use reqwest::{Method, Response, StatusCode};
 
 use crate::helpers::{Backend, TestApp, assert_api_error, parse, sha256_hex};
-use crate::on_both_backends;
+use crate::on_all_backends;
 
-on_both_backends!(
+// Also on S3 (PostgreSQL + s3s-fs): `<name>::s3`.
+on_all_backends!(
     options_lists_extensions_and_checksum_algorithms,
     version_header_is_required,
     patch_refuses_wrong_offset_type_and_checksums,
@@ -220,7 +221,11 @@ struct Scenario {
 }
 
 async fn scenario(name: &'static str, seed: u8) -> Scenario {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    scenario_on(Backend::Sqlite, name, seed).await
+}
+
+async fn scenario_on(backend: Backend, name: &'static str, seed: u8) -> Scenario {
+    let app = TestApp::spawn(backend).await.unwrap();
     let (_, alice) = app.user("alice", Some(64 * MIB as i64)).await;
     let token = app
         .anon
@@ -321,6 +326,63 @@ async fn tuspy_with_chunk_checksums_and_resume() {
     let url = run_client(cmd, "tuspy").await;
     s.assert_done(&url).await;
 }
+
+// The real clients on S3 (PostgreSQL + s3s-fs): 1 MiB chunks (below S3's part minimum),
+// concatenation of parallel uploads, resumption with chunk checksums.
+macro_rules! on_s3 {
+    ($name:ident, $file:literal, $seed:literal, $run:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[cfg_attr(
+            not(ferry_pg_tests),
+            ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+        )]
+        async fn $name() {
+            if ferry_blob::testing::binary().is_none() {
+                eprintln!("{}", ferry_blob::testing::SKIP);
+                return;
+            }
+            let s = scenario_on(Backend::S3, $file, $seed).await;
+            let url = $run(&s).await;
+            s.assert_done(&url).await;
+        }
+    };
+}
+
+async fn tusjs_single(s: &Scenario) -> String {
+    tusjs(s, 1).await
+}
+
+async fn tusjs_parallel(s: &Scenario) -> String {
+    tusjs(s, 3).await
+}
+
+async fn tuspy(s: &Scenario) -> String {
+    let clients = clients().await;
+    let mut cmd = tokio::process::Command::new(&clients.python);
+    cmd.current_dir(&clients.dir)
+        .arg(clients.dir.join("tuspy_upload.py"))
+        .args(s.args(1));
+    run_client(cmd, "tuspy").await
+}
+
+on_s3!(
+    tus_js_client_single_stream_on_s3,
+    "single.bin",
+    21,
+    tusjs_single
+);
+on_s3!(
+    tus_js_client_parallel_uploads_on_s3,
+    "parallel.bin",
+    22,
+    tusjs_parallel
+);
+on_s3!(
+    tuspy_with_chunk_checksums_and_resume_on_s3,
+    "resumed.bin",
+    23,
+    tuspy
+);
 
 // ---------------------------------------------------------------------------------------------
 // Raw HTTP, on both backends.

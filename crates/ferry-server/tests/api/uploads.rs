@@ -5,9 +5,10 @@ use ferry_api as api;
 use ferry_client::Client;
 
 use crate::helpers::{Backend, TestApp, assert_api_error, sha256_hex};
-use crate::on_both_backends;
+use crate::on_all_backends;
 
-on_both_backends!(
+// Also on S3 (PostgreSQL + s3s-fs): `<name>::s3`.
+on_all_backends!(
     parts_in_any_order_and_in_parallel_make_a_verified_file,
     bad_parts_get_their_codes,
     a_wrong_whole_file_checksum_fails_the_upload_and_keeps_nothing,
@@ -17,6 +18,7 @@ on_both_backends!(
     on_conflict_fail_refuses_a_taken_name_before_any_byte,
     a_parts_list_must_name_every_part_exactly_once,
     an_upload_whose_folder_was_deleted_fails_and_gives_its_space_back,
+    parts_sent_in_order_in_parallel_are_hashed_before_completion,
 );
 
 const MIB: usize = 1 << 20;
@@ -663,4 +665,43 @@ async fn an_upload_whose_folder_was_deleted_fails_and_gives_its_space_back(app: 
     assert_eq!(after.status, "failed");
     let me = alice.me().await.unwrap();
     assert_eq!((me.quota.reserved_bytes, me.quota.used_bytes), (0, 0));
+}
+
+/// Parts sent in order but in parallel (as `ferry upload` does): the whole-file hash reaches
+/// the last part without completion reading anything back, on S3 too, where a part cannot be
+/// read before the upload is composed (each part waiting for the ones before it holds its
+/// bytes for the hash).
+async fn parts_sent_in_order_in_parallel_are_hashed_before_completion(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("inbox", 0).await.unwrap();
+    let ps = 5 * MIB;
+    let bytes = data(4 * ps + 999, 7);
+    let up = alice
+        .create_upload(&new_upload(&folder.id, "parallel.bin", &bytes, ps))
+        .await
+        .unwrap();
+    let sends = (1..=5).map(|n| alice.put_part(&up.upload_id, n, part(&bytes, ps, n), None));
+    for sent in futures::future::join_all(sends).await {
+        sent.unwrap();
+    }
+    let state = app.server.as_ref().unwrap().state();
+    let mut hashed = 0;
+    for _ in 0..500 {
+        let mut conn = state.store.conn().await.unwrap();
+        hashed = ferry_store::uploads::get(&mut conn, &up.upload_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .hashed_parts;
+        if hashed == 5 {
+            break;
+        }
+        drop(conn);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(hashed, 5, "the whole-file hash did not reach the last part");
+    let file = complete(&alice, &up.upload_id).await.unwrap();
+    assert_eq!(file.checksum_sha256, sha256_hex(&bytes));
+    let got = alice.download(&file.id, &[]).await.unwrap();
+    assert_eq!(got.body.as_ref(), bytes.as_slice());
 }

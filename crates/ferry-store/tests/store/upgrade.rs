@@ -1340,3 +1340,114 @@ async fn schema_20_upgrades_to_folder_size_limits_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     folder_size_limits_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 19 (before opaque blob keys) upgrades to 22: an old blob is found under its hash
+/// (where local disk keeps it), and stays the one referenced when the same content arrives
+/// under another key; an open upload and its part gain the blob store's handle and receipt.
+async fn blob_keys_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 19).await;
+    let sha = "ef".repeat(32);
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO blobs (sha256, size, refcount, created_at) VALUES ($1, 7, 1, 1)")
+            .bind(&sha)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO uploads (id, creator_id, payer_id, filename, size, part_size, \
+             part_count, on_conflict, status, expires_at, created_at, updated_at) \
+             VALUES ('upl_keys', 'usr_owner', 'usr_owner', 'b.bin', 10, 10, 1, 'rename', \
+             'open', 9000, 3, 3)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO upload_parts (upload_id, part_no, size, sha256, received_at) \
+             VALUES ('upl_keys', 1, 10, 'x', 4)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let files = ferry_store::files::blob_key(&mut c, &sha).await.unwrap();
+    assert_eq!(
+        files.as_deref(),
+        Some(sha.as_str()),
+        "an old blob's key is its hash"
+    );
+    let kept = ferry_store::files::reference_new_blob(&mut c, &sha, 7, "blobs/u-new", 5)
+        .await
+        .unwrap();
+    assert_eq!(kept, sha, "the stored copy stays the referenced one");
+    let fresh = "01".repeat(32);
+    let key = ferry_store::files::reference_new_blob(&mut c, &fresh, 3, "blobs/s-1", 5)
+        .await
+        .unwrap();
+    assert_eq!(key, "blobs/s-1");
+    let refcount: i64 = sqlx::query_scalar("SELECT refcount FROM blobs WHERE sha256 = $1")
+        .bind(&sha)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(refcount, 2);
+    let upload = ferry_store::uploads::get(&mut c, "upl_keys")
+        .await
+        .unwrap()
+        .expect("the upload survived");
+    assert_eq!(upload.blob_session, None);
+    ferry_store::uploads::set_blob_session(&mut c, "upl_keys", "{\"mpu\":\"m\"}")
+        .await
+        .unwrap();
+    ferry_store::uploads::set_part_receipt(&mut c, "upl_keys", 1, "etag")
+        .await
+        .unwrap();
+    let upload = ferry_store::uploads::get(&mut c, "upl_keys")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(upload.blob_session.as_deref(), Some("{\"mpu\":\"m\"}"));
+    let parts = ferry_store::uploads::parts(&mut c, "upl_keys")
+        .await
+        .unwrap();
+    assert_eq!(parts[0].blob_receipt.as_deref(), Some("etag"));
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_19_upgrades_to_blob_keys_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    blob_keys_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_19_upgrades_to_blob_keys_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    blob_keys_upgrade(schema.url(), "postgres").await;
+}

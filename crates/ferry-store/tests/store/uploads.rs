@@ -37,6 +37,7 @@ fn upload(id: &str, creator: &str, payer: &str, size: i64, created_at: i64) -> U
         link_id: None,
         uploader_name: None,
         uploader_email: None,
+        blob_session: None,
     }
 }
 

@@ -1,0 +1,493 @@
+//! One behavioural suite for every blob store: local disk always, and S3 against a real
+//! s3s-fs (started here; it checks request signatures). Without an s3s-fs binary the S3 half
+//! says it skipped; CI sets `FERRY_TEST_S3_BIN`, so there it never skips.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ferry_blob::testing::S3Server;
+use ferry_blob::{
+    BlobError, BlobStore, ByteStream, LocalBlobStore, S3BlobStore, Session, WholeHash,
+};
+use futures::TryStreamExt;
+use sha2::{Digest, Sha256};
+
+const MIB: usize = 1 << 20;
+
+/// A store under test, with what keeps it alive.
+struct Backend {
+    name: &'static str,
+    store: Arc<dyn BlobStore>,
+    s3: Option<S3Server>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Backend {
+    /// A second client of the same storage: another node.
+    fn other_node(&self) -> Arc<dyn BlobStore> {
+        match &self.s3 {
+            Some(s3) => Arc::new(S3BlobStore::new(&s3.options()).unwrap()),
+            None => self.store.clone(),
+        }
+    }
+
+    fn assert_no_leftovers(&self) {
+        if let Some(s3) = &self.s3 {
+            assert_eq!(s3.leftovers(), Vec::<String>::new(), "{}", self.name);
+        }
+    }
+}
+
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalBlobStore::open(dir.path()).await.unwrap();
+    let mut out = vec![Backend {
+        name: "local",
+        store: Arc::new(local),
+        s3: None,
+        _dir: Some(dir),
+    }];
+    if let Some(s3) = S3Server::start() {
+        let store = S3BlobStore::new(&s3.options()).unwrap();
+        store.check().await.unwrap();
+        out.push(Backend {
+            name: "s3",
+            store: Arc::new(store),
+            s3: Some(s3),
+            _dir: None,
+        });
+    }
+    out
+}
+
+/// Deterministic bytes that differ at every offset.
+fn data(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
+        .collect()
+}
+
+/// `bytes` as a body of chunks of `chunk` bytes.
+fn body(bytes: &[u8], chunk: usize) -> ByteStream<'static> {
+    let chunks: Vec<Result<Bytes, ferry_blob::BoxError>> = bytes
+        .chunks(chunk.max(1))
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    Box::pin(futures::stream::iter(chunks))
+}
+
+async fn collect(stream: ByteStream<'static>) -> Vec<u8> {
+    stream
+        .try_fold(Vec::new(), |mut acc, c| async move {
+            acc.extend_from_slice(&c);
+            Ok(acc)
+        })
+        .await
+        .unwrap()
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staged_blobs_publish_and_read_by_range() {
+    for b in backends().await {
+        for len in [0, 11, 9 * MIB + 7] {
+            let content = data(len, 1);
+            let staged = b
+                .store
+                .stage(body(&content, 64 << 10), 1 << 30)
+                .await
+                .unwrap();
+            assert_eq!(
+                (staged.sha256.clone(), staged.size),
+                (sha(&content), len as u64)
+            );
+            assert_eq!(staged.crc32, crc32fast::hash(&content), "{}", b.name);
+            let key = staged.key.clone();
+            b.store.publish(staged).await.unwrap();
+            let all = collect(b.store.read(&key, 0, len as u64).await.unwrap()).await;
+            assert!(all == content, "{} {len}", b.name);
+            if len > 10 {
+                let part = collect(b.store.read(&key, 5, 6).await.unwrap()).await;
+                assert_eq!(part, content[5..11], "{}", b.name);
+            }
+            b.store.remove(&key).await.unwrap();
+            b.store.remove(&key).await.unwrap();
+            assert!(
+                matches!(b.store.read(&key, 0, 1).await, Err(BlobError::NotFound)),
+                "{}",
+                b.name
+            );
+        }
+        b.assert_no_leftovers();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_staging_keeps_nothing() {
+    for b in backends().await {
+        let err = b
+            .store
+            .stage(body(&data(9 * MIB, 2), MIB), 8 * MIB as u64 + 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BlobError::TooLarge { .. }), "{}", b.name);
+        let failing: ByteStream<'static> = Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::from(data(9 * MIB, 3))),
+            Err("client went away".into()),
+        ]));
+        assert!(
+            matches!(
+                b.store.stage(failing, 1 << 30).await,
+                Err(BlobError::Body(_))
+            ),
+            "{}",
+            b.name
+        );
+        // The abort of a multipart upload runs in the background.
+        for _ in 0..100 {
+            if b.s3.as_ref().is_none_or(|s| s.leftovers().is_empty()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        b.assert_no_leftovers();
+        if let Some(s3) = &b.s3 {
+            assert_eq!(s3.objects("blobs"), Vec::<String>::new());
+        }
+    }
+}
+
+fn native<'a>(id: &'a str, size: usize, part_size: usize, handle: Option<&'a str>) -> Session<'a> {
+    Session {
+        id,
+        size: size as u64,
+        part_size: part_size as u64,
+        sequential: false,
+        handle,
+    }
+}
+
+/// Parts sent out of order, one of them twice, half of them through another node; the
+/// receipts alone (as the database keeps them) compose the file.
+async fn parts_compose(b: &Backend, id: &str, size: usize, part_size: usize) {
+    let content = data(size, 4);
+    let s = native(id, size, part_size, None);
+    let handle = b.store.session_create(&s).await.unwrap();
+    let s = native(id, size, part_size, handle.as_deref());
+    let count = size.div_ceil(part_size).max(1);
+    let mut receipts = vec![None; count];
+    let other = b.other_node();
+    let mut order: Vec<usize> = (0..count).rev().collect();
+    order.push(0);
+    for (i, n) in order.into_iter().enumerate() {
+        let start = n * part_size;
+        let end = (start + part_size).min(size);
+        let node = if i % 2 == 0 { &b.store } else { &other };
+        let mut seen = 0usize;
+        // A first attempt with wrong bytes, overwritten by the right ones.
+        if i == 0 {
+            let wrong = vec![0u8; end - start];
+            node.session_append(
+                &s,
+                start as u64,
+                (end - start) as u64,
+                body(&wrong, MIB),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        }
+        let appended = node
+            .session_append(
+                &s,
+                start as u64,
+                (end - start) as u64,
+                body(&content[start..end], 300 << 10),
+                &mut |c| seen += c.len(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (appended.written as usize, seen),
+            (end - start, end - start)
+        );
+        assert!(!appended.interrupted);
+        receipts[n] = appended.receipt;
+    }
+    b.store.session_seal(&s, &receipts).await.unwrap();
+    // Sealing again (a retry) is harmless.
+    other.session_seal(&s, &receipts).await.unwrap();
+    let hashed = b
+        .store
+        .session_hash(&s, 0, size as u64, WholeHash::new())
+        .await
+        .unwrap();
+    assert_eq!(hashed.crc32(), Some(crc32fast::hash(&content)));
+    let digest = hex::encode(hashed.finalize());
+    assert_eq!(digest, sha(&content), "{} {size}", b.name);
+    b.store.session_publish(&s, &digest).await.unwrap();
+    let key = b.store.session_key(id, &digest);
+    let back = collect(b.store.read(&key, 0, size as u64).await.unwrap()).await;
+    assert!(back == content, "{} {size}", b.name);
+    if size > part_size {
+        let from = part_size as u64 - 3;
+        let across = collect(b.store.read(&key, from, 6).await.unwrap()).await;
+        assert_eq!(across, content[from as usize..from as usize + 6]);
+    }
+    b.store.remove(&key).await.unwrap();
+    b.assert_no_leftovers();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_parts_in_any_order_through_any_node() {
+    for b in backends().await {
+        // Three 5 MiB parts (one S3 part each), the last one short.
+        parts_compose(&b, "upl_a", 10 * MIB + 3, 5 * MIB).await;
+        // 16 MiB parts: each is two S3 parts.
+        parts_compose(&b, "upl_b", 40 * MIB + 5, 16 * MIB).await;
+        // One small part, and nothing at all.
+        parts_compose(&b, "upl_c", 1000, 64 * MIB).await;
+        parts_compose(&b, "upl_d", 0, 64 * MIB).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_cut_short_or_too_long_does_not_count() {
+    for b in backends().await {
+        let (size, part) = (12 * MIB, 6 * MIB);
+        let s = native("upl_cut", size, part, None);
+        let handle = b.store.session_create(&s).await.unwrap();
+        let s = native("upl_cut", size, part, handle.as_deref());
+        let content = data(part, 5);
+        let cut: ByteStream<'static> = Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::copy_from_slice(&content[..MIB])),
+            Err("gone".into()),
+        ]));
+        let a = b
+            .store
+            .session_append(&s, 0, part as u64, cut, &mut |_| {})
+            .await
+            .unwrap();
+        assert!(a.interrupted && a.written == MIB as u64, "{}", b.name);
+        let too_long = data(part + 1, 5);
+        let err = b
+            .store
+            .session_append(&s, 0, part as u64, body(&too_long, MIB), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, BlobError::LengthMismatch { .. }),
+            "{}",
+            b.name
+        );
+        b.store.session_delete(&s).await.unwrap();
+        b.assert_no_leftovers();
+    }
+}
+
+fn tus<'a>(id: &'a str, size: usize, handle: Option<&'a str>) -> Session<'a> {
+    Session {
+        id,
+        size: size as u64,
+        part_size: size.max(1) as u64,
+        sequential: true,
+        handle,
+    }
+}
+
+/// tus chunks of any size, front to back, alternating nodes, one cut short; the handle each
+/// append returns is what the next one is given (as the database keeps it).
+async fn chunks_compose(b: &Backend, id: &str, chunks: &[usize]) {
+    let size: usize = chunks.iter().sum();
+    let content = data(size, 6);
+    let created = b.store.session_create(&tus(id, size, None)).await.unwrap();
+    let mut handle = created;
+    let other = b.other_node();
+    let mut offset = 0usize;
+    let mut whole = WholeHash::new();
+    for (i, len) in chunks.iter().enumerate() {
+        let node = if i % 2 == 0 { &b.store } else { &other };
+        let s = tus(id, size, handle.as_deref());
+        let piece = &content[offset..offset + len];
+        let appended = if i == 2 && *len > 1 {
+            // Cut short: what arrived counts, the rest comes with the next request.
+            let half = len / 2;
+            let cut: ByteStream<'static> = Box::pin(futures::stream::iter(vec![
+                Ok(Bytes::copy_from_slice(&piece[..half])),
+                Err("gone".into()),
+            ]));
+            let a = node
+                .session_append(&s, offset as u64, (size - offset) as u64, cut, &mut |c| {
+                    whole.update(c)
+                })
+                .await
+                .unwrap();
+            assert!(a.interrupted && a.written == half as u64, "{}", b.name);
+            if a.receipt.is_some() {
+                handle = a.receipt;
+            }
+            let s = tus(id, size, handle.as_deref());
+            node.session_append(
+                &s,
+                (offset + half) as u64,
+                (size - offset - half) as u64,
+                body(&piece[half..], 100 << 10),
+                &mut |c| whole.update(c),
+            )
+            .await
+            .unwrap()
+        } else {
+            node.session_append(
+                &s,
+                offset as u64,
+                (size - offset) as u64,
+                body(piece, 100 << 10),
+                &mut |c| whole.update(c),
+            )
+            .await
+            .unwrap()
+        };
+        if appended.receipt.is_some() {
+            handle = appended.receipt;
+        }
+        offset += len;
+    }
+    let s = tus(id, size, handle.as_deref());
+    other.session_seal(&s, &[]).await.unwrap();
+    b.store.session_seal(&s, &[]).await.unwrap();
+    assert_eq!(hex::encode(whole.finalize()), sha(&content));
+    let back = collect(b.store.session_read(&s, 0, size as u64).await.unwrap()).await;
+    assert!(back == content, "{} {chunks:?}", b.name);
+    let digest = sha(&content);
+    b.store.session_publish(&s, &digest).await.unwrap();
+    let key = b.store.session_key(id, &digest);
+    let back = collect(b.store.read(&key, 0, size as u64).await.unwrap()).await;
+    assert!(back == content, "{} {chunks:?}", b.name);
+    b.store.remove(&key).await.unwrap();
+    b.assert_no_leftovers();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tus_chunks_of_any_size_through_any_node() {
+    for b in backends().await {
+        chunks_compose(
+            &b,
+            "upl_t1",
+            &[1, 100 << 10, 3 * MIB, 9 * MIB, 1, 5 * MIB, 7],
+        )
+        .await;
+        chunks_compose(&b, "upl_t2", &[100, 200, 300]).await;
+        chunks_compose(&b, "upl_t3", &[20 * MIB]).await;
+        chunks_compose(&b, "upl_t4", &[]).await;
+    }
+}
+
+/// Deleting a session part way leaves nothing behind: no multipart upload, no temporary
+/// object, no data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_session_leaves_nothing() {
+    for b in backends().await {
+        let size = 30 * MIB;
+        let created = b
+            .store
+            .session_create(&tus("upl_x", size, None))
+            .await
+            .unwrap();
+        let s = tus("upl_x", size, created.as_deref());
+        let a = b
+            .store
+            .session_append(
+                &s,
+                0,
+                size as u64,
+                body(&data(9 * MIB, 7), MIB),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        let handle = a.receipt.clone();
+        let s = tus("upl_x", size, handle.as_deref());
+        b.store.session_delete(&s).await.unwrap();
+        b.assert_no_leftovers();
+
+        let n = native("upl_y", 10 * MIB, 5 * MIB, None);
+        let created = b.store.session_create(&n).await.unwrap();
+        let n = native("upl_y", 10 * MIB, 5 * MIB, created.as_deref());
+        b.store
+            .session_append(
+                &n,
+                0,
+                5 * MIB as u64,
+                body(&data(5 * MIB, 8), MIB),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        b.store.session_delete(&n).await.unwrap();
+        // Deleting twice, or by id alone, is not an error.
+        b.store.session_delete(&n).await.unwrap();
+        b.store
+            .session_delete(&Session::by_id("upl_y"))
+            .await
+            .unwrap();
+        b.assert_no_leftovers();
+        if let Some(s3) = &b.s3 {
+            assert_eq!(s3.objects(""), Vec::<String>::new());
+        }
+    }
+}
+
+/// On S3, unsealed data cannot be read back; the caller hashes it after sealing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsealed_data_is_readable_where_the_store_allows() {
+    for b in backends().await {
+        let n = native("upl_u", 5 * MIB, 5 * MIB, None);
+        let created = b.store.session_create(&n).await.unwrap();
+        let n = native("upl_u", 5 * MIB, 5 * MIB, created.as_deref());
+        let content = data(5 * MIB, 9);
+        let a = b
+            .store
+            .session_append(
+                &n,
+                0,
+                content.len() as u64,
+                body(&content, MIB),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        let hashed = b.store.session_hash(&n, 0, 10, WholeHash::new()).await;
+        match b.name {
+            "s3" => assert!(matches!(hashed, Err(BlobError::Unsealed))),
+            _ => assert!(hashed.is_ok()),
+        }
+        b.store.session_seal(&n, &[a.receipt]).await.unwrap();
+        let hashed = b
+            .store
+            .session_hash(&n, 0, content.len() as u64, WholeHash::new())
+            .await
+            .unwrap();
+        assert_eq!(hex::encode(hashed.finalize()), sha(&content));
+        b.store.session_delete(&n).await.unwrap();
+        b.assert_no_leftovers();
+    }
+}
+
+/// s3s-fs checks signatures: a wrong secret is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_is_refused() {
+    let Some(s3) = S3Server::start() else { return };
+    let mut options = s3.options();
+    options.secret_access_key = Some("not-the-secret".into());
+    let store = S3BlobStore::new(&options).unwrap();
+    assert!(store.check().await.is_err());
+    let err = store.stage(body(b"x", 1), 10).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("Signature") || message.contains("403"),
+        "{message}"
+    );
+}
