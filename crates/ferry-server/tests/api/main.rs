@@ -20,6 +20,7 @@ mod ops;
 mod server;
 mod sharing;
 mod tasks;
+mod temporary_links;
 mod tree;
 mod tus;
 mod upload_links;
