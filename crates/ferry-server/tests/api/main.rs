@@ -17,6 +17,7 @@ mod files;
 mod folders;
 mod groups;
 mod ops;
+mod portal;
 mod server;
 mod sharing;
 mod tasks;
