@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ADMIN_PASSWORD, apiClient, axeViolations, launchBrowser, sha256, sha256File, startServer } from './harness.mjs';
 
 const MiB = 1024 * 1024;
-let server, browser, admin, api, files;
+let server, browser, admin, bob, api, files;
 const shots = process.env.PORTAL_SCREENSHOTS;
 
 async function shot(page, name) {
@@ -291,11 +291,41 @@ describe('portal', () => {
     await noSeriousA11y(admin);
   });
 
-  test('an admin disables a user, who is then signed out', async () => {
+  test('share a folder: invite, accept in the inbox, change the role', async () => {
     await api('POST', '/users', { login: 'bob', password: 'bob-password-1', name: 'Bob' });
-    const bob = await newPage({ width: 360, height: 740 });
+    const asBob = await apiClient(server.url, 'bob', 'bob-password-1');
+    const reports = await asBob('POST', '/folders', { name: 'Reports 2026' });
+    await asBob('POST', '/folders', { name: 'Partner deliveries' });
+    await asBob('POST', '/folders', { name: 'Q4', parent_id: reports.id });
+    await admin.getByRole('link', { name: 'Files' }).click();
+    await openFolder(admin, 'Projects');
+    await admin.getByRole('button', { name: 'Share', exact: true }).click();
+    await admin.getByLabel('Login or user id').fill('bob');
+    await admin.getByLabel('Message (optional)').fill('the partner files');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Invite' }).click();
+    await admin.getByRole('dialog').getByRole('cell', { name: 'pending' }).waitFor();
+    await shot(admin, 'share');
+    await noSeriousA11y(admin);
+    bob = await newPage({ width: 360, height: 740 });
     await signIn(bob, 'bob', 'bob-password-1');
+    await bob.getByRole('link', { name: 'Inbox' }).click();
+    await bob.getByText('admin invites you to “Projects” as viewer.').waitFor();
+    await shot(bob, 'inbox');
+    await noSeriousA11y(bob);
+    await bob.getByRole('button', { name: 'Accept Projects' }).click();
+    await bob.getByText('No pending invitations.').waitFor();
+    await bob.getByRole('link', { name: 'Files' }).click();
+    await bob.getByRole('link', { name: 'Projects', exact: true }).waitFor();
+    await admin.getByRole('dialog').getByLabel('Role bob').selectOption('editor');
+    await admin.getByRole('dialog').getByRole('cell', { name: 'accepted' }).waitFor();
+    assert.equal(await admin.getByRole('dialog').getByLabel('Role bob').inputValue(), 'editor');
+    await admin.keyboard.press('Escape');
+  });
+
+  test('an admin disables a user, who is then signed out', async () => {
+    await openFolder(bob, 'Reports 2026');
     await shot(bob, 'files-360');
+    await noSeriousA11y(bob);
     await admin.getByRole('link', { name: 'Users' }).click();
     await admin.getByRole('button', { name: 'Disable bob' }).click();
     await admin.getByRole('button', { name: 'Enable bob' }).waitFor();

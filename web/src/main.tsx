@@ -12,6 +12,7 @@ import { LinksScreen } from './screens/Links';
 import { LandingScreen } from './screens/Landing';
 import { UsersScreen, AuditScreen, WebhooksScreen } from './screens/Admin';
 import { UploadPanel } from './screens/UploadPanel';
+import { InboxScreen } from './screens/Sharing';
 import { uploader } from './upload/uploader';
 
 function SignIn({ notice }: { notice?: string }) {
@@ -66,7 +67,7 @@ function App() {
   if (path.startsWith('/s/')) return <LandingScreen token={decodeURIComponent(path.slice(3))} />;
   if (!session) return <SignIn notice={notice} />;
   const admin = session.user.role === 'admin';
-  const nav: [string, string][] = [['/', t.nav.files], ['/trash', t.nav.trash], ['/links', t.nav.links]];
+  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links]];
   if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
   const current = (href: string) => (href === '/' ? path === '/' || path.startsWith('/f/') || path === '/search' : path.startsWith(href));
   let screen;
@@ -74,6 +75,7 @@ function App() {
     const folderId = path.startsWith('/f/') ? path.slice(3) : undefined;
     screen = <FilesScreen folderId={folderId} query={path === '/search' ? query.get('q') ?? '' : undefined} />;
   } else if (path === '/trash') screen = <TrashScreen />;
+  else if (path === '/inbox') screen = <InboxScreen />;
   else if (path === '/links') screen = <LinksScreen />;
   else if (path === '/admin/users' && admin) screen = <UsersScreen />;
   else if (path === '/admin/audit' && admin) screen = <AuditScreen />;

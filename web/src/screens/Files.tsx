@@ -7,9 +7,10 @@ import { navigate } from '../router';
 import { A, Status } from '../ui';
 import { uploader } from '../upload/uploader';
 import { DetailsDialog, FolderPicker, LinkDialog, NameDialog } from './FileDialogs';
+import { ShareDialog } from './Sharing';
 
 type Row = { type: 'folder'; item: Folder } | { type: 'file'; item: FileItem };
-type DialogState = null | { kind: 'newFolder' } | { kind: 'rename'; row: Row } | { kind: 'move' | 'copy'; rows: Row[] } | { kind: 'details'; file: FileItem } | { kind: 'link'; row: Row } | { kind: 'uploadLink' };
+type DialogState = null | { kind: 'newFolder' } | { kind: 'rename'; row: Row } | { kind: 'move' | 'copy'; rows: Row[] } | { kind: 'details'; file: FileItem } | { kind: 'link'; row: Row } | { kind: 'uploadLink' } | { kind: 'share'; folder: Folder };
 
 /** Files (with their relative folder) from a drop: folders keep their tree. */
 async function droppedFiles(dt: DataTransfer): Promise<{ file: File; relativePath?: string }[]> {
@@ -79,6 +80,7 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
   }, [folderId, query, sort]);
 
   useEffect(() => { setSelected(new Set()); void load(); }, [load]);
+  useEffect(() => { setSearch(query ?? ''); }, [query]);
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const off = uploader.onComplete(() => { clearTimeout(timer); timer = setTimeout(() => void load(), 300); });
@@ -162,6 +164,7 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
           </>
         ) : null}
         {folder?.permissions.includes('share') ? <button type="button" onClick={() => setDialog({ kind: 'uploadLink' })}>{t.files.uploadLink}</button> : null}
+        {folder?.permissions.includes('share') ? <button type="button" onClick={() => setDialog({ kind: 'share', folder })}>{t.sharing.share}</button> : null}
         {query === undefined && folderId ? (
           <label className="inline">{t.files.sortBy}
             <select value={sort} onChange={(e) => setSort(e.target.value)}>
@@ -239,6 +242,7 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
       ) : null}
       {dialog?.kind === 'details' ? <DetailsDialog fileId={dialog.file.id} onClose={() => setDialog(null)} onDownload={() => void download([{ type: 'file', item: dialog.file }])} /> : null}
       {dialog?.kind === 'link' ? <LinkDialog kind="download" path={`/files/${dialog.row.item.id}/download-link`} onClose={() => setDialog(null)} /> : null}
+      {dialog?.kind === 'share' ? <ShareDialog folderId={dialog.folder.id} folderName={dialog.folder.name} onClose={() => setDialog(null)} /> : null}
       {dialog?.kind === 'uploadLink' && folderId ? <LinkDialog kind="upload" path={`/folders/${folderId}/upload-link`} onClose={() => setDialog(null)} /> : null}
     </section>
   );
