@@ -171,6 +171,7 @@ pub struct ContentQuery {
         (status = 200, description = "The whole file", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 206, description = "One range, or several as multipart/byteranges", body = Vec<u8>),
         (status = 304, description = "If-None-Match matched"),
+        (status = 400, description = "A malformed query", body = api::ErrorBody),
         (status = 401, description = "`unauthorized`, or `account_disabled` for a temporary link whose user was disabled", body = api::ErrorBody),
         (status = 404, description = "`not_found`, also for a forged temporary token or one for another file", body = api::ErrorBody),
         (status = 410, description = "`file_held`, `file_expired`, or `link_expired` for an expired temporary token", body = api::ErrorBody),
