@@ -58,6 +58,15 @@ pub struct UpdateFolder {
     )]
     #[schema(value_type = Option<String>)]
     pub expires_at: Option<Option<String>>,
+    /// `manage`: what the folder's subtree may hold (bytes of its live files, every version),
+    /// whoever uploads (`413 folder_size_limit` beyond it), or `null` for no limit.
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub size_limit_bytes: Option<Option<i64>>,
 }
 
 /// `POST /folders/{id}/move` and `/copy`.
@@ -129,6 +138,9 @@ pub struct Folder {
     /// When the folder's tree expires (set on its top-level folder), or `null`.
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// What the folder's subtree may hold (`PATCH` with `size_limit_bytes`), or `null`.
+    #[serde(default)]
+    pub size_limit_bytes: Option<i64>,
     /// Only with `include_quota=true`: the owner's limit and this folder's use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<Quota>,

@@ -39,7 +39,10 @@ pub use folders::{
     UpdateFolder,
 };
 pub use groups::{CreateGroup, Group, GroupList, GroupMember, GroupMemberList, UpdateGroup};
-pub use links::{CreateLink, CreateUploadLink, Link, LinkAccess, LinkInfo, LinkList, UnlockLink};
+pub use links::{
+    CreateLink, CreateUploadLink, Link, LinkAccess, LinkFileItem, LinkFolderItem, LinkInfo,
+    LinkItems, LinkList, SaveLink, UnlockLink,
+};
 pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
 pub use notices::{Notice, NoticeList};
 pub use ops::Health;

@@ -39,7 +39,7 @@ pub struct Link {
     pub created_at: String,
     /// `active`, `expired`, `exhausted` or `revoked`.
     pub status: String,
-    /// The linked file (empty for an upload link).
+    /// The linked file (empty for folder and upload links).
     #[serde(default)]
     pub file_id: String,
     /// Downloads (uploads, for an upload link) need the link's password (a link access token).
@@ -49,7 +49,7 @@ pub struct Link {
     #[serde(default = "download_kind")]
     #[schema(pattern = "^(download|upload)$")]
     pub kind: String,
-    /// Upload links: the folder uploads go into.
+    /// Folder links: the linked folder; upload links: the folder uploads go into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// Upload links: at most this many files (null: unlimited).
@@ -101,17 +101,18 @@ pub struct CreateUploadLink {
 /// `GET /links/{token}/info`: what a landing page needs; no password needed, nothing counted.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LinkInfo {
-    /// `file` or `upload`.
+    /// `file`, `folder` or `upload`.
     #[serde(rename = "type")]
-    #[schema(pattern = "^(file|upload)$")]
+    #[schema(pattern = "^(file|folder|upload)$")]
     pub kind: String,
-    /// The file's name (an upload link: its folder's name).
+    /// The file's name (a folder or upload link: its folder's name).
     pub name: String,
     /// The size of what a download delivers (the linked version's); absent for upload links.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     pub expires_at: String,
-    /// Whole downloads left; null when unlimited (and for upload links).
+    /// Whole downloads left; null when unlimited (and for upload links). A folder link: the
+    /// downloads each of its files allows (what is left of each file is in its listing).
     pub downloads_left: Option<i64>,
     pub password_required: bool,
     #[serde(default)]
@@ -150,4 +151,60 @@ pub struct LinkList {
     /// The cursor of the next page; null at the end.
     #[serde(default)]
     pub next_cursor: Option<String>,
+}
+
+/// A folder inside a folder link's listing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinkFolderItem {
+    pub name: String,
+    /// Its path from the link's folder (`a/b`), for `?path=`.
+    pub path: String,
+    pub modified_at: String,
+}
+
+/// A file inside a folder link's listing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinkFileItem {
+    pub name: String,
+    /// Its path from the link's folder (`a/b/report.pdf`).
+    pub path: String,
+    pub size: i64,
+    pub checksum_sha256: String,
+    pub mime_type: String,
+    pub modified_at: String,
+    /// Downloads of this file left through the link; null: unlimited.
+    pub downloads_left: Option<i64>,
+    /// Absolute URL that downloads it: `/d/{token}/{path}`.
+    pub url: String,
+}
+
+/// `GET /links/{token}/items`: one page of a folder link's folder, folders first, each by
+/// name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinkItems {
+    /// The listed folder's path from the link's folder (`""`: the link's folder).
+    pub path: String,
+    pub folders: Vec<LinkFolderItem>,
+    pub files: Vec<LinkFileItem>,
+    /// The cursor of the next page; null at the end.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /links/{token}/save`: add what a link gives to one of the caller's folders.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct SaveLink {
+    /// The caller's folder to save into (needs `write`).
+    pub folder_id: String,
+    /// Folder links: the file or folder under the link's folder to save (`a/b`; absent or
+    /// empty: the link's folder). Ignored for file links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The copy's name; default: the original's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `rename` (default) or `fail` (`409 name_conflict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(rename|fail)$")]
+    pub on_conflict: Option<String>,
 }

@@ -594,3 +594,73 @@ pub async fn upload_via_link(app: &AppState, link_id: &str, id: &str) -> Result<
         .filter(|u| u.link_id.as_deref() == Some(link_id))
         .ok_or(Error::NotFound)
 }
+
+/// The folder a folder link opens: the link's folder, as long as its creator may still share
+/// it (else `NotFound`, as for upload links) and it has not expired (`FolderExpired`).
+pub async fn folder_link_root(
+    app: &AppState,
+    link: &ferry_store::folder_links::FolderLink,
+) -> Result<Folder> {
+    let creator = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::users::get(&mut conn, &link.creator_id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let creator = Caller::user(creator, crate::caller::Origin::default());
+    match folder(app, &creator, &link.folder_id, Permission::Share).await {
+        Ok(f) => Ok(f),
+        Err(Error::PermissionDenied | Error::Forbidden) => Err(Error::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a path under a folder link names.
+pub enum LinkItem {
+    /// A folder, with its path from the link's folder (`""` for that folder itself).
+    Folder(Folder, String),
+    /// A file, with its path from the link's folder.
+    File(File, String),
+}
+
+/// What a folder link's holder reaches at `path` (`/`-separated, relative to the link's
+/// folder `root`): only live folders and files below it, found by name one segment at a time,
+/// so nothing above the link's folder, in the trash, held or expired can be named. Anything
+/// else is `NotFound`.
+pub async fn through_folder_link(
+    conn: &mut ferry_store::Conn,
+    root: &Folder,
+    path: &str,
+    now: i64,
+) -> Result<LinkItem> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.len() > ferry_core::validate::MAX_DEPTH + 1 || path.len() > 16_384 {
+        return Err(Error::NotFound);
+    }
+    let mut folder = root.clone();
+    // The path as stored (names in their own case), not as asked.
+    let mut names: Vec<String> = Vec::with_capacity(segments.len());
+    for (i, segment) in segments.iter().enumerate() {
+        let here = ferry_store::folders::Namespace::In {
+            folder_id: &folder.id,
+        };
+        if let Some(sub) = ferry_store::folders::by_name(conn, here, segment).await? {
+            if sub.expires_at.is_some_and(|at| at <= now) {
+                return Err(Error::NotFound);
+            }
+            names.push(sub.name.clone());
+            folder = sub;
+            continue;
+        }
+        if i + 1 < segments.len() {
+            return Err(Error::NotFound);
+        }
+        let file = ferry_store::files::by_name(conn, &folder.id, segment)
+            .await?
+            .filter(|f| !f.is_held() && f.trash_id.is_none() && !f.is_expired(now))
+            .ok_or(Error::NotFound)?;
+        names.push(file.name.clone());
+        return Ok(LinkItem::File(file, names.join("/")));
+    }
+    Ok(LinkItem::Folder(folder, names.join("/")))
+}

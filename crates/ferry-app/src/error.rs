@@ -63,6 +63,12 @@ pub enum Error {
     PayloadTooLarge { limit: u64 },
     #[error("The upload would exceed the storage quota.")]
     QuotaExceeded { limit: Option<i64>, used: i64 },
+    #[error("The folder `{folder}` may hold at most {limit} bytes; this would pass it.")]
+    FolderSizeLimit {
+        folder: String,
+        limit: i64,
+        used: i64,
+    },
     #[error("The file is larger than the server accepts ({limit} bytes).")]
     FileTooLarge { limit: i64 },
     /// The content stream broke off (the client went away, or sent too slowly).
@@ -176,6 +182,7 @@ impl Error {
             Error::CurrentVersion => "current_version",
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::QuotaExceeded { .. } => "quota_exceeded",
+            Error::FolderSizeLimit { .. } => "folder_size_limit",
             Error::FileTooLarge { .. } => "file_too_large",
             Error::BodyRead => "body_read_failed",
             Error::UploadExpired => "upload_session_expired",
@@ -221,6 +228,11 @@ impl Error {
             Error::QuotaExceeded { limit, used } => {
                 Some(json!({"limit_bytes": limit, "used_bytes": used}))
             }
+            Error::FolderSizeLimit {
+                folder,
+                limit,
+                used,
+            } => Some(json!({"folder": folder, "limit_bytes": limit, "used_bytes": used})),
             Error::FileTooLarge { limit } => Some(json!({"max_file_size": limit})),
             Error::AccountLocked { retry_after_secs }
             | Error::TooManyAttempts { retry_after_secs } => {

@@ -170,9 +170,10 @@ pub async fn add_file(
         .await
         .map_err(|e| fail(e.into()))?;
     // The folder (or one above it) may have been deleted while the bytes arrived.
-    if let Err(e) = crate::namespace::live_chain(tx, &folder.id).await {
-        return Err((e, Some(source)));
-    }
+    let chain = match crate::namespace::live_chain(tx, &folder.id).await {
+        Ok(chain) => chain,
+        Err(e) => return Err((e, Some(source))),
+    };
     // Or moved into another owner's tree: the row lock orders this against such a move (which
     // locks the rows it hands over), and the bytes follow the folder to its owner now.
     let owner = match ferry_store::folders::lock_row(tx, &folder.id).await {
@@ -183,6 +184,9 @@ pub async fn add_file(
     if owner != new.paid_by
         && let Err(e) = crate::folders::transfer_quota(tx, new.paid_by, &owner, new.size).await
     {
+        return Err((e, Some(source)));
+    }
+    if let Err(e) = crate::folders::check_size_limits(tx, &chain, new.size).await {
         return Err((e, Some(source)));
     }
     // A file past its time to live still holds its name until the collector purges it; purge
@@ -538,18 +542,29 @@ pub async fn copy_file(
     id: &str,
     to: crate::folders::Destination<'_>,
 ) -> Result<crate::folders::Outcome<Entry>> {
-    use crate::folders::Outcome;
     let (file, _) = readable(app, caller, id).await?;
-    let (target, name) = destination_of(app, caller, &file, &to).await?;
+    copy_permitted_file(app, caller, &file, to).await
+}
+
+/// [`copy_file`] of a file whose reading the caller was already allowed (through a link).
+pub(crate) async fn copy_permitted_file(
+    app: &AppState,
+    caller: &Caller,
+    file: &File,
+    to: crate::folders::Destination<'_>,
+) -> Result<crate::folders::Outcome<Entry>> {
+    use crate::folders::Outcome;
+    let (target, name) = destination_of(app, caller, file, &to).await?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     let ns = Namespace::In {
         folder_id: &target.id,
     };
     ferry_store::folders::lock(&mut tx, ns).await?;
-    crate::namespace::live_chain(&mut tx, &target.id).await?;
+    let chain = crate::namespace::live_chain(&mut tx, &target.id).await?;
     let name = free_name(&mut tx, ns, &name, to.on_conflict, None).await?;
     crate::folders::charge(&mut tx, &target.owner_id, file.size).await?;
+    crate::folders::check_size_limits(&mut tx, &chain, file.size).await?;
     if to.dry_run {
         return Ok(Outcome::WouldSucceed);
     }
@@ -557,7 +572,7 @@ pub async fn copy_file(
         app,
         &mut tx,
         caller,
-        &file,
+        file,
         &target.id,
         &target.owner_id,
         &name,

@@ -90,6 +90,40 @@ pub async fn copy_folder(
     Ok(Copied::Done(entry))
 }
 
+/// Copies a folder whose reading the caller was already allowed (through a link) under
+/// `parent_id` (which needs `write`), inside the request: more than `tasks.inline_max_items`
+/// files is `TooManyItems`.
+pub(crate) async fn copy_permitted_folder(
+    app: &AppState,
+    caller: &Caller,
+    source: &Folder,
+    parent_id: &str,
+    name: Option<&str>,
+    on_conflict: OnConflict,
+) -> Result<Entry> {
+    let target = writable_target(app, caller, parent_id).await?;
+    let name = match name {
+        Some(n) => validate::stored_name("name", n)?,
+        None => source.name.clone(),
+    };
+    let mut tx = app.store.begin().await?;
+    let plan = check(&mut tx, source, &target, &name, on_conflict).await?;
+    let max = app.config.tasks.inline_max_items;
+    if plan.files > max {
+        return Err(Error::invalid(
+            "path",
+            "too_many_files",
+            format!("More than {max} files: download the folder (or save a subfolder) instead."),
+        ));
+    }
+    let staged = stage(app, &mut tx, plan).await?;
+    let mut position = Position::default();
+    fill(app, &mut tx, caller, &staged, &mut position, i64::MAX).await?;
+    let entry = finish(app, &mut tx, caller, &staged, on_conflict).await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
 /// Runs a queued copy: clears away what an earlier attempt left, checks again (the world may
 /// have changed since the request), then stages, fills batch by batch and brings the copy
 /// into sight. On failure the partial copy goes, with the quota it took.
@@ -205,6 +239,7 @@ async fn check(
     // runs) instead of after half the work.
     charge(tx, &target.owner_id, contents.bytes).await?;
     ferry_store::users::release_quota(tx, &target.owner_id, contents.bytes).await?;
+    crate::folders::check_size_limits(tx, &chain, contents.bytes).await?;
     Ok(Plan {
         source: source.clone(),
         target: target.clone(),

@@ -324,6 +324,8 @@ pub struct FolderPatch<'a> {
     pub retention_days: Option<i64>,
     /// A new expiry of a top-level folder's tree (`Some(None)`: none).
     pub expires_at: Option<Option<i64>>,
+    /// A new size limit of the folder's subtree (`Some(None)`: none).
+    pub size_limit_bytes: Option<Option<i64>>,
 }
 
 /// An expiry asked for: top-level folders only, and in the future.
@@ -360,7 +362,11 @@ pub async fn update(
 ) -> Result<Entry> {
     let folder = access::folder(app, caller, id, Permission::Read).await?;
     let renaming_top = patch.name.is_some() && folder.parent_id.is_none();
-    let needed = if patch.retention_days.is_some() || patch.expires_at.is_some() || renaming_top {
+    let needed = if patch.retention_days.is_some()
+        || patch.expires_at.is_some()
+        || patch.size_limit_bytes.is_some()
+        || renaming_top
+    {
         Permission::Manage
     } else {
         Permission::Write
@@ -373,6 +379,14 @@ pub async fn update(
         .map(|n| validate::stored_name("name", n))
         .transpose()?;
     let description = checked_description(patch.description)?;
+    let size_limit = patch
+        .size_limit_bytes
+        .map(|limit| {
+            limit
+                .map(|l| validate::in_range("size_limit_bytes", l, 1..=i64::MAX / 2))
+                .transpose()
+        })
+        .transpose()?;
     let expires_at = patch
         .expires_at
         .map(|at| expiry(app, folder.parent_id.is_none(), at))
@@ -408,6 +422,9 @@ pub async fn update(
             .collect();
         ferry_store::folders::set_expiry(&mut tx, &tree, at).await?;
     }
+    if let Some(limit) = size_limit {
+        ferry_store::folders::set_size_limit(&mut tx, &folder.id, limit).await?;
+    }
     let updated = ferry_store::folders::get(&mut tx, &folder.id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -418,7 +435,8 @@ pub async fn update(
         _ => (
             Action::FolderUpdated,
             json!({"description": description.is_some(), "retention_days": retention_days,
-                "expires_at": expires_at.map(|at| at.map(ferry_core::timefmt::rfc3339))}),
+                "expires_at": expires_at.map(|at| at.map(ferry_core::timefmt::rfc3339)),
+                "size_limit_bytes": size_limit}),
         ),
     };
     audit::success(
@@ -608,6 +626,38 @@ pub(crate) async fn charge(tx: &mut ferry_store::Tx, owner_id: &str, bytes: i64)
         limit: owner.as_ref().and_then(|o| o.quota_bytes),
         used: owner.map_or(0, |o| o.used_bytes),
     })
+}
+
+/// Refuses `bytes` more under the last folder of `chain` (top-level folder first) when a
+/// folder on it has a size limit they would pass: `413 folder_size_limit`. Each limited
+/// folder's row is locked first, nearest first (the order every writer takes, deeper rows
+/// before shallower ones, so two writers never wait on each other), so that concurrent
+/// additions under one limit are checked one after the other and can never pass it together.
+pub(crate) async fn check_size_limits(
+    tx: &mut ferry_store::Tx,
+    chain: &[Folder],
+    bytes: i64,
+) -> Result<()> {
+    for limited in chain.iter().rev() {
+        let Some(limit) = limited.size_limit_bytes else {
+            continue;
+        };
+        ferry_store::folders::lock_row(tx, &limited.id).await?;
+        let ids: Vec<String> = ferry_store::folders::live_subtree(tx, &limited.id)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let used = ferry_store::folders::live_bytes(tx, &ids).await?;
+        if used + bytes > limit {
+            return Err(Error::FolderSizeLimit {
+                folder: limited.name.clone(),
+                limit,
+                used,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Moves `bytes` of stored content from one user's quota to another's (refused if it does not

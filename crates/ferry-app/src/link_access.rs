@@ -6,6 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ferry_core::audit::{Action, TargetKind};
+use ferry_store::unlock_attempts::{self, Counted};
 use hmac::Mac;
 use serde_json::json;
 
@@ -108,23 +109,83 @@ pub struct Access {
     pub expires_at: i64,
 }
 
+/// A link that may have a password, as unlocking sees it.
+pub(crate) struct Lockable<'a> {
+    /// Which table counts the link's unlock attempts.
+    pub counted: Counted,
+    pub id: &'a str,
+    pub expires_at: i64,
+    pub password_hash: Option<String>,
+    /// Where a failed attempt is audited, and what its details say.
+    pub folder_id: &'a str,
+    pub details: serde_json::Value,
+}
+
 /// Unlocks the link behind `token` with `password`: an access token for that link, valid for
 /// `links.access_token_secs` (never beyond the link's own expiry). Each attempt is counted
 /// before the password is checked; a right one is given back, so only failures add up. A link
-/// without a password needs none: any password unlocks it.
+/// without a password needs none: any password unlocks it. Download, folder and upload links
+/// all answer here.
 pub async fn unlock(
     app: &AppState,
     origin: &Origin,
     token: &str,
     password: &str,
 ) -> Result<Access> {
-    let (link, file) = links::open_unchecked(app, token).await?;
+    match links::open_unchecked(app, token).await {
+        Ok((link, file)) => {
+            let lockable = Lockable {
+                counted: Counted::DownloadLinks,
+                id: &link.id,
+                expires_at: link.expires_at,
+                password_hash: link.password_hash.clone(),
+                folder_id: &file.folder_id,
+                details: json!({"file_id": file.id}),
+            };
+            unlock_lockable(app, origin, lockable, password).await
+        }
+        Err(Error::NotFound) => match crate::folder_links::open_unchecked(app, token).await {
+            Ok((link, _)) => {
+                let lockable = Lockable {
+                    counted: Counted::FolderLinks,
+                    id: &link.id,
+                    expires_at: link.expires_at,
+                    password_hash: link.password_hash.clone(),
+                    folder_id: &link.folder_id,
+                    details: json!({"kind": "folder", "folder_id": link.folder_id}),
+                };
+                unlock_lockable(app, origin, lockable, password).await
+            }
+            Err(Error::NotFound) => {
+                let link = crate::upload_links::open_unchecked(app, token).await?;
+                let lockable = Lockable {
+                    counted: Counted::UploadLinks,
+                    id: &link.id,
+                    expires_at: link.expires_at,
+                    password_hash: link.password_hash.clone(),
+                    folder_id: &link.folder_id,
+                    details: json!({"kind": "upload", "folder_id": link.folder_id}),
+                };
+                unlock_lockable(app, origin, lockable, password).await
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+async fn unlock_lockable(
+    app: &AppState,
+    origin: &Origin,
+    link: Lockable<'_>,
+    password: &str,
+) -> Result<Access> {
     let now = app.now_ms();
     let access = |now: i64| {
         let expires_at =
             (now + app.config.links.access_token_secs.max(1) * 1000).min(link.expires_at);
         Access {
-            token: sign(&app.link_key, &link.id, expires_at),
+            token: sign(&app.link_key, link.id, expires_at),
             expires_at,
         }
     };
@@ -134,9 +195,10 @@ pub async fn unlock(
     let window_ms = app.config.links.unlock_window_secs.max(1) * 1000;
     let taken = {
         let mut tx = app.store.begin().await?;
-        let taken = ferry_store::links::take_unlock_attempt(
+        let taken = unlock_attempts::take(
             &mut tx,
-            &link.id,
+            link.counted,
+            link.id,
             now,
             window_ms,
             app.config.links.max_unlock_failures.max(1),
@@ -158,7 +220,7 @@ pub async fn unlock(
         && passwords::verify(password.to_string(), Some(hash)).await;
     let mut tx = app.store.begin().await?;
     if right {
-        ferry_store::links::give_back_unlock_attempt(&mut tx, &link.id, window_start).await?;
+        unlock_attempts::give_back(&mut tx, link.counted, link.id, window_start).await?;
         tx.commit().await?;
         return Ok(access(app.now_ms()));
     }
@@ -166,12 +228,12 @@ pub async fn unlock(
         origin,
         None,
         Action::LinkUnlockFailed,
-        (TargetKind::Link, &link.id),
+        (TargetKind::Link, link.id),
     )
     .failed()
     .at(app.now_ms())
-    .in_folder(&file.folder_id)
-    .details(json!({"file_id": file.id}))
+    .in_folder(link.folder_id)
+    .details(link.details)
     .append(&mut tx)
     .await?;
     tx.commit().await?;

@@ -81,7 +81,11 @@ pub fn verify(key: &[u8], token: &str) -> Option<Claims> {
 pub struct Delivery {
     pub state: AppState,
     pub ctx: Origin,
+    /// The link whose budget pays (for a file reached through a folder link: that file's
+    /// link).
     pub link_id: String,
+    /// The link the receipt is filed under (the folder link, for a file reached through one).
+    pub receipt_link_id: String,
     pub file_id: String,
     pub folder_id: String,
     /// Bytes reserved from the budget (the response's content length, or 1 for empty files).
@@ -121,6 +125,24 @@ pub fn charge(d: &Delivery, sent: i64, finished: bool) -> i64 {
     } else {
         let paid = (sent - d.credit).max(0) as i128 * d.reserved as i128 / payable as i128;
         (paid as i64).min(d.reserved)
+    }
+}
+
+/// A delivery through a link, to settle when its body ends or is dropped.
+pub enum Settlement {
+    /// One file (through a file link, or a file of a folder link).
+    File(Delivery),
+    /// A folder link's zip.
+    Archive(crate::folder_links::ArchiveDelivery),
+}
+
+impl Settlement {
+    /// Settles the delivery: `sent` bytes went out; `finished`: the body reached its end.
+    pub async fn settle(self, sent: i64, finished: bool) {
+        match self {
+            Settlement::File(d) => settle(d, sent, finished).await,
+            Settlement::Archive(d) => crate::folder_links::settle_archive(d, sent, finished).await,
+        }
     }
 }
 
@@ -172,7 +194,7 @@ async fn record_settlement(
         &d.ctx,
         None,
         Action::LinkDownloaded,
-        (TargetKind::Link, &d.link_id),
+        (TargetKind::Link, &d.receipt_link_id),
     )
     .at(d.state.now_ms())
     .in_folder(&d.folder_id)
@@ -186,7 +208,7 @@ async fn record_settlement(
             &d.ctx,
             None,
             Action::LinkExhausted,
-            (TargetKind::Link, &d.link_id),
+            (TargetKind::Link, &d.receipt_link_id),
         )
         .at(d.state.now_ms())
         .in_folder(&d.folder_id)
@@ -257,17 +279,13 @@ fn check_live(file: &File, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Creates a download link for a file (needs `share` on its folder).
-pub async fn create(
+/// A new link's expiry (ms) and download limit, checked: `expires_in` 1..=the server's
+/// `links.max_expires_in_secs` (default 900 s), `max_downloads` 1..=10,000 or unlimited.
+pub(crate) fn limits(
     app: &AppState,
-    caller: &Caller,
-    file_id: &str,
-    request: NewLinkRequest,
-) -> Result<Link> {
-    let (file, folder) = access::file(app, caller, file_id, Permission::Share).await?;
-    let creator = caller.user_ref().ok_or(Error::Unauthorized)?;
-    let now = app.now_ms();
-    check_live(&file, now)?;
+    request: &NewLinkRequest,
+    now: i64,
+) -> Result<(i64, Option<i64>)> {
     let max_expires = app.config.links.max_expires_in_secs.max(1);
     let expires_in = validate::in_range(
         "expires_in",
@@ -280,13 +298,27 @@ pub async fn create(
         .max_downloads
         .map(|m| validate::in_range("max_downloads", m, 1..=10_000))
         .transpose()?;
+    Ok((now + expires_in * 1000, max_downloads))
+}
+
+/// Creates a download link for a file (needs `share` on its folder).
+pub async fn create(
+    app: &AppState,
+    caller: &Caller,
+    file_id: &str,
+    request: NewLinkRequest,
+) -> Result<Link> {
+    let (file, folder) = access::file(app, caller, file_id, Permission::Share).await?;
+    let creator = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let now = app.now_ms();
+    check_live(&file, now)?;
+    let (expires_at, max_downloads) = limits(app, &request, now)?;
     let watermark = request.watermark;
     if watermark && (!watermarkable(&file.mime_type) || file.size > WATERMARK_MAX_BYTES) {
         return Err(Error::WatermarkUnsupported);
     }
     let password_hash = link_access::password_hash(request.password).await?;
     let link_id = IdKind::Link.generate();
-    let expires_at = now + expires_in * 1000;
     let mut tx = app.store.begin().await?;
     ferry_store::links::insert(
         &mut tx,
@@ -347,8 +379,10 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
         ferry_store::links::get(&mut conn, link_id).await?
     };
     let Some(link) = link else {
-        // Upload links share the id space and the revocation.
-        return if crate::upload_links::revoke(app, caller, link_id).await? {
+        // Folder and upload links share the id space and the revocation.
+        return if crate::folder_links::revoke(app, caller, link_id).await?
+            || crate::upload_links::revoke(app, caller, link_id).await?
+        {
             Ok(())
         } else {
             Err(Error::NotFound)

@@ -21,7 +21,6 @@ use crate::files::{NewContent, Source, add_file};
 use crate::link_access;
 use crate::links::{self, LinkState};
 use crate::notices::{self, NoticeKind};
-use crate::passwords;
 use crate::state::AppState;
 
 /// Links last this long when the client names no `expires_in` (capped by the server's limit).
@@ -474,74 +473,6 @@ pub async fn info(app: &AppState, token: &str) -> Result<(UploadLink, Folder)> {
     }
     let (folder, _) = access::upload_link_target(app, &link, &Origin::default()).await?;
     Ok((link, folder))
-}
-
-/// Unlocks an upload link with its password (as [`link_access::unlock`] does a download
-/// link's, counting attempts the same way).
-pub async fn unlock(
-    app: &AppState,
-    origin: &Origin,
-    token: &str,
-    password: &str,
-) -> Result<link_access::Access> {
-    let link = open_unchecked(app, token).await?;
-    let now = app.now_ms();
-    let access = |now: i64| {
-        let expires_at =
-            (now + app.config.links.access_token_secs.max(1) * 1000).min(link.expires_at);
-        link_access::Access {
-            token: link_access::sign(&app.link_key, &link.id, expires_at),
-            expires_at,
-        }
-    };
-    let Some(hash) = link.password_hash.clone() else {
-        return Ok(access(now));
-    };
-    let window_ms = app.config.links.unlock_window_secs.max(1) * 1000;
-    let taken = {
-        let mut tx = app.store.begin().await?;
-        let taken = ferry_store::upload_links::take_unlock_attempt(
-            &mut tx,
-            &link.id,
-            now,
-            window_ms,
-            app.config.links.max_unlock_failures.max(1),
-        )
-        .await?;
-        tx.commit().await?;
-        taken
-    };
-    let window_start = match taken {
-        Ok(start) => start,
-        Err(retry_at) => {
-            return Err(Error::TooManyAttempts {
-                retry_after_secs: ((retry_at - now + 999) / 1000).max(1),
-            });
-        }
-    };
-    let right = password.chars().count() <= *link_access::PASSWORD_CHARS.end()
-        && passwords::verify(password.to_string(), Some(hash)).await;
-    let mut tx = app.store.begin().await?;
-    if right {
-        ferry_store::upload_links::give_back_unlock_attempt(&mut tx, &link.id, window_start)
-            .await?;
-        tx.commit().await?;
-        return Ok(access(app.now_ms()));
-    }
-    audit::success(
-        origin,
-        None,
-        Action::LinkUnlockFailed,
-        (TargetKind::Link, &link.id),
-    )
-    .failed()
-    .at(app.now_ms())
-    .in_folder(&link.folder_id)
-    .details(json!({"kind": "upload", "folder_id": link.folder_id}))
-    .append(&mut tx)
-    .await?;
-    tx.commit().await?;
-    Err(Error::InvalidLinkPassword)
 }
 
 /// Revokes an upload link (true), or says it is none (false): its creator may, and so may

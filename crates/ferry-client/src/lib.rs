@@ -30,7 +30,7 @@ mod webhooks;
 pub use client::{Client, all_pages};
 pub use error::{ClientError, Result};
 pub use files::Download;
-pub use links::link_token;
+pub use links::{download_url, link_token};
 pub use search::SearchQuery;
 pub use tasks::Started;
 pub use upload_links::Uploader;

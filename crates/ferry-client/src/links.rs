@@ -24,6 +24,21 @@ impl Client {
         .await
     }
 
+    /// Creates a download link for a folder: its files can be listed and downloaded, one by
+    /// one or as a zip, each counted on its own.
+    pub async fn create_folder_link(
+        &self,
+        folder_id: &str,
+        body: &api::CreateLink,
+    ) -> Result<api::Link> {
+        Self::send(self.json(
+            Method::POST,
+            &format!("/folders/{folder_id}/download-link"),
+            body,
+        ))
+        .await
+    }
+
     /// All of a file's download links, newest first (every page).
     pub async fn list_links(&self, file_id: &str) -> Result<api::LinkList> {
         let links = crate::all_pages(|cursor| async move {
@@ -96,6 +111,23 @@ impl Client {
         .await
     }
 
+    /// One page (up to 1000 items) of the folder at `path` under a folder link's folder (`""`:
+    /// that folder). `link` is the link's URL or its token.
+    pub async fn link_items(
+        &self,
+        link: &str,
+        path: &str,
+        cursor: Option<&str>,
+    ) -> Result<api::LinkItems> {
+        let token = link_token(link);
+        let mut query = vec![("path", path.to_string()), ("limit", "1000".to_string())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        let url = format!("{}/links/{token}/items", self.base_url());
+        Self::send(self.with_access(self.http.get(url)).query(&query)).await
+    }
+
     /// Unlocks a link with its password: a link access token for that link; use it with
     /// [`Client::with_link_access`]. `link` is the link's URL or its token.
     /// `401 invalid_link_password`, `429 too_many_attempts`.
@@ -166,5 +198,35 @@ pub fn link_token(link: &str) -> &str {
     match path.rsplit_once("/d/").or_else(|| path.rsplit_once("/s/")) {
         Some((_, token)) => token.trim_end_matches('/'),
         None => path,
+    }
+}
+
+/// The URL that downloads what a link gives: a landing page's `…/s/<token>` becomes
+/// `…/d/<token>` (a folder link's zip); any other URL is returned as it is.
+pub fn download_url(link: &str) -> String {
+    match link.rsplit_once("/s/") {
+        Some((base, token)) if !token.contains('/') => format!("{base}/d/{token}"),
+        _ => link.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landing_pages_download_from_d() {
+        assert_eq!(
+            download_url("https://x.example/s/abc"),
+            "https://x.example/d/abc"
+        );
+        assert_eq!(
+            download_url("https://x.example/d/abc"),
+            "https://x.example/d/abc"
+        );
+        assert_eq!(
+            download_url("https://x.example/s/abc/more"),
+            "https://x.example/s/abc/more"
+        );
     }
 }

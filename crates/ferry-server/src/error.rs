@@ -108,6 +108,7 @@ fn app_status(e: &Error) -> StatusCode {
         | Error::CurrentVersion => StatusCode::CONFLICT,
         Error::PayloadTooLarge { .. }
         | Error::QuotaExceeded { .. }
+        | Error::FolderSizeLimit { .. }
         | Error::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UploadExpired => StatusCode::GONE,
         Error::UploadAlreadyCompleted

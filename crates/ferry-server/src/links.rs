@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use bytes::Bytes;
-use ferry_app::links::Delivery;
+use ferry_app::links::Settlement;
 use http_body::{Frame, SizeHint};
 
 /// A response body that counts what it sends and settles the link's budget when it ends or
@@ -15,11 +15,11 @@ pub struct Metered {
     inner: Body,
     sent: i64,
     finished: bool,
-    delivery: Option<Delivery>,
+    delivery: Option<Settlement>,
 }
 
 impl Metered {
-    pub fn new(inner: Body, delivery: Delivery) -> Self {
+    pub fn new(inner: Body, delivery: Settlement) -> Self {
         Metered {
             inner,
             sent: 0,
@@ -63,7 +63,7 @@ impl Drop for Metered {
     fn drop(&mut self) {
         if let Some(delivery) = self.delivery.take() {
             let (sent, finished) = (self.sent, self.finished);
-            tokio::spawn(ferry_app::links::settle(delivery, sent, finished));
+            tokio::spawn(delivery.settle(sent, finished));
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::http::context::Ctx;
 use crate::links::Metered;
 use ferry_app::AppState;
 use ferry_app::Error;
-use ferry_app::links::Delivery;
+use ferry_app::links::{Delivery, Settlement};
 
 /// Largest image that is watermarked (it is decoded in memory).
 pub const MAX_BYTES: i64 = ferry_app::links::WATERMARK_MAX_BYTES;
@@ -165,6 +165,7 @@ pub async fn deliver(
         state: state.clone(),
         ctx: ctx.0.clone(),
         link_id: link.id.clone(),
+        receipt_link_id: link.id.clone(),
         file_id: file.id.clone(),
         folder_id: file.folder_id.clone(),
         reserved,
@@ -175,7 +176,10 @@ pub async fn deliver(
         contiguous: false,
         client_key: "watermark".into(),
     };
-    let body = Body::new(Metered::new(Body::from(rendered), delivery));
+    let body = Body::new(Metered::new(
+        Body::from(rendered),
+        Settlement::File(delivery),
+    ));
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, &file.mime_type)

@@ -77,9 +77,11 @@ pub struct ArchiveFile {
     /// None until computed (blobs published before CRCs were kept).
     pub crc32: Option<i64>,
     pub updated_at: i64,
+    pub version: i64,
 }
 
-const FILE_COLUMNS: &str = "f.id, f.folder_id, f.name, f.size, f.sha256, b.crc32, f.updated_at";
+const FILE_COLUMNS: &str =
+    "f.id, f.folder_id, f.name, f.size, f.sha256, b.crc32, f.updated_at, f.version";
 
 /// The live files (not deleted or held, not past their ttl at `now`) in the folders `ids`,
 /// with their blob's CRC-32, by folder then name.

@@ -27,6 +27,9 @@ pub struct Folder {
     pub expires_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// What the folder's subtree may hold (bytes of its live files' versions), whoever adds
+    /// them; `None`: no limit of its own.
+    pub size_limit_bytes: Option<i64>,
 }
 
 impl Folder {
@@ -78,7 +81,7 @@ impl<'a> Namespace<'a> {
 
 const COLUMNS: &str = "f.id, f.owner_id, u.login AS owner_login, f.parent_id, f.name, \
                        f.description, f.visibility, f.retention_days, f.revision, f.trash_id, \
-                       f.expires_at, f.created_at, f.updated_at";
+                       f.expires_at, f.created_at, f.updated_at, f.size_limit_bytes";
 
 fn select() -> String {
     format!("SELECT {COLUMNS} FROM folders f JOIN users u ON u.id = f.owner_id")
@@ -364,6 +367,16 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
+/// Sets (or, with `None`, lifts) a folder's size limit.
+pub async fn set_size_limit(conn: &mut Conn, id: &str, limit: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE folders SET size_limit_bytes = $2 WHERE id = $1")
+        .bind(id)
+        .bind(limit)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Moves a folder under `parent_id` (`None`: top-level) as `name`, if still at `revision`.
 pub async fn relocate(
     conn: &mut Conn,
@@ -539,6 +552,25 @@ pub async fn contents(conn: &mut Conn, ids: &[String]) -> Result<Contents> {
         let (files, bytes) = query.fetch_one(&mut *conn).await?;
         total.files += files;
         total.bytes += bytes;
+    }
+    Ok(total)
+}
+
+/// Bytes every version of every live file (not trashed or held) in the folders `ids` holds:
+/// what a folder size limit counts.
+pub async fn live_bytes(conn: &mut Conn, ids: &[String]) -> Result<i64> {
+    let mut total = 0;
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(v.size), 0) AS BIGINT) FROM file_versions v \
+             JOIN files f ON f.id = v.file_id WHERE f.trash_id IS NULL AND f.folder_id IN ({})",
+            crate::dialect::Placeholders::default().list(chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        total += query.fetch_one(&mut *conn).await?;
     }
     Ok(total)
 }

@@ -1,6 +1,5 @@
 //! Download links and their byte budgets.
 
-use crate::unlock_attempts::Counted;
 use crate::{Conn, Result, flag};
 
 /// A stored download link.
@@ -26,6 +25,9 @@ pub struct Link {
     /// Unlock attempts counted in the window that started at `unlock_window_start`.
     pub unlock_failures: i64,
     pub unlock_window_start: Option<i64>,
+    /// The folder link this link counts one file's downloads for (see
+    /// [`crate::folder_links::file_link`]); such links are not listed on their own.
+    pub folder_link_id: Option<String>,
 }
 
 impl Link {
@@ -137,9 +139,9 @@ pub struct NewLink<'a> {
     pub now: i64,
 }
 
-const COLUMNS: &str = "id, file_id, version, creator_id, expires_at, max_downloads, unit_bytes, \
-                       bytes_reserved, bytes_delivered, watermark, revoked_at, exhausted_at, \
-                       created_at, password_hash, unlock_failures, unlock_window_start";
+pub(crate) const LINK_COLUMNS: &str = "id, file_id, version, creator_id, expires_at, max_downloads, unit_bytes, bytes_reserved, \
+     bytes_delivered, watermark, revoked_at, exhausted_at, created_at, password_hash, \
+     unlock_failures, unlock_window_start, folder_link_id";
 
 pub async fn insert(conn: &mut Conn, l: &NewLink<'_>) -> Result<()> {
     sqlx::query(
@@ -164,7 +166,7 @@ pub async fn insert(conn: &mut Conn, l: &NewLink<'_>) -> Result<()> {
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Link>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM links WHERE id = $1"
+        "SELECT {LINK_COLUMNS} FROM links WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
@@ -181,7 +183,7 @@ pub async fn for_file(
 ) -> Result<Vec<Link>> {
     let (t, id) = before.unwrap_or((i64::MAX, ""));
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM links WHERE file_id = $1 \
+        "SELECT {LINK_COLUMNS} FROM links WHERE file_id = $1 AND folder_link_id IS NULL \
          AND (created_at < $2 OR (created_at = $2 AND id < $3) OR $4 = 0) \
          ORDER BY created_at DESC, id DESC LIMIT $5"
     )))
@@ -220,8 +222,8 @@ pub async fn list(
         .map(|s| format!("AND {}", s.predicate("$6")))
         .unwrap_or_default();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM links \
-         WHERE ($1 = '' OR creator_id = $1) \
+        "SELECT {LINK_COLUMNS} FROM links \
+         WHERE folder_link_id IS NULL AND ($1 = '' OR creator_id = $1) \
          AND ($2 = '' OR file_id IN (SELECT id FROM files WHERE folder_id = $2)) \
          AND (created_at < $3 OR (created_at = $3 AND id < $4) OR $5 = 0) \
          AND $6 = $6 {state} \
@@ -236,24 +238,6 @@ pub async fn list(
     .bind(limit)
     .fetch_all(conn)
     .await?)
-}
-
-/// Counts one unlock attempt against the link's limit before its password is checked (see
-/// [`crate::unlock_attempts`]): `Ok(window_start)` to go ahead, `Err(retry_at)` when the
-/// limit is reached.
-pub async fn take_unlock_attempt(
-    conn: &mut Conn,
-    id: &str,
-    now: i64,
-    window_ms: i64,
-    max: i64,
-) -> Result<std::result::Result<i64, i64>> {
-    crate::unlock_attempts::take(conn, Counted::DownloadLinks, id, now, window_ms, max).await
-}
-
-/// Gives back an attempt whose password was right: only failures count.
-pub async fn give_back_unlock_attempt(conn: &mut Conn, id: &str, window_start: i64) -> Result<()> {
-    crate::unlock_attempts::give_back(conn, Counted::DownloadLinks, id, window_start).await
 }
 
 pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {

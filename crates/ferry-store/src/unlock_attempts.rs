@@ -1,13 +1,14 @@
-//! The per-link limit on wrong passwords, for download links (`links`) and upload links
-//! (`upload_links`), which keep the same two columns: `unlock_failures` and
-//! `unlock_window_start`.
+//! The per-link limit on wrong passwords, for download links (`links`), folder links
+//! (`folder_links`) and upload links (`upload_links`), which keep the same two columns:
+//! `unlock_failures` and `unlock_window_start`.
 
 use crate::{Conn, Result};
 
 /// A table whose rows carry an unlock attempt counter.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Counted {
+pub enum Counted {
     DownloadLinks,
+    FolderLinks,
     UploadLinks,
 }
 
@@ -15,6 +16,7 @@ impl Counted {
     fn table(self) -> &'static str {
         match self {
             Counted::DownloadLinks => "links",
+            Counted::FolderLinks => "folder_links",
             Counted::UploadLinks => "upload_links",
         }
     }
@@ -23,7 +25,7 @@ impl Counted {
 /// Counts one unlock attempt before the password is checked, in one conditional UPDATE (so
 /// concurrent guesses never get past `max` in a window of `window_ms`). `Ok(window_start)`:
 /// the attempt may go ahead; `Err(retry_at)`: the limit is reached until `retry_at`.
-pub(crate) async fn take(
+pub async fn take(
     conn: &mut Conn,
     counted: Counted,
     id: &str,
@@ -59,7 +61,7 @@ pub(crate) async fn take(
 
 /// Gives back an attempt taken by [`take`] whose password was right, if its window is still
 /// the current one: only failures count.
-pub(crate) async fn give_back(
+pub async fn give_back(
     conn: &mut Conn,
     counted: Counted,
     id: &str,

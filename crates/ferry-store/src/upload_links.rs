@@ -1,7 +1,6 @@
 //! Upload links (file requests): a folder anyone holding the link may upload into, within a
 //! count and a byte limit kept by one conditional UPDATE.
 
-use crate::unlock_attempts::Counted;
 use crate::{Conn, Result, flag};
 
 /// A stored upload link.
@@ -186,24 +185,6 @@ pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
             .execute(conn)
             .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Counts one unlock attempt against the link's limit before its password is checked (see
-/// [`crate::unlock_attempts`]): `Ok(window_start)` to go ahead, `Err(retry_at)` when the
-/// limit is reached.
-pub async fn take_unlock_attempt(
-    conn: &mut Conn,
-    id: &str,
-    now: i64,
-    window_ms: i64,
-    max: i64,
-) -> Result<std::result::Result<i64, i64>> {
-    crate::unlock_attempts::take(conn, Counted::UploadLinks, id, now, window_ms, max).await
-}
-
-/// Gives back an attempt whose password was right: only failures count.
-pub async fn give_back_unlock_attempt(conn: &mut Conn, id: &str, window_start: i64) -> Result<()> {
-    crate::unlock_attempts::give_back(conn, Counted::UploadLinks, id, window_start).await
 }
 
 /// Records that a file came through upload link `link_id`, from whom (as they said).

@@ -34,14 +34,31 @@ pub struct Archive {
     pub name: String,
     /// The newest modification time among its entries.
     pub modified_ms: i64,
-    /// (file id, folder id, name, size) of every file in it, for the audit.
-    files: Vec<(String, String, String, u64)>,
+    /// Every file in it, in entry order.
+    files: Vec<ArchivedFile>,
+}
+
+/// A file in an archive: what the audit names and where its content lies.
+#[derive(Debug, Clone)]
+pub struct ArchivedFile {
+    pub id: String,
+    pub folder_id: String,
+    pub name: String,
+    pub version: i64,
+    pub size: u64,
+    /// The file's content in the archive (see [`Layout::data_span`]).
+    pub data: std::ops::Range<u64>,
 }
 
 impl Archive {
     /// How many files (not directories) it holds.
     pub fn file_count(&self) -> usize {
         self.files.len()
+    }
+
+    /// Its files, in the order of their entries.
+    pub fn files(&self) -> &[ArchivedFile] {
+        &self.files
     }
 }
 
@@ -184,13 +201,24 @@ impl Builder {
 
     async fn finish(mut self, app: &AppState, name: String) -> Result<Archive> {
         self.complete_crcs(app).await?;
+        let layout = Layout::new(self.entries);
+        let file_entries =
+            (0..layout.entries().len()).filter(|&i| layout.entries()[i].blob.is_some());
         let files = self
             .files
             .into_iter()
-            .map(|f| (f.id, f.folder_id, f.name, f.size.max(0) as u64))
+            .zip(file_entries)
+            .map(|(f, index)| ArchivedFile {
+                data: layout.data_span(index),
+                id: f.id,
+                folder_id: f.folder_id,
+                name: f.name,
+                version: f.version,
+                size: f.size.max(0) as u64,
+            })
             .collect();
         Ok(Archive {
-            layout: Arc::new(Layout::new(self.entries)),
+            layout: Arc::new(layout),
             name,
             modified_ms: self.modified_ms,
             files,
@@ -202,6 +230,15 @@ impl Builder {
 /// `read` on the folder).
 pub async fn of_folder(app: &AppState, caller: &Caller, folder_id: &str) -> Result<Archive> {
     let folder = access::folder(app, caller, folder_id, Permission::Read).await?;
+    of_permitted_folder(app, &folder).await
+}
+
+/// The archive of a folder whose reading the caller has already been allowed (a folder
+/// link's).
+pub(crate) async fn of_permitted_folder(
+    app: &AppState,
+    folder: &ferry_store::folders::Folder,
+) -> Result<Archive> {
     let mut builder = Builder::new();
     builder.folder(app, &folder.id, &folder.name).await?;
     builder.finish(app, format!("{}.zip", folder.name)).await
@@ -267,17 +304,17 @@ pub async fn of_items(app: &AppState, caller: &Caller, items: &[String]) -> Resu
 pub async fn record_download(app: &AppState, caller: &Caller, archive: &Archive) -> Result<()> {
     let mut tx = app.store.begin().await?;
     let now = app.now_ms();
-    for (id, folder_id, name, size) in &archive.files {
+    for f in &archive.files {
         audit::success(
             &caller.origin,
             caller.user_ref(),
             Action::FileDownloaded,
-            (TargetKind::File, id),
+            (TargetKind::File, &f.id),
         )
         .at(now)
-        .in_folder(folder_id)
+        .in_folder(&f.folder_id)
         .details(
-            json!({"bytes": size, "ranges": null, "name": name, "via": "archive",
+            json!({"bytes": f.size, "ranges": null, "name": f.name, "via": "archive",
                         "archive": archive.name}),
         )
         .append(&mut tx)

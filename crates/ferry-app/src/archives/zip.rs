@@ -245,6 +245,14 @@ impl Layout {
         &self.entries
     }
 
+    /// Where entry `index`'s content lies in the archive (empty for directories and empty
+    /// files: then it starts where the entry's local header ends).
+    pub fn data_span(&self, index: usize) -> std::ops::Range<u64> {
+        let e = &self.entries[index];
+        let start = self.offsets[index] + local_header_len(e);
+        start..start + e.size
+    }
+
     /// A strong validator: equal for archives with the same bytes.
     pub fn etag(&self) -> &str {
         &self.etag

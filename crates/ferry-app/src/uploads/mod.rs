@@ -277,6 +277,12 @@ async fn open_session(
     if let Some(via) = &via {
         crate::upload_links::take(&mut tx, state, &via.link_id, upload.size).await?;
     }
+    // A size limit above the folder refuses a file that cannot fit before a byte is sent
+    // (completion checks again: uploads in flight are not counted until then).
+    if let Some(folder) = &folder {
+        let chain = crate::namespace::live_chain(&mut tx, &folder.id).await?;
+        crate::folders::check_size_limits(&mut tx, &chain, upload.size).await?;
+    }
     let to_reserve = (upload.size - new.already_reserved).max(0);
     crate::folders::charge(&mut tx, &upload.payer_id, to_reserve).await?;
     store::insert(&mut tx, &upload).await?;

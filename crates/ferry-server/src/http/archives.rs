@@ -85,7 +85,28 @@ async fn serve(
     headers: &HeaderMap,
     archive: Archive,
 ) -> ApiResult<Response> {
-    let layout = archive.layout.clone();
+    let planned = match plan(headers, &archive)? {
+        Ok(planned) => planned,
+        Err(not_modified) => return Ok(not_modified),
+    };
+    // Only a response that reaches the archive's end counts as a download of its files.
+    if planned.end == archive.layout.len() {
+        archives::record_download(state, caller, &archive).await?;
+    }
+    respond(state, &archive, planned, |body| body)
+}
+
+/// What a request gets of an archive: bytes `start..end`, with the headers so far.
+pub(crate) struct Planned {
+    builder: axum::http::response::Builder,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Decides what a request gets of an archive (`Range`: one range; several get the whole
+/// archive; `If-Range`, `If-None-Match`): `Err` holds a `304` response.
+pub(crate) fn plan(headers: &HeaderMap, archive: &Archive) -> ApiResult<Result<Planned, Response>> {
+    let layout = &archive.layout;
     let size = layout.len();
     let view = Blob {
         sha256: layout.etag(),
@@ -113,6 +134,7 @@ async fn serve(
             return builder
                 .status(StatusCode::NOT_MODIFIED)
                 .body(Body::empty())
+                .map(Err)
                 .map_err(ApiError::internal);
         }
         Delivery::Full => (builder.status(StatusCode::OK), 0, size),
@@ -128,10 +150,26 @@ async fn serve(
             )
         }
     };
-    // Only a response that reaches the archive's end counts as a download of its files.
-    if end == size {
-        archives::record_download(state, caller, &archive).await?;
-    }
+    Ok(Ok(Planned {
+        builder,
+        start,
+        end,
+    }))
+}
+
+/// The response carrying the planned bytes, its body passed through `wrap` (a link's
+/// metering).
+pub(crate) fn respond(
+    state: &AppState,
+    archive: &Archive,
+    planned: Planned,
+    wrap: impl FnOnce(Body) -> Body,
+) -> ApiResult<Response> {
+    let Planned {
+        builder,
+        start,
+        end,
+    } = planned;
     builder
         .header(header::CONTENT_TYPE, "application/zip")
         .header(header::CONTENT_LENGTH, end - start)
@@ -139,12 +177,12 @@ async fn serve(
             header::CONTENT_DISPOSITION,
             content::content_disposition(&archive.name),
         )
-        .body(Body::from_stream(body(
+        .body(wrap(Body::from_stream(body(
             state.blobs.clone(),
-            layout,
+            archive.layout.clone(),
             start,
             end,
-        )))
+        ))))
         .map_err(ApiError::internal)
 }
 

@@ -258,6 +258,7 @@ async fn update(
                     .transpose()
             })
             .transpose()?,
+        size_limit_bytes: body.size_limit_bytes,
     };
     let entry = folders::update(&state, &caller, &id, patch, if_match_revision(&headers)).await?;
     Ok(with_etag(

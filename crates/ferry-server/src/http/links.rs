@@ -7,9 +7,11 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ferry_api as api;
 use ferry_app::AppState;
-use ferry_app::links::{self, Delivery, LinkState, NewLinkRequest};
+use ferry_app::folder_links;
+use ferry_app::links::{self, Delivery, LinkState, NewLinkRequest, Settlement};
 use ferry_core::timefmt::rfc3339;
 use ferry_store::files::File;
+use ferry_store::folder_links::FolderLink;
 use ferry_store::links::Link;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -20,13 +22,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::content::{self, Blob, Delivery as Plan};
 use crate::http::context::Ctx;
-use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
+use crate::http::extract::{ApiJson, ApiQuery, Page, encode_cursor, paginate};
 use crate::links::Metered;
 use ferry_app::Error;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create))
+        .routes(routes!(create_for_folder))
+        .routes(routes!(items))
+        .routes(routes!(save))
         .routes(routes!(list))
         .routes(routes!(revoke))
         .routes(routes!(mine))
@@ -65,7 +70,9 @@ pub(crate) fn access_tokens(headers: &HeaderMap) -> Vec<String> {
 }
 
 pub fn public_router() -> axum::Router<AppState> {
-    axum::Router::new().route("/d/{token}", axum::routing::get(download))
+    axum::Router::new()
+        .route("/d/{token}", axum::routing::get(download))
+        .route("/d/{token}/{*path}", axum::routing::get(download_in_folder))
 }
 
 fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
@@ -90,6 +97,207 @@ fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
         subfolder_per_upload: None,
     }
 }
+
+fn folder_link_view(state: &AppState, l: &FolderLink, now: i64) -> api::Link {
+    api::Link {
+        id: l.id.clone(),
+        url: folder_links::url(state, l),
+        expires_at: rfc3339(l.expires_at),
+        max_downloads: l.max_downloads,
+        downloads_used: l.downloads_used,
+        bytes_delivered: l.bytes_delivered,
+        watermark: false,
+        created_at: rfc3339(l.created_at),
+        status: folder_links::state_of(l, now).as_str().into(),
+        file_id: String::new(),
+        password_required: l.password_required(),
+        kind: "download".into(),
+        folder_id: Some(l.folder_id.clone()),
+        max_files: None,
+        max_bytes: None,
+        files_used: None,
+        bytes_used: None,
+        subfolder_per_upload: None,
+    }
+}
+
+/// Create a signed, short-lived download link for a folder: anyone holding it may list the
+/// folder's live contents (`GET /links/{token}/items`) and download them, one file at a time
+/// (`GET /d/{token}/{path}`) or as a zip (`GET /d/{token}?format=zip[&path=]`). `max_downloads`
+/// applies to each file (each file version's budget is `max_downloads × size`); a zip counts as
+/// one download of every file in it. The link's `url` is its landing page (`/s/{token}`).
+/// Folder links carry no watermark (`422 watermark_unsupported`).
+#[utoipa::path(post, path = "/folders/{folder_id}/download-link", tag = "links", params(("folder_id" = String, Path)),
+    request_body = api::CreateLink,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 201, body = api::Link),
+        (status = 400, description = "`invalid_value` (expires_in, max_downloads), `invalid_password` (8 to 256 characters)", body = api::ErrorBody),
+        (status = 403, description = "`permission_denied`: no `share` on the folder", body = api::ErrorBody),
+        (status = 404, body = api::ErrorBody),
+        (status = 410, description = "`folder_expired`", body = api::ErrorBody),
+        (status = 422, description = "`watermark_unsupported`: folder links carry no watermark", body = api::ErrorBody)))]
+async fn create_for_folder(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<api::CreateLink>,
+) -> ApiResult<impl IntoResponse> {
+    let request = NewLinkRequest {
+        expires_in: body.expires_in,
+        max_downloads: body.max_downloads,
+        watermark: body.watermark.unwrap_or(false),
+        password: body.password,
+    };
+    let link = folder_links::create(&state, &me.caller(), &id, request).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(folder_link_view(&state, &link, state.now_ms())),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ItemsQuery {
+    /// A folder under the link's folder, `/`-separated (absent or empty: the link's folder).
+    path: Option<String>,
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// One page of a folder link's folder (or of a folder under it): its live subfolders, then
+/// its live files, each by name, with each file's downloads left and download URL. No login;
+/// a link with a password needs a link access token (`X-Link-Access` or the cookie).
+#[utoipa::path(get, path = "/links/{token}/items", tag = "links", params(("token" = String, Path), ItemsQuery),
+    responses(
+        (status = 200, body = api::LinkItems),
+        (status = 400, description = "`invalid_value` (limit), `invalid_cursor`", body = api::ErrorBody),
+        (status = 401, description = "`link_password_required`", body = api::ErrorBody),
+        (status = 404, description = "`not_found`: a forged token, not a folder link, or no such folder under it", body = api::ErrorBody),
+        (status = 410, description = "`link_expired`, `link_revoked` or `folder_expired`", body = api::ErrorBody)))]
+async fn items(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ApiQuery(q): ApiQuery<ItemsQuery>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<api::LinkItems>> {
+    let page = Page {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let after: Option<folder_links::ItemsCursor> = page.cursor()?;
+    let opened = folder_links::open(&state, &token, &access_tokens(&headers)).await?;
+    let path = q.path.unwrap_or_default();
+    let found = folder_links::items(&state, &opened, &path, after, limit).await?;
+    let base = format!("{}/d/{}", state.config.public_url(), token);
+    let within = |name: &str| {
+        if found.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", found.path)
+        }
+    };
+    Ok(axum::Json(api::LinkItems {
+        path: found.path.clone(),
+        folders: found
+            .folders
+            .iter()
+            .map(|f| api::LinkFolderItem {
+                name: f.name.clone(),
+                path: within(&f.name),
+                modified_at: rfc3339(f.updated_at),
+            })
+            .collect(),
+        files: found
+            .files
+            .iter()
+            .map(|(f, counted)| {
+                let path = within(&f.name);
+                api::LinkFileItem {
+                    name: f.name.clone(),
+                    url: format!("{base}/{}", encode_path(&path)),
+                    path,
+                    size: f.size,
+                    checksum_sha256: f.sha256.clone(),
+                    mime_type: f.mime_type.clone(),
+                    modified_at: rfc3339(f.updated_at),
+                    downloads_left: folder_links::downloads_left(&opened.link, counted.as_ref()),
+                }
+            })
+            .collect(),
+        next_cursor: found.next.as_ref().map(encode_cursor),
+    }))
+}
+
+/// Save what a link gives to one of the caller's folders (seed 001's "add to storage"): the
+/// linked file, or a folder link's folder (or `path`, a file or folder under it). No bytes are
+/// copied; the destination's owner pays the quota. Counts as one download of every file saved
+/// (refused as a whole with `410 link_exhausted` when one file's downloads are used up). A
+/// link with a password needs its link access token (`X-Link-Access` or the cookie) as well
+/// as the caller's credentials. Folders of more than `tasks.inline_max_items` files:
+/// `400 too_many_files`.
+#[utoipa::path(post, path = "/links/{token}/save", tag = "links", params(("token" = String, Path)),
+    request_body = api::SaveLink,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 201, body = api::Resolved),
+        (status = 400, description = "`invalid_value` (on_conflict), `invalid_name`, `too_many_files`", body = api::ErrorBody),
+        (status = 401, description = "`unauthorized`, `link_password_required`", body = api::ErrorBody),
+        (status = 403, description = "`permission_denied`: no `write` on the folder", body = api::ErrorBody),
+        (status = 404, description = "`not_found`: a forged token, no such item under a folder link, or no such folder of the caller's", body = api::ErrorBody),
+        (status = 409, description = "`name_conflict` (on_conflict `fail`)", body = api::ErrorBody),
+        (status = 410, description = "`link_expired`, `link_exhausted`, `link_revoked`, `file_held`, `file_expired` or `folder_expired`", body = api::ErrorBody),
+        (status = 413, description = "`quota_exceeded`", body = api::ErrorBody),
+        (status = 422, description = "`watermark_unsupported`: a watermarked link gives marked copies only", body = api::ErrorBody)))]
+async fn save(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<api::SaveLink>,
+) -> ApiResult<impl IntoResponse> {
+    let caller = me.caller();
+    let request = ferry_app::link_save::SaveRequest {
+        folder_id: &body.folder_id,
+        path: body.path.as_deref().unwrap_or(""),
+        name: body.name.as_deref(),
+        on_conflict: crate::http::folders::on_conflict(body.on_conflict.as_deref())?,
+    };
+    let saved =
+        ferry_app::link_save::save(&state, &caller, &token, &access_tokens(&headers), request)
+            .await?;
+    let view = match saved {
+        ferry_app::link_save::Saved::File(e) => api::Resolved {
+            kind: "file".into(),
+            file: Some(crate::http::views::file_entry_view(&e)),
+            folder: None,
+        },
+        ferry_app::link_save::Saved::Folder(e) => api::Resolved {
+            kind: "folder".into(),
+            file: None,
+            folder: Some(crate::http::views::folder_entry_view(&caller, &e)),
+        },
+    };
+    Ok((StatusCode::CREATED, axum::Json(view)))
+}
+
+/// A path for a URL: each segment percent-encoded.
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// What a URL path segment must encode (RFC 3986 `pchar` keeps the rest).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Create a signed, short-lived download link for a file.
 #[utoipa::path(post, path = "/files/{file_id}/download-link", tag = "links", params(("file_id" = String, Path)),
@@ -230,6 +438,20 @@ async fn mine(
                 .iter()
                 .map(|l| (l.created_at, l.id.clone(), link_view(&state, l, now))),
         );
+        let folder_downloads = folder_links::list(
+            &state,
+            &caller,
+            request.state,
+            request.folder_id.as_deref(),
+            before.clone(),
+            limit,
+        )
+        .await?;
+        found.extend(
+            folder_downloads
+                .iter()
+                .map(|l| (l.created_at, l.id.clone(), folder_link_view(&state, l, now))),
+        );
     }
     if request.kind != Some(links::LinkKind::Download) {
         let uploads = ferry_app::upload_links::list(
@@ -270,11 +492,29 @@ async fn info(
     Path(token): Path<String>,
 ) -> ApiResult<axum::Json<api::LinkInfo>> {
     let (link, file) = match links::info(&state, &token).await {
-        Err(Error::NotFound) => {
-            return Ok(axum::Json(
-                crate::http::upload_links::info(&state, &token).await?,
-            ));
-        }
+        Err(Error::NotFound) => match folder_links::info(&state, &token).await {
+            Err(Error::NotFound) => {
+                return Ok(axum::Json(
+                    crate::http::upload_links::info(&state, &token).await?,
+                ));
+            }
+            other => {
+                let (link, folder) = other?;
+                return Ok(axum::Json(api::LinkInfo {
+                    kind: "folder".into(),
+                    name: folder.name,
+                    size: None,
+                    expires_at: rfc3339(link.expires_at),
+                    downloads_left: link.max_downloads,
+                    password_required: link.password_required(),
+                    watermark: false,
+                    files_left: None,
+                    bytes_left: None,
+                    max_files: None,
+                    max_bytes: None,
+                }));
+            }
+        },
         other => other?,
     };
     Ok(axum::Json(api::LinkInfo {
@@ -312,13 +552,7 @@ async fn unlock(
     Path(token): Path<String>,
     ApiJson(body): ApiJson<api::UnlockLink>,
 ) -> ApiResult<Response> {
-    let access = match ferry_app::link_access::unlock(&state, &ctx.0, &token, &body.password).await
-    {
-        Err(Error::NotFound) => {
-            ferry_app::upload_links::unlock(&state, &ctx.0, &token, &body.password).await?
-        }
-        other => other?,
-    };
+    let access = ferry_app::link_access::unlock(&state, &ctx.0, &token, &body.password).await?;
     let max_age = ((access.expires_at - state.now_ms()) / 1000).max(0);
     let secure = if state.config.public_url().starts_with("https://") {
         "; Secure"
@@ -348,23 +582,104 @@ async fn unlock(
 /// `GET /d/{token}`: the file through a link (no login), with Range. The token's signature
 /// and expiry are checked before the database is asked anything. A link with a password needs
 /// a link access token for it (`401 link_password_required`). `HEAD` answers what a download
-/// would get (see `head`).
+/// would get (see `head`). A folder link's token gets the folder (or `?path=` a folder under
+/// it) as a zip.
 async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
     method: Method,
     Path(token): Path<String>,
+    ApiQuery(q): ApiQuery<DownloadQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let (link, file) = links::open(&state, &token, &access_tokens(&headers)).await?;
+    let access = access_tokens(&headers);
+    let (link, file) = match links::open(&state, &token, &access).await {
+        Err(Error::NotFound) => {
+            let opened = folder_links::open(&state, &token, &access).await?;
+            return folder_zip(&state, &ctx, &method, &headers, &opened, &q).await;
+        }
+        other => other?,
+    };
     if method == Method::HEAD {
         return head(&state, &link, &file).await;
     }
     if link.watermark() {
         return crate::watermark::deliver(&state, &ctx, &link, &file, &headers).await;
     }
-    let blob = Blob::of(&file);
-    let plan = content::plan(&headers, &blob)?;
+    deliver(&state, ctx, &headers, &link, &file, &link.id).await
+}
+
+/// The query of `GET /d/{token}` (folder links only).
+#[derive(Debug, Deserialize)]
+struct DownloadQuery {
+    /// `zip` (the default, and the only format).
+    format: Option<String>,
+    /// A folder under the link's folder to zip instead of the whole.
+    path: Option<String>,
+}
+
+/// A folder link's zip: what the requested range carries of each file is reserved from that
+/// file's budget before the first byte (all or nothing), and settled when the body ends.
+async fn folder_zip(
+    state: &AppState,
+    ctx: &Ctx,
+    method: &Method,
+    headers: &HeaderMap,
+    opened: &folder_links::Opened,
+    q: &DownloadQuery,
+) -> ApiResult<Response> {
+    if q.format.as_deref().is_some_and(|f| f != "zip") {
+        return Err(ApiError::invalid(
+            "format",
+            "invalid_value",
+            "A folder link downloads as `zip`.",
+        ));
+    }
+    let archive = folder_links::archive(state, opened, q.path.as_deref().unwrap_or("")).await?;
+    let planned = match crate::http::archives::plan(headers, &archive)? {
+        Ok(planned) => planned,
+        Err(not_modified) => return Ok(not_modified),
+    };
+    if *method == Method::HEAD {
+        return crate::http::archives::respond(state, &archive, planned, |body| body);
+    }
+    let delivery =
+        folder_links::reserve_archive(state, opened, &archive, &ctx.0, planned.start..planned.end)
+            .await?;
+    crate::http::archives::respond(state, &archive, planned, |body| {
+        axum::body::Body::new(Metered::new(body, Settlement::Archive(delivery)))
+    })
+}
+
+/// `GET /d/{token}/{path}`: one file under a folder link's folder, counted against that
+/// file's budget as a file link counts its file.
+async fn download_in_folder(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    method: Method,
+    Path((token, path)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let opened = folder_links::open(&state, &token, &access_tokens(&headers)).await?;
+    let (link, file) = folder_links::file(&state, &opened, &path).await?;
+    if method == Method::HEAD {
+        return head(&state, &link, &file).await;
+    }
+    deliver(&state, ctx, &headers, &link, &file, &opened.link.id).await
+}
+
+/// Sends a file through `link` (with `Range`), reserving the bytes first and settling what
+/// was sent when the body ends; the receipt is filed under `receipt_link_id`.
+async fn deliver(
+    state: &AppState,
+    ctx: Ctx,
+    headers: &HeaderMap,
+    link: &Link,
+    file: &File,
+    receipt_link_id: &str,
+) -> ApiResult<Response> {
+    let blob = Blob::of(file);
+    let plan = content::plan(headers, &blob)?;
     if plan == Plan::NotModified {
         return content::respond(&state.blobs, &blob, &plan).await;
     }
@@ -376,11 +691,11 @@ async fn download(
     let contiguous = !matches!(&plan, Plan::Ranges(r) if r.len() > 1);
     let client_key = links::client_key(&ctx);
     let (reserved, credit) =
-        links::reserve(&state, &link, &client_key, start, content_len, contiguous).await?;
+        links::reserve(state, link, &client_key, start, content_len, contiguous).await?;
     let response = match content::respond(&state.blobs, &blob, &plan).await {
         Ok(r) => r,
         Err(e) => {
-            links::release(&state, &link.id, reserved).await?;
+            links::release(state, &link.id, reserved).await?;
             return Err(e);
         }
     };
@@ -388,6 +703,7 @@ async fn download(
         state: state.clone(),
         ctx: ctx.0,
         link_id: link.id.clone(),
+        receipt_link_id: receipt_link_id.to_string(),
         file_id: file.id.clone(),
         folder_id: file.folder_id.clone(),
         reserved,
@@ -398,7 +714,7 @@ async fn download(
         contiguous,
         client_key,
     };
-    Ok(response.map(|body| axum::body::Body::new(Metered::new(body, delivery))))
+    Ok(response.map(|body| axum::body::Body::new(Metered::new(body, Settlement::File(delivery)))))
 }
 
 /// `HEAD /d/{token}`: the headers of a whole download (size, `ETag`, name, `Accept-Ranges`), so

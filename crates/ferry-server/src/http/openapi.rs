@@ -57,6 +57,7 @@ fn apply(doc: &mut Value) {
         }
     }
     paths.insert("/d/{token}".into(), public_download());
+    paths.insert("/d/{token}/{path}".into(), folder_link_download());
     // The event types a webhook may subscribe to: the audit catalogue.
     let mut events: Vec<&str> = ferry_core::audit::Action::ALL
         .iter()
@@ -171,14 +172,15 @@ fn public_download() -> Value {
             "tags": ["links"],
             "operationId": "links_download",
             "summary": "Download through a signed link (no credentials). Each request reserves the bytes of its range against the link's budget (`max_downloads × size`) before sending and gives back what it did not deliver. A link with a password needs a link access token from `POST /api/v1/links/{token}/unlock`, as `X-Link-Access` or as the `ferry_link_access` cookie.",
-            "parameters": params.clone(),
+            "parameters": with_zip_params(&params),
             "responses": {
-                "200": bytes("The file"),
+                "200": bytes("The file (a folder link: the zip)"),
                 "206": bytes("The requested range(s)"),
                 "304": {"description": "If-None-Match matched"},
                 "401": error_response("`link_password_required`: the link has a password and no valid link access token for it came with the request"),
-                "404": error_response("`not_found`: a malformed or forged token"),
-                "410": error_response("`link_expired`, `link_exhausted`, `link_revoked`, `file_held` or `file_expired`"),
+                "400": error_response("`invalid_value`: a `format` other than `zip` (folder links)"),
+                "404": error_response("`not_found`: a malformed or forged token, or (folder links) no such folder under the link's folder"),
+                "410": error_response("`link_expired`, `link_exhausted`, `link_revoked`, `file_held`, `file_expired` or `folder_expired`"),
                 "416": error_response("`range_not_satisfiable`")
             }
         },
@@ -191,6 +193,59 @@ fn public_download() -> Value {
                 "200": {"description": "The file's headers"},
                 "401": {"description": "The link has a password: no valid link access token came with the request"},
                 "404": {"description": "A malformed or forged token"},
+                "410": {"description": "Expired, used up or revoked"}
+            }
+        }
+    })
+}
+
+/// `format` and `path` of `GET /d/{token}`, which only folder links read.
+fn with_zip_params(params: &Value) -> Value {
+    let mut all = params.as_array().cloned().unwrap_or_default();
+    all.push(json!({"name": "format", "in": "query", "required": false,
+        "schema": {"type": "string", "enum": ["zip"]},
+        "description": "Folder links: the download's format (`zip`, the default)"}));
+    all.push(json!({"name": "path", "in": "query", "required": false,
+        "schema": {"type": "string"},
+        "description": "Folder links: a folder under the link's folder to zip instead (`a/b`)"}));
+    Value::Array(all)
+}
+
+fn folder_link_download() -> Value {
+    let bytes = |description: &str| json!({"description": description, "content": {"*/*": {"schema": binary()}}});
+    let params = json!([
+        {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
+        {"name": "path", "in": "path", "required": true, "schema": {"type": "string"},
+         "description": "The file's path under the link's folder, its segments percent-encoded and separated by `/`"},
+        {"name": "X-Link-Access", "in": "header", "required": false, "schema": {"type": "string"},
+         "description": "A link access token for this link (`POST /api/v1/links/{token}/unlock`)"}
+    ]);
+    json!({
+        "servers": [{"url": "/", "description": "The server root: links live outside /api/v1"}],
+        "get": {
+            "tags": ["links"],
+            "operationId": "links_download_in_folder",
+            "summary": "Download one file under a folder link's folder (no credentials), with Range. Counted against that file's own budget (`max_downloads × size`) as a file link counts its file; the receipt is filed under the folder link.",
+            "parameters": params.clone(),
+            "responses": {
+                "200": bytes("The file"),
+                "206": bytes("The requested range(s)"),
+                "304": {"description": "If-None-Match matched"},
+                "401": error_response("`link_password_required`"),
+                "404": error_response("`not_found`: a malformed or forged token, not a folder link, or no such live file under its folder"),
+                "410": error_response("`link_expired`, `link_exhausted` (this file's downloads are used up), `link_revoked` or `folder_expired`"),
+                "416": error_response("`range_not_satisfiable`")
+            }
+        },
+        "head": {
+            "tags": ["links"],
+            "operationId": "links_download_in_folder_head",
+            "summary": "The file's headers (size, type, ETag); counts nothing.",
+            "parameters": params,
+            "responses": {
+                "200": {"description": "The file's headers"},
+                "401": {"description": "The link has a password: no valid link access token came with the request"},
+                "404": {"description": "No such link or file"},
                 "410": {"description": "Expired, used up or revoked"}
             }
         }
@@ -238,7 +293,8 @@ mod tests {
                     // Read from the headers (the link access token of `/d/{token}`, and of
                     // an upload through a link, with the uploader's name).
                     assert!(
-                        ["/d/{token}", "/links/{token}/files"].contains(&path.as_str()),
+                        ["/d/{token}", "/d/{token}/{path}", "/links/{token}/files"]
+                            .contains(&path.as_str()),
                         "{name} of {method} {path}"
                     );
                     continue;

@@ -80,6 +80,7 @@ pub fn folder_view(
         created_at: rfc3339(f.created_at),
         updated_at: rfc3339(f.updated_at),
         expires_at: f.expires_at.map(rfc3339),
+        size_limit_bytes: f.size_limit_bytes,
         quota: quota.map(|q| api::Quota {
             limit_bytes: q.limit_bytes,
             used_bytes: q.used_bytes,

@@ -14,6 +14,8 @@ mod archives;
 mod auth;
 mod comments;
 mod files;
+mod folder_links;
+mod folder_size_limits;
 mod folders;
 mod groups;
 mod ops;

@@ -6,6 +6,7 @@ use std::path::Path;
 use ferry_core::Role;
 use ferry_store::Store;
 use ferry_store::testdb::TestSchema;
+use ferry_store::unlock_attempts::Counted;
 use ferry_store::users::NewUser;
 use sqlx::Connection;
 
@@ -617,13 +618,15 @@ async fn link_passwords_upgrade(url: &str, backend: &str) {
         );
     }
     // The unlock limit counts on the old link too.
-    let taken = ferry_store::links::take_unlock_attempt(&mut c, &link.id, 100, 1000, 1)
-        .await
-        .unwrap();
+    let taken =
+        ferry_store::unlock_attempts::take(&mut c, Counted::DownloadLinks, &link.id, 100, 1000, 1)
+            .await
+            .unwrap();
     assert_eq!(taken, Ok(100));
-    let refused = ferry_store::links::take_unlock_attempt(&mut c, &link.id, 200, 1000, 1)
-        .await
-        .unwrap();
+    let refused =
+        ferry_store::unlock_attempts::take(&mut c, Counted::DownloadLinks, &link.id, 200, 1000, 1)
+            .await
+            .unwrap();
     assert_eq!(refused, Err(1100));
     drop(c);
     store.close().await;
@@ -1031,4 +1034,309 @@ async fn schema_16_upgrades_to_upload_links_postgres() {
         .await
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     upload_links_upgrade(schema.url(), "postgres").await;
+}
+
+/// Schema 19 → 20 (folder links): old download links stay file links, listed as before;
+/// folder links and the file links they make work on the upgraded database.
+async fn folder_links_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 19).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_top', 'usr_owner', 'Top', 'top', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let sha = "ef".repeat(32);
+        ferry_store::files::reference_blob(&mut conn, &sha, 1000, 1)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, \
+             mime_type, version, state, created_at, updated_at) VALUES ('fil_1', 'fld_top', \
+             'usr_owner', 'a.bin', 'a.bin', 1000, $1, 'application/octet-stream', 1, 'active', \
+             1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO links (id, file_id, version, creator_id, expires_at, max_downloads, \
+             unit_bytes, bytes_reserved, bytes_delivered, watermark, created_at) \
+             VALUES ('lnk_00000000000000000000000c', 'fil_1', 1, 'usr_owner', 5000, 3, 1000, \
+             2000, 2000, 0, 2)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let old = ferry_store::links::get(&mut c, "lnk_00000000000000000000000c")
+        .await
+        .unwrap()
+        .expect("the link survived");
+    assert_eq!(old.folder_link_id, None);
+    assert_eq!(old.downloads_used(), 2);
+    use ferry_store::folder_links::{self as fl, CountedFile, NewFolderLink};
+    fl::insert(
+        &mut c,
+        &NewFolderLink {
+            id: "lnk_00000000000000000000000f",
+            folder_id: "fld_top",
+            creator_id: "usr_owner",
+            expires_at: 5000,
+            max_downloads: Some(1),
+            password_hash: Some("$argon2id$x"),
+            now: 3,
+        },
+    )
+    .await
+    .unwrap();
+    let folder_link = fl::get(&mut c, "lnk_00000000000000000000000f")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (folder_link.bytes_delivered, folder_link.downloads_used),
+        (0, 0)
+    );
+    let file = CountedFile {
+        file_id: "fil_1",
+        version: 1,
+        size: 1000,
+    };
+    let made = fl::file_link(
+        &mut c,
+        &folder_link,
+        file,
+        "lnk_000000000000000000000010",
+        4,
+    )
+    .await
+    .unwrap();
+    // A second first use agrees on the same row.
+    let again = fl::file_link(
+        &mut c,
+        &folder_link,
+        file,
+        "lnk_000000000000000000000011",
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(made.id, again.id);
+    assert_eq!(
+        made.folder_link_id.as_deref(),
+        Some("lnk_00000000000000000000000f")
+    );
+    assert_eq!((made.unit_bytes, made.max_downloads), (1000, Some(1)));
+    assert!(
+        ferry_store::links::reserve(&mut c, &made.id, 1000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ferry_store::links::reserve(&mut c, &made.id, 1)
+            .await
+            .unwrap()
+    );
+    ferry_store::links::settle(&mut c, &made.id, 1000, 1000, 6)
+        .await
+        .unwrap();
+    let folder_link = fl::get(&mut c, &folder_link.id).await.unwrap().unwrap();
+    assert_eq!(
+        (folder_link.bytes_delivered, folder_link.downloads_used),
+        (1000, 1)
+    );
+    // File links made by a folder link are not listed as links of their own.
+    let filter = ferry_store::links::ListFilter {
+        creator_id: Some("usr_owner"),
+        now: 10,
+        ..Default::default()
+    };
+    let listed = ferry_store::links::list(&mut c, &filter, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+        ["lnk_00000000000000000000000c"]
+    );
+    assert_eq!(
+        ferry_store::links::for_file(&mut c, "fil_1", None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let folders = fl::ListFilter {
+        creator_id: Some("usr_owner"),
+        folder_id: Some("fld_top"),
+        state: Some("active"),
+        now: 10,
+    };
+    assert_eq!(fl::list(&mut c, &folders, None, 10).await.unwrap().len(), 1);
+    // Wrong passwords are counted on folder links too.
+    let taken = ferry_store::unlock_attempts::take(
+        &mut c,
+        Counted::FolderLinks,
+        &folder_link.id,
+        100,
+        1000,
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(taken, Ok(100));
+    // Revoking the folder link revokes the file links it made.
+    assert!(fl::revoke(&mut c, &folder_link.id, 20).await.unwrap());
+    let made = ferry_store::links::get(&mut c, &made.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(made.revoked_at, Some(20));
+    assert_eq!(
+        ferry_store::links::get(&mut c, &old.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_19_upgrades_to_folder_links_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    folder_links_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_19_upgrades_to_folder_links_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    folder_links_upgrade(schema.url(), "postgres").await;
+}
+
+/// Schema 20 → 23 (folder size limits): old folders have none; a limit set afterwards sticks,
+/// and `live_bytes` counts the live files' versions of the old rows.
+async fn folder_size_limits_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 20).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_top', 'usr_owner', 'Top', 'top', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let sha = "ab".repeat(32);
+        ferry_store::files::reference_blob(&mut conn, &sha, 700, 1)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, \
+             mime_type, version, state, created_at, updated_at) VALUES ('fil_1', 'fld_top', \
+             'usr_owner', 'a.bin', 'a.bin', 700, $1, 'application/octet-stream', 1, 'active', \
+             1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO file_versions (file_id, version, size, sha256, created_at) \
+             VALUES ('fil_1', 1, 700, $1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let folder = ferry_store::folders::get(&mut c, "fld_top")
+        .await
+        .unwrap()
+        .expect("the folder survived");
+    assert_eq!(folder.size_limit_bytes, None);
+    ferry_store::folders::set_size_limit(&mut c, "fld_top", Some(1000))
+        .await
+        .unwrap();
+    let folder = ferry_store::folders::get(&mut c, "fld_top")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(folder.size_limit_bytes, Some(1000));
+    assert_eq!(
+        ferry_store::folders::live_bytes(&mut c, &["fld_top".to_string()])
+            .await
+            .unwrap(),
+        700
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_20_upgrades_to_folder_size_limits_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    folder_size_limits_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_20_upgrades_to_folder_size_limits_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    folder_size_limits_upgrade(schema.url(), "postgres").await;
 }

@@ -29,8 +29,10 @@ sends it (as the ETag), the file name comes from the server's Content-Dispositio
 Ranges fetched through a link count as one download together."
 )]
 pub struct DownloadArgs {
-    /// The file's id (fil_…) or path (Top/sub/report.pdf), or a download link's URL
-    /// (http(s)://…/d/<token>: no login needed, no credentials sent).
+    /// The file's id (fil_…) or path (Top/sub/report.pdf), or a link's URL (http(s)://…/d/<token>,
+    /// or a folder link's http(s)://…/s/<token>: no login needed, no credentials sent). A
+    /// folder link is downloaded file by file into a directory (-o DIR, default: the folder's
+    /// name), keeping its tree; run it again to finish an interrupted one.
     #[arg(value_name = "FILE|LINK_URL")]
     pub file_id: String,
     /// Where to write it: a file, an existing directory, or - for standard output. Default: the
@@ -58,9 +60,10 @@ pub struct DownloadArgs {
     /// the SHA-256 check does not need it).
     #[arg(long)]
     pub fsync: bool,
-    /// The argument is a folder (id or path): download it and everything live under it as
-    /// one zip (stored, not compressed; zip64 when needed), named `<folder>.zip` by default.
-    /// Fetched in one pass: an interrupted archive download starts over.
+    /// The argument is a folder (id or path) or a folder link: download it and everything
+    /// live under it as one zip (stored, not compressed; zip64 when needed), named
+    /// `<folder>.zip` by default. A folder's archive is fetched in one pass (an interrupted
+    /// one starts over); a folder link's resumes.
     #[arg(long)]
     pub zip: bool,
     #[command(flatten)]
@@ -131,7 +134,12 @@ pub(super) struct Saving<'a> {
 
 pub async fn run(args: DownloadArgs) -> Result<()> {
     let out = Output::new(&args.common);
-    let (source, remote, target) = if args.zip {
+    let (source, remote, target) = if args.file_id.contains("://") {
+        if let Some(tree) = folder_link(&args).await? {
+            return download_tree(&out, &args, tree).await;
+        }
+        link(&args).await?
+    } else if args.zip {
         let s = session(&args.common)?;
         let folder = super::paths::folder(&s.client, &args.file_id).await?;
         let source = Source::Archive {
@@ -145,8 +153,6 @@ pub async fn run(args: DownloadArgs) -> Result<()> {
             ranges: false,
         };
         (source, remote, Target::Archive(Box::new(folder)))
-    } else if args.file_id.contains("://") {
-        link(&args).await?
     } else {
         let s = session(&args.common)?;
         let file = super::paths::file(&s.client, &args.file_id).await?;
@@ -238,9 +244,167 @@ fn versioned(name: &str, version: i64) -> String {
     }
 }
 
+/// A folder link about to be downloaded as a tree: its client (unlocked if it has a
+/// password), its URL and its folder's name.
+struct FolderLink {
+    client: ferry_client::Client,
+    url: String,
+    name: String,
+}
+
+/// Whether the URL is a folder link's (asked of its info, which counts nothing): then it is
+/// downloaded file by file into a directory, unless `--zip` asks for the one zip.
+async fn folder_link(args: &DownloadArgs) -> Result<Option<FolderLink>> {
+    if args.zip {
+        return Ok(None);
+    }
+    let url = args.file_id.trim().to_string();
+    let origin = link_origin(&ferry_client::download_url(&url))?.to_string();
+    let mut client = http_client(&origin, &args.common)?;
+    let info = match client.link_info(&url).await {
+        Ok(info) if info.kind == "folder" => info,
+        // Anything else (a file link, or an error a download will explain) goes the usual way.
+        _ => return Ok(None),
+    };
+    if let Some(password) = link_password(args)? {
+        let access = client.unlock_link(&url, &password).await?;
+        client = client.with_link_access(access.link_access_token);
+    }
+    Ok(Some(FolderLink {
+        client,
+        url,
+        name: info.name,
+    }))
+}
+
+/// `ferry download <folder-link>`: every live file under the link's folder into a directory
+/// (`-o DIR`, default: the folder's name), keeping the tree, each file fetched as a link
+/// download is (resumable from its `.part`, verified against its SHA-256). A file already
+/// there with the listed SHA-256 is skipped, so running the command again finishes an
+/// interrupted tree; one there with other content needs `--force`.
+async fn download_tree(out: &Output, args: &DownloadArgs, link: FolderLink) -> Result<()> {
+    let root = match &args.output {
+        Some(dir) => dir.clone(),
+        None => PathBuf::from(sanitize(&link.name).unwrap_or_else(|| "download".to_string())),
+    };
+    let mut files = Vec::new();
+    let mut folders = vec![String::new()];
+    while let Some(dir) = folders.pop() {
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = link
+                .client
+                .link_items(&link.url, &dir, cursor.as_deref())
+                .await?;
+            folders.extend(page.folders.into_iter().map(|f| f.path));
+            files.extend(page.files);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    let (mut fetched, mut skipped) = (0usize, 0usize);
+    for file in &files {
+        let Some(relative) = local_path(&file.path) else {
+            return Err(CliError::new(
+                "invalid_name",
+                format!(
+                    "the server listed `{}`, which is no safe local path",
+                    file.path
+                ),
+            )
+            .into());
+        };
+        let dest = root.join(relative);
+        if !args.force && same_content(&dest, &file.checksum_sha256).await? {
+            skipped += 1;
+            continue;
+        }
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let head = link.client.link_head(&file.url).await?;
+        let remote = Remote::from_headers(head.headers());
+        let source = Source::Link {
+            client: link.client.clone(),
+            url: file.url.clone(),
+        };
+        let target = Target::Link {
+            url: file.url.clone(),
+            name: file.name.clone(),
+        };
+        let saving = Saving {
+            output: Some(&dest),
+            parallel: args.parallel,
+            limit_rate: args.limit_rate,
+            force: args.force,
+            fsync: args.fsync,
+        };
+        fetch(out, source, remote, &target, &saving).await?;
+        fetched += 1;
+    }
+    if !out.json && !out.quiet {
+        say!(
+            "{} of {} files downloaded into {}{}",
+            fetched,
+            files.len(),
+            root.display(),
+            if skipped > 0 {
+                format!(" ({skipped} already there)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}
+
+/// A path a folder link lists (`a/b/c.txt`) as a relative local path, each segment
+/// sanitised; `None` when a segment has nothing left (`..`, empty).
+fn local_path(path: &str) -> Option<PathBuf> {
+    let mut local = PathBuf::new();
+    for segment in path.split('/') {
+        if segment.contains('\\') {
+            return None;
+        }
+        local.push(sanitize(segment)?);
+    }
+    (!local.as_os_str().is_empty()).then_some(local)
+}
+
+/// Whether `path` is a file whose SHA-256 is `sha256`.
+async fn same_content(path: &Path, sha256: &str) -> Result<bool> {
+    let path = path.to_path_buf();
+    let sha256 = sha256.to_string();
+    tokio::task::spawn_blocking(move || {
+        use sha2::Digest;
+        use std::io::Read;
+        let Ok(mut file) = std::fs::File::open(&path) else {
+            return Ok(false);
+        };
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file
+                .read(&mut buf)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(hex::encode(hasher.finalize()) == sha256)
+    })
+    .await?
+}
+
 /// A link's source, what its `HEAD` says, and the name the server gives the file.
 async fn link(args: &DownloadArgs) -> Result<(Source, Remote, Target)> {
-    let url = args.file_id.trim().to_string();
+    // A landing page's URL (a folder link's) downloads from `/d/`: the zip.
+    let url = ferry_client::download_url(args.file_id.trim());
     let origin = link_origin(&url)?;
     // No session: a link needs no login, and no token is ever sent with it.
     let mut client = http_client(origin, &args.common)?;
@@ -428,6 +592,13 @@ mod tests {
         assert_eq!(sanitize("../../etc/passwd").as_deref(), Some("passwd"));
         assert_eq!(sanitize("..\\..\\boot.ini").as_deref(), Some("boot.ini"));
         assert_eq!(sanitize("a\\b.txt").as_deref(), Some("b.txt"));
+        assert_eq!(
+            local_path("a/b c/d.txt"),
+            Some(PathBuf::from("a/b c/d.txt"))
+        );
+        assert_eq!(local_path("a/../d.txt"), None);
+        assert_eq!(local_path("a\\..\\d.txt"), None);
+        assert_eq!(local_path(""), None);
         assert_eq!(sanitize("a\u{0}b\nc.txt").as_deref(), Some("abc.txt"));
         assert_eq!(sanitize("what?.txt").as_deref(), Some("what_.txt"));
         assert_eq!(sanitize("..").as_deref(), None);

@@ -38,7 +38,9 @@ pub struct LinkArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum LinkCommand {
-    /// Create a download link for a file and print its URL (the default: `ferry link FILE_ID`).
+    /// Create a download link for a file or a folder and print its URL (the default: `ferry
+    /// link FILE_ID`). A folder link lets anyone list the folder and download its files, one
+    /// by one or as a zip; `--max-downloads` then counts for each file.
     Create(CreateArgs),
     /// List your download links (admins: everyone's), or a file's.
     Ls(LsArgs),
@@ -79,14 +81,14 @@ pub struct UploadLinkArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The file: its id (fil_…) or path (Top/sub/report.pdf).
+    /// The file or folder: its id (fil_…, fld_…) or path (Top/sub/report.pdf, Top/sub).
     #[arg(value_name = "FILE_ID", required = true)]
     pub file_id: Option<String>,
     /// How long the link works (e.g. 15m, 2h, 7d); default: the server's (15 minutes).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub expires: Option<Duration>,
-    /// How many times the file may be downloaded through the link (1..=10000); default:
-    /// unlimited.
+    /// How many times the file (a folder link: each file) may be downloaded through the link
+    /// (1..=10000); default: unlimited.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=10_000))]
     pub max_downloads: Option<i64>,
     /// Deliver a copy with a visible mark naming the link (PNG and JPEG images only).
@@ -244,13 +246,18 @@ async fn create(args: CreateArgs) -> Result<()> {
         watermark: args.watermark.then_some(true),
         password,
     };
-    let file_id = paths::file_id(&s.client, &file_id).await?;
-    let link = s.client.create_link(&file_id, &body).await?;
+    let (link, each) = match paths::item(&s.client, &file_id).await? {
+        paths::Item::File(file) => (s.client.create_link(&file.id, &body).await?, ""),
+        paths::Item::Folder(folder) => (
+            s.client.create_folder_link(&folder.id, &body).await?,
+            " of each file",
+        ),
+    };
     if !out.json && !out.quiet {
         say!(
-            "Link {} to {}: expires at {}, {}{}{}",
+            "Link {} to {}: expires at {}, {}{each}{}{}",
             link.id,
-            link.file_id,
+            link.folder_id.as_deref().unwrap_or(&link.file_id),
             link.expires_at,
             match link.max_downloads {
                 Some(1) => "1 download".to_string(),
@@ -342,6 +349,7 @@ fn links_table(links: &[api::Link]) -> String {
                 l.id.clone(),
                 match (&l.folder_id, l.kind.as_str()) {
                     (Some(folder), "upload") => format!("upload to {folder}"),
+                    (Some(folder), _) => format!("folder {folder}"),
                     _ => l.file_id.clone(),
                 },
                 l.status.clone(),

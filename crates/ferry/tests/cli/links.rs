@@ -690,3 +690,86 @@ fn an_upload_link_takes_files_from_ferry_upload_link() {
     let err = t.fails(&["download", &url.replace("/s/", "/d/")]);
     assert!(err.contains("not_found") || err.contains("404"), "{err}");
 }
+
+#[test]
+fn a_folder_link_downloads_as_a_tree_or_a_zip() {
+    let t = TestServer::start();
+    t.login();
+    let top = t.folder("Project");
+    let sub = t.subfolder(&top, "Sub");
+    let a = data(100_000, 3);
+    let b = data(250_000, 4);
+    t.put(&top, "a.txt", &a);
+    t.put(&sub, "b.bin", &b);
+
+    let out = t
+        .ferry()
+        .args(["link", "/Project", "--max-downloads", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let url = stdout(&out).trim().to_string();
+    assert!(url.starts_with(&format!("{}/s/", t.url)), "{url}");
+    assert!(
+        stderr(&out).contains("2 downloads of each file"),
+        "{}",
+        stderr(&out)
+    );
+    let listed = t.ok(&["link", "ls"]);
+    assert!(listed.contains(&format!("folder {}", top.id)), "{listed}");
+
+    // Anyone downloads the landing page's URL: the tree, file by file, verified.
+    let stranger = tempfile::tempdir().unwrap();
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(read(&t.path("Project/a.txt")), a);
+    assert_eq!(read(&t.path("Project/Sub/b.bin")), b);
+    assert!(stderr(&out).contains("2 of 2 files"), "{}", stderr(&out));
+    // Run again: what is there is not fetched (or counted) again.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("0 of 2 files"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2 already there"), "{}", stderr(&out));
+
+    // --zip: the folder in one zip, one more download of each file.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url, "--zip"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nfor i in z.infolist():\n    print(i.filename, hashlib.sha256(z.read(i)).hexdigest())",
+        )
+        .arg(t.path("Project.zip"))
+        .output()
+        .unwrap();
+    assert!(listing.status.success(), "{}", stderr(&listing));
+    let listing = stdout(&listing);
+    assert!(
+        listing.contains(&format!("Project/a.txt {}", sha(&a))),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(&format!("Project/Sub/b.bin {}", sha(&b))),
+        "{listing}"
+    );
+    // Two downloads of each file happened: the next zip is refused.
+    let out = t
+        .ferry_in(stranger.path())
+        .args(["download", &url, "--zip", "--force"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("link_exhausted"), "{}", stderr(&out));
+}
