@@ -256,6 +256,26 @@ describe('portal', () => {
     await noSeriousA11y(admin);
   });
 
+  test('a folder link: a visitor browses it, downloads a file and the zip', async () => {
+    await admin.getByRole('link', { name: 'Files' }).click();
+    await openFolder(admin, 'Projects');
+    const url = await createLink(admin, 'batch');
+    const visitor = await newPage({ width: 360, height: 740 });
+    await visitor.goto(url);
+    await visitor.getByText('A folder was shared with you').waitFor();
+    await visitor.getByRole('link', { name: 'note-3.txt' }).waitFor();
+    await visitor.getByRole('button', { name: 'inner' }).click();
+    await visitor.getByRole('link', { name: 'note-13.txt' }).waitFor();
+    await shot(visitor, 'landing-folder');
+    await noSeriousA11y(visitor);
+    const [file] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('link', { name: 'note-13.txt' }).click()]);
+    assert.equal(readFileSync(await file.path(), 'utf8'), 'note 13\n');
+    const [zip] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('link', { name: 'Download everything as zip' }).click()]);
+    const bytes = readFileSync(await zip.path());
+    assert.equal(bytes.subarray(0, 2).toString(), 'PK');
+    await visitor.context().close();
+  });
+
   test('an anonymous visitor uploads through an upload link', async () => {
     await admin.getByRole('link', { name: 'Files' }).click();
     await openFolder(admin, 'Projects');

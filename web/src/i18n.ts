@@ -128,6 +128,8 @@ export const en = {
     chooseFiles: 'Choose files',
     sent: 'Your files have been sent.',
     sharedWithYou: 'A file was shared with you',
+    folderShared: 'A folder was shared with you',
+    downloadZip: 'Download everything as zip',
   },
   sharing: {
     share: 'Share',

@@ -180,12 +180,8 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
           <button type="button" onClick={() => setDialog({ kind: 'move', rows: chosen })}>{t.files.move}</button>
           <button type="button" onClick={() => setDialog({ kind: 'copy', rows: chosen })}>{t.files.copy}</button>
           <button type="button" onClick={() => void download(chosen)}>{chosen.length === 1 && chosen[0].type === 'file' ? t.files.download : t.files.downloadZip}</button>
-          {chosen.length === 1 && chosen[0].type === 'file' ? (
-            <>
-              <button type="button" onClick={() => setDialog({ kind: 'details', file: chosen[0].item as FileItem })}>{t.files.details}</button>
-              <button type="button" onClick={() => setDialog({ kind: 'link', row: chosen[0] })}>{t.files.share}</button>
-            </>
-          ) : null}
+          {chosen.length === 1 && chosen[0].type === 'file' ? <button type="button" onClick={() => setDialog({ kind: 'details', file: chosen[0].item as FileItem })}>{t.files.details}</button> : null}
+          {chosen.length === 1 ? <button type="button" onClick={() => setDialog({ kind: 'link', row: chosen[0] })}>{t.files.share}</button> : null}
           <button type="button" className="danger" onClick={() => void act(async () => {
             await call('POST', '/batch/delete', { items: chosen.map((r) => r.item.id) });
           }, t.files.deleted(chosen.length))}>{t.files.delete}</button>
@@ -241,7 +237,7 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
           })} />
       ) : null}
       {dialog?.kind === 'details' ? <DetailsDialog fileId={dialog.file.id} onClose={() => setDialog(null)} onDownload={() => void download([{ type: 'file', item: dialog.file }])} /> : null}
-      {dialog?.kind === 'link' ? <LinkDialog kind="download" path={`/files/${dialog.row.item.id}/download-link`} onClose={() => setDialog(null)} /> : null}
+      {dialog?.kind === 'link' ? <LinkDialog kind="download" path={`/${dialog.row.type}s/${dialog.row.item.id}/download-link`} onClose={() => setDialog(null)} /> : null}
       {dialog?.kind === 'share' ? <ShareDialog folderId={dialog.folder.id} folderName={dialog.folder.name} onClose={() => setDialog(null)} /> : null}
       {dialog?.kind === 'uploadLink' && folderId ? <LinkDialog kind="upload" path={`/folders/${folderId}/upload-link`} onClose={() => setDialog(null)} /> : null}
     </section>

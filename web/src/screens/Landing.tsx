@@ -58,7 +58,14 @@ export function LandingScreen({ token }: { token: string }) {
             {info.password_required && !unlocked ? <Unlock token={token} onUnlocked={() => setUnlocked(true)} /> : <UploadBox token={token} />}
           </>
         ) : null}
-        {info && info.type !== 'file' && info.type !== 'upload' ? <h1>{info.name}</h1> : null}
+        {info && info.type === 'folder' ? (
+          <>
+            <p className="muted">{t.landing.folderShared}</p>
+            <h1 className="filename">{info.name}</h1>
+            <p className="muted">{t.landing.expires}: {formatTime(info.expires_at)}</p>
+            {info.password_required && !unlocked ? <Unlock token={token} onUnlocked={() => setUnlocked(true)} /> : <FolderListing token={token} name={info.name} />}
+          </>
+        ) : null}
       </div>
     </main>
   );
@@ -104,6 +111,43 @@ function UploadBox({ token }: { token: string }) {
       </div>
       <UploadList jobs={jobs} />
       {allDone ? <p role="status">{t.landing.sent}</p> : null}
+    </div>
+  );
+}
+
+interface FolderItems { path: string; folders: { name: string; path: string }[]; files: { name: string; path: string; size: number; downloads_left?: number | null; url: string }[] }
+
+function FolderListing({ token, name }: { token: string; name: string }) {
+  const [path, setPath] = useState('');
+  const [items, setItems] = useState<FolderItems>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    setError(undefined);
+    call<FolderItems>('GET', `/links/${encodeURIComponent(token)}/items?limit=1000&path=${encodeURIComponent(path)}`, undefined, { auth: false })
+      .then(setItems)
+      .catch((e) => setError(e instanceof ApiError ? gone(e.code) : String(e)));
+  }, [token, path]);
+  const parts = path ? path.split('/') : [];
+  const zip = `/d/${encodeURIComponent(token)}?format=zip${path ? `&path=${encodeURIComponent(path)}` : ''}`;
+  return (
+    <div>
+      <nav aria-label={t.files.breadcrumbs} className="crumbs">
+        <ol>
+          <li><button type="button" className="linklike" onClick={() => setPath('')}>{name}</button></li>
+          {parts.map((p, i) => <li key={i}><button type="button" className="linklike" onClick={() => setPath(parts.slice(0, i + 1).join('/'))}>{p}</button></li>)}
+        </ol>
+      </nav>
+      <Status error={error} />
+      <p><a className="button" href={zip} download>{t.landing.downloadZip}</a></p>
+      <ul className="picker">
+        {items?.folders.map((f) => <li key={f.path}><button type="button" className="linklike folder" onClick={() => setPath(f.path)}>{f.name}</button></li>)}
+        {items?.files.map((f) => (
+          <li key={f.path} className="row">
+            <a className="file" href={new URL(f.url, location.origin).pathname} download>{f.name}</a>
+            <span className="muted small">{formatBytes(f.size)}</span>
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
