@@ -203,3 +203,14 @@ pub struct BatchError {
 pub struct BatchResults {
     pub results: Vec<BatchResult>,
 }
+
+/// `POST /files/{file_id}/temporary-link`: a short-lived URL to the file's content that needs
+/// no credentials (for a browser's `<a href>`), downloading as the user who asked for it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TemporaryLink {
+    /// Absolute: `GET` it with no credentials for the file's content (same `Range`, `ETag`
+    /// and audit as `GET /files/{file_id}/content`).
+    pub url: String,
+    /// When the URL stops working (4 hours after it was made).
+    pub expires_at: String,
+}

@@ -32,7 +32,7 @@ pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,
     FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem, RestoredItem, Retention,
-    SearchResults, TrashItem, TrashList, UpdateFile, UploadedViaLink,
+    SearchResults, TemporaryLink, TrashItem, TrashList, UpdateFile, UploadedViaLink,
 };
 pub use folders::{
     CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,

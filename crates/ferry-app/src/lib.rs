@@ -34,6 +34,7 @@ pub mod search;
 pub mod sharing;
 pub mod state;
 pub mod tasks;
+pub mod temporary_links;
 pub mod trash;
 pub mod upload_links;
 pub mod uploads;

@@ -8,6 +8,12 @@ use crate::error::error_from;
 use crate::{Client, Result};
 
 impl Client {
+    /// A temporary link to a file's content: a URL that needs no credentials for 4 hours and
+    /// downloads as this client's user (for browsers, which cannot send a bearer token).
+    pub async fn temporary_link(&self, file_id: &str) -> Result<api::TemporaryLink> {
+        Self::send(self.request(Method::POST, &format!("/files/{file_id}/temporary-link"))).await
+    }
+
     /// Creates a download link for a file.
     pub async fn create_link(&self, file_id: &str, body: &api::CreateLink) -> Result<api::Link> {
         Self::send(self.json(

@@ -7,7 +7,9 @@ use ferry_api as api;
 use ferry_app::AppState;
 use ferry_app::files::{self, FilePatch};
 use ferry_app::folders::{Destination, Outcome};
+use ferry_app::temporary_links;
 use ferry_app::trash::{self, Deleted};
+use ferry_core::timefmt::rfc3339;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
 use crate::http::conditional::{if_match_revision, is_current};
 use crate::http::content::{self, Blob, Delivery};
+use crate::http::context::Ctx;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::folders::{DeleteQuery, on_conflict, with_etag};
 use crate::http::views::{file_entry_view, metadata_etag};
@@ -23,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get, update, delete))
         .routes(routes!(download))
+        .routes(routes!(temporary_link))
         .routes(routes!(restore))
         .routes(routes!(move_file))
         .routes(routes!(copy_file))
@@ -150,24 +154,40 @@ async fn copy_file(
     Ok(moved(outcome, StatusCode::CREATED))
 }
 
+/// `?temporary_token=` on a file's content: a temporary link instead of credentials.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContentQuery {
+    /// The token of a temporary link (`POST /files/{file_id}/temporary-link`): no
+    /// `Authorization` is needed then; the download runs as the user who made the link.
+    temporary_token: Option<String>,
+}
+
 /// Download a file's content, with `Range` (single or multiple), `If-Range`, `ETag` and
-/// `If-None-Match`.
-#[utoipa::path(get, path = "/files/{file_id}/content", tag = "files", params(("file_id" = String, Path)),
-    security(("bearer" = []), ("basic" = [])),
+/// `If-None-Match`. Credentials, or the `temporary_token` of a temporary link.
+#[utoipa::path(get, path = "/files/{file_id}/content", tag = "files", params(("file_id" = String, Path), ContentQuery),
+    security(("bearer" = []), ("basic" = []), ()),
     responses(
         (status = 200, description = "The whole file", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 206, description = "One range, or several as multipart/byteranges", body = Vec<u8>),
         (status = 304, description = "If-None-Match matched"),
-        (status = 404, body = api::ErrorBody),
-        (status = 410, description = "`file_held` or `file_expired`", body = api::ErrorBody),
+        (status = 400, description = "A malformed query", body = api::ErrorBody),
+        (status = 401, description = "`unauthorized`, or `account_disabled` for a temporary link whose user was disabled", body = api::ErrorBody),
+        (status = 404, description = "`not_found`, also for a forged temporary token or one for another file", body = api::ErrorBody),
+        (status = 410, description = "`file_held`, `file_expired`, or `link_expired` for an expired temporary token", body = api::ErrorBody),
         (status = 416, description = "`range_not_satisfiable`", body = api::ErrorBody)))]
 async fn download(
     State(state): State<AppState>,
-    me: AuthUser,
+    me: Result<AuthUser, ApiError>,
+    ctx: Ctx,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ContentQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let caller = me.caller();
+    let caller = match q.temporary_token {
+        Some(token) => temporary_links::redeem(&state, &ctx.0, &token, &id).await?,
+        None => me?.caller(),
+    };
     let (file, _) = files::readable(&state, &caller, &id).await?;
     let blob = Blob::of(&file);
     let delivery = content::plan(&headers, &blob)?;
@@ -184,6 +204,45 @@ async fn download(
         files::record_download(&state, &caller, &file, delivery.bytes(blob.size), ranges).await?;
     }
     Ok(response)
+}
+
+/// What a file id keeps percent-encoded in a URL path (ids are `fil_` and hex).
+const ID_UNSAFE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'_').remove(b'-');
+
+/// A temporary link to a file's content: an absolute URL that needs no credentials, for 4
+/// hours, downloading as the caller (who must be able to read the file; access is checked
+/// again at every download, which is audited as the caller's `file.downloaded`). For browsers,
+/// which cannot send a bearer token with a plain link. Like Dropbox's `get_temporary_link`.
+#[utoipa::path(post, path = "/files/{file_id}/temporary-link", tag = "files", params(("file_id" = String, Path)),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 201, body = api::TemporaryLink),
+        (status = 401, body = api::ErrorBody),
+        (status = 404, body = api::ErrorBody),
+        (status = 410, description = "`file_held` or `file_expired`", body = api::ErrorBody)))]
+async fn temporary_link(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let link = temporary_links::mint(&state, &me.caller(), &id).await?;
+    let url = format!(
+        "{}/api/v1/files/{}/content?temporary_token={}",
+        state.config.public_url(),
+        percent_encoding::utf8_percent_encode(&id, ID_UNSAFE),
+        link.token
+    );
+    let body = api::TemporaryLink {
+        url,
+        expires_at: rfc3339(link.expires_at),
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(body),
+    )
+        .into_response())
 }
 
 /// Delete a file. When its folder or one above it has `retention_days > 0` the file is held

@@ -18,6 +18,7 @@ pub mod links;
 pub mod notices;
 mod openapi;
 pub mod ops;
+pub mod portal;
 pub mod search;
 pub mod sharing;
 pub mod slow;
@@ -43,9 +44,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::ApiError;
 use ferry_app::AppState;
-use ferry_app::Error;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -145,7 +144,7 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/v1/openapi.json", openapi))
         .merge(ops::router())
         .merge(links::public_router())
-        .fallback(|| async { ApiError::App(Error::NotFound) })
+        .fallback(portal::fallback)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             min_rate,

@@ -1,0 +1,367 @@
+// The portal in Chromium against a real server: sign-in, folders, resumable uploads (with a
+// reload in the middle), rename/move/delete/restore, links with password and download limits,
+// upload links, admin disabling a user, search, and axe-core on every main screen.
+// Run: npm run e2e (needs target/debug/ferry; FERRY_BIN overrides it). With
+// PORTAL_SCREENSHOTS=<dir> it saves a PNG of each main screen there.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN_PASSWORD, apiClient, axeViolations, launchBrowser, sha256, sha256File, startServer } from './harness.mjs';
+
+const MiB = 1024 * 1024;
+let server, browser, admin, bob, api, files;
+const shots = process.env.PORTAL_SCREENSHOTS;
+
+async function shot(page, name) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+async function noSeriousA11y(page) {
+  assert.deepEqual(await axeViolations(page), []);
+}
+
+async function newPage(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  page.cspErrors = [];
+  page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) page.cspErrors.push(m.text()); });
+  return page;
+}
+
+async function signIn(page, login, password) {
+  await page.goto(server.url + '/');
+  await page.getByLabel('Login').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+async function openFolder(page, name) {
+  await page.getByRole('link', { name, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
+}
+
+function row(page, name) {
+  return page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) });
+}
+
+async function select(page, name) {
+  await page.getByRole('checkbox', { name: `Select ${name}`, exact: true }).check();
+}
+
+async function createLink(page, fileName, { password, max } = {}) {
+  await select(page, fileName);
+  await page.getByRole('button', { name: 'Link', exact: true }).click();
+  if (password) await page.getByLabel('Password (optional)').fill(password);
+  if (max) await page.getByLabel(/Maximum downloads/).fill(String(max));
+  await page.getByRole('button', { name: 'Create link' }).click();
+  const url = await page.getByTestId('link-url').inputValue();
+  await page.keyboard.press('Escape');
+  await select(page, fileName).catch(() => undefined);
+  await page.getByRole('checkbox', { name: `Select ${fileName}`, exact: true }).uncheck();
+  return url;
+}
+
+describe('portal', () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    api = await apiClient(server.url, 'admin', ADMIN_PASSWORD);
+    files = mkdtempSync(join(tmpdir(), 'ferry-e2e-files-'));
+    admin = await newPage();
+  });
+  after(async () => {
+    if (admin) assert.deepEqual(admin.cspErrors, [], 'no Content-Security-Policy violation');
+    await browser?.close();
+    await server?.stop();
+    if (files) rmSync(files, { recursive: true, force: true });
+  });
+
+  test('the server keeps its routes: unknown /api paths answer JSON 404, the app gets a strict CSP', async () => {
+    const api404 = await fetch(`${server.url}/api/v1/nope`);
+    assert.equal(api404.status, 404);
+    assert.equal((await api404.json()).error.code, 'not_found');
+    const d404 = await fetch(`${server.url}/d/whatever/deeper`);
+    assert.equal(d404.status, 404);
+    assert.equal((await fetch(`${server.url}/some/app/route`)).status, 404, 'not a browser: JSON 404');
+    const index = await fetch(`${server.url}/some/app/route`, { headers: { Accept: 'text/html' } });
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get('content-security-policy'), /script-src 'self'/);
+    const html = await index.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)[1];
+    const js = await fetch(server.url + asset, { headers: { 'Accept-Encoding': 'gzip' } });
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('cache-control'), /immutable/);
+  });
+
+  test('sign in', async () => {
+    await admin.goto(server.url + '/');
+    await shot(admin, 'sign-in');
+    await noSeriousA11y(admin);
+    await admin.getByLabel('Login').fill('admin');
+    await admin.getByLabel('Password').fill('wrong-password');
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('alert').filter({ hasText: 'Wrong login or password.' }).waitFor();
+    await signIn(admin, 'admin', ADMIN_PASSWORD);
+  });
+
+  test('create a folder', async () => {
+    await admin.getByRole('button', { name: 'New folder' }).click();
+    await admin.getByLabel('Folder name').fill('Projects');
+    await admin.getByRole('button', { name: 'Create' }).click();
+    await openFolder(admin, 'Projects');
+  });
+
+  test('upload a 50 MiB file and a folder of 20 files', async () => {
+    const big = join(files, 'big.bin');
+    writeFileSync(big, randomBytes(50 * MiB));
+    await admin.getByTestId('file-input').setInputFiles(big);
+    const dir = join(files, 'batch');
+    mkdirSync(join(dir, 'inner'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, i < 10 ? '' : 'inner', `note-${i}.txt`), `note ${i}\n`);
+    await admin.getByTestId('dir-input').setInputFiles(dir);
+    await admin.locator('.upload-panel li[data-status="done"]').nth(20).waitFor({ timeout: 120_000 });
+    await shot(admin, 'uploads');
+    await row(admin, 'big.bin').waitFor();
+    await row(admin, 'big.bin').getByRole('button', { name: 'big.bin' }).click();
+    assert.equal(await admin.getByTestId('sha256').textContent(), sha256File(big));
+    await shot(admin, 'file-details');
+    await noSeriousA11y(admin);
+    await admin.keyboard.press('Escape');
+    await openFolder(admin, 'batch');
+    await admin.getByRole('link', { name: 'inner', exact: true }).waitFor();
+    assert.equal(await admin.getByRole('button', { name: /^note-\d+\.txt$/ }).count(), 10);
+    await openFolder(admin, 'inner');
+    assert.equal(await admin.getByRole('button', { name: /^note-\d+\.txt$/ }).count(), 10);
+    await admin.getByRole('navigation', { name: 'Breadcrumbs' }).getByRole('link', { name: 'Projects' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
+    await admin.getByRole('button', { name: 'Clear finished' }).click();
+  });
+
+  test('a reload in the middle of an upload resumes it and the file verifies', async () => {
+    const path = join(files, 'resume.bin');
+    writeFileSync(path, randomBytes(40 * MiB)); // 5 parts of 8 MiB
+    const partNo = (url) => Number(/\/parts\/(\d+)$/.exec(url)?.[1]);
+    // The first two parts go through; the others are held until the reload cuts them off.
+    const passed = [];
+    const held = [];
+    let holding = true;
+    await admin.route('**/api/v1/uploads/*/parts/*', async (route) => {
+      if (holding && passed.length < 2) { passed.push(partNo(route.request().url())); await route.continue(); return; }
+      if (holding) { held.push(route); return; }
+      await route.continue();
+    });
+    const created = admin.waitForResponse((r) => r.url().endsWith('/api/v1/uploads') && r.request().method() === 'POST');
+    const twoParts = new Promise((res) => {
+      let n = 0;
+      const on = (r) => { if (/\/parts\/\d+$/.test(r.url()) && r.status() === 200 && ++n === 2) { admin.off('response', on); res(); } };
+      admin.on('response', on);
+    });
+    await admin.getByTestId('file-input').setInputFiles(path);
+    const uploadId = (await (await created).json()).upload_id;
+    await twoParts;
+    const before = await api('GET', `/uploads/${uploadId}`);
+    assert.deepEqual([...before.received_parts].sort(), [...passed].sort());
+    holding = false;
+    const resent = new Set();
+    const onRequest = (r) => { if (r.url().includes(`/uploads/${uploadId}/parts/`)) resent.add(partNo(r.url())); };
+    admin.on('request', onRequest);
+    await admin.reload();
+    await admin.locator('.upload-panel li[data-status="done"]').filter({ hasText: 'resume.bin' }).waitFor({ timeout: 60_000 });
+    admin.off('request', onRequest);
+    await admin.unroute('**/api/v1/uploads/*/parts/*');
+    for (const route of held) await route.abort().catch(() => undefined);
+    const missing = [1, 2, 3, 4, 5].filter((n) => !passed.includes(n));
+    assert.deepEqual([...resent].sort(), missing, 'only the parts the server did not have are sent again');
+    await row(admin, 'resume.bin').getByRole('button', { name: 'resume.bin' }).click();
+    assert.equal(await admin.getByTestId('sha256').textContent(), sha256File(path));
+    await admin.keyboard.press('Escape');
+    await admin.getByRole('button', { name: 'Clear finished' }).click();
+  });
+
+  test('rename, move, delete and restore', async () => {
+    await admin.getByRole('button', { name: 'New folder' }).click();
+    await admin.getByLabel('Folder name').fill('Archive');
+    await admin.getByRole('button', { name: 'Create' }).click();
+    await row(admin, 'Archive').waitFor();
+    await select(admin, 'resume.bin');
+    await admin.getByRole('button', { name: 'Rename' }).click();
+    await admin.getByLabel('New name').fill('renamed.bin');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Rename' }).click();
+    await row(admin, 'renamed.bin').waitFor();
+    await select(admin, 'renamed.bin');
+    await admin.getByRole('button', { name: 'Move' }).click();
+    const dialog = admin.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Projects' }).click();
+    await dialog.getByRole('button', { name: 'Archive' }).click();
+    await shot(admin, 'move-picker');
+    await dialog.getByRole('button', { name: /Choose this folder/ }).click();
+    await row(admin, 'renamed.bin').waitFor({ state: 'detached' });
+    await openFolder(admin, 'Archive');
+    await select(admin, 'renamed.bin');
+    await admin.getByRole('button', { name: 'Delete' }).click();
+    await admin.getByText('1 item(s) moved to the trash.').waitFor();
+    await admin.getByRole('link', { name: 'Trash' }).click();
+    await row(admin, 'renamed.bin').waitFor();
+    await shot(admin, 'trash');
+    await noSeriousA11y(admin);
+    await admin.getByRole('button', { name: 'Restore renamed.bin' }).click();
+    await admin.getByText('The trash is empty.').waitFor();
+    await admin.goBack();
+    await row(admin, 'renamed.bin').waitFor();
+    await admin.getByRole('navigation', { name: 'Breadcrumbs' }).getByRole('link', { name: 'Projects' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
+  });
+
+  test('a link with a password: a signed-out visitor unlocks it and downloads the same bytes', async () => {
+    const url = await createLink(admin, 'big.bin', { password: 'open sesame' });
+    assert.match(url, /\/s\//);
+    const visitor = await newPage({ width: 360, height: 740 });
+    await visitor.goto(url);
+    await visitor.getByText('This link is protected by a password.').waitFor();
+    await shot(visitor, 'landing-password');
+    await noSeriousA11y(visitor);
+    await visitor.getByLabel('Password').fill('not it');
+    await visitor.getByRole('button', { name: 'Unlock' }).click();
+    await visitor.getByText('Wrong password.').waitFor();
+    await visitor.getByLabel('Password').fill('open sesame');
+    await visitor.getByRole('button', { name: 'Unlock' }).click();
+    const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('link', { name: 'Download' }).click()]);
+    const saved = await download.path();
+    assert.equal(sha256(readFileSync(saved)), sha256File(join(files, 'big.bin')));
+    assert.equal(download.suggestedFilename(), 'big.bin');
+    await shot(visitor, 'landing-file');
+    await visitor.context().close();
+  });
+
+  test('a link with max_downloads 1 says so once used', async () => {
+    const url = await createLink(admin, 'big.bin', { max: 1 });
+    const visitor = await newPage();
+    await visitor.goto(url);
+    assert.equal(await visitor.getByTestId('downloads-left').textContent(), '1');
+    const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('link', { name: 'Download' }).click()]);
+    await download.path();
+    await visitor.reload();
+    await visitor.getByText('This link has been used up: no downloads are left.').waitFor();
+    await shot(visitor, 'landing-exhausted');
+    await visitor.context().close();
+    await admin.getByRole('link', { name: 'Links' }).click();
+    await admin.getByRole('cell', { name: '1 / 1' }).waitFor();
+    await shot(admin, 'links');
+    await noSeriousA11y(admin);
+  });
+
+  test('a folder link: a visitor browses it, downloads a file and the zip', async () => {
+    await admin.getByRole('link', { name: 'Files' }).click();
+    await openFolder(admin, 'Projects');
+    const url = await createLink(admin, 'batch');
+    const visitor = await newPage({ width: 360, height: 740 });
+    await visitor.goto(url);
+    await visitor.getByText('A folder was shared with you').waitFor();
+    await visitor.getByRole('link', { name: 'note-3.txt' }).waitFor();
+    await visitor.getByRole('button', { name: 'inner' }).click();
+    await visitor.getByRole('link', { name: 'note-13.txt' }).waitFor();
+    await shot(visitor, 'landing-folder');
+    await noSeriousA11y(visitor);
+    const [file] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('link', { name: 'note-13.txt' }).click()]);
+    assert.equal(readFileSync(await file.path(), 'utf8'), 'note 13\n');
+    const [zip] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('link', { name: 'Download everything as zip' }).click()]);
+    const bytes = readFileSync(await zip.path());
+    assert.equal(bytes.subarray(0, 2).toString(), 'PK');
+    await visitor.context().close();
+  });
+
+  test('an anonymous visitor uploads through an upload link', async () => {
+    await admin.getByRole('link', { name: 'Files' }).click();
+    await openFolder(admin, 'Projects');
+    await admin.getByRole('button', { name: 'Upload link' }).click();
+    await admin.getByRole('button', { name: 'Create link' }).click();
+    const url = await admin.getByTestId('link-url').inputValue();
+    await admin.keyboard.press('Escape');
+    const visitor = await newPage({ width: 360, height: 740 });
+    await visitor.goto(url);
+    await visitor.getByRole('heading', { name: 'Send files to “Projects”' }).waitFor();
+    await visitor.getByLabel('Your name (optional)').fill('Pat Partner');
+    await visitor.getByLabel('Your e-mail (optional)').fill('pat@example.com');
+    const path = join(files, 'from-partner.txt');
+    writeFileSync(path, 'hello from outside\n');
+    await visitor.getByTestId('link-file-input').setInputFiles(path);
+    await visitor.getByText('Your files have been sent.').waitFor();
+    await shot(visitor, 'landing-upload');
+    await noSeriousA11y(visitor);
+    await visitor.context().close();
+    await admin.reload();
+    await row(admin, 'from-partner.txt').waitFor();
+  });
+
+  test('search finds a file', async () => {
+    await admin.getByLabel('Search files and folders').fill('note-1');
+    await admin.getByLabel('Search files and folders').press('Enter');
+    await admin.getByRole('heading', { name: 'Results for “note-1”' }).waitFor();
+    await admin.getByRole('button', { name: 'note-13.txt' }).waitFor();
+    await shot(admin, 'search');
+    await admin.getByRole('link', { name: 'Files' }).click();
+    await openFolder(admin, 'Projects');
+    await shot(admin, 'files');
+    await noSeriousA11y(admin);
+  });
+
+  test('share a folder: invite, accept in the inbox, change the role', async () => {
+    await api('POST', '/users', { login: 'bob', password: 'bob-password-1', name: 'Bob' });
+    const asBob = await apiClient(server.url, 'bob', 'bob-password-1');
+    const reports = await asBob('POST', '/folders', { name: 'Reports 2026' });
+    await asBob('POST', '/folders', { name: 'Partner deliveries' });
+    await asBob('POST', '/folders', { name: 'Q4', parent_id: reports.id });
+    await admin.getByRole('link', { name: 'Files' }).click();
+    await openFolder(admin, 'Projects');
+    await admin.getByRole('button', { name: 'Share', exact: true }).click();
+    await admin.getByLabel('Login or user id').fill('bob');
+    await admin.getByLabel('Message (optional)').fill('the partner files');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Invite' }).click();
+    await admin.getByRole('dialog').getByRole('cell', { name: 'pending' }).waitFor();
+    await shot(admin, 'share');
+    await noSeriousA11y(admin);
+    bob = await newPage({ width: 360, height: 740 });
+    await signIn(bob, 'bob', 'bob-password-1');
+    await bob.getByRole('link', { name: 'Inbox' }).click();
+    await bob.getByText('admin invites you to “Projects” as viewer.').waitFor();
+    await shot(bob, 'inbox');
+    await noSeriousA11y(bob);
+    await bob.getByRole('button', { name: 'Accept Projects' }).click();
+    await bob.getByText('No pending invitations.').waitFor();
+    await bob.getByRole('link', { name: 'Files' }).click();
+    await bob.getByRole('link', { name: 'Projects', exact: true }).waitFor();
+    await admin.getByRole('dialog').getByLabel('Role bob').selectOption('editor');
+    await admin.getByRole('dialog').getByRole('cell', { name: 'accepted' }).waitFor();
+    assert.equal(await admin.getByRole('dialog').getByLabel('Role bob').inputValue(), 'editor');
+    await admin.keyboard.press('Escape');
+  });
+
+  test('an admin disables a user, who is then signed out', async () => {
+    await openFolder(bob, 'Reports 2026');
+    await shot(bob, 'files-360');
+    await noSeriousA11y(bob);
+    await admin.getByRole('link', { name: 'Users' }).click();
+    await admin.getByRole('button', { name: 'Disable bob' }).click();
+    await admin.getByRole('button', { name: 'Enable bob' }).waitFor();
+    await shot(admin, 'admin-users');
+    await noSeriousA11y(admin);
+    await bob.reload();
+    await bob.getByText('Your session has ended. Please sign in again.').waitFor();
+    await bob.context().close();
+    await admin.getByRole('link', { name: 'Audit' }).click();
+    await admin.getByRole('cell', { name: 'user.updated' }).first().waitFor();
+    await shot(admin, 'admin-audit');
+    await noSeriousA11y(admin);
+  });
+
+  test('sign out', async () => {
+    await admin.getByRole('button', { name: 'Sign out' }).click();
+    await admin.getByText('You have signed out.').waitFor();
+  });
+});

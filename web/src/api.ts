@@ -1,0 +1,113 @@
+// The public API (/api/v1) and the session: the bearer token lives in localStorage; a 401 on an
+// authenticated call ends the session and tells the app (session expiry, account disabled).
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string, public details?: unknown) {
+    super(message);
+  }
+}
+
+export interface User { id: string; login: string; name?: string; role: string; disabled?: boolean; status?: string; quota_bytes?: number | null }
+export interface Folder { id: string; name: string; parent_id: string | null; path: string; permissions: string[]; role?: string; owner: { id: string; login: string }; created_at: string; updated_at: string }
+export interface FileItem { id: string; folder_id: string; name: string; size: number; checksum_sha256: string; mime_type: string; version: number; owner: { id: string; login: string }; created_at: string; updated_at: string; path?: string; uploaded_via_link?: unknown }
+export interface Link { id: string; url: string; expires_at: string; max_downloads: number | null; downloads_used: number; status: string; file_id?: string; folder_id?: string | null; kind: string; password_required: boolean; files_used?: number | null; max_files?: number | null; created_at: string; watermark: boolean }
+
+const TOKEN_KEY = 'ferry.session';
+type Session = { token: string; user: User; expires_at: string };
+let session: Session | null = (() => {
+  try { return JSON.parse(localStorage.getItem(TOKEN_KEY) ?? 'null'); } catch { return null; }
+})();
+const listeners = new Set<(reason?: string) => void>();
+
+export function currentSession() { return session; }
+export function onSessionChange(fn: (reason?: string) => void) { listeners.add(fn); return () => { listeners.delete(fn); }; }
+function setSession(s: Session | null, reason?: string) {
+  session = s;
+  if (s) localStorage.setItem(TOKEN_KEY, JSON.stringify(s)); else localStorage.removeItem(TOKEN_KEY);
+  listeners.forEach((fn) => fn(reason));
+}
+export function authHeaders(): Record<string, string> {
+  return session ? { Authorization: `Bearer ${session.token}` } : {};
+}
+
+export async function readError(res: Response): Promise<ApiError> {
+  let code = 'http_' + res.status, message = res.statusText, details;
+  try {
+    const body = await res.json();
+    code = body.error?.code ?? code; message = body.error?.message ?? message; details = body.error?.details;
+  } catch { /* not JSON */ }
+  return new ApiError(res.status, code, message, details);
+}
+
+export interface CallOptions { auth?: boolean; headers?: Record<string, string>; raw?: boolean; signal?: AbortSignal }
+
+/** Calls the API; JSON in and out. A 401 on an authenticated call ends the session. */
+export async function call<T = unknown>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<T> {
+  const auth = opts.auth ?? true;
+  const headers: Record<string, string> = { ...(auth ? authHeaders() : {}), ...opts.headers };
+  let payload: BodyInit | undefined;
+  if (body instanceof Blob) { payload = body; headers['Content-Type'] ??= 'application/octet-stream'; }
+  else if (body !== undefined) { payload = JSON.stringify(body); headers['Content-Type'] = 'application/json'; }
+  let res: Response;
+  try {
+    res = await fetch('/api/v1' + path, { method, headers, body: payload, signal: opts.signal, credentials: 'same-origin' });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'network');
+  }
+  if (!res.ok) {
+    const err = await readError(res);
+    if (res.status === 401 && auth && session) setSession(null, 'expired');
+    throw err;
+  }
+  if (opts.raw) return res as unknown as T;
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export async function signIn(login: string, password: string) {
+  const s = await call<{ access_token: string; expires_at: string; user: User }>('POST', '/auth/session', { login, password }, { auth: false });
+  setSession({ token: s.access_token, user: s.user, expires_at: s.expires_at });
+}
+
+export async function signOut() {
+  try { await call('DELETE', '/auth/session'); } catch { /* already gone */ }
+  setSession(null, 'signedOut');
+}
+
+/** Ends the session locally when its token has expired (checked on a timer and on focus). */
+export async function checkSession() {
+  if (!session) return;
+  if (Date.parse(session.expires_at) <= Date.now()) { setSession(null, 'expired'); return; }
+  try { await call('GET', '/me'); } catch { /* call() handled a 401 */ }
+}
+
+/** Saves a response body as a download (authenticated downloads cannot be plain links). */
+export async function saveResponse(res: Response, fallbackName: string) {
+  const disposition = res.headers.get('Content-Disposition') ?? '';
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  const plain = /filename="([^"]+)"/i.exec(disposition);
+  const name = star ? decodeURIComponent(star[1]) : plain ? plain[1] : fallbackName;
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url; a.download = name; document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+export function formatBytes(n: number | null | undefined): string {
+  if (n == null) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0, v = n;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+export function formatTime(s: string | null | undefined): string {
+  if (!s) return '—';
+  return new Date(s).toLocaleString();
+}
+/** The landing page of a link, from the API's signed `/d/{token}` address. */
+export function landingUrl(url: string): string {
+  const token = new URL(url, location.origin).pathname.split('/').filter(Boolean).pop() ?? '';
+  return `${location.origin}/s/${token}`;
+}

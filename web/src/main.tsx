@@ -1,0 +1,107 @@
+// The portal's shell: session, navigation, and the screen for the current path.
+import { StrictMode, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import './styles.css';
+import { checkSession, currentSession, onSessionChange, signIn, signOut, ApiError } from './api';
+import { t } from './i18n';
+import { useLocation, navigate } from './router';
+import { A } from './ui';
+import { FilesScreen } from './screens/Files';
+import { TrashScreen } from './screens/Trash';
+import { LinksScreen } from './screens/Links';
+import { LandingScreen } from './screens/Landing';
+import { UsersScreen, AuditScreen, WebhooksScreen } from './screens/Admin';
+import { UploadPanel } from './screens/UploadPanel';
+import { InboxScreen } from './screens/Sharing';
+import { uploader } from './upload/uploader';
+
+function SignIn({ notice }: { notice?: string }) {
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <main id="main" className="signin">
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true); setError(undefined);
+          try { await signIn(login, password); }
+          catch (err) { setError(err instanceof ApiError && err.code === 'account_locked' ? t.signIn.locked : err instanceof ApiError && err.status === 0 ? t.errors.network : t.signIn.failed); }
+          finally { setBusy(false); }
+        }}
+      >
+        <h1>{t.signIn.title}</h1>
+        {notice ? <p role="status" className="notice">{notice}</p> : null}
+        <label>{t.signIn.login}<input name="login" autoComplete="username" value={login} onChange={(e) => setLogin(e.target.value)} required /></label>
+        <label>{t.signIn.password}<input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required /></label>
+        {error ? <p role="alert" className="error">{error}</p> : null}
+        <button type="submit" disabled={busy}>{t.signIn.submit}</button>
+      </form>
+    </main>
+  );
+}
+
+function App() {
+  const { path, query } = useLocation();
+  const [session, setSession] = useState(currentSession());
+  const [notice, setNotice] = useState<string>();
+  useEffect(() => onSessionChange((reason) => {
+    setSession(currentSession());
+    if (reason === 'expired') setNotice(t.signIn.expired);
+    else if (reason === 'signedOut') setNotice(t.signIn.signedOut);
+    else setNotice(undefined);
+  }), []);
+  useEffect(() => {
+    if (!session) return;
+    void checkSession();
+    const timer = setInterval(() => void checkSession(), 30_000);
+    const onFocus = () => void checkSession();
+    window.addEventListener('focus', onFocus);
+    return () => { clearInterval(timer); window.removeEventListener('focus', onFocus); };
+  }, [session]);
+  useEffect(() => {
+    if (session) void uploader.restore((s) => !s.linkToken);
+  }, [session]);
+
+  if (path.startsWith('/s/')) return <LandingScreen token={decodeURIComponent(path.slice(3))} />;
+  if (!session) return <SignIn notice={notice} />;
+  const admin = session.user.role === 'admin';
+  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links]];
+  if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
+  const current = (href: string) => (href === '/' ? path === '/' || path.startsWith('/f/') || path === '/search' : path.startsWith(href));
+  let screen;
+  if (path === '/' || path.startsWith('/f/') || path === '/search') {
+    const folderId = path.startsWith('/f/') ? path.slice(3) : undefined;
+    screen = <FilesScreen folderId={folderId} query={path === '/search' ? query.get('q') ?? '' : undefined} />;
+  } else if (path === '/trash') screen = <TrashScreen />;
+  else if (path === '/inbox') screen = <InboxScreen />;
+  else if (path === '/links') screen = <LinksScreen />;
+  else if (path === '/admin/users' && admin) screen = <UsersScreen />;
+  else if (path === '/admin/audit' && admin) screen = <AuditScreen />;
+  else if (path === '/admin/webhooks' && admin) screen = <WebhooksScreen />;
+  else { navigate('/', true); return null; }
+  return (
+    <>
+      <a href="#main" className="skip">{t.skipToContent}</a>
+      <header className="top">
+        <A href="/" className="brand">{t.appName}</A>
+        <nav aria-label={t.nav.main}>
+          <ul>
+            {nav.map(([href, label]) => (
+              <li key={href}><a href={href} aria-current={current(href) ? 'page' : undefined} onClick={(e) => { e.preventDefault(); navigate(href); }}>{label}</a></li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span>{session.user.login}</span>
+          <button type="button" className="ghost" onClick={() => void signOut()}>{t.signIn.signOut}</button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>{screen}</main>
+      <UploadPanel />
+    </>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);

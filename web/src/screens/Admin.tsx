@@ -1,0 +1,182 @@
+// Administration: users (create, disable, unlock, role, quota), the audit (filters, export) and
+// webhooks (create, delivery log, redeliver, remove).
+import { useCallback, useEffect, useState } from 'react';
+import { authHeaders, call, formatBytes, formatTime, readError, saveResponse } from '../api';
+import { t } from '../i18n';
+import { Dialog, Status } from '../ui';
+
+interface AdminUser { id: string; login: string; name: string; role: string; disabled: boolean; locked: boolean; quota: { limit_bytes: number | null; used_bytes: number } }
+
+export function UsersScreen() {
+  const [users, setUsers] = useState<AdminUser[]>([]);
+  const [error, setError] = useState<string>();
+  const [form, setForm] = useState({ login: '', name: '', password: '', role: 'user', quota: '' });
+  const load = useCallback(async () => {
+    try { setUsers((await call<{ users: AdminUser[] }>('GET', '/users?limit=1000')).users); } catch (e) { setError((e as Error).message); }
+  }, []);
+  useEffect(() => { void load(); }, [load]);
+  const act = async (fn: () => Promise<unknown>) => { setError(undefined); try { await fn(); } catch (e) { setError((e as Error).message); } await load(); };
+  return (
+    <section aria-labelledby="users-title">
+      <h1 id="users-title">{t.admin.users}</h1>
+      <form className="inline-form" aria-label={t.admin.createUser} onSubmit={(e) => {
+        e.preventDefault();
+        void act(async () => {
+          await call('POST', '/users', { login: form.login, name: form.name || undefined, password: form.password, role: form.role, quota_bytes: form.quota ? Number(form.quota) : undefined });
+          setForm({ login: '', name: '', password: '', role: 'user', quota: '' });
+        });
+      }}>
+        <label>{t.admin.login}<input value={form.login} onChange={(e) => setForm({ ...form, login: e.target.value })} required /></label>
+        <label>{t.admin.name}<input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></label>
+        <label>{t.admin.password}<input type="password" autoComplete="new-password" minLength={8} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required /></label>
+        <label>{t.admin.role}<select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}><option value="user">user</option><option value="admin">admin</option></select></label>
+        <label>{t.admin.quota}<input type="number" min="0" value={form.quota} onChange={(e) => setForm({ ...form, quota: e.target.value })} /></label>
+        <button type="submit">{t.admin.createUser}</button>
+      </form>
+      <Status error={error} />
+      <table className="list">
+        <thead><tr><th scope="col">{t.admin.login}</th><th scope="col" className="wide">{t.admin.name}</th><th scope="col">{t.admin.role}</th><th scope="col">{t.admin.status}</th><th scope="col" className="num">{t.files.size}</th><th scope="col">{t.files.actions}</th></tr></thead>
+        <tbody>
+          {users.map((u) => (
+            <tr key={u.id} data-login={u.login}>
+              <td>{u.login}</td>
+              <td className="wide">{u.name}</td>
+              <td>
+                <select aria-label={`${t.admin.role} ${u.login}`} value={u.role} onChange={(e) => void act(() => call('PATCH', `/users/${u.id}`, { role: e.target.value }))}>
+                  {['user', 'admin', ...(['user', 'admin'].includes(u.role) ? [] : [u.role])].map((r) => <option key={r} value={r}>{r}</option>)}
+                </select>
+              </td>
+              <td>{u.disabled ? t.admin.disabled : t.admin.active}{u.locked ? ' 🔒' : ''}</td>
+              <td className="num">{formatBytes(u.quota.used_bytes)} / {u.quota.limit_bytes == null ? '∞' : formatBytes(u.quota.limit_bytes)}</td>
+              <td className="nowrap">
+                <button type="button" aria-label={`${u.disabled ? t.admin.enable : t.admin.disable} ${u.login}`} onClick={() => void act(() => call('PATCH', `/users/${u.id}`, { disabled: !u.disabled }))}>{u.disabled ? t.admin.enable : t.admin.disable}</button>{' '}
+                {u.locked ? <button type="button" aria-label={`${t.admin.unlock} ${u.login}`} onClick={() => void act(() => call('POST', `/users/${u.id}/unlock`))}>{t.admin.unlock}</button> : null}{' '}
+                <button type="button" aria-label={`${t.admin.quota} ${u.login}`} onClick={() => {
+                  const v = prompt(t.admin.quota, u.quota.limit_bytes?.toString() ?? '');
+                  if (v !== null) void act(() => call('PATCH', `/users/${u.id}`, { quota_bytes: v === '' ? null : Number(v) }));
+                }}>{t.admin.quota.split(' (')[0]}</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+interface AuditEvent { id: string; time: string; actor: { login: string } | null; action: string; target: { type: string; id: string }; ip: string; outcome: string }
+
+export function AuditScreen() {
+  const [filters, setFilters] = useState({ actor: '', action: '', target: '', outcome: '', range: '7d' });
+  const [events, setEvents] = useState<AuditEvent[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string>();
+  const query = useCallback((extra: Record<string, string> = {}) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...filters, ...extra })) if (v) q.set(k, v);
+    return q.toString();
+  }, [filters]);
+  const search = useCallback(async (more?: string) => {
+    setError(undefined);
+    try {
+      const r = await call<{ events: AuditEvent[]; next_cursor: string | null }>('GET', `/audit/events?${query({ limit: '100', ...(more ? { cursor: more } : {}) })}`);
+      setEvents((prev) => (more ? [...prev, ...r.events] : r.events)); setCursor(r.next_cursor);
+    } catch (e) { setError((e as Error).message); }
+  }, [query]);
+  useEffect(() => { void search(); }, []);
+  const exportAs = async (format: string) => {
+    const res = await fetch(`/api/v1/audit/events?${query({ format })}`, { headers: authHeaders() });
+    if (!res.ok) { setError((await readError(res)).message); return; }
+    await saveResponse(res, `audit.${format}`);
+  };
+  const field = (key: keyof typeof filters, label: string) => (
+    <label>{label}<input value={filters[key]} onChange={(e) => setFilters({ ...filters, [key]: e.target.value })} /></label>
+  );
+  return (
+    <section aria-labelledby="audit-title">
+      <h1 id="audit-title">{t.admin.audit}</h1>
+      <form className="inline-form" role="search" onSubmit={(e) => { e.preventDefault(); void search(); }}>
+        {field('actor', t.admin.actor)}{field('action', t.admin.action)}{field('target', t.admin.target)}
+        <label>{t.admin.outcome}<select value={filters.outcome} onChange={(e) => setFilters({ ...filters, outcome: e.target.value })}><option value="">{t.admin.any}</option><option value="success">success</option><option value="failure">failure</option></select></label>
+        <label>{t.admin.range}<select value={filters.range} onChange={(e) => setFilters({ ...filters, range: e.target.value })}><option value="24h">24h</option><option value="7d">7d</option><option value="30d">30d</option><option value="">{t.admin.any}</option></select></label>
+        <button type="submit">{t.admin.filter}</button>
+        <button type="button" onClick={() => void exportAs('csv')}>{t.admin.exportCsv}</button>
+        <button type="button" onClick={() => void exportAs('ndjson')}>{t.admin.exportNdjson}</button>
+      </form>
+      <Status error={error} />
+      <table className="list">
+        <thead><tr><th scope="col">{t.admin.time}</th><th scope="col">{t.admin.actor}</th><th scope="col">{t.admin.action}</th><th scope="col" className="wide">{t.admin.target}</th><th scope="col" className="wide">IP</th><th scope="col">{t.admin.outcome}</th></tr></thead>
+        <tbody>
+          {events.map((e) => (
+            <tr key={e.id}><td>{formatTime(e.time)}</td><td>{e.actor?.login ?? '—'}</td><td>{e.action}</td><td className="wide"><code>{e.target.id}</code></td><td className="wide">{e.ip}</td><td>{e.outcome}</td></tr>
+          ))}
+        </tbody>
+      </table>
+      {cursor ? <button type="button" onClick={() => void search(cursor)}>…</button> : null}
+    </section>
+  );
+}
+
+interface Webhook { id: string; url: string; events: string[]; active: boolean; secret?: string | null; created_at: string; consecutive_failures: number }
+interface Delivery { id: string; event_type: string; status: string; attempt_count: number; created_at?: string; next_attempt_at?: string | null }
+
+export function WebhooksScreen() {
+  const [hooks, setHooks] = useState<Webhook[]>([]);
+  const [form, setForm] = useState({ url: '', events: '*' });
+  const [secret, setSecret] = useState<string>();
+  const [error, setError] = useState<string>();
+  const [log, setLog] = useState<{ hook: Webhook; deliveries: Delivery[] }>();
+  const load = useCallback(async () => {
+    try { setHooks((await call<{ webhooks: Webhook[] }>('GET', '/webhooks?limit=1000')).webhooks); } catch (e) { setError((e as Error).message); }
+  }, []);
+  useEffect(() => { void load(); }, [load]);
+  const openLog = async (hook: Webhook) => {
+    try { setLog({ hook, deliveries: (await call<{ deliveries: Delivery[] }>('GET', `/webhooks/${hook.id}/deliveries?limit=100`)).deliveries }); } catch (e) { setError((e as Error).message); }
+  };
+  return (
+    <section aria-labelledby="hooks-title">
+      <h1 id="hooks-title">{t.admin.webhooks}</h1>
+      <form className="inline-form" aria-label={t.admin.createWebhook} onSubmit={async (e) => {
+        e.preventDefault(); setError(undefined);
+        try {
+          const h = await call<Webhook>('POST', '/webhooks', { url: form.url, events: form.events.split(',').map((s) => s.trim()).filter(Boolean) });
+          setSecret(h.secret ?? undefined); setForm({ url: '', events: '*' }); await load();
+        } catch (err) { setError((err as Error).message); }
+      }}>
+        <label>{t.admin.url}<input type="url" value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} required /></label>
+        <label>{t.admin.events}<input value={form.events} onChange={(e) => setForm({ ...form, events: e.target.value })} required /></label>
+        <button type="submit">{t.admin.createWebhook}</button>
+      </form>
+      {secret ? <p role="status">{t.admin.secretOnce}: <code>{secret}</code></p> : null}
+      <Status error={error} />
+      <table className="list">
+        <thead><tr><th scope="col">{t.admin.url}</th><th scope="col" className="wide">{t.admin.events}</th><th scope="col">{t.admin.status}</th><th scope="col">{t.files.actions}</th></tr></thead>
+        <tbody>
+          {hooks.map((h) => (
+            <tr key={h.id}>
+              <td>{h.url}</td><td className="wide">{h.events.join(', ')}</td><td>{h.active ? t.admin.active : t.admin.disabled}</td>
+              <td className="nowrap">
+                <button type="button" onClick={() => void openLog(h)}>{t.admin.deliveries}</button>{' '}
+                <button type="button" className="danger" onClick={async () => { await call('DELETE', `/webhooks/${h.id}`).catch((e) => setError(e.message)); await load(); }}>{t.admin.remove}</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {log ? (
+        <Dialog title={`${t.admin.deliveries}: ${log.hook.url}`} onClose={() => setLog(undefined)}>
+          <table className="list">
+            <thead><tr><th scope="col">{t.admin.action}</th><th scope="col">{t.admin.status}</th><th scope="col" className="num">#</th><th scope="col">{t.files.actions}</th></tr></thead>
+            <tbody>
+              {log.deliveries.map((d) => (
+                <tr key={d.id}><td>{d.event_type}</td><td>{d.status}</td><td className="num">{d.attempt_count}</td>
+                  <td><button type="button" onClick={async () => { await call('POST', `/webhooks/${log.hook.id}/deliveries/${d.id}/redeliver`).catch((e) => setError(e.message)); await openLog(log.hook); }}>{t.admin.redeliver}</button></td></tr>
+              ))}
+            </tbody>
+          </table>
+        </Dialog>
+      ) : null}
+    </section>
+  );
+}
+

@@ -1,0 +1,132 @@
+// The dialogs of the file manager: a name (new folder, rename), a folder picker (move, copy),
+// a file's details (SHA-256, versions) and a link's creation.
+import { useCallback, useEffect, useState } from 'react';
+import { call, formatBytes, formatTime, landingUrl, type FileItem, type Folder, type Link } from '../api';
+import { t } from '../i18n';
+import { Dialog, Status } from '../ui';
+
+export function NameDialog({ title, label, submit, initial = '', onSubmit, onClose }: { title: string; label: string; submit: string; initial?: string; onSubmit: (name: string) => void; onClose: () => void }) {
+  const [name, setName] = useState(initial);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <form onSubmit={(e) => { e.preventDefault(); if (name.trim()) onSubmit(name.trim()); }}>
+        <label>{label}<input autoFocus value={name} onChange={(e) => setName(e.target.value)} required /></label>
+        <div className="buttons"><button type="submit">{submit}</button></div>
+      </form>
+    </Dialog>
+  );
+}
+
+export function FolderPicker({ title, exclude, onPick, onClose }: { title: string; exclude: string[]; onPick: (folderId: string) => void; onClose: () => void }) {
+  const [trail, setTrail] = useState<Folder[]>([]);
+  const [folders, setFolders] = useState<Folder[]>([]);
+  const here = trail[trail.length - 1];
+  useEffect(() => {
+    const path = here ? `/folders/${here.id}/children?limit=1000` : '/folders?limit=1000';
+    void call<{ folders: Folder[] }>('GET', path).then((r) => setFolders(r.folders.filter((f) => !exclude.includes(f.id))));
+  }, [here, exclude]);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <p id="picker-help">{t.files.pickFolder}</p>
+      <nav aria-label={t.files.breadcrumbs} className="crumbs">
+        <ol>
+          <li><button type="button" className="linklike" onClick={() => setTrail([])}>{t.files.root}</button></li>
+          {trail.map((f, i) => <li key={f.id}><button type="button" className="linklike" onClick={() => setTrail(trail.slice(0, i + 1))}>{f.name}</button></li>)}
+        </ol>
+      </nav>
+      <ul className="picker" aria-describedby="picker-help">
+        {folders.map((f) => <li key={f.id}><button type="button" className="linklike folder" onClick={() => setTrail([...trail, f])}>{f.name}</button></li>)}
+      </ul>
+      <div className="buttons">
+        <button type="button" disabled={!here || !here.permissions.includes('write')} onClick={() => here && onPick(here.id)}>{t.files.pickHere}{here ? `: ${here.name}` : ''}</button>
+      </div>
+    </Dialog>
+  );
+}
+
+interface Version { version: number; size: number; checksum_sha256: string; created_at: string; created_by?: { login: string } }
+
+export function DetailsDialog({ fileId, onClose, onDownload }: { fileId: string; onClose: () => void; onDownload: () => void }) {
+  const [file, setFile] = useState<FileItem>();
+  const [versions, setVersions] = useState<Version[]>([]);
+  const [error, setError] = useState<string>();
+  const load = useCallback(async () => {
+    try {
+      setFile(await call<FileItem>('GET', `/files/${fileId}`));
+      setVersions((await call<{ versions: Version[] }>('GET', `/files/${fileId}/versions`)).versions);
+    } catch (e) { setError((e as Error).message); }
+  }, [fileId]);
+  useEffect(() => { void load(); }, [load]);
+  return (
+    <Dialog title={file?.name ?? t.files.details} onClose={onClose}>
+      <Status error={error} />
+      {file ? (
+        <dl className="details">
+          <dt>{t.files.size}</dt><dd>{formatBytes(file.size)}</dd>
+          <dt>{t.files.type}</dt><dd>{file.mime_type}</dd>
+          <dt>{t.files.path}</dt><dd>{file.path}</dd>
+          <dt>{t.files.owner}</dt><dd>{file.owner.login}</dd>
+          <dt>{t.files.modified}</dt><dd>{formatTime(file.updated_at)}</dd>
+          <dt>{t.files.sha256}</dt><dd><code data-testid="sha256">{file.checksum_sha256}</code></dd>
+        </dl>
+      ) : null}
+      <div className="buttons"><button type="button" onClick={onDownload}>{t.files.download}</button></div>
+      <h3>{t.files.versions}</h3>
+      <table className="list">
+        <thead><tr><th scope="col">{t.files.version}</th><th scope="col" className="num">{t.files.size}</th><th scope="col">{t.files.modified}</th><th scope="col">{t.files.actions}</th></tr></thead>
+        <tbody>
+          {versions.map((v) => (
+            <tr key={v.version}>
+              <td>{v.version}</td><td className="num">{formatBytes(v.size)}</td><td>{formatTime(v.created_at)}</td>
+              <td>{file && v.version !== file.version ? <button type="button" onClick={async () => { await call('POST', `/files/${fileId}/versions/${v.version}/restore`); await load(); }}>{t.files.restoreVersion}</button> : null}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Dialog>
+  );
+}
+
+export function LinkDialog({ kind, path, onClose }: { kind: 'download' | 'upload'; path: string; onClose: () => void }) {
+  const [expires, setExpires] = useState('86400');
+  const [max, setMax] = useState('');
+  const [password, setPassword] = useState('');
+  const [watermark, setWatermark] = useState(false);
+  const [link, setLink] = useState<Link>();
+  const [error, setError] = useState<string>();
+  const [copied, setCopied] = useState<string>();
+  const url = link ? landingUrl(link.url) : '';
+  return (
+    <Dialog title={kind === 'download' ? t.links.create : t.links.createUpload} onClose={onClose}>
+      {link ? (
+        <div>
+          <label>{t.links.url}<input readOnly value={url} data-testid="link-url" onFocus={(e) => e.target.select()} /></label>
+          <div className="buttons">
+            <button type="button" onClick={async () => { try { await navigator.clipboard.writeText(url); } catch { /* not allowed */ } setCopied(t.links.copied); }}>{t.links.copyUrl}</button>
+          </div>
+          <Status message={copied} />
+        </div>
+      ) : (
+        <form onSubmit={async (e) => {
+          e.preventDefault(); setError(undefined);
+          const body: Record<string, unknown> = { expires_in: Number(expires) };
+          if (max) body[kind === 'download' ? 'max_downloads' : 'max_files'] = Number(max);
+          if (password) body.password = password;
+          if (kind === 'download' && watermark) body.watermark = true;
+          try { setLink(await call<Link>('POST', path, body)); } catch (err) { setError((err as Error).message); }
+        }}>
+          <label>{t.links.expiresIn}
+            <select value={expires} onChange={(e) => setExpires(e.target.value)}>
+              <option value="3600">{t.links.hour}</option><option value="86400">{t.links.day}</option><option value="604800">{t.links.week}</option>
+            </select>
+          </label>
+          <label>{kind === 'download' ? t.links.maxDownloads : t.links.maxFiles}<input type="number" min="1" value={max} onChange={(e) => setMax(e.target.value)} /></label>
+          <label>{t.links.password}<input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
+          {kind === 'download' ? <label className="check"><input type="checkbox" checked={watermark} onChange={(e) => setWatermark(e.target.checked)} />{t.links.watermark}</label> : null}
+          <Status error={error} />
+          <div className="buttons"><button type="submit">{t.links.create}</button></div>
+        </form>
+      )}
+    </Dialog>
+  );
+}
