@@ -128,6 +128,16 @@ impl Client {
         Self::send(self.with_access(self.http.get(url)).query(&query)).await
     }
 
+    /// Saves what a link gives (its file, or a folder link's folder or `path` under it) into
+    /// one of the caller's folders, counted as one download of every file. `link` is the
+    /// link's URL or its token; a link access token set with [`Client::with_link_access`]
+    /// goes along.
+    pub async fn save_link(&self, link: &str, body: &api::SaveLink) -> Result<api::Resolved> {
+        let token = link_token(link);
+        Self::send(self.with_access(self.json(Method::POST, &format!("/links/{token}/save"), body)))
+            .await
+    }
+
     /// Unlocks a link with its password: a link access token for that link; use it with
     /// [`Client::with_link_access`]. `link` is the link's URL or its token.
     /// `401 invalid_link_password`, `429 too_many_attempts`.

@@ -49,6 +49,34 @@ pub enum LinkCommand {
     /// Create an upload link (a file request) on a folder and print its URL: anyone with it
     /// can upload into the folder (`ferry upload --link URL FILE…`), and list or read nothing.
     Upload(UploadLinkArgs),
+    /// Save what someone's link gives (its file, or a folder link's folder) into one of your
+    /// folders, without downloading it: no bytes are copied, and it counts as one download
+    /// of every file saved.
+    Save(SaveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// The link's URL (…/d/<token> or …/s/<token>).
+    #[arg(value_name = "LINK_URL")]
+    pub url: String,
+    /// Your folder to save into: its id (fld_…) or path (Top/sub).
+    #[arg(value_name = "FOLDER")]
+    pub folder: String,
+    /// Folder links: the file or folder under the link's folder to save (a/b); default: all.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// The copy's name; default: the original's.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The link has a password: ask for it (or take it from $FERRY_LINK_PASSWORD).
+    #[arg(long)]
+    pub password: bool,
+    /// Read the link's password from the first line of standard input.
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +182,43 @@ pub async fn run(args: LinkArgs) -> Result<()> {
         Some(LinkCommand::Ls(a)) => ls(a).await,
         Some(LinkCommand::Revoke(a)) => revoke(a).await,
         Some(LinkCommand::Upload(a)) => create_upload_link(a).await,
+        Some(LinkCommand::Save(a)) => save(a).await,
     }
+}
+
+async fn save(args: SaveArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let password = if args.password_stdin {
+        Some(read_link_password(true, false)?)
+    } else if let Ok(p) = std::env::var("FERRY_LINK_PASSWORD")
+        && !p.is_empty()
+    {
+        Some(p)
+    } else if args.password {
+        Some(read_link_password(false, false)?)
+    } else {
+        None
+    };
+    let s = session(&args.common)?;
+    let folder = paths::folder(&s.client, &args.folder).await?;
+    let mut client = s.client.clone();
+    if let Some(password) = password {
+        let access = client.unlock_link(&args.url, &password).await?;
+        client = client.with_link_access(access.link_access_token);
+    }
+    let body = api::SaveLink {
+        folder_id: folder.id.clone(),
+        path: args.path.clone(),
+        name: args.name.clone(),
+        on_conflict: None,
+    };
+    let saved = client.save_link(&args.url, &body).await?;
+    out.result(&saved, || match (&saved.file, &saved.folder) {
+        (Some(f), _) => format!("Saved {} into {} as {}", f.id, folder.path, f.name),
+        (_, Some(f)) => format!("Saved folder {} into {} as {}", f.id, folder.path, f.name),
+        _ => "Saved".to_string(),
+    });
+    Ok(())
 }
 
 async fn create_upload_link(args: UploadLinkArgs) -> Result<()> {

@@ -773,3 +773,29 @@ fn a_folder_link_downloads_as_a_tree_or_a_zip() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("link_exhausted"), "{}", stderr(&out));
 }
+
+#[test]
+fn ferry_link_save_adds_a_folder_link_to_my_storage() {
+    let t = TestServer::start();
+    t.login();
+    let top = t.folder("Project");
+    let a = data(50_000, 9);
+    t.put(&top, "a.txt", &a);
+    let url = t.ok(&["link", "/Project", "--max-downloads", "1"]);
+    let url = url.trim();
+    let inbox = t.folder("Inbox");
+
+    let saved: api::Resolved =
+        t.ok_json(&["link", "save", url, "/Inbox", "--name", "From partner"]);
+    let folder = saved.folder.expect("a folder was saved");
+    assert_eq!(folder.name, "From partner");
+    let files =
+        t.rt.block_on(t.admin.list_files(&folder.id, None, None))
+            .unwrap()
+            .files;
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].checksum_sha256, sha(&a));
+    // One download of a.txt is spent: a second save is refused, nothing made.
+    let err = t.fails(&["link", "save", url, &inbox.id]);
+    assert!(err.contains("link_exhausted"), "{err}");
+}
