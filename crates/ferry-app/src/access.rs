@@ -655,9 +655,10 @@ pub async fn through_folder_link(
         if i + 1 < segments.len() {
             return Err(Error::NotFound);
         }
+        // `by_name` finds live files only (trashed and held ones carry a trash id).
         let file = ferry_store::files::by_name(conn, &folder.id, segment)
             .await?
-            .filter(|f| !f.is_held() && f.trash_id.is_none() && !f.is_expired(now))
+            .filter(|f| !f.is_expired(now))
             .ok_or(Error::NotFound)?;
         names.push(file.name.clone());
         return Ok(LinkItem::File(file, names.join("/")));

@@ -210,7 +210,6 @@ pub async fn items(
             room,
         )
         .await?;
-        found_files.retain(|f| !f.is_held());
     }
     let total = folders.len() + found_files.len();
     let mut next = None;
@@ -257,16 +256,15 @@ pub async fn items(
 /// downloads through this folder link (made now if this is the first).
 pub async fn file(app: &AppState, opened: &Opened, path: &str) -> Result<(Link, File)> {
     let now = app.now_ms();
-    let file = {
-        let mut conn = app.store.conn().await?;
-        match access::through_folder_link(&mut conn, &opened.folder, path, now).await? {
-            LinkItem::File(file, _) => file,
-            LinkItem::Folder(..) => return Err(Error::NotFound),
-        }
+    let mut conn = app.store.conn().await?;
+    let file = match access::through_folder_link(&mut conn, &opened.folder, path, now).await? {
+        LinkItem::File(file, _) => file,
+        LinkItem::Folder(..) => return Err(Error::NotFound),
     };
-    let mut tx = app.store.begin().await?;
+    // No transaction: the file link is read, or made by one statement that concurrent first
+    // downloads agree on.
     let link = file_link(
-        &mut tx,
+        &mut conn,
         &opened.link,
         &file.id,
         file.version,
@@ -274,7 +272,6 @@ pub async fn file(app: &AppState, opened: &Opened, path: &str) -> Result<(Link, 
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok((link, file))
 }
 

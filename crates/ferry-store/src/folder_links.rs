@@ -151,7 +151,7 @@ pub struct CountedFile<'a> {
 
 /// The download link that counts `file`'s downloads through the folder link, made on first
 /// use (concurrent first uses agree on one row): the folder link's limit, expiry and creator,
-/// the file's size as its unit, no password of its own.
+/// the file's size as its unit, no password of its own. Every later download only reads it.
 pub async fn file_link(
     conn: &mut Conn,
     link: &FolderLink,
@@ -159,6 +159,9 @@ pub async fn file_link(
     new_id: &str,
     now: i64,
 ) -> Result<Link> {
+    if let Some(made) = made_file_link(conn, &link.id, file).await? {
+        return Ok(made);
+    }
     sqlx::query(
         "INSERT INTO links (id, file_id, creator_id, expires_at, max_downloads, unit_bytes, \
          watermark, created_at, version, folder_link_id) \
@@ -176,14 +179,24 @@ pub async fn file_link(
     .bind(&link.id)
     .execute(&mut *conn)
     .await?;
+    made_file_link(conn, &link.id, file)
+        .await?
+        .ok_or(crate::StoreError::Db(sqlx::Error::RowNotFound))
+}
+
+async fn made_file_link(
+    conn: &mut Conn,
+    link_id: &str,
+    file: CountedFile<'_>,
+) -> Result<Option<Link>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {LINK_COLUMNS} FROM links \
          WHERE folder_link_id = $1 AND file_id = $2 AND version = $3"
     )))
-    .bind(&link.id)
+    .bind(link_id)
     .bind(file.file_id)
     .bind(file.version)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await?)
 }
 

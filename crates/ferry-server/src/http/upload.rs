@@ -157,28 +157,7 @@ async fn upload(
             }
         }
         None | Some("application/octet-stream") => {
-            let name = q.filename.clone().ok_or_else(|| {
-                ApiError::invalid(
-                    "filename",
-                    "missing_field",
-                    "Query parameter `filename` is required.",
-                )
-            })?;
-            let name = validate::stored_name("filename", &name)?;
-            if let Some(len) = req
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                budget.check(len)?;
-            }
-            let body: ByteStream<'_> = Box::pin(
-                req.into_body()
-                    .into_data_stream()
-                    .map_err(|e| Box::new(e) as ferry_blob::BoxError),
-            );
-            (budget.stage(&state, body).await?, name)
+            stage_raw(&state, &budget, q.filename.clone(), req).await?
         }
         Some(_) => {
             return Err(ApiError::UnsupportedContentType {
@@ -218,4 +197,36 @@ async fn upload(
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::bad_request("invalid_multipart", e.body_text())
+}
+
+/// Stages a simple upload sent as a raw body (`application/octet-stream`): the name from the
+/// `filename` query parameter, a `Content-Length` over the budget refused before a byte is read.
+pub(crate) async fn stage_raw(
+    state: &AppState,
+    budget: &Budget,
+    filename: Option<String>,
+    req: Request,
+) -> ApiResult<(Staged, String)> {
+    let name = filename.ok_or_else(|| {
+        ApiError::invalid(
+            "filename",
+            "missing_field",
+            "Query parameter `filename` is required.",
+        )
+    })?;
+    let name = validate::stored_name("filename", &name)?;
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        budget.check(len)?;
+    }
+    let body: ByteStream<'_> = Box::pin(
+        req.into_body()
+            .into_data_stream()
+            .map_err(|e| Box::new(e) as ferry_blob::BoxError),
+    );
+    Ok((budget.stage(state, body).await?, name))
 }

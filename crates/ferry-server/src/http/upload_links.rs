@@ -5,7 +5,7 @@
 
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use ferry_api as api;
 use ferry_app::files::Budget;
@@ -255,28 +255,7 @@ async fn stage(
             ))
         }
         None | Some("application/octet-stream") => {
-            let name = filename.ok_or_else(|| {
-                ApiError::invalid(
-                    "filename",
-                    "missing_field",
-                    "Query parameter `filename` is required.",
-                )
-            })?;
-            let name = validate::stored_name("filename", &name)?;
-            if let Some(len) = req
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                budget.check(len)?;
-            }
-            let body: ByteStream<'_> = Box::pin(
-                req.into_body()
-                    .into_data_stream()
-                    .map_err(|e| Box::new(e) as ferry_blob::BoxError),
-            );
-            Ok((budget.stage(state, body).await?, name))
+            crate::http::upload::stage_raw(state, budget, filename, req).await
         }
         Some(_) => Err(ApiError::UnsupportedContentType {
             expected: "application/octet-stream or multipart/form-data",
