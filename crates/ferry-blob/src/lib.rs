@@ -58,6 +58,57 @@ pub enum BlobError {
 
 pub type Result<T, E = BlobError> = std::result::Result<T, E>;
 
+/// The body of a session append, read chunk by chunk the way every backend must: each chunk
+/// counted against the most the append may bring (more is `LengthMismatch`) and shown to the
+/// caller's `observe` (the running SHA-256) before it is stored; a body that breaks off ends
+/// the append early, marked `interrupted`.
+pub(crate) struct AppendBody<'a, 'o> {
+    body: ByteStream<'a>,
+    max_len: u64,
+    observe: &'o mut (dyn for<'b> FnMut(&'b [u8]) + Send),
+    /// Bytes received so far.
+    pub received: u64,
+    /// Whether the body broke off before its end.
+    pub interrupted: bool,
+}
+
+impl<'a, 'o> AppendBody<'a, 'o> {
+    pub fn new(
+        body: ByteStream<'a>,
+        max_len: u64,
+        observe: &'o mut (dyn for<'b> FnMut(&'b [u8]) + Send),
+    ) -> Self {
+        AppendBody {
+            body,
+            max_len,
+            observe,
+            received: 0,
+            interrupted: false,
+        }
+    }
+
+    /// The next chunk, or `None` at the end of the body (or where it broke off).
+    pub async fn next(&mut self) -> Result<Option<Bytes>> {
+        use futures::StreamExt;
+        let Some(chunk) = self.body.next().await else {
+            return Ok(None);
+        };
+        let Ok(chunk) = chunk else {
+            self.interrupted = true;
+            return Ok(None);
+        };
+        self.received += chunk.len() as u64;
+        if self.received > self.max_len {
+            return Err(BlobError::LengthMismatch {
+                expected: self.max_len,
+                received: self.received,
+            });
+        }
+        (self.observe)(&chunk);
+        Ok(Some(chunk))
+    }
+}
+
 /// Bytes written to staging, hashed, durable, not yet visible under their hash.
 #[derive(Debug)]
 pub struct Staged {

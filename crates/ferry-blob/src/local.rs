@@ -235,7 +235,7 @@ impl BlobStore for LocalBlobStore {
         session: &Session<'_>,
         offset: u64,
         max_len: u64,
-        mut body: ByteStream<'_>,
+        body: ByteStream<'_>,
         observe: &mut (dyn for<'b> FnMut(&'b [u8]) + Send),
     ) -> Result<crate::Appended> {
         let path = self.session_path(session.id)?;
@@ -250,22 +250,9 @@ impl BlobStore for LocalBlobStore {
                 .map_err(std::io::Error::other)?
         };
         let mut written = 0u64;
-        let mut received = 0u64;
-        let mut interrupted = false;
         let mut buf = BytesMut::with_capacity(WRITE_BUFFER);
-        while let Some(chunk) = body.next().await {
-            let Ok(chunk) = chunk else {
-                interrupted = true;
-                break;
-            };
-            received += chunk.len() as u64;
-            if received > max_len {
-                return Err(BlobError::LengthMismatch {
-                    expected: max_len,
-                    received,
-                });
-            }
-            observe(&chunk);
+        let mut input = crate::AppendBody::new(body, max_len, observe);
+        while let Some(chunk) = input.next().await? {
             buf.extend_from_slice(&chunk);
             if buf.len() >= WRITE_BUFFER {
                 let full = std::mem::replace(&mut buf, BytesMut::with_capacity(WRITE_BUFFER));
@@ -282,7 +269,7 @@ impl BlobStore for LocalBlobStore {
             .map_err(std::io::Error::other)??;
         Ok(crate::Appended {
             written,
-            interrupted,
+            interrupted: input.interrupted,
             receipt: None,
         })
     }

@@ -636,7 +636,7 @@ impl S3BlobStore {
         session: &Session<'_>,
         offset: u64,
         max_len: u64,
-        mut body: ByteStream<'_>,
+        body: ByteStream<'_>,
         observe: &mut (dyn for<'b> FnMut(&'b [u8]) + Send),
     ) -> Result<Appended> {
         let path = Self::session_path(session.id)?;
@@ -646,21 +646,8 @@ impl S3BlobStore {
         let sizes = split(max_len, k);
         let mut parts = Parts::new(&self.s3, &path, &handle.mpu);
         let (mut current, mut buffered, mut buffered_len) = (0usize, Vec::new(), 0u64);
-        let mut received = 0u64;
-        let mut interrupted = false;
-        while let Some(chunk) = body.next().await {
-            let Ok(mut chunk) = chunk else {
-                interrupted = true;
-                break;
-            };
-            received += chunk.len() as u64;
-            if received > max_len {
-                return Err(BlobError::LengthMismatch {
-                    expected: max_len,
-                    received,
-                });
-            }
-            observe(&chunk);
+        let mut input = crate::AppendBody::new(body, max_len, observe);
+        while let Some(mut chunk) = input.next().await? {
             while !chunk.is_empty() {
                 let want = sizes[current] - buffered_len;
                 let before = chunk.len() as u64;
@@ -678,15 +665,15 @@ impl S3BlobStore {
         if max_len == 0 {
             return Ok(Appended {
                 written: 0,
-                interrupted,
+                interrupted: input.interrupted,
                 receipt: Some(String::new()),
             });
         }
         let etags = parts.finish().await?;
-        let complete = received == max_len && etags.len() == sizes.len();
+        let complete = input.received == max_len && etags.len() == sizes.len();
         Ok(Appended {
-            written: received,
-            interrupted,
+            written: input.received,
+            interrupted: input.interrupted,
             receipt: complete.then(|| etags.join("\n")),
         })
     }
@@ -699,7 +686,7 @@ impl S3BlobStore {
         session: &Session<'_>,
         offset: u64,
         max_len: u64,
-        mut body: ByteStream<'_>,
+        body: ByteStream<'_>,
         observe: &mut (dyn for<'b> FnMut(&'b [u8]) + Send),
     ) -> Result<Appended> {
         let path = Self::session_path(session.id)?;
@@ -713,23 +700,9 @@ impl S3BlobStore {
         let mut tail_len = handle.tail_len();
         let mut buffered: Vec<Bytes> = Vec::new();
         let mut buffered_len = 0u64;
-        let mut received = 0u64;
-        let mut interrupted = false;
         let mut next_idx = handle.parts.len();
-        while let Some(chunk) = body.next().await {
-            let Ok(chunk) = chunk else {
-                interrupted = true;
-                break;
-            };
-            received += chunk.len() as u64;
-            if received > max_len {
-                return Err(BlobError::LengthMismatch {
-                    expected: max_len,
-                    received,
-                });
-            }
-            observe(&chunk);
-            let mut chunk = chunk;
+        let mut input = crate::AppendBody::new(body, max_len, observe);
+        while let Some(mut chunk) = input.next().await? {
             while !chunk.is_empty() {
                 let want = target - tail_len - buffered_len;
                 let before = chunk.len() as u64;
@@ -751,7 +724,7 @@ impl S3BlobStore {
         }
         handle.parts.extend(parts.finish().await?);
         if buffered_len > 0 {
-            let start = offset + received - buffered_len;
+            let start = offset + input.received - buffered_len;
             self.s3
                 .put(
                     &Self::tmp_path(session.id, start),
@@ -762,8 +735,8 @@ impl S3BlobStore {
             handle.tail.push((start, buffered_len));
         }
         Ok(Appended {
-            written: received,
-            interrupted,
+            written: input.received,
+            interrupted: input.interrupted,
             receipt: Some(handle.encode()),
         })
     }
