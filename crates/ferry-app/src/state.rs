@@ -6,8 +6,10 @@ use ferry_blob::BlobStore;
 use ferry_store::Store;
 
 use crate::clock::Clock;
+use crate::coherence::Coherence;
 use crate::config::Config;
 use crate::locks::KeyedLocks;
+use crate::token_cache::TokenCache;
 use crate::webhooks::transport::Transport;
 
 /// The locks that order a resumable upload's part writers, hasher and completion.
@@ -35,6 +37,10 @@ pub struct AppState {
     pub webhook_transport: Arc<dyn Transport>,
     /// Where time comes from (the system clock; a manual one in tests).
     pub clock: Arc<dyn Clock>,
+    /// What bearer tokens resolved to, kept coherent across nodes.
+    pub tokens: Arc<TokenCache>,
+    /// This node's part in keeping every node's caches coherent.
+    pub coherence: Arc<Coherence>,
 }
 
 impl AppState {

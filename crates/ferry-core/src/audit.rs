@@ -59,10 +59,14 @@ pub enum Action {
     CommentCreated,
     CommentUpdated,
     CommentDeleted,
+    TokenCreated,
+    TokenRevoked,
+    DeviceWiped,
+    DeviceWipeConfirmed,
 }
 
 impl Action {
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 58] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -117,6 +121,10 @@ impl Action {
         Action::CommentCreated,
         Action::CommentUpdated,
         Action::CommentDeleted,
+        Action::TokenCreated,
+        Action::TokenRevoked,
+        Action::DeviceWiped,
+        Action::DeviceWipeConfirmed,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -181,6 +189,10 @@ impl Action {
             Action::CommentCreated => "comment.created",
             Action::CommentUpdated => "comment.updated",
             Action::CommentDeleted => "comment.deleted",
+            Action::TokenCreated => "token.created",
+            Action::TokenRevoked => "token.revoked",
+            Action::DeviceWiped => "device.wiped",
+            Action::DeviceWipeConfirmed => "device.wipe_confirmed",
         }
     }
 }
@@ -225,6 +237,7 @@ pub enum TargetKind {
     Link,
     Webhook,
     Group,
+    Token,
 }
 
 impl TargetKind {
@@ -237,6 +250,7 @@ impl TargetKind {
             TargetKind::Link => "link",
             TargetKind::Webhook => "webhook",
             TargetKind::Group => "group",
+            TargetKind::Token => "token",
         }
     }
 }

@@ -74,6 +74,7 @@ impl Server {
             .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;
         let blobs = open_blobs(&config).await?;
         let link_key = ferry_app::links::load_key(&store).await?;
+        let coherence = Arc::new(ferry_app::coherence::Coherence::new(store.backend()));
         let state = AppState {
             config: config.clone(),
             store,
@@ -85,6 +86,10 @@ impl Server {
                 webhook_client::HttpTransport::new(&config.webhooks)
                     .context("cannot build the webhook HTTP client")?,
             ),
+            tokens: Arc::new(ferry_app::token_cache::TokenCache::new(
+                Duration::from_secs(config.auth.token_cache_secs),
+            )),
+            coherence,
         };
         bootstrap_admin(&state).await?;
         uploads::resume_completing(&state).await?;
@@ -96,6 +101,11 @@ impl Server {
             shutdown_rx.clone(),
             Duration::from_secs(config.server.shutdown_grace_secs),
         ));
+        // Listening before the first request is served: nothing announced after that is
+        // missed (PostgreSQL only).
+        ferry_app::coherence::start(&state, &url, shutdown_rx.clone())
+            .await
+            .context("cannot listen for cache announcements on PostgreSQL")?;
         let app = http::app(state.clone(), trusted_proxies.clone());
         let serve_config = serve::Settings {
             trusted_proxies,
