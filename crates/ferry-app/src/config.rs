@@ -191,6 +191,11 @@ pub struct S3Config {
     pub secret_access_key: Option<String>,
     /// A session token for temporary credentials; unset means `AWS_SESSION_TOKEN`.
     pub session_token: Option<String>,
+    /// Answer an authenticated file download (`GET /files/{id}/content`) with a `302` to a
+    /// presigned URL of the bucket, valid 5 minutes, so the bytes flow from the store to the
+    /// client without passing through a node. Counted links (`/d/…`) and archives are always
+    /// streamed: a presigned URL could be fetched again and again, which no budget can count.
+    pub redirect_downloads: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

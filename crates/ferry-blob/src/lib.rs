@@ -186,6 +186,19 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes a blob; removing a missing blob is not an error.
     async fn remove(&self, key: &str) -> Result<()>;
 
+    /// A URL from which anyone may `GET` the blob `key` directly for `ttl` (with `Range` too),
+    /// answered with these `Content-Type` and `Content-Disposition`: an S3 presigned URL.
+    /// `None` where the store has no such thing (local disk).
+    async fn direct_get_url(
+        &self,
+        _key: &str,
+        _ttl: std::time::Duration,
+        _content_type: &str,
+        _content_disposition: &str,
+    ) -> Result<Option<String>> {
+        Ok(None)
+    }
+
     /// Deletes staging files older than `max_age` (left by a crash). Returns how many.
     async fn sweep_staging(&self, max_age: std::time::Duration) -> Result<usize>;
 

@@ -455,6 +455,28 @@ impl BlobStore for S3BlobStore {
         }
     }
 
+    async fn direct_get_url(
+        &self,
+        key: &str,
+        ttl: Duration,
+        content_type: &str,
+        content_disposition: &str,
+    ) -> Result<Option<String>> {
+        use object_store::signer::{Method, SignedUrlOptions, Signer};
+        // The response headers are part of the signature, so the URL cannot be changed into
+        // one that serves the bytes as something else (say, HTML inline).
+        let options = SignedUrlOptions::new().with_query([
+            ("response-content-type", content_type),
+            ("response-content-disposition", content_disposition),
+        ]);
+        let url = self
+            .s3
+            .signed_url_opts(Method::GET, &Path::from(key), ttl, &options)
+            .await
+            .map_err(remote)?;
+        Ok(Some(url.to_string()))
+    }
+
     async fn sweep_staging(&self, _max_age: Duration) -> Result<usize> {
         // A simple upload writes where it is published, and removes its object (or aborts its
         // multipart upload) when it fails; only a crash mid-request leaves anything, which

@@ -119,6 +119,39 @@ pub fn plan(headers: &HeaderMap, blob: &Blob<'_>) -> ApiResult<Delivery> {
     }
 }
 
+/// How long a presigned download URL works.
+const REDIRECT_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// With `storage.s3.redirect_downloads`, a `302` to a presigned URL of the blob instead of its
+/// bytes (the client sends its `Range` there); `None` when the bytes are to be streamed.
+pub async fn redirect(
+    state: &AppState,
+    blob: &Blob<'_>,
+    delivery: &Delivery,
+) -> ApiResult<Option<Response>> {
+    if !state.config.storage.s3.redirect_downloads || *delivery == Delivery::NotModified {
+        return Ok(None);
+    }
+    let key = ferry_app::files::blob_key(state, blob.sha256).await?;
+    let disposition = content_disposition(blob.name);
+    let disposition = disposition.to_str().map_err(ApiError::internal)?;
+    let Some(url) = state
+        .blobs
+        .direct_get_url(&key, REDIRECT_TTL, blob.mime_type, disposition)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, url)
+        .header(header::ETAG, format!("\"{}\"", blob.sha256))
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .body(Body::empty())
+        .map(Some)
+        .map_err(ApiError::internal)
+}
+
 /// Builds the response for `delivery` (from [`plan`]).
 pub async fn respond(
     state: &AppState,

@@ -164,12 +164,15 @@ pub struct ContentQuery {
 }
 
 /// Download a file's content, with `Range` (single or multiple), `If-Range`, `ETag` and
-/// `If-None-Match`. Credentials, or the `temporary_token` of a temporary link.
+/// `If-None-Match`. Credentials, or the `temporary_token` of a temporary link. With
+/// `storage.s3.redirect_downloads`, a `302` to a presigned URL of the bucket (valid 5
+/// minutes; send the same `Range` there) instead of the bytes.
 #[utoipa::path(get, path = "/files/{file_id}/content", tag = "files", params(("file_id" = String, Path), ContentQuery),
     security(("bearer" = []), ("basic" = []), ()),
     responses(
         (status = 200, description = "The whole file", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 206, description = "One range, or several as multipart/byteranges", body = Vec<u8>),
+        (status = 302, description = "`storage.s3.redirect_downloads`: the bytes are at `Location`"),
         (status = 304, description = "If-None-Match matched"),
         (status = 400, description = "A malformed query", body = api::ErrorBody),
         (status = 401, description = "`unauthorized`, or `account_disabled` for a temporary link whose user was disabled", body = api::ErrorBody),
@@ -191,7 +194,10 @@ async fn download(
     let (file, _) = files::readable(&state, &caller, &id).await?;
     let blob = Blob::of(&file);
     let delivery = content::plan(&headers, &blob)?;
-    let response = content::respond(&state, &blob, &delivery).await?;
+    let response = match content::redirect(&state, &blob, &delivery).await? {
+        Some(redirect) => redirect,
+        None => content::respond(&state, &blob, &delivery).await?,
+    };
     if delivery != Delivery::NotModified {
         let ranges = match &delivery {
             Delivery::Ranges(r) => Some(

@@ -155,6 +155,7 @@ impl TestApp {
                 access_key_id: Some(server.access_key.clone()),
                 secret_access_key: Some(server.secret_key.clone()),
                 session_token: None,
+                redirect_downloads: false,
             };
             s3 = Some(server);
         }

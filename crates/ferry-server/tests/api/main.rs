@@ -20,6 +20,7 @@ mod folders;
 mod groups;
 mod ops;
 mod portal;
+mod redirects;
 mod server;
 mod sharing;
 mod tasks;
