@@ -135,13 +135,13 @@ def main() -> None:
             def configuration(name: str, cache_secs: int, nodes: int) -> None:
                 started = []
                 for i in range(nodes):
-                    d = work / f"{name}-{i}"
+                    d = work / f"{name.replace(' ', '-').replace(',', '')}-{i}"
                     d.mkdir()
                     started.append(start_node(args.binary, db_url, cache_secs, d))
                 procs.extend(p for p, _ in started)
                 url = started[0][1]
                 if nodes > 1:
-                    ng_dir = work / f"{name}-nginx"
+                    ng_dir = work / f"nginx-{nodes}"
                     ng_dir.mkdir()
                     ng, url = start_nginx([u for _, u in started], ng_dir)
                     procs.append(ng)
