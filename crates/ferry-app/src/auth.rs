@@ -8,6 +8,7 @@ use ferry_store::users::User;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::access;
 use crate::audit;
 use crate::caller::{Caller, Origin};
 use crate::error::{Error, Result};
@@ -27,8 +28,10 @@ pub struct Session {
     pub user: User,
 }
 
-/// The user a bearer token belongs to, with the token's id.
-pub async fn resolve_token(app: &AppState, token: &str) -> Result<(User, String)> {
+/// The user a bearer token belongs to, with the token's id, if the user may act from
+/// `origin` ([`access::admit`]: an inactive company's tokens stop working, as do tokens used
+/// from outside a policy's address ranges).
+pub async fn resolve_token(app: &AppState, token: &str, origin: &Origin) -> Result<(User, String)> {
     let mut conn = app.store.conn().await?;
     let (tok, user) = ferry_store::tokens::find(&mut conn, &token_hash(token))
         .await?
@@ -44,6 +47,7 @@ pub async fn resolve_token(app: &AppState, token: &str) -> Result<(User, String)
     if tok.expires_at <= app.now_ms() {
         return Err(Error::TokenExpired);
     }
+    access::admit(app, &user, origin).await?;
     Ok((user, tok.id))
 }
 
@@ -161,6 +165,23 @@ pub async fn authenticate(
         ferry_store::users::clear_lock(&mut tx, &user.id, now).await?;
     }
     tx.commit().await?;
+    // Checked after the password, so that a wrong password says nothing about the company.
+    if let Err(refused) = access::admit(state, &user, ctx).await {
+        let mut tx = state.store.begin().await?;
+        audit::success(
+            ctx,
+            Some(&user),
+            Action::AuthLoginFailed,
+            (TargetKind::User, &user.id),
+        )
+        .at(state.now_ms())
+        .failed()
+        .details(json!({"login": user.login, "reason": refused.code()}))
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        return Err(refused);
+    }
     Ok(user)
 }
 

@@ -59,6 +59,7 @@ pub async fn create(
     if !access::may_manage_groups(caller) {
         return Err(Error::Forbidden);
     }
+    let company_id = access::company_of_new_group(caller)?;
     let name = validate::stored_name("name", name)?;
     let description = checked_description(description)?.unwrap_or("");
     let id = IdKind::Group.generate();
@@ -76,6 +77,7 @@ pub async fn create(
             id: &id,
             name: &name,
             description,
+            company_id: company_id.as_deref(),
             now,
         },
     )
@@ -101,7 +103,8 @@ pub async fn create(
     })
 }
 
-/// The groups the caller sees (admins: all; others: those they belong to), by name then id,
+/// The groups the caller sees (admins: all; company admins: their company's; others: those
+/// they belong to), by name then id,
 /// after the `(name_key, id)` cursor; `limit + 1` rows, so the caller can tell if more follow.
 pub async fn list(
     app: &AppState,
@@ -109,11 +112,11 @@ pub async fn list(
     after: Option<(String, String)>,
     limit: i64,
 ) -> Result<Vec<GroupInfo>> {
-    let member = access::group_scope(caller);
+    let scope = access::group_scope(caller);
     let mut conn = app.store.conn().await?;
-    let groups = ferry_store::groups::list(
+    let groups = ferry_store::groups::list_scoped(
         &mut conn,
-        member.as_deref(),
+        scope,
         after.as_ref().map(|(k, id)| (k.as_str(), id.as_str())),
         limit + 1,
     )
@@ -237,6 +240,7 @@ pub async fn add_member(
         .await?
         .ok_or(Error::NotFound)?;
     let member = user(&mut tx, user_id).await?;
+    access::may_add_member(caller, &member)?;
     let group = if ferry_store::groups::add_member(&mut tx, &group.id, &member.id, now).await? {
         ferry_store::groups::touch(&mut tx, &group.id, now).await?;
         audit::success(

@@ -114,11 +114,17 @@ pub async fn create(
     let creator = caller.user_ref().ok_or(Error::Unauthorized)?;
     let now = app.now_ms();
     let max_expires = app.config.links.max_expires_in_secs.max(1);
+    // Upload links carry nothing to mark: only the right to share and the lifetime apply.
+    let terms = access::link_terms(
+        app,
+        caller,
+        request.expires_in,
+        DEFAULT_EXPIRES_IN.min(max_expires),
+    )
+    .await?;
     let expires_in = validate::in_range(
         "expires_in",
-        request
-            .expires_in
-            .unwrap_or(DEFAULT_EXPIRES_IN.min(max_expires)),
+        terms.expires_in.unwrap_or(DEFAULT_EXPIRES_IN.min(max_expires)),
         1..=max_expires,
     )?;
     let max_files = request
@@ -187,6 +193,7 @@ pub async fn open_unchecked(app: &AppState, token: &str) -> Result<UploadLink> {
     if link.revoked_at.is_some() {
         return Err(Error::LinkRevoked);
     }
+    access::link_creator(app, &link.creator_id).await?;
     Ok(link)
 }
 
@@ -231,6 +238,7 @@ pub async fn open(
     if creating && link.used_up() {
         return Err(Error::LinkExhausted);
     }
+    access::link_allows(app, &link.creator_id, access::Guarded::Upload).await?;
     let (folder, creator) = access::upload_link_target(app, &link, origin).await?;
     let mut caller = Caller::system("upload_link");
     caller.origin = origin.clone();

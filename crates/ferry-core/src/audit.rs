@@ -59,10 +59,14 @@ pub enum Action {
     CommentCreated,
     CommentUpdated,
     CommentDeleted,
+    CompanyCreated,
+    CompanyUpdated,
+    CompanyDeleted,
+    PolicyChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 58] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -117,6 +121,10 @@ impl Action {
         Action::CommentCreated,
         Action::CommentUpdated,
         Action::CommentDeleted,
+        Action::CompanyCreated,
+        Action::CompanyUpdated,
+        Action::CompanyDeleted,
+        Action::PolicyChanged,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -181,6 +189,10 @@ impl Action {
             Action::CommentCreated => "comment.created",
             Action::CommentUpdated => "comment.updated",
             Action::CommentDeleted => "comment.deleted",
+            Action::CompanyCreated => "company.created",
+            Action::CompanyUpdated => "company.updated",
+            Action::CompanyDeleted => "company.deleted",
+            Action::PolicyChanged => "policy.changed",
         }
     }
 }
@@ -225,6 +237,9 @@ pub enum TargetKind {
     Link,
     Webhook,
     Group,
+    Company,
+    /// A policy, named `<company|group|user>:<id>`.
+    Policy,
 }
 
 impl TargetKind {
@@ -237,6 +252,8 @@ impl TargetKind {
             TargetKind::Link => "link",
             TargetKind::Webhook => "webhook",
             TargetKind::Group => "group",
+            TargetKind::Company => "company",
+            TargetKind::Policy => "policy",
         }
     }
 }

@@ -12,7 +12,7 @@ pub mod validate;
 
 pub use ids::IdKind;
 pub use model::{
-    FileState, FolderRole, ItemKind, OnConflict, Permission, Role, Sort, SortKey, TrashState,
+    CompanyStatus, FileState, FolderRole, ItemKind, OnConflict, Permission, Role, Sort, SortKey, TrashState,
     UploadStatus, Visibility,
 };
 pub use tasks::{TaskKind, TaskStatus};

@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or(Error::Unauthorized)?;
         let (scheme, credentials) = header.split_once(' ').ok_or(Error::Unauthorized)?;
         let me = if scheme.eq_ignore_ascii_case("bearer") {
-            let (user, token_id) = auth::resolve_token(state, credentials.trim()).await?;
+            let (user, token_id) = auth::resolve_token(state, credentials.trim(), &ctx.0).await?;
             AuthUser {
                 user,
                 token_id: Some(token_id),

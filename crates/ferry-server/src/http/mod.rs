@@ -7,6 +7,7 @@ pub mod auth;
 pub mod batch;
 pub mod client_addr;
 pub mod comments;
+pub mod companies;
 pub mod conditional;
 pub mod content;
 pub mod context;
@@ -101,6 +102,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(groups::router())
+        .merge(companies::router())
         .merge(folders::router())
         .merge(files::router())
         .merge(archives::router())

@@ -27,7 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, body = api::User),
         (status = 400, description = "`invalid_login`, `invalid_password`, `invalid_value`...", body = api::ErrorBody),
-        (status = 403, description = "Not an admin", body = api::ErrorBody),
+        (status = 403, description = "Not an admin, or a role a company admin may not give", body = api::ErrorBody),
+        (status = 404, description = "`company_id` names no company the caller administers", body = api::ErrorBody),
         (status = 409, description = "`name_conflict`: login taken", body = api::ErrorBody),
     ))]
 async fn create(
@@ -41,6 +42,7 @@ async fn create(
         name: body.name.as_deref(),
         role: body.role.as_deref(),
         quota_bytes: body.quota_bytes,
+        company_id: body.company_id.as_deref(),
     };
     let user = users::create(&state, &me.caller(), account).await?;
     // A new user has no uploads yet.
@@ -90,7 +92,8 @@ async fn get(
     responses(
         (status = 200, body = api::User),
         (status = 400, description = "`invalid_value`, `invalid_password`, `cannot_modify_self`", body = api::ErrorBody),
-        (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody)))]
+        (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 413, description = "`quota_exceeded`: the user's use does not fit the new company's quota", body = api::ErrorBody)))]
 async fn update(
     State(state): State<AppState>,
     me: AuthUser,
@@ -103,6 +106,7 @@ async fn update(
         role: body.role,
         quota_bytes: body.quota_bytes,
         disabled: body.disabled,
+        company_id: body.company_id,
     };
     let user = users::update(&state, &me.caller(), &id, changes).await?;
     Ok(axum::Json(user_view_of(&state, &user).await?))

@@ -54,6 +54,7 @@ async fn fill(url: &str) {
             role: Role::User,
             password_hash: "x",
             quota_bytes: None,
+            company_id: None,
             now: 1,
         },
     )
@@ -304,6 +305,7 @@ async fn tasks_and_folder_expiry_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -381,6 +383,7 @@ async fn sharing_upgrade(url: &str, backend: &str) {
                     role: Role::User,
                     password_hash: "x",
                     quota_bytes: None,
+                    company_id: None,
                     now: 1,
                 },
             )
@@ -478,6 +481,7 @@ async fn notices_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -538,6 +542,7 @@ async fn link_passwords_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -666,6 +671,7 @@ async fn comments_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -765,6 +771,7 @@ async fn user_settings_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -891,6 +898,7 @@ async fn upload_links_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -1051,6 +1059,7 @@ async fn folder_links_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -1260,6 +1269,7 @@ async fn folder_size_limits_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -1358,6 +1368,7 @@ async fn blob_keys_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )

@@ -260,6 +260,7 @@ async fn add(args: AddArgs) -> Result<()> {
         name: args.name.clone(),
         role: Some(args.role.as_str().into()),
         quota_bytes: args.quota.map(quota_bytes).transpose()?,
+        company_id: None,
     };
     let user = s.client.create_user(&body).await?;
     out.result(&user, || format!("Created {}", user_line(&user)));
