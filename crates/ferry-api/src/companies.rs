@@ -52,7 +52,11 @@ pub struct QuotaLimit {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct BrandingPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: Option<String>,
     #[serde(
         default,

@@ -28,10 +28,10 @@ mod webhooks;
 pub use archives::ArchiveRequest;
 pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{LoginRequest, Session};
+pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
 pub use companies::{
     Branding, BrandingPatch, Company, CompanyInput, CompanyList, Policy, QuotaLimit,
 };
-pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,

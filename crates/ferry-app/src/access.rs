@@ -205,7 +205,10 @@ pub async fn search_scope(app: &AppState, caller: &Caller) -> Result<SearchScope
 pub fn audit_scope(caller: &Caller) -> (Option<String>, Option<String>) {
     match administers(caller) {
         Ok(Administers::Company(company)) => (None, Some(company)),
-        _ => (folder_scope(caller).owner_filter().map(str::to_string), None),
+        _ => (
+            folder_scope(caller).owner_filter().map(str::to_string),
+            None,
+        ),
     }
 }
 
@@ -791,7 +794,10 @@ pub fn may_change_user(caller: &Caller, user: &User) -> Result<()> {
 
 /// The company a user the caller creates or moves belongs to: a system admin's choice (to be
 /// checked to exist), a company admin's own company always (naming another is `NotFound`).
-pub fn company_for_user(caller: &Caller, requested: Option<Option<&str>>) -> Result<Option<Option<String>>> {
+pub fn company_for_user(
+    caller: &Caller,
+    requested: Option<Option<&str>>,
+) -> Result<Option<Option<String>>> {
     match administers(caller)? {
         Administers::Everything => Ok(requested.map(|c| c.map(str::to_string))),
         Administers::Company(own) => match requested {

@@ -32,10 +32,14 @@ pub struct Session {
 /// `origin` ([`access::admit`]: an inactive company's tokens stop working, as do tokens used
 /// from outside a policy's address ranges).
 pub async fn resolve_token(app: &AppState, token: &str, origin: &Origin) -> Result<(User, String)> {
-    let mut conn = app.store.conn().await?;
-    let (tok, user) = ferry_store::tokens::find(&mut conn, &token_hash(token))
-        .await?
-        .ok_or(Error::Unauthorized)?;
+    // The connection goes back before [`access::admit`] takes one: holding two per request
+    // would let concurrent requests starve the pool.
+    let (tok, user) = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::tokens::find(&mut conn, &token_hash(token))
+            .await?
+            .ok_or(Error::Unauthorized)?
+    };
     // Disabled first: disabling also revokes the tokens, and their holder should learn why
     // they stopped working.
     if user.is_disabled() {

@@ -144,8 +144,10 @@ pub async fn create(app: &AppState, caller: &Caller, input: CompanyInput) -> Res
         (TargetKind::Company, &id),
     )
     .at(now)
-    .details(json!({"name": fields.name, "status": fields.status.as_str(),
-        "quota_bytes": fields.quota_bytes}))
+    .details(
+        json!({"name": fields.name, "status": fields.status.as_str(),
+        "quota_bytes": fields.quota_bytes}),
+    )
     .append(&mut tx)
     .await?;
     let company = ferry_store::companies::get(&mut tx, &id)
@@ -199,10 +201,16 @@ pub async fn update(
         ("name", old.name != fields.name),
         ("status", old.status != fields.status),
         ("quota", old.quota_bytes != fields.quota_bytes),
-        ("default_user_quota_bytes", old.default_user_quota_bytes != fields.default_user_quota_bytes),
-        ("branding", old.display_name != fields.display_name
-            || old.logo_url != fields.logo_url
-            || old.accent_color != fields.accent_color),
+        (
+            "default_user_quota_bytes",
+            old.default_user_quota_bytes != fields.default_user_quota_bytes,
+        ),
+        (
+            "branding",
+            old.display_name != fields.display_name
+                || old.logo_url != fields.logo_url
+                || old.accent_color != fields.accent_color,
+        ),
     ] {
         if differs {
             changed.push(field);
@@ -233,15 +241,13 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     if !ferry_store::companies::delete_if_empty(&mut tx, id).await? {
-        return Err(
-            if ferry_store::companies::has_members(&mut tx, id).await? {
-                Error::Conflict(
-                    "The company still has users or groups; move or delete them first.".into(),
-                )
-            } else {
-                Error::NotFound
-            },
-        );
+        return Err(if ferry_store::companies::has_members(&mut tx, id).await? {
+            Error::Conflict(
+                "The company still has users or groups; move or delete them first.".into(),
+            )
+        } else {
+            Error::NotFound
+        });
     }
     audit::success(
         &caller.origin,

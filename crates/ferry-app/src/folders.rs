@@ -629,7 +629,9 @@ pub(crate) async fn charge(tx: &mut ferry_store::Tx, owner_id: &str, bytes: i64)
             })
         }
         // The company's quota is the one that would be passed: its numbers, same code.
-        Err(ferry_store::users::Refused::Company { limit, used }) => Err(Error::QuotaExceeded { limit, used }),
+        Err(ferry_store::users::Refused::Company { limit, used }) => {
+            Err(Error::QuotaExceeded { limit, used })
+        }
     }
 }
 

@@ -59,13 +59,15 @@ impl Effective {
             out.can_upload &= p.can_upload.unwrap_or(true);
             out.can_share_links &= p.can_share_links.unwrap_or(true);
             out.force_watermark |= p.force_watermark.unwrap_or(false);
-            out.max_link_expires_in_secs = match (out.max_link_expires_in_secs, p.max_link_expires_in_secs) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            out.max_link_expires_in_secs =
+                match (out.max_link_expires_in_secs, p.max_link_expires_in_secs) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             if let Some(ranges) = &p.allowed_ip_ranges {
                 // Stored ranges were checked when set; one that no longer parses allows nothing.
-                let ranges: Vec<IpNet> = ranges.iter().filter_map(|r| parse_range(r).ok()).collect();
+                let ranges: Vec<IpNet> =
+                    ranges.iter().filter_map(|r| parse_range(r).ok()).collect();
                 out.allowed_ip_ranges = Some(match out.allowed_ip_ranges.take() {
                     None => ranges,
                     Some(have) => intersect(&have, &ranges),
@@ -78,7 +80,10 @@ impl Effective {
     /// `PolicyDenied` unless the policy allows `what`.
     pub fn allows(&self, what: Guarded) -> Result<()> {
         let (allowed, message) = match what {
-            Guarded::Download => (self.can_download, "A policy does not allow you to download."),
+            Guarded::Download => (
+                self.can_download,
+                "A policy does not allow you to download.",
+            ),
             Guarded::Upload => (self.can_upload, "A policy does not allow you to upload."),
             Guarded::ShareLinks => (
                 self.can_share_links,
@@ -150,8 +155,7 @@ fn intersect(a: &[IpNet], b: &[IpNet]) -> Vec<IpNet> {
 pub async fn effective(app: &AppState, user: &User) -> Result<Effective> {
     let mut conn = app.store.conn().await?;
     let policies =
-        ferry_store::policies::applying_to(&mut conn, &user.id, user.company_id.as_deref())
-            .await?;
+        ferry_store::policies::applying_to(&mut conn, &user.id, user.company_id.as_deref()).await?;
     Ok(Effective::combine(&policies))
 }
 
@@ -168,7 +172,12 @@ pub fn target(kind: &str) -> Result<PolicyTarget> {
 }
 
 /// The policy set on a target (an empty one if none was), for a caller who administers it.
-pub async fn get(app: &AppState, caller: &Caller, target: PolicyTarget, id: &str) -> Result<Policy> {
+pub async fn get(
+    app: &AppState,
+    caller: &Caller,
+    target: PolicyTarget,
+    id: &str,
+) -> Result<Policy> {
     access::policy_target(app, caller, target, id).await?;
     let mut conn = app.store.conn().await?;
     Ok(ferry_store::policies::get(&mut conn, target, id)
@@ -232,7 +241,10 @@ fn checked(mut policy: Policy) -> Result<Policy> {
                     Error::invalid(
                         "allowed_ip_ranges",
                         "invalid_value",
-                        format!("`{}` is not an IP address or CIDR range.", r.chars().take(64).collect::<String>()),
+                        format!(
+                            "`{}` is not an IP address or CIDR range.",
+                            r.chars().take(64).collect::<String>()
+                        ),
                     )
                 })
             })

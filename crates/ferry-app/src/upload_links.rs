@@ -124,7 +124,9 @@ pub async fn create(
     .await?;
     let expires_in = validate::in_range(
         "expires_in",
-        terms.expires_in.unwrap_or(DEFAULT_EXPIRES_IN.min(max_expires)),
+        terms
+            .expires_in
+            .unwrap_or(DEFAULT_EXPIRES_IN.min(max_expires)),
         1..=max_expires,
     )?;
     let max_files = request

@@ -107,7 +107,7 @@ pub async fn create(app: &AppState, caller: &Caller, account: NewAccount<'_>) ->
         .unwrap_or(Role::User);
     access::may_assign_role(caller, role)?;
     let mut quota = check_quota(account.quota_bytes)?;
-    let company_id = match access::company_for_user(caller, Some(account.company_id))? {
+    let company_id = match access::company_for_user(caller, account.company_id.map(Some))? {
         Some(Some(c)) => Some(c),
         _ => scope.company().map(str::to_string),
     };
@@ -181,8 +181,10 @@ async fn insert(
     }
     audit::success(origin, actor, Action::UserCreated, (TargetKind::User, &id))
         .at(app.now_ms())
-        .details(json!({"login": login, "role": role.as_str(), "quota_bytes": quota_bytes,
-            "company_id": company_id}))
+        .details(
+            json!({"login": login, "role": role.as_str(), "quota_bytes": quota_bytes,
+            "company_id": company_id}),
+        )
         .append(&mut tx)
         .await?;
     let user = ferry_store::users::get(&mut tx, &id)
@@ -312,7 +314,8 @@ pub async fn update(
         changes.disabled = Some(disabled);
         changed.push("disabled");
     }
-    if let Some(company) = access::company_for_user(caller, body.company_id.as_ref().map(|c| c.as_deref()))?
+    if let Some(company) =
+        access::company_for_user(caller, body.company_id.as_ref().map(|c| c.as_deref()))?
     {
         if let Some(c) = &company {
             joined_company(app, c).await?;

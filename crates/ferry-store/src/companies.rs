@@ -152,17 +152,17 @@ pub async fn delete_if_empty(conn: &mut Conn, id: &str) -> Result<bool> {
 
 /// Whether the company has users or groups (which keep it from being deleted).
 pub async fn has_members(conn: &mut Conn, id: &str) -> Result<bool> {
-    Ok(sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM users WHERE company_id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?
-        + sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM groups WHERE company_id = $1")
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE company_id = $1")
             .bind(id)
-            .fetch_one(conn)
+            .fetch_one(&mut *conn)
             .await?
-        > 0)
+            + sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM groups WHERE company_id = $1")
+                .bind(id)
+                .fetch_one(conn)
+                .await?
+            > 0,
+    )
 }
 
 /// Adds `bytes` to the company's use if it stays within its quota, in one conditional UPDATE

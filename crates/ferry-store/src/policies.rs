@@ -13,8 +13,11 @@ pub enum PolicyTarget {
 }
 
 impl PolicyTarget {
-    pub const ALL: [PolicyTarget; 3] =
-        [PolicyTarget::Company, PolicyTarget::Group, PolicyTarget::User];
+    pub const ALL: [PolicyTarget; 3] = [
+        PolicyTarget::Company,
+        PolicyTarget::Group,
+        PolicyTarget::User,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

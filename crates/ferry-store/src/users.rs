@@ -280,11 +280,10 @@ pub async fn reserve_quota(
     if done.rows_affected() != 1 {
         return Ok(Err(Refused::User));
     }
-    let company: Option<String> =
-        sqlx::query_scalar("SELECT company_id FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let company: Option<String> = sqlx::query_scalar("SELECT company_id FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
     let Some(company) = company else {
         return Ok(Ok(()));
     };
@@ -299,12 +298,11 @@ pub async fn reserve_quota(
 /// Gives back `bytes` of usage (never below zero), to the user and to their company.
 pub async fn release_quota(conn: &mut Conn, id: &str, bytes: i64) -> Result<()> {
     release_own(conn, id, bytes).await?;
-    let company: Option<String> =
-        sqlx::query_scalar("SELECT company_id FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .flatten();
+    let company: Option<String> = sqlx::query_scalar("SELECT company_id FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
     if let Some(company) = company {
         crate::companies::release(conn, &company, bytes).await?;
     }
