@@ -710,7 +710,7 @@ async fn can_download_false_refuses_every_download_path(app: TestApp) {
         "policy_denied",
     );
     assert_api_error(
-        client.archive(&[file.id.clone()], &[]).await,
+        client.archive(std::slice::from_ref(&file.id), &[]).await,
         403,
         "policy_denied",
     );
@@ -1017,7 +1017,8 @@ async fn a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(app: TestApp) 
         json!({"allowed_ip_ranges": ["127.0.0.0/8", "::1"]}),
     )
     .await;
-    client.get_file("fil_00").await.err().expect("404, not 403");
+    // Allowed again: an unknown file is 404, not 403.
+    assert_api_error(client.get_file("fil_00").await, 404, "not_found");
     let me: api::User = call(&client, Method::GET, "/me", None).await.unwrap();
     assert_eq!(me.id, user.id);
 }
