@@ -64,47 +64,43 @@ impl Company {
 const COLUMNS: &str = "id, name, status, quota_bytes, used_bytes, default_user_quota_bytes, \
                        display_name, logo_url, accent_color, created_at, updated_at";
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds `$1` (the id) to `$10` (the time) of [`insert`] and [`update`], which name the
+/// fields in the same order.
+fn bind_fields<'q>(query: Query<'q>, id: &'q str, f: &'q CompanyFields, now: i64) -> Query<'q> {
+    query
+        .bind(id)
+        .bind(&f.name)
+        .bind(name_key(&f.name))
+        .bind(f.status.as_str())
+        .bind(f.quota_bytes)
+        .bind(f.default_user_quota_bytes)
+        .bind(&f.display_name)
+        .bind(&f.logo_url)
+        .bind(&f.accent_color)
+        .bind(now)
+}
+
 /// Creates a company; a name taken in any case is `StoreError::Conflict`.
 pub async fn insert(conn: &mut Conn, id: &str, f: &CompanyFields, now: i64) -> Result<()> {
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO companies (id, name, name_key, status, quota_bytes, used_bytes, \
          default_user_quota_bytes, display_name, logo_url, accent_color, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $10)",
-    )
-    .bind(id)
-    .bind(&f.name)
-    .bind(name_key(&f.name))
-    .bind(f.status.as_str())
-    .bind(f.quota_bytes)
-    .bind(f.default_user_quota_bytes)
-    .bind(&f.display_name)
-    .bind(&f.logo_url)
-    .bind(&f.accent_color)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    );
+    bind_fields(query, id, f, now).execute(conn).await?;
     Ok(())
 }
 
 /// Replaces a company's settable fields; a name taken in any case is `StoreError::Conflict`.
 pub async fn update(conn: &mut Conn, id: &str, f: &CompanyFields, now: i64) -> Result<()> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE companies SET name = $2, name_key = $3, status = $4, quota_bytes = $5, \
          default_user_quota_bytes = $6, display_name = $7, logo_url = $8, accent_color = $9, \
          updated_at = $10 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&f.name)
-    .bind(name_key(&f.name))
-    .bind(f.status.as_str())
-    .bind(f.quota_bytes)
-    .bind(f.default_user_quota_bytes)
-    .bind(&f.display_name)
-    .bind(&f.logo_url)
-    .bind(&f.accent_color)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    );
+    bind_fields(query, id, f, now).execute(conn).await?;
     Ok(())
 }
 
