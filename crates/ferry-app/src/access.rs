@@ -479,13 +479,31 @@ pub fn may_add_member(caller: &Caller, member: &User) -> Result<()> {
 // system) see everyone's. Revoking follows [`is_link_creator`] and `share` on the file, or
 // [`may_block_link`].
 
-/// Which links a listing shows: `None` = everyone's (admins, moderators, the system), else
-/// the links this user created (the creator filter `ferry_store::links::list` applies).
-pub fn link_scope(caller: &Caller) -> Option<String> {
+/// Which links a listing shows: the filters the stores' link listings apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkScope {
+    /// Only the links this user created.
+    pub creator: Option<String>,
+    /// Only the links this company's users created.
+    pub company: Option<String>,
+}
+
+/// The links the caller lists: everyone's (admins, moderators, the system), a company admin's
+/// company's, anyone else's own.
+pub fn link_scope(caller: &Caller) -> LinkScope {
     match &caller.actor {
-        Actor::System(_) => None,
-        Actor::User(u) if u.is_admin() || u.role() == Role::Moderator => None,
-        Actor::User(u) => Some(u.id.clone()),
+        Actor::System(_) => LinkScope::default(),
+        Actor::User(u) if u.is_admin() || u.role() == Role::Moderator => LinkScope::default(),
+        Actor::User(u) => match administers(caller) {
+            Ok(Administers::Company(company)) => LinkScope {
+                creator: None,
+                company: Some(company),
+            },
+            _ => LinkScope {
+                creator: Some(u.id.clone()),
+                company: None,
+            },
+        },
     }
 }
 

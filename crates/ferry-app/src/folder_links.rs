@@ -596,9 +596,10 @@ pub async fn list(
     before: Option<(i64, String)>,
     limit: i64,
 ) -> Result<Vec<FolderLink>> {
-    let creator = access::link_scope(caller);
+    let scope = access::link_scope(caller);
     let filter = ferry_store::folder_links::ListFilter {
-        creator_id: creator.as_deref(),
+        creator_id: scope.creator.as_deref(),
+        company_id: scope.company.as_deref(),
         folder_id,
         state: state.map(LinkState::as_str),
         now: app.now_ms(),

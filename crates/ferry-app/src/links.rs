@@ -579,9 +579,10 @@ pub async fn list(
     if request.kind == Some(LinkKind::Upload) {
         return Ok(Vec::new());
     }
-    let creator = access::link_scope(caller);
+    let scope = access::link_scope(caller);
     let filter = ferry_store::links::ListFilter {
-        creator_id: creator.as_deref(),
+        creator_id: scope.creator.as_deref(),
+        company_id: scope.company.as_deref(),
         folder_id: request.folder_id.as_deref(),
         state: request.state,
         now: app.now_ms(),

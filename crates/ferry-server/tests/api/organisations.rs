@@ -283,7 +283,7 @@ async fn company_admins_reach_only_their_company(app: TestApp) {
     let (b_user, b_client) = member(&app, &app.admin, "bee", json!({"company_id": b.id})).await;
 
     // Users it creates join its company, whatever the body says about another; never admins.
-    let (a_user, _) = member(&app, &boss, "ant", json!({})).await;
+    let (a_user, ant) = member(&app, &boss, "ant", json!({})).await;
     assert_eq!(a_user.company_id.as_deref(), Some(a.id.as_str()));
     for extra in [json!({"company_id": b.id}), json!({"company_id": null})] {
         let mut body = json!({"login": "x1", "password": "password-x1"});
@@ -422,15 +422,16 @@ async fn company_admins_reach_only_their_company(app: TestApp) {
         format!("/policies/group/{}", mine.id),
         format!("/policies/user/{}", a_user.id),
     ] {
+        // A rule that leaves the company's users free to upload and share below.
         let p: api::Policy = call(
             &boss,
             Method::PUT,
             &path,
-            Some(json!({"can_upload": false})),
+            Some(json!({"max_link_expires_in_secs": 86400})),
         )
         .await
         .unwrap();
-        assert_eq!(p.can_upload, Some(false), "{path}");
+        assert_eq!(p.max_link_expires_in_secs, Some(86400), "{path}");
     }
     for path in [
         format!("/policies/company/{}", b.id),
@@ -467,6 +468,22 @@ async fn company_admins_reach_only_their_company(app: TestApp) {
         .unwrap();
     assert_api_error(boss.get_folder(&folder.id).await, 404, "not_found");
     assert_api_error(boss.revoke_link(&link.id).await, 404, "not_found");
+    // Its company's links it lists and may block; not another company's.
+    let a_folder = ant.create_folder("a-stuff", 0).await.unwrap();
+    let a_file = ant.upload(&a_folder.id, "a.txt", "ant data").await.unwrap();
+    let a_link = ant
+        .create_link(&a_file.id, &api::CreateLink::default())
+        .await
+        .unwrap();
+    let listed = boss.list_my_links(None).await.unwrap();
+    let ids: Vec<&str> = listed.links.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, [a_link.id.as_str()]);
+    boss.revoke_link(&a_link.id).await.unwrap();
+    assert_api_error(
+        app.anon.link_content(&a_link.url, &[]).await,
+        410,
+        "link_revoked",
+    );
 
     // The audit: its company's events, none of another's.
     let events = boss.audit_events(&[("limit", "200")]).await.unwrap();
@@ -771,6 +788,10 @@ async fn upload_and_link_policies_are_enforced(app: TestApp) {
         .upload(&folder.id, "p.png", bytes.into_inner())
         .await
         .unwrap();
+    let upload_link = client
+        .create_upload_link(&folder.id, &api::CreateUploadLink::default())
+        .await
+        .unwrap();
     set_policy(
         &app,
         "user",
@@ -778,6 +799,19 @@ async fn upload_and_link_policies_are_enforced(app: TestApp) {
         json!({"can_upload": false, "max_link_expires_in_secs": 60, "force_watermark": true}),
     )
     .await;
+    // An upload link obeys its creator's policy, whoever holds it.
+    assert_api_error(
+        app.anon
+            .upload_to_link(
+                &upload_link.url,
+                "via-link.txt",
+                "hello",
+                &ferry_client::Uploader::default(),
+            )
+            .await,
+        403,
+        "policy_denied",
+    );
     assert_api_error(
         client.upload(&folder.id, "b.txt", "two").await,
         403,

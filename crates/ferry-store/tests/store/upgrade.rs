@@ -602,6 +602,7 @@ async fn link_passwords_upgrade(url: &str, backend: &str) {
     for (now, state) in [(10, LinkState::Exhausted), (5000, LinkState::Expired)] {
         let filter = ListFilter {
             creator_id: Some("usr_owner"),
+            company_id: None,
             folder_id: Some("fld_top"),
             state: Some(state),
             now,
@@ -1012,6 +1013,7 @@ async fn upload_links_upgrade(url: &str, backend: &str) {
     assert_eq!(file.via_link_name.as_deref(), Some("Bob"));
     let filter = ListFilter {
         creator_id: Some("usr_owner"),
+        company_id: None,
         folder_id: None,
         state: Some("exhausted"),
         now: 100,
@@ -1199,6 +1201,7 @@ async fn folder_links_upgrade(url: &str, backend: &str) {
     );
     let folders = fl::ListFilter {
         creator_id: Some("usr_owner"),
+        company_id: None,
         folder_id: Some("fld_top"),
         state: Some("active"),
         now: 10,
