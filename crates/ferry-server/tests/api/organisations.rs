@@ -799,6 +799,27 @@ async fn upload_and_link_policies_are_enforced(app: TestApp) {
         json!({"can_upload": false, "max_link_expires_in_secs": 60, "force_watermark": true}),
     )
     .await;
+    // Saving someone's link into one's storage adds to it: an upload.
+    let (_, giver) = app.user("giver", None).await;
+    let gf = giver.create_folder("give", 0).await.unwrap();
+    let gfile = giver.upload(&gf.id, "g.txt", "gift").await.unwrap();
+    let glink = giver
+        .create_link(&gfile.id, &api::CreateLink::default())
+        .await
+        .unwrap();
+    assert_api_error(
+        client
+            .save_link(
+                &glink.url,
+                &api::SaveLink {
+                    folder_id: folder.id.clone(),
+                    ..Default::default()
+                },
+            )
+            .await,
+        403,
+        "policy_denied",
+    );
     // An upload link obeys its creator's policy, whoever holds it.
     assert_api_error(
         app.anon
