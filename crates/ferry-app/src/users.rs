@@ -243,19 +243,27 @@ pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
     access::managed_user(app, caller, id).await
 }
 
-/// Users in creation order after `after` (admins; company admins see their company's);
+/// Users in creation order after `after` (admins; company admins see their company's), only
+/// those of `company_id` when given (another company's, for a company admin: none);
 /// `limit + 1` rows to tell if more follow.
 pub async fn list(
     app: &AppState,
     caller: &Caller,
+    company_id: Option<&str>,
     after: Option<(i64, String)>,
     limit: i64,
 ) -> Result<Vec<User>> {
     let scope = access::administers(caller)?;
+    let company = match (scope.company(), company_id) {
+        (None, requested) => requested,
+        (Some(own), None) => Some(own),
+        (Some(own), Some(requested)) if requested == own => Some(own),
+        (Some(_), Some(_)) => return Ok(Vec::new()),
+    };
     let mut conn = app.store.conn().await?;
     Ok(ferry_store::users::list(
         &mut conn,
-        scope.company(),
+        company,
         after.as_ref().map(|(t, id)| (*t, id.as_str())),
         limit + 1,
     )

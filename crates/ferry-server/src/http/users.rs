@@ -52,18 +52,37 @@ async fn create(
     ))
 }
 
-/// List users in creation order.
-#[utoipa::path(get, path = "/users", tag = "users", params(Page),
+/// The query of `GET /users`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only the users of this company (`cmp_…`).
+    company_id: Option<String>,
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// Opaque; from the previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// List users in creation order (a company admin: its company's users).
+#[utoipa::path(get, path = "/users", tag = "users", params(ListQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = api::UserList), (status = 403, body = api::ErrorBody)))]
+    responses((status = 200, body = api::UserList),
+        (status = 400, description = "`invalid_value` (limit), `invalid_cursor`", body = api::ErrorBody),
+        (status = 403, body = api::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     me: AuthUser,
-    ApiQuery(page): ApiQuery<Page>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<axum::Json<api::UserList>> {
+    let page = Page {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
     let limit = page.limit()?;
     let after: Option<(i64, String)> = page.cursor()?;
-    let rows = users::list(&state, &me.caller(), after, limit).await?;
+    let rows = users::list(&state, &me.caller(), q.company_id.as_deref(), after, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |u| (u.created_at, u.id.clone()));
     Ok(axum::Json(api::UserList {
         users: user_views(&state, &rows.iter().collect::<Vec<_>>()).await?,

@@ -315,6 +315,28 @@ async fn company_admins_reach_only_their_company(app: TestApp) {
         );
     }
 
+    // `?company_id=`: a system admin's filter; a company admin sees nothing of another.
+    let of_b: api::UserList = call(
+        &app.admin,
+        Method::GET,
+        &format!("/users?company_id={}", b.id),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        of_b.users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        [b_user.id.as_str()]
+    );
+    let none: api::UserList = call(
+        &boss,
+        Method::GET,
+        &format!("/users?company_id={}", b.id),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(none.users.is_empty());
     // Another company's user: 404 on every verb.
     let users: api::UserList = call(&boss, Method::GET, "/users", None).await.unwrap();
     assert!(
