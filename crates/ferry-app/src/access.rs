@@ -811,7 +811,8 @@ pub fn may_change_user(caller: &Caller, user: &User) -> Result<()> {
 }
 
 /// The company a user the caller creates or moves belongs to: a system admin's choice (to be
-/// checked to exist), a company admin's own company always (naming another is `NotFound`).
+/// checked to exist), a company admin's own company always (naming another is `NotFound`,
+/// taking a user out of every company `PermissionDenied`).
 pub fn company_for_user(
     caller: &Caller,
     requested: Option<Option<&str>>,
@@ -821,7 +822,9 @@ pub fn company_for_user(
         Administers::Company(own) => match requested {
             None => Ok(None),
             Some(Some(c)) if c == own => Ok(Some(Some(own))),
-            Some(_) => Err(Error::NotFound),
+            // Out of every company: theirs to see, not to do.
+            Some(None) => Err(Error::PermissionDenied),
+            Some(Some(_)) => Err(Error::NotFound),
         },
     }
 }

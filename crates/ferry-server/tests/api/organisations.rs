@@ -384,6 +384,17 @@ async fn company_admins_reach_only_their_company(app: TestApp) {
         403,
         "permission_denied",
     );
+    assert_api_error(
+        call::<api::User>(
+            &boss,
+            Method::PATCH,
+            &own,
+            Some(json!({"company_id": null})),
+        )
+        .await,
+        403,
+        "permission_denied",
+    );
 
     // Groups: its own it manages, another company's is 404, members from elsewhere are 404.
     let b_group: api::Group = call(
@@ -1062,23 +1073,37 @@ async fn policies_are_checked_and_scoped(app: TestApp) {
     );
 }
 
-async fn a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(app: TestApp) {
-    let (user, client) = app.user("roamer", None).await;
+/// A user limited to `10.0.0.0/8`, logged in.
+async fn limited_to_ten(app: &TestApp, login: &str) -> (api::User, Client) {
+    let (user, client) = app.user(login, None).await;
     set_policy(
-        &app,
+        app,
         "user",
         &user.id,
         json!({"allowed_ip_ranges": ["10.0.0.0/8"]}),
     )
     .await;
-    // The server is not behind a trusted proxy: 127.0.0.1 is the address, whatever is claimed.
+    (user, client)
+}
+
+/// `GET /me` as `client`, claiming to come from `forwarded_for`.
+async fn me_from(
+    client: &Client,
+    forwarded_for: &str,
+) -> Result<api::User, ferry_client::ClientError> {
     let res = client
         .request(Method::GET, "/me")
-        .header("x-forwarded-for", "10.1.2.3")
+        .header("x-forwarded-for", forwarded_for)
         .send()
         .await
         .unwrap();
-    assert_api_error(parse::<api::User>(res).await, 403, "policy_denied");
+    parse(res).await
+}
+
+async fn a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(app: TestApp) {
+    let (user, client) = limited_to_ten(&app, "roamer").await;
+    // The server is not behind a trusted proxy: 127.0.0.1 is the address, whatever is claimed.
+    assert_api_error(me_from(&client, "10.1.2.3").await, 403, "policy_denied");
     let res = app
         .raw(Method::POST, "/api/v1/auth/session")
         .header("x-forwarded-for", "10.1.2.3")
@@ -1096,31 +1121,11 @@ async fn a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(app: TestApp) 
     .await;
     // Allowed again: an unknown file is 404, not 403.
     assert_api_error(client.get_file("fil_00").await, 404, "not_found");
-    let me: api::User = call(&client, Method::GET, "/me", None).await.unwrap();
-    assert_eq!(me.id, user.id);
+    assert_eq!(me_from(&client, "10.1.2.3").await.unwrap().id, user.id);
 }
 
 async fn a_trusted_proxy_decides_the_address(app: TestApp) {
-    let (user, client) = app.user("behind", None).await;
-    set_policy(
-        &app,
-        "user",
-        &user.id,
-        json!({"allowed_ip_ranges": ["10.0.0.0/8"]}),
-    )
-    .await;
-    let res = client
-        .request(Method::GET, "/me")
-        .header("x-forwarded-for", "10.1.2.3")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(parse::<api::User>(res).await.unwrap().id, user.id);
-    let res = client
-        .request(Method::GET, "/me")
-        .header("x-forwarded-for", "192.0.2.1")
-        .send()
-        .await
-        .unwrap();
-    assert_api_error(parse::<api::User>(res).await, 403, "policy_denied");
+    let (user, client) = limited_to_ten(&app, "behind").await;
+    assert_eq!(me_from(&client, "10.1.2.3").await.unwrap().id, user.id);
+    assert_api_error(me_from(&client, "192.0.2.1").await, 403, "policy_denied");
 }
