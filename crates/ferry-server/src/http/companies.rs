@@ -175,9 +175,9 @@ fn effective_view(e: Effective) -> api::Policy {
 
 /// The policy set on a company, a group or a user (every rule `null` when none was set):
 /// system admins for any, company admins for their company, its groups and its users.
-#[utoipa::path(get, path = "/policies/{kind}/{id}", tag = "policies",
+#[utoipa::path(get, path = "/policies/{kind}/{target_id}", tag = "policies",
     params(("kind" = String, Path, description = "`company`, `group` or `user`"),
-        ("id" = String, Path, description = "The company's, group's or user's id")),
+        ("target_id" = String, Path, description = "The company's, group's or user's id")),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::Policy), (status = 403, body = api::ErrorBody),
         (status = 404, body = api::ErrorBody)))]
@@ -192,9 +192,9 @@ async fn get_policy(
 }
 
 /// Set (replace) the policy on a company, a group or a user; audited as `policy.changed`.
-#[utoipa::path(put, path = "/policies/{kind}/{id}", tag = "policies",
+#[utoipa::path(put, path = "/policies/{kind}/{target_id}", tag = "policies",
     params(("kind" = String, Path, description = "`company`, `group` or `user`"),
-        ("id" = String, Path, description = "The company's, group's or user's id")),
+        ("target_id" = String, Path, description = "The company's, group's or user's id")),
     request_body = api::Policy,
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::Policy),
