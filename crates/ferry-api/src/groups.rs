@@ -46,6 +46,10 @@ pub struct Group {
     /// Empty when none was given.
     pub description: String,
     pub member_count: i64,
+    /// The company the group belongs to (made by its company admin), or `null`.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub company_id: Option<String>,
     pub created_at: String,
     /// Changes with the name, the description and the members.
     pub updated_at: String,

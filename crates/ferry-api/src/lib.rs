@@ -9,6 +9,7 @@ mod archives;
 mod audit;
 mod auth;
 mod comments;
+mod companies;
 mod errors;
 mod files;
 mod folders;
@@ -29,6 +30,9 @@ pub use archives::ArchiveRequest;
 pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{LoginRequest, Session};
 pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
+pub use companies::{
+    Branding, BrandingPatch, Company, CompanyInput, CompanyList, Policy, QuotaLimit,
+};
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,

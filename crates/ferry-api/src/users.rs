@@ -11,7 +11,7 @@ pub struct UserSummary {
     pub id: String,
     pub login: String,
     pub name: String,
-    /// `user` or `admin`.
+    /// `user`, `admin`, `company_admin` or `moderator`.
     pub role: String,
 }
 
@@ -56,6 +56,11 @@ pub struct User {
     /// Whether too many failed logins locked the account right now.
     pub locked: bool,
     pub quota: UserQuota,
+    /// The company the user belongs to (`cmp_…`), or `null`.
+    // `default`: a client reading an older server's answer sees none.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub company_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// Only on `/me`: the language tag the user chose, or `null`.
@@ -79,13 +84,18 @@ pub struct CreateUser {
     #[serde(default)]
     #[schema(max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub name: Option<String>,
-    /// `user` (default) or `admin`.
+    /// `user` (default), `admin`, `company_admin` or `moderator`. A company admin may give
+    /// `user` or `company_admin` only.
     #[serde(default)]
-    #[schema(pattern = "^(user|admin)$")]
+    #[schema(pattern = "^(user|admin|company_admin|moderator)$")]
     pub role: Option<String>,
+    /// Without it, a user created in a company gets the company's `default_user_quota_bytes`.
     #[serde(default)]
     #[schema(minimum = 0)]
     pub quota_bytes: Option<i64>,
+    /// The user's company (`cmp_…`); a company admin's users always join its company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
 }
 
 /// `PATCH /users/{id}` (admin). Absent fields are left as they are; `quota_bytes: null`
@@ -99,7 +109,7 @@ pub struct UpdateUser {
     #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^(user|admin)$")]
+    #[schema(pattern = "^(user|admin|company_admin|moderator)$")]
     pub role: Option<String>,
     #[serde(
         default,
@@ -110,6 +120,15 @@ pub struct UpdateUser {
     pub quota_bytes: Option<Option<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
+    /// Moves the user into this company (`cmp_…`), or out of any with `null`; what they store
+    /// moves with them and must fit the new company's quota.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub company_id: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

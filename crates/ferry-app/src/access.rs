@@ -13,7 +13,7 @@
 //! without a query. A folder whose role this call never decided is invisible: forgetting to
 //! resolve fails closed.
 
-use ferry_core::{FolderRole, IdKind, Permission, validate};
+use ferry_core::{FolderRole, IdKind, Permission, Role, validate};
 use ferry_store::files::File;
 use ferry_store::folders::Folder;
 use ferry_store::uploads::Upload;
@@ -198,11 +198,18 @@ pub async fn search_scope(app: &AppState, caller: &Caller) -> Result<SearchScope
     })
 }
 
-/// Which audit events the caller may read: the filter `ferry_store::audit::search` applies.
-/// `None` is everything (admins); otherwise events the user caused and events in folders the
-/// user can see (today: owns).
-pub fn audit_scope(caller: &Caller) -> Option<String> {
-    folder_scope(caller).owner_filter().map(str::to_string)
+/// Which audit events the caller may read: the filters `ferry_store::audit::search` applies,
+/// `(user, company)`. `(None, None)` is everything (admins); a company admin's are the events
+/// of its company (see [`ferry_store::audit::Filter::company`]); anyone else's the events the
+/// user caused and events in folders the user can see (today: owns).
+pub fn audit_scope(caller: &Caller) -> (Option<String>, Option<String>) {
+    match administers(caller) {
+        Ok(Administers::Company(company)) => (None, Some(company)),
+        _ => (
+            folder_scope(caller).owner_filter().map(str::to_string),
+            None,
+        ),
+    }
 }
 
 /// Loads a folder the caller may access with `needed`: invisible is `NotFound`, visible
@@ -387,22 +394,32 @@ fn owns_or_admin(caller: &Caller, owner_id: &str) -> bool {
     }
 }
 
-// Groups. System admins create, rename and delete groups and manage their members; any
-// logged-in user sees the groups they are a member of (admins: all). A group the caller cannot
-// see is `NotFound`; one they see but may not change is `PermissionDenied`.
+// Groups. System admins create, rename and delete any group and manage its members; a company
+// admin does the same for its company's groups, with members of its company only; any
+// logged-in user sees the groups they are a member of. A group the caller cannot see is
+// `NotFound`; one they see but may not change is `PermissionDenied`.
 
-/// Whether the caller may create groups, change them and manage their members.
+/// Whether the caller may create groups (system admins; company admins, in their company).
 pub fn may_manage_groups(caller: &Caller) -> bool {
-    is_admin(caller)
+    administers(caller).is_ok()
 }
 
-/// Which groups a listing shows: `None` = all (admins, the system), else the groups this user
-/// is a member of (the member filter `ferry_store::groups::list` applies).
-pub fn group_scope(caller: &Caller) -> Option<String> {
-    match &caller.actor {
-        Actor::System(_) => None,
-        Actor::User(u) if u.is_admin() => None,
-        Actor::User(u) => Some(u.id.clone()),
+/// The company a group the caller creates belongs to (`None`: a system group).
+pub fn company_of_new_group(caller: &Caller) -> Result<Option<String>> {
+    Ok(administers(caller)?.company().map(str::to_string))
+}
+
+/// Which groups a listing shows: all (admins, the system), a company admin's company's, or
+/// the groups this user is a member of.
+pub fn group_scope(caller: &Caller) -> ferry_store::groups::GroupScope<'_> {
+    use ferry_store::groups::GroupScope;
+    match (&caller.actor, administers(caller)) {
+        (_, Ok(Administers::Everything)) => GroupScope::All,
+        (Actor::User(u), Ok(Administers::Company(_))) => {
+            GroupScope::Company(u.company_id.as_deref().unwrap_or_default())
+        }
+        (Actor::User(u), Err(_)) => GroupScope::MemberOf(&u.id),
+        (Actor::System(_), _) => GroupScope::All,
     }
 }
 
@@ -412,6 +429,7 @@ pub async fn group(
     caller: &Caller,
     id: &str,
 ) -> Result<ferry_store::groups::Group> {
+    use ferry_store::groups::GroupScope;
     if !IdKind::Group.matches(id) {
         return Err(Error::NotFound);
     }
@@ -419,12 +437,17 @@ pub async fn group(
     let group = ferry_store::groups::get(&mut conn, id)
         .await?
         .ok_or(Error::NotFound)?;
-    match group_scope(caller) {
-        None => Ok(group),
-        Some(user_id) if ferry_store::groups::is_member(&mut conn, &group.id, &user_id).await? => {
-            Ok(group)
+    let visible = match group_scope(caller) {
+        GroupScope::All => true,
+        GroupScope::Company(c) => group.company_id.as_deref() == Some(c),
+        GroupScope::MemberOf(user_id) => {
+            ferry_store::groups::is_member(&mut conn, &group.id, user_id).await?
         }
-        Some(_) => Err(Error::NotFound),
+    };
+    if visible {
+        Ok(group)
+    } else {
+        Err(Error::NotFound)
     }
 }
 
@@ -436,23 +459,70 @@ pub async fn group_to_manage(
     id: &str,
 ) -> Result<ferry_store::groups::Group> {
     let group = group(app, caller, id).await?;
-    if may_manage_groups(caller) {
-        Ok(group)
-    } else {
-        Err(Error::PermissionDenied)
+    match administers(caller) {
+        Ok(scope) if scope.reaches(group.company_id.as_deref()) => Ok(group),
+        _ => Err(Error::PermissionDenied),
     }
 }
 
-// Links. `GET /links` shows a user the links they created; admins (and the system) see
-// everyone's. Revoking follows [`is_link_creator`] and `share` on the file.
+/// Whether `member` may be added to `group` by the caller: a company admin adds only users of
+/// its company (another company's user is `NotFound`).
+pub fn may_add_member(caller: &Caller, member: &User) -> Result<()> {
+    if administers(caller)?.reaches(member.company_id.as_deref()) {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
 
-/// Which links a listing shows: `None` = everyone's (admins, the system), else the links this
-/// user created (the creator filter `ferry_store::links::list` applies).
-pub fn link_scope(caller: &Caller) -> Option<String> {
+// Links. `GET /links` shows a user the links they created; admins, moderators (and the
+// system) see everyone's. Revoking follows [`is_link_creator`] and `share` on the file, or
+// [`may_block_link`].
+
+/// Which links a listing shows: the filters the stores' link listings apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkScope {
+    /// Only the links this user created.
+    pub creator: Option<String>,
+    /// Only the links this company's users created.
+    pub company: Option<String>,
+}
+
+/// The links the caller lists: everyone's (admins, moderators, the system), a company admin's
+/// company's, anyone else's own.
+pub fn link_scope(caller: &Caller) -> LinkScope {
     match &caller.actor {
-        Actor::System(_) => None,
-        Actor::User(u) if u.is_admin() => None,
-        Actor::User(u) => Some(u.id.clone()),
+        Actor::System(_) => LinkScope::default(),
+        Actor::User(u) if u.is_admin() || u.role() == Role::Moderator => LinkScope::default(),
+        Actor::User(u) => match administers(caller) {
+            Ok(Administers::Company(company)) => LinkScope {
+                creator: None,
+                company: Some(company),
+            },
+            _ => LinkScope {
+                creator: Some(u.id.clone()),
+                company: None,
+            },
+        },
+    }
+}
+
+/// Whether the caller may block (revoke) a link of `creator_id` whatever their role on its
+/// file: system admins and moderators any link, a company admin its company's users' links.
+pub async fn may_block_link(app: &AppState, caller: &Caller, creator_id: &str) -> Result<bool> {
+    let Actor::User(user) = &caller.actor else {
+        return Ok(true);
+    };
+    if user.is_admin() || user.role() == Role::Moderator {
+        return Ok(true);
+    }
+    match administers(caller) {
+        Ok(Administers::Company(company)) => {
+            let mut conn = app.store.conn().await?;
+            let creator = ferry_store::users::get(&mut conn, creator_id).await?;
+            Ok(creator.is_some_and(|c| c.company_id.as_deref() == Some(company.as_str())))
+        }
+        _ => Ok(false),
     }
 }
 
@@ -690,4 +760,239 @@ pub fn token_permits(scopes: ferry_core::TokenScopes, changes_something: bool) -
     } else {
         Err(Error::InsufficientScope)
     }
+}
+// ---- Organisation: companies, company admins, moderators, policies --------------------------
+//
+// A system admin administers everything. A company admin administers exactly its own company:
+// its users, its groups, the policies on those and on the company, and its audit; anything of
+// another company is `NotFound` (it does not exist for them). A moderator may list and revoke
+// any link. Everyone else administers nothing (`Forbidden`).
+
+/// What part of the organisation a caller administers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Administers {
+    Everything,
+    Company(String),
+}
+
+impl Administers {
+    /// The company filter of a listing (`None`: everything).
+    pub fn company(&self) -> Option<&str> {
+        match self {
+            Administers::Everything => None,
+            Administers::Company(id) => Some(id),
+        }
+    }
+
+    /// Whether something of `company_id` (`None`: of no company) is within reach.
+    pub fn reaches(&self, company_id: Option<&str>) -> bool {
+        match self {
+            Administers::Everything => true,
+            Administers::Company(id) => company_id == Some(id.as_str()),
+        }
+    }
+}
+
+/// What the caller administers; `Forbidden` for callers who administer nothing.
+pub fn administers(caller: &Caller) -> Result<Administers> {
+    match &caller.actor {
+        Actor::System(_) => Ok(Administers::Everything),
+        Actor::User(u) => match (u.role(), &u.company_id) {
+            (Role::Admin, _) => Ok(Administers::Everything),
+            (Role::CompanyAdmin, Some(company)) => Ok(Administers::Company(company.clone())),
+            // A company admin without a company administers nothing.
+            _ => Err(Error::Forbidden),
+        },
+    }
+}
+
+/// Loads a user the caller administers: out of reach is `NotFound`.
+pub async fn managed_user(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
+    let scope = administers(caller)?;
+    if !IdKind::User.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    ferry_store::users::get(&mut conn, id)
+        .await?
+        .filter(|u| scope.reaches(u.company_id.as_deref()))
+        .ok_or(Error::NotFound)
+}
+
+/// Whether the caller may give `role` to a user: a company admin makes users and company
+/// admins, never system admins or moderators (whose reach passes its company).
+pub fn may_assign_role(caller: &Caller, role: Role) -> Result<()> {
+    match administers(caller)? {
+        Administers::Everything => Ok(()),
+        Administers::Company(_) if matches!(role, Role::User | Role::CompanyAdmin) => Ok(()),
+        Administers::Company(_) => Err(Error::PermissionDenied),
+    }
+}
+
+/// Whether the caller may change `user` (already in reach, see [`managed_user`]): a company
+/// admin may not change a system admin or moderator placed in its company.
+pub fn may_change_user(caller: &Caller, user: &User) -> Result<()> {
+    may_assign_role(caller, user.role())
+}
+
+/// The company a user the caller creates or moves belongs to: a system admin's choice (to be
+/// checked to exist), a company admin's own company always (naming another is `NotFound`,
+/// taking a user out of every company `PermissionDenied`).
+pub fn company_for_user(
+    caller: &Caller,
+    requested: Option<Option<&str>>,
+) -> Result<Option<Option<String>>> {
+    match administers(caller)? {
+        Administers::Everything => Ok(requested.map(|c| c.map(str::to_string))),
+        Administers::Company(own) => match requested {
+            None => Ok(None),
+            Some(Some(c)) if c == own => Ok(Some(Some(own))),
+            // Out of every company: theirs to see, not to do.
+            Some(None) => Err(Error::PermissionDenied),
+            Some(Some(_)) => Err(Error::NotFound),
+        },
+    }
+}
+
+/// Loads a company the caller may see: system admins any, anyone else their own company.
+pub async fn company(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<ferry_store::companies::Company> {
+    if !IdKind::Company.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let visible = match &caller.actor {
+        Actor::System(_) => true,
+        Actor::User(u) => u.is_admin() || u.company_id.as_deref() == Some(id),
+    };
+    if !visible {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    ferry_store::companies::get(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Creating, changing and deleting companies, and listing them all: system admins only.
+pub fn may_manage_companies(caller: &Caller) -> Result<()> {
+    if is_admin(caller) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// Whether the caller may act at all from where the request comes, as `user`: an inactive or
+/// expired company's users may not (their tokens stop working), nor may anyone from an
+/// address outside their policies' `allowed_ip_ranges`. Every door that authenticates a user
+/// asks this.
+pub async fn admit(app: &AppState, user: &User, origin: &crate::caller::Origin) -> Result<()> {
+    if !user.company_active() {
+        return Err(Error::CompanyInactive);
+    }
+    let policy = crate::policies::effective(app, user).await?;
+    policy.check_address(origin.ip.as_deref())
+}
+
+/// What a policy may refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guarded {
+    Download,
+    Upload,
+    ShareLinks,
+}
+
+/// Whether the policies of `user` allow `what`: `PolicyDenied` if not. A link's downloads and
+/// uploads are checked against its creator's policies (as Box does): a link is worth what its
+/// creator may still do.
+pub async fn require_policy(app: &AppState, user: &User, what: Guarded) -> Result<()> {
+    let policy = crate::policies::effective(app, user).await?;
+    policy.allows(what)
+}
+
+/// [`require_policy`] for the user behind the caller (the system is never refused).
+pub async fn require_caller_policy(app: &AppState, caller: &Caller, what: Guarded) -> Result<()> {
+    match caller.user_ref() {
+        Some(user) => require_policy(app, user, what).await,
+        None => Ok(()),
+    }
+}
+
+/// Loads the target of a policy the caller may read or set: a company, a group or a user the
+/// caller administers (`NotFound` otherwise); the policy's audit target kind comes with it.
+pub async fn policy_target(
+    app: &AppState,
+    caller: &Caller,
+    target: ferry_store::policies::PolicyTarget,
+    id: &str,
+) -> Result<()> {
+    use ferry_store::policies::PolicyTarget;
+    let scope = administers(caller)?;
+    match target {
+        PolicyTarget::Company => {
+            company(app, caller, id).await?;
+            if !scope.reaches(Some(id)) {
+                return Err(Error::NotFound);
+            }
+        }
+        PolicyTarget::Group => {
+            group_to_manage(app, caller, id).await?;
+        }
+        PolicyTarget::User => {
+            managed_user(app, caller, id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The creator of a link, as long as their links may serve: once their company is inactive or
+/// expired (or they are gone), their links answer `LinkRevoked`.
+pub async fn link_creator(app: &AppState, creator_id: &str) -> Result<User> {
+    let mut conn = app.store.conn().await?;
+    match ferry_store::users::get(&mut conn, creator_id).await? {
+        Some(user) if user.company_active() => Ok(user),
+        _ => Err(Error::LinkRevoked),
+    }
+}
+
+/// Whether a link of `creator_id` may serve `what` (a download through a download or folder
+/// link, an upload through an upload link): the creator's policies decide, as Box does.
+pub async fn link_allows(app: &AppState, creator_id: &str, what: Guarded) -> Result<()> {
+    let creator = link_creator(app, creator_id).await?;
+    require_policy(app, &creator, what).await
+}
+
+/// What the caller's policies make of a new link (of any kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkTerms {
+    /// The lifetime to use, in seconds (`None`: the server's default).
+    pub expires_in: Option<i64>,
+    /// The link must carry a watermark.
+    pub force_watermark: bool,
+}
+
+/// Whether the caller may create a link, and on what terms: `PolicyDenied` without
+/// `can_share_links` or when `requested` passes `max_link_expires_in_secs` (no request gets
+/// `default`, capped).
+pub async fn link_terms(
+    app: &AppState,
+    caller: &Caller,
+    requested: Option<i64>,
+    default: i64,
+) -> Result<LinkTerms> {
+    let Some(user) = caller.user_ref() else {
+        return Ok(LinkTerms {
+            expires_in: requested,
+            force_watermark: false,
+        });
+    };
+    let policy = crate::policies::effective(app, user).await?;
+    policy.allows(Guarded::ShareLinks)?;
+    Ok(LinkTerms {
+        expires_in: policy.link_lifetime(requested, default)?,
+        force_watermark: policy.force_watermark,
+    })
 }

@@ -189,7 +189,7 @@ pub async fn search_filter(
         filter.from = Some(filter.from.map_or(from, |f| f.max(from)));
     }
     filter.to = time("to", &q.to)?;
-    filter.visible_to = crate::access::audit_scope(caller);
+    (filter.visible_to, filter.company) = crate::access::audit_scope(caller);
     Ok(filter)
 }
 

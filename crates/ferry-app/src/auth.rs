@@ -9,6 +9,7 @@ use ferry_store::users::User;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::access;
 use crate::audit;
 use crate::caller::{Caller, Origin};
 use crate::error::{Error, Result};
@@ -79,6 +80,9 @@ pub async fn resolve_token(app: &AppState, origin: &Origin, token: &str) -> Resu
     {
         note_use(app, &hash, &tok.id, now, origin.ip.clone()).await;
     }
+    // An inactive company's tokens stop working, as do tokens used from outside a policy's
+    // address ranges.
+    access::admit(app, &user, origin).await?;
     if !tok.scopes.contains(TokenScope::Admin) && user.role() != Role::User {
         user = user.acting_as(Role::User);
     }
@@ -211,6 +215,23 @@ pub async fn authenticate(
         ferry_store::users::clear_lock(&mut tx, &user.id, now).await?;
     }
     tx.commit().await?;
+    // Checked after the password, so that a wrong password says nothing about the company.
+    if let Err(refused) = access::admit(state, &user, ctx).await {
+        let mut tx = state.store.begin().await?;
+        audit::success(
+            ctx,
+            Some(&user),
+            Action::AuthLoginFailed,
+            (TargetKind::User, &user.id),
+        )
+        .at(state.now_ms())
+        .failed()
+        .details(json!({"login": user.login, "reason": refused.code()}))
+        .append(&mut tx)
+        .await?;
+        tx.commit().await?;
+        return Err(refused);
+    }
     Ok(user)
 }
 

@@ -11,8 +11,9 @@ use ferry_store::users::User;
 /// The principal a use case acts for.
 #[derive(Debug, Clone)]
 pub enum Actor {
-    /// A logged-in user (bearer token or HTTP Basic).
-    User(User),
+    /// A logged-in user (bearer token or HTTP Basic); boxed, as a user row is far larger than
+    /// the other variants.
+    User(Box<User>),
     /// Ferry itself: a worker named by what it does (`"retention"`, `"webhooks"`…).
     System(&'static str),
 }
@@ -61,7 +62,7 @@ struct Decided {
 impl Caller {
     pub fn user(user: User, origin: Origin) -> Self {
         Caller {
-            actor: Actor::User(user),
+            actor: Actor::User(Box::new(user)),
             origin,
             granted: Arc::default(),
         }
@@ -122,7 +123,7 @@ impl Caller {
     /// The user behind the call, if a user is behind it.
     pub fn user_ref(&self) -> Option<&User> {
         match &self.actor {
-            Actor::User(u) => Some(u),
+            Actor::User(u) => Some(u.as_ref()),
             Actor::System(_) => None,
         }
     }

@@ -29,6 +29,13 @@ pub enum Error {
     /// The token was not issued for this kind of request (a read-only token writing).
     #[error("This token's scopes do not allow this request.")]
     InsufficientScope,
+    /// The user's company is inactive or expired: its users cannot log in.
+    #[error("This account's company is not active.")]
+    CompanyInactive,
+    /// A policy on the caller's company, groups or account refuses this action (or this
+    /// client address).
+    #[error("{0}")]
+    PolicyDenied(String),
     #[error("Too many failed logins; the account is locked. Try again later or ask an admin.")]
     AccountLocked { retry_after_secs: i64 },
     /// The caller's role does not allow this (an admin-only operation).
@@ -209,6 +216,8 @@ impl Error {
             Error::LinkExpired => "link_expired",
             Error::LinkExhausted => "link_exhausted",
             Error::LinkRevoked => "link_revoked",
+            Error::CompanyInactive => "company_inactive",
+            Error::PolicyDenied(_) => "policy_denied",
             Error::LinkPasswordRequired => "link_password_required",
             Error::InvalidLinkPassword => "invalid_link_password",
             Error::TooManyAttempts { .. } => "too_many_attempts",

@@ -95,6 +95,10 @@ pub async fn publish(
         expires_at,
         client_modified_at,
     } = target;
+    if let Err(e) = access::require_caller_policy(state, caller, access::Guarded::Upload).await {
+        state.blobs.discard(staged).await;
+        return Err(e);
+    }
     let mut tx = state.store.begin().await?;
     // The folder owner pays for the file (admins uploading elsewhere do not).
     if let Err(e) = crate::folders::charge(&mut tx, &folder.owner_id, staged.size as i64).await {
@@ -334,6 +338,14 @@ pub async fn readable(app: &AppState, caller: &Caller, id: &str) -> Result<(File
         return Err(Error::FileExpired);
     }
     Ok((file, folder))
+}
+
+/// A file whose content the caller may download now: [`readable`], and the caller's policies
+/// allow downloads (`PolicyDenied`).
+pub async fn downloadable(app: &AppState, caller: &Caller, id: &str) -> Result<(File, Folder)> {
+    let found = readable(app, caller, id).await?;
+    access::require_caller_policy(app, caller, access::Guarded::Download).await?;
+    Ok(found)
 }
 
 /// Records that the caller downloaded `bytes` of a file (`ranges` as `"start-end"`, or none

@@ -68,6 +68,20 @@ pub async fn create(
     if request.watermark {
         return Err(Error::WatermarkUnsupported);
     }
+    let mut request = request;
+    let terms = access::link_terms(
+        app,
+        caller,
+        request.expires_in,
+        links::default_expires_in(app),
+    )
+    .await?;
+    if terms.force_watermark {
+        return Err(Error::PolicyDenied(
+            "A policy requires links to carry a watermark, which a folder link cannot.".into(),
+        ));
+    }
+    request.expires_in = terms.expires_in;
     let now = app.now_ms();
     let (expires_at, max_downloads) = links::limits(app, &request, now)?;
     let password_hash = link_access::password_hash(request.password).await?;
@@ -123,6 +137,7 @@ pub async fn open_unchecked(app: &AppState, token: &str) -> Result<(FolderLink, 
     if link.revoked_at.is_some() {
         return Err(Error::LinkRevoked);
     }
+    access::link_creator(app, &link.creator_id).await?;
     let folder = access::folder_link_root(app, &link).await?;
     Ok((link, folder))
 }
@@ -255,6 +270,7 @@ pub async fn items(
 /// The file at `path` under the link's folder, and the download link that counts its
 /// downloads through this folder link (made now if this is the first).
 pub async fn file(app: &AppState, opened: &Opened, path: &str) -> Result<(Link, File)> {
+    access::link_allows(app, &opened.link.creator_id, access::Guarded::Download).await?;
     let now = app.now_ms();
     let mut conn = app.store.conn().await?;
     let file = match access::through_folder_link(&mut conn, &opened.folder, path, now).await? {
@@ -296,6 +312,7 @@ async fn file_link(
 
 /// The zip of the folder at `path` under the link's folder (`""`: the link's folder).
 pub async fn archive(app: &AppState, opened: &Opened, path: &str) -> Result<Archive> {
+    access::link_allows(app, &opened.link.creator_id, access::Guarded::Download).await?;
     let folder = {
         let mut conn = app.store.conn().await?;
         match access::through_folder_link(&mut conn, &opened.folder, path, app.now_ms()).await? {
@@ -579,9 +596,10 @@ pub async fn list(
     before: Option<(i64, String)>,
     limit: i64,
 ) -> Result<Vec<FolderLink>> {
-    let creator = access::link_scope(caller);
+    let scope = access::link_scope(caller);
     let filter = ferry_store::folder_links::ListFilter {
-        creator_id: creator.as_deref(),
+        creator_id: scope.creator.as_deref(),
+        company_id: scope.company.as_deref(),
         folder_id,
         state: state.map(LinkState::as_str),
         now: app.now_ms(),

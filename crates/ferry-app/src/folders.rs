@@ -616,16 +616,23 @@ pub(crate) async fn writable_target(app: &AppState, caller: &Caller, id: &str) -
     Ok(target)
 }
 
-/// Charges `bytes` to `owner_id`'s quota, or refuses with `413 quota_exceeded`.
+/// Charges `bytes` to `owner_id`'s quota (and their company's), or refuses with
+/// `413 quota_exceeded`.
 pub(crate) async fn charge(tx: &mut ferry_store::Tx, owner_id: &str, bytes: i64) -> Result<()> {
-    if ferry_store::users::reserve_quota(tx, owner_id, bytes).await? {
-        return Ok(());
+    match ferry_store::users::reserve_quota(tx, owner_id, bytes).await? {
+        Ok(()) => Ok(()),
+        Err(ferry_store::users::Refused::User) => {
+            let owner = ferry_store::users::get(tx, owner_id).await?;
+            Err(Error::QuotaExceeded {
+                limit: owner.as_ref().and_then(|o| o.quota_bytes),
+                used: owner.map_or(0, |o| o.used_bytes),
+            })
+        }
+        // The company's quota is the one that would be passed: its numbers, same code.
+        Err(ferry_store::users::Refused::Company { limit, used }) => {
+            Err(Error::QuotaExceeded { limit, used })
+        }
     }
-    let owner = ferry_store::users::get(tx, owner_id).await?;
-    Err(Error::QuotaExceeded {
-        limit: owner.as_ref().and_then(|o| o.quota_bytes),
-        used: owner.map_or(0, |o| o.used_bytes),
-    })
 }
 
 /// Refuses `bytes` more under the last folder of `chain` (top-level folder first) when a

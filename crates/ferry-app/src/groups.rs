@@ -14,6 +14,7 @@ use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::folders::checked_description;
 use crate::state::AppState;
+use crate::token_cache::commit_auth_change;
 
 /// A group with its number of members.
 #[derive(Debug, Clone)]
@@ -59,6 +60,7 @@ pub async fn create(
     if !access::may_manage_groups(caller) {
         return Err(Error::Forbidden);
     }
+    let company_id = access::company_of_new_group(caller)?;
     let name = validate::stored_name("name", name)?;
     let description = checked_description(description)?.unwrap_or("");
     let id = IdKind::Group.generate();
@@ -76,6 +78,7 @@ pub async fn create(
             id: &id,
             name: &name,
             description,
+            company_id: company_id.as_deref(),
             now,
         },
     )
@@ -101,7 +104,8 @@ pub async fn create(
     })
 }
 
-/// The groups the caller sees (admins: all; others: those they belong to), by name then id,
+/// The groups the caller sees (admins: all; company admins: their company's; others: those
+/// they belong to), by name then id,
 /// after the `(name_key, id)` cursor; `limit + 1` rows, so the caller can tell if more follow.
 pub async fn list(
     app: &AppState,
@@ -109,11 +113,11 @@ pub async fn list(
     after: Option<(String, String)>,
     limit: i64,
 ) -> Result<Vec<GroupInfo>> {
-    let member = access::group_scope(caller);
+    let scope = access::group_scope(caller);
     let mut conn = app.store.conn().await?;
-    let groups = ferry_store::groups::list(
+    let groups = ferry_store::groups::list_scoped(
         &mut conn,
-        member.as_deref(),
+        scope,
         after.as_ref().map(|(k, id)| (k.as_str(), id.as_str())),
         limit + 1,
     )
@@ -209,7 +213,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     .details(json!({"name": group.name, "member_count": members}))
     .append(&mut tx)
     .await?;
-    tx.commit().await?;
+    commit_auth_change(app, tx).await?;
     Ok(())
 }
 
@@ -237,6 +241,7 @@ pub async fn add_member(
         .await?
         .ok_or(Error::NotFound)?;
     let member = user(&mut tx, user_id).await?;
+    access::may_add_member(caller, &member)?;
     let group = if ferry_store::groups::add_member(&mut tx, &group.id, &member.id, now).await? {
         ferry_store::groups::touch(&mut tx, &group.id, now).await?;
         audit::success(
@@ -256,7 +261,7 @@ pub async fn add_member(
         group
     };
     let out = info(&mut tx, group).await?;
-    tx.commit().await?;
+    commit_auth_change(app, tx).await?;
     Ok(out)
 }
 
@@ -288,7 +293,7 @@ pub async fn remove_member(app: &AppState, caller: &Caller, id: &str, user_id: &
     .details(json!({"user_id": user_id, "login": login}))
     .append(&mut tx)
     .await?;
-    tx.commit().await?;
+    commit_auth_change(app, tx).await?;
     Ok(())
 }
 

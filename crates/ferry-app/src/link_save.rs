@@ -45,6 +45,9 @@ pub async fn save(
     request: SaveRequest<'_>,
 ) -> Result<Saved> {
     caller.user_ref().ok_or(Error::Unauthorized)?;
+    // Saving adds to the caller's storage: an upload as far as their policies go (the link's
+    // download is its creator's to allow, see `links::open` and `folder_links`).
+    access::require_caller_policy(app, caller, access::Guarded::Upload).await?;
     match links::open(app, token, access).await {
         Ok((link, file)) => {
             // The recipient of a watermarked link gets marked copies only, never the original.
@@ -55,6 +58,7 @@ pub async fn save(
         }
         Err(Error::NotFound) => {
             let opened = folder_links::open(app, token, access).await?;
+            access::link_allows(app, &opened.link.creator_id, access::Guarded::Download).await?;
             let item = {
                 let mut conn = app.store.conn().await?;
                 access::through_folder_link(&mut conn, &opened.folder, request.path, app.now_ms())

@@ -283,6 +283,11 @@ fn check_live(file: &File, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// The lifetime of a link whose creator names none: 900 s, or the server's limit if lower.
+pub(crate) fn default_expires_in(app: &AppState) -> i64 {
+    DEFAULT_EXPIRES_IN.min(app.config.links.max_expires_in_secs.max(1))
+}
+
 /// A new link's expiry (ms) and download limit, checked: `expires_in` 1..=the server's
 /// `links.max_expires_in_secs` (default 900 s), `max_downloads` 1..=10,000 or unlimited.
 pub(crate) fn limits(
@@ -293,9 +298,7 @@ pub(crate) fn limits(
     let max_expires = app.config.links.max_expires_in_secs.max(1);
     let expires_in = validate::in_range(
         "expires_in",
-        request
-            .expires_in
-            .unwrap_or(DEFAULT_EXPIRES_IN.min(max_expires)),
+        request.expires_in.unwrap_or(default_expires_in(app)),
         1..=max_expires,
     )?;
     let max_downloads = request
@@ -316,9 +319,20 @@ pub async fn create(
     let creator = caller.user_ref().ok_or(Error::Unauthorized)?;
     let now = app.now_ms();
     check_live(&file, now)?;
+    let mut request = request;
+    let terms =
+        access::link_terms(app, caller, request.expires_in, default_expires_in(app)).await?;
+    request.expires_in = terms.expires_in;
     let (expires_at, max_downloads) = limits(app, &request, now)?;
-    let watermark = request.watermark;
-    if watermark && (!watermarkable(&file.mime_type) || file.size > WATERMARK_MAX_BYTES) {
+    let carries_mark = watermarkable(&file.mime_type) && file.size <= WATERMARK_MAX_BYTES;
+    if terms.force_watermark && !carries_mark {
+        return Err(Error::PolicyDenied(
+            "A policy requires links to carry a watermark, which only PNG and JPEG images can."
+                .into(),
+        ));
+    }
+    let watermark = request.watermark || terms.force_watermark;
+    if watermark && !carries_mark {
         return Err(Error::WatermarkUnsupported);
     }
     let password_hash = link_access::password_hash(request.password).await?;
@@ -386,9 +400,12 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
         // Folder and upload links share the id space and the revocation.
         return revoke_folder_bound(app, caller, link_id).await;
     };
+    let blocks = access::may_block_link(app, caller, &link.creator_id).await?;
     let folder_id = match access::file(app, caller, &link.file_id, Permission::Share).await {
         Ok((_, folder)) => folder.id,
-        Err(Error::NotFound) if access::is_link_creator(caller, &link.creator_id) => {
+        Err(Error::NotFound | Error::PermissionDenied)
+            if blocks || access::is_link_creator(caller, &link.creator_id) =>
+        {
             let mut conn = app.store.conn().await?;
             ferry_store::files::get(&mut conn, &link.file_id)
                 .await?
@@ -435,9 +452,11 @@ async fn revoke_folder_bound(app: &AppState, caller: &Caller, link_id: &str) -> 
             return Err(Error::NotFound);
         }
     };
+    let blocks = access::may_block_link(app, caller, &creator_id).await?;
     match access::folder(app, caller, &folder_id, Permission::Share).await {
         Ok(_) => {}
         Err(Error::NotFound) if access::is_link_creator(caller, &creator_id) => {}
+        Err(Error::NotFound | Error::PermissionDenied) if blocks => {}
         Err(e) => return Err(e),
     }
     let now = app.now_ms();
@@ -476,6 +495,7 @@ async fn revoke_folder_bound(app: &AppState, caller: &Caller, link_id: &str) -> 
 pub async fn open(app: &AppState, token: &str, access: &[String]) -> Result<(Link, File)> {
     let (link, file) = open_unchecked(app, token).await?;
     link_access::require(app, &link, access)?;
+    access::link_allows(app, &link.creator_id, access::Guarded::Download).await?;
     Ok((link, file))
 }
 
@@ -511,6 +531,7 @@ pub async fn open_unchecked(app: &AppState, token: &str) -> Result<(Link, File)>
     if link.revoked_at.is_some() {
         return Err(Error::LinkRevoked);
     }
+    access::link_creator(app, &link.creator_id).await?;
     check_live(&file, now)?;
     if folder_expiry.is_some_and(|at| at <= now) {
         return Err(Error::FolderExpired);
@@ -558,9 +579,10 @@ pub async fn list(
     if request.kind == Some(LinkKind::Upload) {
         return Ok(Vec::new());
     }
-    let creator = access::link_scope(caller);
+    let scope = access::link_scope(caller);
     let filter = ferry_store::links::ListFilter {
-        creator_id: creator.as_deref(),
+        creator_id: scope.creator.as_deref(),
+        company_id: scope.company.as_deref(),
         folder_id: request.folder_id.as_deref(),
         state: request.state,
         now: app.now_ms(),

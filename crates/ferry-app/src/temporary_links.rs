@@ -85,7 +85,7 @@ pub async fn mint(app: &AppState, caller: &Caller, file_id: &str) -> Result<Temp
     let Actor::User(user) = &caller.actor else {
         return Err(Error::PermissionDenied);
     };
-    let (file, _) = files::readable(app, caller, file_id).await?;
+    let (file, _) = files::downloadable(app, caller, file_id).await?;
     let expires_at = app.now_ms() + LIFETIME_MS;
     Ok(TemporaryLink {
         token: sign(&app.link_key, &user.id, &file.id, expires_at),

@@ -19,6 +19,7 @@ use ferry_store::tokens::Token;
 use ferry_store::users::User;
 
 use crate::error::Result;
+use crate::policies::Effective;
 use crate::state::AppState;
 
 /// Entries kept at most; past it the cache starts over (an attack with random tokens cannot
@@ -36,6 +37,9 @@ struct Inner {
     /// Bumped by every change; an answer read under an older epoch is not kept.
     epoch: u64,
     entries: HashMap<String, Entry>,
+    /// Each user's effective policy (company, groups, user), read with the token on most
+    /// requests; changed policies, memberships and companies clear it with the rest.
+    policies: HashMap<String, Effective>,
 }
 
 struct Entry {
@@ -95,6 +99,26 @@ impl TokenCache {
         );
     }
 
+    /// The cached effective policy of `user_id`, if there is one.
+    pub fn policy(&self, user_id: &str) -> Option<Effective> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        self.lock().policies.get(user_id).cloned()
+    }
+
+    /// Keeps `user_id`'s effective policy read under `epoch`, unless something changed since.
+    pub fn insert_policy(&self, epoch: Epoch, user_id: &str, policy: Effective) {
+        let mut inner = self.lock();
+        if self.ttl.is_zero() || inner.epoch != epoch.0 {
+            return;
+        }
+        if inner.policies.len() >= MAX_ENTRIES {
+            inner.policies.clear();
+        }
+        inner.policies.insert(user_id.to_string(), policy);
+    }
+
     /// Notes the token's recorded last use in its cached entry.
     pub fn note_use(&self, hash: &str, at: i64, ip: Option<String>) {
         if let Some(entry) = self.lock().entries.get_mut(hash) {
@@ -108,6 +132,7 @@ impl TokenCache {
         let mut inner = self.lock();
         inner.epoch += 1;
         inner.entries.clear();
+        inner.policies.clear();
     }
 }
 

@@ -114,9 +114,17 @@ pub async fn create(
     let creator = caller.user_ref().ok_or(Error::Unauthorized)?;
     let now = app.now_ms();
     let max_expires = app.config.links.max_expires_in_secs.max(1);
+    // Upload links carry nothing to mark: only the right to share and the lifetime apply.
+    let terms = access::link_terms(
+        app,
+        caller,
+        request.expires_in,
+        DEFAULT_EXPIRES_IN.min(max_expires),
+    )
+    .await?;
     let expires_in = validate::in_range(
         "expires_in",
-        request
+        terms
             .expires_in
             .unwrap_or(DEFAULT_EXPIRES_IN.min(max_expires)),
         1..=max_expires,
@@ -187,6 +195,7 @@ pub async fn open_unchecked(app: &AppState, token: &str) -> Result<UploadLink> {
     if link.revoked_at.is_some() {
         return Err(Error::LinkRevoked);
     }
+    access::link_creator(app, &link.creator_id).await?;
     Ok(link)
 }
 
@@ -231,6 +240,7 @@ pub async fn open(
     if creating && link.used_up() {
         return Err(Error::LinkExhausted);
     }
+    access::link_allows(app, &link.creator_id, access::Guarded::Upload).await?;
     let (folder, creator) = access::upload_link_target(app, &link, origin).await?;
     let mut caller = Caller::system("upload_link");
     caller.origin = origin.clone();
@@ -485,9 +495,10 @@ pub async fn list(
     before: Option<(i64, String)>,
     limit: i64,
 ) -> Result<Vec<UploadLink>> {
-    let creator = access::link_scope(caller);
+    let scope = access::link_scope(caller);
     let filter = ferry_store::upload_links::ListFilter {
-        creator_id: creator.as_deref(),
+        creator_id: scope.creator.as_deref(),
+        company_id: scope.company.as_deref(),
         folder_id,
         state: state.map(LinkState::as_str),
         now: app.now_ms(),

@@ -1,5 +1,6 @@
 //! User accounts: creation (and the bootstrap admin), changes, unlocking, lookup and listing.
-//! Every operation here but the bootstrap is for admins.
+//! Every operation here but the bootstrap is for admins: system admins for every user, company
+//! admins for the users of their company ([`access::administers`]).
 
 use std::collections::HashMap;
 
@@ -27,6 +28,8 @@ pub struct NewAccount<'a> {
     pub name: Option<&'a str>,
     pub role: Option<&'a str>,
     pub quota_bytes: Option<i64>,
+    /// The user's company; a company admin's users are always in its company.
+    pub company_id: Option<&'a str>,
 }
 
 /// Changes to a user; `None` leaves a field as it is (`quota_bytes: Some(None)` removes it).
@@ -37,11 +40,18 @@ pub struct AccountChanges {
     pub role: Option<String>,
     pub quota_bytes: Option<Option<i64>>,
     pub disabled: Option<bool>,
+    /// `Some(None)` takes the user out of their company.
+    pub company_id: Option<Option<String>>,
 }
 
 fn parse_role(role: &str) -> Result<Role> {
-    Role::parse(role)
-        .ok_or_else(|| Error::invalid("role", "invalid_value", "role must be `user` or `admin`."))
+    Role::parse(role).ok_or_else(|| {
+        Error::invalid(
+            "role",
+            "invalid_value",
+            "role must be `user`, `admin`, `company_admin` or `moderator`.",
+        )
+    })
 }
 
 fn check_quota(quota: Option<i64>) -> Result<Option<i64>> {
@@ -70,9 +80,22 @@ pub async fn reserved(app: &AppState, users: &[&User]) -> Result<HashMap<String,
     Ok(held)
 }
 
-/// Creates a user (admins).
+/// The company `id` names, for a user to join: unknown is `NotFound`.
+async fn joined_company(app: &AppState, id: &str) -> Result<ferry_store::companies::Company> {
+    if !IdKind::Company.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    ferry_store::companies::get(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Creates a user (admins; a company admin's user joins its company). A user created in a
+/// company without a quota of their own gets the company's default user quota.
 pub async fn create(app: &AppState, caller: &Caller, account: NewAccount<'_>) -> Result<User> {
-    let admin = access::require_admin(caller)?;
+    let scope = access::administers(caller)?;
+    let admin = caller.user_ref();
     validate::login(account.login)?;
     validate::password(&account.password)?;
     if let Some(name) = account.name {
@@ -83,31 +106,56 @@ pub async fn create(app: &AppState, caller: &Caller, account: NewAccount<'_>) ->
         .map(parse_role)
         .transpose()?
         .unwrap_or(Role::User);
-    let quota = check_quota(account.quota_bytes)?;
+    access::may_assign_role(caller, role)?;
+    let mut quota = check_quota(account.quota_bytes)?;
+    let company_id = match access::company_for_user(caller, account.company_id.map(Some))? {
+        Some(Some(c)) => Some(c),
+        _ => scope.company().map(str::to_string),
+    };
+    if let Some(id) = &company_id {
+        let company = joined_company(app, id).await?;
+        quota = quota.or(company.default_user_quota_bytes);
+    }
     insert(
         app,
         &caller.origin,
-        Some(admin),
-        account.login,
-        account.password,
-        account.name,
-        role,
-        quota,
+        admin,
+        Account {
+            login: account.login,
+            password: account.password,
+            name: account.name,
+            role,
+            quota_bytes: quota,
+            company_id: company_id.as_deref(),
+        },
     )
     .await
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A checked account, ready to be stored.
+struct Account<'a> {
+    login: &'a str,
+    password: String,
+    name: Option<&'a str>,
+    role: Role,
+    quota_bytes: Option<i64>,
+    company_id: Option<&'a str>,
+}
+
 async fn insert(
     app: &AppState,
     origin: &Origin,
     actor: Option<&User>,
-    login: &str,
-    password: String,
-    name: Option<&str>,
-    role: Role,
-    quota_bytes: Option<i64>,
+    account: Account<'_>,
 ) -> Result<User> {
+    let Account {
+        login,
+        password,
+        name,
+        role,
+        quota_bytes,
+        company_id,
+    } = account;
     let id = IdKind::User.generate();
     let hash = passwords::hash(password).await?;
     let mut tx = app.store.begin().await?;
@@ -121,6 +169,7 @@ async fn insert(
                 role,
                 password_hash: &hash,
                 quota_bytes,
+                company_id,
                 now: app.now_ms(),
             },
         )
@@ -133,7 +182,10 @@ async fn insert(
     }
     audit::success(origin, actor, Action::UserCreated, (TargetKind::User, &id))
         .at(app.now_ms())
-        .details(json!({"login": login, "role": role.as_str(), "quota_bytes": quota_bytes}))
+        .details(
+            json!({"login": login, "role": role.as_str(), "quota_bytes": quota_bytes,
+            "company_id": company_id}),
+        )
         .append(&mut tx)
         .await?;
     let user = ferry_store::users::get(&mut tx, &id)
@@ -167,11 +219,14 @@ pub async fn bootstrap_admin(app: &AppState) -> Result<Bootstrap> {
         app,
         &origin,
         None,
-        "admin",
-        password.clone(),
-        Some("Administrator"),
-        Role::Admin,
-        None,
+        Account {
+            login: "admin",
+            password: password.clone(),
+            name: Some("Administrator"),
+            role: Role::Admin,
+            quota_bytes: None,
+            company_id: None,
+        },
     )
     .await;
     match created {
@@ -184,33 +239,32 @@ pub async fn bootstrap_admin(app: &AppState) -> Result<Bootstrap> {
     }
 }
 
-/// A user by id (admins).
+/// A user by id (admins; company admins, their company's users).
 pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
-    access::require_admin(caller)?;
-    load(app, id).await
+    access::managed_user(app, caller, id).await
 }
 
-async fn load(app: &AppState, id: &str) -> Result<User> {
-    if !IdKind::User.matches(id) {
-        return Err(Error::NotFound);
-    }
-    let mut conn = app.store.conn().await?;
-    ferry_store::users::get(&mut conn, id)
-        .await?
-        .ok_or(Error::NotFound)
-}
-
-/// Users in creation order after `after` (admins); `limit + 1` rows to tell if more follow.
+/// Users in creation order after `after` (admins; company admins see their company's), only
+/// those of `company_id` when given (another company's, for a company admin: none);
+/// `limit + 1` rows to tell if more follow.
 pub async fn list(
     app: &AppState,
     caller: &Caller,
+    company_id: Option<&str>,
     after: Option<(i64, String)>,
     limit: i64,
 ) -> Result<Vec<User>> {
-    access::require_admin(caller)?;
+    let scope = access::administers(caller)?;
+    let company = match (scope.company(), company_id) {
+        (None, requested) => requested,
+        (Some(own), None) => Some(own),
+        (Some(own), Some(requested)) if requested == own => Some(own),
+        (Some(_), Some(_)) => return Ok(Vec::new()),
+    };
     let mut conn = app.store.conn().await?;
     Ok(ferry_store::users::list(
         &mut conn,
+        company,
         after.as_ref().map(|(t, id)| (*t, id.as_str())),
         limit + 1,
     )
@@ -225,8 +279,10 @@ pub async fn update(
     id: &str,
     body: AccountChanges,
 ) -> Result<User> {
-    let admin = access::require_admin(caller)?;
-    load(app, id).await?;
+    let target = access::managed_user(app, caller, id).await?;
+    access::may_change_user(caller, &target)?;
+    let admin = caller.user_ref();
+    let me = admin.map(|a| a.id.as_str());
     let mut changes = UserChanges::default();
     let mut changed = Vec::new();
     if let Some(name) = body.name {
@@ -241,11 +297,12 @@ pub async fn update(
     }
     if let Some(role) = body.role.as_deref() {
         let role = parse_role(role)?;
-        if id == admin.id && role != Role::Admin {
+        access::may_assign_role(caller, role)?;
+        if Some(id) == me && role != target.role() {
             return Err(Error::invalid(
                 "role",
                 "cannot_modify_self",
-                "Admins cannot demote themselves.",
+                "Admins cannot change their own role.",
             ));
         }
         changes.role = Some(role);
@@ -256,7 +313,7 @@ pub async fn update(
         changed.push("quota_bytes");
     }
     if let Some(disabled) = body.disabled {
-        if id == admin.id && disabled {
+        if Some(id) == me && disabled {
             return Err(Error::invalid(
                 "disabled",
                 "cannot_modify_self",
@@ -266,8 +323,22 @@ pub async fn update(
         changes.disabled = Some(disabled);
         changed.push("disabled");
     }
+    if let Some(company) =
+        access::company_for_user(caller, body.company_id.as_ref().map(|c| c.as_deref()))?
+    {
+        if let Some(c) = &company {
+            joined_company(app, c).await?;
+        }
+        if company != target.company_id {
+            changes.company_id = Some(company);
+            changed.push("company_id");
+        }
+    }
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
+    if let Some(to) = &changes.company_id {
+        move_use(&mut tx, id, to.as_deref()).await?;
+    }
     let user = ferry_store::users::update(&mut tx, id, &changes, now)
         .await?
         .ok_or(Error::NotFound)?;
@@ -285,9 +356,12 @@ pub async fn update(
     if let Some(q) = changes.quota_bytes {
         details["quota_bytes"] = json!(q);
     }
+    if let Some(c) = &changes.company_id {
+        details["company_id"] = json!(c);
+    }
     audit::success(
         &caller.origin,
-        Some(admin),
+        admin,
         Action::UserUpdated,
         (TargetKind::User, id),
     )
@@ -299,15 +373,34 @@ pub async fn update(
     Ok(user)
 }
 
-/// Lifts a lock left by failed logins (admins).
+/// Moves what a user stores from their company's use to `to`'s (refused with
+/// `413 quota_exceeded` when it does not fit the new company's quota). The user's row is
+/// read in the transaction, so a concurrent upload is counted in one company or the other.
+async fn move_use(tx: &mut ferry_store::Tx, id: &str, to: Option<&str>) -> Result<()> {
+    let user = ferry_store::users::get(tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if let Some(from) = &user.company_id {
+        ferry_store::companies::release(tx, from, user.used_bytes).await?;
+    }
+    if let Some(to) = to
+        && !ferry_store::companies::reserve(tx, to, user.used_bytes).await?
+    {
+        let (limit, used) = ferry_store::companies::usage(tx, to).await?;
+        return Err(Error::QuotaExceeded { limit, used });
+    }
+    Ok(())
+}
+
+/// Lifts a lock left by failed logins (admins; company admins for their company's users).
 pub async fn unlock(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
-    let admin = access::require_admin(caller)?;
-    load(app, id).await?;
+    access::managed_user(app, caller, id).await?;
+    let admin = caller.user_ref();
     let mut tx = app.store.begin().await?;
     ferry_store::users::clear_lock(&mut tx, id, app.now_ms()).await?;
     audit::success(
         &caller.origin,
-        Some(admin),
+        admin,
         Action::UserUnlocked,
         (TargetKind::User, id),
     )

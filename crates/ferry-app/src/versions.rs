@@ -159,6 +159,7 @@ pub async fn put_content(
     body: ByteStream<'_>,
 ) -> Result<Entry> {
     let (file, folder) = writable(app, caller, id).await?;
+    access::require_caller_policy(app, caller, access::Guarded::Upload).await?;
     if let Some(p) = &precondition
         && !p.holds(&file)
     {
@@ -269,7 +270,7 @@ pub async fn readable(
     id: &str,
     version: i64,
 ) -> Result<(File, Version)> {
-    let (file, _) = crate::files::readable(app, caller, id).await?;
+    let (file, _) = crate::files::downloadable(app, caller, id).await?;
     let mut conn = app.store.conn().await?;
     let found = ferry_store::files::version(&mut conn, &file.id, version)
         .await?

@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod client;
 mod comments;
+mod companies;
 mod error;
 mod files;
 mod folders;

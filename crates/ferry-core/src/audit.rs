@@ -63,10 +63,14 @@ pub enum Action {
     TokenRevoked,
     DeviceWiped,
     DeviceWipeConfirmed,
+    CompanyCreated,
+    CompanyUpdated,
+    CompanyDeleted,
+    PolicyChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 58] = [
+    pub const ALL: [Action; 62] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -125,6 +129,10 @@ impl Action {
         Action::TokenRevoked,
         Action::DeviceWiped,
         Action::DeviceWipeConfirmed,
+        Action::CompanyCreated,
+        Action::CompanyUpdated,
+        Action::CompanyDeleted,
+        Action::PolicyChanged,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -193,6 +201,10 @@ impl Action {
             Action::TokenRevoked => "token.revoked",
             Action::DeviceWiped => "device.wiped",
             Action::DeviceWipeConfirmed => "device.wipe_confirmed",
+            Action::CompanyCreated => "company.created",
+            Action::CompanyUpdated => "company.updated",
+            Action::CompanyDeleted => "company.deleted",
+            Action::PolicyChanged => "policy.changed",
         }
     }
 }
@@ -238,6 +250,9 @@ pub enum TargetKind {
     Webhook,
     Group,
     Token,
+    Company,
+    /// A policy, named `<company|group|user>:<id>`.
+    Policy,
 }
 
 impl TargetKind {
@@ -251,6 +266,8 @@ impl TargetKind {
             TargetKind::Webhook => "webhook",
             TargetKind::Group => "group",
             TargetKind::Token => "token",
+            TargetKind::Company => "company",
+            TargetKind::Policy => "policy",
         }
     }
 }

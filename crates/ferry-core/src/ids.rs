@@ -18,6 +18,7 @@ pub enum IdKind {
     Group,
     Notice,
     Comment,
+    Company,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -42,6 +43,7 @@ impl IdKind {
             IdKind::Group => "grp_",
             IdKind::Notice => "ntc_",
             IdKind::Comment => "cmt_",
+            IdKind::Company => "cmp_",
         }
     }
 

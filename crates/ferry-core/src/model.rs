@@ -4,26 +4,60 @@ use serde::{Deserialize, Serialize};
 
 /// A user's global role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     User,
+    /// A system admin: everything, everywhere.
     Admin,
+    /// Manages the users, groups, policies and audit of its own company only.
+    CompanyAdmin,
+    /// May list and block (revoke) any public link; otherwise a user.
+    Moderator,
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::User, Role::Admin, Role::CompanyAdmin, Role::Moderator];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
             Role::Admin => "admin",
+            Role::CompanyAdmin => "company_admin",
+            Role::Moderator => "moderator",
         }
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "user" => Some(Role::User),
-            "admin" => Some(Role::Admin),
-            _ => None,
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A company's state: only an active company's users may log in and serve links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompanyStatus {
+    Active,
+    Inactive,
+    Expired,
+}
+
+impl CompanyStatus {
+    pub const ALL: [CompanyStatus; 3] = [
+        CompanyStatus::Active,
+        CompanyStatus::Inactive,
+        CompanyStatus::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompanyStatus::Active => "active",
+            CompanyStatus::Inactive => "inactive",
+            CompanyStatus::Expired => "expired",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<CompanyStatus> {
+        CompanyStatus::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 

@@ -95,9 +95,13 @@ fn app_status(e: &Error) -> StatusCode {
         | Error::InvalidCredentials
         | Error::TokenExpired
         | Error::DeviceWiped
-        | Error::AccountDisabled => StatusCode::UNAUTHORIZED,
+        | Error::AccountDisabled
+        | Error::CompanyInactive => StatusCode::UNAUTHORIZED,
         Error::AccountLocked { .. } => StatusCode::LOCKED,
-        Error::Forbidden | Error::PermissionDenied | Error::InsufficientScope => {
+        Error::Forbidden
+        | Error::PermissionDenied
+        | Error::InsufficientScope
+        | Error::PolicyDenied(_) => {
             StatusCode::FORBIDDEN
         }
         Error::NotFound => StatusCode::NOT_FOUND,

@@ -192,6 +192,9 @@ pub struct Filter {
     pub to: Option<i64>,
     /// Only events caused by this user or on folders this user owns (non-admin callers).
     pub visible_to: Option<String>,
+    /// Only events of this company (a company admin's view): caused by its users, about its
+    /// users, groups or itself (policies on them included), or in its users' folders.
+    pub company: Option<String>,
     /// Only events older than this sequence number (the cursor).
     pub before_seq: Option<i64>,
 }
@@ -228,6 +231,17 @@ pub async fn search(conn: &mut Conn, filter: &Filter, limit: i64) -> Result<Vec<
             " AND (actor_id = {p} OR folder_id IN (SELECT id FROM folders WHERE owner_id = {p}))"
         );
     }
+    if filter.company.is_some() {
+        let p = marks.next();
+        sql += &format!(
+            " AND (actor_id IN (SELECT id FROM users WHERE company_id = {p}) \
+             OR target_id IN (SELECT id FROM users WHERE company_id = {p}) \
+             OR target_id IN (SELECT id FROM groups WHERE company_id = {p}) \
+             OR target_id = {p} \
+             OR folder_id IN (SELECT f.id FROM folders f JOIN users u ON u.id = f.owner_id \
+             WHERE u.company_id = {p}))"
+        );
+    }
     if filter.before_seq.is_some() {
         sql += &format!(" AND seq < {}", marks.next());
     }
@@ -257,6 +271,9 @@ pub async fn search(conn: &mut Conn, filter: &Filter, limit: i64) -> Result<Vec<
     }
     if let Some(v) = &filter.visible_to {
         q = q.bind(v);
+    }
+    if let Some(c) = &filter.company {
+        q = q.bind(c);
     }
     if let Some(s) = filter.before_seq {
         q = q.bind(s);

@@ -82,6 +82,8 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<FolderLink>> {
 pub struct ListFilter<'a> {
     /// Links this user created; `None`: everyone's.
     pub creator_id: Option<&'a str>,
+    /// Links created by this company's users (a company admin's listing).
+    pub company_id: Option<&'a str>,
     /// Links to this folder.
     pub folder_id: Option<&'a str>,
     /// `active`, `expired` or `revoked` at `now` (a folder link is never used up as a whole:
@@ -108,6 +110,7 @@ pub async fn list(
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM folder_links f \
          WHERE ($1 = '' OR f.creator_id = $1) AND ($2 = '' OR f.folder_id = $2) \
+         AND ($8 = '' OR f.creator_id IN (SELECT id FROM users WHERE company_id = $8)) \
          AND (f.created_at < $3 OR (f.created_at = $3 AND f.id < $4) OR $5 = 0) \
          AND $6 = $6 {state} \
          ORDER BY f.created_at DESC, f.id DESC LIMIT $7"
@@ -119,6 +122,7 @@ pub async fn list(
     .bind(i64::from(before.is_some()))
     .bind(filter.now)
     .bind(limit)
+    .bind(filter.company_id.unwrap_or(""))
     .fetch_all(conn)
     .await?)
 }

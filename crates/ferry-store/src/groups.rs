@@ -18,6 +18,8 @@ pub struct Group {
     pub description: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The company the group belongs to (made by its company admin); `None`: a system group.
+    pub company_id: Option<String>,
 }
 
 /// What is needed to create a group.
@@ -25,6 +27,7 @@ pub struct NewGroup<'a> {
     pub id: &'a str,
     pub name: &'a str,
     pub description: &'a str,
+    pub company_id: Option<&'a str>,
     pub now: i64,
 }
 
@@ -37,19 +40,20 @@ pub struct Member {
     pub added_at: i64,
 }
 
-const COLUMNS: &str = "id, name, name_key, description, created_at, updated_at";
+const COLUMNS: &str = "id, name, name_key, description, created_at, updated_at, company_id";
 
 /// Creates a group; a name taken in any case is `StoreError::Conflict`.
 pub async fn insert(conn: &mut Conn, new: &NewGroup<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO groups (id, name, name_key, description, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO groups (id, name, name_key, description, created_at, updated_at, \
+         company_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
     )
     .bind(new.id)
     .bind(new.name)
     .bind(name_key(new.name))
     .bind(new.description)
     .bind(new.now)
+    .bind(new.company_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -91,6 +95,16 @@ pub async fn by_name(conn: &mut Conn, name: &str) -> Result<Option<Group>> {
     .await?)
 }
 
+/// Which groups [`list_scoped`] lists.
+#[derive(Debug, Clone, Copy)]
+pub enum GroupScope<'a> {
+    All,
+    /// The groups this user is a member of.
+    MemberOf(&'a str),
+    /// The groups of this company.
+    Company(&'a str),
+}
+
 /// Groups by name (without regard to case) then id, after the `(name_key, id)` cursor; only
 /// those `member_id` belongs to when given.
 pub async fn list(
@@ -99,23 +113,38 @@ pub async fn list(
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<Group>> {
+    let scope = member_id.map_or(GroupScope::All, GroupScope::MemberOf);
+    list_scoped(conn, scope, after, limit).await
+}
+
+/// Groups by name (without regard to case) then id, after the `(name_key, id)` cursor, in
+/// `scope`.
+pub async fn list_scoped(
+    conn: &mut Conn,
+    scope: GroupScope<'_>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<Group>> {
     // "" sorts before every key and id, so no cursor is the same query from the start.
     let (key, id) = after.unwrap_or(("", ""));
-    let member = if member_id.is_some() {
-        "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = groups.id AND m.user_id = $4) \
-         AND"
-    } else {
-        ""
+    let (filter, value) = match scope {
+        GroupScope::All => ("", None),
+        GroupScope::MemberOf(m) => (
+            "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = groups.id \
+             AND m.user_id = $4) AND",
+            Some(m),
+        ),
+        GroupScope::Company(c) => ("company_id = $4 AND", Some(c)),
     };
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM groups WHERE {member} \
+        "SELECT {COLUMNS} FROM groups WHERE {filter} \
          (name_key > $1 OR (name_key = $1 AND id > $2)) ORDER BY name_key, id LIMIT $3"
     )))
     .bind(key)
     .bind(id)
     .bind(limit);
-    let q = match member_id {
-        Some(m) => q.bind(m),
+    let q = match value {
+        Some(v) => q.bind(v),
         None => q,
     };
     Ok(q.fetch_all(conn).await?)

@@ -201,6 +201,8 @@ pub async fn for_file(
 pub struct ListFilter<'a> {
     /// Links this user created; `None`: everyone's.
     pub creator_id: Option<&'a str>,
+    /// Links created by this company's users (a company admin's listing).
+    pub company_id: Option<&'a str>,
     /// Links to files directly in this folder.
     pub folder_id: Option<&'a str>,
     /// Links in this state at `now`.
@@ -224,6 +226,7 @@ pub async fn list(
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {LINK_COLUMNS} FROM links \
          WHERE folder_link_id IS NULL AND ($1 = '' OR creator_id = $1) \
+         AND ($8 = '' OR creator_id IN (SELECT id FROM users WHERE company_id = $8)) \
          AND ($2 = '' OR file_id IN (SELECT id FROM files WHERE folder_id = $2)) \
          AND (created_at < $3 OR (created_at = $3 AND id < $4) OR $5 = 0) \
          AND $6 = $6 {state} \
@@ -236,6 +239,7 @@ pub async fn list(
     .bind(i64::from(before.is_some()))
     .bind(filter.now)
     .bind(limit)
+    .bind(filter.company_id.unwrap_or(""))
     .fetch_all(conn)
     .await?)
 }

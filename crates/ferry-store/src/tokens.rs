@@ -114,7 +114,8 @@ pub async fn find(conn: &mut Conn, token_hash: &str) -> Result<Option<(Token, Us
          t.wipe_confirmed_at AS token_wipe_confirmed_at, \
          u.id, u.login, u.name, u.role, u.password_hash, \
          u.quota_bytes, u.used_bytes, u.disabled, u.failed_logins, u.locked_until, \
-         u.created_at, u.updated_at \
+         u.created_at, u.updated_at, u.company_id, \
+         (SELECT c.status FROM companies c WHERE c.id = u.company_id) AS company_status \
          FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
     )
     .bind(token_hash)

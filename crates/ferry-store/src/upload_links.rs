@@ -107,6 +107,8 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<UploadLink>> {
 pub struct ListFilter<'a> {
     /// Links this user created; `None`: everyone's.
     pub creator_id: Option<&'a str>,
+    /// Links created by this company's users (a company admin's listing).
+    pub company_id: Option<&'a str>,
     /// Links into this folder.
     pub folder_id: Option<&'a str>,
     /// `active`, `expired`, `exhausted` or `revoked` at `now` (see `links::LinkState`).
@@ -132,6 +134,7 @@ pub async fn list(
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM upload_links \
          WHERE ($1 = '' OR creator_id = $1) AND ($2 = '' OR folder_id = $2) \
+         AND ($8 = '' OR creator_id IN (SELECT id FROM users WHERE company_id = $8)) \
          AND (created_at < $3 OR (created_at = $3 AND id < $4) OR $5 = 0) \
          AND $6 = $6 {state} \
          ORDER BY created_at DESC, id DESC LIMIT $7"
@@ -143,6 +146,7 @@ pub async fn list(
     .bind(i64::from(before.is_some()))
     .bind(filter.now)
     .bind(limit)
+    .bind(filter.company_id.unwrap_or(""))
     .fetch_all(conn)
     .await?)
 }

@@ -1,6 +1,6 @@
 //! Users, their login state and their storage quota.
 
-use ferry_core::Role;
+use ferry_core::{CompanyStatus, Role};
 
 use crate::{Conn, Result, StoreError, flag};
 
@@ -19,6 +19,10 @@ pub struct User {
     pub locked_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The company the user belongs to (migration 0025), if any.
+    pub company_id: Option<String>,
+    /// That company's status, read with the user (so that every token check sees it).
+    company_status: Option<String>,
 }
 
 /// What is needed to create a user.
@@ -29,6 +33,7 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub password_hash: &'a str,
     pub quota_bytes: Option<i64>,
+    pub company_id: Option<&'a str>,
     pub now: i64,
 }
 
@@ -41,6 +46,9 @@ pub struct UserChanges {
     /// `Some(None)` removes the quota.
     pub quota_bytes: Option<Option<i64>>,
     pub disabled: Option<bool>,
+    /// `Some(None)` takes the user out of their company. Moving the user's use between the
+    /// companies' counters is the caller's business ([`move_company_use`]).
+    pub company_id: Option<Option<String>>,
 }
 
 impl User {
@@ -48,6 +56,7 @@ impl User {
         Role::parse(&self.role).unwrap_or(Role::User)
     }
 
+    /// Whether the user is a system admin (a company admin is not).
     pub fn is_admin(&self) -> bool {
         self.role() == Role::Admin
     }
@@ -57,6 +66,20 @@ impl User {
     pub fn acting_as(mut self, role: Role) -> User {
         self.role = role.as_str().to_string();
         self
+    }
+
+    /// The status of the user's company (`None`: no company).
+    pub fn company_status(&self) -> Option<CompanyStatus> {
+        // An unknown stored value fails closed, as an inactive company.
+        self.company_status
+            .as_deref()
+            .map(|s| CompanyStatus::parse(s).unwrap_or(CompanyStatus::Inactive))
+    }
+
+    /// Whether the user's company (if any) lets its users in: inactive and expired ones do not.
+    pub fn company_active(&self) -> bool {
+        self.company_status()
+            .is_none_or(|s| s == CompanyStatus::Active)
     }
 
     pub fn is_disabled(&self) -> bool {
@@ -70,23 +93,34 @@ impl User {
 }
 
 const COLUMNS: &str = "id, login, name, role, password_hash, quota_bytes, used_bytes, disabled, \
-                       failed_logins, locked_until, created_at, updated_at";
+                       failed_logins, locked_until, created_at, updated_at, company_id, \
+                       (SELECT c.status FROM companies c WHERE c.id = users.company_id) \
+                       AS company_status";
 
 pub async fn insert(conn: &mut Conn, new: &NewUser<'_>) -> Result<()> {
-    sqlx::query(
+    // The company column only when there is a company: a user without one is written with
+    // the columns every schema has (the upgrade tests fill old schemas through this).
+    let (company_column, company_value) = match new.company_id {
+        Some(_) => (", company_id", ", $8"),
+        None => ("", ""),
+    };
+    let query = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO users (id, login, name, role, password_hash, quota_bytes, used_bytes, \
-         disabled, failed_logins, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7, $7)",
-    )
+         disabled, failed_logins, created_at, updated_at{company_column}) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7, $7{company_value})"
+    )))
     .bind(new.id)
     .bind(new.login)
     .bind(new.name)
     .bind(new.role.as_str())
     .bind(new.password_hash)
     .bind(new.quota_bytes)
-    .bind(new.now)
-    .execute(conn)
-    .await?;
+    .bind(new.now);
+    let query = match new.company_id {
+        Some(company) => query.bind(company),
+        None => query,
+    };
+    query.execute(conn).await?;
     Ok(())
 }
 
@@ -115,18 +149,32 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
         .await?)
 }
 
-/// Users in creation order, after the `(created_at, id)` cursor.
-pub async fn list(conn: &mut Conn, after: Option<(i64, &str)>, limit: i64) -> Result<Vec<User>> {
+/// Users in creation order, after the `(created_at, id)` cursor; only `company_id`'s when
+/// given.
+pub async fn list(
+    conn: &mut Conn,
+    company_id: Option<&str>,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<User>> {
     let (t, id) = after.unwrap_or((i64::MIN, ""));
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE (created_at > $1 OR (created_at = $1 AND id > $2)) \
-         ORDER BY created_at, id LIMIT $3"
+    let company = if company_id.is_some() {
+        "company_id = $4 AND"
+    } else {
+        ""
+    };
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE {company} \
+         (created_at > $1 OR (created_at = $1 AND id > $2)) ORDER BY created_at, id LIMIT $3"
     )))
     .bind(t)
     .bind(id)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    .bind(limit);
+    let q = match company_id {
+        Some(c) => q.bind(c),
+        None => q,
+    };
+    Ok(q.fetch_all(conn).await?)
 }
 
 /// Applies `changes` and returns the updated user (`None` if it does not exist).
@@ -154,10 +202,13 @@ pub async fn update(
     if let Some(disabled) = changes.disabled {
         user.disabled = i64::from(disabled);
     }
+    if let Some(company) = &changes.company_id {
+        user.company_id = company.clone();
+    }
     user.updated_at = now;
     sqlx::query(
         "UPDATE users SET name = $2, password_hash = $3, role = $4, quota_bytes = $5, \
-         disabled = $6, updated_at = $7 WHERE id = $1",
+         disabled = $6, updated_at = $7, company_id = $8 WHERE id = $1",
     )
     .bind(&user.id)
     .bind(&user.name)
@@ -166,9 +217,11 @@ pub async fn update(
     .bind(user.quota_bytes)
     .bind(user.disabled)
     .bind(now)
-    .execute(conn)
+    .bind(&user.company_id)
+    .execute(&mut *conn)
     .await?;
-    Ok(Some(user))
+    // Re-read for the company's status.
+    get(conn, id).await
 }
 
 /// Counts a failed login; locks the account until `lock_until` when the count reaches `max`.
@@ -204,22 +257,66 @@ pub async fn clear_lock(conn: &mut Conn, id: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Adds `bytes` to the user's usage if it stays within the quota, in one conditional UPDATE
-/// so concurrent uploads can never overshoot. Returns false when the quota would be exceeded.
-pub async fn reserve_quota(conn: &mut Conn, id: &str, bytes: i64) -> Result<bool> {
+/// Why [`reserve_quota`] refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The user's own quota would be passed.
+    User,
+    /// The user's company's quota would be passed: its limit and use.
+    Company { limit: Option<i64>, used: i64 },
+}
+
+/// Adds `bytes` to the user's usage if it stays within the quota, and to their company's if it
+/// stays within the company's, each in one conditional UPDATE so concurrent uploads can never
+/// overshoot either (PostgreSQL re-checks the condition on the row it waited for; SQLite's
+/// writers take turns). Run it in a transaction: when the company refuses, the user's charge
+/// is taken back here, but only the transaction makes the pair atomic for readers.
+pub async fn reserve_quota(
+    conn: &mut Conn,
+    id: &str,
+    bytes: i64,
+) -> Result<std::result::Result<(), Refused>> {
     let done = sqlx::query(
         "UPDATE users SET used_bytes = used_bytes + $2 \
          WHERE id = $1 AND (quota_bytes IS NULL OR used_bytes + $2 <= quota_bytes)",
     )
     .bind(id)
     .bind(bytes)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(Err(Refused::User));
+    }
+    let company: Option<String> = sqlx::query_scalar("SELECT company_id FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let Some(company) = company else {
+        return Ok(Ok(()));
+    };
+    if crate::companies::reserve(conn, &company, bytes).await? {
+        return Ok(Ok(()));
+    }
+    release_own(conn, id, bytes).await?;
+    let (limit, used) = crate::companies::usage(conn, &company).await?;
+    Ok(Err(Refused::Company { limit, used }))
 }
 
-/// Gives back `bytes` of usage (never below zero).
+/// Gives back `bytes` of usage (never below zero), to the user and to their company.
 pub async fn release_quota(conn: &mut Conn, id: &str, bytes: i64) -> Result<()> {
+    release_own(conn, id, bytes).await?;
+    let company: Option<String> = sqlx::query_scalar("SELECT company_id FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+    if let Some(company) = company {
+        crate::companies::release(conn, &company, bytes).await?;
+    }
+    Ok(())
+}
+
+async fn release_own(conn: &mut Conn, id: &str, bytes: i64) -> Result<()> {
     sqlx::query(
         "UPDATE users SET used_bytes = CASE WHEN used_bytes >= $2 THEN used_bytes - $2 ELSE 0 END \
          WHERE id = $1",

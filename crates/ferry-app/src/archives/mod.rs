@@ -233,6 +233,7 @@ impl Builder {
 /// `read` on the folder).
 pub async fn of_folder(app: &AppState, caller: &Caller, folder_id: &str) -> Result<Archive> {
     let folder = access::folder(app, caller, folder_id, Permission::Read).await?;
+    access::require_caller_policy(app, caller, access::Guarded::Download).await?;
     of_permitted_folder(app, &folder).await
 }
 
@@ -284,6 +285,7 @@ pub async fn of_items(app: &AppState, caller: &Caller, items: &[String]) -> Resu
     if let Some(e) = denied {
         return Err(e);
     }
+    access::require_caller_policy(app, caller, access::Guarded::Download).await?;
     let mut builder = Builder::new();
     for (id, file_name, folder_name) in resolved {
         match (file_name, folder_name) {

@@ -160,6 +160,7 @@ pub struct TusInfo {
 /// Opens a session: checks the folder, size limits and quota (reserving the space).
 pub async fn create(state: &AppState, caller: &Caller, new: NewUpload) -> Result<Upload> {
     let user = caller.user_ref().ok_or(Error::Unauthorized)?;
+    access::require_policy(state, user, access::Guarded::Upload).await?;
     let mut new = new;
     let folder = match &new.folder_id {
         Some(id) => {

@@ -191,7 +191,7 @@ async fn download(
         Some(token) => temporary_links::redeem(&state, &ctx.0, &token, &id).await?,
         None => me?.caller(),
     };
-    let (file, _) = files::readable(&state, &caller, &id).await?;
+    let (file, _) = files::downloadable(&state, &caller, &id).await?;
     let blob = Blob::of(&file);
     let delivery = content::plan(&headers, &blob)?;
     let response = match content::redirect(&state, &blob, &delivery).await? {

@@ -31,6 +31,7 @@ fn view(g: &GroupInfo) -> api::Group {
         name: g.group.name.clone(),
         description: g.group.description.clone(),
         member_count: g.member_count,
+        company_id: g.group.company_id.clone(),
         created_at: rfc3339(g.group.created_at),
         updated_at: rfc3339(g.group.updated_at),
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod batch;
 pub mod client_addr;
 pub mod comments;
+pub mod companies;
 pub mod conditional;
 pub mod content;
 pub mod context;
@@ -60,6 +61,8 @@ use ferry_app::AppState;
         (name = "auth", description = "Sessions and the current user"),
         (name = "users", description = "Admin: user management"),
         (name = "groups", description = "Groups of users: admins manage them, members see them"),
+        (name = "companies", description = "Companies (tenants): status, quota, default user quota, branding"),
+        (name = "policies", description = "Rules on a company, a group or a user; the most restrictive wins"),
         (name = "folders", description = "The folder tree: folders, subfolders, their files, paths"),
         (name = "files", description = "File metadata, content, upload, move, copy and deletion"),
         (name = "trash", description = "Deleted files and folders: restore, purge, empty"),
@@ -103,6 +106,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(tokens::router())
         .merge(groups::router())
+        .merge(companies::router())
         .merge(folders::router())
         .merge(files::router())
         .merge(archives::router())

@@ -27,7 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, body = api::User),
         (status = 400, description = "`invalid_login`, `invalid_password`, `invalid_value`...", body = api::ErrorBody),
-        (status = 403, description = "Not an admin", body = api::ErrorBody),
+        (status = 403, description = "Not an admin, or a role a company admin may not give", body = api::ErrorBody),
+        (status = 404, description = "`company_id` names no company the caller administers", body = api::ErrorBody),
         (status = 409, description = "`name_conflict`: login taken", body = api::ErrorBody),
     ))]
 async fn create(
@@ -41,6 +42,7 @@ async fn create(
         name: body.name.as_deref(),
         role: body.role.as_deref(),
         quota_bytes: body.quota_bytes,
+        company_id: body.company_id.as_deref(),
     };
     let user = users::create(&state, &me.caller(), account).await?;
     // A new user has no uploads yet.
@@ -50,18 +52,37 @@ async fn create(
     ))
 }
 
-/// List users in creation order.
-#[utoipa::path(get, path = "/users", tag = "users", params(Page),
+/// The query of `GET /users`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only the users of this company (`cmp_…`).
+    company_id: Option<String>,
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// Opaque; from the previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// List users in creation order (a company admin: its company's users).
+#[utoipa::path(get, path = "/users", tag = "users", params(ListQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = api::UserList), (status = 403, body = api::ErrorBody)))]
+    responses((status = 200, body = api::UserList),
+        (status = 400, description = "`invalid_value` (limit), `invalid_cursor`", body = api::ErrorBody),
+        (status = 403, body = api::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     me: AuthUser,
-    ApiQuery(page): ApiQuery<Page>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<axum::Json<api::UserList>> {
+    let page = Page {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
     let limit = page.limit()?;
     let after: Option<(i64, String)> = page.cursor()?;
-    let rows = users::list(&state, &me.caller(), after, limit).await?;
+    let rows = users::list(&state, &me.caller(), q.company_id.as_deref(), after, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |u| (u.created_at, u.id.clone()));
     Ok(axum::Json(api::UserList {
         users: user_views(&state, &rows.iter().collect::<Vec<_>>()).await?,
@@ -90,7 +111,8 @@ async fn get(
     responses(
         (status = 200, body = api::User),
         (status = 400, description = "`invalid_value`, `invalid_password`, `cannot_modify_self`", body = api::ErrorBody),
-        (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody)))]
+        (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 413, description = "`quota_exceeded`: the user's use does not fit the new company's quota", body = api::ErrorBody)))]
 async fn update(
     State(state): State<AppState>,
     me: AuthUser,
@@ -103,6 +125,7 @@ async fn update(
         role: body.role,
         quota_bytes: body.quota_bytes,
         disabled: body.disabled,
+        company_id: body.company_id,
     };
     let user = users::update(&state, &me.caller(), &id, changes).await?;
     Ok(axum::Json(user_view_of(&state, &user).await?))

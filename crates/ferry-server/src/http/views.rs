@@ -137,6 +137,7 @@ pub fn user_view(u: &User, reserved: Reserved) -> api::User {
             reserved_bytes: reserved.bytes,
             reserved_uploads: reserved.uploads,
         },
+        company_id: u.company_id.clone(),
         created_at: rfc3339(u.created_at),
         updated_at: rfc3339(u.updated_at),
         language: None,

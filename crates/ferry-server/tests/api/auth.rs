@@ -271,6 +271,7 @@ async fn expired_token_is_token_expired(app: TestApp) {
             name: None,
             role: None,
             quota_bytes: None,
+            company_id: None,
         })
         .await
         .unwrap();

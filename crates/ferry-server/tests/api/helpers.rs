@@ -195,6 +195,7 @@ impl TestApp {
                 name: None,
                 role: None,
                 quota_bytes,
+                company_id: None,
             })
             .await
             .expect("create user");

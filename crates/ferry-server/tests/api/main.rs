@@ -8,6 +8,7 @@ mod expiry;
 mod link_passwords;
 mod links;
 mod me;
+mod organisations;
 mod retention;
 
 mod archives;

@@ -29,6 +29,7 @@ fn new_user(login: &str) -> api::CreateUser {
         name: None,
         role: None,
         quota_bytes: None,
+        company_id: None,
     }
 }
 

@@ -906,6 +906,7 @@ async fn a_disabled_account_gets_no_more_events(app: TestApp) {
             name: None,
             role: Some("admin".into()),
             quota_bytes: None,
+            company_id: None,
         })
         .await
         .unwrap();

@@ -19,6 +19,7 @@ async fn groups_are_unique_in_any_case_and_list_by_name(store: &Store) {
                 id,
                 name,
                 description: "",
+                company_id: None,
                 now: 1,
             },
         )
@@ -31,6 +32,7 @@ async fn groups_are_unique_in_any_case_and_list_by_name(store: &Store) {
             id: "grp_d",
             name: "ALPHA",
             description: "",
+            company_id: None,
             now: 1,
         },
     )

@@ -54,6 +54,7 @@ async fn fill(url: &str) {
             role: Role::User,
             password_hash: "x",
             quota_bytes: None,
+            company_id: None,
             now: 1,
         },
     )
@@ -304,6 +305,7 @@ async fn tasks_and_folder_expiry_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -381,6 +383,7 @@ async fn sharing_upgrade(url: &str, backend: &str) {
                     role: Role::User,
                     password_hash: "x",
                     quota_bytes: None,
+                    company_id: None,
                     now: 1,
                 },
             )
@@ -478,6 +481,7 @@ async fn notices_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -538,6 +542,7 @@ async fn link_passwords_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -597,6 +602,7 @@ async fn link_passwords_upgrade(url: &str, backend: &str) {
     for (now, state) in [(10, LinkState::Exhausted), (5000, LinkState::Expired)] {
         let filter = ListFilter {
             creator_id: Some("usr_owner"),
+            company_id: None,
             folder_id: Some("fld_top"),
             state: Some(state),
             now,
@@ -666,6 +672,7 @@ async fn comments_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -765,6 +772,7 @@ async fn user_settings_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -891,6 +899,7 @@ async fn upload_links_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -1004,6 +1013,7 @@ async fn upload_links_upgrade(url: &str, backend: &str) {
     assert_eq!(file.via_link_name.as_deref(), Some("Bob"));
     let filter = ListFilter {
         creator_id: Some("usr_owner"),
+        company_id: None,
         folder_id: None,
         state: Some("exhausted"),
         now: 100,
@@ -1051,6 +1061,7 @@ async fn folder_links_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -1190,6 +1201,7 @@ async fn folder_links_upgrade(url: &str, backend: &str) {
     );
     let folders = fl::ListFilter {
         creator_id: Some("usr_owner"),
+        company_id: None,
         folder_id: Some("fld_top"),
         state: Some("active"),
         now: 10,
@@ -1260,6 +1272,7 @@ async fn folder_size_limits_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -1358,6 +1371,7 @@ async fn blob_keys_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )
@@ -1452,6 +1466,147 @@ async fn schema_19_upgrades_to_blob_keys_postgres() {
     blob_keys_upgrade(schema.url(), "postgres").await;
 }
 
+/// 0025 adds companies (a user's and a group's `company_id`), the company's use counter and
+/// policies: users and groups of an older database belong to no company, keep what they
+/// store, and can join a company whose quota then counts them.
+async fn companies_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 23).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_old",
+                login: "old",
+                name: "Old",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: Some(1000),
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query("UPDATE users SET used_bytes = 300 WHERE id = 'usr_old'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO groups (id, name, name_key, description, created_at, updated_at) \
+             VALUES ('grp_old', 'Old', 'old', '', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let user = ferry_store::users::get(&mut c, "usr_old")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((user.company_id.as_deref(), user.used_bytes), (None, 300));
+    assert!(user.company_active(), "no company: nothing to refuse");
+    let group = ferry_store::groups::get(&mut c, "grp_old")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(group.company_id, None);
+
+    // A company, and the old user joining it: its use is counted from then on.
+    let fields = ferry_store::companies::CompanyFields {
+        name: "Acme".into(),
+        status: ferry_core::CompanyStatus::Active,
+        quota_bytes: Some(500),
+        default_user_quota_bytes: None,
+        display_name: "Acme".into(),
+        logo_url: None,
+        accent_color: None,
+    };
+    ferry_store::companies::insert(&mut c, "cmp_acme", &fields, 2)
+        .await
+        .unwrap();
+    let changes = ferry_store::users::UserChanges {
+        company_id: Some(Some("cmp_acme".into())),
+        ..Default::default()
+    };
+    ferry_store::users::update(&mut c, "usr_old", &changes, 3)
+        .await
+        .unwrap();
+    assert!(
+        ferry_store::companies::reserve(&mut c, "cmp_acme", 300)
+            .await
+            .unwrap()
+    );
+    let refused = ferry_store::users::reserve_quota(&mut c, "usr_old", 250)
+        .await
+        .unwrap();
+    assert_eq!(
+        refused,
+        Err(ferry_store::users::Refused::Company {
+            limit: Some(500),
+            used: 300
+        })
+    );
+    assert!(
+        ferry_store::users::reserve_quota(&mut c, "usr_old", 200)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    let user = ferry_store::users::get(&mut c, "usr_old")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.used_bytes, 500, "the refused charge was taken back");
+    assert_eq!(
+        ferry_store::companies::usage(&mut c, "cmp_acme")
+            .await
+            .unwrap(),
+        (Some(500), 500)
+    );
+
+    // Policies start empty and can be set on the old group.
+    use ferry_store::policies::{Policy, PolicyTarget};
+    let policy = Policy {
+        can_download: Some(false),
+        allowed_ip_ranges: Some(vec!["10.0.0.0/8".into()]),
+        ..Policy::default()
+    };
+    ferry_store::policies::put(&mut c, PolicyTarget::Group, "grp_old", &policy, 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        ferry_store::policies::get(&mut c, PolicyTarget::Group, "grp_old")
+            .await
+            .unwrap(),
+        Some(policy)
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_23_upgrades_to_companies_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    companies_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_23_upgrades_to_companies_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    companies_upgrade(schema.url(), "postgres").await;
+}
+
 /// Schema 23 → token kinds (0026): a session token of the old shape keeps working as a session
 /// with every scope, and the table takes tokens that never expire.
 async fn token_kinds_upgrade(url: &str, backend: &str) {
@@ -1467,6 +1622,7 @@ async fn token_kinds_upgrade(url: &str, backend: &str) {
                 role: Role::User,
                 password_hash: "x",
                 quota_bytes: None,
+                company_id: None,
                 now: 1,
             },
         )

@@ -1,5 +1,5 @@
 //! `ferry admin user add|ls|disable|enable|unlock|quota|password|role|rename` (admins only,
-//! over the API) and `ferry admin reset-password` (offline, on the server's database).
+//! over the API), `ferry admin company|policy` (see `companies`) and `ferry admin reset-password` (offline, on the server's database).
 
 use std::io::{BufRead, IsTerminal};
 
@@ -17,6 +17,12 @@ pub enum AdminCommand {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage companies (tenants): add, ls, show, set, rm (system admins).
+    #[command(subcommand)]
+    Company(super::companies::CompanyCommand),
+    /// Show or set policies on companies, groups and users; `mine` shows your own.
+    #[command(subcommand)]
+    Policy(super::companies::PolicyCommand),
     /// Set a user's password directly in the server's database, with the server stopped:
     /// for a lost admin password. Unlocks and enables the account and ends its sessions.
     /// Reads the same configuration as `ferry serve` (--config, --data-dir, FERRY_* variables).
@@ -99,6 +105,11 @@ pub enum UserCommand {
 pub enum Role {
     User,
     Admin,
+    /// Manages its own company's users, groups, policies and audit.
+    #[value(name = "company_admin")]
+    CompanyAdmin,
+    /// May list and block any link.
+    Moderator,
 }
 
 impl Role {
@@ -106,6 +117,8 @@ impl Role {
         match self {
             Role::User => "user",
             Role::Admin => "admin",
+            Role::CompanyAdmin => "company_admin",
+            Role::Moderator => "moderator",
         }
     }
 }
@@ -153,9 +166,13 @@ pub struct AddArgs {
     pub name: Option<String>,
     #[arg(long, value_enum, default_value_t = Role::User)]
     pub role: Role,
-    /// A storage quota (e.g. 10GiB, 500MB); default: none.
+    /// A storage quota (e.g. 10GiB, 500MB); default: none (in a company: its default user
+    /// quota).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub quota: Option<u64>,
+    /// The company (cmp_…) the user joins.
+    #[arg(long, value_name = "COMPANY_ID")]
+    pub company: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -222,20 +239,22 @@ pub enum Quota {
     Bytes(u64),
 }
 
-fn parse_quota(s: &str) -> Result<Quota, String> {
+pub(super) fn parse_quota(s: &str) -> Result<Quota, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "none" | "unlimited" => Ok(Quota::Unlimited),
         _ => parse_size(s).map(Quota::Bytes),
     }
 }
 
-fn quota_bytes(n: u64) -> Result<i64> {
+pub(super) fn quota_bytes(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(|_| CliError::new("invalid_value", "the quota is too large").into())
 }
 
 pub async fn run(command: AdminCommand) -> Result<()> {
     match command {
         AdminCommand::ResetPassword(a) => reset_password(a).await,
+        AdminCommand::Company(c) => super::companies::run_company(c).await,
+        AdminCommand::Policy(c) => super::companies::run_policy(c).await,
         AdminCommand::User(c) => match c {
             UserCommand::Add(a) => add(a).await,
             UserCommand::Ls(c) => ls(c).await,
@@ -260,6 +279,7 @@ async fn add(args: AddArgs) -> Result<()> {
         name: args.name.clone(),
         role: Some(args.role.as_str().into()),
         quota_bytes: args.quota.map(quota_bytes).transpose()?,
+        company_id: args.company.clone(),
     };
     let user = s.client.create_user(&body).await?;
     out.result(&user, || format!("Created {}", user_line(&user)));

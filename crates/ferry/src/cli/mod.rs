@@ -13,6 +13,7 @@ mod admin;
 mod audit;
 mod auth;
 mod comments;
+mod companies;
 pub mod config;
 mod download;
 mod files;
@@ -139,7 +140,8 @@ pub enum Command {
     #[command(subcommand)]
     Comment(comments::CommentCommand),
     /// Administration (admins only): `ferry admin user` add, ls, disable, enable, unlock, quota,
-    /// password, role, rename; `ferry admin reset-password` (offline, on the server's database).
+    /// password, role, rename; `ferry admin company` add, ls, show, set, rm; `ferry admin
+    /// policy` show, set, mine; `ferry admin reset-password` (offline, on the server's database).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

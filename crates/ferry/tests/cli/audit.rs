@@ -219,6 +219,7 @@ fn audit_verify() {
         name: None,
         role: None,
         quota_bytes: None,
+        company_id: None,
     }))
     .unwrap();
     t.login_as("erin", "password-erin");

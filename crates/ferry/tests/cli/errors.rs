@@ -96,6 +96,7 @@ fn an_upload_over_quota_fails_cleanly() {
         name: None,
         role: None,
         quota_bytes: Some(1 << 20),
+        company_id: None,
     }))
     .unwrap();
     t.ferry()

@@ -28,6 +28,7 @@ fn find_by_text_and_filters() {
         name: None,
         role: None,
         quota_bytes: Some(100 * MIB as i64),
+        company_id: None,
     }))
     .unwrap();
     let anon = Client::new(&t.url);

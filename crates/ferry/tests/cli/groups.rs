@@ -12,6 +12,7 @@ fn user(t: &TestServer, login: &str) -> api::User {
         name: Some(format!("{login} N")),
         role: None,
         quota_bytes: None,
+        company_id: None,
     }))
     .expect("create user")
 }

@@ -8,6 +8,7 @@ mod archives;
 mod audit;
 mod auth;
 mod comments;
+mod companies;
 mod errors;
 mod files;
 mod find;

@@ -24,6 +24,7 @@ fn user(t: &TestServer, login: &str) -> User {
         name: None,
         role: None,
         quota_bytes: None,
+        company_id: None,
     }))
     .expect("create user");
     let session =

@@ -16,6 +16,7 @@ fn user(t: &TestServer, login: &str) -> (api::User, Client) {
             name: None,
             role: None,
             quota_bytes: Some(100 * MIB as i64),
+            company_id: None,
         }))
         .unwrap();
     let anon = Client::new(&t.url);
