@@ -26,7 +26,7 @@ mod webhooks;
 
 pub use archives::ArchiveRequest;
 pub use audit::{AuditVerification, Event, EventList, Target};
-pub use auth::{LoginRequest, Session};
+pub use auth::{LoginRequest, PasswordResetConfirm, PasswordResetRequest, Session};
 pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{

@@ -15,7 +15,7 @@ use crate::passwords;
 use crate::state::AppState;
 
 /// SHA-256 of a token, the only form in which tokens are stored.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

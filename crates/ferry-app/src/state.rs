@@ -8,6 +8,7 @@ use ferry_store::Store;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::locks::KeyedLocks;
+use crate::mail::Mailer;
 use crate::webhooks::transport::Transport;
 
 /// The locks that order a resumable upload's part writers, hasher and completion.
@@ -35,6 +36,8 @@ pub struct AppState {
     pub webhook_transport: Arc<dyn Transport>,
     /// Where time comes from (the system clock; a manual one in tests).
     pub clock: Arc<dyn Clock>,
+    /// Sends mail; `None` without `mail.smtp_url` (then no mail is queued).
+    pub mail: Option<Arc<Mailer>>,
 }
 
 impl AppState {

@@ -7,6 +7,10 @@ pub enum Action {
     AuthLoginFailed,
     AuthLogout,
     AuthLocked,
+    /// Someone asked for a password reset mail (whether or not the login exists).
+    AuthPasswordResetRequested,
+    /// A password was set with a reset token.
+    AuthPasswordReset,
     UserCreated,
     UserUpdated,
     UserUnlocked,
@@ -62,11 +66,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 56] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
         Action::AuthLocked,
+        Action::AuthPasswordResetRequested,
+        Action::AuthPasswordReset,
         Action::UserCreated,
         Action::UserUpdated,
         Action::UserUnlocked,
@@ -130,6 +136,8 @@ impl Action {
             Action::AuthLoginFailed => "auth.login_failed",
             Action::AuthLogout => "auth.logout",
             Action::AuthLocked => "auth.locked",
+            Action::AuthPasswordResetRequested => "auth.password_reset_requested",
+            Action::AuthPasswordReset => "auth.password_reset",
             Action::UserCreated => "user.created",
             Action::UserUpdated => "user.updated",
             Action::UserUnlocked => "user.unlocked",

@@ -18,6 +18,8 @@ pub enum IdKind {
     Group,
     Notice,
     Comment,
+    /// A mail in the outbox.
+    Mail,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -42,6 +44,7 @@ impl IdKind {
             IdKind::Group => "grp_",
             IdKind::Notice => "ntc_",
             IdKind::Comment => "cmt_",
+            IdKind::Mail => "eml_",
         }
     }
 
