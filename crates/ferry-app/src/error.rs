@@ -130,7 +130,9 @@ pub enum Error {
     #[error("This server sends no e-mail (mail.smtp_url is not set); ask an admin.")]
     MailNotConfigured,
     /// A password reset token that is unknown, used already, or expired (one answer for all).
-    #[error("This password reset link is not valid: it is wrong, used already or expired. Ask for a new one.")]
+    #[error(
+        "This password reset link is not valid: it is wrong, used already or expired. Ask for a new one."
+    )]
     ResetTokenInvalid,
     /// A bug or a broken dependency; logged once by the door, shown as a generic message.
     #[error("Internal error.")]

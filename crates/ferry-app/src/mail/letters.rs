@@ -39,7 +39,10 @@ enum Block<'a> {
     Text(String),
     /// Someone's own words, quoted.
     Quote(&'a str),
-    Button { label: &'a str, url: &'a str },
+    Button {
+        label: &'a str,
+        url: &'a str,
+    },
 }
 
 fn letter(title: &str, blocks: &[Block<'_>]) -> Letter {
@@ -185,8 +188,14 @@ mod tests {
         );
         assert!(!l.html.contains("<script>") && !l.html.contains("<b>eve"));
         assert!(l.html.contains("&lt;script&gt;") && l.html.contains("Q&amp;A &quot;1&quot;"));
-        assert!(l.html.contains("href=\"https://ferry.example/?a=1&amp;b=2\""));
-        assert!(l.text.contains("<b>eve</b> shared the folder \"Q&A \"1\"\""));
+        assert!(
+            l.html
+                .contains("href=\"https://ferry.example/?a=1&amp;b=2\"")
+        );
+        assert!(
+            l.text
+                .contains("<b>eve</b> shared the folder \"Q&A \"1\"\"")
+        );
         assert!(l.text.contains("> second line"));
     }
 

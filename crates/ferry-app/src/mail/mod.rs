@@ -45,7 +45,12 @@ impl Mailer {
     /// The mailer `mail` describes; `None` without `smtp_url`. A URL or sender that cannot
     /// work is an error naming the setting (the URL shown without its password).
     pub fn from_config(mail: &MailConfig) -> Result<Option<Mailer>, String> {
-        let Some(url) = mail.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+        let Some(url) = mail
+            .smtp_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
             return Ok(None);
         };
         let from: Mailbox = mail
@@ -208,6 +213,11 @@ mod tests {
         assert!(e.contains("mail.smtp_url") && !e.contains("secret"), "{e}");
         cfg.smtp_url = Some("smtp://127.0.0.1:2525".into());
         cfg.from = "not an address".into();
-        assert!(Mailer::from_config(&cfg).err().unwrap().contains("mail.from"));
+        assert!(
+            Mailer::from_config(&cfg)
+                .err()
+                .unwrap()
+                .contains("mail.from")
+        );
     }
 }

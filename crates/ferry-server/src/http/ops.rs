@@ -37,6 +37,8 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<api::Health>, ApiE
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // First: it installs the recorder the gauges below go to.
+    let handle = crate::metrics_handle();
     // The outbox is shared by every node: read at scrape time, so each node reports the same.
     match ferry_app::mail::backlog(&state).await {
         Ok((waiting, failed)) => {
@@ -48,6 +50,6 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::metrics_handle().render(),
+        handle.render(),
     )
 }
