@@ -14,6 +14,7 @@ mod files;
 mod folders;
 mod groups;
 mod links;
+mod mail;
 mod me;
 mod notices;
 mod ops;
@@ -43,6 +44,7 @@ pub use links::{
     CreateLink, CreateUploadLink, Link, LinkAccess, LinkFileItem, LinkFolderItem, LinkInfo,
     LinkItems, LinkList, SaveLink, UnlockLink,
 };
+pub use mail::{Mail, MailList};
 pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
 pub use notices::{Notice, NoticeList};
 pub use ops::Health;

@@ -681,6 +681,18 @@ mod tests {
         });
     }
 
+    #[test]
+    fn the_smtp_password_is_never_shown() {
+        let mut c = Config::default();
+        c.mail.smtp_url = Some("smtps://ferry:hunter22@mail.example.com".into());
+        let shown = c.redacted_toml();
+        assert!(!shown.contains("hunter22"), "{shown}");
+        assert!(
+            shown.contains("smtps://ferry:***@mail.example.com"),
+            "{shown}"
+        );
+    }
+
     #[allow(clippy::result_large_err)]
     #[test]
     fn unknown_keys_in_a_section_are_errors() {

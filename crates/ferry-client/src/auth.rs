@@ -71,3 +71,15 @@ impl Client {
         Self::send_empty(self.request(Method::DELETE, &format!("/me/settings/{key}"))).await
     }
 }
+
+impl Client {
+    /// One page of the mail outbox, newest first (admins).
+    pub async fn admin_mail(
+        &self,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<api::MailList> {
+        let q = crate::client::page_query(limit, cursor);
+        Self::send(self.request(Method::GET, "/admin/mail").query(&q)).await
+    }
+}

@@ -15,11 +15,13 @@ pub mod send;
 use std::time::Duration;
 
 use ferry_core::IdKind;
-use ferry_store::mail::NewMail;
+use ferry_store::mail::{Mail, NewMail};
 use ferry_store::users::User;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::access;
+use crate::caller::Caller;
 use crate::config::MailConfig;
 use crate::error::Result;
 use crate::state::AppState;
@@ -181,6 +183,23 @@ pub(crate) async fn queue_for_user(
     };
     let to = to.to_string();
     queue(app, tx, kind, &to, &letter(&user)).await
+}
+
+/// The outbox, newest first, before the `(created_at, id)` cursor: admins only.
+pub async fn list(
+    app: &AppState,
+    caller: &Caller,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Mail>> {
+    access::require_admin(caller)?;
+    let mut conn = app.store.conn().await?;
+    Ok(ferry_store::mail::list(
+        &mut conn,
+        before.as_ref().map(|(t, id)| (*t, id.as_str())),
+        limit + 1,
+    )
+    .await?)
 }
 
 /// Mails waiting to be sent and mails given up, for the metrics.

@@ -308,6 +308,23 @@ async fn a_reset_mail_arrives_and_its_link_sets_the_password_once(backend: Backe
             .await
             .unwrap();
     assert_eq!(bodies, (None, None));
+
+    // Admins see the outbox (never a body); nobody else does.
+    let list = app.admin.admin_mail(None, None).await.unwrap();
+    assert_eq!(list.mails.len(), 1);
+    let m = &list.mails[0];
+    assert_eq!(
+        (
+            m.kind.as_str(),
+            m.to.as_str(),
+            m.status.as_str(),
+            m.attempts
+        ),
+        ("password_reset", "alice@example.com", "sent", 1)
+    );
+    assert!(m.sent_at.is_some() && m.next_attempt_at.is_none());
+    let (_, carol) = app.user("carol", None).await;
+    assert_api_error(carol.admin_mail(None, None).await, 403, "forbidden");
 }
 
 async fn reset_requests_never_tell_whether_an_account_exists(backend: Backend) {
