@@ -164,13 +164,14 @@ pub(crate) async fn queue(
     Ok(())
 }
 
-/// Like [`queue`], to the user `user_id` (nothing if they have no address or are disabled).
+/// Like [`queue`], to the user `user_id` (nothing if they have no address or are disabled);
+/// the letter is only written when it will be sent.
 pub(crate) async fn queue_for_user(
     app: &AppState,
     tx: &mut ferry_store::Tx,
     kind: &str,
     user_id: &str,
-    letter: impl FnOnce(&User) -> Letter,
+    letter: impl FnOnce() -> Letter,
 ) -> Result<()> {
     if !configured(app) {
         return Ok(());
@@ -182,7 +183,7 @@ pub(crate) async fn queue_for_user(
         return Ok(());
     };
     let to = to.to_string();
-    queue(app, tx, kind, &to, &letter(&user)).await
+    queue(app, tx, kind, &to, &letter()).await
 }
 
 /// The outbox, newest first, before the `(created_at, id)` cursor: admins only.

@@ -35,9 +35,7 @@ pub(crate) async fn invitation(
         )
     };
     match (&c.user_id, &c.email) {
-        (Some(user_id), _) => {
-            queue_for_user(app, tx, "invitation", user_id, |_| letter(true)).await
-        }
+        (Some(user_id), _) => queue_for_user(app, tx, "invitation", user_id, || letter(true)).await,
         (None, Some(address)) => queue(app, tx, "invitation", address, &letter(false)).await,
         (None, None) => Ok(()),
     }
@@ -51,7 +49,7 @@ pub(crate) async fn link_uploaded(
     uploader: &Uploader,
 ) -> Result<()> {
     let url = portal(app);
-    queue_for_user(app, tx, "link_uploaded", &file.owner_id, |_| {
+    queue_for_user(app, tx, "link_uploaded", &file.owner_id, || {
         letters::link_uploaded(
             &file.name,
             file.size,
