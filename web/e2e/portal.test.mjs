@@ -360,6 +360,32 @@ describe('portal', () => {
     await noSeriousA11y(admin);
   });
 
+  test('a token for a script: created with its secret shown once, read-only, revoked', async () => {
+    await admin.getByRole('link', { name: 'Tokens', exact: true }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Tokens' }).waitFor();
+    await admin.getByRole('button', { name: 'Create token' }).click();
+    await admin.getByLabel('Name').fill('nightly script');
+    await admin.getByRole('button', { name: 'Create token' }).last().click();
+    const secretBox = admin.getByLabel('Token', { exact: true });
+    await secretBox.waitFor();
+    const secret = await secretBox.inputValue();
+    assert.ok(secret.length > 40, secret);
+    await shot(admin, 'tokens-secret');
+    await admin.getByRole('button', { name: 'Close' }).click();
+    await row(admin, 'nightly script').waitFor();
+    const asToken = (method, path) => fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: method === 'POST' ? JSON.stringify({ name: 'x' }) : undefined });
+    assert.equal((await asToken('GET', '/me')).status, 200);
+    const refused = await asToken('POST', '/folders');
+    assert.equal(refused.status, 403);
+    assert.equal((await refused.json()).error.code, 'insufficient_scope');
+    await shot(admin, 'tokens');
+    await noSeriousA11y(admin);
+    await admin.getByRole('button', { name: 'Revoke nightly script' }).click();
+    await admin.getByText('Token revoked.').waitFor();
+    assert.equal(await row(admin, 'nightly script').count(), 0);
+    assert.equal((await asToken('GET', '/me')).status, 401);
+  });
+
   test('sign out', async () => {
     await admin.getByRole('button', { name: 'Sign out' }).click();
     await admin.getByText('You have signed out.').waitFor();

@@ -9,6 +9,7 @@ import { A } from './ui';
 import { FilesScreen } from './screens/Files';
 import { TrashScreen } from './screens/Trash';
 import { LinksScreen } from './screens/Links';
+import { TokensScreen } from './screens/Tokens';
 import { LandingScreen } from './screens/Landing';
 import { UsersScreen, AuditScreen, WebhooksScreen } from './screens/Admin';
 import { UploadPanel } from './screens/UploadPanel';
@@ -67,7 +68,7 @@ function App() {
   if (path.startsWith('/s/')) return <LandingScreen token={decodeURIComponent(path.slice(3))} />;
   if (!session) return <SignIn notice={notice} />;
   const admin = session.user.role === 'admin';
-  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links]];
+  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links], ['/tokens', t.nav.tokens]];
   if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
   const current = (href: string) => (href === '/' ? path === '/' || path.startsWith('/f/') || path === '/search' : path.startsWith(href));
   let screen;
@@ -77,6 +78,7 @@ function App() {
   } else if (path === '/trash') screen = <TrashScreen />;
   else if (path === '/inbox') screen = <InboxScreen />;
   else if (path === '/links') screen = <LinksScreen />;
+  else if (path === '/tokens') screen = <TokensScreen />;
   else if (path === '/admin/users' && admin) screen = <UsersScreen />;
   else if (path === '/admin/audit' && admin) screen = <AuditScreen />;
   else if (path === '/admin/webhooks' && admin) screen = <WebhooksScreen />;

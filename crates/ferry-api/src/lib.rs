@@ -21,6 +21,7 @@ mod ops;
 mod patch;
 mod sharing;
 mod tasks;
+mod tokens;
 mod uploads;
 mod users;
 mod webhooks;
@@ -53,6 +54,7 @@ pub use sharing::{
     Inviter, Principal, TransferFolder, UpdateCollaboration,
 };
 pub use tasks::{Queued, Task, TaskError, TaskProgress};
+pub use tokens::{CreateToken, IssuedToken, Token, TokenList};
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};
 pub use users::{CreateUser, Owner, Quota, UpdateUser, User, UserList, UserQuota, UserSummary};
 pub use webhooks::{

@@ -665,3 +665,29 @@ pub async fn through_folder_link(
     }
     Ok(LinkItem::Folder(folder, names.join("/")))
 }
+
+// Tokens. A user manages their own tokens; an admin also another user's (list, revoke, wipe).
+// A token's scopes cap what a request made with it may do.
+
+/// Whether the caller may see and manage `user_id`'s tokens (others': `NotFound`).
+pub fn may_manage_tokens_of(caller: &Caller, user_id: &str) -> bool {
+    owns_or_admin(caller, user_id)
+}
+
+/// Whether a request made with a token of `scopes` may run: one that changes something needs
+/// `write`, one that only reads needs `read` (or `write`: a write-only token may still read
+/// what it wrote). The admin scope is applied when the token is resolved: without it the user
+/// acts as a plain user ([`crate::auth::resolve_token`]).
+pub fn token_permits(scopes: ferry_core::TokenScopes, changes_something: bool) -> Result<()> {
+    use ferry_core::TokenScope;
+    let allowed = if changes_something {
+        scopes.contains(TokenScope::Write)
+    } else {
+        scopes.contains(TokenScope::Read) || scopes.contains(TokenScope::Write)
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::InsufficientScope)
+    }
+}

@@ -3,7 +3,8 @@
 
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::rfc3339;
-use ferry_core::{IdKind, secrets};
+use ferry_core::{IdKind, Role, TokenKind, TokenScope, TokenScopes, secrets};
+use ferry_store::tokens::{NewToken, Token};
 use ferry_store::users::User;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -13,6 +14,7 @@ use crate::caller::{Caller, Origin};
 use crate::error::{Error, Result};
 use crate::passwords;
 use crate::state::AppState;
+use crate::token_cache::commit_auth_change;
 
 /// SHA-256 of a token, the only form in which tokens are stored.
 pub(crate) fn token_hash(token: &str) -> String {
@@ -27,24 +29,72 @@ pub struct Session {
     pub user: User,
 }
 
-/// The user a bearer token belongs to, with the token's id.
-pub async fn resolve_token(app: &AppState, token: &str) -> Result<(User, String)> {
-    let mut conn = app.store.conn().await?;
-    let (tok, user) = ferry_store::tokens::find(&mut conn, &token_hash(token))
-        .await?
-        .ok_or(Error::Unauthorized)?;
+/// What a bearer token stands for in one request.
+#[derive(Debug, Clone)]
+pub struct Bearer {
+    /// The token's user, acting with the role the token's scopes allow: an admin's token
+    /// without the `admin` scope acts as a plain user.
+    pub user: User,
+    pub token: Token,
+}
+
+/// How often a token's last use is written down (its list shows the minute, not the request).
+const LAST_USE_EVERY_MS: i64 = 60_000;
+
+/// The user a bearer token belongs to, with the token, from the token cache when it can.
+pub async fn resolve_token(app: &AppState, origin: &Origin, token: &str) -> Result<Bearer> {
+    let hash = token_hash(token);
+    let (tok, mut user) = match app.tokens.get(&hash) {
+        Some(found) => found,
+        None => {
+            let epoch = app.tokens.epoch();
+            let mut conn = app.store.conn().await?;
+            let found = ferry_store::tokens::find(&mut conn, &hash)
+                .await?
+                .ok_or(Error::Unauthorized)?;
+            app.tokens
+                .insert(epoch, hash.clone(), found.0.clone(), found.1.clone());
+            found
+        }
+    };
     // Disabled first: disabling also revokes the tokens, and their holder should learn why
     // they stopped working.
     if user.is_disabled() {
         return Err(Error::AccountDisabled);
     }
+    // A wiped device learns it until it confirms (which revokes the token).
+    if tok.wiped_at.is_some() && tok.wipe_confirmed_at.is_none() {
+        return Err(Error::DeviceWiped);
+    }
     if tok.revoked_at.is_some() {
         return Err(Error::Unauthorized);
     }
-    if tok.expires_at <= app.now_ms() {
+    let now = app.now_ms();
+    if tok.is_expired_at(now) {
         return Err(Error::TokenExpired);
     }
-    Ok((user, tok.id))
+    if tok
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USE_EVERY_MS)
+    {
+        note_use(app, &hash, &tok.id, now, origin.ip.clone()).await;
+    }
+    if !tok.scopes.contains(TokenScope::Admin) && user.role() != Role::User {
+        user = user.acting_as(Role::User);
+    }
+    Ok(Bearer { user, token: tok })
+}
+
+/// Writes down a token's use. A failure costs only the record, never the request.
+async fn note_use(app: &AppState, hash: &str, token_id: &str, now: i64, ip: Option<String>) {
+    app.tokens.note_use(hash, now, ip.clone());
+    let written = async {
+        let mut conn = app.store.conn().await?;
+        ferry_store::tokens::touch(&mut conn, token_id, now, ip.as_deref()).await
+    };
+    if let Err(e) = written.await {
+        tracing::warn!(error = %e, token_id, "could not record a token's last use");
+    }
 }
 
 /// Checks a login and password with lockout, auditing every failure. Success is audited by
@@ -177,15 +227,17 @@ pub async fn login(
     let expires_at = now + app.config.auth.token_ttl_secs * 1000;
     let mut tx = app.store.begin().await?;
     let token_id = IdKind::Token.generate();
-    ferry_store::tokens::insert(
-        &mut tx,
-        &token_id,
-        &token_hash(&token),
-        &user.id,
-        now,
-        expires_at,
-    )
-    .await?;
+    let new = NewToken {
+        id: &token_id,
+        token_hash: &token_hash(&token),
+        user_id: &user.id,
+        kind: TokenKind::Session,
+        name: None,
+        scopes: TokenScopes::FULL,
+        folder_id: None,
+        expires_at: Some(expires_at),
+    };
+    ferry_store::tokens::insert(&mut tx, &new, now).await?;
     audit::success(
         origin,
         Some(&user),
@@ -221,6 +273,6 @@ pub async fn logout(app: &AppState, caller: &Caller, token_id: Option<&str>) -> 
     .at(app.now_ms())
     .append(&mut tx)
     .await?;
-    tx.commit().await?;
+    commit_auth_change(app, tx).await?;
     Ok(())
 }

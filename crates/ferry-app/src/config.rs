@@ -215,8 +215,12 @@ pub struct AuthConfig {
     pub max_failed_logins: i64,
     /// How long a locked account stays locked.
     pub lockout_secs: i64,
-    /// Lifetime of an access token.
+    /// Lifetime of a login's access token.
     pub token_ttl_secs: i64,
+    /// How long a node trusts what a token resolved to without asking the database again;
+    /// revocations reach every node at once anyway (see `docs/scale-out.md`), this bounds only
+    /// changes made behind the server's back. 0 turns the cache off.
+    pub token_cache_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -225,6 +229,7 @@ impl Default for AuthConfig {
             max_failed_logins: 5,
             lockout_secs: 900,
             token_ttl_secs: 86_400,
+            token_cache_secs: 60,
         }
     }
 }

@@ -22,6 +22,13 @@ pub enum Error {
     TokenExpired,
     #[error("This account is disabled.")]
     AccountDisabled,
+    /// The token's device was wiped remotely: it must delete what it holds of the account and
+    /// confirm with `POST /auth/wiped`.
+    #[error("This device was wiped remotely: delete the account's local data and confirm.")]
+    DeviceWiped,
+    /// The token was not issued for this kind of request (a read-only token writing).
+    #[error("This token's scopes do not allow this request.")]
+    InsufficientScope,
     #[error("Too many failed logins; the account is locked. Try again later or ask an admin.")]
     AccountLocked { retry_after_secs: i64 },
     /// The caller's role does not allow this (an admin-only operation).
@@ -173,6 +180,8 @@ impl Error {
             Error::InvalidCredentials => "invalid_credentials",
             Error::TokenExpired => "token_expired",
             Error::AccountDisabled => "account_disabled",
+            Error::DeviceWiped => "device_wiped",
+            Error::InsufficientScope => "insufficient_scope",
             Error::AccountLocked { .. } => "account_locked",
             Error::Forbidden => "forbidden",
             Error::NotFound => "not_found",
@@ -260,6 +269,7 @@ impl Error {
             } => Some(json!({"expected": expected, "received": received})),
             Error::InvalidPartNumber { part_count } => Some(json!({"part_count": part_count})),
             Error::TooDeep { max } => Some(json!({"max_depth": max})),
+            Error::DeviceWiped => Some(json!({"wipe": true})),
             Error::InvalidParts {
                 part_count,
                 duplicates,

@@ -12,6 +12,7 @@ use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::passwords;
 use crate::state::AppState;
+use crate::token_cache::commit_auth_change;
 
 /// Settings a user may keep.
 const MAX_SETTINGS: i64 = 100;
@@ -38,6 +39,17 @@ pub struct ProfileChanges {
 
 fn me(caller: &Caller) -> Result<&User> {
     caller.user_ref().ok_or(Error::Unauthorized)
+}
+
+/// The caller as stored now (the request's own copy may come from the token cache, whose
+/// quota figures lag behind uploads), with the role the request acts with.
+pub async fn current(app: &AppState, caller: &Caller) -> Result<User> {
+    let user = me(caller)?;
+    let mut conn = app.store.conn().await?;
+    let stored = ferry_store::users::get(&mut conn, &user.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(stored.acting_as(user.role()))
 }
 
 /// The caller's language and timezone.
@@ -152,7 +164,7 @@ pub async fn update_profile(
     .details(json!({"changed": changed, "by": "self"}))
     .append(&mut tx)
     .await?;
-    tx.commit().await?;
+    commit_auth_change(app, tx).await?;
     Ok(updated)
 }
 
@@ -195,7 +207,7 @@ pub async fn change_password(
     .details(json!({"changed": ["password"], "by": "self", "sessions_revoked": revoked}))
     .append(&mut tx)
     .await?;
-    tx.commit().await?;
+    commit_auth_change(app, tx).await?;
     Ok(revoked)
 }
 

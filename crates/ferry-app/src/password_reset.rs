@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::mail::{self, letters};
 use crate::passwords;
 use crate::state::AppState;
+use crate::token_cache::commit_auth_change;
 
 /// How long a reset link works.
 pub const TOKEN_TTL_MS: i64 = 30 * 60 * 1000;
@@ -127,6 +128,7 @@ pub async fn confirm(
     .details(json!({"sessions_revoked": revoked}))
     .append(&mut tx)
     .await?;
-    tx.commit().await?;
+    // Every node's token cache forgets the revoked sessions.
+    commit_auth_change(app, tx).await?;
     Ok(revoked)
 }

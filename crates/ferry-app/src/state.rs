@@ -6,9 +6,11 @@ use ferry_blob::BlobStore;
 use ferry_store::Store;
 
 use crate::clock::Clock;
+use crate::coherence::Coherence;
 use crate::config::Config;
 use crate::locks::KeyedLocks;
 use crate::mail::Mailer;
+use crate::token_cache::TokenCache;
 use crate::webhooks::transport::Transport;
 
 /// The locks that order a resumable upload's part writers, hasher and completion.
@@ -38,6 +40,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Sends mail; `None` without `mail.smtp_url` (then no mail is queued).
     pub mail: Option<Arc<Mailer>>,
+    /// What bearer tokens resolved to, kept coherent across nodes.
+    pub tokens: Arc<TokenCache>,
+    /// This node's part in keeping every node's caches coherent.
+    pub coherence: Arc<Coherence>,
 }
 
 impl AppState {

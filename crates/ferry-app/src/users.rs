@@ -15,6 +15,7 @@ use crate::caller::{Caller, Origin};
 use crate::error::{Error, Result};
 use crate::passwords;
 use crate::state::AppState;
+use crate::token_cache::commit_auth_change;
 
 /// Largest quota accepted (4 EiB): anything above is certainly a mistake.
 const MAX_QUOTA: i64 = 1 << 62;
@@ -294,7 +295,7 @@ pub async fn update(
     .details(details)
     .append(&mut tx)
     .await?;
-    tx.commit().await?;
+    commit_auth_change(app, tx).await?;
     Ok(user)
 }
 
@@ -356,6 +357,9 @@ pub async fn reset_password_offline(
     .details(json!({"changed": ["password"], "offline": true, "sessions_revoked": revoked}))
     .append(&mut tx)
     .await?;
+    // A running server on PostgreSQL hears of it at once; on SQLite, its token cache forgets
+    // within `auth.token_cache_secs`.
+    ferry_store::coherence::notify(&mut tx, store, "changed:offline").await?;
     tx.commit().await?;
     Ok(updated)
 }

@@ -70,6 +70,30 @@ impl Client {
     pub async fn delete_setting(&self, key: &str) -> Result<()> {
         Self::send_empty(self.request(Method::DELETE, &format!("/me/settings/{key}"))).await
     }
+
+    /// Creates an API or device token for the logged-in user; the secret is in the answer.
+    pub async fn create_token(&self, body: &api::CreateToken) -> Result<api::IssuedToken> {
+        Self::send(self.json(Method::POST, "/me/tokens", body)).await
+    }
+
+    /// The logged-in user's tokens that still work.
+    pub async fn tokens(&self) -> Result<api::TokenList> {
+        Self::send(self.request(Method::GET, "/me/tokens")).await
+    }
+
+    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/me/tokens/{id}"))).await
+    }
+
+    /// Orders a device token's remote wipe.
+    pub async fn wipe_token(&self, id: &str) -> Result<api::Token> {
+        Self::send(self.request(Method::POST, &format!("/me/tokens/{id}/wipe"))).await
+    }
+
+    /// A user's tokens (admins).
+    pub async fn user_tokens(&self, user_id: &str) -> Result<api::TokenList> {
+        Self::send(self.request(Method::GET, &format!("/users/{user_id}/tokens"))).await
+    }
 }
 
 impl Client {

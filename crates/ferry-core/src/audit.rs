@@ -63,10 +63,14 @@ pub enum Action {
     CommentCreated,
     CommentUpdated,
     CommentDeleted,
+    TokenCreated,
+    TokenRevoked,
+    DeviceWiped,
+    DeviceWipeConfirmed,
 }
 
 impl Action {
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 60] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -123,6 +127,10 @@ impl Action {
         Action::CommentCreated,
         Action::CommentUpdated,
         Action::CommentDeleted,
+        Action::TokenCreated,
+        Action::TokenRevoked,
+        Action::DeviceWiped,
+        Action::DeviceWipeConfirmed,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -189,6 +197,10 @@ impl Action {
             Action::CommentCreated => "comment.created",
             Action::CommentUpdated => "comment.updated",
             Action::CommentDeleted => "comment.deleted",
+            Action::TokenCreated => "token.created",
+            Action::TokenRevoked => "token.revoked",
+            Action::DeviceWiped => "device.wiped",
+            Action::DeviceWipeConfirmed => "device.wipe_confirmed",
         }
     }
 }
@@ -233,6 +245,7 @@ pub enum TargetKind {
     Link,
     Webhook,
     Group,
+    Token,
 }
 
 impl TargetKind {
@@ -245,6 +258,7 @@ impl TargetKind {
             TargetKind::Link => "link",
             TargetKind::Webhook => "webhook",
             TargetKind::Group => "group",
+            TargetKind::Token => "token",
         }
     }
 }

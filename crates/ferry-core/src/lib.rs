@@ -12,8 +12,8 @@ pub mod validate;
 
 pub use ids::IdKind;
 pub use model::{
-    FileState, FolderRole, ItemKind, OnConflict, Permission, Role, Sort, SortKey, TrashState,
-    UploadStatus, Visibility,
+    FileState, FolderRole, ItemKind, OnConflict, Permission, Role, Sort, SortKey, TokenKind,
+    TokenScope, TokenScopes, TrashState, UploadStatus, Visibility,
 };
 pub use tasks::{TaskKind, TaskStatus};
 pub use validate::Invalid;

@@ -367,3 +367,140 @@ impl FolderRole {
         }
     }
 }
+
+/// What a bearer token was issued as (see the contract's Tokens section).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A login's token (`POST /auth/session`): expires after `auth.token_ttl_secs`.
+    Session,
+    /// A named token for scripts, with scopes, optionally restricted to one folder.
+    Api,
+    /// A device's permanent token: never expires until revoked, can be wiped remotely.
+    Device,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 3] = [TokenKind::Session, TokenKind::Api, TokenKind::Device];
+
+    pub fn parse(s: &str) -> Option<TokenKind> {
+        TokenKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Session => "session",
+            TokenKind::Api => "api",
+            TokenKind::Device => "device",
+        }
+    }
+}
+
+/// One thing a token may be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Requests that change nothing (GET, HEAD, PROPFIND…).
+    Read,
+    /// Requests that change something.
+    Write,
+    /// The holder's admin role; without it an admin's token acts as a plain user.
+    Admin,
+}
+
+impl TokenScope {
+    pub const ALL: [TokenScope; 3] = [TokenScope::Read, TokenScope::Write, TokenScope::Admin];
+
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        TokenScope::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+            TokenScope::Admin => "admin",
+        }
+    }
+}
+
+/// A token's set of scopes, stored as their names separated by spaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenScopes {
+    read: bool,
+    write: bool,
+    admin: bool,
+}
+
+impl TokenScopes {
+    /// Everything the user may do (a login's session).
+    pub const FULL: TokenScopes = TokenScopes {
+        read: true,
+        write: true,
+        admin: true,
+    };
+
+    /// The scopes named in `names`; `None` if a name is unknown or none is given.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<TokenScopes> {
+        let mut scopes = TokenScopes {
+            read: false,
+            write: false,
+            admin: false,
+        };
+        for name in names {
+            match TokenScope::parse(name)? {
+                TokenScope::Read => scopes.read = true,
+                TokenScope::Write => scopes.write = true,
+                TokenScope::Admin => scopes.admin = true,
+            }
+        }
+        (scopes.read || scopes.write || scopes.admin).then_some(scopes)
+    }
+
+    /// The stored form: `"read write"`. Unknown names in a stored value are ignored (a scope
+    /// dropped in a later version grants nothing).
+    pub fn parse_stored(s: &str) -> TokenScopes {
+        let known = s
+            .split_whitespace()
+            .filter(|n| TokenScope::parse(n).is_some());
+        TokenScopes::from_names(known).unwrap_or(TokenScopes {
+            read: false,
+            write: false,
+            admin: false,
+        })
+    }
+
+    pub fn contains(self, scope: TokenScope) -> bool {
+        match scope {
+            TokenScope::Read => self.read,
+            TokenScope::Write => self.write,
+            TokenScope::Admin => self.admin,
+        }
+    }
+
+    pub fn names(self) -> Vec<&'static str> {
+        TokenScope::ALL
+            .into_iter()
+            .filter(|s| self.contains(*s))
+            .map(TokenScope::as_str)
+            .collect()
+    }
+
+    pub fn to_stored(self) -> String {
+        self.names().join(" ")
+    }
+}
+
+impl TryFrom<String> for TokenKind {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        TokenKind::parse(&s).ok_or_else(|| format!("unknown token kind `{s}`"))
+    }
+}
+
+impl TryFrom<String> for TokenScopes {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(TokenScopes::parse_stored(&s))
+    }
+}

@@ -94,9 +94,12 @@ fn app_status(e: &Error) -> StatusCode {
         Error::Unauthorized
         | Error::InvalidCredentials
         | Error::TokenExpired
+        | Error::DeviceWiped
         | Error::AccountDisabled => StatusCode::UNAUTHORIZED,
         Error::AccountLocked { .. } => StatusCode::LOCKED,
-        Error::Forbidden | Error::PermissionDenied => StatusCode::FORBIDDEN,
+        Error::Forbidden | Error::PermissionDenied | Error::InsufficientScope => {
+            StatusCode::FORBIDDEN
+        }
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::NameConflict(_) | Error::Conflict(_) => StatusCode::CONFLICT,
         Error::FileHeld | Error::FileExpired | Error::FolderExpired => StatusCode::GONE,

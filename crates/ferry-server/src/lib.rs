@@ -77,6 +77,7 @@ impl Server {
         let mail = ferry_app::mail::Mailer::from_config(&config.mail)
             .map_err(anyhow::Error::msg)?
             .map(Arc::new);
+        let coherence = Arc::new(ferry_app::coherence::Coherence::new(store.backend()));
         let state = AppState {
             config: config.clone(),
             store,
@@ -89,6 +90,10 @@ impl Server {
                 webhook_client::HttpTransport::new(&config.webhooks)
                     .context("cannot build the webhook HTTP client")?,
             ),
+            tokens: Arc::new(ferry_app::token_cache::TokenCache::new(
+                Duration::from_secs(config.auth.token_cache_secs),
+            )),
+            coherence,
         };
         bootstrap_admin(&state).await?;
         uploads::resume_completing(&state).await?;
@@ -100,6 +105,11 @@ impl Server {
             shutdown_rx.clone(),
             Duration::from_secs(config.server.shutdown_grace_secs),
         ));
+        // Listening before the first request is served: nothing announced after that is
+        // missed (PostgreSQL only).
+        ferry_app::coherence::start(&state, &url, shutdown_rx.clone())
+            .await
+            .context("cannot listen for cache announcements on PostgreSQL")?;
         let app = http::app(state.clone(), trusted_proxies.clone());
         let serve_config = serve::Settings {
             trusted_proxies,

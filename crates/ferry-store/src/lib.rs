@@ -9,6 +9,7 @@
 
 pub mod archives;
 pub mod audit;
+pub mod coherence;
 pub mod collaborations;
 pub mod comments;
 mod dialect;
@@ -88,6 +89,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Where this installation's nodes talk (`coherence`; PostgreSQL only).
+    channel: String,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -146,7 +149,20 @@ impl Store {
         };
         migrator.run(&pool).await?;
         name_keys::fill(&pool).await?;
-        Ok(Store { pool, backend })
+        let channel = match backend {
+            Backend::Postgres => {
+                let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+                    .fetch_one(&pool)
+                    .await?;
+                coherence::channel_for(&schema)
+            }
+            Backend::Sqlite => String::new(),
+        };
+        Ok(Store {
+            pool,
+            backend,
+            channel,
+        })
     }
 
     /// The SQLite database file inside `data_dir`.

@@ -52,6 +52,13 @@ impl User {
         self.role() == Role::Admin
     }
 
+    /// The same user acting with `role` for one request (a token without the `admin` scope
+    /// acts as a plain user); nothing is stored.
+    pub fn acting_as(mut self, role: Role) -> User {
+        self.role = role.as_str().to_string();
+        self
+    }
+
     pub fn is_disabled(&self) -> bool {
         flag(self.disabled)
     }

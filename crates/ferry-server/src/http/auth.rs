@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ferry_api as api;
-use ferry_app::{AppState, Caller, Error, auth};
+use ferry_app::{AppState, Caller, Error, access, auth};
 use ferry_core::timefmt::rfc3339;
 use ferry_store::users::User;
 use utoipa_axum::router::OpenApiRouter;
@@ -64,10 +64,11 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or(Error::Unauthorized)?;
         let (scheme, credentials) = header.split_once(' ').ok_or(Error::Unauthorized)?;
         let me = if scheme.eq_ignore_ascii_case("bearer") {
-            let (user, token_id) = auth::resolve_token(state, credentials.trim()).await?;
+            let bearer = auth::resolve_token(state, &ctx, credentials.trim()).await?;
+            access::token_permits(bearer.token.scopes, changes_something(&parts.method))?;
             AuthUser {
-                user,
-                token_id: Some(token_id),
+                user: bearer.user,
+                token_id: Some(bearer.token.id),
                 origin: ctx.0,
             }
         } else if scheme.eq_ignore_ascii_case("basic") {
@@ -89,6 +90,12 @@ impl FromRequestParts<AppState> for AuthUser {
         parts.extensions.insert(me.clone());
         Ok(me)
     }
+}
+
+/// Whether a request with this method may change something (what a token's `write` scope
+/// allows); WebDAV's reading methods count as reads.
+fn changes_something(method: &axum::http::Method) -> bool {
+    !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "PROPFIND")
 }
 
 /// Log in and get an access token.
@@ -173,7 +180,8 @@ async fn logout(State(state): State<AppState>, me: AuthUser) -> ApiResult<Status
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::User), (status = 401, body = api::ErrorBody)))]
 async fn me(State(state): State<AppState>, me: AuthUser) -> ApiResult<axum::Json<api::User>> {
-    Ok(axum::Json(my_view(&state, &me, &me.user).await?))
+    let user = ferry_app::me::current(&state, &me.caller()).await?;
+    Ok(axum::Json(my_view(&state, &me, &user).await?))
 }
 
 /// The caller's user view with their language and timezone.

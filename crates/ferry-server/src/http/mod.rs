@@ -24,6 +24,7 @@ pub mod search;
 pub mod sharing;
 pub mod slow;
 pub mod tasks;
+pub mod tokens;
 pub mod trash;
 pub mod tus;
 pub mod upload;
@@ -102,6 +103,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(users::router())
+        .merge(tokens::router())
         .merge(groups::router())
         .merge(folders::router())
         .merge(files::router())

@@ -86,7 +86,8 @@ async fn upload(
         .transpose()?;
     let on_conflict = q.on_conflict.unwrap_or(OnConflict::Rename);
     let mime = crate::http::extract::media_type(req.headers());
-    let budget = Budget::for_user(&me.user, state.config.limits.max_file_size);
+    let uploader = ferry_app::me::current(&state, &caller).await?;
+    let budget = Budget::for_user(&uploader, state.config.limits.max_file_size);
 
     let (staged, name) = match mime.as_deref() {
         Some("multipart/form-data") => {

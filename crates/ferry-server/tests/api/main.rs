@@ -25,6 +25,7 @@ mod server;
 mod sharing;
 mod tasks;
 mod temporary_links;
+mod tokens;
 mod tree;
 mod tus;
 mod upload_links;

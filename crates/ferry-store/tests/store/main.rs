@@ -491,9 +491,33 @@ async fn audit_is_append_only_and_searchable(store: &Store) {
 }
 
 async fn tokens_find_and_revoke(store: &Store) {
+    use ferry_core::{TokenKind, TokenScopes};
+    use ferry_store::tokens::NewToken;
     let uid = add_user(store, "dave", None).await;
     let mut c = store.conn().await.unwrap();
-    ferry_store::tokens::insert(&mut c, "tok_1", "hash1", &uid, 1, 1_000)
+    let session = NewToken {
+        id: "tok_1",
+        token_hash: "hash1",
+        user_id: &uid,
+        kind: TokenKind::Session,
+        name: None,
+        scopes: TokenScopes::FULL,
+        folder_id: None,
+        expires_at: Some(1_000),
+    };
+    ferry_store::tokens::insert(&mut c, &session, 1)
+        .await
+        .unwrap();
+    let device = NewToken {
+        id: "tok_2",
+        token_hash: "hash2",
+        kind: TokenKind::Device,
+        name: Some("phone"),
+        scopes: TokenScopes::from_names(["read"]).unwrap(),
+        expires_at: None,
+        ..session
+    };
+    ferry_store::tokens::insert(&mut c, &device, 2)
         .await
         .unwrap();
     let (tok, user) = ferry_store::tokens::find(&mut c, "hash1")
@@ -502,13 +526,70 @@ async fn tokens_find_and_revoke(store: &Store) {
         .unwrap();
     assert_eq!(
         (tok.id.as_str(), tok.expires_at, user.login.as_str()),
-        ("tok_1", 1_000, "dave")
+        ("tok_1", Some(1_000), "dave")
+    );
+    let (dev, _) = ferry_store::tokens::find(&mut c, "hash2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            dev.kind,
+            dev.name.as_deref(),
+            dev.scopes.names(),
+            dev.expires_at
+        ),
+        (TokenKind::Device, Some("phone"), vec!["read"], None)
     );
     assert!(
         ferry_store::tokens::find(&mut c, "nope")
             .await
             .unwrap()
             .is_none()
+    );
+    // Listed while live, newest last; a wipe shows until it is confirmed.
+    let live = ferry_store::tokens::list_for_user(&mut c, &uid, 500)
+        .await
+        .unwrap();
+    assert_eq!(
+        live.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        ["tok_1", "tok_2"]
+    );
+    assert!(
+        ferry_store::tokens::wipe(&mut c, "tok_2", 600)
+            .await
+            .unwrap()
+    );
+    ferry_store::tokens::touch(&mut c, "tok_2", 601, Some("10.0.0.1"))
+        .await
+        .unwrap();
+    let wiped = ferry_store::tokens::get(&mut c, "tok_2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            wiped.wiped_at,
+            wiped.last_used_at,
+            wiped.last_used_ip.as_deref()
+        ),
+        (Some(600), Some(601), Some("10.0.0.1"))
+    );
+    ferry_store::tokens::confirm_wipe(&mut c, "tok_2", 700)
+        .await
+        .unwrap();
+    let confirmed = ferry_store::tokens::get(&mut c, "tok_2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (confirmed.wipe_confirmed_at, confirmed.revoked_at),
+        (Some(700), Some(700))
+    );
+    assert!(
+        !ferry_store::tokens::wipe(&mut c, "tok_2", 800)
+            .await
+            .unwrap()
     );
     ferry_store::tokens::revoke(&mut c, "tok_1", 5)
         .await
@@ -522,11 +603,13 @@ async fn tokens_find_and_revoke(store: &Store) {
             .revoked_at,
         Some(5)
     );
+    // Expired and revoked ones go; a device token that never expires stays until revoked
+    // (this one was, by its wipe).
     assert_eq!(
         ferry_store::tokens::delete_expired(&mut c, 2_000)
             .await
             .unwrap(),
-        1
+        2
     );
 }
 

@@ -1452,6 +1452,103 @@ async fn schema_19_upgrades_to_blob_keys_postgres() {
     blob_keys_upgrade(schema.url(), "postgres").await;
 }
 
+/// Schema 23 → token kinds (0026): a session token of the old shape keeps working as a session
+/// with every scope, and the table takes tokens that never expire.
+async fn token_kinds_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 23).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_tok",
+                login: "tok",
+                name: "Tok",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO tokens (id, token_hash, user_id, created_at, expires_at, revoked_at) \
+             VALUES ('tok_old', 'oldhash', 'usr_tok', 1, 9000, NULL), \
+             ('tok_gone', 'gonehash', 'usr_tok', 1, 9000, 5)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let (old, user) = ferry_store::tokens::find(&mut c, "oldhash")
+        .await
+        .unwrap()
+        .expect("the session survived");
+    assert_eq!(user.id, "usr_tok");
+    assert_eq!(
+        (old.kind, old.scopes, old.expires_at, old.revoked_at),
+        (
+            ferry_core::TokenKind::Session,
+            ferry_core::TokenScopes::FULL,
+            Some(9000),
+            None
+        )
+    );
+    let gone = ferry_store::tokens::get(&mut c, "tok_gone")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.revoked_at, Some(5));
+    ferry_store::tokens::insert(
+        &mut c,
+        &ferry_store::tokens::NewToken {
+            id: "tok_dev",
+            token_hash: "devhash",
+            user_id: "usr_tok",
+            kind: ferry_core::TokenKind::Device,
+            name: Some("laptop"),
+            scopes: ferry_core::TokenScopes::FULL,
+            folder_id: None,
+            expires_at: None,
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    let live = ferry_store::tokens::list_for_user(&mut c, "usr_tok", 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        live.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        ["tok_old", "tok_dev"]
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_23_upgrades_to_token_kinds_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    token_kinds_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_23_upgrades_to_token_kinds_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    token_kinds_upgrade(schema.url(), "postgres").await;
+}
+
 /// 0024 adds the mail outbox and password reset tokens: a database of schema 23 with a user
 /// keeps them, and the user can be sent mail and reset a password at once.
 async fn mail_outbox_upgrade(url: &str, backend: &str) {

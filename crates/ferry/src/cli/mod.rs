@@ -23,6 +23,7 @@ mod links;
 pub mod output;
 mod paths;
 mod sharing;
+mod tokens;
 mod trash;
 mod tree;
 pub mod units;
@@ -117,6 +118,10 @@ pub enum Command {
     /// Manage webhooks: add, ls, rm, deliveries, redeliver, ping, rotate-secret.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
+    /// API tokens for scripts and permanent device tokens: create (prints the secret once),
+    /// ls (with last use), revoke, wipe (a lost device deletes your data).
+    #[command(subcommand)]
+    Token(tokens::TokenCommand),
     /// Groups of users: create, ls, show, rename, rm, add, remove, members (admins manage
     /// groups; everyone lists and shows the groups they belong to).
     #[command(subcommand)]
@@ -279,6 +284,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Audit(args) => audit::run(args).await,
         Command::Webhook(command) => webhooks::run(command).await,
         Command::Group(command) => groups::run(command).await,
+        Command::Token(command) => tokens::run(command).await,
         Command::Share(command) => sharing::run_share(command).await,
         Command::Invitations(command) => sharing::run_invitations(command).await,
         Command::Comment(command) => comments::run(command).await,

@@ -14,6 +14,7 @@ mod find;
 mod groups;
 mod links;
 mod sharing;
+mod tokens;
 mod transfer;
 mod tree;
 mod uploads;

@@ -4,6 +4,7 @@
 //! the sweep. (SQLite: the database's own durability is not what is under test here.)
 //! Signals, logs and offline administration are in `process`.
 
+mod cluster;
 mod process;
 
 use std::path::Path;

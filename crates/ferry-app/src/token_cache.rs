@@ -1,0 +1,118 @@
+//! The token cache: what a bearer token resolved to, kept in memory so that an authenticated
+//! request does not read the tokens table every time (issue #15's metadata GETs).
+//!
+//! Coherence: every change that can make a cached answer wrong (a revocation, a wipe, a
+//! disabled account, a changed role or password) is committed through
+//! [`commit_auth_change`], which answers only once every node has cleared its cache
+//! ([`crate::coherence`]). An answer read from the database while a change commits could be
+//! stale, so an entry is only kept if no change cleared the cache between the start of its
+//! read and its insertion (the epoch check).
+//! Entries also expire after `auth.token_cache_secs`, the bound for a change made behind the
+//! server's back (`ferry admin reset-password` on a running SQLite server).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ferry_store::Tx;
+use ferry_store::tokens::Token;
+use ferry_store::users::User;
+
+use crate::error::Result;
+use crate::state::AppState;
+
+/// Entries kept at most; past it the cache starts over (an attack with random tokens cannot
+/// fill it: only tokens that resolved are kept).
+const MAX_ENTRIES: usize = 100_000;
+
+/// Resolved tokens by the hash of the token.
+pub struct TokenCache {
+    ttl: Duration,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Bumped by every change; an answer read under an older epoch is not kept.
+    epoch: u64,
+    entries: HashMap<String, Entry>,
+}
+
+struct Entry {
+    token: Token,
+    user: User,
+    loaded: Instant,
+}
+
+/// The epoch a lookup started under, to hand back to [`TokenCache::insert`].
+#[derive(Debug, Clone, Copy)]
+pub struct Epoch(u64);
+
+impl TokenCache {
+    /// A cache whose entries live `ttl` (zero: no caching).
+    pub fn new(ttl: Duration) -> TokenCache {
+        TokenCache {
+            ttl,
+            inner: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached answer for `hash`, if there is a fresh one.
+    pub fn get(&self, hash: &str) -> Option<(Token, User)> {
+        let inner = self.lock();
+        let entry = inner.entries.get(hash)?;
+        (entry.loaded.elapsed() < self.ttl).then(|| (entry.token.clone(), entry.user.clone()))
+    }
+
+    /// The epoch to read the database under.
+    pub fn epoch(&self) -> Epoch {
+        Epoch(self.lock().epoch)
+    }
+
+    /// Keeps an answer read under `epoch`, unless something changed since.
+    pub fn insert(&self, epoch: Epoch, hash: String, token: Token, user: User) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.epoch != epoch.0 {
+            return;
+        }
+        if inner.entries.len() >= MAX_ENTRIES {
+            inner.entries.clear();
+        }
+        inner.entries.insert(
+            hash,
+            Entry {
+                token,
+                user,
+                loaded: Instant::now(),
+            },
+        );
+    }
+
+    /// Notes the token's recorded last use in its cached entry.
+    pub fn note_use(&self, hash: &str, at: i64, ip: Option<String>) {
+        if let Some(entry) = self.lock().entries.get_mut(hash) {
+            entry.token.last_used_at = Some(at);
+            entry.token.last_used_ip = ip;
+        }
+    }
+
+    /// Forgets everything (something changed).
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.entries.clear();
+    }
+}
+
+/// Commits a transaction that changed tokens or users, so that no node's token cache keeps
+/// answering as before: announced to the other nodes on commit, cleared here after it.
+pub async fn commit_auth_change(app: &AppState, tx: Tx) -> Result<()> {
+    crate::coherence::commit_change(app, tx).await
+}
