@@ -21,7 +21,10 @@ BASE="http://127.0.0.1:$PORT"
 ADMIN_PASSWORD=schemathesis-admin-password
 # Basic auth checks the password on every request; the fuzzer's deliberately wrong
 # credentials must not lock the accounts it tests with.
+# Mail is configured (to a port nothing listens on: mails wait and are retried) so that the
+# password reset and the mail notices run their real paths.
 FERRY_AUTH__MAX_FAILED_LOGINS=1000000 FERRY_ADMIN__PASSWORD=$ADMIN_PASSWORD \
+    FERRY_MAIL__SMTP_URL=smtp://127.0.0.1:9 \
     "$FERRY" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT

@@ -21,3 +21,17 @@ pub struct Session {
     pub expires_at: String,
     pub user: UserSummary,
 }
+
+/// `POST /auth/password-reset`: mail a reset link to this account's address.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordResetRequest {
+    /// The account's login.
+    pub login: String,
+}
+
+/// `POST /auth/password-reset/confirm`: the token from the mailed link and the new password.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordResetConfirm {
+    pub token: String,
+    pub new_password: String,
+}

@@ -15,6 +15,7 @@ mod files;
 mod folders;
 mod groups;
 mod links;
+mod mail;
 mod me;
 mod notices;
 mod ops;
@@ -28,7 +29,7 @@ mod webhooks;
 
 pub use archives::ArchiveRequest;
 pub use audit::{AuditVerification, Event, EventList, Target};
-pub use auth::{LoginRequest, Session};
+pub use auth::{LoginRequest, PasswordResetConfirm, PasswordResetRequest, Session};
 pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
 pub use companies::{
     Branding, BrandingPatch, Company, CompanyInput, CompanyList, Policy, QuotaLimit,
@@ -48,6 +49,7 @@ pub use links::{
     CreateLink, CreateUploadLink, Link, LinkAccess, LinkFileItem, LinkFolderItem, LinkInfo,
     LinkItems, LinkList, SaveLink, UnlockLink,
 };
+pub use mail::{Mail, MailList};
 pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
 pub use notices::{Notice, NoticeList};
 pub use ops::Health;

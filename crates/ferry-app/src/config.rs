@@ -25,6 +25,7 @@ pub struct Config {
     pub versions: VersionsConfig,
     pub tasks: TasksConfig,
     pub sharing: SharingConfig,
+    pub mail: MailConfig,
     pub log: LogConfig,
 }
 
@@ -340,6 +341,43 @@ impl Default for WebhooksConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// The SMTP server mail goes through: `smtp://host:port` (plain; add `?tls=required` for
+    /// STARTTLS), `smtps://user:password@host` (TLS from the start, port 465 by default).
+    /// Unset: Ferry sends no mail, and what needs it (password resets) answers
+    /// `503 mail_not_configured`.
+    pub smtp_url: Option<String>,
+    /// The sender of every mail: `ferry@example.com` or `Ferry <ferry@example.com>`.
+    pub from: String,
+    /// One attempt (connect, send, quit) must finish within this many seconds.
+    pub timeout_secs: u64,
+    /// How often, in milliseconds, each node looks for mail to send.
+    pub send_interval_ms: u64,
+    /// Attempts per mail; after the last failed one the mail is `failed` for good.
+    pub max_attempts: i64,
+    /// The first retry comes within this many milliseconds; each further one may wait twice
+    /// as long, up to `retry_max_ms` (full jitter, as for webhooks).
+    pub retry_base_ms: i64,
+    /// The longest wait between two attempts, in milliseconds.
+    pub retry_max_ms: i64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            smtp_url: None,
+            from: "Ferry <ferry@localhost>".into(),
+            timeout_secs: 30,
+            send_interval_ms: 1000,
+            max_attempts: 10,
+            retry_base_ms: 30_000,
+            retry_max_ms: 3_600_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// `text` or `json`.
     pub format: String,
@@ -430,6 +468,9 @@ impl Config {
             if secret.is_some() {
                 *secret = Some("***".into());
             }
+        }
+        if let Some(url) = &self.mail.smtp_url {
+            shown.mail.smtp_url = Some(ferry_store::redact_url(url));
         }
         // What is really used: the SQLite file in the data dir unless a URL is set.
         shown.database.url = Some(ferry_store::redact_url(&self.database_url()));
@@ -648,6 +689,18 @@ mod tests {
             assert!(defaults.contains("# password: unset"), "{defaults}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_smtp_password_is_never_shown() {
+        let mut c = Config::default();
+        c.mail.smtp_url = Some("smtps://ferry:hunter22@mail.example.com".into());
+        let shown = c.redacted_toml();
+        assert!(!shown.contains("hunter22"), "{shown}");
+        assert!(
+            shown.contains("smtps://ferry:***@mail.example.com"),
+            "{shown}"
+        );
     }
 
     #[allow(clippy::result_large_err)]

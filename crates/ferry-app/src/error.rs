@@ -140,6 +140,14 @@ pub enum Error {
     WebhookInactive,
     #[error("The service is not ready.")]
     Unavailable,
+    /// What was asked needs e-mail, and `mail.smtp_url` is not set.
+    #[error("This server sends no e-mail (mail.smtp_url is not set); ask an admin.")]
+    MailNotConfigured,
+    /// A password reset token that is unknown, used already, or expired (one answer for all).
+    #[error(
+        "This password reset link is not valid: it is wrong, used already or expired. Ask for a new one."
+    )]
+    ResetTokenInvalid,
     /// A bug or a broken dependency; logged once by the door, shown as a generic message.
     #[error("Internal error.")]
     Internal(#[source] anyhow::Error),
@@ -224,6 +232,8 @@ impl Error {
             Error::WatermarkUnsupported => "watermark_unsupported",
             Error::WebhookInactive => "webhook_inactive",
             Error::Unavailable => "unavailable",
+            Error::MailNotConfigured => "mail_not_configured",
+            Error::ResetTokenInvalid => "reset_token_invalid",
             Error::Internal(_) => "internal_error",
         }
     }
@@ -236,6 +246,7 @@ impl Error {
             Error::PartChecksumMismatch => Some("Content-Digest".into()),
             Error::InvalidPartNumber { .. } => Some("part_no".into()),
             Error::InvalidParts { .. } => Some("parts".into()),
+            Error::ResetTokenInvalid => Some("token".into()),
             _ => None,
         }
     }

@@ -13,6 +13,7 @@ use crate::access;
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
+use crate::mail;
 use crate::namespace::free_name;
 use crate::notices::{self, NoticeKind};
 use crate::state::AppState;
@@ -158,6 +159,7 @@ pub async fn invite(
             "message": created.message});
         notices::notify(&mut tx, user_id, NoticeKind::Invitation, data, now).await?;
     }
+    mail::notices::invitation(app, &mut tx, &created, &inviter.login).await?;
     tx.commit().await?;
     Ok(created)
 }

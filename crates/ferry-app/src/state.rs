@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::coherence::Coherence;
 use crate::config::Config;
 use crate::locks::KeyedLocks;
+use crate::mail::Mailer;
 use crate::token_cache::TokenCache;
 use crate::webhooks::transport::Transport;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub webhook_transport: Arc<dyn Transport>,
     /// Where time comes from (the system clock; a manual one in tests).
     pub clock: Arc<dyn Clock>,
+    /// Sends mail; `None` without `mail.smtp_url` (then no mail is queued).
+    pub mail: Option<Arc<Mailer>>,
     /// What bearer tokens resolved to, kept coherent across nodes.
     pub tokens: Arc<TokenCache>,
     /// This node's part in keeping every node's caches coherent.

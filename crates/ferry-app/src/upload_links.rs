@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::files::{NewContent, Source, add_file};
 use crate::link_access;
 use crate::links::{self, LinkState};
+use crate::mail;
 use crate::notices::{self, NoticeKind};
 use crate::state::AppState;
 
@@ -316,6 +317,7 @@ pub(crate) async fn record_arrival(
         app.now_ms(),
     )
     .await?;
+    mail::notices::link_uploaded(app, tx, file, uploader).await?;
     ferry_store::files::get(tx, &file.id)
         .await?
         .ok_or(Error::NotFound)

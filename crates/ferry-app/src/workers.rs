@@ -49,7 +49,18 @@ pub fn standard(app: &AppState) -> Vec<Box<dyn Worker>> {
         Box::new(crate::jobs::Collector::new(app)),
         Box::new(crate::webhooks::dispatch::Dispatcher::new(app)),
         Box::new(crate::tasks::Runner::new(app)),
+        Box::new(crate::mail::send::Sender::new(app)),
     ]
+}
+
+/// The wait before the retry that follows failed attempt `n` (1-based): uniformly random in
+/// `[0, min(max, base × 2^(n-1))]` ("full jitter"), so that failures do not retry in step.
+pub fn backoff_ms(base: i64, max: i64, n: i64, random: u64) -> i64 {
+    let base = base.max(1);
+    let max = max.max(base);
+    let shift = (n - 1).clamp(0, 40) as u32;
+    let bound = base.saturating_mul(1i64 << shift).min(max);
+    (random % (bound as u64 + 1)) as i64
 }
 
 /// Runs `workers` until `shutdown` fires; then each gets `deadline` to finish its pass and

@@ -1,4 +1,4 @@
-//! Sessions: logging in and out.
+//! Sessions: logging in and out, and resetting a forgotten password by mail.
 
 use ferry_api as api;
 use reqwest::Method;
@@ -18,6 +18,24 @@ impl Client {
     /// Revokes the current token.
     pub async fn logout(&self) -> Result<()> {
         Self::send_empty(self.request(Method::DELETE, "/auth/session")).await
+    }
+
+    /// Asks for a password reset mail for `login` (`202` whether or not it exists).
+    pub async fn request_password_reset(&self, login: &str) -> Result<()> {
+        let body = api::PasswordResetRequest {
+            login: login.into(),
+        };
+        Self::send_empty(self.json(Method::POST, "/auth/password-reset", &body)).await
+    }
+
+    /// Sets a new password with the token from a reset mail; every session of the account
+    /// ends.
+    pub async fn confirm_password_reset(&self, token: &str, new_password: &str) -> Result<()> {
+        let body = api::PasswordResetConfirm {
+            token: token.into(),
+            new_password: new_password.into(),
+        };
+        Self::send_empty(self.json(Method::POST, "/auth/password-reset/confirm", &body)).await
     }
 }
 
@@ -75,5 +93,17 @@ impl Client {
     /// A user's tokens (admins).
     pub async fn user_tokens(&self, user_id: &str) -> Result<api::TokenList> {
         Self::send(self.request(Method::GET, &format!("/users/{user_id}/tokens"))).await
+    }
+}
+
+impl Client {
+    /// One page of the mail outbox, newest first (admins).
+    pub async fn admin_mail(
+        &self,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<api::MailList> {
+        let q = crate::client::page_query(limit, cursor);
+        Self::send(self.request(Method::GET, "/admin/mail").query(&q)).await
     }
 }

@@ -7,6 +7,10 @@ pub enum Action {
     AuthLoginFailed,
     AuthLogout,
     AuthLocked,
+    /// Someone asked for a password reset mail (whether or not the login exists).
+    AuthPasswordResetRequested,
+    /// A password was set with a reset token.
+    AuthPasswordReset,
     UserCreated,
     UserUpdated,
     UserUnlocked,
@@ -70,11 +74,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 62] = [
+    pub const ALL: [Action; 64] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
         Action::AuthLocked,
+        Action::AuthPasswordResetRequested,
+        Action::AuthPasswordReset,
         Action::UserCreated,
         Action::UserUpdated,
         Action::UserUnlocked,
@@ -146,6 +152,8 @@ impl Action {
             Action::AuthLoginFailed => "auth.login_failed",
             Action::AuthLogout => "auth.logout",
             Action::AuthLocked => "auth.locked",
+            Action::AuthPasswordResetRequested => "auth.password_reset_requested",
+            Action::AuthPasswordReset => "auth.password_reset",
             Action::UserCreated => "user.created",
             Action::UserUpdated => "user.updated",
             Action::UserUnlocked => "user.unlocked",

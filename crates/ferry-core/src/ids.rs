@@ -19,6 +19,8 @@ pub enum IdKind {
     Notice,
     Comment,
     Company,
+    /// A mail in the outbox.
+    Mail,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -44,6 +46,7 @@ impl IdKind {
             IdKind::Notice => "ntc_",
             IdKind::Comment => "cmt_",
             IdKind::Company => "cmp_",
+            IdKind::Mail => "eml_",
         }
     }
 

@@ -173,6 +173,16 @@ pub fn in_range(
 /// Longest retention, in days (ten years).
 pub const MAX_RETENTION_DAYS: i64 = 3650;
 
+/// The longest prefix of `s` of at most `max_bytes` bytes that ends on a character boundary
+/// (for error texts and excerpts kept in bounded columns).
+pub fn clip(s: &str, max_bytes: usize) -> &str {
+    let mut end = s.len().min(max_bytes);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,7 +132,8 @@ fn app_status(e: &Error) -> StatusCode {
         Error::LinkPasswordRequired | Error::InvalidLinkPassword => StatusCode::UNAUTHORIZED,
         Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::WatermarkUnsupported => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Unavailable | Error::MailNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+        Error::ResetTokenInvalid => StatusCode::BAD_REQUEST,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -74,6 +74,9 @@ impl Server {
             .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;
         let blobs = open_blobs(&config).await?;
         let link_key = ferry_app::links::load_key(&store).await?;
+        let mail = ferry_app::mail::Mailer::from_config(&config.mail)
+            .map_err(anyhow::Error::msg)?
+            .map(Arc::new);
         let coherence = Arc::new(ferry_app::coherence::Coherence::new(store.backend()));
         let state = AppState {
             config: config.clone(),
@@ -82,6 +85,7 @@ impl Server {
             upload_locks: Arc::default(),
             link_key,
             clock,
+            mail,
             webhook_transport: Arc::new(
                 webhook_client::HttpTransport::new(&config.webhooks)
                     .context("cannot build the webhook HTTP client")?,

@@ -189,11 +189,7 @@ async fn prune(state: &AppState) -> anyhow::Result<()> {
 /// The wait before the retry that follows failed attempt `n` (1-based) of a retry window:
 /// uniformly random in `[0, min(max, base × 2^(n-1))]` ("full jitter").
 pub fn backoff_ms(cfg: &WebhooksConfig, n: i64, random: u64) -> i64 {
-    let base = cfg.retry_base_ms.max(1);
-    let max = cfg.retry_max_ms.max(base);
-    let shift = (n - 1).clamp(0, 40) as u32;
-    let bound = base.saturating_mul(1i64 << shift).min(max);
-    (random % (bound as u64 + 1)) as i64
+    crate::workers::backoff_ms(cfg.retry_base_ms, cfg.retry_max_ms, n, random)
 }
 
 /// One attempt of one delivery, recorded with its consequences in one transaction.
@@ -332,14 +328,7 @@ async fn attempt(
 
 /// At most [`EXCERPT_BYTES`] bytes, cut at a character boundary.
 fn clip(s: &str) -> String {
-    if s.len() <= EXCERPT_BYTES {
-        return s.to_string();
-    }
-    let mut end = EXCERPT_BYTES;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    ferry_core::validate::clip(s, EXCERPT_BYTES).to_string()
 }
 
 #[cfg(test)]

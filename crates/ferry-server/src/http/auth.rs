@@ -22,6 +22,8 @@ use crate::http::views::user_view_of;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login, logout))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(confirm_password_reset))
         .routes(routes!(me, update_me))
         .routes(routes!(change_password))
         .routes(routes!(settings))
@@ -123,6 +125,42 @@ async fn login(
         },
     };
     Ok((StatusCode::CREATED, axum::Json(session)))
+}
+
+/// Ask for a password reset mail. Always `202` once mail is configured, whether or not the
+/// login exists (nothing can be learnt about accounts here): an account with an e-mail address
+/// as its login gets a single-use link, valid for 30 minutes, at most one a minute.
+#[utoipa::path(post, path = "/auth/password-reset", tag = "auth",
+    request_body = api::PasswordResetRequest,
+    responses(
+        (status = 202, description = "Accepted; a mail is on its way if the account has an address"),
+        (status = 400, description = "Malformed body", body = api::ErrorBody),
+        (status = 503, description = "`mail_not_configured`: this server sends no e-mail", body = api::ErrorBody),
+    ))]
+async fn request_password_reset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<api::PasswordResetRequest>,
+) -> ApiResult<StatusCode> {
+    ferry_app::password_reset::request(&state, &ctx, &body.login).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Set a new password with the token from a reset mail. The token works once; every session
+/// and token of the account ends.
+#[utoipa::path(post, path = "/auth/password-reset/confirm", tag = "auth",
+    request_body = api::PasswordResetConfirm,
+    responses(
+        (status = 204, description = "The password is set; every session of the account ended"),
+        (status = 400, description = "`reset_token_invalid` (wrong, used or expired token), `invalid_password`, or a malformed body", body = api::ErrorBody),
+    ))]
+async fn confirm_password_reset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<api::PasswordResetConfirm>,
+) -> ApiResult<StatusCode> {
+    ferry_app::password_reset::confirm(&state, &ctx, &body.token, body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Log out: revoke the token used for this request.

@@ -16,6 +16,7 @@ pub mod files;
 pub mod folders;
 pub mod groups;
 pub mod links;
+pub mod mail;
 pub mod notices;
 mod openapi;
 pub mod ops;
@@ -74,6 +75,7 @@ use ferry_app::AppState;
         (name = "links", description = "Signed download links that count downloads exactly"),
         (name = "audit", description = "Search, export and verify the tamper-evident audit log"),
         (name = "webhooks", description = "Signed HTTP callbacks for audit events, with retries and a delivery log"),
+        (name = "mail", description = "Admin: the mail outbox (password resets, invitations, upload-link notices)"),
     )
 )]
 struct ApiDoc;
@@ -120,6 +122,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(upload_links::router().layer(DefaultBodyLimit::disable()))
         .merge(audit::router())
         .merge(webhooks::router())
+        .merge(mail::router())
         .merge(tasks::router())
         .merge(sharing::router())
         .merge(notices::router())

@@ -36,10 +36,20 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<api::Health>, ApiE
     }
 }
 
-async fn metrics(State(_): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // First: it installs the recorder the gauges below go to.
+    let handle = crate::metrics_handle();
+    // The outbox is shared by every node: read at scrape time, so each node reports the same.
+    match ferry_app::mail::backlog(&state).await {
+        Ok((waiting, failed)) => {
+            metrics::gauge!("ferry_mail_outbox_backlog").set(waiting as f64);
+            metrics::gauge!("ferry_mail_outbox_failed").set(failed as f64);
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count the mail outbox for the metrics"),
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::metrics_handle().render(),
+        handle.render(),
     )
 }

@@ -134,6 +134,7 @@ async fn list(
         (status = 201, body = api::Upload),
         (status = 400, description = "`invalid_name`, `invalid_value` (size, part_size), `invalid_checksum`", body = api::ErrorBody),
         (status = 404, description = "Folder not found", body = api::ErrorBody),
+        (status = 409, description = "`name_conflict`: `on_conflict` is `fail` and the name is taken", body = api::ErrorBody),
         (status = 413, description = "`quota_exceeded` or `file_too_large`", body = api::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,

@@ -7,6 +7,7 @@ mod audit;
 mod expiry;
 mod link_passwords;
 mod links;
+mod mail;
 mod me;
 mod organisations;
 mod retention;

@@ -1704,3 +1704,111 @@ async fn schema_23_upgrades_to_token_kinds_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     token_kinds_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0024 adds the mail outbox and password reset tokens: a database of schema 23 with a user
+/// keeps them, and the user can be sent mail and reset a password at once.
+async fn mail_outbox_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 23).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_mail",
+                login: "mail@example.com",
+                name: "Mail",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let user = ferry_store::users::by_login(&mut c, "mail@example.com")
+        .await
+        .unwrap()
+        .expect("the user survived");
+    assert_eq!(user.id, "usr_mail");
+    assert_eq!(ferry_store::mail::backlog(&mut c).await.unwrap(), (0, 0));
+
+    ferry_store::mail::enqueue(
+        &mut c,
+        &ferry_store::mail::NewMail {
+            id: "eml_1",
+            kind: "password_reset",
+            recipient: &user.login,
+            subject: "s",
+            text_body: "t",
+            html_body: "h",
+            now: 10,
+        },
+    )
+    .await
+    .unwrap();
+    let claimed = ferry_store::mail::claim(&mut c, 10, 100, "tok", 5)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].text_body, "t");
+    assert!(
+        ferry_store::mail::finish(
+            &mut c,
+            "eml_1",
+            "tok",
+            ferry_store::mail::MailOutcome::Sent,
+            None,
+            11
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(ferry_store::mail::backlog(&mut c).await.unwrap(), (0, 0));
+
+    ferry_store::mail::insert_reset(&mut c, "hash", "usr_mail", 10, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        ferry_store::mail::last_reset_at(&mut c, "usr_mail")
+            .await
+            .unwrap(),
+        Some(10)
+    );
+    let taken = ferry_store::mail::take_reset(&mut c, "hash", 20)
+        .await
+        .unwrap();
+    assert_eq!(taken.as_deref(), Some("usr_mail"));
+    assert_eq!(
+        ferry_store::mail::take_reset(&mut c, "hash", 21)
+            .await
+            .unwrap(),
+        None,
+        "single use"
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_23_upgrades_to_the_mail_outbox_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    mail_outbox_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_23_upgrades_to_the_mail_outbox_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    mail_outbox_upgrade(schema.url(), "postgres").await;
+}
