@@ -101,9 +101,7 @@ fn app_status(e: &Error) -> StatusCode {
         Error::Forbidden
         | Error::PermissionDenied
         | Error::InsufficientScope
-        | Error::PolicyDenied(_) => {
-            StatusCode::FORBIDDEN
-        }
+        | Error::PolicyDenied(_) => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::NameConflict(_) | Error::Conflict(_) => StatusCode::CONFLICT,
         Error::FileHeld | Error::FileExpired | Error::FolderExpired => StatusCode::GONE,
