@@ -135,6 +135,9 @@ pub struct UpdateUser {
 pub struct UserList {
     pub users: Vec<User>,
     pub next_cursor: Option<String>,
+    /// How many users the filters select, on every page together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }
 
 /// Who owns a folder or file.

@@ -244,31 +244,72 @@ pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
     access::managed_user(app, caller, id).await
 }
 
-/// Users in creation order after `after` (admins; company admins see their company's), only
-/// those of `company_id` when given (another company's, for a company admin: none);
-/// `limit + 1` rows to tell if more follow.
+/// What `GET /users` asks for; every field narrows the listing.
+#[derive(Debug, Default)]
+pub struct UserQuery {
+    pub company_id: Option<String>,
+    /// A part of the login or the name, in any case.
+    pub text: Option<String>,
+    pub role: Option<String>,
+    /// `active`, `disabled`, `locked` or `deleted`.
+    pub status: Option<String>,
+}
+
+/// One page of the users the caller administers that `query` selects, in creation order, with
+/// how many it selects on every page together (a company admin: its company's users only).
 pub async fn list(
     app: &AppState,
     caller: &Caller,
-    company_id: Option<&str>,
+    query: &UserQuery,
     after: Option<(i64, String)>,
     limit: i64,
-) -> Result<Vec<User>> {
+) -> Result<(Vec<User>, i64)> {
     let scope = access::administers(caller)?;
-    let company = match (scope.company(), company_id) {
+    let role = query.role.as_deref().map(parse_role).transpose()?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            ferry_store::users::UserStatus::parse(s).ok_or_else(|| {
+                Error::invalid(
+                    "status",
+                    "invalid_value",
+                    "status must be `active`, `disabled`, `locked` or `deleted`.",
+                )
+            })
+        })
+        .transpose()?;
+    let text = query.text.as_deref().filter(|t| !t.is_empty());
+    if text.is_some_and(|t| t.len() > 255) {
+        return Err(Error::invalid(
+            "q",
+            "invalid_value",
+            "q is at most 255 bytes.",
+        ));
+    }
+    let company = match (scope.company(), query.company_id.as_deref()) {
         (None, requested) => requested,
         (Some(own), None) => Some(own),
         (Some(own), Some(requested)) if requested == own => Some(own),
-        (Some(_), Some(_)) => return Ok(Vec::new()),
+        (Some(_), Some(_)) => return Ok((Vec::new(), 0)),
+    };
+    let filter = ferry_store::users::UserFilter {
+        company_id: company,
+        text,
+        role,
+        status,
+        now: app.now_ms(),
     };
     let mut conn = app.store.conn().await?;
-    Ok(ferry_store::users::list(
+    let rows = ferry_store::users::list(
         &mut conn,
-        company,
+        &filter,
         after.as_ref().map(|(t, id)| (*t, id.as_str())),
         limit + 1,
     )
-    .await?)
+    .await?;
+    let total = ferry_store::users::count_matching(&mut conn, &filter).await?;
+    Ok((rows, total))
 }
 
 /// Changes a user (admins). A new password or a disabled account ends every session the user

@@ -52,7 +52,7 @@ pub struct Hit {
 }
 
 /// `%text%` for LIKE, with the wildcards in `text` escaped (`\` is the escape character).
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');
     for c in text.to_lowercase().chars() {

@@ -151,30 +151,135 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
 
 /// Users in creation order, after the `(created_at, id)` cursor; only `company_id`'s when
 /// given.
+/// Where an account stands, as `GET /users?status=` filters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    /// Neither disabled nor locked.
+    Active,
+    Disabled,
+    /// Locked by failed logins until a time still to come.
+    Locked,
+    /// Scheduled for removal (no account is: deletion is not built yet).
+    Deleted,
+}
+
+impl UserStatus {
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        match s {
+            "active" => Some(UserStatus::Active),
+            "disabled" => Some(UserStatus::Disabled),
+            "locked" => Some(UserStatus::Locked),
+            "deleted" => Some(UserStatus::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// Which users a listing shows; every field narrows it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UserFilter<'a> {
+    pub company_id: Option<&'a str>,
+    /// A part of the login or the name, in any case.
+    pub text: Option<&'a str>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    /// The time `Locked` is judged at.
+    pub now: i64,
+}
+
+/// A WHERE condition with its binds, numbered from `$first`.
+fn filter_sql(filter: &UserFilter<'_>, first: usize) -> (String, Vec<FilterValue>) {
+    let mut cond = Vec::new();
+    let mut binds = Vec::new();
+    let mut next = |value: FilterValue| {
+        binds.push(value);
+        format!("${}", first + binds.len() - 1)
+    };
+    if let Some(company) = filter.company_id {
+        cond.push(format!(
+            "company_id = {}",
+            next(FilterValue::Text(company.into()))
+        ));
+    }
+    if let Some(text) = filter.text {
+        let ph = next(FilterValue::Text(crate::search::like_pattern(text)));
+        cond.push(format!(
+            "(lower(login) LIKE {ph} ESCAPE '\\' OR lower(name) LIKE {ph} ESCAPE '\\')"
+        ));
+    }
+    if let Some(role) = filter.role {
+        cond.push(format!(
+            "role = {}",
+            next(FilterValue::Text(role.as_str().into()))
+        ));
+    }
+    match filter.status {
+        None => {}
+        Some(UserStatus::Active) => {
+            let now = next(FilterValue::Int(filter.now));
+            cond.push(format!(
+                "disabled = 0 AND (locked_until IS NULL OR locked_until <= {now})"
+            ));
+        }
+        Some(UserStatus::Disabled) => cond.push("disabled = 1".into()),
+        Some(UserStatus::Locked) => {
+            let now = next(FilterValue::Int(filter.now));
+            cond.push(format!("locked_until > {now}"));
+        }
+        Some(UserStatus::Deleted) => cond.push("1 = 0".into()),
+    }
+    let sql = if cond.is_empty() {
+        "1 = 1".to_string()
+    } else {
+        cond.join(" AND ")
+    };
+    (sql, binds)
+}
+
+/// A value bound to a filter's placeholder.
+enum FilterValue {
+    Text(String),
+    Int(i64),
+}
+
+/// One page of the users `filter` selects, in creation order after `after`.
 pub async fn list(
     conn: &mut Conn,
-    company_id: Option<&str>,
+    filter: &UserFilter<'_>,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> Result<Vec<User>> {
     let (t, id) = after.unwrap_or((i64::MIN, ""));
-    let company = if company_id.is_some() {
-        "company_id = $4 AND"
-    } else {
-        ""
-    };
-    let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE {company} \
-         (created_at > $1 OR (created_at = $1 AND id > $2)) ORDER BY created_at, id LIMIT $3"
+    let (cond, binds) = filter_sql(filter, 4);
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE {cond} \
+         AND (created_at > $1 OR (created_at = $1 AND id > $2)) ORDER BY created_at, id LIMIT $3"
     )))
     .bind(t)
     .bind(id)
     .bind(limit);
-    let q = match company_id {
-        Some(c) => q.bind(c),
-        None => q,
-    };
+    for value in binds {
+        q = match value {
+            FilterValue::Text(s) => q.bind(s),
+            FilterValue::Int(i) => q.bind(i),
+        };
+    }
     Ok(q.fetch_all(conn).await?)
+}
+
+/// How many users `filter` selects, on every page together.
+pub async fn count_matching(conn: &mut Conn, filter: &UserFilter<'_>) -> Result<i64> {
+    let (cond, binds) = filter_sql(filter, 1);
+    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM users WHERE {cond}"
+    )));
+    for value in binds {
+        q = match value {
+            FilterValue::Text(s) => q.bind(s),
+            FilterValue::Int(i) => q.bind(i),
+        };
+    }
+    Ok(q.fetch_one(conn).await?)
 }
 
 /// Applies `changes` and returns the updated user (`None` if it does not exist).

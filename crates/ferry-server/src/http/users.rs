@@ -58,6 +58,16 @@ async fn create(
 struct ListQuery {
     /// Only the users of this company (`cmp_…`).
     company_id: Option<String>,
+    /// A part of the login or the name, in any case.
+    #[param(max_length = 255)]
+    q: Option<String>,
+    /// Only users with this role.
+    #[param(pattern = "^(user|admin|company_admin|moderator)$")]
+    role: Option<String>,
+    /// Only users in this state (`locked`: by failed logins; `deleted`: none yet, deletion is
+    /// not built).
+    #[param(pattern = "^(active|disabled|locked|deleted)$")]
+    status: Option<String>,
     /// 1..=1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
@@ -65,11 +75,12 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-/// List users in creation order (a company admin: its company's users).
+/// List users in creation order (a company admin: its company's users), filtered by a part of
+/// the login or name (`q`), role and status, with `total`: how many match on every page.
 #[utoipa::path(get, path = "/users", tag = "users", params(ListQuery),
     security(("bearer" = [])),
     responses((status = 200, body = api::UserList),
-        (status = 400, description = "`invalid_value` (limit), `invalid_cursor`", body = api::ErrorBody),
+        (status = 400, description = "`invalid_value` (limit, role, status, q), `invalid_cursor`", body = api::ErrorBody),
         (status = 403, body = api::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
@@ -82,11 +93,18 @@ async fn list(
     };
     let limit = page.limit()?;
     let after: Option<(i64, String)> = page.cursor()?;
-    let rows = users::list(&state, &me.caller(), q.company_id.as_deref(), after, limit).await?;
+    let query = users::UserQuery {
+        company_id: q.company_id,
+        text: q.q,
+        role: q.role,
+        status: q.status,
+    };
+    let (rows, total) = users::list(&state, &me.caller(), &query, after, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |u| (u.created_at, u.id.clone()));
     Ok(axum::Json(api::UserList {
         users: user_views(&state, &rows.iter().collect::<Vec<_>>()).await?,
         next_cursor,
+        total: Some(total),
     }))
 }
 

@@ -20,6 +20,7 @@ on_both_backends!(
     paging_walks_every_user_once,
     bad_paging_parameters_are_refused,
     admins_cannot_lock_themselves_out,
+    users_are_found_by_text_role_and_status_with_a_total,
 );
 
 fn new_user(login: &str) -> api::CreateUser {
@@ -474,4 +475,102 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
     );
     let me = app.admin.me().await.unwrap();
     assert_eq!((me.role.as_str(), me.disabled), ("admin", false));
+}
+
+async fn users_are_found_by_text_role_and_status_with_a_total(app: TestApp) {
+    for (login, name) in [
+        ("alice", "Alice Liddell"),
+        ("alan", "Alan Turing"),
+        ("bob", "Bob 100%_sure"),
+    ] {
+        app.admin
+            .create_user(&api::CreateUser {
+                login: login.into(),
+                password: format!("password-{login}"),
+                name: Some(name.into()),
+                role: None,
+                quota_bytes: None,
+                company_id: None,
+            })
+            .await
+            .unwrap();
+    }
+    let (bob, _) = app.user("bobby", None).await;
+    app.admin
+        .update_user(
+            &bob.id,
+            &api::UpdateUser {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Five failed logins lock carol.
+    app.user("carol", None).await;
+    for _ in 0..5 {
+        let _ = app.anon.login("carol", "wrong-password").await;
+    }
+    let find = |query: &'static [(&'static str, &'static str)]| {
+        let admin = app.admin.clone();
+        async move {
+            let res = admin
+                .request(Method::GET, "/users")
+                .query(query)
+                .send()
+                .await
+                .unwrap();
+            let list: api::UserList = parse(res).await.unwrap();
+            let mut logins: Vec<String> = list.users.into_iter().map(|u| u.login).collect();
+            logins.sort();
+            (logins, list.total)
+        }
+    };
+    assert_eq!(
+        find(&[("q", "AL")]).await,
+        (vec!["alan".into(), "alice".into()], Some(2))
+    );
+    assert_eq!(
+        find(&[("q", "liddell")]).await,
+        (vec!["alice".into()], Some(1))
+    );
+    // LIKE wildcards in q are plain characters.
+    assert_eq!(find(&[("q", "%_")]).await, (vec!["bob".into()], Some(1)));
+    assert_eq!(
+        find(&[("role", "admin")]).await,
+        (vec!["admin".into()], Some(1))
+    );
+    assert_eq!(
+        find(&[("status", "disabled")]).await,
+        (vec!["bobby".into()], Some(1))
+    );
+    assert_eq!(
+        find(&[("status", "locked")]).await,
+        (vec!["carol".into()], Some(1))
+    );
+    assert_eq!(find(&[("status", "deleted")]).await, (vec![], Some(0)));
+    let (active, total) = find(&[("status", "active")]).await;
+    assert_eq!(active, ["admin", "alan", "alice", "bob"]);
+    assert_eq!(total, Some(4));
+    // The total counts every page; a page holds what the limit allows.
+    let (page, total) = find(&[("limit", "2")]).await;
+    assert_eq!((page.len(), total), (2, Some(6)));
+    for (query, field) in [
+        (&[("status", "gone")][..], "status"),
+        (&[("role", "root")][..], "role"),
+    ] {
+        let res = app
+            .admin
+            .request(Method::GET, "/users")
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        assert_field_error(
+            parse::<api::UserList>(res).await,
+            400,
+            "invalid_value",
+            field,
+        );
+    }
 }

@@ -357,6 +357,7 @@ async fn ls(common: Common) -> Result<()> {
     let list = api::UserList {
         users: all_users(&s.client).await?,
         next_cursor: None,
+        total: None,
     };
     out.result(&list, || {
         let rows: Vec<[String; 6]> = list
