@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::access;
 use crate::audit;
 use crate::caller::{Caller, Origin};
+use crate::coherence::commit_change;
 use crate::error::{Error, Result};
 use crate::passwords;
 use crate::state::AppState;
-use crate::token_cache::commit_auth_change;
 
 /// SHA-256 of a token, the only form in which tokens are stored.
 pub(crate) fn token_hash(token: &str) -> String {
@@ -294,6 +294,6 @@ pub async fn logout(app: &AppState, caller: &Caller, token_id: Option<&str>) -> 
     .at(app.now_ms())
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(())
 }

@@ -15,9 +15,9 @@ use serde_json::json;
 use crate::access;
 use crate::audit;
 use crate::caller::Caller;
+use crate::coherence::commit_change;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::token_cache::commit_auth_change;
 
 /// Largest quota accepted, as for users.
 const MAX_QUOTA: i64 = 1 << 62;
@@ -231,7 +231,7 @@ pub async fn update(
     let company = ferry_store::companies::get(&mut tx, id)
         .await?
         .ok_or(Error::NotFound)?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(company)
 }
 
@@ -260,6 +260,6 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     .details(json!({"name": company.name}))
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(())
 }

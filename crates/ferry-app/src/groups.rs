@@ -11,10 +11,10 @@ use serde_json::json;
 use crate::access;
 use crate::audit;
 use crate::caller::Caller;
+use crate::coherence::commit_change;
 use crate::error::{Error, Result};
 use crate::folders::checked_description;
 use crate::state::AppState;
-use crate::token_cache::commit_auth_change;
 
 /// A group with its number of members.
 #[derive(Debug, Clone)]
@@ -213,7 +213,7 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     .details(json!({"name": group.name, "member_count": members}))
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(())
 }
 
@@ -261,7 +261,7 @@ pub async fn add_member(
         group
     };
     let out = info(&mut tx, group).await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(out)
 }
 
@@ -293,7 +293,7 @@ pub async fn remove_member(app: &AppState, caller: &Caller, id: &str, user_id: &
     .details(json!({"user_id": user_id, "login": login}))
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(())
 }
 

@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 
 use crate::audit;
 use crate::caller::Caller;
+use crate::coherence::commit_change;
 use crate::error::{Error, Result};
 use crate::passwords;
 use crate::state::AppState;
-use crate::token_cache::commit_auth_change;
 
 /// Settings a user may keep.
 const MAX_SETTINGS: i64 = 100;
@@ -164,7 +164,7 @@ pub async fn update_profile(
     .details(json!({"changed": changed, "by": "self"}))
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(updated)
 }
 
@@ -207,7 +207,7 @@ pub async fn change_password(
     .details(json!({"changed": ["password"], "by": "self", "sessions_revoked": revoked}))
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(revoked)
 }
 

@@ -14,11 +14,11 @@ use serde_json::json;
 use crate::audit;
 use crate::auth::token_hash;
 use crate::caller::Origin;
+use crate::coherence::commit_change;
 use crate::error::{Error, Result};
 use crate::mail::{self, letters};
 use crate::passwords;
 use crate::state::AppState;
-use crate::token_cache::commit_auth_change;
 
 /// How long a reset link works.
 pub const TOKEN_TTL_MS: i64 = 30 * 60 * 1000;
@@ -129,6 +129,6 @@ pub async fn confirm(
     .append(&mut tx)
     .await?;
     // Every node's token cache forgets the revoked sessions.
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(revoked)
 }

@@ -14,9 +14,9 @@ use serde_json::json;
 use crate::access::{self, Guarded};
 use crate::audit;
 use crate::caller::Caller;
+use crate::coherence::commit_change;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::token_cache::commit_auth_change;
 
 /// The most ranges one policy may list.
 const MAX_RANGES: usize = 100;
@@ -224,7 +224,7 @@ pub async fn put(
     }))
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(policy)
 }
 

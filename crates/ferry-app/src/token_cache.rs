@@ -3,8 +3,8 @@
 //!
 //! Coherence: every change that can make a cached answer wrong (a revocation, a wipe, a
 //! disabled account, a changed role or password) is committed through
-//! [`commit_auth_change`], which answers only once every node has cleared its cache
-//! ([`crate::coherence`]). An answer read from the database while a change commits could be
+//! [`crate::coherence::commit_change`], which answers only once every node has cleared its
+//! cache. An answer read from the database while a change commits could be
 //! stale, so an entry is only kept if no change cleared the cache between the start of its
 //! read and its insertion (the epoch check).
 //! Entries also expire after `auth.token_cache_secs`, the bound for a change made behind the
@@ -14,13 +14,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use ferry_store::Tx;
 use ferry_store::tokens::Token;
 use ferry_store::users::User;
 
-use crate::error::Result;
 use crate::policies::Effective;
-use crate::state::AppState;
 
 /// Entries kept at most; past it the cache starts over (an attack with random tokens cannot
 /// fill it: only tokens that resolved are kept).
@@ -134,10 +131,4 @@ impl TokenCache {
         inner.entries.clear();
         inner.policies.clear();
     }
-}
-
-/// Commits a transaction that changed tokens or users, so that no node's token cache keeps
-/// answering as before: announced to the other nodes on commit, cleared here after it.
-pub async fn commit_auth_change(app: &AppState, tx: Tx) -> Result<()> {
-    crate::coherence::commit_change(app, tx).await
 }

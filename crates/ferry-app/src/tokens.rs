@@ -11,9 +11,9 @@ use crate::access;
 use crate::audit;
 use crate::auth::token_hash;
 use crate::caller::{Caller, Origin};
+use crate::coherence::commit_change;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::token_cache::commit_auth_change;
 
 /// Longest token name, in characters.
 const MAX_NAME_CHARS: usize = 100;
@@ -158,7 +158,7 @@ pub async fn revoke(app: &AppState, caller: &Caller, user_id: &str, id: &str) ->
     .details(json!({"user_id": user_id, "kind": token.kind.as_str(), "name": token.name}))
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await
+    commit_change(app, tx).await
 }
 
 /// Orders a device token's remote wipe: its next request answers `401 device_wiped` until the
@@ -186,7 +186,7 @@ pub async fn wipe(app: &AppState, caller: &Caller, user_id: &str, id: &str) -> R
     let wiped = ferry_store::tokens::get(&mut tx, &token.id)
         .await?
         .ok_or(Error::NotFound)?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(wiped)
 }
 
@@ -215,5 +215,5 @@ pub async fn confirm_wipe(app: &AppState, origin: &Origin, secret: &str) -> Resu
     .details(json!({"name": token.name}))
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await
+    commit_change(app, tx).await
 }

@@ -13,10 +13,10 @@ use serde_json::json;
 use crate::access;
 use crate::audit;
 use crate::caller::{Caller, Origin};
+use crate::coherence::commit_change;
 use crate::error::{Error, Result};
 use crate::passwords;
 use crate::state::AppState;
-use crate::token_cache::commit_auth_change;
 
 /// Largest quota accepted (4 EiB): anything above is certainly a mistake.
 const MAX_QUOTA: i64 = 1 << 62;
@@ -410,7 +410,7 @@ pub async fn update(
     .details(details)
     .append(&mut tx)
     .await?;
-    commit_auth_change(app, tx).await?;
+    commit_change(app, tx).await?;
     Ok(user)
 }
 
