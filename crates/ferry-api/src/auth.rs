@@ -10,6 +10,10 @@ use crate::users::UserSummary;
 pub struct LoginRequest {
     pub login: String,
     pub password: String,
+    /// The code from the authenticator app (or a recovery code), for an account with
+    /// two-factor login; without it such an account answers `401 otp_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
 }
 
 /// A new access token.
@@ -34,4 +38,37 @@ pub struct PasswordResetRequest {
 pub struct PasswordResetConfirm {
     pub token: String,
     pub new_password: String,
+}
+
+/// `GET /me/2fa`: where the caller's two-factor login stands.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TwoFactorStatus {
+    /// Whether a login needs a code.
+    pub enabled: bool,
+    /// A secret was handed out and waits to be confirmed with `POST /me/2fa/confirm`.
+    pub pending: bool,
+    pub recovery_codes_left: i64,
+}
+
+/// `POST /me/2fa`: the secret to add to an authenticator app.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TwoFactorEnrolment {
+    /// Base32 (RFC 4648), for typing into the app.
+    pub secret: String,
+    /// `otpauth://totp/…` with SHA-1, 6 digits and 30-second steps, for a QR code.
+    pub otpauth_uri: String,
+}
+
+/// A code from the authenticator app (or, to turn two-factor login off, a recovery code).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OtpCode {
+    #[schema(max_length = 64)]
+    pub code: String,
+}
+
+/// `POST /me/2fa/confirm`: the recovery codes, shown this once. Each stands in for a code
+/// once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
 }

@@ -29,7 +29,10 @@ mod webhooks;
 
 pub use archives::ArchiveRequest;
 pub use audit::{AuditVerification, Event, EventList, Target};
-pub use auth::{LoginRequest, PasswordResetConfirm, PasswordResetRequest, Session};
+pub use auth::{
+    LoginRequest, OtpCode, PasswordResetConfirm, PasswordResetRequest, RecoveryCodes, Session,
+    TwoFactorEnrolment, TwoFactorStatus,
+};
 pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
 pub use companies::{
     Branding, BrandingPatch, Company, CompanyInput, CompanyList, Policy, QuotaLimit,

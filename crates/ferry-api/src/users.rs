@@ -61,6 +61,23 @@ pub struct User {
     #[serde(default)]
     #[schema(required = true)]
     pub company_id: Option<String>,
+    /// `active`, `disabled`, `locked` (by failed logins, right now), `expired` (past
+    /// `expires_at`) or `deleted` (waiting for its purge at `purge_at`, or purged).
+    #[serde(default)]
+    #[schema(pattern = "^(active|disabled|locked|expired|deleted)$")]
+    pub status: String,
+    /// Whether a login needs a TOTP code as well as the password.
+    #[serde(default)]
+    pub two_factor: bool,
+    /// When the account stops letting its user in, or `null` for never.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub expires_at: Option<String>,
+    /// Only on a deleted account: when it was deleted and when it will be purged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// Only on `/me`: the language tag the user chose, or `null`.

@@ -598,7 +598,7 @@ pub fn may_set_task_state(
 }
 
 /// Whether `user` (someone other than the caller: a mentioned user, an assignee) may read
-/// `file` in `folder`: the rule of [`file`] for them. Disabled users read nothing.
+/// `file` in `folder`: the rule of [`file`] for them. Disabled and deleted users read nothing.
 pub async fn user_may_read_file(
     conn: &mut ferry_store::Conn,
     now: i64,
@@ -606,7 +606,7 @@ pub async fn user_may_read_file(
     file: &File,
     folder: &Folder,
 ) -> Result<bool> {
-    if user.is_disabled() {
+    if user.is_disabled() || user.is_deleted() {
         return Ok(false);
     }
     let them = Caller::user(user.clone(), crate::caller::Origin::default());
@@ -883,6 +883,22 @@ pub fn may_manage_companies(caller: &Caller) -> Result<()> {
     } else {
         Err(Error::Forbidden)
     }
+}
+
+/// Whether the account itself may act at `now`: not disabled, not deleted, not past its
+/// expiry date. Asked by every door that authenticates a user, and by work done on a user's
+/// behalf later (tasks, temporary links).
+pub fn account_usable(user: &User, now: i64) -> Result<()> {
+    if user.is_deleted() {
+        return Err(Error::AccountDeleted);
+    }
+    if user.is_disabled() {
+        return Err(Error::AccountDisabled);
+    }
+    if user.is_expired(now) {
+        return Err(Error::AccountExpired);
+    }
+    Ok(())
 }
 
 /// Whether the caller may act at all from where the request comes, as `user`: an inactive or

@@ -58,11 +58,9 @@ pub async fn resolve_token(app: &AppState, origin: &Origin, token: &str) -> Resu
             found
         }
     };
-    // Disabled first: disabling also revokes the tokens, and their holder should learn why
-    // they stopped working.
-    if user.is_disabled() {
-        return Err(Error::AccountDisabled);
-    }
+    // The account first: disabling and deleting also revoke the tokens, and their holder
+    // should learn why they stopped working.
+    access::account_usable(&user, app.now_ms())?;
     // A wiped device learns it until it confirms (which revokes the token).
     if tok.wiped_at.is_some() && tok.wipe_confirmed_at.is_none() {
         return Err(Error::DeviceWiped);
@@ -101,14 +99,17 @@ async fn note_use(app: &AppState, hash: &str, token_id: &str, now: i64, ip: Opti
     }
 }
 
-/// Checks a login and password with lockout, auditing every failure. Success is audited by
-/// the caller: a session login records `auth.login`; HTTP Basic, which authenticates every
-/// request, records nothing more than the request's own events.
+/// Checks a login and password with lockout, auditing every failure, and the second factor
+/// of an account that has one: `otp` is its TOTP or recovery code. Success is audited by the
+/// caller: a session login records `auth.login`; HTTP Basic, which authenticates every
+/// request, records nothing more than the request's own events (and, sending no code, is
+/// refused for an account with two-factor login: such accounts use tokens).
 pub async fn authenticate(
     state: &AppState,
     ctx: &Origin,
     login: &str,
     password: &str,
+    otp: Option<&str>,
 ) -> Result<User> {
     let now = state.now_ms();
     let user = {
@@ -117,44 +118,34 @@ pub async fn authenticate(
     };
     let target_login = json!({ "login": login.chars().take(128).collect::<String>() });
 
-    // A disabled account answers the same whatever the password, so it cannot be used to
-    // test passwords. Its password is still checked first (and its result thrown away) so the
-    // answer takes as long as any other.
+    // A disabled, deleted or expired account answers the same whatever the password, so it
+    // cannot be used to test passwords. Its password is still checked first (and its result
+    // thrown away) so the answer takes as long as any other.
     if let Some(u) = &user
-        && u.is_disabled()
+        && let Err(refused) = access::account_usable(u, now)
     {
         let _ = passwords::verify(password.to_string(), Some(u.password_hash.clone())).await;
-        let mut tx = state.store.begin().await?;
-        audit::success(
+        audit_failure(
+            state,
             ctx,
             Some(u),
-            Action::AuthLoginFailed,
-            (TargetKind::User, &u.id),
+            &u.id,
+            json!({"login": u.login, "reason": refused.code()}),
         )
-        .at(state.now_ms())
-        .failed()
-        .details(json!({"login": u.login, "reason": "disabled"}))
-        .append(&mut tx)
         .await?;
-        tx.commit().await?;
-        return Err(Error::AccountDisabled);
+        return Err(refused);
     }
     if let Some(u) = &user
         && u.is_locked(now)
     {
-        let mut tx = state.store.begin().await?;
-        audit::success(
+        audit_failure(
+            state,
             ctx,
             None,
-            Action::AuthLoginFailed,
-            (TargetKind::User, &u.id),
+            &u.id,
+            json!({"login": u.login, "reason": "locked"}),
         )
-        .at(state.now_ms())
-        .failed()
-        .details(json!({"login": u.login, "reason": "locked"}))
-        .append(&mut tx)
         .await?;
-        tx.commit().await?;
         let retry = (u.locked_until.unwrap_or(now) - now + 999) / 1000;
         return Err(Error::AccountLocked {
             retry_after_secs: retry.max(1),
@@ -166,83 +157,121 @@ pub async fn authenticate(
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await;
-    let mut tx = state.store.begin().await?;
     let Some(user) = user else {
-        audit::success(ctx, None, Action::AuthLoginFailed, (TargetKind::User, ""))
-            .at(state.now_ms())
-            .failed()
-            .details(json!({"login": target_login["login"], "reason": "unknown_login"}))
-            .append(&mut tx)
-            .await?;
-        tx.commit().await?;
+        audit_failure(
+            state,
+            ctx,
+            None,
+            "",
+            json!({"login": target_login["login"], "reason": "unknown_login"}),
+        )
+        .await?;
         return Err(Error::InvalidCredentials);
     };
     if !ok {
-        if user.locked_until.is_some_and(|t| t <= now) {
-            // An expired lock starts a fresh count.
-            ferry_store::users::clear_lock(&mut tx, &user.id, now).await?;
-        }
-        let lock_until = now + state.config.auth.lockout_secs * 1000;
-        let locked = ferry_store::users::record_failed_login(
-            &mut tx,
-            &user.id,
-            state.config.auth.max_failed_logins,
-            lock_until,
-        )
-        .await?;
-        audit::success(
-            ctx,
-            None,
-            Action::AuthLoginFailed,
-            (TargetKind::User, &user.id),
-        )
-        .at(state.now_ms())
-        .failed()
-        .details(json!({"login": user.login, "reason": "wrong_password"}))
-        .append(&mut tx)
-        .await?;
-        if locked {
-            audit::success(ctx, None, Action::AuthLocked, (TargetKind::User, &user.id))
-                .at(state.now_ms())
-                .details(json!({"login": user.login, "until": rfc3339(lock_until)}))
-                .append(&mut tx)
-                .await?;
-        }
-        tx.commit().await?;
+        record_failure(state, ctx, &user, "wrong_password").await?;
         return Err(Error::InvalidCredentials);
     }
-    if user.failed_logins > 0 || user.locked_until.is_some() {
-        ferry_store::users::clear_lock(&mut tx, &user.id, now).await?;
+    if user.has_two_factor() {
+        crate::two_factor::check_at_login(state, ctx, &user, otp).await?;
     }
-    tx.commit().await?;
+    if user.failed_logins > 0 || user.locked_until.is_some() {
+        let mut conn = state.store.conn().await?;
+        ferry_store::users::clear_lock(&mut conn, &user.id, now).await?;
+    }
     // Checked after the password, so that a wrong password says nothing about the company.
     if let Err(refused) = access::admit(state, &user, ctx).await {
-        let mut tx = state.store.begin().await?;
-        audit::success(
+        audit_failure(
+            state,
             ctx,
             Some(&user),
-            Action::AuthLoginFailed,
-            (TargetKind::User, &user.id),
+            &user.id,
+            json!({"login": user.login, "reason": refused.code()}),
         )
-        .at(state.now_ms())
-        .failed()
-        .details(json!({"login": user.login, "reason": refused.code()}))
-        .append(&mut tx)
         .await?;
-        tx.commit().await?;
         return Err(refused);
     }
     Ok(user)
 }
 
-/// Logs in: checks the password and issues a bearer token.
+/// Audits a refused login (`auth.login_failed`) in a transaction of its own.
+async fn audit_failure(
+    state: &AppState,
+    ctx: &Origin,
+    actor: Option<&User>,
+    user_id: &str,
+    details: serde_json::Value,
+) -> Result<()> {
+    let mut tx = state.store.begin().await?;
+    audit::success(
+        ctx,
+        actor,
+        Action::AuthLoginFailed,
+        (TargetKind::User, user_id),
+    )
+    .at(state.now_ms())
+    .failed()
+    .details(details)
+    .append(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Counts a wrong password or second-factor code against the account, locking it after
+/// `auth.max_failed_logins`, and audits it.
+pub(crate) async fn record_failure(
+    state: &AppState,
+    ctx: &Origin,
+    user: &User,
+    reason: &str,
+) -> Result<()> {
+    let now = state.now_ms();
+    let mut tx = state.store.begin().await?;
+    if user.locked_until.is_some_and(|t| t <= now) {
+        // An expired lock starts a fresh count.
+        ferry_store::users::clear_lock(&mut tx, &user.id, now).await?;
+    }
+    let lock_until = now + state.config.auth.lockout_secs * 1000;
+    let locked = ferry_store::users::record_failed_login(
+        &mut tx,
+        &user.id,
+        state.config.auth.max_failed_logins,
+        lock_until,
+    )
+    .await?;
+    audit::success(
+        ctx,
+        None,
+        Action::AuthLoginFailed,
+        (TargetKind::User, &user.id),
+    )
+    .at(now)
+    .failed()
+    .details(json!({"login": user.login, "reason": reason}))
+    .append(&mut tx)
+    .await?;
+    if locked {
+        audit::success(ctx, None, Action::AuthLocked, (TargetKind::User, &user.id))
+            .at(now)
+            .details(json!({"login": user.login, "until": rfc3339(lock_until)}))
+            .append(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Logs in: checks the password (and the second factor, if the account has one) and issues
+/// a bearer token.
 pub async fn login(
     app: &AppState,
     origin: &Origin,
     login: &str,
     password: &str,
+    otp: Option<&str>,
 ) -> Result<Session> {
-    let user = authenticate(app, origin, login, password).await?;
+    let user = authenticate(app, origin, login, password, otp).await?;
     let token = secrets::new_access_token();
     let now = app.now_ms();
     let expires_at = now + app.config.auth.token_ttl_secs * 1000;

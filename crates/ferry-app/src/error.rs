@@ -22,6 +22,18 @@ pub enum Error {
     TokenExpired,
     #[error("This account is disabled.")]
     AccountDisabled,
+    /// The account was deleted (it may still be restored by an admin until it is purged).
+    #[error("This account was deleted.")]
+    AccountDeleted,
+    /// The account's expiry date has passed.
+    #[error("This account has expired. Ask an admin to extend it.")]
+    AccountExpired,
+    /// The password was right, but the account has two-factor login: send `otp` too.
+    #[error("This account needs a code from its authenticator app (`otp`).")]
+    OtpRequired,
+    /// A wrong, expired or already used TOTP or recovery code.
+    #[error("The code is wrong, expired or already used.")]
+    InvalidOtp,
     /// The token's device was wiped remotely: it must delete what it holds of the account and
     /// confirm with `POST /auth/wiped`.
     #[error("This device was wiped remotely: delete the account's local data and confirm.")]
@@ -187,6 +199,10 @@ impl Error {
             Error::InvalidCredentials => "invalid_credentials",
             Error::TokenExpired => "token_expired",
             Error::AccountDisabled => "account_disabled",
+            Error::AccountDeleted => "account_deleted",
+            Error::AccountExpired => "account_expired",
+            Error::OtpRequired => "otp_required",
+            Error::InvalidOtp => "invalid_otp",
             Error::DeviceWiped => "device_wiped",
             Error::InsufficientScope => "insufficient_scope",
             Error::AccountLocked { .. } => "account_locked",

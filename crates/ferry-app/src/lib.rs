@@ -43,6 +43,7 @@ pub mod temporary_links;
 pub mod token_cache;
 pub mod tokens;
 pub mod trash;
+pub mod two_factor;
 pub mod upload_links;
 pub mod uploads;
 pub mod users;

@@ -32,6 +32,7 @@ const MAX_TOKEN_LEN: usize = 128;
 fn reason(user: Option<&ferry_store::users::User>) -> Option<&'static str> {
     match user {
         None => Some("unknown_login"),
+        Some(u) if u.is_deleted() => Some("deleted"),
         Some(u) if u.is_disabled() => Some("disabled"),
         Some(u) if mail::address_of(u).is_none() => Some("no_address"),
         Some(_) => None,
@@ -106,7 +107,7 @@ pub async fn confirm(
         .ok_or(Error::ResetTokenInvalid)?;
     let user = ferry_store::users::get(&mut tx, &user_id)
         .await?
-        .filter(|u| !u.is_disabled())
+        .filter(|u| !u.is_disabled() && !u.is_deleted())
         .ok_or(Error::ResetTokenInvalid)?;
     let change = UserChanges {
         password_hash: Some(hash),

@@ -227,9 +227,7 @@ async fn owner(app: &AppState, task: &Task, params: &Params) -> Result<Caller> {
     let user = ferry_store::users::get(&mut conn, &task.owner_id)
         .await?
         .ok_or(Error::Unauthorized)?;
-    if user.is_disabled() {
-        return Err(Error::AccountDisabled);
-    }
+    crate::access::account_usable(&user, app.now_ms())?;
     Ok(Caller::user(
         user,
         Origin {

@@ -109,9 +109,7 @@ pub async fn redeem(app: &AppState, origin: &Origin, token: &str, file_id: &str)
     let user = ferry_store::users::get(&mut conn, &claims.user_id)
         .await?
         .ok_or(Error::NotFound)?;
-    if user.is_disabled() {
-        return Err(Error::AccountDisabled);
-    }
+    crate::access::account_usable(&user, app.now_ms())?;
     Ok(Caller::user(user, origin.clone()))
 }
 

@@ -274,7 +274,7 @@ pub async fn list(
                 Error::invalid(
                     "status",
                     "invalid_value",
-                    "status must be `active`, `disabled`, `locked` or `deleted`.",
+                    "status must be `active`, `disabled`, `locked`, `expired` or `deleted`.",
                 )
             })
         })

@@ -8,11 +8,50 @@ use crate::{Client, Result};
 impl Client {
     /// Logs in; returns the session (use [`Client::with_token`] with its token).
     pub async fn login(&self, login: &str, password: &str) -> Result<api::Session> {
+        self.login_with_otp(login, password, None).await
+    }
+
+    /// Logs in to an account that may have two-factor login: `otp` is the authenticator
+    /// app's code or a recovery code.
+    pub async fn login_with_otp(
+        &self,
+        login: &str,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<api::Session> {
         let body = api::LoginRequest {
             login: login.into(),
             password: password.into(),
+            otp: otp.map(String::from),
         };
         Self::send(self.json(Method::POST, "/auth/session", &body)).await
+    }
+
+    /// Where the caller's two-factor login stands.
+    pub async fn two_factor_status(&self) -> Result<api::TwoFactorStatus> {
+        Self::send(self.request(Method::GET, "/me/2fa")).await
+    }
+
+    /// A new TOTP secret to add to an authenticator app (confirm it with a code).
+    pub async fn begin_two_factor(&self) -> Result<api::TwoFactorEnrolment> {
+        Self::send(self.request(Method::POST, "/me/2fa")).await
+    }
+
+    /// Turns two-factor login on with a code from the app; returns the recovery codes.
+    pub async fn confirm_two_factor(&self, code: &str) -> Result<api::RecoveryCodes> {
+        let body = api::OtpCode { code: code.into() };
+        Self::send(self.json(Method::POST, "/me/2fa/confirm", &body)).await
+    }
+
+    /// Turns two-factor login off with a current code or a recovery code.
+    pub async fn disable_two_factor(&self, code: &str) -> Result<()> {
+        let body = api::OtpCode { code: code.into() };
+        Self::send_empty(self.json(Method::DELETE, "/me/2fa", &body)).await
+    }
+
+    /// Turns a user's two-factor login off (admins).
+    pub async fn reset_two_factor(&self, user_id: &str) -> Result<()> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/users/{user_id}/2fa"))).await
     }
 
     /// Revokes the current token.

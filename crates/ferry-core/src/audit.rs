@@ -71,10 +71,21 @@ pub enum Action {
     CompanyUpdated,
     CompanyDeleted,
     PolicyChanged,
+    /// Two-factor login was turned on (a TOTP secret confirmed).
+    Auth2faEnabled,
+    /// Two-factor login was turned off, by the user or reset by an admin.
+    Auth2faDisabled,
+    /// A recovery code stood in for a TOTP code at login.
+    Auth2faRecoveryUsed,
+    /// An account was deleted; it is purged after the grace period.
+    UserDeleted,
+    UserRestored,
+    /// A deleted account's grace period ended: its folders were handed over or removed.
+    UserPurged,
 }
 
 impl Action {
-    pub const ALL: [Action; 64] = [
+    pub const ALL: [Action; 70] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -139,6 +150,12 @@ impl Action {
         Action::CompanyUpdated,
         Action::CompanyDeleted,
         Action::PolicyChanged,
+        Action::Auth2faEnabled,
+        Action::Auth2faDisabled,
+        Action::Auth2faRecoveryUsed,
+        Action::UserDeleted,
+        Action::UserRestored,
+        Action::UserPurged,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -213,6 +230,12 @@ impl Action {
             Action::CompanyUpdated => "company.updated",
             Action::CompanyDeleted => "company.deleted",
             Action::PolicyChanged => "policy.changed",
+            Action::Auth2faEnabled => "auth.2fa_enabled",
+            Action::Auth2faDisabled => "auth.2fa_disabled",
+            Action::Auth2faRecoveryUsed => "auth.2fa_recovery_used",
+            Action::UserDeleted => "user.deleted",
+            Action::UserRestored => "user.restored",
+            Action::UserPurged => "user.purged",
         }
     }
 }

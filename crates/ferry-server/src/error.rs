@@ -96,6 +96,10 @@ fn app_status(e: &Error) -> StatusCode {
         | Error::TokenExpired
         | Error::DeviceWiped
         | Error::AccountDisabled
+        | Error::AccountDeleted
+        | Error::AccountExpired
+        | Error::OtpRequired
+        | Error::InvalidOtp
         | Error::CompanyInactive => StatusCode::UNAUTHORIZED,
         Error::AccountLocked { .. } => StatusCode::LOCKED,
         Error::Forbidden

@@ -30,6 +30,7 @@ pub mod settings;
 pub mod tasks;
 pub mod tokens;
 pub mod trash;
+pub mod two_factor;
 pub mod unlock_attempts;
 pub mod upload_links;
 pub mod uploads;

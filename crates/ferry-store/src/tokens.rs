@@ -105,19 +105,17 @@ struct TokenRow {
 /// The token with this hash and its user, in one query. The lookup is by an indexed hash of
 /// a 256-bit random value, so timing reveals nothing useful about other tokens.
 pub async fn find(conn: &mut Conn, token_hash: &str) -> Result<Option<(Token, User)>> {
-    let row: Option<TokenWithUser> = sqlx::query_as(
+    let row: Option<TokenWithUser> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT t.id AS token_id, t.kind AS token_kind, t.name AS token_name, \
          t.scopes AS token_scopes, t.folder_id AS token_folder_id, \
          t.created_at AS token_created_at, t.expires_at AS token_expires_at, \
          t.revoked_at AS token_revoked_at, t.last_used_at AS token_last_used_at, \
          t.last_used_ip AS token_last_used_ip, t.wiped_at AS token_wiped_at, \
          t.wipe_confirmed_at AS token_wipe_confirmed_at, \
-         u.id, u.login, u.name, u.role, u.password_hash, \
-         u.quota_bytes, u.used_bytes, u.disabled, u.failed_logins, u.locked_until, \
-         u.created_at, u.updated_at, u.company_id, \
-         (SELECT c.status FROM companies c WHERE c.id = u.company_id) AS company_status \
+         {} \
          FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-    )
+        crate::users::columns("u")
+    )))
     .bind(token_hash)
     .fetch_optional(conn)
     .await?;

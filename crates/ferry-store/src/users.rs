@@ -23,6 +23,15 @@ pub struct User {
     pub company_id: Option<String>,
     /// That company's status, read with the user (so that every token check sees it).
     company_status: Option<String>,
+    /// Whether a login needs a TOTP code too (a confirmed secret exists; migration 0029).
+    two_factor: i64,
+    /// When the account was deleted; it is purged at `purge_at` (migration 0029).
+    pub deleted_at: Option<i64>,
+    pub purge_at: Option<i64>,
+    /// Who receives the account's folders when it is purged.
+    pub transfer_to: Option<String>,
+    /// After this time the account refuses logins.
+    pub expires_at: Option<i64>,
 }
 
 /// What is needed to create a user.
@@ -86,16 +95,40 @@ impl User {
         flag(self.disabled)
     }
 
+    /// Whether a login needs a TOTP code as well as the password.
+    pub fn has_two_factor(&self) -> bool {
+        self.two_factor > 0
+    }
+
+    /// Whether the account is deleted (waiting to be purged, or purged).
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// Whether the account's expiry date has passed at `now`.
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
     /// Whether the account is locked at `now`.
     pub fn is_locked(&self, now: i64) -> bool {
         self.locked_until.is_some_and(|until| until > now)
     }
 }
 
-const COLUMNS: &str = "id, login, name, role, password_hash, quota_bytes, used_bytes, disabled, \
-                       failed_logins, locked_until, created_at, updated_at, company_id, \
-                       (SELECT c.status FROM companies c WHERE c.id = users.company_id) \
-                       AS company_status";
+/// The columns a [`User`] is read from, for the `users` row named `u` in a query (the token
+/// lookup reads a user joined to its token with the same list).
+pub(crate) fn columns(u: &str) -> String {
+    format!(
+        "{u}.id, {u}.login, {u}.name, {u}.role, {u}.password_hash, {u}.quota_bytes, \
+         {u}.used_bytes, {u}.disabled, {u}.failed_logins, {u}.locked_until, {u}.created_at, \
+         {u}.updated_at, {u}.company_id, \
+         (SELECT c.status FROM companies c WHERE c.id = {u}.company_id) AS company_status, \
+         (SELECT COUNT(*) FROM user_totp totp WHERE totp.user_id = {u}.id \
+          AND totp.confirmed_at IS NOT NULL) AS two_factor, \
+         {u}.deleted_at, {u}.purge_at, {u}.transfer_to, {u}.expires_at"
+    )
+}
 
 pub async fn insert(conn: &mut Conn, new: &NewUser<'_>) -> Result<()> {
     // The company column only when there is a company: a user without one is written with
@@ -125,8 +158,9 @@ pub async fn insert(conn: &mut Conn, new: &NewUser<'_>) -> Result<()> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<User>> {
+    let cols = columns("users");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE id = $1"
+        "SELECT {cols} FROM users WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
@@ -135,8 +169,9 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<User>> {
 
 /// Logins are matched case-insensitively (ASCII), as mail addresses are.
 pub async fn by_login(conn: &mut Conn, login: &str) -> Result<Option<User>> {
+    let cols = columns("users");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE lower(login) = lower($1)"
+        "SELECT {cols} FROM users WHERE lower(login) = lower($1)"
     )))
     .bind(login)
     .fetch_optional(conn)
@@ -154,12 +189,14 @@ pub async fn count(conn: &mut Conn) -> Result<i64> {
 /// Where an account stands, as `GET /users?status=` filters it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserStatus {
-    /// Neither disabled nor locked.
+    /// Neither disabled, locked, expired nor deleted.
     Active,
     Disabled,
     /// Locked by failed logins until a time still to come.
     Locked,
-    /// Scheduled for removal (no account is: deletion is not built yet).
+    /// Past its expiry date.
+    Expired,
+    /// Deleted: waiting for its purge, or purged.
     Deleted,
 }
 
@@ -169,6 +206,7 @@ impl UserStatus {
             "active" => Some(UserStatus::Active),
             "disabled" => Some(UserStatus::Disabled),
             "locked" => Some(UserStatus::Locked),
+            "expired" => Some(UserStatus::Expired),
             "deleted" => Some(UserStatus::Deleted),
             _ => None,
         }
@@ -218,15 +256,23 @@ fn filter_sql(filter: &UserFilter<'_>, first: usize) -> (String, Vec<FilterValue
         Some(UserStatus::Active) => {
             let now = next(FilterValue::Int(filter.now));
             cond.push(format!(
-                "disabled = 0 AND (locked_until IS NULL OR locked_until <= {now})"
+                "disabled = 0 AND deleted_at IS NULL \
+                 AND (locked_until IS NULL OR locked_until <= {now}) \
+                 AND (expires_at IS NULL OR expires_at > {now})"
             ));
         }
-        Some(UserStatus::Disabled) => cond.push("disabled = 1".into()),
+        Some(UserStatus::Disabled) => cond.push("disabled = 1 AND deleted_at IS NULL".into()),
         Some(UserStatus::Locked) => {
             let now = next(FilterValue::Int(filter.now));
-            cond.push(format!("locked_until > {now}"));
+            cond.push(format!("locked_until > {now} AND deleted_at IS NULL"));
         }
-        Some(UserStatus::Deleted) => cond.push("1 = 0".into()),
+        Some(UserStatus::Expired) => {
+            let now = next(FilterValue::Int(filter.now));
+            cond.push(format!(
+                "expires_at <= {now} AND disabled = 0 AND deleted_at IS NULL"
+            ));
+        }
+        Some(UserStatus::Deleted) => cond.push("deleted_at IS NOT NULL".into()),
     }
     let sql = if cond.is_empty() {
         "1 = 1".to_string()
@@ -251,8 +297,9 @@ pub async fn list(
 ) -> Result<Vec<User>> {
     let (t, id) = after.unwrap_or((i64::MIN, ""));
     let (cond, binds) = filter_sql(filter, 4);
+    let cols = columns("users");
     let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE {cond} \
+        "SELECT {cols} FROM users WHERE {cond} \
          AND (created_at > $1 OR (created_at = $1 AND id > $2)) ORDER BY created_at, id LIMIT $3"
     )))
     .bind(t)

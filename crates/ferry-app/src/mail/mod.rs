@@ -127,9 +127,9 @@ pub fn address(value: &str) -> Option<&str> {
 }
 
 /// Where mail for `user` goes: their login when it is an address, and never to a disabled
-/// account.
+/// account or a deleted one.
 pub fn address_of(user: &User) -> Option<&str> {
-    if user.is_disabled() {
+    if user.is_disabled() || user.is_deleted() {
         return None;
     }
     address(&user.login)

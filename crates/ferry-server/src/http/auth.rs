@@ -78,7 +78,7 @@ impl FromRequestParts<AppState> for AuthUser {
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or(Error::Unauthorized)?;
             let (login, password) = decoded.split_once(':').ok_or(Error::Unauthorized)?;
-            let user = auth::authenticate(state, &ctx, login, password).await?;
+            let user = auth::authenticate(state, &ctx, login, password, None).await?;
             AuthUser {
                 user,
                 token_id: None,
@@ -103,7 +103,7 @@ fn changes_something(method: &axum::http::Method) -> bool {
     responses(
         (status = 201, body = api::Session),
         (status = 400, description = "Malformed body", body = api::ErrorBody),
-        (status = 401, description = "`invalid_credentials` or `account_disabled`", body = api::ErrorBody),
+        (status = 401, description = "`invalid_credentials`, `account_disabled`, `account_deleted`, `account_expired`, `otp_required` (send `otp` too) or `invalid_otp`", body = api::ErrorBody),
         (status = 423, description = "`account_locked`", body = api::ErrorBody),
     ))]
 async fn login(
@@ -111,7 +111,14 @@ async fn login(
     ctx: Ctx,
     ApiJson(body): ApiJson<api::LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let session = auth::login(&state, &ctx, &body.login, &body.password).await?;
+    let session = auth::login(
+        &state,
+        &ctx,
+        &body.login,
+        &body.password,
+        body.otp.as_deref(),
+    )
+    .await?;
     let user = &session.user;
     let session = api::Session {
         access_token: session.access_token,

@@ -28,6 +28,7 @@ pub mod tasks;
 pub mod tokens;
 pub mod trash;
 pub mod tus;
+pub mod two_factor;
 pub mod upload;
 pub mod upload_links;
 pub mod uploads;
@@ -107,6 +108,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(tokens::router())
+        .merge(two_factor::router())
         .merge(groups::router())
         .merge(companies::router())
         .merge(folders::router())

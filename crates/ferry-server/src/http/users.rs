@@ -64,9 +64,9 @@ struct ListQuery {
     /// Only users with this role.
     #[param(pattern = "^(user|admin|company_admin|moderator)$")]
     role: Option<String>,
-    /// Only users in this state (`locked`: by failed logins; `deleted`: none yet, deletion is
-    /// not built).
-    #[param(pattern = "^(active|disabled|locked|deleted)$")]
+    /// Only users in this state (`locked`: by failed logins, now; `expired`: past their
+    /// `expires_at`; `deleted`: waiting for their purge, or purged).
+    #[param(pattern = "^(active|disabled|locked|expired|deleted)$")]
     status: Option<String>,
     /// 1..=1000, default 100.
     #[param(minimum = 1, maximum = 1000)]

@@ -122,6 +122,21 @@ pub fn metadata_etag(revision: i64) -> String {
     format!("\"r{revision}\"")
 }
 
+/// Where an account stands, the most final state first.
+fn account_status(u: &User, now: i64) -> &'static str {
+    if u.is_deleted() {
+        "deleted"
+    } else if u.is_disabled() {
+        "disabled"
+    } else if u.is_expired(now) {
+        "expired"
+    } else if u.is_locked(now) {
+        "locked"
+    } else {
+        "active"
+    }
+}
+
 /// The wire form of a user, with what their unfinished uploads hold (`ferry_app::users::reserved`).
 pub fn user_view(u: &User, reserved: Reserved) -> api::User {
     api::User {
@@ -138,6 +153,11 @@ pub fn user_view(u: &User, reserved: Reserved) -> api::User {
             reserved_uploads: reserved.uploads,
         },
         company_id: u.company_id.clone(),
+        status: account_status(u, now_ms()).into(),
+        two_factor: u.has_two_factor(),
+        expires_at: u.expires_at.map(rfc3339),
+        deleted_at: u.deleted_at.map(rfc3339),
+        purge_at: u.purge_at.map(rfc3339),
         created_at: rfc3339(u.created_at),
         updated_at: rfc3339(u.updated_at),
         language: None,

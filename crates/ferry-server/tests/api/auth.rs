@@ -38,6 +38,7 @@ fn login_body(login: &str, password: &str) -> api::LoginRequest {
     api::LoginRequest {
         login: login.into(),
         password: password.into(),
+        otp: None,
     }
 }
 

@@ -30,6 +30,7 @@ mod temporary_links;
 mod tokens;
 mod tree;
 mod tus;
+mod two_factor;
 mod upload_links;
 mod upload_list;
 mod uploads;

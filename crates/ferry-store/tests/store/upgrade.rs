@@ -1812,3 +1812,116 @@ async fn schema_23_upgrades_to_the_mail_outbox_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     mail_outbox_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0029 adds two-factor login and the account life cycle: a database of schema 26 with a user
+/// and a session keeps them; the user is active, has no second factor, and can set one up.
+async fn accounts_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 26).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_acc",
+                login: "acc",
+                name: "Acc",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: Some(1000),
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO tokens (id, token_hash, user_id, created_at, expires_at, revoked_at, kind) \
+             VALUES ('tok_acc', 'acchash', 'usr_acc', 1, NULL, NULL, 'device')",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let user = ferry_store::users::get(&mut c, "usr_acc")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!user.has_two_factor() && !user.is_deleted() && !user.is_expired(10));
+    assert_eq!((user.quota_bytes, user.purge_at), (Some(1000), None));
+    let (_, with_token) = ferry_store::tokens::find(&mut c, "acchash")
+        .await
+        .unwrap()
+        .expect("the device token survived");
+    assert_eq!(with_token.id, "usr_acc");
+
+    assert!(
+        ferry_store::two_factor::put_pending(&mut c, "usr_acc", "SECRET", 5)
+            .await
+            .unwrap()
+    );
+    ferry_store::two_factor::confirm(&mut c, "usr_acc", &["h1".into(), "h2".into()], 6)
+        .await
+        .unwrap();
+    assert!(
+        ferry_store::two_factor::accept_step(&mut c, "usr_acc", 7)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ferry_store::two_factor::accept_step(&mut c, "usr_acc", 7)
+            .await
+            .unwrap(),
+        "a step is accepted once"
+    );
+    assert!(
+        ferry_store::two_factor::use_recovery_code(&mut c, "usr_acc", "h1", 8)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        ferry_store::two_factor::recovery_codes_left(&mut c, "usr_acc")
+            .await
+            .unwrap(),
+        1
+    );
+    let user = ferry_store::users::get(&mut c, "usr_acc")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.has_two_factor());
+    let filter = ferry_store::users::UserFilter {
+        status: Some(ferry_store::users::UserStatus::Active),
+        now: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        ferry_store::users::count_matching(&mut c, &filter)
+            .await
+            .unwrap(),
+        1
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_26_upgrades_to_accounts_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    accounts_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_26_upgrades_to_accounts_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    accounts_upgrade(schema.url(), "postgres").await;
+}

@@ -22,6 +22,10 @@ pub struct LoginArgs {
     /// Read the password from the first line of standard input instead of asking for it.
     #[arg(long)]
     pub password_stdin: bool,
+    /// The code from your authenticator app (or a recovery code), for an account with
+    /// two-factor login; asked for on a terminal when the server needs it.
+    #[arg(long, value_name = "CODE")]
+    pub otp: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -66,7 +70,21 @@ pub async fn login(args: LoginArgs) -> Result<()> {
         )
         .into());
     }
-    let session = client.login(&login, &password).await?;
+    let session = match client
+        .login_with_otp(&login, &password, args.otp.as_deref())
+        .await
+    {
+        Err(e) if e.code() == Some("otp_required") && stdin.is_terminal() => {
+            eprint!("Code from your authenticator app: ");
+            std::io::stderr().flush().ok();
+            let mut code = String::new();
+            stdin.lock().read_line(&mut code)?;
+            client
+                .login_with_otp(&login, &password, Some(code.trim()))
+                .await?
+        }
+        other => other?,
+    };
     let path = config::save_credentials(&Credentials {
         url: url.clone(),
         token: session.access_token.clone(),

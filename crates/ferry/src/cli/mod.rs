@@ -27,6 +27,7 @@ mod sharing;
 mod tokens;
 mod trash;
 mod tree;
+mod two_factor;
 pub mod units;
 mod upload;
 mod upload_link;
@@ -123,6 +124,10 @@ pub enum Command {
     /// ls (with last use), revoke, wipe (a lost device deletes your data).
     #[command(subcommand)]
     Token(tokens::TokenCommand),
+    /// Two-factor login with an authenticator app (TOTP): status, enable (prints the secret
+    /// and your recovery codes), disable.
+    #[command(name = "2fa", subcommand)]
+    TwoFactor(two_factor::TwoFactorCommand),
     /// Groups of users: create, ls, show, rename, rm, add, remove, members (admins manage
     /// groups; everyone lists and shows the groups they belong to).
     #[command(subcommand)]
@@ -287,6 +292,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Webhook(command) => webhooks::run(command).await,
         Command::Group(command) => groups::run(command).await,
         Command::Token(command) => tokens::run(command).await,
+        Command::TwoFactor(command) => two_factor::run(command).await,
         Command::Share(command) => sharing::run_share(command).await,
         Command::Invitations(command) => sharing::run_invitations(command).await,
         Command::Comment(command) => comments::run(command).await,

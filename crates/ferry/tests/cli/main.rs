@@ -18,6 +18,7 @@ mod sharing;
 mod tokens;
 mod transfer;
 mod tree;
+mod two_factor;
 mod uploads;
 mod versions;
 mod webhooks;
