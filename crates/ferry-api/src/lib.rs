@@ -63,7 +63,9 @@ pub use sharing::{
 pub use tasks::{Queued, Task, TaskError, TaskProgress};
 pub use tokens::{CreateToken, IssuedToken, Token, TokenList};
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};
-pub use users::{CreateUser, Owner, Quota, UpdateUser, User, UserList, UserQuota, UserSummary};
+pub use users::{
+    CreateUser, DeleteUser, Owner, Quota, UpdateUser, User, UserList, UserQuota, UserSummary,
+};
 pub use webhooks::{
     CreateWebhook, UpdateWebhook, Webhook, WebhookAttempt, WebhookDelivery, WebhookDeliveryList,
     WebhookList,

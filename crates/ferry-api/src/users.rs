@@ -146,6 +146,24 @@ pub struct UpdateUser {
     )]
     #[schema(value_type = Option<String>)]
     pub company_id: Option<Option<String>>,
+    /// When the account stops letting its user in (RFC 3339), or `null` for never.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Option<String>>,
+}
+
+/// `DELETE /users/{id}` (optional body).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct DeleteUser {
+    /// The user (id or login) who receives the account's folders when it is purged;
+    /// without it they are removed then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
+    pub transfer_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -22,6 +22,7 @@ pub struct Config {
     pub links: LinksConfig,
     pub webhooks: WebhooksConfig,
     pub trash: TrashConfig,
+    pub accounts: AccountsConfig,
     pub versions: VersionsConfig,
     pub tasks: TasksConfig,
     pub sharing: SharingConfig,
@@ -40,6 +41,22 @@ pub struct TrashConfig {
 impl Default for TrashConfig {
     fn default() -> Self {
         TrashConfig { keep_days: 30 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountsConfig {
+    /// Days a deleted account waits, restorable, before it is purged (its folders handed
+    /// over to `transfer_to` or removed). 0: at the next background pass.
+    pub delete_grace_days: i64,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        AccountsConfig {
+            delete_grace_days: 30,
+        }
     }
 }
 

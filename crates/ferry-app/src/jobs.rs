@@ -58,6 +58,10 @@ pub async fn purge_files(state: &AppState) -> anyhow::Result<usize> {
     if expired > 0 {
         tracing::info!(folders = expired, "removed expired folders");
     }
+    let accounts = crate::accounts::purge_due(state).await?;
+    if accounts > 0 {
+        tracing::info!(accounts, "purged deleted accounts");
+    }
     let mut purged = crate::trash::purge_due(state).await?;
     let ctx = Origin::system("retention");
     loop {
@@ -94,22 +98,27 @@ async fn expire_folders(state: &AppState) -> anyhow::Result<usize> {
             ferry_store::folders::expired(&mut conn, state.now_ms(), PURGE_BATCH).await?
         };
         for id in &due {
-            let deleted = match crate::trash::delete_folder(state, &caller, id, true).await {
-                Err(Error::FileHeld) => crate::trash::delete_folder(state, &caller, id, false)
-                    .await
-                    .map(|_| ()),
-                other => other.map(|_| ()),
-            };
-            match deleted {
-                Ok(()) => removed += 1,
-                // Deleted meanwhile by its owner.
-                Err(Error::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
+            remove_tree(state, &caller, id).await?;
+            removed += 1;
         }
         if (due.len() as i64) < PURGE_BATCH {
             return Ok(removed);
         }
+    }
+}
+
+/// Removes a top-level folder with everything in it for the system: purged at once, or held
+/// in the trash when a retention rule keeps what it holds. One deleted meanwhile is fine.
+pub(crate) async fn remove_tree(state: &AppState, caller: &Caller, id: &str) -> Result<(), Error> {
+    let deleted = match crate::trash::delete_folder(state, caller, id, true).await {
+        Err(Error::FileHeld) => crate::trash::delete_folder(state, caller, id, false)
+            .await
+            .map(|_| ()),
+        other => other.map(|_| ()),
+    };
+    match deleted {
+        Err(Error::NotFound) => Ok(()),
+        other => other,
     }
 }
 

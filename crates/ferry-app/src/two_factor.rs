@@ -197,7 +197,8 @@ pub async fn disable(app: &AppState, caller: &Caller, code: &str) -> Result<()> 
 /// An admin turns off the two-factor login of a user who lost their app and their recovery
 /// codes (a company admin for their company's users).
 pub async fn reset(app: &AppState, caller: &Caller, user_id: &str) -> Result<()> {
-    access::managed_user(app, caller, user_id).await?;
+    let user = access::managed_user(app, caller, user_id).await?;
+    access::may_change_user(caller, &user)?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     if !ferry_store::two_factor::remove(&mut tx, user_id).await? {

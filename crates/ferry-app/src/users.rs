@@ -42,6 +42,8 @@ pub struct AccountChanges {
     pub disabled: Option<bool>,
     /// `Some(None)` takes the user out of their company.
     pub company_id: Option<Option<String>>,
+    /// `Some(None)`: the account never expires.
+    pub expires_at: Option<Option<i64>>,
 }
 
 fn parse_role(role: &str) -> Result<Role> {
@@ -375,6 +377,17 @@ pub async fn update(
             changed.push("company_id");
         }
     }
+    if let Some(expires_at) = body.expires_at {
+        if Some(id) == me && expires_at.is_some() {
+            return Err(Error::invalid(
+                "expires_at",
+                "cannot_modify_self",
+                "Admins cannot set their own account to expire.",
+            ));
+        }
+        changes.expires_at = Some(expires_at);
+        changed.push("expires_at");
+    }
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
     if let Some(to) = &changes.company_id {
@@ -399,6 +412,9 @@ pub async fn update(
     }
     if let Some(c) = &changes.company_id {
         details["company_id"] = json!(c);
+    }
+    if let Some(at) = changes.expires_at {
+        details["expires_at"] = json!(at.map(ferry_core::timefmt::rfc3339));
     }
     audit::success(
         &caller.origin,

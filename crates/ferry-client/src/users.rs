@@ -41,4 +41,18 @@ impl Client {
     pub async fn unlock_user(&self, id: &str) -> Result<api::User> {
         Self::send(self.request(Method::POST, &format!("/users/{id}/unlock"))).await
     }
+
+    /// Deletes an account (admins): purged after the grace period, its folders handed to
+    /// `transfer_to` (an id or login) or removed.
+    pub async fn delete_user(&self, id: &str, transfer_to: Option<&str>) -> Result<api::User> {
+        let body = api::DeleteUser {
+            transfer_to: transfer_to.map(String::from),
+        };
+        Self::send(self.json(Method::DELETE, &format!("/users/{id}"), &body)).await
+    }
+
+    /// Restores a deleted account before its purge (admins).
+    pub async fn restore_user(&self, id: &str) -> Result<api::User> {
+        Self::send(self.request(Method::POST, &format!("/users/{id}/restore"))).await
+    }
 }

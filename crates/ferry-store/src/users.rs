@@ -49,6 +49,8 @@ pub struct NewUser<'a> {
 /// Changes an admin (or the user) makes; `None` leaves a field as it is.
 #[derive(Default)]
 pub struct UserChanges {
+    /// `Some(None)` removes the expiry date.
+    pub expires_at: Option<Option<i64>>,
     pub name: Option<String>,
     pub password_hash: Option<String>,
     pub role: Option<Role>,
@@ -357,10 +359,13 @@ pub async fn update(
     if let Some(company) = &changes.company_id {
         user.company_id = company.clone();
     }
+    if let Some(expires_at) = changes.expires_at {
+        user.expires_at = expires_at;
+    }
     user.updated_at = now;
     sqlx::query(
         "UPDATE users SET name = $2, password_hash = $3, role = $4, quota_bytes = $5, \
-         disabled = $6, updated_at = $7, company_id = $8 WHERE id = $1",
+         disabled = $6, updated_at = $7, company_id = $8, expires_at = $9 WHERE id = $1",
     )
     .bind(&user.id)
     .bind(&user.name)
@@ -370,6 +375,7 @@ pub async fn update(
     .bind(user.disabled)
     .bind(now)
     .bind(&user.company_id)
+    .bind(user.expires_at)
     .execute(&mut *conn)
     .await?;
     // Re-read for the company's status.
@@ -525,4 +531,88 @@ pub async fn logins_of(
         query = query.bind(*id);
     }
     Ok(query.fetch_all(conn).await?.into_iter().collect())
+}
+
+/// Deletes an account, to be purged at `purge_at` (its folders handed to `transfer_to`, if
+/// any). `false` when it is deleted already.
+pub async fn schedule_deletion(
+    conn: &mut Conn,
+    id: &str,
+    now: i64,
+    purge_at: i64,
+    transfer_to: Option<&str>,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE users SET deleted_at = $2, purge_at = $3, transfer_to = $4, updated_at = $2 \
+         WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(purge_at)
+    .bind(transfer_to)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Undoes a deletion that is not purged yet; `false` when there is none to undo.
+pub async fn restore(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE users SET deleted_at = NULL, purge_at = NULL, transfer_to = NULL, \
+         updated_at = $2 WHERE id = $1 AND deleted_at IS NOT NULL AND purge_at IS NOT NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Deleted accounts whose grace period has ended, oldest first.
+pub async fn due_for_purge(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<User>> {
+    let cols = columns("users");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {cols} FROM users WHERE purge_at IS NOT NULL AND purge_at <= $1 \
+         ORDER BY purge_at, id LIMIT $2"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The end of a purge: the row stays (the audit trail names it), but it can never log in
+/// again and its login is free for a new account. `false` when it was purged already (by
+/// another node) or restored meanwhile.
+pub async fn mark_purged(conn: &mut Conn, id: &str, freed_login: &str, now: i64) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE users SET purge_at = NULL, transfer_to = NULL, login = $2, \
+         password_hash = '', disabled = 1, updated_at = $3 \
+         WHERE id = $1 AND deleted_at IS NOT NULL AND purge_at IS NOT NULL",
+    )
+    .bind(id)
+    .bind(freed_login)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// What a purged account leaves behind besides its folders: settings, group memberships,
+/// the shares made to it, its second factor and its tokens.
+pub async fn remove_belongings(conn: &mut Conn, id: &str) -> Result<()> {
+    for sql in [
+        "DELETE FROM user_settings WHERE user_id = $1",
+        "DELETE FROM group_members WHERE user_id = $1",
+        "DELETE FROM collaborations WHERE principal_type = 'user' AND user_id = $1",
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        "DELETE FROM user_totp WHERE user_id = $1",
+        "DELETE FROM tokens WHERE user_id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+    }
+    Ok(())
 }

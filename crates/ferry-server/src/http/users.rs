@@ -11,14 +11,15 @@ use utoipa_axum::routes;
 
 use crate::error::ApiResult;
 use crate::http::auth::AuthUser;
-use crate::http::extract::{ApiJson, ApiQuery, Page, paginate};
+use crate::http::extract::{ApiJson, ApiQuery, Page, paginate, parse_time};
 use crate::http::views::{user_view, user_view_of, user_views};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get, update))
+        .routes(routes!(get, update, delete))
         .routes(routes!(unlock))
+        .routes(routes!(restore))
 }
 
 /// Create a user.
@@ -144,8 +145,53 @@ async fn update(
         quota_bytes: body.quota_bytes,
         disabled: body.disabled,
         company_id: body.company_id,
+        expires_at: body
+            .expires_at
+            .map(|at| at.map(|t| parse_time("expires_at", &t)).transpose())
+            .transpose()?,
     };
     let user = users::update(&state, &me.caller(), &id, changes).await?;
+    Ok(axum::Json(user_view_of(&state, &user).await?))
+}
+
+/// Delete an account: its logins and tokens stop at once; it is purged after
+/// `accounts.delete_grace_days` (restorable until then), its folders handed to `transfer_to`
+/// or removed. The user stays listed with `"status": "deleted"`.
+#[utoipa::path(delete, path = "/users/{user_id}", tag = "users",
+    request_body = api::DeleteUser,
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "User id (`usr_…`)")),
+    responses(
+        (status = 200, description = "The deleted account", body = api::User),
+        (status = 400, description = "`invalid_value` (`transfer_to`), `cannot_modify_self`", body = api::ErrorBody),
+        (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 409, description = "`conflict`: deleted already", body = api::ErrorBody)))]
+async fn delete(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    body: Option<ApiJson<api::DeleteUser>>,
+) -> ApiResult<axum::Json<api::User>> {
+    let body = body.map(|ApiJson(b)| b).unwrap_or_default();
+    let user =
+        ferry_app::accounts::delete(&state, &me.caller(), &id, body.transfer_to.as_deref()).await?;
+    Ok(axum::Json(user_view_of(&state, &user).await?))
+}
+
+/// Restore a deleted account before it is purged (its tokens stay revoked).
+#[utoipa::path(post, path = "/users/{user_id}/restore", tag = "users",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "User id (`usr_…`)")),
+    responses(
+        (status = 200, body = api::User),
+        (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 409, description = "`conflict`: not deleted, or purged already", body = api::ErrorBody)))]
+async fn restore(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<api::User>> {
+    let user = ferry_app::accounts::restore(&state, &me.caller(), &id).await?;
     Ok(axum::Json(user_view_of(&state, &user).await?))
 }
 

@@ -12,6 +12,7 @@ mod me;
 mod organisations;
 mod retention;
 
+mod accounts;
 mod archives;
 mod auth;
 mod comments;

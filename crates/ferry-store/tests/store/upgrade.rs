@@ -1903,6 +1903,50 @@ async fn accounts_upgrade(url: &str, backend: &str) {
             .unwrap(),
         1
     );
+
+    // The old account can be deleted, restored, deleted again and purged.
+    assert!(
+        ferry_store::users::schedule_deletion(&mut c, "usr_acc", 20, 30, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        ferry_store::users::restore(&mut c, "usr_acc", 21)
+            .await
+            .unwrap()
+    );
+    assert!(
+        ferry_store::users::schedule_deletion(&mut c, "usr_acc", 22, 30, None)
+            .await
+            .unwrap()
+    );
+    let due = ferry_store::users::due_for_purge(&mut c, 30, 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    ferry_store::users::remove_belongings(&mut c, "usr_acc")
+        .await
+        .unwrap();
+    assert!(
+        ferry_store::users::mark_purged(&mut c, "usr_acc", "deleted.usr_acc", 31)
+            .await
+            .unwrap()
+    );
+    let purged = ferry_store::users::get(&mut c, "usr_acc")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(purged.is_deleted() && !purged.has_two_factor());
+    assert_eq!(
+        (purged.login.as_str(), purged.purge_at),
+        ("deleted.usr_acc", None)
+    );
+    assert!(
+        ferry_store::tokens::find(&mut c, "acchash")
+            .await
+            .unwrap()
+            .is_none()
+    );
     drop(c);
     store.close().await;
 }

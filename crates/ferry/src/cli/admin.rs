@@ -99,6 +99,40 @@ pub enum UserCommand {
     Role(RoleArgs),
     /// Change a user's display name (the login stays).
     Rename(RenameArgs),
+    /// Delete an account: it stops working at once and is purged after the grace period
+    /// (accounts.delete_grace_days), its folders handed to --transfer-to or removed.
+    Rm(RmArgs),
+    /// Restore a deleted account before its purge.
+    Restore(UserArgs),
+    /// Set when an account stops letting its user in (RFC 3339), or `never`.
+    Expire(ExpireArgs),
+    /// Turn off a user's two-factor login (they lost their app and recovery codes).
+    #[command(name = "reset-2fa")]
+    Reset2fa(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The user's id (usr_…) or login.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// The user (id or login) who receives the account's folders at the purge.
+    #[arg(long, value_name = "USER")]
+    pub transfer_to: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct ExpireArgs {
+    /// The user's id (usr_…) or login.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// When (e.g. 2027-06-30T00:00:00Z), or `never`.
+    #[arg(value_name = "TIME|never")]
+    pub at: String,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -265,6 +299,10 @@ pub async fn run(command: AdminCommand) -> Result<()> {
             UserCommand::Password(a) => password(a).await,
             UserCommand::Role(a) => role(a).await,
             UserCommand::Rename(a) => rename(a).await,
+            UserCommand::Rm(a) => remove(a).await,
+            UserCommand::Restore(a) => restore(a).await,
+            UserCommand::Expire(a) => expire(a).await,
+            UserCommand::Reset2fa(a) => reset_2fa(a).await,
         },
     }
 }
@@ -322,8 +360,11 @@ pub(super) async fn resolve_user(client: &Client, given: &str) -> Result<api::Us
         })
 }
 
-fn state(u: &api::User) -> &'static str {
-    if u.disabled {
+fn state(u: &api::User) -> &str {
+    // An older server sends no status.
+    if !u.status.is_empty() {
+        &u.status
+    } else if u.disabled {
         "disabled"
     } else if u.locked {
         "locked"
@@ -406,6 +447,61 @@ async fn set_disabled(args: UserArgs, disabled: bool) -> Result<()> {
     };
     let done = if disabled { "Disabled" } else { "Enabled" };
     update(&args.user, &args.common, body, done).await
+}
+
+async fn remove(args: RmArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let user = resolve_user(&s.client, &args.user).await?;
+    let user = s
+        .client
+        .delete_user(&user.id, args.transfer_to.as_deref())
+        .await?;
+    out.result(&user, || {
+        format!(
+            "Deleted {}; purged at {}{}",
+            user_line(&user),
+            user.purge_at.as_deref().unwrap_or("the next pass"),
+            match &args.transfer_to {
+                Some(to) => format!(", its folders going to {to}"),
+                None => ", with its folders".into(),
+            }
+        )
+    });
+    Ok(())
+}
+
+async fn restore(args: UserArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let user = resolve_user(&s.client, &args.user).await?;
+    let user = s.client.restore_user(&user.id).await?;
+    out.result(&user, || format!("Restored {}", user_line(&user)));
+    Ok(())
+}
+
+async fn expire(args: ExpireArgs) -> Result<()> {
+    let at = match args.at.as_str() {
+        "never" | "none" => None,
+        t => Some(t.to_string()),
+    };
+    let body = api::UpdateUser {
+        expires_at: Some(at),
+        ..Default::default()
+    };
+    update(&args.user, &args.common, body, "Expiry set:").await
+}
+
+async fn reset_2fa(args: UserArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let user = resolve_user(&s.client, &args.user).await?;
+    s.client.reset_two_factor(&user.id).await?;
+    out.result(
+        &serde_json::json!({"user_id": user.id, "two_factor": false}),
+        || format!("Two-factor login is off for {}", user.login),
+    );
+    Ok(())
 }
 
 async fn unlock(args: UserArgs) -> Result<()> {

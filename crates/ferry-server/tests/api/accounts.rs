@@ -1,0 +1,258 @@
+//! The account life cycle: deletion stops an account at once and can be undone until the
+//! purge; the purge hands the folders over (or removes them) and frees the login; an expiry
+//! date stops logins when it passes.
+
+use ferry_api as api;
+use reqwest::Method;
+
+use crate::helpers::{TestApp, assert_api_error, assert_field_error, parse};
+use crate::{on_both_backends, on_both_backends_with};
+
+on_both_backends!(
+    a_deleted_account_stops_at_once_and_can_be_restored,
+    expired_accounts_refuse_logins_until_extended,
+);
+on_both_backends_with!(no_grace; the_purge_hands_folders_over_or_removes_them);
+
+fn no_grace(config: &mut ferry_server::Config) {
+    config.accounts.delete_grace_days = 0;
+}
+
+async fn users_with_status(app: &TestApp, status: &str) -> (Vec<String>, Option<i64>) {
+    let res = app
+        .admin
+        .request(Method::GET, "/users")
+        .query(&[("status", status)])
+        .send()
+        .await
+        .unwrap();
+    let list: api::UserList = parse(res).await.unwrap();
+    (
+        list.users.into_iter().map(|u| u.login).collect(),
+        list.total,
+    )
+}
+
+async fn a_deleted_account_stops_at_once_and_can_be_restored(app: TestApp) {
+    let (alice_user, alice) = app.user("alice", None).await;
+    let (_, bob) = app.user("bob", None).await;
+    assert_eq!(alice_user.status, "active");
+
+    // Only admins delete, never themselves.
+    assert_api_error(
+        bob.delete_user(&alice_user.id, None).await,
+        403,
+        "forbidden",
+    );
+    let me = app.admin.me().await.unwrap();
+    assert_field_error(
+        app.admin.delete_user(&me.id, None).await,
+        400,
+        "cannot_modify_self",
+        "user_id",
+    );
+    assert_field_error(
+        app.admin.delete_user(&alice_user.id, Some("nobody")).await,
+        400,
+        "invalid_value",
+        "transfer_to",
+    );
+    assert_field_error(
+        app.admin.delete_user(&alice_user.id, Some("alice")).await,
+        400,
+        "invalid_value",
+        "transfer_to",
+    );
+
+    let deleted = app.admin.delete_user(&alice_user.id, None).await.unwrap();
+    assert_eq!(deleted.status, "deleted");
+    let purge_at =
+        ferry_core::timefmt::parse_rfc3339(deleted.purge_at.as_deref().unwrap()).unwrap();
+    let deleted_at =
+        ferry_core::timefmt::parse_rfc3339(deleted.deleted_at.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        purge_at - deleted_at,
+        30 * 86_400_000,
+        "the default grace period"
+    );
+    // Her token and her password stop at once.
+    assert_api_error(alice.me().await, 401, "account_deleted");
+    assert_api_error(
+        app.anon.login("alice", "password-alice").await,
+        401,
+        "account_deleted",
+    );
+    assert_api_error(
+        app.admin.delete_user(&alice_user.id, None).await,
+        409,
+        "conflict",
+    );
+    assert_eq!(
+        users_with_status(&app, "deleted").await,
+        (vec!["alice".to_string()], Some(1))
+    );
+    assert!(
+        !users_with_status(&app, "active")
+            .await
+            .0
+            .contains(&"alice".to_string())
+    );
+
+    assert_api_error(bob.restore_user(&alice_user.id).await, 403, "forbidden");
+    let restored = app.admin.restore_user(&alice_user.id).await.unwrap();
+    assert_eq!(
+        (restored.status.as_str(), restored.purge_at),
+        ("active", None)
+    );
+    // The old token stays revoked; a new login works.
+    assert_api_error(alice.me().await, 401, "unauthorized");
+    app.anon.login("alice", "password-alice").await.unwrap();
+    assert_api_error(
+        app.admin.restore_user(&alice_user.id).await,
+        409,
+        "conflict",
+    );
+    for action in ["user.deleted", "user.restored"] {
+        let events = app.admin.audit_events(&[("action", action)]).await.unwrap();
+        assert_eq!(events.events.len(), 1, "{action}");
+        assert_eq!(events.events[0].target.id, alice_user.id);
+    }
+}
+
+async fn the_purge_hands_folders_over_or_removes_them(app: TestApp) {
+    let (alice_user, alice) = app.user("alice", Some(1_000_000)).await;
+    let (bob_user, bob) = app.user("bob", Some(1_000_000)).await;
+    let (carol_user, carol) = app.user("carol", None).await;
+    let reports = alice.create_folder("reports", 0).await.unwrap();
+    let file = alice
+        .upload(&reports.id, "q1.txt", "alice's report")
+        .await
+        .unwrap();
+    bob.create_folder("reports", 0).await.unwrap();
+    let carols = carol.create_folder("carol's", 0).await.unwrap();
+    let carols_file = carol
+        .upload(&carols.id, "c.txt", "carol data")
+        .await
+        .unwrap();
+
+    app.admin
+        .delete_user(&alice_user.id, Some("bob"))
+        .await
+        .unwrap();
+    app.admin.delete_user(&carol_user.id, None).await.unwrap();
+    app.run_jobs().await;
+
+    // Alice's folder is bob's now, renamed beside his own, with its bytes on his quota.
+    let names: Vec<String> = bob
+        .list_folders(false)
+        .await
+        .unwrap()
+        .folders
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert!(names.contains(&"reports (1)".to_string()), "{names:?}");
+    let moved = bob.get_file(&file.id).await.unwrap();
+    assert_eq!(moved.size, file.size);
+    assert_eq!(
+        bob.me().await.unwrap().quota.used_bytes,
+        file.size,
+        "the bytes moved to bob's quota"
+    );
+    let purged = app.admin.get_user(&alice_user.id).await.unwrap();
+    assert_eq!((purged.status.as_str(), purged.purge_at), ("deleted", None));
+    assert_api_error(
+        app.admin.restore_user(&alice_user.id).await,
+        409,
+        "conflict",
+    );
+    // Her login is free again, and names nobody now.
+    assert_api_error(
+        app.anon.login("alice", "password-alice").await,
+        401,
+        "invalid_credentials",
+    );
+    app.user("alice", None).await;
+
+    // Carol's folder went with her.
+    assert_api_error(app.admin.get_folder(&carols.id).await, 404, "not_found");
+    assert_api_error(app.admin.get_file(&carols_file.id).await, 404, "not_found");
+
+    let events = app
+        .admin
+        .audit_events(&[("action", "user.purged")])
+        .await
+        .unwrap();
+    assert_eq!(events.events.len(), 2);
+    let of = |id: &str| {
+        events
+            .events
+            .iter()
+            .find(|e| e.target.id == id)
+            .unwrap()
+            .details
+            .clone()
+    };
+    assert_eq!(of(&alice_user.id)["folders_handed_over"], 1);
+    assert_eq!(of(&alice_user.id)["transfer_to"], bob_user.id.as_str());
+    assert_eq!(of(&carol_user.id)["folders_removed"], 1);
+    // A second pass finds nothing more to do.
+    app.run_jobs().await;
+    let again = app
+        .admin
+        .audit_events(&[("action", "user.purged")])
+        .await
+        .unwrap();
+    assert_eq!(again.events.len(), 2);
+}
+
+async fn expired_accounts_refuse_logins_until_extended(app: TestApp) {
+    let (alice_user, alice) = app.user("alice", None).await;
+    let expire = |at: Option<&str>| api::UpdateUser {
+        expires_at: Some(at.map(String::from)),
+        ..Default::default()
+    };
+    assert_field_error(
+        app.admin
+            .update_user(&alice_user.id, &expire(Some("next week")))
+            .await,
+        400,
+        "invalid_value",
+        "expires_at",
+    );
+    let later = app
+        .admin
+        .update_user(&alice_user.id, &expire(Some("2999-01-01T00:00:00Z")))
+        .await
+        .unwrap();
+    assert_eq!(
+        (later.status.as_str(), later.expires_at.as_deref()),
+        ("active", Some("2999-01-01T00:00:00Z"))
+    );
+    alice.me().await.unwrap();
+
+    let past = app
+        .admin
+        .update_user(&alice_user.id, &expire(Some("2020-01-01T00:00:00Z")))
+        .await
+        .unwrap();
+    assert_eq!(past.status, "expired");
+    assert_api_error(alice.me().await, 401, "account_expired");
+    assert_api_error(
+        app.anon.login("alice", "password-alice").await,
+        401,
+        "account_expired",
+    );
+    assert_eq!(
+        users_with_status(&app, "expired").await,
+        (vec!["alice".to_string()], Some(1))
+    );
+
+    let never = app
+        .admin
+        .update_user(&alice_user.id, &expire(None))
+        .await
+        .unwrap();
+    assert_eq!((never.status.as_str(), never.expires_at), ("active", None));
+    alice.me().await.unwrap();
+}
