@@ -130,21 +130,9 @@ async fn search(
 
 const CSV_HEADER: &str = "id,time,actor_id,actor_login,action,target_type,target_id,ip,user_agent,request_id,outcome,details\n";
 
-/// One CSV field, quoted when it must be (RFC 4180).
-fn csv_field(out: &mut String, value: &str) {
-    if value.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(value);
-    }
-}
-
 fn csv_row(e: &Event) -> String {
-    let mut out = String::new();
     let time = rfc3339(e.time);
-    let fields = [
+    crate::http::csv::row(&[
         e.id.as_str(),
         time.as_str(),
         e.actor_id.as_deref().unwrap_or(""),
@@ -157,15 +145,7 @@ fn csv_row(e: &Event) -> String {
         e.request_id.as_deref().unwrap_or(""),
         &e.outcome,
         &e.details,
-    ];
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        csv_field(&mut out, f);
-    }
-    out.push('\n');
-    out
+    ])
 }
 
 /// Streams every matching event, newest first, fetching a batch at a time: memory stays flat
@@ -236,23 +216,4 @@ async fn verify(
         checked: v.checked,
         broken_event_id: v.broken.map(|(_, id)| id),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_what_needs_quoting() {
-        let mut out = String::new();
-        csv_field(
-            &mut out,
-            r#"say "hi", then
-go"#,
-        );
-        assert_eq!(out, "\"say \"\"hi\"\", then\ngo\"");
-        let mut plain = String::new();
-        csv_field(&mut plain, "auth.login");
-        assert_eq!(plain, "auth.login");
-    }
 }

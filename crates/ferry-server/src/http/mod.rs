@@ -11,6 +11,7 @@ pub mod companies;
 pub mod conditional;
 pub mod content;
 pub mod context;
+pub mod csv;
 pub mod extract;
 pub mod files;
 pub mod folders;

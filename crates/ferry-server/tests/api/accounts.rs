@@ -11,6 +11,7 @@ use crate::{on_both_backends, on_both_backends_with};
 on_both_backends!(
     a_deleted_account_stops_at_once_and_can_be_restored,
     expired_accounts_refuse_logins_until_extended,
+    users_are_exported_as_csv,
 );
 on_both_backends_with!(no_grace; the_purge_hands_folders_over_or_removes_them);
 
@@ -255,4 +256,100 @@ async fn expired_accounts_refuse_logins_until_extended(app: TestApp) {
         .unwrap();
     assert_eq!((never.status.as_str(), never.expires_at), ("active", None));
     alice.me().await.unwrap();
+}
+
+async fn users_are_exported_as_csv(app: TestApp) {
+    let (alice, _) = app.user("alice", Some(5000)).await;
+    app.admin
+        .update_user(
+            &alice.id,
+            &api::UpdateUser {
+                name: Some("Liddell, Alice".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (mallory, _) = app.user("mallory", None).await;
+    app.admin
+        .update_user(
+            &mallory.id,
+            &api::UpdateUser {
+                name: Some("=HYPERLINK(\"http://evil\")".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (bob, _) = app.user("bob", None).await;
+    app.admin.delete_user(&bob.id, None).await.unwrap();
+
+    let export = |query: &'static [(&'static str, &'static str)]| {
+        let admin = app.admin.clone();
+        async move {
+            let res = admin
+                .request(Method::GET, "/users")
+                .query(query)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(
+                res.headers()["content-type"].to_str().unwrap(),
+                "text/csv; charset=utf-8"
+            );
+            res.text().await.unwrap()
+        }
+    };
+    let all = export(&[("format", "csv")]).await;
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,login,name,role,status,company_id,quota_limit_bytes,used_bytes,two_factor,\
+         expires_at,created_at,updated_at"
+    );
+    assert_eq!(
+        lines.len(),
+        5,
+        "a header and admin, alice, mallory, bob: {all}"
+    );
+    let alice_line = lines.iter().find(|l| l.contains(&alice.id)).unwrap();
+    assert!(
+        alice_line.starts_with(&format!(
+            "{},alice,\"Liddell, Alice\",user,active,,5000,0,false,,",
+            alice.id
+        )),
+        "{alice_line}"
+    );
+    let mallory_line = lines.iter().find(|l| l.contains(&mallory.id)).unwrap();
+    assert!(
+        mallory_line.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","),
+        "a formula is made inert: {mallory_line}"
+    );
+    // The filters apply; paging does not.
+    let deleted = export(&[("format", "csv"), ("status", "deleted"), ("limit", "1")]).await;
+    assert_eq!(deleted.lines().count(), 2);
+    assert!(deleted.contains(&bob.id));
+
+    let res = app
+        .admin
+        .request(Method::GET, "/users")
+        .query(&[("format", "xml")])
+        .send()
+        .await
+        .unwrap();
+    assert_field_error(
+        parse::<api::UserList>(res).await,
+        400,
+        "invalid_value",
+        "format",
+    );
+    let (_, carol) = app.user("carol", None).await;
+    let res = carol
+        .request(Method::GET, "/users")
+        .query(&[("format", "csv")])
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(parse::<api::UserList>(res).await, 403, "forbidden");
 }
