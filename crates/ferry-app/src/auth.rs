@@ -135,21 +135,25 @@ pub async fn authenticate(
         .await?;
         return Err(refused);
     }
-    if let Some(u) = &user
-        && u.is_locked(now)
-    {
-        audit_failure(
-            state,
-            ctx,
-            None,
-            &u.id,
-            json!({"login": u.login, "reason": "locked"}),
-        )
-        .await?;
-        let retry = (u.locked_until.unwrap_or(now) - now + 999) / 1000;
-        return Err(Error::AccountLocked {
-            retry_after_secs: retry.max(1),
-        });
+    if let Some(u) = &user {
+        let until = {
+            let mut conn = state.store.conn().await?;
+            ferry_store::login_failures::locked_until(&mut conn, &u.id, address(ctx), now).await?
+        };
+        if let Some(until) = until {
+            audit_failure(
+                state,
+                ctx,
+                None,
+                &u.id,
+                json!({"login": u.login, "reason": "locked"}),
+            )
+            .await?;
+            return Err(Error::AccountLocked {
+                retry_after_secs: ((until - now + 999) / 1000).max(1),
+            });
+        }
+        throttle(state, u).await;
     }
 
     let ok = passwords::verify(
@@ -175,9 +179,10 @@ pub async fn authenticate(
     if user.has_two_factor() {
         crate::two_factor::check_at_login(state, ctx, &user, otp).await?;
     }
-    if user.failed_logins > 0 || user.locked_until.is_some() {
+    {
         let mut conn = state.store.conn().await?;
-        ferry_store::users::clear_lock(&mut conn, &user.id, now).await?;
+        ferry_store::users::reset_failures(&mut conn, &user.id).await?;
+        ferry_store::login_failures::clear(&mut conn, &user.id, address(ctx)).await?;
     }
     // Checked after the password, so that a wrong password says nothing about the company.
     if let Err(refused) = access::admit(state, &user, ctx).await {
@@ -218,8 +223,31 @@ async fn audit_failure(
     Ok(())
 }
 
-/// Counts a wrong password or second-factor code against the account, locking it after
-/// `auth.max_failed_logins`, and audits it.
+/// The client address failed logins are counted by (`""` when unknown).
+fn address(origin: &Origin) -> &str {
+    origin.ip.as_deref().unwrap_or("")
+}
+
+/// The longest a login waits because of failures from every address together.
+const MAX_THROTTLE_MS: u64 = 10_000;
+
+/// Slows a login down once the account has had `auth.max_failed_logins` consecutive failures
+/// from all addresses together: 250 ms, doubling with each further failure, at most 10 s. A
+/// guesser spread over many addresses is slowed down; the real user is never locked out by it.
+async fn throttle(state: &AppState, user: &User) {
+    let over = user.failed_logins - state.config.auth.max_failed_logins;
+    if over < 0 {
+        return;
+    }
+    let delay = 250u64
+        .saturating_mul(1 << over.min(16))
+        .min(MAX_THROTTLE_MS);
+    tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+}
+
+/// Counts a wrong password or second-factor code: against the client address (locked out of
+/// the account after `auth.max_failed_logins`) and against the account (which only slows
+/// further attempts down), and audits it.
 pub(crate) async fn record_failure(
     state: &AppState,
     ctx: &Origin,
@@ -227,19 +255,21 @@ pub(crate) async fn record_failure(
     reason: &str,
 ) -> Result<()> {
     let now = state.now_ms();
-    let mut tx = state.store.begin().await?;
-    if user.locked_until.is_some_and(|t| t <= now) {
-        // An expired lock starts a fresh count.
-        ferry_store::users::clear_lock(&mut tx, &user.id, now).await?;
-    }
     let lock_until = now + state.config.auth.lockout_secs * 1000;
-    let locked = ferry_store::users::record_failed_login(
+    let mut tx = state.store.begin().await?;
+    ferry_store::users::record_failed_login(&mut tx, &user.id).await?;
+    let locked = ferry_store::login_failures::record(
         &mut tx,
         &user.id,
+        address(ctx),
         state.config.auth.max_failed_logins,
         lock_until,
+        now,
     )
     .await?;
+    if locked {
+        ferry_store::users::note_lock(&mut tx, &user.id, lock_until).await?;
+    }
     audit::success(
         ctx,
         None,
@@ -254,7 +284,8 @@ pub(crate) async fn record_failure(
     if locked {
         audit::success(ctx, None, Action::AuthLocked, (TargetKind::User, &user.id))
             .at(now)
-            .details(json!({"login": user.login, "until": rfc3339(lock_until)}))
+            .details(json!({"login": user.login, "until": rfc3339(lock_until),
+                "address": address(ctx)}))
             .append(&mut tx)
             .await?;
     }

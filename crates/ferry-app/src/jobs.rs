@@ -151,8 +151,10 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
     if stale > 0 {
         tracing::info!(files = stale, "removed abandoned staging files");
     }
+    let now = state.now_ms();
     let mut tx = state.store.begin().await?;
-    ferry_store::tokens::delete_expired(&mut tx, state.now_ms() - 86_400_000).await?;
+    ferry_store::tokens::delete_expired(&mut tx, now - 86_400_000).await?;
+    ferry_store::login_failures::forget_stale(&mut tx, now - 86_400_000, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -20,6 +20,7 @@ pub mod folder_links;
 pub mod folders;
 pub mod groups;
 pub mod links;
+pub mod login_failures;
 pub mod mail;
 mod name_keys;
 pub mod notices;

@@ -382,37 +382,52 @@ pub async fn update(
     get(conn, id).await
 }
 
-/// Counts a failed login; locks the account until `lock_until` when the count reaches `max`.
-/// Returns whether this failure locked the account.
-pub async fn record_failed_login(
-    conn: &mut Conn,
-    id: &str,
-    max: i64,
-    lock_until: i64,
-) -> Result<bool> {
-    let (failed, locked_until): (i64, Option<i64>) = sqlx::query_as(
-        "UPDATE users SET failed_logins = failed_logins + 1, \
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
-         WHERE id = $1 RETURNING failed_logins, locked_until",
+/// Counts a failed login from any address; returns the consecutive failures of the account.
+/// (What locks an address out is counted in [`crate::login_failures`].)
+pub async fn record_failed_login(conn: &mut Conn, id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 \
+         RETURNING failed_logins",
     )
     .bind(id)
-    .bind(max)
-    .bind(lock_until)
     .fetch_one(conn)
-    .await?;
-    Ok(failed >= max && locked_until == Some(lock_until))
+    .await?)
 }
 
-/// Clears failed logins and any lock.
+/// Notes that an address is locked out until `until` (the account's `locked_until` is the
+/// latest such lock, for listings).
+pub async fn note_lock(conn: &mut Conn, id: &str, until: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET locked_until = $2 \
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until < $2)",
+    )
+    .bind(id)
+    .bind(until)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Resets the account's count of consecutive failures (a login succeeded); the locks of
+/// other addresses stay.
+pub async fn reset_failures(conn: &mut Conn, id: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1 AND failed_logins <> 0")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Clears failed logins and the locks of every address (an admin's unlock, a new password).
 pub async fn clear_lock(conn: &mut Conn, id: &str, now: i64) -> Result<()> {
     sqlx::query(
         "UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $1",
     )
     .bind(id)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    crate::login_failures::clear_all(conn, id).await
 }
 
 /// Why [`reserve_quota`] refused.

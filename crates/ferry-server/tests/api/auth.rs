@@ -30,6 +30,13 @@ fn short_tokens(c: &mut Config) {
 
 on_both_backends_with!(short_lockout; a_lock_ends_after_lockout_secs);
 
+on_both_backends_with!(behind_a_proxy; a_lock_holds_only_the_address_that_guessed_wrong);
+
+/// Requests come through a trusted proxy on loopback, which names the client's address.
+fn behind_a_proxy(c: &mut Config) {
+    c.server.trusted_proxies = vec!["127.0.0.1/32".into(), "::1/128".into()];
+}
+
 fn short_lockout(c: &mut Config) {
     c.auth.lockout_secs = 3;
 }
@@ -441,4 +448,70 @@ async fn a_lock_ends_after_lockout_secs(app: TestApp) {
         .me()
         .await
         .unwrap();
+}
+
+/// A login from `address` (through the trusted proxy).
+async fn login_from(
+    app: &TestApp,
+    address: &str,
+    password: &str,
+) -> Result<api::Session, ferry_client::ClientError> {
+    let res = app
+        .anon
+        .request(Method::POST, "/auth/session")
+        .header("X-Forwarded-For", address)
+        .json(&login_body("alice", password))
+        .send()
+        .await
+        .unwrap();
+    parse(res).await
+}
+
+async fn a_lock_holds_only_the_address_that_guessed_wrong(app: TestApp) {
+    let (alice, _) = app.user("alice", None).await;
+    let guesser = "203.0.113.9";
+    for _ in 0..app.config.auth.max_failed_logins {
+        assert_api_error(
+            login_from(&app, guesser, "wrong-password").await,
+            401,
+            "invalid_credentials",
+        );
+    }
+    // The guesser is locked out, even with the right password...
+    let body = assert_api_error(
+        login_from(&app, guesser, "password-alice").await,
+        423,
+        "account_locked",
+    );
+    assert!(
+        body.error.details.unwrap()["retry_after_secs"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    // ...the real user, from her own address, is not (only slowed down a little).
+    let session = login_from(&app, "198.51.100.20", "password-alice")
+        .await
+        .unwrap();
+    assert_eq!(session.user.id, alice.id);
+    // The account shows that some address is locked out of it.
+    let listed = app.admin.get_user(&alice.id).await.unwrap();
+    assert!(listed.locked);
+    let locks = app
+        .admin
+        .audit_events(&[("action", "auth.locked")])
+        .await
+        .unwrap();
+    assert_eq!(locks.events.len(), 1);
+    assert_eq!(locks.events[0].details["address"], guesser);
+    assert_eq!(locks.events[0].ip.as_deref(), Some(guesser));
+
+    // Her login did not lift the guesser's lock; an admin's unlock does.
+    assert_api_error(
+        login_from(&app, guesser, "password-alice").await,
+        423,
+        "account_locked",
+    );
+    app.admin.unlock_user(&alice.id).await.unwrap();
+    login_from(&app, guesser, "password-alice").await.unwrap();
 }

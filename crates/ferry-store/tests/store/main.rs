@@ -121,12 +121,51 @@ async fn users_logins_and_lockout(store: &Store) {
     .await;
     assert!(matches!(dup, Err(StoreError::Conflict)));
 
+    // Failures lock out the address that made them, not the account's other addresses.
     for attempt in 1..=3 {
-        let locked = ferry_store::users::record_failed_login(&mut c, &id, 3, 5_000)
+        let locked =
+            ferry_store::login_failures::record(&mut c, &id, "192.0.2.1", 3, 5_000, attempt)
+                .await
+                .unwrap();
+        assert_eq!(locked, attempt == 3, "attempt {attempt}");
+        let failures = ferry_store::users::record_failed_login(&mut c, &id)
             .await
             .unwrap();
-        assert_eq!(locked, attempt == 3, "attempt {attempt}");
+        assert_eq!(failures, attempt);
     }
+    ferry_store::users::note_lock(&mut c, &id, 5_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        ferry_store::login_failures::locked_until(&mut c, &id, "192.0.2.1", 4_999)
+            .await
+            .unwrap(),
+        Some(5_000)
+    );
+    assert_eq!(
+        ferry_store::login_failures::locked_until(&mut c, &id, "192.0.2.1", 5_000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        ferry_store::login_failures::locked_until(&mut c, &id, "198.51.100.7", 10)
+            .await
+            .unwrap(),
+        None
+    );
+    // An ended lock starts a fresh count.
+    assert!(
+        !ferry_store::login_failures::record(&mut c, &id, "192.0.2.1", 3, 9_000, 5_001)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        ferry_store::login_failures::locked_until(&mut c, &id, "192.0.2.1", 5_002)
+            .await
+            .unwrap(),
+        None
+    );
     let u = ferry_store::users::get(&mut c, &id).await.unwrap().unwrap();
     assert!(u.is_locked(4_999) && !u.is_locked(5_000));
     ferry_store::users::clear_lock(&mut c, &id, 2)

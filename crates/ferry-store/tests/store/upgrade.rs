@@ -1813,8 +1813,9 @@ async fn schema_23_upgrades_to_the_mail_outbox_postgres() {
     mail_outbox_upgrade(schema.url(), "postgres").await;
 }
 
-/// 0029 adds two-factor login and the account life cycle: a database of schema 26 with a user
-/// and a session keeps them; the user is active, has no second factor, and can set one up.
+/// 0029 adds two-factor login and the account life cycle, 0030 failed logins per address: a
+/// database of schema 26 with a user and a session keeps them; the user is active, has no
+/// second factor, can set one up, and an address can be locked out of the account.
 async fn accounts_upgrade(url: &str, backend: &str) {
     migrate_up_to(url, backend, 26).await;
     {
@@ -1902,6 +1903,21 @@ async fn accounts_upgrade(url: &str, backend: &str) {
             .await
             .unwrap(),
         1
+    );
+
+    assert!(
+        ferry_store::login_failures::record(&mut c, "usr_acc", "192.0.2.1", 1, 50, 12)
+            .await
+            .unwrap()
+    );
+    ferry_store::users::clear_lock(&mut c, "usr_acc", 13)
+        .await
+        .unwrap();
+    assert_eq!(
+        ferry_store::login_failures::locked_until(&mut c, "usr_acc", "192.0.2.1", 14)
+            .await
+            .unwrap(),
+        None
     );
 
     // The old account can be deleted, restored, deleted again and purged.
