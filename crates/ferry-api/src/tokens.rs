@@ -16,7 +16,9 @@ pub struct CreateToken {
     /// (the user's admin role; without it an admin's token acts as a plain user).
     #[schema(min_items = 1)]
     pub scopes: Vec<String>,
-    /// Not supported yet: a token restricted to one folder (`400 not_supported`).
+    /// Restricts the token to this folder (`fld_…`, one the caller can read) and what is
+    /// below it: it sees nothing else, through every door; calls that are not about a folder
+    /// or file answer `403 insufficient_scope`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// RFC 3339; unset: the token works until revoked.

@@ -44,6 +44,9 @@ pub async fn resolve_role(
     caller: &Caller,
     folder: &Folder,
 ) -> Result<Option<FolderRole>> {
+    if !within_restriction(conn, caller, folder).await? {
+        return Ok(None);
+    }
     if let Some(role) = folder_role(caller, folder) {
         return Ok(Some(role));
     }
@@ -121,9 +124,71 @@ pub fn may_move_between(caller: &Caller, from: &Folder, to: &Folder) -> Result<(
 }
 
 /// Whether the caller may create top-level folders owned by `owner_id` (moving a folder to the
-/// top level makes it theirs: only its owner, or an admin for the owner).
+/// top level makes it theirs: only its owner, or an admin for the owner; never a token
+/// restricted to one folder, whose world is that folder).
 pub fn may_own_top_level(caller: &Caller, owner_id: &str) -> bool {
-    owns_or_admin(caller, owner_id)
+    caller.restriction().is_none() && owns_or_admin(caller, owner_id)
+}
+
+/// Whether `folder` is inside what a restricted token may see: the folder it is restricted to
+/// or one below it (always, for an unrestricted caller).
+async fn within_restriction(
+    conn: &mut ferry_store::Conn,
+    caller: &Caller,
+    folder: &Folder,
+) -> Result<bool> {
+    let Some(root) = caller.restriction() else {
+        return Ok(true);
+    };
+    // A folder decided in this call passed this check; so did its children.
+    if folder.id == root
+        || caller.granted(&folder.id).is_some()
+        || folder
+            .parent_id
+            .as_deref()
+            .is_some_and(|p| caller.granted(p).is_some())
+    {
+        return Ok(true);
+    }
+    let chain = match caller.known_chain(&folder.id) {
+        Some(chain) => chain,
+        None => {
+            let chain =
+                ferry_store::folders::ancestry(conn, &folder.id, validate::MAX_DEPTH + 1).await?;
+            caller.remember_chain(&folder.id, chain.clone());
+            chain
+        }
+    };
+    Ok(chain.iter().any(|f| f.id == root))
+}
+
+/// What a token restricted to one folder may call, by the route's template (as the router
+/// matched it): requests about one folder or file (whose access checks then keep it inside
+/// that folder), uploads and downloads into it, archives of what it holds, and who the token
+/// belongs to. Everything else (listings across the account, search, trash, links, shares
+/// lists, audit, administration, the caller's tokens) is refused with `insufficient_scope`:
+/// an endpoint is closed to such tokens until it is added here.
+pub fn restricted_token_allows(changes_something: bool, route: &str) -> Result<()> {
+    let Some(route) = route.strip_prefix("/api/v1") else {
+        // The other doors (tus, WebDAV) speak only of folders and files.
+        return Ok(());
+    };
+    let allowed = match route {
+        "/me" | "/me/policy" => !changes_something,
+        // The root lists the restricted folder alone; creating needs a parent inside it.
+        "/folders" => true,
+        // Starting an upload or an archive (a listing of uploads would show others).
+        "/uploads" | "/archives" => changes_something,
+        "/tus" | "/tus/" => true,
+        _ => ["/folders/{", "/files/{", "/uploads/{", "/tus/{", "/tasks/{"]
+            .iter()
+            .any(|prefix| route.starts_with(prefix)),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::InsufficientScope)
+    }
 }
 
 /// Which trash items the caller sees: `None` = all (admins), else those of folders they manage.

@@ -46,6 +46,9 @@ pub struct Caller {
     /// admins need no lookup), so that the views of a call show what its checks decided
     /// without asking again. Only [`crate::access`] writes it.
     granted: Arc<Mutex<Decided>>,
+    /// The folder a restricted token limits the call to: it and what is below it are all the
+    /// call may see (see [`crate::access::restricted_token_allows`]).
+    restricted_to: Option<String>,
 }
 
 /// What the access policy has looked up during a call (see [`Caller`]).
@@ -65,7 +68,22 @@ impl Caller {
             actor: Actor::User(Box::new(user)),
             origin,
             granted: Arc::default(),
+            restricted_to: None,
         }
+    }
+
+    /// The same caller limited to `folder_id` and what is below it (a token restricted to
+    /// one folder); `None` changes nothing.
+    pub fn restricted_to(mut self, folder_id: Option<String>) -> Self {
+        if folder_id.is_some() {
+            self.restricted_to = folder_id;
+        }
+        self
+    }
+
+    /// The folder the call is limited to, if any.
+    pub fn restriction(&self) -> Option<&str> {
+        self.restricted_to.as_deref()
     }
 
     pub fn system(name: &'static str) -> Self {
@@ -73,6 +91,7 @@ impl Caller {
             actor: Actor::System(name),
             origin: Origin::system(name),
             granted: Arc::default(),
+            restricted_to: None,
         }
     }
 

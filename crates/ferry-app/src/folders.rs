@@ -90,6 +90,9 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
     let expires_at = expiry(app, new.parent_id.is_none(), new.expires_at)?;
     let parent = match new.parent_id {
         Some(id) => Some(access::folder(app, caller, id, Permission::Write).await?),
+        None if !access::may_own_top_level(caller, &user.id) => {
+            return Err(Error::PermissionDenied);
+        }
         None => None,
     };
     let id = IdKind::Folder.generate();
@@ -183,6 +186,19 @@ pub async fn list(
     after: Option<(String, String)>,
     limit: i64,
 ) -> Result<Vec<Entry>> {
+    if let Some(root) = caller.restriction() {
+        // A token restricted to one folder has that folder alone as its root.
+        let mut entry = get(app, caller, root).await?;
+        let key = validate::name_key(&entry.folder.name);
+        if after
+            .as_ref()
+            .is_some_and(|(k, i)| (key.as_str(), entry.folder.id.as_str()) <= (k, i))
+        {
+            return Ok(Vec::new());
+        }
+        entry.folder.parent_id = None;
+        return Ok(vec![entry]);
+    }
     let scope = access::folder_scope(caller);
     let mut conn = app.store.conn().await?;
     let position = after.as_ref().map(|(n, i)| (n.as_str(), i.as_str()));

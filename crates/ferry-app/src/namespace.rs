@@ -84,7 +84,8 @@ pub async fn folder_path(
 
 /// The path of the last folder of `chain` as `caller` sees it: owners and admins from the
 /// owner's root; a collaborator from their own root, where the share is mounted under its
-/// mount name, so that no name above what is shared with them ever shows.
+/// mount name, so that no name above what is shared with them ever shows; a token
+/// restricted to a folder from that folder.
 pub async fn path_for(
     conn: &mut ferry_store::Conn,
     caller: &Caller,
@@ -93,6 +94,13 @@ pub async fn path_for(
     let (Some(top), Some(user)) = (chain.first(), caller.user_ref()) else {
         return Ok(path_of(chain));
     };
+    // A token restricted to a folder sees that folder as its root: no name above it shows.
+    if let Some(start) = caller
+        .restriction()
+        .and_then(|root| chain.iter().position(|f| f.id == root))
+    {
+        return Ok(path_of(&chain[start..]));
+    }
     if top.owner_id == user.id || user.is_admin() {
         return Ok(path_of(chain));
     }

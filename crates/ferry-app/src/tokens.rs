@@ -3,7 +3,7 @@
 //! listed too, so a stolen session can be ended from elsewhere.
 
 use ferry_core::audit::{Action, TargetKind};
-use ferry_core::{IdKind, Role, TokenKind, TokenScope, TokenScopes, secrets, validate};
+use ferry_core::{IdKind, Permission, Role, TokenKind, TokenScope, TokenScopes, secrets, validate};
 use ferry_store::tokens::{NewToken, Token};
 use serde_json::json;
 
@@ -72,13 +72,30 @@ pub async fn create(app: &AppState, caller: &Caller, request: TokenRequest) -> R
             "Only an admin acting as one may give a token the \"admin\" scope.",
         ));
     }
-    if request.folder_id.is_some() {
-        return Err(Error::invalid(
-            "folder_id",
-            "not_supported",
-            "Tokens restricted to one folder are not supported yet.",
-        ));
-    }
+    let folder_id = match request.folder_id.as_deref() {
+        None => None,
+        Some(folder_id) => {
+            // A token sees no more than its maker: the folder must be one the caller reads.
+            let folder = access::folder(app, caller, folder_id, Permission::Read)
+                .await
+                .map_err(|e| match e {
+                    Error::NotFound => Error::invalid(
+                        "folder_id",
+                        "not_found",
+                        format!("No folder `{folder_id}` that you can read."),
+                    ),
+                    other => other,
+                })?;
+            if scopes.contains(TokenScope::Admin) {
+                return Err(Error::invalid(
+                    "scopes",
+                    "invalid_value",
+                    "A token restricted to one folder cannot have the \"admin\" scope.",
+                ));
+            }
+            Some(folder.id)
+        }
+    };
     let now = app.now_ms();
     if request.expires_at.is_some_and(|at| at <= now) {
         return Err(Error::invalid(
@@ -96,7 +113,7 @@ pub async fn create(app: &AppState, caller: &Caller, request: TokenRequest) -> R
         kind,
         name: Some(name),
         scopes,
-        folder_id: None,
+        folder_id: folder_id.as_deref(),
         expires_at: request.expires_at,
     };
     let mut tx = app.store.begin().await?;
@@ -108,7 +125,10 @@ pub async fn create(app: &AppState, caller: &Caller, request: TokenRequest) -> R
         (TargetKind::Token, &id),
     )
     .at(now)
-    .details(json!({"name": name, "kind": kind.as_str(), "scopes": scopes.names()}))
+    .details(
+        json!({"name": name, "kind": kind.as_str(), "scopes": scopes.names(),
+        "folder_id": folder_id}),
+    )
     .append(&mut tx)
     .await?;
     let token = ferry_store::tokens::get(&mut tx, &id)

@@ -1,7 +1,7 @@
 //! Sessions (`/auth/session`), `/me` (the caller's profile, password and settings), and the
 //! `AuthUser` extractor (admin checks are the access policy's, in ferry-app).
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, MatchedPath, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -38,12 +38,15 @@ pub struct AuthUser {
     pub token_id: Option<String>,
     /// Where the request came from.
     pub origin: ferry_app::Origin,
+    /// The folder the token is restricted to, if it is.
+    pub restricted_to: Option<String>,
 }
 
 impl AuthUser {
     /// The application's caller for this request.
     pub fn caller(&self) -> Caller {
         Caller::user(self.user.clone(), self.origin.clone())
+            .restricted_to(self.restricted_to.clone())
     }
 }
 
@@ -65,11 +68,20 @@ impl FromRequestParts<AppState> for AuthUser {
         let (scheme, credentials) = header.split_once(' ').ok_or(Error::Unauthorized)?;
         let me = if scheme.eq_ignore_ascii_case("bearer") {
             let bearer = auth::resolve_token(state, &ctx, credentials.trim()).await?;
-            access::token_permits(bearer.token.scopes, changes_something(&parts.method))?;
+            let changes = changes_something(&parts.method);
+            access::token_permits(bearer.token.scopes, changes)?;
+            if bearer.token.folder_id.is_some() {
+                let route = parts
+                    .extensions
+                    .get::<MatchedPath>()
+                    .map_or_else(|| parts.uri.path(), |m| m.as_str());
+                access::restricted_token_allows(changes, route)?;
+            }
             AuthUser {
                 user: bearer.user,
                 token_id: Some(bearer.token.id),
                 origin: ctx.0,
+                restricted_to: bearer.token.folder_id,
             }
         } else if scheme.eq_ignore_ascii_case("basic") {
             let decoded = STANDARD
@@ -83,6 +95,7 @@ impl FromRequestParts<AppState> for AuthUser {
                 user,
                 token_id: None,
                 origin: ctx.0,
+                restricted_to: None,
             }
         } else {
             return Err(Error::Unauthorized.into());

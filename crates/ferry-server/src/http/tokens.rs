@@ -55,7 +55,7 @@ fn token_list(tokens: &[Token], current: Option<&str>) -> api::TokenList {
     security(("bearer" = []), ("basic" = [])),
     responses(
         (status = 201, body = api::IssuedToken),
-        (status = 400, description = "`invalid_name`, `invalid_value`, `not_supported` (folder_id)", body = api::ErrorBody),
+        (status = 400, description = "`invalid_name`, `invalid_value`, `not_found` (folder_id)", body = api::ErrorBody),
         (status = 401, body = api::ErrorBody),
         (status = 403, description = "`insufficient_scope`", body = api::ErrorBody),
     ))]

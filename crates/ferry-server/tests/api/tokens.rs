@@ -15,6 +15,7 @@ on_both_backends!(
     a_revoked_token_stops_at_once_and_only_its_owner_or_an_admin_revokes_it,
     a_wiped_device_learns_it_and_confirms,
     bad_token_requests_are_refused_clearly,
+    a_token_restricted_to_a_folder_sees_nothing_else,
 );
 
 fn request(name: &str, kind: &str, scopes: &[&str]) -> api::CreateToken {
@@ -270,13 +271,22 @@ async fn bad_token_requests_are_refused_clearly(app: TestApp) {
         "invalid_value",
         "expires_at",
     );
+    // A folder restriction needs a folder the maker reads, and no admin scope.
     let mut restricted = request("one folder", "api", &["read"]);
-    restricted.folder_id = Some(folder.id.clone());
+    restricted.folder_id = Some("fld_nothere".into());
     assert_field_error(
         alice.create_token(&restricted).await,
         400,
-        "not_supported",
+        "not_found",
         "folder_id",
+    );
+    let mut restricted = request("one folder", "api", &["read", "write", "admin"]);
+    restricted.folder_id = Some(folder.id.clone());
+    assert_field_error(
+        app.admin.create_token(&restricted).await,
+        400,
+        "invalid_value",
+        "scopes",
     );
     // A token that expires works until then.
     let mut soon = request("soon", "api", &["read"]);
@@ -343,4 +353,104 @@ async fn a_revocation_on_one_node_reaches_the_other_at_once_postgres() {
         .await
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     a_revocation_on_one_node_reaches_the_other_at_once(app).await;
+}
+
+async fn a_token_restricted_to_a_folder_sees_nothing_else(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let clients = alice.create_folder("clients", 0).await.unwrap();
+    let acme = alice
+        .create_folder_in(Some(&clients.id), "acme")
+        .await
+        .unwrap();
+    let inside = alice
+        .upload(&acme.id, "contract.pdf", "signed")
+        .await
+        .unwrap();
+    let beside = alice
+        .upload(&clients.id, "pricing.xlsx", "secret prices")
+        .await
+        .unwrap();
+    let private = alice.create_folder("private", 0).await.unwrap();
+    let diary = alice
+        .upload(&private.id, "diary.txt", "dear diary")
+        .await
+        .unwrap();
+
+    let mut request = request("acme sync", "api", &["read", "write"]);
+    request.folder_id = Some(acme.id.clone());
+    let issued = alice.create_token(&request).await.unwrap();
+    assert_eq!(issued.token.folder_id.as_deref(), Some(acme.id.as_str()));
+    let acme_only = app.anon.with_token(&issued.secret);
+
+    // Its root is the folder alone, and paths start there: no name above it shows.
+    let root = acme_only.list_folders(false).await.unwrap();
+    assert_eq!(root.folders.len(), 1);
+    assert_eq!(
+        (root.folders[0].id.as_str(), root.folders[0].path.as_str()),
+        (acme.id.as_str(), "/acme")
+    );
+    let sub = acme_only
+        .create_folder_in(Some(&acme.id), "2027")
+        .await
+        .unwrap();
+    assert_eq!(sub.path, "/acme/2027");
+    let file = acme_only.get_file(&inside.id).await.unwrap();
+    assert_eq!(file.name, "contract.pdf");
+    let got = acme_only.download(&inside.id, &[]).await.unwrap();
+    assert_eq!(&got.body[..], b"signed");
+    acme_only.upload(&sub.id, "new.txt", "new").await.unwrap();
+
+    // Everything else is not there: the folder above, its files, other folders.
+    for id in [&clients.id, &private.id] {
+        assert_api_error(acme_only.get_folder(id).await, 404, "not_found");
+    }
+    for id in [&beside.id, &diary.id] {
+        assert_api_error(acme_only.get_file(id).await, 404, "not_found");
+    }
+    assert_api_error(
+        acme_only.upload(&private.id, "x.txt", "x").await,
+        404,
+        "not_found",
+    );
+    // Nothing can be moved out of it, nor a top-level folder made.
+    assert_api_error(
+        acme_only
+            .move_file(
+                &inside.id,
+                &api::MoveFile {
+                    folder_id: private.id.clone(),
+                    name: None,
+                    on_conflict: None,
+                    dry_run: false,
+                },
+            )
+            .await,
+        404,
+        "not_found",
+    );
+    assert_api_error(
+        acme_only.create_folder_in(None, "escape").await,
+        403,
+        "permission_denied",
+    );
+    // Calls that are not about one folder or file are closed to it.
+    for path in [
+        "/search?q=diary",
+        "/trash",
+        "/links",
+        "/audit/events",
+        "/me/tokens",
+        "/uploads",
+        "/notices",
+    ] {
+        let res = acme_only.request(Method::GET, path).send().await.unwrap();
+        assert_api_error(
+            parse::<serde_json::Value>(res).await,
+            403,
+            "insufficient_scope",
+        );
+    }
+    assert_eq!(acme_only.me().await.unwrap().login, "alice");
+    // The unrestricted owner still sees everything.
+    assert_eq!(alice.list_folders(false).await.unwrap().folders.len(), 2);
 }

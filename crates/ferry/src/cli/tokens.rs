@@ -51,6 +51,9 @@ pub struct CreateArgs {
     /// When it stops working (RFC 3339, e.g. 2027-01-01T00:00:00Z); unset: until revoked.
     #[arg(long, value_name = "TIME")]
     pub expires: Option<String>,
+    /// Restrict it to this folder (fld_…) and what is below it: it sees nothing else.
+    #[arg(long, value_name = "FOLDER_ID")]
+    pub folder: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -88,7 +91,7 @@ async fn create(args: CreateArgs) -> Result<()> {
         name: args.name,
         kind: names(&[args.kind]).remove(0),
         scopes: names(&args.scopes),
-        folder_id: None,
+        folder_id: args.folder,
         expires_at: args.expires,
     };
     let issued = s.client.create_token(&body).await?;
