@@ -5,7 +5,7 @@
 // PORTAL_SCREENSHOTS=<dir> it saves a PNG of each main screen there.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,19 @@ async function createLink(page, fileName, { password, max } = {}) {
   await select(page, fileName).catch(() => undefined);
   await page.getByRole('checkbox', { name: `Select ${fileName}`, exact: true }).uncheck();
   return url;
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) for a base32 secret, `steps` steps from now. */
+function totp(secret, steps) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + steps));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const at = mac[19] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
 describe('portal', () => {
@@ -384,6 +397,59 @@ describe('portal', () => {
     await admin.getByText('Token revoked.').waitFor();
     assert.equal(await row(admin, 'nightly script').count(), 0);
     assert.equal((await asToken('GET', '/me')).status, 401);
+  });
+
+  test('two-factor login: set up in the portal, then signing in asks for a code', async () => {
+    await api('POST', '/users', { login: 'carol', password: 'carol-password-1' });
+    const carol = await newPage();
+    await carol.goto(server.url);
+    await carol.getByLabel('Login').fill('carol');
+    await carol.getByLabel('Password').fill('carol-password-1');
+    await carol.getByRole('button', { name: 'Sign in' }).click();
+    await carol.getByRole('link', { name: 'Tokens', exact: true }).click();
+    await carol.getByText('Off: your password alone signs you in.').waitFor();
+    await carol.getByRole('button', { name: 'Turn on two-factor login' }).click();
+    const secret = await carol.getByLabel('Secret').inputValue();
+    assert.match(secret, /^[A-Z2-7]{32}$/);
+    await shot(carol, 'two-factor-setup');
+    await noSeriousA11y(carol);
+    await carol.getByLabel('Code from the app').fill(totp(secret, 0));
+    await carol.getByRole('dialog').getByRole('button', { name: 'Turn on', exact: true }).click();
+    const codes = carol.getByRole('list', { name: 'Your recovery codes' }).getByRole('listitem');
+    await codes.first().waitFor();
+    assert.equal(await codes.count(), 10);
+    await shot(carol, 'two-factor-recovery');
+    await carol.keyboard.press('Escape');
+    await carol.getByText(/On: signing in needs a code/).waitFor();
+    await carol.getByRole('button', { name: 'Sign out' }).click();
+    await carol.getByText('You have signed out.').waitFor();
+    await carol.getByLabel('Login', { exact: true }).fill('carol');
+    await carol.getByLabel('Password').fill('carol-password-1');
+    await carol.getByRole('button', { name: 'Sign in' }).click();
+    const code = carol.getByLabel('Code from your authenticator app');
+    await code.waitFor();
+    await shot(carol, 'sign-in-code');
+    // The code that turned it on is used up: the next step's is accepted.
+    await code.fill(totp(secret, 1));
+    await carol.getByRole('button', { name: 'Sign in' }).click();
+    await carol.getByRole('link', { name: 'Tokens', exact: true }).waitFor();
+    await carol.context().close();
+  });
+
+  test('an admin deletes an account and restores it', async () => {
+    await admin.getByRole('link', { name: 'Users' }).click();
+    await row(admin, 'carol').getByRole('cell', { name: /^active · 2FA/ }).waitFor();
+    await admin.getByRole('button', { name: 'Delete carol' }).click();
+    await admin.getByRole('dialog').getByRole('button', { name: 'Delete carol' }).click();
+    await row(admin, 'carol').getByRole('cell', { name: /^deleted/ }).waitFor();
+    await shot(admin, 'admin-users-deleted');
+    await noSeriousA11y(admin);
+    const refused = await fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'carol', password: 'carol-password-1' }) });
+    assert.equal((await refused.json()).error.code, 'account_deleted');
+    await admin.getByRole('button', { name: 'Restore carol' }).click();
+    await row(admin, 'carol').getByRole('cell', { name: /^active/ }).waitFor();
+    await admin.getByRole('button', { name: 'Reset 2FA carol' }).click();
+    await admin.getByRole('button', { name: 'Reset 2FA carol' }).waitFor({ state: 'detached' });
   });
 
   test('sign out', async () => {

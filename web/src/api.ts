@@ -65,8 +65,8 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-export async function signIn(login: string, password: string) {
-  const s = await call<{ access_token: string; expires_at: string; user: User }>('POST', '/auth/session', { login, password }, { auth: false });
+export async function signIn(login: string, password: string, otp?: string) {
+  const s = await call<{ access_token: string; expires_at: string; user: User }>('POST', '/auth/session', { login, password, otp: otp || undefined }, { auth: false });
   setSession({ token: s.access_token, user: s.user, expires_at: s.expires_at });
 }
 

@@ -19,16 +19,28 @@ import { uploader } from './upload/uploader';
 function SignIn({ notice }: { notice?: string }) {
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
+  // Asked for once the server says the account has two-factor login.
+  const [otp, setOtp] = useState<string>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const explain = (err: unknown) => {
+    if (!(err instanceof ApiError)) return t.errors.generic;
+    if (err.code === 'account_locked') return t.signIn.locked;
+    if (err.code === 'invalid_otp') return t.signIn.wrongCode;
+    if (err.status === 0) return t.errors.network;
+    return t.signIn.failed;
+  };
   return (
     <main id="main" className="signin">
       <form
         onSubmit={async (e) => {
           e.preventDefault();
           setBusy(true); setError(undefined);
-          try { await signIn(login, password); }
-          catch (err) { setError(err instanceof ApiError && err.code === 'account_locked' ? t.signIn.locked : err instanceof ApiError && err.status === 0 ? t.errors.network : t.signIn.failed); }
+          try { await signIn(login, password, otp); }
+          catch (err) {
+            if (err instanceof ApiError && err.code === 'otp_required') setOtp('');
+            else setError(explain(err));
+          }
           finally { setBusy(false); }
         }}
       >
@@ -36,6 +48,10 @@ function SignIn({ notice }: { notice?: string }) {
         {notice ? <p role="status" className="notice">{notice}</p> : null}
         <label>{t.signIn.login}<input name="login" autoComplete="username" value={login} onChange={(e) => setLogin(e.target.value)} required /></label>
         <label>{t.signIn.password}<input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required /></label>
+        {otp !== undefined ? (
+          <label>{t.signIn.code}<input name="otp" autoComplete="one-time-code" inputMode="numeric" value={otp} onChange={(e) => setOtp(e.target.value)} required autoFocus /></label>
+        ) : null}
+        {otp !== undefined ? <p className="hint">{t.signIn.codeHint}</p> : null}
         {error ? <p role="alert" className="error">{error}</p> : null}
         <button type="submit" disabled={busy}>{t.signIn.submit}</button>
       </form>

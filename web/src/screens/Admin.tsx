@@ -5,12 +5,30 @@ import { authHeaders, call, formatBytes, formatTime, readError, saveResponse } f
 import { t } from '../i18n';
 import { Dialog, Status } from '../ui';
 
-interface AdminUser { id: string; login: string; name: string; role: string; disabled: boolean; locked: boolean; quota: { limit_bytes: number | null; used_bytes: number } }
+interface AdminUser { id: string; login: string; name: string; role: string; disabled: boolean; locked: boolean; status: string; two_factor: boolean; purge_at?: string; quota: { limit_bytes: number | null; used_bytes: number } }
+
+/** Asks before deleting an account, and whom its folders go to. */
+function DeleteUser({ user, onDone, onClose }: { user: AdminUser; onDone: (error?: string) => void; onClose: () => void }) {
+  const [to, setTo] = useState('');
+  return (
+    <Dialog title={t.admin.deleteTitle} onClose={onClose}>
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        call('DELETE', `/users/${user.id}`, to ? { transfer_to: to } : undefined).then(() => onDone(), (err) => onDone((err as Error).message));
+      }}>
+        <p><strong>{user.login}</strong>: {t.admin.deleteHelp}</p>
+        <label>{t.admin.transferTo}<input value={to} onChange={(e) => setTo(e.target.value)} /></label>
+        <div className="actions"><button type="submit" className="danger">{t.admin.delete} {user.login}</button></div>
+      </form>
+    </Dialog>
+  );
+}
 
 export function UsersScreen() {
   const [users, setUsers] = useState<AdminUser[]>([]);
   const [error, setError] = useState<string>();
   const [form, setForm] = useState({ login: '', name: '', password: '', role: 'user', quota: '' });
+  const [deleting, setDeleting] = useState<AdminUser>();
   const load = useCallback(async () => {
     try { setUsers((await call<{ users: AdminUser[] }>('GET', '/users?limit=1000')).users); } catch (e) { setError((e as Error).message); }
   }, []);
@@ -46,7 +64,7 @@ export function UsersScreen() {
                   {['user', 'admin', ...(['user', 'admin'].includes(u.role) ? [] : [u.role])].map((r) => <option key={r} value={r}>{r}</option>)}
                 </select>
               </td>
-              <td>{u.disabled ? t.admin.disabled : t.admin.active}{u.locked ? ' 🔒' : ''}</td>
+              <td>{t.admin.statuses[u.status] ?? u.status}{u.locked && u.status !== 'locked' ? ' 🔒' : ''}{u.two_factor ? ` · ${t.admin.twoFactor}` : ''}{u.purge_at ? ` (${t.admin.purgeAt} ${formatTime(u.purge_at)})` : ''}</td>
               <td className="num">{formatBytes(u.quota.used_bytes)} / {u.quota.limit_bytes == null ? '∞' : formatBytes(u.quota.limit_bytes)}</td>
               <td className="nowrap">
                 <button type="button" aria-label={`${u.disabled ? t.admin.enable : t.admin.disable} ${u.login}`} onClick={() => void act(() => call('PATCH', `/users/${u.id}`, { disabled: !u.disabled }))}>{u.disabled ? t.admin.enable : t.admin.disable}</button>{' '}
@@ -54,12 +72,17 @@ export function UsersScreen() {
                 <button type="button" aria-label={`${t.admin.quota} ${u.login}`} onClick={() => {
                   const v = prompt(t.admin.quota, u.quota.limit_bytes?.toString() ?? '');
                   if (v !== null) void act(() => call('PATCH', `/users/${u.id}`, { quota_bytes: v === '' ? null : Number(v) }));
-                }}>{t.admin.quota.split(' (')[0]}</button>
+                }}>{t.admin.quota.split(' (')[0]}</button>{' '}
+                {u.two_factor ? <button type="button" aria-label={`${t.admin.reset2fa} ${u.login}`} onClick={() => void act(() => call('DELETE', `/users/${u.id}/2fa`))}>{t.admin.reset2fa}</button> : null}{' '}
+                {u.status === 'deleted'
+                  ? (u.purge_at ? <button type="button" aria-label={`${t.admin.restore} ${u.login}`} onClick={() => void act(() => call('POST', `/users/${u.id}/restore`))}>{t.admin.restore}</button> : null)
+                  : <button type="button" className="danger" aria-label={`${t.admin.delete} ${u.login}`} onClick={() => setDeleting(u)}>{t.admin.delete}</button>}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {deleting ? <DeleteUser user={deleting} onClose={() => setDeleting(undefined)} onDone={(err) => { setDeleting(undefined); if (err) setError(err); void load(); }} /> : null}
     </section>
   );
 }

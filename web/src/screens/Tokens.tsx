@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { call, formatTime } from '../api';
 import { t } from '../i18n';
 import { Dialog, Status } from '../ui';
+import { TwoFactorSection } from './TwoFactor';
 
 interface Token { id: string; kind: string; name: string | null; scopes: string[]; created_at: string; expires_at: string | null; last_used_at: string | null; last_used_ip: string | null; wiped_at: string | null; current: boolean }
 interface Issued extends Token { secret: string }
@@ -58,8 +59,8 @@ export function TokensScreen() {
   }, []);
   useEffect(() => { void load(); }, [load]);
   const act = async (method: string, path: string, done: string) => {
-    try { await call(method, path); setMessage(done); } catch (e) { setError((e as Error).message); }
-    await load();
+    // The list first, then the message: whoever reads the message sees the list it speaks of.
+    try { await call(method, path); await load(); setMessage(done); } catch (e) { setError((e as Error).message); await load(); }
   };
   return (
     <section aria-labelledby="tokens-title">
@@ -97,6 +98,7 @@ export function TokensScreen() {
           </div>
         </Dialog>
       ) : null}
+      <TwoFactorSection />
     </section>
   );
 }
