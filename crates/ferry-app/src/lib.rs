@@ -39,6 +39,7 @@ pub mod policies;
 pub mod search;
 pub mod sharing;
 pub mod state;
+pub mod stats;
 pub mod tasks;
 pub mod temporary_links;
 pub mod token_cache;

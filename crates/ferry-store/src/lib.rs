@@ -28,6 +28,7 @@ pub mod policies;
 pub mod search;
 pub mod secrets;
 pub mod settings;
+pub mod stats;
 pub mod tasks;
 pub mod tokens;
 pub mod trash;

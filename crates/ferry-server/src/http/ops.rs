@@ -47,6 +47,16 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(e) => tracing::warn!(error = %e, "cannot count the mail outbox for the metrics"),
     }
+    match ferry_app::stats::totals(&state).await {
+        Ok(totals) => {
+            metrics::gauge!("ferry_stored_bytes").set(totals.stored_bytes as f64);
+            metrics::gauge!("ferry_files").set(totals.files as f64);
+            metrics::gauge!("ferry_users").set(totals.users as f64);
+            metrics::gauge!("ferry_uploads_in_flight").set(totals.uploads_in_flight as f64);
+            metrics::gauge!("ferry_webhook_backlog").set(totals.webhook_backlog as f64);
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the totals for the metrics"),
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

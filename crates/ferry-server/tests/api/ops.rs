@@ -11,6 +11,7 @@ use crate::on_both_backends;
 on_both_backends!(
     health_and_readiness_answer,
     metrics_count_requests,
+    metrics_show_what_is_stored_and_in_flight,
     openapi_document_describes_the_api,
     api_docs_are_served,
     every_response_carries_a_request_id,
@@ -344,4 +345,55 @@ async fn stopping_the_server_closes_the_listener(mut app: TestApp) {
         reqwest::get(&url).await.is_err(),
         "nothing listens any more"
     );
+}
+
+/// The value of an unlabelled gauge in a Prometheus text page.
+fn gauge(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+async fn metrics_show_what_is_stored_and_in_flight(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let (bob, _) = app.user("bob", None).await;
+    let folder = alice.create_folder("f", 0).await.unwrap();
+    alice.upload(&folder.id, "a.txt", "12345").await.unwrap();
+    alice
+        .create_upload(&ferry_api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
+            folder_id: folder.id.clone(),
+            filename: "big.bin".into(),
+            size: 1000,
+            checksum_sha256: None,
+            part_size: None,
+            on_conflict: None,
+            relative_path: None,
+            modified_at: None,
+        })
+        .await
+        .unwrap();
+    app.admin.delete_user(&bob.id, None).await.unwrap();
+    let expected = [
+        ("ferry_users", 2.0),
+        ("ferry_files", 1.0),
+        ("ferry_stored_bytes", 5.0),
+        ("ferry_uploads_in_flight", 1.0),
+        ("ferry_webhook_backlog", 0.0),
+    ];
+    // The recorder is shared by every server this test process runs, and each sets the gauges
+    // to its own figures when scraped: scrape until no other server did so in between.
+    let mut last = String::new();
+    for _ in 0..50 {
+        let res = app.raw(Method::GET, "/metrics").send().await.unwrap();
+        last = res.text().await.unwrap();
+        if expected
+            .iter()
+            .all(|(name, value)| gauge(&last, name) == Some(*value))
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the gauges never showed {expected:?}:\n{last}");
 }
