@@ -40,6 +40,24 @@ pub struct File {
     /// gave them; null for files added otherwise.
     #[serde(default)]
     pub uploaded_via_link: Option<UploadedViaLink>,
+    /// What the virus scanner said of the current content.
+    #[serde(default)]
+    pub scan: Scan,
+}
+
+/// A file's virus scan (`docs/content.md`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct Scan {
+    /// `pending`, `clean`, `infected` (content and links answer `403 file_infected`),
+    /// `error` (the last attempt failed; retried) or `skipped` (scanning is off).
+    #[schema(example = "clean")]
+    pub status: String,
+    /// What matched, for infected content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// When the content was scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned_at: Option<String>,
 }
 
 /// Who brought a file through an upload link.

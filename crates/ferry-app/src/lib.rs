@@ -35,6 +35,7 @@ pub mod notices;
 pub mod password_reset;
 pub mod passwords;
 pub mod policies;
+pub mod scan;
 pub mod search;
 pub mod sharing;
 pub mod state;

@@ -43,6 +43,21 @@ pub fn file_view(f: &File, folder_path: &str) -> api::File {
             name: f.via_link_name.clone(),
             email: f.via_link_email.clone(),
         }),
+        scan: scan_view(f),
+    }
+}
+
+/// The wire form of a file's scan. Content the scan worker has not seen yet is `pending`
+/// (publishing gives new content its row, `skipped` with scanning off, so this is brief).
+fn scan_view(f: &File) -> api::Scan {
+    api::Scan {
+        status: f
+            .scan()
+            .unwrap_or(ferry_core::ScanStatus::Pending)
+            .as_str()
+            .into(),
+        signature: f.scan_signature.clone(),
+        scanned_at: f.scanned_at.map(rfc3339),
     }
 }
 
