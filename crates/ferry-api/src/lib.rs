@@ -52,7 +52,7 @@ pub use links::{
 pub use mail::{Mail, MailList};
 pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
 pub use notices::{Notice, NoticeList};
-pub use ops::Health;
+pub use ops::{Health, ReadyDetails};
 pub use sharing::{
     AcceptInvitation, Collaboration, CollaborationList, CreateCollaboration, InvitationList,
     Inviter, Principal, TransferFolder, UpdateCollaboration,

@@ -63,6 +63,8 @@ impl Server {
             }
             config.server.public_url = Some(format!("http://{addr}"));
         }
+        ferry_app::scan::check_config(&config.scan)
+            .map_err(|e| anyhow::anyhow!("scan.clamd_address: {e}"))?;
         let config = Arc::new(config);
         let data_dir = &config.storage.data_dir;
         tokio::fs::create_dir_all(data_dir)

@@ -11,6 +11,7 @@ mod mail;
 mod me;
 mod organisations;
 mod retention;
+mod scan;
 
 mod archives;
 mod auth;
