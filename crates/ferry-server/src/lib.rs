@@ -80,7 +80,9 @@ impl Server {
             .map_err(anyhow::Error::msg)?
             .map(Arc::new);
         let coherence = Arc::new(ferry_app::coherence::Coherence::new(store.backend()));
+        let renderer = Arc::new(ferry_app::thumbnails::Renderer::new(&config.content));
         let state = AppState {
+            renderer,
             config: config.clone(),
             store,
             blobs,

@@ -24,6 +24,7 @@ pub mod mail;
 mod name_keys;
 pub mod notices;
 pub mod policies;
+pub mod renditions;
 pub mod scans;
 pub mod search;
 pub mod secrets;

@@ -19,6 +19,7 @@ pub mod links;
 pub mod mail;
 pub mod notices;
 mod openapi;
+pub mod previews;
 pub mod ops;
 pub mod portal;
 pub mod search;
@@ -111,6 +112,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(companies::router())
         .merge(folders::router())
         .merge(files::router())
+        .merge(previews::router())
         .merge(archives::router())
         .merge(trash::router())
         .merge(search::router())

@@ -35,7 +35,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<api::Health>, ApiE
             status: "ready".into(),
             details: Some(api::ReadyDetails {
                 clamd: ferry_app::scan::readiness(&state.config.scan).await,
-                thumbnails: Vec::new(),
+                thumbnails: state.renderer.available(),
             }),
         }))
     } else {

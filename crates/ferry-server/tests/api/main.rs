@@ -27,6 +27,7 @@ mod redirects;
 mod server;
 mod sharing;
 mod tasks;
+mod thumbnails;
 mod temporary_links;
 mod tokens;
 mod tree;

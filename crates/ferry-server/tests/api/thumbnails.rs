@@ -1,0 +1,294 @@
+//! Thumbnails and previews: sizes, formats by `Accept`, caching, identical content rendered
+//! once, and hostile input (a PNG claiming 100,000 × 100,000 pixels, a truncated JPEG, a GIF
+//! of 10,000 frames, SVG, a zip bomb, invalid UTF-8), PDF through `pdftoppm` when installed.
+
+use std::io::Cursor;
+
+use ferry_api as api;
+use ferry_client::Client;
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{TestApp, assert_api_error, parse};
+use crate::on_both_backends;
+
+on_both_backends!(
+    thumbnails_come_in_five_sizes_and_two_formats,
+    identical_content_is_rendered_once,
+    hostile_images_get_no_thumbnail_and_no_500,
+    previews_are_inline_and_safe,
+);
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, 40, (y % 256) as u8]));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+async fn thumb(client: &Client, id: &str, size: &str, accept: Option<&str>) -> reqwest::Response {
+    let mut req = client.request(Method::GET, &format!("/files/{id}/thumbnails/{size}"));
+    if let Some(a) = accept {
+        req = req.header("accept", a);
+    }
+    req.send().await.unwrap()
+}
+
+async fn preview(client: &Client, id: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = client.request(Method::GET, &format!("/files/{id}/preview"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
+    res.headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} in {res:?}"))
+        .to_str()
+        .unwrap()
+}
+
+async fn unavailable(res: reqwest::Response, code: &str) {
+    assert_api_error(parse::<serde_json::Value>(res).await, 404, code);
+}
+
+async fn setup(app: &TestApp) -> (Client, api::Folder) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("pictures", 0).await.unwrap();
+    (alice, folder)
+}
+
+async fn thumbnails_come_in_five_sizes_and_two_formats(app: TestApp) {
+    let (alice, folder) = setup(&app).await;
+    let file = alice
+        .upload(&folder.id, "wide.png", png(2000, 1000))
+        .await
+        .unwrap();
+    for (size, w, h) in [
+        ("xs", 64, 32),
+        ("s", 128, 64),
+        ("m", 256, 128),
+        ("l", 512, 256),
+        ("xl", 1024, 512),
+    ] {
+        let res = thumb(&alice, &file.id, size, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{size}");
+        assert_eq!(header(&res, "content-type"), "image/webp");
+        assert!(header(&res, "cache-control").contains("immutable"));
+        assert_eq!(header(&res, "x-content-type-options"), "nosniff");
+        let bytes = res.bytes().await.unwrap();
+        let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).unwrap();
+        assert_eq!((img.width(), img.height()), (w, h), "{size}");
+    }
+    // JPEG when asked for; the ETag differs by format and a matching one is a 304.
+    let res = thumb(&alice, &file.id, "m", Some("image/jpeg")).await;
+    assert_eq!(header(&res, "content-type"), "image/jpeg");
+    let etag = header(&res, "etag").to_string();
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 128));
+    let again = alice
+        .request(Method::GET, &format!("/files/{}/thumbnails/m", file.id))
+        .header("accept", "image/jpeg")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    // A small image is never enlarged.
+    let small = alice.upload(&folder.id, "tiny.jpg", jpeg(40, 30)).await.unwrap();
+    let res = thumb(&alice, &small.id, "xl", None).await;
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (40, 30));
+    // A bad size is a 400, someone else's file a 404.
+    let res = thumb(&alice, &file.id, "xxl", None).await;
+    assert_api_error(parse::<serde_json::Value>(res).await, 400, "invalid_value");
+    let (_, bob) = app.user("bob", None).await;
+    unavailable(thumb(&bob, &file.id, "m", None).await, "not_found").await;
+    let res = app
+        .raw(Method::GET, &format!("/api/v1/files/{}/thumbnails/m", file.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn identical_content_is_rendered_once(app: TestApp) {
+    let (alice, folder) = setup(&app).await;
+    let bytes = png(300, 300);
+    let a = alice.upload(&folder.id, "a.png", bytes.clone()).await.unwrap();
+    let b = alice.upload(&folder.id, "b.png", bytes).await.unwrap();
+    let before = app.blob_files();
+    let first = thumb(&alice, &a.id, "s", None).await.bytes().await.unwrap();
+    assert_eq!(app.blob_files(), before + 1, "the thumbnail is a blob");
+    let second = thumb(&alice, &b.id, "s", None).await.bytes().await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(app.blob_files(), before + 1, "rendered once for both files");
+    // Once the content is gone, so is its thumbnail.
+    alice.delete_file_permanently(&a.id).await.unwrap();
+    alice.delete_file_permanently(&b.id).await.unwrap();
+    app.clock.advance(std::time::Duration::from_secs(3600));
+    app.run_jobs().await;
+    assert_eq!(app.blob_files(), before - 1, "content and thumbnail collected");
+}
+
+async fn hostile_images_get_no_thumbnail_and_no_500(app: TestApp) {
+    let (alice, folder) = setup(&app).await;
+    // A PNG whose header claims 100,000 × 100,000 pixels (40 GB decoded).
+    let mut bomb = png(1, 1);
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let crc = crc32fast::hash(&bomb[12..29]);
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    let f = alice.upload(&folder.id, "bomb.png", bomb).await.unwrap();
+    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+    // Asked again, the answer is remembered (no second decode), and still a 404.
+    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+
+    // A JPEG cut in half: a partial picture or none, never an error of ours.
+    let mut cut = jpeg(800, 600);
+    cut.truncate(cut.len() / 2);
+    let f = alice.upload(&folder.id, "cut.jpg", cut).await.unwrap();
+    let res = thumb(&alice, &f.id, "m", None).await;
+    if res.status() != StatusCode::OK {
+        unavailable(res, "thumbnail_unavailable").await;
+    }
+    // Not an image at all, whatever its name says.
+    let f = alice
+        .upload(&folder.id, "fake.jpg", b"this is no jpeg".to_vec())
+        .await
+        .unwrap();
+    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+
+    // A GIF of 10,000 frames: only the first is decoded.
+    let mut gif = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
+        let frames = (0..10_000u32).map(|i| {
+            let buf = image::RgbaImage::from_pixel(16, 16, image::Rgba([(i % 256) as u8, 0, 0, 255]));
+            image::Frame::new(buf)
+        });
+        enc.encode_frames(frames).unwrap();
+    }
+    let f = alice.upload(&folder.id, "many.gif", gif).await.unwrap();
+    let res = thumb(&alice, &f.id, "s", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (16, 16));
+
+    // SVG is never rendered, nor previewed.
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+    let f = alice.upload(&folder.id, "x.svg", svg.to_vec()).await.unwrap();
+    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+    unavailable(preview(&alice, &f.id, &[]).await, "preview_unavailable").await;
+
+    // A zip bomb is stored as it is, never unpacked: no thumbnail, no preview, same bytes back.
+    let mut zip = b"PK\x03\x04".to_vec();
+    zip.extend(std::iter::repeat_n(0u8, 4096));
+    let f = alice.upload(&folder.id, "bomb.zip", zip.clone()).await.unwrap();
+    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+    unavailable(preview(&alice, &f.id, &[]).await, "preview_unavailable").await;
+    let back = alice.content(&f.id, &[]).await.unwrap().bytes().await.unwrap();
+    assert_eq!(back.to_vec(), zip);
+}
+
+/// A one-page PDF (a blue rectangle), as a PDF writer would make it.
+const PDF: &str = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R >>\nendobj\n4 0 obj\n<< /Length 26 >>\nstream\n0 0 1 rg 20 20 160 60 re f\nendstream\nendobj\nxref\n0 5\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \n0000000115 00000 n \n0000000202 00000 n \ntrailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n278\n%%EOF\n";
+
+async fn previews_are_inline_and_safe(app: TestApp) {
+    let (alice, folder) = setup(&app).await;
+    // Text: plain, UTF-8, invalid bytes replaced, sandboxed.
+    let f = alice
+        .upload(&folder.id, "notes.txt", b"caf\xc3\xa9 \xff\xfe ok".to_vec())
+        .await
+        .unwrap();
+    let res = preview(&alice, &f.id, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "content-type"), "text/plain; charset=utf-8");
+    assert_eq!(header(&res, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&res, "content-security-policy"), "sandbox");
+    assert_eq!(res.text().await.unwrap(), "café \u{fffd}\u{fffd} ok");
+    // HTML is shown as its source, never as HTML; long text is cut at 256 KiB.
+    let mut html = b"<script>alert(document.cookie)</script>".to_vec();
+    html.extend(std::iter::repeat_n(b'x', 300 * 1024));
+    let f = alice.upload(&folder.id, "page.html", html).await.unwrap();
+    let res = preview(&alice, &f.id, &[]).await;
+    assert_eq!(header(&res, "content-type"), "text/plain; charset=utf-8");
+    assert_eq!(header(&res, "x-preview-truncated"), "true");
+    assert_eq!(res.bytes().await.unwrap().len(), 256 * 1024);
+    // Source code is text too.
+    let f = alice
+        .upload(&folder.id, "main.rs", b"fn main() {}".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        preview(&alice, &f.id, &[]).await.text().await.unwrap(),
+        "fn main() {}"
+    );
+    // An image previews as its xl rendition.
+    let f = alice.upload(&folder.id, "big.png", png(3000, 1500)).await.unwrap();
+    let res = preview(&alice, &f.id, &[]).await;
+    assert_eq!(header(&res, "content-type"), "image/webp");
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (1024, 512));
+    // PDF: itself, inline, in a sandbox, with Range.
+    let f = alice
+        .upload(&folder.id, "doc.pdf", PDF.as_bytes().to_vec())
+        .await
+        .unwrap();
+    let res = preview(&alice, &f.id, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "content-type"), "application/pdf");
+    assert!(header(&res, "content-disposition").starts_with("inline"));
+    assert_eq!(header(&res, "content-security-policy"), "sandbox");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF.as_bytes());
+    let res = preview(&alice, &f.id, &[("range", "bytes=0-7")]).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"%PDF-1.4");
+    // Its first page as a thumbnail when pdftoppm is installed.
+    let ready: serde_json::Value = app
+        .raw(Method::GET, "/readyz")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = thumb(&alice, &f.id, "m", None).await;
+    if ready["details"]["thumbnails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "pdf")
+    {
+        assert_eq!(res.status(), StatusCode::OK);
+        let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+        assert_eq!((img.width(), img.height()), (256, 128));
+    } else {
+        eprintln!("pdftoppm is not installed: PDF thumbnails not checked");
+        unavailable(res, "thumbnail_unavailable").await;
+    }
+    // Audio: inline through the Range path.
+    let f = alice
+        .upload(&folder.id, "song.mp3", vec![7u8; 1000])
+        .await
+        .unwrap();
+    let res = preview(&alice, &f.id, &[("range", "bytes=10-19")]).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(header(&res, "content-type"), "audio/mpeg");
+    assert!(header(&res, "content-disposition").starts_with("inline"));
+    assert_eq!(res.bytes().await.unwrap().len(), 10);
+    // Other types: nothing.
+    let f = alice
+        .upload(&folder.id, "data.bin", vec![1u8; 10])
+        .await
+        .unwrap();
+    unavailable(preview(&alice, &f.id, &[]).await, "preview_unavailable").await;
+}

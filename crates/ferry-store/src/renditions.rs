@@ -1,0 +1,117 @@
+//! Renditions of a content (thumbnails), one per (content SHA-256, kind), so that identical
+//! content is rendered once. A ready rendition is a blob of its own under `storage_key`; an
+//! unavailable one remembers that this content cannot be rendered, so nobody tries again.
+
+use crate::{Conn, Result};
+
+/// A stored rendition.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Rendition {
+    pub sha256: String,
+    pub kind: String,
+    /// `ready` or `unavailable`.
+    pub status: String,
+    pub storage_key: Option<String>,
+    pub mime_type: Option<String>,
+    pub size: Option<i64>,
+    pub created_at: i64,
+}
+
+impl Rendition {
+    pub fn is_ready(&self) -> bool {
+        self.status == "ready" && self.storage_key.is_some()
+    }
+}
+
+/// The rendition `kind` of the content `sha256`, if one was made.
+pub async fn get(conn: &mut Conn, sha256: &str, kind: &str) -> Result<Option<Rendition>> {
+    Ok(sqlx::query_as(
+        "SELECT sha256, kind, status, storage_key, mime_type, size, created_at \
+         FROM blob_renditions WHERE sha256 = $1 AND kind = $2",
+    )
+    .bind(sha256)
+    .bind(kind)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// What a new rendition is.
+pub struct NewRendition<'a> {
+    pub sha256: &'a str,
+    pub kind: &'a str,
+    /// `Some((key, mime, size))` for a ready one, `None` for unavailable.
+    pub ready: Option<(&'a str, &'a str, i64)>,
+    pub now: i64,
+}
+
+/// Records a rendition unless another node recorded the same one first; returns the one
+/// that is stored (which may be the other node's: then this one's blob is not needed).
+pub async fn insert(conn: &mut Conn, r: &NewRendition<'_>) -> Result<Rendition> {
+    let (status, key, mime, size) = match r.ready {
+        Some((key, mime, size)) => ("ready", Some(key), Some(mime), Some(size)),
+        None => ("unavailable", None, None, None),
+    };
+    sqlx::query(
+        "INSERT INTO blob_renditions (sha256, kind, status, storage_key, mime_type, size, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256, kind) DO NOTHING",
+    )
+    .bind(r.sha256)
+    .bind(r.kind)
+    .bind(status)
+    .bind(key)
+    .bind(mime)
+    .bind(size)
+    .bind(r.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(get(conn, r.sha256, r.kind)
+        .await?
+        .expect("a rendition row exists after the insert"))
+}
+
+/// Forgets a rendition whose blob went missing, so that it is made again.
+pub async fn forget(conn: &mut Conn, sha256: &str, kind: &str) -> Result<()> {
+    sqlx::query("DELETE FROM blob_renditions WHERE sha256 = $1 AND kind = $2")
+        .bind(sha256)
+        .bind(kind)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether anything else (another rendition, or a content blob) is stored under `key`, so
+/// that removing one rendition must leave the bytes.
+pub async fn key_in_use(conn: &mut Conn, key: &str) -> Result<bool> {
+    let used: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM blob_renditions WHERE storage_key = $1 \
+         UNION ALL SELECT 1 FROM blobs WHERE COALESCE(storage_key, sha256) = $1 LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(used.is_some())
+}
+
+/// Removes up to `limit` renditions of content that is gone (its blob was collected), along
+/// with media metadata of such content; returns the blob keys of the removed renditions.
+pub async fn remove_orphans(conn: &mut Conn, limit: i64) -> Result<Vec<String>> {
+    let orphans: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT r.sha256, r.kind, r.storage_key FROM blob_renditions r \
+         WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = r.sha256) LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut keys = Vec::new();
+    for (sha256, kind, key) in orphans {
+        forget(conn, &sha256, &kind).await?;
+        keys.extend(key);
+    }
+    sqlx::query(
+        "DELETE FROM blob_media WHERE NOT EXISTS \
+         (SELECT 1 FROM blobs b WHERE b.sha256 = blob_media.sha256)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(keys)
+}
