@@ -291,6 +291,9 @@ pub async fn add_file(
     )
     .await
     .map_err(|e| fail(e.into()))?;
+    crate::thumbnails::queue(state, tx, &new.sha256, &mime)
+        .await
+        .map_err(fail)?;
     audit::success(
         &caller.origin,
         caller.user_ref(),

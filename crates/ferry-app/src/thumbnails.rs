@@ -196,8 +196,8 @@ pub(crate) async fn of_content(
         ferry_store::renditions::get(&mut conn, sha256, &name).await?
     };
     let rendition = match stored {
-        Some(r) => r,
-        None => make(app, sha256, len, kind, size, format, &name).await?,
+        Some(r) if !r.is_pending() => r,
+        _ => make(app, sha256, len, kind, size, format, &name).await?,
     };
     match (&rendition.storage_key, rendition.size, rendition.is_ready()) {
         (Some(key), Some(bytes), true) => Ok(Thumbnail {
@@ -207,6 +207,88 @@ pub(crate) async fn of_content(
             etag: format!("\"{sha256}-{name}\""),
         }),
         _ => Err(Error::ThumbnailUnavailable),
+    }
+}
+
+/// The size rendered after publish: what listings show.
+const PRERENDERED: Size = Size::M;
+
+/// Asks the [`Prerenderer`] for the usual thumbnail of new content (inside the publishing
+/// transaction), if this node can render its type.
+pub(crate) async fn queue(
+    app: &AppState,
+    tx: &mut ferry_store::Tx,
+    sha256: &str,
+    mime: &str,
+) -> Result<()> {
+    if kind_of(mime).is_some_and(|k| app.renderer.renders(k)) {
+        let kind = format!("{}.{}", PRERENDERED.as_str(), Format::Webp.ext());
+        ferry_store::renditions::queue(tx, sha256, &kind, app.now_ms()).await?;
+    }
+    Ok(())
+}
+
+/// Renditions claimed per pass.
+const BATCH: i64 = 4;
+/// A claim older than this belongs to a renderer that died: another node takes it over.
+const LEASE_MS: i64 = 5 * 60_000;
+
+/// The worker that makes the thumbnails queued at publish. Each pass claims queued ones in the
+/// database, so several nodes can run it.
+pub struct Prerenderer;
+
+impl crate::workers::Worker for Prerenderer {
+    fn name(&self) -> &'static str {
+        "thumbnails"
+    }
+
+    fn interval(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn pass<'a>(
+        &'a mut self,
+        app: &'a AppState,
+    ) -> futures::future::BoxFuture<'a, anyhow::Result<crate::workers::Pass>> {
+        Box::pin(async move {
+            let now = app.now_ms();
+            let claimed = {
+                let mut conn = app.store.conn().await?;
+                ferry_store::renditions::claim(&mut conn, now, now - LEASE_MS, BATCH).await?
+            };
+            for c in &claimed {
+                let source = {
+                    let mut conn = app.store.conn().await?;
+                    ferry_store::renditions::source(&mut conn, &c.sha256).await?
+                };
+                let parsed = c.kind.split_once('.').and_then(|(size, format)| {
+                    let format = match format {
+                        "webp" => Format::Webp,
+                        "jpeg" => Format::Jpeg,
+                        _ => return None,
+                    };
+                    Some((Size::parse(size)?, format))
+                });
+                match (source, parsed) {
+                    (Some((mime, len)), Some((size, format))) => {
+                        match of_content(app, &c.sha256, len, &mime, size, format).await {
+                            Ok(_) | Err(Error::ThumbnailUnavailable) => {}
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    // The content is gone, or the kind is not one of ours.
+                    _ => {
+                        let mut conn = app.store.conn().await?;
+                        ferry_store::renditions::forget(&mut conn, &c.sha256, &c.kind).await?;
+                    }
+                }
+            }
+            Ok(if claimed.len() as i64 == BATCH {
+                crate::workers::Pass::Busy
+            } else {
+                crate::workers::Pass::Idle
+            })
+        })
     }
 }
 

@@ -103,6 +103,9 @@ pub(crate) async fn add_from_upload(
     crate::files::publish_source(app, tx, &new.sha256, new.size, source)
         .await
         .map_err(fail)?;
+    crate::thumbnails::queue(app, tx, &new.sha256, &existing.mime_type)
+        .await
+        .map_err(fail)?;
     let file = record_version(
         app,
         tx,

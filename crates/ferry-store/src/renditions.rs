@@ -21,6 +21,78 @@ impl Rendition {
     pub fn is_ready(&self) -> bool {
         self.status == "ready" && self.storage_key.is_some()
     }
+
+    /// A placeholder for the worker: not made yet.
+    pub fn is_pending(&self) -> bool {
+        self.status == "queued" || self.status == "rendering"
+    }
+}
+
+/// Asks the worker to make the rendition `kind` of `sha256` (at publish, in its transaction),
+/// unless it exists or is asked for already.
+pub async fn queue(conn: &mut Conn, sha256: &str, kind: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO blob_renditions (sha256, kind, status, created_at) \
+         VALUES ($1, $2, 'queued', $3) ON CONFLICT (sha256, kind) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(kind)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Queued work the worker claimed: a content and a kind, with a file's MIME type and the
+/// content's size.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub sha256: String,
+    pub kind: String,
+}
+
+/// Claims up to `limit` queued renditions (or ones whose renderer has not finished since
+/// `stale_before`: its node died) in one statement several nodes can run at once.
+pub async fn claim(
+    conn: &mut Conn,
+    now: i64,
+    stale_before: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>> {
+    let due: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM blob_renditions WHERE status = 'queued' \
+         OR (status = 'rendering' AND created_at < $1) LIMIT 1",
+    )
+    .bind(stale_before)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
+    let lock = crate::dialect::skip_locked(conn);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE blob_renditions SET status = 'rendering', created_at = $1 \
+         WHERE (sha256, kind) IN (SELECT sha256, kind FROM blob_renditions \
+            WHERE status = 'queued' OR (status = 'rendering' AND created_at < $2) \
+            ORDER BY created_at LIMIT $3 {lock}) \
+         RETURNING sha256, kind"
+    )))
+    .bind(now)
+    .bind(stale_before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A live file's MIME type and the size of the content `sha256`, if a file still holds it.
+pub async fn source(conn: &mut Conn, sha256: &str) -> Result<Option<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT f.mime_type, b.size FROM files f JOIN blobs b ON b.sha256 = f.sha256 \
+         WHERE f.sha256 = $1 AND b.refcount > 0 LIMIT 1",
+    )
+    .bind(sha256)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// The rendition `kind` of the content `sha256`, if one was made.
@@ -44,8 +116,9 @@ pub struct NewRendition<'a> {
     pub now: i64,
 }
 
-/// Records a rendition unless another node recorded the same one first; returns the one
-/// that is stored (which may be the other node's: then this one's blob is not needed).
+/// Records a rendition unless another node recorded the same one first (a `queued` or
+/// `rendering` placeholder is replaced); returns the one that is stored (which may be the
+/// other node's: then this one's blob is not needed).
 pub async fn insert(conn: &mut Conn, r: &NewRendition<'_>) -> Result<Rendition> {
     let (status, key, mime, size) = match r.ready {
         Some((key, mime, size)) => ("ready", Some(key), Some(mime), Some(size)),
@@ -53,7 +126,10 @@ pub async fn insert(conn: &mut Conn, r: &NewRendition<'_>) -> Result<Rendition> 
     };
     sqlx::query(
         "INSERT INTO blob_renditions (sha256, kind, status, storage_key, mime_type, size, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256, kind) DO NOTHING",
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256, kind) \
+         DO UPDATE SET status = excluded.status, storage_key = excluded.storage_key, \
+         mime_type = excluded.mime_type, size = excluded.size, created_at = excluded.created_at \
+         WHERE blob_renditions.status IN ('queued', 'rendering')",
     )
     .bind(r.sha256)
     .bind(r.kind)

@@ -318,6 +318,19 @@ async fn eicar_through_every_door_is_quarantined(backend: Backend) {
         );
     }
     assert_api_error(app.anon.link_content(&link.url, &[]).await, 403, "file_infected");
+    // Nor a preview or thumbnail of it.
+    for path in ["preview", "thumbnails/m"] {
+        let res = alice
+            .request(Method::GET, &format!("/files/{}/{path}", simple.id))
+            .send()
+            .await
+            .unwrap();
+        assert_api_error(
+            crate::helpers::parse::<serde_json::Value>(res).await,
+            403,
+            "file_infected",
+        );
+    }
     // A folder archive leaves quarantined content out.
     let zip = alice.folder_archive(&folder.id, &[]).await.unwrap();
     assert_eq!(zip.status(), StatusCode::OK);

@@ -14,6 +14,7 @@ use crate::on_both_backends;
 on_both_backends!(
     thumbnails_come_in_five_sizes_and_two_formats,
     identical_content_is_rendered_once,
+    a_worker_renders_the_usual_size_after_publish,
     hostile_images_get_no_thumbnail_and_no_500,
     previews_are_inline_and_safe,
 );
@@ -137,6 +138,24 @@ async fn identical_content_is_rendered_once(app: TestApp) {
     app.clock.advance(std::time::Duration::from_secs(3600));
     app.run_jobs().await;
     assert_eq!(app.blob_files(), before - 1, "content and thumbnail collected");
+}
+
+async fn a_worker_renders_the_usual_size_after_publish(app: TestApp) {
+    let (alice, folder) = setup(&app).await;
+    let before = app.blob_files();
+    let f = alice.upload(&folder.id, "p.jpg", jpeg(900, 600)).await.unwrap();
+    alice
+        .upload(&folder.id, "plain.txt", b"no picture".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(app.blob_files(), before + 2);
+    app.run_jobs().await;
+    assert_eq!(app.blob_files(), before + 3, "the m thumbnail was made");
+    let res = thumb(&alice, &f.id, "m", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 171));
+    assert_eq!(app.blob_files(), before + 3, "served from what the worker made");
 }
 
 async fn hostile_images_get_no_thumbnail_and_no_500(app: TestApp) {

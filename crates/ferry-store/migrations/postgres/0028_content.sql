@@ -21,9 +21,11 @@ CREATE TABLE blob_scans (
 );
 CREATE INDEX blob_scans_due ON blob_scans (next_attempt_at) WHERE status IN ('pending', 'error');
 
--- blob_renditions: a thumbnail of one content in one size (kind: xs, s, m, l, xl). status is
--- ready (the image is a blob under storage_key, of mime_type and size bytes) or unavailable
--- (the content cannot be rendered: not an image, damaged, too large, hostile).
+-- blob_renditions: a thumbnail of one content in one size and format (kind: m.webp, xl.jpeg…).
+-- status is ready (the image is a blob under storage_key, of mime_type and size bytes),
+-- unavailable (the content cannot be rendered: not an image, damaged, too large, hostile),
+-- queued (asked for at publish; a worker makes it) or rendering (claimed by a worker at
+-- created_at; a claim older than the worker's lease is taken over).
 CREATE TABLE blob_renditions (
     sha256 TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -34,6 +36,8 @@ CREATE TABLE blob_renditions (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (sha256, kind)
 );
+CREATE INDEX blob_renditions_queued ON blob_renditions (created_at)
+    WHERE status IN ('queued', 'rendering');
 
 -- blob_media: what was read from one content's metadata (dimensions, EXIF), as JSON.
 CREATE TABLE blob_media (
