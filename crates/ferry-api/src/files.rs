@@ -43,6 +43,36 @@ pub struct File {
     /// What the virus scanner said of the current content.
     #[serde(default)]
     pub scan: Scan,
+    /// With `?fields=media`: what the content says of itself (images: dimensions, EXIF time,
+    /// camera, GPS). Absent otherwise, and for types that carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
+}
+
+/// Media metadata read from a file's content (`GET /files/{id}?fields=media`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Media {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// EXIF `DateTimeOriginal` as the camera wrote it (`2026:11:22 12:00:00`, its local time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_make: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_model: Option<String>,
+    /// Where the picture was taken, in decimal degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gps: Option<Gps>,
+}
+
+/// A position in decimal degrees (north and east positive).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Gps {
+    pub latitude: f64,
+    pub longitude: f64,
 }
 
 /// A file's virus scan (`docs/content.md`).

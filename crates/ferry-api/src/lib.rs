@@ -38,7 +38,7 @@ pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,
     FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem, RestoredItem, Retention,
-    Scan, SearchResults, TemporaryLink, TrashItem, TrashList, UpdateFile, UploadedViaLink,
+    Gps, Media, Scan, SearchResults, TemporaryLink, TrashItem, TrashList, UpdateFile, UploadedViaLink,
 };
 pub use folders::{
     CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,

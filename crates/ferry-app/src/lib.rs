@@ -28,6 +28,7 @@ pub mod link_access;
 pub mod link_save;
 pub mod links;
 pub mod locks;
+pub mod media;
 pub mod mail;
 pub mod me;
 pub mod namespace;

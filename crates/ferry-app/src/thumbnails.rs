@@ -233,7 +233,8 @@ const BATCH: i64 = 4;
 /// A claim older than this belongs to a renderer that died: another node takes it over.
 const LEASE_MS: i64 = 5 * 60_000;
 
-/// The worker that makes the thumbnails queued at publish. Each pass claims queued ones in the
+/// The worker that makes the thumbnails queued at publish (and reads the media metadata of
+/// that content). Each pass claims queued ones in the
 /// database, so several nodes can run it.
 pub struct Prerenderer;
 
@@ -275,6 +276,8 @@ impl crate::workers::Worker for Prerenderer {
                             Ok(_) | Err(Error::ThumbnailUnavailable) => {}
                             Err(e) => return Err(e.into()),
                         }
+                        // The media metadata is read once too, while the content is new.
+                        crate::media::of_content(app, &c.sha256, len, &mime).await?;
                     }
                     // The content is gone, or the kind is not one of ours.
                     _ => {

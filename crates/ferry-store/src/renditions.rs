@@ -1,6 +1,7 @@
 //! Renditions of a content (thumbnails), one per (content SHA-256, kind), so that identical
 //! content is rendered once. A ready rendition is a blob of its own under `storage_key`; an
 //! unavailable one remembers that this content cannot be rendered, so nobody tries again.
+//! Media metadata read from a content (dimensions, EXIF) is kept here too, once per content.
 
 use crate::{Conn, Result};
 
@@ -190,4 +191,28 @@ pub async fn remove_orphans(conn: &mut Conn, limit: i64) -> Result<Vec<String>> 
     .execute(&mut *conn)
     .await?;
     Ok(keys)
+}
+
+/// The media metadata read from the content `sha256` (JSON), if it was read before.
+pub async fn media(conn: &mut Conn, sha256: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT media FROM blob_media WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Keeps what was read from the content `sha256` (the first reader's answer stays).
+pub async fn put_media(conn: &mut Conn, sha256: &str, media: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO blob_media (sha256, media, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(media)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

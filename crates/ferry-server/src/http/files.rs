@@ -32,9 +32,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(copy_file))
 }
 
-/// Get a file's metadata, including its retention state. Sends an `ETag` that changes with
-/// every change to the file; `If-None-Match` answers `304`.
-#[utoipa::path(get, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path)),
+/// `?fields=` on a file: extra fields to include.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FieldsQuery {
+    /// A comma-separated list; `media` adds the media metadata read from the content.
+    fields: Option<String>,
+}
+
+/// Get a file's metadata, including its retention state and virus scan. Sends an `ETag` that
+/// changes with every change to the file; `If-None-Match` answers `304`. `?fields=media`
+/// adds what the content says of itself (images: dimensions, EXIF time, camera, GPS).
+#[utoipa::path(get, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path), FieldsQuery),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::File), (status = 304, description = "Not modified"),
         (status = 404, body = api::ErrorBody),
@@ -43,8 +52,24 @@ async fn get(
     State(state): State<AppState>,
     me: AuthUser,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FieldsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let mut with_media = false;
+    for field in q.fields.as_deref().unwrap_or("").split(',').map(str::trim) {
+        match field {
+            "" => {}
+            "media" => with_media = true,
+            _ => {
+                return Err(ferry_app::Error::Invalid {
+                    code: "invalid_value",
+                    message: "fields may only name `media`.".into(),
+                    field: Some("fields".into()),
+                }
+                .into());
+            }
+        }
+    }
     let caller = me.caller();
     let entry = files::get(&state, &caller, &id).await?;
     let etag = metadata_etag(entry.file.revision);
@@ -55,6 +80,11 @@ async fn get(
     view.favorite = !ferry_app::favorites::marked(&state, &caller, &[&entry.file])
         .await?
         .is_empty();
+    if with_media {
+        view.media = ferry_app::media::of_file(&state, &caller, &id)
+            .await?
+            .map(crate::http::views::media_view);
+    }
     Ok(with_etag(entry.file.revision, StatusCode::OK, view))
 }
 

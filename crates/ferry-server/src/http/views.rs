@@ -44,6 +44,22 @@ pub fn file_view(f: &File, folder_path: &str) -> api::File {
             email: f.via_link_email.clone(),
         }),
         scan: scan_view(f),
+        media: None,
+    }
+}
+
+/// The wire form of media metadata.
+pub fn media_view(m: ferry_app::media::Media) -> api::Media {
+    api::Media {
+        width: m.width,
+        height: m.height,
+        taken_at: m.taken_at,
+        camera_make: m.camera_make,
+        camera_model: m.camera_model,
+        gps: m.gps.map(|(latitude, longitude)| api::Gps {
+            latitude,
+            longitude,
+        }),
     }
 }
 

@@ -17,6 +17,7 @@ on_both_backends!(
     a_worker_renders_the_usual_size_after_publish,
     hostile_images_get_no_thumbnail_and_no_500,
     previews_are_inline_and_safe,
+    media_metadata_comes_from_the_content,
 );
 
 fn png(w: u32, h: u32) -> Vec<u8> {
@@ -310,4 +311,135 @@ async fn previews_are_inline_and_safe(app: TestApp) {
         .await
         .unwrap();
     unavailable(preview(&alice, &f.id, &[]).await, "preview_unavailable").await;
+}
+
+/// One TIFF directory entry: tag, type, count and its value's bytes (little-endian).
+struct Entry(u16, u16, u32, Vec<u8>);
+
+fn ascii(tag: u16, s: &str) -> Entry {
+    let mut b = s.as_bytes().to_vec();
+    b.push(0);
+    Entry(tag, 2, b.len() as u32, b)
+}
+
+fn rationals(tag: u16, v: [(u32, u32); 3]) -> Entry {
+    let b = v
+        .iter()
+        .flat_map(|(n, d)| n.to_le_bytes().into_iter().chain(d.to_le_bytes()))
+        .collect();
+    Entry(tag, 5, 3, b)
+}
+
+fn long(tag: u16, v: u32) -> Entry {
+    Entry(tag, 4, 1, v.to_le_bytes().to_vec())
+}
+
+/// A directory at offset `at` of the TIFF, followed by its values that do not fit inline.
+fn ifd(at: u32, entries: &[Entry]) -> Vec<u8> {
+    let n = entries.len() as u32;
+    let mut data_at = at + 2 + n * 12 + 4;
+    let mut head = (n as u16).to_le_bytes().to_vec();
+    let mut data: Vec<u8> = Vec::new();
+    for Entry(tag, kind, count, bytes) in entries {
+        head.extend(tag.to_le_bytes());
+        head.extend(kind.to_le_bytes());
+        head.extend(count.to_le_bytes());
+        if bytes.len() <= 4 {
+            let mut v = bytes.clone();
+            v.resize(4, 0);
+            head.extend(v);
+        } else {
+            head.extend(data_at.to_le_bytes());
+            data.extend(bytes);
+            data_at += bytes.len() as u32;
+        }
+    }
+    head.extend(0u32.to_le_bytes());
+    head.extend(data);
+    head
+}
+
+/// A JPEG with EXIF: camera, time taken and a GPS position (48.8582 N, 2.2945 W).
+fn jpeg_with_exif() -> Vec<u8> {
+    let ifd0 = |exif_at: u32, gps_at: u32| {
+        ifd(
+            8,
+            &[
+                ascii(0x010f, "Ferry"),
+                ascii(0x0110, "Test Cam"),
+                long(0x8769, exif_at),
+                long(0x8825, gps_at),
+            ],
+        )
+    };
+    let exif_at = 8 + ifd0(0, 0).len() as u32;
+    let exif = ifd(exif_at, &[ascii(0x9003, "2026:11:22 12:00:00")]);
+    let gps_at = exif_at + exif.len() as u32;
+    let gps = ifd(
+        gps_at,
+        &[
+            ascii(0x0001, "N"),
+            rationals(0x0002, [(48, 1), (51, 1), (2952, 100)]),
+            ascii(0x0003, "W"),
+            rationals(0x0004, [(2, 1), (17, 1), (402, 10)]),
+        ],
+    );
+    let mut tiff = b"II\x2a\x00\x08\x00\x00\x00".to_vec();
+    tiff.extend(ifd0(exif_at, gps_at));
+    tiff.extend(exif);
+    tiff.extend(gps);
+    let mut app1 = b"\xff\xe1".to_vec();
+    app1.extend(((tiff.len() + 8) as u16).to_be_bytes());
+    app1.extend(b"Exif\0\0");
+    app1.extend(tiff);
+    let plain = jpeg(64, 48);
+    let mut out = plain[..2].to_vec();
+    out.extend(app1);
+    out.extend(&plain[2..]);
+    out
+}
+
+async fn media_metadata_comes_from_the_content(app: TestApp) {
+    let (alice, folder) = setup(&app).await;
+    let f = alice
+        .upload(&folder.id, "photo.jpg", jpeg_with_exif())
+        .await
+        .unwrap();
+    let get = |q: &'static str| {
+        alice
+            .request(Method::GET, &format!("/files/{}{q}", f.id))
+            .send()
+    };
+    let plain: serde_json::Value = get("").await.unwrap().json().await.unwrap();
+    assert!(plain.get("media").is_none(), "{plain}");
+    let file: api::File = parse(get("?fields=media").await.unwrap()).await.unwrap();
+    let media = file.media.expect("media");
+    assert_eq!((media.width, media.height), (Some(64), Some(48)));
+    assert_eq!(media.camera_make.as_deref(), Some("Ferry"));
+    assert_eq!(media.camera_model.as_deref(), Some("Test Cam"));
+    assert_eq!(media.taken_at.as_deref(), Some("2026:11:22 12:00:00"));
+    let gps = media.gps.expect("gps");
+    assert!((gps.latitude - 48.8582).abs() < 1e-3, "{gps:?}");
+    assert!((gps.longitude + 2.2945).abs() < 1e-3, "{gps:?}");
+    // Read once: the worker's answer and the on-demand one are the same.
+    app.run_jobs().await;
+    let again: api::File = parse(get("?fields=media").await.unwrap()).await.unwrap();
+    assert_eq!(again.media.unwrap().camera_model.as_deref(), Some("Test Cam"));
+    // Types without media have none; unknown fields are a 400.
+    let t = alice
+        .upload(&folder.id, "t.txt", b"text".to_vec())
+        .await
+        .unwrap();
+    let res = alice
+        .request(Method::GET, &format!("/files/{}?fields=media", t.id))
+        .send()
+        .await
+        .unwrap();
+    let text: api::File = parse(res).await.unwrap();
+    assert!(text.media.is_none());
+    assert_api_error(
+        parse::<serde_json::Value>(get("?fields=owner,bogus").await.unwrap()).await,
+        400,
+        "invalid_value",
+    );
 }
