@@ -46,7 +46,7 @@ pub struct File {
     /// With `?fields=media`: what the content says of itself (images: dimensions, EXIF time,
     /// camera, GPS). Absent otherwise, and for types that carry none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
+    pub media: Option<Box<Media>>,
 }
 
 /// Media metadata read from a file's content (`GET /files/{id}?fields=media`).

@@ -37,8 +37,9 @@ pub use companies::{
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,
-    FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem, RestoredItem, Retention,
-    Gps, Media, Scan, SearchResults, TemporaryLink, TrashItem, TrashList, UpdateFile, UploadedViaLink,
+    FileVersion, FileVersionList, Gps, Media, MoveFile, Resolved, RestoreItem, RestoredItem,
+    Retention, Scan, SearchResults, TemporaryLink, TrashItem, TrashList, UpdateFile,
+    UploadedViaLink,
 };
 pub use folders::{
     CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,

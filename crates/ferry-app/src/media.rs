@@ -100,13 +100,14 @@ pub fn read(prefix: &[u8]) -> Media {
         return media;
     };
     let text = |tag: exif::Tag| {
-        exif.get_field(tag, exif::In::PRIMARY).and_then(|f| match &f.value {
-            exif::Value::Ascii(parts) => parts
-                .first()
-                .map(|p| String::from_utf8_lossy(p).trim().to_string())
-                .filter(|s| !s.is_empty()),
-            _ => None,
-        })
+        exif.get_field(tag, exif::In::PRIMARY)
+            .and_then(|f| match &f.value {
+                exif::Value::Ascii(parts) => parts
+                    .first()
+                    .map(|p| String::from_utf8_lossy(p).trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                _ => None,
+            })
     };
     media.taken_at = text(exif::Tag::DateTimeOriginal).or_else(|| text(exif::Tag::DateTime));
     media.camera_make = text(exif::Tag::Make);
@@ -148,7 +149,10 @@ mod tests {
         let mut out = Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Png).unwrap();
         let media = read(&out.into_inner());
-        assert_eq!((media.width, media.height, media.gps), (Some(30), Some(20), None));
+        assert_eq!(
+            (media.width, media.height, media.gps),
+            (Some(30), Some(20), None)
+        );
     }
 
     #[test]

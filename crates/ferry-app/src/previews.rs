@@ -36,10 +36,18 @@ pub fn kind_of(mime: &str) -> Option<Preview> {
         m if m.starts_with("audio/") || m.starts_with("video/") => Some(Preview::Media),
         // HTML too: as plain text it is only its source.
         m if m.starts_with("text/") => Some(Preview::Text),
-        "application/json" | "application/xml" | "application/javascript"
-        | "application/x-javascript" | "application/ecmascript" | "application/x-sh"
-        | "application/x-yaml" | "application/yaml" | "application/toml"
-        | "application/x-toml" | "application/sql" | "application/x-httpd-php"
+        "application/json"
+        | "application/xml"
+        | "application/javascript"
+        | "application/x-javascript"
+        | "application/ecmascript"
+        | "application/x-sh"
+        | "application/x-yaml"
+        | "application/yaml"
+        | "application/toml"
+        | "application/x-toml"
+        | "application/sql"
+        | "application/x-httpd-php"
         | "application/rtf" => Some(Preview::Text),
         _ => None,
     }

@@ -384,13 +384,33 @@ async fn render(
         Kind::Image => source,
         Kind::Pdf => {
             let px = Size::Xl.px().to_string();
-            let args = ["-f", "1", "-l", "1", "-singlefile", "-png", "-scale-to", &px];
+            let args = [
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                "-png",
+                "-scale-to",
+                &px,
+            ];
             external("pdftoppm", &args, source, "pdf", true).await?
         }
         Kind::Video => {
             let args = [
-                "-nostdin", "-v", "error", "-i", "{in}", "-frames:v", "1", "-f", "image2",
-                "-c:v", "png", "-y", "{out}",
+                "-nostdin",
+                "-v",
+                "error",
+                "-i",
+                "{in}",
+                "-frames:v",
+                "1",
+                "-f",
+                "image2",
+                "-c:v",
+                "png",
+                "-y",
+                "{out}",
             ];
             external("ffmpeg", &args, source, "video", false).await?
         }
@@ -427,7 +447,9 @@ pub fn render_image(
         .into_dimensions()
         .map_err(|e| e.to_string())?;
     if w == 0 || h == 0 || u64::from(w) * u64::from(h) > max_pixels {
-        return Err(format!("{w}×{h} pixels is more than content.max_image_pixels"));
+        return Err(format!(
+            "{w}×{h} pixels is more than content.max_image_pixels"
+        ));
     }
     let mut reader = ImageReader::with_format(Cursor::new(data), source_format);
     let mut limits = Limits::default();
@@ -499,7 +521,7 @@ async fn external(
             .await
             .map_err(|e| e.to_string())?;
         let mut cmd = tokio::process::Command::new(tool);
-        let has_slots = args.iter().any(|a| *a == "{in}");
+        let has_slots = args.contains(&"{in}");
         for a in args {
             match *a {
                 "{in}" => cmd.arg(&input),

@@ -39,14 +39,11 @@ pub struct File {
     pub via_link_name: Option<String>,
     #[sqlx(default)]
     pub via_link_email: Option<String>,
-    /// The current content's scan (`blob_scans`): its status (none before the scan worker
-    /// saw it), what matched, and when.
+    /// The current content's scan (`blob_scans`) as `status|scanned_at|signature` (one
+    /// column keeps the row small); none before the scan worker saw it. Read it with
+    /// [`File::scan_status`], [`File::scanned_at`] and [`File::scan_signature`].
     #[sqlx(default)]
-    pub scan_status: Option<String>,
-    #[sqlx(default)]
-    pub scan_signature: Option<String>,
-    #[sqlx(default)]
-    pub scanned_at: Option<i64>,
+    pub scan: Option<String>,
 }
 
 impl File {
@@ -59,11 +56,26 @@ impl File {
         self.expires_at.is_some_and(|t| t <= now)
     }
 
-    /// The current content's scan status, if the scan worker has seen it.
-    pub fn scan(&self) -> Option<ferry_core::ScanStatus> {
-        self.scan_status
+    fn scan_part(&self, n: usize) -> Option<&str> {
+        self.scan
             .as_deref()
-            .and_then(ferry_core::ScanStatus::parse)
+            .and_then(|s| s.splitn(3, '|').nth(n))
+            .filter(|p| !p.is_empty())
+    }
+
+    /// The current content's scan status, if the scan worker has seen it.
+    pub fn scan_status(&self) -> Option<ferry_core::ScanStatus> {
+        self.scan_part(0).and_then(ferry_core::ScanStatus::parse)
+    }
+
+    /// When the current content was scanned.
+    pub fn scanned_at(&self) -> Option<i64> {
+        self.scan_part(1).and_then(|t| t.parse().ok())
+    }
+
+    /// What matched in infected content.
+    pub fn scan_signature(&self) -> Option<&str> {
+        self.scan_part(2)
     }
 
     /// The tags, as stored.
@@ -91,8 +103,9 @@ const COLUMNS: &str = "f.id, f.folder_id, f.owner_id, u.login AS owner_login, f.
                        f.description, f.tags, f.size, f.sha256, f.mime_type, f.version, f.state, \
                        f.expires_at, f.held_until, f.client_modified_at, f.revision, f.trash_id, \
                        f.created_at, f.updated_at, f.via_link_id, f.via_link_name, \
-                       f.via_link_email, sc.status AS scan_status, \
-                       sc.signature AS scan_signature, sc.scanned_at";
+                       f.via_link_email, CASE WHEN sc.status IS NULL THEN NULL ELSE \
+                       sc.status || '|' || COALESCE(CAST(sc.scanned_at AS TEXT), '') || '|' || \
+                       COALESCE(sc.signature, '') END AS scan";
 
 fn select() -> String {
     format!(

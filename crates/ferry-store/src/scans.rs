@@ -99,13 +99,12 @@ pub async fn discover(conn: &mut Conn, scanning: bool, now: i64) -> Result<u64> 
     } else {
         (&["pending", "error"], ScanStatus::Skipped)
     };
-    let stale: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM blob_scans WHERE status = $1 OR status = $2 LIMIT 1",
-    )
-    .bind(from[0])
-    .bind(from.get(1).copied().unwrap_or(from[0]))
-    .fetch_optional(&mut *conn)
-    .await?;
+    let stale: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM blob_scans WHERE status = $1 OR status = $2 LIMIT 1")
+            .bind(from[0])
+            .bind(from.get(1).copied().unwrap_or(from[0]))
+            .fetch_optional(&mut *conn)
+            .await?;
     if stale.is_some() {
         sqlx::query(
             "UPDATE blob_scans SET status = $3, attempts = 0, next_attempt_at = $4, \
@@ -185,9 +184,14 @@ pub async fn release(conn: &mut Conn, sha256: &str, token: &str) -> Result<()> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Clean,
-    Infected { signature: String },
+    Infected {
+        signature: String,
+    },
     /// The attempt failed; try again at this time.
-    Failed { error: String, retry_at: i64 },
+    Failed {
+        error: String,
+        retry_at: i64,
+    },
 }
 
 /// Records an attempt if the caller still holds the claim `token`; returns whether it did.
@@ -208,9 +212,13 @@ pub async fn finish(
             now,
             None,
         ),
-        Outcome::Failed { error, retry_at } => {
-            (ScanStatus::Error, None, None, *retry_at, Some(error.as_str()))
-        }
+        Outcome::Failed { error, retry_at } => (
+            ScanStatus::Error,
+            None,
+            None,
+            *retry_at,
+            Some(error.as_str()),
+        ),
     };
     let done = sqlx::query(
         "UPDATE blob_scans SET status = $3, signature = $4, \

@@ -188,17 +188,27 @@ async fn quarantine(
 ) -> anyhow::Result<()> {
     let origin = Origin::system("scan");
     let holders = ferry_store::scans::holders(tx, sha256).await?;
-    tracing::warn!(sha256, signature, files = holders.len(), "infected content quarantined");
+    tracing::warn!(
+        sha256,
+        signature,
+        files = holders.len(),
+        "infected content quarantined"
+    );
     for h in &holders {
         let details = json!({
             "name": h.name, "sha256": sha256, "signature": signature, "folder_id": h.folder_id,
         });
-        audit::success(&origin, None, Action::FileInfected, (TargetKind::File, &h.file_id))
-            .at(now)
-            .in_folder(&h.folder_id)
-            .details(details)
-            .append(tx)
-            .await?;
+        audit::success(
+            &origin,
+            None,
+            Action::FileInfected,
+            (TargetKind::File, &h.file_id),
+        )
+        .at(now)
+        .in_folder(&h.folder_id)
+        .details(details)
+        .append(tx)
+        .await?;
         let notice = json!({
             "file_id": h.file_id, "name": h.name, "folder_id": h.folder_id,
             "signature": signature,

@@ -46,6 +46,7 @@ pub struct FieldsQuery {
 #[utoipa::path(get, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path), FieldsQuery),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::File), (status = 304, description = "Not modified"),
+        (status = 400, description = "`invalid_value`: `fields` names something else than `media`", body = api::ErrorBody),
         (status = 404, body = api::ErrorBody),
         (status = 410, description = "`file_expired`: the file's ttl has passed", body = api::ErrorBody)))]
 async fn get(
@@ -83,7 +84,7 @@ async fn get(
     if with_media {
         view.media = ferry_app::media::of_file(&state, &caller, &id)
             .await?
-            .map(crate::http::views::media_view);
+            .map(|m| Box::new(crate::http::views::media_view(m)));
     }
     Ok(with_etag(entry.file.revision, StatusCode::OK, view))
 }
@@ -207,6 +208,8 @@ pub struct ContentQuery {
         (status = 400, description = "A malformed query", body = api::ErrorBody),
         (status = 401, description = "`unauthorized`, or `account_disabled` for a temporary link whose user was disabled", body = api::ErrorBody),
         (status = 404, description = "`not_found`, also for a forged temporary token or one for another file", body = api::ErrorBody),
+        (status = 403, description = "`file_infected`", body = api::ErrorBody),
+        (status = 409, description = "`scan_pending` (`scan.policy = block_until_clean`)", body = api::ErrorBody),
         (status = 410, description = "`file_held`, `file_expired`, or `link_expired` for an expired temporary token", body = api::ErrorBody),
         (status = 416, description = "`range_not_satisfiable`", body = api::ErrorBody)))]
 async fn download(

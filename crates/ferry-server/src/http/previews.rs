@@ -64,7 +64,10 @@ async fn send_thumbnail(
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == thumb.etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == thumb.etag || t.trim() == "*")
+        });
     let builder = Response::builder()
         .header(header::ETAG, &thumb.etag)
         .header(header::CACHE_CONTROL, IMMUTABLE)
@@ -91,8 +94,10 @@ async fn send_thumbnail(
     params(("file_id" = String, Path), ("size" = String, Path, description = "`xs`, `s`, `m`, `l` or `xl`")),
     security(("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "The thumbnail", content_type = "image/webp", body = Vec<u8>),
+        (status = 200, description = "The thumbnail", content(
+            (Vec<u8> = "image/webp"), (Vec<u8> = "image/jpeg"))),
         (status = 304, description = "If-None-Match matched"),
+        (status = 400, description = "`invalid_value`: an unknown size", body = api::ErrorBody),
         (status = 403, description = "`file_infected`", body = api::ErrorBody),
         (status = 404, description = "`not_found`, or `thumbnail_unavailable` for types without one (SVG, damaged or oversized images…)", body = api::ErrorBody),
         (status = 409, description = "`scan_pending`", body = api::ErrorBody),
@@ -121,8 +126,13 @@ async fn thumbnail(
     params(("file_id" = String, Path)),
     security(("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "The preview", body = Vec<u8>),
-        (status = 206, description = "A range of a PDF, audio or video", body = Vec<u8>),
+        (status = 200, description = "The preview", content(
+            (Vec<u8> = "image/webp"), (Vec<u8> = "image/jpeg"),
+            (String = "text/plain; charset=utf-8"), (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "audio/*"), (Vec<u8> = "video/*"))),
+        (status = 206, description = "A range of a PDF, audio or video", content(
+            (Vec<u8> = "application/pdf"), (Vec<u8> = "audio/*"), (Vec<u8> = "video/*"),
+            (Vec<u8> = "multipart/byteranges"))),
         (status = 304, description = "If-None-Match matched"),
         (status = 403, description = "`file_infected`", body = api::ErrorBody),
         (status = 404, description = "`not_found`, or `preview_unavailable` for types without one", body = api::ErrorBody),
@@ -142,9 +152,7 @@ async fn preview(
             let thumb = thumbnails::get(&state, &caller, &id, Size::Xl, format_for(&headers))
                 .await
                 .map_err(|e| match e {
-                    ferry_app::Error::ThumbnailUnavailable => {
-                        ferry_app::Error::PreviewUnavailable
-                    }
+                    ferry_app::Error::ThumbnailUnavailable => ferry_app::Error::PreviewUnavailable,
                     other => other,
                 })?;
             send_thumbnail(&state, &thumb, &headers).await
@@ -166,7 +174,11 @@ async fn preview(
                 .header(header::ETAG, format!("\"{}-preview\"", file.sha256))
                 .header(
                     "x-preview-truncated",
-                    if (file.size as u64) > len { "true" } else { "false" },
+                    if (file.size as u64) > len {
+                        "true"
+                    } else {
+                        "false"
+                    },
                 )
                 .body(Body::from(text))
                 .map_err(ApiError::internal)?;

@@ -68,12 +68,12 @@ pub fn media_view(m: ferry_app::media::Media) -> api::Media {
 fn scan_view(f: &File) -> api::Scan {
     api::Scan {
         status: f
-            .scan()
+            .scan_status()
             .unwrap_or(ferry_core::ScanStatus::Pending)
             .as_str()
             .into(),
-        signature: f.scan_signature.clone(),
-        scanned_at: f.scanned_at.map(rfc3339),
+        signature: f.scan_signature().map(str::to_string),
+        scanned_at: f.scanned_at().map(rfc3339),
     }
 }
 

@@ -200,7 +200,11 @@ async fn tus_upload(client: &Client, folder_id: &str, name: &str, bytes: &[u8]) 
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT, "{res:?}");
-    let files = client.list_files(folder_id, None, None).await.unwrap().files;
+    let files = client
+        .list_files(folder_id, None, None)
+        .await
+        .unwrap()
+        .files;
     files
         .into_iter()
         .find(|f| f.name == name)
@@ -287,14 +291,22 @@ async fn eicar_through_every_door_is_quarantined(backend: Backend) {
         .unwrap();
     let via_link = app
         .anon
-        .upload_to_link(&upload_link.url, "via-link.com", virus.clone(), &Uploader::default())
+        .upload_to_link(
+            &upload_link.url,
+            "via-link.com",
+            virus.clone(),
+            &Uploader::default(),
+        )
         .await
         .unwrap();
     let clean = alice
         .upload(&folder.id, "clean.txt", b"nothing to see here".to_vec())
         .await
         .unwrap();
-    let link = alice.create_link(&simple.id, &download_link()).await.unwrap();
+    let link = alice
+        .create_link(&simple.id, &download_link())
+        .await
+        .unwrap();
     let ids = [simple.id.clone(), resumable, tus, via_link.id.clone()];
 
     app.run_jobs().await;
@@ -317,7 +329,11 @@ async fn eicar_through_every_door_is_quarantined(backend: Backend) {
             "file_infected",
         );
     }
-    assert_api_error(app.anon.link_content(&link.url, &[]).await, 403, "file_infected");
+    assert_api_error(
+        app.anon.link_content(&link.url, &[]).await,
+        403,
+        "file_infected",
+    );
     // Nor a preview or thumbnail of it.
     for path in ["preview", "thumbnails/m"] {
         let res = alice
@@ -365,7 +381,10 @@ async fn eicar_through_every_door_is_quarantined(backend: Backend) {
     assert_eq!(deliveries.len(), 4, "{deliveries:?}");
     assert!(deliveries.iter().all(|d| d.event_type == "file.infected"));
     let notices = alice.notices(false, None, None).await.unwrap().notices;
-    let infected: Vec<_> = notices.iter().filter(|n| n.kind == "file.infected").collect();
+    let infected: Vec<_> = notices
+        .iter()
+        .filter(|n| n.kind == "file.infected")
+        .collect();
     assert_eq!(infected.len(), 4, "{notices:?}");
     // Identical content is scanned once: one clamd answer for the four files.
     let log = std::fs::read_to_string(clamd._dir.path().join("clamd.log")).unwrap_or_default();
@@ -387,7 +406,11 @@ async fn block_until_clean_holds_content_and_links_until_clean(backend: Backend)
     assert_eq!(file.scan.status, "pending");
     let link = alice.create_link(&file.id, &download_link()).await.unwrap();
     assert_api_error(alice.content(&file.id, &[]).await, 409, "scan_pending");
-    assert_api_error(app.anon.link_content(&link.url, &[]).await, 409, "scan_pending");
+    assert_api_error(
+        app.anon.link_content(&link.url, &[]).await,
+        409,
+        "scan_pending",
+    );
     assert_api_error(
         alice.archive(std::slice::from_ref(&file.id), &[]).await,
         409,
@@ -400,7 +423,10 @@ async fn block_until_clean_holds_content_and_links_until_clean(backend: Backend)
     let body = alice.content(&file.id, &[]).await.unwrap();
     assert_eq!(body.bytes().await.unwrap().as_ref(), b"quarterly numbers");
     let via_link = app.anon.link_content(&link.url, &[]).await.unwrap();
-    assert_eq!(via_link.bytes().await.unwrap().as_ref(), b"quarterly numbers");
+    assert_eq!(
+        via_link.bytes().await.unwrap().as_ref(),
+        b"quarterly numbers"
+    );
     // /readyz tells that clamd answers.
     let ready: serde_json::Value = app
         .raw(Method::GET, "/readyz")
@@ -456,14 +482,21 @@ async fn clamd_down_means_error_retried_and_never_clean(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        ready["details"]["clamd"].as_str().unwrap().starts_with("down"),
+        ready["details"]["clamd"]
+            .as_str()
+            .unwrap()
+            .starts_with("down"),
         "{ready}"
     );
 
     // clamd comes up; the retry (due within retry_max_ms) finds the virus.
     let _clamd = Clamd::start_on(port).await;
     app.run_jobs().await;
-    assert_eq!(status(&alice, &file.id).await.status, "error", "not before its time");
+    assert_eq!(
+        status(&alice, &file.id).await.status,
+        "error",
+        "not before its time"
+    );
     app.clock.advance(Duration::from_millis(
         app.config.scan.retry_max_ms as u64 + 1000,
     ));

@@ -21,14 +21,18 @@ on_both_backends!(
 );
 
 fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
 }
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, 40, (y % 256) as u8]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, 40, (y % 256) as u8])
+    });
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
     out.into_inner()
@@ -105,7 +109,10 @@ async fn thumbnails_come_in_five_sizes_and_two_formats(app: TestApp) {
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     // A small image is never enlarged.
-    let small = alice.upload(&folder.id, "tiny.jpg", jpeg(40, 30)).await.unwrap();
+    let small = alice
+        .upload(&folder.id, "tiny.jpg", jpeg(40, 30))
+        .await
+        .unwrap();
     let res = thumb(&alice, &small.id, "xl", None).await;
     let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
     assert_eq!((img.width(), img.height()), (40, 30));
@@ -115,7 +122,10 @@ async fn thumbnails_come_in_five_sizes_and_two_formats(app: TestApp) {
     let (_, bob) = app.user("bob", None).await;
     unavailable(thumb(&bob, &file.id, "m", None).await, "not_found").await;
     let res = app
-        .raw(Method::GET, &format!("/api/v1/files/{}/thumbnails/m", file.id))
+        .raw(
+            Method::GET,
+            &format!("/api/v1/files/{}/thumbnails/m", file.id),
+        )
         .send()
         .await
         .unwrap();
@@ -125,7 +135,10 @@ async fn thumbnails_come_in_five_sizes_and_two_formats(app: TestApp) {
 async fn identical_content_is_rendered_once(app: TestApp) {
     let (alice, folder) = setup(&app).await;
     let bytes = png(300, 300);
-    let a = alice.upload(&folder.id, "a.png", bytes.clone()).await.unwrap();
+    let a = alice
+        .upload(&folder.id, "a.png", bytes.clone())
+        .await
+        .unwrap();
     let b = alice.upload(&folder.id, "b.png", bytes).await.unwrap();
     let before = app.blob_files();
     let first = thumb(&alice, &a.id, "s", None).await.bytes().await.unwrap();
@@ -138,13 +151,20 @@ async fn identical_content_is_rendered_once(app: TestApp) {
     alice.delete_file_permanently(&b.id).await.unwrap();
     app.clock.advance(std::time::Duration::from_secs(3600));
     app.run_jobs().await;
-    assert_eq!(app.blob_files(), before - 1, "content and thumbnail collected");
+    assert_eq!(
+        app.blob_files(),
+        before - 1,
+        "content and thumbnail collected"
+    );
 }
 
 async fn a_worker_renders_the_usual_size_after_publish(app: TestApp) {
     let (alice, folder) = setup(&app).await;
     let before = app.blob_files();
-    let f = alice.upload(&folder.id, "p.jpg", jpeg(900, 600)).await.unwrap();
+    let f = alice
+        .upload(&folder.id, "p.jpg", jpeg(900, 600))
+        .await
+        .unwrap();
     alice
         .upload(&folder.id, "plain.txt", b"no picture".to_vec())
         .await
@@ -156,7 +176,11 @@ async fn a_worker_renders_the_usual_size_after_publish(app: TestApp) {
     assert_eq!(res.status(), StatusCode::OK);
     let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
     assert_eq!((img.width(), img.height()), (256, 171));
-    assert_eq!(app.blob_files(), before + 3, "served from what the worker made");
+    assert_eq!(
+        app.blob_files(),
+        before + 3,
+        "served from what the worker made"
+    );
 }
 
 async fn hostile_images_get_no_thumbnail_and_no_500(app: TestApp) {
@@ -168,9 +192,17 @@ async fn hostile_images_get_no_thumbnail_and_no_500(app: TestApp) {
     let crc = crc32fast::hash(&bomb[12..29]);
     bomb[29..33].copy_from_slice(&crc.to_be_bytes());
     let f = alice.upload(&folder.id, "bomb.png", bomb).await.unwrap();
-    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+    unavailable(
+        thumb(&alice, &f.id, "m", None).await,
+        "thumbnail_unavailable",
+    )
+    .await;
     // Asked again, the answer is remembered (no second decode), and still a 404.
-    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+    unavailable(
+        thumb(&alice, &f.id, "m", None).await,
+        "thumbnail_unavailable",
+    )
+    .await;
 
     // A JPEG cut in half: a partial picture or none, never an error of ours.
     let mut cut = jpeg(800, 600);
@@ -185,14 +217,19 @@ async fn hostile_images_get_no_thumbnail_and_no_500(app: TestApp) {
         .upload(&folder.id, "fake.jpg", b"this is no jpeg".to_vec())
         .await
         .unwrap();
-    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+    unavailable(
+        thumb(&alice, &f.id, "m", None).await,
+        "thumbnail_unavailable",
+    )
+    .await;
 
     // A GIF of 10,000 frames: only the first is decoded.
     let mut gif = Vec::new();
     {
         let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
         let frames = (0..10_000u32).map(|i| {
-            let buf = image::RgbaImage::from_pixel(16, 16, image::Rgba([(i % 256) as u8, 0, 0, 255]));
+            let buf =
+                image::RgbaImage::from_pixel(16, 16, image::Rgba([(i % 256) as u8, 0, 0, 255]));
             image::Frame::new(buf)
         });
         enc.encode_frames(frames).unwrap();
@@ -205,17 +242,37 @@ async fn hostile_images_get_no_thumbnail_and_no_500(app: TestApp) {
 
     // SVG is never rendered, nor previewed.
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
-    let f = alice.upload(&folder.id, "x.svg", svg.to_vec()).await.unwrap();
-    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+    let f = alice
+        .upload(&folder.id, "x.svg", svg.to_vec())
+        .await
+        .unwrap();
+    unavailable(
+        thumb(&alice, &f.id, "m", None).await,
+        "thumbnail_unavailable",
+    )
+    .await;
     unavailable(preview(&alice, &f.id, &[]).await, "preview_unavailable").await;
 
     // A zip bomb is stored as it is, never unpacked: no thumbnail, no preview, same bytes back.
     let mut zip = b"PK\x03\x04".to_vec();
     zip.extend(std::iter::repeat_n(0u8, 4096));
-    let f = alice.upload(&folder.id, "bomb.zip", zip.clone()).await.unwrap();
-    unavailable(thumb(&alice, &f.id, "m", None).await, "thumbnail_unavailable").await;
+    let f = alice
+        .upload(&folder.id, "bomb.zip", zip.clone())
+        .await
+        .unwrap();
+    unavailable(
+        thumb(&alice, &f.id, "m", None).await,
+        "thumbnail_unavailable",
+    )
+    .await;
     unavailable(preview(&alice, &f.id, &[]).await, "preview_unavailable").await;
-    let back = alice.content(&f.id, &[]).await.unwrap().bytes().await.unwrap();
+    let back = alice
+        .content(&f.id, &[])
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(back.to_vec(), zip);
 }
 
@@ -253,7 +310,10 @@ async fn previews_are_inline_and_safe(app: TestApp) {
         "fn main() {}"
     );
     // An image previews as its xl rendition.
-    let f = alice.upload(&folder.id, "big.png", png(3000, 1500)).await.unwrap();
+    let f = alice
+        .upload(&folder.id, "big.png", png(3000, 1500))
+        .await
+        .unwrap();
     let res = preview(&alice, &f.id, &[]).await;
     assert_eq!(header(&res, "content-type"), "image/webp");
     let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
@@ -424,7 +484,10 @@ async fn media_metadata_comes_from_the_content(app: TestApp) {
     // Read once: the worker's answer and the on-demand one are the same.
     app.run_jobs().await;
     let again: api::File = parse(get("?fields=media").await.unwrap()).await.unwrap();
-    assert_eq!(again.media.unwrap().camera_model.as_deref(), Some("Test Cam"));
+    assert_eq!(
+        again.media.unwrap().camera_model.as_deref(),
+        Some("Test Cam")
+    );
     // Types without media have none; unknown fields are a 400.
     let t = alice
         .upload(&folder.id, "t.txt", b"text".to_vec())

@@ -1872,16 +1872,18 @@ async fn content_upgrade(url: &str, backend: &str) {
         .await
         .unwrap()
         .expect("the file survived");
-    assert_eq!((file.scan(), file.scanned_at), (None, None));
+    assert_eq!((file.scan_status(), file.scanned_at()), (None, None));
     assert_eq!(
-        ferry_store::scans::discover(&mut c, true, 10).await.unwrap(),
+        ferry_store::scans::discover(&mut c, true, 10)
+            .await
+            .unwrap(),
         1
     );
     let file = ferry_store::files::get(&mut c, "fil_scan")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(file.scan(), Some(ferry_core::ScanStatus::Pending));
+    assert_eq!(file.scan_status(), Some(ferry_core::ScanStatus::Pending));
     let claimed = ferry_store::scans::claim(&mut c, 10, 1000, "tok", 10)
         .await
         .unwrap();
@@ -1899,8 +1901,12 @@ async fn content_upgrade(url: &str, backend: &str) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (file.scan(), file.scan_signature.as_deref(), file.scanned_at),
-        (Some(ferry_core::ScanStatus::Infected), Some("Eicar"), Some(11))
+        (file.scan_status(), file.scan_signature(), file.scanned_at()),
+        (
+            Some(ferry_core::ScanStatus::Infected),
+            Some("Eicar"),
+            Some(11)
+        )
     );
     let holders = ferry_store::scans::holders(&mut c, &sha).await.unwrap();
     assert_eq!(holders.len(), 1);
