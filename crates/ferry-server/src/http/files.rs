@@ -232,14 +232,7 @@ async fn download(
         None => content::respond(&state, &blob, &delivery).await?,
     };
     if delivery != Delivery::NotModified {
-        let ranges = match &delivery {
-            Delivery::Ranges(r) => Some(
-                r.iter()
-                    .map(|r| format!("{}-{}", r.start(), r.end()))
-                    .collect(),
-            ),
-            _ => None,
-        };
+        let ranges = delivery.audited_ranges();
         files::record_download(&state, &caller, &file, delivery.bytes(blob.size), ranges).await?;
     }
     Ok(response)

@@ -200,22 +200,9 @@ async fn preview(
                     .insert(header::CONTENT_DISPOSITION, inline);
             }
             if delivery != Delivery::NotModified {
-                let ranges = match &delivery {
-                    Delivery::Ranges(r) => Some(
-                        r.iter()
-                            .map(|r| format!("{}-{}", r.start(), r.end()))
-                            .collect(),
-                    ),
-                    _ => None,
-                };
-                ferry_app::files::record_download(
-                    &state,
-                    &caller,
-                    &file,
-                    delivery.bytes(blob.size),
-                    ranges,
-                )
-                .await?;
+                let ranges = delivery.audited_ranges();
+                let bytes = delivery.bytes(blob.size);
+                ferry_app::files::record_download(&state, &caller, &file, bytes, ranges).await?;
             }
             Ok(locked_down(response))
         }
