@@ -37,6 +37,7 @@ pub mod password_reset;
 pub mod passwords;
 pub mod policies;
 pub mod previews;
+pub mod render;
 pub mod scan;
 pub mod search;
 pub mod sharing;
