@@ -43,7 +43,7 @@ fn main() {
         std::fs::write(&p, photo(i + 1)).unwrap();
         paths.push(p);
     }
-    let convert = ["convert", "magick"]
+    let convert = ["/usr/bin/convert", "convert", "magick"]
         .into_iter()
         .find(|c| Command::new(c).arg("-version").output().is_ok_and(|o| o.status.success()));
 

@@ -294,6 +294,15 @@ pub async fn add_file(
     crate::thumbnails::queue(state, tx, &new.sha256, &mime)
         .await
         .map_err(fail)?;
+    let holder = ferry_store::scans::Holder {
+        file_id: id.clone(),
+        folder_id: folder.id.clone(),
+        owner_id: owner.clone(),
+        name: name.clone(),
+    };
+    crate::scan::on_publish(tx, &holder, &new.sha256, now)
+        .await
+        .map_err(fail)?;
     audit::success(
         &caller.origin,
         caller.user_ref(),

@@ -106,6 +106,15 @@ pub(crate) async fn add_from_upload(
     crate::thumbnails::queue(app, tx, &new.sha256, &existing.mime_type)
         .await
         .map_err(fail)?;
+    let holder = ferry_store::scans::Holder {
+        file_id: existing.id.clone(),
+        folder_id: existing.folder_id.clone(),
+        owner_id: existing.owner_id.clone(),
+        name: existing.name.clone(),
+    };
+    crate::scan::on_publish(tx, &holder, &new.sha256, app.now_ms())
+        .await
+        .map_err(fail)?;
     let file = record_version(
         app,
         tx,

@@ -69,6 +69,25 @@ pub fn only_clean(cfg: &ScanConfig) -> bool {
     enabled(cfg) && cfg.policy == ScanPolicy::BlockUntilClean
 }
 
+/// A file just published (or a new version of one) whose content is already known to be
+/// infected is told of at once, in the publishing transaction: the scan will not run again
+/// for that content, so nothing else would audit it or tell its owner.
+pub(crate) async fn on_publish(
+    tx: &mut ferry_store::Tx,
+    holder: &ferry_store::scans::Holder,
+    sha256: &str,
+    now: i64,
+) -> Result<()> {
+    let Some(scan) = ferry_store::scans::get(tx, sha256).await? else {
+        return Ok(());
+    };
+    if scan.status == ScanStatus::Infected {
+        let signature = scan.signature.unwrap_or_default();
+        worker::tell(tx, holder, sha256, &signature, now).await?;
+    }
+    Ok(())
+}
+
 /// What `/readyz` says of clamd: `None` with scanning off, else `"up"` or why it is not.
 pub async fn readiness(cfg: &ScanConfig) -> Option<String> {
     let address = cfg.clamd_address.as_deref()?;

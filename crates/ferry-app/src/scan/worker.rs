@@ -7,11 +7,11 @@
 //! and full jitter; it is never taken for clean.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::ids::random_bytes;
-use ferry_store::scans::{Claimed, Outcome};
+use ferry_store::scans::{Claimed, Holder, Outcome};
 use futures::future::BoxFuture;
 use serde_json::json;
 
@@ -28,12 +28,17 @@ const BATCH: usize = 4;
 const CLAIM_MARGIN_MS: i64 = 60_000;
 /// Longest error text kept per content.
 const MAX_ERROR: usize = 500;
+/// How often content without a scan row is looked for. Publishing gives new content its row,
+/// so this only finds content stored before scanning existed (or while it was off), and
+/// reconciles waiting rows with `scan.clamd_address`: rarely, as it reads every blob row.
+const DISCOVER_EVERY: Duration = Duration::from_secs(600);
 
 /// The scan worker.
 pub struct Scanner {
     interval: Duration,
     /// Claims this worker holds and has not recorded yet: sha256 → claim token.
     held: HashMap<String, String>,
+    last_discovery: Option<Instant>,
 }
 
 impl Scanner {
@@ -41,12 +46,17 @@ impl Scanner {
         Scanner {
             interval: Duration::from_millis(app.config.scan.interval_ms.max(1)),
             held: HashMap::new(),
+            last_discovery: None,
         }
     }
 
     async fn scan_due(&mut self, app: &AppState) -> anyhow::Result<Pass> {
         let cfg = &app.config.scan;
+        if self
+            .last_discovery
+            .is_none_or(|t| t.elapsed() >= DISCOVER_EVERY)
         {
+            self.last_discovery = Some(Instant::now());
             let mut conn = app.store.conn().await?;
             ferry_store::scans::discover(&mut conn, super::enabled(cfg), app.now_ms()).await?;
         }
@@ -186,7 +196,6 @@ async fn quarantine(
     signature: &str,
     now: i64,
 ) -> anyhow::Result<()> {
-    let origin = Origin::system("scan");
     let holders = ferry_store::scans::holders(tx, sha256).await?;
     tracing::warn!(
         sha256,
@@ -195,27 +204,39 @@ async fn quarantine(
         "infected content quarantined"
     );
     for h in &holders {
-        let details = json!({
-            "name": h.name, "sha256": sha256, "signature": signature, "folder_id": h.folder_id,
-        });
-        audit::success(
-            &origin,
-            None,
-            Action::FileInfected,
-            (TargetKind::File, &h.file_id),
-        )
-        .at(now)
-        .in_folder(&h.folder_id)
-        .details(details)
-        .append(tx)
-        .await?;
-        let notice = json!({
-            "file_id": h.file_id, "name": h.name, "folder_id": h.folder_id,
-            "signature": signature,
-        });
-        notify(tx, &h.owner_id, NoticeKind::FileInfected, notice, now).await?;
+        tell(tx, h, sha256, signature, now).await?;
     }
     Ok(())
+}
+
+/// Audits `file.infected` for one file holding infected content (the webhook goes out with
+/// it) and leaves its owner a notice.
+pub(crate) async fn tell(
+    tx: &mut ferry_store::Tx,
+    h: &Holder,
+    sha256: &str,
+    signature: &str,
+    now: i64,
+) -> crate::Result<()> {
+    let origin = Origin::system("scan");
+    let details = json!({
+        "name": h.name, "sha256": sha256, "signature": signature, "folder_id": h.folder_id,
+    });
+    audit::success(
+        &origin,
+        None,
+        Action::FileInfected,
+        (TargetKind::File, &h.file_id),
+    )
+    .at(now)
+    .in_folder(&h.folder_id)
+    .details(details)
+    .append(tx)
+    .await?;
+    let notice = json!({
+        "file_id": h.file_id, "name": h.name, "folder_id": h.folder_id, "signature": signature,
+    });
+    notify(tx, &h.owner_id, NoticeKind::FileInfected, notice, now).await
 }
 
 fn clip(s: &str) -> String {

@@ -162,6 +162,9 @@ async fn spawn(backend: Backend, clamd_port: Option<u16>, policy: &str) -> TestA
         c.scan.clamd_address = clamd_port.map(address);
         c.scan.policy = policy;
         c.scan.timeout_secs = 5;
+        // Only the test's run_jobs scans (the server's own worker waits an hour after its
+        // first, empty pass), so that "before the scan" is a state the test controls.
+        c.scan.interval_ms = 3_600_000;
         c.webhooks.allow_private_targets = true;
     })
     .await
