@@ -21,7 +21,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{Backend, TestApp, assert_api_error, sha256_hex};
 
-/// Runs each listed `async fn(Backend)` on SQLite and on PostgreSQL.
+/// Runs each listed `async fn(Backend)` on SQLite, on PostgreSQL, and on PostgreSQL with S3
+/// (the content streams to clamd from the bucket).
 macro_rules! scan_tests {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -34,6 +35,15 @@ macro_rules! scan_tests {
             #[cfg_attr(not(ferry_pg_tests), ignore = "set FERRY_TEST_DATABASE_URL when building the tests")]
             async fn postgres() {
                 super::$name(Backend::Postgres).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(ferry_pg_tests), ignore = "set FERRY_TEST_DATABASE_URL when building the tests")]
+            async fn s3() {
+                if ferry_blob::testing::binary().is_none() {
+                    eprintln!("{}", ferry_blob::testing::SKIP);
+                    return;
+                }
+                super::$name(Backend::S3).await;
             }
         }
     )*};

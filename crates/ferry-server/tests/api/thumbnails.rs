@@ -9,10 +9,12 @@ use ferry_client::Client;
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{TestApp, assert_api_error, parse};
-use crate::on_both_backends;
+use crate::{on_all_backends, on_both_backends};
+
+// Thumbnails are blobs of their own: on S3 too.
+on_all_backends!(thumbnails_come_in_five_sizes_and_two_formats);
 
 on_both_backends!(
-    thumbnails_come_in_five_sizes_and_two_formats,
     identical_content_is_rendered_once,
     a_worker_renders_the_usual_size_after_publish,
     hostile_images_get_no_thumbnail_and_no_500,
