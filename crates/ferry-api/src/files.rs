@@ -40,6 +40,54 @@ pub struct File {
     /// gave them; null for files added otherwise.
     #[serde(default)]
     pub uploaded_via_link: Option<UploadedViaLink>,
+    /// What the virus scanner said of the current content.
+    #[serde(default)]
+    pub scan: Scan,
+    /// With `?fields=media`: what the content says of itself (images: dimensions, EXIF time,
+    /// camera, GPS). Absent otherwise, and for types that carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Box<Media>>,
+}
+
+/// Media metadata read from a file's content (`GET /files/{id}?fields=media`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Media {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// EXIF `DateTimeOriginal` as the camera wrote it (`2026:11:22 12:00:00`, its local time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_make: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_model: Option<String>,
+    /// Where the picture was taken, in decimal degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gps: Option<Gps>,
+}
+
+/// A position in decimal degrees (north and east positive).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Gps {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// A file's virus scan (`docs/content.md`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct Scan {
+    /// `pending`, `clean`, `infected` (content and links answer `403 file_infected`),
+    /// `error` (the last attempt failed; retried) or `skipped` (scanning is off).
+    #[schema(example = "clean")]
+    pub status: String,
+    /// What matched, for infected content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// When the content was scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned_at: Option<String>,
 }
 
 /// Who brought a file through an upload link.

@@ -40,8 +40,9 @@ pub use companies::{
 pub use errors::{ErrorBody, ErrorDetail};
 pub use files::{
     BatchError, BatchRequest, BatchResult, BatchResults, File, FileList, FileMoveResult,
-    FileVersion, FileVersionList, MoveFile, Resolved, RestoreItem, RestoredItem, Retention,
-    SearchResults, TemporaryLink, TrashItem, TrashList, UpdateFile, UploadedViaLink,
+    FileVersion, FileVersionList, Gps, Media, MoveFile, Resolved, RestoreItem, RestoredItem,
+    Retention, Scan, SearchResults, TemporaryLink, TrashItem, TrashList, UpdateFile,
+    UploadedViaLink,
 };
 pub use folders::{
     CreateFolder, DryRun, Folder, FolderList, FolderMoveResult, FolderSize, MoveFolder,
@@ -55,7 +56,7 @@ pub use links::{
 pub use mail::{Mail, MailList};
 pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
 pub use notices::{Notice, NoticeList};
-pub use ops::Health;
+pub use ops::{Health, ReadyDetails};
 pub use sharing::{
     AcceptInvitation, Collaboration, CollaborationList, CreateCollaboration, InvitationList,
     Inviter, Principal, TransferFolder, UpdateCollaboration,

@@ -27,6 +27,8 @@ pub struct Config {
     pub tasks: TasksConfig,
     pub sharing: SharingConfig,
     pub mail: MailConfig,
+    pub scan: ScanConfig,
+    pub content: ContentConfig,
     pub log: LogConfig,
 }
 
@@ -389,6 +391,78 @@ impl Default for MailConfig {
             max_attempts: 10,
             retry_base_ms: 30_000,
             retry_max_ms: 3_600_000,
+        }
+    }
+}
+
+/// What downloads do while a file's content has not been found clean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanPolicy {
+    /// Content, previews and links answer `409 scan_pending` until the scan found it clean.
+    BlockUntilClean,
+    /// Content is served while its scan is pending (or failed); only infected content is
+    /// refused.
+    AllowPending,
+}
+
+/// Virus scanning with ClamAV's `clamd` (see `docs/content.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Where clamd listens: `tcp://127.0.0.1:3310`, or a unix socket (`unix:/run/clamav/
+    /// clamd.ctl` or just its path). Unset: no scanning; files show `scan.status: "skipped"`.
+    pub clamd_address: Option<String>,
+    /// `block_until_clean` (the default) or `allow_pending`.
+    pub policy: ScanPolicy,
+    /// The most bytes sent to clamd per content; keep it at or below clamd's
+    /// `StreamMaxLength` (Debian's default is 25 MiB). Larger content is `error`, never clean.
+    pub max_stream_bytes: u64,
+    /// One exchange with clamd (connect, a chunk, the answer) must finish within this many
+    /// seconds.
+    pub timeout_secs: u64,
+    /// How often, in milliseconds, each node looks for content to scan.
+    pub interval_ms: u64,
+    /// The first retry after a failed attempt comes within this many milliseconds; each
+    /// further one may wait twice as long, up to `retry_max_ms` (full jitter).
+    pub retry_base_ms: i64,
+    /// The longest wait between two attempts, in milliseconds.
+    pub retry_max_ms: i64,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            clamd_address: None,
+            policy: ScanPolicy::BlockUntilClean,
+            max_stream_bytes: 25 * 1024 * 1024,
+            timeout_secs: 60,
+            interval_ms: 1000,
+            retry_base_ms: 30_000,
+            retry_max_ms: 3_600_000,
+        }
+    }
+}
+
+/// Thumbnails and previews (see `docs/content.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentConfig {
+    /// Images with more pixels than this (width × height, as their header claims) get no
+    /// thumbnail: the decompression-bomb guard.
+    pub max_image_pixels: u64,
+    /// Content larger than this many bytes gets no thumbnail.
+    pub max_source_bytes: u64,
+    /// Thumbnails rendered at once on this node (each on a blocking thread).
+    pub render_threads: usize,
+}
+
+impl Default for ContentConfig {
+    fn default() -> Self {
+        ContentConfig {
+            max_image_pixels: 100_000_000,
+            max_source_bytes: 256 * 1024 * 1024,
+            render_threads: 2,
         }
     }
 }

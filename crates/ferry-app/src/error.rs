@@ -71,6 +71,18 @@ pub enum Error {
     /// The folder (or the top-level folder above it) has passed its `expires_at`.
     #[error("The folder has expired.")]
     FolderExpired,
+    /// The virus scanner found something in the content: it is quarantined.
+    #[error("The file is infected ({signature}); it cannot be downloaded.")]
+    FileInfected { signature: String },
+    /// The content has not been scanned yet (`scan.policy = "block_until_clean"`).
+    #[error("The file is being scanned for viruses; try again shortly.")]
+    ScanPending,
+    /// The file type has no thumbnail, or this content could not be rendered.
+    #[error("There is no thumbnail for this file.")]
+    ThumbnailUnavailable,
+    /// The file type has no preview.
+    #[error("There is no preview for this file.")]
+    PreviewUnavailable,
     #[error("The file is not held; only held files can be restored.")]
     FileNotHeld,
     /// The object changed since the caller read it (`If-Match` did not match).
@@ -215,6 +227,10 @@ impl Error {
             Error::FileExpired => "file_expired",
             Error::FolderExpired => "folder_expired",
             Error::FileNotHeld => "file_not_held",
+            Error::FileInfected { .. } => "file_infected",
+            Error::ScanPending => "scan_pending",
+            Error::ThumbnailUnavailable => "thumbnail_unavailable",
+            Error::PreviewUnavailable => "preview_unavailable",
             Error::PreconditionFailed => "precondition_failed",
             Error::InvalidMove => "invalid_move",
             Error::TooDeep { .. } => "depth_limit_exceeded",
@@ -295,6 +311,7 @@ impl Error {
             Error::InvalidPartNumber { part_count } => Some(json!({"part_count": part_count})),
             Error::TooDeep { max } => Some(json!({"max_depth": max})),
             Error::DeviceWiped => Some(json!({"wipe": true})),
+            Error::FileInfected { signature } => Some(json!({"signature": signature})),
             Error::InvalidParts {
                 part_count,
                 duplicates,

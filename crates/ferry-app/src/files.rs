@@ -139,8 +139,11 @@ pub enum Source {
     Session(Box<ferry_store::uploads::Upload>),
 }
 
-/// Where the blob store keeps the content `sha256` (its hash on local disk).
+/// Where the blob store keeps the content `sha256` (its hash on local disk), for serving it:
+/// content the scan rule refuses (infected, or not clean yet under `block_until_clean`) is
+/// refused here too, whichever door asks.
 pub async fn blob_key(state: &AppState, sha256: &str) -> Result<String> {
+    crate::scan::require_servable(state, sha256).await?;
     let mut conn = state.store.conn().await?;
     ferry_store::files::blob_key(&mut conn, sha256)
         .await?
@@ -168,6 +171,8 @@ pub(crate) async fn publish_source(
     let stored =
         ferry_store::files::reference_new_blob(tx, sha256, size, &key, state.now_ms()).await?;
     crate::archives::remember_crc(tx, sha256, &source).await?;
+    let scan = crate::scan::initial(&state.config.scan);
+    ferry_store::scans::ensure(tx, sha256, scan, state.now_ms()).await?;
     match source {
         Source::Staged(staged) if stored == key => state.blobs.publish(staged).await?,
         Source::Staged(staged) => state.blobs.discard(staged).await,
@@ -286,6 +291,18 @@ pub async fn add_file(
     )
     .await
     .map_err(|e| fail(e.into()))?;
+    crate::thumbnails::queue(state, tx, &new.sha256, &mime)
+        .await
+        .map_err(fail)?;
+    let holder = ferry_store::scans::Holder {
+        file_id: id.clone(),
+        folder_id: folder.id.clone(),
+        owner_id: owner.clone(),
+        name: name.clone(),
+    };
+    crate::scan::on_publish(tx, &holder, &new.sha256, now)
+        .await
+        .map_err(fail)?;
     audit::success(
         &caller.origin,
         caller.user_ref(),
@@ -340,11 +357,13 @@ pub async fn readable(app: &AppState, caller: &Caller, id: &str) -> Result<(File
     Ok((file, folder))
 }
 
-/// A file whose content the caller may download now: [`readable`], and the caller's policies
-/// allow downloads (`PolicyDenied`).
+/// A file whose content the caller may download now: [`readable`], the caller's policies
+/// allow downloads (`PolicyDenied`), and the scan rule allows serving its content
+/// (`FileInfected`, `ScanPending`).
 pub async fn downloadable(app: &AppState, caller: &Caller, id: &str) -> Result<(File, Folder)> {
     let found = readable(app, caller, id).await?;
     access::require_caller_policy(app, caller, access::Guarded::Download).await?;
+    crate::scan::require_servable(app, &found.0.sha256).await?;
     Ok(found)
 }
 

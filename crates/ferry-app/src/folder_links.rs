@@ -408,7 +408,13 @@ pub(crate) async fn reserve_folder(
         let mut conn = app.store.conn().await?;
         let tree = ferry_store::archives::tree(&mut conn, &folder.id, now).await?;
         let ids: Vec<String> = tree.into_iter().map(|f| f.id).collect();
-        ferry_store::archives::files_in(&mut conn, &ids, now).await?
+        ferry_store::archives::files_in(
+            &mut conn,
+            &ids,
+            now,
+            crate::scan::only_clean(&app.config.scan),
+        )
+        .await?
     };
     // Each file counted whole, as if it were alone in an archive.
     let whole: Vec<ArchivedFile> = files

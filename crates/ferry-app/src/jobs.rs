@@ -146,6 +146,20 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
             break;
         }
     }
+    // Thumbnails of content that is gone.
+    loop {
+        let mut tx = state.store.begin().await?;
+        let keys = ferry_store::renditions::remove_orphans(&mut tx, GC_BATCH).await?;
+        for key in &keys {
+            if !ferry_store::renditions::key_in_use(&mut tx, key).await? {
+                state.blobs.remove(key).await?;
+            }
+        }
+        tx.commit().await?;
+        if (keys.len() as i64) < GC_BATCH {
+            break;
+        }
+    }
     crate::uploads::sweep(state).await?;
     let stale = state.blobs.sweep_staging(STAGING_MAX_AGE).await?;
     if stale > 0 {

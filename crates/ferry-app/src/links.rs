@@ -536,6 +536,7 @@ pub async fn open_unchecked(app: &AppState, token: &str) -> Result<(Link, File)>
     if folder_expiry.is_some_and(|at| at <= now) {
         return Err(Error::FolderExpired);
     }
+    crate::scan::require_servable(app, &file.sha256).await?;
     Ok((link, file))
 }
 

@@ -25,6 +25,8 @@ pub enum NoticeKind {
     CommentAssigned,
     /// A file arrived through one of the user's upload links (in a folder they own).
     LinkUploaded,
+    /// The virus scanner found something in one of the user's files: it is quarantined.
+    FileInfected,
 }
 
 impl NoticeKind {
@@ -36,6 +38,7 @@ impl NoticeKind {
             NoticeKind::CommentMention => "comment.mention",
             NoticeKind::CommentAssigned => "comment.assigned",
             NoticeKind::LinkUploaded => "link.uploaded",
+            NoticeKind::FileInfected => "file.infected",
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct AppState {
     pub tokens: Arc<TokenCache>,
     /// This node's part in keeping every node's caches coherent.
     pub coherence: Arc<Coherence>,
+    /// Renders thumbnails: this node's bounded pool and the tools found at start.
+    pub renderer: Arc<crate::thumbnails::Renderer>,
 }
 
 impl AppState {

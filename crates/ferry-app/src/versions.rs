@@ -103,6 +103,18 @@ pub(crate) async fn add_from_upload(
     crate::files::publish_source(app, tx, &new.sha256, new.size, source)
         .await
         .map_err(fail)?;
+    crate::thumbnails::queue(app, tx, &new.sha256, &existing.mime_type)
+        .await
+        .map_err(fail)?;
+    let holder = ferry_store::scans::Holder {
+        file_id: existing.id.clone(),
+        folder_id: existing.folder_id.clone(),
+        owner_id: existing.owner_id.clone(),
+        name: existing.name.clone(),
+    };
+    crate::scan::on_publish(tx, &holder, &new.sha256, app.now_ms())
+        .await
+        .map_err(fail)?;
     let file = record_version(
         app,
         tx,

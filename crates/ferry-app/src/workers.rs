@@ -50,6 +50,8 @@ pub fn standard(app: &AppState) -> Vec<Box<dyn Worker>> {
         Box::new(crate::webhooks::dispatch::Dispatcher::new(app)),
         Box::new(crate::tasks::Runner::new(app)),
         Box::new(crate::mail::send::Sender::new(app)),
+        Box::new(crate::scan::worker::Scanner::new(app)),
+        Box::new(crate::thumbnails::Prerenderer),
     ]
 }
 

@@ -124,6 +124,18 @@ impl Client {
         }
     }
 
+    /// A thumbnail of a file (`xs`, `s`, `m`, `l`, `xl`): WebP, or JPEG with `jpeg`. Errors
+    /// (`404 thumbnail_unavailable`, `403 file_infected`…) as errors.
+    pub async fn thumbnail(&self, id: &str, size: &str, jpeg: bool) -> Result<Bytes> {
+        let accept = if jpeg { "image/jpeg" } else { "image/webp" };
+        let res = Self::stream(
+            self.request(Method::GET, &format!("/files/{id}/thumbnails/{size}")),
+            &[("accept", accept)],
+        )
+        .await?;
+        Ok(res.bytes().await?)
+    }
+
     /// Deletes a file for good at once, without the trash (`410 file_held` where a retention
     /// rule keeps it).
     pub async fn delete_file_permanently(&self, id: &str) -> Result<()> {

@@ -25,6 +25,8 @@ pub enum Action {
     FileHeld,
     FileRestored,
     FilePurged,
+    /// The virus scanner found something in a file's content: it is quarantined.
+    FileInfected,
     LinkCreated,
     LinkRevoked,
     LinkDownloaded,
@@ -85,7 +87,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 70] = [
+    pub const ALL: [Action; 71] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -106,6 +108,7 @@ impl Action {
         Action::FileHeld,
         Action::FileRestored,
         Action::FilePurged,
+        Action::FileInfected,
         Action::LinkCreated,
         Action::LinkRevoked,
         Action::LinkDownloaded,
@@ -185,6 +188,7 @@ impl Action {
             Action::FileHeld => "file.held",
             Action::FileRestored => "file.restored",
             Action::FilePurged => "file.purged",
+            Action::FileInfected => "file.infected",
             Action::LinkCreated => "link.created",
             Action::LinkRevoked => "link.revoked",
             Action::LinkDownloaded => "link.downloaded",

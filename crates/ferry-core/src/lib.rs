@@ -12,8 +12,8 @@ pub mod validate;
 
 pub use ids::IdKind;
 pub use model::{
-    CompanyStatus, FileState, FolderRole, ItemKind, OnConflict, Permission, Role, Sort, SortKey,
-    TokenKind, TokenScope, TokenScopes, TrashState, UploadStatus, Visibility,
+    CompanyStatus, FileState, FolderRole, ItemKind, OnConflict, Permission, Role, ScanStatus, Sort,
+    SortKey, TokenKind, TokenScope, TokenScopes, TrashState, UploadStatus, Visibility,
 };
 pub use tasks::{TaskKind, TaskStatus};
 pub use validate::Invalid;

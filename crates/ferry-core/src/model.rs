@@ -264,6 +264,53 @@ impl TryFrom<String> for FileState {
     }
 }
 
+/// What the virus scanner said of a file's content (one answer per content: identical bytes
+/// are scanned once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanStatus {
+    /// Not scanned yet.
+    Pending,
+    /// Scanned; nothing found.
+    Clean,
+    /// Scanned; a signature matched. The content is quarantined.
+    Infected,
+    /// The last attempt failed (the scanner was down, or refused the stream); retried later.
+    Error,
+    /// Scanning is off (no `scan.clamd_address`).
+    Skipped,
+}
+
+impl ScanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanStatus::Pending => "pending",
+            ScanStatus::Clean => "clean",
+            ScanStatus::Infected => "infected",
+            ScanStatus::Error => "error",
+            ScanStatus::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScanStatus> {
+        Some(match s {
+            "pending" => ScanStatus::Pending,
+            "clean" => ScanStatus::Clean,
+            "infected" => ScanStatus::Infected,
+            "error" => ScanStatus::Error,
+            "skipped" => ScanStatus::Skipped,
+            _ => return None,
+        })
+    }
+}
+
+impl TryFrom<String> for ScanStatus {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        ScanStatus::parse(&s).ok_or_else(|| format!("unknown scan status `{s}`"))
+    }
+}
+
 /// What a listing of a folder's children is ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {

@@ -110,6 +110,9 @@ fn app_status(e: &Error) -> StatusCode {
         Error::NameConflict(_) | Error::Conflict(_) => StatusCode::CONFLICT,
         Error::FileHeld | Error::FileExpired | Error::FolderExpired => StatusCode::GONE,
         Error::FileNotHeld | Error::WebhookInactive => StatusCode::CONFLICT,
+        Error::FileInfected { .. } => StatusCode::FORBIDDEN,
+        Error::ScanPending => StatusCode::CONFLICT,
+        Error::ThumbnailUnavailable | Error::PreviewUnavailable => StatusCode::NOT_FOUND,
         Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
         Error::InvalidMove
         | Error::TooDeep { .. }

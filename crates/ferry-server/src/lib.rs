@@ -63,6 +63,8 @@ impl Server {
             }
             config.server.public_url = Some(format!("http://{addr}"));
         }
+        ferry_app::scan::check_config(&config.scan)
+            .map_err(|e| anyhow::anyhow!("scan.clamd_address: {e}"))?;
         let config = Arc::new(config);
         let data_dir = &config.storage.data_dir;
         tokio::fs::create_dir_all(data_dir)
@@ -78,7 +80,9 @@ impl Server {
             .map_err(anyhow::Error::msg)?
             .map(Arc::new);
         let coherence = Arc::new(ferry_app::coherence::Coherence::new(store.backend()));
+        let renderer = Arc::new(ferry_app::thumbnails::Renderer::new(&config.content));
         let state = AppState {
+            renderer,
             config: config.clone(),
             store,
             blobs,

@@ -86,14 +86,26 @@ const FILE_COLUMNS: &str = "f.id, f.folder_id, f.name, f.size, f.sha256, b.crc32
                             f.version, COALESCE(b.storage_key, b.sha256) AS blob_key";
 
 /// The live files (not deleted or held, not past their ttl at `now`) in the folders `ids`,
-/// with their blob's CRC-32, by folder then name.
-pub async fn files_in(conn: &mut Conn, ids: &[String], now: i64) -> Result<Vec<ArchiveFile>> {
+/// with their blob's CRC-32, by folder then name. Infected content is never listed; with
+/// `only_clean`, only content the virus scanner found clean is.
+pub async fn files_in(
+    conn: &mut Conn,
+    ids: &[String],
+    now: i64,
+    only_clean: bool,
+) -> Result<Vec<ArchiveFile>> {
+    let scanned = if only_clean {
+        "AND EXISTS (SELECT 1 FROM blob_scans s WHERE s.sha256 = f.sha256 AND s.status = 'clean')"
+    } else {
+        "AND NOT EXISTS (SELECT 1 FROM blob_scans s WHERE s.sha256 = f.sha256 \
+         AND s.status = 'infected')"
+    };
     let mut all = Vec::new();
     for chunk in ids.chunks(500) {
         let sql = format!(
             "SELECT {FILE_COLUMNS} FROM files f JOIN blobs b ON b.sha256 = f.sha256 \
              WHERE f.trash_id IS NULL AND (f.expires_at IS NULL OR f.expires_at > $1) \
-             AND f.folder_id IN ({}) ORDER BY f.folder_id, f.name_key, f.id",
+             AND f.folder_id IN ({}) {scanned} ORDER BY f.folder_id, f.name_key, f.id",
             crate::dialect::Placeholders::starting_at(2).list(chunk.len())
         );
         let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now);

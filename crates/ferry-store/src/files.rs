@@ -39,6 +39,11 @@ pub struct File {
     pub via_link_name: Option<String>,
     #[sqlx(default)]
     pub via_link_email: Option<String>,
+    /// The current content's scan (`blob_scans`) as `status|scanned_at|signature` (one
+    /// column keeps the row small); none before the scan worker saw it. Read it with
+    /// [`File::scan_status`], [`File::scanned_at`] and [`File::scan_signature`].
+    #[sqlx(default)]
+    pub scan: Option<String>,
 }
 
 impl File {
@@ -49,6 +54,28 @@ impl File {
     /// Whether the file's time to live has passed at `now`.
     pub fn is_expired(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|t| t <= now)
+    }
+
+    fn scan_part(&self, n: usize) -> Option<&str> {
+        self.scan
+            .as_deref()
+            .and_then(|s| s.splitn(3, '|').nth(n))
+            .filter(|p| !p.is_empty())
+    }
+
+    /// The current content's scan status, if the scan worker has seen it.
+    pub fn scan_status(&self) -> Option<ferry_core::ScanStatus> {
+        self.scan_part(0).and_then(ferry_core::ScanStatus::parse)
+    }
+
+    /// When the current content was scanned.
+    pub fn scanned_at(&self) -> Option<i64> {
+        self.scan_part(1).and_then(|t| t.parse().ok())
+    }
+
+    /// What matched in infected content.
+    pub fn scan_signature(&self) -> Option<&str> {
+        self.scan_part(2)
     }
 
     /// The tags, as stored.
@@ -76,10 +103,15 @@ const COLUMNS: &str = "f.id, f.folder_id, f.owner_id, u.login AS owner_login, f.
                        f.description, f.tags, f.size, f.sha256, f.mime_type, f.version, f.state, \
                        f.expires_at, f.held_until, f.client_modified_at, f.revision, f.trash_id, \
                        f.created_at, f.updated_at, f.via_link_id, f.via_link_name, \
-                       f.via_link_email";
+                       f.via_link_email, CASE WHEN sc.status IS NULL THEN NULL ELSE \
+                       sc.status || '|' || COALESCE(CAST(sc.scanned_at AS TEXT), '') || '|' || \
+                       COALESCE(sc.signature, '') END AS scan";
 
 fn select() -> String {
-    format!("SELECT {COLUMNS} FROM files f JOIN users u ON u.id = f.owner_id")
+    format!(
+        "SELECT {COLUMNS} FROM files f JOIN users u ON u.id = f.owner_id \
+         LEFT JOIN blob_scans sc ON sc.sha256 = f.sha256"
+    )
 }
 
 /// Takes a reference on the blob `sha256`, creating its row if this is the first one. On
@@ -292,6 +324,7 @@ pub async fn list_live(
     };
     let sql = format!(
         "SELECT {} FROM files t JOIN users u ON u.id = t.owner_id \
+         LEFT JOIN blob_scans sc ON sc.sha256 = t.sha256 \
          WHERE t.folder_id = $1 AND t.trash_id IS NULL \
          AND (t.expires_at IS NULL OR t.expires_at > $2) {cond} {order} LIMIT ${limit_at}",
         COLUMNS.replace("f.", "t.")
@@ -326,6 +359,7 @@ pub async fn list_added_by(
     };
     let sql = format!(
         "SELECT {} FROM files t JOIN users u ON u.id = t.owner_id \
+         LEFT JOIN blob_scans sc ON sc.sha256 = t.sha256 \
          WHERE t.folder_id = $1 AND t.trash_id IS NULL \
          AND (t.expires_at IS NULL OR t.expires_at > $2) \
          AND EXISTS (SELECT 1 FROM file_versions v WHERE v.file_id = t.id AND v.version = 1 \

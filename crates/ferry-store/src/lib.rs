@@ -25,6 +25,8 @@ pub mod mail;
 mod name_keys;
 pub mod notices;
 pub mod policies;
+pub mod renditions;
+pub mod scans;
 pub mod search;
 pub mod secrets;
 pub mod settings;

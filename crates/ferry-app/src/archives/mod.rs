@@ -134,7 +134,13 @@ impl Builder {
         let mut conn = app.store.conn().await?;
         let tree = ferry_store::archives::tree(&mut conn, folder_id, app.now_ms()).await?;
         let ids: Vec<String> = tree.iter().map(|f| f.id.clone()).collect();
-        let files = ferry_store::archives::files_in(&mut conn, &ids, app.now_ms()).await?;
+        let files = ferry_store::archives::files_in(
+            &mut conn,
+            &ids,
+            app.now_ms(),
+            crate::scan::only_clean(&app.config.scan),
+        )
+        .await?;
         drop(conn);
         let mut by_folder: HashMap<String, Vec<ArchiveFile>> = HashMap::new();
         for f in files {
@@ -264,9 +270,12 @@ pub async fn of_items(app: &AppState, caller: &Caller, items: &[String]) -> Resu
     let mut resolved = Vec::with_capacity(unique.len());
     for id in unique {
         let found = if IdKind::File.matches(id) {
-            crate::files::readable(app, caller, id)
-                .await
-                .map(|(f, _)| (id, Some(f.name), None))
+            match crate::files::readable(app, caller, id).await {
+                Ok((f, _)) => crate::scan::require_servable(app, &f.sha256)
+                    .await
+                    .map(|()| (id, Some(f.name), None)),
+                Err(e) => Err(e),
+            }
         } else if IdKind::Folder.matches(id) {
             access::folder(app, caller, id, Permission::Read)
                 .await

@@ -64,8 +64,9 @@ async fn folder_archive(
         (status = 206, description = "One range of the archive", content_type = "application/zip", body = Vec<u8>),
         (status = 304, description = "If-None-Match matched"),
         (status = 400, body = api::ErrorBody),
-        (status = 403, body = api::ErrorBody),
+        (status = 403, description = "`permission_denied`, `policy_denied`, or `file_infected` for a named file", body = api::ErrorBody),
         (status = 404, body = api::ErrorBody),
+        (status = 409, description = "`scan_pending`: a named file is not scanned yet (`block_until_clean`)", body = api::ErrorBody),
         (status = 410, description = "`file_held`, `file_expired` or `folder_expired`", body = api::ErrorBody),
         (status = 416, description = "`range_not_satisfiable`", body = api::ErrorBody)))]
 async fn archive_items(

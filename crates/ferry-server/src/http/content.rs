@@ -76,6 +76,20 @@ impl Delivery {
     }
 }
 
+impl Delivery {
+    /// The ranges delivered as `"start-end"`, for the audit; none for the whole file.
+    pub fn audited_ranges(&self) -> Option<Vec<String>> {
+        match self {
+            Delivery::Ranges(r) => Some(
+                r.iter()
+                    .map(|r| format!("{}-{}", r.start(), r.end()))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// Decides what to deliver from the request's conditional and range headers.
 pub fn plan(headers: &HeaderMap, blob: &Blob<'_>) -> ApiResult<Delivery> {
     let etag = format!("\"{}\"", blob.sha256);

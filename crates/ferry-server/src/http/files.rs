@@ -32,19 +32,45 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(copy_file))
 }
 
-/// Get a file's metadata, including its retention state. Sends an `ETag` that changes with
-/// every change to the file; `If-None-Match` answers `304`.
-#[utoipa::path(get, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path)),
+/// `?fields=` on a file: extra fields to include.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FieldsQuery {
+    /// A comma-separated list; `media` adds the media metadata read from the content.
+    fields: Option<String>,
+}
+
+/// Get a file's metadata, including its retention state and virus scan. Sends an `ETag` that
+/// changes with every change to the file; `If-None-Match` answers `304`. `?fields=media`
+/// adds what the content says of itself (images: dimensions, EXIF time, camera, GPS).
+#[utoipa::path(get, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path), FieldsQuery),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::File), (status = 304, description = "Not modified"),
+        (status = 400, description = "`invalid_value`: `fields` names something else than `media`", body = api::ErrorBody),
         (status = 404, body = api::ErrorBody),
         (status = 410, description = "`file_expired`: the file's ttl has passed", body = api::ErrorBody)))]
 async fn get(
     State(state): State<AppState>,
     me: AuthUser,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FieldsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let mut with_media = false;
+    for field in q.fields.as_deref().unwrap_or("").split(',').map(str::trim) {
+        match field {
+            "" => {}
+            "media" => with_media = true,
+            _ => {
+                return Err(ferry_app::Error::Invalid {
+                    code: "invalid_value",
+                    message: "fields may only name `media`.".into(),
+                    field: Some("fields".into()),
+                }
+                .into());
+            }
+        }
+    }
     let caller = me.caller();
     let entry = files::get(&state, &caller, &id).await?;
     let etag = metadata_etag(entry.file.revision);
@@ -55,6 +81,11 @@ async fn get(
     view.favorite = !ferry_app::favorites::marked(&state, &caller, &[&entry.file])
         .await?
         .is_empty();
+    if with_media {
+        view.media = ferry_app::media::of_file(&state, &caller, &id)
+            .await?
+            .map(|m| Box::new(crate::http::views::media_view(m)));
+    }
     Ok(with_etag(entry.file.revision, StatusCode::OK, view))
 }
 
@@ -177,6 +208,8 @@ pub struct ContentQuery {
         (status = 400, description = "A malformed query", body = api::ErrorBody),
         (status = 401, description = "`unauthorized`, or `account_disabled` for a temporary link whose user was disabled", body = api::ErrorBody),
         (status = 404, description = "`not_found`, also for a forged temporary token or one for another file", body = api::ErrorBody),
+        (status = 403, description = "`file_infected`", body = api::ErrorBody),
+        (status = 409, description = "`scan_pending` (`scan.policy = block_until_clean`)", body = api::ErrorBody),
         (status = 410, description = "`file_held`, `file_expired`, or `link_expired` for an expired temporary token", body = api::ErrorBody),
         (status = 416, description = "`range_not_satisfiable`", body = api::ErrorBody)))]
 async fn download(
@@ -199,14 +232,7 @@ async fn download(
         None => content::respond(&state, &blob, &delivery).await?,
     };
     if delivery != Delivery::NotModified {
-        let ranges = match &delivery {
-            Delivery::Ranges(r) => Some(
-                r.iter()
-                    .map(|r| format!("{}-{}", r.start(), r.end()))
-                    .collect(),
-            ),
-            _ => None,
-        };
+        let ranges = delivery.audited_ranges();
         files::record_download(&state, &caller, &file, delivery.bytes(blob.size), ranges).await?;
     }
     Ok(response)

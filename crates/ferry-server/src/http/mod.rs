@@ -22,6 +22,7 @@ pub mod notices;
 mod openapi;
 pub mod ops;
 pub mod portal;
+pub mod previews;
 pub mod search;
 pub mod sharing;
 pub mod slow;
@@ -114,6 +115,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(companies::router())
         .merge(folders::router())
         .merge(files::router())
+        .merge(previews::router())
         .merge(archives::router())
         .merge(trash::router())
         .merge(search::router())

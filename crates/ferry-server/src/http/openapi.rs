@@ -179,7 +179,9 @@ fn public_download() -> Value {
                 "304": {"description": "If-None-Match matched"},
                 "401": error_response("`link_password_required`: the link has a password and no valid link access token for it came with the request"),
                 "400": error_response("`invalid_value`: a `format` other than `zip` (folder links)"),
+                "403": error_response("`file_infected`: the virus scanner found something in the file"),
                 "404": error_response("`not_found`: a malformed or forged token, or (folder links) no such folder under the link's folder"),
+                "409": error_response("`scan_pending`: the file is not scanned yet (`scan.policy = block_until_clean`)"),
                 "410": error_response("`link_expired`, `link_exhausted`, `link_revoked`, `file_held`, `file_expired` or `folder_expired`"),
                 "416": error_response("`range_not_satisfiable`")
             }
@@ -232,7 +234,9 @@ fn folder_link_download() -> Value {
                 "206": bytes("The requested range(s)"),
                 "304": {"description": "If-None-Match matched"},
                 "401": error_response("`link_password_required`"),
+                "403": error_response("`file_infected`: the virus scanner found something in the file"),
                 "404": error_response("`not_found`: a malformed or forged token, not a folder link, or no such live file under its folder"),
+                "409": error_response("`scan_pending`: the file is not scanned yet (`scan.policy = block_until_clean`)"),
                 "410": error_response("`link_expired`, `link_exhausted` (this file's downloads are used up), `link_revoked` or `folder_expired`"),
                 "416": error_response("`range_not_satisfiable`")
             }

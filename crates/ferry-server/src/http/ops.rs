@@ -22,14 +22,21 @@ pub fn router() -> axum::Router<AppState> {
 async fn healthz() -> Json<api::Health> {
     Json(api::Health {
         status: "ok".into(),
+        details: None,
     })
 }
 
-/// The process can serve requests: the database answers.
+/// The process can serve requests: the database answers. The details tell of clamd (which
+/// does not decide readiness: content waits for it, the rest is served) and of what
+/// thumbnails can be made.
 async fn readyz(State(state): State<AppState>) -> Result<Json<api::Health>, ApiError> {
     if state.store.ping().await {
         Ok(Json(api::Health {
             status: "ready".into(),
+            details: Some(api::ReadyDetails {
+                clamd: ferry_app::scan::readiness(&state.config.scan).await,
+                thumbnails: state.renderer.available(),
+            }),
         }))
     } else {
         Err(Error::Unavailable.into())

@@ -130,6 +130,8 @@ async fn list_versions(
         (status = 200, content_type = "application/octet-stream", body = Vec<u8>),
         (status = 206, body = Vec<u8>), (status = 304, description = "Not modified"),
         (status = 400, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 403, description = "`file_infected`", body = api::ErrorBody),
+        (status = 409, description = "`scan_pending` (`scan.policy = block_until_clean`)", body = api::ErrorBody),
         (status = 410, description = "`file_held`, `file_expired`", body = api::ErrorBody),
         (status = 416, description = "`range_not_satisfiable`", body = api::ErrorBody)))]
 async fn version_content(

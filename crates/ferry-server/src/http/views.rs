@@ -43,6 +43,37 @@ pub fn file_view(f: &File, folder_path: &str) -> api::File {
             name: f.via_link_name.clone(),
             email: f.via_link_email.clone(),
         }),
+        scan: scan_view(f),
+        media: None,
+    }
+}
+
+/// The wire form of media metadata.
+pub fn media_view(m: ferry_app::media::Media) -> api::Media {
+    api::Media {
+        width: m.width,
+        height: m.height,
+        taken_at: m.taken_at,
+        camera_make: m.camera_make,
+        camera_model: m.camera_model,
+        gps: m.gps.map(|(latitude, longitude)| api::Gps {
+            latitude,
+            longitude,
+        }),
+    }
+}
+
+/// The wire form of a file's scan. Content the scan worker has not seen yet is `pending`
+/// (publishing gives new content its row, `skipped` with scanning off, so this is brief).
+fn scan_view(f: &File) -> api::Scan {
+    api::Scan {
+        status: f
+            .scan_status()
+            .unwrap_or(ferry_core::ScanStatus::Pending)
+            .as_str()
+            .into(),
+        signature: f.scan_signature().map(str::to_string),
+        scanned_at: f.scanned_at().map(rfc3339),
     }
 }
 

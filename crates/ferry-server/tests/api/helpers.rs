@@ -227,6 +227,17 @@ impl TestApp {
         reqwest::Client::new().request(method, format!("{}{}", self.url, path))
     }
 
+    /// `GET /readyz` as JSON (its `details` tell of clamd and the thumbnail renderers).
+    pub async fn readyz(&self) -> serde_json::Value {
+        self.raw(reqwest::Method::GET, "/readyz")
+            .send()
+            .await
+            .expect("readyz answers")
+            .json()
+            .await
+            .expect("readyz is JSON")
+    }
+
     /// Number of blobs stored (files on disk, objects in S3).
     pub fn blob_files(&self) -> usize {
         match &self.s3 {

@@ -11,6 +11,7 @@ mod mail;
 mod me;
 mod organisations;
 mod retention;
+mod scan;
 
 mod accounts;
 mod archives;
@@ -28,6 +29,7 @@ mod server;
 mod sharing;
 mod tasks;
 mod temporary_links;
+mod thumbnails;
 mod tokens;
 mod tree;
 mod tus;

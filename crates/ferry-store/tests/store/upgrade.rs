@@ -1985,3 +1985,128 @@ async fn schema_26_upgrades_to_accounts_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     accounts_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 26 → the content tables (0028): a file stored before has no scan yet; it reads as
+/// such, the scan worker's discovery gives its content a `pending` row, claims it and records
+/// the answer; thumbnails and media of old content start empty.
+async fn content_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 26).await;
+    let sha = "ab".repeat(32);
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_scan",
+                login: "scan",
+                name: "Scan",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, visibility, retention_days, created_at, \
+             updated_at) VALUES ('fld_scan', 'usr_scan', 'in', 'private', 0, 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        ferry_store::files::reference_blob(&mut conn, &sha, 68, 1)
+            .await
+            .unwrap();
+        ferry_store::files::insert(
+            &mut conn,
+            &ferry_store::files::NewFile {
+                id: "fil_scan",
+                folder_id: "fld_scan",
+                owner_id: "usr_scan",
+                name: "old.com",
+                size: 68,
+                sha256: &sha,
+                mime_type: "application/octet-stream",
+                expires_at: None,
+                client_modified_at: None,
+                created_by: Some(("usr_scan", "scan")),
+                now: 2,
+            },
+        )
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let file = ferry_store::files::get(&mut c, "fil_scan")
+        .await
+        .unwrap()
+        .expect("the file survived");
+    assert_eq!((file.scan_status(), file.scanned_at()), (None, None));
+    assert_eq!(
+        ferry_store::scans::discover(&mut c, true, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    let file = ferry_store::files::get(&mut c, "fil_scan")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(file.scan_status(), Some(ferry_core::ScanStatus::Pending));
+    let claimed = ferry_store::scans::claim(&mut c, 10, 1000, "tok", 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let infected = ferry_store::scans::Outcome::Infected {
+        signature: "Eicar".into(),
+    };
+    assert!(
+        ferry_store::scans::finish(&mut c, &sha, "tok", &infected, 11)
+            .await
+            .unwrap()
+    );
+    let file = ferry_store::files::get(&mut c, "fil_scan")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (file.scan_status(), file.scan_signature(), file.scanned_at()),
+        (
+            Some(ferry_core::ScanStatus::Infected),
+            Some("Eicar"),
+            Some(11)
+        )
+    );
+    let holders = ferry_store::scans::holders(&mut c, &sha).await.unwrap();
+    assert_eq!(holders.len(), 1);
+    let renditions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blob_renditions")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(renditions, 0);
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_26_upgrades_to_content_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    content_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_26_upgrades_to_content_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    content_upgrade(schema.url(), "postgres").await;
+}

@@ -1,6 +1,6 @@
 //! `ferry ls`, `mkdir`, `info`, `rm`, `restore`.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use ferry_api as api;
 use ferry_client::{Client, ClientError, all_pages};
@@ -59,6 +59,21 @@ pub struct InfoArgs {
     /// The file: its id (fil_…) or path (Top/sub/report.pdf).
     #[arg(value_name = "FILE")]
     pub file_id: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct ThumbnailArgs {
+    /// The file: its id (fil_…) or path (Top/sub/photo.jpg).
+    #[arg(value_name = "FILE")]
+    pub file_id: String,
+    /// xs (64 px), s (128), m (256), l (512) or xl (1024), on the longest side.
+    #[arg(long, default_value = "m", value_parser = ["xs", "s", "m", "l", "xl"])]
+    pub size: String,
+    /// Where to write it; `.jpg`/`.jpeg` asks for JPEG, anything else gets WebP.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: std::path::PathBuf,
     #[command(flatten)]
     pub common: Common,
 }
@@ -428,6 +443,33 @@ pub async fn info(args: InfoArgs) -> Result<()> {
     Ok(())
 }
 
+pub async fn thumbnail(args: ThumbnailArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let f = paths::file(&s.client, &args.file_id).await?;
+    let jpeg = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"));
+    let bytes = s.client.thumbnail(&f.id, &args.size, jpeg).await?;
+    std::fs::write(&args.output, &bytes)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    let shown = args.output.display().to_string();
+    out.result(
+        &json!({"id": f.id, "size": args.size, "path": shown, "bytes": bytes.len()}),
+        || {
+            format!(
+                "{shown}: {} thumbnail of {} ({} bytes)",
+                args.size,
+                f.path,
+                bytes.len()
+            )
+        },
+    );
+    Ok(())
+}
+
 pub fn file_text(f: &api::File) -> String {
     let mut lines = vec![
         format!("id:        {}", f.id),
@@ -446,6 +488,7 @@ pub fn file_text(f: &api::File) -> String {
         format!("created:   {}", f.created_at),
         format!("updated:   {}", f.updated_at),
         format!("retention: {}", f.retention.state),
+        format!("scan:      {}", scan_text(&f.scan)),
     ];
     if !f.description.is_empty() {
         lines.push(format!("description: {}", f.description));
@@ -460,6 +503,18 @@ pub fn file_text(f: &api::File) -> String {
         lines.push(format!("expires:   {e}"));
     }
     lines.join("\n")
+}
+
+/// `clean (2026-11-22T12:00:00Z)`, `infected: <signature> (…)`, `pending`…
+fn scan_text(scan: &api::Scan) -> String {
+    let mut text = scan.status.clone();
+    if let Some(sig) = &scan.signature {
+        text.push_str(&format!(": {sig}"));
+    }
+    if let Some(at) = &scan.scanned_at {
+        text.push_str(&format!(" ({at})"));
+    }
+    text
 }
 
 pub async fn rm(args: RmArgs) -> Result<()> {

@@ -84,8 +84,10 @@ pub enum Command {
     Cp(tree::MoveArgs),
     /// Rename a file or folder where it is.
     Rename(tree::RenameArgs),
-    /// Show a file's metadata.
+    /// Show a file's metadata (with its virus scan status).
     Info(files::InfoArgs),
+    /// Save a thumbnail of an image (or PDF, or video) file.
+    Thumbnail(files::ThumbnailArgs),
     /// Find files and folders by a part of their name, description or tags, and by type,
     /// media type, size, tag or time; with their paths.
     Find(find::FindArgs),
@@ -279,6 +281,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Cp(args) => tree::run(tree::Op::Copy, args).await,
         Command::Rename(args) => tree::rename(args).await,
         Command::Info(args) => files::info(args).await,
+        Command::Thumbnail(args) => files::thumbnail(args).await,
         Command::Find(args) => find::run(args).await,
         Command::Rm(args) => files::rm(args).await,
         Command::Upload(args) => upload::run(args).await,

@@ -104,6 +104,33 @@ fn files_by_folder_name_or_id_with_info_and_rm() {
     assert_eq!(info.checksum_sha256, uploaded[0].checksum_sha256);
     let out = t.ferry().args(["info", &uploaded[0].id]).output().unwrap();
     assert!(stdout(&out).contains(&format!("sha256:    {}", info.checksum_sha256)));
+    // Without clamd the test server does not scan.
+    assert!(
+        stdout(&out).contains("scan:      skipped"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A thumbnail, written where asked (WebP unless the name says JPEG).
+    const PIXEL_PNG: [u8; 70] = [
+        137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,
+        0, 0, 0, 31, 21, 196, 137, 0, 0, 0, 13, 73, 68, 65, 84, 120, 218, 99, 100, 248, 207, 80,
+        15, 0, 3, 134, 1, 128, 90, 52, 125, 107, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+    ];
+    let png =
+        t.rt.block_on(t.admin.upload(&keep.id, "dot.png", PIXEL_PNG.to_vec()))
+            .unwrap();
+    for (name, magic) in [("dot.webp", &b"RIFF"[..]), ("dot.jpg", &b"\xff\xd8"[..])] {
+        let path = t.work.path().join(name);
+        let out = t
+            .ferry()
+            .args(["thumbnail", &png.id, "--size", "s", "-o"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(std::fs::read(&path).unwrap().starts_with(magic), "{name}");
+    }
 
     // A folder without retention deletes at once...
     let out = t
