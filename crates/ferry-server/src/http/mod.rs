@@ -150,6 +150,7 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
     Router::new()
         .nest("/api/v1", api_router)
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
+        .merge(crate::dav::router())
         .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/v1/openapi.json", openapi))
         .merge(ops::router())
         .merge(links::public_router())
