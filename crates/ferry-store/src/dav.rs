@@ -109,7 +109,7 @@ pub async fn live_locks(conn: &mut Conn, prefix: &str, now: i64) -> Result<Vec<D
          deep, created_at FROM dav_locks WHERE substr(path_key, 1, $1) = $2 \
          AND (expires_at IS NULL OR expires_at > $3) ORDER BY created_at, token",
     )
-    .bind(prefix.chars().count() as i64)
+    .bind(prefix.chars().count() as i32)
     .bind(prefix)
     .bind(now)
     .fetch_all(conn)
@@ -171,7 +171,7 @@ pub async fn delete_locks_under(conn: &mut Conn, path_key: &str) -> Result<()> {
     let below = format!("{}/", path_key.trim_end_matches('/'));
     sqlx::query("DELETE FROM dav_locks WHERE path_key = $1 OR substr(path_key, 1, $2) = $3")
         .bind(path_key.trim_end_matches('/'))
-        .bind(below.chars().count() as i64)
+        .bind(below.chars().count() as i32)
         .bind(&below)
         .execute(conn)
         .await?;

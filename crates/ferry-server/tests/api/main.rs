@@ -15,6 +15,7 @@ mod retention;
 mod archives;
 mod auth;
 mod comments;
+mod dav;
 mod files;
 mod folder_links;
 mod folder_size_limits;
