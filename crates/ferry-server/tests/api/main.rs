@@ -16,6 +16,7 @@ mod archives;
 mod auth;
 mod comments;
 mod dav;
+mod dav_clients;
 mod files;
 mod folder_links;
 mod folder_size_limits;
