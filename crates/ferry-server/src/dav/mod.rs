@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use dav_server::DavHandler;
+use dav_server::{DavHandler, DavMethod, DavMethodSet};
 use ferry_app::namespace::Resolved;
 use ferry_app::{AppState, access, auth, files, webdav};
 
@@ -94,8 +94,13 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         caller: caller.clone(),
         method: parts.method.clone(),
     };
+    // No SabreDAV-style PATCH: a version is always a whole file.
+    let mut methods = DavMethodSet::all();
+    methods.remove(DavMethod::Patch);
+    let is_options = parts.method == Method::OPTIONS;
     let handler = DavHandler::builder()
         .strip_prefix(PREFIX)
+        .methods(methods)
         .filesystem(Box::new(fs::FerryFs { app: state.clone() }))
         .locksystem(Box::new(locks::DbLocks {
             app: state.clone(),
@@ -104,9 +109,14 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         }))
         .build_handler();
     let req = Request::from_parts(parts, body);
-    let res = handler
+    let mut res = handler
         .handle_guarded(req, me.user.id.clone(), credentials)
         .await;
+    if is_options {
+        // dav-server also claims class 3 and partial updates, which Ferry does not offer.
+        res.headers_mut()
+            .insert("dav", HeaderValue::from_static("1, 2"));
+    }
     res.map(Body::new)
 }
 

@@ -47,6 +47,9 @@ async fn a_client_reads_and_writes_its_tree_through_the_api_use_cases(app: TestA
     let (_, alice) = app.user("alice", None).await;
     let alice_dav = |verb, path: &str| dav(&app, "alice", verb, path);
 
+    let options = alice_dav("OPTIONS", "/").send().await.unwrap();
+    assert_eq!(options.headers()["dav"].to_str().unwrap(), "1, 2");
+
     // MKCOL makes folders (a top-level one, then a subfolder); the root holds no files.
     assert_eq!(
         status(alice_dav("MKCOL", "/Reports")).await,
