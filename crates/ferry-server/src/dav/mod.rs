@@ -124,14 +124,19 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
 /// same decoding dav-server applies; anything it would refuse is left to it).
 fn decoded_path(raw: &str) -> Option<String> {
     let rest = raw.strip_prefix(PREFIX)?;
-    let decoded = percent_encoding::percent_decode_str(rest)
-        .decode_utf8()
-        .ok()?;
-    // `.` and `..` segments are dav-server's to resolve (or refuse).
-    if decoded.split('/').any(|s| s == "." || s == "..") {
-        return None;
+    let mut path = String::with_capacity(rest.len());
+    for segment in rest.split('/').filter(|s| !s.is_empty()) {
+        let name = percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .ok()?;
+        // `.`, `..` and encoded slashes are dav-server's to resolve (or refuse).
+        if name == "." || name == ".." || name.contains(['/', '\0']) {
+            return None;
+        }
+        path.push('/');
+        path.push_str(&name);
     }
-    Some(decoded.into_owned())
+    Some(path)
 }
 
 /// Whether an `If:` header has a `<` or `[` that dav-server's parser would scan past the end

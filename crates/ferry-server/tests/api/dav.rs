@@ -177,6 +177,32 @@ async fn a_client_reads_and_writes_its_tree_through_the_api_use_cases(app: TestA
     let (s, _) = propfind(&app, "alice", "/Reports/2026/", "0").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
+    // Each of those was audited as the API's own calls are, with the file's id.
+    let events = app
+        .admin
+        .audit_events(&[("limit", "1000")])
+        .await
+        .unwrap()
+        .events;
+    for action in [
+        "upload.completed",
+        "file.version_created",
+        "file.downloaded",
+        "file.moved",
+        "folder.deleted",
+    ] {
+        assert!(
+            events.iter().any(|e| e.action == action),
+            "no {action} among {:?}",
+            events.iter().map(|e| &e.action).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "file.downloaded" && e.target.id == file.id)
+    );
+
     // PROPPATCH stores a dead property in the database.
     let res = alice_dav("PROPPATCH", "/Reports/q1-final.txt")
         .body(
