@@ -55,6 +55,7 @@ pub mod upload_links;
 pub mod uploads;
 pub mod users;
 pub mod versions;
+pub mod webdav;
 pub mod webhooks;
 pub mod workers;
 

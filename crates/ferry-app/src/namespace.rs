@@ -155,6 +155,17 @@ pub async fn resolve(
             },
             None => Namespace::Top { owner_id: &user.id },
         };
+        // A token restricted to a folder has that folder alone at its root.
+        if let (true, Some(root)) = (chain.is_empty(), caller.restriction()) {
+            let folder = ferry_store::folders::get(&mut conn, root)
+                .await?
+                .filter(|f| {
+                    f.is_live() && validate::name_key(&f.name) == validate::name_key(segment)
+                })
+                .ok_or(Error::NotFound)?;
+            chain.push(folder);
+            continue;
+        }
         if let Some(folder) = ferry_store::folders::by_name(&mut conn, ns, segment).await? {
             chain.push(folder);
             continue;

@@ -1,6 +1,7 @@
 //! The Ferry server: configuration, the axum application, the accept loop and background jobs.
 #![forbid(unsafe_code)]
 
+pub mod dav;
 pub mod error;
 pub mod http;
 pub mod links;

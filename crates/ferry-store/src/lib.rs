@@ -13,6 +13,7 @@ pub mod coherence;
 pub mod collaborations;
 pub mod comments;
 pub mod companies;
+pub mod dav;
 mod dialect;
 pub mod favorites;
 pub mod files;

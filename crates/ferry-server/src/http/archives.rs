@@ -127,6 +127,7 @@ pub(crate) fn plan(headers: &HeaderMap, archive: &Archive) -> ApiResult<Result<P
         name: &archive.name,
         mime_type: "application/zip",
         modified_ms: archive.modified_ms,
+        etag: format!("\"{}\"", layout.etag()),
     };
     let delivery = match content::plan(headers, &view)? {
         // Several ranges of an archive: the whole archive (a server may ignore Range).

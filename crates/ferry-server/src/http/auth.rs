@@ -107,7 +107,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
 /// Whether a request with this method may change something (what a token's `write` scope
 /// allows); WebDAV's reading methods count as reads.
-fn changes_something(method: &axum::http::Method) -> bool {
+pub(crate) fn changes_something(method: &axum::http::Method) -> bool {
     !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "PROPFIND")
 }
 

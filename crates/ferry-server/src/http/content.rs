@@ -26,6 +26,9 @@ pub struct Blob<'a> {
     pub name: &'a str,
     pub mime_type: &'a str,
     pub modified_ms: i64,
+    /// The strong ETag sent and compared (quoted): the content's SHA-256, or WebDAV's
+    /// metadata ETag.
+    pub etag: String,
 }
 
 impl<'a> Blob<'a> {
@@ -37,6 +40,7 @@ impl<'a> Blob<'a> {
             name: &file.name,
             mime_type: &file.mime_type,
             modified_ms: file.updated_at,
+            etag: format!("\"{}\"", file.sha256),
         }
     }
 }
@@ -53,6 +57,7 @@ impl<'a> Blob<'a> {
             name: &file.name,
             mime_type: &file.mime_type,
             modified_ms: version.created_at,
+            etag: format!("\"{}\"", version.sha256),
         }
     }
 }
@@ -92,7 +97,7 @@ impl Delivery {
 
 /// Decides what to deliver from the request's conditional and range headers.
 pub fn plan(headers: &HeaderMap, blob: &Blob<'_>) -> ApiResult<Delivery> {
-    let etag = format!("\"{}\"", blob.sha256);
+    let etag = blob.etag.as_str();
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -159,7 +164,7 @@ pub async fn redirect(
     Response::builder()
         .status(StatusCode::FOUND)
         .header(header::LOCATION, url)
-        .header(header::ETAG, format!("\"{}\"", blob.sha256))
+        .header(header::ETAG, &blob.etag)
         .header(header::CACHE_CONTROL, "private, no-store")
         .body(Body::empty())
         .map(Some)
@@ -178,7 +183,7 @@ pub async fn respond(
         _ => ferry_app::files::blob_key(state, blob.sha256).await?,
     };
     let mut builder = Response::builder()
-        .header(header::ETAG, format!("\"{}\"", blob.sha256))
+        .header(header::ETAG, &blob.etag)
         .header(header::LAST_MODIFIED, http_date(blob.modified_ms))
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, "private, no-cache")
@@ -331,6 +336,7 @@ mod tests {
             name: "x",
             mime_type: "text/plain",
             modified_ms: 0,
+            etag: "\"ab\"".into(),
         }
     }
 

@@ -225,15 +225,26 @@ async fn download(
         None => me?.caller(),
     };
     let (file, _) = files::downloadable(&state, &caller, &id).await?;
-    let blob = Blob::of(&file);
-    let delivery = content::plan(&headers, &blob)?;
-    let response = match content::redirect(&state, &blob, &delivery).await? {
+    serve_content(&state, &caller, &file, Blob::of(&file), &headers).await
+}
+
+/// Sends a downloadable file's current content as [`download`] does (also WebDAV's `GET`):
+/// ranges, conditional headers, the presigned redirect, and the download's audit record.
+pub(crate) async fn serve_content(
+    state: &AppState,
+    caller: &ferry_app::Caller,
+    file: &ferry_store::files::File,
+    blob: Blob<'_>,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let delivery = content::plan(headers, &blob)?;
+    let response = match content::redirect(state, &blob, &delivery).await? {
         Some(redirect) => redirect,
-        None => content::respond(&state, &blob, &delivery).await?,
+        None => content::respond(state, &blob, &delivery).await?,
     };
     if delivery != Delivery::NotModified {
         let ranges = delivery.audited_ranges();
-        files::record_download(&state, &caller, &file, delivery.bytes(blob.size), ranges).await?;
+        files::record_download(state, caller, file, delivery.bytes(blob.size), ranges).await?;
     }
     Ok(response)
 }

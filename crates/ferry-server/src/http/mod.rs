@@ -56,7 +56,7 @@ use ferry_app::AppState;
 #[openapi(
     info(
         title = "Ferry API",
-        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
+        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), WebDAV (RFC 4918, classes 1 and 2) at `/dav/` (the caller's folders as a tree; Basic or bearer auth; see docs/webdav.md), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
         version = "1"
     ),
     servers((url = "/api/v1")),
@@ -155,6 +155,7 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
     Router::new()
         .nest("/api/v1", api_router)
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
+        .merge(crate::dav::router())
         .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/v1/openapi.json", openapi))
         .merge(ops::router())
         .merge(links::public_router())

@@ -17,6 +17,8 @@ mod accounts;
 mod archives;
 mod auth;
 mod comments;
+mod dav;
+mod dav_clients;
 mod files;
 mod folder_links;
 mod folder_size_limits;

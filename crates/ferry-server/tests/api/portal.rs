@@ -60,7 +60,6 @@ async fn the_portal_is_served_without_shadowing_the_server(app: TestApp) {
         "/api",
         "/api/v2/x",
         "/d/token/deeper/still",
-        "/dav/x",
         "/fileshare/nope",
         "/assets/gone-1234.js",
         "/robots.txt",
@@ -70,6 +69,10 @@ async fn the_portal_is_served_without_shadowing_the_server(app: TestApp) {
         let body: ferry_api::ErrorBody = res.json().await.unwrap();
         assert_eq!(body.error.code, "not_found", "{path}");
     }
+    // WebDAV is the server's too: a browser there is asked for credentials, not sent the app.
+    let res = navigate("/dav/x").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Basic realm=\"Ferry\"");
     // A client that does not ask for HTML (an API client, a script) gets the JSON 404.
     let res = get("/some/page").send().await.unwrap();
     assert_eq!(res.status(), 404);

@@ -2110,3 +2110,112 @@ async fn schema_26_upgrades_to_content_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     content_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 0026 (token kinds) to today: WebDAV's dead properties and locks (0027) arrive over a
+/// database that already holds a user, a folder and a file, and take rows for them.
+async fn webdav_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 26).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_dav",
+                login: "dav",
+                name: "Dav",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_dav', 'usr_dav', 'Docs', 'docs', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let folder = ferry_store::folders::get(&mut c, "fld_dav")
+        .await
+        .unwrap()
+        .expect("the folder survived");
+    assert_eq!(folder.name, "Docs");
+    let property = ferry_store::dav::DeadProperty {
+        namespace: "urn:example".into(),
+        name: "colour".into(),
+        xml: "<E:colour xmlns:E=\"urn:example\">blue</E:colour>".into(),
+    };
+    ferry_store::dav::set_property(&mut c, "fld_dav", &property, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        ferry_store::dav::properties(&mut c, "fld_dav")
+            .await
+            .unwrap(),
+        vec![property]
+    );
+    let lock = ferry_store::dav::DavLock {
+        token: "urn:uuid:1".into(),
+        path_key: "usr_dav:/docs".into(),
+        path: "/dav/Docs/".into(),
+        principal: "usr_dav".into(),
+        owner_xml: None,
+        timeout_secs: Some(60),
+        expires_at: Some(60_002),
+        shared: 0,
+        deep: 1,
+        created_at: 2,
+    };
+    ferry_store::dav::insert_lock(&mut c, &lock).await.unwrap();
+    assert_eq!(
+        ferry_store::dav::live_locks(&mut c, "usr_dav:", 3)
+            .await
+            .unwrap(),
+        vec![lock.clone()]
+    );
+    assert!(
+        ferry_store::dav::live_locks(&mut c, "usr_dav:", 60_002)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an expired lock holds nothing"
+    );
+    ferry_store::dav::delete_locks_under(&mut c, "usr_dav:")
+        .await
+        .unwrap();
+    assert!(
+        !ferry_store::dav::delete_lock(&mut c, "urn:uuid:1")
+            .await
+            .unwrap()
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_26_upgrades_to_webdav_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    webdav_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_26_upgrades_to_webdav_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    webdav_upgrade(schema.url(), "postgres").await;
+}
