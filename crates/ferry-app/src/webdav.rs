@@ -4,7 +4,7 @@
 
 use ferry_blob::ByteStream;
 use ferry_core::{OnConflict, Permission, validate};
-use ferry_store::dav::DeadProperty;
+use ferry_store::dav::{DavLock, DeadProperty};
 use ferry_store::files::File;
 use ferry_store::folders::Folder;
 
@@ -187,4 +187,27 @@ pub async fn lock_key(app: &AppState, caller: &Caller, path: &str) -> Result<Str
         key.push_str(&validate::name_key(s));
     }
     Ok(key)
+}
+
+/// Takes a WebDAV lock atomically across nodes: the locks of `tree` are held while `decide`
+/// looks at the live ones and answers the lock to store, or the one in its way (which is
+/// returned as it is, nothing stored).
+pub async fn take_lock<F>(
+    app: &AppState,
+    tree: &str,
+    decide: F,
+) -> Result<std::result::Result<DavLock, Box<DavLock>>>
+where
+    F: FnOnce(&[DavLock]) -> std::result::Result<DavLock, Box<DavLock>>,
+{
+    let mut tx = app.store.begin().await?;
+    ferry_store::dav::lock_tree(&mut tx, tree).await?;
+    let live = ferry_store::dav::live_locks(&mut tx, tree, app.now_ms()).await?;
+    let lock = match decide(&live) {
+        Ok(lock) => lock,
+        Err(in_the_way) => return Ok(Err(in_the_way)),
+    };
+    ferry_store::dav::insert_lock(&mut tx, &lock).await?;
+    tx.commit().await?;
+    Ok(Ok(lock))
 }

@@ -208,36 +208,37 @@ impl DavLockSystem for DbLocks {
         async move {
             let result = async {
                 let key = self.key(&path).await?;
-                let mut tx = self.app.store.begin().await?;
-                ferry_store::dav::lock_tree(&mut tx, tree_of(&key)).await?;
-                let rows =
-                    ferry_store::dav::live_locks(&mut tx, tree_of(&key), self.now_ms()).await?;
-                let conflict = check_to(&rows, &key, None, true, &[], shared)
-                    .err()
-                    .or_else(|| {
-                        deep.then(|| check_below(&rows, &key, None, true, &[], shared).err())
-                            .flatten()
-                    });
-                if let Some(l) = conflict {
-                    return Ok(Err(self.to_dav(l)));
-                }
-                let timeout = timeout.unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT);
                 let now = self.now_ms();
-                let row = Row {
-                    token: lock_token(),
-                    path_key: key,
-                    path: path.with_prefix().as_url_string(),
-                    principal,
-                    owner_xml: owner,
-                    timeout_secs: Some(timeout.as_secs() as i64),
-                    expires_at: Some(now + timeout.as_millis() as i64),
-                    shared: shared as i64,
-                    deep: deep as i64,
-                    created_at: now,
-                };
-                ferry_store::dav::insert_lock(&mut tx, &row).await?;
-                tx.commit().await?;
-                Ok::<_, ferry_app::Error>(Ok(self.to_dav(&row)))
+                let timeout = timeout.unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT);
+                let taken = ferry_app::webdav::take_lock(&self.app, tree_of(&key), |rows| {
+                    let conflict =
+                        check_to(rows, &key, None, true, &[], shared)
+                            .err()
+                            .or_else(|| {
+                                deep.then(|| check_below(rows, &key, None, true, &[], shared).err())
+                                    .flatten()
+                            });
+                    if let Some(l) = conflict {
+                        return Err(Box::new(l.clone()));
+                    }
+                    Ok(Row {
+                        token: lock_token(),
+                        path_key: key.clone(),
+                        path: path.with_prefix().as_url_string(),
+                        principal,
+                        owner_xml: owner,
+                        timeout_secs: Some(timeout.as_secs() as i64),
+                        expires_at: Some(now + timeout.as_millis() as i64),
+                        shared: shared as i64,
+                        deep: deep as i64,
+                        created_at: now,
+                    })
+                })
+                .await?;
+                Ok::<_, ferry_app::Error>(match taken {
+                    Ok(row) => Ok(self.to_dav(&row)),
+                    Err(in_the_way) => Err(self.to_dav(&in_the_way)),
+                })
             };
             match result.await {
                 Ok(r) => r,
