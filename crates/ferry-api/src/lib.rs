@@ -5,6 +5,7 @@
 //! `ferry_api::Folder`, `ferry_api::CreateUpload`, whatever module they live in.
 #![forbid(unsafe_code)]
 
+mod analytics;
 mod archives;
 mod audit;
 mod auth;
@@ -27,6 +28,7 @@ mod uploads;
 mod users;
 mod webhooks;
 
+pub use analytics::{Usage, UsageNow, UsagePeriod};
 pub use archives::ArchiveRequest;
 pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{

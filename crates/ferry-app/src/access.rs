@@ -950,6 +950,19 @@ pub fn may_manage_companies(caller: &Caller) -> Result<()> {
     }
 }
 
+/// Whose usage the caller may see in the analytics: everyone's or one company's (system
+/// admins, who may name a company), or their own company's (company admins; naming another
+/// is `NotFound`). Anyone else is `Forbidden`.
+pub fn analytics_scope(caller: &Caller, requested: Option<&str>) -> Result<Option<String>> {
+    match administers(caller)? {
+        Administers::Everything => Ok(requested.map(str::to_string)),
+        Administers::Company(own) => match requested {
+            Some(other) if other != own => Err(Error::NotFound),
+            _ => Ok(Some(own)),
+        },
+    }
+}
+
 /// Whether the account itself may act at `now`: not disabled, not deleted, not past its
 /// expiry date. Asked by every door that authenticates a user, and by work done on a user's
 /// behalf later (tasks, temporary links).

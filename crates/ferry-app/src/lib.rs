@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod analytics;
 pub mod archives;
 pub mod audit;
 pub mod auth;

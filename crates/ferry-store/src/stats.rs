@@ -44,3 +44,27 @@ pub async fn totals(conn: &mut Conn) -> Result<Totals> {
         webhook_backlog,
     })
 }
+
+/// The same figures for one company: the quota use of its users (not deduplicated across
+/// them), the files in their folders, its accounts, their uploads and no webhook backlog.
+pub async fn company_totals(conn: &mut Conn, company_id: &str) -> Result<Totals> {
+    let (stored_bytes, files, users, uploads_in_flight): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT \
+         (SELECT CAST(COALESCE(SUM(used_bytes), 0) AS BIGINT) FROM users WHERE company_id = $1), \
+         (SELECT COUNT(*) FROM files fi JOIN folders f ON f.id = fi.folder_id \
+          JOIN users u ON u.id = f.owner_id WHERE u.company_id = $1 AND fi.trash_id IS NULL), \
+         (SELECT COUNT(*) FROM users WHERE company_id = $1 AND deleted_at IS NULL), \
+         (SELECT COUNT(*) FROM uploads up JOIN users u ON u.id = up.payer_id \
+          WHERE u.company_id = $1 AND up.status IN ('open', 'completing'))",
+    )
+    .bind(company_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(Totals {
+        stored_bytes,
+        files,
+        users,
+        uploads_in_flight,
+        webhook_backlog: 0,
+    })
+}

@@ -1,6 +1,7 @@
 //! The HTTP surface: one router per resource, assembled under `/api/v1` with the OpenAPI
 //! document generated from the same routes.
 
+pub mod analytics;
 pub mod archives;
 pub mod audit;
 pub mod auth;
@@ -109,6 +110,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(users::router())
+        .merge(analytics::router())
         .merge(tokens::router())
         .merge(two_factor::router())
         .merge(groups::router())

@@ -12,6 +12,7 @@ on_both_backends!(
     a_deleted_account_stops_at_once_and_can_be_restored,
     expired_accounts_refuse_logins_until_extended,
     users_are_exported_as_csv,
+    usage_is_counted_per_interval_from_the_audit_log,
 );
 on_both_backends_with!(no_grace; the_purge_hands_folders_over_or_removes_them);
 
@@ -352,4 +353,89 @@ async fn users_are_exported_as_csv(app: TestApp) {
         .await
         .unwrap();
     assert_api_error(parse::<api::UserList>(res).await, 403, "forbidden");
+}
+
+async fn usage_is_counted_per_interval_from_the_audit_log(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let folder = alice.create_folder("f", 0).await.unwrap();
+    let five = alice.upload(&folder.id, "five.txt", "12345").await.unwrap();
+    alice
+        .upload(&folder.id, "seven.txt", "1234567")
+        .await
+        .unwrap();
+    let got = alice.download(&five.id, &[]).await.unwrap();
+    assert_eq!(&got.body[..], b"12345");
+
+    let usage = |client: &ferry_client::Client, query: &'static [(&'static str, &'static str)]| {
+        let client = client.clone();
+        async move {
+            let res = client
+                .request(Method::GET, "/analytics/usage")
+                .query(query)
+                .send()
+                .await
+                .unwrap();
+            parse::<api::Usage>(res).await
+        }
+    };
+    let hourly = usage(&app.admin, &[("interval", "hour")]).await.unwrap();
+    assert_eq!(
+        (hourly.interval.as_str(), hourly.periods.len()),
+        ("hour", 30)
+    );
+    let sum = |f: fn(&api::UsagePeriod) -> i64| hourly.periods.iter().map(f).sum::<i64>();
+    assert_eq!(sum(|p| p.uploads), 2);
+    assert_eq!(sum(|p| p.upload_bytes), 12);
+    assert_eq!(sum(|p| p.downloads), 1);
+    assert_eq!(sum(|p| p.download_bytes), 5);
+    let last = hourly.periods.last().unwrap();
+    assert_eq!(last.active_users, 2, "admin and alice: {last:?}");
+    assert_eq!(last.end, hourly.to);
+    assert_eq!(
+        (hourly.now.files, hourly.now.users, hourly.now.stored_bytes),
+        (2, 2, 12)
+    );
+    // A range before any of it counts nothing.
+    let before = usage(
+        &app.admin,
+        &[
+            ("from", "2020-01-01T00:00:00Z"),
+            ("to", "2020-01-08T00:00:00Z"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(before.periods.len(), 7);
+    assert!(
+        before
+            .periods
+            .iter()
+            .all(|p| p.uploads == 0 && p.active_users == 0)
+    );
+
+    for (query, field) in [
+        (&[("interval", "month")][..], "interval"),
+        (
+            &[
+                ("from", "2020-01-02T00:00:00Z"),
+                ("to", "2020-01-01T00:00:00Z"),
+            ][..],
+            "from",
+        ),
+        (
+            &[("interval", "hour"), ("from", "2000-01-01T00:00:00Z")][..],
+            "interval",
+        ),
+        (&[("to", "yesterday")][..], "to"),
+    ] {
+        let res = app
+            .admin
+            .request(Method::GET, "/analytics/usage")
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        assert_field_error(parse::<api::Usage>(res).await, 400, "invalid_value", field);
+    }
+    assert_api_error(usage(&alice, &[]).await, 403, "forbidden");
 }
