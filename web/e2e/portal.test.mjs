@@ -259,8 +259,14 @@ describe('portal', () => {
     assert.equal(await visitor.getByTestId('downloads-left').textContent(), '1');
     const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('link', { name: 'Download' }).click()]);
     await download.path();
-    await visitor.reload();
-    await visitor.getByText('This link has been used up: no downloads are left.').waitFor();
+    // The server settles a delivery once its body has ended, a moment after the browser has
+    // the last byte: look again until it has.
+    const usedUp = visitor.getByText('This link has been used up: no downloads are left.');
+    for (let i = 0; i < 50 && !(await usedUp.isVisible()); i++) {
+      await visitor.reload();
+      await usedUp.waitFor({ timeout: 200 }).catch(() => undefined);
+    }
+    await usedUp.waitFor();
     await shot(visitor, 'landing-exhausted');
     await visitor.context().close();
     await admin.getByRole('link', { name: 'Links' }).click();
