@@ -151,6 +151,7 @@ fn moved(outcome: Outcome<files::Entry>, status: StatusCode) -> Response {
     responses((status = 200, description = "The moved file, or `{\"ok\": true}` for a dry run", body = api::FileMoveResult),
         (status = 400, body = api::ErrorBody), (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
         (status = 409, description = "`name_conflict`", body = api::ErrorBody),
+        (status = 410, description = "`file_held`: the file is held in the trash", body = api::ErrorBody),
         (status = 412, description = "`precondition_failed`", body = api::ErrorBody),
         (status = 413, description = "`quota_exceeded`", body = api::ErrorBody)))]
 async fn move_file(

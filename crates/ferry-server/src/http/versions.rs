@@ -165,6 +165,7 @@ async fn version_content(
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::File), (status = 400, body = api::ErrorBody),
         (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
+        (status = 410, description = "`file_held`, `file_expired`", body = api::ErrorBody),
         (status = 413, description = "`quota_exceeded`", body = api::ErrorBody)))]
 async fn restore_version(
     State(state): State<AppState>,
@@ -186,7 +187,8 @@ async fn restore_version(
     security(("bearer" = []), ("basic" = [])),
     responses((status = 204, description = "Deleted"), (status = 400, body = api::ErrorBody),
         (status = 403, body = api::ErrorBody), (status = 404, body = api::ErrorBody),
-        (status = 409, description = "`current_version`", body = api::ErrorBody)))]
+        (status = 409, description = "`current_version`", body = api::ErrorBody),
+        (status = 410, description = "`file_held`, `file_expired`", body = api::ErrorBody)))]
 async fn delete_version(
     State(state): State<AppState>,
     me: AuthUser,
