@@ -3,7 +3,6 @@
 //! period hands its folders to another user or removes them. The user row itself stays, so
 //! the audit trail keeps naming who did what; its login is freed for a new account.
 
-use ferry_core::IdKind;
 use ferry_core::audit::{Action, TargetKind};
 use ferry_store::users::User;
 use serde_json::json;
@@ -20,16 +19,12 @@ const PURGE_BATCH: i64 = 20;
 
 /// The user `who` (an id or a login) names, if the caller administers them.
 async fn managed_by_id_or_login(app: &AppState, caller: &Caller, who: &str) -> Result<User> {
-    let id = if IdKind::User.matches(who) {
-        who.to_string()
-    } else {
+    let found = {
         let mut conn = app.store.conn().await?;
-        ferry_store::users::by_login(&mut conn, who)
-            .await?
-            .ok_or(Error::NotFound)?
-            .id
+        crate::sharing::find_user(&mut conn, who).await?
     };
-    access::managed_user(app, caller, &id).await
+    let found = found.ok_or(Error::NotFound)?;
+    access::managed_user(app, caller, &found.id).await
 }
 
 /// Deletes an account (admins; company admins for their company's users): its logins and

@@ -165,7 +165,7 @@ pub async fn invite(
 }
 
 /// `login`, or a `usr_` id.
-async fn find_user(
+pub(crate) async fn find_user(
     conn: &mut ferry_store::Conn,
     who: &str,
 ) -> Result<Option<ferry_store::users::User>> {

@@ -177,7 +177,7 @@ pub async fn disable(app: &AppState, caller: &Caller, code: &str) -> Result<()> 
         .await?
         .filter(|t| t.is_confirmed())
         .ok_or(Error::NotFound)?;
-    if !second_factor_holds(&mut tx, &totp, user, code, now).await? {
+    if second_factor(&mut tx, &totp, user, code, now).await? == Proof::None {
         return Err(wrong_code());
     }
     ferry_store::two_factor::remove(&mut tx, &user.id).await?;
@@ -218,21 +218,36 @@ pub async fn reset(app: &AppState, caller: &Caller, user_id: &str) -> Result<()>
     Ok(())
 }
 
-/// Whether `code` is a valid, unused TOTP code or recovery code of `user`, using it up.
-async fn second_factor_holds(
+/// What a second-factor code turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    /// A valid code from the app, now used up.
+    Code,
+    /// An unused recovery code, now used up.
+    RecoveryCode,
+    /// Neither.
+    None,
+}
+
+/// Checks `code` against `user`'s TOTP secret or recovery codes, using it up if it is valid.
+async fn second_factor(
     conn: &mut ferry_store::Conn,
     totp: &ferry_store::two_factor::Totp,
     user: &User,
     code: &str,
     now: i64,
-) -> Result<bool> {
-    if let Some(step) = step_of(&totp.secret, code, now)? {
-        return Ok(ferry_store::two_factor::accept_step(conn, &user.id, step).await?);
-    }
-    Ok(
-        ferry_store::two_factor::use_recovery_code(conn, &user.id, &recovery_hash(code), now)
-            .await?,
-    )
+) -> Result<Proof> {
+    let accepted = match step_of(&totp.secret, code, now)? {
+        Some(step) => ferry_store::two_factor::accept_step(conn, &user.id, step)
+            .await?
+            .then_some(Proof::Code),
+        None => {
+            ferry_store::two_factor::use_recovery_code(conn, &user.id, &recovery_hash(code), now)
+                .await?
+                .then_some(Proof::RecoveryCode)
+        }
+    };
+    Ok(accepted.unwrap_or(Proof::None))
 }
 
 /// The second step of a login whose password was right: `OtpRequired` without a code,
@@ -255,9 +270,9 @@ pub(crate) async fn check_at_login(
         // Turned off since the user was read: the password was enough.
         return Ok(());
     };
-    let by_recovery = step_of(&totp.secret, code, now)?.is_none();
-    if second_factor_holds(&mut tx, &totp, user, code, now).await? {
-        if by_recovery {
+    let proof = second_factor(&mut tx, &totp, user, code, now).await?;
+    if proof != Proof::None {
+        if proof == Proof::RecoveryCode {
             let left = ferry_store::two_factor::recovery_codes_left(&mut tx, &user.id).await?;
             audit::success(
                 origin,
