@@ -307,6 +307,9 @@ pub struct LinksConfig {
     pub max_unlock_failures: i64,
     /// The window wrong link passwords are counted in.
     pub unlock_window_secs: i64,
+    /// The ranges one client fetches of one file make one receipt; it is filed once they
+    /// cover the file, or after this long with no new range.
+    pub receipt_quiet_secs: i64,
 }
 
 impl Default for LinksConfig {
@@ -316,6 +319,7 @@ impl Default for LinksConfig {
             access_token_secs: 3600,
             max_unlock_failures: 10,
             unlock_window_secs: 900,
+            receipt_quiet_secs: 30,
         }
     }
 }

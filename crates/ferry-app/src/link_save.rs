@@ -122,6 +122,7 @@ async fn save_file(
         credit,
         start: 0,
         unit_bytes: link.unit_bytes,
+        file_size: file.size,
         contiguous: false,
         client_key,
     };

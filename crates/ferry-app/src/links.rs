@@ -98,6 +98,8 @@ pub struct Delivery {
     pub start: i64,
     /// The link's unit: the file's size (at least 1).
     pub unit_bytes: i64,
+    /// The file's size (what a receipt's spans must cover to be complete).
+    pub file_size: i64,
     /// The response is one run of the file's bytes from `start` (not several ranges, not a
     /// rendered copy): only then does what was sent name a span of the file.
     pub contiguous: bool,
@@ -194,19 +196,7 @@ async fn record_settlement(
         .await?;
     }
     let used = link.as_ref().map(|l| l.downloads_used()).unwrap_or(0);
-    audit::success(
-        &d.ctx,
-        None,
-        Action::LinkDownloaded,
-        (TargetKind::Link, &d.receipt_link_id),
-    )
-    .at(d.state.now_ms())
-    .in_folder(&d.folder_id)
-    .details(
-        json!({"file_id": d.file_id, "bytes": sent, "complete": finished, "downloads_used": used}),
-    )
-    .append(&mut tx)
-    .await?;
+    crate::link_receipts::gather(&mut tx, d, sent, finished, used, now).await?;
     if exhausted {
         audit::success(
             &d.ctx,

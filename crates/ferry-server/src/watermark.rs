@@ -173,6 +173,7 @@ pub async fn deliver(
         credit,
         start: 0,
         unit_bytes: link.unit_bytes,
+        file_size: file.size,
         contiguous: false,
         client_key: "watermark".into(),
     };

@@ -21,6 +21,7 @@ pub mod files;
 pub mod folder_links;
 pub mod folders;
 pub mod groups;
+pub mod link_receipts;
 pub mod links;
 pub mod login_failures;
 pub mod mail;

@@ -711,6 +711,7 @@ async fn deliver(
         credit,
         start,
         unit_bytes: link.unit_bytes,
+        file_size: blob.size as i64,
         contiguous,
         client_key,
     };

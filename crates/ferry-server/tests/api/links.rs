@@ -13,6 +13,8 @@ on_both_backends!(
     forged_expired_revoked_and_used_up_links_are_refused,
     watermarks_mark_images_and_refuse_other_types,
     a_files_links_are_paged_like_every_list,
+    the_ranges_of_one_download_are_one_receipt,
+    a_download_nobody_finishes_is_filed_once_quiet,
 );
 
 // Also on S3 (PostgreSQL + s3s-fs): `<name>::s3`.
@@ -132,12 +134,10 @@ async fn a_link_delivers_the_file_without_login(app: TestApp) {
             .await
             .unwrap()
     };
-    for _ in 0..100 {
-        if receipts().await.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The probe is a download of its own (those bytes were received already), waiting for
+    // more ranges; filed once it has been quiet for links.receipt_quiet_secs.
+    file_open_receipts(&app, 1).await;
+    assert_eq!(receipts().await.len(), 2);
     let settled = link_when(&alice, &file.id, |l| {
         l.bytes_delivered == bytes.len() as i64
     })
@@ -171,15 +171,49 @@ async fn a_link_delivers_the_file_without_login(app: TestApp) {
     assert_eq!(next.status(), 410);
     assert_eq!(error_code(&next.bytes().await.unwrap()), "link_exhausted");
 
-    // The receipts: who got the file, and how much (the free probe too: it was delivered).
+    file_open_receipts(&app, 1).await;
+    // The receipts: who got the file, and how much (the free probe too: it was delivered),
+    // newest first.
     let receipts = receipts().await;
     assert_eq!(receipts.len(), 3);
     assert_eq!(receipts[2].target_id, link.id);
     assert_eq!(receipts[2].ip.as_deref(), Some("127.0.0.1"));
-    assert!(
-        receipts[2]
-            .details
-            .contains(&format!("\"bytes\":{}", bytes.len()))
+    let details =
+        |i: usize| serde_json::from_str::<serde_json::Value>(&receipts[i].details).unwrap();
+    assert_eq!(details(2)["bytes"], bytes.len());
+    assert_eq!(details(2)["complete"], true);
+    for probe in [0, 1] {
+        assert_eq!(details(probe)["bytes"], 100);
+        assert_eq!(
+            details(probe)["complete"],
+            false,
+            "100 bytes are not the file"
+        );
+    }
+    assert_eq!(receipts[0].user_agent.as_deref(), Some("another-client/1"));
+}
+
+/// Files the receipts still gathering ranges, as `links.receipt_quiet_secs` of quiet would:
+/// waits until `open` of them are gathering (responses settle a moment after their body
+/// ends), moves the clock past the quiet time and runs the background work.
+async fn file_open_receipts(app: &TestApp, open: i64) {
+    let state = app.server.as_ref().unwrap().state();
+    let mut gathering = 0;
+    for _ in 0..400 {
+        let mut conn = state.store.conn().await.unwrap();
+        gathering = ferry_store::link_receipts::count(&mut conn).await.unwrap();
+        if gathering == open {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(gathering, open, "receipts gathering ranges");
+    app.clock.advance(Duration::from_secs(31));
+    app.run_jobs().await;
+    let mut conn = state.store.conn().await.unwrap();
+    assert_eq!(
+        ferry_store::link_receipts::count(&mut conn).await.unwrap(),
+        0
     );
 }
 
@@ -458,17 +492,29 @@ async fn head_describes_a_download_and_ranges_add_up_to_one(app: TestApp) {
     assert_eq!(res.status(), 410);
     assert_eq!(error_code(&res.bytes().await.unwrap()), "link_exhausted");
 
-    // Only the two ranges left receipts.
+    // The two ranges are one download: one receipt, the bytes summed, filed as soon as they
+    // covered the file.
+    let receipts = link_receipts(&app).await;
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0]["bytes"], 300_000);
+    assert_eq!(receipts[0]["ranges"], 2);
+    assert_eq!(receipts[0]["complete"], true);
+}
+
+/// The details of every `link.downloaded` receipt, newest first.
+async fn link_receipts(app: &TestApp) -> Vec<serde_json::Value> {
     let state = app.server.as_ref().unwrap().state();
     let mut conn = state.store.conn().await.unwrap();
     let filter = ferry_store::audit::Filter {
         actions: vec!["link.downloaded".into()],
         ..Default::default()
     };
-    let receipts = ferry_store::audit::search(&mut conn, &filter, 10)
+    ferry_store::audit::search(&mut conn, &filter, 100)
         .await
-        .unwrap();
-    assert_eq!(receipts.len(), 2);
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str(&e.details).unwrap())
+        .collect()
 }
 
 async fn a_files_links_are_paged_like_every_list(app: TestApp) {
@@ -512,4 +558,137 @@ async fn a_files_links_are_paged_like_every_list(app: TestApp) {
         400,
         "invalid_value",
     );
+}
+
+/// A download fetched in 16 parallel ranges is one receipt, the bytes summed; fetching bytes
+/// again is a new download with its own receipt.
+async fn the_ranges_of_one_download_are_one_receipt(app: TestApp) {
+    let (alice, file, bytes) = setup(&app, 1 << 20).await;
+    let link = alice
+        .create_link(&file.id, &link_req(Some(2), Some(600)))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let part = (1 << 20) / 16;
+    let fetched = futures::future::join_all((0..16).map(|i| {
+        http.get(&link.url)
+            .header(
+                "range",
+                format!("bytes={}-{}", i * part, (i + 1) * part - 1),
+            )
+            .send()
+    }))
+    .await;
+    let mut got = Vec::new();
+    for res in fetched {
+        let res = res.unwrap();
+        assert_eq!(res.status(), 206);
+        got.extend_from_slice(&res.bytes().await.unwrap());
+    }
+    assert_eq!(sha256_hex(&got), sha256_hex(&bytes));
+    let settled = link_when(&alice, &file.id, |l| l.bytes_delivered == 1 << 20).await;
+    assert_eq!(settled.downloads_used, 1);
+    let receipts = link_receipts(&app).await;
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0]["bytes"], 1 << 20);
+    assert_eq!(receipts[0]["ranges"], 16);
+    assert_eq!(receipts[0]["complete"], true);
+    assert_eq!(receipts[0]["file_id"], file.id.as_str());
+
+    // The same client fetches the first half again (a new download), then the rest.
+    for range in ["bytes=0-524287", "bytes=524288-"] {
+        let res = http
+            .get(&link.url)
+            .header("range", range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 206);
+        res.bytes().await.unwrap();
+    }
+    link_when(&alice, &file.id, |l| l.bytes_delivered == 2 << 20).await;
+    let receipts = link_receipts(&app).await;
+    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    assert_eq!(receipts[0]["bytes"], 1 << 20);
+    assert_eq!(receipts[0]["ranges"], 2);
+    assert_eq!(receipts[0]["complete"], true);
+    assert_eq!(receipts[0]["downloads_used"], 2);
+
+    // The budget of two downloads is spent: a refused request leaves no receipt.
+    let res = reqwest::Client::builder()
+        .user_agent("third/1")
+        .build()
+        .unwrap()
+        .get(&link.url)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410, "the budget of two downloads is spent");
+    assert_eq!(link_receipts(&app).await.len(), 2);
+}
+
+/// A download cut off and never resumed is filed `complete: false` once no range has come
+/// for `links.receipt_quiet_secs`, and not before.
+async fn a_download_nobody_finishes_is_filed_once_quiet(app: TestApp) {
+    let (alice, file, _) = setup(&app, 300_000).await;
+    let link = alice
+        .create_link(&file.id, &link_req(None, Some(600)))
+        .await
+        .unwrap();
+    let res = reqwest::Client::new()
+        .get(&link.url)
+        .header("range", "bytes=0-99999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 206);
+    res.bytes().await.unwrap();
+    link_when(&alice, &file.id, |l| l.bytes_delivered == 100_000).await;
+    // Not quiet yet: nothing filed.
+    app.run_jobs().await;
+    assert!(link_receipts(&app).await.is_empty());
+    // Resumed later by the same client: still the same download.
+    app.clock.advance(Duration::from_secs(20));
+    let res = reqwest::Client::new()
+        .get(&link.url)
+        .header("range", "bytes=100000-199999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 206);
+    res.bytes().await.unwrap();
+    link_when(&alice, &file.id, |l| l.bytes_delivered == 200_000).await;
+    app.clock.advance(Duration::from_secs(20));
+    app.run_jobs().await;
+    assert!(
+        link_receipts(&app).await.is_empty(),
+        "20 s after the last range is not quiet enough"
+    );
+    // The same client asks for bytes it has: nothing new, so a new download; the open one
+    // is filed at once.
+    let res = reqwest::Client::new()
+        .get(&link.url)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 206);
+    res.bytes().await.unwrap();
+    for _ in 0..400 {
+        if !link_receipts(&app).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let receipts = link_receipts(&app).await;
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0]["bytes"], 200_000);
+    assert_eq!(receipts[0]["ranges"], 2);
+    assert_eq!(receipts[0]["complete"], false);
+    file_open_receipts(&app, 1).await;
+    let receipts = link_receipts(&app).await;
+    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    assert_eq!(receipts[0]["bytes"], 100);
+    assert_eq!(receipts[0]["ranges"], 1);
 }

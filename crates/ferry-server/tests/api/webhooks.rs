@@ -26,6 +26,7 @@ on_both_backends_with!(fast;
     ping_reaches_the_webhook_whatever_its_filter,
     secret_rotation_signs_with_both_secrets_during_the_grace_period,
     event_filters_choose_what_a_webhook_gets,
+    a_download_in_parallel_ranges_is_one_delivery,
     users_get_only_their_own_events_and_cannot_see_other_webhooks,
     a_disabled_account_gets_no_more_events,
 );
@@ -1142,4 +1143,59 @@ async fn the_openapi_document_describes_the_webhook_routes() {
             "{schema}"
         );
     }
+}
+
+/// `ferry download --parallel` fetches a link's file in ranges: the subscriber hears of one
+/// download, with the bytes summed, not of every range.
+async fn a_download_in_parallel_ranges_is_one_delivery(app: TestApp) {
+    let rx = Receiver::start().await;
+    let (_, alice) = app.user("alice", None).await;
+    let hook = subscribe(&alice, &rx.at("/links"), &["link.downloaded"]).await;
+    let folder = alice.create_folder("out", 0).await.unwrap();
+    let bytes: Vec<u8> = (0..400_000u32).map(|i| (i % 253) as u8).collect();
+    let file = alice
+        .upload(&folder.id, "big.bin", bytes.clone())
+        .await
+        .unwrap();
+    let link = alice
+        .create_link(&file.id, &api::CreateLink::default())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let fetched = futures::future::join_all((0..8).map(|i| {
+        http.get(&link.url)
+            .header(
+                "range",
+                format!("bytes={}-{}", i * 50_000, i * 50_000 + 49_999),
+            )
+            .send()
+    }))
+    .await;
+    let mut got = Vec::new();
+    for res in fetched {
+        let res = res.unwrap();
+        assert_eq!(res.status(), 206);
+        got.extend_from_slice(&res.bytes().await.unwrap());
+    }
+    assert_eq!(got, bytes);
+    let received = rx.until("the download", |r| !r.is_empty()).await;
+    // Whatever is still due (nothing should be) is sent before counting again.
+    app.clock.advance(Duration::from_secs(60));
+    app.run_jobs().await;
+    let received_after = rx.received();
+    assert_eq!(
+        received_after.len(),
+        1,
+        "one download, one delivery: {received:?}"
+    );
+    let data = &received_after[0].json()["data"];
+    assert_eq!(data["details"]["bytes"], 400_000, "{data}");
+    assert_eq!(data["details"]["ranges"], 8, "{data}");
+    assert_eq!(data["details"]["complete"], true, "{data}");
+    assert_eq!(
+        log_until(&alice, &hook.id, "the delivery log", |l| !l.is_empty())
+            .await
+            .len(),
+        1
+    );
 }

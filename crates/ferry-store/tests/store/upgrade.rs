@@ -2219,3 +2219,108 @@ async fn schema_26_upgrades_to_webdav_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     webdav_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0033 adds receipts being gathered: a database at schema 30, holding a user, upgrades and
+/// gathers, locks, files and counts receipts.
+async fn link_receipts_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 30).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_rcpt",
+                login: "rcpt",
+                name: "Receipts",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    assert!(
+        ferry_store::users::get(&mut c, "usr_rcpt")
+            .await
+            .unwrap()
+            .is_some(),
+        "the user survived"
+    );
+    assert_eq!(ferry_store::link_receipts::count(&mut c).await.unwrap(), 0);
+    let open = ferry_store::link_receipts::OpenReceipt {
+        receipt_link_id: "lnk_old".into(),
+        file_id: "fil_old".into(),
+        client_key: "k".into(),
+        link_id: "lnk_old".into(),
+        folder_id: "fld_old".into(),
+        file_size: 100,
+        spans: "[[0,40]]".into(),
+        bytes: 40,
+        requests: 1,
+        ip: Some("192.0.2.1".into()),
+        user_agent: None,
+        request_id: "req_1".into(),
+        first_at: 10,
+        last_at: 10,
+    };
+    ferry_store::link_receipts::put(&mut c, &open)
+        .await
+        .unwrap();
+    let grown = ferry_store::link_receipts::OpenReceipt {
+        spans: "[[0,70]]".into(),
+        bytes: 70,
+        requests: 2,
+        last_at: 20,
+        ..open.clone()
+    };
+    ferry_store::link_receipts::put(&mut c, &grown)
+        .await
+        .unwrap();
+    assert_eq!(
+        ferry_store::link_receipts::get_for_update(&mut c, "lnk_old", "fil_old", "k")
+            .await
+            .unwrap(),
+        Some(grown.clone())
+    );
+    assert!(
+        ferry_store::link_receipts::take_quiet(&mut c, 20, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a receipt added to at 20 is not quiet since 20"
+    );
+    assert_eq!(
+        ferry_store::link_receipts::take_quiet(&mut c, 21, 10)
+            .await
+            .unwrap(),
+        vec![grown]
+    );
+    assert_eq!(ferry_store::link_receipts::count(&mut c).await.unwrap(), 0);
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_30_upgrades_to_link_receipts_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    link_receipts_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_30_upgrades_to_link_receipts_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    link_receipts_upgrade(schema.url(), "postgres").await;
+}
