@@ -16,6 +16,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use ferry_api::{ErrorBody, ErrorDetail};
 use ferry_app::Origin;
+use ferry_app::messages::{self, Language};
 use ferry_core::IdKind;
 use http_body::{Frame, SizeHint};
 use tracing::Instrument;
@@ -73,6 +74,11 @@ pub async fn middleware(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
+    let language = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Language::English, Language::from_accept_language);
     let http1 = req.version() <= axum::http::Version::HTTP_11;
     let body_done = Arc::new(AtomicBool::new(false));
     let req = req.map(|b| {
@@ -85,7 +91,7 @@ pub async fn middleware(
     let mut res = next.run(req).instrument(span).await;
 
     if let Some(err) = res.extensions_mut().remove::<ErrorPayload>() {
-        render_error(&mut res, err, &id);
+        render_error(&mut res, err, &id, language);
     } else if (res.status().is_client_error() || res.status().is_server_error())
         && res.headers().get(header::CONTENT_TYPE).is_none()
     {
@@ -105,7 +111,7 @@ pub async fn middleware(
             field: None,
             details: None,
         };
-        render_error(&mut res, payload, &id);
+        render_error(&mut res, payload, &id, language);
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
@@ -143,11 +149,21 @@ pub async fn middleware(
     res.map(|b| Body::new(Counted::new(b, "ferry_http_sent_bytes_total")))
 }
 
-fn render_error(res: &mut Response, err: ErrorPayload, request_id: &str) {
+/// Writes the error body, its `message` in `language` where the catalogue has one (see
+/// [`ferry_app::messages`]); `Content-Language` says which language it is.
+fn render_error(res: &mut Response, err: ErrorPayload, request_id: &str, language: Language) {
+    let (message, language) = match messages::message(err.code, language) {
+        Some(translated) => (translated.to_string(), language),
+        None => (err.message, Language::English),
+    };
+    res.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(language.tag()),
+    );
     let body = ErrorBody {
         error: ErrorDetail {
             code: err.code.into(),
-            message: err.message,
+            message,
             request_id: request_id.into(),
             field: err.field,
             details: err.details,

@@ -400,3 +400,80 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     let started = ferry_server::Server::start(config).await;
     assert!(started.is_err());
 }
+
+/// `Accept-Language` picks the language of an error's `message`; the code, status and
+/// request id never change with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_messages_come_in_the_callers_language() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (_, alice) = app.user("alice", None).await;
+    let error = |res: reqwest::Response| async move {
+        let status = res.status().as_u16();
+        let language = res
+            .headers()
+            .get("content-language")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body: serde_json::Value = res.json().await.unwrap();
+        (status, language, body["error"].clone())
+    };
+    let missing = |lang: Option<&'static str>| {
+        let mut req = alice.request(reqwest::Method::GET, "/files/fil_000000000000000000000000");
+        if let Some(lang) = lang {
+            req = req.header("accept-language", lang);
+        }
+        req.send()
+    };
+    let (status, language, body) = error(missing(None).await.unwrap()).await;
+    assert_eq!((status, language.as_deref()), (404, Some("en")));
+    assert_eq!(body["message"], "Not found.");
+    for german in ["de", "de-CH", "fr;q=0.9, de;q=0.8, en;q=0.1"] {
+        let (status, language, body) = error(missing(Some(german)).await.unwrap()).await;
+        assert_eq!((status, language.as_deref()), (404, Some("de")), "{german}");
+        assert_eq!(body["code"], "not_found");
+        assert_eq!(body["message"], "Nicht gefunden.");
+        assert!(body["request_id"].as_str().unwrap().starts_with("req_"));
+    }
+    for english in ["en-GB", "fr", "de;q=0, en", "x;;q=z"] {
+        let (_, language, body) = error(missing(Some(english)).await.unwrap()).await;
+        assert_eq!(language.as_deref(), Some("en"), "{english}");
+        assert_eq!(body["message"], "Not found.", "{english}");
+    }
+    // A field error keeps its field and code; a wrong login, an unknown route too.
+    let res = app
+        .raw(reqwest::Method::POST, "/api/v1/auth/session")
+        .header("accept-language", "de")
+        .json(&serde_json::json!({"login": "alice", "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = error(res).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "invalid_credentials");
+    assert_eq!(
+        body["message"],
+        "Falscher Benutzername oder falsches Passwort."
+    );
+    let res = alice
+        .request(reqwest::Method::POST, "/folders")
+        .header("accept-language", "de")
+        .json(&serde_json::json!({"name": "a/b"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = error(res).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "invalid_name");
+    assert_eq!(body["field"], "name");
+    assert_eq!(body["message"], "Der Name ist ungültig.");
+    let res = app
+        .raw(reqwest::Method::GET, "/api/v1/no-such-route")
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = error(res).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (404, Some("Nicht gefunden."))
+    );
+}
