@@ -56,7 +56,10 @@ pub use links::{
     LinkItems, LinkList, SaveLink, UnlockLink,
 };
 pub use mail::{Mail, MailList};
-pub use me::{ChangePassword, PutSetting, Setting, SettingList, UpdateMe};
+pub use me::{
+    AccountLogin, AccountLoginList, AddLogin, ChangePassword, PutSetting, Setting, SettingList,
+    UpdateMe,
+};
 pub use notices::{Notice, NoticeList};
 pub use ops::{Health, ReadyDetails};
 pub use sharing::{

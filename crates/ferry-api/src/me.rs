@@ -55,3 +55,25 @@ pub struct SettingList {
 pub struct PutSetting {
     pub value: serde_json::Value,
 }
+
+/// A login of an account: its own (`primary`) or an extra one, such as a second e-mail
+/// address. Each logs in to the account; each is unique across users in any case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccountLogin {
+    pub login: String,
+    pub primary: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccountLoginList {
+    pub logins: Vec<AccountLogin>,
+}
+
+/// `POST /me/logins`, `POST /users/{user_id}/logins`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AddLogin {
+    /// 1 to 128 letters, digits or `. @ _ + -`.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9.@_+-]+$")]
+    pub login: String,
+}

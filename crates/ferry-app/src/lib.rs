@@ -31,6 +31,7 @@ pub mod link_receipts;
 pub mod link_save;
 pub mod links;
 pub mod locks;
+pub mod logins;
 pub mod mail;
 pub mod me;
 pub mod media;

@@ -161,22 +161,25 @@ async fn insert(
     let id = IdKind::User.generate();
     let hash = passwords::hash(password).await?;
     let mut tx = app.store.begin().await?;
-    let inserted = ferry_store::users::conflict_as_false(
-        ferry_store::users::insert(
-            &mut tx,
-            &NewUser {
-                id: &id,
-                login,
-                name: name.unwrap_or(login),
-                role,
-                password_hash: &hash,
-                quota_bytes,
-                company_id,
-                now: app.now_ms(),
-            },
-        )
-        .await,
-    )?;
+    // Extra logins share the accounts' namespace (see crate::logins).
+    ferry_store::user_logins::lock_namespace(&mut tx).await?;
+    let inserted = !ferry_store::user_logins::taken(&mut tx, login).await?
+        && ferry_store::users::conflict_as_false(
+            ferry_store::users::insert(
+                &mut tx,
+                &NewUser {
+                    id: &id,
+                    login,
+                    name: name.unwrap_or(login),
+                    role,
+                    password_hash: &hash,
+                    quota_bytes,
+                    company_id,
+                    now: app.now_ms(),
+                },
+            )
+            .await,
+        )?;
     if !inserted {
         return Err(Error::NameConflict(format!(
             "The login `{login}` is taken."

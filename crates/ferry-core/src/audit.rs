@@ -84,10 +84,17 @@ pub enum Action {
     UserRestored,
     /// A deleted account's grace period ended: its folders were handed over or removed.
     UserPurged,
+    /// An extra login (a second address to log in with) was added to an account.
+    UserLoginAdded,
+    UserLoginRemoved,
+    /// An admin made a one-time login key for a user.
+    AuthLoginKeyCreated,
+    /// An admin started acting as another user (support); the session's events name both.
+    AuthImpersonationStarted,
 }
 
 impl Action {
-    pub const ALL: [Action; 71] = [
+    pub const ALL: [Action; 75] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -159,6 +166,10 @@ impl Action {
         Action::UserDeleted,
         Action::UserRestored,
         Action::UserPurged,
+        Action::UserLoginAdded,
+        Action::UserLoginRemoved,
+        Action::AuthLoginKeyCreated,
+        Action::AuthImpersonationStarted,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -240,6 +251,10 @@ impl Action {
             Action::UserDeleted => "user.deleted",
             Action::UserRestored => "user.restored",
             Action::UserPurged => "user.purged",
+            Action::UserLoginAdded => "user.login_added",
+            Action::UserLoginRemoved => "user.login_removed",
+            Action::AuthLoginKeyCreated => "auth.login_key_created",
+            Action::AuthImpersonationStarted => "auth.impersonation_started",
         }
     }
 }

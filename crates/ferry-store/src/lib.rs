@@ -41,6 +41,7 @@ pub mod two_factor;
 pub mod unlock_attempts;
 pub mod upload_links;
 pub mod uploads;
+pub mod user_logins;
 pub mod users;
 pub mod webhooks;
 

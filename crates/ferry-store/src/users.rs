@@ -169,11 +169,13 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<User>> {
     .await?)
 }
 
-/// Logins are matched case-insensitively (ASCII), as mail addresses are.
+/// The account whose login, or one of whose extra logins, is `login`; matched
+/// case-insensitively (ASCII), as mail addresses are.
 pub async fn by_login(conn: &mut Conn, login: &str) -> Result<Option<User>> {
     let cols = columns("users");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {cols} FROM users WHERE lower(login) = lower($1)"
+        "SELECT {cols} FROM users WHERE lower(login) = lower($1) \
+         OR id = (SELECT user_id FROM user_logins WHERE login_key = lower($1))"
     )))
     .bind(login)
     .fetch_optional(conn)
@@ -626,6 +628,7 @@ pub async fn remove_belongings(conn: &mut Conn, id: &str) -> Result<()> {
         "DELETE FROM recovery_codes WHERE user_id = $1",
         "DELETE FROM user_totp WHERE user_id = $1",
         "DELETE FROM tokens WHERE user_id = $1",
+        "DELETE FROM user_logins WHERE user_id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }

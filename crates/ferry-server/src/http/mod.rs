@@ -18,6 +18,7 @@ pub mod files;
 pub mod folders;
 pub mod groups;
 pub mod links;
+pub mod logins;
 pub mod mail;
 pub mod notices;
 mod openapi;
@@ -57,7 +58,7 @@ use ferry_app::AppState;
 #[openapi(
     info(
         title = "Ferry API",
-        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), WebDAV (RFC 4918, classes 1 and 2) at `/dav/` (the caller's folders as a tree; Basic or bearer auth; see docs/webdav.md), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
+        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`; `message` is in the language `Accept-Language` prefers among English and German (`Content-Language` says which), the code never changes.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), WebDAV (RFC 4918, classes 1 and 2) at `/dav/` (the caller's folders as a tree; Basic or bearer auth; see docs/webdav.md), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
         version = "1"
     ),
     servers((url = "/api/v1")),
@@ -110,6 +111,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(users::router())
+        .merge(logins::router())
         .merge(analytics::router())
         .merge(tokens::router())
         .merge(two_factor::router())

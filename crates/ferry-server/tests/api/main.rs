@@ -7,6 +7,7 @@ mod audit;
 mod expiry;
 mod link_passwords;
 mod links;
+mod logins;
 mod mail;
 mod me;
 mod organisations;

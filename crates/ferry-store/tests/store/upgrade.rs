@@ -2324,3 +2324,85 @@ async fn schema_30_upgrades_to_link_receipts_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     link_receipts_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0034 adds extra logins: a database at schema 33 holding a user upgrades, and the user
+/// is found by an extra login in any case until its belongings are removed.
+async fn user_logins_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 33).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_many",
+                login: "many",
+                name: "Many",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    assert!(
+        ferry_store::user_logins::taken(&mut c, "MANY")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ferry_store::user_logins::taken(&mut c, "many@example.com")
+            .await
+            .unwrap()
+    );
+    ferry_store::user_logins::add(&mut c, "usr_many", "Many@Example.com", 2)
+        .await
+        .unwrap();
+    let found = ferry_store::users::by_login(&mut c, "many@example.COM")
+        .await
+        .unwrap()
+        .expect("found by the extra login");
+    assert_eq!(found.id, "usr_many");
+    assert_eq!(
+        ferry_store::user_logins::of_user(&mut c, "usr_many")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    ferry_store::users::remove_belongings(&mut c, "usr_many")
+        .await
+        .unwrap();
+    assert!(
+        ferry_store::users::by_login(&mut c, "many@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_33_upgrades_to_user_logins_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    user_logins_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_33_upgrades_to_user_logins_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    user_logins_upgrade(schema.url(), "postgres").await;
+}
