@@ -72,3 +72,21 @@ pub struct OtpCode {
 pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
+
+/// `POST /auth/login-key`: a one-time login key an admin handed out.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginKeyRequest {
+    #[schema(min_length = 1, max_length = 256)]
+    pub key: String,
+    /// The code from the authenticator app, for an account with two-factor login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
+}
+
+/// A one-time login key, shown once: whoever holds it logs in once as the user, until
+/// `expires_at` (24 hours).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginKey {
+    pub key: String,
+    pub expires_at: String,
+}

@@ -32,8 +32,8 @@ pub use analytics::{Usage, UsageNow, UsagePeriod};
 pub use archives::ArchiveRequest;
 pub use audit::{AuditVerification, Event, EventList, Target};
 pub use auth::{
-    LoginRequest, OtpCode, PasswordResetConfirm, PasswordResetRequest, RecoveryCodes, Session,
-    TwoFactorEnrolment, TwoFactorStatus,
+    LoginKey, LoginKeyRequest, LoginRequest, OtpCode, PasswordResetConfirm, PasswordResetRequest,
+    RecoveryCodes, Session, TwoFactorEnrolment, TwoFactorStatus,
 };
 pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
 pub use companies::{

@@ -884,6 +884,30 @@ pub async fn managed_user(app: &AppState, caller: &Caller, id: &str) -> Result<U
         .ok_or(Error::NotFound)
 }
 
+/// Whether the caller may change how the account logs in (password, second factor, tokens,
+/// logins, login keys): not in a session an admin opened as the user, so support can never
+/// take an account over or keep a way in.
+pub fn may_manage_credentials(caller: &Caller) -> Result<()> {
+    if caller.origin.impersonated_by.is_some() {
+        return Err(Error::PermissionDenied);
+    }
+    Ok(())
+}
+
+/// Whether the caller may act as `user` for support (seed 001 "act as"): an admin of the
+/// user (system admins: anyone; company admins: their company's), for plain users only
+/// (never another admin, company admin or moderator), never themselves, never from a
+/// session that is itself acting as someone.
+pub fn may_impersonate(caller: &Caller, user: &User) -> Result<()> {
+    may_manage_credentials(caller)?;
+    may_change_user(caller, user)?;
+    let me = caller.user_ref().ok_or(Error::Unauthorized)?;
+    if me.id == user.id || user.role() != Role::User {
+        return Err(Error::PermissionDenied);
+    }
+    Ok(())
+}
+
 /// Whether the caller may give `role` to a user: a company admin makes users and company
 /// admins, never system admins or moderators (whose reach passes its company).
 pub fn may_assign_role(caller: &Caller, role: Role) -> Result<()> {

@@ -39,9 +39,25 @@ impl Record<'_> {
             user_agent: self.ctx.user_agent.clone(),
             request_id: Some(self.ctx.request_id.clone()),
             outcome: self.outcome.as_str().into(),
-            details: self.details,
+            details: with_impersonator(self.details, self.ctx.impersonated_by.as_deref()),
         };
         ferry_store::audit::append(conn, &event).await
+    }
+}
+
+/// The event's details, naming the admin who acted as the actor, if one did: an object
+/// gains `"impersonated_by"`; anything else is wrapped as `{"value", "impersonated_by"}`.
+fn with_impersonator(details: Value, admin_id: Option<&str>) -> Value {
+    let Some(admin_id) = admin_id else {
+        return details;
+    };
+    match details {
+        Value::Object(mut map) => {
+            map.insert("impersonated_by".into(), admin_id.into());
+            Value::Object(map)
+        }
+        Value::Null => serde_json::json!({ "impersonated_by": admin_id }),
+        other => serde_json::json!({ "value": other, "impersonated_by": admin_id }),
     }
 }
 

@@ -303,9 +303,24 @@ pub async fn login(
     otp: Option<&str>,
 ) -> Result<Session> {
     let user = authenticate(app, origin, login, password, otp).await?;
+    let ttl_ms = app.config.auth.token_ttl_secs * 1000;
+    open_session(app, origin, user, ttl_ms, None, json!({})).await
+}
+
+/// Issues a session token for `user`, valid `ttl_ms`, audited as `auth.login` with
+/// `details` (plus the token's id). `impersonator`: the admin opening it as the user (whose
+/// `origin` names them too, so the event carries `impersonated_by`).
+pub(crate) async fn open_session(
+    app: &AppState,
+    origin: &Origin,
+    user: User,
+    ttl_ms: i64,
+    impersonator: Option<&User>,
+    details: serde_json::Value,
+) -> Result<Session> {
     let token = secrets::new_access_token();
     let now = app.now_ms();
-    let expires_at = now + app.config.auth.token_ttl_secs * 1000;
+    let expires_at = now + ttl_ms;
     let mut tx = app.store.begin().await?;
     let token_id = IdKind::Token.generate();
     let new = NewToken {
@@ -319,14 +334,19 @@ pub async fn login(
         expires_at: Some(expires_at),
     };
     ferry_store::tokens::insert(&mut tx, &new, now).await?;
+    let mut details = details;
+    details["token_id"] = token_id.clone().into();
+    if let Some(admin) = impersonator {
+        ferry_store::tokens::set_impersonator(&mut tx, &token_id, &admin.id).await?;
+    }
     audit::success(
         origin,
         Some(&user),
         Action::AuthLogin,
         (TargetKind::User, &user.id),
     )
-    .at(app.now_ms())
-    .details(json!({"token_id": token_id}))
+    .at(now)
+    .details(details)
     .append(&mut tx)
     .await?;
     tx.commit().await?;

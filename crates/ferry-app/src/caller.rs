@@ -25,6 +25,9 @@ pub struct Origin {
     pub request_id: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The admin who opened the session as its user (support), if one did: every event the
+    /// request causes names them as `impersonated_by`.
+    pub impersonated_by: Option<String>,
 }
 
 impl Origin {

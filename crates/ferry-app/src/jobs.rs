@@ -169,6 +169,7 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
     let mut tx = state.store.begin().await?;
     ferry_store::tokens::delete_expired(&mut tx, now - 86_400_000).await?;
     ferry_store::login_failures::forget_stale(&mut tx, now - 86_400_000, now).await?;
+    ferry_store::login_keys::remove_ended(&mut tx, now - 86_400_000).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -48,6 +48,7 @@ pub mod search;
 pub mod sharing;
 pub mod state;
 pub mod stats;
+pub mod support;
 pub mod tasks;
 pub mod temporary_links;
 pub mod thumbnails;

@@ -169,6 +169,7 @@ fn origin_of(r: &OpenReceipt) -> Origin {
         request_id: r.request_id.clone(),
         ip: r.ip.clone(),
         user_agent: r.user_agent.clone(),
+        impersonated_by: None,
     }
 }
 

@@ -67,6 +67,7 @@ pub async fn add(
     user_id: Option<&str>,
     login: &str,
 ) -> Result<AccountLogin> {
+    access::may_manage_credentials(caller)?;
     validate::login(login)?;
     let user = account(app, caller, user_id).await?;
     let now = app.now_ms();
@@ -113,6 +114,7 @@ pub async fn remove(
     user_id: Option<&str>,
     login: &str,
 ) -> Result<()> {
+    access::may_manage_credentials(caller)?;
     let user = account(app, caller, user_id).await?;
     if user.login.eq_ignore_ascii_case(login) {
         return Err(Error::Conflict(

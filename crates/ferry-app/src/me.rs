@@ -7,6 +7,7 @@ use ferry_store::settings::Setting;
 use ferry_store::users::{User, UserChanges};
 use serde_json::{Value, json};
 
+use crate::access;
 use crate::audit;
 use crate::caller::Caller;
 use crate::coherence::commit_change;
@@ -177,6 +178,7 @@ pub async fn change_password(
     new: String,
     keep: Option<&str>,
 ) -> Result<u64> {
+    access::may_manage_credentials(caller)?;
     let user = me(caller)?;
     validate::password(&new)?;
     if !passwords::verify(current, Some(user.password_hash.clone())).await {

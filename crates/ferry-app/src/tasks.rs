@@ -42,6 +42,9 @@ struct Params {
     request_id: String,
     ip: Option<String>,
     user_agent: Option<String>,
+    /// The admin acting as the user, if the task was queued in such a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    impersonated_by: Option<String>,
     #[serde(default)]
     args: Value,
 }
@@ -59,6 +62,7 @@ pub(crate) async fn enqueue(
         request_id: caller.origin.request_id.clone(),
         ip: caller.origin.ip.clone(),
         user_agent: caller.origin.user_agent.clone(),
+        impersonated_by: caller.origin.impersonated_by.clone(),
         args,
     };
     let params = serde_json::to_string(&params).map_err(Error::internal)?;
@@ -234,6 +238,7 @@ async fn owner(app: &AppState, task: &Task, params: &Params) -> Result<Caller> {
             request_id: params.request_id.clone(),
             ip: params.ip.clone(),
             user_agent: params.user_agent.clone(),
+            impersonated_by: params.impersonated_by.clone(),
         },
     ))
 }

@@ -35,6 +35,7 @@ pub struct IssuedToken {
 
 /// Creates an API or device token for the caller.
 pub async fn create(app: &AppState, caller: &Caller, request: TokenRequest) -> Result<IssuedToken> {
+    access::may_manage_credentials(caller)?;
     let user = caller.user_ref().ok_or(Error::Unauthorized)?;
     let name = request.name.trim();
     validate::display_name(name)?;

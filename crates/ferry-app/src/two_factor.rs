@@ -105,6 +105,7 @@ pub async fn status(app: &AppState, caller: &Caller) -> Result<Status> {
 /// Hands out a new secret (replacing one not yet confirmed). Nothing changes at login until
 /// the user confirms it with a code.
 pub async fn begin(app: &AppState, caller: &Caller) -> Result<Enrolment> {
+    access::may_manage_credentials(caller)?;
     let user = me(caller)?;
     // 160 bits, as RFC 4226 recommends.
     let secret = Secret::new(Box::new(random_bytes::<20>())).to_base32();
@@ -137,6 +138,7 @@ fn wrong_code() -> Error {
 /// Confirms the pending secret with a code from the app: two-factor login is on from now, and
 /// the recovery codes are returned (the only time they are shown).
 pub async fn confirm(app: &AppState, caller: &Caller, code: &str) -> Result<Vec<String>> {
+    access::may_manage_credentials(caller)?;
     let user = me(caller)?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
@@ -170,6 +172,7 @@ pub async fn confirm(app: &AppState, caller: &Caller, code: &str) -> Result<Vec<
 /// Turns the caller's two-factor login off; a current code (or a recovery code) proves that
 /// the one asking holds the second factor, not only a token.
 pub async fn disable(app: &AppState, caller: &Caller, code: &str) -> Result<()> {
+    access::may_manage_credentials(caller)?;
     let user = me(caller)?;
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
@@ -197,6 +200,7 @@ pub async fn disable(app: &AppState, caller: &Caller, code: &str) -> Result<()> 
 /// An admin turns off the two-factor login of a user who lost their app and their recovery
 /// codes (a company admin for their company's users).
 pub async fn reset(app: &AppState, caller: &Caller, user_id: &str) -> Result<()> {
+    access::may_manage_credentials(caller)?;
     let user = access::managed_user(app, caller, user_id).await?;
     access::may_change_user(caller, &user)?;
     let now = app.now_ms();

@@ -24,6 +24,7 @@ pub mod groups;
 pub mod link_receipts;
 pub mod links;
 pub mod login_failures;
+pub mod login_keys;
 pub mod mail;
 mod name_keys;
 pub mod notices;

@@ -9,7 +9,7 @@ use crate::{Conn, Result};
 /// The columns of a [`Token`], for every query that reads one.
 const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.kind, t.name, t.scopes, t.folder_id, \
      t.created_at, t.expires_at, t.revoked_at, t.last_used_at, t.last_used_ip, t.wiped_at, \
-     t.wipe_confirmed_at";
+     t.wipe_confirmed_at, t.impersonator_id";
 
 /// A stored token.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -33,6 +33,8 @@ pub struct Token {
     pub wiped_at: Option<i64>,
     /// When the device confirmed the wipe (the token is revoked then).
     pub wipe_confirmed_at: Option<i64>,
+    /// The admin who opened this session as its user (support), if one did.
+    pub impersonator_id: Option<String>,
 }
 
 impl Token {
@@ -73,6 +75,16 @@ pub async fn insert(conn: &mut Conn, token: &NewToken<'_>, now: i64) -> Result<(
     Ok(())
 }
 
+/// Marks a new session as opened by `admin_id` acting as its user.
+pub async fn set_impersonator(conn: &mut Conn, token_id: &str, admin_id: &str) -> Result<()> {
+    sqlx::query("UPDATE tokens SET impersonator_id = $2 WHERE id = $1")
+        .bind(token_id)
+        .bind(admin_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// A token row joined with its user: every authenticated request not answered from the token
 /// cache runs this one query.
 #[derive(sqlx::FromRow)]
@@ -100,6 +112,7 @@ struct TokenRow {
     token_last_used_ip: Option<String>,
     token_wiped_at: Option<i64>,
     token_wipe_confirmed_at: Option<i64>,
+    token_impersonator_id: Option<String>,
 }
 
 /// The token with this hash and its user, in one query. The lookup is by an indexed hash of
@@ -112,6 +125,7 @@ pub async fn find(conn: &mut Conn, token_hash: &str) -> Result<Option<(Token, Us
          t.revoked_at AS token_revoked_at, t.last_used_at AS token_last_used_at, \
          t.last_used_ip AS token_last_used_ip, t.wiped_at AS token_wiped_at, \
          t.wipe_confirmed_at AS token_wipe_confirmed_at, \
+         t.impersonator_id AS token_impersonator_id, \
          {} \
          FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         crate::users::columns("u")
@@ -135,6 +149,7 @@ pub async fn find(conn: &mut Conn, token_hash: &str) -> Result<Option<(Token, Us
             last_used_ip: t.token_last_used_ip,
             wiped_at: t.token_wiped_at,
             wipe_confirmed_at: t.token_wipe_confirmed_at,
+            impersonator_id: t.token_impersonator_id,
         };
         (token, r.user)
     }))

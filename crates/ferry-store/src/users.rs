@@ -629,6 +629,7 @@ pub async fn remove_belongings(conn: &mut Conn, id: &str) -> Result<()> {
         "DELETE FROM user_totp WHERE user_id = $1",
         "DELETE FROM tokens WHERE user_id = $1",
         "DELETE FROM user_logins WHERE user_id = $1",
+        "DELETE FROM login_keys WHERE user_id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }

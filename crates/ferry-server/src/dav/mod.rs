@@ -183,12 +183,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<AuthUser, A
             && bearer.user.login.eq_ignore_ascii_case(&login)
         {
             access::token_permits(bearer.token.scopes, changes_something(&parts.method))?;
-            return Ok(AuthUser {
-                user: bearer.user,
-                token_id: Some(bearer.token.id),
-                origin,
-                restricted_to: bearer.token.folder_id,
-            });
+            return Ok(AuthUser::of_bearer(bearer, origin));
         }
     }
     AuthUser::from_request_parts(parts, state).await

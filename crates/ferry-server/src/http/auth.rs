@@ -43,6 +43,18 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// The caller a bearer token stands for; a session an admin opened as its user says so
+    /// in the origin, so that every event names the admin.
+    pub fn of_bearer(bearer: auth::Bearer, mut origin: ferry_app::Origin) -> Self {
+        origin.impersonated_by = bearer.token.impersonator_id.clone();
+        AuthUser {
+            user: bearer.user,
+            token_id: Some(bearer.token.id),
+            origin,
+            restricted_to: bearer.token.folder_id,
+        }
+    }
+
     /// The application's caller for this request.
     pub fn caller(&self) -> Caller {
         Caller::user(self.user.clone(), self.origin.clone())
@@ -77,12 +89,7 @@ impl FromRequestParts<AppState> for AuthUser {
                     .map_or_else(|| parts.uri.path(), |m| m.as_str());
                 access::restricted_token_allows(changes, route)?;
             }
-            AuthUser {
-                user: bearer.user,
-                token_id: Some(bearer.token.id),
-                origin: ctx.0,
-                restricted_to: bearer.token.folder_id,
-            }
+            AuthUser::of_bearer(bearer, ctx.0)
         } else if scheme.eq_ignore_ascii_case("basic") {
             let decoded = STANDARD
                 .decode(credentials.trim())
@@ -132,8 +139,13 @@ async fn login(
         body.otp.as_deref(),
     )
     .await?;
+    Ok((StatusCode::CREATED, axum::Json(session_view(session))))
+}
+
+/// A new session as the API shows it (the token, once).
+pub fn session_view(session: auth::Session) -> api::Session {
     let user = &session.user;
-    let session = api::Session {
+    api::Session {
         access_token: session.access_token,
         token_type: "Bearer".into(),
         expires_at: rfc3339(session.expires_at),
@@ -143,8 +155,7 @@ async fn login(
             name: user.name.clone(),
             role: user.role().as_str().into(),
         },
-    };
-    Ok((StatusCode::CREATED, axum::Json(session)))
+    }
 }
 
 /// Ask for a password reset mail. Always `202` once mail is configured, whether or not the

@@ -293,6 +293,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(512).collect()),
+            // Known once the token is resolved (see `http::auth::AuthUser`).
+            impersonated_by: None,
         }))
     }
 }

@@ -28,6 +28,7 @@ pub mod previews;
 pub mod search;
 pub mod sharing;
 pub mod slow;
+pub mod support;
 pub mod tasks;
 pub mod tokens;
 pub mod trash;
@@ -112,6 +113,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(logins::router())
+        .merge(support::router())
         .merge(analytics::router())
         .merge(tokens::router())
         .merge(two_factor::router())

@@ -30,6 +30,7 @@ mod portal;
 mod redirects;
 mod server;
 mod sharing;
+mod support;
 mod tasks;
 mod temporary_links;
 mod thumbnails;

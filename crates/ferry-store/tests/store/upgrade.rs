@@ -2406,3 +2406,97 @@ async fn schema_33_upgrades_to_user_logins_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     user_logins_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0035 adds the support tools: a database at schema 34 holding a user and a session
+/// upgrades; the session gains no impersonator, a new one can name one, and login keys are
+/// used once.
+async fn support_tools_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 34).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        for (id, login) in [("usr_help", "help"), ("usr_root", "root")] {
+            ferry_store::users::insert(
+                &mut conn,
+                &NewUser {
+                    id,
+                    login,
+                    name: login,
+                    role: Role::User,
+                    password_hash: "x",
+                    quota_bytes: None,
+                    company_id: None,
+                    now: 1,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO tokens (id, token_hash, user_id, kind, scopes, created_at, expires_at) \
+             VALUES ('tok_old', 'hash-old', 'usr_help', 'session', 'read write admin', 1, 99999)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let (old, _) = ferry_store::tokens::find(&mut c, "hash-old")
+        .await
+        .unwrap()
+        .expect("the session survived");
+    assert_eq!(old.impersonator_id, None);
+    ferry_store::tokens::set_impersonator(&mut c, "tok_old", "usr_root")
+        .await
+        .unwrap();
+    let (marked, _) = ferry_store::tokens::find(&mut c, "hash-old")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(marked.impersonator_id.as_deref(), Some("usr_root"));
+    ferry_store::login_keys::insert(&mut c, "key-hash", "usr_help", "usr_root", 10, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        ferry_store::login_keys::take(&mut c, "key-hash", 100)
+            .await
+            .unwrap(),
+        None,
+        "expired at 100"
+    );
+    assert_eq!(
+        ferry_store::login_keys::take(&mut c, "key-hash", 50)
+            .await
+            .unwrap(),
+        Some(("usr_help".to_string(), "usr_root".to_string()))
+    );
+    assert_eq!(
+        ferry_store::login_keys::take(&mut c, "key-hash", 51)
+            .await
+            .unwrap(),
+        None,
+        "used once"
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_34_upgrades_to_support_tools_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    support_tools_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_34_upgrades_to_support_tools_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    support_tools_upgrade(schema.url(), "postgres").await;
+}
