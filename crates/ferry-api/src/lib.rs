@@ -57,8 +57,8 @@ pub use links::{
 };
 pub use mail::{Mail, MailList};
 pub use me::{
-    AccountLogin, AccountLoginList, AddLogin, ChangePassword, PutSetting, Setting, SettingList,
-    UpdateMe,
+    AccountLogin, AccountLoginList, AddLogin, ChangePassword, CreateQuotaRequest,
+    DecideQuotaRequest, PutSetting, QuotaRequest, QuotaRequestList, Setting, SettingList, UpdateMe,
 };
 pub use notices::{Notice, NoticeList};
 pub use ops::{Health, ReadyDetails};

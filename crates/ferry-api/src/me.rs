@@ -77,3 +77,48 @@ pub struct AddLogin {
     #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9.@_+-]+$")]
     pub login: String,
 }
+
+/// A request for more quota.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QuotaRequest {
+    pub id: String,
+    pub user_id: String,
+    pub user_login: String,
+    /// The quota asked for, in bytes.
+    pub quota_bytes: i64,
+    /// The quota when it was asked for (`null`: unlimited).
+    pub previous_quota_bytes: Option<i64>,
+    pub message: String,
+    /// `pending`, `approved` or `denied`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decision_message: Option<String>,
+    pub created_at: String,
+    pub decided_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QuotaRequestList {
+    pub requests: Vec<QuotaRequest>,
+}
+
+/// `POST /me/quota-requests`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateQuotaRequest {
+    /// The quota asked for, in bytes: more than the current one.
+    #[schema(minimum = 1)]
+    pub quota_bytes: i64,
+    /// Why, for the admin (at most 2048 bytes).
+    #[serde(default)]
+    #[schema(max_length = 2048)]
+    pub message: String,
+}
+
+/// `POST /quota-requests/{request_id}/approve|deny`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct DecideQuotaRequest {
+    /// For the user (at most 2048 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2048)]
+    pub message: Option<String>,
+}

@@ -42,6 +42,7 @@ pub mod password_reset;
 pub mod passwords;
 pub mod policies;
 pub mod previews;
+pub mod quota_requests;
 pub mod render;
 pub mod scan;
 pub mod search;

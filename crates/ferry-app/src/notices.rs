@@ -27,6 +27,8 @@ pub enum NoticeKind {
     LinkUploaded,
     /// The virus scanner found something in one of the user's files: it is quarantined.
     FileInfected,
+    /// An admin granted or refused the user's request for more quota.
+    QuotaDecided,
 }
 
 impl NoticeKind {
@@ -39,6 +41,7 @@ impl NoticeKind {
             NoticeKind::CommentAssigned => "comment.assigned",
             NoticeKind::LinkUploaded => "link.uploaded",
             NoticeKind::FileInfected => "file.infected",
+            NoticeKind::QuotaDecided => "quota.decided",
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::passwords;
 use crate::state::AppState;
 
 /// Largest quota accepted (4 EiB): anything above is certainly a mistake.
-const MAX_QUOTA: i64 = 1 << 62;
+pub(crate) const MAX_QUOTA: i64 = 1 << 62;
 
 /// A request to create a user, as received.
 pub struct NewAccount<'a> {

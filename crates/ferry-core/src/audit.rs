@@ -91,10 +91,14 @@ pub enum Action {
     AuthLoginKeyCreated,
     /// An admin started acting as another user (support); the session's events name both.
     AuthImpersonationStarted,
+    /// A user asked for more quota; an admin granted or refused it.
+    QuotaRequested,
+    QuotaRequestApproved,
+    QuotaRequestDenied,
 }
 
 impl Action {
-    pub const ALL: [Action; 75] = [
+    pub const ALL: [Action; 78] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -170,6 +174,9 @@ impl Action {
         Action::UserLoginRemoved,
         Action::AuthLoginKeyCreated,
         Action::AuthImpersonationStarted,
+        Action::QuotaRequested,
+        Action::QuotaRequestApproved,
+        Action::QuotaRequestDenied,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -255,6 +262,9 @@ impl Action {
             Action::UserLoginRemoved => "user.login_removed",
             Action::AuthLoginKeyCreated => "auth.login_key_created",
             Action::AuthImpersonationStarted => "auth.impersonation_started",
+            Action::QuotaRequested => "quota.requested",
+            Action::QuotaRequestApproved => "quota.request_approved",
+            Action::QuotaRequestDenied => "quota.request_denied",
         }
     }
 }

@@ -21,6 +21,8 @@ pub enum IdKind {
     Company,
     /// A mail in the outbox.
     Mail,
+    /// A user's request for more quota.
+    QuotaRequest,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -47,6 +49,7 @@ impl IdKind {
             IdKind::Comment => "cmt_",
             IdKind::Company => "cmp_",
             IdKind::Mail => "eml_",
+            IdKind::QuotaRequest => "qrq_",
         }
     }
 

@@ -29,6 +29,7 @@ pub mod mail;
 mod name_keys;
 pub mod notices;
 pub mod policies;
+pub mod quota_requests;
 pub mod renditions;
 pub mod scans;
 pub mod search;

@@ -25,6 +25,7 @@ mod openapi;
 pub mod ops;
 pub mod portal;
 pub mod previews;
+pub mod quota_requests;
 pub mod search;
 pub mod sharing;
 pub mod slow;
@@ -114,6 +115,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(logins::router())
         .merge(support::router())
+        .merge(quota_requests::router())
         .merge(analytics::router())
         .merge(tokens::router())
         .merge(two_factor::router())

@@ -27,6 +27,7 @@ mod folders;
 mod groups;
 mod ops;
 mod portal;
+mod quota_requests;
 mod redirects;
 mod server;
 mod sharing;

@@ -2500,3 +2500,89 @@ async fn schema_34_upgrades_to_support_tools_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     support_tools_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0036 adds quota requests: a database at schema 35 holding a user upgrades; one pending
+/// request per user, decided once.
+async fn quota_requests_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 35).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        for (id, login) in [("usr_asks", "asks"), ("usr_boss", "boss")] {
+            ferry_store::users::insert(
+                &mut conn,
+                &NewUser {
+                    id,
+                    login,
+                    name: login,
+                    role: Role::User,
+                    password_hash: "x",
+                    quota_bytes: Some(10),
+                    company_id: None,
+                    now: 1,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let ask = |id: &'static str| ferry_store::quota_requests::NewQuotaRequest {
+        id,
+        user_id: "usr_asks",
+        quota_bytes: 20,
+        previous_quota_bytes: Some(10),
+        message: "more",
+        now: 2,
+    };
+    ferry_store::quota_requests::insert(&mut c, &ask("qrq_1"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        ferry_store::quota_requests::insert(&mut c, &ask("qrq_2")).await,
+        Err(ferry_store::StoreError::Conflict)
+    ));
+    assert!(
+        ferry_store::quota_requests::decide(&mut c, "qrq_1", "approved", "usr_boss", None, 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ferry_store::quota_requests::decide(&mut c, "qrq_1", "denied", "usr_boss", None, 4)
+            .await
+            .unwrap()
+    );
+    ferry_store::quota_requests::insert(&mut c, &ask("qrq_2"))
+        .await
+        .unwrap();
+    let listed = ferry_store::quota_requests::list(&mut c, Some("usr_asks"), None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+        vec!["pending", "approved"]
+    );
+    assert_eq!(listed[1].user_login, "asks");
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_35_upgrades_to_quota_requests_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    quota_requests_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_35_upgrades_to_quota_requests_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    quota_requests_upgrade(schema.url(), "postgres").await;
+}
