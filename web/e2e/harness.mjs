@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 export const ADMIN_PASSWORD = 'portal-admin-pw-1';
@@ -150,7 +151,14 @@ export async function useLocalDist(context, url) {
     const request = route.request();
     const path = new URL(request.url()).pathname;
     if (request.method() !== 'GET') return route.continue();
-    if (path.startsWith('/assets/') && existsSync(join(dist, path))) return route.fulfill({ path: join(dist, path) });
+    const file = join(dist, path);
+    if (path.startsWith('/assets/') && existsSync(`${file}.gz`)) {
+      // What the server sends a browser: the .gz the build wrote (unzipped here, as a
+      // fulfilled response is not decoded by the browser).
+      const type = path.endsWith('.css') ? 'text/css' : 'text/javascript';
+      return route.fulfill({ body: gunzipSync(readFileSync(`${file}.gz`)), headers: { 'content-type': `${type}; charset=utf-8` } });
+    }
+    if (path.startsWith('/assets/') && existsSync(file)) return route.fulfill({ path: file });
     if (request.resourceType() === 'document') {
       const response = await route.fetch();
       const headers = { ...response.headers() };

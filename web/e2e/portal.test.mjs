@@ -133,6 +133,11 @@ describe('portal', () => {
     const js = await fetch(server.url + asset, { headers: { 'Accept-Encoding': 'gzip' } });
     assert.equal(js.status, 200);
     assert.match(js.headers.get('cache-control'), /immutable/);
+    assert.equal(js.headers.get('content-encoding'), 'gzip');
+    // The gzipped copy the build wrote says the same as the file it stands for.
+    const plain = await fetch(server.url + asset, { headers: { 'Accept-Encoding': 'identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
+    assert.equal(await js.text(), await plain.text());
   });
 
   test('sign in', async () => {
