@@ -729,6 +729,59 @@ describe('portal', () => {
     await page.context().close();
   });
 
+  test('find users, export them as CSV; a user changes name and password and sees the policy that applies', async () => {
+    await admin.getByRole('link', { name: 'Users' }).click();
+    const find = admin.getByRole('search', { name: 'Find users' });
+    await find.getByLabel('Login or name').fill('dav');
+    await find.getByRole('button', { name: 'Search' }).click();
+    await admin.getByTestId('users-total').filter({ hasText: /^1 user$/ }).waitFor();
+    assert.deepEqual(await admin.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.login)), ['dave']);
+    const [csv] = await Promise.all([admin.waitForEvent('download'), find.getByRole('button', { name: 'Export CSV' }).click()]);
+    const lines = readFileSync(await csv.path(), 'utf8').trim().split(/\r?\n/);
+    assert.match(lines[0], /^id,login,name,role,status,company_id/);
+    assert.equal(lines.length, 2);
+    assert.match(lines[1], /,dave,/);
+    await find.getByLabel('Login or name').fill('');
+    await find.getByLabel(/^Role/).selectOption('company_admin');
+    await find.getByRole('button', { name: 'Search' }).click();
+    await admin.getByTestId('users-total').filter({ hasText: /^1 user$/ }).waitFor();
+    await find.getByLabel(/^Role/).selectOption('');
+    await find.getByRole('button', { name: 'Search' }).click();
+    await row(admin, 'bob').waitFor();
+
+    const [acme] = (await api('GET', '/companies')).companies;
+    await api('POST', '/users', { login: 'gina', password: 'gina-password-1', company_id: acme.id });
+    const gina = await newPage();
+    await signIn(gina, 'gina', 'gina-password-1');
+    await gina.getByRole('link', { name: 'Account' }).click();
+    await gina.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+    // The company's policy (set in the companies test) applies to her.
+    const policy = gina.getByTestId('my-policy');
+    await policy.getByText('3600 s').waitFor();
+    assert.match(await policy.innerText(), /Creating links\s+refused/);
+    await gina.getByLabel('Name', { exact: true }).fill('Gina Partner');
+    await gina.getByRole('button', { name: 'Save' }).click();
+    await gina.getByText('Saved.').waitFor();
+    assert.equal((await api('GET', '/users?q=gina')).users[0].name, 'Gina Partner');
+    await gina.getByLabel('Current password').fill('not-my-password');
+    await gina.getByLabel('New password', { exact: true }).fill('gina-password-2');
+    await gina.getByLabel('New password again').fill('gina-password-2');
+    await gina.getByRole('button', { name: 'Change password' }).click();
+    await gina.getByRole('alert').filter({ hasText: /^Current password: / }).waitFor();
+    await gina.getByLabel('Current password').fill('gina-password-1');
+    await gina.getByRole('button', { name: 'Change password' }).click();
+    await gina.getByText('Your password has been changed; your other sessions have ended.').waitFor();
+    await shot(gina, 'account');
+    await noSeriousA11y(gina);
+    const login = (password) => fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'gina', password }) });
+    assert.equal((await login('gina-password-1')).status, 401);
+    assert.equal((await login('gina-password-2')).status, 201);
+    // This session goes on.
+    await gina.reload();
+    await gina.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+    await gina.context().close();
+  });
+
   test('sign out', async () => {
     await admin.getByRole('button', { name: 'Sign out' }).click();
     await admin.getByText('You have signed out.').waitFor();

@@ -21,6 +21,7 @@ const GroupsScreen = lazy(() => import('./screens/Org').then((m) => ({ default: 
 import { UploadPanel } from './screens/UploadPanel';
 import { InboxScreen } from './screens/Sharing';
 import { ResetScreen } from './screens/Reset';
+import { AccountScreen } from './screens/Account';
 import { uploader } from './upload/uploader';
 
 function SignIn({ notice }: { notice?: string }) {
@@ -95,7 +96,7 @@ function App() {
   // System admins manage everything; a company admin its own company (docs/organisations.md).
   const admin = session.user.role === 'admin';
   const companyAdmin = session.user.role === 'company_admin';
-  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links], ['/tokens', t.nav.tokens]];
+  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links], ['/tokens', t.nav.tokens], ['/account', t.nav.account]];
   if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/companies', t.nav.companies], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
   if (companyAdmin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/company', t.nav.company], ['/admin/audit', t.nav.audit]);
   const current = (href: string) => (href === '/' ? path === '/' || path.startsWith('/f/') || path === '/search' : path.startsWith(href));
@@ -107,6 +108,7 @@ function App() {
   else if (path === '/inbox') screen = <InboxScreen />;
   else if (path === '/links') screen = <LinksScreen />;
   else if (path === '/tokens') screen = <TokensScreen />;
+  else if (path === '/account') screen = <AccountScreen />;
   else if (path === '/admin/users' && (admin || companyAdmin)) screen = <UsersScreen />;
   else if (path === '/admin/groups' && (admin || companyAdmin)) screen = <GroupsScreen />;
   else if (path === '/admin/companies' && admin) screen = <CompaniesScreen />;

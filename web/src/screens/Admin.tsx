@@ -36,9 +36,26 @@ export function UsersScreen() {
   const [form, setForm] = useState({ login: '', name: '', password: '', role: 'user', quota: '', company: '' });
   const [deleting, setDeleting] = useState<AdminUser>();
   const [policy, setPolicy] = useState<AdminUser>();
+  const [filters, setFilters] = useState({ q: '', status: '', role: '', company_id: '' });
+  const [applied, setApplied] = useState(filters);
+  const [total, setTotal] = useState<number>();
+  const query = useCallback((extra: Record<string, string>) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...applied, ...extra })) if (v) q.set(k, v);
+    return q.toString();
+  }, [applied]);
   const load = useCallback(async () => {
-    try { setUsers((await call<{ users: AdminUser[] }>('GET', '/users?limit=1000')).users); } catch (e) { setError(explain(e)); }
-  }, []);
+    try {
+      const r = await call<{ users: AdminUser[]; total: number }>('GET', `/users?${query({ limit: '1000' })}`);
+      setUsers(r.users); setTotal(r.total);
+    } catch (e) { setError(explain(e, { q: t.admin.searchUsers, status: t.admin.status, role: t.admin.role })); }
+  }, [query]);
+  const exportCsv = async () => {
+    setError(undefined);
+    const res = await fetch(`/api/v1/users?${query({ format: 'csv' })}`, { headers: authHeaders() });
+    if (!res.ok) { setError(explain(await readError(res))); return; }
+    await saveResponse(res, 'users.csv');
+  };
   useEffect(() => {
     void load();
     if (systemAdmin) listCompanies().then(setCompanies, (e) => setError(explain(e)));
@@ -71,7 +88,27 @@ export function UsersScreen() {
         <label>{t.admin.quota}<input value={form.quota} onChange={(e) => setForm({ ...form, quota: e.target.value })} placeholder={t.org.sizeHint} /></label>
         <button type="submit">{t.admin.createUser}</button>
       </form>
+      <form className="inline-form" role="search" aria-label={t.admin.findUsers} onSubmit={(e) => { e.preventDefault(); setApplied(filters); }}>
+        <label>{t.admin.searchUsers}<input type="search" value={filters.q} onChange={(e) => setFilters({ ...filters, q: e.target.value })} /></label>
+        <label>{t.admin.status}<select value={filters.status} onChange={(e) => setFilters({ ...filters, status: e.target.value })}>
+          <option value="">{t.admin.any}</option>
+          {Object.entries(t.admin.statuses).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
+        </select></label>
+        <label>{t.admin.role}<select value={filters.role} onChange={(e) => setFilters({ ...filters, role: e.target.value })}>
+          <option value="">{t.admin.any}</option>
+          {['user', 'company_admin', 'moderator', 'admin'].map((r) => <option key={r} value={r}>{t.admin.roles[r]}</option>)}
+        </select></label>
+        {systemAdmin ? (
+          <label>{t.admin.company}<select value={filters.company_id} onChange={(e) => setFilters({ ...filters, company_id: e.target.value })}>
+            <option value="">{t.admin.any}</option>
+            {companies.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+          </select></label>
+        ) : null}
+        <button type="submit">{t.admin.filter}</button>
+        <button type="button" onClick={() => void exportCsv()}>{t.admin.exportCsv}</button>
+      </form>
       <Status error={error} />
+      {total !== undefined ? <p className="muted small" data-testid="users-total">{t.admin.usersFound(total)}</p> : null}
       <table className="list">
         <thead><tr><th scope="col">{t.admin.login}</th><th scope="col" className="wide">{t.admin.name}</th><th scope="col">{t.admin.role}</th>{systemAdmin ? <th scope="col" className="wide">{t.admin.company}</th> : null}<th scope="col">{t.admin.status}</th><th scope="col" className="num">{t.files.size}</th><th scope="col">{t.files.actions}</th></tr></thead>
         <tbody>
