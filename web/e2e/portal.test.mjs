@@ -782,6 +782,29 @@ describe('portal', () => {
     await gina.context().close();
   });
 
+  test('usage: uploads, downloads and what is stored now, as the API counts them, for all or one company', async () => {
+    const usage = await api('GET', '/analytics/usage?interval=day');
+    const today = usage.periods.at(-1);
+    assert.ok(today.uploads > 20, `uploads today: ${today.uploads}`);
+    await admin.getByRole('link', { name: 'Usage' }).click();
+    const now = admin.getByTestId('usage-now');
+    await now.waitFor();
+    assert.match(await now.innerText(), new RegExp(`Accounts\\s+${usage.now.users}\\b`));
+    assert.match(await now.innerText(), new RegExp(`Files\\s+${usage.now.files}\\b`));
+    const latest = admin.getByTestId('usage-periods').locator('tbody tr').first().locator('td');
+    assert.equal(await latest.nth(1).innerText(), String(today.uploads));
+    await admin.getByRole('img', { name: /^Bytes uploaded/ }).waitFor();
+    await shot(admin, 'admin-usage');
+    await noSeriousA11y(admin);
+    await admin.getByLabel(/^Per/).selectOption('hour');
+    await admin.getByRole('heading', { name: 'The last 30 periods (one per hour)' }).waitFor();
+    const [acme] = (await api('GET', '/companies')).companies;
+    const acmeUsage = await api('GET', `/analytics/usage?interval=hour&company_id=${acme.id}`);
+    await admin.getByLabel(/^Company/).selectOption({ label: 'Acme' });
+    await admin.waitForFunction((n) => /Accounts\s+(\d+)/.exec(document.querySelector('[data-testid="usage-now"]')?.innerText ?? '')?.[1] === String(n), acmeUsage.now.users);
+    assert.notEqual(acmeUsage.now.users, usage.now.users);
+  });
+
   test('sign out', async () => {
     await admin.getByRole('button', { name: 'Sign out' }).click();
     await admin.getByText('You have signed out.').waitFor();

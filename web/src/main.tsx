@@ -17,6 +17,7 @@ const AuditScreen = lazy(() => import('./screens/Admin').then((m) => ({ default:
 const WebhooksScreen = lazy(() => import('./screens/Admin').then((m) => ({ default: m.WebhooksScreen })));
 const CompaniesScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.CompaniesScreen })));
 const MyCompanyScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.MyCompanyScreen })));
+const UsageScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.UsageScreen })));
 const GroupsScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.GroupsScreen })));
 import { UploadPanel } from './screens/UploadPanel';
 import { InboxScreen } from './screens/Sharing';
@@ -97,8 +98,8 @@ function App() {
   const admin = session.user.role === 'admin';
   const companyAdmin = session.user.role === 'company_admin';
   const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links], ['/tokens', t.nav.tokens], ['/account', t.nav.account]];
-  if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/companies', t.nav.companies], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
-  if (companyAdmin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/company', t.nav.company], ['/admin/audit', t.nav.audit]);
+  if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/companies', t.nav.companies], ['/admin/usage', t.nav.usage], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
+  if (companyAdmin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/company', t.nav.company], ['/admin/usage', t.nav.usage], ['/admin/audit', t.nav.audit]);
   const current = (href: string) => (href === '/' ? path === '/' || path.startsWith('/f/') || path === '/search' : path.startsWith(href));
   let screen;
   if (path === '/' || path.startsWith('/f/') || path === '/search') {
@@ -113,6 +114,7 @@ function App() {
   else if (path === '/admin/groups' && (admin || companyAdmin)) screen = <GroupsScreen />;
   else if (path === '/admin/companies' && admin) screen = <CompaniesScreen />;
   else if (path === '/admin/company' && companyAdmin) screen = <MyCompanyScreen />;
+  else if (path === '/admin/usage' && (admin || companyAdmin)) screen = <UsageScreen />;
   else if (path === '/admin/audit' && (admin || companyAdmin)) screen = <AuditScreen />;
   else if (path === '/admin/webhooks' && admin) screen = <WebhooksScreen />;
   else { navigate('/', true); return null; }

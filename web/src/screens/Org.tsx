@@ -400,3 +400,90 @@ export function GroupsScreen() {
     </section>
   );
 }
+
+interface UsagePeriod { start: string; end: string; uploads: number; upload_bytes: number; downloads: number; download_bytes: number; active_users: number }
+interface Usage { interval: string; company_id: string | null; from: string; to: string; periods: UsagePeriod[]; now: { stored_bytes: number; files: number; users: number; uploads_in_flight: number } }
+
+/** Bytes in and out per period as bars (SVG attributes only: the CSP allows no inline style). */
+function UsageChart({ periods }: { periods: UsagePeriod[] }) {
+  const max = Math.max(1, ...periods.map((p) => Math.max(p.upload_bytes, p.download_bytes)));
+  const w = 10, h = 100;
+  const inBytes = periods.reduce((n, p) => n + p.upload_bytes, 0), outBytes = periods.reduce((n, p) => n + p.download_bytes, 0);
+  return (
+    <figure className="usage-chart">
+      <svg viewBox={`0 0 ${periods.length * w} ${h}`} preserveAspectRatio="none" role="img" aria-label={t.org.chartLabel(formatBytes(inBytes), formatBytes(outBytes))}>
+        {periods.map((p, i) => {
+          const up = (p.upload_bytes / max) * (h - 2), down = (p.download_bytes / max) * (h - 2);
+          return (
+            <g key={p.start}>
+              <rect x={i * w + 1} y={h - up} width={w / 2 - 1} height={up} fill="#1d4ed8" />
+              <rect x={i * w + w / 2} y={h - down} width={w / 2 - 1} height={down} fill="#f59e0b" />
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption className="small muted"><span className="key key-in" aria-hidden="true" /> {t.org.bytesIn} <span className="key key-out" aria-hidden="true" /> {t.org.bytesOut}</figcaption>
+    </figure>
+  );
+}
+
+/** Usage analytics (GET /analytics/usage): the installation or one company (system admins), a company admin's own. */
+export function UsageScreen() {
+  const systemAdmin = currentSession()?.user.role === 'admin';
+  const [per, setPer] = useState('day');
+  const [company, setCompany] = useState('');
+  const [companies, setCompanies] = useState<Company[]>([]);
+  const [usage, setUsage] = useState<Usage>();
+  const [error, setError] = useState<string>();
+  useEffect(() => { if (systemAdmin) listCompanies().then(setCompanies, () => undefined); }, [systemAdmin]);
+  useEffect(() => {
+    setError(undefined);
+    const q = new URLSearchParams({ interval: per });
+    if (company) q.set('company_id', company);
+    call<Usage>('GET', `/analytics/usage?${q}`).then(setUsage, (e) => setError(explain(e)));
+  }, [per, company]);
+  const busy = usage?.periods.filter((p) => p.uploads || p.downloads || p.active_users).reverse() ?? [];
+  // Periods are the last 30 hours, days or weeks up to now, not calendar days: show both ends.
+  const when = (p: UsagePeriod) => `${formatTime(p.start)} – ${formatTime(p.end)}`;
+  return (
+    <section aria-labelledby="usage-title">
+      <h1 id="usage-title">{t.org.usage}</h1>
+      <div className="inline-form">
+        <label>{t.org.interval}<select value={per} onChange={(e) => setPer(e.target.value)}>
+          {Object.entries(t.org.intervals).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
+        </select></label>
+        {systemAdmin ? (
+          <label>{t.org.company}<select value={company} onChange={(e) => setCompany(e.target.value)}>
+            <option value="">{t.org.wholeInstallation}</option>
+            {companies.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+          </select></label>
+        ) : null}
+      </div>
+      <Status error={error} />
+      {usage ? (
+        <>
+          <h2>{t.org.now}</h2>
+          <dl className="details" data-testid="usage-now">
+            <dt>{t.org.stored}</dt><dd>{formatBytes(usage.now.stored_bytes)}</dd>
+            <dt>{t.org.files}</dt><dd>{usage.now.files}</dd>
+            <dt>{t.org.accounts}</dt><dd>{usage.now.users}</dd>
+            <dt>{t.org.inFlight}</dt><dd>{usage.now.uploads_in_flight}</dd>
+          </dl>
+          <h2>{t.org.history(usage.periods.length, t.org.intervals[usage.interval] ?? usage.interval)}</h2>
+          <UsageChart periods={usage.periods} />
+          {busy.length ? (
+            <table className="list" data-testid="usage-periods">
+              <thead><tr><th scope="col">{t.org.period}</th><th scope="col" className="num">{t.org.uploads}</th><th scope="col" className="num">{t.org.bytesIn}</th><th scope="col" className="num">{t.org.downloads}</th><th scope="col" className="num">{t.org.bytesOut}</th><th scope="col" className="num">{t.org.activeUsers}</th></tr></thead>
+              <tbody>
+                {busy.map((p) => (
+                  <tr key={p.start}><td>{when(p)}</td><td className="num">{p.uploads}</td><td className="num">{formatBytes(p.upload_bytes)}</td><td className="num">{p.downloads}</td><td className="num">{formatBytes(p.download_bytes)}</td><td className="num">{p.active_users}</td></tr>
+                ))}
+              </tbody>
+            </table>
+          ) : <p className="empty">{t.org.quiet}</p>}
+          <p className="hint">{t.org.quietLeftOut}</p>
+        </>
+      ) : null}
+    </section>
+  );
+}
