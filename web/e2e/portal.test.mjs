@@ -383,7 +383,13 @@ describe('portal', () => {
     await tile('pixel-art.png').locator('[data-thumb="image"] img').waitFor();
     assert.equal(await admin.getByRole('button', { name: 'Grid', exact: true }).getAttribute('aria-pressed'), 'true');
     await grid.getByRole('button', { name: 'pixel-art.png' }).click();
-    await admin.getByRole('dialog').locator('.preview img').waitFor();
+    const details = admin.getByRole('dialog');
+    await details.locator('.preview img').waitFor();
+    // The file's own audit trail, and its scan status (scanning is off here).
+    const history = details.getByRole('table', { name: 'History' });
+    await history.getByRole('row').filter({ hasText: 'upload.completed' }).getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await details.getByText('not scanned (scanning is off)').waitFor();
+    await noSeriousA11y(admin);
     await admin.keyboard.press('Escape');
     await select(admin, 'pixel-art.png');
     await admin.getByText('1 selected').waitFor();

@@ -91,6 +91,10 @@ export const en = {
     gridView: 'Grid',
     gridLabel: 'Files and folders',
     preview: 'Preview',
+    history: 'History',
+    noHistory: 'No events recorded for this file.',
+    scan: 'Virus scan',
+    scanStatus: { pending: 'waiting for the scan', clean: 'clean', infected: 'infected: it cannot be downloaded', error: 'not scanned yet (it failed and will be retried)', skipped: 'not scanned (scanning is off)' } as Record<string, string>,
   },
   uploads: {
     title: 'Uploads',
