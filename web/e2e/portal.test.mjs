@@ -420,10 +420,11 @@ describe('portal', () => {
     await bob.getByText('admin invites you to “Projects” as viewer.').waitFor();
     await shot(bob, 'inbox');
     await noSeriousA11y(bob);
+    await bob.getByLabel('Name in your folders (optional): Projects').fill('Projects of admin');
     await bob.getByRole('button', { name: 'Accept Projects' }).click();
     await bob.getByText('No pending invitations.').waitFor();
     await bob.getByRole('link', { name: 'Files' }).click();
-    await bob.getByRole('link', { name: 'Projects', exact: true }).waitFor();
+    await bob.getByRole('link', { name: 'Projects of admin', exact: true }).waitFor();
     await admin.getByRole('dialog').getByLabel('Role bob').selectOption('editor');
     await admin.getByRole('dialog').getByRole('cell', { name: 'accepted' }).waitFor();
     assert.equal(await admin.getByRole('dialog').getByLabel('Role bob').inputValue(), 'editor');

@@ -225,6 +225,7 @@ export const en = {
     noInvitations: 'No pending invitations.',
     invitedTo: (by: string, folder: string, role: string) => `${by} invites you to “${folder}” as ${role}.`,
     accept: 'Accept',
+    mountName: 'Name in your folders (optional)',
     decline: 'Decline',
     notices: 'Notices',
     noNotices: 'No notices.',
