@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ADMIN_PASSWORD, apiClient, axeViolations, launchBrowser, mailText, sha256, sha256File, startServer, startSmtpSink, useLocalDist } from './harness.mjs';
 
 const MiB = 1024 * 1024;
-let server, smtp, browser, admin, bob, api, files;
+let server, smtp, browser, admin, bob, api, files, folderLinkUrl;
 const shots = process.env.PORTAL_SCREENSHOTS;
 
 async function shot(page, name) {
@@ -307,6 +307,7 @@ describe('portal', () => {
     await admin.getByRole('link', { name: 'Files' }).click();
     await openFolder(admin, 'Projects');
     const url = await createLink(admin, 'batch');
+    folderLinkUrl = url;
     const visitor = await newPage({ width: 360, height: 740 });
     await visitor.goto(url);
     await visitor.getByText('A folder was shared with you').waitFor();
@@ -356,6 +357,24 @@ describe('portal', () => {
     await openFolder(admin, 'Projects');
     await shot(admin, 'files');
     await noSeriousA11y(admin);
+  });
+
+  test('a signed-in visitor saves what a folder link gives into their own folders', async () => {
+    await admin.goto(folderLinkUrl);
+    await admin.getByText('A folder was shared with you').waitFor();
+    await admin.getByRole('button', { name: 'Save to my folders' }).click();
+    const picker = admin.getByRole('dialog');
+    await picker.getByRole('button', { name: 'Projects' }).click();
+    await picker.getByRole('button', { name: 'Archive' }).click();
+    await picker.getByRole('button', { name: /Choose this folder/ }).click();
+    await admin.getByText(/^Saved: /).waitFor();
+    await noSeriousA11y(admin);
+    const archive = (await api('GET', '/search?q=Archive&limit=10')).items.find((i) => i.type === 'folder' && i.folder.name === 'Archive').folder;
+    const copy = (await api('GET', `/folders/${archive.id}/children`)).folders.find((f) => f.name === 'batch');
+    assert.ok(copy, 'a copy of the folder in Archive');
+    assert.equal((await api('GET', `/folders/${copy.id}/files?limit=100`)).files.length, 10);
+    await admin.goto(server.url + '/');
+    await admin.getByRole('link', { name: 'Files' }).waitFor();
   });
 
   test('grid view: a picture shows its thumbnail, other files an icon; the choice stays after a reload', async () => {

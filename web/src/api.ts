@@ -56,7 +56,9 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
   }
   if (!res.ok) {
     const err = await readError(res);
-    if (res.status === 401 && auth && session) setSession(null, 'expired');
+    // A link's own 401 (its password) says nothing about the session.
+    const aboutLink = err.code.startsWith('link_') || err.code === 'invalid_link_password';
+    if (res.status === 401 && auth && session && !aboutLink) setSession(null, 'expired');
     throw err;
   }
   if (opts.raw) return res as unknown as T;

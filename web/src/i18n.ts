@@ -206,6 +206,8 @@ export const en = {
     sharedWithYou: 'A file was shared with you',
     folderShared: 'A folder was shared with you',
     downloadZip: 'Download everything as zip',
+    save: 'Save to my folders',
+    saved: (what: string) => `Saved: ${what}.`,
   },
   sharing: {
     share: 'Share',
