@@ -2,18 +2,23 @@
 // asset (the server sends it to clients that accept gzip). No source maps, no timestamps, so
 // `npm ci && npm run build` gives the same bytes every time (CI compares with the committed dist).
 import { defineConfig, type Plugin } from 'vite';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
+// The .gz files are made from the files as written, once every other plugin is done with them:
+// made earlier (in generateBundle), they missed Vite's last rewrites of the chunks (the
+// preload helper of dynamic imports) and differed from the files they stand for.
 function gzipAssets(): Plugin {
   return {
     name: 'ferry-gzip',
     apply: 'build',
-    generateBundle(_options, bundle) {
-      for (const [name, item] of Object.entries(bundle)) {
+    enforce: 'post',
+    writeBundle(options, bundle) {
+      for (const name of Object.keys(bundle).sort()) {
         if (!/\.(js|css|html|svg|json|wasm)$/.test(name)) continue;
-        const source = item.type === 'chunk' ? item.code : item.source;
-        const bytes = typeof source === 'string' ? Buffer.from(source) : Buffer.from(source);
-        this.emitFile({ type: 'asset', fileName: `${name}.gz`, source: gzipSync(bytes, { level: 9 }) });
+        const path = join(options.dir!, name);
+        writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
       }
     },
   };

@@ -2,10 +2,11 @@
 // (SQLite), and Debian's Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 export const ADMIN_PASSWORD = 'portal-admin-pw-1';
@@ -19,13 +20,76 @@ function freePort() {
   });
 }
 
-export async function startServer() {
+/**
+ * A minimal SMTP receiver on loopback (plain SMTP, no TLS, no auth) that keeps every message:
+ * enough for Ferry's mail worker (lettre) to deliver to. `next(pred)` waits for a message.
+ */
+export async function startSmtpSink() {
+  const messages = [];
+  const waiters = [];
+  const server = createServer((socket) => {
+    let buffer = '', data = null, from = '', to = [];
+    const reply = (line) => socket.write(line + '\r\n');
+    reply('220 sink ESMTP');
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      for (let at; (at = buffer.indexOf('\r\n')) >= 0;) {
+        const line = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        if (data !== null) {
+          if (line === '.') {
+            const message = { from, to, raw: data.join('\r\n') };
+            messages.push(message);
+            for (const w of [...waiters]) if (w.pred(message)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(message); }
+            data = null; from = ''; to = [];
+            reply('250 queued');
+          } else data.push(line.startsWith('..') ? line.slice(1) : line);
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') { socket.write('250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n'); }
+        else if (verb === 'HELO' || verb === 'RSET' || verb === 'NOOP') reply('250 ok');
+        else if (verb === 'MAIL') { from = line; reply('250 ok'); }
+        else if (verb === 'RCPT') { to.push(/<([^>]*)>/.exec(line)?.[1] ?? line); reply('250 ok'); }
+        else if (verb === 'DATA') { data = []; reply('354 go on'); }
+        else if (verb === 'QUIT') { reply('221 bye'); socket.end(); }
+        else reply('502 not here');
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise((res) => server.listen(0, '127.0.0.1', res));
+  return {
+    url: `smtp://127.0.0.1:${server.address().port}`,
+    messages,
+    next(pred, timeout = 30_000) {
+      const hit = messages.find(pred);
+      if (hit) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve };
+        waiters.push(w);
+        setTimeout(() => { if (waiters.includes(w)) { waiters.splice(waiters.indexOf(w), 1); reject(new Error('no such mail arrived')); } }, timeout);
+      });
+    },
+    close: () => new Promise((res) => server.close(res)),
+  };
+}
+
+/** A message's text with its transfer encodings (quoted-printable, base64) undone, roughly. */
+export function mailText(raw) {
+  const base64 = [...raw.matchAll(/Content-Transfer-Encoding: base64\r\n(?:[^\r\n]+\r\n)*\r\n([A-Za-z0-9+/=\r\n]+)/gi)]
+    .map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'base64').toString('utf8'));
+  const qp = raw.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  return [qp, ...base64].join('\n');
+}
+
+export async function startServer(env = {}) {
   const bin = process.env.FERRY_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug/ferry');
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    env: { ...process.env, FERRY_ADMIN__PASSWORD: ADMIN_PASSWORD, FERRY_SERVER__PUBLIC_URL: url, RUST_LOG: 'warn' },
+    env: { ...process.env, FERRY_ADMIN__PASSWORD: ADMIN_PASSWORD, FERRY_SERVER__PUBLIC_URL: url, RUST_LOG: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   for (let i = 0; i < 300; i++) {
@@ -72,4 +136,36 @@ export async function axeViolations(page) {
   await page.evaluate(source);
   const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
   return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/**
+ * With PORTAL_LOCAL_DIST=1, a browser context gets the app from web/dist on disk instead of
+ * the copy embedded in the server binary (the server's headers, CSP included, are kept): for
+ * trying a new build without rebuilding the binary. CI never sets it.
+ */
+export async function useLocalDist(context, url) {
+  if (!process.env.PORTAL_LOCAL_DIST) return;
+  const dist = join(root, 'web/dist');
+  const origin = new URL(url).origin;
+  await context.route((u) => u.origin === origin && !/^\/(api|d|dav|fileshare)(\/|$)/.test(u.pathname), async (route) => {
+    const request = route.request();
+    const path = new URL(request.url()).pathname;
+    if (request.method() !== 'GET') return route.continue();
+    const file = join(dist, path);
+    if (path.startsWith('/assets/') && existsSync(`${file}.gz`)) {
+      // What the server sends a browser: the .gz the build wrote (unzipped here, as a
+      // fulfilled response is not decoded by the browser).
+      const type = path.endsWith('.css') ? 'text/css' : 'text/javascript';
+      return route.fulfill({ body: gunzipSync(readFileSync(`${file}.gz`)), headers: { 'content-type': `${type}; charset=utf-8` } });
+    }
+    if (path.startsWith('/assets/') && existsSync(file)) return route.fulfill({ path: file });
+    if (request.resourceType() === 'document') {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      if (!(headers['content-type'] ?? '').startsWith('text/html')) return route.fulfill({ response });
+      delete headers['content-encoding']; delete headers['content-length'];
+      return route.fulfill({ status: response.status(), headers, body: readFileSync(join(dist, 'index.html'), 'utf8') });
+    }
+    return route.continue();
+  });
 }

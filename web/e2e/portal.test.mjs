@@ -6,13 +6,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
+import decodeQR from 'qr/decode.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD, apiClient, axeViolations, launchBrowser, sha256, sha256File, startServer } from './harness.mjs';
+import { ADMIN_PASSWORD, apiClient, axeViolations, launchBrowser, mailText, sha256, sha256File, startServer, startSmtpSink, useLocalDist } from './harness.mjs';
 
 const MiB = 1024 * 1024;
-let server, browser, admin, bob, api, files;
+let server, smtp, browser, admin, bob, api, files, folderLinkUrl;
 const shots = process.env.PORTAL_SCREENSHOTS;
 
 async function shot(page, name) {
@@ -27,6 +29,7 @@ async function noSeriousA11y(page) {
 
 async function newPage(viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
+  await useLocalDist(context, server.url);
   const page = await context.newPage();
   page.cspErrors = [];
   page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) page.cspErrors.push(m.text()); });
@@ -67,6 +70,24 @@ async function createLink(page, fileName, { password, max } = {}) {
   return url;
 }
 
+/** A real PNG of w × h pixels (a colour gradient), for thumbnails. */
+function makePng(w, h) {
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8); head.writeUInt32BE(data.length); head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type, 'latin1'), data])));
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    const line = Buffer.alloc(1 + w * 3);
+    for (let x = 0; x < w; x++) { line[1 + x * 3] = (x * 255) / w; line[2 + x * 3] = (y * 255) / h; line[3 + x * 3] = 160; }
+    rows.push(line);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
 /** RFC 6238 (SHA-1, 6 digits, 30 s) for a base32 secret, `steps` steps from now. */
 function totp(secret, steps) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -82,7 +103,8 @@ function totp(secret, steps) {
 
 describe('portal', () => {
   before(async () => {
-    server = await startServer();
+    smtp = await startSmtpSink();
+    server = await startServer({ FERRY_MAIL__SMTP_URL: smtp.url, FERRY_MAIL__SEND_INTERVAL_MS: '200' });
     browser = await launchBrowser();
     api = await apiClient(server.url, 'admin', ADMIN_PASSWORD);
     files = mkdtempSync(join(tmpdir(), 'ferry-e2e-files-'));
@@ -92,6 +114,7 @@ describe('portal', () => {
     if (admin) assert.deepEqual(admin.cspErrors, [], 'no Content-Security-Policy violation');
     await browser?.close();
     await server?.stop();
+    await smtp?.close();
     if (files) rmSync(files, { recursive: true, force: true });
   });
 
@@ -110,6 +133,11 @@ describe('portal', () => {
     const js = await fetch(server.url + asset, { headers: { 'Accept-Encoding': 'gzip' } });
     assert.equal(js.status, 200);
     assert.match(js.headers.get('cache-control'), /immutable/);
+    assert.equal(js.headers.get('content-encoding'), 'gzip');
+    // The gzipped copy the build wrote says the same as the file it stands for.
+    const plain = await fetch(server.url + asset, { headers: { 'Accept-Encoding': 'identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
+    assert.equal(await js.text(), await plain.text());
   });
 
   test('sign in', async () => {
@@ -279,6 +307,7 @@ describe('portal', () => {
     await admin.getByRole('link', { name: 'Files' }).click();
     await openFolder(admin, 'Projects');
     const url = await createLink(admin, 'batch');
+    folderLinkUrl = url;
     const visitor = await newPage({ width: 360, height: 740 });
     await visitor.goto(url);
     await visitor.getByText('A folder was shared with you').waitFor();
@@ -330,6 +359,65 @@ describe('portal', () => {
     await noSeriousA11y(admin);
   });
 
+  test('a signed-in visitor saves what a folder link gives into their own folders', async () => {
+    await admin.goto(folderLinkUrl);
+    await admin.getByText('A folder was shared with you').waitFor();
+    await admin.getByRole('button', { name: 'Save to my folders' }).click();
+    const picker = admin.getByRole('dialog');
+    await picker.getByRole('button', { name: 'Projects' }).click();
+    await picker.getByRole('button', { name: 'Archive' }).click();
+    await picker.getByRole('button', { name: /Choose this folder/ }).click();
+    await admin.getByText(/^Saved: /).waitFor();
+    await noSeriousA11y(admin);
+    const archive = (await api('GET', '/search?q=Archive&limit=10')).items.find((i) => i.type === 'folder' && i.folder.name === 'Archive').folder;
+    const copy = (await api('GET', `/folders/${archive.id}/children`)).folders.find((f) => f.name === 'batch');
+    assert.ok(copy, 'a copy of the folder in Archive');
+    assert.equal((await api('GET', `/folders/${copy.id}/files?limit=100`)).files.length, 10);
+    await admin.goto(server.url + '/');
+    await admin.getByRole('link', { name: 'Files' }).waitFor();
+  });
+
+  test('grid view: a picture shows its thumbnail, other files an icon; the choice stays after a reload', async () => {
+    await admin.getByRole('link', { name: 'Files' }).click();
+    await openFolder(admin, 'Projects');
+    const png = join(files, 'pixel-art.png');
+    writeFileSync(png, makePng(40, 30));
+    await admin.getByTestId('file-input').setInputFiles(png);
+    await admin.locator('.upload-panel li[data-status="done"]').filter({ hasText: 'pixel-art.png' }).waitFor();
+    await admin.getByRole('button', { name: 'Clear finished' }).click();
+    await row(admin, 'pixel-art.png').waitFor();
+    await admin.getByRole('button', { name: 'Grid', exact: true }).click();
+    const grid = admin.getByRole('list', { name: 'Files and folders' });
+    const tile = (name) => grid.getByRole('listitem').filter({ has: admin.getByText(name, { exact: true }) });
+    const picture = tile('pixel-art.png').locator('[data-thumb="image"] img');
+    await picture.waitFor();
+    // The server's rendering, decoded by the browser: never enlarged, aspect kept.
+    await admin.waitForFunction((img) => img.complete && img.naturalWidth > 0, await picture.elementHandle());
+    assert.deepEqual(await picture.evaluate((img) => [img.naturalWidth, img.naturalHeight]), [40, 30]);
+    await tile('big.bin').locator('[data-thumb="icon"]').waitFor();
+    await grid.getByRole('link', { name: 'batch' }).waitFor();
+    await shot(admin, 'files-grid');
+    await noSeriousA11y(admin);
+    await admin.reload();
+    await tile('pixel-art.png').locator('[data-thumb="image"] img').waitFor();
+    assert.equal(await admin.getByRole('button', { name: 'Grid', exact: true }).getAttribute('aria-pressed'), 'true');
+    await grid.getByRole('button', { name: 'pixel-art.png' }).click();
+    const details = admin.getByRole('dialog');
+    await details.locator('.preview img').waitFor();
+    // The file's own audit trail, and its scan status (scanning is off here).
+    const history = details.getByRole('table', { name: 'History' });
+    await history.getByRole('row').filter({ hasText: 'upload.completed' }).getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await details.getByText('not scanned (scanning is off)').waitFor();
+    await noSeriousA11y(admin);
+    await admin.keyboard.press('Escape');
+    await select(admin, 'pixel-art.png');
+    await admin.getByText('1 selected').waitFor();
+    await admin.getByRole('checkbox', { name: 'Select pixel-art.png', exact: true }).uncheck();
+    await admin.getByRole('button', { name: 'List', exact: true }).click();
+    await row(admin, 'big.bin').waitFor();
+    assert.equal(await grid.count(), 0);
+  });
+
   test('share a folder: invite, accept in the inbox, change the role', async () => {
     await api('POST', '/users', { login: 'bob', password: 'bob-password-1', name: 'Bob' });
     const asBob = await apiClient(server.url, 'bob', 'bob-password-1');
@@ -351,10 +439,11 @@ describe('portal', () => {
     await bob.getByText('admin invites you to “Projects” as viewer.').waitFor();
     await shot(bob, 'inbox');
     await noSeriousA11y(bob);
+    await bob.getByLabel('Name in your folders (optional): Projects').fill('Projects of admin');
     await bob.getByRole('button', { name: 'Accept Projects' }).click();
     await bob.getByText('No pending invitations.').waitFor();
     await bob.getByRole('link', { name: 'Files' }).click();
-    await bob.getByRole('link', { name: 'Projects', exact: true }).waitFor();
+    await bob.getByRole('link', { name: 'Projects of admin', exact: true }).waitFor();
     await admin.getByRole('dialog').getByLabel('Role bob').selectOption('editor');
     await admin.getByRole('dialog').getByRole('cell', { name: 'accepted' }).waitFor();
     assert.equal(await admin.getByRole('dialog').getByLabel('Role bob').inputValue(), 'editor');
@@ -417,6 +506,23 @@ describe('portal', () => {
     await carol.getByRole('button', { name: 'Turn on two-factor login' }).click();
     const secret = await carol.getByLabel('Secret').inputValue();
     assert.match(secret, /^[A-Z2-7]{32}$/);
+    // The QR code, drawn to a canvas and read back by a QR decoder, holds the otpauth URI.
+    const qr = carol.getByTestId('totp-qr');
+    await qr.waitFor();
+    const pixels = await qr.evaluate(async (svg) => {
+      const img = new Image();
+      img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(svg));
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 300;
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(img, 0, 0, 300, 300);
+      return Array.from(ctx.getImageData(0, 0, 300, 300).data);
+    });
+    const uri = decodeQR({ width: 300, height: 300, data: Uint8Array.from(pixels) });
+    assert.match(uri, /^otpauth:\/\/totp\//);
+    assert.equal(new URL(uri).searchParams.get('secret'), secret);
+    assert.equal(await carol.getByRole('link', { name: 'otpauth link' }).getAttribute('href'), uri);
     await shot(carol, 'two-factor-setup');
     await noSeriousA11y(carol);
     await carol.getByLabel('Code from the app').fill(totp(secret, 0));
@@ -456,6 +562,273 @@ describe('portal', () => {
     await row(admin, 'carol').getByRole('cell', { name: /^active/ }).waitFor();
     await admin.getByRole('button', { name: 'Reset 2FA carol' }).click();
     await admin.getByRole('button', { name: 'Reset 2FA carol' }).waitFor({ state: 'detached' });
+  });
+
+  test('companies, groups and policies: a system admin sets them up, a company admin manages its own', async () => {
+    await admin.getByRole('link', { name: 'Companies' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
+    await admin.getByText('No companies yet.').waitFor();
+    const create = admin.getByRole('form', { name: 'Create company' });
+    await create.getByLabel('Name', { exact: true }).fill('Acme');
+    await create.getByLabel('Company quota').fill('lots');
+    await create.getByRole('button', { name: 'Create company' }).click();
+    await create.getByRole('alert').filter({ hasText: 'Company quota: write a size' }).waitFor();
+    await create.getByLabel('Company quota').fill('2 GB');
+    await create.getByLabel('Default user quota').fill('500 MB');
+    await create.getByLabel('Accent colour').fill('#0f766e');
+    await create.getByRole('button', { name: 'Create company' }).click();
+    await admin.getByText('“Acme” created.').waitFor();
+    // The server's own error, with the field it names.
+    await create.getByLabel('Name', { exact: true }).fill('ACME');
+    await create.getByRole('button', { name: 'Create company' }).click();
+    await create.getByRole('alert').filter({ hasText: /^Name: .*already exists/ }).waitFor();
+    await admin.reload();
+    await row(admin, 'Acme').getByRole('cell', { name: '0 B / 2.0 GB' }).waitFor();
+    assert.equal(await admin.getByRole('row').filter({ hasText: /ACME/ }).count(), 0);
+    const [acme] = (await api('GET', '/companies')).companies;
+    assert.equal(acme.name, 'Acme');
+    assert.equal(acme.default_user_quota_bytes, 500 * MiB);
+    assert.equal(acme.branding.accent_color, '#0f766e');
+    await admin.getByRole('button', { name: 'Edit Acme' }).click();
+    await admin.getByRole('dialog').getByLabel('Display name on link pages').fill('Acme Corp');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await admin.getByText('“Acme” saved.').waitFor();
+    await row(admin, 'Acme').getByText('(Acme Corp)').waitFor();
+    await shot(admin, 'admin-companies');
+    await noSeriousA11y(admin);
+
+    await admin.getByRole('button', { name: 'Policy Acme' }).click();
+    const policy = admin.getByRole('dialog');
+    await policy.getByLabel('Creating links').selectOption('false');
+    await policy.getByLabel(/Longest link lifetime/).fill('an hour');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await policy.getByRole('alert').filter({ hasText: 'Longest link lifetime' }).waitFor();
+    await policy.getByLabel(/Longest link lifetime/).fill('3600');
+    await policy.getByLabel(/Allowed client addresses/).fill('not-an-address');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await policy.getByRole('alert').filter({ hasText: /^Allowed client addresses/ }).waitFor();
+    await policy.getByLabel(/Allowed client addresses/).fill('');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await policy.getByText('Policy saved.').waitFor();
+    await shot(admin, 'admin-policy');
+    await noSeriousA11y(admin);
+    await admin.keyboard.press('Escape');
+    const saved = await api('GET', `/policies/company/${acme.id}`);
+    assert.equal(saved.can_share_links, false);
+    assert.equal(saved.max_link_expires_in_secs, 3600);
+    assert.equal(saved.can_download, null);
+    await admin.getByRole('button', { name: 'Policy Acme' }).click();
+    assert.equal(await admin.getByRole('dialog').getByLabel('Creating links').inputValue(), 'false');
+    await admin.keyboard.press('Escape');
+
+    // A company admin, created in the company from the users screen.
+    await admin.getByRole('link', { name: 'Users' }).click();
+    const newUser = admin.getByRole('form', { name: 'Create user' });
+    await newUser.getByLabel('Login', { exact: true }).fill('dave');
+    await newUser.getByLabel('Password', { exact: true }).fill('dave-password-1');
+    await newUser.getByLabel(/^Role/).selectOption('company_admin');
+    await newUser.getByLabel(/^Company/).selectOption({ label: 'Acme' });
+    await newUser.getByRole('button', { name: 'Create user' }).click();
+    await row(admin, 'dave').getByRole('cell', { name: '0 B / 500.0 MB' }).waitFor();
+    assert.equal(await admin.getByLabel('Company dave').inputValue(), acme.id);
+
+    // Groups: create one, add and refuse members, set its policy.
+    await admin.getByRole('link', { name: 'Groups' }).click();
+    await admin.getByText('No groups yet.').waitFor();
+    const newGroup = admin.getByRole('form', { name: 'Create group' });
+    await newGroup.getByLabel('Name', { exact: true }).fill('Editors');
+    await newGroup.getByLabel('Description').fill('Reports team');
+    await newGroup.getByRole('button', { name: 'Create group' }).click();
+    await row(admin, 'Editors').waitFor();
+    await admin.getByRole('button', { name: 'Members Editors' }).click();
+    const members = admin.getByRole('dialog');
+    await members.getByText('No members yet.').waitFor();
+    await members.getByLabel('Login of the user to add').fill('nobody');
+    await members.getByRole('button', { name: 'Add member' }).click();
+    await members.getByRole('alert').filter({ hasText: 'There is no user “nobody”' }).waitFor();
+    await members.getByLabel('Login of the user to add').fill('bob');
+    await members.getByRole('button', { name: 'Add member' }).click();
+    await members.getByRole('button', { name: 'Remove bob' }).waitFor();
+    await shot(admin, 'admin-group-members');
+    await noSeriousA11y(admin);
+    await admin.keyboard.press('Escape');
+    await admin.reload();
+    await row(admin, 'Editors').getByRole('cell', { name: '1', exact: true }).waitFor();
+    await admin.getByRole('button', { name: 'Policy Editors' }).click();
+    await admin.getByRole('dialog').getByLabel('Uploads').selectOption('false');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Save policy' }).click();
+    await admin.getByRole('dialog').getByText('Policy saved.').waitFor();
+    await admin.keyboard.press('Escape');
+    const [editors] = (await api('GET', '/groups')).groups;
+    assert.equal((await api('GET', `/policies/group/${editors.id}`)).can_upload, false);
+    assert.deepEqual((await api('GET', `/groups/${editors.id}/members`)).members.map((m) => m.login), ['bob']);
+    await shot(admin, 'admin-groups');
+    await noSeriousA11y(admin);
+
+    // The company admin sees its company, its users and groups, and nothing else.
+    const dave = await newPage();
+    await signIn(dave, 'dave', 'dave-password-1');
+    const nav = dave.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Company', exact: true }).click();
+    await dave.getByRole('heading', { level: 1, name: 'Acme Corp' }).waitFor();
+    await dave.getByText('0 B / 2.0 GB').waitFor();
+    assert.equal(await nav.getByRole('link', { name: 'Companies' }).count(), 0);
+    assert.equal(await nav.getByRole('link', { name: 'Webhooks' }).count(), 0);
+    await shot(dave, 'company-admin');
+    await noSeriousA11y(dave);
+    await nav.getByRole('link', { name: 'Users' }).click();
+    await row(dave, 'dave').waitFor();
+    const daveCreates = dave.getByRole('form', { name: 'Create user' });
+    await daveCreates.getByLabel('Login', { exact: true }).fill('erin');
+    await daveCreates.getByLabel('Password', { exact: true }).fill('erin-password-1');
+    await daveCreates.getByRole('button', { name: 'Create user' }).click();
+    await row(dave, 'erin').waitFor();
+    assert.deepEqual((await dave.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.login))).sort(), ['dave', 'erin']);
+    assert.deepEqual((await dave.getByLabel('Role erin').locator('option').allTextContents()), ['user', 'company admin']);
+    const erin = (await api('GET', '/users?q=erin')).users.find((u) => u.login === 'erin');
+    assert.equal(erin.company_id, acme.id);
+    await nav.getByRole('link', { name: 'Groups' }).click();
+    await dave.getByText('No groups yet.').waitFor();
+    await dave.getByRole('form', { name: 'Create group' }).getByLabel('Name', { exact: true }).fill('Acme team');
+    await dave.getByRole('button', { name: 'Create group' }).click();
+    await row(dave, 'Acme team').waitFor();
+    assert.equal(await row(dave, 'Editors').count(), 0);
+    const team = (await api('GET', '/groups')).groups.find((g) => g.name === 'Acme team');
+    assert.equal(team.company_id, acme.id);
+    await dave.context().close();
+
+    // A company with users cannot be deleted: the server says why.
+    await admin.getByRole('link', { name: 'Companies' }).click();
+    await admin.getByRole('button', { name: 'Delete Acme' }).click();
+    await admin.getByRole('dialog').getByRole('button', { name: 'Delete Acme' }).click();
+    await admin.getByRole('dialog').getByRole('alert').waitFor();
+    await admin.keyboard.press('Escape');
+    await admin.reload();
+    await row(admin, 'Acme').waitFor();
+  });
+
+  test('a forgotten password: the reset page mails a link, which sets a new password once', async () => {
+    await api('POST', '/users', { login: 'frank@example.com', password: 'frank-password-1' });
+    const page = await newPage({ width: 360, height: 740 });
+    await page.goto(server.url + '/');
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Reset your password' }).waitFor();
+    await page.getByLabel('Login').fill('frank@example.com');
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await page.getByText(/^If that account can receive e-mail, a link is on its way/).waitFor();
+    await shot(page, 'reset-request');
+    await noSeriousA11y(page);
+    const mail = await smtp.next((m) => m.to.includes('frank@example.com'));
+    const link = /(https?:\/\/\S+?\/reset\?token=[0-9a-f]{64})/.exec(mailText(mail.raw))?.[1];
+    assert.ok(link?.startsWith(server.url + '/reset?token='), `a reset link in the mail: ${mailText(mail.raw).slice(0, 2000)}`);
+    // A made-up token is refused, and so are two passwords that differ.
+    await page.goto(`${server.url}/reset?token=${'0'.repeat(64)}`);
+    await page.getByLabel('New password', { exact: true }).fill('frank-new-password-2');
+    await page.getByLabel('New password again').fill('frank-new-password-2');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This link is wrong, expired or already used.' }).waitFor();
+    await page.goto(link);
+    await page.getByRole('heading', { level: 1, name: 'Choose a new password' }).waitFor();
+    await page.getByLabel('New password', { exact: true }).fill('frank-new-password-2');
+    await page.getByLabel('New password again').fill('frank-new-password-3');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The two passwords differ.' }).waitFor();
+    await page.getByLabel('New password again').fill('frank-new-password-2');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByText(/^Your password has been changed/).waitFor();
+    assert.equal(new URL(page.url()).search, '', 'the used token leaves the address bar');
+    await shot(page, 'reset-done');
+    await noSeriousA11y(page);
+    const login = (password) => fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'frank@example.com', password }) });
+    assert.equal((await login('frank-password-1')).status, 401);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Login').fill('frank@example.com');
+    await page.getByLabel('Password').fill('frank-new-password-2');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    // The link works once.
+    await page.goto(link);
+    await page.getByLabel('New password', { exact: true }).fill('frank-new-password-4');
+    await page.getByLabel('New password again').fill('frank-new-password-4');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This link is wrong, expired or already used.' }).waitFor();
+    await page.context().close();
+  });
+
+  test('find users, export them as CSV; a user changes name and password and sees the policy that applies', async () => {
+    await admin.getByRole('link', { name: 'Users' }).click();
+    const find = admin.getByRole('search', { name: 'Find users' });
+    await find.getByLabel('Login or name').fill('dav');
+    await find.getByRole('button', { name: 'Search' }).click();
+    await admin.getByTestId('users-total').filter({ hasText: /^1 user$/ }).waitFor();
+    assert.deepEqual(await admin.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.login)), ['dave']);
+    const [csv] = await Promise.all([admin.waitForEvent('download'), find.getByRole('button', { name: 'Export CSV' }).click()]);
+    const lines = readFileSync(await csv.path(), 'utf8').trim().split(/\r?\n/);
+    assert.match(lines[0], /^id,login,name,role,status,company_id/);
+    assert.equal(lines.length, 2);
+    assert.match(lines[1], /,dave,/);
+    await find.getByLabel('Login or name').fill('');
+    await find.getByLabel(/^Role/).selectOption('company_admin');
+    await find.getByRole('button', { name: 'Search' }).click();
+    await admin.getByTestId('users-total').filter({ hasText: /^1 user$/ }).waitFor();
+    await find.getByLabel(/^Role/).selectOption('');
+    await find.getByRole('button', { name: 'Search' }).click();
+    await row(admin, 'bob').waitFor();
+
+    const [acme] = (await api('GET', '/companies')).companies;
+    await api('POST', '/users', { login: 'gina', password: 'gina-password-1', company_id: acme.id });
+    const gina = await newPage();
+    await signIn(gina, 'gina', 'gina-password-1');
+    await gina.getByRole('link', { name: 'Account' }).click();
+    await gina.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+    // The company's policy (set in the companies test) applies to her.
+    const policy = gina.getByTestId('my-policy');
+    await policy.getByText('3600 s').waitFor();
+    assert.match(await policy.innerText(), /Creating links\s+refused/);
+    await gina.getByLabel('Name', { exact: true }).fill('Gina Partner');
+    await gina.getByRole('button', { name: 'Save' }).click();
+    await gina.getByText('Saved.').waitFor();
+    assert.equal((await api('GET', '/users?q=gina')).users[0].name, 'Gina Partner');
+    await gina.getByLabel('Current password').fill('not-my-password');
+    await gina.getByLabel('New password', { exact: true }).fill('gina-password-2');
+    await gina.getByLabel('New password again').fill('gina-password-2');
+    await gina.getByRole('button', { name: 'Change password' }).click();
+    await gina.getByRole('alert').filter({ hasText: /^Current password: / }).waitFor();
+    await gina.getByLabel('Current password').fill('gina-password-1');
+    await gina.getByRole('button', { name: 'Change password' }).click();
+    await gina.getByText('Your password has been changed; your other sessions have ended.').waitFor();
+    await shot(gina, 'account');
+    await noSeriousA11y(gina);
+    const login = (password) => fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'gina', password }) });
+    assert.equal((await login('gina-password-1')).status, 401);
+    assert.equal((await login('gina-password-2')).status, 201);
+    // This session goes on.
+    await gina.reload();
+    await gina.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+    await gina.context().close();
+  });
+
+  test('usage: uploads, downloads and what is stored now, as the API counts them, for all or one company', async () => {
+    const usage = await api('GET', '/analytics/usage?interval=day');
+    const today = usage.periods.at(-1);
+    assert.ok(today.uploads > 20, `uploads today: ${today.uploads}`);
+    await admin.getByRole('link', { name: 'Usage' }).click();
+    const now = admin.getByTestId('usage-now');
+    await now.waitFor();
+    assert.match(await now.innerText(), new RegExp(`Accounts\\s+${usage.now.users}\\b`));
+    assert.match(await now.innerText(), new RegExp(`Files\\s+${usage.now.files}\\b`));
+    const latest = admin.getByTestId('usage-periods').locator('tbody tr').first().locator('td');
+    assert.equal(await latest.nth(1).innerText(), String(today.uploads));
+    await admin.getByRole('img', { name: /^Bytes uploaded/ }).waitFor();
+    await shot(admin, 'admin-usage');
+    await noSeriousA11y(admin);
+    await admin.getByLabel(/^Per/).selectOption('hour');
+    await admin.getByRole('heading', { name: 'The last 30 periods (one per hour)' }).waitFor();
+    const [acme] = (await api('GET', '/companies')).companies;
+    const acmeUsage = await api('GET', `/analytics/usage?interval=hour&company_id=${acme.id}`);
+    await admin.getByLabel(/^Company/).selectOption({ label: 'Acme' });
+    await admin.waitForFunction((n) => /Accounts\s+(\d+)/.exec(document.querySelector('[data-testid="usage-now"]')?.innerText ?? '')?.[1] === String(n), acmeUsage.now.users);
+    assert.notEqual(acmeUsage.now.users, usage.now.users);
   });
 
   test('sign out', async () => {

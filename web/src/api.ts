@@ -1,14 +1,14 @@
 // The public API (/api/v1) and the session: the bearer token lives in localStorage; a 401 on an
 // authenticated call ends the session and tells the app (session expiry, account disabled).
 export class ApiError extends Error {
-  constructor(public status: number, public code: string, message: string, public details?: unknown) {
+  constructor(public status: number, public code: string, message: string, public details?: unknown, public field?: string) {
     super(message);
   }
 }
 
-export interface User { id: string; login: string; name?: string; role: string; disabled?: boolean; status?: string; quota_bytes?: number | null }
+export interface User { id: string; login: string; name?: string; role: string; company_id?: string | null; disabled?: boolean; status?: string; quota_bytes?: number | null }
 export interface Folder { id: string; name: string; parent_id: string | null; path: string; permissions: string[]; role?: string; owner: { id: string; login: string }; created_at: string; updated_at: string }
-export interface FileItem { id: string; folder_id: string; name: string; size: number; checksum_sha256: string; mime_type: string; version: number; owner: { id: string; login: string }; created_at: string; updated_at: string; path?: string; uploaded_via_link?: unknown }
+export interface FileItem { id: string; folder_id: string; name: string; size: number; checksum_sha256: string; mime_type: string; version: number; owner: { id: string; login: string }; created_at: string; updated_at: string; path?: string; uploaded_via_link?: unknown; scan?: { status: string; signature?: string; scanned_at?: string } }
 export interface Link { id: string; url: string; expires_at: string; max_downloads: number | null; downloads_used: number; status: string; file_id?: string; folder_id?: string | null; kind: string; password_required: boolean; files_used?: number | null; max_files?: number | null; created_at: string; watermark: boolean }
 
 const TOKEN_KEY = 'ferry.session';
@@ -30,12 +30,12 @@ export function authHeaders(): Record<string, string> {
 }
 
 export async function readError(res: Response): Promise<ApiError> {
-  let code = 'http_' + res.status, message = res.statusText, details;
+  let code = 'http_' + res.status, message = res.statusText, details, field;
   try {
     const body = await res.json();
-    code = body.error?.code ?? code; message = body.error?.message ?? message; details = body.error?.details;
+    code = body.error?.code ?? code; message = body.error?.message ?? message; details = body.error?.details; field = body.error?.field;
   } catch { /* not JSON */ }
-  return new ApiError(res.status, code, message, details);
+  return new ApiError(res.status, code, message, details, field);
 }
 
 export interface CallOptions { auth?: boolean; headers?: Record<string, string>; raw?: boolean; signal?: AbortSignal }
@@ -56,7 +56,9 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
   }
   if (!res.ok) {
     const err = await readError(res);
-    if (res.status === 401 && auth && session) setSession(null, 'expired');
+    // A link's own 401 (its password) says nothing about the session.
+    const aboutLink = err.code.startsWith('link_') || err.code === 'invalid_link_password';
+    if (res.status === 401 && auth && session && !aboutLink) setSession(null, 'expired');
     throw err;
   }
   if (opts.raw) return res as unknown as T;

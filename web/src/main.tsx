@@ -1,5 +1,5 @@
 // The portal's shell: session, navigation, and the screen for the current path.
-import { StrictMode, useEffect, useState } from 'react';
+import { lazy, StrictMode, Suspense, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import './styles.css';
 import { checkSession, currentSession, onSessionChange, signIn, signOut, ApiError } from './api';
@@ -11,9 +11,18 @@ import { TrashScreen } from './screens/Trash';
 import { LinksScreen } from './screens/Links';
 import { TokensScreen } from './screens/Tokens';
 import { LandingScreen } from './screens/Landing';
-import { UsersScreen, AuditScreen, WebhooksScreen } from './screens/Admin';
+// Admin screens load when first opened: most people never see them.
+const UsersScreen = lazy(() => import('./screens/Admin').then((m) => ({ default: m.UsersScreen })));
+const AuditScreen = lazy(() => import('./screens/Admin').then((m) => ({ default: m.AuditScreen })));
+const WebhooksScreen = lazy(() => import('./screens/Admin').then((m) => ({ default: m.WebhooksScreen })));
+const CompaniesScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.CompaniesScreen })));
+const MyCompanyScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.MyCompanyScreen })));
+const UsageScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.UsageScreen })));
+const GroupsScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.GroupsScreen })));
 import { UploadPanel } from './screens/UploadPanel';
 import { InboxScreen } from './screens/Sharing';
+import { ResetScreen } from './screens/Reset';
+import { AccountScreen } from './screens/Account';
 import { uploader } from './upload/uploader';
 
 function SignIn({ notice }: { notice?: string }) {
@@ -54,6 +63,7 @@ function SignIn({ notice }: { notice?: string }) {
         {otp !== undefined ? <p className="hint">{t.signIn.codeHint}</p> : null}
         {error ? <p role="alert" className="error">{error}</p> : null}
         <button type="submit" disabled={busy}>{t.signIn.submit}</button>
+        <p><A href="/reset">{t.signIn.forgot}</A></p>
       </form>
     </main>
   );
@@ -82,10 +92,14 @@ function App() {
   }, [session]);
 
   if (path.startsWith('/s/')) return <LandingScreen token={decodeURIComponent(path.slice(3))} />;
+  if (path === '/reset') return <ResetScreen token={query.get('token') ?? undefined} />;
   if (!session) return <SignIn notice={notice} />;
+  // System admins manage everything; a company admin its own company (docs/organisations.md).
   const admin = session.user.role === 'admin';
-  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links], ['/tokens', t.nav.tokens]];
-  if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
+  const companyAdmin = session.user.role === 'company_admin';
+  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links], ['/tokens', t.nav.tokens], ['/account', t.nav.account]];
+  if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/companies', t.nav.companies], ['/admin/usage', t.nav.usage], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
+  if (companyAdmin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/company', t.nav.company], ['/admin/usage', t.nav.usage], ['/admin/audit', t.nav.audit]);
   const current = (href: string) => (href === '/' ? path === '/' || path.startsWith('/f/') || path === '/search' : path.startsWith(href));
   let screen;
   if (path === '/' || path.startsWith('/f/') || path === '/search') {
@@ -95,8 +109,13 @@ function App() {
   else if (path === '/inbox') screen = <InboxScreen />;
   else if (path === '/links') screen = <LinksScreen />;
   else if (path === '/tokens') screen = <TokensScreen />;
-  else if (path === '/admin/users' && admin) screen = <UsersScreen />;
-  else if (path === '/admin/audit' && admin) screen = <AuditScreen />;
+  else if (path === '/account') screen = <AccountScreen />;
+  else if (path === '/admin/users' && (admin || companyAdmin)) screen = <UsersScreen />;
+  else if (path === '/admin/groups' && (admin || companyAdmin)) screen = <GroupsScreen />;
+  else if (path === '/admin/companies' && admin) screen = <CompaniesScreen />;
+  else if (path === '/admin/company' && companyAdmin) screen = <MyCompanyScreen />;
+  else if (path === '/admin/usage' && (admin || companyAdmin)) screen = <UsageScreen />;
+  else if (path === '/admin/audit' && (admin || companyAdmin)) screen = <AuditScreen />;
   else if (path === '/admin/webhooks' && admin) screen = <WebhooksScreen />;
   else { navigate('/', true); return null; }
   return (
@@ -116,7 +135,7 @@ function App() {
           <button type="button" className="ghost" onClick={() => void signOut()}>{t.signIn.signOut}</button>
         </div>
       </header>
-      <main id="main" tabIndex={-1}>{screen}</main>
+      <main id="main" tabIndex={-1}><Suspense fallback={<p role="status">{t.loading}</p>}>{screen}</Suspense></main>
       <UploadPanel />
     </>
   );

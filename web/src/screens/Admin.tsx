@@ -1,11 +1,13 @@
 // Administration: users (create, disable, unlock, role, quota), the audit (filters, export) and
 // webhooks (create, delivery log, redeliver, remove).
 import { useCallback, useEffect, useState } from 'react';
-import { authHeaders, call, formatBytes, formatTime, readError, saveResponse } from '../api';
+import { authHeaders, call, currentSession, formatBytes, formatTime, readError, saveResponse } from '../api';
 import { t } from '../i18n';
 import { Dialog, Status } from '../ui';
+import { explain, listCompanies, parseBytes, PolicyDialog, type Company } from './Org';
 
-interface AdminUser { id: string; login: string; name: string; role: string; disabled: boolean; locked: boolean; status: string; two_factor: boolean; purge_at?: string; quota: { limit_bytes: number | null; used_bytes: number } }
+interface AdminUser { id: string; login: string; name: string; role: string; disabled: boolean; locked: boolean; status: string; two_factor: boolean; purge_at?: string; company_id?: string | null; quota: { limit_bytes: number | null; used_bytes: number } }
+const userLabels = () => ({ login: t.admin.login, name: t.admin.name, password: t.admin.password, role: t.admin.role, quota_bytes: t.admin.quota, company_id: t.admin.company, transfer_to: t.admin.transferTo });
 
 /** Asks before deleting an account, and whom its folders go to. */
 function DeleteUser({ user, onDone, onClose }: { user: AdminUser; onDone: (error?: string) => void; onClose: () => void }) {
@@ -14,7 +16,7 @@ function DeleteUser({ user, onDone, onClose }: { user: AdminUser; onDone: (error
     <Dialog title={t.admin.deleteTitle} onClose={onClose}>
       <form onSubmit={(e) => {
         e.preventDefault();
-        call('DELETE', `/users/${user.id}`, to ? { transfer_to: to } : undefined).then(() => onDone(), (err) => onDone((err as Error).message));
+        call('DELETE', `/users/${user.id}`, to ? { transfer_to: to } : undefined).then(() => onDone(), (err) => onDone(explain(err, userLabels())));
       }}>
         <p><strong>{user.login}</strong>: {t.admin.deleteHelp}</p>
         <label>{t.admin.transferTo}<input value={to} onChange={(e) => setTo(e.target.value)} /></label>
@@ -25,35 +27,90 @@ function DeleteUser({ user, onDone, onClose }: { user: AdminUser; onDone: (error
 }
 
 export function UsersScreen() {
+  const systemAdmin = currentSession()?.user.role === 'admin';
+  // A company admin gives only these roles, in its company (docs/organisations.md).
+  const roles = systemAdmin ? ['user', 'company_admin', 'moderator', 'admin'] : ['user', 'company_admin'];
   const [users, setUsers] = useState<AdminUser[]>([]);
+  const [companies, setCompanies] = useState<Company[]>([]);
   const [error, setError] = useState<string>();
-  const [form, setForm] = useState({ login: '', name: '', password: '', role: 'user', quota: '' });
+  const [form, setForm] = useState({ login: '', name: '', password: '', role: 'user', quota: '', company: '' });
   const [deleting, setDeleting] = useState<AdminUser>();
+  const [policy, setPolicy] = useState<AdminUser>();
+  const [filters, setFilters] = useState({ q: '', status: '', role: '', company_id: '' });
+  const [applied, setApplied] = useState(filters);
+  const [total, setTotal] = useState<number>();
+  const query = useCallback((extra: Record<string, string>) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...applied, ...extra })) if (v) q.set(k, v);
+    return q.toString();
+  }, [applied]);
   const load = useCallback(async () => {
-    try { setUsers((await call<{ users: AdminUser[] }>('GET', '/users?limit=1000')).users); } catch (e) { setError((e as Error).message); }
-  }, []);
-  useEffect(() => { void load(); }, [load]);
-  const act = async (fn: () => Promise<unknown>) => { setError(undefined); try { await fn(); } catch (e) { setError((e as Error).message); } await load(); };
+    try {
+      const r = await call<{ users: AdminUser[]; total: number }>('GET', `/users?${query({ limit: '1000' })}`);
+      setUsers(r.users); setTotal(r.total);
+    } catch (e) { setError(explain(e, { q: t.admin.searchUsers, status: t.admin.status, role: t.admin.role })); }
+  }, [query]);
+  const exportCsv = async () => {
+    setError(undefined);
+    const res = await fetch(`/api/v1/users?${query({ format: 'csv' })}`, { headers: authHeaders() });
+    if (!res.ok) { setError(explain(await readError(res))); return; }
+    await saveResponse(res, 'users.csv');
+  };
+  useEffect(() => {
+    void load();
+    if (systemAdmin) listCompanies().then(setCompanies, (e) => setError(explain(e)));
+  }, [load, systemAdmin]);
+  const act = async (fn: () => Promise<unknown>) => { setError(undefined); try { await fn(); } catch (e) { setError(explain(e, userLabels())); } await load(); };
+  const companyName = (id?: string | null) => (id ? companies.find((c) => c.id === id)?.name ?? id : '—');
+  const roleOptions = (current: string) => [...roles, ...(roles.includes(current) ? [] : [current])].map((r) => <option key={r} value={r}>{t.admin.roles[r] ?? r}</option>);
   return (
     <section aria-labelledby="users-title">
       <h1 id="users-title">{t.admin.users}</h1>
       <form className="inline-form" aria-label={t.admin.createUser} onSubmit={(e) => {
         e.preventDefault();
+        const quota = parseBytes(form.quota);
+        if (quota === undefined) { setError(`${t.admin.quota}: ${t.org.badSize}`); return; }
         void act(async () => {
-          await call('POST', '/users', { login: form.login, name: form.name || undefined, password: form.password, role: form.role, quota_bytes: form.quota ? Number(form.quota) : undefined });
-          setForm({ login: '', name: '', password: '', role: 'user', quota: '' });
+          await call('POST', '/users', { login: form.login, name: form.name || undefined, password: form.password, role: form.role, quota_bytes: quota ?? undefined, company_id: form.company || undefined });
+          setForm({ login: '', name: '', password: '', role: 'user', quota: '', company: form.company });
         });
       }}>
         <label>{t.admin.login}<input value={form.login} onChange={(e) => setForm({ ...form, login: e.target.value })} required /></label>
         <label>{t.admin.name}<input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></label>
         <label>{t.admin.password}<input type="password" autoComplete="new-password" minLength={8} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required /></label>
-        <label>{t.admin.role}<select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}><option value="user">user</option><option value="admin">admin</option></select></label>
-        <label>{t.admin.quota}<input type="number" min="0" value={form.quota} onChange={(e) => setForm({ ...form, quota: e.target.value })} /></label>
+        <label>{t.admin.role}<select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>{roleOptions('user')}</select></label>
+        {systemAdmin ? (
+          <label>{t.admin.company}<select value={form.company} onChange={(e) => setForm({ ...form, company: e.target.value })}>
+            <option value="">{t.org.noCompanyOption}</option>
+            {companies.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+          </select></label>
+        ) : null}
+        <label>{t.admin.quota}<input value={form.quota} onChange={(e) => setForm({ ...form, quota: e.target.value })} placeholder={t.org.sizeHint} /></label>
         <button type="submit">{t.admin.createUser}</button>
       </form>
+      <form className="inline-form" role="search" aria-label={t.admin.findUsers} onSubmit={(e) => { e.preventDefault(); setApplied(filters); }}>
+        <label>{t.admin.searchUsers}<input type="search" value={filters.q} onChange={(e) => setFilters({ ...filters, q: e.target.value })} /></label>
+        <label>{t.admin.status}<select value={filters.status} onChange={(e) => setFilters({ ...filters, status: e.target.value })}>
+          <option value="">{t.admin.any}</option>
+          {Object.entries(t.admin.statuses).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
+        </select></label>
+        <label>{t.admin.role}<select value={filters.role} onChange={(e) => setFilters({ ...filters, role: e.target.value })}>
+          <option value="">{t.admin.any}</option>
+          {['user', 'company_admin', 'moderator', 'admin'].map((r) => <option key={r} value={r}>{t.admin.roles[r]}</option>)}
+        </select></label>
+        {systemAdmin ? (
+          <label>{t.admin.company}<select value={filters.company_id} onChange={(e) => setFilters({ ...filters, company_id: e.target.value })}>
+            <option value="">{t.admin.any}</option>
+            {companies.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+          </select></label>
+        ) : null}
+        <button type="submit">{t.admin.filter}</button>
+        <button type="button" onClick={() => void exportCsv()}>{t.admin.exportCsv}</button>
+      </form>
       <Status error={error} />
+      {total !== undefined ? <p className="muted small" data-testid="users-total">{t.admin.usersFound(total)}</p> : null}
       <table className="list">
-        <thead><tr><th scope="col">{t.admin.login}</th><th scope="col" className="wide">{t.admin.name}</th><th scope="col">{t.admin.role}</th><th scope="col">{t.admin.status}</th><th scope="col" className="num">{t.files.size}</th><th scope="col">{t.files.actions}</th></tr></thead>
+        <thead><tr><th scope="col">{t.admin.login}</th><th scope="col" className="wide">{t.admin.name}</th><th scope="col">{t.admin.role}</th>{systemAdmin ? <th scope="col" className="wide">{t.admin.company}</th> : null}<th scope="col">{t.admin.status}</th><th scope="col" className="num">{t.files.size}</th><th scope="col">{t.files.actions}</th></tr></thead>
         <tbody>
           {users.map((u) => (
             <tr key={u.id} data-login={u.login}>
@@ -61,18 +118,31 @@ export function UsersScreen() {
               <td className="wide">{u.name}</td>
               <td>
                 <select aria-label={`${t.admin.role} ${u.login}`} value={u.role} onChange={(e) => void act(() => call('PATCH', `/users/${u.id}`, { role: e.target.value }))}>
-                  {['user', 'admin', ...(['user', 'admin'].includes(u.role) ? [] : [u.role])].map((r) => <option key={r} value={r}>{r}</option>)}
+                  {roleOptions(u.role)}
                 </select>
               </td>
+              {systemAdmin ? (
+                <td className="wide">
+                  <select aria-label={`${t.admin.company} ${u.login}`} value={u.company_id ?? ''} onChange={(e) => void act(() => call('PATCH', `/users/${u.id}`, { company_id: e.target.value || null }))}>
+                    <option value="">{t.org.noCompanyOption}</option>
+                    {companies.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+                    {u.company_id && !companies.some((c) => c.id === u.company_id) ? <option value={u.company_id}>{companyName(u.company_id)}</option> : null}
+                  </select>
+                </td>
+              ) : null}
               <td>{t.admin.statuses[u.status] ?? u.status}{u.locked && u.status !== 'locked' ? ' 🔒' : ''}{u.two_factor ? ` · ${t.admin.twoFactor}` : ''}{u.purge_at ? ` (${t.admin.purgeAt} ${formatTime(u.purge_at)})` : ''}</td>
               <td className="num">{formatBytes(u.quota.used_bytes)} / {u.quota.limit_bytes == null ? '∞' : formatBytes(u.quota.limit_bytes)}</td>
               <td className="nowrap">
                 <button type="button" aria-label={`${u.disabled ? t.admin.enable : t.admin.disable} ${u.login}`} onClick={() => void act(() => call('PATCH', `/users/${u.id}`, { disabled: !u.disabled }))}>{u.disabled ? t.admin.enable : t.admin.disable}</button>{' '}
                 {u.locked ? <button type="button" aria-label={`${t.admin.unlock} ${u.login}`} onClick={() => void act(() => call('POST', `/users/${u.id}/unlock`))}>{t.admin.unlock}</button> : null}{' '}
                 <button type="button" aria-label={`${t.admin.quota} ${u.login}`} onClick={() => {
-                  const v = prompt(t.admin.quota, u.quota.limit_bytes?.toString() ?? '');
-                  if (v !== null) void act(() => call('PATCH', `/users/${u.id}`, { quota_bytes: v === '' ? null : Number(v) }));
-                }}>{t.admin.quota.split(' (')[0]}</button>{' '}
+                  const v = prompt(`${t.admin.quota} (${t.org.sizeHint})`, u.quota.limit_bytes == null ? '' : formatBytes(u.quota.limit_bytes));
+                  if (v === null) return;
+                  const bytes = parseBytes(v);
+                  if (bytes === undefined) { setError(`${t.admin.quota}: ${t.org.badSize}`); return; }
+                  void act(() => call('PATCH', `/users/${u.id}`, { quota_bytes: bytes }));
+                }}>{t.admin.quotaButton}</button>{' '}
+                <button type="button" aria-label={`${t.org.policy} ${u.login}`} onClick={() => setPolicy(u)}>{t.org.policy}</button>{' '}
                 {u.two_factor ? <button type="button" aria-label={`${t.admin.reset2fa} ${u.login}`} onClick={() => void act(() => call('DELETE', `/users/${u.id}/2fa`))}>{t.admin.reset2fa}</button> : null}{' '}
                 {u.status === 'deleted'
                   ? (u.purge_at ? <button type="button" aria-label={`${t.admin.restore} ${u.login}`} onClick={() => void act(() => call('POST', `/users/${u.id}/restore`))}>{t.admin.restore}</button> : null)
@@ -83,6 +153,7 @@ export function UsersScreen() {
         </tbody>
       </table>
       {deleting ? <DeleteUser user={deleting} onClose={() => setDeleting(undefined)} onDone={(err) => { setDeleting(undefined); if (err) setError(err); void load(); }} /> : null}
+      {policy ? <PolicyDialog kind="user" id={policy.id} name={policy.login} onClose={() => setPolicy(undefined)} /> : null}
     </section>
   );
 }

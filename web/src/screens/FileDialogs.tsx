@@ -1,9 +1,58 @@
 // The dialogs of the file manager: a name (new folder, rename), a folder picker (move, copy),
 // a file's details (SHA-256, versions) and a link's creation.
 import { useCallback, useEffect, useState } from 'react';
-import { call, formatBytes, formatTime, landingUrl, type FileItem, type Folder, type Link } from '../api';
+import { authHeaders, call, formatBytes, formatTime, landingUrl, readError, type FileItem, type Folder, type Link } from '../api';
 import { t } from '../i18n';
 import { Dialog, Status } from '../ui';
+import { mayHaveThumbnail, Thumb } from '../thumbs';
+
+const textLike = (mime: string) => mime.startsWith('text/') || /json|xml|yaml|toml|javascript|sql|x-sh/.test(mime);
+
+interface FileEvent { id: string; time: string; actor: { login: string } | null; action: string; ip: string; outcome: string }
+
+/** The audit events of one file (GET /audit/events?target=), for whoever may see them. */
+function FileHistory({ fileId }: { fileId: string }) {
+  const [events, setEvents] = useState<FileEvent[]>();
+  useEffect(() => {
+    call<{ events: FileEvent[] }>('GET', `/audit/events?target=${encodeURIComponent(fileId)}&limit=50`)
+      .then((r) => setEvents(r.events), () => setEvents(undefined));
+  }, [fileId]);
+  if (!events) return null;
+  return (
+    <>
+      <h3>{t.files.history}</h3>
+      {events.length ? (
+        <table className="list" aria-label={t.files.history}>
+          <thead><tr><th scope="col">{t.admin.time}</th><th scope="col">{t.admin.actor}</th><th scope="col">{t.admin.action}</th><th scope="col" className="wide">IP</th></tr></thead>
+          <tbody>
+            {events.map((e) => (
+              <tr key={e.id}><td>{formatTime(e.time)}</td><td>{e.actor?.login ?? '—'}</td><td>{e.action}{e.outcome !== 'success' ? ` (${e.outcome})` : ''}</td><td className="wide">{e.ip}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      ) : <p className="empty">{t.files.noHistory}</p>}
+    </>
+  );
+}
+
+/** A text file's first lines (GET /files/{id}/preview), asked for by a button: it counts as a download. */
+function TextPreview({ file }: { file: FileItem }) {
+  const [text, setText] = useState<string>();
+  const [error, setError] = useState<string>();
+  if (text !== undefined) return <pre className="text-preview" tabIndex={0} aria-label={t.files.preview}>{text}</pre>;
+  return (
+    <>
+      <button type="button" onClick={async () => {
+        try {
+          const res = await fetch(`/api/v1/files/${file.id}/preview`, { headers: authHeaders() });
+          if (!res.ok) throw await readError(res);
+          setText((await res.text()).slice(0, 64 * 1024));
+        } catch (e) { setError((e as Error).message); }
+      }}>{t.files.preview}</button>
+      <Status error={error} />
+    </>
+  );
+}
 
 export function NameDialog({ title, label, submit, initial = '', onSubmit, onClose }: { title: string; label: string; submit: string; initial?: string; onSubmit: (name: string) => void; onClose: () => void }) {
   const [name, setName] = useState(initial);
@@ -68,8 +117,11 @@ export function DetailsDialog({ fileId, onClose, onDownload }: { fileId: string;
           <dt>{t.files.owner}</dt><dd>{file.owner.login}</dd>
           <dt>{t.files.modified}</dt><dd>{formatTime(file.updated_at)}</dd>
           <dt>{t.files.sha256}</dt><dd><code data-testid="sha256">{file.checksum_sha256}</code></dd>
+          {file.scan ? <><dt>{t.files.scan}</dt><dd className={file.scan.status === 'infected' ? 'error' : undefined}>{t.files.scanStatus[file.scan.status] ?? file.scan.status}{file.scan.signature ? ` (${file.scan.signature})` : ''}</dd></> : null}
         </dl>
       ) : null}
+      {file && mayHaveThumbnail(file.mime_type) ? <Thumb file={file} size="l" className="preview" /> : null}
+      {file && textLike(file.mime_type) ? <TextPreview file={file} /> : null}
       <div className="buttons"><button type="button" onClick={onDownload}>{t.files.download}</button></div>
       <h3>{t.files.versions}</h3>
       <table className="list">
@@ -83,6 +135,7 @@ export function DetailsDialog({ fileId, onClose, onDownload }: { fileId: string;
           ))}
         </tbody>
       </table>
+      <FileHistory fileId={fileId} />
     </Dialog>
   );
 }

@@ -6,10 +6,14 @@ import { t } from '../i18n';
 import { navigate } from '../router';
 import { A, Status } from '../ui';
 import { uploader } from '../upload/uploader';
+import { Thumb } from '../thumbs';
 import { DetailsDialog, FolderPicker, LinkDialog, NameDialog } from './FileDialogs';
 import { ShareDialog } from './Sharing';
 
 type Row = { type: 'folder'; item: Folder } | { type: 'file'; item: FileItem };
+type View = 'list' | 'grid';
+const VIEW_KEY = 'ferry.view';
+const savedView = (): View => (localStorage.getItem(VIEW_KEY) === 'grid' ? 'grid' : 'list');
 type DialogState = null | { kind: 'newFolder' } | { kind: 'rename'; row: Row } | { kind: 'move' | 'copy'; rows: Row[] } | { kind: 'details'; file: FileItem } | { kind: 'link'; row: Row } | { kind: 'uploadLink' } | { kind: 'share'; folder: Folder };
 
 /** Files (with their relative folder) from a drop: folders keep their tree. */
@@ -47,6 +51,8 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
   const [dragging, setDragging] = useState(false);
   const [search, setSearch] = useState(query ?? '');
   const [loaded, setLoaded] = useState(false);
+  const [view, setViewState] = useState<View>(savedView);
+  const setView = (v: View) => { localStorage.setItem(VIEW_KEY, v); setViewState(v); };
   const fileInput = useRef<HTMLInputElement>(null);
   const dirInput = useRef<HTMLInputElement>(null);
 
@@ -165,6 +171,10 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
         ) : null}
         {folder?.permissions.includes('share') ? <button type="button" onClick={() => setDialog({ kind: 'uploadLink' })}>{t.files.uploadLink}</button> : null}
         {folder?.permissions.includes('share') ? <button type="button" onClick={() => setDialog({ kind: 'share', folder })}>{t.sharing.share}</button> : null}
+        <div className="view-toggle" role="group" aria-label={t.files.view}>
+          <button type="button" className="ghost" aria-pressed={view === 'list'} onClick={() => setView('list')}>{t.files.listView}</button>
+          <button type="button" className="ghost" aria-pressed={view === 'grid'} onClick={() => setView('grid')}>{t.files.gridView}</button>
+        </div>
         {query === undefined && folderId ? (
           <label className="inline">{t.files.sortBy}
             <select value={sort} onChange={(e) => setSort(e.target.value)}>
@@ -190,7 +200,20 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
       <Status message={message} error={error} />
       {canWrite ? <p className="drop-hint">{t.files.dropHere}</p> : null}
       {loaded && !rows.length ? <p className="empty">{folder || query !== undefined ? (query !== undefined ? t.files.noResults : t.files.empty) : t.files.emptyRoot}</p> : null}
-      {rows.length ? (
+      {rows.length && view === 'grid' ? (
+        <ul className="grid" aria-label={t.files.gridLabel}>
+          {rows.map((r) => (
+            <li key={r.item.id} className={selected.has(r.item.id) ? 'selected' : undefined} data-name={r.item.name}>
+              <input type="checkbox" aria-label={t.files.select(r.item.name)} checked={selected.has(r.item.id)} onChange={() => toggle(r.item.id)} />
+              {r.type === 'folder'
+                ? <A href={`/f/${r.item.id}`} className="tile"><span className="thumb"><span className="thumb-icon folder-icon" aria-hidden="true" /></span><span className="tile-name">{r.item.name}</span></A>
+                : <button type="button" className="tile" onClick={() => setDialog({ kind: 'details', file: r.item })}><Thumb file={r.item} /><span className="tile-name">{r.item.name}</span></button>}
+              <span className="muted small">{r.type === 'file' ? formatBytes(r.item.size) : t.files.folder}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {rows.length && view === 'list' ? (
         <table className="list">
           <thead>
             <tr>

@@ -2,11 +2,35 @@
 // it is and a download button; an upload link a drop zone with name and e-mail; a password form
 // where needed. Downloads go to /d/{token}, which reads the link access cookie after unlock.
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, call, formatBytes, formatTime } from '../api';
+import { ApiError, call, currentSession, formatBytes, formatTime } from '../api';
 import { t } from '../i18n';
 import { Status } from '../ui';
 import { uploader } from '../upload/uploader';
 import { UploadList } from './UploadPanel';
+import { FolderPicker } from './FileDialogs';
+
+/** For a signed-in visitor: copy what the link gives into one of their folders (POST /links/{token}/save; no bytes are copied). */
+function SaveToMine({ token, access }: { token: string; access?: string }) {
+  const [picking, setPicking] = useState(false);
+  const [message, setMessage] = useState<string>();
+  const [error, setError] = useState<string>();
+  if (!currentSession()) return null;
+  return (
+    <div className="save-to-mine">
+      <button type="button" className="ghost" onClick={() => { setMessage(undefined); setError(undefined); setPicking(true); }}>{t.landing.save}</button>
+      <Status message={message} error={error} />
+      {picking ? (
+        <FolderPicker title={t.landing.save} exclude={[]} onClose={() => setPicking(false)} onPick={async (folderId) => {
+          setPicking(false);
+          try {
+            const r = await call<{ file?: { name: string }; folder?: { name: string; path?: string } }>('POST', `/links/${encodeURIComponent(token)}/save`, { folder_id: folderId }, { headers: access ? { 'X-Link-Access': access } : {} });
+            setMessage(t.landing.saved(r.folder?.path ?? r.file?.name ?? r.folder?.name ?? ''));
+          } catch (e) { setError((e as Error).message); }
+        }} />
+      ) : null}
+    </div>
+  );
+}
 
 interface Info { type: string; name: string; size?: number | null; expires_at: string; downloads_left?: number | null; password_required: boolean; files_left?: number | null }
 
@@ -23,6 +47,7 @@ export function LandingScreen({ token }: { token: string }) {
   const [info, setInfo] = useState<Info>();
   const [problem, setProblem] = useState<string>();
   const [unlocked, setUnlocked] = useState(false);
+  const [access, setAccess] = useState<string>();
   const load = useCallback(async () => {
     try { setInfo(await call<Info>('GET', `/links/${encodeURIComponent(token)}/info`, undefined, { auth: false })); }
     catch (e) { setProblem(e instanceof ApiError && e.status !== 0 ? gone(e.code) : t.errors.network); }
@@ -45,9 +70,12 @@ export function LandingScreen({ token }: { token: string }) {
               <dt>{t.landing.downloadsLeft}</dt><dd data-testid="downloads-left">{info.downloads_left ?? t.landing.unlimited}</dd>
             </dl>
             {exhausted ? <p role="alert">{t.landing.exhausted}</p> : info.password_required && !unlocked ? (
-              <Unlock token={token} onUnlocked={() => setUnlocked(true)} />
+              <Unlock token={token} onUnlocked={(a) => { setAccess(a); setUnlocked(true); }} />
             ) : (
-              <a className="button" href={`/d/${encodeURIComponent(token)}`} download onClick={() => setTimeout(() => void load(), 1500)}>{t.landing.download}</a>
+              <>
+                <a className="button" href={`/d/${encodeURIComponent(token)}`} download onClick={() => setTimeout(() => void load(), 1500)}>{t.landing.download}</a>
+                <SaveToMine token={token} access={access} />
+              </>
             )}
           </>
         ) : null}
@@ -63,7 +91,7 @@ export function LandingScreen({ token }: { token: string }) {
             <p className="muted">{t.landing.folderShared}</p>
             <h1 className="filename">{info.name}</h1>
             <p className="muted">{t.landing.expires}: {formatTime(info.expires_at)}</p>
-            {info.password_required && !unlocked ? <Unlock token={token} onUnlocked={() => setUnlocked(true)} /> : <FolderListing token={token} name={info.name} />}
+            {info.password_required && !unlocked ? <Unlock token={token} onUnlocked={(a) => { setAccess(a); setUnlocked(true); }} /> : <><SaveToMine token={token} access={access} /><FolderListing token={token} name={info.name} /></>}
           </>
         ) : null}
       </div>
@@ -71,13 +99,13 @@ export function LandingScreen({ token }: { token: string }) {
   );
 }
 
-function Unlock({ token, onUnlocked }: { token: string; onUnlocked: () => void }) {
+function Unlock({ token, onUnlocked }: { token: string; onUnlocked: (access: string) => void }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string>();
   return (
     <form onSubmit={async (e) => {
       e.preventDefault(); setError(undefined);
-      try { await call('POST', `/links/${encodeURIComponent(token)}/unlock`, { password }, { auth: false }); onUnlocked(); }
+      try { onUnlocked((await call<{ link_access_token: string }>('POST', `/links/${encodeURIComponent(token)}/unlock`, { password }, { auth: false })).link_access_token); }
       catch (err) { setError(err instanceof ApiError && err.code === 'invalid_link_password' ? t.landing.wrongPassword : (err as Error).message); }
     }}>
       <p>{t.landing.passwordNeeded}</p>

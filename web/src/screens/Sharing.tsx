@@ -55,6 +55,7 @@ export function InboxScreen() {
   const [invitations, setInvitations] = useState<Collaboration[]>([]);
   const [notices, setNotices] = useState<Notice[]>([]);
   const [error, setError] = useState<string>();
+  const [mountNames, setMountNames] = useState<Record<string, string>>({});
   const load = useCallback(async () => {
     try {
       setInvitations((await call<{ invitations: Collaboration[] }>('GET', '/invitations?limit=1000')).invitations);
@@ -74,7 +75,10 @@ export function InboxScreen() {
             <li key={i.id}>
               <p>{t.sharing.invitedTo(i.invited_by?.login ?? '—', i.folder_name, i.role)}</p>
               {i.message ? <p className="muted">“{i.message}”</p> : null}
-              <button type="button" aria-label={`${t.sharing.accept} ${i.folder_name}`} onClick={() => void act(() => call('POST', `/invitations/${i.id}/accept`, {}))}>{t.sharing.accept}</button>{' '}
+              <label>{t.sharing.mountName}
+                <input aria-label={`${t.sharing.mountName}: ${i.folder_name}`} placeholder={i.folder_name} value={mountNames[i.id] ?? ''} onChange={(e) => setMountNames({ ...mountNames, [i.id]: e.target.value })} />
+              </label>
+              <button type="button" aria-label={`${t.sharing.accept} ${i.folder_name}`} onClick={() => void act(() => call('POST', `/invitations/${i.id}/accept`, mountNames[i.id]?.trim() ? { mount_name: mountNames[i.id].trim() } : {}))}>{t.sharing.accept}</button>{' '}
               <button type="button" className="danger" aria-label={`${t.sharing.decline} ${i.folder_name}`} onClick={() => void act(() => call('POST', `/invitations/${i.id}/decline`))}>{t.sharing.decline}</button>
             </li>
           ))}
