@@ -12,6 +12,7 @@ macro_rules! say {
 mod admin;
 mod audit;
 mod auth;
+mod backup;
 mod comments;
 mod companies;
 pub mod config;

@@ -116,6 +116,11 @@ impl TestServer {
             .success();
     }
 
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &Path {
+        self._data.path()
+    }
+
     /// The same as a `std::process::Command` (for spawning and killing).
     pub fn ferry_std(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"));

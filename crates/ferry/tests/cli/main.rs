@@ -7,6 +7,7 @@ mod admin;
 mod archives;
 mod audit;
 mod auth;
+mod backup;
 mod comments;
 mod companies;
 mod errors;
