@@ -32,6 +32,30 @@ pub struct Config {
     pub log: LogConfig,
     pub rate_limits: RateLimitsConfig,
     pub metrics: MetricsConfig,
+    pub scrub: ScrubConfig,
+}
+
+/// Scrubbing: stored blobs re-read and checked against their SHA-256 in the background.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScrubConfig {
+    /// Off: blobs are only checked by `ferry admin fsck`.
+    pub enabled: bool,
+    /// Each blob is checked again this long after its last check (a new blob this long after
+    /// it was stored).
+    pub interval_secs: u64,
+    /// The most the scrubber reads per second, on average (per node).
+    pub bytes_per_sec: u64,
+}
+
+impl Default for ScrubConfig {
+    fn default() -> Self {
+        ScrubConfig {
+            enabled: true,
+            interval_secs: 30 * 86_400,
+            bytes_per_sec: 16 << 20,
+        }
+    }
 }
 
 /// Requests per client address and per user (GCRA: each limit is also the burst allowed at

@@ -41,6 +41,7 @@ pub mod policies;
 pub mod previews;
 pub mod render;
 pub mod scan;
+pub mod scrub;
 pub mod search;
 pub mod sharing;
 pub mod state;

@@ -52,6 +52,7 @@ pub fn standard(app: &AppState) -> Vec<Box<dyn Worker>> {
         Box::new(crate::mail::send::Sender::new(app)),
         Box::new(crate::scan::worker::Scanner::new(app)),
         Box::new(crate::thumbnails::Prerenderer),
+        Box::new(crate::scrub::Scrubber::new(app)),
     ]
 }
 

@@ -84,10 +84,13 @@ pub enum Action {
     UserRestored,
     /// A deleted account's grace period ended: its folders were handed over or removed.
     UserPurged,
+    /// A stored blob no longer holds what its SHA-256 says, or is missing (the scrubber or
+    /// `ferry admin fsck` found it).
+    BlobCorrupt,
 }
 
 impl Action {
-    pub const ALL: [Action; 71] = [
+    pub const ALL: [Action; 72] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -159,6 +162,7 @@ impl Action {
         Action::UserDeleted,
         Action::UserRestored,
         Action::UserPurged,
+        Action::BlobCorrupt,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -240,6 +244,7 @@ impl Action {
             Action::UserDeleted => "user.deleted",
             Action::UserRestored => "user.restored",
             Action::UserPurged => "user.purged",
+            Action::BlobCorrupt => "blob.corrupt",
         }
     }
 }
@@ -288,6 +293,8 @@ pub enum TargetKind {
     Company,
     /// A policy, named `<company|group|user>:<id>`.
     Policy,
+    /// A stored content, named by its SHA-256.
+    Blob,
 }
 
 impl TargetKind {
@@ -303,6 +310,7 @@ impl TargetKind {
             TargetKind::Token => "token",
             TargetKind::Company => "company",
             TargetKind::Policy => "policy",
+            TargetKind::Blob => "blob",
         }
     }
 }

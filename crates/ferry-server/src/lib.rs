@@ -80,6 +80,8 @@ impl Server {
             }
             config.server.public_url = Some(format!("{scheme}://{addr}"));
         }
+        // The recorder first: what is counted before the first scrape must not be lost.
+        metrics_handle();
         ferry_app::scan::check_config(&config.scan)
             .map_err(|e| anyhow::anyhow!("scan.clamd_address: {e}"))?;
         let config = Arc::new(config);
@@ -276,7 +278,7 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
 
 /// The blob store `storage.backend` names: local disk under the data dir, or the S3 bucket
 /// (checked with one request, so that a wrong bucket or key fails the start).
-async fn open_blobs(config: &ferry_app::config::Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+pub async fn open_blobs(config: &ferry_app::config::Config) -> anyhow::Result<Arc<dyn BlobStore>> {
     use ferry_app::config::StorageBackend;
     Ok(match config.storage.backend {
         StorageBackend::Local => Arc::new(LocalBlobStore::open(&config.storage.data_dir).await?),

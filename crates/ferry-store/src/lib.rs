@@ -30,6 +30,7 @@ pub mod notices;
 pub mod policies;
 pub mod renditions;
 pub mod scans;
+pub mod scrub;
 pub mod search;
 pub mod secrets;
 pub mod settings;

@@ -12,6 +12,7 @@ mod me;
 mod organisations;
 mod retention;
 mod scan;
+mod scrub;
 
 mod accounts;
 mod archives;

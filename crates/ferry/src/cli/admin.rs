@@ -33,6 +33,9 @@ pub enum AdminCommand {
     Backup(super::backup::BackupArgs),
     /// Restore a backup into a new, empty data directory (checking every blob's SHA-256).
     Restore(super::backup::RestoreArgs),
+    /// Check every stored blob against its SHA-256 now (as the scrubber does over time;
+    /// problems are audited as blob.corrupt) and list orphans: blobs no row refers to.
+    Fsck(super::fsck::FsckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -295,6 +298,7 @@ pub async fn run(command: AdminCommand) -> Result<()> {
         AdminCommand::ResetPassword(a) => reset_password(a).await,
         AdminCommand::Backup(a) => super::backup::backup(a).await,
         AdminCommand::Restore(a) => super::backup::restore(a).await,
+        AdminCommand::Fsck(a) => super::fsck::fsck(a).await,
         AdminCommand::Company(c) => super::companies::run_company(c).await,
         AdminCommand::Policy(c) => super::companies::run_policy(c).await,
         AdminCommand::User(c) => match c {

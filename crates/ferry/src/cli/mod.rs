@@ -19,6 +19,7 @@ pub mod config;
 mod download;
 mod files;
 mod find;
+mod fsck;
 mod groups;
 mod interrupt;
 mod links;

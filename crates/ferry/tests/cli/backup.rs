@@ -165,3 +165,90 @@ fn a_corrupt_blob_fails_the_backup_and_postgres_is_sent_to_pg_dump() {
         "{err}"
     );
 }
+
+/// `ferry admin fsck` finds a damaged blob, a missing one and an orphan, audits the first two
+/// as `blob.corrupt`, and exits 1; on a sound store it exits 0.
+#[test]
+fn fsck_finds_damage_missing_blobs_and_orphans() {
+    let t = TestServer::start();
+    let folder = t.folder("f");
+    let fsck = || {
+        t.ferry()
+            .args(["admin", "fsck", "--data-dir"])
+            .arg(t.data_dir())
+            .output()
+            .unwrap()
+    };
+    for (name, bytes) in [
+        ("good.txt", &b"stays good"[..]),
+        ("rot.txt", b"bits will rot"),
+        ("gone.txt", b"will vanish"),
+    ] {
+        t.put(&folder, name, bytes);
+    }
+    let out = fsck();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Checked 3 blob(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let blob = |bytes: &[u8]| {
+        let key = sha256(bytes);
+        t.data_dir()
+            .join("blobs")
+            .join(&key[..2])
+            .join(&key[2..4])
+            .join(&key)
+    };
+    std::fs::write(blob(b"bits will rot"), b"bits will ROT").unwrap();
+    std::fs::remove_file(blob(b"will vanish")).unwrap();
+    let orphan = blob(b"nobody refers to me");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"nobody refers to me").unwrap();
+
+    let out = fsck();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains(&format!(
+            "damaged {}: its content hashes to {}",
+            sha256(b"bits will rot"),
+            sha256(b"bits will ROT")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("missing {}", sha256(b"will vanish"))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("orphan {}", orphan.display())),
+        "{text}"
+    );
+    assert!(!text.contains(&sha256(b"stays good")), "{text}");
+    assert!(stderr(&out).contains("(fsck_problems)"), "{}", stderr(&out));
+
+    // Both problems are in the audit log, for admins.
+    let events =
+        t.rt.block_on(t.admin.audit_events(&[("action", "blob.corrupt")]))
+            .expect("audit");
+    let mut found: Vec<(String, String)> = events
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.target.id.clone(),
+                e.details["problem"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut expected = vec![
+        (sha256(b"bits will rot"), "mismatch".to_string()),
+        (sha256(b"will vanish"), "missing".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(found, expected);
+}
