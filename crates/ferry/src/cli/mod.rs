@@ -150,7 +150,8 @@ pub enum Command {
     Comment(comments::CommentCommand),
     /// Administration (admins only): `ferry admin user` add, ls, disable, enable, unlock, quota,
     /// password, role, rename; `ferry admin company` add, ls, show, set, rm; `ferry admin
-    /// policy` show, set, mine; `ferry admin reset-password` (offline, on the server's database).
+    /// policy` show, set, mine; `ferry admin reset-password`, `backup`, `restore` and `fsck`
+    /// (on the server's own database and data dir).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
