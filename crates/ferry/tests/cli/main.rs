@@ -16,6 +16,7 @@ mod find;
 mod groups;
 mod links;
 mod sharing;
+mod tls;
 mod tokens;
 mod transfer;
 mod tree;
