@@ -158,6 +158,9 @@ pub enum Error {
     InvalidLinkPassword,
     #[error("Too many wrong passwords for this link; try again later.")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// A client address or a user went over its rate limit (`rate_limits.*`).
+    #[error("Too many requests; slow down and try again later.")]
+    TooManyRequests { retry_after_secs: i64 },
     #[error("Watermarks are only for PNG and JPEG images.")]
     WatermarkUnsupported,
     #[error("The webhook is disabled; re-enable it with PATCH {{\"active\": true}} first.")]
@@ -261,6 +264,7 @@ impl Error {
             Error::LinkPasswordRequired => "link_password_required",
             Error::InvalidLinkPassword => "invalid_link_password",
             Error::TooManyAttempts { .. } => "too_many_attempts",
+            Error::TooManyRequests { .. } => "too_many_requests",
             Error::WatermarkUnsupported => "watermark_unsupported",
             Error::WebhookInactive => "webhook_inactive",
             Error::Unavailable => "unavailable",
@@ -296,7 +300,8 @@ impl Error {
             } => Some(json!({"folder": folder, "limit_bytes": limit, "used_bytes": used})),
             Error::FileTooLarge { limit } => Some(json!({"max_file_size": limit})),
             Error::AccountLocked { retry_after_secs }
-            | Error::TooManyAttempts { retry_after_secs } => {
+            | Error::TooManyAttempts { retry_after_secs }
+            | Error::TooManyRequests { retry_after_secs } => {
                 Some(json!({"retry_after_secs": retry_after_secs}))
             }
             Error::UploadIncomplete { missing_parts } => {

@@ -45,6 +45,7 @@ pub mod previews;
 pub mod quota_requests;
 pub mod render;
 pub mod scan;
+pub mod scrub;
 pub mod search;
 pub mod sharing;
 pub mod state;

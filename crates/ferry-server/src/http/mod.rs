@@ -26,6 +26,7 @@ pub mod ops;
 pub mod portal;
 pub mod previews;
 pub mod quota_requests;
+pub mod rate_limit;
 pub mod search;
 pub mod sharing;
 pub mod slow;
@@ -153,6 +154,7 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         trusted_proxies,
         access_log: state.config.log.access,
     });
+    let state_limits = state.config.rate_limits.clone();
     let (api_router, openapi) = api_routes().split_for_parts();
     let openapi = openapi::normalise(openapi);
     let body_idle = Duration::from_secs(state.config.server.body_idle_timeout_secs);
@@ -160,6 +162,11 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         bytes_per_sec: state.config.server.min_body_rate_bytes_per_sec,
         grace: Duration::from_secs(state.config.server.min_body_rate_grace_secs),
     };
+    let tls = &state.config.server.tls;
+    let hsts = (tls.enabled() && tls.hsts_max_age_secs > 0).then(|| {
+        axum::http::HeaderValue::from_str(&format!("max-age={}", tls.hsts_max_age_secs))
+            .expect("a number is a valid header value")
+    });
     Router::new()
         .nest("/api/v1", api_router)
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
@@ -175,8 +182,29 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         ))
         .layer(RequestBodyTimeoutLayer::new(body_idle))
         .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(rate_limit::RateLimits::new(&state_limits)),
+            rate_limit::middleware,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             context,
             context::middleware,
         ))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::map_response_with_state(
+            hsts,
+            strict_transport,
+        ))
+}
+
+/// `Strict-Transport-Security` on every response while TLS is on.
+async fn strict_transport(
+    axum::extract::State(hsts): axum::extract::State<Option<axum::http::HeaderValue>>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if let Some(value) = hsts {
+        response
+            .headers_mut()
+            .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, value);
+    }
+    response
 }
