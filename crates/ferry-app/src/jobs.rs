@@ -170,5 +170,9 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
     ferry_store::tokens::delete_expired(&mut tx, now - 86_400_000).await?;
     ferry_store::login_failures::forget_stale(&mut tx, now - 86_400_000, now).await?;
     tx.commit().await?;
+    let pruned = crate::changes::prune(state).await?;
+    if pruned > 0 {
+        tracing::info!(changes = pruned, "pruned changes past changes.keep_days");
+    }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod caller;
+pub mod changes;
 pub mod clock;
 pub mod coherence;
 pub mod comments;

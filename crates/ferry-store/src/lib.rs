@@ -10,6 +10,7 @@
 pub mod analytics;
 pub mod archives;
 pub mod audit;
+pub mod changes;
 pub mod coherence;
 pub mod collaborations;
 pub mod comments;

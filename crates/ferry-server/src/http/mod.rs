@@ -6,6 +6,7 @@ pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod changes;
 pub mod client_addr;
 pub mod comments;
 pub mod companies;
@@ -77,6 +78,7 @@ use ferry_app::AppState;
         (name = "tasks", description = "Work that outlasts its request: a copy of a big tree, emptying a big trash"),
         (name = "uploads", description = "Resumable, parallel, verified uploads"),
         (name = "links", description = "Signed download links that count downloads exactly"),
+        (name = "changes", description = "The change feed: what changed in what the caller can read, in commit order, paged or as Server-Sent Events"),
         (name = "audit", description = "Search, export and verify the tamper-evident audit log"),
         (name = "webhooks", description = "Signed HTTP callbacks for audit events, with retries and a delivery log"),
         (name = "mail", description = "Admin: the mail outbox (password resets, invitations, upload-link notices)"),
@@ -128,6 +130,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(links::router())
         .merge(upload_links::router().layer(DefaultBodyLimit::disable()))
         .merge(audit::router())
+        .merge(changes::router())
         .merge(webhooks::router())
         .merge(mail::router())
         .merge(tasks::router())

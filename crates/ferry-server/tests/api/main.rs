@@ -16,6 +16,7 @@ mod scan;
 mod accounts;
 mod archives;
 mod auth;
+mod changes;
 mod comments;
 mod dav;
 mod dav_clients;
