@@ -22,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod favorites;
 pub mod files;
+pub mod fileshare;
 pub mod folder_copy;
 pub mod folder_links;
 pub mod folders;

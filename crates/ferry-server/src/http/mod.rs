@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod changes;
+pub mod chunked;
 pub mod client_addr;
 pub mod comments;
 pub mod companies;
@@ -16,6 +17,7 @@ pub mod context;
 pub mod csv;
 pub mod extract;
 pub mod files;
+pub mod fileshare;
 pub mod folders;
 pub mod groups;
 pub mod links;
@@ -58,7 +60,7 @@ use ferry_app::AppState;
 #[openapi(
     info(
         title = "Ferry API",
-        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), WebDAV (RFC 4918, classes 1 and 2) at `/dav/` (the caller's folders as a tree; Basic or bearer auth; see docs/webdav.md), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
+        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), WebDAV (RFC 4918, classes 1 and 2) at `/dav/` (the caller's folders as a tree; Basic or bearer auth; see docs/webdav.md), seed 003's chunked upload sessions at `/api/2.0/files/{folder_id}/upload/create_session` (see docs/uploads.md), seed 004's `/fileshare/uploads` (see docs/uploads.md), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
         version = "1"
     ),
     servers((url = "/api/v1")),
@@ -160,6 +162,8 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
     Router::new()
         .nest("/api/v1", api_router)
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
+        .merge(chunked::router().layer(DefaultBodyLimit::disable()))
+        .merge(fileshare::router().layer(DefaultBodyLimit::disable()))
         .merge(crate::dav::router())
         .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/v1/openapi.json", openapi))
         .merge(ops::router())

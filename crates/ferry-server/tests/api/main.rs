@@ -28,6 +28,8 @@ mod groups;
 mod ops;
 mod portal;
 mod redirects;
+mod seed_chunked;
+mod seed_fileshare;
 mod server;
 mod sharing;
 mod tasks;
