@@ -460,7 +460,8 @@ pub const FOLLOW_BUFFER: usize = 64;
 /// Follows the caller's changes after `after` as they commit, on any node: a task polls the
 /// feed every `changes.poll_interval_ms` and hands what it finds to a bounded channel. A
 /// reader that takes nothing for `changes.stall_timeout_secs` is dropped (the channel
-/// closes), so one that never reads holds at most [`FOLLOW_BUFFER`] changes.
+/// closes), so one that never reads holds at most [`FOLLOW_BUFFER`] changes; every reader is
+/// let go after `changes.stream_max_secs`.
 pub async fn follow(
     app: &AppState,
     caller: &Caller,
@@ -474,6 +475,8 @@ pub async fn follow(
     let caller = caller.clone();
     let poll = Duration::from_millis(app.config.changes.poll_interval_ms.max(10));
     let stall = Duration::from_secs(app.config.changes.stall_timeout_secs.max(1));
+    let max = app.config.changes.stream_max_secs;
+    let ends = (max > 0).then(|| tokio::time::Instant::now() + Duration::from_secs(max));
     tokio::spawn(async move {
         let mut current = first;
         loop {
@@ -488,6 +491,9 @@ pub async fn follow(
                 }
             }
             let position = current.next;
+            if ends.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                return;
+            }
             if !current.has_more {
                 tokio::select! {
                     _ = tokio::time::sleep(poll) => {}

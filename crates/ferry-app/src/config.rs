@@ -60,6 +60,9 @@ pub struct ChangesConfig {
     pub stall_timeout_secs: u64,
     /// Seconds between the keep-alive comments of an idle stream.
     pub heartbeat_secs: u64,
+    /// Seconds after which a stream ends (the client reconnects with `Last-Event-ID` and
+    /// misses nothing), so that no connection lives forever; 0: never.
+    pub stream_max_secs: u64,
 }
 
 impl Default for ChangesConfig {
@@ -69,6 +72,7 @@ impl Default for ChangesConfig {
             poll_interval_ms: 1000,
             stall_timeout_secs: 60,
             heartbeat_secs: 15,
+            stream_max_secs: 3600,
         }
     }
 }

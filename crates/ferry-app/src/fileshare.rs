@@ -78,3 +78,50 @@ pub async fn expired(app: &AppState, caller: &Caller, id: &str) -> Result<bool> 
         .iter()
         .any(|e| e.details.contains("\"reason\":\"ttl\"")))
 }
+
+/// A session's default time to live (the seed's `models.session.ttl`: a week).
+pub const SESSION_TTL_SECS: i64 = 86_400 * 7;
+
+/// Opens a session: a top-level folder of the caller's that expires after `ttl_secs` (with
+/// everything in it; the collector removes it).
+pub async fn create_session(app: &AppState, caller: &Caller, ttl_secs: i64) -> Result<Folder> {
+    let ttl = ferry_core::validate::in_range("ttl", ttl_secs, 1..=10 * 365 * 86_400)?;
+    let id = ferry_core::IdKind::Folder.generate();
+    let name = format!("session {}", id.trim_start_matches("fld_"));
+    let created = crate::folders::create(
+        app,
+        caller,
+        NewFolderRequest {
+            name: &name,
+            parent_id: None,
+            retention_days: None,
+            visibility: None,
+            description: Some("A fileshare session (seed 004)"),
+            expires_at: Some(app.now_ms() + ttl * 1000),
+        },
+    )
+    .await?;
+    Ok(created.folder)
+}
+
+/// A session of the caller's: a live top-level folder with an expiry (any other folder is not
+/// a session: `NotFound`); past its expiry `FolderExpired`.
+pub async fn session(app: &AppState, caller: &Caller, id: &str) -> Result<Folder> {
+    let folder = crate::access::folder(app, caller, id, Permission::Read).await?;
+    if folder.parent_id.is_some() || folder.expires_at.is_none() {
+        return Err(Error::NotFound);
+    }
+    Ok(folder)
+}
+
+/// The caller's live sessions (at most 1000).
+pub async fn sessions(app: &AppState, caller: &Caller) -> Result<Vec<Folder>> {
+    let user = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let now = app.now_ms();
+    Ok(crate::folders::list(app, caller, None, 1000)
+        .await?
+        .into_iter()
+        .map(|e| e.folder)
+        .filter(|f| f.owner_id == user.id && f.expires_at.is_some_and(|at| at > now))
+        .collect())
+}

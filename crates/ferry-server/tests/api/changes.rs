@@ -18,7 +18,10 @@ on_both_backends!(
     collaborators_see_what_is_shared_under_its_mount,
     bad_and_expired_cursors_are_refused,
     writers_on_two_nodes_leave_no_gaps_or_duplicates,
+    numbers_wait_for_the_writer_before_and_a_rollback_leaves_no_gap,
 );
+
+on_both_backends_with!(short_streams; streams_end_after_stream_max_secs);
 
 on_both_backends_with!(
     fast_stream;
@@ -30,6 +33,11 @@ fn fast_stream(config: &mut ferry_server::Config) {
     config.changes.poll_interval_ms = 50;
     config.changes.stall_timeout_secs = 2;
     config.changes.heartbeat_secs = 1;
+}
+
+fn short_streams(config: &mut ferry_server::Config) {
+    config.changes.poll_interval_ms = 50;
+    config.changes.stream_max_secs = 1;
 }
 
 /// `(kind, type, path, old_path)` of each change.
@@ -618,4 +626,110 @@ async fn a_stream_client_that_never_reads_is_dropped(app: TestApp) {
     // And the server is fine: a reading client gets the feed.
     let page = alice.changes(None, None).await.unwrap();
     assert!(page.changes.is_empty());
+}
+
+async fn streams_end_after_stream_max_secs(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let start = now(&alice).await;
+    alice.create_folder("Before", 0).await.unwrap();
+    let res = app
+        .raw(Method::GET, "/api/v1/changes/stream")
+        .header("Last-Event-ID", start.as_str())
+        .bearer_auth(token(&app, "alice").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // The whole body arrives: the stream ends by itself, after what was waiting.
+    let body = tokio::time::timeout(Duration::from_secs(20), res.text())
+        .await
+        .expect("the stream ends")
+        .unwrap();
+    assert!(body.contains("event: change"), "{body}");
+    assert!(body.contains("/Before"), "{body}");
+}
+
+fn bulk_change(owner: &str, id: &str) -> ferry_store::changes::NewChange {
+    ferry_store::changes::NewChange {
+        time: 1,
+        kind: "created".into(),
+        item_type: "folder".into(),
+        item_id: id.into(),
+        owner_id: owner.into(),
+        chain: ferry_store::changes::chain_of([id]),
+        path: format!("/{id}"),
+        ..Default::default()
+    }
+}
+
+async fn numbers_wait_for_the_writer_before_and_a_rollback_leaves_no_gap(app: TestApp) {
+    let state = app.server.as_ref().unwrap().state().clone();
+    let store = state.store.clone();
+    let before = {
+        let mut c = store.conn().await.unwrap();
+        ferry_store::changes::position(&mut c)
+            .await
+            .unwrap()
+            .last_seq
+    };
+    // A writer takes a number and has not committed yet.
+    let mut first = store.begin().await.unwrap();
+    let n = ferry_store::changes::append(&mut first, &bulk_change("usr_x", "fld_first"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, before + 1);
+    // A second writer on another connection must wait for it (on SQLite, to begin at all).
+    let second = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            let seq = ferry_store::changes::append(&mut tx, &bulk_change("usr_x", "fld_second"))
+                .await
+                .unwrap()
+                .unwrap();
+            tx.commit().await.unwrap();
+            seq
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !second.is_finished(),
+        "the second writer waits for the first"
+    );
+    // Readers see neither: the feed's end is still where it was.
+    let mut reader = store.conn().await.unwrap();
+    assert_eq!(
+        ferry_store::changes::position(&mut reader)
+            .await
+            .unwrap()
+            .last_seq,
+        before
+    );
+    drop(reader);
+    // The first rolls back: the second gets its number, and there is no gap.
+    first.rollback().await.unwrap();
+    let seq = tokio::time::timeout(Duration::from_secs(30), second)
+        .await
+        .expect("the second writer goes on")
+        .unwrap();
+    assert_eq!(seq, before + 1, "the rolled-back number is reused");
+    let mut reader = store.conn().await.unwrap();
+    let all = ferry_store::changes::list(
+        &mut reader,
+        &ferry_store::changes::Scope {
+            all: true,
+            ..Default::default()
+        },
+        before,
+        before + 10,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].seq, all[0].item_id.as_str()),
+        (before + 1, "fld_second")
+    );
 }

@@ -9,7 +9,10 @@ use serde_json::Value;
 use crate::helpers::{TestApp, sha256_hex};
 use crate::on_both_backends;
 
-on_both_backends!(the_seeds_curl_lines_work_with_only_the_host_changed);
+on_both_backends!(
+    the_seeds_curl_lines_work_with_only_the_host_changed,
+    sessions_are_expiring_folders_and_tokens_counted_links,
+);
 
 /// Runs a seed command line (as the seed writes it, host replaced) through `sh`, in `dir`;
 /// curl's exit code and what it printed (with `-i`: the status line, headers and body).
@@ -160,4 +163,164 @@ async fn the_seeds_curl_lines_work_with_only_the_host_changed(app: TestApp) {
     let (status, body) = answer(&printed);
     assert_eq!(status, 400, "{printed}");
     assert!(body["message"].as_str().unwrap().contains("ttl"), "{body}");
+}
+
+/// curl with `args`: the status and the JSON body (null if none).
+fn curl(args: &[&str]) -> (u16, Value) {
+    let out = std::process::Command::new("curl")
+        .args(["--silent", "--write-out", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (
+        status.trim().parse().unwrap_or(0),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+async fn sessions_are_expiring_folders_and_tokens_counted_links(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    app.user("bob", None).await;
+    let base = format!("{}/fileshare", app.url);
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = dir.path().join("notes.txt");
+    std::fs::write(&v1, b"first").unwrap();
+    let v2 = dir.path().join("v2.txt");
+    std::fs::write(&v2, b"second version").unwrap();
+    let form = |p: &std::path::Path| format!("file=@{}", p.display());
+    let alice_auth = ["--user", "alice:password-alice"];
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        tokio::task::block_in_place(|| curl(&args))
+    };
+    let with = |auth: [&str; 2], rest: &[&str]| -> Vec<String> {
+        auth.iter().chain(rest).map(|s| s.to_string()).collect()
+    };
+
+    let (status, session) = run(with(
+        alice_auth,
+        &[
+            "-X",
+            "POST",
+            "--data",
+            r#"{"ttl": 3600}"#,
+            &format!("{base}/sessions"),
+        ],
+    ));
+    assert_eq!(status, 201, "{session}");
+    let sid = session["id"].as_str().unwrap().to_string();
+    assert!(sid.starts_with("fld_"));
+    assert_eq!(session["files"], serde_json::json!([]));
+    let files_url = format!("{base}/sessions/{sid}/files");
+    let (status, file) = run(with(alice_auth, &["--form", &form(&v1), &files_url]));
+    assert_eq!(status, 201, "{file}");
+    assert_eq!(file["name"], "notes.txt");
+    let fid = file["id"].as_str().unwrap().to_string();
+
+    let (status, list) = run(with(alice_auth, &[&format!("{base}/sessions")]));
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["id"], sid.as_str());
+    let (_, files) = run(with(alice_auth, &[&files_url]));
+    assert_eq!(files.as_array().unwrap().len(), 1, "{files}");
+    // Replacing the file makes a new version of it.
+    let (status, replaced) = run(with(
+        alice_auth,
+        &[
+            "-X",
+            "PUT",
+            "--form",
+            &form(&v2),
+            &format!("{files_url}/{fid}"),
+        ],
+    ));
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(
+        (replaced["id"].as_str(), replaced["version"].as_i64()),
+        (Some(fid.as_str()), Some(2))
+    );
+
+    // A download token is a counted link: one download, then the link is used up.
+    let (status, token) = run(with(
+        alice_auth,
+        &[
+            "-X",
+            "POST",
+            "--data",
+            r#"{"max_downloads": 1}"#,
+            &format!("{files_url}/{fid}/tokens"),
+        ],
+    ));
+    assert_eq!(status, 201, "{token}");
+    let url = token["url"].as_str().unwrap().to_string();
+    let res = reqwest::get(&url).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"second version");
+    let res = reqwest::get(&url).await.unwrap();
+    assert_eq!(res.status(), 410, "used up");
+
+    // Bob sees nothing of alice's session; a folder that is not a session is not one.
+    let bob_auth = ["--user", "bob:password-bob"];
+    let (status, body) = run(with(bob_auth, &[&format!("{base}/sessions/{sid}")]));
+    assert_eq!(
+        (status, body),
+        (404, serde_json::json!({"message": "not found"}))
+    );
+    let plain = alice.create_folder("Plain", 0).await.unwrap();
+    let (status, _) = run(with(
+        alice_auth,
+        &[&format!("{base}/sessions/{}", plain.id)],
+    ));
+    assert_eq!(status, 404);
+
+    // Deleting the file; then the session's time runs out.
+    let (status, _) = run(with(
+        alice_auth,
+        &["-X", "DELETE", &format!("{files_url}/{fid}")],
+    ));
+    assert_eq!(status, 204);
+    let (_, files) = run(with(alice_auth, &[&files_url]));
+    assert_eq!(files, serde_json::json!([]));
+    app.clock.advance(Duration::from_secs(3601));
+    // Expired: 410 until the collector (which runs on its own every second) has removed it.
+    let (status, body) = run(with(alice_auth, &[&format!("{base}/sessions/{sid}")]));
+    assert!(
+        (status, &body) == (410, &serde_json::json!({"message": "session expired"}))
+            || (status, &body) == (404, &serde_json::json!({"message": "not found"})),
+        "{status} {body}"
+    );
+    app.run_jobs().await;
+    let (status, _) = run(with(alice_auth, &[&format!("{base}/sessions/{sid}")]));
+    assert_eq!(status, 404, "removed with everything in it");
+    let (_, list) = run(with(alice_auth, &[&format!("{base}/sessions")]));
+    assert_eq!(list, serde_json::json!([]));
+
+    // A session deleted by its owner is gone; a bad ttl is refused.
+    let (_, other) = run(with(
+        alice_auth,
+        &["-X", "POST", &format!("{base}/sessions")],
+    ));
+    let other = other["id"].as_str().unwrap().to_string();
+    let (status, _) = run(with(
+        alice_auth,
+        &["-X", "DELETE", &format!("{base}/sessions/{other}")],
+    ));
+    assert_eq!(status, 204);
+    let (status, _) = run(with(alice_auth, &[&format!("{base}/sessions/{other}")]));
+    assert_eq!(status, 404);
+    let (status, body) = run(with(
+        alice_auth,
+        &[
+            "-X",
+            "POST",
+            "--data",
+            r#"{"ttl": "soon"}"#,
+            &format!("{base}/sessions"),
+        ],
+    ));
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = run(vec!["-X".into(), "POST".into(), format!("{base}/sessions")]);
+    assert_eq!(status, 401);
 }
