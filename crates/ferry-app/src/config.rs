@@ -22,6 +22,7 @@ pub struct Config {
     pub links: LinksConfig,
     pub webhooks: WebhooksConfig,
     pub trash: TrashConfig,
+    pub changes: ChangesConfig,
     pub accounts: AccountsConfig,
     pub versions: VersionsConfig,
     pub tasks: TasksConfig,
@@ -114,6 +115,36 @@ pub struct TrashConfig {
 impl Default for TrashConfig {
     fn default() -> Self {
         TrashConfig { keep_days: 30 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChangesConfig {
+    /// Days the change feed keeps a change; a cursor older than that answers
+    /// `410 cursor_expired` (the client lists again and starts from a new cursor).
+    pub keep_days: i64,
+    /// How often a `GET /changes/stream` connection looks for new changes, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Seconds a stream client may take nothing before the server drops it (a client that
+    /// never reads holds a few dozen changes, never more).
+    pub stall_timeout_secs: u64,
+    /// Seconds between the keep-alive comments of an idle stream.
+    pub heartbeat_secs: u64,
+    /// Seconds after which a stream ends (the client reconnects with `Last-Event-ID` and
+    /// misses nothing), so that no connection lives forever; 0: never.
+    pub stream_max_secs: u64,
+}
+
+impl Default for ChangesConfig {
+    fn default() -> Self {
+        ChangesConfig {
+            keep_days: 30,
+            poll_interval_ms: 1000,
+            stall_timeout_secs: 60,
+            heartbeat_secs: 15,
+            stream_max_secs: 3600,
+        }
     }
 }
 

@@ -71,6 +71,10 @@ pub enum Error {
     /// The folder (or the top-level folder above it) has passed its `expires_at`.
     #[error("The folder has expired.")]
     FolderExpired,
+    /// A change-feed cursor older than the feed's retention window (`changes.keep_days`):
+    /// changes after it are gone, so the client must list again and start from a new cursor.
+    #[error("This cursor is older than the change feed keeps; list again and start anew.")]
+    CursorExpired,
     /// The virus scanner found something in the content: it is quarantined.
     #[error("The file is infected ({signature}); it cannot be downloaded.")]
     FileInfected { signature: String },
@@ -229,6 +233,7 @@ impl Error {
             Error::FileHeld => "file_held",
             Error::FileExpired => "file_expired",
             Error::FolderExpired => "folder_expired",
+            Error::CursorExpired => "cursor_expired",
             Error::FileNotHeld => "file_not_held",
             Error::FileInfected { .. } => "file_infected",
             Error::ScanPending => "scan_pending",

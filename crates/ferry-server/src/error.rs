@@ -109,6 +109,7 @@ fn app_status(e: &Error) -> StatusCode {
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::NameConflict(_) | Error::Conflict(_) => StatusCode::CONFLICT,
         Error::FileHeld | Error::FileExpired | Error::FolderExpired => StatusCode::GONE,
+        Error::CursorExpired => StatusCode::GONE,
         Error::FileNotHeld | Error::WebhookInactive => StatusCode::CONFLICT,
         Error::FileInfected { .. } => StatusCode::FORBIDDEN,
         Error::ScanPending => StatusCode::CONFLICT,

@@ -11,6 +11,7 @@ pub mod analytics;
 pub mod archives;
 pub mod audit;
 pub mod backup;
+pub mod changes;
 pub mod coherence;
 pub mod collaborations;
 pub mod comments;
