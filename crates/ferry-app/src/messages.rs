@@ -97,12 +97,16 @@ fn german(code: &str) -> Option<&'static str> {
         "chunk_checksum_mismatch" => "Die Prüfsumme dieses Abschnitts stimmt nicht.",
         "company_inactive" => "Die Firma dieses Kontos ist nicht aktiv.",
         "conflict" => "Die Anfrage steht im Konflikt mit dem aktuellen Zustand.",
+        "cursor_expired" => {
+            "Dieser Cursor ist älter als die aufbewahrten Änderungen. Listen Sie neu auf."
+        }
         "current_version" => "Die aktuelle Version kann so nicht geändert werden.",
         "depth_limit_exceeded" => "Die Ordnerstruktur wäre zu tief.",
         "device_wiped" => {
             "Dieses Gerät wurde aus der Ferne gelöscht: Entfernen Sie die lokalen Daten des \
              Kontos und bestätigen Sie."
         }
+        "encryption_unsupported" => "Verschlüsselte Uploads werden nicht unterstützt.",
         "file_expired" => "Diese Datei ist abgelaufen.",
         "file_held" => "Diese Datei wird aufbewahrt und ist nicht verfügbar.",
         "file_infected" => "Diese Datei enthält Schadsoftware und wird nicht ausgeliefert.",
@@ -164,6 +168,7 @@ fn german(code: &str) -> Option<&'static str> {
         "thumbnail_unavailable" => "Für diese Datei gibt es kein Vorschaubild.",
         "token_expired" => "Das Zugriffstoken ist abgelaufen. Melden Sie sich erneut an.",
         "too_many_attempts" => "Zu viele Versuche. Versuchen Sie es später erneut.",
+        "too_many_requests" => "Zu viele Anfragen. Versuchen Sie es später erneut.",
         "too_many_files" => "Zu viele Dateien für diese Aktion.",
         "unauthorized" => "Anmeldung erforderlich.",
         "unavailable" => "Der Dienst ist vorübergehend nicht verfügbar.",

@@ -193,7 +193,8 @@ pub struct UserLimit {
     pub outcome: Arc<Mutex<Option<Outcome>>>,
 }
 
-/// Requests that guess a secret: a login, a password reset, a link password.
+/// Requests that guess a secret: a login (with a password or a one-time login key), a
+/// password reset, a link password.
 fn guesses_a_secret(method: &Method, path: &str) -> bool {
     if method != Method::POST {
         return false;
@@ -201,6 +202,7 @@ fn guesses_a_secret(method: &Method, path: &str) -> bool {
     matches!(
         path,
         "/api/v1/auth/session"
+            | "/api/v1/auth/login-key"
             | "/api/v1/auth/password-reset"
             | "/api/v1/auth/password-reset/confirm"
     ) || path
@@ -342,6 +344,7 @@ mod tests {
     fn the_secret_guessing_routes() {
         assert!(guesses_a_secret(&Method::POST, "/api/v1/auth/session"));
         assert!(guesses_a_secret(&Method::POST, "/api/v1/links/abc/unlock"));
+        assert!(guesses_a_secret(&Method::POST, "/api/v1/auth/login-key"));
         assert!(!guesses_a_secret(&Method::GET, "/api/v1/auth/session"));
         assert!(!guesses_a_secret(&Method::POST, "/api/v1/links/a/b/unlock"));
         assert!(!guesses_a_secret(&Method::DELETE, "/api/v1/auth/session"));
