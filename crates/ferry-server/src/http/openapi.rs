@@ -324,10 +324,16 @@ mod tests {
                 let name = p["name"].as_str().unwrap();
                 if p["in"] == "header" {
                     // Read from the headers (the link access token of `/d/{token}`, and of
-                    // an upload through a link, with the uploader's name).
+                    // an upload through a link, with the uploader's name; where the change
+                    // feed's stream resumes).
                     assert!(
-                        ["/d/{token}", "/d/{token}/{path}", "/links/{token}/files"]
-                            .contains(&path.as_str()),
+                        [
+                            "/d/{token}",
+                            "/d/{token}/{path}",
+                            "/links/{token}/files",
+                            "/changes/stream"
+                        ]
+                        .contains(&path.as_str()),
                         "{name} of {method} {path}"
                     );
                     continue;

@@ -16,10 +16,10 @@ use crate::http::extract::{ApiJson, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(my_requests, ask))
-        .routes(routes!(list))
-        .routes(routes!(approve))
-        .routes(routes!(deny))
+        .routes(routes!(my_quota_requests, ask_for_quota))
+        .routes(routes!(list_quota_requests))
+        .routes(routes!(approve_quota_request))
+        .routes(routes!(deny_quota_request))
 }
 
 fn view(r: QuotaRequest) -> api::QuotaRequest {
@@ -48,7 +48,7 @@ fn list_view(rows: Vec<QuotaRequest>) -> axum::Json<api::QuotaRequestList> {
 #[utoipa::path(get, path = "/me/quota-requests", tag = "auth",
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::QuotaRequestList), (status = 401, body = api::ErrorBody)))]
-async fn my_requests(
+async fn my_quota_requests(
     State(state): State<AppState>,
     me: AuthUser,
 ) -> ApiResult<axum::Json<api::QuotaRequestList>> {
@@ -62,7 +62,7 @@ async fn my_requests(
         (status = 400, description = "`invalid_value`: not more than the current quota, or a bad message", body = api::ErrorBody),
         (status = 401, body = api::ErrorBody),
         (status = 409, description = "`conflict`: a request is pending already, or the quota is unlimited", body = api::ErrorBody)))]
-async fn ask(
+async fn ask_for_quota(
     State(state): State<AppState>,
     me: AuthUser,
     ApiJson(body): ApiJson<api::CreateQuotaRequest>,
@@ -88,7 +88,7 @@ struct ListQuery {
     responses((status = 200, body = api::QuotaRequestList),
         (status = 400, description = "`invalid_query`: status", body = api::ErrorBody),
         (status = 401, body = api::ErrorBody), (status = 403, body = api::ErrorBody)))]
-async fn list(
+async fn list_quota_requests(
     State(state): State<AppState>,
     me: AuthUser,
     ApiQuery(q): ApiQuery<ListQuery>,
@@ -107,7 +107,7 @@ async fn list(
         (status = 401, body = api::ErrorBody), (status = 403, body = api::ErrorBody),
         (status = 404, body = api::ErrorBody),
         (status = 409, description = "`conflict`: answered already", body = api::ErrorBody)))]
-async fn approve(
+async fn approve_quota_request(
     State(state): State<AppState>,
     me: AuthUser,
     Path(request_id): Path<String>,
@@ -132,7 +132,7 @@ async fn approve(
         (status = 401, body = api::ErrorBody), (status = 403, body = api::ErrorBody),
         (status = 404, body = api::ErrorBody),
         (status = 409, description = "`conflict`: answered already", body = api::ErrorBody)))]
-async fn deny(
+async fn deny_quota_request(
     State(state): State<AppState>,
     me: AuthUser,
     Path(request_id): Path<String>,
