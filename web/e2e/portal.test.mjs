@@ -808,6 +808,77 @@ describe('portal', () => {
     await gina.context().close();
   });
 
+  test('quota requests: a user asks for more, an admin approves, the new quota shows after a reload; the notice says so', async () => {
+    await api('POST', '/users', { login: 'hal', password: 'hal-password-1', quota_bytes: 1024 ** 3 });
+    const hal = await newPage();
+    await signIn(hal, 'hal', 'hal-password-1');
+    await hal.getByRole('link', { name: 'Account' }).click();
+    const quota = hal.getByTestId('my-quota');
+    await quota.filter({ hasText: /of 1\.0 GB\.$/ }).waitFor();
+    await hal.getByLabel(/^New quota/).fill('lots');
+    await hal.getByRole('button', { name: 'Send request' }).click();
+    await hal.getByRole('alert').filter({ hasText: /^New quota .*: write a size/ }).waitFor();
+    await hal.getByLabel(/^New quota/).fill('500 MB');
+    await hal.getByRole('button', { name: 'Send request' }).click();
+    await hal.getByRole('alert').filter({ hasText: /^New quota/ }).waitFor(); // no more than now: the server's 400
+    await hal.getByLabel(/^New quota/).fill('5 GB');
+    await hal.getByLabel('Why (optional)').fill('Project videos');
+    await hal.getByRole('button', { name: 'Send request' }).click();
+    await hal.getByText('Your request has been sent to your admins.').waitFor();
+    await hal.getByTestId('my-quota-requests').locator('tr[data-status="pending"]').waitFor();
+    // One pending at a time: the form is gone while it waits.
+    assert.equal(await hal.getByRole('button', { name: 'Send request' }).count(), 0);
+    await shot(hal, 'account-quota');
+    await noSeriousA11y(hal);
+
+    await admin.getByRole('link', { name: 'Account' }).click();
+    const list = admin.getByTestId('quota-requests');
+    const halRow = list.locator('tr[data-login="hal"]');
+    await halRow.waitFor();
+    assert.match(await halRow.innerText(), /1\.0 GB\s+5\.0 GB\s+Project videos/);
+    await list.getByLabel('Message to hal (optional)').fill('Granted for the project');
+    await list.scrollIntoViewIfNeeded();
+    await shot(admin, 'admin-quota-requests');
+    await noSeriousA11y(admin);
+    await list.getByRole('button', { name: 'Approve hal’s request' }).click();
+    await admin.getByText('hal’s request has been approved.').waitFor();
+    await halRow.waitFor({ state: 'detached' });
+    await list.getByLabel('Status').selectOption('approved');
+    await halRow.filter({ hasText: 'Granted for the project' }).waitFor();
+
+    await hal.reload();
+    await quota.filter({ hasText: /of 5\.0 GB\.$/ }).waitFor();
+    await hal.getByTestId('my-quota-requests').locator('tr[data-status="approved"]').filter({ hasText: 'Granted for the project' }).waitFor();
+    assert.equal((await api('GET', '/users?q=hal')).users.find((u) => u.login === 'hal').quota.limit_bytes, 5 * 1024 ** 3);
+    await hal.getByRole('link', { name: 'Inbox' }).click();
+    await hal.getByText('Your request for 5.0 GB was approved: “Granted for the project”').waitFor();
+    await hal.context().close();
+  });
+
+  test('extra logins: a user adds one (a taken name is refused), signs in with it, removes it', async () => {
+    const hal = await newPage();
+    await signIn(hal, 'hal', 'hal-password-1');
+    await hal.getByRole('link', { name: 'Account' }).click();
+    const logins = hal.getByTestId('my-logins');
+    await logins.getByText('hal', { exact: true }).waitFor();
+    await hal.getByLabel('Add a login').fill('bob');
+    await hal.getByRole('button', { name: 'Add', exact: true }).click();
+    await hal.getByRole('alert').filter({ hasText: /^Login: / }).waitFor();
+    await hal.getByLabel('Add a login').fill('hal.second@example.com');
+    await hal.getByRole('button', { name: 'Add', exact: true }).click();
+    await hal.getByText('The login has been added.').waitFor();
+    await logins.getByText('hal.second@example.com', { exact: true }).waitFor();
+    await shot(hal, 'account-logins');
+    await noSeriousA11y(hal);
+    const login = (l) => fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: l, password: 'hal-password-1' }) });
+    assert.equal((await login('hal.second@example.com')).status, 201);
+    await hal.getByRole('button', { name: 'Remove the login hal.second@example.com' }).click();
+    await hal.getByText('The login has been removed.').waitFor();
+    await logins.getByText('hal.second@example.com', { exact: true }).waitFor({ state: 'detached' });
+    assert.equal((await login('hal.second@example.com')).status, 401);
+    await hal.context().close();
+  });
+
   test('usage: uploads, downloads and what is stored now, as the API counts them, for all or one company', async () => {
     const usage = await api('GET', '/analytics/usage?interval=day');
     const today = usage.periods.at(-1);

@@ -113,3 +113,14 @@ export function landingUrl(url: string): string {
   const token = new URL(url, location.origin).pathname.split('/').filter(Boolean).pop() ?? '';
   return `${location.origin}/s/${token}`;
 }
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+/** "10 GB", "512 MB", "1073741824" → bytes; "" → null; undefined when it cannot be read. */
+export function parseBytes(text: string): number | null | undefined {
+  const s = text.trim();
+  if (!s) return null;
+  const m = /^(\d+(?:[.,]\d+)?)\s*([kmgt]?i?b)?$/i.exec(s);
+  if (!m) return undefined;
+  const unit = UNITS[(m[2] ?? 'b').toLowerCase().replace('i', '')];
+  return Math.round(Number(m[1].replace(',', '.')) * unit);
+}
