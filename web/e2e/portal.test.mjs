@@ -879,6 +879,54 @@ describe('portal', () => {
     await hal.context().close();
   });
 
+  test('support tools: a login key signs the user in once; an admin acts as a user under a banner and ends it', async () => {
+    await admin.getByRole('link', { name: 'Users' }).click();
+    await row(admin, 'hal').waitFor();
+    await admin.getByRole('button', { name: 'Login key hal', exact: true }).click();
+    const url = await admin.getByTestId('login-key-url').inputValue();
+    assert.match(url, new RegExp(`^${server.url}/login-key#.+`));
+    await shot(admin, 'admin-login-key');
+    await noSeriousA11y(admin);
+    await admin.keyboard.press('Escape');
+    const visitor = await newPage();
+    await visitor.goto(url);
+    await visitor.getByRole('heading', { name: 'Sign in with a login key' }).waitFor();
+    await visitor.waitForFunction(() => location.hash === '');
+    await noSeriousA11y(visitor);
+    await visitor.getByRole('button', { name: 'Sign in' }).click();
+    await visitor.getByRole('button', { name: 'Sign out' }).waitFor();
+    assert.equal(await visitor.locator('.who span').innerText(), 'hal');
+    // Once only.
+    const again = await newPage();
+    await again.goto(url);
+    await again.getByRole('button', { name: 'Sign in' }).click();
+    await again.getByRole('alert').filter({ hasText: 'This key has been used' }).waitFor();
+    await again.context().close();
+    await visitor.context().close();
+
+    // Act as hal: a banner while it lasts (and after a reload); "end" gives the admin back.
+    await admin.getByRole('button', { name: 'Act as hal', exact: true }).click();
+    const banner = admin.getByTestId('acting-banner');
+    await banner.filter({ hasText: 'Acting as hal —' }).waitFor();
+    assert.equal(await admin.locator('.who span').innerText(), 'hal');
+    assert.equal(await admin.getByRole('link', { name: 'Users' }).count(), 0);
+    await admin.reload();
+    await banner.waitFor();
+    await admin.getByRole('link', { name: 'Account' }).click();
+    await admin.getByTestId('my-quota').waitFor();
+    await shot(admin, 'acting-as');
+    await noSeriousA11y(admin);
+    const events = await api('GET', '/audit/events?action=auth.impersonation_started');
+    assert.ok(events.events.length >= 1, 'the start is audited');
+    await admin.getByRole('button', { name: 'end', exact: true }).click();
+    await banner.waitFor({ state: 'detached' });
+    await admin.getByRole('link', { name: 'Users' }).waitFor();
+    assert.equal(await admin.locator('.who span').innerText(), 'admin');
+    await admin.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    // Admins cannot be acted as.
+    assert.equal(await admin.getByRole('button', { name: 'Act as dave', exact: true }).count(), 0);
+  });
+
   test('usage: uploads, downloads and what is stored now, as the API counts them, for all or one company', async () => {
     const usage = await api('GET', '/analytics/usage?interval=day');
     const today = usage.periods.at(-1);
