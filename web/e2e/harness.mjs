@@ -89,7 +89,7 @@ export async function startServer(env = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    env: { ...process.env, FERRY_ADMIN__PASSWORD: ADMIN_PASSWORD, FERRY_SERVER__PUBLIC_URL: url, RUST_LOG: 'warn', ...env },
+    env: { ...process.env, FERRY_ADMIN__PASSWORD: ADMIN_PASSWORD, FERRY_SERVER__PUBLIC_URL: url, FERRY_RATE_LIMITS__EXEMPT_LOOPBACK: 'true', RUST_LOG: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   for (let i = 0; i < 300; i++) {

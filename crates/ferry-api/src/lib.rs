@@ -9,6 +9,7 @@ mod analytics;
 mod archives;
 mod audit;
 mod auth;
+mod changes;
 mod comments;
 mod companies;
 mod errors;
@@ -35,6 +36,7 @@ pub use auth::{
     LoginKey, LoginKeyRequest, LoginRequest, OtpCode, PasswordResetConfirm, PasswordResetRequest,
     RecoveryCodes, Session, TwoFactorEnrolment, TwoFactorStatus,
 };
+pub use changes::{Change, ChangeList};
 pub use comments::{Comment, CommentList, CommentTask, CommentUser, CreateComment, UpdateComment};
 pub use companies::{
     Branding, BrandingPatch, Company, CompanyInput, CompanyList, Policy, QuotaLimit,

@@ -129,6 +129,10 @@ pub struct LinkInfo {
     /// Upload links: the limit on bytes (null: unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<i64>,
+    /// How the company of the link's creator presents itself; absent when the creator
+    /// belongs to no company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<crate::Branding>,
 }
 
 /// `POST /links/{token}/unlock`.

@@ -175,6 +175,8 @@ pub fn restricted_token_allows(changes_something: bool, route: &str) -> Result<(
     };
     let allowed = match route {
         "/me" | "/me/policy" => !changes_something,
+        // The feed keeps such a token inside its folder (see [`changes_scope`]).
+        "/changes" | "/changes/stream" => !changes_something,
         // The root lists the restricted folder alone; creating needs a parent inside it.
         "/folders" => true,
         // Starting an upload or an archive (a listing of uploads would show others).
@@ -261,6 +263,29 @@ pub async fn search_scope(app: &AppState, caller: &Caller) -> Result<SearchScope
         owner_id,
         shared_roots,
     })
+}
+
+/// Which changes of the feed the caller sees: the same rule as [`search_scope`] (admins and the
+/// system everything; anyone else the trees they own and the folders shared with them with
+/// `read`, an uploader's share giving nothing), limited to a restricted token's folder.
+pub async fn changes_scope(
+    conn: &mut ferry_store::Conn,
+    now: i64,
+    caller: &Caller,
+) -> Result<ferry_store::changes::Scope> {
+    let mut scope = ferry_store::changes::Scope {
+        within: caller.restriction().map(str::to_string),
+        ..Default::default()
+    };
+    match folder_scope(caller).owner_filter() {
+        None => scope.all = true,
+        Some(user_id) => {
+            scope.shared_roots =
+                ferry_store::collaborations::readable_roots(conn, user_id, now).await?;
+            scope.user_id = Some(user_id.to_string());
+        }
+    }
+    Ok(scope)
 }
 
 /// Which audit events the caller may read: the filters `ferry_store::audit::search` applies,

@@ -41,7 +41,14 @@ impl Record<'_> {
             outcome: self.outcome.as_str().into(),
             details: with_impersonator(self.details, self.ctx.impersonated_by.as_deref()),
         };
-        ferry_store::audit::append(conn, &event).await
+        ferry_store::audit::append(conn, &event).await?;
+        // The change feed is written where the audit is: every change to a file or folder
+        // is audited, in its own transaction.
+        if self.outcome == Outcome::Success {
+            crate::changes::record(conn, self.action, self.target, &event.details, event.time)
+                .await?;
+        }
+        Ok(())
     }
 }
 

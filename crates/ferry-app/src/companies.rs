@@ -263,3 +263,17 @@ pub async fn delete(app: &AppState, caller: &Caller, id: &str) -> Result<()> {
     commit_change(app, tx).await?;
     Ok(())
 }
+
+/// The company of a link's creator, for the branding its landing page shows (`None`: the
+/// creator belongs to no company). Anyone holding a valid link may see it: display name,
+/// logo and colour are what the company chose to show its recipients.
+pub async fn of_link_creator(app: &AppState, creator_id: &str) -> Result<Option<Company>> {
+    let mut conn = app.store.conn().await?;
+    let Some(creator) = ferry_store::users::get(&mut conn, creator_id).await? else {
+        return Ok(None);
+    };
+    let Some(company_id) = creator.company_id else {
+        return Ok(None);
+    };
+    Ok(ferry_store::companies::get(&mut conn, &company_id).await?)
+}

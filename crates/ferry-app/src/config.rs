@@ -22,6 +22,7 @@ pub struct Config {
     pub links: LinksConfig,
     pub webhooks: WebhooksConfig,
     pub trash: TrashConfig,
+    pub changes: ChangesConfig,
     pub accounts: AccountsConfig,
     pub versions: VersionsConfig,
     pub tasks: TasksConfig,
@@ -30,6 +31,77 @@ pub struct Config {
     pub scan: ScanConfig,
     pub content: ContentConfig,
     pub log: LogConfig,
+    pub rate_limits: RateLimitsConfig,
+    pub metrics: MetricsConfig,
+    pub scrub: ScrubConfig,
+}
+
+/// Scrubbing: stored blobs re-read and checked against their SHA-256 in the background.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScrubConfig {
+    /// Off: blobs are only checked by `ferry admin fsck`.
+    pub enabled: bool,
+    /// Each blob is checked again this long after its last check (a new blob this long after
+    /// it was stored).
+    pub interval_secs: u64,
+    /// The most the scrubber reads per second, on average (per node).
+    pub bytes_per_sec: u64,
+}
+
+impl Default for ScrubConfig {
+    fn default() -> Self {
+        ScrubConfig {
+            enabled: true,
+            interval_secs: 30 * 86_400,
+            bytes_per_sec: 16 << 20,
+        }
+    }
+}
+
+/// Requests per client address and per user (GCRA: each limit is also the burst allowed at
+/// once, refilled evenly over the minute). Over a limit the answer is `429 too_many_requests`
+/// with `Retry-After`; every limited response carries `RateLimit` and `RateLimit-Policy`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    /// Off: no request is ever refused for its rate.
+    pub enabled: bool,
+    /// Requests from loopback addresses (127.0.0.0/8, ::1) are not limited. For test suites
+    /// and checkers that drive a server from the same machine; never needed in production
+    /// (a local reverse proxy is a `server.trusted_proxies` entry, and its clients are limited
+    /// by their own addresses).
+    pub exempt_loopback: bool,
+    /// Per client address: logins, password resets and link unlocks (password guessing).
+    pub auth_per_minute: u32,
+    /// Per client address: every request without credentials (links, the portal's files,
+    /// the tus and upload-link doors without a user).
+    pub anonymous_per_minute: u32,
+    /// Per user: every authenticated API request, whichever token or address it uses.
+    pub user_per_minute: u32,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        RateLimitsConfig {
+            enabled: true,
+            exempt_loopback: false,
+            auth_per_minute: 30,
+            anonymous_per_minute: 600,
+            user_per_minute: 3000,
+        }
+    }
+}
+
+/// Who may read `GET /metrics`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// When set, `/metrics` on the main listener needs `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// A separate address serving only `/metrics` (and `/healthz`), without a token. When set,
+    /// the main listener does not serve `/metrics` unless `token` is set too.
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,6 +115,36 @@ pub struct TrashConfig {
 impl Default for TrashConfig {
     fn default() -> Self {
         TrashConfig { keep_days: 30 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChangesConfig {
+    /// Days the change feed keeps a change; a cursor older than that answers
+    /// `410 cursor_expired` (the client lists again and starts from a new cursor).
+    pub keep_days: i64,
+    /// How often a `GET /changes/stream` connection looks for new changes, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Seconds a stream client may take nothing before the server drops it (a client that
+    /// never reads holds a few dozen changes, never more).
+    pub stall_timeout_secs: u64,
+    /// Seconds between the keep-alive comments of an idle stream.
+    pub heartbeat_secs: u64,
+    /// Seconds after which a stream ends (the client reconnects with `Last-Event-ID` and
+    /// misses nothing), so that no connection lives forever; 0: never.
+    pub stream_max_secs: u64,
+}
+
+impl Default for ChangesConfig {
+    fn default() -> Self {
+        ChangesConfig {
+            keep_days: 30,
+            poll_interval_ms: 1000,
+            stall_timeout_secs: 60,
+            heartbeat_secs: 15,
+            stream_max_secs: 3600,
+        }
     }
 }
 
@@ -134,6 +236,29 @@ pub struct ServerConfig {
     /// headers are believed: a request from one of them is attributed to the client address
     /// it names (in the audit, link receipts and connection limits). Empty: nobody's.
     pub trusted_proxies: Vec<String>,
+    /// TLS on the main listener (HTTP/2 and HTTP/1.1 by ALPN, HSTS on every response).
+    pub tls: TlsConfig,
+}
+
+/// The certificate and key the server terminates TLS with. Both set: TLS on; neither: plain
+/// HTTP (for loopback, or behind a reverse proxy that terminates TLS). Both files are read
+/// again on SIGHUP (and when their modification time changes), without dropping connections.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM: the certificate chain, leaf first.
+    pub cert_file: Option<PathBuf>,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: Option<PathBuf>,
+    /// `Strict-Transport-Security` max-age sent while TLS is on (0: no header).
+    pub hsts_max_age_secs: u64,
+}
+
+impl TlsConfig {
+    /// Whether TLS is configured (both files named).
+    pub fn enabled(&self) -> bool {
+        self.cert_file.is_some() && self.key_file.is_some()
+    }
 }
 
 impl Default for ServerConfig {
@@ -150,6 +275,10 @@ impl Default for ServerConfig {
             min_body_rate_bytes_per_sec: 1024,
             min_body_rate_grace_secs: 30,
             trusted_proxies: Vec::new(),
+            tls: TlsConfig {
+                hsts_max_age_secs: 31_536_000,
+                ..TlsConfig::default()
+            },
         }
     }
 }
@@ -563,6 +692,9 @@ impl Config {
             if secret.is_some() {
                 *secret = Some("***".into());
             }
+        }
+        if shown.metrics.token.is_some() {
+            shown.metrics.token = Some("***".into());
         }
         if let Some(url) = &self.mail.smtp_url {
             shown.mail.smtp_url = Some(ferry_store::redact_url(url));

@@ -71,6 +71,10 @@ pub enum Error {
     /// The folder (or the top-level folder above it) has passed its `expires_at`.
     #[error("The folder has expired.")]
     FolderExpired,
+    /// A change-feed cursor older than the feed's retention window (`changes.keep_days`):
+    /// changes after it are gone, so the client must list again and start from a new cursor.
+    #[error("This cursor is older than the change feed keeps; list again and start anew.")]
+    CursorExpired,
     /// The virus scanner found something in the content: it is quarantined.
     #[error("The file is infected ({signature}); it cannot be downloaded.")]
     FileInfected { signature: String },
@@ -158,6 +162,9 @@ pub enum Error {
     InvalidLinkPassword,
     #[error("Too many wrong passwords for this link; try again later.")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// A client address or a user went over its rate limit (`rate_limits.*`).
+    #[error("Too many requests; slow down and try again later.")]
+    TooManyRequests { retry_after_secs: i64 },
     #[error("Watermarks are only for PNG and JPEG images.")]
     WatermarkUnsupported,
     #[error("The webhook is disabled; re-enable it with PATCH {{\"active\": true}} first.")]
@@ -226,6 +233,7 @@ impl Error {
             Error::FileHeld => "file_held",
             Error::FileExpired => "file_expired",
             Error::FolderExpired => "folder_expired",
+            Error::CursorExpired => "cursor_expired",
             Error::FileNotHeld => "file_not_held",
             Error::FileInfected { .. } => "file_infected",
             Error::ScanPending => "scan_pending",
@@ -261,6 +269,7 @@ impl Error {
             Error::LinkPasswordRequired => "link_password_required",
             Error::InvalidLinkPassword => "invalid_link_password",
             Error::TooManyAttempts { .. } => "too_many_attempts",
+            Error::TooManyRequests { .. } => "too_many_requests",
             Error::WatermarkUnsupported => "watermark_unsupported",
             Error::WebhookInactive => "webhook_inactive",
             Error::Unavailable => "unavailable",
@@ -296,7 +305,8 @@ impl Error {
             } => Some(json!({"folder": folder, "limit_bytes": limit, "used_bytes": used})),
             Error::FileTooLarge { limit } => Some(json!({"max_file_size": limit})),
             Error::AccountLocked { retry_after_secs }
-            | Error::TooManyAttempts { retry_after_secs } => {
+            | Error::TooManyAttempts { retry_after_secs }
+            | Error::TooManyRequests { retry_after_secs } => {
                 Some(json!({"retry_after_secs": retry_after_secs}))
             }
             Error::UploadIncomplete { missing_parts } => {

@@ -171,5 +171,9 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
     ferry_store::login_failures::forget_stale(&mut tx, now - 86_400_000, now).await?;
     ferry_store::login_keys::remove_ended(&mut tx, now - 86_400_000).await?;
     tx.commit().await?;
+    let pruned = crate::changes::prune(state).await?;
+    if pruned > 0 {
+        tracing::info!(changes = pruned, "pruned changes past changes.keep_days");
+    }
     Ok(())
 }

@@ -53,6 +53,7 @@ pub fn standard(app: &AppState) -> Vec<Box<dyn Worker>> {
         Box::new(crate::scan::worker::Scanner::new(app)),
         Box::new(crate::thumbnails::Prerenderer),
         Box::new(crate::link_receipts::ReceiptFiler::new(app)),
+        Box::new(crate::scrub::Scrubber::new(app)),
     ]
 }
 

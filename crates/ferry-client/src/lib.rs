@@ -10,6 +10,7 @@ pub mod disposition;
 mod archives;
 mod audit;
 mod auth;
+mod changes;
 mod client;
 mod comments;
 mod companies;

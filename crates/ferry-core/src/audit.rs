@@ -95,10 +95,13 @@ pub enum Action {
     QuotaRequested,
     QuotaRequestApproved,
     QuotaRequestDenied,
+    /// A stored blob no longer holds what its SHA-256 says, or is missing (the scrubber or
+    /// `ferry admin fsck` found it).
+    BlobCorrupt,
 }
 
 impl Action {
-    pub const ALL: [Action; 78] = [
+    pub const ALL: [Action; 79] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -177,6 +180,7 @@ impl Action {
         Action::QuotaRequested,
         Action::QuotaRequestApproved,
         Action::QuotaRequestDenied,
+        Action::BlobCorrupt,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -265,6 +269,7 @@ impl Action {
             Action::QuotaRequested => "quota.requested",
             Action::QuotaRequestApproved => "quota.request_approved",
             Action::QuotaRequestDenied => "quota.request_denied",
+            Action::BlobCorrupt => "blob.corrupt",
         }
     }
 }
@@ -313,6 +318,8 @@ pub enum TargetKind {
     Company,
     /// A policy, named `<company|group|user>:<id>`.
     Policy,
+    /// A stored content, named by its SHA-256.
+    Blob,
 }
 
 impl TargetKind {
@@ -328,6 +335,7 @@ impl TargetKind {
             TargetKind::Token => "token",
             TargetKind::Company => "company",
             TargetKind::Policy => "policy",
+            TargetKind::Blob => "blob",
         }
     }
 }

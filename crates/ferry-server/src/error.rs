@@ -109,6 +109,7 @@ fn app_status(e: &Error) -> StatusCode {
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::NameConflict(_) | Error::Conflict(_) => StatusCode::CONFLICT,
         Error::FileHeld | Error::FileExpired | Error::FolderExpired => StatusCode::GONE,
+        Error::CursorExpired => StatusCode::GONE,
         Error::FileNotHeld | Error::WebhookInactive => StatusCode::CONFLICT,
         Error::FileInfected { .. } => StatusCode::FORBIDDEN,
         Error::ScanPending => StatusCode::CONFLICT,
@@ -135,7 +136,9 @@ fn app_status(e: &Error) -> StatusCode {
         Error::OffsetMismatch { .. } => StatusCode::CONFLICT,
         Error::LinkExpired | Error::LinkExhausted | Error::LinkRevoked => StatusCode::GONE,
         Error::LinkPasswordRequired | Error::InvalidLinkPassword => StatusCode::UNAUTHORIZED,
-        Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::TooManyAttempts { .. } | Error::TooManyRequests { .. } => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         Error::WatermarkUnsupported => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Unavailable | Error::MailNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
         Error::ResetTokenInvalid => StatusCode::BAD_REQUEST,
@@ -176,7 +179,8 @@ impl IntoResponse for ApiError {
             }
             ApiError::App(
                 Error::AccountLocked { retry_after_secs }
-                | Error::TooManyAttempts { retry_after_secs },
+                | Error::TooManyAttempts { retry_after_secs }
+                | Error::TooManyRequests { retry_after_secs },
             ) => {
                 headers.insert(
                     axum::http::header::RETRY_AFTER,

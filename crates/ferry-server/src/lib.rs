@@ -6,6 +6,7 @@ pub mod error;
 pub mod http;
 pub mod links;
 mod serve;
+pub mod tls;
 pub mod watermark;
 pub mod webhook_client;
 
@@ -30,6 +31,8 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     state: AppState,
+    tls: Option<Arc<tls::Tls>>,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -51,6 +54,19 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let addr = listener.local_addr()?;
+        let tls = if config.server.tls.enabled() {
+            let (Some(cert), Some(key)) =
+                (&config.server.tls.cert_file, &config.server.tls.key_file)
+            else {
+                unreachable!("enabled() means both are set")
+            };
+            Some(tls::Tls::load(cert, key)?)
+        } else if config.server.tls.cert_file.is_some() || config.server.tls.key_file.is_some() {
+            anyhow::bail!("server.tls needs both cert_file and key_file");
+        } else {
+            None
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         // Links are absolute: without a configured public URL, use the address really bound
         // (which differs from `server.listen` when that asks for port 0).
         if config.server.public_url.is_none() {
@@ -62,8 +78,10 @@ impl Server {
                      FERRY_SERVER__PUBLIC_URL) to the URL clients use, e.g. https://files.example.com"
                 );
             }
-            config.server.public_url = Some(format!("http://{addr}"));
+            config.server.public_url = Some(format!("{scheme}://{addr}"));
         }
+        // The recorder first: what is counted before the first scrape must not be lost.
+        metrics_handle();
         ferry_app::scan::check_config(&config.scan)
             .map_err(|e| anyhow::anyhow!("scan.clamd_address: {e}"))?;
         let config = Arc::new(config);
@@ -122,6 +140,33 @@ impl Server {
             idle_timeout: Duration::from_secs(config.server.idle_timeout_secs.max(1)),
             max_connections_per_ip: config.server.max_connections_per_ip,
             grace: Duration::from_secs(config.server.shutdown_grace_secs),
+            tls: tls.clone(),
+        };
+        if let Some(tls) = &tls {
+            tls.clone()
+                .watch(Duration::from_secs(5), shutdown_rx.clone());
+        }
+        let metrics_addr = match config.metrics.listen {
+            Some(listen) => {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen} (metrics.listen)"))?;
+                let metrics_addr = listener.local_addr()?;
+                let settings = serve::Settings {
+                    tls: None,
+                    ..serve_config.clone()
+                };
+                let router = http::ops::metrics_router(state.clone());
+                let shutdown = shutdown_rx.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = serve::run(listener, router, settings, shutdown).await {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                });
+                tracing::info!(addr = %metrics_addr, "metrics are served here");
+                Some(metrics_addr)
+            }
+            None => None,
         };
         let store = state.store.clone();
         let task = tokio::spawn(async move {
@@ -136,7 +181,23 @@ impl Server {
             shutdown,
             task,
             state,
+            tls,
+            metrics_addr,
         })
+    }
+
+    /// Reads the TLS certificate and key again (what SIGHUP does); new connections get them,
+    /// open ones keep theirs. An error when TLS is off or the files are not usable.
+    pub fn reload_tls(&self) -> anyhow::Result<()> {
+        match &self.tls {
+            Some(tls) => tls.reload(),
+            None => anyhow::bail!("TLS is not configured (server.tls)"),
+        }
+    }
+
+    /// The separate metrics listener's address (`metrics.listen`), if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The address the server listens on (useful with port 0).
@@ -217,7 +278,7 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
 
 /// The blob store `storage.backend` names: local disk under the data dir, or the S3 bucket
 /// (checked with one request, so that a wrong bucket or key fails the start).
-async fn open_blobs(config: &ferry_app::config::Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+pub async fn open_blobs(config: &ferry_app::config::Config) -> anyhow::Result<Arc<dyn BlobStore>> {
     use ferry_app::config::StorageBackend;
     Ok(match config.storage.backend {
         StorageBackend::Local => Arc::new(LocalBlobStore::open(&config.storage.data_dir).await?),

@@ -6,6 +6,8 @@
 //!   HTTP/2: a client that sends only the preface and SETTINGS would stay forever);
 //! - a cap on open connections per client address, and backoff when `accept` fails (out of
 //!   file descriptors);
+//! - TLS when `server.tls` is set: the handshake happens under the same first-byte deadline,
+//!   and ALPN (`h2`, `http/1.1`) picks the protocol;
 //! - hyper's own protocol errors (400, 414, 431, written before any request reaches the router)
 //!   rewritten into the contract's error body with an `X-Request-Id`.
 
@@ -42,6 +44,8 @@ pub struct Settings {
     pub idle_timeout: Duration,
     pub max_connections_per_ip: usize,
     pub grace: Duration,
+    /// TLS termination, when configured.
+    pub tls: Option<Arc<crate::tls::Tls>>,
 }
 
 /// Serves until `shutdown` changes, then lets connections finish for up to `grace`.
@@ -162,10 +166,31 @@ async fn connection(
     mut close: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let protocol = match tokio::time::timeout(settings.header_read_timeout, sniff(&stream)).await {
-        Ok(Ok(Some(protocol))) => protocol,
-        // Silent past the deadline, closed, or broken: nothing to answer.
-        _ => return,
+    let (stream, protocol) = match &settings.tls {
+        None => {
+            match tokio::time::timeout(settings.header_read_timeout, sniff(&stream)).await {
+                Ok(Ok(Some(protocol))) => (Io::Plain(stream), protocol),
+                // Silent past the deadline, closed, or broken: nothing to answer.
+                _ => return,
+            }
+        }
+        Some(tls) => {
+            let handshake = tls.acceptor().accept(stream);
+            let stream = match tokio::time::timeout(settings.header_read_timeout, handshake).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, %remote, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => return,
+            };
+            let protocol = if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                Protocol::Http2
+            } else {
+                Protocol::Http1
+            };
+            (Io::Tls(Box::new(stream)), protocol)
+        }
     };
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Tracked {
@@ -303,9 +328,55 @@ impl http_body::Body for Guarded {
 /// The connection's socket: notes activity, and on HTTP/1 rewrites hyper's bare error
 /// responses.
 struct Tracked {
-    inner: TcpStream,
+    inner: Io,
     activity: Arc<Activity>,
     rewrite: Option<Rewrite>,
+}
+
+/// The connection's byte stream: plain TCP, or TLS over it.
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
 }
 
 /// A replacement response being written in place of hyper's.

@@ -10,6 +10,8 @@
 pub mod analytics;
 pub mod archives;
 pub mod audit;
+pub mod backup;
+pub mod changes;
 pub mod coherence;
 pub mod collaborations;
 pub mod comments;
@@ -32,6 +34,7 @@ pub mod policies;
 pub mod quota_requests;
 pub mod renditions;
 pub mod scans;
+pub mod scrub;
 pub mod search;
 pub mod secrets;
 pub mod settings;
@@ -74,6 +77,14 @@ pub enum StoreError {
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database was migrated by a newer Ferry than this one: starting would run old code
+    /// on a schema it does not know.
+    #[error(
+        "the database has schema version {database}, but this Ferry knows versions up to \
+         {known} only: it was upgraded by a newer Ferry. Run that newer version (or newer), or \
+         restore the backup made before the upgrade; an older Ferry cannot downgrade a database"
+    )]
+    TooNew { database: i64, known: i64 },
     /// A stored value could not be interpreted (a bug or manual tampering).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -160,6 +171,19 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATOR,
             Backend::Postgres => &POSTGRES_MIGRATOR,
         };
+        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        // No migrations table yet (a new database) reads as no version.
+        let database: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(None);
+        if let Some(database) = database
+            && database > known
+        {
+            pool.close().await;
+            return Err(StoreError::TooNew { database, known });
+        }
         migrator.run(&pool).await?;
         name_keys::fill(&pool).await?;
         let channel = match backend {

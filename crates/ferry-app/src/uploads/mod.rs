@@ -223,6 +223,7 @@ async fn open_session(
         return Err(Error::FileTooLarge { limit: max });
     }
     // tus writes sequentially: one part spanning the file.
+    let tus_like = new.tus.is_some();
     let (part_size, part_count) = match new.tus {
         Some(_) => (new.size.max(1), 1),
         None => plan_parts(new.size, new.part_size)?,
@@ -254,7 +255,8 @@ async fn open_session(
         expires_at: now + state.config.uploads.session_ttl_secs * 1000,
         created_at: now,
         updated_at: now,
-        protocol: if new.method == "tus" { "tus" } else { "native" }.into(),
+        // Sequential (tus, seed 003's chunks) or in parts (the native protocol).
+        protocol: if tus_like { "tus" } else { "native" }.into(),
         tus_offset: 0,
         tus_concat: tus.concat.map(str::to_string),
         tus_partials: tus.partials,

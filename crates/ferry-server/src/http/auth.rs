@@ -15,8 +15,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::context::Ctx;
+use crate::http::context::{ClientIp, Ctx};
 use crate::http::extract::ApiJson;
+use crate::http::rate_limit::UserLimit;
 use crate::http::views::user_view_of;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -107,6 +108,16 @@ impl FromRequestParts<AppState> for AuthUser {
         } else {
             return Err(Error::Unauthorized.into());
         };
+        // The per-user rate limit, now that the user is known.
+        if let Some(slot) = parts.extensions.get::<UserLimit>() {
+            let ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
+            if let Some(outcome) = slot.limits.check_user(&me.user.id, ip) {
+                *slot.outcome.lock().expect("rate limit slot") = Some(outcome);
+                if outcome.refused {
+                    return Err(outcome.error());
+                }
+            }
+        }
         parts.extensions.insert(me.clone());
         Ok(me)
     }

@@ -36,12 +36,17 @@ fn view(c: &Company) -> api::Company {
             used_bytes: c.used_bytes,
         },
         default_user_quota_bytes: c.default_user_quota_bytes,
-        branding: api::Branding {
-            display_name: c.display_name.clone(),
-            logo_url: c.logo_url.clone(),
-            accent_color: c.accent_color.clone(),
-        },
+        branding: branding_view(c),
         created_at: rfc3339(c.created_at),
+    }
+}
+
+/// How a company presents itself (on its own page and on its users' link pages).
+pub fn branding_view(c: &Company) -> api::Branding {
+    api::Branding {
+        display_name: c.display_name.clone(),
+        logo_url: c.logo_url.clone(),
+        accent_color: c.accent_color.clone(),
     }
 }
 

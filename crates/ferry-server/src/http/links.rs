@@ -512,6 +512,7 @@ async fn info(
                     bytes_left: None,
                     max_files: None,
                     max_bytes: None,
+                    branding: crate::http::upload_links::branding(&state, &link.creator_id).await?,
                 }));
             }
         },
@@ -531,6 +532,7 @@ async fn info(
         bytes_left: None,
         max_files: None,
         max_bytes: None,
+        branding: crate::http::upload_links::branding(&state, &link.creator_id).await?,
     }))
 }
 

@@ -6,6 +6,8 @@ pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod changes;
+pub mod chunked;
 pub mod client_addr;
 pub mod comments;
 pub mod companies;
@@ -15,6 +17,7 @@ pub mod context;
 pub mod csv;
 pub mod extract;
 pub mod files;
+pub mod fileshare;
 pub mod folders;
 pub mod groups;
 pub mod links;
@@ -26,6 +29,7 @@ pub mod ops;
 pub mod portal;
 pub mod previews;
 pub mod quota_requests;
+pub mod rate_limit;
 pub mod search;
 pub mod sharing;
 pub mod slow;
@@ -60,7 +64,7 @@ use ferry_app::AppState;
 #[openapi(
     info(
         title = "Ferry API",
-        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`; `message` is in the language `Accept-Language` prefers among English and German (`Content-Language` says which), the code never changes.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), WebDAV (RFC 4918, classes 1 and 2) at `/dav/` (the caller's folders as a tree; Basic or bearer auth; see docs/webdav.md), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
+        description = "Self-hosted file exchange: private folders, verified uploads, signed links, audit and webhooks. Every error has the body `{\"error\": {\"code\", \"message\", \"request_id\", \"field\"?, \"details\"?}}`; `message` is in the language `Accept-Language` prefers among English and German (`Content-Language` says which), the code never changes.\n\nAlso served, outside this document: tus 1.0 at `/api/v1/tus/` (creation, creation-with-upload, termination, checksum sha1/sha256, expiration, concatenation; `Upload-Metadata` carries `filename`, `folder_id` and optionally `checksum_sha256`), WebDAV (RFC 4918, classes 1 and 2) at `/dav/` (the caller's folders as a tree; Basic or bearer auth; see docs/webdav.md), seed 003's chunked upload sessions at `/api/2.0/files/{folder_id}/upload/create_session` (see docs/uploads.md), seed 004's `/fileshare/uploads` (see docs/uploads.md), and `/healthz`, `/readyz`, `/metrics` (Prometheus) at the server root.",
         version = "1"
     ),
     servers((url = "/api/v1")),
@@ -80,6 +84,7 @@ use ferry_app::AppState;
         (name = "tasks", description = "Work that outlasts its request: a copy of a big tree, emptying a big trash"),
         (name = "uploads", description = "Resumable, parallel, verified uploads"),
         (name = "links", description = "Signed download links that count downloads exactly"),
+        (name = "changes", description = "The change feed: what changed in what the caller can read, in commit order, paged or as Server-Sent Events"),
         (name = "audit", description = "Search, export and verify the tamper-evident audit log"),
         (name = "webhooks", description = "Signed HTTP callbacks for audit events, with retries and a delivery log"),
         (name = "mail", description = "Admin: the mail outbox (password resets, invitations, upload-link notices)"),
@@ -134,6 +139,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(links::router())
         .merge(upload_links::router().layer(DefaultBodyLimit::disable()))
         .merge(audit::router())
+        .merge(changes::router())
         .merge(webhooks::router())
         .merge(mail::router())
         .merge(tasks::router())
@@ -153,6 +159,7 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         trusted_proxies,
         access_log: state.config.log.access,
     });
+    let state_limits = state.config.rate_limits.clone();
     let (api_router, openapi) = api_routes().split_for_parts();
     let openapi = openapi::normalise(openapi);
     let body_idle = Duration::from_secs(state.config.server.body_idle_timeout_secs);
@@ -160,9 +167,16 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         bytes_per_sec: state.config.server.min_body_rate_bytes_per_sec,
         grace: Duration::from_secs(state.config.server.min_body_rate_grace_secs),
     };
+    let tls = &state.config.server.tls;
+    let hsts = (tls.enabled() && tls.hsts_max_age_secs > 0).then(|| {
+        axum::http::HeaderValue::from_str(&format!("max-age={}", tls.hsts_max_age_secs))
+            .expect("a number is a valid header value")
+    });
     Router::new()
         .nest("/api/v1", api_router)
         .merge(tus::router().layer(DefaultBodyLimit::disable()))
+        .merge(chunked::router().layer(DefaultBodyLimit::disable()))
+        .merge(fileshare::router().layer(DefaultBodyLimit::disable()))
         .merge(crate::dav::router())
         .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/v1/openapi.json", openapi))
         .merge(ops::router())
@@ -175,8 +189,29 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         ))
         .layer(RequestBodyTimeoutLayer::new(body_idle))
         .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(rate_limit::RateLimits::new(&state_limits)),
+            rate_limit::middleware,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             context,
             context::middleware,
         ))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::map_response_with_state(
+            hsts,
+            strict_transport,
+        ))
+}
+
+/// `Strict-Transport-Security` on every response while TLS is on.
+async fn strict_transport(
+    axum::extract::State(hsts): axum::extract::State<Option<axum::http::HeaderValue>>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if let Some(value) = hsts {
+        response
+            .headers_mut()
+            .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, value);
+    }
+    response
 }

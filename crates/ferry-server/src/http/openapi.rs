@@ -26,6 +26,21 @@ fn error_response(description: &str) -> Value {
     })
 }
 
+/// `429`: any operation may meet a rate limit (`rate_limits.*`).
+fn rate_limited() -> Value {
+    let header =
+        |description: &str| json!({"description": description, "schema": {"type": "string"}});
+    json!({
+        "description": "`too_many_requests`: the client address or the user went over its rate limit; retry after `Retry-After` seconds",
+        "headers": {
+            "Retry-After": header("Seconds until a request may pass again"),
+            "RateLimit": header("The bucket's state: `\"<policy>\";r=<remaining>;t=<seconds>`"),
+            "RateLimit-Policy": header("The limit: `\"<policy>\";q=<requests>;w=60`"),
+        },
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    })
+}
+
 fn binary() -> Value {
     json!({"type": "string", "format": "binary"})
 }
@@ -95,6 +110,16 @@ fn operation(op: &mut Value) {
             "423".into(),
             error_response("`account_locked`: too many wrong passwords (HTTP Basic)"),
         );
+    }
+    match responses.get_mut("429") {
+        Some(existing) => {
+            let described = existing["description"].as_str().unwrap_or("").to_string();
+            existing["description"] = json!(format!("{described}; or `too_many_requests`"));
+            existing["headers"] = rate_limited()["headers"].clone();
+        }
+        None => {
+            responses.insert("429".into(), rate_limited());
+        }
     }
     for (status, response) in responses.iter_mut() {
         if response.get("description").is_none_or(|d| d == "") {
@@ -183,7 +208,8 @@ fn public_download() -> Value {
                 "404": error_response("`not_found`: a malformed or forged token, or (folder links) no such folder under the link's folder"),
                 "409": error_response("`scan_pending`: the file is not scanned yet (`scan.policy = block_until_clean`)"),
                 "410": error_response("`link_expired`, `link_exhausted`, `link_revoked`, `file_held`, `file_expired` or `folder_expired`"),
-                "416": error_response("`range_not_satisfiable`")
+                "416": error_response("`range_not_satisfiable`"),
+                "429": rate_limited()
             }
         },
         "head": {
@@ -195,7 +221,8 @@ fn public_download() -> Value {
                 "200": {"description": "The file's headers"},
                 "401": {"description": "The link has a password: no valid link access token came with the request"},
                 "404": {"description": "A malformed or forged token"},
-                "410": {"description": "Expired, used up or revoked"}
+                "410": {"description": "Expired, used up or revoked"},
+                "429": {"description": "Rate limited (`Retry-After`)"}
             }
         }
     })
@@ -238,7 +265,8 @@ fn folder_link_download() -> Value {
                 "404": error_response("`not_found`: a malformed or forged token, not a folder link, or no such live file under its folder"),
                 "409": error_response("`scan_pending`: the file is not scanned yet (`scan.policy = block_until_clean`)"),
                 "410": error_response("`link_expired`, `link_exhausted` (this file's downloads are used up), `link_revoked` or `folder_expired`"),
-                "416": error_response("`range_not_satisfiable`")
+                "416": error_response("`range_not_satisfiable`"),
+                "429": rate_limited()
             }
         },
         "head": {
@@ -250,7 +278,8 @@ fn folder_link_download() -> Value {
                 "200": {"description": "The file's headers"},
                 "401": {"description": "The link has a password: no valid link access token came with the request"},
                 "404": {"description": "No such link or file"},
-                "410": {"description": "Expired, used up or revoked"}
+                "410": {"description": "Expired, used up or revoked"},
+                "429": {"description": "Rate limited (`Retry-After`)"}
             }
         }
     })

@@ -1,11 +1,17 @@
 //! Operations endpoints: health, readiness, Prometheus metrics.
+//!
+//! Who may read `/metrics` on the main listener: with `metrics.token`, a request bearing it
+//! (compared in constant time); else, with `metrics.listen`, nobody (the metrics have their own
+//! listener, [`metrics_router`]); else, when the main listener is public, loopback clients only.
+//! Anyone else gets `404 not_found` or `401 unauthorized`, never the numbers.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::{Json, Router};
 use ferry_api as api;
+use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use ferry_app::AppState;
@@ -16,6 +22,14 @@ pub fn router() -> axum::Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+}
+
+/// The separate metrics listener (`metrics.listen`): `/metrics` and `/healthz`, no token.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(open_metrics))
+        .with_state(state)
 }
 
 /// The process is up.
@@ -43,7 +57,38 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<api::Health>, ApiE
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(
+    State(state): State<AppState>,
+    client: Option<Extension<crate::http::context::ClientIp>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let config = &state.config;
+    match (&config.metrics.token, config.metrics.listen) {
+        (Some(token), _) => {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim())
+                .unwrap_or("");
+            if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+                return Err(Error::Unauthorized.into());
+            }
+        }
+        (None, Some(_)) => return Err(Error::NotFound.into()),
+        (None, None) => {
+            let public = !config.server.listen.ip().is_loopback();
+            let local = client.is_some_and(|Extension(c)| c.0.is_loopback());
+            if public && !local {
+                return Err(Error::NotFound.into());
+            }
+        }
+    }
+    Ok(open_metrics(State(state)).await)
+}
+
+async fn open_metrics(State(state): State<AppState>) -> impl IntoResponse {
     // First: it installs the recorder the gauges below go to.
     let handle = crate::metrics_handle();
     // The outbox is shared by every node: read at scrape time, so each node reports the same.

@@ -75,7 +75,14 @@ pub async fn info(state: &AppState, token: &str) -> ApiResult<api::LinkInfo> {
         bytes_left: link.bytes_left(),
         max_files: link.max_files,
         max_bytes: link.max_bytes,
+        branding: branding(state, &link.creator_id).await?,
     })
+}
+
+/// The branding of the company of a link's creator, for its landing page.
+pub async fn branding(state: &AppState, creator_id: &str) -> ApiResult<Option<api::Branding>> {
+    let company = ferry_app::companies::of_link_creator(state, creator_id).await?;
+    Ok(company.as_ref().map(crate::http::companies::branding_view))
 }
 
 /// Create an upload link (a file request) on a folder: anyone holding it may upload into the

@@ -14,6 +14,7 @@ use crate::helpers::{TestApp, assert_api_error, assert_field_error, parse};
 use crate::{on_both_backends, on_both_backends_with};
 
 on_both_backends!(
+    link_pages_show_the_branding_of_the_creators_company,
     admins_create_list_change_and_delete_companies,
     company_input_is_checked,
     company_admins_reach_only_their_company,
@@ -1128,4 +1129,57 @@ async fn a_trusted_proxy_decides_the_address(app: TestApp) {
     let (user, client) = limited_to_ten(&app, "behind").await;
     assert_eq!(me_from(&client, "10.1.2.3").await.unwrap().id, user.id);
     assert_api_error(me_from(&client, "192.0.2.1").await, 403, "policy_denied");
+}
+
+/// A link's landing page shows how its creator's company presents itself, for file, folder
+/// and upload links alike; a creator without a company shows none.
+async fn link_pages_show_the_branding_of_the_creators_company(app: TestApp) {
+    let acme = company(
+        &app,
+        json!({"name": "Acme", "branding": {"display_name": "Acme Files",
+               "accent_color": "#112233"}}),
+    )
+    .await;
+    let (_, worker) = member(&app, &app.admin, "worker", json!({"company_id": acme.id})).await;
+    let folder = worker.create_folder("out", 0).await.unwrap();
+    let file = worker
+        .upload(&folder.id, "a.txt", b"branded".to_vec())
+        .await
+        .unwrap();
+    let file_link = worker
+        .create_link(&file.id, &api::CreateLink::default())
+        .await
+        .unwrap();
+    let folder_link = worker
+        .create_folder_link(&folder.id, &api::CreateLink::default())
+        .await
+        .unwrap();
+    let upload_link = worker
+        .create_upload_link(&folder.id, &api::CreateUploadLink::default())
+        .await
+        .unwrap();
+    for url in [&file_link.url, &folder_link.url, &upload_link.url] {
+        let info = app.anon.link_info(url).await.unwrap();
+        let branding = info.branding.expect("the company's branding");
+        assert_eq!(branding.display_name, "Acme Files", "{url}");
+        assert_eq!(branding.accent_color.as_deref(), Some("#112233"));
+    }
+    let (_, loner) = app.user("loner", None).await;
+    let own = loner.create_folder("mine", 0).await.unwrap();
+    let f = loner
+        .upload(&own.id, "b.txt", b"plain".to_vec())
+        .await
+        .unwrap();
+    let plain = loner
+        .create_link(&f.id, &api::CreateLink::default())
+        .await
+        .unwrap();
+    assert!(
+        app.anon
+            .link_info(&plain.url)
+            .await
+            .unwrap()
+            .branding
+            .is_none()
+    );
 }

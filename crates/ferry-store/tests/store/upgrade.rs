@@ -2586,3 +2586,209 @@ async fn schema_35_upgrades_to_quota_requests_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     quota_requests_upgrade(schema.url(), "postgres").await;
 }
+
+/// Migration 0032 (scrubbing): blobs stored before it have never been checked, so they are due
+/// one interval after they were stored; a claim stamps them, and unreferenced blobs are never
+/// claimed (but still known, so fsck does not call them orphans).
+async fn scrub_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 31).await;
+    let a = "a".repeat(64);
+    let b = "b".repeat(64);
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        for (sha, refcount) in [(&a, 1), (&b, 0)] {
+            sqlx::query(
+                "INSERT INTO blobs (sha256, size, refcount, created_at) VALUES ($1, 7, $2, 1000)",
+            )
+            .bind(sha.as_str())
+            .bind(refcount)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        ferry_store::scrub::claim_due(&mut tx, 999, 5000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due before its interval"
+    );
+    let claimed = ferry_store::scrub::claim_due(&mut tx, 1000, 5000, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed,
+        vec![ferry_store::scrub::BlobCheck {
+            sha256: a.clone(),
+            key: a.clone(),
+            size: 7
+        }]
+    );
+    assert!(
+        ferry_store::scrub::claim_due(&mut tx, 4999, 6000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "checked at 5000: not due again before 5000 + interval"
+    );
+    assert_eq!(
+        ferry_store::scrub::claim_due(&mut tx, 5000, 7000, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let referenced = ferry_store::scrub::referenced(&mut tx).await.unwrap();
+    assert_eq!(referenced.len(), 1);
+    let mut known = ferry_store::scrub::known_keys(&mut tx).await.unwrap();
+    known.sort();
+    assert_eq!(known, vec![a.clone(), b.clone()]);
+    tx.commit().await.unwrap();
+    assert!(store.schema_version().await.unwrap() >= 32);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_31_upgrades_to_scrubbing_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    scrub_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_31_upgrades_to_scrubbing_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    scrub_upgrade(schema.url(), "postgres").await;
+}
+
+/// 0031 adds the change feed: a database of schema 30 holding a folder gains an empty feed
+/// that starts at 0, numbers the first change 1, and keeps what was there.
+async fn change_feed_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 30).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_feed",
+                login: "feed",
+                name: "Feed",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_feed', 'usr_feed', 'Docs', 'docs', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let folder = ferry_store::folders::get(&mut c, "fld_feed")
+        .await
+        .unwrap()
+        .expect("the folder survived");
+    assert_eq!(folder.name, "Docs");
+    assert_eq!(
+        ferry_store::changes::position(&mut c).await.unwrap(),
+        ferry_store::changes::Position {
+            last_seq: 0,
+            pruned_through: 0
+        }
+    );
+    let change = ferry_store::changes::NewChange {
+        time: 5,
+        kind: "created".into(),
+        item_type: "folder".into(),
+        item_id: "fld_feed".into(),
+        owner_id: "usr_feed".into(),
+        chain: ferry_store::changes::chain_of(["fld_feed"]),
+        path: "/Docs".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        ferry_store::changes::append(&mut c, &change).await.unwrap(),
+        Some(1)
+    );
+    let scope = ferry_store::changes::Scope {
+        user_id: Some("usr_feed".into()),
+        ..Default::default()
+    };
+    let listed = ferry_store::changes::list(&mut c, &scope, 0, 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].path, "/Docs");
+    let stranger = ferry_store::changes::Scope {
+        user_id: Some("usr_other".into()),
+        shared_roots: vec!["fld_elsewhere".into()],
+        ..Default::default()
+    };
+    assert!(
+        ferry_store::changes::list(&mut c, &stranger, 0, 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let shared = ferry_store::changes::Scope {
+        user_id: Some("usr_other".into()),
+        shared_roots: vec!["fld_feed".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        ferry_store::changes::list(&mut c, &shared, 0, 1, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(ferry_store::changes::prune(&mut c, 6).await.unwrap(), 1);
+    assert_eq!(
+        ferry_store::changes::position(&mut c).await.unwrap(),
+        ferry_store::changes::Position {
+            last_seq: 1,
+            pruned_through: 1
+        }
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_30_upgrades_to_the_change_feed_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    change_feed_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_30_upgrades_to_the_change_feed_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    change_feed_upgrade(schema.url(), "postgres").await;
+}

@@ -27,6 +27,15 @@ pub enum AdminCommand {
     /// for a lost admin password. Unlocks and enables the account and ends its sessions.
     /// Reads the same configuration as `ferry serve` (--config, --data-dir, FERRY_* variables).
     ResetPassword(ResetPasswordArgs),
+    /// Back up a running SQLite + local-disk server into a new directory: a consistent copy
+    /// of the database (VACUUM INTO) and every blob it refers to, each checked against its
+    /// SHA-256. PostgreSQL: use pg_dump (see docs/deployment.md).
+    Backup(super::backup::BackupArgs),
+    /// Restore a backup into a new, empty data directory (checking every blob's SHA-256).
+    Restore(super::backup::RestoreArgs),
+    /// Check every stored blob against its SHA-256 now (as the scrubber does over time;
+    /// problems are audited as blob.corrupt) and list orphans: blobs no row refers to.
+    Fsck(super::fsck::FsckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -287,6 +296,9 @@ pub(super) fn quota_bytes(n: u64) -> Result<i64> {
 pub async fn run(command: AdminCommand) -> Result<()> {
     match command {
         AdminCommand::ResetPassword(a) => reset_password(a).await,
+        AdminCommand::Backup(a) => super::backup::backup(a).await,
+        AdminCommand::Restore(a) => super::backup::restore(a).await,
+        AdminCommand::Fsck(a) => super::fsck::fsck(a).await,
         AdminCommand::Company(c) => super::companies::run_company(c).await,
         AdminCommand::Policy(c) => super::companies::run_policy(c).await,
         AdminCommand::User(c) => match c {

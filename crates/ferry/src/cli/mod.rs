@@ -12,12 +12,14 @@ macro_rules! say {
 mod admin;
 mod audit;
 mod auth;
+mod backup;
 mod comments;
 mod companies;
 pub mod config;
 mod download;
 mod files;
 mod find;
+mod fsck;
 mod groups;
 mod interrupt;
 mod links;
@@ -148,7 +150,8 @@ pub enum Command {
     Comment(comments::CommentCommand),
     /// Administration (admins only): `ferry admin user` add, ls, disable, enable, unlock, quota,
     /// password, role, rename; `ferry admin company` add, ls, show, set, rm; `ferry admin
-    /// policy` show, set, mine; `ferry admin reset-password` (offline, on the server's database).
+    /// policy` show, set, mine; `ferry admin reset-password`, `backup`, `restore` and `fsck`
+    /// (on the server's own database and data dir).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -172,6 +175,10 @@ pub struct Common {
     /// How long to wait for a connection to the server (e.g. 10s, 1m).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = units::parse_duration)]
     pub connect_timeout: Duration,
+    /// Also trust the CA certificate(s) in this PEM file (a private CA, or a server's
+    /// self-signed certificate) for https:// servers.
+    #[arg(long, value_name = "FILE", env = "FERRY_CA_CERT")]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 impl Common {
@@ -190,6 +197,9 @@ impl Common {
                 "--connect-timeout={}ms",
                 self.connect_timeout.as_millis()
             ));
+        }
+        if let Some(ca) = &self.ca_cert {
+            out.push(format!("--ca-cert={}", ca.display()));
         }
         out
     }
@@ -389,8 +399,26 @@ pub fn http_client(url: &str, common: &Common) -> Result<Client> {
     let webpki_roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
         .iter()
         .filter_map(|der| reqwest::Certificate::from_der(der).ok());
-    let http = reqwest::Client::builder()
-        .tls_certs_merge(webpki_roots)
+    let mut builder = reqwest::Client::builder().tls_certs_merge(webpki_roots);
+    if let Some(path) = &common.ca_cert {
+        let pem = std::fs::read(path).map_err(|e| {
+            CliError::new(
+                "invalid_ca_cert",
+                format!("cannot read --ca-cert {}: {e}", path.display()),
+            )
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|certs| !certs.is_empty())
+            .ok_or_else(|| {
+                CliError::new(
+                    "invalid_ca_cert",
+                    format!("--ca-cert {}: no PEM certificate in it", path.display()),
+                )
+            })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    let http = builder
         .connect_timeout(common.connect_timeout)
         .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
         .build()?;

@@ -48,6 +48,8 @@ impl TestServer {
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.storage.data_dir = data.path().to_path_buf();
         config.admin.password = Some(ADMIN_PASSWORD.into());
+        // The suite drives the server from loopback, far faster than any client would.
+        config.rate_limits.exempt_loopback = true;
         // Stopping cuts in-flight requests at once (see `restart`).
         config.server.shutdown_grace_secs = 0;
         adjust(&mut config);
@@ -112,6 +114,11 @@ impl TestServer {
             .write_stdin(format!("{password}\n"))
             .assert()
             .success();
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &Path {
+        self._data.path()
     }
 
     /// The same as a `std::process::Command` (for spawning and killing).

@@ -227,6 +227,7 @@ async fn three_nodes_behind_nginx_share_one_database_and_one_bucket() {
             "true".into(),
         ),
         ("FERRY_WEBHOOKS__DISPATCH_INTERVAL_MS".into(), "100".into()),
+        ("FERRY_RATE_LIMITS__EXEMPT_LOOPBACK".into(), "true".into()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();

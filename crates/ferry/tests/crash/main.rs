@@ -50,6 +50,7 @@ impl Ferry {
             .arg(data)
             .env("FERRY_ADMIN__PASSWORD", PASSWORD)
             .env("FERRY_STORAGE__GC_INTERVAL_SECS", "1")
+            .env("FERRY_RATE_LIMITS__EXEMPT_LOOPBACK", "true")
             .env_remove("FERRY_DATABASE__URL")
             .envs(env.iter().copied())
             .stdout(Stdio::null())

@@ -215,3 +215,47 @@ async fn listening_on_all_addresses_without_a_public_url_is_warned_about() {
     assert!(text.contains("set server.public_url"), "{text}");
     assert!(text.contains("FERRY_SERVER__PUBLIC_URL"), "{text}");
 }
+
+/// A database migrated by a newer Ferry (a schema version this binary does not know) is
+/// refused at start, with a message that says what happened and what to do; nothing is
+/// changed in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_database_newer_than_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let url = ferry_store::Store::sqlite_url_in(&data);
+    let store = ferry_store::Store::connect(&url).await.unwrap();
+    store.close().await;
+    // What a future Ferry leaves behind: one more applied migration.
+    let pool = sqlx::sqlite::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', TRUE, X'00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("FERRY_ADMIN__PASSWORD", PASSWORD)
+        .env_remove("FERRY_DATABASE__URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("schema version 9999") && err.contains("upgraded by a newer Ferry"),
+        "{err}"
+    );
+    // Still the future's database: nothing was migrated or rolled back.
+    let pool = sqlx::sqlite::SqlitePool::connect(&url).await.unwrap();
+    let max: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(max, 9999);
+}

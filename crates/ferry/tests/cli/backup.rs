@@ -1,0 +1,254 @@
+//! `ferry admin backup` of a running server and `ferry admin restore` into a new data dir:
+//! every file's content comes back with its SHA-256 and the audit chain verifies.
+
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{ADMIN_PASSWORD, TestServer, stderr};
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[test]
+fn a_running_server_is_backed_up_and_restored_into_a_new_data_dir() {
+    let t = TestServer::start();
+    let top = t.folder("deliveries");
+    let sub = t.subfolder(&top, "2026");
+    let big: Vec<u8> = (0..3 * crate::helpers::MIB)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let mut expected = Vec::new();
+    for (folder, name, bytes) in [
+        (&top, "a.txt", b"first file".to_vec()),
+        (&top, "same.txt", b"first file".to_vec()), // the same content: one blob
+        (&sub, "big.bin", big.clone()),
+        (&sub, "empty", Vec::new()),
+    ] {
+        let file = t.put(folder, name, &bytes);
+        expected.push((file.id, sha256(&bytes)));
+    }
+    // An older version must come back too.
+    let versioned = t.put(&top, "v.txt", b"version one");
+    t.rt.block_on(
+        t.admin
+            .put_content(&versioned.id, b"version two".to_vec(), None),
+    )
+    .expect("new version");
+    expected.push((versioned.id.clone(), sha256(b"version two")));
+
+    let backup = t.work.path().join("backup");
+    let out = t
+        .ferry()
+        .args(["admin", "backup"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(t.data_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Changes after the snapshot are not in it.
+    let later = t.put(&top, "later.txt", b"after the backup");
+
+    // A second backup into the same (now full) directory is refused.
+    let out = t
+        .ferry()
+        .args(["admin", "backup"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(t.data_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("(not_empty)"), "{}", stderr(&out));
+
+    let target = tempfile::tempdir().unwrap();
+    let data = target.path().join("restored");
+    let out = t
+        .ferry()
+        .args(["admin", "restore"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A server on the restored data dir.
+    let mut config = ferry_server::Config::default();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.storage.data_dir = data.clone();
+    config.server.shutdown_grace_secs = 0;
+    let server =
+        t.rt.block_on(ferry_server::Server::start(config))
+            .expect("a server starts on the restored data");
+    let url = format!("http://{}", server.addr());
+    let client = ferry_client::Client::new(&url);
+    let session =
+        t.rt.block_on(client.login("admin", ADMIN_PASSWORD))
+            .expect("the restored admin logs in");
+    let admin = client.with_token(session.access_token);
+    for (id, sha) in &expected {
+        let file = t.rt.block_on(admin.get_file(id)).expect("restored file");
+        assert_eq!(&file.checksum_sha256, sha);
+        let download = t.rt.block_on(admin.download(id, &[])).unwrap();
+        assert_eq!(download.status, 200, "{id}");
+        assert_eq!(&sha256(&download.body), sha, "{id}");
+    }
+    let versions =
+        t.rt.block_on(admin.versions(&versioned.id, None, None))
+            .expect("versions");
+    assert_eq!(versions.versions.len(), 2);
+    let old = t.rt.block_on(async {
+        let res = admin.version_content(&versioned.id, 1, &[]).await.unwrap();
+        res.bytes().await.unwrap()
+    });
+    assert_eq!(&old[..], b"version one");
+    let gone = t.rt.block_on(admin.get_file(&later.id));
+    assert!(
+        gone.is_err(),
+        "a file made after the backup is not restored"
+    );
+    let audit = t.rt.block_on(admin.audit_verify()).expect("audit verify");
+    assert!(audit.ok, "{audit:?}");
+    assert!(audit.checked > 5, "{audit:?}");
+    t.rt.block_on(server.shutdown()).unwrap();
+
+    // Restoring over a data dir in use is refused.
+    let out = t
+        .ferry()
+        .args(["admin", "restore"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("(not_empty)"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_corrupt_blob_fails_the_backup_and_postgres_is_sent_to_pg_dump() {
+    let t = TestServer::start();
+    let folder = t.folder("f");
+    let bytes = b"will be damaged on disk";
+    t.put(&folder, "x.txt", bytes);
+    let key = sha256(bytes);
+    let path = t
+        .data_dir()
+        .join("blobs")
+        .join(&key[..2])
+        .join(&key[2..4])
+        .join(&key);
+    std::fs::write(&path, b"will be DAMAGED on disk").unwrap();
+    let out = t
+        .ferry()
+        .args(["admin", "backup"])
+        .arg(t.work.path().join("b"))
+        .arg("--data-dir")
+        .arg(t.data_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("(blob_corrupt)"), "{}", stderr(&out));
+
+    let out = t
+        .ferry()
+        .args(["admin", "backup"])
+        .arg(t.work.path().join("c"))
+        .env("FERRY_DATABASE__URL", "postgres://nobody@127.0.0.1:9/none")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("(unsupported_backend)") && err.contains("pg_dump"),
+        "{err}"
+    );
+}
+
+/// `ferry admin fsck` finds a damaged blob, a missing one and an orphan, audits the first two
+/// as `blob.corrupt`, and exits 1; on a sound store it exits 0.
+#[test]
+fn fsck_finds_damage_missing_blobs_and_orphans() {
+    let t = TestServer::start();
+    let folder = t.folder("f");
+    let fsck = || {
+        t.ferry()
+            .args(["admin", "fsck", "--data-dir"])
+            .arg(t.data_dir())
+            .output()
+            .unwrap()
+    };
+    for (name, bytes) in [
+        ("good.txt", &b"stays good"[..]),
+        ("rot.txt", b"bits will rot"),
+        ("gone.txt", b"will vanish"),
+    ] {
+        t.put(&folder, name, bytes);
+    }
+    let out = fsck();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Checked 3 blob(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let blob = |bytes: &[u8]| {
+        let key = sha256(bytes);
+        t.data_dir()
+            .join("blobs")
+            .join(&key[..2])
+            .join(&key[2..4])
+            .join(&key)
+    };
+    std::fs::write(blob(b"bits will rot"), b"bits will ROT").unwrap();
+    std::fs::remove_file(blob(b"will vanish")).unwrap();
+    let orphan = blob(b"nobody refers to me");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"nobody refers to me").unwrap();
+
+    let out = fsck();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains(&format!(
+            "damaged {}: its content hashes to {}",
+            sha256(b"bits will rot"),
+            sha256(b"bits will ROT")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("missing {}", sha256(b"will vanish"))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("orphan {}", orphan.display())),
+        "{text}"
+    );
+    assert!(!text.contains(&sha256(b"stays good")), "{text}");
+    assert!(stderr(&out).contains("(fsck_problems)"), "{}", stderr(&out));
+
+    // Both problems are in the audit log, for admins.
+    let events =
+        t.rt.block_on(t.admin.audit_events(&[("action", "blob.corrupt")]))
+            .expect("audit");
+    let mut found: Vec<(String, String)> = events
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.target.id.clone(),
+                e.details["problem"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut expected = vec![
+        (sha256(b"bits will rot"), "mismatch".to_string()),
+        (sha256(b"will vanish"), "missing".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(found, expected);
+}
