@@ -927,6 +927,38 @@ describe('portal', () => {
     assert.equal(await admin.getByRole('button', { name: 'Act as dave', exact: true }).count(), 0);
   });
 
+  test('a link landing page shows the branding of its creator’s company (name and colour), and Ferry’s without one', async () => {
+    const globex = await api('POST', '/companies', { name: 'Globex', branding: { display_name: 'Globex Corporation', accent_color: '#0f766e', logo_url: 'https://example.com/logo.png' } });
+    await api('POST', '/users', { login: 'ivy', password: 'ivy-password-1', company_id: globex.id });
+    const ivy = await apiClient(server.url, 'ivy', 'ivy-password-1');
+    const folder = await ivy('POST', '/folders', { name: 'Globex drop' });
+    const link = await ivy('POST', `/folders/${folder.id}/upload-link`, {});
+    const token = new URL(link.url).pathname.split('/').filter(Boolean).pop();
+    const info = await (await fetch(`${server.url}/api/v1/links/${token}/info`)).json();
+    assert.equal(info.branding.display_name, 'Globex Corporation');
+    const visitor = await newPage({ width: 360, height: 740 });
+    await visitor.goto(`${server.url}/s/${token}`);
+    await visitor.getByRole('heading', { name: 'Send files to “Globex drop”' }).waitFor();
+    assert.equal(await visitor.getByTestId('landing-brand').innerText(), 'Globex Corporation');
+    const band = await visitor.locator('.card.branded').evaluate((el) => getComputedStyle(el).borderTopColor);
+    assert.equal(band, 'rgb(15, 118, 110)');
+    // The logo is another origin's image, which the CSP does not allow: it is not shown.
+    assert.equal(await visitor.locator('img').count(), 0);
+    await shot(visitor, 'landing-branded');
+    await noSeriousA11y(visitor);
+    assert.deepEqual(visitor.cspErrors, []);
+    await visitor.context().close();
+
+    // A link by someone without a company: Ferry's own look.
+    const own = await api('POST', `/folders/${(await api('POST', '/folders', { name: 'No brand' })).id}/upload-link`, {});
+    const plain = await newPage();
+    await plain.goto(`${server.url}/s/${new URL(own.url).pathname.split('/').filter(Boolean).pop()}`);
+    await plain.getByRole('heading', { name: 'Send files to “No brand”' }).waitFor();
+    assert.equal(await plain.getByTestId('landing-brand').innerText(), 'Ferry');
+    assert.equal(await plain.locator('.card.branded').count(), 0);
+    await plain.context().close();
+  });
+
   test('usage: uploads, downloads and what is stored now, as the API counts them, for all or one company', async () => {
     const usage = await api('GET', '/analytics/usage?interval=day');
     const today = usage.periods.at(-1);

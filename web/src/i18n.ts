@@ -186,6 +186,7 @@ export const en = {
     target: 'For',
   },
   landing: {
+    via: (app: string) => `Shared through ${app}`,
     download: 'Download',
     size: 'Size',
     expires: 'Expires',
