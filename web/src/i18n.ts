@@ -348,6 +348,7 @@ export const en = {
     banner: (login: string) => `Acting as ${login} —`,
     end: 'end',
     expired: 'The session as that user has ended; you are yourself again.',
+    limits: 'While you act as this user, their password, two-factor login, tokens and logins cannot be changed.',
     actAs: 'Act as',
     loginKey: 'Login key',
     keyTitle: (login: string) => `Login key for ${login}`,

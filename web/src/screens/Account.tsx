@@ -177,7 +177,7 @@ export function AccountScreen() {
       <Status error={error} />
       <div className="account-grid">
         <div>{me ? <Profile me={me} onSaved={setMe} /> : null}{me ? <MyQuota me={me} /> : null}<MyPolicy /></div>
-        <div><Password /><Logins /></div>
+        {currentSession()?.actingAs ? <p className="hint" data-testid="acting-limits">{t.acting.limits}</p> : <div><Password /><Logins /></div>}
       </div>
       {role === 'admin' || role === 'company_admin' ? <Suspense fallback={<p role="status">{t.loading}</p>}><QuotaRequestsAdmin /></Suspense> : null}
     </section>
