@@ -808,6 +808,160 @@ describe('portal', () => {
     await gina.context().close();
   });
 
+  test('quota requests: a user asks for more, an admin approves, the new quota shows after a reload; the notice says so', async () => {
+    await api('POST', '/users', { login: 'hal', password: 'hal-password-1', quota_bytes: 1024 ** 3 });
+    const hal = await newPage();
+    await signIn(hal, 'hal', 'hal-password-1');
+    await hal.getByRole('link', { name: 'Account' }).click();
+    const quota = hal.getByTestId('my-quota');
+    await quota.filter({ hasText: /of 1\.0 GB\.$/ }).waitFor();
+    await hal.getByLabel(/^New quota/).fill('lots');
+    await hal.getByRole('button', { name: 'Send request' }).click();
+    await hal.getByRole('alert').filter({ hasText: /^New quota .*: write a size/ }).waitFor();
+    await hal.getByLabel(/^New quota/).fill('500 MB');
+    await hal.getByRole('button', { name: 'Send request' }).click();
+    await hal.getByRole('alert').filter({ hasText: /^New quota/ }).waitFor(); // no more than now: the server's 400
+    await hal.getByLabel(/^New quota/).fill('5 GB');
+    await hal.getByLabel('Why (optional)').fill('Project videos');
+    await hal.getByRole('button', { name: 'Send request' }).click();
+    await hal.getByText('Your request has been sent to your admins.').waitFor();
+    await hal.getByTestId('my-quota-requests').locator('tr[data-status="pending"]').waitFor();
+    // One pending at a time: the form is gone while it waits.
+    assert.equal(await hal.getByRole('button', { name: 'Send request' }).count(), 0);
+    await shot(hal, 'account-quota');
+    await noSeriousA11y(hal);
+
+    await admin.getByRole('link', { name: 'Account' }).click();
+    const list = admin.getByTestId('quota-requests');
+    const halRow = list.locator('tr[data-login="hal"]');
+    await halRow.waitFor();
+    assert.match(await halRow.innerText(), /1\.0 GB\s+5\.0 GB\s+Project videos/);
+    await list.getByLabel('Message to hal (optional)').fill('Granted for the project');
+    await list.scrollIntoViewIfNeeded();
+    await shot(admin, 'admin-quota-requests');
+    await noSeriousA11y(admin);
+    await list.getByRole('button', { name: 'Approve hal’s request' }).click();
+    await admin.getByText('hal’s request has been approved.').waitFor();
+    await halRow.waitFor({ state: 'detached' });
+    await list.getByLabel('Status').selectOption('approved');
+    await halRow.filter({ hasText: 'Granted for the project' }).waitFor();
+
+    await hal.reload();
+    await quota.filter({ hasText: /of 5\.0 GB\.$/ }).waitFor();
+    await hal.getByTestId('my-quota-requests').locator('tr[data-status="approved"]').filter({ hasText: 'Granted for the project' }).waitFor();
+    assert.equal((await api('GET', '/users?q=hal')).users.find((u) => u.login === 'hal').quota.limit_bytes, 5 * 1024 ** 3);
+    await hal.getByRole('link', { name: 'Inbox' }).click();
+    await hal.getByText('Your request for 5.0 GB was approved: “Granted for the project”').waitFor();
+    await hal.context().close();
+  });
+
+  test('extra logins: a user adds one (a taken name is refused), signs in with it, removes it', async () => {
+    const hal = await newPage();
+    await signIn(hal, 'hal', 'hal-password-1');
+    await hal.getByRole('link', { name: 'Account' }).click();
+    const logins = hal.getByTestId('my-logins');
+    await logins.getByText('hal', { exact: true }).waitFor();
+    await hal.getByLabel('Add a login').fill('bob');
+    await hal.getByRole('button', { name: 'Add', exact: true }).click();
+    await hal.getByRole('alert').filter({ hasText: /^Login: / }).waitFor();
+    await hal.getByLabel('Add a login').fill('hal.second@example.com');
+    await hal.getByRole('button', { name: 'Add', exact: true }).click();
+    await hal.getByText('The login has been added.').waitFor();
+    await logins.getByText('hal.second@example.com', { exact: true }).waitFor();
+    await shot(hal, 'account-logins');
+    await noSeriousA11y(hal);
+    const login = (l) => fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: l, password: 'hal-password-1' }) });
+    assert.equal((await login('hal.second@example.com')).status, 201);
+    await hal.getByRole('button', { name: 'Remove the login hal.second@example.com' }).click();
+    await hal.getByText('The login has been removed.').waitFor();
+    await logins.getByText('hal.second@example.com', { exact: true }).waitFor({ state: 'detached' });
+    assert.equal((await login('hal.second@example.com')).status, 401);
+    await hal.context().close();
+  });
+
+  test('support tools: a login key signs the user in once; an admin acts as a user under a banner and ends it', async () => {
+    await admin.getByRole('link', { name: 'Users' }).click();
+    await row(admin, 'hal').waitFor();
+    await admin.getByRole('button', { name: 'Login key hal', exact: true }).click();
+    const url = await admin.getByTestId('login-key-url').inputValue();
+    assert.match(url, new RegExp(`^${server.url}/login-key#.+`));
+    await shot(admin, 'admin-login-key');
+    await noSeriousA11y(admin);
+    await admin.keyboard.press('Escape');
+    const visitor = await newPage();
+    await visitor.goto(url);
+    await visitor.getByRole('heading', { name: 'Sign in with a login key' }).waitFor();
+    await visitor.waitForFunction(() => location.hash === '');
+    await noSeriousA11y(visitor);
+    await visitor.getByRole('button', { name: 'Sign in' }).click();
+    await visitor.getByRole('button', { name: 'Sign out' }).waitFor();
+    assert.equal(await visitor.locator('.who span').innerText(), 'hal');
+    // Once only.
+    const again = await newPage();
+    await again.goto(url);
+    await again.getByRole('button', { name: 'Sign in' }).click();
+    await again.getByRole('alert').filter({ hasText: 'This key has been used' }).waitFor();
+    await again.context().close();
+    await visitor.context().close();
+
+    // Act as hal: a banner while it lasts (and after a reload); "end" gives the admin back.
+    await admin.getByRole('button', { name: 'Act as hal', exact: true }).click();
+    const banner = admin.getByTestId('acting-banner');
+    await banner.filter({ hasText: 'Acting as hal —' }).waitFor();
+    assert.equal(await admin.locator('.who span').innerText(), 'hal');
+    assert.equal(await admin.getByRole('link', { name: 'Users' }).count(), 0);
+    await admin.reload();
+    await banner.waitFor();
+    await admin.getByRole('link', { name: 'Account' }).click();
+    await admin.getByTestId('my-quota').waitFor();
+    // Such a session cannot change how the account logs in (the server answers 403): no form for it.
+    await admin.getByTestId('acting-limits').waitFor();
+    assert.equal(await admin.getByRole('button', { name: 'Change password' }).count(), 0);
+    await shot(admin, 'acting-as');
+    await noSeriousA11y(admin);
+    const events = await api('GET', '/audit/events?action=auth.impersonation_started');
+    assert.ok(events.events.length >= 1, 'the start is audited');
+    await admin.getByRole('button', { name: 'end', exact: true }).click();
+    await banner.waitFor({ state: 'detached' });
+    await admin.getByRole('link', { name: 'Users' }).waitFor();
+    assert.equal(await admin.locator('.who span').innerText(), 'admin');
+    await admin.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    // Admins cannot be acted as.
+    assert.equal(await admin.getByRole('button', { name: 'Act as dave', exact: true }).count(), 0);
+  });
+
+  test('a link landing page shows the branding of its creator’s company (name and colour), and Ferry’s without one', async () => {
+    const globex = await api('POST', '/companies', { name: 'Globex', branding: { display_name: 'Globex Corporation', accent_color: '#0f766e', logo_url: 'https://example.com/logo.png' } });
+    await api('POST', '/users', { login: 'ivy', password: 'ivy-password-1', company_id: globex.id });
+    const ivy = await apiClient(server.url, 'ivy', 'ivy-password-1');
+    const folder = await ivy('POST', '/folders', { name: 'Globex drop' });
+    const link = await ivy('POST', `/folders/${folder.id}/upload-link`, {});
+    const token = new URL(link.url).pathname.split('/').filter(Boolean).pop();
+    const info = await (await fetch(`${server.url}/api/v1/links/${token}/info`)).json();
+    assert.equal(info.branding.display_name, 'Globex Corporation');
+    const visitor = await newPage({ width: 360, height: 740 });
+    await visitor.goto(`${server.url}/s/${token}`);
+    await visitor.getByRole('heading', { name: 'Send files to “Globex drop”' }).waitFor();
+    assert.equal(await visitor.getByTestId('landing-brand').innerText(), 'Globex Corporation');
+    const band = await visitor.locator('.card.branded').evaluate((el) => getComputedStyle(el).borderTopColor);
+    assert.equal(band, 'rgb(15, 118, 110)');
+    // The logo is another origin's image, which the CSP does not allow: it is not shown.
+    assert.equal(await visitor.locator('img').count(), 0);
+    await shot(visitor, 'landing-branded');
+    await noSeriousA11y(visitor);
+    assert.deepEqual(visitor.cspErrors, []);
+    await visitor.context().close();
+
+    // A link by someone without a company: Ferry's own look.
+    const own = await api('POST', `/folders/${(await api('POST', '/folders', { name: 'No brand' })).id}/upload-link`, {});
+    const plain = await newPage();
+    await plain.goto(`${server.url}/s/${new URL(own.url).pathname.split('/').filter(Boolean).pop()}`);
+    await plain.getByRole('heading', { name: 'Send files to “No brand”' }).waitFor();
+    assert.equal(await plain.getByTestId('landing-brand').innerText(), 'Ferry');
+    assert.equal(await plain.locator('.card.branded').count(), 0);
+    await plain.context().close();
+  });
+
   test('usage: uploads, downloads and what is stored now, as the API counts them, for all or one company', async () => {
     const usage = await api('GET', '/analytics/usage?interval=day');
     const today = usage.periods.at(-1);

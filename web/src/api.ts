@@ -12,7 +12,10 @@ export interface FileItem { id: string; folder_id: string; name: string; size: n
 export interface Link { id: string; url: string; expires_at: string; max_downloads: number | null; downloads_used: number; status: string; file_id?: string; folder_id?: string | null; kind: string; password_required: boolean; files_used?: number | null; max_files?: number | null; created_at: string; watermark: boolean }
 
 const TOKEN_KEY = 'ferry.session';
-type Session = { token: string; user: User; expires_at: string };
+// While an admin acts as a user, the admin's own session waits here.
+const ASIDE_KEY = 'ferry.session.aside';
+type Session = { token: string; user: User; expires_at: string; actingAs?: boolean };
+type ApiSession = { access_token: string; expires_at: string; user: User };
 let session: Session | null = (() => {
   try { return JSON.parse(localStorage.getItem(TOKEN_KEY) ?? 'null'); } catch { return null; }
 })();
@@ -58,7 +61,11 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
     const err = await readError(res);
     // A link's own 401 (its password) says nothing about the session.
     const aboutLink = err.code.startsWith('link_') || err.code === 'invalid_link_password';
-    if (res.status === 401 && auth && session && !aboutLink) setSession(null, 'expired');
+    if (res.status === 401 && auth && session && !aboutLink) {
+      // An act-as session that ended (it lasts an hour) gives the admin their own back.
+      if (session.actingAs && asideSession()) restoreAside('actingEnded');
+      else setSession(null, 'expired');
+    }
     throw err;
   }
   if (opts.raw) return res as unknown as T;
@@ -72,8 +79,44 @@ export async function signIn(login: string, password: string, otp?: string) {
   setSession({ token: s.access_token, user: s.user, expires_at: s.expires_at });
 }
 
+/** Starts a session the API gave (a login key's). */
+export function startSession(s: ApiSession) {
+  setSession({ token: s.access_token, user: s.user, expires_at: s.expires_at });
+}
+
+function asideSession(): Session | null {
+  try { return JSON.parse(localStorage.getItem(ASIDE_KEY) ?? 'null'); } catch { return null; }
+}
+function restoreAside(reason?: string) {
+  const aside = asideSession();
+  localStorage.removeItem(ASIDE_KEY);
+  setSession(aside, reason);
+}
+
+/** An admin acts as a user (`POST /users/{id}/impersonate`); their own session is kept aside. */
+export async function actAs(userId: string) {
+  const s = await call<ApiSession>('POST', `/users/${userId}/impersonate`);
+  if (!session) return;
+  if (!session.actingAs) localStorage.setItem(ASIDE_KEY, JSON.stringify(session));
+  setSession({ token: s.access_token, user: s.user, expires_at: s.expires_at, actingAs: true });
+}
+
+/** Ends acting as a user: that session is revoked, the admin's own comes back. */
+export async function endActing() {
+  if (session) await fetch('/api/v1/auth/session', { method: 'DELETE', headers: authHeaders() }).catch(() => undefined);
+  restoreAside();
+}
+
 export async function signOut() {
-  try { await call('DELETE', '/auth/session'); } catch { /* already gone */ }
+  if (session?.actingAs) {
+    // Signing out while acting as someone ends both sessions.
+    try { await call('DELETE', '/auth/session'); } catch { /* already gone */ }
+    const aside = asideSession();
+    localStorage.removeItem(ASIDE_KEY);
+    if (aside) await fetch('/api/v1/auth/session', { method: 'DELETE', headers: { Authorization: `Bearer ${aside.token}` } }).catch(() => undefined);
+  } else {
+    try { await call('DELETE', '/auth/session'); } catch { /* already gone */ }
+  }
   setSession(null, 'signedOut');
 }
 
@@ -112,4 +155,15 @@ export function formatTime(s: string | null | undefined): string {
 export function landingUrl(url: string): string {
   const token = new URL(url, location.origin).pathname.split('/').filter(Boolean).pop() ?? '';
   return `${location.origin}/s/${token}`;
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+/** "10 GB", "512 MB", "1073741824" → bytes; "" → null; undefined when it cannot be read. */
+export function parseBytes(text: string): number | null | undefined {
+  const s = text.trim();
+  if (!s) return null;
+  const m = /^(\d+(?:[.,]\d+)?)\s*([kmgt]?i?b)?$/i.exec(s);
+  if (!m) return undefined;
+  const unit = UNITS[(m[2] ?? 'b').toLowerCase().replace('i', '')];
+  return Math.round(Number(m[1].replace(',', '.')) * unit);
 }

@@ -2,7 +2,7 @@
 import { lazy, StrictMode, Suspense, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import './styles.css';
-import { checkSession, currentSession, onSessionChange, signIn, signOut, ApiError } from './api';
+import { checkSession, currentSession, endActing, onSessionChange, signIn, signOut, ApiError } from './api';
 import { t } from './i18n';
 import { useLocation, navigate } from './router';
 import { A } from './ui';
@@ -18,6 +18,7 @@ const WebhooksScreen = lazy(() => import('./screens/Admin').then((m) => ({ defau
 const CompaniesScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.CompaniesScreen })));
 const MyCompanyScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.MyCompanyScreen })));
 const UsageScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.UsageScreen })));
+const LoginKeyScreen = lazy(() => import('./screens/LoginKey').then((m) => ({ default: m.LoginKeyScreen })));
 const GroupsScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.GroupsScreen })));
 import { UploadPanel } from './screens/UploadPanel';
 import { InboxScreen } from './screens/Sharing';
@@ -77,6 +78,7 @@ function App() {
     setSession(currentSession());
     if (reason === 'expired') setNotice(t.signIn.expired);
     else if (reason === 'signedOut') setNotice(t.signIn.signedOut);
+    else if (reason === 'actingEnded') setNotice(t.acting.expired);
     else setNotice(undefined);
   }), []);
   useEffect(() => {
@@ -92,6 +94,7 @@ function App() {
   }, [session]);
 
   if (path.startsWith('/s/')) return <LandingScreen token={decodeURIComponent(path.slice(3))} />;
+  if (path === '/login-key') return <Suspense fallback={<p role="status">{t.loading}</p>}><LoginKeyScreen /></Suspense>;
   if (path === '/reset') return <ResetScreen token={query.get('token') ?? undefined} />;
   if (!session) return <SignIn notice={notice} />;
   // System admins manage everything; a company admin its own company (docs/organisations.md).
@@ -121,6 +124,13 @@ function App() {
   return (
     <>
       <a href="#main" className="skip">{t.skipToContent}</a>
+      {session.actingAs ? (
+        <div className="acting" role="region" aria-label={t.acting.label}>
+          <span data-testid="acting-banner">{t.acting.banner(session.user.login)}</span>
+          <button type="button" onClick={() => void endActing().then(() => navigate('/admin/users'))}>{t.acting.end}</button>
+        </div>
+      ) : null}
+      {notice && !session.actingAs && notice === t.acting.expired ? <p role="status" className="notice">{notice}</p> : null}
       <header className="top">
         <A href="/" className="brand">{t.appName}</A>
         <nav aria-label={t.nav.main}>

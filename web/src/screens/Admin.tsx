@@ -1,8 +1,9 @@
 // Administration: users (create, disable, unlock, role, quota), the audit (filters, export) and
 // webhooks (create, delivery log, redeliver, remove).
 import { useCallback, useEffect, useState } from 'react';
-import { authHeaders, call, currentSession, formatBytes, formatTime, readError, saveResponse } from '../api';
+import { actAs, authHeaders, call, currentSession, formatBytes, formatTime, readError, saveResponse } from '../api';
 import { t } from '../i18n';
+import { navigate } from '../router';
 import { Dialog, Status } from '../ui';
 import { explain, listCompanies, parseBytes, PolicyDialog, type Company } from './Org';
 
@@ -26,6 +27,27 @@ function DeleteUser({ user, onDone, onClose }: { user: AdminUser; onDone: (error
   );
 }
 
+/** A one-time login key for a user, shown once with the address that uses it. */
+function LoginKey({ user, onClose }: { user: AdminUser; onClose: () => void }) {
+  const [issued, setIssued] = useState<{ key: string; expires_at: string }>();
+  const [error, setError] = useState<string>();
+  const [message, setMessage] = useState<string>();
+  useEffect(() => { call<{ key: string; expires_at: string }>('POST', `/users/${user.id}/login-key`).then(setIssued, (e) => setError(explain(e))); }, [user.id]);
+  const url = issued ? `${location.origin}/login-key#${encodeURIComponent(issued.key)}` : '';
+  return (
+    <Dialog title={t.acting.keyTitle(user.login)} onClose={onClose}>
+      {issued ? (
+        <>
+          <p>{t.acting.keyHelp(formatTime(issued.expires_at))}</p>
+          <label>{t.acting.keyUrl}<input readOnly value={url} data-testid="login-key-url" onFocus={(e) => e.target.select()} /></label>
+          <div className="actions"><button type="button" onClick={async () => { try { await navigator.clipboard.writeText(url); } catch { /* denied */ } setMessage(t.acting.copied); }}>{t.acting.copy}</button></div>
+        </>
+      ) : null}
+      <Status message={message} error={error} />
+    </Dialog>
+  );
+}
+
 export function UsersScreen() {
   const systemAdmin = currentSession()?.user.role === 'admin';
   // A company admin gives only these roles, in its company (docs/organisations.md).
@@ -36,6 +58,7 @@ export function UsersScreen() {
   const [form, setForm] = useState({ login: '', name: '', password: '', role: 'user', quota: '', company: '' });
   const [deleting, setDeleting] = useState<AdminUser>();
   const [policy, setPolicy] = useState<AdminUser>();
+  const [keyFor, setKeyFor] = useState<AdminUser>();
   const [filters, setFilters] = useState({ q: '', status: '', role: '', company_id: '' });
   const [applied, setApplied] = useState(filters);
   const [total, setTotal] = useState<number>();
@@ -143,6 +166,8 @@ export function UsersScreen() {
                   void act(() => call('PATCH', `/users/${u.id}`, { quota_bytes: bytes }));
                 }}>{t.admin.quotaButton}</button>{' '}
                 <button type="button" aria-label={`${t.org.policy} ${u.login}`} onClick={() => setPolicy(u)}>{t.org.policy}</button>{' '}
+                {u.status === 'active' ? <><button type="button" aria-label={`${t.acting.loginKey} ${u.login}`} onClick={() => setKeyFor(u)}>{t.acting.loginKey}</button>{' '}</> : null}
+                {u.status === 'active' && u.role === 'user' ? <><button type="button" aria-label={`${t.acting.actAs} ${u.login}`} onClick={() => void actAs(u.id).then(() => navigate('/'), (e) => setError(explain(e)))}>{t.acting.actAs}</button>{' '}</> : null}
                 {u.two_factor ? <button type="button" aria-label={`${t.admin.reset2fa} ${u.login}`} onClick={() => void act(() => call('DELETE', `/users/${u.id}/2fa`))}>{t.admin.reset2fa}</button> : null}{' '}
                 {u.status === 'deleted'
                   ? (u.purge_at ? <button type="button" aria-label={`${t.admin.restore} ${u.login}`} onClick={() => void act(() => call('POST', `/users/${u.id}/restore`))}>{t.admin.restore}</button> : null)
@@ -153,6 +178,7 @@ export function UsersScreen() {
         </tbody>
       </table>
       {deleting ? <DeleteUser user={deleting} onClose={() => setDeleting(undefined)} onDone={(err) => { setDeleting(undefined); if (err) setError(err); void load(); }} /> : null}
+      {keyFor ? <LoginKey user={keyFor} onClose={() => setKeyFor(undefined)} /> : null}
       {policy ? <PolicyDialog kind="user" id={policy.id} name={policy.login} onClose={() => setPolicy(undefined)} /> : null}
     </section>
   );

@@ -1,7 +1,7 @@
 // A link's landing page (/s/{token}), for visitors without an account: a file link shows what
 // it is and a download button; an upload link a drop zone with name and e-mail; a password form
 // where needed. Downloads go to /d/{token}, which reads the link access cookie after unlock.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, call, currentSession, formatBytes, formatTime } from '../api';
 import { t } from '../i18n';
 import { Status } from '../ui';
@@ -32,7 +32,8 @@ function SaveToMine({ token, access }: { token: string; access?: string }) {
   );
 }
 
-interface Info { type: string; name: string; size?: number | null; expires_at: string; downloads_left?: number | null; password_required: boolean; files_left?: number | null }
+interface Branding { display_name: string; logo_url?: string; accent_color?: string }
+interface Info { branding?: Branding; type: string; name: string; size?: number | null; expires_at: string; downloads_left?: number | null; password_required: boolean; files_left?: number | null }
 
 function gone(code: string) {
   switch (code) {
@@ -55,10 +56,20 @@ export function LandingScreen({ token }: { token: string }) {
   useEffect(() => { void load(); }, [load]);
   useEffect(() => { void uploader.restore((s) => s.linkToken === token); }, [token]);
   const exhausted = info?.type === 'file' && info.downloads_left === 0;
+  // The company of the link's creator: its name and colour (a band, set through the CSSOM, which
+  // the CSP allows). Its logo is not shown: the CSP allows images from this server only.
+  const branding = info?.branding;
+  const card = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const c = branding?.accent_color;
+    if (c && /^#[0-9a-f]{6}$/i.test(c)) card.current?.style.setProperty('--brand', c);
+    else card.current?.style.removeProperty('--brand');
+  }, [branding]);
   return (
     <main id="main" className="landing">
-      <div className="card">
-        <p className="brand">{t.appName}</p>
+      <div className={branding ? 'card branded' : 'card'} ref={card} data-accent={branding?.accent_color}>
+        <p className="brand" data-testid="landing-brand">{branding?.display_name ?? t.appName}</p>
+        {branding ? <p className="muted powered">{t.landing.via(t.appName)}</p> : null}
         {problem ? <h1 role="alert">{problem}</h1> : null}
         {info && info.type === 'file' ? (
           <>

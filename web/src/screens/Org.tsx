@@ -2,7 +2,7 @@
 // their members, and the policy editor used on companies, groups and users. Loaded only when
 // an admin opens one of these screens.
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { ApiError, call, currentSession, formatBytes, formatTime } from '../api';
+import { ApiError, call, currentSession, formatBytes, formatTime, parseBytes } from '../api';
 import { t } from '../i18n';
 import { Dialog, Status } from '../ui';
 
@@ -14,16 +14,7 @@ export interface Group { id: string; name: string; description: string; member_c
 interface Member { id: string; login: string; name: string }
 interface Policy { can_download: boolean | null; can_upload: boolean | null; can_share_links: boolean | null; force_watermark: boolean | null; max_link_expires_in_secs: number | null; allowed_ip_ranges: string[] | null }
 
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
-/** "10 GB", "512 MB", "1073741824" → bytes; "" → null; undefined when it cannot be read. */
-export function parseBytes(text: string): number | null | undefined {
-  const s = text.trim();
-  if (!s) return null;
-  const m = /^(\d+(?:[.,]\d+)?)\s*([kmgt]?i?b)?$/i.exec(s);
-  if (!m) return undefined;
-  const unit = UNITS[(m[2] ?? 'b').toLowerCase().replace('i', '')];
-  return Math.round(Number(m[1].replace(',', '.')) * unit);
-}
+export { parseBytes };
 const showBytes = (n: number | null | undefined) => (n == null ? '' : formatBytes(n));
 
 /** An API error in words: the field it names (by its label in this form) and the server's message. */

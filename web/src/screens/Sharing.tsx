@@ -1,7 +1,7 @@
 // Sharing: a folder's collaborators (invite a user or a group with a role, change, remove),
 // and the caller's inbox (invitations to accept or decline, notices).
 import { useCallback, useEffect, useState } from 'react';
-import { call, formatTime } from '../api';
+import { call, formatBytes, formatTime } from '../api';
 import { t } from '../i18n';
 import { Dialog, Status } from '../ui';
 
@@ -95,7 +95,9 @@ export function InboxScreen() {
             {notices.map((n) => (
               <tr key={n.id} className={n.read ? undefined : 'unread'}>
                 <td>{formatTime(n.created_at)}</td><td>{n.kind}</td>
-                <td className="wide">{String(n.data.folder_name ?? n.data.name ?? n.data.file_name ?? '')}</td>
+                <td className="wide">{n.kind === 'quota.decided'
+                  ? t.quota.notice(t.quota.statuses[String(n.data.status)] ?? String(n.data.status), formatBytes(Number(n.data.quota_bytes)), n.data.message ? String(n.data.message) : undefined)
+                  : String(n.data.folder_name ?? n.data.name ?? n.data.file_name ?? '')}</td>
               </tr>
             ))}
           </tbody>
