@@ -113,11 +113,22 @@ async fn approve_quota_request(
     Path(request_id): Path<String>,
     ApiJson(body): ApiJson<api::DecideQuotaRequest>,
 ) -> ApiResult<axum::Json<api::QuotaRequest>> {
+    answer(&state, &me, &request_id, true, body).await
+}
+
+/// Grants or refuses a request, and shows it as it is then.
+async fn answer(
+    state: &AppState,
+    me: &AuthUser,
+    request_id: &str,
+    approve: bool,
+    body: api::DecideQuotaRequest,
+) -> ApiResult<axum::Json<api::QuotaRequest>> {
     let decided = quota_requests::decide(
-        &state,
+        state,
         &me.caller(),
-        &request_id,
-        true,
+        request_id,
+        approve,
         body.message.as_deref(),
     )
     .await?;
@@ -138,13 +149,5 @@ async fn deny_quota_request(
     Path(request_id): Path<String>,
     ApiJson(body): ApiJson<api::DecideQuotaRequest>,
 ) -> ApiResult<axum::Json<api::QuotaRequest>> {
-    let decided = quota_requests::decide(
-        &state,
-        &me.caller(),
-        &request_id,
-        false,
-        body.message.as_deref(),
-    )
-    .await?;
-    Ok(axum::Json(view(decided)))
+    answer(&state, &me, &request_id, false, body).await
 }

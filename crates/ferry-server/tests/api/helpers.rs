@@ -304,6 +304,21 @@ pub fn assert_api_error<T: std::fmt::Debug>(
 /// Reads a raw response the way `ferry-client` does: a 2xx body as `T`, anything else as the
 /// contract's error (so it can go through [`assert_api_error`]). Also checks that the response
 /// carries `X-Request-Id` and that an error is `application/json` with that id in its body.
+/// A request with an optional JSON body through `client` (the API's base path), parsed as
+/// the API answers it.
+pub async fn send_json<T: serde::de::DeserializeOwned>(
+    client: &ferry_client::Client,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<T, ferry_client::ClientError> {
+    let mut req = client.request(method, path);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    parse(req.send().await.expect("the server answers")).await
+}
+
 pub async fn parse<T: serde::de::DeserializeOwned>(
     res: reqwest::Response,
 ) -> Result<T, ferry_client::ClientError> {

@@ -6,7 +6,7 @@ use ferry_client::Client;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_api_error, parse};
+use crate::helpers::{TestApp, assert_api_error, send_json as send};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -15,19 +15,6 @@ on_both_backends!(
     the_same_login_claimed_at_once_is_given_once,
     admins_manage_the_logins_of_the_users_they_manage,
 );
-
-async fn send<T: serde::de::DeserializeOwned>(
-    client: &Client,
-    method: Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> Result<T, ferry_client::ClientError> {
-    let mut req = client.request(method, path);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    parse(req.send().await.unwrap()).await
-}
 
 async fn add(
     client: &Client,

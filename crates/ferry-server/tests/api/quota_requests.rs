@@ -6,7 +6,7 @@ use ferry_client::Client;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_api_error, parse};
+use crate::helpers::{TestApp, assert_api_error, send_json};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -20,22 +20,14 @@ async fn post<T: serde::de::DeserializeOwned>(
     path: &str,
     body: serde_json::Value,
 ) -> Result<T, ferry_client::ClientError> {
-    parse(
-        client
-            .request(Method::POST, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    send_json(client, Method::POST, path, Some(body)).await
 }
 
 async fn get<T: serde::de::DeserializeOwned>(
     client: &Client,
     path: &str,
 ) -> Result<T, ferry_client::ClientError> {
-    parse(client.request(Method::GET, path).send().await.unwrap()).await
+    send_json(client, Method::GET, path, None).await
 }
 
 async fn ask(client: &Client, bytes: i64) -> Result<api::QuotaRequest, ferry_client::ClientError> {

@@ -8,7 +8,7 @@ use ferry_client::Client;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_api_error, parse};
+use crate::helpers::{TestApp, assert_api_error, send_json};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -22,15 +22,7 @@ async fn post<T: serde::de::DeserializeOwned>(
     path: &str,
     body: serde_json::Value,
 ) -> Result<T, ferry_client::ClientError> {
-    parse(
-        client
-            .request(Method::POST, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    send_json(client, Method::POST, path, Some(body)).await
 }
 
 async fn login_key(
