@@ -209,6 +209,45 @@ impl TestApp {
         (user, self.anon.with_token(session.access_token))
     }
 
+    /// A new company `name` and its company admin `boss` (password `password-boss`),
+    /// logged in.
+    pub async fn company_with_admin(&self, name: &str) -> (api::Company, Client) {
+        let company: api::Company = send_json(
+            &self.admin,
+            reqwest::Method::POST,
+            "/companies",
+            Some(serde_json::json!({ "name": name })),
+        )
+        .await
+        .expect("create company");
+        let _: api::User = send_json(
+            &self.admin,
+            reqwest::Method::POST,
+            "/users",
+            Some(
+                serde_json::json!({"login": "boss", "password": "password-boss",
+                "company_id": company.id, "role": "company_admin"}),
+            ),
+        )
+        .await
+        .expect("create company admin");
+        let session = self
+            .anon
+            .login("boss", "password-boss")
+            .await
+            .expect("company admin logs in");
+        (company, self.anon.with_token(session.access_token))
+    }
+
+    /// The audit events of `action` on `target`, newest first (as an admin sees them).
+    pub async fn audit_of(&self, action: &str, target: &str) -> Vec<api::Event> {
+        self.admin
+            .audit_events(&[("action", action), ("target", target)])
+            .await
+            .expect("audit events")
+            .events
+    }
+
     /// Runs every background worker until nothing is due (instead of waiting for them).
     pub async fn run_jobs(&self) {
         let server = self.server.as_ref().expect("server running");

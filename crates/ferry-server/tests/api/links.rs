@@ -467,19 +467,7 @@ async fn head_describes_a_download_and_ranges_add_up_to_one(app: TestApp) {
     let listed = alice.list_links(&file.id).await.unwrap().links.remove(0);
     assert_eq!((listed.downloads_used, listed.bytes_delivered), (0, 0));
 
-    let halves = [(0, 149_999), (150_000, 299_999)];
-    let fetched = futures::future::join_all(halves.iter().map(|(a, b)| {
-        http.get(&link.url)
-            .header("range", format!("bytes={a}-{b}"))
-            .send()
-    }))
-    .await;
-    let mut got = Vec::new();
-    for res in fetched {
-        let res = res.unwrap();
-        assert_eq!(res.status(), 206);
-        got.extend_from_slice(&res.bytes().await.unwrap());
-    }
+    let got = fetch_ranges(&http, &link.url, &[(0, 149_999), (150_000, 299_999)]).await;
     assert_eq!(sha256_hex(&got), sha256_hex(&bytes));
     let settled = link_when(&alice, &file.id, |l| l.bytes_delivered == 300_000).await;
     assert_eq!(settled.downloads_used, 1);
@@ -570,21 +558,8 @@ async fn the_ranges_of_one_download_are_one_receipt(app: TestApp) {
         .unwrap();
     let http = reqwest::Client::new();
     let part = (1 << 20) / 16;
-    let fetched = futures::future::join_all((0..16).map(|i| {
-        http.get(&link.url)
-            .header(
-                "range",
-                format!("bytes={}-{}", i * part, (i + 1) * part - 1),
-            )
-            .send()
-    }))
-    .await;
-    let mut got = Vec::new();
-    for res in fetched {
-        let res = res.unwrap();
-        assert_eq!(res.status(), 206);
-        got.extend_from_slice(&res.bytes().await.unwrap());
-    }
+    let ranges: Vec<(i64, i64)> = (0..16).map(|i| (i * part, (i + 1) * part - 1)).collect();
+    let got = fetch_ranges(&http, &link.url, &ranges).await;
     assert_eq!(sha256_hex(&got), sha256_hex(&bytes));
     let settled = link_when(&alice, &file.id, |l| l.bytes_delivered == 1 << 20).await;
     assert_eq!(settled.downloads_used, 1);
@@ -691,4 +666,21 @@ async fn a_download_nobody_finishes_is_filed_once_quiet(app: TestApp) {
     assert_eq!(receipts.len(), 2, "{receipts:?}");
     assert_eq!(receipts[0]["bytes"], 100);
     assert_eq!(receipts[0]["ranges"], 1);
+}
+
+/// Fetches `ranges` (inclusive) of a link at once, each a `206`, and joins them in order.
+async fn fetch_ranges(http: &reqwest::Client, url: &str, ranges: &[(i64, i64)]) -> Vec<u8> {
+    let fetched = futures::future::join_all(ranges.iter().map(|(a, b)| {
+        http.get(url)
+            .header("range", format!("bytes={a}-{b}"))
+            .send()
+    }))
+    .await;
+    let mut got = Vec::new();
+    for res in fetched {
+        let res = res.unwrap();
+        assert_eq!(res.status(), 206);
+        got.extend_from_slice(&res.bytes().await.unwrap());
+    }
+    got
 }

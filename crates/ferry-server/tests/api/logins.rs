@@ -114,25 +114,9 @@ async fn an_extra_login_logs_in_to_the_account(app: TestApp) {
         "conflict",
     );
     // Audited, with the login.
-    let added = app
-        .admin
-        .audit_events(&[
-            ("action", "user.login_added"),
-            ("target", alice.id.as_str()),
-        ])
-        .await
-        .unwrap()
-        .events;
+    let added = app.audit_of("user.login_added", alice.id.as_str()).await;
     assert_eq!(added.len(), 11);
-    let removed = app
-        .admin
-        .audit_events(&[
-            ("action", "user.login_removed"),
-            ("target", alice.id.as_str()),
-        ])
-        .await
-        .unwrap()
-        .events;
+    let removed = app.audit_of("user.login_removed", alice.id.as_str()).await;
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0].details["login"], "alice@example.com");
 }
@@ -230,25 +214,7 @@ async fn admins_manage_the_logins_of_the_users_they_manage(app: TestApp) {
         "not_found",
     );
     // A company admin reaches its company's users only.
-    let company: api::Company = send(
-        &app.admin,
-        Method::POST,
-        "/companies",
-        Some(json!({"name": "A"})),
-    )
-    .await
-    .unwrap();
-    let boss: api::User = send(
-        &app.admin,
-        Method::POST,
-        "/users",
-        Some(json!({"login": "boss", "password": "password-boss",
-                    "company_id": company.id, "role": "company_admin"})),
-    )
-    .await
-    .unwrap();
-    let session = app.anon.login(&boss.login, "password-boss").await.unwrap();
-    let boss = app.anon.with_token(session.access_token);
+    let (_, boss) = app.company_with_admin("A").await;
     assert_api_error(
         send::<api::AccountLoginList>(&boss, Method::GET, &path, None).await,
         404,

@@ -88,12 +88,7 @@ async fn a_granted_request_raises_the_quota_at_once(app: TestApp) {
         "{notices}"
     );
     for action in ["quota.requested", "quota.request_approved"] {
-        let events = app
-            .admin
-            .audit_events(&[("action", action), ("target", alice.id.as_str())])
-            .await
-            .unwrap()
-            .events;
+        let events = app.audit_of(action, &alice.id).await;
         assert_eq!(events.len(), 1, "{action}");
     }
     let mine: api::QuotaRequestList = get(&client, "/me/quota-requests").await.unwrap();
@@ -162,19 +157,7 @@ async fn requests_are_checked_and_answered_once(app: TestApp) {
 }
 
 async fn company_admins_answer_their_company_only(app: TestApp) {
-    let company: api::Company = post(&app.admin, "/companies", json!({"name": "A"}))
-        .await
-        .unwrap();
-    let _: api::User = post(
-        &app.admin,
-        "/users",
-        json!({"login": "boss", "password": "password-boss", "company_id": company.id,
-               "role": "company_admin"}),
-    )
-    .await
-    .unwrap();
-    let session = app.anon.login("boss", "password-boss").await.unwrap();
-    let boss = app.anon.with_token(session.access_token);
+    let (_, boss) = app.company_with_admin("A").await;
     let _: api::User = post(
         &boss,
         "/users",

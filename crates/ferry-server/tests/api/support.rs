@@ -60,22 +60,11 @@ async fn a_login_key_logs_its_user_in_once(app: TestApp) {
     assert_api_error(use_key(&app, "not-a-key").await, 401, "invalid_credentials");
     // Audited: who made it, and the login it gave.
     let made = app
-        .admin
-        .audit_events(&[
-            ("action", "auth.login_key_created"),
-            ("target", alice.id.as_str()),
-        ])
-        .await
-        .unwrap()
-        .events;
+        .audit_of("auth.login_key_created", alice.id.as_str())
+        .await;
     assert_eq!(made.len(), 1);
     assert_eq!(made[0].actor.as_ref().unwrap().login, "admin");
-    let logins = app
-        .admin
-        .audit_events(&[("action", "auth.login"), ("target", alice.id.as_str())])
-        .await
-        .unwrap()
-        .events;
+    let logins = app.audit_of("auth.login", alice.id.as_str()).await;
     assert!(
         logins.iter().any(|e| e.details["via"] == "login_key"),
         "{logins:#?}"
@@ -113,34 +102,18 @@ async fn an_admin_acts_as_a_user_and_every_event_names_the_admin(app: TestApp) {
     assert_eq!(support.me().await.unwrap().id, alice.id);
     // What it does is alice's, and the audit names the admin as the real actor.
     let folder = support.create_folder("from support", 0).await.unwrap();
-    let created = app
-        .admin
-        .audit_events(&[("action", "folder.created"), ("target", folder.id.as_str())])
-        .await
-        .unwrap()
-        .events;
+    let created = app.audit_of("folder.created", folder.id.as_str()).await;
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].actor.as_ref().unwrap().login, "alice");
     assert_eq!(created[0].details["impersonated_by"], admin_id.as_str());
     let started = app
-        .admin
-        .audit_events(&[
-            ("action", "auth.impersonation_started"),
-            ("target", alice.id.as_str()),
-        ])
-        .await
-        .unwrap()
-        .events;
+        .audit_of("auth.impersonation_started", alice.id.as_str())
+        .await;
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].actor.as_ref().unwrap().login, "admin");
     // alice's own session is untouched, and her own events name nobody else.
     let own = alice_client.create_folder("mine", 0).await.unwrap();
-    let created = app
-        .admin
-        .audit_events(&[("action", "folder.created"), ("target", own.id.as_str())])
-        .await
-        .unwrap()
-        .events;
+    let created = app.audit_of("folder.created", own.id.as_str()).await;
     assert!(created[0].details.get("impersonated_by").is_none());
     // It cannot change how the account logs in.
     let res = support
@@ -217,19 +190,7 @@ async fn only_admins_act_as_plain_users_they_manage(app: TestApp) {
         "not_found",
     );
     // A company admin: its company's plain users only.
-    let company: api::Company = post(&app.admin, "/companies", json!({"name": "A"}))
-        .await
-        .unwrap();
-    let _: api::User = post(
-        &app.admin,
-        "/users",
-        json!({"login": "boss", "password": "password-boss", "company_id": company.id,
-               "role": "company_admin"}),
-    )
-    .await
-    .unwrap();
-    let session = app.anon.login("boss", "password-boss").await.unwrap();
-    let boss = app.anon.with_token(session.access_token);
+    let (_, boss) = app.company_with_admin("A").await;
     assert_api_error(act_as(&boss, &alice.id).await, 404, "not_found");
     let ant: api::User = post(
         &boss,
