@@ -60,7 +60,7 @@ pub async fn resolve_role(
         let grants = collaborations(conn, &user.id, &[folder.id.as_str()], now).await?;
         let role = grants.iter().map(|g| g.role).chain([parent_role]).max();
         let mount = grants.into_iter().next().map(|g| g.mount_name);
-        caller.remember_mounts([(folder.id.clone(), mount)]);
+        caller.remember_mounts([(folder.id.to_string(), mount)]);
         if let Some(role) = role {
             caller.grant(&folder.id, role);
         }
@@ -76,7 +76,7 @@ pub async fn resolve_role(
     for f in &chain {
         let here: Vec<_> = grants.iter().filter(|g| g.folder_id == f.id).collect();
         role = here.iter().map(|g| g.role).chain(role).max();
-        mounts.push((f.id.clone(), here.first().map(|g| g.mount_name.clone())));
+        mounts.push((f.id.to_string(), here.first().map(|g| g.mount_name.clone())));
         if let Some(role) = role {
             caller.grant(&f.id, role);
         }
@@ -237,7 +237,7 @@ pub fn folder_scope(caller: &Caller) -> FolderScope {
     match &caller.actor {
         Actor::System(_) => FolderScope::All,
         Actor::User(u) if u.is_admin() => FolderScope::All,
-        Actor::User(u) => FolderScope::OwnedBy(u.id.clone()),
+        Actor::User(u) => FolderScope::OwnedBy(u.id.to_string()),
     }
 }
 
@@ -352,7 +352,7 @@ pub enum FilesScope {
 pub fn files_scope(caller: &Caller, folder: &Folder) -> Result<FilesScope> {
     match (folder_role(caller, folder), caller.user_ref()) {
         (None, _) => Err(Error::NotFound),
-        (Some(FolderRole::Uploader), Some(user)) => Ok(FilesScope::AddedBy(user.id.clone())),
+        (Some(FolderRole::Uploader), Some(user)) => Ok(FilesScope::AddedBy(user.id.to_string())),
         (Some(role), _) if role.permissions().contains(&Permission::Read) => Ok(FilesScope::All),
         (Some(_), _) => Err(Error::PermissionDenied),
     }
@@ -435,7 +435,7 @@ pub async fn upload(app: &AppState, caller: &Caller, id: &str) -> Result<Upload>
 pub fn upload_scope(caller: &Caller) -> Option<String> {
     match &caller.actor {
         Actor::System(_) => None,
-        Actor::User(u) => Some(u.id.clone()),
+        Actor::User(u) => Some(u.id.to_string()),
     }
 }
 
@@ -590,7 +590,7 @@ pub fn link_scope(caller: &Caller) -> LinkScope {
                 company: Some(company),
             },
             _ => LinkScope {
-                creator: Some(u.id.clone()),
+                creator: Some(u.id.to_string()),
                 company: None,
             },
         },

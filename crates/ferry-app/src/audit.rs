@@ -29,7 +29,7 @@ impl Record<'_> {
         let event = NewEvent {
             id: IdKind::Event.generate(),
             time: self.time.unwrap_or_else(now_ms),
-            actor_id: self.actor.map(|u| u.id.clone()),
+            actor_id: self.actor.map(|u| u.id.to_string()),
             actor_login: self.actor.map(|u| u.login.clone()),
             action: self.action.as_str().into(),
             target_type: self.target.0.as_str().into(),
@@ -152,7 +152,7 @@ pub async fn search_filter(
             ferry_store::users::by_login(&mut conn, actor).await?
         };
         // An unknown actor matches nothing (rather than everything).
-        filter.actor_id = Some(user.map_or_else(|| "usr_none".to_string(), |u| u.id));
+        filter.actor_id = Some(user.map_or_else(|| "usr_none".to_string(), |u| u.id.to_string()));
     }
     if let Some(actions) = &q.actions {
         filter.actions = actions

@@ -183,7 +183,7 @@ pub(crate) async fn record(
         kind: kind.as_str().into(),
         item_type: item_type.as_str().into(),
         item_id: id.into(),
-        owner_id: top.owner_id.clone(),
+        owner_id: top.owner_id.to_string(),
         chain: chain_of(ids()),
         path: path.clone(),
         version,
@@ -192,7 +192,7 @@ pub(crate) async fn record(
     match before {
         Before::Nowhere => {}
         Before::Renamed(from) => {
-            change.old_owner_id = Some(top.owner_id.clone());
+            change.old_owner_id = Some(top.owner_id.to_string());
             change.old_chain = Some(change.chain.clone());
             change.old_path = Some(renamed(&path, from));
         }
@@ -220,7 +220,8 @@ pub(crate) async fn record(
             };
             change.old_owner_id = Some(
                 old.first()
-                    .map_or_else(|| top.owner_id.clone(), |f| f.owner_id.clone()),
+                    .map_or_else(|| top.owner_id.clone(), |f| f.owner_id.clone())
+                    .to_string(),
             );
             change.old_chain = Some(chain_of(old_ids));
             change.old_path = Some(format!("{base}/{name}"));
@@ -257,7 +258,7 @@ async fn record_gone(conn: &mut Conn, kind: Kind, id: &str, time: i64) -> ferry_
         kind: kind.as_str().into(),
         item_type: last.item_type,
         item_id: id.into(),
-        owner_id: last.owner_id,
+        owner_id: last.owner_id.to_string(),
         chain: last.chain,
         path: last.path,
         version: last.version,

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use ferry_core::audit::{Action, TargetKind};
-use ferry_core::{IdKind, validate};
+use ferry_core::{IdKind, UserId, validate};
 use ferry_store::comments::{self, Comment, NewComment, TaskState};
 use ferry_store::files::File;
 use ferry_store::folders::Folder;
@@ -232,7 +232,7 @@ async fn notify_mentions(
     folder: &Folder,
     comment: &Comment,
     already: &BTreeSet<String>,
-) -> Result<Vec<String>> {
+) -> Result<Vec<UserId>> {
     let mut notified = Vec::new();
     for login in mentions(&comment.body) {
         if already.contains(&login) {

@@ -57,7 +57,7 @@ pub async fn list(
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = if more {
-        rows.last().map(|(at, f)| (*at, f.id.clone()))
+        rows.last().map(|(at, f)| (*at, f.id.to_string()))
     } else {
         None
     };

@@ -295,9 +295,9 @@ pub async fn add_file(
         .await
         .map_err(fail)?;
     let holder = ferry_store::scans::Holder {
-        file_id: id.clone(),
+        file_id: id.clone().into(),
         folder_id: folder.id.clone(),
-        owner_id: owner.clone(),
+        owner_id: owner.clone().into(),
         name: name.clone(),
     };
     crate::scan::on_publish(tx, &holder, &new.sha256, now)

@@ -73,8 +73,8 @@ pub async fn copy_folder(
     if plan.files > app.config.tasks.inline_max_items {
         drop(tx);
         let spec = Spec {
-            source_id: source.id.clone(),
-            parent_id: target.id.clone(),
+            source_id: source.id.to_string(),
+            parent_id: target.id.to_string(),
             name,
             on_conflict: to.on_conflict,
         };
@@ -270,7 +270,11 @@ async fn stage(app: &AppState, tx: &mut ferry_store::Tx, plan: Plan) -> Result<S
             .await?
             .ok_or(Error::NotFound)?;
         let (new_id, parent, name) = if *old_id == plan.source.id {
-            (root_id.clone(), plan.target.id.clone(), plan.name.clone())
+            (
+                root_id.clone(),
+                plan.target.id.to_string(),
+                plan.name.clone(),
+            )
         } else {
             let parent = old.parent_id.as_ref().and_then(|p| copies.get(p)).cloned();
             (

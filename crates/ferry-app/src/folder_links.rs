@@ -237,12 +237,12 @@ pub async fn items(
             (Some(f), _) => Some(ItemsCursor {
                 folder: false,
                 key: ferry_core::validate::name_key(&f.name),
-                id: f.id.clone(),
+                id: f.id.to_string(),
             }),
             (None, Some(f)) => Some(ItemsCursor {
                 folder: true,
                 key: ferry_core::validate::name_key(&f.name),
-                id: f.id.clone(),
+                id: f.id.to_string(),
             }),
             (None, None) => None,
         };
@@ -407,7 +407,7 @@ pub(crate) async fn reserve_folder(
     let files = {
         let mut conn = app.store.conn().await?;
         let tree = ferry_store::archives::tree(&mut conn, &folder.id, now).await?;
-        let ids: Vec<String> = tree.into_iter().map(|f| f.id).collect();
+        let ids: Vec<String> = tree.into_iter().map(|f| f.id.into()).collect();
         ferry_store::archives::files_in(
             &mut conn,
             &ids,
@@ -422,8 +422,8 @@ pub(crate) async fn reserve_folder(
         .map(|f| ArchivedFile {
             data: 0..f.size.max(0) as u64,
             size: f.size.max(0) as u64,
-            id: f.id,
-            folder_id: f.folder_id,
+            id: f.id.to_string(),
+            folder_id: f.folder_id.to_string(),
             name: f.name,
             version: f.version,
         })
@@ -460,7 +460,7 @@ async fn reserve_files(
         }
         let link = file_link(&mut tx, &opened.link, &f.id, f.version, f.size as i64, now).await?;
         let mut part = Part {
-            file_link_id: link.id.clone(),
+            file_link_id: link.id.to_string(),
             file_id: f.id.clone(),
             folder_id: f.folder_id.clone(),
             data: f.data.clone(),
@@ -492,7 +492,7 @@ async fn reserve_files(
         state: app.clone(),
         ctx: ctx.clone(),
         client_key,
-        link_id: opened.link.id.clone(),
+        link_id: opened.link.id.to_string(),
         archive_name: name.to_string(),
         via,
         range,

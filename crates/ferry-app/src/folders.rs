@@ -734,8 +734,8 @@ pub async fn quotas(app: &AppState, folders: &[Folder]) -> Result<Vec<FolderQuot
     Ok(folders
         .iter()
         .map(|f| FolderQuota {
-            limit_bytes: limits.get(&f.owner_id).copied().flatten(),
-            used_bytes: used.get(&f.id).copied().unwrap_or(0),
+            limit_bytes: limits.get(f.owner_id.as_str()).copied().flatten(),
+            used_bytes: used.get(f.id.as_str()).copied().unwrap_or(0),
         })
         .collect())
 }

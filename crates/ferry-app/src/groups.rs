@@ -127,7 +127,7 @@ pub async fn list(
     Ok(groups
         .into_iter()
         .map(|g| GroupInfo {
-            member_count: counts.get(&g.id).copied().unwrap_or(0),
+            member_count: counts.get(g.id.as_str()).copied().unwrap_or(0),
             group: g,
         })
         .collect())

@@ -146,11 +146,11 @@ pub(crate) async fn gather(
 /// A receipt for `d`'s file holding `bytes` over `requests` responses and no span yet.
 fn receipt_of(d: &Delivery, bytes: i64, requests: i64, now: i64) -> OpenReceipt {
     OpenReceipt {
-        receipt_link_id: d.receipt_link_id.clone(),
-        file_id: d.file_id.clone(),
+        receipt_link_id: d.receipt_link_id.clone().into(),
+        file_id: d.file_id.clone().into(),
         client_key: d.client_key.clone(),
-        link_id: d.link_id.clone(),
-        folder_id: d.folder_id.clone(),
+        link_id: d.link_id.clone().into(),
+        folder_id: d.folder_id.clone().into(),
         file_size: d.file_size,
         spans: "[]".into(),
         bytes,

@@ -113,10 +113,10 @@ async fn save_file(
     let delivery = Delivery {
         state: app.clone(),
         ctx: caller.origin.clone(),
-        link_id: link.id.clone(),
+        link_id: link.id.to_string(),
         receipt_link_id: receipt_link_id.to_string(),
-        file_id: file.id.clone(),
-        folder_id: file.folder_id.clone(),
+        file_id: file.id.to_string(),
+        folder_id: file.folder_id.to_string(),
         reserved,
         content_len: file.size,
         credit,

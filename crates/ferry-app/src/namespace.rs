@@ -109,12 +109,14 @@ pub async fn path_for(
         Some(known) => known,
         None => ferry_store::collaborations::mount_names(conn, &user.id, &ids).await?,
     };
-    let start = chain.iter().position(|f| mounts.contains_key(&f.id));
+    let start = chain
+        .iter()
+        .position(|f| mounts.contains_key(f.id.as_str()));
     let Some(start) = start else {
         // Nothing of the chain is shared with them: show no more than the folder's own name.
         return Ok(path_of(&chain[chain.len() - 1..]));
     };
-    let mut path = format!("/{}", mounts[&chain[start].id]);
+    let mut path = format!("/{}", mounts[chain[start].id.as_str()]);
     for f in &chain[start + 1..] {
         path.push('/');
         path.push_str(&f.name);

@@ -114,12 +114,12 @@ pub async fn search(
                 let Some(file) = ferry_store::files::get(&mut conn, &hit.id).await? else {
                     continue;
                 };
-                let folder_path = match paths.get(&file.folder_id) {
+                let folder_path = match paths.get(file.folder_id.as_str()) {
                     Some(p) => p.clone(),
                     None => {
                         let p = crate::namespace::folder_path(&mut conn, caller, &file.folder_id)
                             .await?;
-                        paths.insert(file.folder_id.clone(), p.clone());
+                        paths.insert(file.folder_id.to_string(), p.clone());
                         p
                     }
                 };

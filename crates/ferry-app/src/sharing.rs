@@ -88,7 +88,7 @@ pub async fn invite(
             let user = find_user(&mut tx, who)
                 .await?
                 .ok_or_else(|| Error::invalid("user", "not_found", format!("No user `{who}`.")))?;
-            (PrincipalType::User, user.id, Status::Pending)
+            (PrincipalType::User, user.id.into(), Status::Pending)
         }
         Invitee::Group(id) => {
             if !IdKind::Group.matches(id) || !collaborations::group_exists(&mut tx, id).await? {
@@ -104,7 +104,7 @@ pub async fn invite(
         Invitee::Email(address) => {
             let address = email(address)?;
             match ferry_store::users::by_login(&mut tx, &address).await? {
-                Some(user) => (PrincipalType::User, user.id, Status::Pending),
+                Some(user) => (PrincipalType::User, user.id.into(), Status::Pending),
                 None => (PrincipalType::Email, address, Status::Pending),
             }
         }

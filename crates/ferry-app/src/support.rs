@@ -123,7 +123,7 @@ pub async fn impersonate(app: &AppState, caller: &Caller, user_id: &str) -> Resu
     }
     let ttl_ms = IMPERSONATION_TTL_MS.min(app.config.auth.token_ttl_secs * 1000);
     let origin = Origin {
-        impersonated_by: Some(admin.id.clone()),
+        impersonated_by: Some(admin.id.to_string()),
         ..caller.origin.clone()
     };
     auth::open_session(

@@ -166,11 +166,11 @@ impl Runner {
             return Ok(Pass::Idle);
         };
         let claim = Claim {
-            id: task.id.clone(),
+            id: task.id.to_string(),
             attempt: task.attempt,
             lease: self.lease,
         };
-        self.current = Some((task.id.clone(), task.attempt));
+        self.current = Some((task.id.to_string(), task.attempt));
         tracing::info!(task = %task.id, kind = task.kind.as_str(), attempt = task.attempt, "running task");
         let outcome = run(app, &task, &claim).await;
         self.current = None;

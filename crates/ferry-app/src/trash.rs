@@ -31,7 +31,7 @@ pub enum Deleted<T> {
 
 fn deleted_by(caller: &Caller) -> (Option<String>, Option<String>) {
     match caller.user_ref() {
-        Some(u) => (Some(u.id.clone()), Some(u.login.clone())),
+        Some(u) => (Some(u.id.to_string()), Some(u.login.clone())),
         None => (None, None),
     }
 }
@@ -109,10 +109,10 @@ pub async fn delete_file(
     ferry_store::trash::insert(
         &mut tx,
         &TrashItem {
-            id: file.id.clone(),
+            id: file.id.to_string(),
             kind: ItemKind::File,
             name: file.name.clone(),
-            original_parent_id: Some(folder.id.clone()),
+            original_parent_id: Some(folder.id.to_string()),
             original_path: format!("{}/{}", path_of(&chain), file.name),
             owner_id: folder.owner_id.clone(),
             size: file.size,
@@ -226,7 +226,7 @@ pub async fn delete_folder(
     ferry_store::folders::put_in_trash(&mut tx, &subtree, &folder.id, now).await?;
     let (by_id, by_login) = deleted_by(caller);
     let item = TrashItem {
-        id: folder.id.clone(),
+        id: folder.id.to_string(),
         kind: ItemKind::Folder,
         name: folder.name.clone(),
         original_parent_id: folder.parent_id.clone(),
@@ -526,7 +526,7 @@ async fn purge_item(
                 return Ok(false);
             };
             ferry_store::files::remove(tx, &file, now).await?;
-            (Action::FilePurged, TargetKind::File, file.folder_id)
+            (Action::FilePurged, TargetKind::File, file.folder_id.into())
         }
         ItemKind::Folder => {
             purge_folder_rows(tx, &item.id, now).await?;
@@ -591,7 +591,7 @@ pub(crate) async fn empty_task(
 /// Whose trash "empty" empties: one's own, admins included (emptying is irreversible, and an
 /// admin's "empty" must not purge every user's deleted files).
 fn own_trash(caller: &Caller) -> Option<String> {
-    caller.user_ref().map(|u| u.id.clone())
+    caller.user_ref().map(|u| u.id.to_string())
 }
 
 /// Purges every purgeable item of the caller's own trash, a page per transaction (reporting

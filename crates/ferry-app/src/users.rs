@@ -75,7 +75,7 @@ pub async fn reserved(app: &AppState, users: &[&User]) -> Result<HashMap<String,
     let mut conn = app.store.conn().await?;
     let mut held = ferry_store::uploads::reserved_by(&mut conn, &ids).await?;
     for user in users {
-        if let Some(r) = held.get_mut(&user.id) {
+        if let Some(r) = held.get_mut(user.id.as_str()) {
             r.bytes = r.bytes.min(user.used_bytes);
         }
     }

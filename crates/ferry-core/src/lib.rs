@@ -10,7 +10,10 @@ pub mod tasks;
 pub mod timefmt;
 pub mod validate;
 
-pub use ids::IdKind;
+pub use ids::{
+    CommentId, CompanyId, DeliveryId, EventId, FileId, FolderId, GroupId, IdKind, LinkId, MailId,
+    NoticeId, QuotaRequestId, RequestId, ShareId, TaskId, TokenId, UploadId, UserId, WebhookId,
+};
 pub use model::{
     CompanyStatus, FileState, FolderRole, ItemKind, OnConflict, Permission, Role, ScanStatus, Sort,
     SortKey, TokenKind, TokenScope, TokenScopes, TrashState, UploadStatus, Visibility,

@@ -149,7 +149,7 @@ pub async fn deliver(
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("reading the image: {e}")))?;
     let text = link.id.clone();
-    let rendered = tokio::task::spawn_blocking(move || render(original, format, text))
+    let rendered = tokio::task::spawn_blocking(move || render(original, format, text.to_string()))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| {
@@ -164,10 +164,10 @@ pub async fn deliver(
     let delivery = Delivery {
         state: state.clone(),
         ctx: ctx.0.clone(),
-        link_id: link.id.clone(),
-        receipt_link_id: link.id.clone(),
-        file_id: file.id.clone(),
-        folder_id: file.folder_id.clone(),
+        link_id: link.id.to_string(),
+        receipt_link_id: link.id.to_string(),
+        file_id: file.id.to_string(),
+        folder_id: file.folder_id.to_string(),
         reserved,
         content_len: len,
         credit,

@@ -1,6 +1,7 @@
 //! What a zip archive needs from the store: the CRC-32 of blobs (kept in `blobs.crc32`), and
 //! a folder tree with its live files and their CRCs in a few queries.
 
+use ferry_core::{FileId, FolderId};
 use std::collections::HashMap;
 
 use ferry_core::validate::name_key;
@@ -40,7 +41,8 @@ pub async fn blob_crcs(conn: &mut Conn, sha256s: &[String]) -> Result<HashMap<St
 /// A live folder of a tree being archived.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TreeFolder {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: FolderId,
     pub parent_id: Option<String>,
     pub name: String,
     pub updated_at: i64,
@@ -69,8 +71,10 @@ pub async fn tree(conn: &mut Conn, id: &str, now: i64) -> Result<Vec<TreeFolder>
 /// A live file as an archive lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ArchiveFile {
-    pub id: String,
-    pub folder_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: FileId,
+    #[sqlx(try_from = "String")]
+    pub folder_id: FolderId,
     pub name: String,
     pub size: i64,
     pub sha256: String,

@@ -2,6 +2,7 @@
 //! record; database triggers refuse UPDATE and DELETE on the table; and every event is chained
 //! to its predecessor by SHA-256, so tampering below the application is detectable.
 
+use ferry_core::EventId;
 use sha2::{Digest, Sha256};
 
 use crate::{Conn, Result};
@@ -55,7 +56,8 @@ pub struct NewEvent {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Event {
     pub seq: i64,
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: EventId,
     pub time: i64,
     pub actor_id: Option<String>,
     pub actor_login: Option<String>,
@@ -90,7 +92,7 @@ pub async fn append(conn: &mut Conn, e: &NewEvent) -> Result<()> {
     let details = e.details.to_string();
     let stored = Event {
         seq: 0,
-        id: e.id.clone(),
+        id: e.id.clone().into(),
         time: e.time,
         actor_id: e.actor_id.clone(),
         actor_login: e.actor_login.clone(),
@@ -166,7 +168,7 @@ pub async fn verify(conn: &mut Conn, batch: i64) -> Result<Verification> {
             {
                 return Ok(Verification {
                     checked,
-                    broken: Some((e.seq, e.id.clone())),
+                    broken: Some((e.seq, e.id.to_string())),
                 });
             }
             prev = expected;

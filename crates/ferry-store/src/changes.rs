@@ -9,6 +9,7 @@
 //! transactions commit in another order, so a reader could skip a number still in flight.)
 
 use crate::{Conn, Result};
+use ferry_core::UserId;
 
 /// A change about to be recorded.
 #[derive(Debug, Clone, Default)]
@@ -41,7 +42,8 @@ pub struct Change {
     pub kind: String,
     pub item_type: String,
     pub item_id: String,
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
     pub chain: String,
     pub path: String,
     pub old_owner_id: Option<String>,

@@ -4,6 +4,7 @@
 
 use ferry_core::FolderRole;
 use ferry_core::validate::name_key;
+use ferry_core::{FolderId, ShareId, UserId};
 
 use crate::{Conn, Result};
 
@@ -76,11 +77,14 @@ fn role_of(s: &str) -> Option<FolderRole> {
 /// A stored collaboration, with the names of its principal and folder.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Collaboration {
-    pub id: String,
-    pub folder_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: ShareId,
+    #[sqlx(try_from = "String")]
+    pub folder_id: FolderId,
     pub folder_name: String,
     /// The folder's owner (who manages the share along with its managers).
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
     #[sqlx(try_from = "String")]
     pub principal_type: PrincipalType,
     pub user_id: Option<String>,

@@ -2,6 +2,7 @@
 //! `open` or `done`. Comments go with their file: the foreign key cascades when it is purged.
 
 use crate::{Conn, Result};
+use ferry_core::{CommentId, FileId, UserId};
 
 /// Where a task comment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +32,12 @@ impl TaskState {
 /// A stored comment, with the current logins of its author and assignee.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Comment {
-    pub id: String,
-    pub file_id: String,
-    pub author_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: CommentId,
+    #[sqlx(try_from = "String")]
+    pub file_id: FileId,
+    #[sqlx(try_from = "String")]
+    pub author_id: UserId,
     pub author_login: String,
     pub body: String,
     pub assignee_id: Option<String>,

@@ -3,6 +3,7 @@
 //! without regard to case (the unique index on `name_key` makes a duplicate
 //! [`StoreError::Conflict`](crate::StoreError::Conflict)).
 
+use ferry_core::CompanyId;
 use ferry_core::CompanyStatus;
 use ferry_core::validate::name_key;
 
@@ -11,7 +12,8 @@ use crate::{Conn, Result};
 /// A stored company.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Company {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: CompanyId,
     pub name: String,
     status: String,
     /// The most its users together may store; `None`: no limit.

@@ -1,6 +1,7 @@
 //! Files and the reference-counted, content-addressed blobs behind them.
 
 use ferry_core::validate::name_key;
+use ferry_core::{FileId, FolderId, UserId};
 use ferry_core::{FileState, Sort, SortKey};
 
 use crate::folders::After;
@@ -9,9 +10,12 @@ use crate::{Conn, Result};
 /// A stored file with its owner's login. Size, hash and version are the current version's.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct File {
-    pub id: String,
-    pub folder_id: String,
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: FileId,
+    #[sqlx(try_from = "String")]
+    pub folder_id: FolderId,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
     pub owner_login: String,
     pub name: String,
     pub description: String,
@@ -289,9 +293,9 @@ fn file_column(key: SortKey) -> &'static str {
 /// The sort value of a file, for the cursor after it.
 pub fn sort_value(file: &File, sort: Sort) -> After {
     match sort.key {
-        SortKey::Name => After::Text(name_key(&file.name), file.id.clone()),
-        SortKey::UpdatedAt => After::Number(file.updated_at, file.id.clone()),
-        SortKey::Size => After::Number(file.size, file.id.clone()),
+        SortKey::Name => After::Text(name_key(&file.name), file.id.to_string()),
+        SortKey::UpdatedAt => After::Number(file.updated_at, file.id.to_string()),
+        SortKey::Size => After::Number(file.size, file.id.to_string()),
     }
 }
 
@@ -416,7 +420,7 @@ pub async fn remove(conn: &mut Conn, file: &File, now: i64) -> Result<bool> {
     // finishes before we read the versions or finds the file gone, so every reference we drop
     // is one that exists, and none is left behind.
     let locked = sqlx::query("UPDATE files SET revision = revision + 1 WHERE id = $1")
-        .bind(&file.id)
+        .bind(file.id.as_str())
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -425,15 +429,15 @@ pub async fn remove(conn: &mut Conn, file: &File, now: i64) -> Result<bool> {
     }
     let versions: Vec<(String, i64)> =
         sqlx::query_as("DELETE FROM file_versions WHERE file_id = $1 RETURNING sha256, size")
-            .bind(&file.id)
+            .bind(file.id.as_str())
             .fetch_all(&mut *conn)
             .await?;
     sqlx::query("DELETE FROM files WHERE id = $1")
-        .bind(&file.id)
+        .bind(file.id.as_str())
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM trash_items WHERE id = $1")
-        .bind(&file.id)
+        .bind(file.id.as_str())
         .execute(&mut *conn)
         .await?;
     let mut bytes = 0;
@@ -587,7 +591,8 @@ pub async fn relocate(
 /// One stored version of a file.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Version {
-    pub file_id: String,
+    #[sqlx(try_from = "String")]
+    pub file_id: FileId,
     pub version: i64,
     pub size: i64,
     pub sha256: String,
@@ -616,7 +621,7 @@ pub async fn add_version(
         "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM file_versions \
          WHERE file_id = $1",
     )
-    .bind(&file.id)
+    .bind(file.id.as_str())
     .fetch_one(&mut *conn)
     .await?;
     let done = sqlx::query(
@@ -624,7 +629,7 @@ pub async fn add_version(
          client_modified_at = COALESCE($5, client_modified_at), revision = revision + 1, \
          updated_at = $6 WHERE id = $1 AND trash_id IS NULL AND ($7 IS NULL OR revision = $7)",
     )
-    .bind(&file.id)
+    .bind(file.id.as_str())
     .bind(next)
     .bind(size)
     .bind(sha256)
@@ -676,7 +681,7 @@ pub async fn delete_version(
     now: i64,
 ) -> Result<bool> {
     let gone = sqlx::query("DELETE FROM file_versions WHERE file_id = $1 AND version = $2")
-        .bind(&version.file_id)
+        .bind(version.file_id.as_str())
         .bind(version.version)
         .execute(&mut *conn)
         .await?

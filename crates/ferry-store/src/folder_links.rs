@@ -4,13 +4,17 @@
 
 use crate::links::{LINK_COLUMNS, Link};
 use crate::{Conn, Result};
+use ferry_core::{FolderId, LinkId, UserId};
 
 /// A stored folder link, with what its files' links delivered so far.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FolderLink {
-    pub id: String,
-    pub folder_id: String,
-    pub creator_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: LinkId,
+    #[sqlx(try_from = "String")]
+    pub folder_id: FolderId,
+    #[sqlx(try_from = "String")]
+    pub creator_id: UserId,
     pub expires_at: i64,
     /// Downloads allowed of each file (null: unlimited).
     pub max_downloads: Option<i64>,
@@ -174,13 +178,13 @@ pub async fn file_link(
     )
     .bind(new_id)
     .bind(file.file_id)
-    .bind(&link.creator_id)
+    .bind(link.creator_id.as_str())
     .bind(link.expires_at)
     .bind(link.max_downloads)
     .bind(file.size.max(1))
     .bind(now)
     .bind(file.version)
-    .bind(&link.id)
+    .bind(link.id.as_str())
     .execute(&mut *conn)
     .await?;
     made_file_link(conn, &link.id, file)

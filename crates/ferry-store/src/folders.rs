@@ -3,6 +3,7 @@
 //! `owner_id` is the same on every folder of one tree.
 
 use ferry_core::validate::name_key;
+use ferry_core::{FolderId, UserId};
 use ferry_core::{Sort, SortKey};
 
 use crate::{Conn, Result};
@@ -10,8 +11,10 @@ use crate::{Conn, Result};
 /// A stored folder with its owner's login.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Folder {
-    pub id: String,
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: FolderId,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
     pub owner_login: String,
     pub parent_id: Option<String>,
     pub name: String,
@@ -183,8 +186,8 @@ fn folder_column(key: SortKey) -> &'static str {
 /// The sort value of a folder, for the cursor after it.
 pub fn sort_value(folder: &Folder, sort: Sort) -> After {
     match sort.key {
-        SortKey::Name | SortKey::Size => After::Text(name_key(&folder.name), folder.id.clone()),
-        SortKey::UpdatedAt => After::Number(folder.updated_at, folder.id.clone()),
+        SortKey::Name | SortKey::Size => After::Text(name_key(&folder.name), folder.id.to_string()),
+        SortKey::UpdatedAt => After::Number(folder.updated_at, folder.id.to_string()),
     }
 }
 

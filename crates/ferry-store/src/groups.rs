@@ -2,6 +2,7 @@
 //! to case: the unique index on `name_key` (`ferry_core::validate::name_key`) turns a duplicate
 //! into [`StoreError::Conflict`](crate::StoreError::Conflict).
 
+use ferry_core::{GroupId, UserId};
 use std::collections::HashMap;
 
 use ferry_core::validate::name_key;
@@ -11,7 +12,8 @@ use crate::{Conn, Result};
 /// A stored group.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Group {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: GroupId,
     pub name: String,
     /// The lowercase NFC name, under which names are unique and groups are listed.
     pub name_key: String,
@@ -34,7 +36,8 @@ pub struct NewGroup<'a> {
 /// A member of a group, as its member list shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Member {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: UserId,
     pub login: String,
     pub name: String,
     pub added_at: i64,

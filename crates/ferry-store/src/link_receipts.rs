@@ -3,17 +3,22 @@
 //! `link_receipts`).
 
 use crate::{Conn, Result};
+use ferry_core::{FileId, FolderId, LinkId};
 
 /// An open receipt: what one client has received of one file through one link so far.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpenReceipt {
     /// The link the receipt is filed under (a folder link, for a file reached through one).
-    pub receipt_link_id: String,
-    pub file_id: String,
+    #[sqlx(try_from = "String")]
+    pub receipt_link_id: LinkId,
+    #[sqlx(try_from = "String")]
+    pub file_id: FileId,
     pub client_key: String,
     /// The link whose budget paid.
-    pub link_id: String,
-    pub folder_id: String,
+    #[sqlx(try_from = "String")]
+    pub link_id: LinkId,
+    #[sqlx(try_from = "String")]
+    pub folder_id: FolderId,
     pub file_size: i64,
     /// The spans received, merged and sorted, as JSON `[[start, end], …]` (ends exclusive).
     pub spans: String,
@@ -65,11 +70,11 @@ pub async fn put(conn: &mut Conn, r: &OpenReceipt) -> Result<()> {
          ON CONFLICT (receipt_link_id, file_id, client_key) DO UPDATE SET \
          spans = $7, bytes = $8, requests = $9, last_at = $14"
     )))
-    .bind(&r.receipt_link_id)
-    .bind(&r.file_id)
+    .bind(r.receipt_link_id.as_str())
+    .bind(r.file_id.as_str())
     .bind(&r.client_key)
-    .bind(&r.link_id)
-    .bind(&r.folder_id)
+    .bind(r.link_id.as_str())
+    .bind(r.folder_id.as_str())
     .bind(r.file_size)
     .bind(&r.spans)
     .bind(r.bytes)
@@ -90,8 +95,8 @@ pub async fn remove(conn: &mut Conn, r: &OpenReceipt) -> Result<()> {
         "DELETE FROM link_receipts \
          WHERE receipt_link_id = $1 AND file_id = $2 AND client_key = $3",
     )
-    .bind(&r.receipt_link_id)
-    .bind(&r.file_id)
+    .bind(r.receipt_link_id.as_str())
+    .bind(r.file_id.as_str())
     .bind(&r.client_key)
     .execute(conn)
     .await?;

@@ -1,15 +1,19 @@
 //! Download links and their byte budgets.
 
 use crate::{Conn, Result, flag};
+use ferry_core::{FileId, LinkId, UserId};
 
 /// A stored download link.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Link {
-    pub id: String,
-    pub file_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: LinkId,
+    #[sqlx(try_from = "String")]
+    pub file_id: FileId,
     /// The file's version when the link was made: the one it serves.
     pub version: i64,
-    pub creator_id: String,
+    #[sqlx(try_from = "String")]
+    pub creator_id: UserId,
     pub expires_at: i64,
     pub max_downloads: Option<i64>,
     /// The size one download counts for (the file's size, at least 1).

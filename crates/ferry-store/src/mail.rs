@@ -7,6 +7,7 @@
 //! (its node died) is taken over by another node and never recorded twice.
 
 use crate::{Conn, Result, StoreError};
+use ferry_core::MailId;
 
 /// Where a mail is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,8 @@ pub async fn enqueue(conn: &mut Conn, m: &NewMail<'_>) -> Result<()> {
 /// A mail claimed by a worker.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedMail {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: MailId,
     pub kind: String,
     pub recipient: String,
     pub subject: String,
@@ -194,7 +196,8 @@ pub async fn finish(
 /// A stored mail, without its bodies.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Mail {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: MailId,
     pub kind: String,
     pub recipient: String,
     pub subject: String,

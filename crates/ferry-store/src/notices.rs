@@ -1,12 +1,15 @@
 //! Notices: what a user should hear about, newest first (migration 0015).
 
 use crate::{Conn, Result};
+use ferry_core::{NoticeId, UserId};
 
 /// A stored notice; `data` is JSON.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Notice {
-    pub id: String,
-    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: NoticeId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
     pub kind: String,
     pub data: String,
     pub created_at: i64,

@@ -1,12 +1,15 @@
 //! Quota-increase requests (migration 0036): what a user asked for and what an admin decided.
 
 use crate::{Conn, Result};
+use ferry_core::{QuotaRequestId, UserId};
 
 /// A quota-increase request.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct QuotaRequest {
-    pub id: String,
-    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: QuotaRequestId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
     /// The login of the user who asked (joined, for listings).
     pub user_login: String,
     /// The quota asked for, in bytes.

@@ -7,6 +7,7 @@
 //! does) and [`finish`] them only while they still hold the claim.
 
 use ferry_core::ScanStatus;
+use ferry_core::{FileId, FolderId, UserId};
 
 use crate::{Conn, Result};
 
@@ -242,9 +243,12 @@ pub async fn finish(
 /// A live file (any version of it) whose content is `sha256`: who to tell of an infection.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Holder {
-    pub file_id: String,
-    pub folder_id: String,
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub file_id: FileId,
+    #[sqlx(try_from = "String")]
+    pub folder_id: FolderId,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
     pub name: String,
 }
 

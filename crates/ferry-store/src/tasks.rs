@@ -3,6 +3,7 @@
 //! each of these writes names the claim's `attempt`, so a worker whose claim lapsed and was
 //! taken over changes nothing.
 
+use ferry_core::{TaskId, UserId};
 use ferry_core::{TaskKind, TaskStatus};
 
 use crate::{Conn, Result};
@@ -10,10 +11,12 @@ use crate::{Conn, Result};
 /// A stored task.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Task {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: TaskId,
     #[sqlx(try_from = "String")]
     pub kind: TaskKind,
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
     /// What the task was asked to do (JSON).
     pub params: String,
     #[sqlx(try_from = "String")]

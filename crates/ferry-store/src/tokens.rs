@@ -1,6 +1,7 @@
 //! Access tokens: a login's session, named API tokens and devices' permanent tokens. Only the
 //! SHA-256 of a token is stored; the token itself is shown once.
 
+use ferry_core::{TokenId, UserId};
 use ferry_core::{TokenKind, TokenScopes};
 
 use crate::users::User;
@@ -14,8 +15,10 @@ const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.kind, t.name, t.scopes, t.folder
 /// A stored token.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Token {
-    pub id: String,
-    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: TokenId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
     #[sqlx(try_from = "String")]
     pub kind: TokenKind,
     pub name: Option<String>,
@@ -136,7 +139,7 @@ pub async fn find(conn: &mut Conn, token_hash: &str) -> Result<Option<(Token, Us
     Ok(row.map(|r| {
         let t = r.token;
         let token = Token {
-            id: t.token_id,
+            id: t.token_id.into(),
             user_id: r.user.id.clone(),
             kind: t.token_kind,
             name: t.token_name,

@@ -1,6 +1,7 @@
 //! The trash: one row per deleted file or folder (a folder stands for everything below it),
 //! with where it came from, who deleted it and when it will be purged.
 
+use ferry_core::UserId;
 use ferry_core::{ItemKind, TrashState};
 
 use crate::{Conn, Result};
@@ -14,7 +15,8 @@ pub struct TrashItem {
     pub original_parent_id: Option<String>,
     pub original_path: String,
     /// Who manages the item: the top-level folder's owner when it was deleted.
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
     pub size: i64,
     #[sqlx(try_from = "String")]
     pub state: TrashState,
@@ -38,7 +40,7 @@ pub async fn insert(conn: &mut Conn, item: &TrashItem) -> Result<()> {
     .bind(&item.name)
     .bind(&item.original_parent_id)
     .bind(&item.original_path)
-    .bind(&item.owner_id)
+    .bind(item.owner_id.as_str())
     .bind(item.size)
     .bind(item.state.as_str())
     .bind(item.held_until)

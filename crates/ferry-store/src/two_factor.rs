@@ -1,11 +1,13 @@
 //! Two-factor login: a user's TOTP secret and recovery codes (migration 0029).
 
 use crate::{Conn, Result};
+use ferry_core::UserId;
 
 /// A user's TOTP secret; `confirmed_at` is `None` until a code proved the user's app holds it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Totp {
-    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
     /// Base32, as authenticator apps take it.
     pub secret: String,
     pub confirmed_at: Option<i64>,

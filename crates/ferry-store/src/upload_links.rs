@@ -2,13 +2,17 @@
 //! count and a byte limit kept by one conditional UPDATE.
 
 use crate::{Conn, Result, flag};
+use ferry_core::{FolderId, LinkId, UserId};
 
 /// A stored upload link.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UploadLink {
-    pub id: String,
-    pub folder_id: String,
-    pub creator_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: LinkId,
+    #[sqlx(try_from = "String")]
+    pub folder_id: FolderId,
+    #[sqlx(try_from = "String")]
+    pub creator_id: UserId,
     pub expires_at: i64,
     pub max_files: Option<i64>,
     pub max_bytes: Option<i64>,

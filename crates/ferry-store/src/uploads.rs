@@ -1,5 +1,6 @@
 //! Resumable upload sessions and their received parts.
 
+use ferry_core::{UploadId, UserId};
 use std::collections::HashMap;
 
 use ferry_core::{OnConflict, UploadStatus};
@@ -11,9 +12,12 @@ use crate::{Conn, Result};
 /// progress; the others are final but `open`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Upload {
-    pub id: String,
-    pub creator_id: String,
-    pub payer_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: UploadId,
+    #[sqlx(try_from = "String")]
+    pub creator_id: UserId,
+    #[sqlx(try_from = "String")]
+    pub payer_id: UserId,
     /// None only for tus partial uploads.
     pub folder_id: Option<String>,
     pub filename: String,
@@ -91,9 +95,9 @@ pub async fn insert(conn: &mut Conn, u: &Upload) -> Result<()> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $13, $14, 0, $15, \
          $16, $17, $18, $19, $20, $21, $22)",
     )
-    .bind(&u.id)
-    .bind(&u.creator_id)
-    .bind(&u.payer_id)
+    .bind(u.id.as_str())
+    .bind(u.creator_id.as_str())
+    .bind(u.payer_id.as_str())
     .bind(&u.folder_id)
     .bind(&u.filename)
     .bind(u.size)
@@ -452,14 +456,14 @@ pub async fn tus_advance(
 /// so completion has nothing left to hash.
 pub async fn tus_received_all(conn: &mut Conn, upload: &Upload, now: i64) -> Result<()> {
     sqlx::query("UPDATE uploads SET hashed_parts = part_count WHERE id = $1")
-        .bind(&upload.id)
+        .bind(upload.id.as_str())
         .execute(&mut *conn)
         .await?;
     sqlx::query(
         "INSERT INTO upload_parts (upload_id, part_no, size, sha256, prefix_state, received_at) \
          VALUES ($1, 1, $2, '', $3, $4) ON CONFLICT (upload_id, part_no) DO NOTHING",
     )
-    .bind(&upload.id)
+    .bind(upload.id.as_str())
     .bind(upload.size)
     .bind(&upload.hash_state)
     .bind(now)

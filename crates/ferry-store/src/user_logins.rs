@@ -3,12 +3,14 @@
 //! case (`lower()`, as the users' own unique index).
 
 use crate::{Conn, Result};
+use ferry_core::UserId;
 
 /// An extra login.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ExtraLogin {
     pub login: String,
-    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
     pub created_at: i64,
 }
 

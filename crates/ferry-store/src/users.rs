@@ -1,5 +1,6 @@
 //! Users, their login state and their storage quota.
 
+use ferry_core::UserId;
 use ferry_core::{CompanyStatus, Role};
 
 use crate::{Conn, Result, StoreError, flag};
@@ -7,7 +8,8 @@ use crate::{Conn, Result, StoreError, flag};
 /// A stored user.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: UserId,
     pub login: String,
     pub name: String,
     role: String,
@@ -369,7 +371,7 @@ pub async fn update(
         "UPDATE users SET name = $2, password_hash = $3, role = $4, quota_bytes = $5, \
          disabled = $6, updated_at = $7, company_id = $8, expires_at = $9 WHERE id = $1",
     )
-    .bind(&user.id)
+    .bind(user.id.as_str())
     .bind(&user.name)
     .bind(&user.password_hash)
     .bind(&user.role)

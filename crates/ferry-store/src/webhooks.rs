@@ -8,6 +8,7 @@
 //! PostgreSQL; SQLite has a single writer) and [`finish`] them with a claim token, so a
 //! delivery whose claim lapsed or that was redelivered meanwhile is never overwritten.
 
+use ferry_core::{UserId, WebhookId};
 mod deliveries;
 
 use ferry_core::timefmt::rfc3339;
@@ -22,8 +23,10 @@ use crate::{Conn, Result, flag};
 /// A stored webhook. Its `Debug` form leaves the secrets out.
 #[derive(Clone, sqlx::FromRow)]
 pub struct Webhook {
-    pub id: String,
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: WebhookId,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
     pub url: String,
     /// `,a.b,c.d,` (see [`encode_events`]).
     events: String,

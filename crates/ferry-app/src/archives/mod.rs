@@ -133,7 +133,7 @@ impl Builder {
     async fn folder(&mut self, app: &AppState, folder_id: &str, name: &str) -> Result<()> {
         let mut conn = app.store.conn().await?;
         let tree = ferry_store::archives::tree(&mut conn, folder_id, app.now_ms()).await?;
-        let ids: Vec<String> = tree.iter().map(|f| f.id.clone()).collect();
+        let ids: Vec<String> = tree.iter().map(|f| f.id.to_string()).collect();
         let files = ferry_store::archives::files_in(
             &mut conn,
             &ids,
@@ -144,7 +144,10 @@ impl Builder {
         drop(conn);
         let mut by_folder: HashMap<String, Vec<ArchiveFile>> = HashMap::new();
         for f in files {
-            by_folder.entry(f.folder_id.clone()).or_default().push(f);
+            by_folder
+                .entry(f.folder_id.to_string())
+                .or_default()
+                .push(f);
         }
         let top = self.top_name(name);
         let mut paths: HashMap<String, String> = HashMap::new();
@@ -161,10 +164,10 @@ impl Builder {
                 modified_ms: folder.updated_at,
                 blob: None,
             });
-            for f in by_folder.remove(&folder.id).unwrap_or_default() {
+            for f in by_folder.remove(folder.id.as_str()).unwrap_or_default() {
                 self.file(&path, f);
             }
-            paths.insert(folder.id, path);
+            paths.insert(folder.id.to_string(), path);
         }
         Ok(())
     }
@@ -219,8 +222,8 @@ impl Builder {
             .zip(file_entries)
             .map(|(f, index)| ArchivedFile {
                 data: layout.data_span(index),
-                id: f.id,
-                folder_id: f.folder_id,
+                id: f.id.to_string(),
+                folder_id: f.folder_id.to_string(),
                 name: f.name,
                 version: f.version,
                 size: f.size.max(0) as u64,

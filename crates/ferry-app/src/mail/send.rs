@@ -69,10 +69,10 @@ impl Sender {
         };
         let full = batch.len() == BATCH;
         for m in &batch {
-            self.held.insert(m.id.clone(), token.clone());
+            self.held.insert(m.id.to_string(), token.clone());
         }
         for m in batch {
-            let id = m.id.clone();
+            let id = m.id.to_string();
             attempt(app, &mailer, cfg, m, &token).await?;
             self.held.remove(&id);
         }

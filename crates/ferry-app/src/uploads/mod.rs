@@ -235,13 +235,13 @@ async fn open_session(
     });
     let now = state.now_ms();
     let mut upload = Upload {
-        id: IdKind::Upload.generate(),
-        creator_id: creator_id.to_string(),
+        id: IdKind::Upload.generate().into(),
+        creator_id: creator_id.to_string().into(),
         // The folder owner pays; a tus partial upload is charged to its creator.
         payer_id: folder
             .as_ref()
-            .map_or(creator_id.to_string(), |f| f.owner_id.clone()),
-        folder_id: folder.as_ref().map(|f| f.id.clone()),
+            .map_or(creator_id.into(), |f| f.owner_id.clone()),
+        folder_id: folder.as_ref().map(|f| f.id.to_string()),
         filename: new.filename,
         size: new.size,
         part_size,
@@ -764,7 +764,7 @@ pub async fn complete(
             _ => Err(not_open(&current, now)),
         };
     }
-    let task = tokio::spawn(finish(state.clone(), caller.clone(), upload.id.clone()));
+    let task = tokio::spawn(finish(state.clone(), caller.clone(), upload.id.to_string()));
     match tokio::time::timeout(COMPLETE_WAIT, task).await {
         Ok(joined) => joined.map_err(Error::internal)?.map(Completion::Done),
         Err(_) => Ok(Completion::Pending(load(state, caller, &upload.id).await?)),

@@ -159,7 +159,7 @@ pub async fn finish_if_complete(app: &AppState, caller: &Caller, upload: &Upload
     let started = super::begin_completing(&mut tx, &upload.id, &digest, now).await?;
     tx.commit().await?;
     if started {
-        super::finish(app.clone(), caller.clone(), upload.id.clone()).await?;
+        super::finish(app.clone(), caller.clone(), upload.id.to_string()).await?;
     }
     Ok(())
 }

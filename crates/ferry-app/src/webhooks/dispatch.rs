@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ferry_core::DeliveryId;
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::ids::random_bytes;
 use ferry_store::webhooks::{AttemptResult, Claimed, Outcome, Webhook};
@@ -40,7 +41,7 @@ const KEEP_FINISHED_MS: i64 = 30 * 86_400_000;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Claims held by this worker: delivery id → claim token.
-type Held = Arc<Mutex<HashMap<String, String>>>;
+type Held = Arc<Mutex<HashMap<DeliveryId, String>>>;
 
 /// The delivery worker: each pass claims what is due (up to the free in-flight slots) and
 /// starts the attempts in the background.
@@ -116,7 +117,8 @@ impl Dispatcher {
         })
         .await;
         self.in_flight.shutdown().await;
-        let left: Vec<(String, String)> = self.held.lock().expect("claims lock").drain().collect();
+        let left: Vec<(DeliveryId, String)> =
+            self.held.lock().expect("claims lock").drain().collect();
         if left.is_empty() {
             return;
         }
@@ -168,7 +170,7 @@ async fn claim(
     Ok((token, batch))
 }
 
-async fn release(state: &AppState, left: &[(String, String)]) -> anyhow::Result<()> {
+async fn release(state: &AppState, left: &[(DeliveryId, String)]) -> anyhow::Result<()> {
     let mut conn = state.store.conn().await?;
     for (id, token) in left {
         ferry_store::webhooks::release(&mut conn, std::slice::from_ref(id), token).await?;
@@ -303,7 +305,7 @@ async fn attempt(
         url: &webhook.url,
         headers: vec![
             ("x-share-event", d.event_type.clone()),
-            ("x-share-delivery", d.id.clone()),
+            ("x-share-delivery", d.id.to_string()),
             ("x-share-timestamp", timestamp.to_string()),
             ("x-share-signature", signature),
         ],

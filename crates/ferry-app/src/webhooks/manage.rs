@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use ferry_core::IdKind;
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::rfc3339;
+use ferry_core::{DeliveryId, IdKind};
 use ferry_store::audit::NewEvent;
 use ferry_store::webhooks::{Attempt, Delivery, NewWebhook, Webhook, WebhookChanges};
 use serde_json::json;
@@ -218,9 +218,9 @@ pub async fn deliveries(
         limit + 1,
     )
     .await?;
-    let ids: Vec<String> = rows.iter().map(|d| d.id.clone()).collect();
+    let ids: Vec<DeliveryId> = rows.iter().map(|d| d.id.clone()).collect();
     let attempts = ferry_store::webhooks::attempts(&mut conn, &ids).await?;
-    let mut by_delivery: HashMap<String, Vec<Attempt>> = HashMap::new();
+    let mut by_delivery: HashMap<DeliveryId, Vec<Attempt>> = HashMap::new();
     for a in attempts {
         by_delivery
             .entry(a.delivery_id.clone())
@@ -290,11 +290,11 @@ pub async fn ping(app: &AppState, caller: &Caller, id: &str) -> Result<DeliveryL
     let event = NewEvent {
         id: IdKind::Event.generate(),
         time: now,
-        actor_id: user.map(|u| u.id.clone()),
+        actor_id: user.map(|u| u.id.to_string()),
         actor_login: user.map(|u| u.login.clone()),
         action: PING.into(),
         target_type: "webhook".into(),
-        target_id: w.id.clone(),
+        target_id: w.id.to_string(),
         folder_id: None,
         ip: caller.origin.ip.clone(),
         user_agent: caller.origin.user_agent.clone(),

@@ -197,7 +197,7 @@ impl FerryFs {
                 for e in rows.into_iter().take(PAGE as usize) {
                     after = Some((
                         ferry_core::validate::name_key(&e.folder.name),
-                        e.folder.id.clone(),
+                        e.folder.id.to_string(),
                     ));
                     out.push(Entry {
                         name: e.folder.name.clone(),

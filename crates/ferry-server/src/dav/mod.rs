@@ -110,7 +110,7 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         .build_handler();
     let req = Request::from_parts(parts, body);
     let mut res = handler
-        .handle_guarded(req, me.user.id.clone(), credentials)
+        .handle_guarded(req, me.user.id.to_string(), credentials)
         .await;
     if is_options {
         // dav-server also claims class 3 and partial updates, which Ferry does not offer.

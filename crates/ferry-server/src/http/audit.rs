@@ -54,7 +54,7 @@ struct SearchQuery {
 
 pub fn event_view(e: &Event) -> api::Event {
     api::Event {
-        id: e.id.clone(),
+        id: e.id.to_string(),
         time: rfc3339(e.time),
         actor: e.actor_id.as_ref().map(|id| api::Owner {
             id: id.clone(),

@@ -50,7 +50,7 @@ impl AuthUser {
         origin.impersonated_by = bearer.token.impersonator_id.clone();
         AuthUser {
             user: bearer.user,
-            token_id: Some(bearer.token.id),
+            token_id: Some(bearer.token.id.to_string()),
             origin,
             restricted_to: bearer.token.folder_id,
         }
@@ -161,7 +161,7 @@ pub fn session_view(session: auth::Session) -> api::Session {
         token_type: "Bearer".into(),
         expires_at: rfc3339(session.expires_at),
         user: api::UserSummary {
-            id: user.id.clone(),
+            id: user.id.to_string(),
             login: user.login.clone(),
             name: user.name.clone(),
             role: user.role().as_str().into(),

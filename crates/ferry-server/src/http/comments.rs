@@ -23,10 +23,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 pub fn comment_view(c: &Comment) -> api::Comment {
     api::Comment {
-        id: c.id.clone(),
-        file_id: c.file_id.clone(),
+        id: c.id.to_string(),
+        file_id: c.file_id.to_string(),
         author: api::CommentUser {
-            id: c.author_id.clone(),
+            id: c.author_id.to_string(),
             login: c.author_login.clone(),
         },
         body: c.body.clone(),

@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn view(c: &Company) -> api::Company {
     api::Company {
-        id: c.id.clone(),
+        id: c.id.to_string(),
         name: c.name.clone(),
         status: c.status().as_str().into(),
         quota: api::Quota {

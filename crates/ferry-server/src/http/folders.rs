@@ -345,7 +345,7 @@ async fn list_files(
             .iter()
             .map(|f| {
                 let mut view = file_view(f, &path);
-                view.favorite = marked.contains(&f.id);
+                view.favorite = marked.contains(f.id.as_str());
                 view
             })
             .collect(),

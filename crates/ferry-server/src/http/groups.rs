@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn view(g: &GroupInfo) -> api::Group {
     api::Group {
-        id: g.group.id.clone(),
+        id: g.group.id.to_string(),
         name: g.group.name.clone(),
         description: g.group.description.clone(),
         member_count: g.member_count,
@@ -39,7 +39,7 @@ fn view(g: &GroupInfo) -> api::Group {
 
 fn member_view(m: &Member) -> api::GroupMember {
     api::GroupMember {
-        id: m.id.clone(),
+        id: m.id.to_string(),
         login: m.login.clone(),
         name: m.name.clone(),
     }

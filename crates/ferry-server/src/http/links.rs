@@ -77,7 +77,7 @@ pub fn public_router() -> axum::Router<AppState> {
 
 fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
     api::Link {
-        id: l.id.clone(),
+        id: l.id.to_string(),
         url: links::url(state, l),
         expires_at: rfc3339(l.expires_at),
         max_downloads: l.max_downloads,
@@ -86,7 +86,7 @@ fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
         watermark: l.watermark(),
         created_at: rfc3339(l.created_at),
         status: LinkState::of(l, now).as_str().into(),
-        file_id: l.file_id.clone(),
+        file_id: l.file_id.to_string(),
         password_required: l.password_required(),
         kind: "download".into(),
         folder_id: None,
@@ -100,7 +100,7 @@ fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
 
 fn folder_link_view(state: &AppState, l: &FolderLink, now: i64) -> api::Link {
     api::Link {
-        id: l.id.clone(),
+        id: l.id.to_string(),
         url: folder_links::url(state, l),
         expires_at: rfc3339(l.expires_at),
         max_downloads: l.max_downloads,
@@ -112,7 +112,7 @@ fn folder_link_view(state: &AppState, l: &FolderLink, now: i64) -> api::Link {
         file_id: String::new(),
         password_required: l.password_required(),
         kind: "download".into(),
-        folder_id: Some(l.folder_id.clone()),
+        folder_id: Some(l.folder_id.to_string()),
         max_files: None,
         max_bytes: None,
         files_used: None,
@@ -430,7 +430,7 @@ async fn mine(
     let now = state.now_ms();
     // Both kinds are ordered by (created_at, id), newest first, and paged by the same cursor:
     // merging a page of each gives the page of both.
-    let mut found: Vec<(i64, String, api::Link)> = Vec::new();
+    let mut found: Vec<(i64, ferry_core::LinkId, api::Link)> = Vec::new();
     if request.kind != Some(links::LinkKind::Upload) {
         let downloads = links::list(&state, &caller, &request, before.clone(), limit).await?;
         found.extend(
@@ -473,7 +473,7 @@ async fn mine(
     }
     found.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
     found.truncate(limit as usize + 1);
-    let (found, next_cursor) = paginate(found, limit, |l| (l.0, l.1.clone()));
+    let (found, next_cursor) = paginate(found, limit, |l| (l.0, l.1.to_string()));
     Ok(axum::Json(api::LinkList {
         links: found.into_iter().map(|l| l.2).collect(),
         next_cursor,
@@ -704,10 +704,10 @@ async fn deliver(
     let delivery = Delivery {
         state: state.clone(),
         ctx: ctx.0,
-        link_id: link.id.clone(),
+        link_id: link.id.to_string(),
         receipt_link_id: receipt_link_id.to_string(),
-        file_id: file.id.clone(),
-        folder_id: file.folder_id.clone(),
+        file_id: file.id.to_string(),
+        folder_id: file.folder_id.to_string(),
         reserved,
         content_len,
         credit,

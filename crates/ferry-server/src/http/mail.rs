@@ -23,7 +23,7 @@ fn view(m: &Mail) -> ApiResult<api::Mail> {
         MailStatus::Pending | MailStatus::Sending | MailStatus::Retrying
     );
     Ok(api::Mail {
-        id: m.id.clone(),
+        id: m.id.to_string(),
         kind: m.kind.clone(),
         to: m.recipient.clone(),
         subject: m.subject.clone(),

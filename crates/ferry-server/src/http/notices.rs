@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn notice_view(n: &Notice) -> api::Notice {
     api::Notice {
-        id: n.id.clone(),
+        id: n.id.to_string(),
         kind: n.kind.clone(),
         created_at: rfc3339(n.created_at),
         read: n.read_at.is_some(),

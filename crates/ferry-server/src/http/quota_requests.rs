@@ -24,8 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn view(r: QuotaRequest) -> api::QuotaRequest {
     api::QuotaRequest {
-        id: r.id,
-        user_id: r.user_id,
+        id: r.id.to_string(),
+        user_id: r.user_id.to_string(),
         user_login: r.user_login,
         quota_bytes: r.quota_bytes,
         previous_quota_bytes: r.previous_quota_bytes,

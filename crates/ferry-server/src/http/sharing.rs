@@ -27,8 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 pub fn collaboration_view(c: &Collaboration) -> api::Collaboration {
     api::Collaboration {
-        id: c.id.clone(),
-        folder_id: c.folder_id.clone(),
+        id: c.id.to_string(),
+        folder_id: c.folder_id.to_string(),
         folder_name: c.folder_name.clone(),
         principal: api::Principal {
             kind: c.principal_type.as_str().into(),

@@ -33,7 +33,7 @@ async fn get(
 
 pub fn task_view(t: &Task) -> api::Task {
     api::Task {
-        id: t.id.clone(),
+        id: t.id.to_string(),
         kind: t.kind.as_str().to_string(),
         status: t.status.as_str().to_string(),
         progress: api::TaskProgress {

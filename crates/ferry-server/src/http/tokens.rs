@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn token_view(t: &Token, current: Option<&str>) -> api::Token {
     api::Token {
-        id: t.id.clone(),
+        id: t.id.to_string(),
         kind: t.kind.as_str().into(),
         name: t.name.clone(),
         scopes: t.scopes.names().into_iter().map(String::from).collect(),

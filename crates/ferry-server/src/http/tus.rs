@@ -284,9 +284,9 @@ async fn create(
         Who::Link(opened) => {
             let folder = ferry_app::upload_links::destination(&state, opened, &uploader).await?;
             let via = uploads::ViaLink {
-                link_id: opened.link.id.clone(),
+                link_id: opened.link.id.to_string(),
                 folder,
-                creator_id: opened.link.creator_id.clone(),
+                creator_id: opened.link.creator_id.to_string(),
                 uploader_name: uploader.name,
                 uploader_email: uploader.email,
             };

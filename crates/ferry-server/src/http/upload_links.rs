@@ -39,7 +39,7 @@ pub const LINK_TOKEN_HEADER: &str = "x-link-token";
 /// The wire form of an upload link.
 pub fn link_view(state: &AppState, l: &UploadLink, now: i64) -> api::Link {
     api::Link {
-        id: l.id.clone(),
+        id: l.id.to_string(),
         url: upload_links::url(state, l),
         expires_at: rfc3339(l.expires_at),
         max_downloads: None,
@@ -51,7 +51,7 @@ pub fn link_view(state: &AppState, l: &UploadLink, now: i64) -> api::Link {
         file_id: String::new(),
         password_required: l.password_required(),
         kind: "upload".into(),
-        folder_id: Some(l.folder_id.clone()),
+        folder_id: Some(l.folder_id.to_string()),
         max_files: l.max_files,
         max_bytes: l.max_bytes,
         files_used: Some(l.files_used),

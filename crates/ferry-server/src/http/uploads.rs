@@ -47,7 +47,7 @@ pub async fn upload_view(state: &AppState, u: &Upload) -> ApiResult<api::Upload>
 fn upload_view_with(u: &Upload, received: &[(i64, i64)]) -> api::Upload {
     let parts_bytes: i64 = received.iter().map(|(_, size)| size).sum();
     api::Upload {
-        upload_id: u.id.clone(),
+        upload_id: u.id.to_string(),
         folder_id: u.folder_id.clone().unwrap_or_default(),
         filename: u.filename.clone(),
         size: u.size,
@@ -121,7 +121,7 @@ async fn list(
     Ok(axum::Json(api::UploadList {
         uploads: rows
             .iter()
-            .map(|u| upload_view_with(u, received.get(&u.id).map_or(&[], Vec::as_slice)))
+            .map(|u| upload_view_with(u, received.get(u.id.as_str()).map_or(&[], Vec::as_slice)))
             .collect(),
         next_cursor,
     }))
@@ -202,9 +202,9 @@ async fn create(
         Who::Link(opened) => {
             let folder = ferry_app::upload_links::destination(&state, opened, &uploader).await?;
             let via = uploads::ViaLink {
-                link_id: opened.link.id.clone(),
+                link_id: opened.link.id.to_string(),
                 folder,
-                creator_id: opened.link.creator_id.clone(),
+                creator_id: opened.link.creator_id.to_string(),
                 uploader_name: uploader.name,
                 uploader_email: uploader.email,
             };

@@ -165,7 +165,7 @@ async fn export(state: &AppState, me: &AuthUser, query: &users::UserQuery) -> Ap
             ]));
         }
         match (more, rows.last()) {
-            (true, Some(last)) => after = Some((last.created_at, last.id.clone())),
+            (true, Some(last)) => after = Some((last.created_at, last.id.to_string())),
             _ => break,
         }
     }

@@ -15,8 +15,8 @@ use ferry_store::users::User;
 pub fn file_view(f: &File, folder_path: &str) -> api::File {
     let base = if folder_path == "/" { "" } else { folder_path };
     api::File {
-        id: f.id.clone(),
-        folder_id: f.folder_id.clone(),
+        id: f.id.to_string(),
+        folder_id: f.folder_id.to_string(),
         name: f.name.clone(),
         path: format!("{base}/{}", f.name),
         description: f.description.clone(),
@@ -28,7 +28,7 @@ pub fn file_view(f: &File, folder_path: &str) -> api::File {
         mime_type: f.mime_type.clone(),
         version: f.version,
         owner: api::Owner {
-            id: f.owner_id.clone(),
+            id: f.owner_id.to_string(),
             login: f.owner_login.clone(),
         },
         created_at: rfc3339(f.created_at),
@@ -90,7 +90,7 @@ pub fn folder_view(
     quota: Option<FolderQuota>,
 ) -> api::Folder {
     api::Folder {
-        id: f.id.clone(),
+        id: f.id.to_string(),
         parent_id: f.parent_id.clone(),
         name: f.name.clone(),
         path: path.to_string(),
@@ -101,7 +101,7 @@ pub fn folder_view(
         visibility: f.visibility.clone(),
         retention_days: f.retention_days,
         owner: api::Owner {
-            id: f.owner_id.clone(),
+            id: f.owner_id.to_string(),
             login: f.owner_login.clone(),
         },
         permissions: access::folder_permissions(caller, f)
@@ -171,7 +171,7 @@ fn account_status(u: &User, now: i64) -> &'static str {
 /// The wire form of a user, with what their unfinished uploads hold (`ferry_app::users::reserved`).
 pub fn user_view(u: &User, reserved: Reserved) -> api::User {
     api::User {
-        id: u.id.clone(),
+        id: u.id.to_string(),
         login: u.login.clone(),
         name: u.name.clone(),
         role: u.role().as_str().into(),
@@ -204,7 +204,7 @@ pub async fn user_views(
     let reserved = ferry_app::users::reserved(state, users).await?;
     Ok(users
         .iter()
-        .map(|u| user_view(u, reserved.get(&u.id).copied().unwrap_or_default()))
+        .map(|u| user_view(u, reserved.get(u.id.as_str()).copied().unwrap_or_default()))
         .collect())
 }
 

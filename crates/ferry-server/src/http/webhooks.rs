@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn view(w: &Webhook, owner_login: &str, secret: Option<String>, now: i64) -> api::Webhook {
     api::Webhook {
-        id: w.id.clone(),
+        id: w.id.to_string(),
         url: w.url.clone(),
         events: w.events(),
         secret,
@@ -37,7 +37,7 @@ fn view(w: &Webhook, owner_login: &str, secret: Option<String>, now: i64) -> api
         created_at: rfc3339(w.created_at),
         description: w.description.clone(),
         owner: api::Owner {
-            id: w.owner_id.clone(),
+            id: w.owner_id.to_string(),
             login: owner_login.to_string(),
         },
         updated_at: rfc3339(w.updated_at),
@@ -56,7 +56,7 @@ async fn view_one(
     secret: Option<String>,
 ) -> AppResult<api::Webhook> {
     let logins = manage::owner_logins(state, std::slice::from_ref(w)).await?;
-    let login = logins.get(&w.owner_id).map_or("", String::as_str);
+    let login = logins.get(w.owner_id.as_str()).map_or("", String::as_str);
     Ok(view(w, login, secret, state.now_ms()))
 }
 
@@ -75,9 +75,9 @@ fn delivery_view(log: &DeliveryLog) -> api::WebhookDelivery {
     let d = &log.delivery;
     let waiting = matches!(d.status.as_str(), "pending" | "failed");
     api::WebhookDelivery {
-        id: d.id.clone(),
-        webhook_id: d.webhook_id.clone(),
-        event_id: d.event_id.clone(),
+        id: d.id.to_string(),
+        webhook_id: d.webhook_id.to_string(),
+        event_id: d.event_id.to_string(),
         event_type: d.event_type.clone(),
         status: d.status.clone(),
         attempt_count: d.attempts,
@@ -139,7 +139,7 @@ async fn list(
             .map(|w| {
                 view(
                     w,
-                    logins.get(&w.owner_id).map_or("", String::as_str),
+                    logins.get(w.owner_id.as_str()).map_or("", String::as_str),
                     None,
                     now,
                 )

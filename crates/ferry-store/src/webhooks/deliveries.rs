@@ -2,13 +2,17 @@
 //! recording attempts, redelivering and pruning.
 
 use crate::{Conn, Result};
+use ferry_core::{DeliveryId, EventId, WebhookId};
 
 /// A stored delivery.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Delivery {
-    pub id: String,
-    pub webhook_id: String,
-    pub event_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: DeliveryId,
+    #[sqlx(try_from = "String")]
+    pub webhook_id: WebhookId,
+    #[sqlx(try_from = "String")]
+    pub event_id: EventId,
     pub event_type: String,
     pub body: String,
     /// `pending`, `delivering`, `succeeded`, `failed` (a retry is scheduled) or `dead`.
@@ -64,7 +68,8 @@ pub async fn deliveries(
 /// One logged attempt.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Attempt {
-    pub delivery_id: String,
+    #[sqlx(try_from = "String")]
+    pub delivery_id: DeliveryId,
     pub attempt: i64,
     pub time: i64,
     pub status_code: Option<i64>,
@@ -74,7 +79,7 @@ pub struct Attempt {
 }
 
 /// The attempts of these deliveries, in attempt order.
-pub async fn attempts(conn: &mut Conn, delivery_ids: &[String]) -> Result<Vec<Attempt>> {
+pub async fn attempts(conn: &mut Conn, delivery_ids: &[DeliveryId]) -> Result<Vec<Attempt>> {
     if delivery_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -85,7 +90,7 @@ pub async fn attempts(conn: &mut Conn, delivery_ids: &[String]) -> Result<Vec<At
         marks.join(", ")
     )));
     for id in delivery_ids {
-        q = q.bind(id);
+        q = q.bind(id.as_str());
     }
     Ok(q.fetch_all(conn).await?)
 }
@@ -110,9 +115,12 @@ pub async fn redeliver(conn: &mut Conn, webhook_id: &str, id: &str, now: i64) ->
 /// A delivery claimed by a worker.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
-    pub id: String,
-    pub webhook_id: String,
-    pub event_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: DeliveryId,
+    #[sqlx(try_from = "String")]
+    pub webhook_id: WebhookId,
+    #[sqlx(try_from = "String")]
+    pub event_id: EventId,
     pub event_type: String,
     pub body: String,
     pub retry_since: i64,
@@ -163,14 +171,14 @@ pub async fn claim(
 }
 
 /// Gives claimed deliveries back without an attempt (a worker shutting down).
-pub async fn release(conn: &mut Conn, ids: &[String], token: &str) -> Result<()> {
+pub async fn release(conn: &mut Conn, ids: &[DeliveryId], token: &str) -> Result<()> {
     for id in ids {
         sqlx::query(
             "UPDATE webhook_deliveries SET claimed_until = NULL, claim_token = NULL, \
              status = CASE WHEN attempts = 0 THEN 'pending' ELSE 'failed' END \
              WHERE id = $1 AND claim_token = $2",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(token)
         .execute(&mut *conn)
         .await?;
