@@ -474,10 +474,7 @@ async fn transfer(
     let out = Output::new(&args.common);
     let total: u64 = jobs.iter().map(|j| j.size).sum();
     let progress = Progress::new(out.progress_mode(), jobs.len(), total);
-    let limiter = args
-        .limit_rate
-        .filter(|r| *r > 0)
-        .map(|r| Arc::new(RateLimit::new(r)));
+    let limiter = RateLimit::shared(args.limit_rate);
     let options = Options {
         parallel: usize::from(args.parallel),
         part_size: None,

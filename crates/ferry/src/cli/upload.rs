@@ -186,10 +186,7 @@ pub async fn run(mut args: UploadArgs) -> Result<()> {
     }
     let total: u64 = sources.iter().map(|s| s.file.size).sum();
     let progress = Progress::new(out.progress_mode(), sources.len(), total);
-    let limiter = args
-        .limit_rate
-        .filter(|r| *r > 0)
-        .map(|r| Arc::new(RateLimit::new(r)));
+    let limiter = RateLimit::shared(args.limit_rate);
     let options = Options {
         parallel: usize::from(args.parallel),
         part_size: args.part_size,

@@ -6,7 +6,7 @@ use std::path::Path;
 use ferry_core::validate::name_key;
 use serde_json::Value;
 
-use crate::helpers::{MIB, TestServer, data, read, run_until, sha, stderr, stdout};
+use crate::helpers::{MIB, TestServer, data, read, run_until, sha, stderr, stdout, upload_id};
 
 /// `ferry sync ARGS --json`, expecting success: its report.
 fn sync(t: &TestServer, args: &[&str]) -> Value {
@@ -246,13 +246,7 @@ fn a_killed_sync_resumes_without_sending_anything_twice() {
         "2MiB",
     ];
     let seen = run_until(&t, &args, |line| line.contains("part 1/2 acknowledged"));
-    let upload_id = seen
-        .iter()
-        .filter(|l| l.starts_with("b-big.bin: "))
-        .find_map(|l| l.split("upload ").nth(1).filter(|r| r.starts_with("upl_")))
-        .and_then(|r| r.split(' ').next())
-        .map(str::to_string)
-        .unwrap_or_else(|| panic!("no upload id in {seen:#?}"));
+    let upload_id = upload_id(&seen, "b-big.bin");
     assert!(remote_file(&t, "/Resume/a-first.txt").is_some());
     assert!(remote_file(&t, "/Resume/b-big.bin").is_none());
 
