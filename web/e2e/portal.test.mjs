@@ -359,6 +359,36 @@ describe('portal', () => {
     await noSeriousA11y(admin);
   });
 
+  test('an open folder refreshes itself live when another client adds, renames and deletes files', async () => {
+    const folder = await api('POST', '/folders', { name: 'Live' });
+    await admin.goto(server.url + '/');
+    await openFolder(admin, 'Live');
+    await admin.getByText('This folder is empty.').waitFor();
+    const streams = [];
+    admin.on('request', (r) => { if (r.url().includes('/api/v1/changes/stream')) streams.push(r.headers()['last-event-id']); });
+    // Another client: the API with a session of its own, not this page.
+    const other = await apiClient(server.url, 'admin', ADMIN_PASSWORD);
+    const { access_token: token } = await (await fetch(`${server.url}/api/v1/auth/session`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: 'admin', password: ADMIN_PASSWORD }),
+    })).json();
+    const res = await fetch(`${server.url}/api/v1/folders/${folder.id}/files?filename=from-elsewhere.txt`, {
+      method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream' }, body: 'made by someone else',
+    });
+    assert.equal(res.status, 201);
+    const file = await res.json();
+    await row(admin, 'from-elsewhere.txt').waitFor({ timeout: 10_000 });
+    await shot(admin, 'live-refresh');
+    await other('PATCH', `/files/${file.id}`, { name: 'renamed-elsewhere.txt' });
+    await row(admin, 'renamed-elsewhere.txt').waitFor({ timeout: 10_000 });
+    await row(admin, 'from-elsewhere.txt').waitFor({ state: 'detached' });
+    // A change outside the open folder reloads nothing that shows, and the next one still lands.
+    await other('POST', '/folders', { name: 'Elsewhere' });
+    await other('DELETE', `/files/${file.id}`);
+    await row(admin, 'renamed-elsewhere.txt').waitFor({ state: 'detached', timeout: 10_000 });
+    await admin.getByText('This folder is empty.').waitFor();
+    assert.deepEqual(streams, [], 'the stream opened with the page carried it all: no reload, no reconnect');
+  });
+
   test('a signed-in visitor saves what a folder link gives into their own folders', async () => {
     await admin.goto(folderLinkUrl);
     await admin.getByText('A folder was shared with you').waitFor();

@@ -1,5 +1,5 @@
 //! What the WebDAV door needs beyond the API's use cases: a PUT by path (a new file, or a new
-//! version of the file of that name), dead properties (PROPPATCH) and the caller's quota. The
+//! version of the file of that name; also of a byte range of it), dead properties (PROPPATCH) and the caller's quota. The
 //! rest of WebDAV maps onto the folder, file and trash use cases as they are.
 
 use ferry_blob::ByteStream;
@@ -7,6 +7,7 @@ use ferry_core::{OnConflict, Permission, validate};
 use ferry_store::dav::{DavLock, DeadProperty};
 use ferry_store::files::File;
 use ferry_store::folders::Folder;
+use futures::StreamExt;
 
 use crate::access;
 use crate::caller::Caller;
@@ -71,6 +72,71 @@ pub async fn put(
         file,
         created: true,
     })
+}
+
+/// A partial PUT (Apache's and SabreDAV's `Content-Range: bytes START-END/…`): the next version
+/// of the live file `parent`/`name` is its content with the `len` bytes at `offset` replaced by
+/// `body`, growing it when they reach past its end. A version is always whole, so the bytes
+/// around the range are streamed from the current version's blob into the new one as it is
+/// staged (nothing is held in memory), and the version is only committed if the file is still
+/// the one that was read (`412` otherwise: a concurrent writer would lose its change). A range
+/// that starts past the end (a hole) is refused; on no file, only a range at 0 (a new file).
+pub async fn put_range(
+    app: &AppState,
+    caller: &Caller,
+    parent: &Folder,
+    name: &str,
+    offset: u64,
+    len: u64,
+    body: ByteStream<'_>,
+) -> Result<Put> {
+    let stored = validate::stored_name("name", name)?;
+    let existing = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::files::by_name(&mut conn, &parent.id, &stored).await?
+    };
+    let Some(file) = existing.filter(|f| f.trash_id.is_none()) else {
+        if offset > 0 {
+            return Err(range_past_end(offset, 0));
+        }
+        return put(app, caller, parent, name, Some(len), body).await;
+    };
+    let size = file.size.max(0) as u64;
+    if offset > size {
+        return Err(range_past_end(offset, size));
+    }
+    // Only a writer reads the old bytes, and only into the new version.
+    access::file(app, caller, &file.id, Permission::Write).await?;
+    let end = offset + len;
+    let key = files::blob_key(app, &file.sha256).await?;
+    let before = app.blobs.read(&key, 0, offset).await?;
+    let after: ByteStream<'_> = if end < size {
+        app.blobs.read(&key, end, size - end).await?
+    } else {
+        Box::pin(futures::stream::empty())
+    };
+    let whole = Box::pin(before.chain(body).chain(after));
+    let entry = crate::versions::put_content(
+        app,
+        caller,
+        &file.id,
+        Some(size.max(end)),
+        Some(crate::versions::Precondition::Revision(file.revision)),
+        whole,
+    )
+    .await?;
+    Ok(Put {
+        file: entry.file,
+        created: false,
+    })
+}
+
+fn range_past_end(offset: u64, size: u64) -> Error {
+    Error::invalid(
+        "content_range",
+        "range_not_satisfiable",
+        format!("The range starts at byte {offset}, past the end of the file ({size} bytes)."),
+    )
 }
 
 /// The id and folder of what a path names (the folder itself for a folder).

@@ -9,6 +9,7 @@ import { uploader } from '../upload/uploader';
 import { Thumb } from '../thumbs';
 import { DetailsDialog, FolderPicker, LinkDialog, NameDialog } from './FileDialogs';
 import { ShareDialog } from './Sharing';
+import { onChange, parentPath } from '../changes';
 
 type Row = { type: 'folder'; item: Folder } | { type: 'file'; item: FileItem };
 type View = 'list' | 'grid';
@@ -92,6 +93,25 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
     const off = uploader.onComplete(() => { clearTimeout(timer); timer = setTimeout(() => void load(), 300); });
     return () => { off(); clearTimeout(timer); };
   }, [load]);
+
+  // Live: a change by anyone (another tab, a colleague, a sync client) to what this view lists
+  // reloads it (a burst of changes, once). The path is read from a ref so that the one
+  // subscription follows the folder as it loads.
+  const shownPath = useRef<string | undefined>(undefined);
+  shownPath.current = query !== undefined ? undefined : folderId ? folder?.path : '';
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const off = onChange((c) => {
+      const here = shownPath.current;
+      if (here === undefined) return;
+      const inView = (p?: string | null) => p != null && parentPath(p) === here;
+      if (inView(c.path) || inView(c.old_path) || c.id === folderId) {
+        clearTimeout(timer);
+        timer = setTimeout(() => void load(), 250);
+      }
+    });
+    return () => { off(); clearTimeout(timer); };
+  }, [load, folderId]);
 
   const chosen = useMemo(() => rows.filter((r) => selected.has(r.item.id)), [rows, selected]);
   const canWrite = folder ? folder.permissions.includes('write') : false;

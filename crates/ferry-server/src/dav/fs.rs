@@ -291,13 +291,25 @@ impl GuardedFileSystem<DavCaller> for FerryFs {
                 // Files live in folders: the root holds folders only.
                 return Err(FsError::Forbidden);
             };
-            Ok(Box::new(PutFile::start(
-                self.app.clone(),
-                c.caller.clone(),
-                folder,
-                name,
-                options.size,
-            )) as Box<dyn DavFile>)
+            let existing_size = match existing {
+                Ok(Some(Resolved::File(entry))) => entry.file.size.max(0) as u64,
+                _ => 0,
+            };
+            Ok(Box::new(PutFile {
+                target: Some(Target {
+                    app: self.app.clone(),
+                    caller: c.caller.clone(),
+                    folder,
+                    name,
+                }),
+                existing_size,
+                offset: None,
+                tx: None,
+                task: None,
+                declared: options.size,
+                written: 0,
+                done: None,
+            }) as Box<dyn DavFile>)
         }
         .boxed()
     }
@@ -552,18 +564,35 @@ enum Chunk {
 }
 
 /// A file being written by a PUT: the bytes go through a channel to a task that runs the
-/// upload use case ([`webdav::put`]) on them as they arrive, so nothing is held in memory.
+/// upload use case ([`webdav::put`], or [`webdav::put_range`] for a partial PUT) on them as they
+/// arrive, so nothing is held in memory. The task starts with the first byte (or the end of an
+/// empty body), once dav-server has said where the bytes go (`seek`, for `Content-Range`).
 struct PutFile {
+    /// Where the bytes go; taken when the task starts.
+    target: Option<Target>,
+    /// The size of the file being replaced (0 for a new one), for a range's first check.
+    existing_size: u64,
+    /// Where the body goes in the file: `Some` after a seek (a partial PUT).
+    offset: Option<u64>,
     tx: Option<mpsc::Sender<Chunk>>,
     task: Option<tokio::task::JoinHandle<ferry_app::Result<webdav::Put>>>,
+    /// The body's length (Content-Length: the range's, for a partial PUT).
     declared: Option<u64>,
     written: u64,
     done: Option<Meta>,
 }
 
+struct Target {
+    app: AppState,
+    caller: Caller,
+    folder: Folder,
+    name: String,
+}
+
 impl std::fmt::Debug for PutFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PutFile")
+            .field("offset", &self.offset)
             .field("declared", &self.declared)
             .field("written", &self.written)
             .finish()
@@ -571,13 +600,17 @@ impl std::fmt::Debug for PutFile {
 }
 
 impl PutFile {
-    fn start(
-        app: AppState,
-        caller: Caller,
-        folder: Folder,
-        name: String,
-        declared: Option<u64>,
-    ) -> PutFile {
+    /// Starts the upload task on the body channel (once).
+    fn begin(&mut self) {
+        let Some(Target {
+            app,
+            caller,
+            folder,
+            name,
+        }) = self.target.take()
+        else {
+            return;
+        };
         let (tx, rx) = mpsc::channel::<Chunk>(8);
         let body = futures::stream::unfold(Some(rx), |rx| async move {
             let mut rx = rx?;
@@ -593,16 +626,18 @@ impl PutFile {
                 )),
             }
         });
+        let (declared, offset) = (self.declared, self.offset);
         let task = tokio::spawn(async move {
-            webdav::put(&app, &caller, &folder, &name, declared, Box::pin(body)).await
+            let body = Box::pin(body);
+            match (offset, declared) {
+                (Some(offset), Some(len)) => {
+                    webdav::put_range(&app, &caller, &folder, &name, offset, len, body).await
+                }
+                _ => webdav::put(&app, &caller, &folder, &name, declared, body).await,
+            }
         });
-        PutFile {
-            tx: Some(tx),
-            task: Some(task),
-            declared,
-            written: 0,
-            done: None,
-        }
+        self.tx = Some(tx);
+        self.task = Some(task);
     }
 
     /// The upload's outcome once its task has ended.
@@ -620,6 +655,7 @@ impl PutFile {
     }
 
     async fn send(&mut self, chunk: Chunk) -> FsResult<()> {
+        self.begin();
         let Some(tx) = &self.tx else {
             return Err(FsError::GeneralFailure);
         };
@@ -660,9 +696,24 @@ impl DavFile for PutFile {
         async { Err(FsError::NotImplemented) }.boxed()
     }
 
-    fn seek(&mut self, _pos: SeekFrom) -> FsFuture<'_, u64> {
-        // Partial PUTs (Content-Range, X-Update-Range) are not offered: versions are whole.
-        async { Err(FsError::NotImplemented) }.boxed()
+    fn seek(&mut self, pos: SeekFrom) -> FsFuture<'_, u64> {
+        // A partial PUT (`Content-Range`): dav-server seeks before the first byte. A range
+        // needs its length (Content-Length) and must not leave a hole; an error here is
+        // dav-server's `416`.
+        async move {
+            match pos {
+                SeekFrom::Start(at)
+                    if self.target.is_some()
+                        && self.declared.is_some()
+                        && at <= self.existing_size =>
+                {
+                    self.offset = Some(at);
+                    Ok(at)
+                }
+                _ => Err(FsError::NotImplemented),
+            }
+        }
+        .boxed()
     }
 
     fn flush(&mut self) -> FsFuture<'_, ()> {

@@ -94,7 +94,9 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         caller: caller.clone(),
         method: parts.method.clone(),
     };
-    // No SabreDAV-style PATCH: a version is always a whole file.
+    // No SabreDAV-style PATCH: its `X-Update-Range: append` opens the file without a seek,
+    // which would read as a whole new content. `PUT` with `Content-Range` does the same job
+    // (see `fs::PutFile`).
     let mut methods = DavMethodSet::all();
     methods.remove(DavMethod::Patch);
     let is_options = parts.method == Method::OPTIONS;

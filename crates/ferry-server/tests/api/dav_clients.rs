@@ -1,6 +1,6 @@
 //! Real WebDAV clients against `/dav/`: the litmus compliance suites (basic, copymove,
 //! props, locks, http) and rclone's webdav backend (copy, check and sync of a 200-file tree,
-//! both ways). Both are Debian packages (`apt-get install litmus rclone`, done by `.ci/run`).
+//! both ways), and curl's partial PUTs (`Content-Range`). All are Debian packages (`apt-get install litmus rclone`, done by `.ci/run`).
 //! Without them a test says it skipped, unless `FERRY_TEST_REQUIRE_DAV_CLIENTS` is set (CI
 //! sets it), where a missing client fails the test.
 
@@ -12,7 +12,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     litmus_passes_every_suite,
-    rclone_copies_checks_and_syncs_both_ways
+    rclone_copies_checks_and_syncs_both_ways,
+    curl_puts_byte_ranges_into_a_file
 );
 
 /// Whether `program` runs here; `false` (after saying so) lets a test skip, except in CI.
@@ -181,4 +182,63 @@ async fn rclone_copies_checks_and_syncs_both_ways(app: TestApp) {
         trash.items.iter().any(|i| i.name == "file 1.bin"),
         "a removed file is in the trash"
     );
+}
+
+/// `curl -T` of `bytes` to `/dav/Docs/log.txt` as alice, with `Content-Range: bytes {range}`
+/// when given; the HTTP status.
+async fn curl_put(app_url: &str, bytes: &[u8], range: Option<&str>) -> u16 {
+    let body = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(body.path(), bytes).unwrap();
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["-u", "alice:password-alice", "-T"])
+        .arg(body.path());
+    if let Some(r) = range {
+        cmd.args(["-H", &format!("Content-Range: bytes {r}")]);
+    }
+    cmd.arg(format!("{app_url}/dav/Docs/log.txt"));
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("curl runs"))
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("curl: {out:?}"))
+}
+
+/// Partial PUTs as Apache's mod_dav and SabreDAV take them (`curl -T part -H 'Content-Range:
+/// bytes START-END/*'`): each one is the file's next version with those bytes replaced (or
+/// appended), the rest kept; a range past the end, or one whose length is not the body's, is
+/// refused and changes nothing.
+async fn curl_puts_byte_ranges_into_a_file(app: TestApp) {
+    if !have("curl", "--version") {
+        return;
+    }
+    let (_, alice) = app.user("alice", None).await;
+    alice.create_folder("Docs", 0).await.unwrap();
+    let url = app.url.as_str();
+    assert_eq!(curl_put(url, b"Hello, world!", None).await, 201);
+    // Overwrite the middle, then append at the end.
+    assert_eq!(curl_put(url, b"WORLD", Some("7-11/13")).await, 204);
+    assert_eq!(curl_put(url, b" Bye.", Some("13-17/*")).await, 204);
+    let content = || async {
+        let found = alice.resolve("/Docs/log.txt").await.unwrap().file.unwrap();
+        let bytes = alice.download(&found.id, &[]).await.unwrap().body;
+        (found, bytes)
+    };
+    let (file, bytes) = content().await;
+    assert_eq!(&bytes[..], b"Hello, WORLD! Bye.");
+    assert_eq!(file.version, 3, "each partial PUT is a whole new version");
+    assert_eq!(
+        file.checksum_sha256,
+        crate::helpers::sha256_hex(b"Hello, WORLD! Bye.")
+    );
+
+    // A hole (a range that starts past the end) is refused; nothing changes.
+    assert_eq!(curl_put(url, b"??", Some("40-41/*")).await, 416);
+    // So is a Content-Range whose length is not the body's.
+    assert_eq!(curl_put(url, b"abc", Some("0-9/*")).await, 416);
+    let (after, bytes) = content().await;
+    assert_eq!(after.version, 3);
+    assert_eq!(&bytes[..], b"Hello, WORLD! Bye.");
 }

@@ -197,10 +197,7 @@ pub(super) async fn fetch(
         source,
         remote,
         progress: bar.clone(),
-        limiter: saving
-            .limit_rate
-            .filter(|r| *r > 0)
-            .map(|r| Arc::new(RateLimit::new(r))),
+        limiter: RateLimit::shared(saving.limit_rate),
         fsync: saving.fsync,
     };
     let started = Instant::now();

@@ -196,7 +196,7 @@ pub async fn ls(args: LsArgs) -> Result<()> {
 
 /// Adds what `folder_id` holds to `out`: its subfolders first (with, when `recursive`, what each
 /// holds right after it), then its files.
-async fn walk(
+pub(super) async fn walk(
     client: &Client,
     folder_id: &str,
     page_size: i64,
@@ -351,7 +351,7 @@ pub async fn mkdir(args: MkdirArgs) -> Result<()> {
 
 /// `mkdir -p`: every missing level of `segs`, top-level first; the last folder, and whether it
 /// was created (an existing one is no error).
-async fn make_parents(
+pub(super) async fn make_parents(
     client: &Client,
     segs: &[&str],
     retention_days: i64,

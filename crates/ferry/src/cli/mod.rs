@@ -1,4 +1,4 @@
-//! The command line client: `ferry login`, `ls`, `find`, `upload`, `uploads`, `download`,
+//! The command line client: `ferry login`, `ls`, `find`, `upload`, `sync`, `uploads`, `download`,
 //! `versions`, `link`, `audit`, `webhook`, `group`, `share`, `invitations`, `comment`, `admin`... Everything but `ferry serve` lives under this module.
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) is no reason to crash.
@@ -26,6 +26,7 @@ mod links;
 pub mod output;
 mod paths;
 mod sharing;
+mod sync;
 mod tokens;
 mod trash;
 mod tree;
@@ -98,6 +99,10 @@ pub enum Command {
     Rm(files::RmArgs),
     /// Upload files, resumably, with parts sent in parallel and verified by SHA-256.
     Upload(upload::UploadArgs),
+    /// Mirror a local directory into a folder (or, with --down, a folder into a local
+    /// directory): only new and changed files are sent, several at once; resumable;
+    /// `--delete` removes extras, `--dry-run` only shows what would be done.
+    Sync(sync::SyncArgs),
     /// Your unfinished uploads, which hold quota until they complete or expire: `ls` (`--all`:
     /// every status), `abort` (releases their space at once).
     #[command(subcommand)]
@@ -246,6 +251,7 @@ pub fn run(command: Command) -> ExitCode {
         command,
         Command::Upload(_)
             | Command::Download(_)
+            | Command::Sync(_)
             | Command::Versions(versions::VersionsCommand::Get(_))
     );
     if transfer {
@@ -295,6 +301,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Find(args) => find::run(args).await,
         Command::Rm(args) => files::rm(args).await,
         Command::Upload(args) => upload::run(args).await,
+        Command::Sync(args) => sync::run(args).await,
         Command::Uploads(command) => uploads::run(command).await,
         Command::Download(args) => download::run(args).await,
         Command::Versions(command) => versions::run(command).await,

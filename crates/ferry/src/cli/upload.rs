@@ -129,9 +129,9 @@ impl OnConflict {
 
 /// A local file and the folder it goes to: `dir` is the path of subfolders below FOLDER (empty
 /// for FOLDER itself).
-struct Source {
-    file: LocalFile,
-    dir: Vec<String>,
+pub(super) struct Source {
+    pub file: LocalFile,
+    pub dir: Vec<String>,
 }
 
 pub async fn run(mut args: UploadArgs) -> Result<()> {
@@ -186,10 +186,7 @@ pub async fn run(mut args: UploadArgs) -> Result<()> {
     }
     let total: u64 = sources.iter().map(|s| s.file.size).sum();
     let progress = Progress::new(out.progress_mode(), sources.len(), total);
-    let limiter = args
-        .limit_rate
-        .filter(|r| *r > 0)
-        .map(|r| Arc::new(RateLimit::new(r)));
+    let limiter = RateLimit::shared(args.limit_rate);
     let options = Options {
         parallel: usize::from(args.parallel),
         part_size: args.part_size,
@@ -430,7 +427,7 @@ fn tree_base(path: &Path) -> Result<Vec<String>> {
 }
 
 /// The SHA-256 of a local file of `size` bytes, read on a blocking thread.
-async fn sha256_of(path: &Path, size: u64) -> Result<String> {
+pub(super) async fn sha256_of(path: &Path, size: u64) -> Result<String> {
     use sha2::Digest;
     let path = path.to_path_buf();
     let state = tokio::task::spawn_blocking(move || hash_prefix(&path, size)).await??;
@@ -468,7 +465,7 @@ fn rerun_args(args: &UploadArgs, folder: &str, paths: &[PathBuf]) -> Vec<String>
 /// Adds `path` (a file, or a directory's files recursively) to `out`, as going to the folder
 /// `dir` below FOLDER; with `tree`, each directory below adds a level to `dir` (and to `dirs`,
 /// which gets every folder the upload needs, empty ones too).
-fn collect(
+pub(super) fn collect(
     path: &Path,
     explicit: bool,
     tree: bool,

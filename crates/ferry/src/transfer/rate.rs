@@ -61,6 +61,14 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
+    /// The limiter for a `--limit-rate` option, shared by every connection of a command;
+    /// none for no limit (or 0).
+    pub fn shared(per_sec: Option<u64>) -> Option<std::sync::Arc<RateLimit>> {
+        per_sec
+            .filter(|r| *r > 0)
+            .map(|r| std::sync::Arc::new(RateLimit::new(r)))
+    }
+
     pub fn new(per_sec: u64) -> RateLimit {
         RateLimit {
             start: Instant::now(),

@@ -142,7 +142,10 @@ impl Uploader<'_> {
                         ),
                         on_conflict: Some(self.options.on_conflict.into()),
                         relative_path: None,
-                        modified_at: None,
+                        // Kept as the file's `client_modified_at`: what `ferry sync` compares.
+                        modified_at: (source.mtime_ns > 0).then(|| {
+                            ferry_core::timefmt::rfc3339((source.mtime_ns / 1_000_000) as i64)
+                        }),
                     })
                     .await?;
                 config::write_json_private(

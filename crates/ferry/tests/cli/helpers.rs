@@ -285,6 +285,16 @@ pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// The id of the upload that `ferry` announced for the file `name` (`name: upload upl_… created`)
+/// in the stderr lines `seen`.
+pub fn upload_id(seen: &[String], name: &str) -> String {
+    seen.iter()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix(": upload "))
+        .find_map(|r| r.split(' ').next().filter(|id| id.starts_with("upl_")))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no upload id for {name} in {seen:#?}"))
+}
+
 /// Runs `ferry args` and kills it (SIGKILL: no cleanup code runs) as soon as a line of its
 /// stderr satisfies `stop`. Returns the lines seen.
 pub fn run_until(t: &TestServer, args: &[&str], stop: impl Fn(&str) -> bool) -> Vec<String> {

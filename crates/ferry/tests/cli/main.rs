@@ -16,6 +16,7 @@ mod find;
 mod groups;
 mod links;
 mod sharing;
+mod sync;
 mod tls;
 mod tokens;
 mod transfer;

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use ferry_api as api;
 
-use crate::helpers::{MIB, TestServer, Watched, data, json, read, run_until, sha, stderr, stdout};
+use crate::helpers::{
+    MIB, TestServer, Watched, data, json, read, run_until, sha, stderr, stdout, upload_id,
+};
 
 #[test]
 fn multi_part_upload_and_download_round_trip() {
@@ -206,12 +208,7 @@ fn upload_resumes_after_the_client_is_killed() {
         "2MiB",
     ];
     let seen = run_until(&t, &args, |line| line.contains("part 1/3 acknowledged"));
-    let upload_id = seen
-        .iter()
-        .find_map(|l| l.split("upload ").nth(1).filter(|r| r.starts_with("upl_")))
-        .and_then(|r| r.split(' ').next())
-        .map(str::to_string)
-        .unwrap_or_else(|| panic!("no upload id in {seen:#?}"));
+    let upload_id = upload_id(&seen, "big.bin");
     assert_eq!(t.resume_files(), 1, "the resume file survives the kill");
 
     let upload = t.rt.block_on(t.admin.get_upload(&upload_id)).unwrap();
