@@ -28,8 +28,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ExistsQuery {
-    /// The login to look for (an account's login or extra login, in any case).
-    login: String,
+    /// The login to look for (an account's login or extra login, in any case); without it,
+    /// `400 invalid_query`.
+    login: Option<String>,
 }
 
 /// Whether an account has this login: for system and company admins only (anyone else is
@@ -46,7 +47,7 @@ async fn login_exists(
     me: AuthUser,
     ApiQuery(q): ApiQuery<ExistsQuery>,
 ) -> ApiResult<axum::Json<api::LoginExists>> {
-    let found = users::login_exists(&state, &me.caller(), &q.login).await?;
+    let found = users::login_exists(&state, &me.caller(), q.login.as_deref().unwrap_or("")).await?;
     Ok(axum::Json(api::LoginExists {
         exists: found.exists,
         user_id: found.user_id,
