@@ -22,6 +22,7 @@ mod me;
 mod notices;
 mod ops;
 mod patch;
+mod registrations;
 mod sharing;
 mod tasks;
 mod tokens;
@@ -64,6 +65,9 @@ pub use me::{
 };
 pub use notices::{Notice, NoticeList};
 pub use ops::{Health, ReadyDetails};
+pub use registrations::{
+    RegisterConfirm, RegisterRequest, Registration, RegistrationConfirmed, RegistrationList,
+};
 pub use sharing::{
     AcceptInvitation, Collaboration, CollaborationList, CreateCollaboration, InvitationList,
     Inviter, Principal, TransferFolder, UpdateCollaboration,
@@ -72,7 +76,8 @@ pub use tasks::{Queued, Task, TaskError, TaskProgress};
 pub use tokens::{CreateToken, IssuedToken, Token, TokenList};
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};
 pub use users::{
-    CreateUser, DeleteUser, Owner, Quota, UpdateUser, User, UserList, UserQuota, UserSummary,
+    CreateUser, DeleteUser, LoginExists, Owner, Quota, UpdateUser, User, UserList, UserQuota,
+    UserSummary,
 };
 pub use webhooks::{
     CreateWebhook, UpdateWebhook, Webhook, WebhookAttempt, WebhookDelivery, WebhookDeliveryList,

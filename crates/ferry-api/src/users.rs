@@ -181,3 +181,13 @@ pub struct Owner {
     pub id: String,
     pub login: String,
 }
+
+/// `GET /users/exists?login=` (admins): whether an account has this login (or extra login).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginExists {
+    pub exists: bool,
+    /// The account, when the caller administers it (a company admin learns only that a login
+    /// outside its company is taken, as a refused `POST /users` would tell it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}

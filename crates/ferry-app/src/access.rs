@@ -896,6 +896,13 @@ pub fn administers(caller: &Caller) -> Result<Administers> {
     }
 }
 
+/// Whether the caller may ask if a login is taken (`GET /users/exists`): admins only, so
+/// nobody else can probe for accounts (a company admin learns no more than a refused
+/// `POST /users` would tell it). Returns their reach: the account is named only within it.
+pub fn may_check_logins(caller: &Caller) -> Result<Administers> {
+    administers(caller)
+}
+
 /// Loads a user the caller administers: out of reach is `NotFound`.
 pub async fn managed_user(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
     let scope = administers(caller)?;

@@ -154,14 +154,30 @@ pub struct AccountsConfig {
     /// Days a deleted account waits, restorable, before it is purged (its folders handed
     /// over to `transfer_to` or removed). 0: at the next background pass.
     pub delete_grace_days: i64,
+    /// Whether people may sign up themselves (`POST /auth/register`): `closed` (the default),
+    /// `approval` (a confirmed sign-up waits for an admin) or `open`.
+    pub registration: RegistrationMode,
 }
 
 impl Default for AccountsConfig {
     fn default() -> Self {
         AccountsConfig {
             delete_grace_days: 30,
+            registration: RegistrationMode::Closed,
         }
     }
+}
+
+/// `accounts.registration`: who may make an account of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationMode {
+    /// Only admins make accounts.
+    Closed,
+    /// Anyone may sign up with an address they confirm; an admin approves or denies it.
+    Approval,
+    /// Anyone may sign up; confirming the address makes the account.
+    Open,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

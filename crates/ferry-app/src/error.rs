@@ -179,6 +179,14 @@ pub enum Error {
         "This password reset link is not valid: it is wrong, used already or expired. Ask for a new one."
     )]
     ResetTokenInvalid,
+    /// Self-registration is off (`accounts.registration = "closed"`).
+    #[error("This server does not take sign-ups; ask an admin for an account.")]
+    RegistrationClosed,
+    /// A sign-up confirmation token that is unknown, used already, or expired (one answer).
+    #[error(
+        "This confirmation link is not valid: it is wrong, used already or expired. Sign up again."
+    )]
+    RegistrationTokenInvalid,
     /// A bug or a broken dependency; logged once by the door, shown as a generic message.
     #[error("Internal error.")]
     Internal(#[source] anyhow::Error),
@@ -275,6 +283,8 @@ impl Error {
             Error::Unavailable => "unavailable",
             Error::MailNotConfigured => "mail_not_configured",
             Error::ResetTokenInvalid => "reset_token_invalid",
+            Error::RegistrationClosed => "registration_closed",
+            Error::RegistrationTokenInvalid => "registration_token_invalid",
             Error::Internal(_) => "internal_error",
         }
     }
@@ -287,7 +297,7 @@ impl Error {
             Error::PartChecksumMismatch => Some("Content-Digest".into()),
             Error::InvalidPartNumber { .. } => Some("part_no".into()),
             Error::InvalidParts { .. } => Some("parts".into()),
-            Error::ResetTokenInvalid => Some("token".into()),
+            Error::ResetTokenInvalid | Error::RegistrationTokenInvalid => Some("token".into()),
             _ => None,
         }
     }

@@ -45,6 +45,7 @@ pub mod passwords;
 pub mod policies;
 pub mod previews;
 pub mod quota_requests;
+pub mod registrations;
 pub mod render;
 pub mod scan;
 pub mod scrub;

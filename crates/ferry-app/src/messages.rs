@@ -161,6 +161,12 @@ fn german(code: &str) -> Option<&'static str> {
         "quota_exceeded" => "Das Speicherkontingent würde überschritten.",
         "range_not_satisfiable" => "Der angeforderte Bereich liegt außerhalb der Datei.",
         "request_timeout" => "Der Inhalt der Anfrage kam nicht rechtzeitig an.",
+        "registration_closed" => {
+            "Dieser Server nimmt keine Registrierungen an; bitten Sie einen Administrator um ein Konto."
+        }
+        "registration_token_invalid" => {
+            "Der Bestätigungslink ist ungültig, abgelaufen oder wurde schon verwendet. Registrieren Sie sich erneut."
+        }
         "reset_token_invalid" => {
             "Der Link zum Zurücksetzen ist ungültig, abgelaufen oder wurde schon verwendet."
         }

@@ -29,6 +29,9 @@ pub enum NoticeKind {
     FileInfected,
     /// An admin granted or refused the user's request for more quota.
     QuotaDecided,
+    /// Someone confirmed a sign-up that waits for a system admin (`accounts.registration =
+    /// "approval"`).
+    RegistrationPending,
 }
 
 impl NoticeKind {
@@ -42,6 +45,7 @@ impl NoticeKind {
             NoticeKind::LinkUploaded => "link.uploaded",
             NoticeKind::FileInfected => "file.infected",
             NoticeKind::QuotaDecided => "quota.decided",
+            NoticeKind::RegistrationPending => "registration.pending",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Quota-increase requests (seed 001): a user asks their admins for a new quota; an admin of
 //! the user (system admins; a company admin for its company's users) grants it, which sets
-//! the quota in the same transaction, or refuses it. The user hears of it in their notices.
+//! the quota in the same transaction, or refuses it. The user hears of it in their notices,
+//! and by mail when they have an address.
 
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::{IdKind, validate};
@@ -13,6 +14,7 @@ use crate::audit;
 use crate::caller::Caller;
 use crate::coherence::commit_change;
 use crate::error::{Error, Result};
+use crate::mail;
 use crate::notices::{self, NoticeKind};
 use crate::state::AppState;
 
@@ -197,6 +199,15 @@ pub async fn decide(
         json!({"request_id": id, "status": status, "quota_bytes": request.quota_bytes,
             "message": message}),
         now,
+    )
+    .await?;
+    mail::notices::quota_decided(
+        app,
+        &mut tx,
+        &request.user_id,
+        approve,
+        request.quota_bytes,
+        message,
     )
     .await?;
     let decided = ferry_store::quota_requests::get(&mut tx, id)

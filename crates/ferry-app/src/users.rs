@@ -158,46 +158,91 @@ async fn insert(
         quota_bytes,
         company_id,
     } = account;
-    let id = IdKind::User.generate();
     let hash = passwords::hash(password).await?;
     let mut tx = app.store.begin().await?;
+    let user = insert_in(
+        &mut tx,
+        origin,
+        actor,
+        &NewUser {
+            id: &IdKind::User.generate(),
+            login,
+            name: name.unwrap_or(login),
+            role,
+            password_hash: &hash,
+            quota_bytes,
+            company_id,
+            now: app.now_ms(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Stores a checked account inside `tx` and audits `user.created`; a login anyone has
+/// (an account's or an extra one, in any case) is `409 name_conflict`.
+pub(crate) async fn insert_in(
+    tx: &mut ferry_store::Tx,
+    origin: &Origin,
+    actor: Option<&User>,
+    new: &NewUser<'_>,
+) -> Result<User> {
+    let login = new.login;
     // Extra logins share the accounts' namespace (see crate::logins).
-    ferry_store::user_logins::lock_namespace(&mut tx).await?;
-    let inserted = !ferry_store::user_logins::taken(&mut tx, login).await?
-        && ferry_store::users::conflict_as_false(
-            ferry_store::users::insert(
-                &mut tx,
-                &NewUser {
-                    id: &id,
-                    login,
-                    name: name.unwrap_or(login),
-                    role,
-                    password_hash: &hash,
-                    quota_bytes,
-                    company_id,
-                    now: app.now_ms(),
-                },
-            )
-            .await,
-        )?;
+    ferry_store::user_logins::lock_namespace(tx).await?;
+    let inserted = !ferry_store::user_logins::taken(tx, login).await?
+        && ferry_store::users::conflict_as_false(ferry_store::users::insert(tx, new).await)?;
     if !inserted {
         return Err(Error::NameConflict(format!(
             "The login `{login}` is taken."
         )));
     }
-    audit::success(origin, actor, Action::UserCreated, (TargetKind::User, &id))
-        .at(app.now_ms())
-        .details(
-            json!({"login": login, "role": role.as_str(), "quota_bytes": quota_bytes,
-            "company_id": company_id}),
-        )
-        .append(&mut tx)
-        .await?;
-    let user = ferry_store::users::get(&mut tx, &id)
+    audit::success(
+        origin,
+        actor,
+        Action::UserCreated,
+        (TargetKind::User, new.id),
+    )
+    .at(new.now)
+    .details(
+        json!({"login": login, "role": new.role.as_str(), "quota_bytes": new.quota_bytes,
+            "company_id": new.company_id}),
+    )
+    .append(tx)
+    .await?;
+    ferry_store::users::get(tx, new.id)
         .await?
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("user vanished")))?;
-    tx.commit().await?;
-    Ok(user)
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("user vanished")))
+}
+
+/// What [`login_exists`] found.
+pub struct LoginCheck {
+    pub exists: bool,
+    /// The account, when the caller administers it.
+    pub user_id: Option<String>,
+}
+
+/// Whether an account has `login` as its login or an extra login, in any case (admins only,
+/// [`access::may_check_logins`]).
+pub async fn login_exists(app: &AppState, caller: &Caller, login: &str) -> Result<LoginCheck> {
+    let scope = access::may_check_logins(caller)?;
+    let login = login.trim();
+    if login.is_empty() || login.len() > 254 {
+        return Err(Error::invalid(
+            "login",
+            "invalid_query",
+            "login is the login to look for (1 to 254 bytes).",
+        ));
+    }
+    let mut conn = app.store.conn().await?;
+    let user = ferry_store::users::by_login(&mut conn, login).await?;
+    Ok(LoginCheck {
+        exists: user.is_some(),
+        user_id: user
+            .filter(|u| scope.reaches(u.company_id.as_deref()))
+            .map(|u| u.id),
+    })
 }
 
 /// What [`bootstrap_admin`] did.

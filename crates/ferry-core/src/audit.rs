@@ -95,13 +95,20 @@ pub enum Action {
     QuotaRequested,
     QuotaRequestApproved,
     QuotaRequestDenied,
+    /// Someone signed up (`accounts.registration`), whether or not a confirmation mail went out.
+    AuthRegistrationRequested,
+    /// A sign-up's address was confirmed: an account now (`open`) or waiting for an admin.
+    AuthRegistrationConfirmed,
+    /// An admin approved a confirmed sign-up (the account is made) or refused it.
+    UserRegistrationApproved,
+    UserRegistrationDenied,
     /// A stored blob no longer holds what its SHA-256 says, or is missing (the scrubber or
     /// `ferry admin fsck` found it).
     BlobCorrupt,
 }
 
 impl Action {
-    pub const ALL: [Action; 79] = [
+    pub const ALL: [Action; 83] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -180,6 +187,10 @@ impl Action {
         Action::QuotaRequested,
         Action::QuotaRequestApproved,
         Action::QuotaRequestDenied,
+        Action::AuthRegistrationRequested,
+        Action::AuthRegistrationConfirmed,
+        Action::UserRegistrationApproved,
+        Action::UserRegistrationDenied,
         Action::BlobCorrupt,
     ];
 
@@ -269,6 +280,10 @@ impl Action {
             Action::QuotaRequested => "quota.requested",
             Action::QuotaRequestApproved => "quota.request_approved",
             Action::QuotaRequestDenied => "quota.request_denied",
+            Action::AuthRegistrationRequested => "auth.registration_requested",
+            Action::AuthRegistrationConfirmed => "auth.registration_confirmed",
+            Action::UserRegistrationApproved => "user.registration_approved",
+            Action::UserRegistrationDenied => "user.registration_denied",
             Action::BlobCorrupt => "blob.corrupt",
         }
     }

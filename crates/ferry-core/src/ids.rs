@@ -25,6 +25,8 @@ pub enum IdKind {
     Mail,
     /// A user's request for more quota.
     QuotaRequest,
+    /// A self-registration (sign-up) waiting to be confirmed or decided.
+    Registration,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -52,6 +54,7 @@ impl IdKind {
             IdKind::Company => "cmp_",
             IdKind::Mail => "eml_",
             IdKind::QuotaRequest => "qrq_",
+            IdKind::Registration => "reg_",
         }
     }
 
@@ -229,6 +232,8 @@ typed_ids! {
     MailId => Mail;
     /// A quota request (`qrq_…`).
     QuotaRequestId => QuotaRequest;
+    /// A self-registration waiting for its confirmation or an admin (`reg_…`).
+    RegistrationId => Registration;
 }
 
 /// `N` bytes from the operating system's CSPRNG.

@@ -12,7 +12,7 @@ pub mod validate;
 
 pub use ids::{
     CommentId, CompanyId, DeliveryId, EventId, FileId, FolderId, GroupId, IdKind, LinkId, MailId,
-    NoticeId, QuotaRequestId, RequestId, ShareId, TaskId, TokenId, UploadId, UserId, WebhookId,
+    NoticeId, QuotaRequestId, RegistrationId, RequestId, ShareId, TaskId, TokenId, UploadId, UserId, WebhookId,
 };
 pub use model::{
     CompanyStatus, FileState, FolderRole, ItemKind, OnConflict, Permission, Role, ScanStatus, Sort,

@@ -141,7 +141,8 @@ fn app_status(e: &Error) -> StatusCode {
         }
         Error::WatermarkUnsupported => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Unavailable | Error::MailNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-        Error::ResetTokenInvalid => StatusCode::BAD_REQUEST,
+        Error::ResetTokenInvalid | Error::RegistrationTokenInvalid => StatusCode::BAD_REQUEST,
+        Error::RegistrationClosed => StatusCode::FORBIDDEN,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -32,6 +32,7 @@ mod name_keys;
 pub mod notices;
 pub mod policies;
 pub mod quota_requests;
+pub mod registrations;
 pub mod renditions;
 pub mod scans;
 pub mod scrub;

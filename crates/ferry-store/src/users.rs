@@ -184,6 +184,16 @@ pub async fn by_login(conn: &mut Conn, login: &str) -> Result<Option<User>> {
     .await?)
 }
 
+/// The ids of the system admins who may act (not disabled, not deleted), oldest first.
+pub async fn active_admin_ids(conn: &mut Conn) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM users WHERE role = 'admin' AND disabled = 0 AND deleted_at IS NULL \
+         ORDER BY created_at, id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn count(conn: &mut Conn) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(conn)

@@ -172,6 +172,92 @@ pub fn link_uploaded(
     )
 }
 
+/// The confirmation mail of a sign-up, with its single-use link.
+pub fn registration_confirm(name: &str, url: &str, valid_hours: i64, approval: bool) -> Letter {
+    let after = if approval {
+        "Once you confirm, an admin looks at your sign-up; you get a mail when it is decided."
+    } else {
+        "Once you confirm, your account is ready and you can sign in."
+    };
+    letter(
+        "Confirm your Ferry sign-up",
+        &[
+            Block::Text(format!("Hello {name},")),
+            Block::Text(
+                "someone (hopefully you) signed up for a Ferry account with this address. \
+                 Open this link to confirm it:"
+                    .into(),
+            ),
+            Block::Button {
+                label: "Confirm my address",
+                url,
+            },
+            Block::Text(format!(
+                "The link works once, for {valid_hours} hours. {after} If you did not sign up, \
+                 ignore this mail: no account is made."
+            )),
+        ],
+    )
+}
+
+/// An admin decided a sign-up: the account exists now, or it was refused.
+pub fn registration_decided(name: &str, approved: bool, url: &str) -> Letter {
+    if approved {
+        letter(
+            "Your Ferry account is ready",
+            &[
+                Block::Text(format!("Hello {name},")),
+                Block::Text(
+                    "an admin approved your sign-up: you can sign in with your address and \
+                     the password you chose."
+                        .into(),
+                ),
+                Block::Button {
+                    label: "Open Ferry",
+                    url,
+                },
+            ],
+        )
+    } else {
+        letter(
+            "Your Ferry sign-up was declined",
+            &[
+                Block::Text(format!("Hello {name},")),
+                Block::Text(
+                    "an admin declined your sign-up; no account was made. Ask the people who \
+                     run this Ferry server if you think this is a mistake."
+                        .into(),
+                ),
+            ],
+        )
+    }
+}
+
+/// An admin granted or refused the recipient's request for more quota.
+pub fn quota_decided(approved: bool, quota_bytes: i64, message: Option<&str>, url: &str) -> Letter {
+    let (title, text) = if approved {
+        (
+            "Your request for more storage was granted",
+            format!("An admin granted your request: your quota is now {quota_bytes} bytes."),
+        )
+    } else {
+        (
+            "Your request for more storage was declined",
+            format!("An admin declined your request for a quota of {quota_bytes} bytes."),
+        )
+    };
+    let mut blocks = vec![Block::Text(text)];
+    if let Some(m) = message.filter(|m| !m.trim().is_empty()) {
+        blocks.push(Block::Text("They wrote:".into()));
+        blocks.push(Block::Quote(m));
+    }
+    blocks.push(Block::Button {
+        label: "Open Ferry",
+        url,
+    });
+    letter(title, &blocks)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,11 @@ pub fn configured(app: &AppState) -> bool {
     app.mail.is_some()
 }
 
+/// The portal's address, where every notice mail points.
+pub(crate) fn portal(app: &AppState) -> String {
+    format!("{}/", app.config.public_url())
+}
+
 /// `value` if it is a mail address Ferry can send to.
 pub fn address(value: &str) -> Option<&str> {
     value.parse::<Address>().ok().map(|_| value)

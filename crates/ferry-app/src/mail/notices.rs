@@ -5,15 +5,10 @@
 use ferry_store::collaborations::Collaboration;
 use ferry_store::files::File;
 
-use super::{letters, queue, queue_for_user};
+use super::{letters, portal, queue, queue_for_user};
 use crate::error::Result;
 use crate::state::AppState;
 use crate::upload_links::Uploader;
-
-/// The portal's address, where every notice mail points.
-fn portal(app: &AppState) -> String {
-    format!("{}/", app.config.public_url())
-}
 
 /// A folder was shared: the invited user (with an address) or the invited address hears of
 /// it. Groups get no mail.
@@ -57,6 +52,23 @@ pub(crate) async fn link_uploaded(
             uploader.email.as_deref(),
             &url,
         )
+    })
+    .await
+}
+
+/// An admin granted or refused the user's request for more quota: they hear of it by mail as
+/// well as in their notices.
+pub(crate) async fn quota_decided(
+    app: &AppState,
+    tx: &mut ferry_store::Tx,
+    user_id: &str,
+    approved: bool,
+    quota_bytes: i64,
+    message: Option<&str>,
+) -> Result<()> {
+    let url = portal(app);
+    queue_for_user(app, tx, "quota_decided", user_id, || {
+        letters::quota_decided(approved, quota_bytes, message, &url)
     })
     .await
 }

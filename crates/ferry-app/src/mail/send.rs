@@ -58,6 +58,8 @@ impl Sender {
             if removed > 0 {
                 tracing::info!(mails = removed, "pruned finished mails");
             }
+            // Sign-ups whose confirmation mail went unanswered keep a password hash: gone too.
+            ferry_store::registrations::prune(&mut conn, app.now_ms() - KEEP_FINISHED_MS).await?;
         }
         let cfg = &app.config.mail;
         let token = hex::encode(random_bytes::<12>());

@@ -30,6 +30,7 @@ pub mod portal;
 pub mod previews;
 pub mod quota_requests;
 pub mod rate_limit;
+pub mod registrations;
 pub mod search;
 pub mod sharing;
 pub mod slow;
@@ -121,6 +122,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(logins::router())
         .merge(support::router())
         .merge(quota_requests::router())
+        .merge(registrations::router())
         .merge(analytics::router())
         .merge(tokens::router())
         .merge(two_factor::router())

@@ -194,7 +194,8 @@ pub struct UserLimit {
 }
 
 /// Requests that guess a secret: a login (with a password or a one-time login key), a
-/// password reset, a link password.
+/// password reset, a sign-up and its confirmation (both mail or probe an address), a link
+/// password.
 fn guesses_a_secret(method: &Method, path: &str) -> bool {
     if method != Method::POST {
         return false;
@@ -205,6 +206,8 @@ fn guesses_a_secret(method: &Method, path: &str) -> bool {
             | "/api/v1/auth/login-key"
             | "/api/v1/auth/password-reset"
             | "/api/v1/auth/password-reset/confirm"
+            | "/api/v1/auth/register"
+            | "/api/v1/auth/register/confirm"
     ) || path
         .strip_prefix("/api/v1/links/")
         .and_then(|rest| rest.strip_suffix("/unlock"))
@@ -345,6 +348,11 @@ mod tests {
         assert!(guesses_a_secret(&Method::POST, "/api/v1/auth/session"));
         assert!(guesses_a_secret(&Method::POST, "/api/v1/links/abc/unlock"));
         assert!(guesses_a_secret(&Method::POST, "/api/v1/auth/login-key"));
+        assert!(guesses_a_secret(&Method::POST, "/api/v1/auth/register"));
+        assert!(guesses_a_secret(
+            &Method::POST,
+            "/api/v1/auth/register/confirm"
+        ));
         assert!(!guesses_a_secret(&Method::GET, "/api/v1/auth/session"));
         assert!(!guesses_a_secret(&Method::POST, "/api/v1/links/a/b/unlock"));
         assert!(!guesses_a_secret(&Method::DELETE, "/api/v1/auth/session"));

@@ -21,6 +21,37 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, delete))
         .routes(routes!(unlock))
         .routes(routes!(restore))
+        .routes(routes!(login_exists))
+}
+
+/// The query of `GET /users/exists`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExistsQuery {
+    /// The login to look for (an account's login or extra login, in any case); without it,
+    /// `400 invalid_query`.
+    login: Option<String>,
+}
+
+/// Whether an account has this login: for system and company admins only (anyone else is
+/// `403` whatever the login, so logins cannot be probed). A company admin gets the account's
+/// id only for its own company's users.
+#[utoipa::path(get, path = "/users/exists", tag = "users", params(ExistsQuery),
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::LoginExists),
+        (status = 400, description = "`invalid_query`: no or an overlong login", body = api::ErrorBody),
+        (status = 401, body = api::ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = api::ErrorBody)))]
+async fn login_exists(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ApiQuery(q): ApiQuery<ExistsQuery>,
+) -> ApiResult<axum::Json<api::LoginExists>> {
+    let found = users::login_exists(&state, &me.caller(), q.login.as_deref().unwrap_or("")).await?;
+    Ok(axum::Json(api::LoginExists {
+        exists: found.exists,
+        user_id: found.user_id,
+    }))
 }
 
 /// Create a user.

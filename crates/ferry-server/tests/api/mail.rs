@@ -18,6 +18,7 @@ use crate::helpers::{Backend, TestApp, assert_api_error, assert_field_error};
 
 /// Runs each listed `async fn(Backend)` on SQLite and on PostgreSQL; each test starts its own
 /// SMTP server and passes its port into the server's configuration.
+#[macro_export]
 macro_rules! mail_tests {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -82,7 +83,7 @@ fn python() -> &'static Path {
 }
 
 /// A real SMTP server on `127.0.0.1:port` that keeps what it receives in `dir`.
-struct SmtpSink {
+pub struct SmtpSink {
     port: u16,
     dir: tempfile::TempDir,
     process: Option<std::process::Child>,
@@ -102,7 +103,7 @@ impl SmtpSink {
         }
     }
 
-    async fn start() -> SmtpSink {
+    pub async fn start() -> SmtpSink {
         let mut sink = SmtpSink::reserve();
         sink.listen().await;
         sink
@@ -139,7 +140,7 @@ impl SmtpSink {
     }
 
     /// Every message received so far, in the order they arrived.
-    fn messages(&self) -> Vec<Value> {
+    pub fn messages(&self) -> Vec<Value> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
             .expect("sink dir")
             .flatten()
@@ -154,7 +155,7 @@ impl SmtpSink {
     }
 
     /// Waits until `n` messages have arrived; returns them.
-    async fn until(&self, n: usize, what: &str) -> Vec<Value> {
+    pub async fn until(&self, n: usize, what: &str) -> Vec<Value> {
         let started = Instant::now();
         loop {
             let got = self.messages();
@@ -181,7 +182,7 @@ impl Drop for SmtpSink {
 }
 
 /// Quick sending and quick retries, through `sink`.
-fn mail_to(c: &mut Config, sink: &SmtpSink) {
+pub fn mail_to(c: &mut Config, sink: &SmtpSink) {
     c.mail.smtp_url = Some(sink.url());
     c.mail.from = "Ferry <ferry@example.com>".into();
     c.mail.send_interval_ms = 50;
@@ -190,7 +191,7 @@ fn mail_to(c: &mut Config, sink: &SmtpSink) {
     c.mail.timeout_secs = 5;
 }
 
-async fn spawn(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+pub async fn spawn(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
     match TestApp::spawn_with(backend, tweak).await {
         Some(app) => app,
         None => panic!("FERRY_TEST_DATABASE_URL was set when the tests were built, not now"),
@@ -199,10 +200,14 @@ async fn spawn(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
 
 /// The token in the reset link of `mail`, checking the link in both bodies.
 fn reset_token(app_url: &str, mail: &Value) -> String {
-    let prefix = format!("{app_url}/reset?token=");
+    token_in(mail, &format!("{app_url}/reset?token="))
+}
+
+/// The 64-hex-digit token after `prefix` in `mail`, checking it in both bodies.
+pub fn token_in(mail: &Value, prefix: &str) -> String {
     let text = mail["text"].as_str().expect("a text part");
     let html = mail["html"].as_str().expect("an HTML part");
-    let start = text.find(&prefix).expect("the link in the text part") + prefix.len();
+    let start = text.find(prefix).expect("the link in the text part") + prefix.len();
     let token: String = text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric())

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod account_mail;
+
 mod audit;
 mod expiry;
 mod link_passwords;

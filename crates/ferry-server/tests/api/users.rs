@@ -6,7 +6,7 @@ use ferry_api as api;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_api_error, assert_field_error, parse};
+use crate::helpers::{TestApp, assert_api_error, assert_field_error, parse, send_json};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -21,6 +21,7 @@ on_both_backends!(
     bad_paging_parameters_are_refused,
     admins_cannot_lock_themselves_out,
     users_are_found_by_text_role_and_status_with_a_total,
+    only_admins_may_ask_whether_a_login_exists,
 );
 
 fn new_user(login: &str) -> api::CreateUser {
@@ -573,4 +574,65 @@ async fn users_are_found_by_text_role_and_status_with_a_total(app: TestApp) {
             field,
         );
     }
+}
+
+async fn only_admins_may_ask_whether_a_login_exists(app: TestApp) {
+    let exists = |client: &ferry_client::Client, login: &str| {
+        let client = client.clone();
+        let path = format!("/users/exists?login={}", urlencoding(login));
+        async move { send_json::<api::LoginExists>(&client, Method::GET, &path, None).await }
+    };
+    let (alice, alice_client) = app.user("alice", None).await;
+    let _: serde_json::Value = send_json(
+        &alice_client,
+        Method::POST,
+        "/me/logins",
+        Some(json!({"login": "alice@example.com"})),
+    )
+    .await
+    .unwrap();
+    // A login, in any case, and an extra login name the account; others do not exist.
+    for login in ["alice", "ALICE", "Alice@Example.com"] {
+        let found = exists(&app.admin, login).await.unwrap();
+        assert_eq!(
+            (found.exists, found.user_id.as_deref()),
+            (true, Some(alice.id.as_str()))
+        );
+    }
+    let missing = exists(&app.admin, "nobody").await.unwrap();
+    assert_eq!((missing.exists, missing.user_id), (false, None));
+    // Anyone else gets the same 403 whatever the login: nothing to probe.
+    for login in ["alice", "nobody"] {
+        assert_api_error(exists(&alice_client, login).await, 403, "forbidden");
+    }
+    // A company admin learns that a login outside its company is taken (as a refused
+    // POST /users would tell it), but not whose it is; its own users it sees.
+    let (company, boss) = app.company_with_admin("Acme").await;
+    let found = exists(&boss, "alice").await.unwrap();
+    assert_eq!((found.exists, found.user_id), (true, None));
+    let own: api::User = send_json(
+        &boss,
+        Method::POST,
+        "/users",
+        Some(json!({"login": "worker", "password": "password-worker"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(own.company_id.as_deref(), Some(company.id.as_str()));
+    let found = exists(&boss, "worker").await.unwrap();
+    assert_eq!(found.user_id.as_deref(), Some(own.id.as_str()));
+    // Bad input is a 400, never a 500.
+    assert_field_error(exists(&app.admin, "").await, 400, "invalid_query", "login");
+    let res = app
+        .admin
+        .request(Method::GET, "/users/exists")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}
+
+/// `s` safe in a query string (the logins here have only `@` to escape).
+fn urlencoding(s: &str) -> String {
+    s.replace('@', "%40")
 }

@@ -2587,6 +2587,111 @@ async fn schema_35_upgrades_to_quota_requests_postgres() {
     quota_requests_upgrade(schema.url(), "postgres").await;
 }
 
+/// Migration 0040 (self-registration): a database holding users gets the sign-ups table; a
+/// confirmation token works once and before it expires, a decision is a claim that forgets
+/// the password hash, and expired unconfirmed sign-ups are pruned.
+async fn registrations_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 36).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_boss",
+                login: "boss",
+                name: "boss",
+                role: Role::Admin,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    use ferry_store::registrations::{self as reg, NewRegistration};
+    let sign_up = |id: &'static str, token_hash: &'static str, expires_at: i64| NewRegistration {
+        id,
+        login: "new@example.com",
+        name: "New",
+        password_hash: "argon2-hash",
+        token_hash,
+        now: 2,
+        expires_at,
+    };
+    reg::insert(&mut c, &sign_up("reg_1", "hash-1", 100))
+        .await
+        .unwrap();
+    let open = reg::open_for_login(&mut c, "NEW@example.com", 3)
+        .await
+        .unwrap()
+        .expect("an open sign-up");
+    assert_eq!(
+        (open.id.as_str(), open.status.as_str()),
+        ("reg_1", "unconfirmed")
+    );
+    let confirmed = reg::confirm(&mut c, "hash-1", 3).await.unwrap().unwrap();
+    assert_eq!(confirmed.status, "pending");
+    assert!(reg::confirm(&mut c, "hash-1", 4).await.unwrap().is_none());
+    assert!(
+        reg::decide(
+            &mut c,
+            "reg_1",
+            "approved",
+            Some("usr_boss"),
+            Some("usr_boss"),
+            5
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !reg::decide(&mut c, "reg_1", "denied", Some("usr_boss"), None, 6)
+            .await
+            .unwrap()
+    );
+    let decided = reg::get(&mut c, "reg_1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            decided.status.as_str(),
+            decided.password_hash.as_str(),
+            decided.user_id.as_deref()
+        ),
+        ("approved", "", Some("usr_boss"))
+    );
+    reg::insert(&mut c, &sign_up("reg_2", "hash-2", 7))
+        .await
+        .unwrap();
+    assert!(reg::confirm(&mut c, "hash-2", 8).await.unwrap().is_none());
+    assert_eq!(reg::prune(&mut c, 10).await.unwrap(), 1);
+    assert_eq!(reg::list(&mut c, None, 10).await.unwrap().len(), 1);
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_36_upgrades_to_registrations_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    registrations_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_36_upgrades_to_registrations_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    registrations_upgrade(schema.url(), "postgres").await;
+}
+
 /// Migration 0032 (scrubbing): blobs stored before it have never been checked, so they are due
 /// one interval after they were stored; a claim stamps them, and unreferenced blobs are never
 /// claimed (but still known, so fsck does not call them orphans).
