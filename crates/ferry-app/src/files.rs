@@ -336,7 +336,7 @@ impl Entry {
 
 /// A file's metadata (`FileExpired` once its `ttl` has passed).
 pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<Entry> {
-    let (file, _) = access::file(app, caller, id, Permission::Read).await?;
+    let (file, _) = access::file_to_show(app, caller, id).await?;
     if file.is_expired(app.now_ms()) {
         return Err(Error::FileExpired);
     }

@@ -2,6 +2,8 @@
 //! what the caller can read (the access module's folder scope is the query's filter, so the
 //! rule and the search cannot disagree).
 
+use std::collections::HashMap;
+
 use ferry_core::{ItemKind, Permission};
 use ferry_store::search::Query;
 
@@ -104,14 +106,25 @@ pub async fn search(
         limit + 1,
     )
     .await?;
-    // Paths: one walk up the tree per distinct folder on the page.
-    let mut paths: std::collections::HashMap<String, String> = Default::default();
+    // The page's files in one statement; paths: one walk up the tree per distinct folder.
+    let file_ids: Vec<&str> = hits
+        .iter()
+        .filter(|h| h.kind == ItemKind::File)
+        .map(|h| h.id.as_str())
+        .collect();
+    let mut files: HashMap<String, ferry_store::files::File> =
+        ferry_store::files::get_many(&mut conn, &file_ids)
+            .await?
+            .into_iter()
+            .map(|f| (f.id.clone(), f))
+            .collect();
+    let mut paths: HashMap<String, String> = HashMap::new();
     let mut out = Vec::with_capacity(hits.len());
     for hit in hits {
         let position = (hit.name_key.clone(), hit.id.clone());
         let found = match hit.kind {
             ItemKind::File => {
-                let Some(file) = ferry_store::files::get(&mut conn, &hit.id).await? else {
+                let Some(file) = files.remove(&hit.id) else {
                     continue;
                 };
                 let folder_path = match paths.get(file.folder_id.as_str()) {

@@ -270,6 +270,24 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<File>> {
     )
 }
 
+/// The files among `ids` that exist, in no particular order: one statement for a page of
+/// ids (a search page) instead of one per id.
+pub async fn get_many(conn: &mut Conn, ids: &[&str]) -> Result<Vec<File>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{} WHERE f.id IN ({})",
+        select(),
+        crate::dialect::Placeholders::starting_at(1).list(ids.len())
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
 /// The live file named `name` (case-insensitively) in the folder, if any.
 pub async fn by_name(conn: &mut Conn, folder_id: &str, name: &str) -> Result<Option<File>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -141,6 +141,10 @@ impl Store {
                 AnyPoolOptions::new()
                     // Readers run in parallel under WAL; writers queue on the busy timeout.
                     .max_connections(16)
+                    // A SQLite connection is a file handle on a thread of its own: it cannot be
+                    // cut off like a socket, so pinging it on every acquire (sqlx's default)
+                    // only adds a round trip to that thread per acquire, several per request.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // WAL lets readers run beside the single writer; FULL makes every

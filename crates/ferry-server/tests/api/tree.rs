@@ -24,6 +24,7 @@ on_both_backends!(
     other_users_trees_are_not_found,
     uploads_create_their_relative_path,
     search_finds_only_what_the_caller_can_read,
+    search_pages_through_many_matches_in_name_order,
     favorites_are_per_user,
     batches_answer_item_by_item,
     trash_inside_a_folder_moves_with_it_to_its_new_owner,
@@ -1150,6 +1151,63 @@ async fn search_finds_only_what_the_caller_can_read(app: TestApp) {
         hit_names(&search(&alice, &[("q", "%%")]).await.unwrap()),
         Vec::<String>::new()
     );
+}
+
+async fn search_pages_through_many_matches_in_name_order(app: TestApp) {
+    let (_, alice) = app.user("alice", None).await;
+    let top = alice.create_folder("Haystack", 0).await.unwrap();
+    let sub = folder_in(&alice, &top.id, "Needle box").await;
+    // Matches in two folders, files and folders mixed, names in no order and of mixed case,
+    // among files that do not match.
+    let mut expected = vec![(
+        "needle box".to_string(),
+        "/Haystack/Needle box/".to_string(),
+    )];
+    for i in 0..24 {
+        let (folder, path) = if i % 3 == 0 {
+            (&sub.id, "/Haystack/Needle box")
+        } else {
+            (&top.id, "/Haystack")
+        };
+        let name = format!("{} NEEDLE {:02}.txt", ["b", "A", "c"][i % 3], (i * 7) % 24);
+        alice.upload(folder, &name, vec![i as u8]).await.unwrap();
+        alice
+            .upload(folder, &format!("hay {i}.txt"), vec![i as u8])
+            .await
+            .unwrap();
+        expected.push((name.to_lowercase(), format!("{path}/{name}")));
+    }
+    for name in ["needles", "Old needle"] {
+        folder_in(&alice, &top.id, name).await;
+        expected.push((name.to_lowercase(), format!("/Haystack/{name}/")));
+    }
+    expected.sort();
+    let expected: Vec<String> = expected.into_iter().map(|(_, path)| path).collect();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut query = vec![("q", "needle"), ("limit", "5")];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c));
+        }
+        let page = search(&alice, &query).await.unwrap();
+        assert!(page.items.len() <= 5);
+        pages += 1;
+        seen.extend(page.items.iter().map(|i| match (&i.file, &i.folder) {
+            (Some(f), _) => f.path.clone(),
+            (_, Some(d)) => format!("{}/", d.path),
+            _ => unreachable!(),
+        }));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    // Every match once, in name order, with its own path, page after page.
+    assert_eq!(seen, expected);
+    assert_eq!(pages, expected.len().div_ceil(5));
 }
 
 async fn favorites_are_per_user(app: TestApp) {
