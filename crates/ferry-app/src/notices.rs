@@ -29,6 +29,10 @@ pub enum NoticeKind {
     FileInfected,
     /// An admin granted or refused the user's request for more quota.
     QuotaDecided,
+    /// A company member asked for access to a folder the user owns.
+    AccessRequest,
+    /// A manager of a folder answered the user's request for access to it.
+    AccessRequestDecided,
 }
 
 impl NoticeKind {
@@ -42,6 +46,8 @@ impl NoticeKind {
             NoticeKind::LinkUploaded => "link.uploaded",
             NoticeKind::FileInfected => "file.infected",
             NoticeKind::QuotaDecided => "quota.decided",
+            NoticeKind::AccessRequest => "access_request",
+            NoticeKind::AccessRequestDecided => "access_request.decided",
         }
     }
 }

@@ -98,10 +98,15 @@ pub enum Action {
     /// A stored blob no longer holds what its SHA-256 says, or is missing (the scrubber or
     /// `ferry admin fsck` found it).
     BlobCorrupt,
+    /// A company member asked for access to a folder of the company's directory; a manager of
+    /// the folder approved (with a share, see `permission.changed`) or denied it.
+    ShareAccessRequested,
+    ShareAccessApproved,
+    ShareAccessDenied,
 }
 
 impl Action {
-    pub const ALL: [Action; 79] = [
+    pub const ALL: [Action; 82] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -181,6 +186,9 @@ impl Action {
         Action::QuotaRequestApproved,
         Action::QuotaRequestDenied,
         Action::BlobCorrupt,
+        Action::ShareAccessRequested,
+        Action::ShareAccessApproved,
+        Action::ShareAccessDenied,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -269,6 +277,9 @@ impl Action {
             Action::QuotaRequested => "quota.requested",
             Action::QuotaRequestApproved => "quota.request_approved",
             Action::QuotaRequestDenied => "quota.request_denied",
+            Action::ShareAccessRequested => "share.access_requested",
+            Action::ShareAccessApproved => "share.access_approved",
+            Action::ShareAccessDenied => "share.access_denied",
             Action::BlobCorrupt => "blob.corrupt",
         }
     }

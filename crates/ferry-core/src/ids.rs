@@ -23,6 +23,8 @@ pub enum IdKind {
     Mail,
     /// A user's request for more quota.
     QuotaRequest,
+    /// A company member's request for access to a folder.
+    AccessRequest,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -50,6 +52,7 @@ impl IdKind {
             IdKind::Company => "cmp_",
             IdKind::Mail => "eml_",
             IdKind::QuotaRequest => "qrq_",
+            IdKind::AccessRequest => "acr_",
         }
     }
 

@@ -15,6 +15,7 @@ pub mod conditional;
 pub mod content;
 pub mod context;
 pub mod csv;
+pub mod directory;
 pub mod extract;
 pub mod files;
 pub mod fileshare;
@@ -121,6 +122,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(logins::router())
         .merge(support::router())
         .merge(quota_requests::router())
+        .merge(directory::router())
         .merge(analytics::router())
         .merge(tokens::router())
         .merge(two_factor::router())
