@@ -391,7 +391,7 @@ async fn managers_decide_within_their_role_and_members_hear_of_it(app: TestApp) 
         1,
         "{a:?} {b:?}"
     );
-    let outcome = if a.is_ok() { a.unwrap() } else { b.unwrap() };
+    let outcome = a.or(b).unwrap();
     match outcome.status.as_str() {
         "approved" => assert_eq!(cy.get_folder(&plans.id).await.unwrap().role, "viewer"),
         "denied" => {
