@@ -19,9 +19,6 @@ use crate::notices::{self, NoticeKind};
 use crate::sharing;
 use crate::state::AppState;
 
-/// Longest message of a request, in bytes.
-const MAX_MESSAGE: usize = 2048;
-
 /// The caller's directory: the folders members of their company show to it, oldest first,
 /// each with the caller's role on it (decided in the caller) and their pending request. A
 /// caller of no company has an empty directory.
@@ -63,13 +60,7 @@ pub async fn request(
         .transpose()?
         .unwrap_or(FolderRole::Viewer);
     let message = message.unwrap_or("");
-    if message.len() > MAX_MESSAGE || message.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::invalid(
-            "message",
-            "invalid_value",
-            format!("A message is at most {MAX_MESSAGE} bytes, without control characters."),
-        ));
-    }
+    crate::quota_requests::check_message("message", message)?;
     let folder = access::requestable_folder(app, caller, folder_id).await?;
     let id = IdKind::AccessRequest.generate();
     let now = app.now_ms();
