@@ -19,9 +19,10 @@ pub struct CreateFolder {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 3650)]
     pub retention_days: Option<i64>,
-    /// Only `private` for now.
+    /// `private` (default), or `company` for a top-level folder of a company member: listed in
+    /// the company's directory (`GET /directory`), whose members may ask for access.
     #[serde(default)]
-    #[schema(pattern = "^private$")]
+    #[schema(pattern = "^(private|company)$")]
     pub visibility: Option<String>,
     /// Makes a subfolder of this folder (needs `write` there); without it a top-level folder.
     #[serde(default)]
@@ -67,6 +68,11 @@ pub struct UpdateFolder {
     )]
     #[schema(value_type = Option<i64>, minimum = 1)]
     pub size_limit_bytes: Option<Option<i64>>,
+    /// Top-level folders only (`manage`): `private`, or `company` to list the folder in the
+    /// directory of its owner's company (`GET /directory`), whose members may ask for access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(private|company)$")]
+    pub visibility: Option<String>,
 }
 
 /// `POST /folders/{id}/move` and `/copy`.

@@ -72,6 +72,10 @@ pub use sharing::{
     AcceptInvitation, Collaboration, CollaborationList, CreateCollaboration, InvitationList,
     Inviter, Principal, TransferFolder, UpdateCollaboration,
 };
+pub use sharing::{
+    AccessRequest, AccessRequestList, ApproveAccessRequest, CreateAccessRequest, DirectoryFolder,
+    DirectoryList,
+};
 pub use tasks::{Queued, Task, TaskError, TaskProgress};
 pub use tokens::{CreateToken, IssuedToken, Token, TokenList};
 pub use uploads::{CompleteUpload, CreateUpload, PartReceipt, Upload, UploadList, UploadPart};

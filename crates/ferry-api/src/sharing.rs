@@ -105,3 +105,73 @@ pub struct TransferFolder {
     /// The new owner: a login or a `usr_` id.
     pub to: String,
 }
+
+/// A folder of the caller's company directory (`GET /directory`): a top-level folder a
+/// member shows to the company. Members see it here, not its contents, unless they hold a
+/// role on it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DirectoryFolder {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub owner: crate::Owner,
+    pub created_at: String,
+    /// The caller's role on it, or `null` when they hold none (then they may ask for access).
+    pub role: Option<String>,
+    /// The caller's request for access waiting for an answer, or `null`.
+    pub pending_request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DirectoryList {
+    pub folders: Vec<DirectoryFolder>,
+    pub next_cursor: Option<String>,
+}
+
+/// A company member's request for access to a folder of the directory.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccessRequest {
+    /// `acr_…`
+    pub id: String,
+    pub folder_id: String,
+    pub folder_name: String,
+    /// Who asked.
+    pub user: crate::Owner,
+    /// The role asked for; once approved, the role granted.
+    pub role: String,
+    pub message: String,
+    /// `pending`, `approved` or `denied`.
+    pub status: String,
+    /// The id of whoever answered.
+    pub decided_by: Option<String>,
+    pub created_at: String,
+    pub decided_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccessRequestList {
+    pub requests: Vec<AccessRequest>,
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /folders/{id}/access-requests`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct CreateAccessRequest {
+    /// The role asked for (default `viewer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(viewer|uploader|editor|manager)$")]
+    pub role: Option<String>,
+    /// For whoever decides (at most 2048 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2048)]
+    pub message: Option<String>,
+}
+
+/// `POST /access-requests/{id}/approve`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ApproveAccessRequest {
+    /// The role to grant (default: the one asked for; a manager gives at most `editor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(viewer|uploader|editor|manager)$")]
+    pub role: Option<String>,
+}

@@ -1191,3 +1191,134 @@ pub async fn link_terms(
         force_watermark: policy.force_watermark,
     })
 }
+
+// --- Company visibility: the directory and access requests (issue #12) ---------------------
+//
+// A top-level folder with visibility `company` is listed in the directory of its owner's
+// company. The company's members see it there (name, description, owner) without being able
+// to open it, and may ask for access; whoever may share the folder decides. For anyone else
+// (another company's members, users of no company, tokens restricted to a folder) such a
+// folder stays invisible: `NotFound`, like every folder they hold no role on.
+
+/// Whether the caller may give a folder owned by `owner` the visibility `visibility`:
+/// `company` is for top-level folders (the directory lists whole trees) of a company member
+/// (there must be a company to show it to); `private` always. The caller needs `manage`,
+/// checked with the rest of the change.
+pub fn may_set_visibility(
+    caller: &Caller,
+    folder_is_top: bool,
+    owner: &User,
+    visibility: ferry_core::Visibility,
+) -> Result<()> {
+    if visibility == ferry_core::Visibility::Private {
+        return Ok(());
+    }
+    if caller.restriction().is_some() {
+        return Err(Error::PermissionDenied);
+    }
+    let why = if !folder_is_top {
+        "Only top-level folders can be shown to the company."
+    } else if owner.company_id.is_none() {
+        "The folder's owner belongs to no company to show it to."
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid("visibility", "invalid_value", why))
+}
+
+/// The company whose directory the caller sees: their own. A caller of no company, or a
+/// token restricted to one folder (whose world is that folder), sees none.
+pub fn directory_company(caller: &Caller) -> Option<&str> {
+    if caller.restriction().is_some() {
+        return None;
+    }
+    caller.user_ref()?.company_id.as_deref()
+}
+
+/// Decides the caller's role on folders of the directory (top-level folders, so only the
+/// shares on each itself count): one query for the whole page.
+pub async fn resolve_directory_roles(
+    conn: &mut ferry_store::Conn,
+    now: i64,
+    caller: &Caller,
+    folders: &[Folder],
+) -> Result<()> {
+    let Some(user) = caller.user_ref() else {
+        return Ok(());
+    };
+    let ids: Vec<&str> = folders
+        .iter()
+        .filter(|f| f.parent_id.is_none() && folder_role(caller, f).is_none())
+        .map(|f| f.id.as_str())
+        .collect();
+    for grant in ferry_store::collaborations::grants_on(conn, &user.id, &ids, now).await? {
+        if caller.granted(&grant.folder_id) < Some(grant.role) {
+            caller.grant(&grant.folder_id, grant.role);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `folder` is in the caller's directory: a live top-level folder shown to the
+/// company of its owner `owner`, which is the caller's.
+fn in_directory_of(caller: &Caller, folder: &Folder, owner: &User) -> bool {
+    folder.is_live()
+        && folder.parent_id.is_none()
+        && folder.visibility == ferry_core::Visibility::Company.as_str()
+        && directory_company(caller).is_some_and(|c| owner.company_id.as_deref() == Some(c))
+}
+
+/// A folder of the caller's directory they may ask access to. Not in their directory:
+/// `NotFound`; a role on it already (their own folder, a share, an admin): `Conflict`.
+pub async fn requestable_folder(app: &AppState, caller: &Caller, id: &str) -> Result<Folder> {
+    if !IdKind::Folder.matches(id) || directory_company(caller).is_none() {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.store.conn().await?;
+    let folder = ferry_store::folders::get(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let owner = ferry_store::users::get(&mut conn, &folder.owner_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !in_directory_of(caller, &folder, &owner) {
+        return Err(Error::NotFound);
+    }
+    if resolve_role(&mut conn, app.now_ms(), caller, &folder)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(
+            "You have access to this folder already.".into(),
+        ));
+    }
+    Ok(folder)
+}
+
+/// The folder whose access requests the caller may see and decide: `share` on it (managers
+/// and owners); a visible folder without it is `PermissionDenied`, anything else `NotFound`.
+pub async fn access_requests_folder(app: &AppState, caller: &Caller, id: &str) -> Result<Folder> {
+    folder(app, caller, id, Permission::Share).await
+}
+
+/// Loads an access request the caller may decide, with its folder (see
+/// [`access_requests_folder`]); an unknown one is `NotFound`.
+pub async fn decidable_access_request(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(ferry_store::access_requests::AccessRequest, Folder)> {
+    if !IdKind::AccessRequest.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let request = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::access_requests::get(&mut conn, id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    // Whoever cannot see the folder learns nothing of the request either.
+    let folder = visible_folder(app, caller, &request.folder_id).await?;
+    permit(caller, &folder, Permission::Share)?;
+    Ok((request, folder))
+}

@@ -56,6 +56,16 @@ pub(crate) fn checked_description(value: Option<&str>) -> Result<Option<&str>> {
     value.map(description).transpose()
 }
 
+fn visibility(value: &str) -> Result<Visibility> {
+    Visibility::parse(value).ok_or_else(|| {
+        Error::invalid(
+            "visibility",
+            "invalid_value",
+            "visibility must be `private` or `company`.",
+        )
+    })
+}
+
 fn retention(value: i64, inherited: i64) -> Result<i64> {
     let days = validate::in_range("retention_days", value, 0..=validate::MAX_RETENTION_DAYS)?;
     if days < inherited {
@@ -76,16 +86,11 @@ fn retention(value: i64, inherited: i64) -> Result<i64> {
 pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) -> Result<Entry> {
     let user = caller.user_ref().ok_or(Error::Unauthorized)?;
     let name = validate::stored_name("name", new.name)?;
-    let visibility = match new.visibility {
-        None => Visibility::Private,
-        Some(v) => Visibility::parse(v).ok_or_else(|| {
-            Error::invalid(
-                "visibility",
-                "invalid_value",
-                "visibility must be `private`.",
-            )
-        })?,
-    };
+    let visibility = new.visibility.map(visibility).transpose()?;
+    if let Some(v) = visibility {
+        access::may_set_visibility(caller, new.parent_id.is_none(), user, v)?;
+    }
+    let visibility = visibility.unwrap_or(Visibility::Private);
     let description = description(new.description.unwrap_or(""))?;
     let expires_at = expiry(app, new.parent_id.is_none(), new.expires_at)?;
     let parent = match new.parent_id {
@@ -342,6 +347,8 @@ pub struct FolderPatch<'a> {
     pub expires_at: Option<Option<i64>>,
     /// A new size limit of the folder's subtree (`Some(None)`: none).
     pub size_limit_bytes: Option<Option<i64>>,
+    /// `private` or `company` (top-level folders of a company member only).
+    pub visibility: Option<&'a str>,
 }
 
 /// An expiry asked for: top-level folders only, and in the future.
@@ -381,6 +388,7 @@ pub async fn update(
     let needed = if patch.retention_days.is_some()
         || patch.expires_at.is_some()
         || patch.size_limit_bytes.is_some()
+        || patch.visibility.is_some()
         || renaming_top
     {
         Permission::Manage
@@ -395,6 +403,14 @@ pub async fn update(
         .map(|n| validate::stored_name("name", n))
         .transpose()?;
     let description = checked_description(patch.description)?;
+    let new_visibility = patch.visibility.map(visibility).transpose()?;
+    if let Some(v) = new_visibility {
+        let mut conn = app.store.conn().await?;
+        let owner = ferry_store::users::get(&mut conn, &folder.owner_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        access::may_set_visibility(caller, folder.parent_id.is_none(), &owner, v)?;
+    }
     let size_limit = patch
         .size_limit_bytes
         .map(|limit| {
@@ -425,6 +441,7 @@ pub async fn update(
         name: name.as_deref(),
         description,
         retention_days,
+        visibility: new_visibility.map(Visibility::as_str),
     };
     if !ferry_store::folders::update(&mut tx, &folder.id, &changes, revision, now).await? {
         return Err(Error::PreconditionFailed);
@@ -452,7 +469,8 @@ pub async fn update(
             Action::FolderUpdated,
             json!({"description": description.is_some(), "retention_days": retention_days,
                 "expires_at": expires_at.map(|at| at.map(ferry_core::timefmt::rfc3339)),
-                "size_limit_bytes": size_limit}),
+                "size_limit_bytes": size_limit,
+                "visibility": new_visibility.map(Visibility::as_str)}),
         ),
     };
     audit::success(

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod access_requests;
 pub mod accounts;
 pub mod analytics;
 pub mod archives;

@@ -32,6 +32,10 @@ pub enum NoticeKind {
     /// Someone confirmed a sign-up that waits for a system admin (`accounts.registration =
     /// "approval"`).
     RegistrationPending,
+    /// A company member asked for access to a folder the user owns.
+    AccessRequest,
+    /// A manager of a folder answered the user's request for access to it.
+    AccessRequestDecided,
 }
 
 impl NoticeKind {
@@ -46,6 +50,8 @@ impl NoticeKind {
             NoticeKind::FileInfected => "file.infected",
             NoticeKind::QuotaDecided => "quota.decided",
             NoticeKind::RegistrationPending => "registration.pending",
+            NoticeKind::AccessRequest => "access_request",
+            NoticeKind::AccessRequestDecided => "access_request.decided",
         }
     }
 }

@@ -23,7 +23,9 @@ const MAX_MESSAGE: usize = 2048;
 /// Requests one listing shows.
 const LIST_LIMIT: i64 = 200;
 
-fn check_message(field: &str, message: &str) -> Result<()> {
+/// A request's or a decision's message: at most [`MAX_MESSAGE`] bytes, no control characters
+/// but newlines (access requests check theirs alike).
+pub(crate) fn check_message(field: &str, message: &str) -> Result<()> {
     if message.len() > MAX_MESSAGE || message.chars().any(|c| c.is_control() && c != '\n') {
         return Err(Error::invalid(
             field,

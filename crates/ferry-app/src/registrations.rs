@@ -286,7 +286,7 @@ pub async fn decide(
     }
     let (action, target) = if approve {
         let user = approve_in(app, &mut tx, &caller.origin, Some(admin), &registration).await?;
-        (Action::UserRegistrationApproved, user.id)
+        (Action::UserRegistrationApproved, user.id.into())
     } else {
         if !ferry_store::registrations::decide(&mut tx, id, "denied", Some(&admin.id), None, now)
             .await?

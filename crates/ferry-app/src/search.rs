@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use ferry_core::{ItemKind, Permission};
+use ferry_core::{FileId, ItemKind, Permission};
 use ferry_store::search::Query;
 
 use crate::access;
@@ -112,7 +112,7 @@ pub async fn search(
         .filter(|h| h.kind == ItemKind::File)
         .map(|h| h.id.as_str())
         .collect();
-    let mut files: HashMap<String, ferry_store::files::File> =
+    let mut files: HashMap<FileId, ferry_store::files::File> =
         ferry_store::files::get_many(&mut conn, &file_ids)
             .await?
             .into_iter()
@@ -124,7 +124,7 @@ pub async fn search(
         let position = (hit.name_key.clone(), hit.id.clone());
         let found = match hit.kind {
             ItemKind::File => {
-                let Some(file) = files.remove(&hit.id) else {
+                let Some(file) = files.remove(hit.id.as_str()) else {
                     continue;
                 };
                 let folder_path = match paths.get(file.folder_id.as_str()) {

@@ -37,7 +37,8 @@ pub struct Invite<'a> {
 /// Longest invitation message, in bytes.
 const MAX_MESSAGE_BYTES: usize = 2048;
 
-fn role(value: &str) -> Result<FolderRole> {
+/// A role one may give: any but `owner`.
+pub(crate) fn role(value: &str) -> Result<FolderRole> {
     match FolderRole::parse(value) {
         Some(FolderRole::Owner) => Err(Error::invalid(
             "role",
@@ -193,7 +194,7 @@ fn email(address: &str) -> Result<String> {
 }
 
 /// `permission.changed` for a collaboration, in `tx`.
-async fn record(
+pub(crate) async fn record(
     app: &AppState,
     tx: &mut ferry_store::Tx,
     caller: &Caller,
@@ -412,20 +413,7 @@ pub async fn accept(
     };
     let now = app.now_ms();
     let mut tx = app.store.begin().await?;
-    let ns = Namespace::Top { owner_id: &user.id };
-    ferry_store::folders::lock(&mut tx, ns).await?;
-    // The root holds the caller's own folders and their mounts: one namespace for both.
-    let mut name = free_name(&mut tx, ns, &wanted, on_conflict, None).await?;
-    let mut n: u32 = 0;
-    while collaborations::mount_taken(&mut tx, &user.id, &name).await? {
-        if on_conflict == OnConflict::Fail {
-            return Err(Error::NameConflict(format!(
-                "Something named `{name}` is already in your root."
-            )));
-        }
-        n += 1;
-        name = validate::numbered(&wanted, n);
-    }
+    let name = free_mount_name(&mut tx, &user.id, &wanted, on_conflict).await?;
     if !collaborations::accept(&mut tx, id, &user.id, &name, now).await? {
         return Err(Error::NotFound);
     }
@@ -452,6 +440,32 @@ pub async fn accept(
     .await?;
     tx.commit().await?;
     Ok(accepted)
+}
+
+/// A free name for a mount of `wanted` in `user_id`'s root (locked for the rest of `tx`):
+/// `wanted` itself, or numbered `wanted (1)` with `Rename`; taken with `Fail` is
+/// `409 name_conflict`.
+pub(crate) async fn free_mount_name(
+    tx: &mut ferry_store::Tx,
+    user_id: &str,
+    wanted: &str,
+    on_conflict: OnConflict,
+) -> Result<String> {
+    let ns = Namespace::Top { owner_id: user_id };
+    ferry_store::folders::lock(tx, ns).await?;
+    // The root holds the user's own folders and their mounts: one namespace for both.
+    let mut name = free_name(tx, ns, wanted, on_conflict, None).await?;
+    let mut n: u32 = 0;
+    while collaborations::mount_taken(tx, user_id, &name).await? {
+        if on_conflict == OnConflict::Fail {
+            return Err(Error::NameConflict(format!(
+                "Something named `{name}` is already in your root."
+            )));
+        }
+        n += 1;
+        name = validate::numbered(wanted, n);
+    }
+    Ok(name)
 }
 
 /// Declines an invitation.

@@ -241,7 +241,7 @@ pub async fn login_exists(app: &AppState, caller: &Caller, login: &str) -> Resul
         exists: user.is_some(),
         user_id: user
             .filter(|u| scope.reaches(u.company_id.as_deref()))
-            .map(|u| u.id),
+            .map(|u| u.id.into()),
     })
 }
 

@@ -105,10 +105,15 @@ pub enum Action {
     /// A stored blob no longer holds what its SHA-256 says, or is missing (the scrubber or
     /// `ferry admin fsck` found it).
     BlobCorrupt,
+    /// A company member asked for access to a folder of the company's directory; a manager of
+    /// the folder approved (with a share, see `permission.changed`) or denied it.
+    ShareAccessRequested,
+    ShareAccessApproved,
+    ShareAccessDenied,
 }
 
 impl Action {
-    pub const ALL: [Action; 83] = [
+    pub const ALL: [Action; 86] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -192,6 +197,9 @@ impl Action {
         Action::UserRegistrationApproved,
         Action::UserRegistrationDenied,
         Action::BlobCorrupt,
+        Action::ShareAccessRequested,
+        Action::ShareAccessApproved,
+        Action::ShareAccessDenied,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -284,6 +292,9 @@ impl Action {
             Action::AuthRegistrationConfirmed => "auth.registration_confirmed",
             Action::UserRegistrationApproved => "user.registration_approved",
             Action::UserRegistrationDenied => "user.registration_denied",
+            Action::ShareAccessRequested => "share.access_requested",
+            Action::ShareAccessApproved => "share.access_approved",
+            Action::ShareAccessDenied => "share.access_denied",
             Action::BlobCorrupt => "blob.corrupt",
         }
     }

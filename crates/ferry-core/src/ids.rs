@@ -27,6 +27,8 @@ pub enum IdKind {
     QuotaRequest,
     /// A self-registration (sign-up) waiting to be confirmed or decided.
     Registration,
+    /// A company member's request for access to a folder.
+    AccessRequest,
 }
 
 /// Random bytes per id: 96 bits, comfortably above the contract's 64.
@@ -55,6 +57,7 @@ impl IdKind {
             IdKind::Mail => "eml_",
             IdKind::QuotaRequest => "qrq_",
             IdKind::Registration => "reg_",
+            IdKind::AccessRequest => "acr_",
         }
     }
 
@@ -234,6 +237,8 @@ typed_ids! {
     QuotaRequestId => QuotaRequest;
     /// A self-registration waiting for its confirmation or an admin (`reg_…`).
     RegistrationId => Registration;
+    /// A company member's request for access to a folder (`acr_…`).
+    AccessRequestId => AccessRequest;
 }
 
 /// `N` bytes from the operating system's CSPRNG.

@@ -11,8 +11,9 @@ pub mod timefmt;
 pub mod validate;
 
 pub use ids::{
-    CommentId, CompanyId, DeliveryId, EventId, FileId, FolderId, GroupId, IdKind, LinkId, MailId,
-    NoticeId, QuotaRequestId, RegistrationId, RequestId, ShareId, TaskId, TokenId, UploadId, UserId, WebhookId,
+    AccessRequestId, CommentId, CompanyId, DeliveryId, EventId, FileId, FolderId, GroupId, IdKind,
+    LinkId, MailId, NoticeId, QuotaRequestId, RegistrationId, RequestId, ShareId, TaskId, TokenId,
+    UploadId, UserId, WebhookId,
 };
 pub use model::{
     CompanyStatus, FileState, FolderRole, ItemKind, OnConflict, Permission, Role, ScanStatus, Sort,

@@ -89,24 +89,28 @@ impl Permission {
     }
 }
 
-/// Who can see a folder. Only `private` exists until sharing lands: any other value
-/// (`company`, which the contract reserves, included) is refused by [`Visibility::parse`].
+/// Who can see a folder: `private` (its owner and collaborators), or `company` (a top-level
+/// folder also listed in the directory of its owner's company, whose members may ask for
+/// access).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
     Private,
+    Company,
 }
 
 impl Visibility {
     pub fn as_str(self) -> &'static str {
         match self {
             Visibility::Private => "private",
+            Visibility::Company => "company",
         }
     }
 
     pub fn parse(s: &str) -> Option<Visibility> {
         match s {
             "private" => Some(Visibility::Private),
+            "company" => Some(Visibility::Company),
             _ => None,
         }
     }

@@ -82,7 +82,7 @@ impl<'a> Namespace<'a> {
     }
 }
 
-const COLUMNS: &str = "f.id, f.owner_id, u.login AS owner_login, f.parent_id, f.name, \
+pub(crate) const COLUMNS: &str = "f.id, f.owner_id, u.login AS owner_login, f.parent_id, f.name, \
                        f.description, f.visibility, f.retention_days, f.revision, f.trash_id, \
                        f.expires_at, f.created_at, f.updated_at, f.size_limit_bytes";
 
@@ -341,6 +341,7 @@ pub struct FolderChanges<'a> {
     pub name: Option<&'a str>,
     pub description: Option<&'a str>,
     pub retention_days: Option<i64>,
+    pub visibility: Option<&'a str>,
 }
 
 /// Applies `changes` if the folder is still at `revision` (when given); false if it was not
@@ -355,7 +356,8 @@ pub async fn update(
     let done = sqlx::query(
         "UPDATE folders SET name = COALESCE($2, name), name_key = COALESCE($3, name_key), \
          description = COALESCE($4, description), \
-         retention_days = COALESCE($5, retention_days), revision = revision + 1, \
+         retention_days = COALESCE($5, retention_days), \
+         visibility = COALESCE($8, visibility), revision = revision + 1, \
          updated_at = $6 WHERE id = $1 AND ($7 IS NULL OR revision = $7)",
     )
     .bind(id)
@@ -365,6 +367,7 @@ pub async fn update(
     .bind(changes.retention_days)
     .bind(now)
     .bind(revision)
+    .bind(changes.visibility)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -7,6 +7,7 @@
 //! migration directory, kept in lockstep by number.
 #![forbid(unsafe_code)]
 
+pub mod access_requests;
 pub mod analytics;
 pub mod archives;
 pub mod audit;

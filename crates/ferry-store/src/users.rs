@@ -637,6 +637,7 @@ pub async fn remove_belongings(conn: &mut Conn, id: &str) -> Result<()> {
         "DELETE FROM user_settings WHERE user_id = $1",
         "DELETE FROM group_members WHERE user_id = $1",
         "DELETE FROM collaborations WHERE principal_type = 'user' AND user_id = $1",
+        "DELETE FROM access_requests WHERE user_id = $1 AND status = 'pending'",
         "DELETE FROM recovery_codes WHERE user_id = $1",
         "DELETE FROM user_totp WHERE user_id = $1",
         "DELETE FROM tokens WHERE user_id = $1",

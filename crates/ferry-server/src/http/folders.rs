@@ -259,6 +259,7 @@ async fn update(
             })
             .transpose()?,
         size_limit_bytes: body.size_limit_bytes,
+        visibility: body.visibility.as_deref(),
     };
     let entry = folders::update(&state, &caller, &id, patch, if_match_revision(&headers)).await?;
     Ok(with_etag(

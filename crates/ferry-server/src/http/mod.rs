@@ -15,6 +15,7 @@ pub mod conditional;
 pub mod content;
 pub mod context;
 pub mod csv;
+pub mod directory;
 pub mod extract;
 pub mod files;
 pub mod fileshare;
@@ -123,6 +124,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(support::router())
         .merge(quota_requests::router())
         .merge(registrations::router())
+        .merge(directory::router())
         .merge(analytics::router())
         .merge(tokens::router())
         .merge(two_factor::router())

@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn view(r: Registration) -> api::Registration {
     api::Registration {
-        id: r.id,
+        id: r.id.to_string(),
         login: r.login,
         name: r.name,
         status: r.status,
@@ -88,7 +88,7 @@ async fn confirm_registration(
         Confirmed::Active(user) => api::RegistrationConfirmed {
             status: "active".into(),
             user: Some(api::UserSummary {
-                id: user.id.clone(),
+                id: user.id.to_string(),
                 login: user.login.clone(),
                 name: user.name.clone(),
                 role: user.role().as_str().into(),

@@ -24,6 +24,7 @@ mod changes;
 mod comments;
 mod dav;
 mod dav_clients;
+mod directory;
 mod files;
 mod folder_links;
 mod folder_size_limits;

@@ -2897,3 +2897,130 @@ async fn schema_30_upgrades_to_the_change_feed_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     change_feed_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0037 adds company visibility's access requests: a database at schema 36 holding a
+/// company's folder shown to the company upgrades; the folder is in the company's directory,
+/// one pending request per folder and member, decided once.
+async fn access_requests_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 36).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO companies (id, name, name_key, display_name, created_at, updated_at) \
+             VALUES ('cmp_acme', 'Acme', 'acme', 'Acme', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        for (id, login) in [("usr_owns", "owns"), ("usr_asks", "asks")] {
+            ferry_store::users::insert(
+                &mut conn,
+                &NewUser {
+                    id,
+                    login,
+                    name: login,
+                    role: Role::User,
+                    password_hash: "x",
+                    quota_bytes: None,
+                    company_id: Some("cmp_acme"),
+                    now: 1,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_shown', 'usr_owns', 'Handbook', 'handbook', 0, \
+             'company', 1, 1), ('fld_kept', 'usr_owns', 'Private', 'private', 0, 'private', 2, 2)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let listed = ferry_store::access_requests::directory(&mut c, "cmp_acme", "usr_asks", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|l| l.folder.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["fld_shown"]
+    );
+    assert_eq!(listed[0].pending_request_id, None);
+    let ask = |id: &'static str| ferry_store::access_requests::NewAccessRequest {
+        id,
+        folder_id: "fld_shown",
+        user_id: "usr_asks",
+        role: "viewer",
+        message: "please",
+        now: 3,
+    };
+    ferry_store::access_requests::insert(&mut c, &ask("acr_1"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        ferry_store::access_requests::insert(&mut c, &ask("acr_2")).await,
+        Err(ferry_store::StoreError::Conflict)
+    ));
+    let listed = ferry_store::access_requests::directory(&mut c, "cmp_acme", "usr_asks", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed[0].pending_request_id.as_deref(), Some("acr_1"));
+    assert!(
+        ferry_store::access_requests::decide(&mut c, "acr_1", "approved", "editor", "usr_owns", 4)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ferry_store::access_requests::decide(&mut c, "acr_1", "denied", "viewer", "usr_owns", 5)
+            .await
+            .unwrap()
+    );
+    let decided = ferry_store::access_requests::get(&mut c, "acr_1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            decided.status.as_str(),
+            decided.role.as_str(),
+            decided.folder_name.as_str()
+        ),
+        ("approved", "editor", "Handbook")
+    );
+    ferry_store::access_requests::insert(&mut c, &ask("acr_2"))
+        .await
+        .unwrap();
+    let on_folder =
+        ferry_store::access_requests::on_folder(&mut c, "fld_shown", Some("pending"), None, 10)
+            .await
+            .unwrap();
+    assert_eq!(on_folder.len(), 1);
+    assert_eq!(on_folder[0].user_login, "asks");
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_36_upgrades_to_access_requests_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    access_requests_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_36_upgrades_to_access_requests_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    access_requests_upgrade(schema.url(), "postgres").await;
+}
