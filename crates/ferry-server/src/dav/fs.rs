@@ -601,7 +601,7 @@ impl std::fmt::Debug for PutFile {
 
 impl PutFile {
     /// Starts the upload task on the body channel (once).
-    fn begin(&mut self) {
+    fn start_upload(&mut self) {
         let Some(Target {
             app,
             caller,
@@ -655,7 +655,7 @@ impl PutFile {
     }
 
     async fn send(&mut self, chunk: Chunk) -> FsResult<()> {
-        self.begin();
+        self.start_upload();
         let Some(tx) = &self.tx else {
             return Err(FsError::GeneralFailure);
         };
