@@ -10,7 +10,13 @@ use crate::users::Quota;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct Branding {
     pub display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The logo, or `null`. An uploaded logo (`PUT /companies/{company_id}/logo`) is served by
+    /// Ferry itself: `/api/v1/companies/{company_id}/logo?v=…` on the company, and
+    /// `/api/v1/links/{token}/logo?v=…` in a link's info (it works without login for whoever
+    /// holds the link). Without one, the external URL set with `PATCH`, if any (the portal
+    /// shows only images of its own origin).
+    #[serde(default)]
+    #[schema(required = true)]
     pub logo_url: Option<String>,
     /// `#rrggbb`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

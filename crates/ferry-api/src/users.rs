@@ -80,6 +80,13 @@ pub struct User {
     pub purge_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Where the user's profile picture is served (`GET /users/{user_id}/picture`; add
+    /// `&size=32|64|128|256`), or `null` when there is none. Relative to the server; its
+    /// `v` changes with every new picture, so what was fetched under it may be cached.
+    // `default`: a client reading an older server's answer sees none.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub picture_url: Option<String>,
     /// Only on `/me`: the language tag the user chose, or `null`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,

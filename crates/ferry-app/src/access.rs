@@ -1322,3 +1322,72 @@ pub async fn decidable_access_request(
     permit(caller, &folder, Permission::Share)?;
     Ok((request, folder))
 }
+
+// --- Profile pictures and company logos (issue #13) -----------------------------------------
+//
+// Who sees a user's picture is who sees the user: the user, whoever administers them (system
+// admins everyone, a company admin its company's users: the reach of [`managed_user`]), and
+// the other members of the user's company, as the directory shows a company's members to each
+// other ([`directory_company`]; so a token restricted to one folder sees nobody's). Anyone
+// else: `NotFound`, as for an account that does not exist. A user changes their own picture;
+// whoever may change the user ([`managed_user`], [`may_change_user`]) may change it too. A
+// company's logo is seen by whoever sees the company ([`company`]), and by anyone holding a
+// live link of one of its users (the link's landing page shows it, see `pictures`); it is
+// changed by system admins and the company's own admins.
+
+/// Loads a user whose profile picture the caller may see; anyone else is `NotFound`.
+pub async fn visible_user(app: &AppState, caller: &Caller, id: &str) -> Result<User> {
+    if !IdKind::User.matches(id) {
+        return Err(Error::NotFound);
+    }
+    let user = {
+        let mut conn = app.store.conn().await?;
+        ferry_store::users::get(&mut conn, id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let company = user.company_id.as_deref();
+    let sees = match &caller.actor {
+        Actor::System(_) => true,
+        Actor::User(me) => {
+            me.id == user.id
+                || administers(caller).is_ok_and(|a| a.reaches(company))
+                || (!user.is_deleted()
+                    && company.is_some()
+                    && directory_company(caller) == company)
+        }
+    };
+    if sees { Ok(user) } else { Err(Error::NotFound) }
+}
+
+/// Loads the user whose profile picture the caller changes: themselves (`None`, or their own
+/// id), or a user they may change as an admin (out of reach `NotFound`; a plain user naming
+/// someone else `Forbidden`, as for every `/users/{id}` change).
+pub async fn picture_subject(app: &AppState, caller: &Caller, id: Option<&str>) -> Result<User> {
+    let me = caller.user_ref().ok_or(Error::Unauthorized)?;
+    let id = id.unwrap_or(me.id.as_str());
+    if id == me.id.as_str() {
+        let mut conn = app.store.conn().await?;
+        return ferry_store::users::get(&mut conn, id)
+            .await?
+            .ok_or(Error::NotFound);
+    }
+    let user = managed_user(app, caller, id).await?;
+    may_change_user(caller, &user)?;
+    Ok(user)
+}
+
+/// Loads a company whose logo the caller may change: system admins any, a company admin
+/// its own; a member who sees the company but does not administer it is `PermissionDenied`,
+/// anyone else `NotFound`.
+pub async fn logo_company(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<ferry_store::companies::Company> {
+    let found = company(app, caller, id).await?;
+    match administers(caller) {
+        Ok(scope) if scope.reaches(Some(id)) => Ok(found),
+        _ => Err(Error::PermissionDenied),
+    }
+}

@@ -43,6 +43,7 @@ pub mod namespace;
 pub mod notices;
 pub mod password_reset;
 pub mod passwords;
+pub mod pictures;
 pub mod policies;
 pub mod previews;
 pub mod quota_requests;

@@ -122,6 +122,9 @@ fn german(code: &str) -> Option<&'static str> {
         "invalid_cursor" => "Der Cursor ist ungültig.",
         "invalid_digest" => "Der Digest ist ungültig.",
         "invalid_field" => "Ein Feld ist ungültig.",
+        "invalid_image" => {
+            "Der Inhalt ist kein lesbares PNG-, JPEG-, WebP- oder GIF-Bild (oder hat zu viele Pixel)."
+        }
         "invalid_link_password" => "Falsches Passwort für diesen Link.",
         "invalid_login" => "Der Benutzername ist ungültig.",
         "invalid_metadata" => "Die Metadaten sind ungültig.",

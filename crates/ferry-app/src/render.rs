@@ -1,6 +1,7 @@
 //! Rendering one thumbnail: decode the first image of some bytes, hostile-input safe, and
 //! encode it scaled. Depends on the `image` crate only, so that the benchmark
-//! (`bench/thumbnails`) measures exactly this code.
+//! (`bench/thumbnails`) measures exactly this code. Profile pictures and company logos
+//! (`pictures`) go through the same [`decode_image`] and [`encode`]: one pipeline.
 
 use std::io::Cursor;
 
@@ -13,6 +14,8 @@ pub enum Format {
     Webp,
     /// JPEG (quality 85), for clients that ask for it with `Accept`.
     Jpeg,
+    /// PNG: pictures and logos for clients that ask for it with `Accept`.
+    Png,
 }
 
 impl Format {
@@ -20,6 +23,7 @@ impl Format {
         match self {
             Format::Webp => "image/webp",
             Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
         }
     }
 
@@ -27,6 +31,7 @@ impl Format {
         match self {
             Format::Webp => "webp",
             Format::Jpeg => "jpeg",
+            Format::Png => "png",
         }
     }
 }
@@ -39,6 +44,21 @@ pub fn render_image(
     max_pixels: u64,
     format: Format,
 ) -> std::result::Result<Vec<u8>, String> {
+    let img = decode_image(data, max_pixels)?;
+    let img = if img.width().max(img.height()) > px {
+        img.thumbnail(px, px)
+    } else {
+        img
+    };
+    encode(&img, format)
+}
+
+/// Decodes the first image of `data` (JPEG, PNG, GIF or WebP, told by its signature, never
+/// by a name), upright (its EXIF orientation applied). Hostile-input safe: the header's
+/// dimensions are checked against `max_pixels` before any pixel is decoded (the
+/// decompression-bomb guard) and `image::Limits` bound what the decoder may allocate. What
+/// comes back is pixels only: EXIF, XMP, ICC and comments stay behind.
+pub fn decode_image(data: &[u8], max_pixels: u64) -> std::result::Result<DynamicImage, String> {
     let reader = ImageReader::new(Cursor::new(data))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
@@ -72,11 +92,11 @@ pub fn render_image(
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
-    let img = if img.width().max(img.height()) > px {
-        img.thumbnail(px, px)
-    } else {
-        img
-    };
+    Ok(img)
+}
+
+/// Encodes `img` as `format`, with no metadata (the encoders write pixels only).
+pub fn encode(img: &DynamicImage, format: Format) -> std::result::Result<Vec<u8>, String> {
     let mut out = Cursor::new(Vec::new());
     match format {
         Format::Webp => {
@@ -94,6 +114,11 @@ pub fn render_image(
             let rgb = img.to_rgb8();
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
                 .encode_image(&rgb)
+                .map_err(|e| e.to_string())?;
+        }
+        Format::Png => {
+            let rgba = img.to_rgba8();
+            rgba.write_to(&mut out, ImageFormat::Png)
                 .map_err(|e| e.to_string())?;
         }
     }

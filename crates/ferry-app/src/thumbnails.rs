@@ -121,6 +121,20 @@ impl Renderer {
         out
     }
 
+    /// One of this node's rendering slots: profile pictures and logos (`pictures`) share the
+    /// pool with thumbnails.
+    pub(crate) async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        self.permits
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(e.into()))
+    }
+
+    /// The decompression-bomb guard: the most pixels an image may claim.
+    pub(crate) fn max_image_pixels(&self) -> u64 {
+        self.config.max_image_pixels
+    }
+
     fn renders(&self, kind: Kind) -> bool {
         match kind {
             Kind::Image => true,

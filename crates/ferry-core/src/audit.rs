@@ -110,10 +110,17 @@ pub enum Action {
     ShareAccessRequested,
     ShareAccessApproved,
     ShareAccessDenied,
+    /// A user's profile picture was set or replaced (by the user or an admin of theirs), or
+    /// removed.
+    UserPictureChanged,
+    UserPictureRemoved,
+    /// A company's logo was set or replaced, or removed.
+    CompanyLogoChanged,
+    CompanyLogoRemoved,
 }
 
 impl Action {
-    pub const ALL: [Action; 86] = [
+    pub const ALL: [Action; 90] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -200,6 +207,10 @@ impl Action {
         Action::ShareAccessRequested,
         Action::ShareAccessApproved,
         Action::ShareAccessDenied,
+        Action::UserPictureChanged,
+        Action::UserPictureRemoved,
+        Action::CompanyLogoChanged,
+        Action::CompanyLogoRemoved,
     ];
 
     /// The action named `name` (its wire form), if there is one.
@@ -295,6 +306,10 @@ impl Action {
             Action::ShareAccessRequested => "share.access_requested",
             Action::ShareAccessApproved => "share.access_approved",
             Action::ShareAccessDenied => "share.access_denied",
+            Action::UserPictureChanged => "user.picture_changed",
+            Action::UserPictureRemoved => "user.picture_removed",
+            Action::CompanyLogoChanged => "company.logo_changed",
+            Action::CompanyLogoRemoved => "company.logo_removed",
             Action::BlobCorrupt => "blob.corrupt",
         }
     }

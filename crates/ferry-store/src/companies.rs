@@ -27,6 +27,8 @@ pub struct Company {
     pub accent_color: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Which uploaded logo is current (migration 0041; see [`crate::pictures`]), if any.
+    pub logo_version: Option<String>,
 }
 
 impl Company {
@@ -64,7 +66,8 @@ impl Company {
 }
 
 const COLUMNS: &str = "id, name, status, quota_bytes, used_bytes, default_user_quota_bytes, \
-                       display_name, logo_url, accent_color, created_at, updated_at";
+                       display_name, logo_url, accent_color, created_at, updated_at, \
+                       logo_version";
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
@@ -142,8 +145,9 @@ pub async fn delete_if_empty(conn: &mut Conn, id: &str) -> Result<bool> {
     if done.rows_affected() == 1 {
         sqlx::query("DELETE FROM policies WHERE target_kind = 'company' AND target_id = $1")
             .bind(id)
-            .execute(conn)
+            .execute(&mut *conn)
             .await?;
+        crate::pictures::remove_variants(conn, id).await?;
     }
     Ok(done.rows_affected() == 1)
 }

@@ -31,6 +31,7 @@ pub mod login_keys;
 pub mod mail;
 mod name_keys;
 pub mod notices;
+pub mod pictures;
 pub mod policies;
 pub mod quota_requests;
 pub mod registrations;

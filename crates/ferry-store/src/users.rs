@@ -34,6 +34,8 @@ pub struct User {
     pub transfer_to: Option<String>,
     /// After this time the account refuses logins.
     pub expires_at: Option<i64>,
+    /// Which profile picture is current (migration 0041; see [`crate::pictures`]), if any.
+    pub picture_version: Option<String>,
 }
 
 /// What is needed to create a user.
@@ -130,7 +132,7 @@ pub(crate) fn columns(u: &str) -> String {
          (SELECT c.status FROM companies c WHERE c.id = {u}.company_id) AS company_status, \
          (SELECT COUNT(*) FROM user_totp totp WHERE totp.user_id = {u}.id \
           AND totp.confirmed_at IS NOT NULL) AS two_factor, \
-         {u}.deleted_at, {u}.purge_at, {u}.transfer_to, {u}.expires_at"
+         {u}.deleted_at, {u}.purge_at, {u}.transfer_to, {u}.expires_at, {u}.picture_version"
     )
 }
 
@@ -631,7 +633,7 @@ pub async fn mark_purged(conn: &mut Conn, id: &str, freed_login: &str, now: i64)
 }
 
 /// What a purged account leaves behind besides its folders: settings, group memberships,
-/// the shares made to it, its second factor and its tokens.
+/// the shares made to it, its second factor, its tokens and its profile picture.
 pub async fn remove_belongings(conn: &mut Conn, id: &str) -> Result<()> {
     for sql in [
         "DELETE FROM user_settings WHERE user_id = $1",
@@ -643,6 +645,8 @@ pub async fn remove_belongings(conn: &mut Conn, id: &str) -> Result<()> {
         "DELETE FROM tokens WHERE user_id = $1",
         "DELETE FROM user_logins WHERE user_id = $1",
         "DELETE FROM login_keys WHERE user_id = $1",
+        "DELETE FROM pictures WHERE owner_id = $1",
+        "UPDATE users SET picture_version = NULL WHERE id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }

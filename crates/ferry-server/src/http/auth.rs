@@ -227,7 +227,7 @@ async fn me(State(state): State<AppState>, me: AuthUser) -> ApiResult<axum::Json
 }
 
 /// The caller's user view with their language and timezone.
-async fn my_view(state: &AppState, me: &AuthUser, user: &User) -> ApiResult<api::User> {
+pub(crate) async fn my_view(state: &AppState, me: &AuthUser, user: &User) -> ApiResult<api::User> {
     let mut view = user_view_of(state, user).await?;
     let profile = ferry_app::me::profile(state, &me.caller()).await?;
     view.language = profile.language;

@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_policy))
 }
 
-fn view(c: &Company) -> api::Company {
+pub fn view(c: &Company) -> api::Company {
     api::Company {
         id: c.id.to_string(),
         name: c.name.clone(),
@@ -41,11 +41,12 @@ fn view(c: &Company) -> api::Company {
     }
 }
 
-/// How a company presents itself (on its own page and on its users' link pages).
+/// How a company presents itself on its own page: an uploaded logo is served at the
+/// company's logo URL, else the external URL set with `PATCH` (if any).
 pub fn branding_view(c: &Company) -> api::Branding {
     api::Branding {
         display_name: c.display_name.clone(),
-        logo_url: c.logo_url.clone(),
+        logo_url: ferry_app::pictures::logo_path(c).or_else(|| c.logo_url.clone()),
         accent_color: c.accent_color.clone(),
     }
 }

@@ -27,6 +27,7 @@ pub mod mail;
 pub mod notices;
 mod openapi;
 pub mod ops;
+pub mod pictures;
 pub mod portal;
 pub mod previews;
 pub mod quota_requests;
@@ -76,6 +77,7 @@ use ferry_app::AppState;
         (name = "users", description = "Admin: user management"),
         (name = "groups", description = "Groups of users: admins manage them, members see them"),
         (name = "companies", description = "Companies (tenants): status, quota, default user quota, branding"),
+        (name = "pictures", description = "Profile pictures and company logos: uploaded, re-encoded without metadata, served in sizes"),
         (name = "policies", description = "Rules on a company, a group or a user; the most restrictive wins"),
         (name = "folders", description = "The folder tree: folders, subfolders, their files, paths"),
         (name = "files", description = "File metadata, content, upload, move, copy and deletion"),
@@ -130,6 +132,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(two_factor::router())
         .merge(groups::router())
         .merge(companies::router())
+        .merge(pictures::router())
         .merge(folders::router())
         .merge(files::router())
         .merge(previews::router())

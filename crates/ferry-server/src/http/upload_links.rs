@@ -75,14 +75,26 @@ pub async fn info(state: &AppState, token: &str) -> ApiResult<api::LinkInfo> {
         bytes_left: link.bytes_left(),
         max_files: link.max_files,
         max_bytes: link.max_bytes,
-        branding: branding(state, &link.creator_id).await?,
+        branding: branding(state, token, &link.creator_id).await?,
     })
 }
 
-/// The branding of the company of a link's creator, for its landing page.
-pub async fn branding(state: &AppState, creator_id: &str) -> ApiResult<Option<api::Branding>> {
+/// The branding of the company of a link's creator, for the landing page of the link
+/// `token`: an uploaded logo is served through the link (`GET /links/{token}/logo`), so that
+/// an anonymous visitor sees it.
+pub async fn branding(
+    state: &AppState,
+    token: &str,
+    creator_id: &str,
+) -> ApiResult<Option<api::Branding>> {
     let company = ferry_app::companies::of_link_creator(state, creator_id).await?;
-    Ok(company.as_ref().map(crate::http::companies::branding_view))
+    Ok(company.as_ref().map(|c| {
+        let mut view = crate::http::companies::branding_view(c);
+        if let Some(path) = ferry_app::pictures::link_logo_path(token, c) {
+            view.logo_url = Some(path);
+        }
+        view
+    }))
 }
 
 /// Create an upload link (a file request) on a folder: anyone holding it may upload into the

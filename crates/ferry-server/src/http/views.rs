@@ -191,6 +191,7 @@ pub fn user_view(u: &User, reserved: Reserved) -> api::User {
         purge_at: u.purge_at.map(rfc3339),
         created_at: rfc3339(u.created_at),
         updated_at: rfc3339(u.updated_at),
+        picture_url: ferry_app::pictures::user_picture_path(u),
         language: None,
         timezone: None,
     }

@@ -13,6 +13,7 @@ mod logins;
 mod mail;
 mod me;
 mod organisations;
+mod pictures;
 mod retention;
 mod scan;
 mod scrub;
