@@ -3024,3 +3024,128 @@ async fn schema_36_upgrades_to_access_requests_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     access_requests_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0041 adds profile pictures and company logos: a database at schema 40 holding a company
+/// and its user upgrades with neither a picture nor a logo; both can then be set, read,
+/// replaced and removed, and go with a purged account or a deleted company.
+async fn pictures_upgrade(url: &str, backend: &str) {
+    use ferry_store::pictures::{self, Owner};
+    migrate_up_to(url, backend, 40).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO companies (id, name, name_key, display_name, created_at, updated_at) \
+             VALUES ('cmp_acme', 'Acme', 'acme', 'Acme', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_pic",
+                login: "pic",
+                name: "Pic",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: Some("cmp_acme"),
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let user = ferry_store::users::get(&mut c, "usr_pic")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((user.login.as_str(), user.picture_version), ("pic", None));
+    let company = ferry_store::companies::get(&mut c, "cmp_acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(company.logo_version, None);
+    let bytes: Vec<u8> = (0..=255).collect();
+    let variants = [
+        ("original", "image/webp", &bytes[..]),
+        ("64", "image/webp", &bytes[..10]),
+    ];
+    assert!(
+        pictures::replace(&mut c, Owner::User("usr_pic"), "v1", &variants, 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !pictures::replace(&mut c, Owner::User("usr_gone"), "v1", &variants, 2)
+            .await
+            .unwrap()
+    );
+    let got = pictures::get(&mut c, "usr_pic", "original")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((got.mime_type.as_str(), got.bytes), ("image/webp", bytes.clone()));
+    // A replacement keeps only its own variants.
+    pictures::replace(
+        &mut c,
+        Owner::User("usr_pic"),
+        "v2",
+        &[("original", "image/webp", b"new".as_slice())],
+        3,
+    )
+    .await
+    .unwrap();
+    assert!(pictures::get(&mut c, "usr_pic", "64").await.unwrap().is_none());
+    let user = ferry_store::users::get(&mut c, "usr_pic")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.picture_version.as_deref(), Some("v2"));
+    pictures::replace(&mut c, Owner::Company("cmp_acme"), "l1", &variants, 4)
+        .await
+        .unwrap();
+    let company = ferry_store::companies::get(&mut c, "cmp_acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(company.logo_version.as_deref(), Some("l1"));
+    // Removing says whether there was one.
+    assert!(pictures::remove(&mut c, Owner::Company("cmp_acme"), 5).await.unwrap());
+    assert!(!pictures::remove(&mut c, Owner::Company("cmp_acme"), 5).await.unwrap());
+    assert!(pictures::get(&mut c, "cmp_acme", "original").await.unwrap().is_none());
+    // A purged account leaves no picture behind.
+    ferry_store::users::remove_belongings(&mut c, "usr_pic")
+        .await
+        .unwrap();
+    let user = ferry_store::users::get(&mut c, "usr_pic")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.picture_version, None);
+    assert!(pictures::get(&mut c, "usr_pic", "original").await.unwrap().is_none());
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_40_upgrades_to_pictures_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    pictures_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_40_upgrades_to_pictures_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    pictures_upgrade(schema.url(), "postgres").await;
+}
