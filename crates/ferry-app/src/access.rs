@@ -1352,9 +1352,7 @@ pub async fn visible_user(app: &AppState, caller: &Caller, id: &str) -> Result<U
         Actor::User(me) => {
             me.id == user.id
                 || administers(caller).is_ok_and(|a| a.reaches(company))
-                || (!user.is_deleted()
-                    && company.is_some()
-                    && directory_company(caller) == company)
+                || (!user.is_deleted() && company.is_some() && directory_company(caller) == company)
         }
     };
     if sees { Ok(user) } else { Err(Error::NotFound) }

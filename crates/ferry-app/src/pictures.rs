@@ -140,7 +140,11 @@ fn invalid(why: &str) -> Error {
 fn prepare(data: &[u8], max_pixels: u64, squares: bool) -> std::result::Result<Prepared, String> {
     let img = render::decode_image(data, max_pixels)?;
     let img = if img.width().max(img.height()) > ORIGINAL_PX {
-        img.resize(ORIGINAL_PX, ORIGINAL_PX, image::imageops::FilterType::Lanczos3)
+        img.resize(
+            ORIGINAL_PX,
+            ORIGINAL_PX,
+            image::imageops::FilterType::Lanczos3,
+        )
     } else {
         img
     };

@@ -28,7 +28,9 @@ impl<'a> Owner<'a> {
     /// The owner's row that says which image is current.
     fn version_update(self) -> &'static str {
         match self {
-            Owner::User(_) => "UPDATE users SET picture_version = $2, updated_at = $3 WHERE id = $1",
+            Owner::User(_) => {
+                "UPDATE users SET picture_version = $2, updated_at = $3 WHERE id = $1"
+            }
             Owner::Company(_) => {
                 "UPDATE companies SET logo_version = $2, updated_at = $3 WHERE id = $1"
             }
@@ -106,11 +108,13 @@ pub async fn remove_variants(conn: &mut Conn, owner_id: &str) -> Result<()> {
 
 /// One variant of the owner's current image.
 pub async fn get(conn: &mut Conn, owner_id: &str, variant: &str) -> Result<Option<Variant>> {
-    Ok(sqlx::query_as(
-        "SELECT mime_type, bytes FROM pictures WHERE owner_id = $1 AND variant = $2",
+    Ok(
+        sqlx::query_as(
+            "SELECT mime_type, bytes FROM pictures WHERE owner_id = $1 AND variant = $2",
+        )
+        .bind(owner_id)
+        .bind(variant)
+        .fetch_optional(conn)
+        .await?,
     )
-    .bind(owner_id)
-    .bind(variant)
-    .fetch_optional(conn)
-    .await?)
 }

@@ -512,7 +512,8 @@ async fn info(
                     bytes_left: None,
                     max_files: None,
                     max_bytes: None,
-                    branding: crate::http::upload_links::branding(&state, &token, &link.creator_id).await?,
+                    branding: crate::http::upload_links::branding(&state, &token, &link.creator_id)
+                        .await?,
                 }));
             }
         },

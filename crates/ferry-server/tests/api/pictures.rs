@@ -123,14 +123,24 @@ async fn a_picture_is_served_square_in_every_size_and_cached(app: TestApp) {
     assert_eq!(me(&client).await.picture_url.as_deref(), Some(url.as_str()));
     let path = api_path(&url).to_string();
     // Every size is a square of exactly that many pixels; 128 without `size`.
-    for (size, px) in [("&size=32", 32), ("&size=64", 64), ("&size=256", 256), ("", 128)] {
+    for (size, px) in [
+        ("&size=32", 32),
+        ("&size=64", 64),
+        ("&size=256", 256),
+        ("", 128),
+    ] {
         let res = get_image(&client, &format!("{path}{size}"), &[]).await;
         let (mime, img, _) = decoded(res).await;
         assert_eq!(mime, "image/webp");
         assert_eq!((img.width(), img.height()), (px, px), "{size}");
     }
     // PNG when asked for; the admin sees it too.
-    let res = get_image(&app.admin, &format!("{path}&size=64"), &[("accept", "image/png")]).await;
+    let res = get_image(
+        &app.admin,
+        &format!("{path}&size=64"),
+        &[("accept", "image/png")],
+    )
+    .await;
     let (mime, img, bytes) = decoded(res).await;
     assert_eq!(mime, "image/png");
     assert!(bytes.starts_with(b"\x89PNG"));
@@ -140,11 +150,21 @@ async fn a_picture_is_served_square_in_every_size_and_cached(app: TestApp) {
     let etag = header(&res, "etag").to_string();
     assert!(header(&res, "cache-control").contains("max-age"));
     assert_eq!(header(&res, "x-content-type-options"), "nosniff");
-    let again = get_image(&client, &format!("{path}&size=64"), &[("if-none-match", &etag)]).await;
+    let again = get_image(
+        &client,
+        &format!("{path}&size=64"),
+        &[("if-none-match", &etag)],
+    )
+    .await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert!(again.bytes().await.unwrap().is_empty());
     // Another size or format is another tag.
-    let other = get_image(&client, &format!("{path}&size=32"), &[("if-none-match", &etag)]).await;
+    let other = get_image(
+        &client,
+        &format!("{path}&size=32"),
+        &[("if-none-match", &etag)],
+    )
+    .await;
     assert_eq!(other.status(), StatusCode::OK);
     // A size that is not one of ours.
     let res = get_image(&client, &format!("{path}&size=100"), &[]).await;
@@ -157,9 +177,17 @@ async fn a_picture_is_served_square_in_every_size_and_cached(app: TestApp) {
         .unwrap();
     let new_url = user.picture_url.unwrap();
     assert_ne!(new_url, url);
-    let res = get_image(&client, &format!("{path}&size=64"), &[("if-none-match", &etag)]).await;
+    let res = get_image(
+        &client,
+        &format!("{path}&size=64"),
+        &[("if-none-match", &etag)],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(app.audit_of("user.picture_changed", &alice.id).await.len(), 2);
+    assert_eq!(
+        app.audit_of("user.picture_changed", &alice.id).await.len(),
+        2
+    );
     // Removed: 404, picture_url null, audited once (a second removal changes nothing).
     for _ in 0..2 {
         let res = client
@@ -173,7 +201,10 @@ async fn a_picture_is_served_square_in_every_size_and_cached(app: TestApp) {
     let raw: Value = send_json(&client, Method::GET, "/me", None).await.unwrap();
     assert_eq!(raw["picture_url"], Value::Null, "present and null: {raw}");
     not_found(get_image(&client, &format!("{path}&size=64"), &[]).await).await;
-    assert_eq!(app.audit_of("user.picture_removed", &alice.id).await.len(), 1);
+    assert_eq!(
+        app.audit_of("user.picture_removed", &alice.id).await.len(),
+        1
+    );
 }
 
 /// A JPEG whose EXIF holds a camera and a GPS position: Ferry reads them from the file (so
@@ -192,7 +223,10 @@ async fn what_is_kept_has_no_exif(app: TestApp) {
         .await
         .unwrap();
     let with_media: api::File = parse(res).await.unwrap();
-    assert!(with_media.media.expect("media").gps.is_some(), "the EXIF is real");
+    assert!(
+        with_media.media.expect("media").gps.is_some(),
+        "the EXIF is real"
+    );
     let user: api::User = parse(put(&client, "/me/picture", jpeg).await)
         .await
         .unwrap();
@@ -203,7 +237,12 @@ async fn what_is_kept_has_no_exif(app: TestApp) {
         ("128", "image/webp"),
         ("256", "image/png"),
     ] {
-        let res = get_image(&client, &format!("{path}&size={size}"), &[("accept", accept)]).await;
+        let res = get_image(
+            &client,
+            &format!("{path}&size={size}"),
+            &[("accept", accept)],
+        )
+        .await;
         let (_, img, bytes) = decoded(res).await;
         assert_eq!(img.width(), size.parse::<u32>().unwrap());
         for marker in [&b"Exif"[..], b"Test Cam", b"Ferry", b"2026:11:22"] {
@@ -220,7 +259,12 @@ async fn what_is_kept_has_no_exif(app: TestApp) {
 
 async fn only_who_may_see_the_user_sees_the_picture(app: TestApp) {
     let make = |name: &'static str| {
-        send_json::<api::Company>(&app.admin, Method::POST, "/companies", Some(json!({"name": name})))
+        send_json::<api::Company>(
+            &app.admin,
+            Method::POST,
+            "/companies",
+            Some(json!({"name": name})),
+        )
     };
     let acme = make("Acme").await.unwrap();
     let globex = make("Globex").await.unwrap();
@@ -253,8 +297,14 @@ async fn only_who_may_see_the_user_sees_the_picture(app: TestApp) {
     let res = put(&loner_c, "/me/picture", png(40, 40)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let loner_path = format!("/users/{}/picture", loner.id);
-    assert_eq!(get_image(&loner_c, &loner_path, &[]).await.status(), StatusCode::OK);
-    assert_eq!(get_image(&app.admin, &loner_path, &[]).await.status(), StatusCode::OK);
+    assert_eq!(
+        get_image(&loner_c, &loner_path, &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_image(&app.admin, &loner_path, &[]).await.status(),
+        StatusCode::OK
+    );
     for client in [&ann_c, &boss_c, &gus_c] {
         not_found(get_image(client, &loner_path, &[]).await).await;
     }
@@ -281,7 +331,12 @@ async fn only_who_may_see_the_user_sees_the_picture(app: TestApp) {
     let res = put(&boss_c, &format!("/users/{}/picture", admin.id), body()).await;
     assert_api_error(parse::<Value>(res).await, 404, "not_found");
     // A user may name themselves.
-    let res = put(&bob_c, &format!("/users/{}/picture", me(&bob_c).await.id), body()).await;
+    let res = put(
+        &bob_c,
+        &format!("/users/{}/picture", me(&bob_c).await.id),
+        body(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     // The admin removes hers: gone for everyone.
     let res = boss_c
@@ -293,7 +348,9 @@ async fn only_who_may_see_the_user_sees_the_picture(app: TestApp) {
     not_found(get_image(&ann_c, &path, &[]).await).await;
     assert_eq!(app.audit_of("user.picture_removed", &ann.id).await.len(), 1);
     // The users list shows who has a picture.
-    let listed: Value = send_json(&boss_c, Method::GET, "/users", None).await.unwrap();
+    let listed: Value = send_json(&boss_c, Method::GET, "/users", None)
+        .await
+        .unwrap();
     let bob_row = listed["users"]
         .as_array()
         .unwrap()
@@ -339,7 +396,11 @@ async fn bad_uploads_are_refused_with_clear_errors(app: TestApp) {
     // Nothing was kept, nothing audited.
     assert_eq!(me(&client).await.picture_url, None);
     let user = me(&client).await;
-    assert!(app.audit_of("user.picture_changed", &user.id).await.is_empty());
+    assert!(
+        app.audit_of("user.picture_changed", &user.id)
+            .await
+            .is_empty()
+    );
     // Exactly at the limit is read (and then judged by its content).
     let res = put(&client, "/me/picture", vec![0u8; 5 * 1024 * 1024]).await;
     assert_api_error(parse::<Value>(res).await, 400, "invalid_image");
@@ -411,7 +472,14 @@ async fn a_company_logo_shows_on_its_users_link_pages(app: TestApp) {
     .unwrap();
     let (_, boss) = member(&app, &app.admin, "boss", Some(&acme.id), "company_admin").await;
     let (_, worker) = member(&app, &app.admin, "worker", Some(&acme.id), "user").await;
-    let (_, stranger) = member(&app, &app.admin, "stranger", Some(&other.id), "company_admin").await;
+    let (_, stranger) = member(
+        &app,
+        &app.admin,
+        "stranger",
+        Some(&other.id),
+        "company_admin",
+    )
+    .await;
     let folder = worker.create_folder("out", 0).await.unwrap();
     let file = worker
         .upload(&folder.id, "a.txt", b"branded".to_vec())
@@ -445,7 +513,10 @@ async fn a_company_logo_shows_on_its_users_link_pages(app: TestApp) {
         own_url.starts_with(&format!("/api/v1/companies/{}/logo?v=", acme.id)),
         "{own_url}"
     );
-    assert_eq!(app.audit_of("company.logo_changed", &acme.id).await.len(), 1);
+    assert_eq!(
+        app.audit_of("company.logo_changed", &acme.id).await.len(),
+        1
+    );
 
     // Members see it, bounded to 512 px with its aspect; strangers do not.
     let (mime, img, _) = decoded(get_image(&worker, api_path(&own_url), &[]).await).await;
@@ -457,7 +528,10 @@ async fn a_company_logo_shows_on_its_users_link_pages(app: TestApp) {
     // Through a link, for anyone holding it: no login.
     for url in [&file_link.url, &upload_link.url] {
         let info = link_info(&app, url).await;
-        let logo_url = info["branding"]["logo_url"].as_str().expect("logo_url").to_string();
+        let logo_url = info["branding"]["logo_url"]
+            .as_str()
+            .expect("logo_url")
+            .to_string();
         let token = url.rsplit('/').next().unwrap();
         assert!(
             logo_url.starts_with(&format!("/api/v1/links/{token}/logo?v=")),
@@ -517,7 +591,11 @@ async fn a_company_logo_shows_on_its_users_link_pages(app: TestApp) {
     not_found(res).await;
 
     // Removed: null again everywhere, audited.
-    let res = boss.request(Method::DELETE, &logo_path).send().await.unwrap();
+    let res = boss
+        .request(Method::DELETE, &logo_path)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let info = link_info(&app, &upload_link.url).await;
     assert_eq!(info["branding"]["logo_url"], Value::Null, "{info}");
@@ -526,5 +604,8 @@ async fn a_company_logo_shows_on_its_users_link_pages(app: TestApp) {
         .unwrap();
     assert_eq!(company["branding"]["logo_url"], Value::Null, "{company}");
     not_found(get_image(&worker, &logo_path, &[]).await).await;
-    assert_eq!(app.audit_of("company.logo_removed", &acme.id).await.len(), 1);
+    assert_eq!(
+        app.audit_of("company.logo_removed", &acme.id).await.len(),
+        1
+    );
 }

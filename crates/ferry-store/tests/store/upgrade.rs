@@ -3088,7 +3088,10 @@ async fn pictures_upgrade(url: &str, backend: &str) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((got.mime_type.as_str(), got.bytes), ("image/webp", bytes.clone()));
+    assert_eq!(
+        (got.mime_type.as_str(), got.bytes),
+        ("image/webp", bytes.clone())
+    );
     // A replacement keeps only its own variants.
     pictures::replace(
         &mut c,
@@ -3099,7 +3102,12 @@ async fn pictures_upgrade(url: &str, backend: &str) {
     )
     .await
     .unwrap();
-    assert!(pictures::get(&mut c, "usr_pic", "64").await.unwrap().is_none());
+    assert!(
+        pictures::get(&mut c, "usr_pic", "64")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let user = ferry_store::users::get(&mut c, "usr_pic")
         .await
         .unwrap()
@@ -3114,9 +3122,22 @@ async fn pictures_upgrade(url: &str, backend: &str) {
         .unwrap();
     assert_eq!(company.logo_version.as_deref(), Some("l1"));
     // Removing says whether there was one.
-    assert!(pictures::remove(&mut c, Owner::Company("cmp_acme"), 5).await.unwrap());
-    assert!(!pictures::remove(&mut c, Owner::Company("cmp_acme"), 5).await.unwrap());
-    assert!(pictures::get(&mut c, "cmp_acme", "original").await.unwrap().is_none());
+    assert!(
+        pictures::remove(&mut c, Owner::Company("cmp_acme"), 5)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !pictures::remove(&mut c, Owner::Company("cmp_acme"), 5)
+            .await
+            .unwrap()
+    );
+    assert!(
+        pictures::get(&mut c, "cmp_acme", "original")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // A purged account leaves no picture behind.
     ferry_store::users::remove_belongings(&mut c, "usr_pic")
         .await
@@ -3126,7 +3147,12 @@ async fn pictures_upgrade(url: &str, backend: &str) {
         .unwrap()
         .unwrap();
     assert_eq!(user.picture_version, None);
-    assert!(pictures::get(&mut c, "usr_pic", "original").await.unwrap().is_none());
+    assert!(
+        pictures::get(&mut c, "usr_pic", "original")
+            .await
+            .unwrap()
+            .is_none()
+    );
     drop(c);
     store.close().await;
 }
