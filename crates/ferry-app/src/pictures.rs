@@ -139,12 +139,10 @@ fn invalid(why: &str) -> Error {
 /// Decodes `data` (guarded), bounds it and, for a picture, renders its square sizes.
 fn prepare(data: &[u8], max_pixels: u64, squares: bool) -> std::result::Result<Prepared, String> {
     let img = render::decode_image(data, max_pixels)?;
+    // The first step down from up to MAX_PIXELS as thumbnails take it (fast, good enough for
+    // a large factor); the squares then come from at most 512 px with a finer filter.
     let img = if img.width().max(img.height()) > ORIGINAL_PX {
-        img.resize(
-            ORIGINAL_PX,
-            ORIGINAL_PX,
-            image::imageops::FilterType::Lanczos3,
-        )
+        img.thumbnail(ORIGINAL_PX, ORIGINAL_PX)
     } else {
         img
     };
