@@ -621,6 +621,20 @@ describe('portal', () => {
     await row(admin, 'carol').getByRole('cell', { name: /^active/ }).waitFor();
     await userAction(admin, 'carol', 'Reset 2FA');
     await row(admin, 'carol').getByRole('cell', { name: 'active', exact: true }).waitFor();
+    // A new password and a quota, each from the row's menu through a dialog.
+    await userAction(admin, 'carol', 'Set password');
+    await admin.getByRole('dialog').getByLabel('New password').fill('carol-password-9');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Set password' }).click();
+    await admin.getByRole('dialog').waitFor({ state: 'detached' });
+    const carolLogin = await fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'carol', password: 'carol-password-9' }) });
+    assert.equal(carolLogin.status, 201);
+    await userAction(admin, 'carol', 'Quota');
+    await admin.getByRole('dialog').getByLabel('Quota').fill('lots');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await admin.getByRole('dialog').getByRole('alert').filter({ hasText: /^Quota: write a size/ }).waitFor();
+    await admin.getByRole('dialog').getByLabel('Quota').fill('2 GB');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await row(admin, 'carol').getByRole('cell', { name: '0 B / 2.0 GB' }).waitFor();
   });
 
   test('companies, groups and policies: a system admin sets them up, a company admin manages its own', async () => {

@@ -120,11 +120,15 @@ export async function signOut() {
   setSession(null, 'signedOut');
 }
 
-/** Ends the session locally when its token has expired (checked on a timer and on focus). */
+/** Ends the session locally when its token has expired (checked on a timer and on focus); keeps its user's company up to date. */
 export async function checkSession() {
   if (!session) return;
   if (Date.parse(session.expires_at) <= Date.now()) { setSession(null, 'expired'); return; }
-  try { await call('GET', '/me'); } catch { /* call() handled a 401 */ }
+  let me: User;
+  try { me = await call<User>('GET', '/me'); } catch { return; /* call() handled a 401 */ }
+  // A session's user is what sign-in said (no company there); /me is the whole account.
+  const s = session;
+  if (s && s.user.id === me.id && (s.user.company_id ?? null) !== (me.company_id ?? null)) setSession({ ...s, user: { ...s.user, company_id: me.company_id ?? null } }, 'refreshed');
 }
 
 /** Saves a response body as a download (authenticated downloads cannot be plain links). */

@@ -83,7 +83,7 @@ function App() {
     if (reason === 'expired') setNotice(t.signIn.expired);
     else if (reason === 'signedOut') setNotice(t.signIn.signedOut);
     else if (reason === 'actingEnded') setNotice(t.acting.expired);
-    else setNotice(undefined);
+    else if (reason !== 'refreshed') setNotice(undefined);
   }), []);
   useEffect(() => {
     if (!session) return;

@@ -1,7 +1,7 @@
 // Sharing: a folder's collaborators (invite a user or a group with a role, change, remove),
 // and the caller's inbox (invitations to accept or decline, notices).
 import { useCallback, useEffect, useState } from 'react';
-import { call, formatBytes, formatTime, type Folder } from '../api';
+import { call, currentSession, formatBytes, formatTime, type Folder } from '../api';
 import { t } from '../i18n';
 import { Dialog, explain, Status } from '../ui';
 import { AccessRequests } from './Directory';
@@ -35,6 +35,12 @@ function Visibility({ folder, onChanged }: { folder: Folder; onChanged: (visibil
       <Status message={message} error={error} />
     </>
   );
+}
+
+/** Only a folder whose owner is in a company can be shown to it: one's own needs a company. */
+function mayShowToCompany(folder: Folder) {
+  const me = currentSession()?.user;
+  return folder.owner.id !== me?.id || Boolean(me?.company_id);
 }
 
 export function ShareDialog({ folderId, folderName, folder, onChanged, onClose }: { folderId: string; folderName: string; folder?: Folder; onChanged?: () => void; onClose: () => void }) {
@@ -75,7 +81,7 @@ export function ShareDialog({ folderId, folderName, folder, onChanged, onClose }
           ))}
         </tbody>
       </table>
-      {folder && !folder.parent_id && folder.permissions.includes('manage') ? <Visibility folder={folder} onChanged={(v) => { setVisibility(v); onChanged?.(); }} /> : null}
+      {folder && !folder.parent_id && folder.permissions.includes('manage') && mayShowToCompany(folder) ? <Visibility folder={folder} onChanged={(v) => { setVisibility(v); onChanged?.(); }} /> : null}
       {visibility === 'company' ? <AccessRequests folderId={folderId} onDecided={() => void load()} /> : null}
     </Dialog>
   );
@@ -120,12 +126,12 @@ export function InboxScreen() {
       </div>
       {!notices.length ? <p className="empty">{t.sharing.noNotices}</p> : (
         <table className="list">
-          <thead><tr><th scope="col">{t.admin.time}</th><th scope="col">{t.sharing.kind}</th><th scope="col" className="wide">{t.sharing.about}</th></tr></thead>
+          <thead><tr><th scope="col" className="wide">{t.admin.time}</th><th scope="col" className="wide">{t.sharing.kind}</th><th scope="col">{t.sharing.about}</th></tr></thead>
           <tbody>
             {notices.map((n) => (
               <tr key={n.id} className={n.read ? undefined : 'unread'}>
-                <td>{formatTime(n.created_at)}</td><td>{n.kind}</td>
-                <td className="wide">{n.kind === 'quota.decided'
+                <td className="wide">{formatTime(n.created_at)}</td><td className="wide">{n.kind}</td>
+                <td>{n.kind === 'quota.decided'
                   ? t.quota.notice(t.quota.statuses[String(n.data.status)] ?? String(n.data.status), formatBytes(Number(n.data.quota_bytes)), n.data.message ? String(n.data.message) : undefined)
                   : n.kind === 'access_request'
                     ? t.directory.noticeAsked(String((n.data.by as { login?: string } | undefined)?.login ?? '—'), String(n.data.folder_name ?? ''), t.directory.roles[String(n.data.role)] ?? String(n.data.role))
