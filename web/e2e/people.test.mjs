@@ -102,7 +102,10 @@ describe('people', () => {
 
     const admin = await newPage();
     await signIn(admin, 'admin', ADMIN_PASSWORD);
-    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign-ups' }).click();
+    // Each confirmed sign-up is a notice in the admins' inbox, with the way to the sign-ups.
+    await admin.getByRole('link', { name: 'Inbox' }).click();
+    await admin.getByText('nina@example.com signed up and waits for approval:').waitFor();
+    await admin.getByRole('row').filter({ hasText: 'otto@example.com signed up' }).getByRole('link', { name: 'Sign-ups' }).click();
     await admin.getByRole('heading', { level: 1, name: 'Sign-ups' }).waitFor();
     const list = admin.getByTestId('registrations');
     await list.locator('tr[data-login="nina@example.com"][data-status="pending"]').getByRole('cell', { name: 'Nina Newcomer' }).waitFor();

@@ -73,6 +73,7 @@ export const en = {
     denyFor: (login: string) => `Deny the sign-up of ${login}`,
     approved: (login: string) => `${login} has been approved: the account exists now.`,
     denied: (login: string) => `${login} has been denied.`,
+    notice: (login: string) => `${login} signed up and waits for approval:`,
   },
   directory: {
     title: 'Directory',

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { call, currentSession, formatBytes, formatTime, type Folder } from '../api';
 import { t } from '../i18n';
-import { Dialog, explain, Status } from '../ui';
+import { A, Dialog, explain, Status } from '../ui';
 import { AccessRequests } from './Directory';
 
 interface Collaboration { id: string; folder_id: string; folder_name: string; principal: { type: string; id: string; name: string }; role: string; status: string; message: string; invited_by?: { login: string } | null; created_at: string }
@@ -133,7 +133,9 @@ export function InboxScreen() {
                 <td className="wide">{formatTime(n.created_at)}</td><td className="wide">{n.kind}</td>
                 <td>{n.kind === 'quota.decided'
                   ? t.quota.notice(t.quota.statuses[String(n.data.status)] ?? String(n.data.status), formatBytes(Number(n.data.quota_bytes)), n.data.message ? String(n.data.message) : undefined)
-                  : n.kind === 'access_request'
+                  : n.kind === 'registration.pending'
+                    ? <>{t.registrations.notice(String(n.data.login ?? ''))} <A href="/admin/registrations">{t.registrations.title}</A></>
+                    : n.kind === 'access_request'
                     ? t.directory.noticeAsked(String((n.data.by as { login?: string } | undefined)?.login ?? '—'), String(n.data.folder_name ?? ''), t.directory.roles[String(n.data.role)] ?? String(n.data.role))
                     : n.kind === 'access_request.decided'
                       ? t.directory.noticeDecided(String(n.data.folder_name ?? ''), String(n.data.status) === 'approved')
