@@ -53,6 +53,12 @@ function row(page, name) {
   return page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) });
 }
 
+/** Chooses an item of a user row's actions menu (Users screen). */
+async function userAction(page, login, item) {
+  await page.getByRole('button', { name: `Actions for ${login}`, exact: true }).click();
+  await page.getByRole('menu', { name: `Actions for ${login}` }).getByRole('menuitem', { name: item, exact: true }).click();
+}
+
 async function select(page, name) {
   await page.getByRole('checkbox', { name: `Select ${name}`, exact: true }).check();
 }
@@ -485,10 +491,33 @@ describe('portal', () => {
     await shot(bob, 'files-360');
     await noSeriousA11y(bob);
     await admin.getByRole('link', { name: 'Users' }).click();
-    await admin.getByRole('button', { name: 'Disable bob' }).click();
-    await admin.getByRole('button', { name: 'Enable bob' }).waitFor();
+    // The row's actions menu, by keyboard: ↓ opens it on its first item, End and Home move,
+    // Escape closes it and gives the focus back; Enter chooses.
+    const menuButton = admin.getByRole('button', { name: 'Actions for bob', exact: true });
+    assert.equal(await menuButton.getAttribute('aria-haspopup'), 'menu');
+    await menuButton.focus();
+    await admin.keyboard.press('ArrowDown');
+    const menu = admin.getByRole('menu', { name: 'Actions for bob' });
+    await menu.waitFor();
+    assert.equal(await menuButton.getAttribute('aria-expanded'), 'true');
+    const focused = () => admin.evaluate(() => document.activeElement?.textContent);
+    assert.equal(await focused(), 'Disable');
+    await admin.keyboard.press('End');
+    assert.equal(await focused(), 'Delete');
+    await admin.keyboard.press('ArrowDown');
+    assert.equal(await focused(), 'Disable', 'the focus wraps around');
     await shot(admin, 'admin-users');
     await noSeriousA11y(admin);
+    await admin.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    assert.equal(await admin.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Actions for bob');
+    await admin.keyboard.press('Enter');
+    await menu.getByRole('menuitem', { name: 'Disable', exact: true }).waitFor();
+    await admin.keyboard.press('Enter');
+    await row(admin, 'bob').getByRole('cell', { name: /^disabled/ }).waitFor();
+    await admin.getByRole('button', { name: 'Actions for bob', exact: true }).click();
+    await menu.getByRole('menuitem', { name: 'Enable', exact: true }).waitFor();
+    await admin.keyboard.press('Escape');
     await bob.reload();
     await bob.getByText('Your session has ended. Please sign in again.').waitFor();
     await bob.context().close();
@@ -581,17 +610,31 @@ describe('portal', () => {
   test('an admin deletes an account and restores it', async () => {
     await admin.getByRole('link', { name: 'Users' }).click();
     await row(admin, 'carol').getByRole('cell', { name: /^active · 2FA/ }).waitFor();
-    await admin.getByRole('button', { name: 'Delete carol' }).click();
+    await userAction(admin, 'carol', 'Delete');
     await admin.getByRole('dialog').getByRole('button', { name: 'Delete carol' }).click();
     await row(admin, 'carol').getByRole('cell', { name: /^deleted/ }).waitFor();
     await shot(admin, 'admin-users-deleted');
     await noSeriousA11y(admin);
     const refused = await fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'carol', password: 'carol-password-1' }) });
     assert.equal((await refused.json()).error.code, 'account_deleted');
-    await admin.getByRole('button', { name: 'Restore carol' }).click();
+    await userAction(admin, 'carol', 'Restore');
     await row(admin, 'carol').getByRole('cell', { name: /^active/ }).waitFor();
-    await admin.getByRole('button', { name: 'Reset 2FA carol' }).click();
-    await admin.getByRole('button', { name: 'Reset 2FA carol' }).waitFor({ state: 'detached' });
+    await userAction(admin, 'carol', 'Reset 2FA');
+    await row(admin, 'carol').getByRole('cell', { name: 'active', exact: true }).waitFor();
+    // A new password and a quota, each from the row's menu through a dialog.
+    await userAction(admin, 'carol', 'Set password');
+    await admin.getByRole('dialog').getByLabel('New password').fill('carol-password-9');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Set password' }).click();
+    await admin.getByRole('dialog').waitFor({ state: 'detached' });
+    const carolLogin = await fetch(`${server.url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'carol', password: 'carol-password-9' }) });
+    assert.equal(carolLogin.status, 201);
+    await userAction(admin, 'carol', 'Quota');
+    await admin.getByRole('dialog').getByLabel('Quota').fill('lots');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await admin.getByRole('dialog').getByRole('alert').filter({ hasText: /^Quota: write a size/ }).waitFor();
+    await admin.getByRole('dialog').getByLabel('Quota').fill('2 GB');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await row(admin, 'carol').getByRole('cell', { name: '0 B / 2.0 GB' }).waitFor();
   });
 
   test('companies, groups and policies: a system admin sets them up, a company admin manages its own', async () => {
@@ -912,7 +955,7 @@ describe('portal', () => {
   test('support tools: a login key signs the user in once; an admin acts as a user under a banner and ends it', async () => {
     await admin.getByRole('link', { name: 'Users' }).click();
     await row(admin, 'hal').waitFor();
-    await admin.getByRole('button', { name: 'Login key hal', exact: true }).click();
+    await userAction(admin, 'hal', 'Login key');
     const url = await admin.getByTestId('login-key-url').inputValue();
     assert.match(url, new RegExp(`^${server.url}/login-key#.+`));
     await shot(admin, 'admin-login-key');
@@ -935,7 +978,7 @@ describe('portal', () => {
     await visitor.context().close();
 
     // Act as hal: a banner while it lasts (and after a reload); "end" gives the admin back.
-    await admin.getByRole('button', { name: 'Act as hal', exact: true }).click();
+    await userAction(admin, 'hal', 'Act as');
     const banner = admin.getByTestId('acting-banner');
     await banner.filter({ hasText: 'Acting as hal —' }).waitFor();
     assert.equal(await admin.locator('.who span').innerText(), 'hal');
@@ -957,7 +1000,12 @@ describe('portal', () => {
     assert.equal(await admin.locator('.who span').innerText(), 'admin');
     await admin.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
     // Admins cannot be acted as.
-    assert.equal(await admin.getByRole('button', { name: 'Act as dave', exact: true }).count(), 0);
+    await admin.getByRole('button', { name: 'Actions for dave', exact: true }).click();
+    const daveMenu = admin.getByRole('menu', { name: 'Actions for dave' });
+    await daveMenu.getByRole('menuitem', { name: 'Login key', exact: true }).waitFor();
+    assert.equal(await daveMenu.getByRole('menuitem', { name: 'Act as', exact: true }).count(), 0);
+    await admin.keyboard.press('Escape');
+    await daveMenu.waitFor({ state: 'detached' });
   });
 
   test('a link landing page shows the branding of its creator’s company (name and colour), and Ferry’s without one', async () => {
@@ -1013,6 +1061,19 @@ describe('portal', () => {
     await admin.getByLabel(/^Company/).selectOption({ label: 'Acme' });
     await admin.waitForFunction((n) => /Accounts\s+(\d+)/.exec(document.querySelector('[data-testid="usage-now"]')?.innerText ?? '')?.[1] === String(n), acmeUsage.now.users);
     assert.notEqual(acmeUsage.now.users, usage.now.users);
+  });
+
+  test('a server that takes no sign-ups says so on the sign-up page', async () => {
+    const page = await newPage({ width: 360, height: 740 });
+    await page.goto(server.url + '/');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('E-mail address').fill('zoe@example.com');
+    await page.getByLabel('Password', { exact: true }).fill('zoe-password-1');
+    await page.getByLabel('Password again').fill('zoe-password-1');
+    await page.getByRole('button', { name: 'Create my account' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This server does not take sign-ups: ask an administrator for an account.' }).waitFor();
+    await noSeriousA11y(page);
+    await page.context().close();
   });
 
   test('sign out', async () => {

@@ -19,10 +19,13 @@ const CompaniesScreen = lazy(() => import('./screens/Org').then((m) => ({ defaul
 const MyCompanyScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.MyCompanyScreen })));
 const UsageScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.UsageScreen })));
 const LoginKeyScreen = lazy(() => import('./screens/LoginKey').then((m) => ({ default: m.LoginKeyScreen })));
+const RegistrationsScreen = lazy(() => import('./screens/Admin').then((m) => ({ default: m.RegistrationsScreen })));
 const GroupsScreen = lazy(() => import('./screens/Org').then((m) => ({ default: m.GroupsScreen })));
 import { UploadPanel } from './screens/UploadPanel';
 import { InboxScreen } from './screens/Sharing';
 import { ResetScreen } from './screens/Reset';
+import { ConfirmRegistrationScreen, RegisterScreen } from './screens/Register';
+import { DirectoryScreen } from './screens/Directory';
 import { AccountScreen } from './screens/Account';
 import { uploader } from './upload/uploader';
 
@@ -65,6 +68,7 @@ function SignIn({ notice }: { notice?: string }) {
         {error ? <p role="alert" className="error">{error}</p> : null}
         <button type="submit" disabled={busy}>{t.signIn.submit}</button>
         <p><A href="/reset">{t.signIn.forgot}</A></p>
+        <p><A href="/register">{t.signIn.register}</A></p>
       </form>
     </main>
   );
@@ -79,7 +83,7 @@ function App() {
     if (reason === 'expired') setNotice(t.signIn.expired);
     else if (reason === 'signedOut') setNotice(t.signIn.signedOut);
     else if (reason === 'actingEnded') setNotice(t.acting.expired);
-    else setNotice(undefined);
+    else if (reason !== 'refreshed') setNotice(undefined);
   }), []);
   useEffect(() => {
     if (!session) return;
@@ -96,12 +100,17 @@ function App() {
   if (path.startsWith('/s/')) return <LandingScreen token={decodeURIComponent(path.slice(3))} />;
   if (path === '/login-key') return <Suspense fallback={<p role="status">{t.loading}</p>}><LoginKeyScreen /></Suspense>;
   if (path === '/reset') return <ResetScreen token={query.get('token') ?? undefined} />;
+  // The mailed confirmation link is /register?token=… (ferry-app's registrations).
+  if ((path === '/register' || path === '/register/confirm') && query.get('token')) return <ConfirmRegistrationScreen token={query.get('token')!} />;
+  if (path === '/register' && !session) return <RegisterScreen />;
   if (!session) return <SignIn notice={notice} />;
   // System admins manage everything; a company admin its own company (docs/organisations.md).
   const admin = session.user.role === 'admin';
   const companyAdmin = session.user.role === 'company_admin';
-  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ['/trash', t.nav.trash], ['/links', t.nav.links], ['/tokens', t.nav.tokens], ['/account', t.nav.account]];
-  if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/companies', t.nav.companies], ['/admin/usage', t.nav.usage], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
+  // The directory lists what the caller's company shows it: nothing without a company.
+  const inCompany = Boolean(session.user.company_id);
+  const nav: [string, string][] = [['/', t.nav.files], ['/inbox', t.nav.inbox], ...(inCompany ? [['/directory', t.nav.directory] as [string, string]] : []), ['/trash', t.nav.trash], ['/links', t.nav.links], ['/tokens', t.nav.tokens], ['/account', t.nav.account]];
+  if (admin) nav.push(['/admin/users', t.nav.users], ['/admin/registrations', t.nav.registrations], ['/admin/groups', t.nav.groups], ['/admin/companies', t.nav.companies], ['/admin/usage', t.nav.usage], ['/admin/audit', t.nav.audit], ['/admin/webhooks', t.nav.webhooks]);
   if (companyAdmin) nav.push(['/admin/users', t.nav.users], ['/admin/groups', t.nav.groups], ['/admin/company', t.nav.company], ['/admin/usage', t.nav.usage], ['/admin/audit', t.nav.audit]);
   const current = (href: string) => (href === '/' ? path === '/' || path.startsWith('/f/') || path === '/search' : path.startsWith(href));
   let screen;
@@ -110,10 +119,12 @@ function App() {
     screen = <FilesScreen folderId={folderId} query={path === '/search' ? query.get('q') ?? '' : undefined} />;
   } else if (path === '/trash') screen = <TrashScreen />;
   else if (path === '/inbox') screen = <InboxScreen />;
+  else if (path === '/directory' && inCompany) screen = <DirectoryScreen />;
   else if (path === '/links') screen = <LinksScreen />;
   else if (path === '/tokens') screen = <TokensScreen />;
   else if (path === '/account') screen = <AccountScreen />;
   else if (path === '/admin/users' && (admin || companyAdmin)) screen = <UsersScreen />;
+  else if (path === '/admin/registrations' && admin) screen = <RegistrationsScreen />;
   else if (path === '/admin/groups' && (admin || companyAdmin)) screen = <GroupsScreen />;
   else if (path === '/admin/companies' && admin) screen = <CompaniesScreen />;
   else if (path === '/admin/company' && companyAdmin) screen = <MyCompanyScreen />;

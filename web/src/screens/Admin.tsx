@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { actAs, authHeaders, call, currentSession, formatBytes, formatTime, readError, saveResponse } from '../api';
 import { t } from '../i18n';
 import { navigate } from '../router';
-import { Dialog, Status } from '../ui';
+import { Dialog, MenuButton, Status, type MenuItem } from '../ui';
 import { explain, listCompanies, parseBytes, PolicyDialog, type Company } from './Org';
 
 interface AdminUser { id: string; login: string; name: string; role: string; disabled: boolean; locked: boolean; status: string; two_factor: boolean; purge_at?: string; company_id?: string | null; quota: { limit_bytes: number | null; used_bytes: number } }
@@ -48,6 +48,45 @@ function LoginKey({ user, onClose }: { user: AdminUser; onClose: () => void }) {
   );
 }
 
+/** A user's quota: a size such as "10 GB", or empty for none. */
+function QuotaDialog({ user, onDone, onClose }: { user: AdminUser; onDone: () => void; onClose: () => void }) {
+  const [value, setValue] = useState(user.quota.limit_bytes == null ? '' : formatBytes(user.quota.limit_bytes));
+  const [error, setError] = useState<string>();
+  return (
+    <Dialog title={t.admin.quotaTitle(user.login)} onClose={onClose}>
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        const bytes = parseBytes(value);
+        if (bytes === undefined) { setError(`${t.admin.quota}: ${t.org.badSize}`); return; }
+        call('PATCH', `/users/${user.id}`, { quota_bytes: bytes }).then(onDone, (err) => setError(explain(err, userLabels())));
+      }}>
+        <label>{t.admin.quota}<input value={value} onChange={(e) => setValue(e.target.value)} placeholder={t.org.sizeHint} autoFocus /></label>
+        <p className="hint">{t.org.sizeHint}</p>
+        <Status error={error} />
+        <div className="buttons"><button type="submit">{t.admin.save}</button></div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Sets a new password for a user (who is told nothing: the admin passes it on). */
+function PasswordDialog({ user, onDone, onClose }: { user: AdminUser; onDone: () => void; onClose: () => void }) {
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string>();
+  return (
+    <Dialog title={t.admin.passwordTitle(user.login)} onClose={onClose}>
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        call('PATCH', `/users/${user.id}`, { password }).then(onDone, (err) => setError(explain(err, userLabels())));
+      }}>
+        <label>{t.admin.newPassword}<input type="password" autoComplete="new-password" minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus /></label>
+        <Status error={error} />
+        <div className="buttons"><button type="submit">{t.admin.setPassword}</button></div>
+      </form>
+    </Dialog>
+  );
+}
+
 export function UsersScreen() {
   const systemAdmin = currentSession()?.user.role === 'admin';
   // A company admin gives only these roles, in its company (docs/organisations.md).
@@ -59,6 +98,8 @@ export function UsersScreen() {
   const [deleting, setDeleting] = useState<AdminUser>();
   const [policy, setPolicy] = useState<AdminUser>();
   const [keyFor, setKeyFor] = useState<AdminUser>();
+  const [quotaFor, setQuotaFor] = useState<AdminUser>();
+  const [passwordFor, setPasswordFor] = useState<AdminUser>();
   const [filters, setFilters] = useState({ q: '', status: '', role: '', company_id: '' });
   const [applied, setApplied] = useState(filters);
   const [total, setTotal] = useState<number>();
@@ -84,6 +125,22 @@ export function UsersScreen() {
     if (systemAdmin) listCompanies().then(setCompanies, (e) => setError(explain(e)));
   }, [load, systemAdmin]);
   const act = async (fn: () => Promise<unknown>) => { setError(undefined); try { await fn(); } catch (e) { setError(explain(e, userLabels())); } await load(); };
+  // Everything one can do to an account, in one menu per row.
+  const rowActions = (u: AdminUser): MenuItem[] => {
+    const items: MenuItem[] = [];
+    const deleted = u.status === 'deleted';
+    if (!deleted) items.push({ label: u.disabled ? t.admin.enable : t.admin.disable, onSelect: () => void act(() => call('PATCH', `/users/${u.id}`, { disabled: !u.disabled })) });
+    if (u.locked) items.push({ label: t.admin.unlock, onSelect: () => void act(() => call('POST', `/users/${u.id}/unlock`)) });
+    if (!deleted) items.push({ label: t.admin.setPassword, onSelect: () => setPasswordFor(u) });
+    if (u.status === 'active') items.push({ label: t.acting.loginKey, onSelect: () => setKeyFor(u) });
+    if (u.status === 'active' && u.role === 'user') items.push({ label: t.acting.actAs, onSelect: () => void actAs(u.id).then(() => navigate('/'), (e) => setError(explain(e))) });
+    if (!deleted) items.push({ label: t.admin.quotaButton, onSelect: () => setQuotaFor(u) });
+    items.push({ label: t.org.policy, onSelect: () => setPolicy(u) });
+    if (u.two_factor) items.push({ label: t.admin.reset2fa, onSelect: () => void act(() => call('DELETE', `/users/${u.id}/2fa`)) });
+    if (deleted) { if (u.purge_at) items.push({ label: t.admin.restore, onSelect: () => void act(() => call('POST', `/users/${u.id}/restore`)) }); }
+    else items.push({ label: t.admin.delete, danger: true, onSelect: () => setDeleting(u) });
+    return items;
+  };
   const companyName = (id?: string | null) => (id ? companies.find((c) => c.id === id)?.name ?? id : '—');
   const roleOptions = (current: string) => [...roles, ...(roles.includes(current) ? [] : [current])].map((r) => <option key={r} value={r}>{t.admin.roles[r] ?? r}</option>);
   return (
@@ -155,30 +212,15 @@ export function UsersScreen() {
               ) : null}
               <td>{t.admin.statuses[u.status] ?? u.status}{u.locked && u.status !== 'locked' ? ' 🔒' : ''}{u.two_factor ? ` · ${t.admin.twoFactor}` : ''}{u.purge_at ? ` (${t.admin.purgeAt} ${formatTime(u.purge_at)})` : ''}</td>
               <td className="num">{formatBytes(u.quota.used_bytes)} / {u.quota.limit_bytes == null ? '∞' : formatBytes(u.quota.limit_bytes)}</td>
-              <td className="nowrap">
-                <button type="button" aria-label={`${u.disabled ? t.admin.enable : t.admin.disable} ${u.login}`} onClick={() => void act(() => call('PATCH', `/users/${u.id}`, { disabled: !u.disabled }))}>{u.disabled ? t.admin.enable : t.admin.disable}</button>{' '}
-                {u.locked ? <button type="button" aria-label={`${t.admin.unlock} ${u.login}`} onClick={() => void act(() => call('POST', `/users/${u.id}/unlock`))}>{t.admin.unlock}</button> : null}{' '}
-                <button type="button" aria-label={`${t.admin.quota} ${u.login}`} onClick={() => {
-                  const v = prompt(`${t.admin.quota} (${t.org.sizeHint})`, u.quota.limit_bytes == null ? '' : formatBytes(u.quota.limit_bytes));
-                  if (v === null) return;
-                  const bytes = parseBytes(v);
-                  if (bytes === undefined) { setError(`${t.admin.quota}: ${t.org.badSize}`); return; }
-                  void act(() => call('PATCH', `/users/${u.id}`, { quota_bytes: bytes }));
-                }}>{t.admin.quotaButton}</button>{' '}
-                <button type="button" aria-label={`${t.org.policy} ${u.login}`} onClick={() => setPolicy(u)}>{t.org.policy}</button>{' '}
-                {u.status === 'active' ? <><button type="button" aria-label={`${t.acting.loginKey} ${u.login}`} onClick={() => setKeyFor(u)}>{t.acting.loginKey}</button>{' '}</> : null}
-                {u.status === 'active' && u.role === 'user' ? <><button type="button" aria-label={`${t.acting.actAs} ${u.login}`} onClick={() => void actAs(u.id).then(() => navigate('/'), (e) => setError(explain(e)))}>{t.acting.actAs}</button>{' '}</> : null}
-                {u.two_factor ? <button type="button" aria-label={`${t.admin.reset2fa} ${u.login}`} onClick={() => void act(() => call('DELETE', `/users/${u.id}/2fa`))}>{t.admin.reset2fa}</button> : null}{' '}
-                {u.status === 'deleted'
-                  ? (u.purge_at ? <button type="button" aria-label={`${t.admin.restore} ${u.login}`} onClick={() => void act(() => call('POST', `/users/${u.id}/restore`))}>{t.admin.restore}</button> : null)
-                  : <button type="button" className="danger" aria-label={`${t.admin.delete} ${u.login}`} onClick={() => setDeleting(u)}>{t.admin.delete}</button>}
-              </td>
+              <td className="nowrap"><MenuButton text={t.admin.actions} label={t.admin.actionsFor(u.login)} items={rowActions(u)} /></td>
             </tr>
           ))}
         </tbody>
       </table>
       {deleting ? <DeleteUser user={deleting} onClose={() => setDeleting(undefined)} onDone={(err) => { setDeleting(undefined); if (err) setError(err); void load(); }} /> : null}
       {keyFor ? <LoginKey user={keyFor} onClose={() => setKeyFor(undefined)} /> : null}
+      {quotaFor ? <QuotaDialog user={quotaFor} onClose={() => setQuotaFor(undefined)} onDone={() => { setQuotaFor(undefined); void load(); }} /> : null}
+      {passwordFor ? <PasswordDialog user={passwordFor} onClose={() => setPasswordFor(undefined)} onDone={() => { setPasswordFor(undefined); void load(); }} /> : null}
       {policy ? <PolicyDialog kind="user" id={policy.id} name={policy.login} onClose={() => setPolicy(undefined)} /> : null}
     </section>
   );
@@ -300,3 +342,63 @@ export function WebhooksScreen() {
   );
 }
 
+
+interface Registration { id: string; login: string; name?: string | null; status: string; created_at: string; confirmed_at?: string | null; decided_by?: string | null; decided_at?: string | null; user_id?: string | null }
+
+/** Sign-ups (docs/accounts.md): those waiting for an admin first; approve or deny each. */
+export function RegistrationsScreen() {
+  const [status, setStatus] = useState('pending');
+  const [rows, setRows] = useState<Registration[]>();
+  const [error, setError] = useState<string>();
+  const [message, setMessage] = useState<string>();
+  const load = useCallback(async () => {
+    try { setRows((await call<{ registrations: Registration[] }>('GET', `/registrations${status ? `?status=${status}` : ''}`)).registrations); }
+    catch (e) { setError(explain(e)); }
+  }, [status]);
+  useEffect(() => { void load(); }, [load]);
+  const decide = async (r: Registration, approve: boolean) => {
+    setError(undefined); setMessage(undefined);
+    try {
+      await call('POST', `/registrations/${r.id}/${approve ? 'approve' : 'deny'}`);
+      setMessage(approve ? t.registrations.approved(r.login) : t.registrations.denied(r.login));
+    } catch (e) { setError(explain(e)); }
+    await load();
+  };
+  return (
+    <section aria-labelledby="registrations-title">
+      <h1 id="registrations-title">{t.registrations.title}</h1>
+      <p className="hint">{t.registrations.help}</p>
+      <label className="inline">{t.admin.status}
+        <select value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">{t.admin.any}</option>
+          {Object.entries(t.registrations.statuses).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
+        </select>
+      </label>
+      <Status message={message} error={error} />
+      {rows && !rows.length ? <p className="empty">{t.registrations.none}</p> : null}
+      {rows?.length ? (
+        <table className="list" data-testid="registrations">
+          <thead><tr><th scope="col">{t.registrations.email}</th><th scope="col" className="wide">{t.admin.name}</th><th scope="col" className="wide">{t.registrations.signedUp}</th><th scope="col">{t.admin.status}</th><th scope="col">{t.files.actions}</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.id} data-login={r.login} data-status={r.status}>
+                <td>{r.login}</td>
+                <td className="wide">{r.name ?? ''}</td>
+                <td className="wide">{formatTime(r.created_at)}</td>
+                <td>{t.registrations.statuses[r.status] ?? r.status}{r.decided_at ? ` · ${formatTime(r.decided_at)}` : ''}</td>
+                <td className="nowrap">
+                  {r.status === 'pending' ? (
+                    <>
+                      <button type="button" aria-label={t.registrations.approveFor(r.login)} onClick={() => void decide(r, true)}>{t.registrations.approve}</button>{' '}
+                      <button type="button" className="danger" aria-label={t.registrations.denyFor(r.login)} onClick={() => void decide(r, false)}>{t.registrations.deny}</button>
+                    </>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}

@@ -281,7 +281,7 @@ export function FilesScreen({ folderId, query }: { folderId?: string; query?: st
       ) : null}
       {dialog?.kind === 'details' ? <DetailsDialog fileId={dialog.file.id} onClose={() => setDialog(null)} onDownload={() => void download([{ type: 'file', item: dialog.file }])} /> : null}
       {dialog?.kind === 'link' ? <LinkDialog kind="download" path={`/${dialog.row.type}s/${dialog.row.item.id}/download-link`} onClose={() => setDialog(null)} /> : null}
-      {dialog?.kind === 'share' ? <ShareDialog folderId={dialog.folder.id} folderName={dialog.folder.name} onClose={() => setDialog(null)} /> : null}
+      {dialog?.kind === 'share' ? <ShareDialog folderId={dialog.folder.id} folderName={dialog.folder.name} folder={dialog.folder} onChanged={() => void load()} onClose={() => setDialog(null)} /> : null}
       {dialog?.kind === 'uploadLink' && folderId ? <LinkDialog kind="upload" path={`/folders/${folderId}/upload-link`} onClose={() => setDialog(null)} /> : null}
     </section>
   );

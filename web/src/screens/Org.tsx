@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError, call, currentSession, formatBytes, formatTime, parseBytes } from '../api';
 import { t } from '../i18n';
-import { Dialog, Status } from '../ui';
+import { Dialog, explain, Status } from '../ui';
 
 export interface Company {
   id: string; name: string; status: string; quota: { limit_bytes: number | null; used_bytes: number };
@@ -17,16 +17,7 @@ interface Policy { can_download: boolean | null; can_upload: boolean | null; can
 export { parseBytes };
 const showBytes = (n: number | null | undefined) => (n == null ? '' : formatBytes(n));
 
-/** An API error in words: the field it names (by its label in this form) and the server's message. */
-export function explain(err: unknown, labels: Record<string, string> = {}): string {
-  if (err instanceof ApiError) {
-    if (err.status === 0) return t.errors.network;
-    const field = err.field ?? (err.code === 'name_conflict' ? 'name' : undefined);
-    const label = field ? labels[field] ?? labels[field.split('.').pop()!] ?? field : undefined;
-    return label ? `${label}: ${err.message}` : err.message;
-  }
-  return (err as Error).message || t.errors.generic;
-}
+export { explain };
 
 /** Reads every page of a list. */
 async function all<T>(path: string, key: string): Promise<T[]> {

@@ -1,16 +1,50 @@
 // Sharing: a folder's collaborators (invite a user or a group with a role, change, remove),
 // and the caller's inbox (invitations to accept or decline, notices).
 import { useCallback, useEffect, useState } from 'react';
-import { call, formatBytes, formatTime } from '../api';
+import { call, currentSession, formatBytes, formatTime, type Folder } from '../api';
 import { t } from '../i18n';
-import { Dialog, Status } from '../ui';
+import { A, Dialog, explain, Status } from '../ui';
+import { AccessRequests } from './Directory';
 
 interface Collaboration { id: string; folder_id: string; folder_name: string; principal: { type: string; id: string; name: string }; role: string; status: string; message: string; invited_by?: { login: string } | null; created_at: string }
 interface Notice { id: string; kind: string; created_at: string; read: boolean; data: Record<string, unknown> }
 
 const ROLES = ['viewer', 'uploader', 'editor', 'manager'];
 
-export function ShareDialog({ folderId, folderName, onClose }: { folderId: string; folderName: string; onClose: () => void }) {
+/**
+ * Who sees a top-level folder: only those it is shared with, or the whole company too (in its
+ * directory, where members may ask for access). Needs `manage`, and an owner in a company.
+ */
+function Visibility({ folder, onChanged }: { folder: Folder; onChanged: (visibility: string) => void }) {
+  const [value, setValue] = useState(folder.visibility ?? 'private');
+  const [error, setError] = useState<string>();
+  const [message, setMessage] = useState<string>();
+  return (
+    <>
+      <label>{t.directory.visibility}
+        <select value={value} onChange={async (e) => {
+          const next = e.target.value;
+          setError(undefined); setMessage(undefined);
+          try { await call('PATCH', `/folders/${folder.id}`, { visibility: next }); setValue(next); setMessage(t.directory.visibilitySaved); onChanged(next); }
+          catch (err) { setError(explain(err, { visibility: t.directory.visibility })); }
+        }}>
+          <option value="private">{t.directory.visibilities.private}</option>
+          <option value="company">{t.directory.visibilities.company}</option>
+        </select>
+      </label>
+      <Status message={message} error={error} />
+    </>
+  );
+}
+
+/** Only a folder whose owner is in a company can be shown to it: one's own needs a company. */
+function mayShowToCompany(folder: Folder) {
+  const me = currentSession()?.user;
+  return folder.owner.id !== me?.id || Boolean(me?.company_id);
+}
+
+export function ShareDialog({ folderId, folderName, folder, onChanged, onClose }: { folderId: string; folderName: string; folder?: Folder; onChanged?: () => void; onClose: () => void }) {
+  const [visibility, setVisibility] = useState(folder?.visibility ?? 'private');
   const [list, setList] = useState<Collaboration[]>([]);
   const [who, setWho] = useState('');
   const [kind, setKind] = useState<'user' | 'group'>('user');
@@ -47,6 +81,8 @@ export function ShareDialog({ folderId, folderName, onClose }: { folderId: strin
           ))}
         </tbody>
       </table>
+      {folder && !folder.parent_id && folder.permissions.includes('manage') && mayShowToCompany(folder) ? <Visibility folder={folder} onChanged={(v) => { setVisibility(v); onChanged?.(); }} /> : null}
+      {visibility === 'company' ? <AccessRequests folderId={folderId} onDecided={() => void load()} /> : null}
     </Dialog>
   );
 }
@@ -90,14 +126,20 @@ export function InboxScreen() {
       </div>
       {!notices.length ? <p className="empty">{t.sharing.noNotices}</p> : (
         <table className="list">
-          <thead><tr><th scope="col">{t.admin.time}</th><th scope="col">{t.sharing.kind}</th><th scope="col" className="wide">{t.sharing.about}</th></tr></thead>
+          <thead><tr><th scope="col" className="wide">{t.admin.time}</th><th scope="col" className="wide">{t.sharing.kind}</th><th scope="col">{t.sharing.about}</th></tr></thead>
           <tbody>
             {notices.map((n) => (
               <tr key={n.id} className={n.read ? undefined : 'unread'}>
-                <td>{formatTime(n.created_at)}</td><td>{n.kind}</td>
-                <td className="wide">{n.kind === 'quota.decided'
+                <td className="wide">{formatTime(n.created_at)}</td><td className="wide">{n.kind}</td>
+                <td>{n.kind === 'quota.decided'
                   ? t.quota.notice(t.quota.statuses[String(n.data.status)] ?? String(n.data.status), formatBytes(Number(n.data.quota_bytes)), n.data.message ? String(n.data.message) : undefined)
-                  : String(n.data.folder_name ?? n.data.name ?? n.data.file_name ?? '')}</td>
+                  : n.kind === 'registration.pending'
+                    ? <>{t.registrations.notice(String(n.data.login ?? ''))} <A href="/admin/registrations">{t.registrations.title}</A></>
+                    : n.kind === 'access_request'
+                    ? t.directory.noticeAsked(String((n.data.by as { login?: string } | undefined)?.login ?? '—'), String(n.data.folder_name ?? ''), t.directory.roles[String(n.data.role)] ?? String(n.data.role))
+                    : n.kind === 'access_request.decided'
+                      ? t.directory.noticeDecided(String(n.data.folder_name ?? ''), String(n.data.status) === 'approved')
+                      : String(n.data.folder_name ?? n.data.name ?? n.data.file_name ?? '')}</td>
               </tr>
             ))}
           </tbody>
