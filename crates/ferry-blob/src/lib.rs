@@ -6,10 +6,12 @@
 //! object stays where it was written, since an object store cannot rename). Which content
 //! lives under which key, reference counting and deduplication live in the metadata store;
 //! this crate only stores, reads and removes bytes. Backends: [`LocalBlobStore`] (one
-//! machine) and [`S3BlobStore`] (any number of nodes sharing an S3-compatible bucket).
+//! machine) and, with the `s3` feature, `S3BlobStore` (any number of nodes sharing an
+//! S3-compatible bucket).
 #![forbid(unsafe_code)]
 
 mod local;
+#[cfg(feature = "s3")]
 pub mod s3;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,6 +23,7 @@ use bytes::Bytes;
 use futures::Stream;
 
 pub use local::LocalBlobStore;
+#[cfg(feature = "s3")]
 pub use s3::{S3BlobStore, S3Options};
 
 /// A boxed error from the body being streamed in (a client disconnect, a body limit...).
