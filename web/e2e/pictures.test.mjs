@@ -103,6 +103,8 @@ describe('pictures', () => {
     const chooser = editor.getByLabel('Choose a picture');
     const upload = editor.getByRole('button', { name: 'Upload' });
     assert.equal(await upload.isDisabled(), true, 'nothing chosen yet');
+    // The chooser says what it takes (its description).
+    assert.match(await chooser.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')).textContent), /PNG, JPEG, WebP or GIF, at most 5 MiB/);
     assert.equal(await editor.getByRole('button', { name: 'Remove' }).count(), 0);
 
     // Not an image: the server's invalid_image, in words.

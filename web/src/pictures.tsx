@@ -3,7 +3,7 @@
 // (the CSP allows img-src 'self' data: blob:), once per address and only once they scroll into
 // view. A person without a picture (`picture_url: null`, or a 404 where the caller does not know)
 // shows their initials.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError, authHeaders } from './api';
 import { t } from './i18n';
 import { Status } from './ui';
@@ -145,6 +145,7 @@ export function ImageEditor({ title, current, hasImage, chooseLabel, onUpload, o
   const [message, setMessage] = useState<string>();
   const [error, setError] = useState<string>();
   const input = useRef<HTMLInputElement>(null);
+  const rulesId = useId();
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
   const choose = (f: File | undefined) => {
     setMessage(undefined); setError(undefined); setPreviewFailed(false);
@@ -177,9 +178,9 @@ export function ImageEditor({ title, current, hasImage, chooseLabel, onUpload, o
         ) : null}
       </div>
       <label>{chooseLabel}
-        <input ref={input} type="file" accept="image/png,image/jpeg,image/webp,image/gif" onChange={(e) => choose(e.target.files?.[0])} />
+        <input ref={input} type="file" accept="image/png,image/jpeg,image/webp,image/gif" aria-describedby={rulesId} onChange={(e) => choose(e.target.files?.[0])} />
       </label>
-      <p className="hint">{t.pictures.rules}</p>
+      <p className="hint" id={rulesId}>{t.pictures.rules}</p>
       {preview && previewFailed ? <p className="hint">{t.pictures.noPreview}</p> : null}
       <Status message={message} error={error} />
       <div className="image-buttons">
