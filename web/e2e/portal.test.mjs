@@ -968,7 +968,7 @@ describe('portal', () => {
     await noSeriousA11y(visitor);
     await visitor.getByRole('button', { name: 'Sign in' }).click();
     await visitor.getByRole('button', { name: 'Sign out' }).waitFor();
-    assert.equal(await visitor.locator('.who span').innerText(), 'hal');
+    assert.equal(await visitor.locator('.who .who-login').innerText(), 'hal');
     // Once only.
     const again = await newPage();
     await again.goto(url);
@@ -981,7 +981,7 @@ describe('portal', () => {
     await userAction(admin, 'hal', 'Act as');
     const banner = admin.getByTestId('acting-banner');
     await banner.filter({ hasText: 'Acting as hal —' }).waitFor();
-    assert.equal(await admin.locator('.who span').innerText(), 'hal');
+    assert.equal(await admin.locator('.who .who-login').innerText(), 'hal');
     assert.equal(await admin.getByRole('link', { name: 'Users' }).count(), 0);
     await admin.reload();
     await banner.waitFor();
@@ -997,7 +997,7 @@ describe('portal', () => {
     await admin.getByRole('button', { name: 'end', exact: true }).click();
     await banner.waitFor({ state: 'detached' });
     await admin.getByRole('link', { name: 'Users' }).waitFor();
-    assert.equal(await admin.locator('.who span').innerText(), 'admin');
+    assert.equal(await admin.locator('.who .who-login').innerText(), 'admin');
     await admin.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
     // Admins cannot be acted as.
     await admin.getByRole('button', { name: 'Actions for dave', exact: true }).click();

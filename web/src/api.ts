@@ -6,7 +6,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface User { id: string; login: string; name?: string; role: string; company_id?: string | null; disabled?: boolean; status?: string; quota_bytes?: number | null }
+export interface User { id: string; login: string; name?: string; role: string; company_id?: string | null; disabled?: boolean; status?: string; quota_bytes?: number | null; picture_url?: string | null }
 export interface Folder { id: string; name: string; parent_id: string | null; path: string; permissions: string[]; role?: string; visibility?: string; description?: string; owner: { id: string; login: string }; created_at: string; updated_at: string }
 export interface FileItem { id: string; folder_id: string; name: string; size: number; checksum_sha256: string; mime_type: string; version: number; owner: { id: string; login: string }; created_at: string; updated_at: string; path?: string; uploaded_via_link?: unknown; scan?: { status: string; signature?: string; scanned_at?: string } }
 export interface Link { id: string; url: string; expires_at: string; max_downloads: number | null; downloads_used: number; status: string; file_id?: string; folder_id?: string | null; kind: string; password_required: boolean; files_used?: number | null; max_files?: number | null; created_at: string; watermark: boolean }
@@ -126,9 +126,17 @@ export async function checkSession() {
   if (Date.parse(session.expires_at) <= Date.now()) { setSession(null, 'expired'); return; }
   let me: User;
   try { me = await call<User>('GET', '/me'); } catch { return; /* call() handled a 401 */ }
-  // A session's user is what sign-in said (no company there); /me is the whole account.
+  // A session's user is what sign-in said (no company, no picture there); /me is the whole account.
   const s = session;
-  if (s && s.user.id === me.id && (s.user.company_id ?? null) !== (me.company_id ?? null)) setSession({ ...s, user: { ...s.user, company_id: me.company_id ?? null } }, 'refreshed');
+  if (s && s.user.id === me.id) updateSessionUser({ company_id: me.company_id ?? null, picture_url: me.picture_url ?? null });
+}
+
+/** Keeps what the session knows of its user up to date (a new picture, a company). */
+export function updateSessionUser(patch: Partial<User>) {
+  const s = session;
+  if (!s) return;
+  const changed = (Object.keys(patch) as (keyof User)[]).some((k) => s.user[k] !== patch[k]);
+  if (changed) setSession({ ...s, user: { ...s.user, ...patch } }, 'refreshed');
 }
 
 /** Saves a response body as a download (authenticated downloads cannot be plain links). */

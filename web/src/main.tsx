@@ -6,6 +6,7 @@ import { checkSession, currentSession, endActing, onSessionChange, signIn, signO
 import { t } from './i18n';
 import { useLocation, navigate } from './router';
 import { A } from './ui';
+import { Avatar } from './pictures';
 import { FilesScreen } from './screens/Files';
 import { TrashScreen } from './screens/Trash';
 import { LinksScreen } from './screens/Links';
@@ -152,7 +153,8 @@ function App() {
           </ul>
         </nav>
         <div className="who">
-          <span>{session.user.login}</span>
+          <Avatar user={session.user} size={32} testId="me-avatar" />
+          <span className="who-login">{session.user.login}</span>
           <button type="button" className="ghost" onClick={() => void signOut()}>{t.signIn.signOut}</button>
         </div>
       </header>

@@ -1,11 +1,12 @@
 // The signed-in user's own account: name, password change (the other sessions end), and the
 // policy that applies to them (the most restrictive of their company's, groups' and own).
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
-import { ApiError, call, currentSession, formatBytes, formatTime, parseBytes } from '../api';
+import { ApiError, call, currentSession, formatBytes, formatTime, parseBytes, updateSessionUser } from '../api';
 import { t } from '../i18n';
 import { Status } from '../ui';
+import { Avatar, forgetPicture, ImageEditor } from '../pictures';
 
-interface Me { id: string; login: string; name: string; role: string; quota: { limit_bytes: number | null; used_bytes: number } }
+interface Me { id: string; login: string; name: string; role: string; picture_url?: string | null; quota: { limit_bytes: number | null; used_bytes: number } }
 export interface QuotaRequest { id: string; user_id: string; user_login: string; quota_bytes: number; previous_quota_bytes: number | null; message: string; status: string; decision_message?: string | null; created_at: string; decided_at?: string | null }
 interface Login { login: string; primary: boolean; created_at: string }
 // Admins answer their users' requests here; most people never load it.
@@ -35,6 +36,24 @@ function Profile({ me, onSaved }: { me: Me; onSaved: (m: Me) => void }) {
       <Status message={message} error={error} />
       <div className="actions"><button type="submit">{t.account.save}</button></div>
     </form>
+  );
+}
+
+/** The caller's profile picture (`PUT`/`DELETE /me/picture`): shown in the header and beside their name. */
+function Picture({ me, onChanged }: { me: Me; onChanged: (m: Me) => void }) {
+  const changed = (picture_url: string | null) => {
+    forgetPicture(me.id);
+    updateSessionUser({ picture_url });
+    onChanged({ ...me, picture_url });
+  };
+  return (
+    <section aria-labelledby="picture-title">
+      <h2 id="picture-title">{t.pictures.yours}</h2>
+      <ImageEditor title={t.pictures.yours} chooseLabel={t.pictures.choosePicture} hasImage={Boolean(me.picture_url)} testId="my-picture"
+        current={<Avatar key={me.picture_url ?? 'none'} user={me} size={128} testId="account-avatar" />}
+        onUpload={async (file) => { const u = await call<Me>('PUT', '/me/picture', file); changed(u.picture_url ?? null); }}
+        onRemove={async () => { await call('DELETE', '/me/picture'); changed(null); }} />
+    </section>
   );
 }
 
@@ -176,7 +195,7 @@ export function AccountScreen() {
       <h1 id="account-title">{t.account.title}</h1>
       <Status error={error} />
       <div className="account-grid">
-        <div>{me ? <Profile me={me} onSaved={setMe} /> : null}{me ? <MyQuota me={me} /> : null}<MyPolicy /></div>
+        <div>{me ? <Picture me={me} onChanged={setMe} /> : null}{me ? <Profile me={me} onSaved={setMe} /> : null}{me ? <MyQuota me={me} /> : null}<MyPolicy /></div>
         {currentSession()?.actingAs ? <p className="hint" data-testid="acting-limits">{t.acting.limits}</p> : <div><Password /><Logins /></div>}
       </div>
       {role === 'admin' || role === 'company_admin' ? <Suspense fallback={<p role="status">{t.loading}</p>}><QuotaRequestsAdmin /></Suspense> : null}

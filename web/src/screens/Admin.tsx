@@ -1,13 +1,14 @@
 // Administration: users (create, disable, unlock, role, quota), the audit (filters, export) and
 // webhooks (create, delivery log, redeliver, remove).
 import { useCallback, useEffect, useState } from 'react';
-import { actAs, authHeaders, call, currentSession, formatBytes, formatTime, readError, saveResponse } from '../api';
+import { actAs, authHeaders, call, currentSession, formatBytes, formatTime, readError, saveResponse, updateSessionUser } from '../api';
 import { t } from '../i18n';
 import { navigate } from '../router';
 import { Dialog, MenuButton, Status, type MenuItem } from '../ui';
 import { explain, listCompanies, parseBytes, PolicyDialog, type Company } from './Org';
+import { Avatar, forgetPicture, ImageEditor, PersonName } from '../pictures';
 
-interface AdminUser { id: string; login: string; name: string; role: string; disabled: boolean; locked: boolean; status: string; two_factor: boolean; purge_at?: string; company_id?: string | null; quota: { limit_bytes: number | null; used_bytes: number } }
+interface AdminUser { id: string; login: string; name: string; role: string; picture_url?: string | null; disabled: boolean; locked: boolean; status: string; two_factor: boolean; purge_at?: string; company_id?: string | null; quota: { limit_bytes: number | null; used_bytes: number } }
 const userLabels = () => ({ login: t.admin.login, name: t.admin.name, password: t.admin.password, role: t.admin.role, quota_bytes: t.admin.quota, company_id: t.admin.company, transfer_to: t.admin.transferTo });
 
 /** Asks before deleting an account, and whom its folders go to. */
@@ -69,6 +70,24 @@ function QuotaDialog({ user, onDone, onClose }: { user: AdminUser; onDone: () =>
   );
 }
 
+/** A user's profile picture, as their admin (`PUT`/`DELETE /users/{id}/picture`). */
+function PictureDialog({ user, onChanged, onClose }: { user: AdminUser; onChanged: () => void; onClose: () => void }) {
+  const [picture, setPicture] = useState(user.picture_url ?? null);
+  const changed = (url: string | null) => {
+    forgetPicture(user.id);
+    if (user.id === currentSession()?.user.id) updateSessionUser({ picture_url: url });
+    setPicture(url); onChanged();
+  };
+  return (
+    <Dialog title={t.pictures.pictureOf(user.login)} onClose={onClose}>
+      <ImageEditor title={t.pictures.pictureOf(user.login)} chooseLabel={t.pictures.choosePicture} hasImage={Boolean(picture)} testId="user-picture"
+        current={<Avatar key={picture ?? 'none'} user={{ ...user, picture_url: picture }} size={128} />}
+        onUpload={async (file) => { const u = await call<AdminUser>('PUT', `/users/${user.id}/picture`, file); changed(u.picture_url ?? null); }}
+        onRemove={async () => { await call('DELETE', `/users/${user.id}/picture`); changed(null); }} />
+    </Dialog>
+  );
+}
+
 /** Sets a new password for a user (who is told nothing: the admin passes it on). */
 function PasswordDialog({ user, onDone, onClose }: { user: AdminUser; onDone: () => void; onClose: () => void }) {
   const [password, setPassword] = useState('');
@@ -100,6 +119,8 @@ export function UsersScreen() {
   const [keyFor, setKeyFor] = useState<AdminUser>();
   const [quotaFor, setQuotaFor] = useState<AdminUser>();
   const [passwordFor, setPasswordFor] = useState<AdminUser>();
+  const [pictureFor, setPictureFor] = useState<AdminUser>();
+  const [message, setMessage] = useState<string>();
   const [filters, setFilters] = useState({ q: '', status: '', role: '', company_id: '' });
   const [applied, setApplied] = useState(filters);
   const [total, setTotal] = useState<number>();
@@ -124,7 +145,7 @@ export function UsersScreen() {
     void load();
     if (systemAdmin) listCompanies().then(setCompanies, (e) => setError(explain(e)));
   }, [load, systemAdmin]);
-  const act = async (fn: () => Promise<unknown>) => { setError(undefined); try { await fn(); } catch (e) { setError(explain(e, userLabels())); } await load(); };
+  const act = async (fn: () => Promise<unknown>) => { setError(undefined); setMessage(undefined); try { await fn(); } catch (e) { setError(explain(e, userLabels())); } await load(); };
   // Everything one can do to an account, in one menu per row.
   const rowActions = (u: AdminUser): MenuItem[] => {
     const items: MenuItem[] = [];
@@ -134,6 +155,11 @@ export function UsersScreen() {
     if (!deleted) items.push({ label: t.admin.setPassword, onSelect: () => setPasswordFor(u) });
     if (u.status === 'active') items.push({ label: t.acting.loginKey, onSelect: () => setKeyFor(u) });
     if (u.status === 'active' && u.role === 'user') items.push({ label: t.acting.actAs, onSelect: () => void actAs(u.id).then(() => navigate('/'), (e) => setError(explain(e))) });
+    // A company admin may not change a system admin's or moderator's picture (docs/organisations.md).
+    if (!deleted && (systemAdmin || u.role === 'user' || u.role === 'company_admin')) {
+      items.push({ label: t.pictures.setPicture, onSelect: () => setPictureFor(u) });
+      if (u.picture_url) items.push({ label: t.pictures.removePicture, onSelect: () => void act(async () => { await call('DELETE', `/users/${u.id}/picture`); forgetPicture(u.id); if (u.id === currentSession()?.user.id) updateSessionUser({ picture_url: null }); setMessage(t.pictures.pictureRemoved(u.login)); }) });
+    }
     if (!deleted) items.push({ label: t.admin.quotaButton, onSelect: () => setQuotaFor(u) });
     items.push({ label: t.org.policy, onSelect: () => setPolicy(u) });
     if (u.two_factor) items.push({ label: t.admin.reset2fa, onSelect: () => void act(() => call('DELETE', `/users/${u.id}/2fa`)) });
@@ -187,14 +213,14 @@ export function UsersScreen() {
         <button type="submit">{t.admin.filter}</button>
         <button type="button" onClick={() => void exportCsv()}>{t.admin.exportCsv}</button>
       </form>
-      <Status error={error} />
+      <Status message={message} error={error} />
       {total !== undefined ? <p className="muted small" data-testid="users-total">{t.admin.usersFound(total)}</p> : null}
       <table className="list">
         <thead><tr><th scope="col">{t.admin.login}</th><th scope="col" className="wide">{t.admin.name}</th><th scope="col">{t.admin.role}</th>{systemAdmin ? <th scope="col" className="wide">{t.admin.company}</th> : null}<th scope="col">{t.admin.status}</th><th scope="col" className="num">{t.files.size}</th><th scope="col">{t.files.actions}</th></tr></thead>
         <tbody>
           {users.map((u) => (
             <tr key={u.id} data-login={u.login}>
-              <td>{u.login}</td>
+              <td><PersonName user={u} /></td>
               <td className="wide">{u.name}</td>
               <td>
                 <select aria-label={`${t.admin.role} ${u.login}`} value={u.role} onChange={(e) => void act(() => call('PATCH', `/users/${u.id}`, { role: e.target.value }))}>
@@ -220,6 +246,7 @@ export function UsersScreen() {
       {deleting ? <DeleteUser user={deleting} onClose={() => setDeleting(undefined)} onDone={(err) => { setDeleting(undefined); if (err) setError(err); void load(); }} /> : null}
       {keyFor ? <LoginKey user={keyFor} onClose={() => setKeyFor(undefined)} /> : null}
       {quotaFor ? <QuotaDialog user={quotaFor} onClose={() => setQuotaFor(undefined)} onDone={() => { setQuotaFor(undefined); void load(); }} /> : null}
+      {pictureFor ? <PictureDialog user={pictureFor} onClose={() => setPictureFor(undefined)} onChanged={() => void load()} /> : null}
       {passwordFor ? <PasswordDialog user={passwordFor} onClose={() => setPasswordFor(undefined)} onDone={() => { setPasswordFor(undefined); void load(); }} /> : null}
       {policy ? <PolicyDialog kind="user" id={policy.id} name={policy.login} onClose={() => setPolicy(undefined)} /> : null}
     </section>

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { call, formatTime } from '../api';
 import { t } from '../i18n';
 import { A, Dialog, explain, Status } from '../ui';
+import { Avatar, PersonName } from '../pictures';
 
 interface DirectoryFolder { id: string; name: string; description: string; owner: { id: string; login: string }; created_at: string; role: string | null; pending_request_id: string | null }
 export interface AccessRequest { id: string; folder_id: string; folder_name: string; user: { id: string; login: string }; role: string; message: string; status: string; decided_by?: string | null; created_at: string; decided_at?: string | null }
@@ -73,7 +74,7 @@ export function DirectoryScreen() {
               <tr key={f.id} data-name={f.name}>
                 <td>{f.role ? <A href={`/f/${f.id}`} className="folder">{f.name}</A> : <span className="folder">{f.name}</span>}</td>
                 <td className="wide">{f.description}</td>
-                <td>{f.owner.login}</td>
+                <td><PersonName user={f.owner} /></td>
                 <td className="nowrap">
                   {f.role ? <span>{t.directory.yourRole(t.directory.roles[f.role] ?? f.role)}</span>
                     : f.pending_request_id ? <span data-testid="request-pending">{t.directory.pending}</span>
@@ -116,7 +117,7 @@ export function AccessRequests({ folderId, onDecided }: { folderId: string; onDe
         <ul className="cards">
           {requests.map((r) => (
             <li key={r.id} data-login={r.user.login}>
-              <p>{t.directory.asks(r.user.login, t.directory.roles[r.role] ?? r.role)} <span className="muted small">{formatTime(r.created_at)}</span></p>
+              <p><Avatar user={r.user} /> {t.directory.asks(r.user.login, t.directory.roles[r.role] ?? r.role)} <span className="muted small">{formatTime(r.created_at)}</span></p>
               {r.message ? <p className="muted">“{r.message}”</p> : null}
               <button type="button" aria-label={t.directory.approveFor(r.user.login)} onClick={() => void decide(r, true)}>{t.directory.approve}</button>{' '}
               <button type="button" className="danger" aria-label={t.directory.denyFor(r.user.login)} onClick={() => void decide(r, false)}>{t.directory.deny}</button>

@@ -5,6 +5,7 @@ import { authHeaders, call, formatBytes, formatTime, landingUrl, readError, type
 import { t } from '../i18n';
 import { Dialog, Status } from '../ui';
 import { mayHaveThumbnail, Thumb } from '../thumbs';
+import { PersonName } from '../pictures';
 
 const textLike = (mime: string) => mime.startsWith('text/') || /json|xml|yaml|toml|javascript|sql|x-sh/.test(mime);
 
@@ -114,7 +115,7 @@ export function DetailsDialog({ fileId, onClose, onDownload }: { fileId: string;
           <dt>{t.files.size}</dt><dd>{formatBytes(file.size)}</dd>
           <dt>{t.files.type}</dt><dd>{file.mime_type}</dd>
           <dt>{t.files.path}</dt><dd>{file.path}</dd>
-          <dt>{t.files.owner}</dt><dd>{file.owner.login}</dd>
+          <dt>{t.files.owner}</dt><dd><PersonName user={file.owner} /></dd>
           <dt>{t.files.modified}</dt><dd>{formatTime(file.updated_at)}</dd>
           <dt>{t.files.sha256}</dt><dd><code data-testid="sha256">{file.checksum_sha256}</code></dd>
           {file.scan ? <><dt>{t.files.scan}</dt><dd className={file.scan.status === 'infected' ? 'error' : undefined}>{t.files.scanStatus[file.scan.status] ?? file.scan.status}{file.scan.signature ? ` (${file.scan.signature})` : ''}</dd></> : null}

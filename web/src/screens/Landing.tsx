@@ -56,9 +56,12 @@ export function LandingScreen({ token }: { token: string }) {
   useEffect(() => { void load(); }, [load]);
   useEffect(() => { void uploader.restore((s) => s.linkToken === token); }, [token]);
   const exhausted = info?.type === 'file' && info.downloads_left === 0;
-  // The company of the link's creator: its name and colour (a band, set through the CSSOM, which
-  // the CSP allows). Its logo is not shown: the CSP allows images from this server only.
+  // The company of the link's creator: its logo, name and colour (a band, set through the CSSOM,
+  // which the CSP allows). The logo is shown only from this server (`/api/v1/links/{token}/logo`,
+  // anonymous): an external logo URL set for API clients would be refused by the CSP anyway.
   const branding = info?.branding;
+  const logo = branding?.logo_url?.startsWith('/api/v1/') ? branding.logo_url : undefined;
+  const [logoFailed, setLogoFailed] = useState(false);
   const card = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const c = branding?.accent_color;
@@ -68,7 +71,10 @@ export function LandingScreen({ token }: { token: string }) {
   return (
     <main id="main" className="landing">
       <div className={branding ? 'card branded' : 'card'} ref={card} data-accent={branding?.accent_color}>
-        <p className="brand" data-testid="landing-brand">{branding?.display_name ?? t.appName}</p>
+        <div className="brand-row">
+          {logo && !logoFailed ? <img className="brand-logo" src={logo} alt="" data-testid="landing-logo" onError={() => setLogoFailed(true)} /> : null}
+          <p className="brand" data-testid="landing-brand">{branding?.display_name ?? t.appName}</p>
+        </div>
         {branding ? <p className="muted powered">{t.landing.via(t.appName)}</p> : null}
         {problem ? <h1 role="alert">{problem}</h1> : null}
         {info && info.type === 'file' ? (

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError, call, currentSession, formatBytes, formatTime, parseBytes } from '../api';
 import { t } from '../i18n';
 import { Dialog, explain, Status } from '../ui';
+import { CompanyLogo, ImageEditor, ownImage } from '../pictures';
 
 export interface Company {
   id: string; name: string; status: string; quota: { limit_bytes: number | null; used_bytes: number };
@@ -44,9 +45,11 @@ const companyLabels = () => ({ name: t.org.name, status: t.org.status, limit_byt
 /** The fields of a company, for creating one or changing it. */
 function CompanyForm({ company, submitLabel, onSaved, inline }: { company?: Company; submitLabel: string; onSaved: (c: Company) => void; inline?: boolean }) {
   const blank = { name: '', status: 'active', quota: '', defaultQuota: '', displayName: '', logoUrl: '', accentColor: '' };
+  // An uploaded logo is Ferry's own address (`/api/v1/…`), not an external URL to edit here.
+  const uploaded = ownImage(company?.branding.logo_url);
   const initial = company ? {
     name: company.name, status: company.status, quota: showBytes(company.quota.limit_bytes), defaultQuota: showBytes(company.default_user_quota_bytes),
-    displayName: company.branding.display_name, logoUrl: company.branding.logo_url ?? '', accentColor: company.branding.accent_color ?? '',
+    displayName: company.branding.display_name, logoUrl: uploaded ? '' : company.branding.logo_url ?? '', accentColor: company.branding.accent_color ?? '',
   } : blank;
   const [f, setF] = useState(initial);
   const [error, setError] = useState<string>();
@@ -62,7 +65,9 @@ function CompanyForm({ company, submitLabel, onSaved, inline }: { company?: Comp
         name: f.name.trim(), status: f.status, quota: { limit_bytes: quota }, default_user_quota_bytes: defaultQuota,
         branding: {
           ...(f.displayName.trim() ? { display_name: f.displayName.trim() } : {}),
-          logo_url: f.logoUrl.trim() || null, accent_color: f.accentColor.trim() || null,
+          // Sent only when changed: absent keeps it (and an uploaded logo is not this field).
+          ...(f.logoUrl.trim() !== initial.logoUrl ? { logo_url: f.logoUrl.trim() || null } : {}),
+          accent_color: f.accentColor.trim() || null,
         },
       };
       setBusy(true);
@@ -78,11 +83,33 @@ function CompanyForm({ company, submitLabel, onSaved, inline }: { company?: Comp
       <label>{t.org.quota}<input value={f.quota} onChange={set('quota')} placeholder={t.org.sizeHint} /></label>
       <label>{t.org.defaultQuota}<input value={f.defaultQuota} onChange={set('defaultQuota')} placeholder={t.org.sizeHint} /></label>
       <label>{t.org.displayName}<input value={f.displayName} onChange={set('displayName')} placeholder={t.org.displayNameHint} maxLength={255} /></label>
-      <label>{t.org.logoUrl}<input type="url" value={f.logoUrl} onChange={set('logoUrl')} placeholder="https://" /></label>
+      <label>{t.org.logoUrl}<input type="url" value={f.logoUrl} onChange={set('logoUrl')} placeholder="https://" aria-describedby={inline ? undefined : 'logo-url-hint'} /></label>
+      {inline ? null : <p className="hint" id="logo-url-hint">{uploaded ? t.org.logoUploadedHint : t.org.logoUrlHint}</p>}
       <label>{t.org.accentColor}<input value={f.accentColor} onChange={set('accentColor')} placeholder="#1d4ed8" pattern="#[0-9A-Fa-f]{6}" title="#rrggbb" /></label>
       {error ? <p role="alert" className="error">{error}</p> : null}
       <div className={inline ? undefined : 'actions'}><button type="submit" disabled={busy}>{submitLabel}</button></div>
     </form>
+  );
+}
+
+/** Uploads or removes a company's logo (`PUT`/`DELETE /companies/{id}/logo`): system admins and the company's admins. */
+function LogoEditor({ company, onChanged }: { company: Company; onChanged: (c: Company) => void }) {
+  const logo = ownImage(company.branding.logo_url) ? company.branding.logo_url : undefined;
+  return (
+    <ImageEditor title={t.pictures.logoFor(company.name)} chooseLabel={t.pictures.chooseLogo} hasImage={Boolean(logo)} testId="company-logo"
+      current={logo ? <CompanyLogo key={logo} url={logo} name={company.name} /> : <span className="muted">{t.pictures.noLogo}</span>}
+      onUpload={async (file) => onChanged(await call<Company>('PUT', `/companies/${company.id}/logo`, file))}
+      onRemove={async () => { await call('DELETE', `/companies/${company.id}/logo`); onChanged(await call<Company>('GET', `/companies/${company.id}`)); }} />
+  );
+}
+
+function LogoDialog({ company, onChanged, onClose }: { company: Company; onChanged: () => void; onClose: () => void }) {
+  const [c, setC] = useState(company);
+  return (
+    <Dialog title={t.pictures.logoFor(company.name)} onClose={onClose}>
+      <p className="hint">{t.pictures.logoHelp}</p>
+      <LogoEditor company={c} onChanged={(next) => { setC(next); onChanged(); }} />
+    </Dialog>
   );
 }
 
@@ -157,16 +184,17 @@ function Confirm({ title, text, action, onConfirm, onClose }: { title: string; t
   );
 }
 
-function CompanyRow({ c, onEdit, onPolicy, onDelete }: { c: Company; onEdit?: () => void; onPolicy: () => void; onDelete?: () => void }) {
+function CompanyRow({ c, onEdit, onLogo, onPolicy, onDelete }: { c: Company; onEdit?: () => void; onLogo?: () => void; onPolicy: () => void; onDelete?: () => void }) {
   return (
     <tr data-company={c.name}>
-      <td><Swatch color={c.branding.accent_color} /> <span>{c.name}</span>{c.branding.display_name !== c.name ? <span className="muted small"> ({c.branding.display_name})</span> : null}</td>
+      <td><span className="company-name">{ownImage(c.branding.logo_url) ? <CompanyLogo key={c.branding.logo_url} url={c.branding.logo_url} name={c.name} className="small" decorative /> : null}<Swatch color={c.branding.accent_color} /> <span>{c.name}</span></span>{c.branding.display_name !== c.name ? <span className="muted small"> ({c.branding.display_name})</span> : null}</td>
       <td>{t.org.statuses[c.status] ?? c.status}</td>
       <td className="num">{formatBytes(c.quota.used_bytes)} / {c.quota.limit_bytes == null ? '∞' : formatBytes(c.quota.limit_bytes)}</td>
       <td className="num wide">{c.default_user_quota_bytes == null ? '—' : formatBytes(c.default_user_quota_bytes)}</td>
       <td className="wide">{formatTime(c.created_at)}</td>
       <td className="nowrap">
         {onEdit ? <><button type="button" aria-label={`${t.org.edit} ${c.name}`} onClick={onEdit}>{t.org.edit}</button>{' '}</> : null}
+        {onLogo ? <><button type="button" aria-label={`${t.pictures.logo} ${c.name}`} onClick={onLogo}>{t.pictures.logo}</button>{' '}</> : null}
         <button type="button" aria-label={`${t.org.policy} ${c.name}`} onClick={onPolicy}>{t.org.policy}</button>{' '}
         {onDelete ? <button type="button" className="danger" aria-label={`${t.org.delete} ${c.name}`} onClick={onDelete}>{t.org.delete}</button> : null}
       </td>
@@ -183,7 +211,7 @@ export function CompaniesScreen() {
   const [companies, setCompanies] = useState<Company[]>();
   const [error, setError] = useState<string>();
   const [message, setMessage] = useState<string>();
-  const [dialog, setDialog] = useState<null | { kind: 'edit' | 'policy' | 'delete'; company: Company }>(null);
+  const [dialog, setDialog] = useState<null | { kind: 'edit' | 'logo' | 'policy' | 'delete'; company: Company }>(null);
   const load = useCallback(async () => {
     try { setCompanies(await listCompanies()); } catch (e) { setError(explain(e)); }
   }, []);
@@ -200,7 +228,7 @@ export function CompaniesScreen() {
           {companyHead}
           <tbody>
             {companies.map((c) => (
-              <CompanyRow key={c.id} c={c} onEdit={() => setDialog({ kind: 'edit', company: c })} onPolicy={() => setDialog({ kind: 'policy', company: c })} onDelete={() => setDialog({ kind: 'delete', company: c })} />
+              <CompanyRow key={c.id} c={c} onEdit={() => setDialog({ kind: 'edit', company: c })} onLogo={() => setDialog({ kind: 'logo', company: c })} onPolicy={() => setDialog({ kind: 'policy', company: c })} onDelete={() => setDialog({ kind: 'delete', company: c })} />
             ))}
           </tbody>
         </table>
@@ -210,6 +238,7 @@ export function CompaniesScreen() {
           <CompanyForm company={dialog.company} submitLabel={t.admin.save} onSaved={(c) => { setDialog(null); setMessage(t.org.saved_(c.name)); void load(); }} />
         </Dialog>
       ) : null}
+      {dialog?.kind === 'logo' ? <LogoDialog company={dialog.company} onClose={() => setDialog(null)} onChanged={() => void load()} /> : null}
       {dialog?.kind === 'policy' ? <PolicyDialog kind="company" id={dialog.company.id} name={dialog.company.name} onClose={() => setDialog(null)} /> : null}
       {dialog?.kind === 'delete' ? (
         <Confirm title={t.org.deleteCompany} text={<><strong>{dialog.company.name}</strong>: {t.org.deleteCompanyHelp}</>} action={`${t.org.delete} ${dialog.company.name}`}
@@ -246,6 +275,11 @@ export function MyCompanyScreen() {
             <dt>{t.org.accentColor}</dt><dd>{company.branding.accent_color ? <><Swatch color={company.branding.accent_color} /> {company.branding.accent_color}</> : '—'}</dd>
           </dl>
           <p className="hint">{t.org.askSystemAdmin}</p>
+          <section aria-labelledby="logo-title">
+            <h2 id="logo-title">{t.pictures.logo}</h2>
+            <p className="hint">{t.pictures.logoHelp}</p>
+            <LogoEditor company={company} onChanged={setCompany} />
+          </section>
           <div className="toolbar actions"><button type="button" onClick={() => setPolicy(true)}>{t.org.companyPolicy}</button></div>
           {policy ? <PolicyDialog kind="company" id={company.id} name={company.name} onClose={() => setPolicy(false)} /> : null}
         </>

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { call, currentSession, formatBytes, formatTime, type Folder } from '../api';
 import { t } from '../i18n';
 import { A, Dialog, explain, Status } from '../ui';
+import { PersonName } from '../pictures';
 import { AccessRequests } from './Directory';
 
 interface Collaboration { id: string; folder_id: string; folder_name: string; principal: { type: string; id: string; name: string }; role: string; status: string; message: string; invited_by?: { login: string } | null; created_at: string }
@@ -73,7 +74,7 @@ export function ShareDialog({ folderId, folderName, folder, onChanged, onClose }
         <tbody>
           {list.map((c) => (
             <tr key={c.id}>
-              <td>{c.principal.name}</td>
+              <td>{c.principal.type === 'user' ? <PersonName user={{ id: c.principal.id, login: c.principal.name }} /> : c.principal.name}</td>
               <td><select aria-label={`${t.sharing.role} ${c.principal.name}`} value={c.role} onChange={(e) => void act(() => call('PATCH', `/collaborations/${c.id}`, { role: e.target.value }))}>{ROLES.map((r) => <option key={r} value={r}>{r}</option>)}</select></td>
               <td>{c.status}</td>
               <td><button type="button" className="danger" aria-label={`${t.sharing.remove} ${c.principal.name}`} onClick={() => void act(() => call('DELETE', `/collaborations/${c.id}`))}>{t.sharing.remove}</button></td>
