@@ -1,16 +1,17 @@
 // /login-key#<key>: signs in once with a key an admin made (POST /auth/login-key). The key is in
 // the fragment, so it never reaches a server log or a Referer; it leaves the address bar at once.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ApiError, call, startSession, type User } from '../api';
 import { t } from '../i18n';
 import { navigate } from '../router';
 
 export function LoginKeyScreen() {
-  const [key] = useState(() => {
-    const k = decodeURIComponent(location.hash.slice(1));
+  // Read once; the hash is cleared in an effect, not here: React may run an initializer twice
+  // (a discarded render), and a second run would find the hash gone and the key empty.
+  const [key] = useState(() => decodeURIComponent(location.hash.slice(1)));
+  useEffect(() => {
     if (location.hash) history.replaceState(null, '', location.pathname);
-    return k;
-  });
+  }, []);
   const [otp, setOtp] = useState<string>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
