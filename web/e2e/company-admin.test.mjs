@@ -136,13 +136,23 @@ describe('company admin', () => {
     await ca.getByTestId('users-total').filter({ hasText: /^2 / }).waitFor();
     await shot(ca, 'company-admin-users');
     await noSeriousA11y(ca);
-    // Its own row offers no "Act as" (the server refuses oneself and company admins).
+    // Its own row offers nothing the server refuses an admin on itself: no "Act as", no
+    // disable, no delete, and its role cannot be changed.
     await ca.getByRole('button', { name: 'Actions for ca', exact: true }).click();
     const caMenu = ca.getByRole('menu', { name: 'Actions for ca' });
     await caMenu.getByRole('menuitem', { name: 'Login key', exact: true }).waitFor();
-    assert.equal(await caMenu.getByRole('menuitem', { name: 'Act as', exact: true }).count(), 0);
+    for (const refused of ['Act as', 'Disable', 'Delete']) assert.equal(await caMenu.getByRole('menuitem', { name: refused, exact: true }).count(), 0, refused);
+    assert.ok(await ca.getByLabel('Role ca').isDisabled());
     await ca.keyboard.press('Escape');
     await caMenu.waitFor({ state: 'detached' });
+
+    // u1's row offers them.
+    assert.ok(await ca.getByLabel('Role u1').isEnabled());
+    await ca.getByRole('button', { name: 'Actions for u1', exact: true }).click();
+    const u1Menu = ca.getByRole('menu', { name: 'Actions for u1' });
+    for (const offered of ['Act as', 'Disable', 'Delete']) await u1Menu.getByRole('menuitem', { name: offered, exact: true }).waitFor();
+    await ca.keyboard.press('Escape');
+    await u1Menu.waitFor({ state: 'detached' });
 
     await userAction(ca, 'u1', 'Act as');
     const banner = ca.getByTestId('acting-banner');

@@ -150,7 +150,9 @@ export function UsersScreen() {
   const rowActions = (u: AdminUser): MenuItem[] => {
     const items: MenuItem[] = [];
     const deleted = u.status === 'deleted';
-    if (!deleted) items.push({ label: u.disabled ? t.admin.enable : t.admin.disable, onSelect: () => void act(() => call('PATCH', `/users/${u.id}`, { disabled: !u.disabled })) });
+    // One's own account: the server refuses an admin disabling or deleting itself.
+    const self = u.id === currentSession()?.user.id;
+    if (!deleted && !self) items.push({ label: u.disabled ? t.admin.enable : t.admin.disable, onSelect: () => void act(() => call('PATCH', `/users/${u.id}`, { disabled: !u.disabled })) });
     if (u.locked) items.push({ label: t.admin.unlock, onSelect: () => void act(() => call('POST', `/users/${u.id}/unlock`)) });
     if (!deleted) items.push({ label: t.admin.setPassword, onSelect: () => setPasswordFor(u) });
     if (u.status === 'active') items.push({ label: t.acting.loginKey, onSelect: () => setKeyFor(u) });
@@ -164,7 +166,7 @@ export function UsersScreen() {
     items.push({ label: t.org.policy, onSelect: () => setPolicy(u) });
     if (u.two_factor) items.push({ label: t.admin.reset2fa, onSelect: () => void act(() => call('DELETE', `/users/${u.id}/2fa`)) });
     if (deleted) { if (u.purge_at) items.push({ label: t.admin.restore, onSelect: () => void act(() => call('POST', `/users/${u.id}/restore`)) }); }
-    else items.push({ label: t.admin.delete, danger: true, onSelect: () => setDeleting(u) });
+    else if (!self) items.push({ label: t.admin.delete, danger: true, onSelect: () => setDeleting(u) });
     return items;
   };
   const companyName = (id?: string | null) => (id ? companies.find((c) => c.id === id)?.name ?? id : '—');
@@ -223,7 +225,7 @@ export function UsersScreen() {
               <td><PersonName user={u} /></td>
               <td className="wide">{u.name}</td>
               <td>
-                <select aria-label={`${t.admin.role} ${u.login}`} value={u.role} onChange={(e) => void act(() => call('PATCH', `/users/${u.id}`, { role: e.target.value }))}>
+                <select aria-label={`${t.admin.role} ${u.login}`} value={u.role} disabled={u.id === currentSession()?.user.id} onChange={(e) => void act(() => call('PATCH', `/users/${u.id}`, { role: e.target.value }))}>
                   {roleOptions(u.role)}
                 </select>
               </td>
