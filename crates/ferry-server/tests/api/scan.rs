@@ -501,7 +501,22 @@ async fn clamd_down_means_error_retried_and_never_clean(backend: Backend) {
         "{ready}"
     );
 
-    // clamd comes up; the retry (due within retry_max_ms) finds the virus.
+    // The retry's time has full jitter (anything from 0 to the bound), so a test that waited
+    // for a random one could see it come at once: pin it ten minutes ahead, as the worker
+    // records it, and check that nothing happens before it.
+    use ferry_app::clock::Clock;
+    let retry_at = app.clock.now_ms() + 600_000;
+    {
+        let state = app.server.as_ref().unwrap().state();
+        let mut conn = state.store.conn().await.unwrap();
+        sqlx::query("UPDATE blob_scans SET next_attempt_at = $1 WHERE sha256 = $2")
+            .bind(retry_at)
+            .bind(&file.checksum_sha256)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    // clamd comes up; the retry, once due, finds the virus.
     let _clamd = Clamd::start_on(port).await;
     app.run_jobs().await;
     assert_eq!(
@@ -509,9 +524,7 @@ async fn clamd_down_means_error_retried_and_never_clean(backend: Backend) {
         "error",
         "not before its time"
     );
-    app.clock.advance(Duration::from_millis(
-        app.config.scan.retry_max_ms as u64 + 1000,
-    ));
+    app.clock.advance(Duration::from_millis(601_000));
     settled(&app, &alice, &file.id, "infected").await;
     assert_api_error(alice.content(&file.id, &[]).await, 403, "file_infected");
 }
