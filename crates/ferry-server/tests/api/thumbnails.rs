@@ -433,7 +433,7 @@ fn ifd(at: u32, entries: &[Entry]) -> Vec<u8> {
 }
 
 /// A JPEG with EXIF: camera, time taken and a GPS position (48.8582 N, 2.2945 W).
-fn jpeg_with_exif() -> Vec<u8> {
+pub(crate) fn jpeg_with_exif() -> Vec<u8> {
     let ifd0 = |exif_at: u32, gps_at: u32| {
         ifd(
             8,
