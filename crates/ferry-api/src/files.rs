@@ -44,7 +44,8 @@ pub struct File {
     #[serde(default)]
     pub scan: Scan,
     /// With `?fields=media`: what the content says of itself (images: dimensions, EXIF time,
-    /// camera, GPS). Absent otherwise, and for types that carry none.
+    /// camera, GPS; audio: tags and duration). Absent otherwise, for types that carry none and
+    /// when nothing could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<Box<Media>>,
 }
@@ -63,9 +64,26 @@ pub struct Media {
     pub camera_make: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub camera_model: Option<String>,
-    /// Where the picture was taken, in decimal degrees.
+    /// Where the picture was taken, in decimal degrees. Shown to link recipients only when
+    /// the link was made with `show_location`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gps: Option<Gps>,
+    /// Audio: the title tag (ID3, Vorbis comment, MP4, RIFF INFO, APE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artist: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub album: Option<String>,
+    /// Audio: the track number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track: Option<u32>,
+    /// Audio: the year of the recording date tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<u16>,
+    /// Audio: how long it plays, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
 }
 
 /// A position in decimal degrees (north and east positive).

@@ -56,7 +56,7 @@ pub use folders::{
 pub use groups::{CreateGroup, Group, GroupList, GroupMember, GroupMemberList, UpdateGroup};
 pub use links::{
     CreateLink, CreateUploadLink, Link, LinkAccess, LinkFileItem, LinkFolderItem, LinkInfo,
-    LinkItems, LinkList, SaveLink, UnlockLink,
+    LinkItems, LinkList, SaveLink, UnlockLink, UpdateLink,
 };
 pub use mail::{Mail, MailList};
 pub use me::{

@@ -22,6 +22,19 @@ pub struct CreateLink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
+    /// Download and folder links: recipients see the GPS position in media metadata
+    /// (`GET /links/{token}/info?fields=media`, `GET /links/{token}/items?fields=media`).
+    /// Default false: everything else of the media metadata, but not where a photo was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_location: Option<bool>,
+}
+
+/// `PATCH /links/{link_id}`: what to change of a download or folder link (absent fields stay).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateLink {
+    /// Whether recipients see the GPS position in media metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_location: Option<bool>,
 }
 
 /// A download link.
@@ -67,6 +80,9 @@ pub struct Link {
     /// Upload links: each upload goes into a new subfolder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subfolder_per_upload: Option<bool>,
+    /// Download and folder links: recipients see GPS positions in media metadata.
+    #[serde(default)]
+    pub show_location: bool,
 }
 
 fn download_kind() -> String {
@@ -133,6 +149,11 @@ pub struct LinkInfo {
     /// belongs to no company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branding: Option<crate::Branding>,
+    /// File links with `?fields=media` (which needs what a download needs: the link access
+    /// token of a link with a password): the file's media metadata, GPS only when the link
+    /// shows it. Absent otherwise and when the file carries none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Box<crate::Media>>,
 }
 
 /// `POST /links/{token}/unlock`.
@@ -180,6 +201,9 @@ pub struct LinkFileItem {
     pub downloads_left: Option<i64>,
     /// Absolute URL that downloads it: `/d/{token}/{path}`.
     pub url: String,
+    /// With `?fields=media`: the file's media metadata, GPS only when the link shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Box<crate::Media>>,
 }
 
 /// `GET /links/{token}/items`: one page of a folder link's folder, folders first, each by

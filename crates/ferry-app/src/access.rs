@@ -757,6 +757,20 @@ pub async fn user_may_read_file(
     })
 }
 
+// ---- Media metadata through links --------------------------------------------------------
+//
+// A user who may read a file sees all of its media metadata. A download or folder link's
+// recipient sees it too (dimensions, time, camera, audio tags and duration), except the GPS
+// position, which only when the link's creator allowed it (`show_location`).
+
+/// The media metadata a link's recipient sees of `media`.
+pub fn link_media(mut media: crate::media::Media, show_location: bool) -> crate::media::Media {
+    if !show_location {
+        media.gps = None;
+    }
+    media
+}
+
 // ---- Upload links (file requests) ----------------------------------------------------------
 //
 // An upload link is a principal of its own: whoever holds it may add files to the link's

@@ -96,6 +96,7 @@ pub async fn create(
             expires_at,
             max_downloads,
             password_hash: password_hash.as_deref(),
+            show_location: request.show_location,
             now,
         },
     )
@@ -110,7 +111,7 @@ pub async fn create(
     .in_folder(&folder.id)
     .details(json!({"kind": "folder", "folder_id": folder.id,
         "expires_at": rfc3339(expires_at), "max_downloads": max_downloads,
-        "password": password_hash.is_some()}))
+        "password": password_hash.is_some(), "show_location": request.show_location}))
     .append(&mut tx)
     .await?;
     let link = ferry_store::folder_links::get(&mut tx, &link_id)

@@ -38,6 +38,7 @@ pub mod logins;
 pub mod mail;
 pub mod me;
 pub mod media;
+pub mod media_audio;
 pub mod messages;
 pub mod namespace;
 pub mod notices;

@@ -257,6 +257,8 @@ pub struct NewLinkRequest {
     pub watermark: bool,
     /// Downloads need this password (8..=256 characters; stored as an Argon2id hash only).
     pub password: Option<String>,
+    /// Recipients see GPS positions in media metadata (default: hidden).
+    pub show_location: bool,
 }
 
 fn check_live(file: &File, now: i64) -> Result<()> {
@@ -340,6 +342,7 @@ pub async fn create(
             unit_bytes: file.size.max(1),
             watermark,
             password_hash: password_hash.as_deref(),
+            show_location: request.show_location,
             now,
         },
     )
@@ -347,7 +350,7 @@ pub async fn create(
     audit::success(&caller.origin, Some(creator), Action::LinkCreated, (TargetKind::Link, &link_id))
         .at(app.now_ms())
         .in_folder(&folder.id)
-        .details(json!({"file_id": file.id, "expires_at": rfc3339(expires_at), "max_downloads": max_downloads, "watermark": watermark, "password": password_hash.is_some()}))
+        .details(json!({"file_id": file.id, "expires_at": rfc3339(expires_at), "max_downloads": max_downloads, "watermark": watermark, "password": password_hash.is_some(), "show_location": request.show_location}))
         .append(&mut tx)
         .await?;
     let link = ferry_store::links::get(&mut tx, &link_id)
@@ -420,6 +423,100 @@ pub async fn revoke(app: &AppState, caller: &Caller, link_id: &str) -> Result<()
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// A link after [`update`]: a file's download link or a folder link.
+#[derive(Debug, Clone)]
+pub enum Updated {
+    File(Link),
+    Folder(ferry_store::folder_links::FolderLink),
+}
+
+/// Changes what a download or folder link shows: `show_location` (whether its recipients see
+/// GPS positions in media metadata). Needs `share` on the linked file or folder, whoever
+/// created the link (widening what a link shows is sharing). Upload links show no media:
+/// `invalid_value`.
+pub async fn update(
+    app: &AppState,
+    caller: &Caller,
+    link_id: &str,
+    show_location: Option<bool>,
+) -> Result<Updated> {
+    if !IdKind::Link.matches(link_id) {
+        return Err(Error::NotFound);
+    }
+    let (file_link, folder_link, upload_link) = {
+        let mut conn = app.store.conn().await?;
+        let file_link = ferry_store::links::get(&mut conn, link_id)
+            .await?
+            .filter(|l| l.folder_link_id.is_none());
+        let folder_link = match file_link {
+            Some(_) => None,
+            None => ferry_store::folder_links::get(&mut conn, link_id).await?,
+        };
+        let upload_link = match (&file_link, &folder_link) {
+            (None, None) => ferry_store::upload_links::get(&mut conn, link_id).await?,
+            _ => None,
+        };
+        (file_link, folder_link, upload_link)
+    };
+    let folder_id = match (&file_link, &folder_link, &upload_link) {
+        (Some(l), _, _) => {
+            access::file(app, caller, &l.file_id, Permission::Share)
+                .await?
+                .1
+                .id
+        }
+        (None, Some(l), _) => {
+            access::folder(app, caller, &l.folder_id, Permission::Share)
+                .await?
+                .id
+        }
+        (None, None, Some(l)) => {
+            access::folder(app, caller, &l.folder_id, Permission::Share).await?;
+            return Err(Error::Invalid {
+                code: "invalid_value",
+                message: "Upload links show no media metadata.".into(),
+                field: Some("show_location".into()),
+            });
+        }
+        (None, None, None) => return Err(Error::NotFound),
+    };
+    let now = app.now_ms();
+    let mut tx = app.store.begin().await?;
+    if let Some(show) = show_location {
+        if file_link.is_some() {
+            ferry_store::links::set_show_location(&mut tx, link_id, show).await?;
+        } else {
+            ferry_store::folder_links::set_show_location(&mut tx, link_id, show).await?;
+        }
+        audit::success(
+            &caller.origin,
+            caller.user_ref(),
+            Action::LinkUpdated,
+            (TargetKind::Link, link_id),
+        )
+        .at(now)
+        .in_folder(&folder_id)
+        .details(json!({"show_location": show}))
+        .append(&mut tx)
+        .await?;
+    }
+    let updated = if file_link.is_some() {
+        Updated::File(
+            ferry_store::links::get(&mut tx, link_id)
+                .await?
+                .ok_or(Error::NotFound)?,
+        )
+    } else {
+        Updated::Folder(
+            ferry_store::folder_links::get(&mut tx, link_id)
+                .await?
+                .ok_or(Error::NotFound)?,
+        )
+    };
+    tx.commit().await?;
+    Ok(updated)
 }
 
 /// Which kind of link bound to a folder is revoked.

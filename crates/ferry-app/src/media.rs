@@ -1,7 +1,9 @@
 //! Media metadata: what an image says of itself (width and height; EXIF time taken, camera,
-//! GPS position), read once per content from its first [`PREFIX_BYTES`] and kept in the
-//! database, shown by `GET /files/{id}?fields=media`. Reading is guarded like thumbnails are
-//! (blocking thread, panics caught); only headers are parsed, no pixel is decoded.
+//! GPS position), read from its first [`PREFIX_BYTES`], and what an audio file says of itself
+//! (title, artist, album, track, year, duration; see [`crate::media_audio`]), read once per
+//! content and kept in the database, shown by `GET /files/{id}?fields=media` (and to link
+//! recipients, see [`crate::access::link_media`]). Reading is guarded like thumbnails are
+//! (blocking thread, panics caught); only headers are parsed, no pixel or sample is decoded.
 
 use std::io::Cursor;
 
@@ -32,37 +34,103 @@ pub struct Media {
     /// Decimal degrees, north and east positive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gps: Option<(f64, f64)>,
+    /// Audio tags (ID3v2/ID3v1, Vorbis comments, MP4 atoms, RIFF INFO, APE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artist: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub album: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<u16>,
+    /// How long the audio plays, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
 }
 
-fn readable(mime: &str) -> bool {
-    matches!(
-        mime,
-        "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/tiff" | "image/heic"
-    )
+impl Media {
+    /// Whether nothing was read (shown as no media at all).
+    pub fn is_empty(&self) -> bool {
+        *self == Media::default()
+    }
 }
 
-/// The media metadata of a file the caller may read (`None` for types without any).
+/// Where a content's media metadata comes from, by its stored MIME type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Dimensions and EXIF from the first [`PREFIX_BYTES`].
+    Image,
+    /// Tags and duration, by lofty (which tells the format from the bytes, whatever the name).
+    Audio,
+}
+
+/// Whether content of type `mime` may carry media metadata.
+pub(crate) fn has_source(mime: &str) -> bool {
+    source_of(mime).is_some()
+}
+
+fn source_of(mime: &str) -> Option<Source> {
+    match mime {
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/tiff" | "image/heic" => {
+            Some(Source::Image)
+        }
+        m if m.starts_with("audio/") => Some(Source::Audio),
+        _ => None,
+    }
+}
+
+/// The media metadata of a file the caller may read (`None` for types without any, and when
+/// nothing could be read).
 pub async fn of_file(app: &AppState, caller: &Caller, id: &str) -> Result<Option<Media>> {
     let (file, _) = crate::access::file(app, caller, id, ferry_core::Permission::Read).await?;
     of_content(app, &file.sha256, file.size, &file.mime_type).await
 }
 
-/// The media metadata of the content `sha256`, read now if it was not read before.
+/// The media metadata a download link's recipient sees of its file (the version it serves):
+/// the link must open (password included, as for a download; nothing is counted), and the
+/// GPS position is left out unless the link shows it ([`crate::access::link_media`]).
+pub async fn through_link(app: &AppState, token: &str, access: &[String]) -> Result<Option<Media>> {
+    let (link, file) = crate::links::open(app, token, access).await?;
+    let media = of_content(app, &file.sha256, file.size, &file.mime_type).await?;
+    Ok(media
+        .map(|m| crate::access::link_media(m, link.show_location()))
+        .filter(|m| !m.is_empty()))
+}
+
+/// The media metadata a folder link's recipient sees of `file`, one of the files its listing
+/// gave (see [`crate::folder_links::items`]): GPS only if the link shows it.
+pub async fn through_folder_link(
+    app: &AppState,
+    opened: &crate::folder_links::Opened,
+    file: &ferry_store::files::File,
+) -> Result<Option<Media>> {
+    let media = of_content(app, &file.sha256, file.size, &file.mime_type).await?;
+    Ok(media
+        .map(|m| crate::access::link_media(m, opened.link.show_location()))
+        .filter(|m| !m.is_empty()))
+}
+
+/// The media metadata of the content `sha256`, read now if it was not read before (`None`
+/// when it has none).
 pub(crate) async fn of_content(
     app: &AppState,
     sha256: &str,
     len: i64,
     mime: &str,
 ) -> Result<Option<Media>> {
-    if !readable(mime) {
+    let Some(source) = source_of(mime) else {
         return Ok(None);
-    }
+    };
     let stored = {
         let mut conn = app.store.conn().await?;
         ferry_store::renditions::media(&mut conn, sha256).await?
     };
     if let Some(json) = stored {
-        return Ok(serde_json::from_str(&json).ok());
+        return Ok(serde_json::from_str::<Media>(&json)
+            .ok()
+            .filter(|m| !m.is_empty()));
     }
     let key = {
         let mut conn = app.store.conn().await?;
@@ -70,21 +138,27 @@ pub(crate) async fn of_content(
             .await?
             .ok_or(Error::NotFound)?
     };
-    let want = (len.max(0) as u64).min(PREFIX_BYTES);
-    let mut stream = app.blobs.read(&key, 0, want).await?;
-    let mut prefix = Vec::with_capacity(want as usize);
-    while let Some(chunk) = stream.next().await {
-        prefix.extend_from_slice(&chunk.map_err(ferry_blob::BlobError::Body)?);
-    }
-    let media = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(|| read(&prefix)).unwrap_or_default()
-    })
-    .await
-    .unwrap_or_default();
+    let len = len.max(0) as u64;
+    let media = match source {
+        Source::Image => {
+            let want = len.min(PREFIX_BYTES);
+            let mut stream = app.blobs.read(&key, 0, want).await?;
+            let mut prefix = Vec::with_capacity(want as usize);
+            while let Some(chunk) = stream.next().await {
+                prefix.extend_from_slice(&chunk.map_err(ferry_blob::BlobError::Body)?);
+            }
+            tokio::task::spawn_blocking(move || {
+                std::panic::catch_unwind(|| read(&prefix)).unwrap_or_default()
+            })
+            .await
+            .unwrap_or_default()
+        }
+        Source::Audio => crate::media_audio::read_blob(app.blobs.clone(), key, len).await,
+    };
     let json = serde_json::to_string(&media).map_err(|e| Error::Internal(e.into()))?;
     let mut conn = app.store.conn().await?;
     ferry_store::renditions::put_media(&mut conn, sha256, &json, app.now_ms()).await?;
-    Ok(Some(media))
+    Ok(Some(media).filter(|m| !m.is_empty()))
 }
 
 /// Reads dimensions and EXIF from the start of an image.

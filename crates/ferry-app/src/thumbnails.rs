@@ -202,8 +202,13 @@ pub(crate) async fn of_content(
 /// The size rendered after publish: what listings show.
 const PRERENDERED: Size = Size::M;
 
+/// The queued "rendition" of content that has no thumbnail but media metadata (audio): the
+/// [`Prerenderer`] reads the metadata and drops the row.
+const MEDIA_ONLY: &str = "media";
+
 /// Asks the [`Prerenderer`] for the usual thumbnail of new content (inside the publishing
-/// transaction), if this node can render its type.
+/// transaction), if this node can render its type, or else for its media metadata if it may
+/// carry some (audio).
 pub(crate) async fn queue(
     app: &AppState,
     tx: &mut ferry_store::Tx,
@@ -213,6 +218,8 @@ pub(crate) async fn queue(
     if kind_of(mime).is_some_and(|k| app.renderer.renders(k)) {
         let kind = format!("{}.{}", PRERENDERED.as_str(), Format::Webp.ext());
         ferry_store::renditions::queue(tx, sha256, &kind, app.now_ms()).await?;
+    } else if crate::media::has_source(mime) {
+        ferry_store::renditions::queue(tx, sha256, MEDIA_ONLY, app.now_ms()).await?;
     }
     Ok(())
 }
@@ -223,8 +230,8 @@ const BATCH: i64 = 4;
 const LEASE_MS: i64 = 5 * 60_000;
 
 /// The worker that makes the thumbnails queued at publish (and reads the media metadata of
-/// that content). Each pass claims queued ones in the
-/// database, so several nodes can run it.
+/// that content, audio's too). Each pass claims queued ones in the database, so several nodes
+/// can run it.
 pub struct Prerenderer;
 
 impl crate::workers::Worker for Prerenderer {
@@ -259,6 +266,14 @@ impl crate::workers::Worker for Prerenderer {
                     };
                     Some((Size::parse(size)?, format))
                 });
+                if c.kind == MEDIA_ONLY {
+                    if let Some((mime, len)) = source {
+                        crate::media::of_content(app, &c.sha256, len, &mime).await?;
+                    }
+                    let mut conn = app.store.conn().await?;
+                    ferry_store::renditions::forget(&mut conn, &c.sha256, &c.kind).await?;
+                    continue;
+                }
                 match (source, parsed) {
                     (Some((mime, len)), Some((size, format))) => {
                         match of_content(app, &c.sha256, len, &mime, size, format).await {

@@ -111,6 +111,19 @@ impl Client {
         .await
     }
 
+    /// [`Client::link_info`] with the file's media metadata (`?fields=media`; GPS only when
+    /// the link shows it). A link with a password needs the link access token set with
+    /// [`Client::with_link_access`] (`401 link_password_required` otherwise).
+    pub async fn link_info_with_media(&self, link: &str) -> Result<api::LinkInfo> {
+        let token = link_token(link);
+        let url = format!("{}/links/{token}/info", self.base_url());
+        Self::send(
+            self.with_access(self.http.get(url))
+                .query(&[("fields", "media")]),
+        )
+        .await
+    }
+
     /// One page (up to 1000 items) of the folder at `path` under a folder link's folder (`""`:
     /// that folder). `link` is the link's URL or its token.
     pub async fn link_items(
@@ -119,10 +132,29 @@ impl Client {
         path: &str,
         cursor: Option<&str>,
     ) -> Result<api::LinkItems> {
+        self.link_items_fields(link, path, cursor, false).await
+    }
+
+    /// [`Client::link_items`] with each file's media metadata (`?fields=media`; GPS only
+    /// when the link shows it).
+    pub async fn link_items_with_media(&self, link: &str, path: &str) -> Result<api::LinkItems> {
+        self.link_items_fields(link, path, None, true).await
+    }
+
+    async fn link_items_fields(
+        &self,
+        link: &str,
+        path: &str,
+        cursor: Option<&str>,
+        media: bool,
+    ) -> Result<api::LinkItems> {
         let token = link_token(link);
         let mut query = vec![("path", path.to_string()), ("limit", "1000".to_string())];
         if let Some(c) = cursor {
             query.push(("cursor", c.to_string()));
+        }
+        if media {
+            query.push(("fields", "media".to_string()));
         }
         let url = format!("{}/links/{token}/items", self.base_url());
         Self::send(self.with_access(self.http.get(url)).query(&query)).await
@@ -193,6 +225,15 @@ impl Client {
             Some(t) => req.header("x-link-access", t),
             None => req,
         }
+    }
+
+    /// Changes a download or folder link (`show_location`).
+    pub async fn update_link(&self, link_id: &str, body: &api::UpdateLink) -> Result<api::Link> {
+        Self::send(
+            self.request(Method::PATCH, &format!("/links/{link_id}"))
+                .json(body),
+        )
+        .await
     }
 
     /// Revokes a download link.

@@ -29,6 +29,8 @@ pub enum Action {
     FileInfected,
     LinkCreated,
     LinkRevoked,
+    /// A link's settings changed (`PATCH /links/{id}`: `show_location`).
+    LinkUpdated,
     LinkDownloaded,
     LinkExhausted,
     /// A wrong password was given to unlock a link.
@@ -120,7 +122,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 90] = [
+    pub const ALL: [Action; 91] = [
         Action::AuthLogin,
         Action::AuthLoginFailed,
         Action::AuthLogout,
@@ -144,6 +146,7 @@ impl Action {
         Action::FileInfected,
         Action::LinkCreated,
         Action::LinkRevoked,
+        Action::LinkUpdated,
         Action::LinkDownloaded,
         Action::LinkExhausted,
         Action::LinkUnlockFailed,
@@ -243,6 +246,7 @@ impl Action {
             Action::FileInfected => "file.infected",
             Action::LinkCreated => "link.created",
             Action::LinkRevoked => "link.revoked",
+            Action::LinkUpdated => "link.updated",
             Action::LinkDownloaded => "link.downloaded",
             Action::LinkExhausted => "link.exhausted",
             Action::LinkUnlockFailed => "link.unlock_failed",

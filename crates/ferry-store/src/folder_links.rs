@@ -28,9 +28,15 @@ pub struct FolderLink {
     pub bytes_delivered: i64,
     /// Whole downloads delivered, summed over its files.
     pub downloads_used: i64,
+    show_location: i64,
 }
 
 impl FolderLink {
+    /// Whether its recipients see the GPS position in media metadata.
+    pub fn show_location(&self) -> bool {
+        crate::flag(self.show_location)
+    }
+
     /// Whether a download needs the link's password (a link access token).
     pub fn password_required(&self) -> bool {
         self.password_hash.is_some()
@@ -44,12 +50,15 @@ pub struct NewFolderLink<'a> {
     pub expires_at: i64,
     pub max_downloads: Option<i64>,
     pub password_hash: Option<&'a str>,
+    /// Recipients see the GPS position in media metadata.
+    pub show_location: bool,
     pub now: i64,
 }
 
 /// Columns of [`FolderLink`], the usage summed over the link's file links.
 const COLUMNS: &str = "f.id, f.folder_id, f.creator_id, f.expires_at, f.max_downloads, \
      f.password_hash, f.unlock_failures, f.unlock_window_start, f.revoked_at, f.created_at, \
+     f.show_location, \
      CAST(COALESCE((SELECT SUM(l.bytes_delivered) FROM links l \
        WHERE l.folder_link_id = f.id), 0) AS BIGINT) AS bytes_delivered, \
      CAST(COALESCE((SELECT SUM((l.bytes_delivered + l.unit_bytes - 1) / l.unit_bytes) \
@@ -58,7 +67,7 @@ const COLUMNS: &str = "f.id, f.folder_id, f.creator_id, f.expires_at, f.max_down
 pub async fn insert(conn: &mut Conn, l: &NewFolderLink<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO folder_links (id, folder_id, creator_id, expires_at, max_downloads, \
-         password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         password_hash, created_at, show_location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(l.id)
     .bind(l.folder_id)
@@ -67,9 +76,21 @@ pub async fn insert(conn: &mut Conn, l: &NewFolderLink<'_>) -> Result<()> {
     .bind(l.max_downloads)
     .bind(l.password_hash)
     .bind(l.now)
+    .bind(i64::from(l.show_location))
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Sets whether folder link `id`'s recipients see GPS positions; `false` when there is no
+/// such link.
+pub async fn set_show_location(conn: &mut Conn, id: &str, show: bool) -> Result<bool> {
+    let done = sqlx::query("UPDATE folder_links SET show_location = $1 WHERE id = $2")
+        .bind(i64::from(show))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<FolderLink>> {

@@ -32,11 +32,17 @@ pub struct Link {
     /// The folder link this link counts one file's downloads for (see
     /// [`crate::folder_links::file_link`]); such links are not listed on their own.
     pub folder_link_id: Option<String>,
+    show_location: i64,
 }
 
 impl Link {
     pub fn watermark(&self) -> bool {
         flag(self.watermark)
+    }
+
+    /// Whether its recipients see the GPS position in media metadata.
+    pub fn show_location(&self) -> bool {
+        flag(self.show_location)
     }
 
     /// Whether the byte budget has nothing left to reserve (reservations in flight count): the
@@ -140,18 +146,20 @@ pub struct NewLink<'a> {
     pub watermark: bool,
     /// Argon2id PHC string of the link's password, if it has one.
     pub password_hash: Option<&'a str>,
+    /// Recipients see the GPS position in media metadata.
+    pub show_location: bool,
     pub now: i64,
 }
 
 pub(crate) const LINK_COLUMNS: &str = "id, file_id, version, creator_id, expires_at, max_downloads, unit_bytes, bytes_reserved, \
      bytes_delivered, watermark, revoked_at, exhausted_at, created_at, password_hash, \
-     unlock_failures, unlock_window_start, folder_link_id";
+     unlock_failures, unlock_window_start, folder_link_id, show_location";
 
 pub async fn insert(conn: &mut Conn, l: &NewLink<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO links (id, file_id, creator_id, expires_at, max_downloads, unit_bytes, \
-         watermark, created_at, version, password_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         watermark, created_at, version, password_hash, show_location) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(l.id)
     .bind(l.file_id)
@@ -163,9 +171,20 @@ pub async fn insert(conn: &mut Conn, l: &NewLink<'_>) -> Result<()> {
     .bind(l.now)
     .bind(l.version)
     .bind(l.password_hash)
+    .bind(i64::from(l.show_location))
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Sets whether link `id`'s recipients see GPS positions; `false` when there is no such link.
+pub async fn set_show_location(conn: &mut Conn, id: &str, show: bool) -> Result<bool> {
+    let done = sqlx::query("UPDATE links SET show_location = $1 WHERE id = $2")
+        .bind(i64::from(show))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Link>> {

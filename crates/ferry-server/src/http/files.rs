@@ -37,12 +37,41 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct FieldsQuery {
     /// A comma-separated list; `media` adds the media metadata read from the content.
-    fields: Option<String>,
+    pub fields: Option<String>,
+}
+
+impl FieldsQuery {
+    /// Whether `fields` names `media` (`invalid_value` when it names anything else).
+    pub fn wants_media(&self) -> ApiResult<bool> {
+        let mut with_media = false;
+        for field in self
+            .fields
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+        {
+            match field {
+                "" => {}
+                "media" => with_media = true,
+                _ => {
+                    return Err(ferry_app::Error::Invalid {
+                        code: "invalid_value",
+                        message: "fields may only name `media`.".into(),
+                        field: Some("fields".into()),
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(with_media)
+    }
 }
 
 /// Get a file's metadata, including its retention state and virus scan. Sends an `ETag` that
 /// changes with every change to the file; `If-None-Match` answers `304`. `?fields=media`
-/// adds what the content says of itself (images: dimensions, EXIF time, camera, GPS).
+/// adds what the content says of itself (images: dimensions, EXIF time, camera, GPS; audio:
+/// title, artist, album, track, year, duration).
 #[utoipa::path(get, path = "/files/{file_id}", tag = "files", params(("file_id" = String, Path), FieldsQuery),
     security(("bearer" = []), ("basic" = [])),
     responses((status = 200, body = api::File), (status = 304, description = "Not modified"),
@@ -56,21 +85,7 @@ async fn get(
     ApiQuery(q): ApiQuery<FieldsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let mut with_media = false;
-    for field in q.fields.as_deref().unwrap_or("").split(',').map(str::trim) {
-        match field {
-            "" => {}
-            "media" => with_media = true,
-            _ => {
-                return Err(ferry_app::Error::Invalid {
-                    code: "invalid_value",
-                    message: "fields may only name `media`.".into(),
-                    field: Some("fields".into()),
-                }
-                .into());
-            }
-        }
-    }
+    let with_media = q.wants_media()?;
     let caller = me.caller();
     let entry = files::get(&state, &caller, &id).await?;
     let etag = metadata_etag(entry.file.revision);

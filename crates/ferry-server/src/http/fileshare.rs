@@ -445,6 +445,7 @@ async fn create_token(
         max_downloads,
         watermark: false,
         password: None,
+        show_location: false,
     };
     let link = ferry_app::links::create(&state, &caller, &file.id, request).await?;
     let public = ferry_app::links::url(&state, &link);

@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(items))
         .routes(routes!(save))
         .routes(routes!(list))
-        .routes(routes!(revoke))
+        .routes(routes!(revoke, update))
         .routes(routes!(mine))
         .routes(routes!(info))
         .routes(routes!(unlock))
@@ -95,6 +95,7 @@ fn link_view(state: &AppState, l: &Link, now: i64) -> api::Link {
         files_used: None,
         bytes_used: None,
         subfolder_per_upload: None,
+        show_location: l.show_location(),
     }
 }
 
@@ -118,6 +119,7 @@ fn folder_link_view(state: &AppState, l: &FolderLink, now: i64) -> api::Link {
         files_used: None,
         bytes_used: None,
         subfolder_per_upload: None,
+        show_location: l.show_location(),
     }
 }
 
@@ -148,6 +150,7 @@ async fn create_for_folder(
         max_downloads: body.max_downloads,
         watermark: body.watermark.unwrap_or(false),
         password: body.password,
+        show_location: body.show_location.unwrap_or(false),
     };
     let link = folder_links::create(&state, &me.caller(), &id, request).await?;
     Ok((
@@ -165,15 +168,18 @@ struct ItemsQuery {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     cursor: Option<String>,
+    /// `media`: each file with its media metadata (GPS only when the link shows it).
+    fields: Option<String>,
 }
 
 /// One page of a folder link's folder (or of a folder under it): its live subfolders, then
-/// its live files, each by name, with each file's downloads left and download URL. No login;
-/// a link with a password needs a link access token (`X-Link-Access` or the cookie).
+/// its live files, each by name, with each file's downloads left and download URL (and with
+/// `?fields=media` its media metadata, GPS only if the link was made with `show_location`).
+/// No login; a link with a password needs a link access token (`X-Link-Access` or the cookie).
 #[utoipa::path(get, path = "/links/{token}/items", tag = "links", params(("token" = String, Path), ItemsQuery),
     responses(
         (status = 200, body = api::LinkItems),
-        (status = 400, description = "`invalid_value` (limit), `invalid_cursor`", body = api::ErrorBody),
+        (status = 400, description = "`invalid_value` (limit, fields), `invalid_cursor`", body = api::ErrorBody),
         (status = 401, description = "`link_password_required`", body = api::ErrorBody),
         (status = 404, description = "`not_found`: a forged token, not a folder link, or no such folder under it", body = api::ErrorBody),
         (status = 410, description = "`link_expired`, `link_revoked` or `folder_expired`", body = api::ErrorBody)))]
@@ -183,6 +189,7 @@ async fn items(
     ApiQuery(q): ApiQuery<ItemsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<api::LinkItems>> {
+    let with_media = crate::http::files::FieldsQuery { fields: q.fields }.wants_media()?;
     let page = Page {
         limit: q.limit,
         cursor: q.cursor,
@@ -192,6 +199,16 @@ async fn items(
     let opened = folder_links::open(&state, &token, &access_tokens(&headers)).await?;
     let path = q.path.unwrap_or_default();
     let found = folder_links::items(&state, &opened, &path, after, limit).await?;
+    let mut media = Vec::with_capacity(found.files.len());
+    for (f, _) in &found.files {
+        media.push(if with_media {
+            ferry_app::media::through_folder_link(&state, &opened, f)
+                .await?
+                .map(|m| Box::new(crate::http::views::media_view(m)))
+        } else {
+            None
+        });
+    }
     let base = format!("{}/d/{}", state.config.public_url(), token);
     let within = |name: &str| {
         if found.path.is_empty() {
@@ -214,7 +231,8 @@ async fn items(
         files: found
             .files
             .iter()
-            .map(|(f, counted)| {
+            .zip(media)
+            .map(|((f, counted), media)| {
                 let path = within(&f.name);
                 api::LinkFileItem {
                     name: f.name.clone(),
@@ -225,6 +243,7 @@ async fn items(
                     mime_type: f.mime_type.clone(),
                     modified_at: rfc3339(f.updated_at),
                     downloads_left: folder_links::downloads_left(&opened.link, counted.as_ref()),
+                    media,
                 }
             })
             .collect(),
@@ -320,6 +339,7 @@ async fn create(
         max_downloads: body.max_downloads,
         watermark: body.watermark.unwrap_or(false),
         password: body.password,
+        show_location: body.show_location.unwrap_or(false),
     };
     let link = links::create(&state, &me.caller(), &id, request).await?;
     Ok((
@@ -360,6 +380,30 @@ async fn revoke(
 ) -> ApiResult<StatusCode> {
     links::revoke(&state, &me.caller(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change a download or folder link: `show_location` lets its recipients see (or no longer
+/// see) GPS positions in the media metadata of its files. Needs `share` on the linked file or
+/// folder; audited as `link.updated`. Upload links show no media (`400 invalid_value`).
+#[utoipa::path(patch, path = "/links/{link_id}", tag = "links", params(("link_id" = String, Path)),
+    request_body = api::UpdateLink,
+    security(("bearer" = []), ("basic" = [])),
+    responses((status = 200, body = api::Link),
+        (status = 400, description = "`invalid_value`: an upload link", body = api::ErrorBody),
+        (status = 403, description = "`permission_denied`: no `share` on the linked file or folder", body = api::ErrorBody),
+        (status = 404, body = api::ErrorBody)))]
+async fn update(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<api::UpdateLink>,
+) -> ApiResult<axum::Json<api::Link>> {
+    let now = state.now_ms();
+    let view = match links::update(&state, &me.caller(), &id, body.show_location).await? {
+        links::Updated::File(l) => link_view(&state, &l, now),
+        links::Updated::Folder(l) => folder_link_view(&state, &l, now),
+    };
+    Ok(axum::Json(view))
 }
 
 /// `kind` of `GET /links`.
@@ -481,16 +525,23 @@ async fn mine(
 }
 
 /// What a landing page needs to know of a link (no login, no password; counts nothing). An
-/// expired, revoked or used-up link gets the error a download would.
-#[utoipa::path(get, path = "/links/{token}/info", tag = "links", params(("token" = String, Path)),
+/// expired, revoked or used-up link gets the error a download would. `?fields=media` adds a
+/// file link's media metadata (GPS only if the link was made with `show_location`); that
+/// needs what a download needs: a link with a password, its link access token.
+#[utoipa::path(get, path = "/links/{token}/info", tag = "links", params(("token" = String, Path), crate::http::files::FieldsQuery),
     responses(
         (status = 200, body = api::LinkInfo),
+        (status = 400, description = "`invalid_value`: `fields` names something else than `media`", body = api::ErrorBody),
+        (status = 401, description = "`link_password_required`: `fields=media` on a link with a password, without its link access token", body = api::ErrorBody),
         (status = 404, description = "`not_found`: a malformed or forged token", body = api::ErrorBody),
         (status = 410, description = "`link_expired`, `link_exhausted`, `link_revoked`, `file_held`, `file_expired` or `folder_expired`", body = api::ErrorBody)))]
 async fn info(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    ApiQuery(q): ApiQuery<crate::http::files::FieldsQuery>,
+    headers: HeaderMap,
 ) -> ApiResult<axum::Json<api::LinkInfo>> {
+    let with_media = q.wants_media()?;
     let (link, file) = match links::info(&state, &token).await {
         Err(Error::NotFound) => match folder_links::info(&state, &token).await {
             Err(Error::NotFound) => {
@@ -514,10 +565,18 @@ async fn info(
                     max_bytes: None,
                     branding: crate::http::upload_links::branding(&state, &token, &link.creator_id)
                         .await?,
+                    media: None,
                 }));
             }
         },
         other => other?,
+    };
+    let media = if with_media {
+        ferry_app::media::through_link(&state, &token, &access_tokens(&headers))
+            .await?
+            .map(|m| Box::new(crate::http::views::media_view(m)))
+    } else {
+        None
     };
     Ok(axum::Json(api::LinkInfo {
         kind: "file".into(),
@@ -534,6 +593,7 @@ async fn info(
         max_files: None,
         max_bytes: None,
         branding: crate::http::upload_links::branding(&state, &token, &link.creator_id).await?,
+        media,
     }))
 }
 

@@ -56,6 +56,7 @@ pub fn link_view(state: &AppState, l: &UploadLink, now: i64) -> api::Link {
         max_bytes: l.max_bytes,
         files_used: Some(l.files_used),
         bytes_used: Some(l.bytes_used),
+        show_location: false,
         subfolder_per_upload: Some(l.subfolder_per_upload()),
     }
 }
@@ -76,6 +77,7 @@ pub async fn info(state: &AppState, token: &str) -> ApiResult<api::LinkInfo> {
         max_files: link.max_files,
         max_bytes: link.max_bytes,
         branding: branding(state, token, &link.creator_id).await?,
+        media: None,
     })
 }
 

@@ -60,6 +60,12 @@ pub fn media_view(m: ferry_app::media::Media) -> api::Media {
             latitude,
             longitude,
         }),
+        title: m.title,
+        artist: m.artist,
+        album: m.album,
+        track: m.track,
+        year: m.year,
+        duration_ms: m.duration_ms,
     }
 }
 

@@ -29,6 +29,7 @@ fn link_request(max_downloads: Option<i64>, password: Option<&str>) -> api::Crea
         max_downloads,
         watermark: None,
         password: password.map(str::to_string),
+        show_location: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn link_req(max: Option<i64>, expires_in: Option<i64>) -> api::CreateLink {
         max_downloads: max,
         watermark: None,
         password: None,
+        show_location: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod links;
 mod logins;
 mod mail;
 mod me;
+mod media;
 mod organisations;
 mod pictures;
 mod retention;

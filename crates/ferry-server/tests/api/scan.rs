@@ -278,6 +278,7 @@ fn download_link() -> api::CreateLink {
         max_downloads: None,
         watermark: None,
         password: None,
+        show_location: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Thumbnails and previews: sizes, formats by `Accept`, caching, identical content rendered
 //! once, and hostile input (a PNG claiming 100,000 × 100,000 pixels, a truncated JPEG, a GIF
-//! of 10,000 frames, SVG, a zip bomb, invalid UTF-8), PDF through `pdftoppm` when installed.
+//! of 10,000 frames, SVG, a zip bomb, invalid UTF-8), PDF through `pdftoppm` when installed,
+//! video through `ffmpeg` (required when `FERRY_TEST_REQUIRE_FFMPEG` is set, as CI does).
 
 use std::io::Cursor;
 
@@ -20,6 +21,7 @@ on_both_backends!(
     hostile_images_get_no_thumbnail_and_no_500,
     previews_are_inline_and_safe,
     media_metadata_comes_from_the_content,
+    video_thumbnails_are_the_first_frame,
 );
 
 fn png(w: u32, h: u32) -> Vec<u8> {
@@ -518,4 +520,84 @@ async fn media_metadata_comes_from_the_content(app: TestApp) {
         400,
         "invalid_value",
     );
+}
+
+/// A short video made by ffmpeg itself (its `testsrc` pattern), or `None` when ffmpeg is not
+/// installed and `FERRY_TEST_REQUIRE_FFMPEG` is not set.
+fn ffmpeg_video(size: &str, ext: &str, codec: &str) -> Option<Vec<u8>> {
+    let required = std::env::var_os("FERRY_TEST_REQUIRE_FFMPEG").is_some();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(format!("clip.{ext}"));
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=duration=1:size={size}:rate=10"))
+        .args(["-pix_fmt", "yuv420p", "-c:v", codec, "-y"])
+        .arg(&out)
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(std::fs::read(&out).unwrap()),
+        Ok(s) => panic!("ffmpeg failed to make a test video: {s}"),
+        Err(e) if required => {
+            panic!("FERRY_TEST_REQUIRE_FFMPEG is set but ffmpeg did not run: {e}")
+        }
+        Err(e) => {
+            eprintln!("ffmpeg is not installed ({e}): video thumbnails not checked");
+            None
+        }
+    }
+}
+
+async fn video_thumbnails_are_the_first_frame(app: TestApp) {
+    let Some(mp4) = ffmpeg_video("320x240", "mp4", "mpeg4") else {
+        return;
+    };
+    let ready = app.readyz().await;
+    assert!(
+        ready["details"]["thumbnails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "video"),
+        "ffmpeg is installed, so /readyz must list video: {ready}"
+    );
+    let (alice, folder) = setup(&app).await;
+    let f = alice.upload(&folder.id, "clip.mp4", mp4).await.unwrap();
+    assert_eq!(f.mime_type, "video/mp4");
+    // The worker renders the usual size after publish.
+    app.run_jobs().await;
+    for (size, w, h) in [("xs", 64, 48), ("m", 256, 192), ("xl", 320, 240)] {
+        let res = thumb(&alice, &f.id, size, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{size}");
+        assert_eq!(header(&res, "content-type"), "image/webp");
+        let bytes = res.bytes().await.unwrap();
+        let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).unwrap();
+        assert_eq!((img.width(), img.height()), (w, h), "{size}");
+    }
+    // JPEG by Accept; a WebM (another container and codec) too; a wide one keeps its aspect.
+    let res = thumb(&alice, &f.id, "s", Some("image/jpeg")).await;
+    assert_eq!(header(&res, "content-type"), "image/jpeg");
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (128, 96));
+    let webm = ffmpeg_video("640x360", "webm", "libvpx").unwrap();
+    let f = alice.upload(&folder.id, "wide.webm", webm).await.unwrap();
+    let res = thumb(&alice, &f.id, "m", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 144));
+    // The first frame, not a grey box: testsrc's pattern has many colours.
+    let rgb = img.to_rgb8();
+    let mut colours: Vec<_> = rgb.pixels().map(|p| p.0).collect();
+    colours.sort();
+    colours.dedup();
+    assert!(colours.len() > 50, "{} colours", colours.len());
+    // A video that is not one: no thumbnail, no 500.
+    let f = alice
+        .upload(&folder.id, "broken.mp4", b"not a video".to_vec())
+        .await
+        .unwrap();
+    unavailable(
+        thumb(&alice, &f.id, "m", None).await,
+        "thumbnail_unavailable",
+    )
+    .await;
 }

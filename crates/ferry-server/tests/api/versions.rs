@@ -323,6 +323,7 @@ async fn links_serve_the_version_they_were_made_for(app: TestApp) {
                 max_downloads: Some(2),
                 watermark: None,
                 password: None,
+                show_location: None,
             },
         )
         .await

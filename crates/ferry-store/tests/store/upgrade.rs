@@ -3175,3 +3175,130 @@ async fn schema_40_upgrades_to_pictures_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     pictures_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 41 → 42: download and folder links made before `show_location` keep hiding GPS
+/// positions from their recipients (the column defaults to 0), and it can be turned on.
+async fn link_locations_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 41).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, name, name_key, retention_days, visibility, \
+             created_at, updated_at) VALUES ('fld_trip', 'usr_owner', 'Trip', 'trip', 0, \
+             'private', 1, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let sha = "ab".repeat(32);
+        ferry_store::files::reference_blob(&mut conn, &sha, 1000, 1)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO files (id, folder_id, owner_id, name, name_key, size, sha256, \
+             mime_type, version, state, created_at, updated_at) VALUES ('fil_photo', \
+             'fld_trip', 'usr_owner', 'a.jpg', 'a.jpg', 1000, $1, 'image/jpeg', 1, 'active', \
+             1, 1)",
+        )
+        .bind(&sha)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO links (id, file_id, version, creator_id, expires_at, max_downloads, \
+             unit_bytes, watermark, created_at) VALUES ('lnk_000000000000000000000042', \
+             'fil_photo', 1, 'usr_owner', 5000, 3, 1000, 0, 2)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO folder_links (id, folder_id, creator_id, expires_at, max_downloads, \
+             created_at) VALUES ('lnk_000000000000000000000043', 'fld_trip', 'usr_owner', \
+             5000, NULL, 2)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let (file_link, folder_link) = (
+        "lnk_000000000000000000000042",
+        "lnk_000000000000000000000043",
+    );
+    let link = ferry_store::links::get(&mut c, file_link)
+        .await
+        .unwrap()
+        .expect("the link survived");
+    assert_eq!((link.max_downloads, link.show_location()), (Some(3), false));
+    let fl = ferry_store::folder_links::get(&mut c, folder_link)
+        .await
+        .unwrap()
+        .expect("the folder link survived");
+    assert_eq!(
+        (fl.folder_id.as_str(), fl.show_location()),
+        ("fld_trip", false)
+    );
+    assert!(
+        ferry_store::links::set_show_location(&mut c, file_link, true)
+            .await
+            .unwrap()
+    );
+    assert!(
+        ferry_store::folder_links::set_show_location(&mut c, folder_link, true)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ferry_store::links::set_show_location(&mut c, "lnk_none", true)
+            .await
+            .unwrap()
+    );
+    let link = ferry_store::links::get(&mut c, file_link)
+        .await
+        .unwrap()
+        .unwrap();
+    let fl = ferry_store::folder_links::get(&mut c, folder_link)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(link.show_location() && fl.show_location());
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_41_upgrades_to_link_locations_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    link_locations_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_41_upgrades_to_link_locations_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    link_locations_upgrade(schema.url(), "postgres").await;
+}

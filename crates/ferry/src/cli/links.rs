@@ -309,6 +309,7 @@ async fn create(args: CreateArgs) -> Result<()> {
         max_downloads: args.max_downloads,
         watermark: args.watermark.then_some(true),
         password,
+        show_location: None,
     };
     let (link, each) = match paths::item(&s.client, &file_id).await? {
         paths::Item::File(file) => (s.client.create_link(&file.id, &body).await?, ""),
