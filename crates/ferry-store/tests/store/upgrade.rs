@@ -1118,6 +1118,7 @@ async fn folder_links_upgrade(url: &str, backend: &str) {
             expires_at: 5000,
             max_downloads: Some(1),
             password_hash: Some("$argon2id$x"),
+            show_location: false,
             now: 3,
         },
     )
