@@ -203,6 +203,34 @@ fn variants_of(prepared: &Prepared) -> Vec<(&str, &str, &[u8])> {
         .collect()
 }
 
+/// Prepares `data` (squares for a user's picture, one bounded image for a logo), stores it as
+/// `owner`'s image in `tx` and audits `action`: what a picture and a logo share. `NotFound` when
+/// the owner is gone.
+async fn replace_audited(
+    app: &AppState,
+    caller: &Caller,
+    tx: &mut ferry_store::Tx,
+    owner: Owner<'_>,
+    target: (TargetKind, &str),
+    action: Action,
+    data: Vec<u8>,
+) -> Result<()> {
+    let size = data.len();
+    let prepared = prepare_guarded(app, data, matches!(owner, Owner::User(_))).await?;
+    let version = version_of(&prepared);
+    let now = app.now_ms();
+    if !ferry_store::pictures::replace(tx, owner, &version, &variants_of(&prepared), now).await? {
+        return Err(Error::NotFound);
+    }
+    audit::success(&caller.origin, caller.user_ref(), action, target)
+        .at(now)
+        .details(json!({"width": prepared.width, "height": prepared.height,
+            "uploaded_bytes": size, "version": version}))
+        .append(tx)
+        .await?;
+    Ok(())
+}
+
 /// Sets (or replaces) the profile picture of the caller (`user_id` `None`) or of a user they
 /// administer; returns the user as stored now.
 pub async fn set_user_picture(
@@ -212,33 +240,17 @@ pub async fn set_user_picture(
     data: Vec<u8>,
 ) -> Result<User> {
     let user = access::picture_subject(app, caller, user_id).await?;
-    let size = data.len();
-    let prepared = prepare_guarded(app, data, true).await?;
-    let version = version_of(&prepared);
-    let now = app.now_ms();
-    let mut tx = app.store.begin().await?;
     let id = user.id.as_str();
-    if !ferry_store::pictures::replace(
+    let mut tx = app.store.begin().await?;
+    replace_audited(
+        app,
+        caller,
         &mut tx,
         Owner::User(id),
-        &version,
-        &variants_of(&prepared),
-        now,
-    )
-    .await?
-    {
-        return Err(Error::NotFound);
-    }
-    audit::success(
-        &caller.origin,
-        caller.user_ref(),
-        Action::UserPictureChanged,
         (TargetKind::User, id),
+        Action::UserPictureChanged,
+        data,
     )
-    .at(now)
-    .details(json!({"width": prepared.width, "height": prepared.height,
-        "uploaded_bytes": size, "version": version}))
-    .append(&mut tx)
     .await?;
     let stored = ferry_store::users::get(&mut tx, id)
         .await?
@@ -299,33 +311,17 @@ pub async fn set_logo(
     data: Vec<u8>,
 ) -> Result<Company> {
     let company = access::logo_company(app, caller, company_id).await?;
-    let size = data.len();
-    let prepared = prepare_guarded(app, data, false).await?;
-    let version = version_of(&prepared);
-    let now = app.now_ms();
     let id = company.id.as_str();
     let mut tx = app.store.begin().await?;
-    if !ferry_store::pictures::replace(
+    replace_audited(
+        app,
+        caller,
         &mut tx,
         Owner::Company(id),
-        &version,
-        &variants_of(&prepared),
-        now,
-    )
-    .await?
-    {
-        return Err(Error::NotFound);
-    }
-    audit::success(
-        &caller.origin,
-        caller.user_ref(),
-        Action::CompanyLogoChanged,
         (TargetKind::Company, id),
+        Action::CompanyLogoChanged,
+        data,
     )
-    .at(now)
-    .details(json!({"width": prepared.width, "height": prepared.height,
-        "uploaded_bytes": size, "version": version}))
-    .append(&mut tx)
     .await?;
     let stored = ferry_store::companies::get(&mut tx, id)
         .await?
