@@ -1,4 +1,4 @@
-//! `ferry login`, `ferry logout`, `ferry whoami`.
+//! `ferry login`, `ferry logout`, `ferry whoami`, `ferry passwd`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -105,6 +105,51 @@ pub async fn login(args: LoginArgs) -> Result<()> {
             session.expires_at,
             path.display()
         )
+    });
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct PasswdArgs {
+    /// Read the current password from the first line of standard input and the new one from
+    /// the second, instead of asking for them.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Changes the password of the account logged in, given its current one. The server ends every
+/// other session of the account; this one stays.
+pub async fn passwd(args: PasswdArgs) -> Result<()> {
+    let out = Output::new(&args.common);
+    let s = session(&args.common)?;
+    let (current, new) = if args.password_stdin {
+        let stdin = std::io::stdin();
+        let mut lines = stdin.lock().lines();
+        let mut next = |what: &str| -> Result<String> {
+            let line = lines
+                .next()
+                .transpose()?
+                .with_context(|| format!("standard input has no line for the {what} password"))?;
+            Ok(line.trim_end_matches('\r').to_string())
+        };
+        (next("current")?, next("new")?)
+    } else {
+        let current = rpassword::prompt_password("Current password: ")
+            .context("cannot read the password (use --password-stdin without a terminal)")?;
+        let new = rpassword::prompt_password("New password: ")?;
+        if rpassword::prompt_password("New password again: ")? != new {
+            return Err(CliError::new("password_mismatch", "the new passwords differ").into());
+        }
+        (current, new)
+    };
+    if current.is_empty() || new.is_empty() {
+        return Err(CliError::new("missing_credentials", "the passwords must not be empty").into());
+    }
+    s.client.change_password(&current, &new).await?;
+    out.result(&json!({"changed": true}), || {
+        "Password changed; your other sessions have ended.".into()
     });
     Ok(())
 }

@@ -75,6 +75,8 @@ pub enum Command {
     /// Show the user you are logged in as, and your quota (with the part that unfinished
     /// uploads reserve).
     Whoami(Common),
+    /// Change your password (the current one is asked for); your other sessions end.
+    Passwd(auth::PasswdArgs),
     /// List your folders, or what a folder holds (subfolders, then files); `-R`: everything
     /// below it.
     Ls(files::LsArgs),
@@ -291,6 +293,7 @@ async fn dispatch(command: Command) -> Result<()> {
         Command::Login(args) => auth::login(args).await,
         Command::Logout(common) => auth::logout(common).await,
         Command::Whoami(common) => auth::whoami(common).await,
+        Command::Passwd(args) => auth::passwd(args).await,
         Command::Ls(args) => files::ls(args).await,
         Command::Mkdir(args) => files::mkdir(args).await,
         Command::Mv(args) => tree::run(tree::Op::Move, args).await,

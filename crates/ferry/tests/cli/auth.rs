@@ -133,3 +133,67 @@ fn env_variables_override_the_stored_credentials() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not_logged_in"), "{}", stderr(&out));
 }
+
+/// `ferry passwd` changes the password with the current one: a wrong current password is the
+/// server's refusal and changes nothing; afterwards the new password logs in, the old one does
+/// not, and the session that changed it keeps working while the account's other ones end.
+#[test]
+fn passwd_changes_the_password_and_ends_the_other_sessions() {
+    let t = TestServer::start();
+    t.login();
+    t.ferry()
+        .args(["admin", "user", "add", "erin", "--password-stdin"])
+        .write_stdin("erin-password-1\n")
+        .assert()
+        .success();
+    let erin_dir = tempfile::tempdir().unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let login = |dir: &std::path::Path, password: &str| {
+        t.ferry_in(dir)
+            .args(["login", &t.url, "--login", "erin", "--password-stdin"])
+            .write_stdin(format!("{password}\n"))
+            .output()
+            .unwrap()
+    };
+    assert!(login(erin_dir.path(), "erin-password-1").status.success());
+    assert!(login(other_dir.path(), "erin-password-1").status.success());
+
+    let out = t
+        .ferry_in(erin_dir.path())
+        .args(["passwd", "--password-stdin"])
+        .write_stdin("not-her-password\nerin-password-2\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+    t.ferry_in(other_dir.path())
+        .arg("whoami")
+        .assert()
+        .success();
+
+    let out = t
+        .ferry_in(erin_dir.path())
+        .args(["passwd", "--password-stdin", "--json"])
+        .write_stdin("erin-password-1\nerin-password-2\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json::<serde_json::Value>(&out)["changed"], true);
+
+    t.ferry_in(erin_dir.path()).arg("whoami").assert().success();
+    let out = t.ferry_in(other_dir.path()).arg("whoami").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "the other session ended");
+    let fresh = tempfile::tempdir().unwrap();
+    assert!(!login(fresh.path(), "erin-password-1").status.success());
+    assert!(login(fresh.path(), "erin-password-2").status.success());
+
+    // A second line is needed: one line is a clear error, not an empty new password.
+    let out = t
+        .ferry_in(fresh.path())
+        .args(["passwd", "--password-stdin"])
+        .write_stdin("erin-password-2\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("new password"), "{}", stderr(&out));
+}
