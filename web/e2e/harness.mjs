@@ -1,8 +1,9 @@
 // The end-to-end harness: a real `ferry serve` on a free port with a temporary data dir
 // (SQLite), and Debian's Chromium driven by playwright-core.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -168,4 +169,42 @@ export async function useLocalDist(context, url) {
     }
     return route.continue();
   });
+}
+
+/**
+ * The page helpers every suite uses, over the suite's browser and server (passed as getters:
+ * both start in the suite's `before`). With PORTAL_SCREENSHOTS=<dir>, `shot` saves a PNG there.
+ */
+export function pageHelpers(browser, server) {
+  const shots = process.env.PORTAL_SCREENSHOTS;
+  return {
+    async shot(page, name) {
+      if (!shots) return;
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: join(shots, `${name}.png`) });
+    },
+    async noSeriousA11y(page) {
+      assert.deepEqual(await axeViolations(page), []);
+    },
+    async newPage(viewport = { width: 1280, height: 800 }) {
+      const context = await browser().newContext({ viewport, acceptDownloads: true });
+      await useLocalDist(context, server().url);
+      const page = await context.newPage();
+      page.cspErrors = [];
+      page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) page.cspErrors.push(m.text()); });
+      return page;
+    },
+    async signIn(page, login, password) {
+      await page.goto(server().url + '/');
+      await page.getByLabel('Login').fill(login);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    },
+    /** Chooses an item of a user row's actions menu (Users screen). */
+    async userAction(page, login, item) {
+      await page.getByRole('button', { name: `Actions for ${login}`, exact: true }).click();
+      await page.getByRole('menu', { name: `Actions for ${login}` }).getByRole('menuitem', { name: item, exact: true }).click();
+    },
+  };
 }

@@ -4,39 +4,10 @@
 // With PORTAL_SCREENSHOTS=<dir> it saves a PNG of each screen there.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { ADMIN_PASSWORD, apiClient, axeViolations, launchBrowser, mailText, startServer, startSmtpSink, useLocalDist } from './harness.mjs';
+import { ADMIN_PASSWORD, apiClient, launchBrowser, mailText, startServer, startSmtpSink, pageHelpers } from './harness.mjs';
 
 let server, smtp, browser, api;
-const shots = process.env.PORTAL_SCREENSHOTS;
-
-async function shot(page, name) {
-  if (!shots) return;
-  mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: join(shots, `${name}.png`) });
-}
-
-async function noSeriousA11y(page) {
-  assert.deepEqual(await axeViolations(page), []);
-}
-
-async function newPage(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport });
-  await useLocalDist(context, server.url);
-  const page = await context.newPage();
-  page.cspErrors = [];
-  page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) page.cspErrors.push(m.text()); });
-  return page;
-}
-
-async function signIn(page, login, password) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Login').fill(login);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
+const { shot, noSeriousA11y, newPage, signIn, userAction } = pageHelpers(() => browser, () => server);
 
 /** The confirmation link of the newest sign-up mail to `to`. */
 async function confirmationLink(to) {

@@ -6,40 +6,11 @@
 // in the page. With PORTAL_SCREENSHOTS=<dir> it saves a PNG of each screen there.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { ADMIN_PASSWORD, apiClient, axeViolations, launchBrowser, startServer, useLocalDist } from './harness.mjs';
+import { ADMIN_PASSWORD, apiClient, launchBrowser, startServer, pageHelpers } from './harness.mjs';
 
 let server, browser, api, company, pia;
-const shots = process.env.PORTAL_SCREENSHOTS;
+const { shot, noSeriousA11y, newPage, signIn, userAction } = pageHelpers(() => browser, () => server);
 const MiB = 1024 * 1024;
-
-async function shot(page, name) {
-  if (!shots) return;
-  mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: join(shots, `${name}.png`) });
-}
-
-async function noSeriousA11y(page) {
-  assert.deepEqual(await axeViolations(page), []);
-}
-
-async function newPage(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport });
-  await useLocalDist(context, server.url);
-  const page = await context.newPage();
-  page.cspErrors = [];
-  page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) page.cspErrors.push(m.text()); });
-  return page;
-}
-
-async function signIn(page, login, password) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Login').fill(login);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
 
 /** A PNG drawn on a canvas in the page: `colour` with a white square in the middle. */
 async function canvasPng(page, w, h, colour) {
@@ -69,12 +40,6 @@ async function loaded(img) {
 }
 
 const near = (rgb, want) => rgb.every((v, i) => Math.abs(v - want[i]) <= 8);
-
-/** Chooses an item of a user row's actions menu (Users screen). */
-async function userAction(page, login, item) {
-  await page.getByRole('button', { name: `Actions for ${login}`, exact: true }).click();
-  await page.getByRole('menu', { name: `Actions for ${login}` }).getByRole('menuitem', { name: item, exact: true }).click();
-}
 
 describe('pictures', () => {
   before(async () => {

@@ -11,38 +11,11 @@ import decodeQR from 'qr/decode.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD, apiClient, axeViolations, launchBrowser, mailText, sha256, sha256File, startServer, startSmtpSink, useLocalDist } from './harness.mjs';
+import { ADMIN_PASSWORD, apiClient, launchBrowser, mailText, sha256, sha256File, startServer, startSmtpSink, pageHelpers } from './harness.mjs';
 
 const MiB = 1024 * 1024;
 let server, smtp, browser, admin, bob, api, files, folderLinkUrl;
-const shots = process.env.PORTAL_SCREENSHOTS;
-
-async function shot(page, name) {
-  if (!shots) return;
-  mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: join(shots, `${name}.png`) });
-}
-
-async function noSeriousA11y(page) {
-  assert.deepEqual(await axeViolations(page), []);
-}
-
-async function newPage(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  await useLocalDist(context, server.url);
-  const page = await context.newPage();
-  page.cspErrors = [];
-  page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) page.cspErrors.push(m.text()); });
-  return page;
-}
-
-async function signIn(page, login, password) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Login').fill(login);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
+const { shot, noSeriousA11y, newPage, signIn, userAction } = pageHelpers(() => browser, () => server);
 
 async function openFolder(page, name) {
   await page.getByRole('link', { name, exact: true }).click();
@@ -51,12 +24,6 @@ async function openFolder(page, name) {
 
 function row(page, name) {
   return page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) });
-}
-
-/** Chooses an item of a user row's actions menu (Users screen). */
-async function userAction(page, login, item) {
-  await page.getByRole('button', { name: `Actions for ${login}`, exact: true }).click();
-  await page.getByRole('menu', { name: `Actions for ${login}` }).getByRole('menuitem', { name: item, exact: true }).click();
 }
 
 async function select(page, name) {
