@@ -66,11 +66,27 @@ pub async fn resolve_role(
         }
         return Ok(role);
     }
-    // One walk up the tree and one look at the shares along it; what they say about every
-    // folder of the chain (its role, where it is mounted) serves the rest of the call.
-    let chain = ferry_store::folders::ancestry(conn, &folder.id, validate::MAX_DEPTH + 1).await?;
-    let ids: Vec<&str> = chain.iter().map(|f| f.id.as_str()).collect();
-    let grants = collaborations(conn, &user.id, &ids, now).await?;
+    // One walk up the tree with the shares along it; what they say about every folder of the
+    // chain (its role, where it is mounted) serves the rest of the call.
+    let (chain, grants) = ferry_store::collaborations::chain_with_grants(
+        conn,
+        &folder.id,
+        validate::MAX_DEPTH + 1,
+        &user.id,
+        now,
+    )
+    .await?;
+    Ok(decide_along(caller, chain, &grants))
+}
+
+/// Decides the caller's role on every folder of `chain` (top-level folder first) from the
+/// shares they hold along it (a role reaches everything below it), remembers those roles, the
+/// mount names and the chain for the rest of the call, and says the role on the last folder.
+fn decide_along(
+    caller: &Caller,
+    chain: Vec<Folder>,
+    grants: &[ferry_store::collaborations::Grant],
+) -> Option<FolderRole> {
     let mut role: Option<FolderRole> = None;
     let mut mounts = Vec::with_capacity(chain.len());
     for f in &chain {
@@ -82,8 +98,10 @@ pub async fn resolve_role(
         }
     }
     caller.remember_mounts(mounts);
-    caller.remember_chain(&folder.id, chain);
-    Ok(role)
+    if let Some(last) = chain.last() {
+        caller.remember_chain(&last.id.clone(), chain);
+    }
+    role
 }
 
 /// Records that `folder` (a child of one the caller holds `inherited` on) is seen with at
@@ -321,6 +339,12 @@ pub async fn visible_folder(app: &AppState, caller: &Caller, id: &str) -> Result
     visible_folder_read(app, caller, id, Read::Row).await
 }
 
+/// [`visible_folder`] for a read-only view that shows the folder's path: the chain (and the
+/// shares along it) are read with the folder, in one statement.
+pub async fn folder_to_show(app: &AppState, caller: &Caller, id: &str) -> Result<Folder> {
+    visible_folder_read(app, caller, id, Read::Chain).await
+}
+
 /// How [`visible_folder_read`] reads the folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Read {
@@ -345,13 +369,34 @@ async fn visible_folder_read(
     let mut conn = app.store.conn().await?;
     let folder = match read {
         Read::Row => ferry_store::folders::get(&mut conn, id).await?,
-        Read::Chain => {
-            let chain =
-                ferry_store::folders::ancestry(&mut conn, id, validate::MAX_DEPTH + 1).await?;
-            let folder = chain.last().filter(|f| f.id == id).cloned();
-            caller.remember_chain(id, chain);
-            folder
-        }
+        // A user who is no admin may hold the folder through shares along its chain: read
+        // them with it, and decide the role now (one statement whoever owns the folder).
+        Read::Chain => match &caller.actor {
+            Actor::User(user) if !user.is_admin() && caller.restriction().is_none() => {
+                let (chain, grants) = ferry_store::collaborations::chain_with_grants(
+                    &mut conn,
+                    id,
+                    validate::MAX_DEPTH + 1,
+                    &user.id,
+                    app.now_ms(),
+                )
+                .await?;
+                let folder = chain.last().filter(|f| f.id == id).cloned();
+                if folder.as_ref().is_some_and(|f| f.owner_id != user.id) {
+                    decide_along(caller, chain, &grants);
+                } else {
+                    caller.remember_chain(id, chain);
+                }
+                folder
+            }
+            _ => {
+                let chain =
+                    ferry_store::folders::ancestry(&mut conn, id, validate::MAX_DEPTH + 1).await?;
+                let folder = chain.last().filter(|f| f.id == id).cloned();
+                caller.remember_chain(id, chain);
+                folder
+            }
+        },
     }
     .filter(Folder::is_live)
     .ok_or(Error::NotFound)?;
@@ -426,9 +471,19 @@ async fn file_read(
     }
     let file = {
         let mut conn = app.store.conn().await?;
-        ferry_store::files::get(&mut conn, id)
-            .await?
-            .ok_or(Error::NotFound)?
+        match (read, caller.user_ref()) {
+            // A view shows the caller's favorite mark: read it with the row.
+            (Read::Chain, Some(user)) => {
+                let (file, marked) = ferry_store::files::get_marked(&mut conn, id, &user.id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                caller.remember_mark(&file.id, marked);
+                file
+            }
+            _ => ferry_store::files::get(&mut conn, id)
+                .await?
+                .ok_or(Error::NotFound)?,
+        }
     };
     // A deleted file is out of sight except in the trash; a held one stays visible by id.
     if file.trash_id.is_some() && !(file.is_held() && file.trash_id.as_deref() == Some(&file.id)) {

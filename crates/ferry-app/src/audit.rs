@@ -5,6 +5,8 @@ use ferry_core::IdKind;
 use ferry_core::audit::{Action, Outcome, TargetKind};
 use ferry_core::timefmt::now_ms;
 use ferry_store::audit::NewEvent;
+use ferry_store::files::File;
+use ferry_store::folders::Folder;
 use ferry_store::{Conn, users::User};
 use serde_json::Value;
 
@@ -21,6 +23,17 @@ pub struct Record<'a> {
     pub details: Value,
     /// When it happened, by the application's clock; the wall clock if unset.
     pub time: Option<i64>,
+    /// The target file and its folder's chain as the action's transaction just read them,
+    /// so the change feed need not read them again.
+    pub located: Option<Located<'a>>,
+}
+
+/// A file target as its transaction sees it: the row and its folder's chain from the
+/// top-level folder down.
+#[derive(Clone, Copy)]
+pub struct Located<'a> {
+    pub file: &'a File,
+    pub chain: &'a [Folder],
 }
 
 impl Record<'_> {
@@ -45,8 +58,19 @@ impl Record<'_> {
         // The change feed is written where the audit is: every change to a file or folder
         // is audited, in its own transaction.
         if self.outcome == Outcome::Success {
-            crate::changes::record(conn, self.action, self.target, &event.details, event.time)
-                .await?;
+            let located = self.located.filter(|l| {
+                l.file.id.as_str() == self.target.1
+                    && l.chain.last().is_some_and(|f| f.id == l.file.folder_id)
+            });
+            crate::changes::record(
+                conn,
+                self.action,
+                self.target,
+                &event.details,
+                event.time,
+                located,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -84,6 +108,7 @@ pub fn success<'a>(
         outcome: Outcome::Success,
         details: Value::Object(Default::default()),
         time: None,
+        located: None,
     }
 }
 
@@ -112,6 +137,13 @@ impl<'a> Record<'a> {
 
     pub fn details(mut self, details: Value) -> Self {
         self.details = details;
+        self
+    }
+
+    /// The target file and its folder's chain, read in the action's transaction (after the
+    /// change): the change feed uses them instead of reading them again.
+    pub fn located(mut self, file: &'a File, chain: &'a [Folder]) -> Self {
+        self.located = Some(Located { file, chain });
         self
     }
 }

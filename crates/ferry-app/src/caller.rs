@@ -63,6 +63,8 @@ struct Decided {
     mounts: HashMap<String, Option<String>>,
     /// Folder chains (top-level folder first) already read, by their last folder.
     chains: HashMap<String, Vec<Folder>>,
+    /// Files whose favorite mark was read with their row: whether the caller marked them.
+    marks: HashMap<String, bool>,
 }
 
 impl Caller {
@@ -118,6 +120,16 @@ impl Caller {
     /// Remembers the chain down to `folder_id` (read for a role, reused for its path).
     pub(crate) fn remember_chain(&self, folder_id: &str, chain: Vec<Folder>) {
         self.decided().chains.insert(folder_id.to_string(), chain);
+    }
+
+    /// Remembers whether the caller marked `file_id` a favorite (read with the file).
+    pub(crate) fn remember_mark(&self, file_id: &str, marked: bool) {
+        self.decided().marks.insert(file_id.to_string(), marked);
+    }
+
+    /// Whether the caller marked `file_id`, if this call read it already.
+    pub(crate) fn known_mark(&self, file_id: &str) -> Option<bool> {
+        self.decided().marks.get(file_id).copied()
     }
 
     /// The chain down to `folder_id`, if this call read it already.

@@ -146,6 +146,7 @@ pub(crate) async fn record(
     target: (TargetKind, &str),
     details: &Value,
     time: i64,
+    located: Option<crate::audit::Located<'_>>,
 ) -> ferry_store::Result<()> {
     let Some((mut kind, item_type, before)) = classify(action, target.0, details) else {
         return Ok(());
@@ -153,18 +154,24 @@ pub(crate) async fn record(
     let id = target.1;
     let mut version = None;
     let (chain, path) = match item_type {
-        TargetKind::File => match ferry_store::files::get(conn, id).await? {
-            Some(file) => {
-                if file.version > 1 && kind == Kind::Created && action == Action::UploadCompleted {
-                    kind = Kind::Updated;
-                }
-                version = Some(file.version);
-                let chain = chain_to(conn, &file.folder_id).await?;
-                let path = format!("{}/{}", path_of(&chain), file.name);
-                (chain, path)
+        TargetKind::File => {
+            let (file, chain) = match located {
+                Some(l) => (l.file.clone(), l.chain.to_vec()),
+                None => match ferry_store::files::get(conn, id).await? {
+                    Some(file) => {
+                        let chain = chain_to(conn, &file.folder_id).await?;
+                        (file, chain)
+                    }
+                    None => return record_gone(conn, kind, id, time).await,
+                },
+            };
+            if file.version > 1 && kind == Kind::Created && action == Action::UploadCompleted {
+                kind = Kind::Updated;
             }
-            None => return record_gone(conn, kind, id, time).await,
-        },
+            version = Some(file.version);
+            let path = format!("{}/{}", path_of(&chain), file.name);
+            (chain, path)
+        }
         _ => {
             let chain = chain_to(conn, id).await?;
             if chain.last().is_none_or(|f| f.id != id) {

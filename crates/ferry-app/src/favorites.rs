@@ -30,6 +30,18 @@ pub async fn marked(app: &AppState, caller: &Caller, files: &[&File]) -> Result<
     let Some(user) = caller.user_ref() else {
         return Ok(HashSet::new());
     };
+    let known: Option<HashSet<String>> = files
+        .iter()
+        .map(|f| {
+            caller
+                .known_mark(&f.id)
+                .map(|m| m.then(|| f.id.to_string()))
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(|marks| marks.into_iter().flatten().collect());
+    if let Some(known) = known {
+        return Ok(known);
+    }
     let ids: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
     let mut conn = app.store.conn().await?;
     Ok(ferry_store::favorites::marked(&mut conn, &user.id, &ids).await?)

@@ -154,25 +154,31 @@ pub async fn blob_key(state: &AppState, sha256: &str) -> Result<String> {
 /// their key, or drops staged bytes when the same content is stored already under another
 /// key (S3; on local disk the key is the hash, and publishing deduplicates). A session's
 /// data that turns out to be a duplicate is removed by its upload once committed (see
-/// `uploads::finish`).
+/// `uploads::finish`). Says whether the content is new to the scanner (see
+/// [`crate::scan::on_publish`]).
 pub(crate) async fn publish_source(
     state: &AppState,
     tx: &mut ferry_store::Tx,
     sha256: &str,
     size: i64,
     source: Source,
-) -> Result<()> {
+) -> Result<bool> {
     let key = match &source {
         Source::Staged(staged) => staged.key.clone(),
         Source::Session(upload) => state.blobs.session_key(&upload.id, sha256),
     };
     // Reference first, then publish, inside the transaction: the blob row stays locked, so a
     // concurrent garbage collection of the same content cannot delete what we publish.
+    // Staged bytes bring the CRC-32 archives need (a session's is set by its upload).
+    let crc32 = match &source {
+        Source::Staged(staged) => Some(staged.crc32),
+        Source::Session(_) => None,
+    };
     let stored =
-        ferry_store::files::reference_new_blob(tx, sha256, size, &key, state.now_ms()).await?;
-    crate::archives::remember_crc(tx, sha256, &source).await?;
+        ferry_store::files::reference_new_blob(tx, sha256, size, &key, crc32, state.now_ms())
+            .await?;
     let scan = crate::scan::initial(&state.config.scan);
-    ferry_store::scans::ensure(tx, sha256, scan, state.now_ms()).await?;
+    let new_to_scanner = ferry_store::scans::ensure(tx, sha256, scan, state.now_ms()).await?;
     match source {
         Source::Staged(staged) if stored == key => state.blobs.publish(staged).await?,
         Source::Staged(staged) => state.blobs.discard(staged).await,
@@ -182,7 +188,7 @@ pub(crate) async fn publish_source(
         }
         Source::Session(_) => {}
     }
-    Ok(())
+    Ok(new_to_scanner)
 }
 
 /// Verified content about to become a file.
@@ -226,7 +232,8 @@ pub async fn add_file(
     };
     // Or moved into another owner's tree: the row lock orders this against such a move (which
     // locks the rows it hands over), and the bytes follow the folder to its owner now.
-    let owner = match ferry_store::folders::lock_row(tx, &folder.id).await {
+    let read_owner = chain.last().map_or(&folder.owner_id, |f| &f.owner_id);
+    let owner = match ferry_store::folders::lock_row(tx, &folder.id, read_owner).await {
         Ok(Some(owner)) => owner,
         Ok(None) => return Err((Error::NotFound, Some(source))),
         Err(e) => return Err((e.into(), Some(source))),
@@ -266,7 +273,7 @@ pub async fn add_file(
         Ok(n) => n,
         Err(e) => return Err((e, Some(source))),
     };
-    publish_source(state, tx, &new.sha256, new.size, source)
+    let new_to_scanner = publish_source(state, tx, &new.sha256, new.size, source)
         .await
         .map_err(fail)?;
     let id = IdKind::File.generate();
@@ -300,9 +307,13 @@ pub async fn add_file(
         owner_id: owner.clone().into(),
         name: name.clone(),
     };
-    crate::scan::on_publish(tx, &holder, &new.sha256, now)
+    crate::scan::on_publish(tx, &holder, &new.sha256, new_to_scanner, now)
         .await
         .map_err(fail)?;
+    let file = ferry_store::files::get(tx, &id)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(Error::NotFound))?;
     audit::success(
         &caller.origin,
         caller.user_ref(),
@@ -312,13 +323,13 @@ pub async fn add_file(
         .at(state.now_ms())
         .in_folder(&folder.id)
         .details(json!({"name": name, "size": new.size, "checksum_sha256": new.sha256, "method": new.method}))
+        .located(&file, &chain)
         .append(tx)
         .await
         .map_err(|e| fail(e.into()))?;
-    ferry_store::files::get(tx, &id)
-        .await
-        .map_err(|e| fail(e.into()))?
-        .ok_or_else(|| fail(Error::NotFound))
+    // The response shows the file's path: the chain read under the folder lock is current.
+    caller.remember_chain(&folder.id, chain);
+    Ok(file)
 }
 
 /// A file with the path of its folder.

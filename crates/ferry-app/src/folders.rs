@@ -177,7 +177,7 @@ pub async fn create(app: &AppState, caller: &Caller, new: NewFolderRequest<'_>) 
 
 /// A folder the caller can read, with its path.
 pub async fn get(app: &AppState, caller: &Caller, id: &str) -> Result<Entry> {
-    let folder = access::visible_folder(app, caller, id).await?;
+    let folder = access::folder_to_show(app, caller, id).await?;
     let mut conn = app.store.conn().await?;
     let path = namespace::folder_path(&mut conn, caller, &folder.id).await?;
     Ok(Entry { folder, path })
@@ -683,7 +683,7 @@ pub(crate) async fn check_size_limits(
         let Some(limit) = limited.size_limit_bytes else {
             continue;
         };
-        ferry_store::folders::lock_row(tx, &limited.id).await?;
+        ferry_store::folders::lock_row(tx, &limited.id, &limited.owner_id).await?;
         let ids: Vec<String> = ferry_store::folders::live_subtree(tx, &limited.id)
             .await?
             .into_iter()

@@ -100,7 +100,7 @@ pub(crate) async fn add_from_upload(
     source: Source,
 ) -> Result<File, (Error, Option<Source>)> {
     let fail = |e: Error| (e, None);
-    crate::files::publish_source(app, tx, &new.sha256, new.size, source)
+    let new_to_scanner = crate::files::publish_source(app, tx, &new.sha256, new.size, source)
         .await
         .map_err(fail)?;
     crate::thumbnails::queue(app, tx, &new.sha256, &existing.mime_type)
@@ -112,7 +112,7 @@ pub(crate) async fn add_from_upload(
         owner_id: existing.owner_id.clone(),
         name: existing.name.clone(),
     };
-    crate::scan::on_publish(tx, &holder, &new.sha256, app.now_ms())
+    crate::scan::on_publish(tx, &holder, &new.sha256, new_to_scanner, app.now_ms())
         .await
         .map_err(fail)?;
     let file = record_version(

@@ -119,30 +119,16 @@ pub async fn append(conn: &mut Conn, c: &NewChange) -> Result<Option<i64>> {
     )
     .fetch_one(&mut *conn)
     .await?;
-    // The counter row is ours until commit: the row before ours is the latest of all.
-    let previous: Option<Change> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM changes WHERE seq = $1"
-    )))
-    .bind(seq - 1)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if previous.is_some_and(|p| {
-        p.item_id == c.item_id
-            && p.kind == c.kind
-            && p.path == c.path
-            && p.version == c.version
-            && p.subject_id == c.subject_id
-            && p.old_path == c.old_path
-    }) {
-        sqlx::query("UPDATE change_counter SET last_seq = last_seq - 1 WHERE id = 1")
-            .execute(&mut *conn)
-            .await?;
-        return Ok(None);
-    }
-    sqlx::query(
+    // The counter row is ours until commit: the row before ours is the latest of all. The
+    // change goes in unless that row says the same (one statement for both).
+    let done = sqlx::query(
         "INSERT INTO changes (seq, time, kind, item_type, item_id, owner_id, chain, path, \
          old_owner_id, old_chain, old_path, version, subject_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+         WHERE NOT EXISTS (SELECT 1 FROM changes p WHERE p.seq = $1 - 1 \
+         AND p.item_id = $5 AND p.kind = $3 AND p.path = $8 \
+         AND p.version IS NOT DISTINCT FROM $12 AND p.subject_id IS NOT DISTINCT FROM $13 \
+         AND p.old_path IS NOT DISTINCT FROM $11)",
     )
     .bind(seq)
     .bind(c.time)
@@ -159,6 +145,12 @@ pub async fn append(conn: &mut Conn, c: &NewChange) -> Result<Option<i64>> {
     .bind(&c.subject_id)
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() == 0 {
+        sqlx::query("UPDATE change_counter SET last_seq = last_seq - 1 WHERE id = 1")
+            .execute(&mut *conn)
+            .await?;
+        return Ok(None);
+    }
     Ok(Some(seq))
 }
 

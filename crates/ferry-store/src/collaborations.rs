@@ -401,6 +401,66 @@ pub struct Grant {
     pub mount_name: String,
 }
 
+/// The chain down to `folder_id` (top-level folder first, as
+/// [`crate::folders::ancestry`] reads it) with the shares `user_id` holds along it (as
+/// [`grants_on`] finds them), in one statement: what deciding a collaborator's role and
+/// showing the folder's path need.
+pub async fn chain_with_grants(
+    conn: &mut Conn,
+    folder_id: &str,
+    max_depth: usize,
+    user_id: &str,
+    now: i64,
+) -> Result<(Vec<crate::folders::Folder>, Vec<Grant>)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        folder: crate::folders::Folder,
+        grant_role: Option<String>,
+        grant_mount: Option<String>,
+    }
+    let sql = format!(
+        "WITH RECURSIVE chain (id, depth) AS ( \
+           SELECT CAST($1 AS TEXT), 0 \
+           UNION ALL \
+           SELECT p.parent_id, c.depth + 1 FROM folders p JOIN chain c ON p.id = c.id \
+           WHERE p.parent_id IS NOT NULL AND c.depth < $2) \
+         SELECT {columns}, g.role AS grant_role, COALESCE(g.mount_name, f.name) AS grant_mount \
+         FROM chain c JOIN folders f ON f.id = c.id JOIN users u ON u.id = f.owner_id \
+         LEFT JOIN collaborations g ON g.folder_id = f.id AND g.status = 'accepted' \
+           AND (g.expires_at IS NULL OR g.expires_at > $4) \
+           AND (g.user_id = $3 OR g.group_id IN \
+                (SELECT group_id FROM group_members WHERE user_id = $3)) \
+         ORDER BY c.depth DESC",
+        columns = crate::folders::COLUMNS
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(folder_id)
+        .bind(max_depth as i64)
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(conn)
+        .await?;
+    let mut chain: Vec<crate::folders::Folder> = Vec::with_capacity(rows.len());
+    let mut grants = Vec::new();
+    for row in rows {
+        if let (Some(role), Some(mount_name)) = (row.grant_role, row.grant_mount)
+            && let Some(role) = role_of(&role)
+        {
+            grants.push(Grant {
+                folder_id: row.folder.id.to_string(),
+                role,
+                mount_name,
+            });
+        }
+        // A folder with several shares comes once per share, on rows next to each other.
+        if chain.last().is_none_or(|f| f.id != row.folder.id) {
+            chain.push(row.folder);
+        }
+    }
+    Ok((chain, grants))
+}
+
 /// The accepted, unexpired shares `user_id` holds (directly or through a group) on any of the
 /// folders `ids`: one indexed query for a whole chain.
 pub async fn grants_on(

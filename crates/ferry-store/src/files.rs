@@ -143,19 +143,21 @@ pub async fn reference_new_blob(
     sha256: &str,
     size: i64,
     key: &str,
+    crc32: Option<u32>,
     now: i64,
 ) -> Result<String> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO blobs (sha256, size, refcount, created_at, storage_key) \
-         VALUES ($1, $2, 1, $3, $4) \
+        "INSERT INTO blobs (sha256, size, refcount, created_at, storage_key, crc32) \
+         VALUES ($1, $2, 1, $3, $4, $5) \
          ON CONFLICT (sha256) DO UPDATE SET refcount = blobs.refcount + 1, \
-         unreferenced_since = NULL \
+         unreferenced_since = NULL, crc32 = COALESCE(blobs.crc32, excluded.crc32) \
          RETURNING COALESCE(storage_key, sha256)",
     )
     .bind(sha256)
     .bind(size)
     .bind(now)
     .bind(key)
+    .bind(crc32.map(i64::from))
     .fetch_one(conn)
     .await?)
 }
@@ -268,6 +270,29 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<File>> {
             .fetch_optional(conn)
             .await?,
     )
+}
+
+/// [`get`] with whether `user_id` marked the file a favorite, in the same statement (a
+/// file's metadata shows the mark).
+pub async fn get_marked(conn: &mut Conn, id: &str, user_id: &str) -> Result<Option<(File, bool)>> {
+    #[derive(sqlx::FromRow)]
+    struct Marked {
+        #[sqlx(flatten)]
+        file: File,
+        marked: i64,
+    }
+    let sql = format!(
+        "SELECT {COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM favorites v \
+         WHERE v.user_id = $2 AND v.file_id = f.id) THEN 1 ELSE 0 END AS marked \
+         FROM files f JOIN users u ON u.id = f.owner_id \
+         LEFT JOIN blob_scans sc ON sc.sha256 = f.sha256 WHERE f.id = $1"
+    );
+    let row: Option<Marked> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| (r.file, r.marked != 0)))
 }
 
 /// The files among `ids` that exist, in no particular order: one statement for a page of

@@ -409,7 +409,13 @@ pub async fn relocate(
 
 /// Locks the folder's row until the transaction ends (a writer adding to the folder against a
 /// move handing it to another owner) and returns its owner; `None` if it is gone.
-pub async fn lock_row(conn: &mut Conn, id: &str) -> Result<Option<String>> {
+/// `read_owner` is the owner this transaction read already: on SQLite every write transaction
+/// holds the database's write lock from its start (`BEGIN IMMEDIATE`), so what it read is
+/// current and there is no row to lock (no statement, no page written).
+pub async fn lock_row(conn: &mut Conn, id: &str, read_owner: &str) -> Result<Option<String>> {
+    if !crate::dialect::is_postgres(conn) {
+        return Ok(Some(read_owner.to_string()));
+    }
     Ok(sqlx::query_scalar(
         "UPDATE folders SET revision = revision WHERE id = $1 RETURNING owner_id",
     )

@@ -39,8 +39,8 @@ pub async fn get(conn: &mut Conn, sha256: &str) -> Result<Option<Scan>> {
 
 /// Gives the content `sha256` its row with `status` if it has none (at publish, in the
 /// publishing transaction).
-pub async fn ensure(conn: &mut Conn, sha256: &str, status: ScanStatus, now: i64) -> Result<()> {
-    sqlx::query(
+pub async fn ensure(conn: &mut Conn, sha256: &str, status: ScanStatus, now: i64) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO blob_scans (sha256, status, attempts, next_attempt_at, updated_at) \
          VALUES ($1, $2, 0, $3, $3) ON CONFLICT (sha256) DO NOTHING",
     )
@@ -49,7 +49,7 @@ pub async fn ensure(conn: &mut Conn, sha256: &str, status: ScanStatus, now: i64)
     .bind(now)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// The blob store key and size of the content `sha256`, while some file references it.

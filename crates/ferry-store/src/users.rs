@@ -465,21 +465,19 @@ pub async fn reserve_quota(
     id: &str,
     bytes: i64,
 ) -> Result<std::result::Result<(), Refused>> {
-    let done = sqlx::query(
+    // The row comes back (with its company) only if the charge fitted.
+    let charged: Option<Option<String>> = sqlx::query_scalar(
         "UPDATE users SET used_bytes = used_bytes + $2 \
-         WHERE id = $1 AND (quota_bytes IS NULL OR used_bytes + $2 <= quota_bytes)",
+         WHERE id = $1 AND (quota_bytes IS NULL OR used_bytes + $2 <= quota_bytes) \
+         RETURNING company_id",
     )
     .bind(id)
     .bind(bytes)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    if done.rows_affected() != 1 {
+    let Some(company) = charged else {
         return Ok(Err(Refused::User));
-    }
-    let company: Option<String> = sqlx::query_scalar("SELECT company_id FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+    };
     let Some(company) = company else {
         return Ok(Ok(()));
     };

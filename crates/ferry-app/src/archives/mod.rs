@@ -20,7 +20,6 @@ use crate::access;
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::{Error, Result};
-use crate::files::Source;
 use crate::state::AppState;
 pub use zip::{Entry, Layout, Piece};
 
@@ -63,20 +62,9 @@ impl Archive {
     }
 }
 
-/// Keeps the CRC-32 computed while a simple upload was staged (resumable and tus uploads
-/// leave it to the first archive). Call with the blob referenced in the same transaction.
-pub(crate) async fn remember_crc(
-    tx: &mut ferry_store::Conn,
-    sha256: &str,
-    source: &Source,
-) -> Result<()> {
-    if let Source::Staged(staged) = source {
-        remember_staged_crc(tx, sha256, staged).await?;
-    }
-    Ok(())
-}
-
-/// [`remember_crc`] for staged bytes.
+/// Keeps the CRC-32 computed while bytes were staged (for a new version of a file; a new
+/// file's comes with its blob reference). Call with the blob referenced in the same
+/// transaction.
 pub(crate) async fn remember_staged_crc(
     tx: &mut ferry_store::Conn,
     sha256: &str,

@@ -71,13 +71,18 @@ pub fn only_clean(cfg: &ScanConfig) -> bool {
 
 /// A file just published (or a new version of one) whose content is already known to be
 /// infected is told of at once, in the publishing transaction: the scan will not run again
-/// for that content, so nothing else would audit it or tell its owner.
+/// for that content, so nothing else would audit it or tell its owner. Content new to the
+/// scanner (its scan row was just made) has no verdict yet, and costs no look.
 pub(crate) async fn on_publish(
     tx: &mut ferry_store::Tx,
     holder: &ferry_store::scans::Holder,
     sha256: &str,
+    new_to_scanner: bool,
     now: i64,
 ) -> Result<()> {
+    if new_to_scanner {
+        return Ok(());
+    }
     let Some(scan) = ferry_store::scans::get(tx, sha256).await? else {
         return Ok(());
     };

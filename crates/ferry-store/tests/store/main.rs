@@ -61,6 +61,7 @@ macro_rules! conformance {
 }
 
 mod groups;
+mod sharing;
 mod tasks;
 mod uploads;
 

@@ -1409,12 +1409,12 @@ async fn blob_keys_upgrade(url: &str, backend: &str) {
         Some(sha.as_str()),
         "an old blob's key is its hash"
     );
-    let kept = ferry_store::files::reference_new_blob(&mut c, &sha, 7, "blobs/u-new", 5)
+    let kept = ferry_store::files::reference_new_blob(&mut c, &sha, 7, "blobs/u-new", None, 5)
         .await
         .unwrap();
     assert_eq!(kept, sha, "the stored copy stays the referenced one");
     let fresh = "01".repeat(32);
-    let key = ferry_store::files::reference_new_blob(&mut c, &fresh, 3, "blobs/s-1", 5)
+    let key = ferry_store::files::reference_new_blob(&mut c, &fresh, 3, "blobs/s-1", Some(7), 5)
         .await
         .unwrap();
     assert_eq!(key, "blobs/s-1");
