@@ -6,7 +6,11 @@ physical reference), all on loopback, one client at a time.
 Usage: bench/s3.py [--size-mib 1024] [--runs 3] [--binary PATH] [--s3s PATH] [--out FILE]
 
 Workloads (each `--runs` times, median reported):
-  direct PUT     curl --aws-sigv4 -T file   http://s3s/ferry/direct.bin
+  direct PUT     curl --aws-sigv4 -T file   http://s3s/ferry/direct.bin (one PutObject)
+  direct multipart  the same file as one multipart upload by object_store's put_multipart,
+                 with Ferry's S3 client settings, part size and parts in flight
+                 (crates/ferry-blob/examples/s3_direct_upload.rs): what any multipart upload
+                 costs the server, s3s-fs's completion copy included
   direct GET     curl --aws-sigv4           http://s3s/ferry/direct.bin > /dev/null
   ferry upload   curl -T file -X POST /api/v1/folders/{id}/files (simple upload: streamed to
                  S3 in 8 MiB multipart parts, SHA-256 on the way)
@@ -15,8 +19,8 @@ Workloads (each `--runs` times, median reported):
 
 Prints MiB/s and the ratios Ferry/direct (the goal is >= 0.8x) and writes them to --out
 (default bench/results/s3.txt). `--binary` defaults to target/release/ferry (built with
-`cargo build --release` if missing); `--s3s` to $FERRY_TEST_S3_BIN or
-~/.cache/ferry-ci/s3s-fs-0.14.1.
+`cargo build --release` if missing), the direct multipart uploader to `examples/` next to it;
+`--s3s` to $FERRY_TEST_S3_BIN or ~/.cache/ferry-ci/s3s-fs-0.14.1.
 """
 
 from __future__ import annotations
@@ -131,6 +135,13 @@ def main() -> None:
     args = ap.parse_args()
     if not args.binary.exists():
         subprocess.run(["cargo", "build", "--release", "-p", "ferry"], cwd=REPO, check=True)
+    direct_bin = args.binary.parent / "examples" / "s3_direct_upload"
+    if not direct_bin.exists():
+        profile = args.binary.parent.name
+        subprocess.run(["cargo", "build", "--profile", "release" if profile == "release" else profile,
+                        "-p", "ferry-blob", "--features", "s3", "--example", "s3_direct_upload"],
+                       cwd=REPO, check=True)
+    load_before = os.getloadavg()
     size = args.size_mib * MIB
     procs = []
     with tempfile.TemporaryDirectory(dir=REPO / "target") as tmp:
@@ -169,11 +180,17 @@ def main() -> None:
             sig = ["--aws-sigv4", "aws:amz:us-east-1:s3", "--user", f"{KEY}:{SECRET}"]
             auth = ["-H", f"Authorization: Bearer {api.token}"]
             times: dict[str, list[float]] = {k: [] for k in (
-                "direct PUT", "direct GET", "ferry upload", "ferry resumable", "ferry download")}
+                "direct PUT", "direct multipart", "direct GET", "ferry upload", "ferry resumable",
+                "ferry download")}
+            direct_env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET)
             file_id = None
             for run in range(args.runs):
                 times["direct PUT"].append(curl([*sig, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
                                                  "-T", str(src), s3_url]))
+                out = subprocess.run([str(direct_bin), f"http://127.0.0.1:{s3_port}", BUCKET,
+                                      "direct-multipart.bin", str(src)],
+                                     env=direct_env, capture_output=True, text=True, check=True)
+                times["direct multipart"].append(float(out.stdout))
                 times["direct GET"].append(curl([*sig, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
                                                  s3_url]))
                 q = urllib.parse.urlencode({"filename": f"u{run}.bin"})
@@ -191,13 +208,17 @@ def main() -> None:
             for p in procs:
                 p.terminate()
                 p.wait()
+    load_after = os.getloadavg()
     rate = {k: size / MIB / statistics.median(v) for k, v in times.items()}
     lines = [f"bench/s3.py: {args.size_mib} MiB, {args.runs} runs, median MiB/s "
-             f"({platform.node()}, {os.cpu_count()} cores, s3s-fs 0.14.1 on loopback)"]
+             f"({platform.node()}, {os.cpu_count()} cores, s3s-fs 0.14.1 on loopback, "
+             f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after)"]
     lines += [f"  {k:<16} {v:8.0f} MiB/s" for k, v in rate.items()]
-    lines += [f"  upload    ferry/direct PUT = {rate['ferry upload'] / rate['direct PUT']:.2f}x (simple), "
-              f"{rate['ferry resumable'] / rate['direct PUT']:.2f}x (resumable, 4 parallel parts)",
-              f"  download  ferry/direct GET = {rate['ferry download'] / rate['direct GET']:.2f}x",
+    up, res = rate["ferry upload"], rate["ferry resumable"]
+    for ref in ("direct multipart", "direct PUT"):
+        lines.append(f"  upload    ferry/{ref} = {up / rate[ref]:.2f}x (simple), "
+                     f"{res / rate[ref]:.2f}x (resumable, 4 parallel parts)")
+    lines += [f"  download  ferry/direct GET = {rate['ferry download'] / rate['direct GET']:.2f}x",
               "  goal: >= 0.8x"]
     text = "\n".join(lines) + "\n"
     print(text, end="")

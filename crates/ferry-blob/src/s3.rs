@@ -42,7 +42,7 @@ pub const TARGET_PART: u64 = 8 << 20;
 /// S3's most parts per multipart upload.
 pub const MAX_PARTS: u64 = 10_000;
 /// S3 parts of one request in flight at once (while the next is being received).
-const IN_FLIGHT: usize = 2;
+pub const IN_FLIGHT: usize = 2;
 
 /// How to reach the bucket. Unset credentials, region and endpoint come from the usual AWS
 /// environment variables.
@@ -141,6 +141,12 @@ impl S3BlobStore {
             .build()
             .map_err(|e| BlobError::Remote(format!("S3 configuration: {e}")))?;
         Ok(S3BlobStore { s3: Arc::new(s3) })
+    }
+
+    /// The S3 client, configured as the store uses it (for benchmarks and tools that must
+    /// talk to the bucket exactly as the store does).
+    pub fn client(&self) -> Arc<AmazonS3> {
+        self.s3.clone()
     }
 
     /// One request that needs the bucket and the credentials: fails at start-up rather than
