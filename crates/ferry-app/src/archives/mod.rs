@@ -9,11 +9,11 @@ pub mod zip;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use ferry_blob::Staged;
+use ferry_blob::{BlobStore, ByteStream, Part, Staged};
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::{IdKind, Permission};
 use ferry_store::archives::ArchiveFile;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 
 use crate::access;
@@ -59,6 +59,56 @@ impl Archive {
     /// Its files, in the order of their entries.
     pub fn files(&self) -> &[ArchivedFile] {
         &self.files
+    }
+}
+
+/// Bytes `start..end` of an archive: its generated headers and its files' contents as one
+/// stream, in large chunks that run across entries (see [`BlobStore::read_parts`]).
+pub fn body(
+    blobs: Arc<dyn BlobStore>,
+    layout: Arc<Layout>,
+    start: u64,
+    end: u64,
+) -> ByteStream<'static> {
+    let parts = Parts {
+        layout,
+        pos: start,
+        end,
+    };
+    let stream = blobs
+        .read_parts(Box::new(parts))
+        .inspect_err(|e| tracing::error!(error = %e, "archive: reading a blob failed"));
+    Box::pin(stream)
+}
+
+/// The parts of bytes `pos..end` of an archive, one [`Piece`] after the other.
+struct Parts {
+    layout: Arc<Layout>,
+    pos: u64,
+    end: u64,
+}
+
+impl Iterator for Parts {
+    type Item = Part;
+
+    fn next(&mut self) -> Option<Part> {
+        if self.pos >= self.end {
+            return None;
+        }
+        let piece = self.layout.piece_at(self.pos, self.end);
+        self.pos += zip::piece_len(&piece);
+        Some(match piece {
+            Piece::Bytes(b) => Part::Bytes(b),
+            Piece::Blob {
+                sha256,
+                offset,
+                len,
+            } => Part::Blob {
+                key: sha256.to_string(),
+                offset,
+                len,
+            },
+        })
     }
 }
 

@@ -2,17 +2,13 @@
 //! streamed with an exact `Content-Length`, a strong `ETag`, and one `Range` (with
 //! `If-Range`), so that a resumed download gets exactly the bytes it would have got.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use ferry_api as api;
 use ferry_app::AppState;
-use ferry_app::archives::{self, Archive, Layout, Piece};
-use ferry_blob::{BlobStore, ByteStream};
-use futures::StreamExt;
+use ferry_app::archives::{self, Archive};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -191,48 +187,11 @@ pub(crate) fn respond(
             header::CONTENT_DISPOSITION,
             content::content_disposition(&archive.name),
         )
-        .body(wrap(Body::from_stream(body(
+        .body(wrap(Body::from_stream(archives::body(
             state.blobs.clone(),
             archive.layout.clone(),
             start,
             end,
         ))))
         .map_err(ApiError::internal)
-}
-
-/// Bytes `start..end` of the archive: generated headers and blob ranges, one piece at a time.
-fn body(
-    blobs: Arc<dyn BlobStore>,
-    layout: Arc<Layout>,
-    start: u64,
-    end: u64,
-) -> ByteStream<'static> {
-    futures::stream::unfold(start, move |pos| {
-        let blobs = blobs.clone();
-        let layout = layout.clone();
-        async move {
-            if pos >= end {
-                return None;
-            }
-            let piece = layout.piece_at(pos, end);
-            let next = pos + archives::zip::piece_len(&piece);
-            let part: ByteStream<'static> = match piece {
-                Piece::Bytes(b) => futures::stream::once(async move { Ok(b) }).boxed(),
-                Piece::Blob {
-                    sha256,
-                    offset,
-                    len,
-                } => match blobs.read(sha256, offset, len).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::error!(error = %e, sha256, "archive: reading a blob failed");
-                        futures::stream::once(async move { Err(e.into()) }).boxed()
-                    }
-                },
-            };
-            Some((part, next))
-        }
-    })
-    .flatten()
-    .boxed()
 }
