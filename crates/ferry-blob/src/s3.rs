@@ -310,10 +310,15 @@ impl Parts {
 
     /// Waits for every part; their ETags in order.
     async fn finish(mut self) -> Result<Vec<String>> {
+        self.wait_all().await
+    }
+
+    /// Waits for every part; their ETags in order (the parts stay, for an abort).
+    async fn wait_all(&mut self) -> Result<Vec<String>> {
         while !self.running.is_empty() {
             self.collect_one().await?;
         }
-        Ok(self.done)
+        Ok(std::mem::take(&mut self.done))
     }
 }
 
@@ -355,15 +360,21 @@ fn random_hex() -> String {
     hex::encode(b)
 }
 
-/// Aborts a simple upload's multipart upload if its request goes away mid-body.
-struct AbortGuard(Option<(Arc<AmazonS3>, Path, String)>);
+/// Aborts a simple upload's multipart upload if it fails or its request goes away mid-body,
+/// once the parts still in flight have ended: a part that lands after the abort would stay
+/// behind as an orphan on stores that accept it (s3s-fs does; S3 documents that an abort
+/// may have to be repeated for the same reason).
+struct AbortGuard(Option<Parts>);
 
 impl Drop for AbortGuard {
     fn drop(&mut self) {
-        if let Some((s3, path, mpu)) = self.0.take()
+        if let Some(mut parts) = self.0.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(async move { s3.abort_multipart(&path, &mpu).await });
+            runtime.spawn(async move {
+                while parts.running.next().await.is_some() {}
+                parts.s3.abort_multipart(&parts.path, &parts.mpu).await
+            });
         }
     }
 }
@@ -378,7 +389,7 @@ impl BlobStore for S3BlobStore {
         let mut size = 0u64;
         let mut buffered: Vec<Bytes> = Vec::new();
         let mut buffered_len = 0u64;
-        let mut parts: Option<Parts> = None;
+        // The multipart upload, once the body outgrows one part.
         let mut guard = AbortGuard(None);
         let result: Result<()> = async {
             while let Some(chunk) = body.next().await {
@@ -392,37 +403,35 @@ impl BlobStore for S3BlobStore {
                 buffered_len += chunk.len() as u64;
                 buffered.push(chunk);
                 if buffered_len >= TARGET_PART {
-                    if parts.is_none() {
+                    if guard.0.is_none() {
                         let mpu = self.s3.create_multipart(&path).await.map_err(remote)?;
-                        guard.0 = Some((self.s3.clone(), path.clone(), mpu.clone()));
-                        parts = Some(Parts::new(&self.s3, &path, &mpu));
+                        guard.0 = Some(Parts::new(&self.s3, &path, &mpu));
                     }
-                    let p = parts.as_mut().expect("created above");
+                    let p = guard.0.as_mut().expect("created above");
                     let idx = p.done.len() + p.running.len();
                     p.send(idx, std::mem::take(&mut buffered)).await?;
                     buffered_len = 0;
                 }
             }
-            match parts.take() {
+            match guard.0.as_mut() {
                 None => {
                     self.s3
                         .put(&path, PutPayload::from_iter(std::mem::take(&mut buffered)))
                         .await
                         .map_err(remote)?;
                 }
-                Some(mut p) => {
+                Some(p) => {
                     if buffered_len > 0 || p.done.len() + p.running.len() == 0 {
                         let idx = p.done.len() + p.running.len();
                         p.send(idx, std::mem::take(&mut buffered)).await?;
                     }
-                    let etags = p.finish().await?;
-                    let (_, _, mpu) = guard.0.as_ref().expect("set with the parts");
+                    let etags = p.wait_all().await?;
                     let ids = etags
                         .into_iter()
                         .map(|content_id| PartId { content_id })
                         .collect();
                     self.s3
-                        .complete_multipart(&path, mpu, ids)
+                        .complete_multipart(&path, &p.mpu, ids)
                         .await
                         .map_err(remote)?;
                     guard.0 = None;
