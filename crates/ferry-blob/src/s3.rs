@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::FuturesOrdered;
 use futures::{StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
@@ -32,7 +32,8 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use crate::{
-    Appended, BlobError, BlobStore, ByteStream, Result, Session, Staged, WholeHash, is_session_id,
+    Appended, BlobError, BlobStore, ByteStream, Result, Session, SignPayload, Staged, WholeHash,
+    is_session_id,
 };
 
 /// S3's smallest part (all parts of a multipart upload but the last are at least this).
@@ -56,12 +57,17 @@ pub struct S3Options {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub session_token: Option<String>,
+    /// Whether request bodies are signed; `Auto` decides by the endpoint in effect (this
+    /// option's, else `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`). `AWS_UNSIGNED_PAYLOAD` is
+    /// not consulted.
+    pub sign_payload: SignPayload,
 }
 
 /// A [`BlobStore`] in an S3-compatible bucket.
 #[derive(Debug, Clone)]
 pub struct S3BlobStore {
     s3: Arc<AmazonS3>,
+    signs_payload: bool,
 }
 
 /// The handle of an upload session: its multipart upload and, when written front to back
@@ -137,10 +143,26 @@ impl S3BlobStore {
         if let Some(token) = &options.session_token {
             builder = builder.with_token(token);
         }
+        // The endpoint requests will go to, as `build` picks it (an `AWS_ENDPOINT_URL_S3`
+        // variable wins over the endpoint).
+        let endpoint = builder
+            .get_config_value(&AmazonS3ConfigKey::S3Endpoint)
+            .or_else(|| builder.get_config_value(&AmazonS3ConfigKey::Endpoint));
+        let signs_payload = options.sign_payload.signs(endpoint.as_deref());
         let s3 = builder
+            .with_unsigned_payload(!signs_payload)
             .build()
             .map_err(|e| BlobError::Remote(format!("S3 configuration: {e}")))?;
-        Ok(S3BlobStore { s3: Arc::new(s3) })
+        Ok(S3BlobStore {
+            s3: Arc::new(s3),
+            signs_payload,
+        })
+    }
+
+    /// Whether request bodies are signed (`storage.s3.sign_payload` resolved against the
+    /// endpoint in effect).
+    pub fn signs_payload(&self) -> bool {
+        self.signs_payload
     }
 
     /// The S3 client, configured as the store uses it (for benchmarks and tools that must
