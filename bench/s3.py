@@ -4,6 +4,7 @@
 physical reference), all on loopback, one client at a time.
 
 Usage: bench/s3.py [--size-mib 1024] [--runs 3] [--binary PATH] [--s3s PATH] [--out FILE]
+                   [--sign-payload auto|always|never]
 
 Workloads (each `--runs` times, median reported):
   direct PUT     curl --aws-sigv4 -T file   http://s3s/ferry/direct.bin (one PutObject)
@@ -20,7 +21,10 @@ Workloads (each `--runs` times, median reported):
 Prints MiB/s and the ratios Ferry/direct (the goal is >= 0.8x) and writes them to --out
 (default bench/results/s3.txt). `--binary` defaults to target/release/ferry (built with
 `cargo build --release` if missing), the direct multipart uploader to `examples/` next to it;
-`--s3s` to $FERRY_TEST_S3_BIN or ~/.cache/ferry-ci/s3s-fs-0.14.1.
+`--s3s` to $FERRY_TEST_S3_BIN or ~/.cache/ferry-ci/s3s-fs-0.14.1. `--sign-payload` sets
+`storage.s3.sign_payload` for Ferry and the direct multipart upload alike (unset: their
+default, `auto`, which signs over s3s-fs's http://). Ferry's CPU seconds per upload
+(/proc/<pid>/stat) are printed next to the rates.
 """
 
 from __future__ import annotations
@@ -124,6 +128,12 @@ def resumable(api: Api, folder: str, path: Path, size: int, sha: str) -> float:
     return elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mib", type=int, default=1024)
@@ -132,6 +142,7 @@ def main() -> None:
     ap.add_argument("--s3s", type=Path, default=Path(os.environ.get(
         "FERRY_TEST_S3_BIN", Path.home() / ".cache/ferry-ci/s3s-fs-0.14.1")))
     ap.add_argument("--out", type=Path, default=REPO / "bench/results/s3.txt")
+    ap.add_argument("--sign-payload", choices=("auto", "always", "never"))
     args = ap.parse_args()
     if not args.binary.exists():
         subprocess.run(["cargo", "build", "--release", "-p", "ferry"], cwd=REPO, check=True)
@@ -161,6 +172,9 @@ def main() -> None:
                        FERRY_STORAGE__S3__REGION="us-east-1", FERRY_STORAGE__S3__ALLOW_HTTP="true",
                        FERRY_STORAGE__S3__ACCESS_KEY_ID=KEY,
                        FERRY_STORAGE__S3__SECRET_ACCESS_KEY=SECRET)
+            sign = [args.sign_payload] if args.sign_payload else []
+            if args.sign_payload:
+                env["FERRY_STORAGE__S3__SIGN_PAYLOAD"] = args.sign_payload
             procs.append(subprocess.Popen(
                 [str(args.binary), "serve", "--listen", f"127.0.0.1:{ferry_port}", "--data-dir",
                  str(tmp / "ferry")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -179,6 +193,8 @@ def main() -> None:
             s3_url = f"http://127.0.0.1:{s3_port}/{BUCKET}/direct.bin"
             sig = ["--aws-sigv4", "aws:amz:us-east-1:s3", "--user", f"{KEY}:{SECRET}"]
             auth = ["-H", f"Authorization: Bearer {api.token}"]
+            ferry_pid = procs[-1].pid
+            cpu: dict[str, list[float]] = {"ferry upload": [], "ferry resumable": []}
             times: dict[str, list[float]] = {k: [] for k in (
                 "direct PUT", "direct multipart", "direct GET", "ferry upload", "ferry resumable",
                 "ferry download")}
@@ -188,20 +204,24 @@ def main() -> None:
                 times["direct PUT"].append(curl([*sig, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
                                                  "-T", str(src), s3_url]))
                 out = subprocess.run([str(direct_bin), f"http://127.0.0.1:{s3_port}", BUCKET,
-                                      "direct-multipart.bin", str(src)],
+                                      "direct-multipart.bin", str(src), *sign],
                                      env=direct_env, capture_output=True, text=True, check=True)
                 times["direct multipart"].append(float(out.stdout))
                 times["direct GET"].append(curl([*sig, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
                                                  s3_url]))
                 q = urllib.parse.urlencode({"filename": f"u{run}.bin"})
+                c0 = cpu_seconds(ferry_pid)
                 t0 = time.perf_counter()
                 out = subprocess.run(
                     ["curl", "-sS", "--fail-with-body", *auth, "-H", "Content-Type: application/octet-stream",
                      "-X", "POST", "-T", str(src), f"http://127.0.0.1:{ferry_port}/api/v1/folders/{folder}/files?{q}"],
                     capture_output=True, text=True, check=True)
                 times["ferry upload"].append(time.perf_counter() - t0)
+                cpu["ferry upload"].append(cpu_seconds(ferry_pid) - c0)
                 file_id = json.loads(out.stdout)["id"]
+                c0 = cpu_seconds(ferry_pid)
                 times["ferry resumable"].append(resumable(api, folder, src, size, sha))
+                cpu["ferry resumable"].append(cpu_seconds(ferry_pid) - c0)
                 times["ferry download"].append(curl([*auth, f"http://127.0.0.1:{ferry_port}/api/v1/files/{file_id}/content"]))
                 api.call("DELETE", f"/files/{file_id}")
         finally:
@@ -212,8 +232,11 @@ def main() -> None:
     rate = {k: size / MIB / statistics.median(v) for k, v in times.items()}
     lines = [f"bench/s3.py: {args.size_mib} MiB, {args.runs} runs, median MiB/s "
              f"({platform.node()}, {os.cpu_count()} cores, s3s-fs 0.14.1 on loopback, "
-             f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after)"]
-    lines += [f"  {k:<16} {v:8.0f} MiB/s" for k, v in rate.items()]
+             f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after; "
+             f"sign_payload {args.sign_payload or 'unset'})"]
+    lines += [f"  {k:<16} {v:8.0f} MiB/s" + (
+                  f"   ferry CPU {statistics.median(cpu[k]):.1f} s" if k in cpu else "")
+              for k, v in rate.items()]
     up, res = rate["ferry upload"], rate["ferry resumable"]
     for ref in ("direct multipart", "direct PUT"):
         lines.append(f"  upload    ferry/{ref} = {up / rate[ref]:.2f}x (simple), "

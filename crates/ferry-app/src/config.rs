@@ -361,6 +361,11 @@ pub struct S3Config {
     /// client without passing through a node. Counted links (`/d/…`) and archives are always
     /// streamed: a presigned URL could be fetched again and again, which no budget can count.
     pub redirect_downloads: bool,
+    /// Whether uploads sign their body's SHA-256 into each request: `auto` (the AWS SDKs'
+    /// rule) signs over a plain `http://` endpoint only, since `https://` already protects
+    /// the body (and signing costs a SHA-256 pass on the node and another on the store);
+    /// `always` or `never` force it. `AWS_UNSIGNED_PAYLOAD` is not consulted.
+    pub sign_payload: ferry_blob::SignPayload,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -944,6 +949,72 @@ mod tests {
             shown.contains("smtps://ferry:***@mail.example.com"),
             "{shown}"
         );
+    }
+
+    /// `storage.s3.sign_payload`: `auto` signs over `http://` only; a value that is not one
+    /// of the three is refused, from the file and from the environment, naming them.
+    #[allow(clippy::result_large_err)]
+    #[test]
+    fn s3_payload_signing_follows_the_endpoint_scheme_unless_forced() {
+        use ferry_blob::SignPayload;
+        figment::Jail::expect_with(|jail| {
+            let load = |name: &str| {
+                Config::load(Some(Path::new(name)), &Overrides::default()).map(|c| {
+                    let s3 = c.storage.s3;
+                    (
+                        s3.sign_payload,
+                        s3.sign_payload.signs(s3.endpoint.as_deref()),
+                    )
+                })
+            };
+            jail.create_file(
+                "http.toml",
+                "[storage.s3]\nendpoint = \"http://127.0.0.1:9000\"\n",
+            )?;
+            jail.create_file(
+                "https.toml",
+                "[storage.s3]\nendpoint = \"HTTPS://minio.example\"\n",
+            )?;
+            jail.create_file("aws.toml", "[storage.s3]\nbucket = \"b\"\n")?;
+            jail.create_file(
+                "always.toml",
+                "[storage.s3]\nendpoint = \"https://minio.example\"\nsign_payload = \"always\"\n",
+            )?;
+            jail.create_file(
+                "never.toml",
+                "[storage.s3]\nendpoint = \"http://127.0.0.1:9000\"\nsign_payload = \"never\"\n",
+            )?;
+            assert_eq!(load("http.toml").unwrap(), (SignPayload::Auto, true));
+            assert_eq!(load("https.toml").unwrap(), (SignPayload::Auto, false));
+            assert_eq!(load("aws.toml").unwrap(), (SignPayload::Auto, false));
+            assert_eq!(load("always.toml").unwrap(), (SignPayload::Always, true));
+            assert_eq!(load("never.toml").unwrap(), (SignPayload::Never, false));
+            assert!(
+                Config::default()
+                    .redacted_toml()
+                    .contains("sign_payload = \"auto\""),
+            );
+
+            jail.create_file(
+                "bad.toml",
+                "[storage.s3]\nbucket = \"b\"\nsign_payload = \"sometimes\"\n",
+            )?;
+            let e = load("bad.toml").unwrap_err().to_string();
+            assert!(e.contains("bad.toml") && e.contains("line 3"), "{e}");
+            assert!(e.contains("sometimes"), "{e}");
+            assert!(
+                e.contains("`auto`") && e.contains("`always`") && e.contains("`never`"),
+                "{e}"
+            );
+            jail.set_env("FERRY_STORAGE__S3__SIGN_PAYLOAD", "yes");
+            let e = load("aws.toml").unwrap_err().to_string();
+            // figment names the variable's key as written: `STORAGE.S3.SIGN_PAYLOAD`.
+            assert!(e.contains("SIGN_PAYLOAD") && e.contains("`yes`"), "{e}");
+            assert!(e.contains("`auto`") && e.contains("`never`"), "{e}");
+            jail.set_env("FERRY_STORAGE__S3__SIGN_PAYLOAD", "never");
+            assert_eq!(load("http.toml").unwrap(), (SignPayload::Never, false));
+            Ok(())
+        });
     }
 
     #[allow(clippy::result_large_err)]

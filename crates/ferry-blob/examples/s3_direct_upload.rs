@@ -4,8 +4,9 @@
 //! (the server's part handling and its completion) and nothing of Ferry.
 //!
 //! `cargo run --release -p ferry-blob --features s3 --example s3_direct_upload -- ENDPOINT
-//! BUCKET KEY FILE` with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` set; prints the
-//! seconds the upload took (from the first byte read to the completed upload).
+//! BUCKET KEY FILE [auto|always|never]` with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`
+//! set; prints the seconds the upload took (from the first byte read to the completed
+//! upload). The last argument is `storage.s3.sign_payload` (default `auto`).
 
 use std::io::Read;
 use std::time::Instant;
@@ -19,15 +20,24 @@ use object_store::{ObjectStoreExt, WriteMultipart};
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [endpoint, bucket, key, file] = args.as_slice() else {
-        eprintln!("usage: s3_direct_upload ENDPOINT BUCKET KEY FILE");
-        std::process::exit(2);
+    let (endpoint, bucket, key, file, sign) = match args.as_slice() {
+        [endpoint, bucket, key, file] => (endpoint, bucket, key, file, "auto"),
+        [endpoint, bucket, key, file, sign] => (endpoint, bucket, key, file, sign.as_str()),
+        _ => {
+            eprintln!("usage: s3_direct_upload ENDPOINT BUCKET KEY FILE [auto|always|never]");
+            std::process::exit(2);
+        }
     };
+    let sign_payload = sign.parse().unwrap_or_else(|e: String| {
+        eprintln!("{e}");
+        std::process::exit(2);
+    });
     let options = S3Options {
         bucket: bucket.clone(),
         endpoint: Some(endpoint.clone()),
         region: Some("us-east-1".into()),
         allow_http: endpoint.starts_with("http://"),
+        sign_payload,
         ..S3Options::default()
     };
     let store = S3BlobStore::new(&options).expect("S3 options");

@@ -356,6 +356,53 @@ impl WholeHash {
     }
 }
 
+/// Whether S3 requests carry the SHA-256 of their body in their signature
+/// (`storage.s3.sign_payload`). Signing costs a SHA-256 pass over every byte sent, on the
+/// node and again on the server that verifies it; over TLS the body is already protected
+/// in transit, so `Auto` follows the AWS SDKs (botocore): it signs only over plain
+/// `http://` and sends `UNSIGNED-PAYLOAD` over `https://`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignPayload {
+    /// Sign over an `http://` endpoint, not over `https://` (nor AWS, which is `https://`).
+    #[default]
+    Auto,
+    /// Always sign the body.
+    Always,
+    /// Never sign the body (`UNSIGNED-PAYLOAD`).
+    Never,
+}
+
+impl SignPayload {
+    /// Whether requests to `endpoint` (unset: AWS itself, over `https://`) sign their body.
+    pub fn signs(self, endpoint: Option<&str>) -> bool {
+        match self {
+            SignPayload::Always => true,
+            SignPayload::Never => false,
+            SignPayload::Auto => endpoint.is_some_and(|e| {
+                e.trim_start()
+                    .get(..7)
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+            }),
+        }
+    }
+}
+
+impl std::str::FromStr for SignPayload {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(SignPayload::Auto),
+            "always" => Ok(SignPayload::Always),
+            "never" => Ok(SignPayload::Never),
+            other => Err(format!(
+                "`{other}` is not a payload signing mode: `auto`, `always` or `never`"
+            )),
+        }
+    }
+}
+
 /// Whether `id` can name a session's data file: 1..=64 of `[a-z0-9_]`, so never a path.
 pub fn is_session_id(id: &str) -> bool {
     !id.is_empty()

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::FuturesOrdered;
 use futures::{StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
@@ -32,7 +32,8 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use crate::{
-    Appended, BlobError, BlobStore, ByteStream, Result, Session, Staged, WholeHash, is_session_id,
+    Appended, BlobError, BlobStore, ByteStream, Result, Session, SignPayload, Staged, WholeHash,
+    is_session_id,
 };
 
 /// S3's smallest part (all parts of a multipart upload but the last are at least this).
@@ -56,12 +57,17 @@ pub struct S3Options {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub session_token: Option<String>,
+    /// Whether request bodies are signed; `Auto` decides by the endpoint in effect (this
+    /// option's, else `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`). `AWS_UNSIGNED_PAYLOAD` is
+    /// not consulted.
+    pub sign_payload: SignPayload,
 }
 
 /// A [`BlobStore`] in an S3-compatible bucket.
 #[derive(Debug, Clone)]
 pub struct S3BlobStore {
     s3: Arc<AmazonS3>,
+    signs_payload: bool,
 }
 
 /// The handle of an upload session: its multipart upload and, when written front to back
@@ -137,10 +143,26 @@ impl S3BlobStore {
         if let Some(token) = &options.session_token {
             builder = builder.with_token(token);
         }
+        // The endpoint requests will go to, as `build` picks it (an `AWS_ENDPOINT_URL_S3`
+        // variable wins over the endpoint).
+        let endpoint = builder
+            .get_config_value(&AmazonS3ConfigKey::S3Endpoint)
+            .or_else(|| builder.get_config_value(&AmazonS3ConfigKey::Endpoint));
+        let signs_payload = options.sign_payload.signs(endpoint.as_deref());
         let s3 = builder
+            .with_unsigned_payload(!signs_payload)
             .build()
             .map_err(|e| BlobError::Remote(format!("S3 configuration: {e}")))?;
-        Ok(S3BlobStore { s3: Arc::new(s3) })
+        Ok(S3BlobStore {
+            s3: Arc::new(s3),
+            signs_payload,
+        })
+    }
+
+    /// Whether request bodies are signed (`storage.s3.sign_payload` resolved against the
+    /// endpoint in effect).
+    pub fn signs_payload(&self) -> bool {
+        self.signs_payload
     }
 
     /// The S3 client, configured as the store uses it (for benchmarks and tools that must
@@ -310,10 +332,15 @@ impl Parts {
 
     /// Waits for every part; their ETags in order.
     async fn finish(mut self) -> Result<Vec<String>> {
+        self.wait_all().await
+    }
+
+    /// Waits for every part; their ETags in order (the parts stay, for an abort).
+    async fn wait_all(&mut self) -> Result<Vec<String>> {
         while !self.running.is_empty() {
             self.collect_one().await?;
         }
-        Ok(self.done)
+        Ok(std::mem::take(&mut self.done))
     }
 }
 
@@ -355,15 +382,21 @@ fn random_hex() -> String {
     hex::encode(b)
 }
 
-/// Aborts a simple upload's multipart upload if its request goes away mid-body.
-struct AbortGuard(Option<(Arc<AmazonS3>, Path, String)>);
+/// Aborts a simple upload's multipart upload if it fails or its request goes away mid-body,
+/// once the parts still in flight have ended: a part that lands after the abort would stay
+/// behind as an orphan on stores that accept it (s3s-fs does; S3 documents that an abort
+/// may have to be repeated for the same reason).
+struct AbortGuard(Option<Parts>);
 
 impl Drop for AbortGuard {
     fn drop(&mut self) {
-        if let Some((s3, path, mpu)) = self.0.take()
+        if let Some(mut parts) = self.0.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(async move { s3.abort_multipart(&path, &mpu).await });
+            runtime.spawn(async move {
+                while parts.running.next().await.is_some() {}
+                parts.s3.abort_multipart(&parts.path, &parts.mpu).await
+            });
         }
     }
 }
@@ -378,7 +411,7 @@ impl BlobStore for S3BlobStore {
         let mut size = 0u64;
         let mut buffered: Vec<Bytes> = Vec::new();
         let mut buffered_len = 0u64;
-        let mut parts: Option<Parts> = None;
+        // The multipart upload, once the body outgrows one part.
         let mut guard = AbortGuard(None);
         let result: Result<()> = async {
             while let Some(chunk) = body.next().await {
@@ -392,37 +425,35 @@ impl BlobStore for S3BlobStore {
                 buffered_len += chunk.len() as u64;
                 buffered.push(chunk);
                 if buffered_len >= TARGET_PART {
-                    if parts.is_none() {
+                    if guard.0.is_none() {
                         let mpu = self.s3.create_multipart(&path).await.map_err(remote)?;
-                        guard.0 = Some((self.s3.clone(), path.clone(), mpu.clone()));
-                        parts = Some(Parts::new(&self.s3, &path, &mpu));
+                        guard.0 = Some(Parts::new(&self.s3, &path, &mpu));
                     }
-                    let p = parts.as_mut().expect("created above");
+                    let p = guard.0.as_mut().expect("created above");
                     let idx = p.done.len() + p.running.len();
                     p.send(idx, std::mem::take(&mut buffered)).await?;
                     buffered_len = 0;
                 }
             }
-            match parts.take() {
+            match guard.0.as_mut() {
                 None => {
                     self.s3
                         .put(&path, PutPayload::from_iter(std::mem::take(&mut buffered)))
                         .await
                         .map_err(remote)?;
                 }
-                Some(mut p) => {
+                Some(p) => {
                     if buffered_len > 0 || p.done.len() + p.running.len() == 0 {
                         let idx = p.done.len() + p.running.len();
                         p.send(idx, std::mem::take(&mut buffered)).await?;
                     }
-                    let etags = p.finish().await?;
-                    let (_, _, mpu) = guard.0.as_ref().expect("set with the parts");
+                    let etags = p.wait_all().await?;
                     let ids = etags
                         .into_iter()
                         .map(|content_id| PartId { content_id })
                         .collect();
                     self.s3
-                        .complete_multipart(&path, mpu, ids)
+                        .complete_multipart(&path, &p.mpu, ids)
                         .await
                         .map_err(remote)?;
                     guard.0 = None;

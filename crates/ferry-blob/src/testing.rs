@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::S3Options;
+use crate::{S3Options, SignPayload};
 
 /// The environment variable naming the s3s-fs binary.
 pub const BIN_ENV: &str = "FERRY_TEST_S3_BIN";
@@ -110,6 +110,7 @@ impl S3Server {
             access_key_id: Some(self.access_key.clone()),
             secret_access_key: Some(self.secret_key.clone()),
             session_token: None,
+            sign_payload: SignPayload::Auto,
         }
     }
 

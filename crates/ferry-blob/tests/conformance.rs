@@ -1,13 +1,14 @@
 //! One behavioural suite for every blob store: local disk always, and S3 against a real
 //! s3s-fs (started here; it checks request signatures). Without an s3s-fs binary the S3 half
-//! says it skipped; CI sets `FERRY_TEST_S3_BIN`, so there it never skips.
+//! says it skipped; CI sets `FERRY_TEST_S3_BIN`, so there it never skips. S3 runs twice,
+//! with signed request bodies and with `UNSIGNED-PAYLOAD` (`storage.s3.sign_payload`).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use ferry_blob::testing::S3Server;
 use ferry_blob::{
-    BlobError, BlobStore, ByteStream, LocalBlobStore, S3BlobStore, Session, WholeHash,
+    BlobError, BlobStore, ByteStream, LocalBlobStore, S3BlobStore, Session, SignPayload, WholeHash,
 };
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
@@ -19,6 +20,7 @@ struct Backend {
     name: &'static str,
     store: Arc<dyn BlobStore>,
     s3: Option<S3Server>,
+    sign_payload: SignPayload,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -26,8 +28,15 @@ impl Backend {
     /// A second client of the same storage: another node.
     fn other_node(&self) -> Arc<dyn BlobStore> {
         match &self.s3 {
-            Some(s3) => Arc::new(S3BlobStore::new(&s3.options()).unwrap()),
+            Some(s3) => Arc::new(S3BlobStore::new(&self.options(s3)).unwrap()),
             None => self.store.clone(),
+        }
+    }
+
+    fn options(&self, s3: &S3Server) -> ferry_blob::S3Options {
+        ferry_blob::S3Options {
+            sign_payload: self.sign_payload,
+            ..s3.options()
         }
     }
 
@@ -45,15 +54,26 @@ async fn backends() -> Vec<Backend> {
         name: "local",
         store: Arc::new(local),
         s3: None,
+        sign_payload: SignPayload::Auto,
         _dir: Some(dir),
     }];
-    if let Some(s3) = S3Server::start() {
-        let store = S3BlobStore::new(&s3.options()).unwrap();
+    for (name, sign_payload) in [
+        ("s3 signed", SignPayload::Always),
+        ("s3 unsigned", SignPayload::Never),
+    ] {
+        let Some(s3) = S3Server::start() else { break };
+        let options = ferry_blob::S3Options {
+            sign_payload,
+            ..s3.options()
+        };
+        let store = S3BlobStore::new(&options).unwrap();
+        assert_eq!(store.signs_payload(), sign_payload == SignPayload::Always);
         store.check().await.unwrap();
         out.push(Backend {
-            name: "s3",
+            name,
             store: Arc::new(store),
             s3: Some(s3),
+            sign_payload,
             _dir: None,
         });
     }
@@ -460,9 +480,9 @@ async fn unsealed_data_is_readable_where_the_store_allows() {
             .await
             .unwrap();
         let hashed = b.store.session_hash(&n, 0, 10, WholeHash::new()).await;
-        match b.name {
-            "s3" => assert!(matches!(hashed, Err(BlobError::Unsealed))),
-            _ => assert!(hashed.is_ok()),
+        match b.s3 {
+            Some(_) => assert!(matches!(hashed, Err(BlobError::Unsealed)), "{}", b.name),
+            None => assert!(hashed.is_ok()),
         }
         b.store.session_seal(&n, &[a.receipt]).await.unwrap();
         let hashed = b
@@ -490,4 +510,110 @@ async fn a_wrong_secret_is_refused() {
         message.contains("Signature") || message.contains("403"),
         "{message}"
     );
+}
+
+/// What a client sent through [`recording_proxy`]: every byte, in order per connection.
+type Recorded = Arc<std::sync::Mutex<Vec<u8>>>;
+
+/// A TCP proxy in front of `upstream` (`host:port`) that keeps a copy of every byte sent to
+/// it: the requests exactly as they went over the socket. Returns its `http://` endpoint.
+async fn recording_proxy(upstream: String) -> (String, Recorded) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let recorded = Recorded::default();
+    let sink = recorded.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 << 10];
+                loop {
+                    let n = match client_read.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    sink.lock().unwrap().extend_from_slice(&buf[..n]);
+                    if server_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = server_write.shutdown().await;
+            });
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+            });
+        }
+    });
+    (endpoint, recorded)
+}
+
+/// The `x-amz-content-sha256` values of every request recorded.
+fn content_sha256_headers(recorded: &Recorded) -> Vec<String> {
+    let bytes = recorded.lock().unwrap().to_ascii_lowercase();
+    let needle = b"\r\nx-amz-content-sha256: ";
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = bytes[at..]
+        .windows(needle.len())
+        .position(|w| w == needle.as_slice())
+    {
+        let start = at + i + needle.len();
+        let end = start + bytes[start..].iter().position(|&b| b == b'\r').unwrap();
+        out.push(String::from_utf8_lossy(&bytes[start..end]).into_owned());
+        at = end;
+    }
+    out
+}
+
+/// `storage.s3.sign_payload` reaches the wire: signed bodies carry their SHA-256 in
+/// `x-amz-content-sha256` (and s3s-fs verifies it), unsigned ones say `UNSIGNED-PAYLOAD`;
+/// `auto` signs over this `http://` endpoint. Every way, a multipart blob round-trips.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_are_signed_as_configured_and_round_trip_either_way() {
+    let Some(s3) = S3Server::start() else { return };
+    let upstream = s3.endpoint.trim_start_matches("http://").to_string();
+    let content = data(9 * MIB + 7, 11);
+    let first_part = sha(&content[..ferry_blob::s3::TARGET_PART as usize]);
+    for (sign_payload, signed) in [
+        (SignPayload::Always, true),
+        (SignPayload::Never, false),
+        (SignPayload::Auto, true),
+    ] {
+        let (endpoint, recorded) = recording_proxy(upstream.clone()).await;
+        let options = ferry_blob::S3Options {
+            endpoint: Some(endpoint),
+            sign_payload,
+            ..s3.options()
+        };
+        let store = S3BlobStore::new(&options).unwrap();
+        assert_eq!(store.signs_payload(), signed, "{sign_payload:?}");
+        let staged = store
+            .stage(body(&content, 64 << 10), 1 << 30)
+            .await
+            .unwrap();
+        assert_eq!(staged.sha256, sha(&content));
+        let key = staged.key.clone();
+        store.publish(staged).await.unwrap();
+        let back = collect(store.read(&key, 0, content.len() as u64).await.unwrap()).await;
+        assert!(back == content, "{sign_payload:?}");
+        store.remove(&key).await.unwrap();
+
+        let headers = content_sha256_headers(&recorded);
+        assert!(headers.len() >= 4, "{sign_payload:?}: {headers:?}");
+        let unsigned = headers.iter().filter(|h| *h == "unsigned-payload").count();
+        if signed {
+            assert_eq!(unsigned, 0, "{sign_payload:?}: {headers:?}");
+            assert!(
+                headers.contains(&first_part),
+                "{sign_payload:?}: {headers:?}"
+            );
+        } else {
+            assert_eq!(unsigned, headers.len(), "{sign_payload:?}: {headers:?}");
+        }
+    }
+    assert_eq!(s3.leftovers(), Vec::<String>::new());
 }

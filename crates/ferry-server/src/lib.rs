@@ -293,11 +293,17 @@ pub async fn open_blobs(config: &ferry_app::config::Config) -> anyhow::Result<Ar
                 access_key_id: s3.access_key_id.clone(),
                 secret_access_key: s3.secret_access_key.clone(),
                 session_token: s3.session_token.clone(),
+                sign_payload: s3.sign_payload,
             };
             let store = S3BlobStore::new(&options)?;
             store.check().await.with_context(|| {
                 format!("cannot reach the S3 bucket `{}` (storage.s3)", s3.bucket)
             })?;
+            tracing::info!(
+                bucket = %s3.bucket,
+                signed_payloads = store.signs_payload(),
+                "the S3 bucket answers"
+            );
             Arc::new(store)
         }
     })

@@ -158,6 +158,7 @@ impl TestApp {
                 secret_access_key: Some(server.secret_key.clone()),
                 session_token: None,
                 redirect_downloads: false,
+                sign_payload: ferry_blob::SignPayload::Auto,
             };
             s3 = Some(server);
         }
