@@ -45,7 +45,7 @@ SHA = "ab" * 32
 
 def start(binary: Path, data: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ, FERRY_ADMIN__PASSWORD=PASSWORD, FERRY_STORAGE__GC_INTERVAL_SECS="3600",
-               FERRY_LOG__ACCESS="false")
+               FERRY_LOG__ACCESS="false", FERRY_RATE_LIMITS__EXEMPT_LOOPBACK="true")
     proc = subprocess.Popen([str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(400):
