@@ -8,6 +8,7 @@
 //! [`crate::access::changes_scope`] and shows paths as [`crate::namespace::path_for`] would:
 //! from the caller's root, a share under its mount name.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use ferry_core::audit::{Action, TargetKind};
 use ferry_core::validate;
 use ferry_store::Conn;
 use ferry_store::changes::{Change, NewChange, Scope, chain_of};
+use ferry_store::files::File;
 use ferry_store::folders::Folder;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -155,12 +157,12 @@ pub(crate) async fn record(
     let mut version = None;
     let (chain, path) = match item_type {
         TargetKind::File => {
-            let (file, chain) = match located {
-                Some(l) => (l.file.clone(), l.chain.to_vec()),
+            let (file, chain): (Cow<'_, File>, Cow<'_, [Folder]>) = match located {
+                Some(l) => (Cow::Borrowed(l.file), Cow::Borrowed(l.chain)),
                 None => match ferry_store::files::get(conn, id).await? {
                     Some(file) => {
                         let chain = chain_to(conn, &file.folder_id).await?;
-                        (file, chain)
+                        (Cow::Owned(file), Cow::Owned(chain))
                     }
                     None => return record_gone(conn, kind, id, time).await,
                 },
@@ -178,7 +180,7 @@ pub(crate) async fn record(
                 return record_gone(conn, kind, id, time).await;
             }
             let path = path_of(&chain);
-            (chain, path)
+            (Cow::Owned(chain), path)
         }
     };
     let Some(top) = chain.first() else {

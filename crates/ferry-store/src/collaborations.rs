@@ -420,18 +420,14 @@ pub async fn chain_with_grants(
         grant_mount: Option<String>,
     }
     let sql = format!(
-        "WITH RECURSIVE chain (id, depth) AS ( \
-           SELECT CAST($1 AS TEXT), 0 \
-           UNION ALL \
-           SELECT p.parent_id, c.depth + 1 FROM folders p JOIN chain c ON p.id = c.id \
-           WHERE p.parent_id IS NOT NULL AND c.depth < $2) \
-         SELECT {columns}, g.role AS grant_role, COALESCE(g.mount_name, f.name) AS grant_mount \
+        "{chain} SELECT {columns}, g.role AS grant_role, COALESCE(g.mount_name, f.name) AS grant_mount \
          FROM chain c JOIN folders f ON f.id = c.id JOIN users u ON u.id = f.owner_id \
          LEFT JOIN collaborations g ON g.folder_id = f.id AND g.status = 'accepted' \
            AND (g.expires_at IS NULL OR g.expires_at > $4) \
            AND (g.user_id = $3 OR g.group_id IN \
                 (SELECT group_id FROM group_members WHERE user_id = $3)) \
          ORDER BY c.depth DESC",
+        chain = crate::folders::CHAIN_CTE,
         columns = crate::folders::COLUMNS
     );
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -220,16 +220,19 @@ pub async fn children(
     Ok(query.bind(limit).fetch_all(conn).await?)
 }
 
+/// The ids of folder `$1` and its ancestors as `chain (id, depth)`, at most `$2` levels up (so
+/// a corrupted cycle cannot loop forever); the folder itself has depth 0.
+pub(crate) const CHAIN_CTE: &str = "WITH RECURSIVE chain (id, depth) AS ( \
+       SELECT CAST($1 AS TEXT), 0 \
+       UNION ALL \
+       SELECT p.parent_id, c.depth + 1 FROM folders p JOIN chain c ON p.id = c.id \
+       WHERE p.parent_id IS NOT NULL AND c.depth < $2)";
+
 /// The folder and its ancestors, top-level folder first (at most `max` of them, so a
 /// corrupted cycle cannot loop forever).
 pub async fn ancestry(conn: &mut Conn, id: &str, max: usize) -> Result<Vec<Folder>> {
     let sql = format!(
-        "WITH RECURSIVE chain (id, depth) AS ( \
-           SELECT CAST($1 AS TEXT), 0 \
-           UNION ALL \
-           SELECT p.parent_id, c.depth + 1 FROM folders p JOIN chain c ON p.id = c.id \
-           WHERE p.parent_id IS NOT NULL AND c.depth < $2) \
-         SELECT {COLUMNS} FROM chain c JOIN folders f ON f.id = c.id \
+        "{CHAIN_CTE} SELECT {COLUMNS} FROM chain c JOIN folders f ON f.id = c.id \
          JOIN users u ON u.id = f.owner_id ORDER BY c.depth DESC"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
