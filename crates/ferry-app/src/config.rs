@@ -336,7 +336,7 @@ pub enum StorageBackend {
 /// An S3-compatible bucket. Unset credentials (and an unset region or endpoint) come from the
 /// usual AWS environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 /// `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct S3Config {
     /// The bucket (it must exist).
@@ -366,6 +366,29 @@ pub struct S3Config {
     /// the body (and signing costs a SHA-256 pass on the node and another on the store);
     /// `always` or `never` force it. `AWS_UNSIGNED_PAYLOAD` is not consulted.
     pub sign_payload: ferry_blob::SignPayload,
+    /// Multipart uploads Ferry started and recorded this long ago, that no unfinished upload
+    /// session refers to, are aborted by the collector (what a crash or an abandoned request
+    /// left; their parts are stored and billed until then). Longer than any upload takes to
+    /// send: a session's own upload is never aborted while the session is open.
+    pub abort_incomplete_uploads_secs: u64,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            bucket: String::new(),
+            endpoint: None,
+            region: None,
+            virtual_hosted_style: false,
+            allow_http: false,
+            access_key_id: None,
+            secret_access_key: None,
+            session_token: None,
+            redirect_downloads: false,
+            sign_payload: ferry_blob::SignPayload::default(),
+            abort_incomplete_uploads_secs: 86_400,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -161,6 +161,7 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
         }
     }
     crate::uploads::sweep(state).await?;
+    crate::uploads::multipart::sweep(state).await?;
     let stale = state.blobs.sweep_staging(STAGING_MAX_AGE).await?;
     if stale > 0 {
         tracing::info!(files = stale, "removed abandoned staging files");

@@ -153,6 +153,72 @@ pub async fn check_all(store: &Store, blobs: &dyn BlobStore, now: i64) -> anyhow
     Ok(found)
 }
 
+/// Something the blob store holds that no row refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Orphan {
+    /// A blob no blob row or thumbnail names (its key, as the blob store lists it).
+    Blob(String),
+    /// The data of an upload session (its id) with no unfinished upload.
+    UploadData(String),
+}
+
+/// Keys looked up in the database at a time.
+const ORPHAN_PAGE: usize = 500;
+/// Session data this young with no row may belong to an upload being created (its storage
+/// exists before its row commits): the expiry sweep waits as long.
+const YOUNG_SESSION: Duration = Duration::from_secs(3600);
+
+/// Lists what the blob store holds that no row refers to (what `ferry admin fsck` reports),
+/// on every backend: blobs no blob row or thumbnail names, and upload session data no
+/// unfinished upload owns. The store's listing is read a page at a time and each page looked
+/// up in the database, so neither side is ever held whole. Data of unfinished uploads is not
+/// an orphan, including a sealed S3 session's object waiting for its blob row. An upload that
+/// finishes while this runs may be listed: its object is written just before its row.
+pub async fn orphans(store: &Store, blobs: &dyn BlobStore) -> anyhow::Result<Vec<Orphan>> {
+    use futures::StreamExt;
+    let unfinished = {
+        let mut conn = store.conn().await?;
+        ferry_store::uploads::unfinished_ids(&mut conn).await?
+    };
+    // Where unfinished sessions' data may be listed as a blob: only S3 keeps it under a key
+    // (fixed by the session's id, whatever its content), so the SHA-256 is not needed here.
+    let session_keys: std::collections::HashSet<String> = unfinished
+        .iter()
+        .map(|id| blobs.session_key(id, ""))
+        .collect();
+    let mut found = Vec::new();
+    let mut keys = blobs.list_keys().chunks(ORPHAN_PAGE);
+    while let Some(page) = keys.next().await {
+        let page = page.into_iter().collect::<Result<Vec<String>, _>>()?;
+        let known: std::collections::HashSet<String> = {
+            let mut conn = store.conn().await?;
+            ferry_store::scrub::known_among(&mut conn, &page)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        found.extend(
+            page.into_iter()
+                .filter(|key| !known.contains(key) && !session_keys.contains(key))
+                .map(Orphan::Blob),
+        );
+    }
+    let unfinished: std::collections::HashSet<String> = unfinished.into_iter().collect();
+    for (id, age) in blobs.session_ids().await? {
+        if unfinished.contains(&id) {
+            continue;
+        }
+        let has_row = {
+            let mut conn = store.conn().await?;
+            ferry_store::uploads::get(&mut conn, &id).await?.is_some()
+        };
+        if has_row || age >= YOUNG_SESSION {
+            found.push(Orphan::UploadData(id));
+        }
+    }
+    Ok(found)
+}
+
 async fn report_problem(store: &Store, now: i64, blob: &BlobCheck, problem: &Problem) {
     if let Err(e) = report(store, now, blob, problem).await {
         tracing::error!(error = format!("{e:#}"), sha256 = %blob.sha256, "cannot audit a damaged blob");

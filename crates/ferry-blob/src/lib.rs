@@ -23,6 +23,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::Stream;
+use futures::stream::BoxStream;
 
 pub use local::LocalBlobStore;
 pub use parts::{Part, Parts};
@@ -171,6 +172,32 @@ impl<'a> Session<'a> {
     }
 }
 
+/// A multipart upload a store started, as [`UploadLedger`] records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MultipartUpload<'a> {
+    /// The key the upload writes to.
+    pub key: &'a str,
+    /// The object store's id of the upload.
+    pub upload_id: &'a str,
+    /// The upload session it belongs to ([`Session::id`]); `None` for a simple upload.
+    pub session: Option<&'a str>,
+}
+
+/// Where a store that keeps unfinished multipart uploads (S3) records each one before its
+/// first part is sent, and forgets it once the upload is completed or aborted. Parts of an
+/// upload nobody finishes are stored (and billed) until someone aborts it; the record is how
+/// the metadata store's sweep finds the uploads a crash or an abandoned request left, on
+/// object stores that cannot list their unfinished uploads (s3s-fs) as on those that can.
+#[async_trait]
+pub trait UploadLedger: Send + Sync + 'static {
+    /// Records `upload` durably. An error fails the upload (it is aborted at once).
+    async fn started(&self, upload: &MultipartUpload<'_>) -> Result<(), BoxError>;
+
+    /// Forgets the upload. An error only leaves the record behind: the sweep then aborts an
+    /// upload that is gone already, which is harmless.
+    async fn ended(&self, key: &str, upload_id: &str) -> Result<(), BoxError>;
+}
+
 /// Where file contents live. Keys are opaque to callers: they come from [`Staged::key`] and
 /// [`BlobStore::session_key`] and are kept by the metadata store next to the content's hash.
 #[async_trait]
@@ -199,6 +226,21 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Removes a blob; removing a missing blob is not an error.
     async fn remove(&self, key: &str) -> Result<()>;
+
+    /// Every blob key the store holds (what [`BlobStore::read`] and [`BlobStore::remove`]
+    /// take), streamed as the backend lists them: page by page, in no particular order, never
+    /// all at once. Session data and staging are not blobs and are not listed (see
+    /// [`BlobStore::session_ids`]). On local disk a file under `blobs/` that cannot be a blob
+    /// there is listed by its path under the store's root (`blobs/…`), which no key equals.
+    fn list_keys(&self) -> BoxStream<'_, Result<String>>;
+
+    /// Aborts the multipart upload `upload_id` writing `key` (one an [`UploadLedger`]
+    /// recorded and nobody finished), once this node's part writes to it have ended; one that
+    /// is gone already (completed or aborted) is not an error. The ledger is not told: the
+    /// caller holds the record. Nothing to do on a store without multipart uploads.
+    async fn abort_upload(&self, _key: &str, _upload_id: &str) -> Result<()> {
+        Ok(())
+    }
 
     /// A URL from which anyone may `GET` the blob `key` directly for `ttl` (with `Range` too),
     /// answered with these `Content-Type` and `Content-Disposition`: an S3 presigned URL.

@@ -103,6 +103,19 @@ impl LocalBlobStore {
         Ok(())
     }
 
+    /// The key of the file at `path` under `blobs/`: its name, if that is a SHA-256 and the
+    /// file is where that blob lives; else its path under the root, which no key equals.
+    fn key_of(&self, path: &Path) -> String {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if self.blob_path(name).is_ok_and(|p| p == path) {
+            return name.to_string();
+        }
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+
     fn staging_path(&self, handle: &str) -> PathBuf {
         self.root.join("staging").join(handle)
     }
@@ -117,6 +130,42 @@ impl LocalBlobStore {
             .join(&sha256[..2])
             .join(&sha256[2..4])
             .join(sha256))
+    }
+}
+
+/// Where a listing of `blobs/` is: one directory open at a time, the others waiting as paths,
+/// so memory grows with the shard tree (256 × 256 at most), not with the blob count.
+struct Walk {
+    pending: Vec<PathBuf>,
+    current: Option<tokio::fs::ReadDir>,
+}
+
+impl Walk {
+    /// The next file's key and where the listing goes on from.
+    async fn next_key(mut self, store: &LocalBlobStore) -> Result<Option<(String, Walk)>> {
+        loop {
+            let Some(dir) = self.current.as_mut() else {
+                let Some(next) = self.pending.pop() else {
+                    return Ok(None);
+                };
+                match tokio::fs::read_dir(&next).await {
+                    Ok(dir) => self.current = Some(dir),
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+                continue;
+            };
+            let Some(entry) = dir.next_entry().await? else {
+                self.current = None;
+                continue;
+            };
+            let path = entry.path();
+            if entry.file_type().await?.is_dir() {
+                self.pending.push(path);
+                continue;
+            }
+            return Ok(Some((store.key_of(&path), self)));
+        }
     }
 }
 
@@ -225,6 +274,16 @@ impl BlobStore for LocalBlobStore {
     async fn remove(&self, key: &str) -> Result<()> {
         self.dispose(&self.blob_path(key)?)?;
         Ok(())
+    }
+
+    fn list_keys(&self) -> futures::stream::BoxStream<'_, Result<String>> {
+        let walk = Walk {
+            pending: vec![self.root.join("blobs")],
+            current: None,
+        };
+        Box::pin(futures::stream::try_unfold(walk, move |walk| {
+            walk.next_key(self)
+        }))
     }
 
     async fn sweep_staging(&self, max_age: Duration) -> Result<usize> {

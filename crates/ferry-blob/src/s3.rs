@@ -15,7 +15,14 @@
 //! object and is merged into the next part, and the handle (multipart id, ETags, temporary
 //! objects) is returned with every append for the caller to store with the new offset.
 //! Sealing completes the multipart upload. docs/scale-out.md has the costs.
+//!
+//! Every multipart upload is recorded in the [`UploadLedger`] given with
+//! [`S3BlobStore::with_ledger`] before its first part is sent, and forgotten once completed or
+//! aborted, so that the metadata store's sweep can abort what a crash leaves. An abort waits
+//! for this node's part writes to the upload still in flight (a part that lands after the
+//! abort would stay behind on stores that accept it, as s3s-fs does).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,8 +39,8 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use crate::{
-    Appended, BlobError, BlobStore, ByteStream, Result, Session, SignPayload, Staged, WholeHash,
-    is_session_id,
+    Appended, BlobError, BlobStore, ByteStream, MultipartUpload, Result, Session, SignPayload,
+    Staged, UploadLedger, WholeHash, is_session_id,
 };
 
 /// S3's smallest part (all parts of a multipart upload but the last are at least this).
@@ -64,10 +71,45 @@ pub struct S3Options {
 }
 
 /// A [`BlobStore`] in an S3-compatible bucket.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct S3BlobStore {
     s3: Arc<AmazonS3>,
     signs_payload: bool,
+    ledger: Option<Arc<dyn UploadLedger>>,
+    in_flight: Arc<InFlight>,
+}
+
+impl std::fmt::Debug for S3BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3BlobStore")
+            .field("s3", &self.s3)
+            .field("signs_payload", &self.signs_payload)
+            .field("ledger", &self.ledger.is_some())
+            .finish()
+    }
+}
+
+/// This node's part writes in flight, by multipart upload id. Each part write holds a read
+/// lock of its upload's entry until its request has ended; an abort takes the write lock, so
+/// it waits for them, and marks the entry aborted, so that a writer queued behind it fails
+/// instead of sending a part to an upload that is gone. Entries nobody holds are dropped.
+#[derive(Default)]
+struct InFlight(std::sync::Mutex<HashMap<String, Arc<tokio::sync::RwLock<bool>>>>);
+
+impl InFlight {
+    fn entry(&self, mpu: &str) -> Arc<tokio::sync::RwLock<bool>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(mpu.to_string()).or_default().clone()
+    }
+
+    /// Gives `entry` back, dropping it from the map when nobody else holds it.
+    fn release(&self, mpu: &str, entry: Arc<tokio::sync::RwLock<bool>>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        drop(entry);
+        if map.get(mpu).is_some_and(|e| Arc::strong_count(e) == 1) {
+            map.remove(mpu);
+        }
+    }
 }
 
 /// The handle of an upload session: its multipart upload and, when written front to back
@@ -156,7 +198,15 @@ impl S3BlobStore {
         Ok(S3BlobStore {
             s3: Arc::new(s3),
             signs_payload,
+            ledger: None,
+            in_flight: Arc::default(),
         })
+    }
+
+    /// Records every multipart upload in `ledger` (see the module documentation).
+    pub fn with_ledger(mut self, ledger: Arc<dyn UploadLedger>) -> S3BlobStore {
+        self.ledger = Some(ledger);
+        self
     }
 
     /// Whether request bodies are signed (`storage.s3.sign_payload` resolved against the
@@ -247,12 +297,59 @@ impl S3BlobStore {
         Ok(())
     }
 
-    /// Aborts a multipart upload. One that is gone already (completed or aborted) answers
-    /// 404 on S3 and 403 on s3s-fs: neither is an error here. Any other failure is logged,
-    /// and the bucket's lifecycle rule for incomplete uploads is the backstop.
+    /// Starts a multipart upload at `path` and records it in the ledger before anything is
+    /// sent to it; one the ledger cannot record is aborted at once.
+    async fn start_multipart(&self, path: &Path, session: Option<&str>) -> Result<String> {
+        let mpu = self.s3.create_multipart(path).await.map_err(remote)?;
+        if let Some(ledger) = &self.ledger {
+            let upload = MultipartUpload {
+                key: path.as_ref(),
+                upload_id: &mpu,
+                session,
+            };
+            if let Err(e) = ledger.started(&upload).await {
+                let _ = self.s3.abort_multipart(path, &mpu).await;
+                return Err(BlobError::Remote(format!(
+                    "cannot record the multipart upload: {e}"
+                )));
+            }
+        }
+        Ok(mpu)
+    }
+
+    /// Forgets a completed or aborted upload in the ledger.
+    async fn forget(&self, path: &Path, mpu: &str) {
+        if let Some(ledger) = &self.ledger
+            && let Err(e) = ledger.ended(path.as_ref(), mpu).await
+        {
+            tracing::warn!(path = %path, error = %e, "forgetting a multipart upload failed");
+        }
+    }
+
+    /// Aborts a multipart upload once this node's part writes to it have ended, and tells
+    /// whether it is gone. One that is gone already (completed or aborted) answers 404 on S3
+    /// and 403 on s3s-fs: both count as gone.
+    async fn abort_now(&self, path: &Path, mpu: &str) -> object_store::Result<()> {
+        let entry = self.in_flight.entry(mpu);
+        let result = {
+            let mut aborted = entry.write().await;
+            *aborted = true;
+            self.s3.abort_multipart(path, &mpu.to_string()).await
+        };
+        self.in_flight.release(mpu, entry);
+        match result {
+            Err(
+                object_store::Error::NotFound { .. } | object_store::Error::PermissionDenied { .. },
+            ) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Aborts a multipart upload and forgets it. A failure is logged and the record kept:
+    /// the sweep tries again (and the bucket's lifecycle rule is the backstop).
     async fn abort(&self, path: &Path, mpu: &str) -> Result<()> {
-        match self.s3.abort_multipart(path, &mpu.to_string()).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+        match self.abort_now(path, mpu).await {
+            Ok(()) => self.forget(path, mpu).await,
             Err(e) => {
                 tracing::debug!(path = %path, error = %e, "aborting a multipart upload failed");
             }
@@ -268,12 +365,14 @@ impl S3BlobStore {
             .complete_multipart(path, &mpu.to_string(), parts)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             Err(e) => match self.s3.head(path).await {
-                Ok(meta) if meta.size == size => Ok(()),
-                _ => Err(remote(e)),
+                Ok(meta) if meta.size == size => {}
+                _ => return Err(remote(e)),
             },
         }
+        self.forget(path, mpu).await;
+        Ok(())
     }
 
     /// Puts `data` as the whole object (when there is less than one part): the multipart
@@ -287,9 +386,12 @@ impl S3BlobStore {
     }
 }
 
-/// S3 parts being sent, in order, at most [`IN_FLIGHT`] at once.
+/// S3 parts being sent, in order, at most [`IN_FLIGHT`] at once. Each runs in a task of its
+/// own, which ends its request even when the request that sent it goes away; an abort waits
+/// for it (see [`InFlight`]).
 struct Parts {
     s3: Arc<AmazonS3>,
+    in_flight: Arc<InFlight>,
     path: Path,
     mpu: String,
     running: FuturesOrdered<JoinHandle<object_store::Result<PartId>>>,
@@ -297,9 +399,10 @@ struct Parts {
 }
 
 impl Parts {
-    fn new(s3: &Arc<AmazonS3>, path: &Path, mpu: &str) -> Parts {
+    fn new(store: &S3BlobStore, path: &Path, mpu: &str) -> Parts {
         Parts {
-            s3: s3.clone(),
+            s3: store.s3.clone(),
+            in_flight: store.in_flight.clone(),
             path: path.clone(),
             mpu: mpu.to_string(),
             running: FuturesOrdered::new(),
@@ -312,10 +415,22 @@ impl Parts {
         while self.running.len() >= IN_FLIGHT {
             self.collect_one().await?;
         }
+        let entry = self.in_flight.entry(&self.mpu);
+        let held = entry.clone().read_owned().await;
+        if *held {
+            drop(held);
+            self.in_flight.release(&self.mpu, entry);
+            return Err(BlobError::Remote("the multipart upload was aborted".into()));
+        }
         let (s3, path, mpu) = (self.s3.clone(), self.path.clone(), self.mpu.clone());
+        let in_flight = self.in_flight.clone();
         self.running.push_back(tokio::spawn(async move {
-            s3.put_part(&path, &mpu, idx, PutPayload::from_iter(data))
-                .await
+            let sent = s3
+                .put_part(&path, &mpu, idx, PutPayload::from_iter(data))
+                .await;
+            drop(held);
+            in_flight.release(&mpu, entry);
+            sent
         }));
         Ok(())
     }
@@ -386,16 +501,19 @@ fn random_hex() -> String {
 /// once the parts still in flight have ended: a part that lands after the abort would stay
 /// behind as an orphan on stores that accept it (s3s-fs does; S3 documents that an abort
 /// may have to be repeated for the same reason).
-struct AbortGuard(Option<Parts>);
+struct AbortGuard<'a>(&'a S3BlobStore, Option<Parts>);
 
-impl Drop for AbortGuard {
+impl Drop for AbortGuard<'_> {
     fn drop(&mut self) {
-        if let Some(mut parts) = self.0.take()
+        if let Some(parts) = self.1.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
+            let store = self.0.clone();
             runtime.spawn(async move {
-                while parts.running.next().await.is_some() {}
-                parts.s3.abort_multipart(&parts.path, &parts.mpu).await
+                let (path, mpu) = (parts.path.clone(), parts.mpu.clone());
+                // The parts' tasks run on; the abort waits for them.
+                drop(parts);
+                store.abort(&path, &mpu).await
             });
         }
     }
@@ -412,7 +530,7 @@ impl BlobStore for S3BlobStore {
         let mut buffered: Vec<Bytes> = Vec::new();
         let mut buffered_len = 0u64;
         // The multipart upload, once the body outgrows one part.
-        let mut guard = AbortGuard(None);
+        let mut guard = AbortGuard(self, None);
         let result: Result<()> = async {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(BlobError::Body)?;
@@ -425,17 +543,17 @@ impl BlobStore for S3BlobStore {
                 buffered_len += chunk.len() as u64;
                 buffered.push(chunk);
                 if buffered_len >= TARGET_PART {
-                    if guard.0.is_none() {
-                        let mpu = self.s3.create_multipart(&path).await.map_err(remote)?;
-                        guard.0 = Some(Parts::new(&self.s3, &path, &mpu));
+                    if guard.1.is_none() {
+                        let mpu = self.start_multipart(&path, None).await?;
+                        guard.1 = Some(Parts::new(self, &path, &mpu));
                     }
-                    let p = guard.0.as_mut().expect("created above");
+                    let p = guard.1.as_mut().expect("created above");
                     let idx = p.done.len() + p.running.len();
                     p.send(idx, std::mem::take(&mut buffered)).await?;
                     buffered_len = 0;
                 }
             }
-            match guard.0.as_mut() {
+            match guard.1.as_mut() {
                 None => {
                     self.s3
                         .put(&path, PutPayload::from_iter(std::mem::take(&mut buffered)))
@@ -456,7 +574,8 @@ impl BlobStore for S3BlobStore {
                         .complete_multipart(&path, &p.mpu, ids)
                         .await
                         .map_err(remote)?;
-                    guard.0 = None;
+                    self.forget(&path, &p.mpu).await;
+                    guard.1 = None;
                 }
             }
             Ok(())
@@ -492,6 +611,21 @@ impl BlobStore for S3BlobStore {
         }
     }
 
+    fn list_keys(&self) -> futures::stream::BoxStream<'_, Result<String>> {
+        // ListObjectsV2 pages of up to 1,000 keys, fetched as the stream is read.
+        Box::pin(
+            self.s3
+                .list(Some(&Path::from("blobs")))
+                .map(|meta| meta.map(|m| m.location.to_string()).map_err(remote)),
+        )
+    }
+
+    async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<()> {
+        self.abort_now(&Path::from(key), upload_id)
+            .await
+            .map_err(remote)
+    }
+
     async fn direct_get_url(
         &self,
         key: &str,
@@ -524,7 +658,7 @@ impl BlobStore for S3BlobStore {
 
     async fn session_create(&self, session: &Session<'_>) -> Result<Option<String>> {
         let path = Self::session_path(session.id)?;
-        let mpu = self.s3.create_multipart(&path).await.map_err(remote)?;
+        let mpu = self.start_multipart(&path, Some(session.id)).await?;
         Ok(Some(
             Handle {
                 mpu,
@@ -703,7 +837,7 @@ impl S3BlobStore {
         let k = parts_per_part(session.size, session.part_size);
         let first = (offset / session.part_size.max(1) * k) as usize;
         let sizes = split(max_len, k);
-        let mut parts = Parts::new(&self.s3, &path, &handle.mpu);
+        let mut parts = Parts::new(self, &path, &handle.mpu);
         let (mut current, mut buffered, mut buffered_len) = (0usize, Vec::new(), 0u64);
         let mut input = crate::AppendBody::new(body, max_len, observe);
         while let Some(mut chunk) = input.next().await? {
@@ -755,7 +889,7 @@ impl S3BlobStore {
             handle.stale = false;
         }
         let target = sequential_part(session.size);
-        let mut parts = Parts::new(&self.s3, &path, &handle.mpu);
+        let mut parts = Parts::new(self, &path, &handle.mpu);
         let mut tail_len = handle.tail_len();
         let mut buffered: Vec<Bytes> = Vec::new();
         let mut buffered_len = 0u64;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use ferry_blob::testing::S3Server;
 use ferry_blob::{
-    BlobError, BlobStore, ByteStream, LocalBlobStore, S3BlobStore, Session, SignPayload, WholeHash,
+    BlobError, BlobStore, ByteStream, LocalBlobStore, MultipartUpload, S3BlobStore, Session,
+    SignPayload, UploadLedger, WholeHash,
 };
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
@@ -616,4 +617,213 @@ async fn payloads_are_signed_as_configured_and_round_trip_either_way() {
         }
     }
     assert_eq!(s3.leftovers(), Vec::<String>::new());
+}
+
+/// Every blob is listed by the key `read` takes, and nothing else: not staging, not session
+/// data (local disk: a stray file is listed by its path, which no key equals).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_keys_lists_every_blob_and_only_blobs() {
+    for b in backends().await {
+        let mut expected = Vec::new();
+        for (len, seed) in [(11, 21), (2000, 22), (9 * MIB + 1, 23)] {
+            let staged = b
+                .store
+                .stage(body(&data(len, seed), 64 << 10), 1 << 30)
+                .await
+                .unwrap();
+            expected.push(staged.key.clone());
+            b.store.publish(staged).await.unwrap();
+        }
+        // An open session's data is not a blob.
+        let s = native("upl_listed", 100, 100, None);
+        let handle = b.store.session_create(&s).await.unwrap();
+        let s = native("upl_listed", 100, 100, handle.as_deref());
+        b.store
+            .session_append(&s, 0, 100, body(&data(100, 24), 100), &mut |_| {})
+            .await
+            .unwrap();
+        if b.s3.is_none() {
+            let dir = b._dir.as_ref().unwrap().path().join("blobs/zz");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("stray"), b"x").unwrap();
+            expected.push("blobs/zz/stray".into());
+        }
+        let mut listed: Vec<String> = b.store.list_keys().try_collect().await.unwrap();
+        listed.sort();
+        expected.sort();
+        assert_eq!(listed, expected, "{}", b.name);
+        for key in &listed {
+            let _ = b.store.remove(key).await;
+        }
+        b.store.session_delete(&s).await.unwrap();
+        b.assert_no_leftovers();
+    }
+}
+
+/// An in-memory [`UploadLedger`]: `(key, upload id, session)` of the uploads recorded.
+#[derive(Default)]
+struct MemoryLedger {
+    records: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
+    refuse: bool,
+}
+
+impl MemoryLedger {
+    fn records(&self) -> Vec<(String, String, Option<String>)> {
+        self.records.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl UploadLedger for MemoryLedger {
+    async fn started(&self, upload: &MultipartUpload<'_>) -> Result<(), ferry_blob::BoxError> {
+        if self.refuse {
+            return Err("the database is down".into());
+        }
+        self.records.lock().unwrap().push((
+            upload.key.to_string(),
+            upload.upload_id.to_string(),
+            upload.session.map(str::to_string),
+        ));
+        Ok(())
+    }
+
+    async fn ended(&self, key: &str, upload_id: &str) -> Result<(), ferry_blob::BoxError> {
+        self.records
+            .lock()
+            .unwrap()
+            .retain(|(k, id, _)| !(k == key && id == upload_id));
+        Ok(())
+    }
+}
+
+/// Waits (a little) for background aborts until `done`.
+async fn eventually(done: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Every multipart upload is in the ledger from before its first part until it is completed
+/// or aborted; one the ledger cannot record is not used; `abort_upload` removes one's parts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_uploads_are_recorded_until_completed_or_aborted() {
+    let Some(s3) = S3Server::start() else { return };
+    let ledger = Arc::new(MemoryLedger::default());
+    let store = S3BlobStore::new(&s3.options())
+        .unwrap()
+        .with_ledger(ledger.clone());
+
+    // A simple upload large enough for a multipart upload: forgotten once complete.
+    let staged = store
+        .stage(body(&data(9 * MIB, 31), MIB), 1 << 30)
+        .await
+        .unwrap();
+    assert_eq!(ledger.records(), vec![]);
+    store.remove(&staged.key).await.unwrap();
+    // ...and once aborted, when its body fails.
+    let failing: ByteStream<'static> = Box::pin(futures::stream::iter(vec![
+        Ok(Bytes::from(data(9 * MIB, 32))),
+        Err("client went away".into()),
+    ]));
+    assert!(store.stage(failing, 1 << 30).await.is_err());
+    eventually(|| ledger.records().is_empty() && s3.leftovers().is_empty()).await;
+    assert_eq!(ledger.records(), vec![]);
+
+    // A session: recorded with its id at creation, forgotten when sealed.
+    let (size, part) = (6 * MIB, 6 * MIB);
+    let s = native("upl_rec", size, part, None);
+    let handle = store.session_create(&s).await.unwrap();
+    let s = native("upl_rec", size, part, handle.as_deref());
+    let records = ledger.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (records[0].0.as_str(), records[0].2.as_deref()),
+        ("blobs/u-upl_rec", Some("upl_rec"))
+    );
+    let a = store
+        .session_append(&s, 0, part as u64, body(&data(part, 33), MIB), &mut |_| {})
+        .await
+        .unwrap();
+    store.session_seal(&s, &[a.receipt]).await.unwrap();
+    assert_eq!(ledger.records(), vec![]);
+    store.remove("blobs/u-upl_rec").await.unwrap();
+
+    // Deleted: aborted and forgotten.
+    let s = native("upl_del", size, part, None);
+    let handle = store.session_create(&s).await.unwrap();
+    let s = native("upl_del", size, part, handle.as_deref());
+    store
+        .session_append(&s, 0, part as u64, body(&data(part, 34), MIB), &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(ledger.records().len(), 1);
+    store.session_delete(&s).await.unwrap();
+    assert_eq!(ledger.records(), vec![]);
+    assert_eq!(s3.leftovers(), Vec::<String>::new());
+
+    // Abandoned with a part stored: `abort_upload` (the sweep's) removes it, and leaves the
+    // record to its caller.
+    let s = native("upl_lost", size, part, None);
+    let handle = store.session_create(&s).await.unwrap();
+    let s = native("upl_lost", size, part, handle.as_deref());
+    store
+        .session_append(&s, 0, part as u64, body(&data(part, 35), MIB), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(!s3.leftovers().is_empty());
+    let (key, upload_id, _) = ledger.records().remove(0);
+    store.abort_upload(&key, &upload_id).await.unwrap();
+    assert_eq!(s3.leftovers(), Vec::<String>::new());
+    // Gone already: not an error.
+    store.abort_upload(&key, &upload_id).await.unwrap();
+    assert_eq!(ledger.records().len(), 1);
+
+    // A ledger that cannot record: the upload fails before any part is sent.
+    let refusing = S3BlobStore::new(&s3.options())
+        .unwrap()
+        .with_ledger(Arc::new(MemoryLedger {
+            refuse: true,
+            ..MemoryLedger::default()
+        }));
+    assert!(refusing.session_create(&native("upl_no", 10, 10, None)).await.is_err());
+    assert!(
+        refusing
+            .stage(body(&data(9 * MIB, 36), MIB), 1 << 30)
+            .await
+            .is_err()
+    );
+    eventually(|| s3.leftovers().is_empty()).await;
+    assert_eq!(s3.leftovers(), Vec::<String>::new());
+    assert_eq!(s3.objects("blobs"), Vec::<String>::new());
+}
+
+/// Deleting a session waits for the part writes still in flight on this node: a part that
+/// lands after the abort would stay behind (s3s-fs accepts it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_delete_waits_for_parts_in_flight() {
+    let Some(s3) = S3Server::start() else { return };
+    let store = S3BlobStore::new(&s3.options()).unwrap();
+    for round in 0..5u8 {
+        let id = format!("upl_fly{round}");
+        // 32 MiB parts: four S3 parts each, two of them in flight at once.
+        let (size, part) = (64 * MIB, 32 * MIB);
+        let s = native(&id, size, part, None);
+        let handle = store.session_create(&s).await.unwrap();
+        let s = native(&id, size, part, handle.as_deref());
+        // One byte too many: the write fails the moment it arrives, with the S3 parts before
+        // it still being sent.
+        let too_long = data(16 * MIB + 1, round);
+        let err = store
+            .session_append(&s, 0, 16 * MIB as u64, body(&too_long, 8 * MIB), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BlobError::LengthMismatch { .. }), "{err}");
+        store.session_delete(&s).await.unwrap();
+        // Whatever was still on its way has arrived by now.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(s3.leftovers(), Vec::<String>::new(), "round {round}");
+    }
 }

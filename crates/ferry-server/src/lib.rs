@@ -93,7 +93,7 @@ impl Server {
         let store = Store::connect(&url)
             .await
             .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;
-        let blobs = open_blobs(&config).await?;
+        let blobs = open_blobs(&config, &store, clock.clone()).await?;
         let link_key = ferry_app::links::load_key(&store).await?;
         let mail = ferry_app::mail::Mailer::from_config(&config.mail)
             .map_err(anyhow::Error::msg)?
@@ -277,8 +277,13 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// The blob store `storage.backend` names: local disk under the data dir, or the S3 bucket
-/// (checked with one request, so that a wrong bucket or key fails the start).
-pub async fn open_blobs(config: &ferry_app::config::Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+/// (checked with one request, so that a wrong bucket or key fails the start), which records
+/// its multipart uploads in `store` (stamped by `clock`) for the collector's sweep.
+pub async fn open_blobs(
+    config: &ferry_app::config::Config,
+    store: &Store,
+    clock: Arc<dyn ferry_app::clock::Clock>,
+) -> anyhow::Result<Arc<dyn BlobStore>> {
     use ferry_app::config::StorageBackend;
     Ok(match config.storage.backend {
         StorageBackend::Local => Arc::new(LocalBlobStore::open(&config.storage.data_dir).await?),
@@ -295,16 +300,17 @@ pub async fn open_blobs(config: &ferry_app::config::Config) -> anyhow::Result<Ar
                 session_token: s3.session_token.clone(),
                 sign_payload: s3.sign_payload,
             };
-            let store = S3BlobStore::new(&options)?;
-            store.check().await.with_context(|| {
+            let ledger = ferry_app::uploads::multipart::Ledger::new(store.clone(), clock);
+            let blobs = S3BlobStore::new(&options)?.with_ledger(Arc::new(ledger));
+            blobs.check().await.with_context(|| {
                 format!("cannot reach the S3 bucket `{}` (storage.s3)", s3.bucket)
             })?;
             tracing::info!(
                 bucket = %s3.bucket,
-                signed_payloads = store.signs_payload(),
+                signed_payloads = blobs.signs_payload(),
                 "the S3 bucket answers"
             );
-            Arc::new(store)
+            Arc::new(blobs)
         }
     })
 }

@@ -29,6 +29,7 @@ pub mod links;
 pub mod login_failures;
 pub mod login_keys;
 pub mod mail;
+pub mod multipart_uploads;
 mod name_keys;
 pub mod notices;
 pub mod pictures;

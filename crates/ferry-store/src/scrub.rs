@@ -62,3 +62,32 @@ pub async fn known_keys(conn: &mut Conn) -> Result<Vec<String>> {
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// Which of `keys` (keys the blob store listed) the database knows: blobs of any reference
+/// count and ready thumbnails. `fsck` asks a page of keys at a time, so neither side is ever
+/// held whole.
+pub async fn known_among(conn: &mut Conn, keys: &[String]) -> Result<Vec<String>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut marks = crate::dialect::Placeholders::default();
+    let (a, b, c) = (
+        marks.list(keys.len()),
+        marks.list(keys.len()),
+        marks.list(keys.len()),
+    );
+    // Blobs stored before keys existed are known by their SHA-256 (local disk).
+    let sql = format!(
+        "SELECT storage_key FROM blobs WHERE storage_key IN ({a}) \
+         UNION SELECT sha256 FROM blobs WHERE storage_key IS NULL AND sha256 IN ({b}) \
+         UNION SELECT storage_key FROM blob_renditions WHERE storage_key IN ({c})"
+    );
+    // Safe: only numbered placeholders are formatted in; the keys are bound.
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+    for _ in 0..3 {
+        for key in keys {
+            query = query.bind(key);
+        }
+    }
+    Ok(query.fetch_all(&mut *conn).await?)
+}

@@ -471,3 +471,12 @@ pub async fn tus_received_all(conn: &mut Conn, upload: &Upload, now: i64) -> Res
     .await?;
     Ok(())
 }
+
+/// Ids of the sessions still open or completing, whose data is not an orphan (for `fsck`).
+pub async fn unfinished_ids(conn: &mut Conn) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM uploads WHERE status IN ('open', 'completing')")
+            .fetch_all(conn)
+            .await?,
+    )
+}

@@ -9,6 +9,7 @@
 
 mod expiry;
 mod listing;
+pub mod multipart;
 pub mod tus;
 
 pub use expiry::{resume_completing, sweep};
@@ -267,51 +268,64 @@ async fn open_session(
         uploader_email: via.as_ref().and_then(|v| v.uploader_email.clone()),
         blob_session: None,
     };
-    let mut tx = state.store.begin().await?;
-    // `fail` refuses a taken name before a byte is sent, and so does `new_version` when the
-    // name is a folder's (only a file can take a version); completion checks again, since the
-    // name may be taken while the parts arrive.
-    if new.on_conflict != OnConflict::Rename
-        && let Some(folder) = &folder
-    {
-        let ns = ferry_store::folders::Namespace::In {
-            folder_id: &folder.id,
-        };
-        let taken = ferry_store::folders::name_in_use(&mut tx, ns, &upload.filename, None).await?;
-        let versionable = new.on_conflict == OnConflict::NewVersion
-            && ferry_store::files::by_name(&mut tx, &folder.id, &upload.filename)
-                .await?
-                .is_some();
-        if taken && !versionable {
-            return Err(Error::NameConflict(format!(
-                "Something named `{}` already exists here (names are compared without case).",
-                upload.filename
-            )));
-        }
-    }
-    if let Some(via) = &via {
-        crate::upload_links::take(&mut tx, state, &via.link_id, upload.size).await?;
-    }
-    // A size limit above the folder refuses a file that cannot fit before a byte is sent
-    // (completion checks again: uploads in flight are not counted until then).
-    if let Some(folder) = &folder {
-        let chain = crate::namespace::live_chain(&mut tx, &folder.id).await?;
-        crate::folders::check_size_limits(&mut tx, &chain, upload.size).await?;
-    }
-    let to_reserve = (upload.size - new.already_reserved).max(0);
-    crate::folders::charge(&mut tx, &upload.payer_id, to_reserve).await?;
     // The data's storage exists before the row commits; a crash in between leaves an orphan
-    // that the sweep removes (on S3 a multipart upload, which the bucket's lifecycle rule
-    // aborts), never a row without its storage.
+    // that the sweeps remove (on S3 a multipart upload, recorded before any part is sent and
+    // aborted by the collector), never a row without its storage. Created before the
+    // transaction: recording the multipart upload is a write of its own, which on SQLite
+    // would wait for this transaction's lock.
     upload.blob_session = state.blobs.session_create(&session(&upload)).await?;
-    store::insert(&mut tx, &upload).await?;
-    audit::success(&caller.origin, user, Action::UploadCreated, (TargetKind::Upload, &upload.id))
-        .at(state.now_ms())
-        .in_folder_opt(upload.folder_id.as_deref())
-        .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
-        .append(&mut tx)
-        .await?;
-    tx.commit().await?;
+    let created: Result<()> = async {
+        let mut tx = state.store.begin().await?;
+        // `fail` refuses a taken name before a byte is sent, and so does `new_version` when the
+        // name is a folder's (only a file can take a version); completion checks again, since the
+        // name may be taken while the parts arrive.
+        if new.on_conflict != OnConflict::Rename
+            && let Some(folder) = &folder
+        {
+            let ns = ferry_store::folders::Namespace::In {
+                folder_id: &folder.id,
+            };
+            let taken = ferry_store::folders::name_in_use(&mut tx, ns, &upload.filename, None).await?;
+            let versionable = new.on_conflict == OnConflict::NewVersion
+                && ferry_store::files::by_name(&mut tx, &folder.id, &upload.filename)
+                    .await?
+                    .is_some();
+            if taken && !versionable {
+                return Err(Error::NameConflict(format!(
+                    "Something named `{}` already exists here (names are compared without case).",
+                    upload.filename
+                )));
+            }
+        }
+        if let Some(via) = &via {
+            crate::upload_links::take(&mut tx, state, &via.link_id, upload.size).await?;
+        }
+        // A size limit above the folder refuses a file that cannot fit before a byte is sent
+        // (completion checks again: uploads in flight are not counted until then).
+        if let Some(folder) = &folder {
+            let chain = crate::namespace::live_chain(&mut tx, &folder.id).await?;
+            crate::folders::check_size_limits(&mut tx, &chain, upload.size).await?;
+        }
+        let to_reserve = (upload.size - new.already_reserved).max(0);
+        crate::folders::charge(&mut tx, &upload.payer_id, to_reserve).await?;
+        store::insert(&mut tx, &upload).await?;
+        audit::success(&caller.origin, user, Action::UploadCreated, (TargetKind::Upload, &upload.id))
+            .at(state.now_ms())
+            .in_folder_opt(upload.folder_id.as_deref())
+            .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
+            .append(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = created {
+        // Refused (or failed): the storage made for it goes again.
+        if let Err(cleanup) = state.blobs.session_delete(&session(&upload)).await {
+            tracing::warn!(error = %cleanup, upload = %upload.id, "cannot remove a refused upload's storage");
+        }
+        return Err(e);
+    }
     Ok(upload)
 }
 

@@ -159,6 +159,7 @@ impl TestApp {
                 session_token: None,
                 redirect_downloads: false,
                 sign_payload: ferry_blob::SignPayload::Auto,
+                ..Default::default()
             };
             s3 = Some(server);
         }

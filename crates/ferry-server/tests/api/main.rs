@@ -33,6 +33,7 @@ mod folder_size_limits;
 mod folders;
 mod groups;
 mod metrics_access;
+mod multipart_sweep;
 mod ops;
 mod portal;
 mod quota_requests;

@@ -3303,3 +3303,128 @@ async fn schema_41_upgrades_to_link_locations_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     link_locations_upgrade(schema.url(), "postgres").await;
 }
+
+/// 0045: the multipart upload records start empty next to the data already there; a sweep
+/// claims old records no open session refers to, and fsck's key look-up sees old blobs
+/// (stored before keys existed, by SHA-256) and keyed ones alike.
+async fn multipart_uploads_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 42).await;
+    let (legacy, keyed) = ("cd".repeat(32), "ef".repeat(32));
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO blobs (sha256, size, refcount, created_at) VALUES ($1, 7, 1, 1)")
+            .bind(&legacy)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO blobs (sha256, size, refcount, created_at, storage_key) \
+             VALUES ($1, 7, 1, 1, 'blobs/s-keyed')",
+        )
+        .bind(&keyed)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        for (id, status) in [("upl_open", "open"), ("upl_done", "completed")] {
+            sqlx::query(
+                "INSERT INTO uploads (id, creator_id, payer_id, filename, size, part_size, \
+                 part_count, on_conflict, status, expires_at, created_at, updated_at, \
+                 blob_session) VALUES ($1, 'usr_owner', 'usr_owner', 'b.bin', 10, 10, 1, \
+                 'rename', $2, 9000, 3, 3, '{\"mpu\":\"m\"}')",
+            )
+            .bind(id)
+            .bind(status)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    use ferry_store::multipart_uploads as mpu;
+    assert_eq!(mpu::all(&mut c).await.unwrap(), vec![]);
+    for (id, key, session, at) in [
+        ("mpu-open", "blobs/u-upl_open", Some("upl_open"), 10),
+        ("mpu-done", "blobs/u-upl_done", Some("upl_done"), 10),
+        ("mpu-gone", "blobs/u-upl_gone", Some("upl_gone"), 10),
+        ("mpu-simple", "blobs/s-x", None, 10),
+        ("mpu-young", "blobs/s-y", None, 500),
+    ] {
+        mpu::record(&mut c, id, key, session, at).await.unwrap();
+    }
+    // Recorded twice (a retry): one record.
+    mpu::record(&mut c, "mpu-simple", "blobs/s-x", None, 11)
+        .await
+        .unwrap();
+    assert_eq!(mpu::all(&mut c).await.unwrap().len(), 5);
+    let mut claimed: Vec<String> = mpu::claim_abandoned(&mut c, 100, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.upload_id)
+        .collect();
+    claimed.sort();
+    assert_eq!(claimed, ["mpu-done", "mpu-gone", "mpu-simple"]);
+    mpu::forget(&mut c, "blobs/s-y", "mpu-young").await.unwrap();
+    let left: Vec<String> = mpu::all(&mut c)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.upload_id)
+        .collect();
+    assert_eq!(left, ["mpu-open"]);
+
+    let mut known = ferry_store::scrub::known_among(
+        &mut c,
+        &[
+            legacy.clone(),
+            keyed.clone(),
+            "blobs/s-keyed".into(),
+            "blobs/s-unknown".into(),
+        ],
+    )
+    .await
+    .unwrap();
+    known.sort();
+    assert_eq!(known, vec!["blobs/s-keyed".to_string(), legacy.clone()]);
+    let mut open = ferry_store::uploads::unfinished_ids(&mut c).await.unwrap();
+    open.sort();
+    assert_eq!(open, ["upl_open"]);
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_42_upgrades_to_multipart_upload_records_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    multipart_uploads_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_42_upgrades_to_multipart_upload_records_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    multipart_uploads_upgrade(schema.url(), "postgres").await;
+}

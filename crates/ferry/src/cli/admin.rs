@@ -34,7 +34,8 @@ pub enum AdminCommand {
     /// Restore a backup into a new, empty data directory (checking every blob's SHA-256).
     Restore(super::backup::RestoreArgs),
     /// Check every stored blob against its SHA-256 now (as the scrubber does over time;
-    /// problems are audited as blob.corrupt) and list orphans: blobs no row refers to.
+    /// problems are audited as blob.corrupt) and list orphans, on local disk or S3: blobs no
+    /// row refers to and upload data no unfinished upload owns. Exits 1 if it found any.
     Fsck(super::fsck::FsckArgs),
 }
 

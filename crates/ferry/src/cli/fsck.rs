@@ -1,10 +1,10 @@
 //! `ferry admin fsck`: checks every blob the database refers to against its SHA-256 now (the
-//! scrubber's check, all at once; each problem is audited as `blob.corrupt`), and on local disk
-//! lists orphans: files in the blob store no row refers to. Reports only; exits 1 when it
-//! found anything.
+//! scrubber's check, all at once; each problem is audited as `blob.corrupt`: rows without
+//! blobs are `missing`), and lists orphans, on local disk and S3 alike: blobs no row refers
+//! to, and upload data no unfinished upload owns. Reports only; exits 1 when it found
+//! anything.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -40,7 +40,12 @@ pub async fn fsck(args: FsckArgs) -> Result<()> {
     let store = ferry_store::Store::connect(&url)
         .await
         .with_context(|| format!("cannot open database {}", ferry_store::redact_url(&url)))?;
-    let blobs = ferry_server::open_blobs(&config).await?;
+    let blobs = ferry_server::open_blobs(
+        &config,
+        &store,
+        std::sync::Arc::new(ferry_app::clock::SystemClock),
+    )
+    .await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -65,66 +70,32 @@ pub async fn fsck(args: FsckArgs) -> Result<()> {
             }
         }
     }
-    let orphans = if config.storage.backend == ferry_app::config::StorageBackend::Local {
-        let mut conn = store.conn().await?;
-        let known: HashSet<String> = ferry_store::scrub::known_keys(&mut conn)
-            .await?
-            .into_iter()
-            .collect();
-        drop(conn);
-        let mut files = Vec::new();
-        walk(&config.storage.data_dir.join("blobs"), &mut files)?;
-        files.sort();
-        let orphans: Vec<PathBuf> = files
-            .into_iter()
-            .filter(|path| {
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_none_or(|name| !known.contains(name))
-            })
-            .collect();
-        for path in &orphans {
-            println!("orphan {}: no row refers to it", path.display());
+    let orphans = ferry_app::scrub::orphans(&store, blobs.as_ref()).await?;
+    for orphan in &orphans {
+        match orphan {
+            ferry_app::scrub::Orphan::Blob(key) => {
+                println!("orphan {key}: no row refers to it")
+            }
+            ferry_app::scrub::Orphan::UploadData(id) => {
+                println!("orphan upload data {id}: no unfinished upload owns it")
+            }
         }
-        Some(orphans.len())
-    } else {
-        None
-    };
+    }
     store.close().await;
     println!(
-        "Checked {} blob(s), {} bytes: {} damaged or missing; {}.",
+        "Checked {} blob(s), {} bytes: {} damaged or missing; {} orphan(s).",
         report.checked,
         report.bytes,
         report.problems.len(),
-        match orphans {
-            Some(n) => format!("{n} orphan(s)"),
-            None => "orphans are not listed on S3".into(),
-        }
+        orphans.len()
     );
-    if !report.problems.is_empty() || orphans.unwrap_or(0) > 0 {
+    if !report.problems.is_empty() || !orphans.is_empty() {
         return Err(CliError::new(
             "fsck_problems",
             "fsck found problems (listed above): restore damaged or missing blobs from a \
              backup; orphans of a finished upload can be deleted",
         )
         .into());
-    }
-    Ok(())
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
-    };
-    for entry in entries {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            walk(&entry.path(), out)?;
-        } else {
-            out.push(entry.path());
-        }
     }
     Ok(())
 }

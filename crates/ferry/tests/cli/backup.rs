@@ -207,6 +207,8 @@ fn fsck_finds_damage_missing_blobs_and_orphans() {
     let orphan = blob(b"nobody refers to me");
     std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
     std::fs::write(&orphan, b"nobody refers to me").unwrap();
+    std::fs::create_dir_all(t.data_dir().join("blobs/zz")).unwrap();
+    std::fs::write(t.data_dir().join("blobs/zz/not-a-blob"), b"?").unwrap();
 
     let out = fsck();
     assert!(!out.status.success());
@@ -224,9 +226,18 @@ fn fsck_finds_damage_missing_blobs_and_orphans() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("orphan {}", orphan.display())),
+        text.contains(&format!(
+            "orphan {}: no row refers to it",
+            sha256(b"nobody refers to me")
+        )),
         "{text}"
     );
+    // A file that cannot be a blob where it lies is listed by its path.
+    assert!(
+        text.contains("orphan blobs/zz/not-a-blob: no row refers to it"),
+        "{text}"
+    );
+    assert!(text.contains("2 orphan(s)"), "{text}");
     assert!(!text.contains(&sha256(b"stays good")), "{text}");
     assert!(stderr(&out).contains("(fsck_problems)"), "{}", stderr(&out));
 
@@ -251,4 +262,71 @@ fn fsck_finds_damage_missing_blobs_and_orphans() {
     ];
     expected.sort();
     assert_eq!(found, expected);
+}
+
+/// On S3 too, `ferry admin fsck` lists objects no row refers to (exit 1), and not the
+/// thumbnails and files that have rows; a clean bucket exits 0.
+#[test]
+fn fsck_lists_orphans_on_s3() {
+    let Some(s3) = ferry_blob::testing::S3Server::start() else {
+        return;
+    };
+    let options = s3.options();
+    let t = TestServer::start_with(|c| {
+        c.storage.backend = ferry_app::config::StorageBackend::S3;
+        c.storage.s3 = ferry_app::config::S3Config {
+            bucket: options.bucket.clone(),
+            endpoint: options.endpoint.clone(),
+            region: options.region.clone(),
+            allow_http: true,
+            access_key_id: options.access_key_id.clone(),
+            secret_access_key: options.secret_access_key.clone(),
+            ..Default::default()
+        };
+    });
+    let fsck = || {
+        t.ferry()
+            .args(["admin", "fsck", "--data-dir"])
+            .arg(t.data_dir())
+            .env("FERRY_STORAGE__BACKEND", "s3")
+            .env("FERRY_STORAGE__S3__BUCKET", &s3.bucket)
+            .env("FERRY_STORAGE__S3__ENDPOINT", &s3.endpoint)
+            .env("FERRY_STORAGE__S3__REGION", "us-east-1")
+            .env("FERRY_STORAGE__S3__ALLOW_HTTP", "true")
+            .env("FERRY_STORAGE__S3__ACCESS_KEY_ID", &s3.access_key)
+            .env("FERRY_STORAGE__S3__SECRET_ACCESS_KEY", &s3.secret_key)
+            .output()
+            .unwrap()
+    };
+    let folder = t.folder("f");
+    t.put(&folder, "small.txt", b"a small file");
+    let big: Vec<u8> = (0..9 * crate::helpers::MIB).map(|i| (i % 241) as u8).collect();
+    t.put(&folder, "big.bin", &big);
+    let out = fsck();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("Checked 2 blob(s)"), "{text}");
+    assert!(text.contains("0 orphan(s)"), "{text}");
+
+    // An object nobody refers to, written the way the store writes blobs.
+    let key = t.rt.block_on(async {
+        use ferry_blob::BlobStore;
+        let store = ferry_blob::S3BlobStore::new(&s3.options()).unwrap();
+        let body: ferry_blob::ByteStream<'static> = Box::pin(futures::stream::iter(vec![Ok(
+            bytes::Bytes::from_static(b"nobody refers to me"),
+        )]));
+        let staged = store.stage(body, 1 << 20).await.unwrap();
+        let key = staged.key.clone();
+        store.publish(staged).await.unwrap();
+        key
+    });
+    let out = fsck();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains(&format!("orphan {key}: no row refers to it")),
+        "{text}"
+    );
+    assert!(text.contains("1 orphan(s)"), "{text}");
+    assert!(stderr(&out).contains("(fsck_problems)"), "{}", stderr(&out));
 }
