@@ -788,7 +788,12 @@ async fn multipart_uploads_are_recorded_until_completed_or_aborted() {
             refuse: true,
             ..MemoryLedger::default()
         }));
-    assert!(refusing.session_create(&native("upl_no", 10, 10, None)).await.is_err());
+    assert!(
+        refusing
+            .session_create(&native("upl_no", 10, 10, None))
+            .await
+            .is_err()
+    );
     assert!(
         refusing
             .stage(body(&data(9 * MIB, 36), MIB), 1 << 30)
@@ -817,7 +822,13 @@ async fn a_session_delete_waits_for_parts_in_flight() {
         // it still being sent.
         let too_long = data(16 * MIB + 1, round);
         let err = store
-            .session_append(&s, 0, 16 * MIB as u64, body(&too_long, 8 * MIB), &mut |_| {})
+            .session_append(
+                &s,
+                0,
+                16 * MIB as u64,
+                body(&too_long, 8 * MIB),
+                &mut |_| {},
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, BlobError::LengthMismatch { .. }), "{err}");

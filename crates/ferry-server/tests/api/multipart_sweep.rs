@@ -69,7 +69,9 @@ fn new_upload(folder: &str, name: &str, bytes: &[u8]) -> api::CreateUpload {
 async fn records(app: &TestApp) -> Vec<ferry_store::multipart_uploads::MultipartUpload> {
     let state = app.server.as_ref().unwrap().state();
     let mut conn = state.store.conn().await.unwrap();
-    ferry_store::multipart_uploads::all(&mut conn).await.unwrap()
+    ferry_store::multipart_uploads::all(&mut conn)
+        .await
+        .unwrap()
 }
 
 async fn an_abandoned_upload_is_aborted_and_a_live_one_left_alone(app: TestApp) {
@@ -119,7 +121,10 @@ async fn an_abandoned_upload_is_aborted_and_a_live_one_left_alone(app: TestApp) 
     assert_eq!(left[0].session_id.as_deref(), Some(live.upload_id.as_str()));
     // The lost upload's part is gone from S3; the live one's is still there.
     let after = app.staging_files();
-    assert!(after > 0 && after < parts_stored, "{after} of {parts_stored}");
+    assert!(
+        after > 0 && after < parts_stored,
+        "{after} of {parts_stored}"
+    );
 
     // The live upload finishes normally, and its record goes with it.
     alice

@@ -108,3 +108,120 @@ async fn a_disabled_scrubber_reads_nothing() {
         .events;
     assert!(events.is_empty());
 }
+
+crate::on_all_backends!(fsck_orphans_are_what_no_row_refers_to);
+
+/// What `ferry admin fsck` lists as orphans (`scrub::orphans`), on local disk and S3: not
+/// thumbnails, files or the data of unfinished uploads (a part, a tus chunk); a blob nobody
+/// refers to is, and so is the data of an upload that has ended.
+async fn fsck_orphans_are_what_no_row_refers_to(app: TestApp) {
+    use ferry_app::scrub::{Orphan, orphans};
+    let state = app.server.as_ref().unwrap().state().clone();
+    let folder = app.admin.create_folder("f", 0).await.unwrap();
+    let img = image::RgbImage::from_fn(300, 200, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let file = app
+        .admin
+        .upload(&folder.id, "picture.png", png.into_inner())
+        .await
+        .unwrap();
+    let thumb = app
+        .admin
+        .request(Method::GET, &format!("/files/{}/thumbnails/m", file.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumb.status(), 200);
+    let renditions = {
+        let mut conn = state.store.conn().await.unwrap();
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM blob_renditions WHERE storage_key IS NOT NULL",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        n
+    };
+    assert!(renditions > 0, "a thumbnail is stored as a blob");
+
+    // A native upload with a part, a tus upload with a chunk too small for an S3 part.
+    let bytes = vec![3u8; 6 << 20];
+    let native = app
+        .admin
+        .create_upload(&ferry_api::CreateUpload {
+            uploader_name: None,
+            uploader_email: None,
+            folder_id: folder.id.clone(),
+            filename: "open.bin".into(),
+            size: bytes.len() as i64,
+            checksum_sha256: None,
+            part_size: Some(5 << 20),
+            on_conflict: None,
+            relative_path: None,
+            modified_at: None,
+        })
+        .await
+        .unwrap();
+    app.admin
+        .put_part(&native.upload_id, 1, bytes[..5 << 20].to_vec(), None)
+        .await
+        .unwrap();
+    let metadata = {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        format!("filename {},folder_id {}", b64("tus.bin"), b64(&folder.id))
+    };
+    let created = app
+        .admin
+        .request(Method::POST, "/tus/")
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "100")
+        .header("upload-metadata", metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_string();
+    let tus_id = location.rsplit('/').next().unwrap().to_string();
+    let path = location.strip_prefix("/api/v1").unwrap().to_string();
+    let patched = app
+        .admin
+        .request(Method::PATCH, &path)
+        .header("tus-resumable", "1.0.0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-offset", "0")
+        .body(vec![9u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 204);
+
+    assert_eq!(
+        orphans(&state.store, state.blobs.as_ref()).await.unwrap(),
+        vec![]
+    );
+
+    // A blob nobody refers to, and the data of an upload that ended without removing it.
+    let body: ferry_blob::ByteStream<'static> = Box::pin(futures::stream::iter(vec![Ok(
+        bytes::Bytes::from_static(b"nobody refers to me"),
+    )]));
+    let staged = state.blobs.stage(body, 1 << 20).await.unwrap();
+    let key = staged.key.clone();
+    state.blobs.publish(staged).await.unwrap();
+    {
+        let mut conn = state.store.conn().await.unwrap();
+        sqlx::query("UPDATE uploads SET status = 'failed' WHERE id = $1")
+            .bind(&tus_id)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    let found = orphans(&state.store, state.blobs.as_ref()).await.unwrap();
+    assert_eq!(
+        found,
+        vec![Orphan::Blob(key), Orphan::UploadData(tus_id.clone())]
+    );
+}

@@ -300,7 +300,9 @@ fn fsck_lists_orphans_on_s3() {
     };
     let folder = t.folder("f");
     t.put(&folder, "small.txt", b"a small file");
-    let big: Vec<u8> = (0..9 * crate::helpers::MIB).map(|i| (i % 241) as u8).collect();
+    let big: Vec<u8> = (0..9 * crate::helpers::MIB)
+        .map(|i| (i % 241) as u8)
+        .collect();
     t.put(&folder, "big.bin", &big);
     let out = fsck();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
