@@ -369,7 +369,8 @@ pub struct S3Config {
     /// Multipart uploads Ferry started and recorded this long ago, that no unfinished upload
     /// session refers to, are aborted by the collector (what a crash or an abandoned request
     /// left; their parts are stored and billed until then). Longer than any upload takes to
-    /// send: a session's own upload is never aborted while the session is open.
+    /// send (at least an hour is honoured): a session's own upload is never aborted while the
+    /// session is open.
     pub abort_incomplete_uploads_secs: u64,
 }
 

@@ -276,16 +276,17 @@ async fn open_session(
     upload.blob_session = state.blobs.session_create(&session(&upload)).await?;
     let created: Result<()> = async {
         let mut tx = state.store.begin().await?;
-        // `fail` refuses a taken name before a byte is sent, and so does `new_version` when the
-        // name is a folder's (only a file can take a version); completion checks again, since the
-        // name may be taken while the parts arrive.
+        // `fail` refuses a taken name before a byte is sent, and so does `new_version` when
+        // the name is a folder's (only a file can take a version); completion checks again,
+        // since the name may be taken while the parts arrive.
         if new.on_conflict != OnConflict::Rename
             && let Some(folder) = &folder
         {
             let ns = ferry_store::folders::Namespace::In {
                 folder_id: &folder.id,
             };
-            let taken = ferry_store::folders::name_in_use(&mut tx, ns, &upload.filename, None).await?;
+            let taken =
+                ferry_store::folders::name_in_use(&mut tx, ns, &upload.filename, None).await?;
             let versionable = new.on_conflict == OnConflict::NewVersion
                 && ferry_store::files::by_name(&mut tx, &folder.id, &upload.filename)
                     .await?
@@ -309,10 +310,16 @@ async fn open_session(
         let to_reserve = (upload.size - new.already_reserved).max(0);
         crate::folders::charge(&mut tx, &upload.payer_id, to_reserve).await?;
         store::insert(&mut tx, &upload).await?;
-        audit::success(&caller.origin, user, Action::UploadCreated, (TargetKind::Upload, &upload.id))
+        let target = (TargetKind::Upload, upload.id.as_str());
+        audit::success(&caller.origin, user, Action::UploadCreated, target)
             .at(state.now_ms())
             .in_folder_opt(upload.folder_id.as_deref())
-            .details(json!({"filename": upload.filename, "size": upload.size, "part_count": part_count, "method": new.method}))
+            .details(json!({
+                "filename": upload.filename,
+                "size": upload.size,
+                "part_count": part_count,
+                "method": new.method,
+            }))
             .append(&mut tx)
             .await?;
         tx.commit().await?;
@@ -322,7 +329,11 @@ async fn open_session(
     if let Err(e) = created {
         // Refused (or failed): the storage made for it goes again.
         if let Err(cleanup) = state.blobs.session_delete(&session(&upload)).await {
-            tracing::warn!(error = %cleanup, upload = %upload.id, "cannot remove a refused upload's storage");
+            tracing::warn!(
+                error = %cleanup,
+                upload = %upload.id,
+                "cannot remove a refused upload's storage"
+            );
         }
         return Err(e);
     }

@@ -19,6 +19,9 @@ use crate::state::AppState;
 
 /// Uploads claimed per transaction.
 const BATCH: i64 = 100;
+/// The least age honoured, whatever is configured: a simple upload still being sent has no
+/// session row to protect its multipart upload, only its age (as staging files on disk).
+const MIN_AGE: Duration = Duration::from_secs(3600);
 
 /// The [`UploadLedger`] in the metadata store, stamped by the application's clock. Each call
 /// is a transaction of its own: callers never hold one while the blob store works (on SQLite
@@ -61,7 +64,8 @@ impl UploadLedger for Ledger {
 /// after the aborts, so nodes share the work; an upload whose abort fails is recorded again
 /// as it was, for the next pass.
 pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
-    let max_age = Duration::from_secs(state.config.storage.s3.abort_incomplete_uploads_secs);
+    let max_age =
+        Duration::from_secs(state.config.storage.s3.abort_incomplete_uploads_secs).max(MIN_AGE);
     let cutoff = state
         .now_ms()
         .saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
