@@ -8,7 +8,9 @@ export class ApiError extends Error {
 
 export interface User { id: string; login: string; name?: string; role: string; company_id?: string | null; disabled?: boolean; status?: string; quota_bytes?: number | null; picture_url?: string | null }
 export interface Folder { id: string; name: string; parent_id: string | null; path: string; permissions: string[]; role?: string; visibility?: string; description?: string; owner: { id: string; login: string }; created_at: string; updated_at: string }
-export interface FileItem { id: string; folder_id: string; name: string; size: number; checksum_sha256: string; mime_type: string; version: number; owner: { id: string; login: string }; created_at: string; updated_at: string; path?: string; uploaded_via_link?: unknown; scan?: { status: string; signature?: string; scanned_at?: string } }
+export interface FileItem { id: string; folder_id: string; name: string; size: number; checksum_sha256: string; mime_type: string; version: number; owner: { id: string; login: string }; created_at: string; updated_at: string; path?: string; uploaded_via_link?: unknown; scan?: { status: string; signature?: string; scanned_at?: string }; media?: Media }
+/** What a file's content says of itself (GET /files/{id}?fields=media); every field optional. */
+export interface Media { width?: number; height?: number; taken_at?: string; camera_make?: string; camera_model?: string; gps?: { latitude: number; longitude: number }; title?: string; artist?: string; album?: string; track?: number; year?: number; duration_ms?: number }
 export interface Link { id: string; url: string; expires_at: string; max_downloads: number | null; downloads_used: number; status: string; file_id?: string; folder_id?: string | null; kind: string; password_required: boolean; files_used?: number | null; max_files?: number | null; created_at: string; watermark: boolean }
 
 const TOKEN_KEY = 'ferry.session';

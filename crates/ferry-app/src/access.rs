@@ -816,7 +816,9 @@ pub async fn user_may_read_file(
 //
 // A user who may read a file sees all of its media metadata. A download or folder link's
 // recipient sees it too (dimensions, time, camera, audio tags and duration), except the GPS
-// position, which only when the link's creator allowed it (`show_location`).
+// position, which only when the link's creator allowed it (`show_location`). Search's media
+// filters (`has_location` among them) only ever run over what the caller may read
+// ([`search_scope`]), so they tell nobody more of a position than the file's media would.
 
 /// The media metadata a link's recipient sees of `media`.
 pub fn link_media(mut media: crate::media::Media, show_location: bool) -> crate::media::Media {

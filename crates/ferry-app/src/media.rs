@@ -55,6 +55,54 @@ impl Media {
     pub fn is_empty(&self) -> bool {
         *self == Media::default()
     }
+
+    /// What search filters on, by the rules migration 0044 applies to rows read before it
+    /// (keep the two in step).
+    pub fn search_keys(&self) -> ferry_store::renditions::MediaKeys {
+        let lower = |v: &Option<String>| v.as_deref().map(str::to_lowercase);
+        let camera = format!(
+            "{} {}",
+            self.camera_make.as_deref().unwrap_or(""),
+            self.camera_model.as_deref().unwrap_or("")
+        )
+        .to_lowercase();
+        let camera = camera.trim_matches(' ');
+        ferry_store::renditions::MediaKeys {
+            width: self.width.map(i64::from),
+            height: self.height.map(i64::from),
+            taken_at: self.taken_at.as_deref().and_then(taken_key),
+            camera: (!camera.is_empty()).then(|| camera.to_string()),
+            has_location: self.gps.is_some(),
+            artist: lower(&self.artist),
+            album: lower(&self.album),
+            duration_ms: self
+                .duration_ms
+                .map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// An EXIF time (`2026:11:22 12:00:00`, anything after the seconds ignored) as the sortable
+/// `2026-11-22T12:00:00` search compares; `None` for anything else, and for the zero dates
+/// cameras write when their clock was never set (year 0000, month or day 00).
+pub fn taken_key(exif: &str) -> Option<String> {
+    let b = exif.as_bytes();
+    if b.len() < 19 {
+        return None;
+    }
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    let shape = digits.iter().all(|&i| b[i].is_ascii_digit())
+        && [4, 7, 13, 16].iter().all(|&i| b[i] == b':')
+        && b[10] == b' ';
+    // All ASCII up to here, so these slices are on character boundaries.
+    if !shape {
+        return None;
+    }
+    let (year, month, day) = (&exif[0..4], &exif[5..7], &exif[8..10]);
+    if year == "0000" || !("01"..="12").contains(&month) || !("01"..="31").contains(&day) {
+        return None;
+    }
+    Some(format!("{year}-{month}-{day}T{}", &exif[11..19]))
 }
 
 /// Where a content's media metadata comes from, by its stored MIME type.
@@ -157,7 +205,14 @@ pub(crate) async fn of_content(
     };
     let json = serde_json::to_string(&media).map_err(|e| Error::Internal(e.into()))?;
     let mut conn = app.store.conn().await?;
-    ferry_store::renditions::put_media(&mut conn, sha256, &json, app.now_ms()).await?;
+    ferry_store::renditions::put_media(
+        &mut conn,
+        sha256,
+        &json,
+        &media.search_keys(),
+        app.now_ms(),
+    )
+    .await?;
     Ok(Some(media).filter(|m| !m.is_empty()))
 }
 
@@ -227,6 +282,50 @@ mod tests {
             (media.width, media.height, media.gps),
             (Some(30), Some(20), None)
         );
+    }
+
+    #[test]
+    fn exif_times_become_sortable_keys_or_nothing() {
+        assert_eq!(
+            taken_key("2026:11:22 12:00:05").as_deref(),
+            Some("2026-11-22T12:00:05")
+        );
+        assert_eq!(
+            taken_key("2026:11:22 12:00:05.123").as_deref(),
+            Some("2026-11-22T12:00:05")
+        );
+        for bad in [
+            "0000:00:00 00:00:00",
+            "2026:13:01 00:00:00",
+            "2026:01:00 00:00:00",
+            "2026-11-22 12:00:00",
+            "2026:11:22",
+            "2026:11:22 12:00:0é",
+            "",
+        ] {
+            assert_eq!(taken_key(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn search_keys_are_lowercased_and_joined() {
+        let media = Media {
+            camera_make: Some("Canon".into()),
+            camera_model: Some("EOS R5".into()),
+            artist: Some("The Ferrymen".into()),
+            gps: Some((1.0, 2.0)),
+            ..Media::default()
+        };
+        let keys = media.search_keys();
+        assert_eq!(keys.camera.as_deref(), Some("canon eos r5"));
+        assert_eq!(keys.artist.as_deref(), Some("the ferrymen"));
+        assert!(keys.has_location);
+        let only_model = Media {
+            camera_model: Some("Pixel 8".into()),
+            ..Media::default()
+        };
+        assert_eq!(only_model.search_keys().camera.as_deref(), Some("pixel 8"));
+        assert_eq!(Media::default().search_keys(), Default::default());
     }
 
     #[test]

@@ -30,6 +30,64 @@ pub struct SearchRequest {
     pub modified_after: Option<i64>,
     pub modified_before: Option<i64>,
     pub tag: Option<String>,
+    /// Filters on what was read from the files' content (files only).
+    pub media: MediaFilters,
+}
+
+/// Media filters as the door parsed them (numbers already checked to be 0 or more).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct MediaFilters {
+    /// Unix ms: the EXIF time (the camera's clock, read as UTC) after / before this.
+    pub taken_after: Option<i64>,
+    pub taken_before: Option<i64>,
+    /// A substring of the camera's make or model ("make model"), without regard to case.
+    pub camera: Option<String>,
+    /// Whether a GPS position was read.
+    pub has_location: Option<bool>,
+    /// Substrings of the audio tags, without regard to case.
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub min_duration_ms: Option<i64>,
+    pub max_duration_ms: Option<i64>,
+    pub min_width: Option<i64>,
+    pub min_height: Option<i64>,
+}
+
+impl MediaFilters {
+    /// The store's filter: texts checked and lowercased, times as the sortable keys the
+    /// store keeps (see [`crate::media::taken_key`]).
+    fn to_store(&self) -> Result<ferry_store::search::MediaFilter> {
+        let text = |field: &str, v: &Option<String>| -> Result<Option<String>> {
+            let Some(v) = v else { return Ok(None) };
+            let t = v.trim();
+            if t.is_empty() || t.chars().count() > MAX_TEXT {
+                return Err(Error::invalid(
+                    field,
+                    "invalid_value",
+                    format!("{field} must be 1 to {MAX_TEXT} characters."),
+                ));
+            }
+            Ok(Some(t.to_lowercase()))
+        };
+        // `2026-11-22T12:00:00Z` without its zone: the key's form.
+        let key = |ms: i64| {
+            ferry_core::timefmt::rfc3339(ms)
+                .trim_end_matches('Z')
+                .to_string()
+        };
+        Ok(ferry_store::search::MediaFilter {
+            taken_after: self.taken_after.map(key),
+            taken_before: self.taken_before.map(key),
+            camera: text("camera", &self.camera)?,
+            has_location: self.has_location,
+            artist: text("artist", &self.artist)?,
+            album: text("album", &self.album)?,
+            min_duration_ms: self.min_duration_ms,
+            max_duration_ms: self.max_duration_ms,
+            min_width: self.min_width,
+            min_height: self.min_height,
+        })
+    }
 }
 
 /// One page of hits in name order after the `(name_key, id)` cursor; `limit + 1` entries,
@@ -62,7 +120,8 @@ pub async fn search(
         || request.min_size.is_some()
         || request.max_size.is_some()
         || request.modified_after.is_some()
-        || request.modified_before.is_some();
+        || request.modified_before.is_some()
+        || request.media != MediaFilters::default();
     if !anything {
         return Err(Error::invalid(
             "q",
@@ -70,6 +129,9 @@ pub async fn search(
             "Give q (2 to 256 characters) or at least one filter.",
         ));
     }
+    // The location filter tells whether a file has a position; whoever finds a file here may
+    // read it and so see that position anyway (see `access::link_media`).
+    let media = request.media.to_store()?;
     // Inside a folder the caller may read, everything below it is readable too (roles are
     // inherited): the subtree is the scope. Elsewhere: their own, and what is shared with them.
     let scope = match &request.folder_id {
@@ -97,6 +159,7 @@ pub async fn search(
         modified_before: request.modified_before,
         tag: request.tag,
         now: app.now_ms(),
+        media,
     };
     let mut conn = app.store.conn().await?;
     let hits = ferry_store::search::search(

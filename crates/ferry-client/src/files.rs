@@ -58,6 +58,16 @@ impl Client {
         Self::send(self.request(Method::GET, &format!("/files/{id}"))).await
     }
 
+    /// One file's metadata with what its content says of itself (`?fields=media`: dimensions,
+    /// EXIF time, camera and GPS, audio tags and duration; absent where there is none).
+    pub async fn get_file_with_media(&self, id: &str) -> Result<api::File> {
+        Self::send(
+            self.request(Method::GET, &format!("/files/{id}"))
+                .query(&[("fields", "media")]),
+        )
+        .await
+    }
+
     /// Downloads a file's content with optional extra headers (`Range`, `If-None-Match`...).
     /// Any status is returned as is; only transport failures are errors.
     pub async fn download(&self, id: &str, headers: &[(&str, &str)]) -> Result<Download> {

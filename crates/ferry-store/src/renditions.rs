@@ -203,16 +203,84 @@ pub async fn media(conn: &mut Conn, sha256: &str) -> Result<Option<String>> {
     )
 }
 
-/// Keeps what was read from the content `sha256` (the first reader's answer stays).
-pub async fn put_media(conn: &mut Conn, sha256: &str, media: &str, now: i64) -> Result<()> {
+/// The fields of a content's media metadata that search filters on, kept as columns beside
+/// the JSON (migration 0044 fills them for rows read before it, by the same rules).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaKeys {
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// The EXIF time as `YYYY-MM-DDTHH:MM:SS` (the camera's clock; text, so that it sorts).
+    pub taken_at: Option<String>,
+    /// Make and model joined by a space, lowercased.
+    pub camera: Option<String>,
+    pub has_location: bool,
+    /// Lowercased.
+    pub artist: Option<String>,
+    /// Lowercased.
+    pub album: Option<String>,
+    pub duration_ms: Option<i64>,
+}
+
+/// Keeps what was read from the content `sha256` (the first reader's answer stays): the JSON
+/// that is shown and the columns that are searched.
+pub async fn put_media(
+    conn: &mut Conn,
+    sha256: &str,
+    media: &str,
+    keys: &MediaKeys,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
-        "INSERT INTO blob_media (sha256, media, created_at) VALUES ($1, $2, $3) \
+        "INSERT INTO blob_media (sha256, media, created_at, width, height, taken_at, camera, \
+         has_location, artist, album, duration_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(sha256)
     .bind(media)
     .bind(now)
+    .bind(keys.width)
+    .bind(keys.height)
+    .bind(keys.taken_at.as_deref())
+    .bind(keys.camera.as_deref())
+    .bind(i64::from(keys.has_location))
+    .bind(keys.artist.as_deref())
+    .bind(keys.album.as_deref())
+    .bind(keys.duration_ms)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The searchable columns kept for the content `sha256` (for tests and checks).
+pub async fn media_keys(conn: &mut Conn, sha256: &str) -> Result<Option<MediaKeys>> {
+    type Row = (
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT width, height, taken_at, camera, has_location, artist, album, duration_ms \
+         FROM blob_media WHERE sha256 = $1",
+    )
+    .bind(sha256)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(
+        |(width, height, taken_at, camera, has_location, artist, album, duration_ms)| MediaKeys {
+            width,
+            height,
+            taken_at,
+            camera,
+            has_location: has_location != 0,
+            artist,
+            album,
+            duration_ms,
+        },
+    ))
 }

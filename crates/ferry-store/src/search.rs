@@ -30,6 +30,70 @@ pub struct Query {
     pub shared_roots: Vec<String>,
     /// Files past their time to live at this moment are left out.
     pub now: i64,
+    /// What the files' media metadata must say (migration 0044's columns).
+    pub media: MediaFilter,
+}
+
+/// Filters on media metadata, each optional; a file matches only if its content's metadata
+/// was read and says so. Text values are lowercased substrings, times are
+/// `YYYY-MM-DDTHH:MM:SS` (see [`crate::renditions::MediaKeys`]).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct MediaFilter {
+    /// Taken strictly after / before this time.
+    pub taken_after: Option<String>,
+    pub taken_before: Option<String>,
+    /// A substring of "make model".
+    pub camera: Option<String>,
+    pub has_location: Option<bool>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub min_duration_ms: Option<i64>,
+    pub max_duration_ms: Option<i64>,
+    pub min_width: Option<i64>,
+    pub min_height: Option<i64>,
+}
+
+impl MediaFilter {
+    /// Whether any media filter is set.
+    pub fn is_set(&self) -> bool {
+        *self != MediaFilter::default()
+    }
+
+    /// The conditions over alias `m` of `blob_media`.
+    fn conditions(&self, args: &mut Args) -> Vec<String> {
+        let mut cond = Vec::new();
+        if let Some(t) = &self.taken_after {
+            cond.push(format!("m.taken_at > {}", args.add(Bind::Text(t.clone()))));
+        }
+        if let Some(t) = &self.taken_before {
+            cond.push(format!("m.taken_at < {}", args.add(Bind::Text(t.clone()))));
+        }
+        for (column, value) in [
+            ("camera", &self.camera),
+            ("artist", &self.artist),
+            ("album", &self.album),
+        ] {
+            if let Some(v) = value {
+                let ph = args.add(Bind::Text(like_pattern(v)));
+                cond.push(format!("m.{column} LIKE {ph} ESCAPE '\\'"));
+            }
+        }
+        if let Some(has) = self.has_location {
+            let ph = args.add(Bind::Int(i64::from(has)));
+            cond.push(format!("m.has_location = {ph}"));
+        }
+        for (column, op, value) in [
+            ("duration_ms", ">=", self.min_duration_ms),
+            ("duration_ms", "<=", self.max_duration_ms),
+            ("width", ">=", self.min_width),
+            ("height", ">=", self.min_height),
+        ] {
+            if let Some(v) = value {
+                cond.push(format!("m.{column} {op} {}", args.add(Bind::Int(v))));
+            }
+        }
+        cond
+    }
 }
 
 impl Query {
@@ -39,6 +103,7 @@ impl Query {
             || self.min_size.is_some()
             || self.max_size.is_some()
             || self.tag.is_some()
+            || self.media.is_set()
     }
 }
 
@@ -173,6 +238,14 @@ pub async fn search(
             let quoted = serde_json::to_string(&tag.to_lowercase()).unwrap_or_default();
             let ph = args.add(Bind::Text(like_pattern(&quoted)));
             cond.push(format!("lower(f.tags) LIKE {ph} ESCAPE '\\'"));
+        }
+        if q.media.is_set() {
+            // By content: what was read from these bytes, whichever file holds them.
+            let media = q.media.conditions(&mut args);
+            cond.push(format!(
+                "EXISTS (SELECT 1 FROM blob_media m WHERE m.sha256 = f.sha256 AND {})",
+                media.join(" AND ")
+            ));
         }
         parts.push(format!(
             "SELECT 'file' AS kind, f.id AS id, f.name_key AS name_key FROM files f WHERE {}",

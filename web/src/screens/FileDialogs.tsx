@@ -1,7 +1,7 @@
 // The dialogs of the file manager: a name (new folder, rename), a folder picker (move, copy),
 // a file's details (SHA-256, versions) and a link's creation.
-import { useCallback, useEffect, useState } from 'react';
-import { authHeaders, call, formatBytes, formatTime, landingUrl, readError, type FileItem, type Folder, type Link } from '../api';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { authHeaders, call, formatBytes, formatTime, landingUrl, readError, type FileItem, type Folder, type Link, type Media } from '../api';
 import { t } from '../i18n';
 import { Dialog, Status } from '../ui';
 import { mayHaveThumbnail, Thumb } from '../thumbs';
@@ -94,6 +94,45 @@ export function FolderPicker({ title, exclude, onPick, onClose }: { title: strin
   );
 }
 
+/** `1.5 s` under a minute, else `3:07` or `1:02:03`. */
+function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const secs = Math.round(ms / 1000), h = Math.floor(secs / 3600), m = Math.floor(secs / 60) % 60, s = secs % 60;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
+}
+
+/** The make and model, once: many models already start with their make ("Canon EOS R5"). */
+function cameraName(make?: string, model?: string): string | undefined {
+  if (make && model) return model.startsWith(make) ? model : `${make} ${model}`;
+  return make ?? model;
+}
+
+/** A file's media metadata as rows of the details list. The position is shown as coordinates
+ *  with a link to openstreetmap.org: no map tiles are loaded from elsewhere by the portal. */
+function MediaDetails({ media: m }: { media: Media }) {
+  const camera = cameraName(m.camera_make, m.camera_model);
+  // EXIF `2026:11:22 12:00:00`: the date's colons read as dashes; no time zone is known.
+  const taken = m.taken_at?.replace(/^(\d{4}):(\d{2}):(\d{2})/, '$1-$2-$3');
+  const row = (key: string, label: string, value: ReactNode) => <><dt>{label}</dt><dd data-testid={`media-${key}`}>{value}</dd></>;
+  const gps = m.gps;
+  const osm = gps ? `https://www.openstreetmap.org/?mlat=${gps.latitude.toFixed(5)}&mlon=${gps.longitude.toFixed(5)}#map=16/${gps.latitude.toFixed(5)}/${gps.longitude.toFixed(5)}` : '';
+  return (
+    <>
+      {m.width != null && m.height != null ? row('dimensions', t.files.media.dimensions, t.files.media.pixels(m.width, m.height)) : null}
+      {taken ? row('taken', t.files.media.taken, `${taken} ${t.files.media.cameraClock}`) : null}
+      {camera ? row('camera', t.files.media.camera, camera) : null}
+      {gps ? row('location', t.files.media.location, <>{gps.latitude.toFixed(5)}, {gps.longitude.toFixed(5)} (<a href={osm} target="_blank" rel="noopener noreferrer">{t.files.media.onMap}</a>)</>) : null}
+      {m.title ? row('title', t.files.media.title, m.title) : null}
+      {m.artist ? row('artist', t.files.media.artist, m.artist) : null}
+      {m.album ? row('album', t.files.media.album, m.album) : null}
+      {m.track != null ? row('track', t.files.media.track, String(m.track)) : null}
+      {m.year != null ? row('year', t.files.media.year, String(m.year)) : null}
+      {m.duration_ms != null ? row('duration', t.files.media.duration, formatDuration(m.duration_ms)) : null}
+    </>
+  );
+}
+
 interface Version { version: number; size: number; checksum_sha256: string; created_at: string; created_by?: { login: string } }
 
 export function DetailsDialog({ fileId, onClose, onDownload }: { fileId: string; onClose: () => void; onDownload: () => void }) {
@@ -102,7 +141,7 @@ export function DetailsDialog({ fileId, onClose, onDownload }: { fileId: string;
   const [error, setError] = useState<string>();
   const load = useCallback(async () => {
     try {
-      setFile(await call<FileItem>('GET', `/files/${fileId}`));
+      setFile(await call<FileItem>('GET', `/files/${fileId}?fields=media`));
       setVersions((await call<{ versions: Version[] }>('GET', `/files/${fileId}/versions`)).versions);
     } catch (e) { setError((e as Error).message); }
   }, [fileId]);
@@ -119,6 +158,7 @@ export function DetailsDialog({ fileId, onClose, onDownload }: { fileId: string;
           <dt>{t.files.modified}</dt><dd>{formatTime(file.updated_at)}</dd>
           <dt>{t.files.sha256}</dt><dd><code data-testid="sha256">{file.checksum_sha256}</code></dd>
           {file.scan ? <><dt>{t.files.scan}</dt><dd className={file.scan.status === 'infected' ? 'error' : undefined}>{t.files.scanStatus[file.scan.status] ?? file.scan.status}{file.scan.signature ? ` (${file.scan.signature})` : ''}</dd></> : null}
+          {file.media ? <MediaDetails media={file.media} /> : null}
         </dl>
       ) : null}
       {file && mayHaveThumbnail(file.mime_type) ? <Thumb file={file} size="l" className="preview" /> : null}

@@ -13,6 +13,7 @@ mod logins;
 mod mail;
 mod me;
 mod media;
+mod media_search;
 mod organisations;
 mod pictures;
 mod retention;

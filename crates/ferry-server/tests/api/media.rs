@@ -17,7 +17,7 @@ on_both_backends!(
 );
 
 /// A WAV of `secs` seconds of 8 kHz 16-bit mono silence with a LIST/INFO chunk, by hand.
-fn wav(secs: u32, info: &[(&[u8; 4], &str)]) -> Vec<u8> {
+pub(crate) fn wav(secs: u32, info: &[(&[u8; 4], &str)]) -> Vec<u8> {
     let data_len = 8000 * 2 * secs;
     let mut list = b"INFO".to_vec();
     for (id, value) in info {
@@ -52,7 +52,7 @@ fn wav(secs: u32, info: &[(&[u8; 4], &str)]) -> Vec<u8> {
 
 /// A fixture made with `ffmpeg -f lavfi -i sine=…:duration=1.5:sample_rate=8000 -ac 1` and the
 /// tags title "Harbour Lights", artist "The Ferrymen", album "Crossings", track 7, date 2021.
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/audio/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

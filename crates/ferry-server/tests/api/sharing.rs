@@ -31,7 +31,13 @@ fn share(user: &str, role: &str) -> api::CreateCollaboration {
 }
 
 /// Shares `folder` with `login` as `role`, and has them accept it.
-async fn share_accepted(owner: &Client, folder: &str, who: &Client, login: &str, role: &str) {
+pub(crate) async fn share_accepted(
+    owner: &Client,
+    folder: &str,
+    who: &Client,
+    login: &str,
+    role: &str,
+) {
     let invitation = owner.invite(folder, &share(login, role)).await.unwrap();
     who.accept_invitation(&invitation.id, None).await.unwrap();
 }

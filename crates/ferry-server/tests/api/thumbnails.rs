@@ -434,22 +434,46 @@ fn ifd(at: u32, entries: &[Entry]) -> Vec<u8> {
     head
 }
 
-/// A JPEG with EXIF: camera, time taken and a GPS position (48.8582 N, 2.2945 W).
+/// A JPEG with EXIF: camera, time taken and a GPS position (48.8582 N, 2.2945 W). The same
+/// bytes are kept as `tests/fixtures/images/tower.jpg` for the CLI's and the portal's tests
+/// (`the_photo_fixture_is_the_generated_one` keeps the two equal).
 pub(crate) fn jpeg_with_exif() -> Vec<u8> {
+    jpeg_with(&Exif {
+        make: "Ferry",
+        model: "Test Cam",
+        taken: "2026:11:22 12:00:00",
+        gps: true,
+        size: (64, 48),
+    })
+}
+
+/// What [`jpeg_with`] writes into a photo's EXIF.
+pub(crate) struct Exif<'a> {
+    pub make: &'a str,
+    pub model: &'a str,
+    /// `DateTimeOriginal`, as cameras write it.
+    pub taken: &'a str,
+    /// With the position 48.8582 N, 2.2945 W.
+    pub gps: bool,
+    pub size: (u32, u32),
+}
+
+/// A JPEG of `exif.size` with that EXIF (a real APP1 segment, as cameras write it).
+pub(crate) fn jpeg_with(exif: &Exif) -> Vec<u8> {
     let ifd0 = |exif_at: u32, gps_at: u32| {
-        ifd(
-            8,
-            &[
-                ascii(0x010f, "Ferry"),
-                ascii(0x0110, "Test Cam"),
-                long(0x8769, exif_at),
-                long(0x8825, gps_at),
-            ],
-        )
+        let mut entries = vec![
+            ascii(0x010f, exif.make),
+            ascii(0x0110, exif.model),
+            long(0x8769, exif_at),
+        ];
+        if exif.gps {
+            entries.push(long(0x8825, gps_at));
+        }
+        ifd(8, &entries)
     };
     let exif_at = 8 + ifd0(0, 0).len() as u32;
-    let exif = ifd(exif_at, &[ascii(0x9003, "2026:11:22 12:00:00")]);
-    let gps_at = exif_at + exif.len() as u32;
+    let exif_ifd = ifd(exif_at, &[ascii(0x9003, exif.taken)]);
+    let gps_at = exif_at + exif_ifd.len() as u32;
     let gps = ifd(
         gps_at,
         &[
@@ -461,17 +485,35 @@ pub(crate) fn jpeg_with_exif() -> Vec<u8> {
     );
     let mut tiff = b"II\x2a\x00\x08\x00\x00\x00".to_vec();
     tiff.extend(ifd0(exif_at, gps_at));
-    tiff.extend(exif);
-    tiff.extend(gps);
+    tiff.extend(exif_ifd);
+    if exif.gps {
+        tiff.extend(gps);
+    }
     let mut app1 = b"\xff\xe1".to_vec();
     app1.extend(((tiff.len() + 8) as u16).to_be_bytes());
     app1.extend(b"Exif\0\0");
     app1.extend(tiff);
-    let plain = jpeg(64, 48);
+    let plain = jpeg(exif.size.0, exif.size.1);
     let mut out = plain[..2].to_vec();
     out.extend(app1);
     out.extend(&plain[2..]);
     out
+}
+
+#[test]
+fn the_photo_fixture_is_the_generated_one() {
+    let path = format!(
+        "{}/tests/fixtures/images/tower.jpg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if std::env::var_os("FERRY_WRITE_FIXTURES").is_some() {
+        std::fs::write(&path, jpeg_with_exif()).unwrap();
+    }
+    let kept = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(
+        kept == jpeg_with_exif(),
+        "{path} differs from jpeg_with_exif(): rewrite it with FERRY_WRITE_FIXTURES=1"
+    );
 }
 
 async fn media_metadata_comes_from_the_content(app: TestApp) {

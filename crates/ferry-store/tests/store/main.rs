@@ -10,6 +10,7 @@ use ferry_store::users::{NewUser, UserChanges};
 use ferry_store::{Store, StoreError};
 
 mod upgrade;
+mod upgrade_media;
 
 struct TestStore {
     store: Store,

@@ -16,7 +16,7 @@ use sqlx::Connection;
 const EARLIER_SCHEMAS: [u32; 3] = [6, 7, 8];
 
 /// Applies the migrations up to `last` (copied into a directory of their own) to `url`.
-async fn migrate_up_to(url: &str, backend: &str, last: u32) {
+pub(crate) async fn migrate_up_to(url: &str, backend: &str, last: u32) {
     let all = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("migrations")
         .join(backend);

@@ -438,9 +438,88 @@ fn is_name_conflict(e: &anyhow::Error) -> bool {
 pub async fn info(args: InfoArgs) -> Result<()> {
     let out = Output::new(&args.common);
     let s = session(&args.common)?;
-    let f = paths::file(&s.client, &args.file_id).await?;
-    out.result(&f, || file_text(&f));
+    let given = args.file_id.as_str();
+    // An id is asked for at once; a path is looked up first (the listing has no media).
+    let id = if !paths::is_path(given) && given.starts_with("fil_") {
+        given.to_string()
+    } else {
+        paths::file(&s.client, given).await?.id
+    };
+    let f = s.client.get_file_with_media(&id).await?;
+    out.result(&f, || {
+        let mut text = file_text(&f);
+        if let Some(media) = &f.media {
+            text.push('\n');
+            text.push_str(&media_text(media));
+        }
+        text
+    });
     Ok(())
+}
+
+/// A file's media metadata, one line per field it has: dimensions, when and with what a photo
+/// was taken and where, an audio file's tags and how long it plays.
+pub fn media_text(m: &api::Media) -> String {
+    let mut lines = Vec::new();
+    if let (Some(w), Some(h)) = (m.width, m.height) {
+        lines.push(format!("dimensions: {w} × {h} px"));
+    }
+    if let Some(t) = &m.taken_at {
+        // EXIF `2026:11:22 12:00:00`: the date's colons read as dashes; no zone is known.
+        let shown = match t.split_once(' ') {
+            Some((date, time)) => format!("{} {time}", date.replace(':', "-")),
+            None => t.clone(),
+        };
+        lines.push(format!("taken:     {shown} (camera's clock)"));
+    }
+    let camera = match (m.camera_make.as_deref(), m.camera_model.as_deref()) {
+        // Many models already start with their make ("Canon" + "Canon EOS R5").
+        (Some(make), Some(model)) if model.starts_with(make) => Some(model.to_string()),
+        (Some(make), Some(model)) => Some(format!("{make} {model}")),
+        (one, other) => one.or(other).map(str::to_string),
+    };
+    if let Some(c) = camera {
+        lines.push(format!("camera:    {c}"));
+    }
+    if let Some(gps) = &m.gps {
+        lines.push(format!(
+            "location:  {:.5}, {:.5} (https://www.openstreetmap.org/?mlat={:.5}&mlon={:.5})",
+            gps.latitude, gps.longitude, gps.latitude, gps.longitude
+        ));
+    }
+    for (label, value) in [
+        ("title:     ", &m.title),
+        ("artist:    ", &m.artist),
+        ("album:     ", &m.album),
+    ] {
+        if let Some(v) = value {
+            lines.push(format!("{label}{v}"));
+        }
+    }
+    if let Some(track) = m.track {
+        lines.push(format!("track:     {track}"));
+    }
+    if let Some(year) = m.year {
+        lines.push(format!("year:      {year}"));
+    }
+    if let Some(ms) = m.duration_ms {
+        lines.push(format!("duration:  {}", duration_text(ms)));
+    }
+    lines.join("\n")
+}
+
+/// `1.5 s` under a minute, else `3:07` or `1:02:03`.
+fn duration_text(ms: u64) -> String {
+    if ms < 60_000 {
+        return format!("{:.1} s", ms as f64 / 1000.0);
+    }
+    let secs = (ms + 500) / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
 }
 
 pub async fn thumbnail(args: ThumbnailArgs) -> Result<()> {
@@ -603,4 +682,33 @@ pub async fn restore(args: RestoreArgs) -> Result<()> {
         format!("Restored {} ({}) in folder {}", f.name, f.id, f.folder_id)
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_reads_as_lines() {
+        let photo = api::Media {
+            width: Some(4000),
+            height: Some(3000),
+            taken_at: Some("2026:11:22 12:00:00".into()),
+            camera_make: Some("Canon".into()),
+            camera_model: Some("Canon EOS R5".into()),
+            gps: Some(api::Gps {
+                latitude: 48.8582,
+                longitude: -2.2945,
+            }),
+            ..Default::default()
+        };
+        let text = media_text(&photo);
+        assert!(text.contains("dimensions: 4000 × 3000 px"), "{text}");
+        assert!(text.contains("taken:     2026-11-22 12:00:00"), "{text}");
+        assert!(text.contains("camera:    Canon EOS R5\n"), "{text}");
+        assert!(text.contains("location:  48.85820, -2.29450"), "{text}");
+        assert_eq!(duration_text(1500), "1.5 s");
+        assert_eq!(duration_text(187_000), "3:07");
+        assert_eq!(duration_text(3_723_000), "1:02:03");
+    }
 }

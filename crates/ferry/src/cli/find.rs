@@ -18,13 +18,21 @@ use super::{CliError, Common, Output, session};
     after_help = "QUERY (2 to 256 characters) is found anywhere in a name, a description \
 or a tag, without regard to case: `ferry find invoice` finds Invoices/, 2026-invoice.pdf and a \
 file tagged `invoices`. A search needs QUERY or a filter (--mime, --min-size, --max-size, \
---tag, --modified-after, --modified-before); --mime, the sizes and --tag find files only. \
-Results come in name order, with their paths; you only ever find what you can read.
+--tag, --modified-after, --modified-before, or a media filter); --mime, the sizes, --tag and \
+the media filters find files only. Results come in name order, with their paths; you only \
+ever find what you can read.
+
+Media filters look at what was read from photos and audio after upload (see `ferry info`): \
+--taken-after/--taken-before (the camera's clock, compared as UTC), --camera (part of the make \
+or model), --has-location yes|no (a GPS position), --artist and --album (part of the tag), \
+--min-duration/--max-duration, --min-width/--min-height (pixels).
 
 Examples:
   ferry find report --in clients/acme
   ferry find --type file --mime 'image/*' --min-size 5MiB
-  ferry find --tag invoices --modified-after 30d"
+  ferry find --tag invoices --modified-after 30d
+  ferry find --camera 'eos r5' --taken-after 2026-06-01T00:00:00Z --has-location yes
+  ferry find --artist ferrymen --min-duration 3m"
 )]
 pub struct FindArgs {
     /// What to look for in names, descriptions and tags.
@@ -54,6 +62,36 @@ pub struct FindArgs {
     /// Changed before this time: RFC 3339 or how long ago.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub modified_before: Option<String>,
+    /// Photos taken after this time (RFC 3339 or how long ago).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub taken_after: Option<String>,
+    /// Photos taken before this time (RFC 3339 or how long ago).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub taken_before: Option<String>,
+    /// Photos from a camera whose make or model contains this (without regard to case).
+    #[arg(long, value_name = "TEXT")]
+    pub camera: Option<String>,
+    /// Photos with (yes) or without (no) a GPS position.
+    #[arg(long, value_name = "yes|no", value_parser = clap::builder::BoolishValueParser::new())]
+    pub has_location: Option<bool>,
+    /// Audio whose artist contains this (without regard to case).
+    #[arg(long, value_name = "TEXT")]
+    pub artist: Option<String>,
+    /// Audio whose album contains this (without regard to case).
+    #[arg(long, value_name = "TEXT")]
+    pub album: Option<String>,
+    /// Audio at least this long (90, 3m, 1h30m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_duration: Option<Duration>,
+    /// Audio at most this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_duration: Option<Duration>,
+    /// Images at least this many pixels wide.
+    #[arg(long, value_name = "PIXELS")]
+    pub min_width: Option<u32>,
+    /// Images at least this many pixels high.
+    #[arg(long, value_name = "PIXELS")]
+    pub min_height: Option<u32>,
     /// At most this many results.
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -117,12 +155,24 @@ pub async fn run(args: FindArgs) -> Result<()> {
         || args.max_size.is_some()
         || args.tag.is_some()
         || args.modified_after.is_some()
-        || args.modified_before.is_some();
+        || args.modified_before.is_some()
+        || args.taken_after.is_some()
+        || args.taken_before.is_some()
+        || args.camera.is_some()
+        || args.has_location.is_some()
+        || args.artist.is_some()
+        || args.album.is_some()
+        || args.min_duration.is_some()
+        || args.max_duration.is_some()
+        || args.min_width.is_some()
+        || args.min_height.is_some();
     if args.query.is_none() && !filtered {
         return Err(CliError::new(
             "missing_query",
             "give what to look for (QUERY), or a filter: --mime, --min-size, --max-size, --tag, \
-             --modified-after, --modified-before",
+             --modified-after, --modified-before, --taken-after, --taken-before, --camera, \
+             --has-location, --artist, --album, --min-duration, --max-duration, --min-width, \
+             --min-height",
         )
         .into());
     }
@@ -142,6 +192,16 @@ pub async fn run(args: FindArgs) -> Result<()> {
         modified_after: args.modified_after.clone(),
         modified_before: args.modified_before.clone(),
         tag: args.tag.clone(),
+        taken_after: args.taken_after.clone(),
+        taken_before: args.taken_before.clone(),
+        camera: args.camera.clone(),
+        has_location: args.has_location,
+        artist: args.artist.clone(),
+        album: args.album.clone(),
+        min_duration: args.min_duration.map(|d| d.as_secs_f64()),
+        max_duration: args.max_duration.map(|d| d.as_secs_f64()),
+        min_width: args.min_width.map(i64::from),
+        min_height: args.min_height.map(i64::from),
     };
     let limit = usize::try_from(args.limit).unwrap_or(usize::MAX);
     let mut found: Vec<api::Resolved> = Vec::new();

@@ -89,7 +89,9 @@ pub enum Command {
     Cp(tree::MoveArgs),
     /// Rename a file or folder where it is.
     Rename(tree::RenameArgs),
-    /// Show a file's metadata (with its virus scan status).
+    /// Show a file's metadata: its virus scan status, tags, and what the content says of
+    /// itself (dimensions, when, where and with what camera a photo was taken, audio tags and
+    /// duration).
     Info(files::InfoArgs),
     /// Save a thumbnail of an image (or PDF, or video) file.
     Thumbnail(files::ThumbnailArgs),

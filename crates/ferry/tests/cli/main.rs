@@ -15,6 +15,7 @@ mod files;
 mod find;
 mod groups;
 mod links;
+mod media;
 mod sharing;
 mod sync;
 mod tls;
