@@ -58,7 +58,12 @@ pub mod webhooks;
 pub mod testdb;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a SQLite writer waits for the write lock before `SQLITE_BUSY` (the `busy_timeout`
+/// pragma set on every connection).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
@@ -66,8 +71,38 @@ use sqlx::{AnyPool, Executor};
 pub use sqlx::AnyConnection as Conn;
 pub use sqlx::Error as DbError;
 
-/// A transaction on either backend; `&mut *tx` is a [`Conn`].
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A transaction on either backend; `&mut *tx` is a [`Conn`]. On SQLite it also holds this
+/// process's turn at the write lock (see [`Store::begin`]) until it commits, rolls back or is
+/// dropped.
+pub struct Tx {
+    // Declared first so that it drops first: the turn passes on after the transaction ends.
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.inner.commit().await?)
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.inner.rollback().await?)
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.inner
+    }
+}
 
 /// Errors from the metadata store.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +152,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's writers of this process, in line (see [`Store::begin`]).
+    writers: Arc<tokio::sync::Mutex<()>>,
     /// Where this installation's nodes talk (`coherence`; PostgreSQL only).
     channel: String,
 }
@@ -206,6 +243,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            writers: Arc::default(),
             channel,
         })
     }
@@ -234,11 +272,28 @@ impl Store {
 
     /// A transaction for writes. On SQLite it takes the write lock up front (`BEGIN
     /// IMMEDIATE`), so a transaction that reads before writing never fails with `SQLITE_BUSY`
-    /// half way; waiting writers queue on the busy timeout instead.
+    /// half way. This process's writers first wait their turn in a fair queue: SQLite's own
+    /// wait for a busy lock polls with sleeps of 1, 2, 5, 10… ms, so two writers that meet
+    /// would lose milliseconds on every handover. The busy timeout still covers other
+    /// processes (the CLI's admin commands); a turn not given within that time is not
+    /// waited for (SQLite's timeout then decides), so a caller that begins while holding a
+    /// transaction fails as before instead of waiting for good.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn =
+                    tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.writers.clone().lock_owned())
+                        .await
+                        .ok();
+                Tx {
+                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: turn,
+                }
+            }
+            Backend::Postgres => Tx {
+                inner: self.pool.begin().await?,
+                _turn: None,
+            },
         })
     }
 
