@@ -1,7 +1,7 @@
 //! Configuration loading (`ferry_app::Config`): a TOML file's text over the defaults, with the
 //! unknown-key check that names the nearest valid key, and the `FERRY_*` environment variable
 //! check. Properties: never a panic; an accepted file gives a configuration that renders
-//! (redacted, as `ferry config show` prints it).
+//! (redacted, as `ferry serve --print-config` prints it).
 #![no_main]
 
 use ferry_app::Config;
