@@ -708,6 +708,16 @@ impl Config {
         Ok(config)
     }
 
+    /// A configuration file's text over the defaults, checked as [`Config::load`] checks a file
+    /// (without the environment and overrides): what the `config` fuzz target reads.
+    pub fn from_toml(text: &str) -> Result<Config, Box<figment::Error>> {
+        check_toml("config", text).map_err(|e| Box::new(figment::Error::from(e)))?;
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(Box::new)
+    }
+
     /// The database in use: `database.url`, or SQLite in the data dir.
     pub fn database_url(&self) -> String {
         match &self.database.url {
@@ -808,7 +818,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
 fn check_file(file: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read config file {}: {e}", file.display()))?;
-    let Err(e) = toml::from_str::<Config>(&text) else {
+    check_toml(&file.display().to_string(), &text)
+}
+
+/// The check of [`check_file`] on the file's text (`label` names it in the message).
+pub fn check_toml(label: &str, text: &str) -> Result<(), String> {
+    let Err(e) = toml::from_str::<Config>(text) else {
         return Ok(());
     };
     let message = e.to_string();
@@ -825,13 +840,13 @@ fn check_file(file: &Path) -> Result<(), String> {
             nearest(wrong, &names).map(|n| format!(" Did you mean `{n}`?"))
         })
         .unwrap_or_default();
-    Err(format!("{}: {}{hint}", file.display(), message.trim_end()))
+    Err(format!("{label}: {}{hint}", message.trim_end()))
 }
 
 /// Variables that look like configuration (`FERRY_<SECTION>__<KEY>`, or a known section
 /// followed by a single underscore) must name a real setting. Others, such as the client's
 /// `FERRY_URL` and `FERRY_TOKEN`, are not Ferry server settings and are left alone.
-fn check_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<(), String> {
+pub fn check_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<(), String> {
     let sections = sections();
     let section_names: Vec<String> = sections.iter().map(|(s, _)| s.clone()).collect();
     for (name, _) in vars {

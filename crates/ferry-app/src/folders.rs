@@ -758,9 +758,6 @@ pub async fn quotas(app: &AppState, folders: &[Folder]) -> Result<Vec<FolderQuot
         .collect())
 }
 
-/// Deepest `relative_path` an upload may give, in segments.
-const MAX_RELATIVE_SEGMENTS: usize = validate::MAX_DEPTH;
-
 /// The folder `relative_path` (`2026/reports`, relative to `base`) names, creating each missing
 /// level (seed 003's `relativePath`). Two uploads racing to create the same path both get the
 /// one folder: a level someone else created first is simply used. Needs `write` on `base`.
@@ -770,30 +767,7 @@ pub async fn ensure_subfolders(
     base: &Folder,
     relative_path: &str,
 ) -> Result<Folder> {
-    let bad = |why: &str| Error::invalid("relative_path", "invalid_relative_path", why.to_string());
-    let trimmed = relative_path.trim_matches('/');
-    if trimmed.is_empty() {
-        return Ok(base.clone());
-    }
-    let segments: Vec<&str> = trimmed.split('/').collect();
-    if segments.len() > MAX_RELATIVE_SEGMENTS {
-        return Err(bad("relative_path has more than 64 levels."));
-    }
-    let mut names = Vec::with_capacity(segments.len());
-    for segment in &segments {
-        if segment.is_empty() {
-            return Err(bad(
-                "relative_path must not contain empty segments (`a//b`).",
-            ));
-        }
-        let name = validate::stored_name("relative_path", segment).map_err(|e| {
-            bad(&format!(
-                "`{segment}` is not a valid folder name: {}",
-                e.message
-            ))
-        })?;
-        names.push(name);
-    }
+    let names = validate::relative_path(relative_path)?;
     let mut current = base.clone();
     for name in names {
         let existing = {

@@ -3,11 +3,8 @@
 //! checks it without a database read. Wrong passwords are counted per link in the database
 //! (every node agrees) and refused for a while once there are too many.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ferry_core::audit::{Action, TargetKind};
 use ferry_store::unlock_attempts::{self, Counted};
-use hmac::Mac;
 use serde_json::json;
 
 use crate::audit;
@@ -19,17 +16,6 @@ use crate::state::AppState;
 
 /// Link passwords are 8..=256 characters.
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
-
-/// The first byte of an access token (a link token has none: the two never verify as each
-/// other, whatever their bytes).
-const VERSION: u8 = 0xa1;
-/// What the MAC of an access token covers before its payload: a link token's MAC never
-/// serves as an access token's.
-const DOMAIN: &[u8] = b"ferry link access v1\0";
-const ID_BYTES: usize = 12;
-const EXPIRY_BYTES: usize = 8;
-const MAC_BYTES: usize = 16;
-const TOKEN_BYTES: usize = 1 + ID_BYTES + EXPIRY_BYTES + MAC_BYTES;
 
 /// A new link's password, checked and hashed (Argon2id); `None` for a link without one.
 pub async fn password_hash(password: Option<String>) -> Result<Option<String>> {
@@ -53,38 +39,8 @@ pub fn validate(password: &str) -> Result<()> {
     }
 }
 
-/// `base64url(0xa1 ‖ link id ‖ expiry ‖ HMAC-SHA256(key, DOMAIN ‖ 0xa1 ‖ id ‖ expiry)[..16])`.
-pub fn sign(key: &[u8], link_id: &str, expires_at: i64) -> String {
-    let id = hex::decode(link_id.trim_start_matches("lnk_")).expect("link ids are hex");
-    let mut payload = vec![VERSION];
-    payload.extend_from_slice(&id);
-    payload.extend_from_slice(&expires_at.to_be_bytes());
-    let mut mac = links::mac(key, DOMAIN);
-    mac.update(&payload);
-    let tag = mac.finalize().into_bytes();
-    payload.extend_from_slice(&tag[..MAC_BYTES]);
-    URL_SAFE_NO_PAD.encode(payload)
-}
-
-/// The link an access token opens and until when, if its signature holds (constant time).
-pub fn verify(key: &[u8], token: &str) -> Option<links::Claims> {
-    if token.len() > 128 {
-        return None;
-    }
-    let raw = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-    if raw.len() != TOKEN_BYTES || raw[0] != VERSION {
-        return None;
-    }
-    let (payload, tag) = raw.split_at(TOKEN_BYTES - MAC_BYTES);
-    let mut mac = links::mac(key, DOMAIN);
-    mac.update(payload);
-    mac.verify_truncated_left(tag).ok()?;
-    let expires_at = i64::from_be_bytes(payload[1 + ID_BYTES..].try_into().ok()?);
-    Some(links::Claims {
-        link_id: format!("lnk_{}", hex::encode(&payload[1..1 + ID_BYTES])),
-        expires_at,
-    })
-}
+/// Link access tokens: signed and checked in ferry-core (pure, and fuzzed there).
+pub use ferry_core::tokens::access::{sign, verify};
 
 /// Whether one of `tokens` (from the header and the cookies) is a valid, unexpired access
 /// token for the link `link_id`, and for no other.

@@ -3,13 +3,9 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::timefmt::now_ms;
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
-use sha2::Sha256;
 
 use ferry_core::timefmt::rfc3339;
 use ferry_core::{IdKind, Permission, validate};
@@ -24,58 +20,11 @@ use crate::error::{Error, Result};
 use crate::link_access;
 use crate::state::AppState;
 
-type HmacSha256 = Hmac<Sha256>;
-
-/// Bytes of the link id's random part, of the expiry, and of the truncated MAC in a token.
-const ID_BYTES: usize = 12;
-const EXPIRY_BYTES: usize = 8;
-const MAC_BYTES: usize = 16;
-
 /// Name of the signing key in the secrets table.
 pub const KEY_NAME: &str = "link_signing_key";
 
-/// What a valid token says: which link, valid until when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub link_id: String,
-    pub expires_at: i64,
-}
-
-/// An HMAC-SHA256 with the link key, fed `payload` so far.
-pub(crate) fn mac(key: &[u8], payload: &[u8]) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(payload);
-    mac
-}
-
-/// `base64url(id ‖ expiry ‖ HMAC-SHA256(key, id ‖ expiry)[..16])`.
-pub fn sign(key: &[u8], link_id: &str, expires_at: i64) -> String {
-    let id = hex::decode(link_id.trim_start_matches("lnk_")).expect("link ids are hex");
-    let mut payload = id;
-    payload.extend_from_slice(&expires_at.to_be_bytes());
-    let tag = mac(key, &payload).finalize().into_bytes();
-    payload.extend_from_slice(&tag[..MAC_BYTES]);
-    URL_SAFE_NO_PAD.encode(payload)
-}
-
-/// Checks a token's signature (constant time). A forged or altered token is `None` without
-/// touching the database.
-pub fn verify(key: &[u8], token: &str) -> Option<Claims> {
-    if token.len() > 128 {
-        return None;
-    }
-    let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
-    if raw.len() != ID_BYTES + EXPIRY_BYTES + MAC_BYTES {
-        return None;
-    }
-    let (payload, tag) = raw.split_at(ID_BYTES + EXPIRY_BYTES);
-    mac(key, payload).verify_truncated_left(tag).ok()?;
-    let expires_at = i64::from_be_bytes(payload[ID_BYTES..].try_into().ok()?);
-    Some(Claims {
-        link_id: format!("lnk_{}", hex::encode(&payload[..ID_BYTES])),
-        expires_at,
-    })
-}
+/// Link tokens: signed and checked in ferry-core (pure, and fuzzed there).
+pub use ferry_core::tokens::link::{Claims, sign, verify};
 
 /// One delivery through a link: what was reserved, for the settlement when it ends.
 pub struct Delivery {

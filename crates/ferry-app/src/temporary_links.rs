@@ -6,26 +6,13 @@
 //! download runs as that user: access is decided again by [`crate::access`] (a share removed
 //! since, a disabled account: refused) and it is audited as that user's `file.downloaded`.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::Mac;
-
 use crate::caller::{Actor, Caller, Origin};
 use crate::error::{Error, Result};
 use crate::files;
-use crate::links;
 use crate::state::AppState;
 
 /// How long a temporary link works: 4 hours, as Dropbox's.
 pub const LIFETIME_MS: i64 = 4 * 3600 * 1000;
-
-/// The first byte of a temporary link token (link tokens and link access tokens have other
-/// shapes, and the MAC's domain differs too, so none verifies as another).
-const VERSION: u8 = 0xd1;
-const DOMAIN: &[u8] = b"ferry temporary download v1\0";
-const MAC_BYTES: usize = 16;
-/// Longest token accepted (two ids of at most 64 characters, an expiry, a MAC).
-const MAX_TOKEN_CHARS: usize = 256;
 
 /// A minted temporary link: its token and when it expires (ms).
 #[derive(Debug, Clone)]
@@ -34,50 +21,8 @@ pub struct TemporaryLink {
     pub expires_at: i64,
 }
 
-/// What a valid token says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub user_id: String,
-    pub file_id: String,
-    pub expires_at: i64,
-}
-
-/// `base64url(0xd1 ‖ expiry ‖ user id ‖ 0 ‖ file id ‖ HMAC-SHA256(key, DOMAIN ‖ …)[..16])`.
-pub fn sign(key: &[u8], user_id: &str, file_id: &str, expires_at: i64) -> String {
-    let mut payload = vec![VERSION];
-    payload.extend_from_slice(&expires_at.to_be_bytes());
-    payload.extend_from_slice(user_id.as_bytes());
-    payload.push(0);
-    payload.extend_from_slice(file_id.as_bytes());
-    let mut mac = links::mac(key, DOMAIN);
-    mac.update(&payload);
-    let tag = mac.finalize().into_bytes();
-    payload.extend_from_slice(&tag[..MAC_BYTES]);
-    URL_SAFE_NO_PAD.encode(payload)
-}
-
-/// The claims of a token whose signature holds (checked in constant time), expired or not.
-pub fn verify(key: &[u8], token: &str) -> Option<Claims> {
-    if token.len() > MAX_TOKEN_CHARS {
-        return None;
-    }
-    let raw = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-    if raw.len() < 1 + 8 + 1 + MAC_BYTES || raw[0] != VERSION {
-        return None;
-    }
-    let (payload, tag) = raw.split_at(raw.len() - MAC_BYTES);
-    let mut mac = links::mac(key, DOMAIN);
-    mac.update(payload);
-    mac.verify_truncated_left(tag).ok()?;
-    let expires_at = i64::from_be_bytes(payload[1..9].try_into().ok()?);
-    let ids = std::str::from_utf8(&payload[9..]).ok()?;
-    let (user_id, file_id) = ids.split_once('\0')?;
-    Some(Claims {
-        user_id: user_id.to_string(),
-        file_id: file_id.to_string(),
-        expires_at,
-    })
-}
+/// Temporary link tokens: signed and checked in ferry-core (pure, and fuzzed there).
+pub use ferry_core::tokens::temporary::{Claims, sign, verify};
 
 /// Mints a temporary link to `file_id`'s content for the calling user, who must be able to
 /// read it now (the same check as a download).
@@ -116,6 +61,9 @@ pub async fn redeem(app: &AppState, origin: &Origin, token: &str, file_id: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::links;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     #[test]
     fn sign_and_verify() {

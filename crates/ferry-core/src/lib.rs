@@ -1,5 +1,7 @@
 //! Ferry's domain: identifiers, roles and permissions, validation of user input, the audit
-//! catalogue and time helpers. No I/O lives here, so every rule can be unit-tested in isolation.
+//! catalogue and time helpers, the parsers of what arrives on the wire (`wire`) and the signed
+//! link tokens (`tokens`). No I/O lives here, so every rule can be unit-tested (and fuzzed) in
+//! isolation.
 #![forbid(unsafe_code)]
 
 pub mod audit;
@@ -8,7 +10,9 @@ pub mod model;
 pub mod secrets;
 pub mod tasks;
 pub mod timefmt;
+pub mod tokens;
 pub mod validate;
+pub mod wire;
 
 pub use ids::{
     AccessRequestId, CommentId, CompanyId, DeliveryId, EventId, FileId, FolderId, GroupId, IdKind,

@@ -1,7 +1,7 @@
 //! Times are stored as Unix milliseconds and shown as RFC 3339 UTC strings.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -19,6 +19,17 @@ pub fn rfc3339(ms: i64) -> String {
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), as HTTP's `Last-Modified` and `If-Range`
+/// carry it.
+pub fn http_date(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    // RFC 2822 gives `Sun, 06 Nov 1994 08:49:37 +0000`; HTTP wants `GMT`.
+    t.format(&Rfc2822)
+        .map(|s| s.replace("+0000", "GMT"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -98,6 +98,37 @@ pub fn numbered(name: &str, n: u32) -> String {
 /// Deepest folder nesting: a folder may sit at most this many levels below the root.
 pub const MAX_DEPTH: usize = 64;
 
+/// The folder names of a `relative_path` (`a/b/c`, as browsers send a dropped folder's
+/// files), each a valid [`stored_name`]: at most [`MAX_DEPTH`] of them, no empty segment.
+/// Leading and trailing slashes are ignored; an empty path names no folder.
+pub fn relative_path(value: &str) -> Result<Vec<String>, Invalid> {
+    let bad = |why: String| Invalid::new("relative_path", "invalid_relative_path", why);
+    let trimmed = value.trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let segments: Vec<&str> = trimmed.split('/').collect();
+    if segments.len() > MAX_DEPTH {
+        return Err(bad("relative_path has more than 64 levels.".into()));
+    }
+    let mut names = Vec::with_capacity(segments.len());
+    for segment in &segments {
+        if segment.is_empty() {
+            return Err(bad(
+                "relative_path must not contain empty segments (`a//b`).".into(),
+            ));
+        }
+        let name = stored_name("relative_path", segment).map_err(|e| {
+            bad(format!(
+                "`{segment}` is not a valid folder name: {}",
+                e.message
+            ))
+        })?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
 /// Characters that change how a name is displayed without being seen: bidirectional
 /// embeddings, overrides and isolates (`invoice\u{202E}gnp.exe` shows as `invoiceexe.png`) and
 /// zero-width characters.

@@ -18,6 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use dav_server::{DavHandler, DavMethod, DavMethodSet};
 use ferry_app::namespace::Resolved;
 use ferry_app::{AppState, access, auth, files, webdav};
+use ferry_core::wire::webdav::unterminated_if;
 
 use crate::error::ApiError;
 use crate::http::auth::{AuthUser, changes_something};
@@ -141,36 +142,6 @@ fn decoded_path(raw: &str) -> Option<String> {
     Some(path)
 }
 
-/// Whether an `If:` header has a `<` or `[` that dav-server's parser would scan past the end
-/// for (it stops cleanly at whitespace, and skips closers inside quotes).
-fn unterminated_if(v: &[u8]) -> bool {
-    let mut i = 0;
-    while i < v.len() {
-        let close = match v[i] {
-            b'<' => b'>',
-            b'[' => b']',
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        let mut j = i + 1;
-        let mut quoted = false;
-        loop {
-            match v.get(j) {
-                None => return true,
-                Some(&c) if !quoted && c == close => break,
-                Some(b' ' | b'\t' | b'\r' | b'\n') => return false,
-                Some(b'"') => quoted = !quoted,
-                Some(_) => {}
-            }
-            j += 1;
-        }
-        i = j + 1;
-    }
-    false
-}
-
 /// HTTP Basic (a password, or an API token as the password, for clients that only know
 /// Basic) or a bearer token, with the JSON API's checks: lockout, policies, token scopes
 /// (PROPFIND, GET, HEAD and OPTIONS read; every other method writes).
@@ -212,20 +183,4 @@ fn challenge(e: ApiError) -> Response {
         );
     }
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unterminated_if;
-
-    #[test]
-    fn unterminated_if_headers_are_caught() {
-        assert!(!unterminated_if(
-            b"(<urn:uuid:1> [\"r1\"]) (Not <DAV:no-lock>)"
-        ));
-        assert!(unterminated_if(b"(<urn:uuid:1> [\"r1"));
-        assert!(unterminated_if(b"(<urn:uuid:1"));
-        assert!(!unterminated_if(b"(<urn uuid"));
-        assert!(unterminated_if(b"[\"]\""));
-    }
 }

@@ -15,15 +15,14 @@ use axum::{Json, Router};
 use ferry_app::uploads::{self, NewUpload, TusInfo};
 use ferry_app::{AppState, Caller};
 use ferry_blob::ByteStream;
-use ferry_core::{OnConflict, UploadStatus};
+use ferry_core::UploadStatus;
+use ferry_core::wire::seed::CreateSession;
 use ferry_store::uploads::Upload;
 use futures::TryStreamExt;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::AuthUser;
-use crate::http::extract::parse_time;
 
 /// The seed's routes (outside `/api/v1`, and so outside the OpenAPI document).
 pub fn router() -> Router<AppState> {
@@ -66,26 +65,6 @@ fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().trim_matches('"').to_string())
 }
 
-/// The seed's `createOn`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateOn {
-    utc_time: Option<String>,
-}
-
-/// The seed's request body.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateSession {
-    file_name: Option<String>,
-    file_size: Option<i64>,
-    relative_path: Option<String>,
-    create_on: Option<CreateOn>,
-    #[serde(default)]
-    encrypted: bool,
-    create_new_if_exist: Option<bool>,
-}
-
 /// The session as the seed describes it.
 fn session_data(state: &AppState, u: &Upload) -> Value {
     json!({
@@ -107,43 +86,14 @@ async fn create_session(
     let Json(body) = Json::<CreateSession>::from_request(req, &state)
         .await
         .map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
-    if body.encrypted {
-        return Err(ApiError::invalid(
-            "encrypted",
-            "encryption_unsupported",
-            "Ferry does not store client-encrypted files; send `\"encrypted\": false`.",
-        ));
-    }
-    let name = body
-        .file_name
-        .ok_or_else(|| ApiError::invalid("fileName", "missing_field", "`fileName` is required."))?;
-    let size = body
-        .file_size
-        .ok_or_else(|| ApiError::invalid("fileSize", "missing_field", "`fileSize` is required."))?;
-    if size < 0 {
-        return Err(ApiError::invalid(
-            "fileSize",
-            "invalid_value",
-            "`fileSize` must not be negative.",
-        ));
-    }
-    let client_modified_at = body
-        .create_on
-        .and_then(|c| c.utc_time)
-        .map(|t| parse_time("createOn.utcTime", &t))
-        .transpose()?;
-    // The seed's `createNewIfExist: false` replaces the existing file: a new version here.
-    let on_conflict = match body.create_new_if_exist {
-        Some(false) => OnConflict::NewVersion,
-        _ => OnConflict::Rename,
-    };
+    let body = body.checked()?;
     let new = NewUpload {
         folder_id: Some(folder_id),
-        filename: name,
-        size,
+        filename: body.file_name,
+        size: body.file_size,
         checksum_sha256: None,
         part_size: None,
-        on_conflict,
+        on_conflict: body.on_conflict,
         method: "chunked",
         tus: Some(TusInfo {
             concat: None,
@@ -151,8 +101,8 @@ async fn create_session(
             metadata: None,
         }),
         already_reserved: 0,
-        relative_path: body.relative_path.filter(|p| !p.trim().is_empty()),
-        client_modified_at,
+        relative_path: body.relative_path,
+        client_modified_at: body.client_modified_at,
     };
     let upload = uploads::create(&state, &me.caller(), new).await?;
     Ok(Json(json!({

@@ -11,11 +11,8 @@ use axum::response::Response;
 use bytes::Bytes;
 use ferry_app::AppState;
 use ferry_blob::{BlobStore, ByteStream};
+use ferry_core::wire::{disposition, ranges};
 use futures::StreamExt;
-use http_range_header::RangeUnsatisfiableError;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc2822;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -62,80 +59,29 @@ impl<'a> Blob<'a> {
     }
 }
 
-/// How much of the blob a response delivers (for audit and counting).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Delivery {
-    NotModified,
-    Full,
-    Ranges(Vec<RangeInclusive<u64>>),
-}
+pub use ferry_core::timefmt::http_date;
+pub use ferry_core::wire::ranges::Delivery;
 
-impl Delivery {
-    /// Bytes of content the response carries.
-    pub fn bytes(&self, size: u64) -> u64 {
-        match self {
-            Delivery::NotModified => 0,
-            Delivery::Full => size,
-            Delivery::Ranges(r) => r.iter().map(|r| r.end() - r.start() + 1).sum(),
-        }
-    }
-}
-
-impl Delivery {
-    /// The ranges delivered as `"start-end"`, for the audit; none for the whole file.
-    pub fn audited_ranges(&self) -> Option<Vec<String>> {
-        match self {
-            Delivery::Ranges(r) => Some(
-                r.iter()
-                    .map(|r| format!("{}-{}", r.start(), r.end()))
-                    .collect(),
-            ),
-            _ => None,
-        }
-    }
-}
-
-/// Decides what to deliver from the request's conditional and range headers.
+/// Decides what to deliver from the request's conditional and range headers
+/// ([`ferry_core::wire::ranges::plan`]).
 pub fn plan(headers: &HeaderMap, blob: &Blob<'_>) -> ApiResult<Delivery> {
-    let etag = blob.etag.as_str();
-    if let Some(inm) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        let matches = inm
-            .split(',')
-            .map(|t| t.trim().trim_start_matches("W/"))
-            .any(|t| t == "*" || t == etag);
-        if matches {
-            return Ok(Delivery::NotModified);
-        }
-    }
-    let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
-        return Ok(Delivery::Full);
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if let Some(if_range) = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
-        // A strong ETag must match exactly; a date must equal our Last-Modified.
-        let current = if if_range.starts_with('"') || if_range.starts_with("W/") {
-            if_range == etag
-        } else {
-            if_range == http_date(blob.modified_ms)
-        };
-        if !current {
-            return Ok(Delivery::Full);
-        }
-    }
-    let parsed = match http_range_header::parse_range_header(range) {
-        Ok(p) => p,
-        // Malformed ranges may be ignored (RFC 9110 §14.2): serve the whole file.
-        Err(RangeUnsatisfiableError::Invalid(_)) => return Ok(Delivery::Full),
-        Err(_) => return Err(ApiError::RangeNotSatisfiable { size: blob.size }),
+    let conditions = ranges::Conditions {
+        if_none_match: text(header::IF_NONE_MATCH),
+        range: text(header::RANGE),
+        if_range: text(header::IF_RANGE),
     };
-    match parsed.validate(blob.size) {
-        Ok(ranges) if ranges.is_empty() => Ok(Delivery::Full),
-        Ok(ranges) => Ok(Delivery::Ranges(ranges)),
-        Err(RangeUnsatisfiableError::Invalid(_)) => Ok(Delivery::Full),
-        Err(_) => Err(ApiError::RangeNotSatisfiable { size: blob.size }),
-    }
+    let entity = ranges::Entity {
+        etag: &blob.etag,
+        modified_ms: blob.modified_ms,
+        size: blob.size,
+    };
+    ranges::plan(&conditions, &entity)
+        .map_err(|ranges::Unsatisfiable| ApiError::RangeNotSatisfiable { size: blob.size })
 }
 
 /// How long a presigned download URL works.
@@ -281,48 +227,11 @@ fn multipart_body(
     (Body::from_stream(stream), length)
 }
 
-/// `attachment` with an ASCII fallback and the exact UTF-8 name in `filename*` (RFC 6266).
+/// `attachment` with an ASCII fallback and the exact UTF-8 name in `filename*` (RFC 6266;
+/// [`ferry_core::wire::disposition::content_disposition`]).
 pub fn content_disposition(name: &str) -> HeaderValue {
-    // RFC 5987 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" /
-    // "`" / "|" / "~". Everything else is percent-encoded.
-    const ATTR: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'!')
-        .remove(b'#')
-        .remove(b'$')
-        .remove(b'&')
-        .remove(b'+')
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'^')
-        .remove(b'_')
-        .remove(b'`')
-        .remove(b'|')
-        .remove(b'~');
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let value = format!(
-        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
-        utf8_percent_encode(name, ATTR)
-    );
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
-}
-
-/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for Last-Modified.
-pub fn http_date(ms: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    // RFC 2822 gives `Sun, 06 Nov 1994 08:49:37 +0000`; HTTP wants `GMT`.
-    t.format(&Rfc2822)
-        .map(|s| s.replace("+0000", "GMT"))
-        .unwrap_or_default()
+    HeaderValue::from_str(&disposition::content_disposition(name))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
 #[cfg(test)]
@@ -379,15 +288,6 @@ mod tests {
         assert_eq!(
             plan_for(&[("range", "bytes=0-9"), ("if-range", "\"ab\"")]).unwrap(),
             Delivery::Ranges(vec![0..=9])
-        );
-    }
-
-    #[test]
-    fn disposition_encodes_unicode_and_quotes() {
-        let v = content_disposition("résumé \"final\".pdf");
-        assert_eq!(
-            v.to_str().unwrap(),
-            "attachment; filename=\"r_sum_ _final_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf"
         );
     }
 }

@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use ferry_app::files::{self, Budget};
 use ferry_app::{AppState, Error, fileshare};
 use ferry_blob::{ByteStream, Staged};
+use ferry_core::wire::seed;
 use ferry_core::{OnConflict, validate};
 use futures::TryStreamExt;
 use serde_json::json;
@@ -24,8 +25,6 @@ use crate::http::content::Blob;
 
 /// The seed's default time to live of an upload (its `models.upload.ttl`).
 const DEFAULT_TTL_SECS: i64 = 3600;
-/// The longest time to live accepted (as for the v1 simple upload).
-const MAX_TTL_SECS: i64 = 10 * 365 * 86_400;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -138,12 +137,7 @@ async fn receive(
                 }
                 Some("ttl") => {
                     let text = field.text().await.map_err(|e| bad("ttl", &e.body_text()))?;
-                    let t: i64 = text
-                        .trim()
-                        .parse()
-                        .map_err(|_| bad("ttl", "ttl must be a whole number of seconds."))?;
-                    ttl =
-                        Some(validate::in_range("ttl", t, 1..=MAX_TTL_SECS).map_err(Error::from)?);
+                    ttl = Some(seed::ttl_field(&text).map_err(Error::from)?);
                 }
                 _ => {}
             }
@@ -261,18 +255,9 @@ async fn create_session(
     body: axum::body::Bytes,
 ) -> SeedResult<Response> {
     let caller = me?.caller();
-    let ttl = if body.iter().all(u8::is_ascii_whitespace) {
-        fileshare::SESSION_TTL_SECS
-    } else {
-        let v: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|_| bad("body", "The body must be JSON, e.g. {\"ttl\": 3600}."))?;
-        match v.get("ttl") {
-            None | Some(serde_json::Value::Null) => fileshare::SESSION_TTL_SECS,
-            Some(t) => t
-                .as_i64()
-                .ok_or_else(|| bad("ttl", "ttl must be a whole number of seconds."))?,
-        }
-    };
+    let ttl = seed::session_ttl(&body)
+        .map_err(Error::from)?
+        .unwrap_or(fileshare::SESSION_TTL_SECS);
     let folder = fileshare::create_session(&state, &caller, ttl).await?;
     let body = session_json(&state, &caller, &folder).await?;
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -418,24 +403,7 @@ async fn create_token(
     let caller = me?.caller();
     let file = file_in_session(&state, &caller, &sid, &fid).await?;
     let folder = fileshare::session(&state, &caller, &sid).await?;
-    let max_downloads = if body.iter().all(u8::is_ascii_whitespace) {
-        Some(1)
-    } else {
-        let v: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
-            bad(
-                "body",
-                "The body must be JSON, e.g. {\"max_downloads\": 3}.",
-            )
-        })?;
-        match v.get("max_downloads") {
-            None => Some(1),
-            Some(serde_json::Value::Null) => None,
-            Some(m) => Some(
-                m.as_i64()
-                    .ok_or_else(|| bad("max_downloads", "max_downloads must be a whole number."))?,
-            ),
-        }
-    };
+    let max_downloads = seed::max_downloads(&body).map_err(Error::from)?;
     let left = folder
         .expires_at
         .map_or(i64::MAX, |at| (at - state.now_ms()) / 1000)

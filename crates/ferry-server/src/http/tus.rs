@@ -13,8 +13,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, options};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use ferry_blob::ByteStream;
 use ferry_store::uploads::Upload;
 use futures::TryStreamExt;
@@ -27,6 +25,7 @@ use ferry_app::Error;
 use ferry_app::uploads::tus::{self, ChunkDigest};
 use ferry_app::uploads::{self, NewUpload, TusInfo, parse_checksum};
 use ferry_core::OnConflict;
+use ferry_core::wire;
 
 const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str =
@@ -98,27 +97,15 @@ fn check_version(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-/// `key base64value,key2 base64value2` → map (values decoded; keys without value map to "").
+/// `Upload-Metadata` ([`wire::tus::metadata`]).
 fn parse_metadata(raw: &str) -> ApiResult<HashMap<String, String>> {
-    let bad = || {
+    wire::tus::metadata(raw).map_err(|wire::tus::BadMetadata| {
         ApiError::invalid(
             "Upload-Metadata",
             "invalid_metadata",
             "Upload-Metadata must be `key base64,key base64`.",
         )
-    };
-    let mut map = HashMap::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let mut it = pair.splitn(2, ' ');
-        let key = it.next().ok_or_else(bad)?.to_string();
-        let value = match it.next() {
-            Some(b64) => String::from_utf8(STANDARD.decode(b64.trim()).map_err(|_| bad())?)
-                .map_err(|_| bad())?,
-            None => String::new(),
-        };
-        map.insert(key, value);
-    }
-    Ok(map)
+    })
 }
 
 fn location(id: &str) -> String {
@@ -128,18 +115,13 @@ fn location(id: &str) -> String {
 fn parse_i64(headers: &HeaderMap, name: &'static str) -> ApiResult<Option<i64>> {
     match header_str(headers, name) {
         None => Ok(None),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    name,
-                    "invalid_value",
-                    format!("{name} must be a non-negative integer."),
-                )
-            }),
+        Some(v) => wire::tus::non_negative(v).map(Some).ok_or_else(|| {
+            ApiError::invalid(
+                name,
+                "invalid_value",
+                format!("{name} must be a non-negative integer."),
+            )
+        }),
     }
 }
 
@@ -157,7 +139,7 @@ async fn create(
         .map(parse_metadata)
         .transpose()?
         .unwrap_or_default();
-    let concat = header_str(&headers, "upload-concat").map(str::to_string);
+    let concat = header_str(&headers, "upload-concat").map(wire::tus::concat);
     let checksum = metadata
         .get("checksum_sha256")
         .map(|c| parse_checksum("checksum_sha256", c))
@@ -210,7 +192,7 @@ async fn create(
             return Err(ApiError::invalid(field, "invalid_value", message));
         }
     }
-    if let Some(final_spec) = concat.as_deref().and_then(|c| c.strip_prefix("final;")) {
+    if let Some(Some(wire::tus::Concat::Final(partial_ids))) = concat {
         let new = NewUpload {
             folder_id,
             filename,
@@ -228,12 +210,13 @@ async fn create(
             relative_path,
             client_modified_at,
         };
-        return create_final(&state, &who, final_spec, new).await;
+        return create_final(&state, &who, &partial_ids, new).await;
     }
-    let partial = match concat.as_deref() {
+    let partial = match concat {
         None => false,
-        Some("partial") => true,
-        Some(_) => {
+        // `final;…` returned above: only `partial` is left.
+        Some(Some(_)) => true,
+        Some(None) => {
             return Err(ApiError::invalid(
                 "Upload-Concat",
                 "invalid_value",
@@ -339,20 +322,10 @@ fn offset_headers(h: &mut HeaderMap, upload: &Upload) {
 async fn create_final(
     state: &AppState,
     who: &Who,
-    spec: &str,
+    partial_ids: &[String],
     new: NewUpload,
 ) -> ApiResult<Response> {
-    let partial_ids: Vec<String> = spec
-        .split_whitespace()
-        .map(|url| {
-            url.trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
-    let upload = tus::concatenate(state, &who.caller(), &partial_ids, new).await?;
+    let upload = tus::concatenate(state, &who.caller(), partial_ids, new).await?;
     Ok(created(&upload))
 }
 
@@ -448,20 +421,15 @@ fn chunk_digest(headers: &HeaderMap) -> ApiResult<Option<ChunkDigest>> {
     let Some(raw) = header_str(headers, "upload-checksum") else {
         return Ok(None);
     };
-    let bad = || {
-        ApiError::invalid(
+    match wire::tus::checksum(raw) {
+        Ok(wire::tus::Checksum::Sha1(d)) => Ok(Some(ChunkDigest::Sha1(d))),
+        Ok(wire::tus::Checksum::Sha256(d)) => Ok(Some(ChunkDigest::Sha256(d))),
+        Err(wire::tus::BadChecksum::Invalid) => Err(ApiError::invalid(
             "Upload-Checksum",
             "invalid_checksum",
             "Upload-Checksum must be `<sha1|sha256> <base64>`.",
-        )
-    };
-    let (algo, b64) = raw.split_once(' ').ok_or_else(bad)?;
-    let expected = STANDARD.decode(b64.trim()).map_err(|_| bad())?;
-    match algo {
-        "sha1" if expected.len() == 20 => Ok(Some(ChunkDigest::Sha1(expected))),
-        "sha256" if expected.len() == 32 => Ok(Some(ChunkDigest::Sha256(expected))),
-        "sha1" | "sha256" => Err(bad()),
-        _ => Err(ApiError::invalid(
+        )),
+        Err(wire::tus::BadChecksum::Unsupported) => Err(ApiError::invalid(
             "Upload-Checksum",
             "unsupported_checksum_algorithm",
             "Supported algorithms: sha1, sha256.",
@@ -486,18 +454,4 @@ async fn append(
             .map_err(|e| Box::new(e) as ferry_blob::BoxError),
     );
     Ok(tus::append(state, &who.caller(), id, offset, stream, digest).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metadata_parses_base64_values() {
-        let m = parse_metadata("filename cmVwb3J0LnBkZg==,folder_id Zmxk,empty").unwrap();
-        assert_eq!(m["filename"], "report.pdf");
-        assert_eq!(m["folder_id"], "fld");
-        assert_eq!(m["empty"], "");
-        assert!(parse_metadata("filename !!!").is_err());
-    }
 }
