@@ -124,6 +124,13 @@ pub enum StoreError {
          restore the backup made before the upgrade; an older Ferry cannot downgrade a database"
     )]
     TooNew { database: i64, known: i64 },
+    /// Opened as it is ([`Store::connect_as_is`]), the database is not at this Ferry's schema:
+    /// older (a newer binary beside the server that runs it) or not a Ferry database at all.
+    #[error(
+        "the database has schema version {database}, but this Ferry's is {known}: use the \
+         Ferry that serves this database (this command never migrates a database)"
+    )]
+    OtherVersion { database: i64, known: i64 },
     /// A stored value could not be interpreted (a bug or manual tampering).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -164,6 +171,18 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/p
 impl Store {
     /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies migrations.
     pub async fn connect(url: &str) -> Result<Store> {
+        Self::open(url, true).await
+    }
+
+    /// Opens the database at `url` without migrating it, for commands that read a database a
+    /// server may be running on (backups): one at another schema version than this Ferry's
+    /// is refused ([`StoreError::OtherVersion`]), so that a newer binary never migrates a
+    /// database under an older server.
+    pub async fn connect_as_is(url: &str) -> Result<Store> {
+        Self::open(url, false).await
+    }
+
+    async fn open(url: &str, migrate: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -229,8 +248,16 @@ impl Store {
             pool.close().await;
             return Err(StoreError::TooNew { database, known });
         }
-        migrator.run(&pool).await?;
-        name_keys::fill(&pool).await?;
+        if migrate {
+            migrator.run(&pool).await?;
+            name_keys::fill(&pool).await?;
+        } else if database != Some(known) {
+            pool.close().await;
+            return Err(StoreError::OtherVersion {
+                database: database.unwrap_or(0),
+                known,
+            });
+        }
         let channel = match backend {
             Backend::Postgres => {
                 let schema: String = sqlx::query_scalar("SELECT current_schema()::text")

@@ -170,7 +170,9 @@ pub async fn backup(args: BackupArgs) -> Result<()> {
     }
     fresh_dir(&args.dir, "the backup directory")?;
     let url = config.database_url();
-    let live = ferry_store::Store::connect(&url)
+    // As it is: a backup taken by a newer binary than the server's must not migrate the
+    // database under that server.
+    let live = ferry_store::Store::connect_as_is(&url)
         .await
         .with_context(|| format!("cannot open database {}", db.display()))?;
     let snapshot_path = args.dir.join(DATABASE);
@@ -180,7 +182,7 @@ pub async fn backup(args: BackupArgs) -> Result<()> {
     live.close().await;
 
     // The blobs the snapshot refers to: what a restore of it needs.
-    let snapshot = ferry_store::Store::connect(&ferry_store::Store::sqlite_url_in(&args.dir))
+    let snapshot = ferry_store::Store::connect_as_is(&ferry_store::Store::sqlite_url_in(&args.dir))
         .await
         .context("cannot open the snapshot")?;
     let blobs = snapshot.referenced_blobs().await?;
@@ -267,11 +269,18 @@ pub async fn restore(args: RestoreArgs) -> Result<()> {
     }
     let data_dir = &config.storage.data_dir;
     fresh_dir(data_dir, "the data directory to restore into")?;
-    let snapshot = ferry_store::Store::connect(&ferry_store::Store::sqlite_url_in(&args.backup))
+    // The backup's database is copied before it is opened: opening applies this Ferry's
+    // migrations, should the backup be older, and the backup itself stays as it was. It
+    // becomes the data dir's database only once every blob is in place.
+    let db = ferry_store::Store::sqlite_path_in(data_dir);
+    let partial = db.with_extension("db.partial");
+    std::fs::copy(args.backup.join(DATABASE), &partial)?;
+    let restored = ferry_store::Store::connect(&format!("sqlite://{}?mode=rw", partial.display()))
         .await
         .context("cannot open the backup's database")?;
-    let blobs = snapshot.referenced_blobs().await?;
-    snapshot.close().await;
+    let blobs = restored.referenced_blobs().await?;
+    let version = restored.schema_version().await?;
+    restored.close().await;
     let mut bytes = 0u64;
     for blob in &blobs {
         let (Some(from), Some(to)) = (
@@ -282,18 +291,9 @@ pub async fn restore(args: RestoreArgs) -> Result<()> {
         };
         bytes += copy_checked(&from, &to, &blob.key)?;
     }
-    let db = ferry_store::Store::sqlite_path_in(data_dir);
-    let partial = db.with_extension("db.partial");
-    std::fs::copy(args.backup.join(DATABASE), &partial)?;
     File::open(&partial)?.sync_all()?;
     std::fs::rename(&partial, &db)?;
     sync_dir(data_dir)?;
-    // Opening it applies the migrations of this Ferry, should the backup be older.
-    let store = ferry_store::Store::connect(&ferry_store::Store::sqlite_url_in(data_dir))
-        .await
-        .context("cannot open the restored database")?;
-    let version = store.schema_version().await?;
-    store.close().await;
     println!(
         "Restored {} blob(s), {bytes} bytes, and the database (schema version {} in the backup, \
          {version} now) into {}.",

@@ -63,6 +63,7 @@ fn a_running_server_is_backed_up_and_restored_into_a_new_data_dir() {
 
     let target = tempfile::tempdir().unwrap();
     let data = target.path().join("restored");
+    let backup_db = std::fs::read(backup.join("ferry.db")).unwrap();
     let out = t
         .ferry()
         .args(["admin", "restore"])
@@ -72,6 +73,12 @@ fn a_running_server_is_backed_up_and_restored_into_a_new_data_dir() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    // The backup is read, never opened in place: byte for byte what it was, no journal beside.
+    assert!(
+        std::fs::read(backup.join("ferry.db")).unwrap() == backup_db,
+        "restore changed the backup's database"
+    );
+    assert!(!backup.join("ferry.db-wal").exists());
 
     // A server on the restored data dir.
     let mut config = ferry_server::Config::default();
@@ -124,6 +131,56 @@ fn a_running_server_is_backed_up_and_restored_into_a_new_data_dir() {
         .unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("(not_empty)"), "{}", stderr(&out));
+}
+
+/// A backup opens the database as it is: one at another schema version than this binary's (a
+/// newer `ferry` beside an older server) is refused, and not migrated under that server.
+#[test]
+fn a_backup_never_migrates_the_database() {
+    let t = TestServer::start();
+    let url = ferry_store::Store::sqlite_url_in(t.data_dir());
+    // What an older Ferry's database looks like to this one: its last migration not applied.
+    let last: i64 = t.rt.block_on(async {
+        let pool = sqlx::sqlite::SqlitePool::connect(&url).await.unwrap();
+        let last: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+            .bind(last)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        last
+    });
+    let backup = t.work.path().join("backup");
+    let out = t
+        .ferry()
+        .args(["admin", "backup"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(t.data_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("this Ferry's is {last}")) && err.contains("never migrates"),
+        "{err}"
+    );
+    assert!(!backup.join("ferry.db").exists());
+    let applied: i64 = t.rt.block_on(async {
+        let pool = sqlx::sqlite::SqlitePool::connect(&url).await.unwrap();
+        let n = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = $1")
+            .bind(last)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    });
+    assert_eq!(applied, 0, "the backup migrated the server's database");
 }
 
 #[test]
