@@ -122,7 +122,8 @@ pub(crate) async fn remove_tree(state: &AppState, caller: &Caller, id: &str) -> 
     }
 }
 
-/// One pass: purges, unreferenced blobs, stale staging files, expired tokens.
+/// One pass: purges, unreferenced blobs, stale staging files, expired tokens, full rate
+/// buckets.
 pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
     let purged = purge_files(state).await?;
     if purged > 0 {
@@ -171,6 +172,7 @@ pub async fn collect_garbage(state: &AppState) -> anyhow::Result<()> {
     ferry_store::tokens::delete_expired(&mut tx, now - 86_400_000).await?;
     ferry_store::login_failures::forget_stale(&mut tx, now - 86_400_000, now).await?;
     ferry_store::login_keys::remove_ended(&mut tx, now - 86_400_000).await?;
+    ferry_store::rate_buckets::forget_full(&mut tx, now).await?;
     tx.commit().await?;
     let pruned = crate::changes::prune(state).await?;
     if pruned > 0 {

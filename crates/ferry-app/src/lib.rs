@@ -48,6 +48,7 @@ pub mod pictures;
 pub mod policies;
 pub mod previews;
 pub mod quota_requests;
+pub mod rate_limits;
 pub mod registrations;
 pub mod render;
 pub mod scan;

@@ -35,6 +35,7 @@ pub mod notices;
 pub mod pictures;
 pub mod policies;
 pub mod quota_requests;
+pub mod rate_buckets;
 pub mod registrations;
 pub mod renditions;
 pub mod scans;

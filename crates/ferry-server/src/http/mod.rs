@@ -167,6 +167,7 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         access_log: state.config.log.access,
     });
     let state_limits = state.config.rate_limits.clone();
+    let shared_limits = ferry_app::rate_limits::shared(&state).then(|| state.clone());
     let (api_router, openapi) = api_routes().split_for_parts();
     let openapi = openapi::normalise(openapi);
     let body_idle = Duration::from_secs(state.config.server.body_idle_timeout_secs);
@@ -196,7 +197,7 @@ pub fn app(state: AppState, trusted_proxies: client_addr::TrustedProxies) -> Rou
         ))
         .layer(RequestBodyTimeoutLayer::new(body_idle))
         .layer(axum::middleware::from_fn_with_state(
-            std::sync::Arc::new(rate_limit::RateLimits::new(&state_limits)),
+            std::sync::Arc::new(rate_limit::RateLimits::new(&state_limits).shared(shared_limits)),
             rate_limit::middleware,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -8,6 +8,11 @@
 //! A request whose credentials are refused (`401`/`423`) is charged to its address's `auth`
 //! bucket too, so guessing passwords over HTTP Basic is limited like guessing them at
 //! `POST /auth/session`. IPv6 clients are keyed by their /64 (one subscriber's whole prefix).
+//!
+//! On PostgreSQL the `auth` buckets are the database's ([`ferry_app::rate_limits`]), shared by
+//! every node, so that guesses spread over N nodes still count once each; should the database
+//! not answer, the node's own bucket decides. The `anonymous` and `user` limits protect each
+//! node's capacity and stay per node.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
@@ -50,6 +55,18 @@ impl<K: std::hash::Hash + Eq + Clone> Limit<K> {
             limiter: RateLimiter::dashmap(Quota::per_minute(n))
                 .with_middleware::<StateInformationMiddleware>(),
         })
+    }
+
+    /// The outcome of a shared bucket's answer, in this limit's terms.
+    fn outcome_of_shared(&self, taken: ferry_app::rate_limits::Taken) -> Outcome {
+        let secs = (taken.wait_ms.max(0) as u64).div_ceil(1000);
+        Outcome {
+            policy: self.name,
+            limit: self.per_minute,
+            remaining: taken.remaining.clamp(0, i64::from(self.per_minute)) as u32,
+            reset_secs: if taken.allowed { secs } else { secs.max(1) },
+            refused: !taken.allowed,
+        }
     }
 
     fn check(&self, key: &K) -> Outcome {
@@ -130,6 +147,8 @@ pub struct RateLimits {
     anonymous: Option<Limit<IpAddr>>,
     user: Option<Limit<String>>,
     checks: AtomicU64,
+    /// Where the `auth` buckets are shared by every node (PostgreSQL), if they are.
+    shared: Option<ferry_app::AppState>,
 }
 
 impl RateLimits {
@@ -141,7 +160,30 @@ impl RateLimits {
             anonymous: Limit::new("anonymous", config.anonymous_per_minute),
             user: Limit::new("user", config.user_per_minute),
             checks: AtomicU64::new(0),
+            shared: None,
         }
+    }
+
+    /// Keeps the `auth` buckets in `app`'s database, for every node to share.
+    pub fn shared(mut self, app: Option<ferry_app::AppState>) -> Self {
+        self.shared = app;
+        self
+    }
+
+    /// The secret-guessing limit for `ip`: the shared bucket where there is one (the node's own
+    /// if the database does not answer), else the node's.
+    async fn check_auth(&self, ip: IpAddr) -> Option<Outcome> {
+        let limit = self.auth.as_ref()?;
+        if let Some(app) = &self.shared {
+            let key = bucket_key(ip).to_string();
+            match ferry_app::rate_limits::take(app, limit.name, &key, limit.per_minute).await {
+                Ok(taken) => return Some(limit.outcome_of_shared(taken)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared rate limit unavailable; this node's own applies");
+                }
+            }
+        }
+        self.check_ip(&self.auth, ip)
     }
 
     fn exempt(&self, ip: Option<IpAddr>) -> bool {
@@ -240,7 +282,7 @@ pub async fn middleware(
     };
     let credentials = has_credentials(&req);
     let before = if guesses_a_secret(req.method(), path) {
-        limits.check_ip(&limits.auth, ip)
+        limits.check_auth(ip).await
     } else if !credentials {
         limits.check_ip(&limits.anonymous, ip)
     } else {
@@ -265,7 +307,7 @@ pub async fn middleware(
             response.status(),
             StatusCode::UNAUTHORIZED | StatusCode::LOCKED
         )
-        && let Some(outcome) = limits.check_ip(&limits.auth, ip)
+        && let Some(outcome) = limits.check_auth(ip).await
     {
         if outcome.refused {
             return refused(outcome);

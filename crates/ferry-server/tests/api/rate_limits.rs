@@ -217,3 +217,67 @@ async fn loopback_is_exempt_only_when_configured_and_limits_can_be_off() {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
 }
+
+/// Two nodes on one PostgreSQL database share the secret-guessing buckets: guesses spread
+/// over both count once each, so the address is refused after the limit on either node, not
+/// after twice the limit; another address still logs in through both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn nodes_share_the_guessing_limit_on_postgres() {
+    let app = TestApp::spawn_with(Backend::Postgres, tight)
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    let node_b = ferry_server::Server::start_with_clock(app.config.clone(), app.clock.clone())
+        .await
+        .expect("a second node starts");
+    let urls = [app.url.clone(), format!("http://{}", node_b.addr())];
+    let guesser = client_from("127.0.0.20");
+    let mut answers = Vec::new();
+    for i in 0..6 {
+        let res = login(&guesser, &urls[i % 2], "admin", "wrong")
+            .await
+            .unwrap();
+        answers.push(res.status());
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_too_many(res, "auth", 3).await;
+            break;
+        }
+        assert_eq!(
+            res.headers()["ratelimit"],
+            format!("\"auth\";r={};t={}", 2 - i, (i + 1) * 20).as_str(),
+            "guess {i}"
+        );
+    }
+    assert_eq!(
+        answers,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "three guesses over two nodes, then refused"
+    );
+    // Refused on the other node too, even with the right password.
+    let res = login(&guesser, &urls[0], "admin", ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another address logs in on both nodes.
+    let other = client_from("127.0.0.21");
+    for url in &urls {
+        let res = login(&other, url, "admin", ADMIN_PASSWORD).await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    // Once the minute has passed, the guesser's bucket is full again and the collector may
+    // forget it.
+    app.clock.advance(std::time::Duration::from_secs(61));
+    let res = login(&guesser, &urls[1], "admin", ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    node_b.shutdown().await.unwrap();
+}
