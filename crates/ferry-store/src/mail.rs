@@ -131,14 +131,14 @@ pub async fn claim(
     .await?)
 }
 
-/// Gives a claimed mail back without an attempt (a worker shutting down).
-pub async fn release(conn: &mut Conn, id: &str, token: &str) -> Result<()> {
+/// Hands back every mail still claimed under `token` and not yet recorded (recording clears
+/// the claim): they are due again at once, for this node's next start or another node.
+pub async fn release(conn: &mut Conn, token: &str) -> Result<()> {
     sqlx::query(
         "UPDATE mail_outbox SET claimed_until = NULL, claim_token = NULL, \
          status = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END \
-         WHERE id = $1 AND claim_token = $2",
+         WHERE claim_token = $1",
     )
-    .bind(id)
     .bind(token)
     .execute(conn)
     .await?;

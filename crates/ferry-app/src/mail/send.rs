@@ -5,7 +5,6 @@
 //! `mail.max_attempts` attempts, or when the SMTP server refuses the mail for good, the mail is
 //! `failed`. State lives only in the database, so nothing is lost across restarts.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use ferry_core::ids::random_bytes;
@@ -31,9 +30,11 @@ const MAX_ERROR: usize = 500;
 /// The mail worker.
 pub struct Sender {
     interval: Duration,
-    /// Claims this worker holds and has not recorded yet: mail id → claim token. A pass cut
-    /// short by shutdown leaves them here for [`Worker::stop`] to hand back.
-    held: HashMap<String, String>,
+    /// The claim token of the pass in progress, kept from before its claim is asked for until
+    /// every mail it claimed is recorded: a pass cut short by shutdown, even while the claim
+    /// itself was on its way (the database may have made it without this node hearing the
+    /// answer), leaves it here for [`Worker::stop`] to hand back.
+    held: Option<String>,
     last_prune: Option<Instant>,
 }
 
@@ -41,7 +42,7 @@ impl Sender {
     pub fn new(app: &AppState) -> Self {
         Sender {
             interval: Duration::from_millis(app.config.mail.send_interval_ms.max(1)),
-            held: HashMap::new(),
+            held: None,
             last_prune: None,
         }
     }
@@ -62,7 +63,11 @@ impl Sender {
             ferry_store::registrations::prune(&mut conn, app.now_ms() - KEEP_FINISHED_MS).await?;
         }
         let cfg = &app.config.mail;
+        // A pass that failed half way left its claims: hand them back rather than let them
+        // wait for the lease.
+        self.hand_back(app).await;
         let token = hex::encode(random_bytes::<12>());
+        self.held = Some(token.clone());
         let now = app.now_ms();
         let lease = (cfg.timeout_secs.max(1) as i64) * 2000 * BATCH as i64 + CLAIM_MARGIN_MS;
         let batch = {
@@ -70,35 +75,28 @@ impl Sender {
             ferry_store::mail::claim(&mut conn, now, now + lease, &token, BATCH as i64).await?
         };
         let full = batch.len() == BATCH;
-        for m in &batch {
-            self.held.insert(m.id.to_string(), token.clone());
-        }
         for m in batch {
-            let id = m.id.to_string();
             attempt(app, &mailer, cfg, m, &token).await?;
-            self.held.remove(&id);
         }
+        self.held = None;
         Ok(if full { Pass::Busy } else { Pass::Idle })
     }
 
-    /// Hands back the claims a cut-short pass left, so the next start or another node sends
-    /// those mails at once instead of after the lease.
+    /// Hands back the claims a cut-short or failed pass left, so that the next pass, the next
+    /// start or another node sends those mails at once instead of after the lease.
     async fn hand_back(&mut self, app: &AppState) {
-        let left: Vec<(String, String)> = self.held.drain().collect();
-        if left.is_empty() {
+        let Some(token) = self.held.take() else {
             return;
-        }
+        };
         let released = async {
             let mut conn = app.store.conn().await?;
-            for (id, token) in &left {
-                ferry_store::mail::release(&mut conn, id, token).await?;
-            }
+            ferry_store::mail::release(&mut conn, &token).await?;
             anyhow::Ok(())
         };
         if let Err(e) = released.await {
             tracing::warn!(
                 error = format!("{e:#}"),
-                "releasing mails at shutdown failed; their claims will lapse"
+                "handing back claimed mails failed; their claims will lapse"
             );
         }
     }

@@ -62,6 +62,7 @@ macro_rules! conformance {
 }
 
 mod groups;
+mod mail;
 mod rate_buckets;
 mod sharing;
 mod tasks;
