@@ -62,8 +62,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a SQLite writer waits for the write lock before `SQLITE_BUSY` (the `busy_timeout`
-/// pragma set on every connection).
+/// How long a SQLite writer waits for the write lock before `SQLITE_BUSY`: the `busy_timeout`
+/// of every connection, and the longest wait for this process's turn in [`Store::begin`].
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -212,12 +212,13 @@ impl Store {
                             // Pages are read through a memory map: each pooled connection has its
                             // own page cache, emptied whenever another connection writes, so
                             // without it every request re-reads its pages with a syscall each.
-                            conn.execute(
+                            let pragmas = format!(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
                                  PRAGMA mmap_size = 1073741824;",
-                            )
-                            .await?;
+                                SQLITE_BUSY_TIMEOUT.as_millis()
+                            );
+                            conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
                             Ok(())
                         })
                     })

@@ -9,6 +9,17 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// `ferry admin backup DIR` of `t`'s data dir.
+fn backup_of(t: &TestServer, dir: &std::path::Path) -> std::process::Output {
+    t.ferry()
+        .args(["admin", "backup"])
+        .arg(dir)
+        .arg("--data-dir")
+        .arg(t.data_dir())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_running_server_is_backed_up_and_restored_into_a_new_data_dir() {
     let t = TestServer::start();
@@ -37,27 +48,13 @@ fn a_running_server_is_backed_up_and_restored_into_a_new_data_dir() {
     expected.push((versioned.id.clone(), sha256(b"version two")));
 
     let backup = t.work.path().join("backup");
-    let out = t
-        .ferry()
-        .args(["admin", "backup"])
-        .arg(&backup)
-        .arg("--data-dir")
-        .arg(t.data_dir())
-        .output()
-        .unwrap();
+    let out = backup_of(&t, &backup);
     assert!(out.status.success(), "{}", stderr(&out));
     // Changes after the snapshot are not in it.
     let later = t.put(&top, "later.txt", b"after the backup");
 
     // A second backup into the same (now full) directory is refused.
-    let out = t
-        .ferry()
-        .args(["admin", "backup"])
-        .arg(&backup)
-        .arg("--data-dir")
-        .arg(t.data_dir())
-        .output()
-        .unwrap();
+    let out = backup_of(&t, &backup);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("(not_empty)"), "{}", stderr(&out));
 
@@ -155,14 +152,7 @@ fn a_backup_never_migrates_the_database() {
         last
     });
     let backup = t.work.path().join("backup");
-    let out = t
-        .ferry()
-        .args(["admin", "backup"])
-        .arg(&backup)
-        .arg("--data-dir")
-        .arg(t.data_dir())
-        .output()
-        .unwrap();
+    let out = backup_of(&t, &backup);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
@@ -197,14 +187,7 @@ fn a_corrupt_blob_fails_the_backup_and_postgres_is_sent_to_pg_dump() {
         .join(&key[2..4])
         .join(&key);
     std::fs::write(&path, b"will be DAMAGED on disk").unwrap();
-    let out = t
-        .ferry()
-        .args(["admin", "backup"])
-        .arg(t.work.path().join("b"))
-        .arg("--data-dir")
-        .arg(t.data_dir())
-        .output()
-        .unwrap();
+    let out = backup_of(&t, &t.work.path().join("b"));
     assert!(!out.status.success());
     assert!(stderr(&out).contains("(blob_corrupt)"), "{}", stderr(&out));
 
