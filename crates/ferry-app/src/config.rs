@@ -299,6 +299,15 @@ impl Default for ServerConfig {
     }
 }
 
+/// `storage.inline_max_bytes` by default: 64 KiB. SQLite reads and writes blobs of up to
+/// about 100 KB faster than separate files (sqlite.org, "35% Faster Than The Filesystem");
+/// each one costs the WAL its pages once more at checkpoint.
+pub const DEFAULT_INLINE_MAX_BYTES: u64 = 64 << 10;
+
+/// The most `storage.inline_max_bytes` may be: 1 MiB. Larger rows are better streamed from
+/// the blob store than read into memory whole.
+pub const MAX_INLINE_MAX_BYTES: u64 = 1 << 20;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
@@ -306,6 +315,11 @@ pub struct StorageConfig {
     pub data_dir: PathBuf,
     /// How often unreferenced blobs and abandoned staging files are removed.
     pub gc_interval_secs: u64,
+    /// Simple uploads of at most this many bytes are kept in the database, in the
+    /// transaction that records the file, instead of the blob store: one durable commit per
+    /// small file rather than a staging file, a rename and their fsyncs (on S3, no object at
+    /// all). 0 keeps every file in the blob store.
+    pub inline_max_bytes: u64,
     /// Where file contents live: `local` (under `data_dir`) or `s3` (see `storage.s3`).
     pub backend: StorageBackend,
     /// The S3-compatible bucket, for `backend = "s3"`.
@@ -317,6 +331,7 @@ impl Default for StorageConfig {
         StorageConfig {
             data_dir: PathBuf::from("./ferry-data"),
             gc_interval_secs: 60,
+            inline_max_bytes: DEFAULT_INLINE_MAX_BYTES,
             backend: StorageBackend::Local,
             s3: S3Config::default(),
         }

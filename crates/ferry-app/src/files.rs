@@ -63,8 +63,11 @@ impl Budget {
         }
     }
 
+    /// Stages a simple upload's body: in memory when it is small enough for the database
+    /// (`storage.inline_max_bytes`), else in the blob store.
     pub async fn stage(&self, state: &AppState, body: ByteStream<'_>) -> Result<Staged> {
-        match state.blobs.stage(body, self.max()).await {
+        let inline_max = state.config.storage.inline_max_bytes;
+        match crate::inline_blobs::stage(state.blobs.as_ref(), body, self.max(), inline_max).await {
             Err(BlobError::TooLarge { limit }) => Err(self.error(limit.saturating_add(1))),
             other => Ok(other?),
         }
@@ -180,7 +183,11 @@ pub(crate) async fn publish_source(
     let scan = crate::scan::initial(&state.config.scan);
     let new_to_scanner = ferry_store::scans::ensure(tx, sha256, scan, state.now_ms()).await?;
     match source {
-        Source::Staged(staged) if stored == key => state.blobs.publish(staged).await?,
+        Source::Staged(staged) if stored == key => match staged.content() {
+            // Small content is kept by the database, in this transaction.
+            Some(content) => ferry_store::blob_contents::insert(tx, sha256, content).await?,
+            None => state.blobs.publish(staged).await?,
+        },
         Source::Staged(staged) => state.blobs.discard(staged).await,
         Source::Session(upload) if stored == key => {
             let session = crate::uploads::session(&upload);

@@ -28,6 +28,7 @@ pub mod folder_copy;
 pub mod folder_links;
 pub mod folders;
 pub mod groups;
+pub mod inline_blobs;
 pub mod jobs;
 pub mod link_access;
 pub mod link_receipts;

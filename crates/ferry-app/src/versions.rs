@@ -230,11 +230,6 @@ async fn commit_content(
             return Err(Error::PreconditionFailed);
         }
         crate::folders::charge(&mut tx, &current.owner_id, size).await?;
-        // Reference first, then publish, inside the transaction: the blob row stays locked,
-        // so a concurrent garbage collection of the same content cannot delete what we
-        // publish.
-        ferry_store::files::reference_blob(&mut tx, &sha256, size, app.now_ms()).await?;
-        crate::archives::remember_staged_crc(&mut tx, &sha256, &staged).await?;
         Ok((tx, current))
     };
     let (mut tx, current) = match checks.await {
@@ -242,10 +237,25 @@ async fn commit_content(
         Err(e) => return Err((e, Some(staged))),
     };
     let fail = |e: Error| (e, None);
-    app.blobs
-        .publish(staged)
+    // As an upload's new version does (`add_from_upload`): the blob referenced under the
+    // staged key (small content kept in the database), then queued for thumbnails and the
+    // scanner.
+    let source = crate::files::Source::Staged(staged);
+    let new_to_scanner = crate::files::publish_source(app, &mut tx, &sha256, size, source)
         .await
-        .map_err(|e| fail(e.into()))?;
+        .map_err(fail)?;
+    crate::thumbnails::queue(app, &mut tx, &sha256, &current.mime_type)
+        .await
+        .map_err(fail)?;
+    let holder = ferry_store::scans::Holder {
+        file_id: current.id.clone(),
+        folder_id: current.folder_id.clone(),
+        owner_id: current.owner_id.clone(),
+        name: current.name.clone(),
+    };
+    crate::scan::on_publish(&mut tx, &holder, &sha256, new_to_scanner, app.now_ms())
+        .await
+        .map_err(fail)?;
     let updated = record_version(
         app,
         &mut tx,

@@ -129,6 +129,42 @@ pub struct Staged {
     /// The key it will have once published.
     pub key: String,
     handle: String,
+    /// The whole content, when it was kept in memory rather than written to staging (see
+    /// [`Staged::in_memory`]).
+    content: Option<Bytes>,
+}
+
+impl Staged {
+    /// Content small enough to be kept in memory and stored by the caller itself (Ferry keeps
+    /// small files in its database, in the transaction that records them: one durable write
+    /// instead of a staging file, a rename and their fsyncs). It is known under `key`, which
+    /// the caller chose from its SHA-256; a blob store neither publishes nor discards it.
+    pub fn in_memory(content: Bytes, key: impl FnOnce(&str) -> String) -> Staged {
+        let mut hash = WholeHash::new();
+        hash.update(&content);
+        let crc32 = hash.crc32().unwrap_or_default();
+        let sha256 = hex::encode(hash.finalize());
+        Staged {
+            key: key(&sha256),
+            sha256,
+            crc32,
+            size: content.len() as u64,
+            handle: String::new(),
+            content: Some(content),
+        }
+    }
+
+    /// The content, for staged bytes kept in memory ([`Staged::in_memory`]).
+    pub fn content(&self) -> Option<&Bytes> {
+        self.content.as_ref()
+    }
+}
+
+/// What a blob store says when asked to publish content kept in memory: the caller stores it.
+fn in_memory_error() -> BlobError {
+    BlobError::Io(std::io::Error::other(
+        "content kept in memory is stored by the caller, not published to a blob store",
+    ))
 }
 
 /// What [`BlobStore::session_append`] wrote.

@@ -219,6 +219,7 @@ impl BlobStore for LocalBlobStore {
                     crc32,
                     size,
                     handle,
+                    content: None,
                 })
             }
             Err(e) => Err(e),
@@ -226,11 +227,17 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn publish(&self, staged: Staged) -> Result<()> {
+        if staged.content.is_some() {
+            return Err(crate::in_memory_error());
+        }
         let from = self.staging_path(&staged.handle);
         self.move_into_place(&from, &staged.sha256).await
     }
 
     async fn discard(&self, staged: Staged) {
+        if staged.content.is_some() {
+            return;
+        }
         let _ = self.dispose(&self.staging_path(&staged.handle));
     }
 

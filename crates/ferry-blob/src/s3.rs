@@ -588,15 +588,22 @@ impl BlobStore for S3BlobStore {
             size,
             handle: key.clone(),
             key,
+            content: None,
         })
     }
 
-    async fn publish(&self, _staged: Staged) -> Result<()> {
+    async fn publish(&self, staged: Staged) -> Result<()> {
+        if staged.content.is_some() {
+            return Err(crate::in_memory_error());
+        }
         // Already in place: the key is where it was written.
         Ok(())
     }
 
     async fn discard(&self, staged: Staged) {
+        if staged.content.is_some() {
+            return;
+        }
         let _ = self.remove(&staged.handle).await;
     }
 

@@ -285,7 +285,7 @@ pub async fn open_blobs(
     clock: Arc<dyn ferry_app::clock::Clock>,
 ) -> anyhow::Result<Arc<dyn BlobStore>> {
     use ferry_app::config::StorageBackend;
-    Ok(match config.storage.backend {
+    let inner: Arc<dyn BlobStore> = match config.storage.backend {
         StorageBackend::Local => Arc::new(LocalBlobStore::open(&config.storage.data_dir).await?),
         StorageBackend::S3 => {
             let s3 = &config.storage.s3;
@@ -312,5 +312,11 @@ pub async fn open_blobs(
             );
             Arc::new(blobs)
         }
-    })
+    };
+    // Small files live in the database (`storage.inline_max_bytes`); every reader goes
+    // through this one store.
+    Ok(Arc::new(ferry_app::inline_blobs::InlineBlobs::new(
+        inner,
+        store.clone(),
+    )))
 }

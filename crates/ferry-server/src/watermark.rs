@@ -135,9 +135,12 @@ pub async fn deliver(
     if file.size > MAX_BYTES {
         return Err(Error::WatermarkUnsupported.into());
     }
+    // By its key (S3 and small files in the database keep content under other keys than
+    // its hash), refused like any download when the scan rule refuses the content.
+    let key = ferry_app::files::blob_key(state, &file.sha256).await?;
     let original: Vec<u8> = state
         .blobs
-        .read(&file.sha256, 0, file.size as u64)
+        .read(&key, 0, file.size as u64)
         .await?
         .try_fold(
             Vec::with_capacity(file.size as usize),

@@ -35,11 +35,14 @@ impl Store {
         Ok(())
     }
 
-    /// Every blob the database refers to: file contents (any version, trash and holds
-    /// included: whatever still counts a reference) and ready thumbnails.
+    /// Every blob in the blob store the database refers to: file contents (any version,
+    /// trash and holds included: whatever still counts a reference) and ready thumbnails.
+    /// Contents the database keeps itself ([`crate::blob_contents`]) are not listed: they
+    /// are in any copy of the database.
     pub async fn referenced_blobs(&self) -> Result<Vec<BlobRef>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT COALESCE(storage_key, sha256), size FROM blobs WHERE refcount > 0 \
+             AND (storage_key IS NULL OR storage_key NOT LIKE 'inline:%') \
              UNION SELECT storage_key, COALESCE(size, 0) FROM blob_renditions \
              WHERE status = 'ready' AND storage_key IS NOT NULL \
              ORDER BY 1",

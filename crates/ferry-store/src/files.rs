@@ -186,22 +186,25 @@ pub async fn unreference_blob(conn: &mut Conn, sha256: &str, now: i64) -> Result
     Ok(())
 }
 
-/// Removes up to `limit` blob rows unreferenced since before `cutoff` and returns their
-/// blob store keys; the caller deletes the bytes before committing.
+/// Removes up to `limit` blob rows unreferenced since before `cutoff`, with the contents the
+/// database kept for them ([`crate::blob_contents`]), and returns their keys; the caller
+/// deletes the bytes of the blob store's keys before committing.
 pub async fn claim_unreferenced_blobs(
     conn: &mut Conn,
     cutoff: i64,
     limit: i64,
 ) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
+    let keys: Vec<String> = sqlx::query_scalar(
         "DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs \
          WHERE refcount <= 0 AND unreferenced_since < $1 LIMIT $2) \
          AND refcount <= 0 RETURNING COALESCE(storage_key, sha256)",
     )
     .bind(cutoff)
     .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all(&mut *conn)
+    .await?;
+    crate::blob_contents::remove_for_keys(conn, &keys).await?;
+    Ok(keys)
 }
 
 /// Inserts a file row and its first version (whose blob must be referenced in the same

@@ -12,6 +12,7 @@ pub mod analytics;
 pub mod archives;
 pub mod audit;
 pub mod backup;
+pub mod blob_contents;
 pub mod changes;
 pub mod coherence;
 pub mod collaborations;

@@ -9,7 +9,7 @@ pub mod zip;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use ferry_blob::{BlobStore, ByteStream, Part, Staged};
+use ferry_blob::{BlobStore, ByteStream, Part};
 use ferry_core::audit::{Action, TargetKind};
 use ferry_core::{IdKind, Permission};
 use ferry_store::archives::ArchiveFile;
@@ -110,18 +110,6 @@ impl Iterator for Parts {
             },
         })
     }
-}
-
-/// Keeps the CRC-32 computed while bytes were staged (for a new version of a file; a new
-/// file's comes with its blob reference). Call with the blob referenced in the same
-/// transaction.
-pub(crate) async fn remember_staged_crc(
-    tx: &mut ferry_store::Conn,
-    sha256: &str,
-    staged: &Staged,
-) -> Result<()> {
-    ferry_store::archives::set_blob_crc(tx, sha256, staged.crc32).await?;
-    Ok(())
 }
 
 /// Builds entries: a folder tree under the top directory `top`.

@@ -28,7 +28,7 @@ on_all_backends!(
 );
 
 /// Runs `python3 -c script path` and returns its standard output.
-fn python(script: &str, path: &Path) -> String {
+pub(crate) fn python(script: &str, path: &Path) -> String {
     let out = Command::new("python3")
         .arg("-c")
         .arg(script)
@@ -78,7 +78,7 @@ fn check_with_tools(path: &Path) -> Vec<String> {
 }
 
 /// Python's view: `testzip()` passes, and every entry's name with the SHA-256 of its content.
-const LIST: &str = r#"import sys, zipfile, hashlib
+pub(crate) const LIST: &str = r#"import sys, zipfile, hashlib
 z = zipfile.ZipFile(sys.argv[1])
 assert z.testzip() is None
 for i in z.infolist():

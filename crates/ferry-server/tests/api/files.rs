@@ -180,7 +180,7 @@ async fn quota_is_enforced_and_nothing_is_kept(app: TestApp) {
     bob.upload(&folder.id, "a.bin", vec![1u8; 600])
         .await
         .unwrap();
-    let blobs_before = app.blob_files();
+    let blobs_before = app.blob_files().await;
     assert_api_error(
         bob.upload(&folder.id, "b.bin", vec![2u8; 600]).await,
         413,
@@ -194,7 +194,7 @@ async fn quota_is_enforced_and_nothing_is_kept(app: TestApp) {
         413,
         "quota_exceeded",
     );
-    assert_eq!(app.blob_files(), blobs_before);
+    assert_eq!(app.blob_files().await, blobs_before);
     assert_eq!(app.staging_files(), 0);
     let me = bob.me().await.unwrap();
     assert_eq!(me.quota.used_bytes, 600);
@@ -356,7 +356,7 @@ async fn upload_refuses_bad_input(app: TestApp) {
             .is_empty()
     );
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(app.blob_files().await, 0);
     assert_eq!(app.staging_files(), 0);
 
     // The longest ttl (ten years) is fine.
@@ -518,7 +518,7 @@ async fn multipart_upload_refuses_bad_forms(app: TestApp) {
             .is_empty()
     );
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(app.blob_files().await, 0);
     assert_eq!(app.staging_files(), 0);
 }
 
@@ -624,7 +624,7 @@ async fn same_name_is_renamed_or_refused(app: TestApp) {
     assert_eq!(renamed.name, "README (2)");
 
     let used = alice.me().await.unwrap().quota.used_bytes;
-    let blobs = app.blob_files();
+    let blobs = app.blob_files().await;
     assert_api_error(
         upload_raw(
             &alice,
@@ -642,7 +642,7 @@ async fn same_name_is_renamed_or_refused(app: TestApp) {
         used,
         "nothing charged"
     );
-    assert_eq!(app.blob_files(), blobs, "nothing stored");
+    assert_eq!(app.blob_files().await, blobs, "nothing stored");
     assert_eq!(app.staging_files(), 0);
     let fresh = upload_raw(
         &alice,
@@ -920,7 +920,7 @@ async fn early_upload_errors_close_the_connection_cleanly(app: TestApp) {
     if !answer.contains("\r\nconnection: close") && !usable {
         broken.push(answer);
     }
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(app.blob_files().await, 0);
     assert!(
         broken.is_empty(),
         "the server closed the connection after answering without `Connection: close`:\n{}",

@@ -301,7 +301,7 @@ async fn other_users_folders_are_not_found(app: TestApp) {
         .upload(&folder.id, "secret.txt", b"secret".to_vec())
         .await
         .unwrap();
-    let blobs = app.blob_files();
+    let blobs = app.blob_files().await;
 
     assert_api_error(bob.get_folder(&folder.id).await, 404, "not_found");
     assert_api_error(
@@ -336,7 +336,7 @@ async fn other_users_folders_are_not_found(app: TestApp) {
             assert_api_error(other, 404, "not_found");
         }
     }
-    assert_eq!(app.blob_files(), blobs, "nothing stored");
+    assert_eq!(app.blob_files().await, blobs, "nothing stored");
     assert_eq!(app.staging_files(), 0);
     let files = alice
         .list_files(&folder.id, None, None)
@@ -369,7 +369,7 @@ async fn unknown_folder_ids_are_not_found(app: TestApp) {
             "not_found",
         );
     }
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(app.blob_files().await, 0);
 }
 
 async fn list_shows_only_own_folders(app: TestApp) {

@@ -281,12 +281,29 @@ impl TestApp {
             .expect("readyz is JSON")
     }
 
-    /// Number of blobs stored (files on disk, objects in S3).
-    pub fn blob_files(&self) -> usize {
+    /// Number of blobs stored: files on disk or objects in S3, and small contents kept in
+    /// the database (`storage.inline_max_bytes`).
+    pub async fn blob_files(&self) -> usize {
+        self.stored_blobs() + self.inline_blobs().await
+    }
+
+    /// Number of blobs in the blob store (files on disk, objects in S3).
+    pub fn stored_blobs(&self) -> usize {
         match &self.s3 {
             Some(s3) => s3.objects("blobs").len(),
             None => count_files(&self.dir.path().join("blobs")),
         }
+    }
+
+    /// Number of contents kept in the database.
+    pub async fn inline_blobs(&self) -> usize {
+        let state = self.server.as_ref().expect("server runs").state();
+        let mut conn = state.store.conn().await.expect("connection");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blob_contents")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("count");
+        n as usize
     }
 
     /// Number of files in staging (on S3: unfinished multipart uploads and temporary

@@ -2,6 +2,7 @@
 //! where the point is a malformed request). Every test runs on SQLite and on PostgreSQL.
 
 mod helpers;
+mod inline_blobs;
 
 mod account_mail;
 

@@ -1,6 +1,7 @@
 //! `storage.s3.redirect_downloads`: an authenticated download answers `302` to a presigned URL
 //! of the bucket (a real s3s-fs, which checks the signature), which serves the bytes and ranges
-//! with the file's own type and name; counted links never redirect.
+//! with the file's own type and name; counted links and small files kept in the database never
+//! redirect.
 
 use reqwest::Method;
 use reqwest::header;
@@ -106,4 +107,20 @@ async fn downloads_redirect_to_a_presigned_url_and_links_do_not() {
         .await
         .unwrap();
     assert_eq!(res.status(), 410, "the budget holds");
+
+    // A small file kept in the database (`storage.inline_max_bytes`) has no object to point
+    // at: it streams through Ferry.
+    let small = app
+        .admin
+        .upload(&folder.id, "note.txt", b"kept with its row".to_vec())
+        .await
+        .unwrap();
+    let res = no_follow
+        .get(format!("{}/api/v1/files/{}/content", app.url, small.id))
+        .basic_auth("admin", Some(crate::helpers::ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"kept with its row");
 }

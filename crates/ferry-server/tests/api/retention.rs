@@ -94,7 +94,7 @@ async fn ttl_files_expire_and_are_purged(app: TestApp) {
     assert_eq!(res.status(), 201);
     let file: ferry_api::File = res.json().await.unwrap();
     assert!(file.retention.expires_at.is_some());
-    let blobs = app.blob_files();
+    let blobs = app.blob_files().await;
     assert!(
         wait_until(|| async {
             alice
@@ -105,7 +105,7 @@ async fn ttl_files_expire_and_are_purged(app: TestApp) {
         .await
     );
     assert!(
-        wait_until(|| async { app.blob_files() < blobs }).await,
+        wait_until(|| async { app.blob_files().await < blobs }).await,
         "the unreferenced blob is collected"
     );
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);

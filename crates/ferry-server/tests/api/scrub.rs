@@ -11,9 +11,50 @@ use crate::helpers::{Backend, TestApp};
 
 fn interval(c: &mut ferry_server::Config) {
     c.scrub.interval_secs = 3600;
+    // The bytes are damaged on disk, so they must be there, not in the database.
+    c.storage.inline_max_bytes = 0;
 }
 
 crate::on_both_backends_with!(interval; the_scrubber_finds_a_damaged_blob_when_it_is_due);
+crate::on_both_backends_with!(hourly; the_scrubber_finds_damaged_content_in_the_database);
+
+fn hourly(c: &mut ferry_server::Config) {
+    c.scrub.interval_secs = 3600;
+}
+
+/// Small files live in the database (`storage.inline_max_bytes`): their content is checked
+/// against its hash as a file's is.
+async fn the_scrubber_finds_damaged_content_in_the_database(app: TestApp) {
+    let folder = app.admin.create_folder("scrubbed", 0).await.unwrap();
+    let bad = b"this small content will rot in the database".to_vec();
+    app.admin
+        .upload(&folder.id, "bad.txt", bad.clone())
+        .await
+        .unwrap();
+    assert_eq!(app.inline_blobs().await, 1);
+    let sha = hex::encode(Sha256::digest(&bad));
+    {
+        let state = app.server.as_ref().unwrap().state();
+        let mut conn = state.store.conn().await.unwrap();
+        sqlx::query("UPDATE blob_contents SET content = $1 WHERE sha256 = $2")
+            .bind(&b"this small content will ROT in the database"[..])
+            .bind(&sha)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    app.clock.advance(Duration::from_secs(2 * 3600));
+    app.run_jobs().await;
+    let events = app
+        .admin
+        .audit_events(&[("action", "blob.corrupt")])
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].target.id, sha);
+    assert_eq!(events[0].details["problem"], "mismatch");
+}
 
 async fn the_scrubber_finds_a_damaged_blob_when_it_is_due(app: TestApp) {
     let folder = app.admin.create_folder("scrubbed", 0).await.unwrap();
@@ -80,6 +121,7 @@ async fn a_disabled_scrubber_reads_nothing() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
         c.scrub.enabled = false;
         c.scrub.interval_secs = 1;
+        c.storage.inline_max_bytes = 0;
     })
     .await
     .unwrap();

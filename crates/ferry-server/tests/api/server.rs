@@ -58,7 +58,7 @@ async fn an_upload_that_stalls_mid_body_is_cut_off_and_leaves_nothing() {
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     assert!(text.contains("body_read_failed"), "{text}");
     assert_eq!(app.staging_files(), 0);
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(app.blob_files().await, 0);
     assert!(
         alice
             .list_files(&folder.id, None, None)
@@ -99,7 +99,7 @@ async fn a_client_that_disconnects_mid_upload_leaves_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(app.staging_files(), 0);
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(app.blob_files().await, 0);
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 0);
 }
 

@@ -79,7 +79,7 @@ async fn big_copies_are_tasks_and_appear_whole(app: TestApp) {
     let (_, alice) = app.user("alice", None).await;
     let (_, bob) = app.user("bob", None).await;
     let (top, src) = tree(&alice).await;
-    let blobs = app.blob_files();
+    let blobs = app.blob_files().await;
     // The raw answer: 202, the task, and where to follow it.
     let res = alice
         .request(Method::POST, &format!("/folders/{}/copy", src.id))
@@ -137,7 +137,7 @@ async fn big_copies_are_tasks_and_appear_whole(app: TestApp) {
     let body = alice.download(&inner_files[0].id, &[]).await.unwrap().body;
     assert_eq!(body.as_ref(), b"c.txtc.txt");
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 80);
-    assert_eq!(app.blob_files(), blobs, "no bytes are copied");
+    assert_eq!(app.blob_files().await, blobs, "no bytes are copied");
     // The copy is audited once, as a whole.
     let events = alice
         .audit_events(&[("action", "folder.copied")])

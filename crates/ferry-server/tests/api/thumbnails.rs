@@ -138,7 +138,7 @@ async fn thumbnails_come_in_five_sizes_and_two_formats(app: TestApp) {
 
 async fn identical_content_is_rendered_once(app: TestApp) {
     let (alice, folder) = setup(&app).await;
-    let before = app.blob_files();
+    let before = app.blob_files().await;
     let bytes = png(300, 300);
     let a = alice
         .upload(&folder.id, "a.png", bytes.clone())
@@ -147,17 +147,25 @@ async fn identical_content_is_rendered_once(app: TestApp) {
     let b = alice.upload(&folder.id, "b.png", bytes).await.unwrap();
     // The content once, and its m thumbnail once (by the worker or on this first request).
     let first = thumb(&alice, &a.id, "m", None).await.bytes().await.unwrap();
-    assert_eq!(app.blob_files(), before + 2, "the thumbnail is a blob");
+    assert_eq!(
+        app.blob_files().await,
+        before + 2,
+        "the thumbnail is a blob"
+    );
     let second = thumb(&alice, &b.id, "m", None).await.bytes().await.unwrap();
     assert_eq!(first, second);
-    assert_eq!(app.blob_files(), before + 2, "rendered once for both files");
+    assert_eq!(
+        app.blob_files().await,
+        before + 2,
+        "rendered once for both files"
+    );
     // Once the content is gone, so is its thumbnail.
     alice.delete_file_permanently(&a.id).await.unwrap();
     alice.delete_file_permanently(&b.id).await.unwrap();
     app.clock.advance(std::time::Duration::from_secs(3600));
     // The server's own collector may be in the middle of the same pass: wait for it.
     let started = std::time::Instant::now();
-    while app.blob_files() != before {
+    while app.blob_files().await != before {
         assert!(
             started.elapsed() < std::time::Duration::from_secs(60),
             "content and thumbnail were not collected"
@@ -169,7 +177,7 @@ async fn identical_content_is_rendered_once(app: TestApp) {
 
 async fn a_worker_renders_the_usual_size_after_publish(app: TestApp) {
     let (alice, folder) = setup(&app).await;
-    let before = app.blob_files();
+    let before = app.blob_files().await;
     let f = alice
         .upload(&folder.id, "p.jpg", jpeg(900, 600))
         .await
@@ -178,10 +186,10 @@ async fn a_worker_renders_the_usual_size_after_publish(app: TestApp) {
         .upload(&folder.id, "plain.txt", b"no picture".to_vec())
         .await
         .unwrap();
-    assert_eq!(app.blob_files(), before + 2);
+    assert_eq!(app.blob_files().await, before + 2);
     // The server's own worker may be rendering it while run_jobs finds nothing due.
     let started = std::time::Instant::now();
-    while app.blob_files() < before + 3 {
+    while app.blob_files().await < before + 3 {
         assert!(
             started.elapsed() < std::time::Duration::from_secs(60),
             "the m thumbnail was not made"
@@ -190,7 +198,7 @@ async fn a_worker_renders_the_usual_size_after_publish(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(
-        app.blob_files(),
+        app.blob_files().await,
         before + 3,
         "the m thumbnail and nothing else"
     );
@@ -199,7 +207,7 @@ async fn a_worker_renders_the_usual_size_after_publish(app: TestApp) {
     let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
     assert_eq!((img.width(), img.height()), (256, 171));
     assert_eq!(
-        app.blob_files(),
+        app.blob_files().await,
         before + 3,
         "served from what the worker made"
     );

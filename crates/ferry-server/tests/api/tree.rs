@@ -474,14 +474,14 @@ async fn copies_share_bytes_and_pay_quota(app: TestApp) {
         .upload(&inner.id, "data.bin", vec![7u8; 30])
         .await
         .unwrap();
-    let blobs = app.blob_files();
+    let blobs = app.blob_files().await;
     let copy = alice
         .copy_file(&file.id, &to_folder(&top.id))
         .await
         .unwrap();
     assert_ne!(copy.id, file.id);
     assert_eq!(copy.checksum_sha256, file.checksum_sha256);
-    assert_eq!(app.blob_files(), blobs, "no bytes are copied");
+    assert_eq!(app.blob_files().await, blobs, "no bytes are copied");
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 60);
     let tree = alice
         .copy_folder(&src.id, &under(Some(&top.id)))
@@ -497,7 +497,7 @@ async fn copies_share_bytes_and_pay_quota(app: TestApp) {
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].path, "/top/src (1)/inner/data.bin");
     assert_eq!(alice.me().await.unwrap().quota.used_bytes, 90);
-    assert_eq!(app.blob_files(), blobs);
+    assert_eq!(app.blob_files().await, blobs);
     // Past the quota: refused, nothing half-done.
     assert_api_error(
         alice.copy_folder(&src.id, &under(Some(&top.id))).await,

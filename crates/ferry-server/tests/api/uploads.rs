@@ -264,7 +264,7 @@ async fn a_wrong_whole_file_checksum_fails_the_upload_and_keeps_nothing(app: Tes
             .await
             .unwrap();
     }
-    let blobs = app.blob_files();
+    let blobs = app.blob_files().await;
     let body = assert_api_error(
         complete(&alice, &up.upload_id).await,
         422,
@@ -275,7 +275,7 @@ async fn a_wrong_whole_file_checksum_fails_the_upload_and_keeps_nothing(app: Tes
         alice.get_upload(&up.upload_id).await.unwrap().status,
         "failed"
     );
-    assert_eq!(app.blob_files(), blobs);
+    assert_eq!(app.blob_files().await, blobs);
     assert!(
         alice
             .list_files(&folder.id, None, None)

@@ -61,6 +61,7 @@ macro_rules! conformance {
     )*};
 }
 
+mod blob_contents;
 mod groups;
 mod mail;
 mod rate_buckets;

@@ -175,7 +175,8 @@ fn a_backup_never_migrates_the_database() {
 
 #[test]
 fn a_corrupt_blob_fails_the_backup_and_postgres_is_sent_to_pg_dump() {
-    let t = TestServer::start();
+    // The blob is damaged on disk, so it must be there, not in the database.
+    let t = TestServer::start_with(|c| c.storage.inline_max_bytes = 0);
     let folder = t.folder("f");
     let bytes = b"will be damaged on disk";
     t.put(&folder, "x.txt", bytes);
@@ -210,7 +211,8 @@ fn a_corrupt_blob_fails_the_backup_and_postgres_is_sent_to_pg_dump() {
 /// as `blob.corrupt`, and exits 1; on a sound store it exits 0.
 #[test]
 fn fsck_finds_damage_missing_blobs_and_orphans() {
-    let t = TestServer::start();
+    // Blobs are damaged and removed on disk, so they must be there, not in the database.
+    let t = TestServer::start_with(|c| c.storage.inline_max_bytes = 0);
     let folder = t.folder("f");
     let fsck = || {
         t.ferry()
