@@ -137,8 +137,11 @@ async fn a_chain_comes_with_the_shares_along_it(store: &Store) {
         .unwrap()
         .expect("the folder is there");
     assert_eq!(read.folder.id, chain_ids[2].as_str());
-    let mut live: Vec<(String, FolderRole)> =
-        read.grants.iter().map(|(f, role, _)| (f.clone(), *role)).collect();
+    let mut live: Vec<(String, FolderRole)> = read
+        .grants
+        .iter()
+        .map(|(f, role, _)| (f.clone(), *role))
+        .collect();
     live.sort_by_key(|(_, role)| *role);
     assert_eq!(live, seen);
     assert!(
