@@ -68,7 +68,7 @@ pub async fn resolve_role(
     }
     // One walk up the tree with the shares along it; what they say about every folder of the
     // chain (its role, where it is mounted) serves the rest of the call.
-    let (chain, grants) = ferry_store::collaborations::chain_with_grants(
+    let read = ferry_store::collaborations::chain_with_grants(
         conn,
         &folder.id,
         validate::MAX_DEPTH + 1,
@@ -76,7 +76,58 @@ pub async fn resolve_role(
         now,
     )
     .await?;
-    Ok(decide_along(caller, chain, &grants))
+    Ok(decide_along(caller, read.chain, &read.grants))
+}
+
+/// Folder `id`'s chain with the shares `user_id` holds along it, from the chain this node
+/// keeps when the tree has not changed since it was kept (one statement of indexed lookups:
+/// the live folder, the live shares, the generation), else walked up the tree and kept.
+async fn chain_of(
+    app: &AppState,
+    conn: &mut ferry_store::Conn,
+    id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<(Vec<Folder>, Vec<ferry_store::collaborations::Grant>)> {
+    if let Some(kept) = app.tree.get(id) {
+        let ids: Vec<&str> = kept.chain.iter().map(|f| f.id.as_str()).collect();
+        let read =
+            ferry_store::collaborations::folder_with_grants(conn, id, &ids, user_id, now).await?;
+        if let Some(read) = read.filter(|r| r.generation == kept.generation) {
+            let mut chain = kept.chain.clone();
+            if let Some(last) = chain.last_mut() {
+                *last = read.folder;
+            }
+            let grants = read
+                .grants
+                .into_iter()
+                .map(|(folder_id, role, mount)| {
+                    let mount_name = mount.unwrap_or_else(|| {
+                        let shared = chain.iter().find(|f| f.id == folder_id.as_str());
+                        shared.map(|f| f.name.clone()).unwrap_or_default()
+                    });
+                    ferry_store::collaborations::Grant {
+                        folder_id,
+                        role,
+                        mount_name,
+                    }
+                })
+                .collect();
+            return Ok((chain, grants));
+        }
+    }
+    let read = ferry_store::collaborations::chain_with_grants(
+        conn,
+        id,
+        validate::MAX_DEPTH + 1,
+        user_id,
+        now,
+    )
+    .await?;
+    if read.chain.last().is_some_and(|f| f.id == id) {
+        app.tree.keep(id, read.generation, read.chain.clone());
+    }
+    Ok((read.chain, read.grants))
 }
 
 /// Decides the caller's role on every folder of `chain` (top-level folder first) from the
@@ -373,14 +424,7 @@ async fn visible_folder_read(
         // them with it, and decide the role now (one statement whoever owns the folder).
         Read::Chain => match &caller.actor {
             Actor::User(user) if !user.is_admin() && caller.restriction().is_none() => {
-                let (chain, grants) = ferry_store::collaborations::chain_with_grants(
-                    &mut conn,
-                    id,
-                    validate::MAX_DEPTH + 1,
-                    &user.id,
-                    app.now_ms(),
-                )
-                .await?;
+                let (chain, grants) = chain_of(app, &mut conn, id, &user.id, app.now_ms()).await?;
                 let folder = chain.last().filter(|f| f.id == id).cloned();
                 if folder.as_ref().is_some_and(|f| f.owner_id != user.id) {
                     decide_along(caller, chain, &grants);

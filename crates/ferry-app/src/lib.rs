@@ -65,6 +65,7 @@ pub mod thumbnails;
 pub mod token_cache;
 pub mod tokens;
 pub mod trash;
+pub mod tree_cache;
 pub mod two_factor;
 pub mod upload_links;
 pub mod uploads;

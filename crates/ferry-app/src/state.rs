@@ -42,6 +42,8 @@ pub struct AppState {
     pub mail: Option<Arc<Mailer>>,
     /// What bearer tokens resolved to, kept coherent across nodes.
     pub tokens: Arc<TokenCache>,
+    /// Chains of folders this node keeps, checked against the tree's generation on use.
+    pub tree: Arc<crate::tree_cache::TreeCache>,
     /// This node's part in keeping every node's caches coherent.
     pub coherence: Arc<Coherence>,
     /// Renders thumbnails: this node's bounded pool and the tools found at start.

@@ -116,6 +116,7 @@ impl Server {
             tokens: Arc::new(ferry_app::token_cache::TokenCache::new(
                 Duration::from_secs(config.auth.token_cache_secs),
             )),
+            tree: Arc::default(),
             coherence,
         };
         bootstrap_admin(&state).await?;

@@ -20,6 +20,7 @@ on_both_backends!(
     transfer_hands_a_folder_over_with_its_bytes,
     invitations_and_answers_leave_notices,
     an_upload_open_across_a_transfer_is_paid_by_the_new_owner,
+    a_deep_folder_follows_every_change_to_its_chain_at_once,
 );
 
 fn share(user: &str, role: &str) -> api::CreateCollaboration {
@@ -757,4 +758,132 @@ async fn an_upload_open_across_a_transfer_is_paid_by_the_new_owner(app: TestApp)
     assert_eq!(bob.me().await.unwrap().quota.used_bytes, 1000);
     let listed = bob.list_files(&top.id, None, None).await.unwrap().files;
     assert_eq!(listed[0].id, file.id);
+}
+
+/// A chain of folders shared with a group at its top: bob's role and path on the deepest one
+/// follow a rename, a move out of and back into the share, a delete and a restore above it, a
+/// move of a folder of alice's into the share, and his group membership, each on the very next
+/// request (the node keeps the chain after the first; every change must reach it). With a
+/// second node, the changes made on the first reach a chain the second keeps.
+async fn a_deep_chain_follows_every_change(app: &TestApp, node: &Client) {
+    let (_, alice) = app.user("alice", None).await;
+    let (bob_user, _) = app.user("bob", None).await;
+    let session = node.login("bob", "password-bob").await.unwrap();
+    let bob_on = &node.with_token(session.access_token);
+    let group = app
+        .admin
+        .create_group(&api::CreateGroup {
+            name: "Readers".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    app.admin
+        .add_group_member(&group.id, &bob_user.id)
+        .await
+        .unwrap();
+    let team = alice.create_folder("team", 0).await.unwrap();
+    let private = alice.create_folder("private", 0).await.unwrap();
+    let mut chain = vec![team.clone()];
+    for name in ["a", "b", "c", "d"] {
+        let parent = chain.last().unwrap().id.clone();
+        chain.push(alice.create_folder_in(Some(&parent), name).await.unwrap());
+    }
+    let (b, c, d) = (
+        chain[2].id.clone(),
+        chain[3].id.clone(),
+        chain[4].id.clone(),
+    );
+    let aside = alice
+        .create_folder_in(Some(&private.id), "aside")
+        .await
+        .unwrap();
+    alice
+        .invite(
+            &team.id,
+            &api::CreateCollaboration {
+                group: Some(group.id.clone()),
+                role: "viewer".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let path_of = |id: String| {
+        let bob = bob_on.clone();
+        async move {
+            bob.get_folder(&id)
+                .await
+                .map(|f| (f.role.clone(), f.path.clone()))
+        }
+    };
+    let viewer = |path: &str| ("viewer".to_string(), path.to_string());
+    for _ in 0..2 {
+        assert_eq!(path_of(d.clone()).await.unwrap(), viewer("/team/a/b/c/d"));
+    }
+    assert_api_error(bob_on.get_folder(&aside.id).await, 404, "not_found");
+
+    // A rename above shows in the path at once.
+    let rename = api::UpdateFolder {
+        name: Some("b2".into()),
+        ..Default::default()
+    };
+    alice.update_folder(&b, &rename).await.unwrap();
+    assert_eq!(path_of(d.clone()).await.unwrap(), viewer("/team/a/b2/c/d"));
+
+    // Moved out of the share, the folder below is gone for bob; moved back, it is his again.
+    let to = |parent: &str| api::MoveFolder {
+        parent_id: Some(Some(parent.to_string())),
+        ..Default::default()
+    };
+    alice.move_folder(&c, &to(&private.id)).await.unwrap();
+    assert_api_error(bob_on.get_folder(&d).await, 404, "not_found");
+    assert_api_error(bob_on.get_folder(&c).await, 404, "not_found");
+    alice.move_folder(&c, &to(&b)).await.unwrap();
+    assert_eq!(path_of(d.clone()).await.unwrap(), viewer("/team/a/b2/c/d"));
+
+    // A folder bob could not see, moved into the share, is his at once.
+    alice.move_folder(&aside.id, &to(&c)).await.unwrap();
+    assert_eq!(
+        path_of(aside.id.clone()).await.unwrap(),
+        viewer("/team/a/b2/c/aside")
+    );
+
+    // Deleted above, gone; restored, back.
+    alice.delete_folder(&b, false).await.unwrap();
+    assert_api_error(bob_on.get_folder(&d).await, 404, "not_found");
+    alice
+        .restore_item(&b, &api::RestoreItem::default())
+        .await
+        .unwrap();
+    assert_eq!(path_of(d.clone()).await.unwrap(), viewer("/team/a/b2/c/d"));
+
+    // Shares and memberships are read live: out of the group, out of the tree.
+    app.admin
+        .remove_group_member(&group.id, &bob_user.id)
+        .await
+        .unwrap();
+    assert_api_error(bob_on.get_folder(&d).await, 404, "not_found");
+}
+
+async fn a_deep_folder_follows_every_change_to_its_chain_at_once(app: TestApp) {
+    let node = app.anon.clone();
+    a_deep_chain_follows_every_change(&app, &node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn a_deep_folder_follows_changes_made_on_another_node_postgres() {
+    let app = TestApp::spawn(crate::helpers::Backend::Postgres)
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    let node_b = ferry_server::Server::start_with_clock(app.config.clone(), app.clock.clone())
+        .await
+        .expect("a second node starts");
+    let b = Client::new(&format!("http://{}", node_b.addr()));
+    a_deep_chain_follows_every_change(&app, &b).await;
+    node_b.shutdown().await.unwrap();
 }

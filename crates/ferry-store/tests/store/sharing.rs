@@ -110,9 +110,10 @@ async fn a_chain_comes_with_the_shares_along_it(store: &Store) {
         .unwrap();
     }
 
-    let (chain, grants) = collaborations::chain_with_grants(&mut c, &chain_ids[2], 80, &bob, 10)
-        .await
-        .unwrap();
+    let collaborations::ChainWithGrants { chain, grants, .. } =
+        collaborations::chain_with_grants(&mut c, &chain_ids[2], 80, &bob, 10)
+            .await
+            .unwrap();
     let ids: Vec<&str> = chain.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, chain_ids, "top-level folder first, each folder once");
     let mut seen: Vec<(String, FolderRole)> = grants
@@ -129,16 +130,37 @@ async fn a_chain_comes_with_the_shares_along_it(store: &Store) {
         "the user's and the group's share on the middle folder; not the expired or pending one"
     );
     assert!(grants.iter().all(|g| g.mount_name == "middle"));
+    // The same shares, read live along a chain a node keeps, with the folder's own row.
+    let kept: Vec<&str> = chain_ids.iter().map(String::as_str).collect();
+    let read = collaborations::folder_with_grants(&mut c, &chain_ids[2], &kept, &bob, 10)
+        .await
+        .unwrap()
+        .expect("the folder is there");
+    assert_eq!(read.folder.id, chain_ids[2].as_str());
+    let mut live: Vec<(String, FolderRole)> = read
+        .grants
+        .iter()
+        .map(|(f, role, _)| (f.clone(), *role))
+        .collect();
+    live.sort_by_key(|(_, role)| *role);
+    assert_eq!(live, seen);
+    assert!(
+        collaborations::folder_with_grants(&mut c, "fld_none", &kept, &bob, 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Alice, the owner, holds no share: the chain alone.
-    let (chain, grants) = collaborations::chain_with_grants(&mut c, &chain_ids[2], 80, &alice, 10)
-        .await
-        .unwrap();
+    let collaborations::ChainWithGrants { chain, grants, .. } =
+        collaborations::chain_with_grants(&mut c, &chain_ids[2], 80, &alice, 10)
+            .await
+            .unwrap();
     assert_eq!(chain.len(), 3);
     assert!(grants.is_empty());
     // Before the expired share ran out, it counted too.
-    let (_, grants) = collaborations::chain_with_grants(&mut c, &chain_ids[2], 80, &bob, 4)
+    let read = collaborations::chain_with_grants(&mut c, &chain_ids[2], 80, &bob, 4)
         .await
         .unwrap();
-    assert_eq!(grants.len(), 3);
+    assert_eq!(read.grants.len(), 3);
 }

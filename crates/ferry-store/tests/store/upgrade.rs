@@ -3428,3 +3428,144 @@ async fn schema_42_upgrades_to_multipart_upload_records_postgres() {
         .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
     multipart_uploads_upgrade(schema.url(), "postgres").await;
 }
+
+/// Schema 49 (the tree's generation): an existing tree gets generation 0, and every change to
+/// a folder's place, name or owner, and every deletion, bumps it in the changing statement's
+/// transaction, while what uploads write on a folder (its revision) does not.
+async fn tree_generation_upgrade(url: &str, backend: &str) {
+    migrate_up_to(url, backend, 48).await;
+    {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        ferry_store::users::insert(
+            &mut conn,
+            &NewUser {
+                id: "usr_owner",
+                login: "owner",
+                name: "Owner",
+                role: Role::User,
+                password_hash: "x",
+                quota_bytes: None,
+                company_id: None,
+                now: 1,
+            },
+        )
+        .await
+        .unwrap();
+        for (id, parent) in [
+            ("fld_top", None),
+            ("fld_mid", Some("fld_top")),
+            ("fld_low", Some("fld_mid")),
+            ("fld_else", None),
+        ] {
+            ferry_store::folders::insert(
+                &mut conn,
+                &ferry_store::folders::NewFolder {
+                    id,
+                    owner_id: "usr_owner",
+                    parent_id: parent,
+                    name: id,
+                    description: "",
+                    visibility: "private",
+                    retention_days: 0,
+                    expires_at: None,
+                    now: 1,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = Store::connect(url).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    use ferry_store::collaborations::{chain_with_grants, folder_with_grants};
+
+    let read = chain_with_grants(&mut c, "fld_low", 81, "usr_owner", 1)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = read.chain.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["fld_top", "fld_mid", "fld_low"]);
+    assert_eq!(read.generation, 0);
+    async fn generation(c: &mut ferry_store::Conn) -> i64 {
+        let chain = ["fld_top", "fld_mid", "fld_low"];
+        let read =
+            ferry_store::collaborations::folder_with_grants(c, "fld_low", &chain, "usr_owner", 1);
+        read.await.unwrap().unwrap().generation
+    }
+    assert_eq!(generation(&mut c).await, 0);
+    let mut expected = 0;
+    for (change, bumps) in [
+        (
+            "UPDATE folders SET revision = revision + 1 WHERE id = 'fld_mid'",
+            false,
+        ),
+        (
+            "UPDATE folders SET name = 'mid2' WHERE id = 'fld_mid'",
+            true,
+        ),
+        (
+            "UPDATE folders SET parent_id = 'fld_else' WHERE id = 'fld_mid'",
+            true,
+        ),
+        (
+            "UPDATE folders SET trash_id = 'fld_mid' WHERE id = 'fld_mid'",
+            true,
+        ),
+        (
+            "UPDATE folders SET owner_id = 'usr_owner' WHERE id = 'fld_top'",
+            true,
+        ),
+        (
+            "DELETE FROM folders WHERE id = 'fld_else' AND parent_id IS NOT NULL",
+            false,
+        ),
+    ] {
+        sqlx::query(change).execute(&mut *c).await.unwrap();
+        expected += i64::from(bumps);
+        let now = generation(&mut c).await;
+        if backend == "sqlite" || bumps {
+            assert_eq!(now, expected, "{change}");
+        } else {
+            // PostgreSQL counts a statement that matched nothing too (it bumps before it runs).
+            assert!(now >= expected, "{change}");
+            expected = now;
+        }
+    }
+    sqlx::query("UPDATE folders SET parent_id = NULL WHERE id = 'fld_low'")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM folders WHERE id = 'fld_low'")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(
+        folder_with_grants(&mut c, "fld_top", &["fld_top"], "usr_owner", 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
+        expected + 2
+    );
+    drop(c);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_49_upgrades_to_a_tree_generation_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Store::sqlite_url_in(dir.path());
+    tree_generation_upgrade(&url, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(ferry_pg_tests),
+    ignore = "set FERRY_TEST_DATABASE_URL when building the tests"
+)]
+async fn schema_49_upgrades_to_a_tree_generation_postgres() {
+    let schema = TestSchema::create()
+        .await
+        .expect("FERRY_TEST_DATABASE_URL was set when the tests were built, not now");
+    tree_generation_upgrade(schema.url(), "postgres").await;
+}
