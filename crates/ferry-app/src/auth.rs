@@ -199,6 +199,30 @@ pub async fn authenticate(
     Ok(user)
 }
 
+/// HTTP Basic with a login and password, sent with every request: [`authenticate`] once,
+/// then, while nothing that could change the answer happened (the token cache's coherence),
+/// only what depends on the moment and the request: the account still usable now, and the
+/// company's rules for this address. Anything refused there goes through [`authenticate`]
+/// again, which audits it.
+pub async fn authenticate_basic(
+    state: &AppState,
+    ctx: &Origin,
+    login: &str,
+    password: &str,
+) -> Result<User> {
+    let key = state.tokens.basic_key(login, password);
+    if let Some(user) = state.tokens.basic(&key)
+        && access::account_usable(&user, state.now_ms()).is_ok()
+        && access::admit(state, &user, ctx).await.is_ok()
+    {
+        return Ok(user);
+    }
+    let epoch = state.tokens.epoch();
+    let user = authenticate(state, ctx, login, password, None).await?;
+    state.tokens.insert_basic(epoch, key, user.clone());
+    Ok(user)
+}
+
 /// Audits a refused login (`auth.login_failed`) in a transaction of its own.
 async fn audit_failure(
     state: &AppState,

@@ -98,7 +98,7 @@ impl FromRequestParts<AppState> for AuthUser {
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or(Error::Unauthorized)?;
             let (login, password) = decoded.split_once(':').ok_or(Error::Unauthorized)?;
-            let user = auth::authenticate(state, &ctx, login, password, None).await?;
+            let user = auth::authenticate_basic(state, &ctx, login, password).await?;
             AuthUser {
                 user,
                 token_id: None,

@@ -17,6 +17,7 @@ on_both_backends!(
     logout_revokes_the_token_at_once,
     missing_or_bad_credentials_are_unauthorized,
     basic_auth_is_accepted,
+    remembered_basic_credentials_stop_with_the_change_that_refuses_them,
     disabling_a_user_stops_their_token_and_their_logins,
     a_password_reset_by_an_admin_ends_every_session,
 );
@@ -266,6 +267,90 @@ async fn basic_auth_is_accepted(app: TestApp) {
         matches!(err.code(), Some("unauthorized" | "invalid_credentials")),
         "{err:?}"
     );
+}
+
+/// A login and password that verified are remembered (WebDAV clients send them with every
+/// request), but never past a change that could refuse them: a new password, a disabled
+/// account, an expiry. A wrong password beside a remembered right one is still refused.
+async fn remembered_basic_credentials_stop_with_the_change_that_refuses_them(app: TestApp) {
+    use ferry_app::clock::Clock as _;
+    let (bob, bob_client) = app.user("bob", None).await;
+    let get_me = |password: &'static str| {
+        app.anon
+            .request(Method::GET, "/me")
+            .basic_auth("bob", Some(password))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(get_me("password-bob").await.unwrap().status(), 200);
+    }
+    assert_eq!(get_me("password-bob-wrong").await.unwrap().status(), 401);
+    assert_eq!(get_me("password-bob").await.unwrap().status(), 200);
+
+    bob_client
+        .change_password("password-bob", "password-bob-2")
+        .await
+        .unwrap();
+    assert_eq!(get_me("password-bob").await.unwrap().status(), 401);
+    assert_eq!(get_me("password-bob-2").await.unwrap().status(), 200);
+
+    // The admin sets a new one.
+    app.admin
+        .update_user(
+            &bob.id,
+            &api::UpdateUser {
+                password: Some("password-bob-3".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(get_me("password-bob-2").await.unwrap().status(), 401);
+    assert_eq!(get_me("password-bob-3").await.unwrap().status(), 200);
+
+    // Disabled: refused at once, with the reason.
+    app.admin
+        .update_user(
+            &bob.id,
+            &api::UpdateUser {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let res = get_me("password-bob-3").await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("account_disabled"));
+    app.admin
+        .update_user(
+            &bob.id,
+            &api::UpdateUser {
+                disabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(get_me("password-bob-3").await.unwrap().status(), 200);
+
+    // Past its expiry by the clock alone, no change committed: refused too.
+    app.admin
+        .update_user(
+            &bob.id,
+            &api::UpdateUser {
+                expires_at: Some(Some(ferry_core::timefmt::rfc3339(
+                    app.clock.now_ms() + 86_400_000,
+                ))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(get_me("password-bob-3").await.unwrap().status(), 200);
+    app.clock
+        .advance(std::time::Duration::from_secs(2 * 86_400));
+    assert_ne!(get_me("password-bob-3").await.unwrap().status(), 200);
 }
 
 async fn expired_token_is_token_expired(app: TestApp) {
