@@ -422,29 +422,64 @@ async fn visible_folder_read(
         Read::Row => ferry_store::folders::get(&mut conn, id).await?,
         // A user who is no admin may hold the folder through shares along its chain: read
         // them with it, and decide the role now (one statement whoever owns the folder).
-        Read::Chain => match &caller.actor {
-            Actor::User(user) if !user.is_admin() && caller.restriction().is_none() => {
-                let (chain, grants) = chain_of(app, &mut conn, id, &user.id, app.now_ms()).await?;
-                let folder = chain.last().filter(|f| f.id == id).cloned();
-                if folder.as_ref().is_some_and(|f| f.owner_id != user.id) {
-                    decide_along(caller, chain, &grants);
-                } else {
-                    caller.remember_chain(id, chain);
-                }
-                folder
+        Read::Chain => match chain_grants_at(app, caller) {
+            Some(now) => {
+                let user_id = caller
+                    .user_ref()
+                    .map(|u| u.id.to_string())
+                    .unwrap_or_default();
+                let (chain, grants) = chain_of(app, &mut conn, id, &user_id, now).await?;
+                take_chain(caller, id, chain, Some(&grants))
             }
-            _ => {
+            None => {
                 let chain =
                     ferry_store::folders::ancestry(&mut conn, id, validate::MAX_DEPTH + 1).await?;
-                let folder = chain.last().filter(|f| f.id == id).cloned();
-                caller.remember_chain(id, chain);
-                folder
+                take_chain(caller, id, chain, None)
             }
         },
+    };
+    settle_visible(app, &mut conn, caller, folder).await
+}
+
+/// When reading a folder's chain should read the caller's shares along it too (the time
+/// they are valid at): for a user who is no admin and holds no restricted token.
+fn chain_grants_at(app: &AppState, caller: &Caller) -> Option<i64> {
+    match &caller.actor {
+        Actor::User(user) if !user.is_admin() && caller.restriction().is_none() => {
+            Some(app.now_ms())
+        }
+        _ => None,
     }
-    .filter(Folder::is_live)
-    .ok_or(Error::NotFound)?;
-    if resolve_role(&mut conn, app.now_ms(), caller, &folder)
+}
+
+/// The folder `id` from the chain read down to it, the chain kept in the caller (and, with
+/// `grants`, the roles they give decided on a folder the caller does not own).
+fn take_chain(
+    caller: &Caller,
+    id: &str,
+    chain: Vec<Folder>,
+    grants: Option<&[ferry_store::collaborations::Grant]>,
+) -> Option<Folder> {
+    let folder = chain.last().filter(|f| f.id == id).cloned();
+    match (grants, caller.user_ref()) {
+        (Some(grants), Some(user)) if folder.as_ref().is_some_and(|f| f.owner_id != user.id) => {
+            decide_along(caller, chain, grants);
+        }
+        _ => caller.remember_chain(id, chain),
+    }
+    folder
+}
+
+/// The folder read for the caller, if it is live, the caller has a role on it and its tree
+/// has not expired (`NotFound`, `FolderExpired`).
+async fn settle_visible(
+    app: &AppState,
+    conn: &mut ferry_store::Conn,
+    caller: &Caller,
+    folder: Option<Folder>,
+) -> Result<Folder> {
+    let folder = folder.filter(Folder::is_live).ok_or(Error::NotFound)?;
+    if resolve_role(conn, app.now_ms(), caller, &folder)
         .await?
         .is_none()
     {
@@ -513,31 +548,61 @@ async fn file_read(
     if !IdKind::File.matches(id) {
         return Err(Error::NotFound);
     }
-    let file = {
-        let mut conn = app.store.conn().await?;
-        match (read, caller.user_ref()) {
-            // A view shows the caller's favorite mark: read it with the row.
-            (Read::Chain, Some(user)) => {
-                let (file, marked) = ferry_store::files::get_marked(&mut conn, id, &user.id)
-                    .await?
-                    .ok_or(Error::NotFound)?;
-                caller.remember_mark(&file.id, marked);
-                file
+    let mut conn = Some(app.store.conn().await?);
+    let (file, folder) = match (read, caller.user_ref()) {
+        // A view shows the caller's favorite mark and the folder's path: the file, the
+        // mark, the chain down to its folder and the caller's shares along it in one
+        // statement.
+        (Read::Chain, Some(user)) => {
+            let conn = conn.as_mut().expect("taken above");
+            let grants_at = chain_grants_at(app, caller);
+            let shown = ferry_store::files::get_shown(
+                conn,
+                id,
+                &user.id,
+                validate::MAX_DEPTH + 1,
+                grants_at,
+            )
+            .await?
+            .ok_or(Error::NotFound)?;
+            let ferry_store::files::Shown {
+                file,
+                marked,
+                chain,
+                grants,
+            } = shown;
+            caller.remember_mark(&file.id, marked);
+            // A deleted file is out of sight except in the trash; a held one stays visible
+            // by id.
+            if !shown_by_id(&file) {
+                return Err(Error::NotFound);
             }
-            _ => ferry_store::files::get(&mut conn, id)
+            let grants = grants_at.map(|_| grants.as_slice());
+            let folder = take_chain(caller, &file.folder_id, chain, grants);
+            let folder = settle_visible(app, conn, caller, folder).await?;
+            (file, folder)
+        }
+        _ => {
+            let mut taken = conn.take().expect("taken above");
+            let file = ferry_store::files::get(&mut taken, id)
                 .await?
-                .ok_or(Error::NotFound)?,
+                .ok_or(Error::NotFound)?;
+            if !shown_by_id(&file) {
+                return Err(Error::NotFound);
+            }
+            // One connection at a time: reading the folder takes its own.
+            drop(taken);
+            let folder = visible_folder_read(app, caller, &file.folder_id, read).await?;
+            (file, folder)
         }
     };
-    // A deleted file is out of sight except in the trash; a held one stays visible by id.
-    if file.trash_id.is_some() && !(file.is_held() && file.trash_id.as_deref() == Some(&file.id)) {
-        return Err(Error::NotFound);
-    }
-    let folder = visible_folder_read(app, caller, &file.folder_id, read).await?;
     if folder_role(caller, &folder) == Some(FolderRole::Uploader) {
         // An uploader sees only the files it added, and may read those.
         let user = caller.user_ref().ok_or(Error::NotFound)?;
-        let mut conn = app.store.conn().await?;
+        let mut conn = match conn {
+            Some(conn) => conn,
+            None => app.store.conn().await?,
+        };
         let added_by = ferry_store::files::added_by(&mut conn, &file.id).await?;
         if added_by.as_deref() != Some(user.id.as_str()) {
             return Err(Error::NotFound);
@@ -548,6 +613,12 @@ async fn file_read(
     }
     permit(caller, &folder, needed)?;
     Ok((file, folder))
+}
+
+/// Whether a file is in sight by its id: a deleted one is only in the trash, a held one stays
+/// visible.
+fn shown_by_id(file: &File) -> bool {
+    file.trash_id.is_none() || (file.is_held() && file.trash_id.as_deref() == Some(&file.id))
 }
 
 /// Whether the caller may read a held file's content (only admins may: a held file is out of

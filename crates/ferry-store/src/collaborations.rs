@@ -70,7 +70,7 @@ impl TryFrom<String> for Status {
     }
 }
 
-fn role_of(s: &str) -> Option<FolderRole> {
+pub(crate) fn role_of(s: &str) -> Option<FolderRole> {
     FolderRole::parse(s)
 }
 

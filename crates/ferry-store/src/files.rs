@@ -750,3 +750,105 @@ pub async fn versions_beyond(conn: &mut Conn, file_id: &str, keep: i64) -> Resul
     .await?;
     Ok(all.into_iter().skip(keep.max(1) as usize).collect())
 }
+
+/// What a file's metadata view needs, read in one statement by [`get_shown`].
+pub struct Shown {
+    pub file: File,
+    /// Whether the reader marked the file a favorite.
+    pub marked: bool,
+    /// The chain down to the file's folder, top-level folder first (as
+    /// [`crate::folders::ancestry`] reads it).
+    pub chain: Vec<crate::folders::Folder>,
+    /// The shares the reader holds along the chain (as
+    /// [`crate::collaborations::chain_with_grants`] finds them), when they were asked for.
+    pub grants: Vec<crate::collaborations::Grant>,
+}
+
+/// The file `id` with whether `user_id` marked it, the chain down to its folder (at most
+/// `max_depth` folders) and, with `grants_at` (the time shares are valid at), the shares
+/// `user_id` holds along it: [`get_marked`] and
+/// [`crate::collaborations::chain_with_grants`] (or [`crate::folders::ancestry`]) in one
+/// statement, one round trip to the database for a metadata GET.
+pub async fn get_shown(
+    conn: &mut Conn,
+    id: &str,
+    user_id: &str,
+    max_depth: usize,
+    grants_at: Option<i64>,
+) -> Result<Option<Shown>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        file: File,
+        marked: i64,
+        #[sqlx(flatten)]
+        folder: crate::folders::ChainFolder,
+        grant_role: Option<String>,
+        grant_mount: Option<String>,
+    }
+    let grants = match grants_at {
+        Some(_) => {
+            "g.role AS grant_role, COALESCE(g.mount_name, d.name) AS grant_mount \
+             FROM files f JOIN users u ON u.id = f.owner_id \
+             LEFT JOIN blob_scans sc ON sc.sha256 = f.sha256 \
+             JOIN chain c ON 1 = 1 JOIN folders d ON d.id = c.id \
+             JOIN users du ON du.id = d.owner_id \
+             LEFT JOIN collaborations g ON g.folder_id = d.id AND g.status = 'accepted' \
+               AND (g.expires_at IS NULL OR g.expires_at > $4) \
+               AND (g.user_id = $2 OR g.group_id IN \
+                    (SELECT group_id FROM group_members WHERE user_id = $2))"
+        }
+        None => {
+            "CAST(NULL AS TEXT) AS grant_role, CAST(NULL AS TEXT) AS grant_mount \
+             FROM files f JOIN users u ON u.id = f.owner_id \
+             LEFT JOIN blob_scans sc ON sc.sha256 = f.sha256 \
+             JOIN chain c ON 1 = 1 JOIN folders d ON d.id = c.id \
+             JOIN users du ON du.id = d.owner_id"
+        }
+    };
+    let sql = format!(
+        "WITH RECURSIVE chain (id, depth) AS ( \
+           SELECT fl.folder_id, 0 FROM files fl WHERE fl.id = $1 \
+           UNION ALL \
+           SELECT p.parent_id, c.depth + 1 FROM folders p JOIN chain c ON p.id = c.id \
+           WHERE p.parent_id IS NOT NULL AND c.depth < $3) \
+         SELECT {COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM favorites v \
+           WHERE v.user_id = $2 AND v.file_id = f.id) THEN 1 ELSE 0 END AS marked, \
+           {chain_columns}, {grants} \
+         WHERE f.id = $1 ORDER BY c.depth DESC",
+        chain_columns = crate::folders::CHAIN_COLUMNS,
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(user_id)
+        .bind(max_depth as i64);
+    let query = match grants_at {
+        Some(now) => query.bind(now),
+        None => query,
+    };
+    let rows: Vec<Row> = query.fetch_all(conn).await?;
+    let mut shown: Option<Shown> = None;
+    for row in rows {
+        let shown = shown.get_or_insert_with(|| Shown {
+            file: row.file,
+            marked: row.marked != 0,
+            chain: Vec::new(),
+            grants: Vec::new(),
+        });
+        let folder = crate::folders::Folder::from(row.folder);
+        if let (Some(role), Some(mount_name)) = (row.grant_role, row.grant_mount)
+            && let Some(role) = crate::collaborations::role_of(&role)
+        {
+            shown.grants.push(crate::collaborations::Grant {
+                folder_id: folder.id.to_string(),
+                role,
+                mount_name,
+            });
+        }
+        // A folder with several shares comes once per share, on rows next to each other.
+        if shown.chain.last().is_none_or(|f| f.id != folder.id) {
+            shown.chain.push(folder);
+        }
+    }
+    Ok(shown)
+}

@@ -90,6 +90,69 @@ fn select() -> String {
     format!("SELECT {COLUMNS} FROM folders f JOIN users u ON u.id = f.owner_id")
 }
 
+/// [`COLUMNS`] of a folder `d` (owner `du`) named with a `d_` in front, for a statement that
+/// reads a folder beside another row with columns of the same names (a file's).
+pub(crate) const CHAIN_COLUMNS: &str = "d.id AS d_id, d.owner_id AS d_owner_id, \
+     du.login AS d_owner_login, d.parent_id AS d_parent_id, d.name AS d_name, \
+     d.description AS d_description, d.visibility AS d_visibility, \
+     d.retention_days AS d_retention_days, d.revision AS d_revision, d.trash_id AS d_trash_id, \
+     d.expires_at AS d_expires_at, d.created_at AS d_created_at, d.updated_at AS d_updated_at, \
+     d.size_limit_bytes AS d_size_limit_bytes";
+
+/// A [`Folder`] read from [`CHAIN_COLUMNS`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChainFolder {
+    #[sqlx(rename = "d_id", try_from = "String")]
+    id: FolderId,
+    #[sqlx(rename = "d_owner_id", try_from = "String")]
+    owner_id: UserId,
+    #[sqlx(rename = "d_owner_login")]
+    owner_login: String,
+    #[sqlx(rename = "d_parent_id")]
+    parent_id: Option<String>,
+    #[sqlx(rename = "d_name")]
+    name: String,
+    #[sqlx(rename = "d_description")]
+    description: String,
+    #[sqlx(rename = "d_visibility")]
+    visibility: String,
+    #[sqlx(rename = "d_retention_days")]
+    retention_days: i64,
+    #[sqlx(rename = "d_revision")]
+    revision: i64,
+    #[sqlx(rename = "d_trash_id")]
+    trash_id: Option<String>,
+    #[sqlx(rename = "d_expires_at")]
+    expires_at: Option<i64>,
+    #[sqlx(rename = "d_created_at")]
+    created_at: i64,
+    #[sqlx(rename = "d_updated_at")]
+    updated_at: i64,
+    #[sqlx(rename = "d_size_limit_bytes")]
+    size_limit_bytes: Option<i64>,
+}
+
+impl From<ChainFolder> for Folder {
+    fn from(d: ChainFolder) -> Folder {
+        Folder {
+            id: d.id,
+            owner_id: d.owner_id,
+            owner_login: d.owner_login,
+            parent_id: d.parent_id,
+            name: d.name,
+            description: d.description,
+            visibility: d.visibility,
+            retention_days: d.retention_days,
+            revision: d.revision,
+            trash_id: d.trash_id,
+            expires_at: d.expires_at,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            size_limit_bytes: d.size_limit_bytes,
+        }
+    }
+}
+
 /// Inserts a folder; a live sibling with the same name (case-insensitively) is
 /// [`crate::StoreError::Conflict`] (callers check files in the namespace first, see
 /// [`name_in_use`]).

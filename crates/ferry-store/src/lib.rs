@@ -165,6 +165,78 @@ pub struct Store {
     writers: Arc<tokio::sync::Mutex<()>>,
     /// Where this installation's nodes talk (`coherence`; PostgreSQL only).
     channel: String,
+    /// SQLite's connections for reads, kept out of the pool (see [`Store::conn`]).
+    readers: Option<Arc<Readers>>,
+}
+
+/// How many SQLite connections [`Store::conn`] keeps for reads, besides the pool's.
+const SQLITE_READERS: usize = 16;
+
+/// How long [`Store::conn`] waits for a connection when all are in use (sqlx's default).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// SQLite connections for reads. A pooled connection costs a round trip to its worker thread
+/// when it goes back (sqlx pings every connection it takes back, to flush what a cancelled
+/// call left behind) plus a spawned task and a timer; a metadata GET took three of them
+/// (issue #18's profile: 52% of the server's CPU in futex wake-ups and context switches).
+/// A SQLite connection needs no flushing: its worker runs commands in the order they were
+/// sent, so what a dropped call left pending runs before the next caller's first statement
+/// (and a dropped row stream resets its statement, ending its read). Transactions never come
+/// from here ([`Store::begin`] uses the pool).
+struct Readers {
+    idle: std::sync::Mutex<Vec<Conn>>,
+    /// One permit per connection open for reads.
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+/// A connection for reads; back where it came from when dropped.
+pub struct ReadConn {
+    inner: ReadInner,
+}
+
+enum ReadInner {
+    Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
+    Reader {
+        conn: Option<Conn>,
+        home: Arc<Readers>,
+        _permit: tokio::sync::OwnedSemaphorePermit,
+    },
+}
+
+impl std::ops::Deref for ReadConn {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        match &self.inner {
+            ReadInner::Pooled(c) => c,
+            ReadInner::Reader { conn, .. } => conn.as_ref().expect("a reader holds its connection"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for ReadConn {
+    fn deref_mut(&mut self) -> &mut Conn {
+        match &mut self.inner {
+            ReadInner::Pooled(c) => c,
+            ReadInner::Reader { conn, .. } => conn.as_mut().expect("a reader holds its connection"),
+        }
+    }
+}
+
+impl Drop for ReadConn {
+    fn drop(&mut self) {
+        if let ReadInner::Reader { conn, home, .. } = &mut self.inner
+            && let Some(conn) = conn.take()
+            && !home.permits.is_closed()
+        {
+            // Back before the permit is: the next caller finds it. (After `close`, dropping
+            // it ends its worker, which closes the database handle.)
+            home.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+        }
+    }
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -270,11 +342,18 @@ impl Store {
             }
             Backend::Sqlite => String::new(),
         };
+        let readers = (backend == Backend::Sqlite).then(|| {
+            Arc::new(Readers {
+                idle: std::sync::Mutex::default(),
+                permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_READERS)),
+            })
+        });
         Ok(Store {
             pool,
             backend,
             writers: Arc::default(),
             channel,
+            readers,
         })
     }
 
@@ -295,9 +374,37 @@ impl Store {
         self.backend
     }
 
-    /// A connection for reads.
-    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.pool.acquire().await?)
+    /// A connection for reads (and single-statement writes). On SQLite one of the
+    /// connections kept for reads ([`Readers`]): taking and returning it costs a lock, not a
+    /// round trip to its thread.
+    pub async fn conn(&self) -> Result<ReadConn> {
+        let Some(readers) = &self.readers else {
+            return Ok(ReadConn {
+                inner: ReadInner::Pooled(self.pool.acquire().await?),
+            });
+        };
+        let permit = match readers.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                tokio::time::timeout(ACQUIRE_TIMEOUT, readers.permits.clone().acquire_owned())
+                    .await
+                    .map_err(|_| StoreError::Db(sqlx::Error::PoolTimedOut))?
+                    .map_err(|_| StoreError::Db(sqlx::Error::PoolClosed))?
+            }
+        };
+        let idle = readers.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            // A new one, set up as the pool's are (its `after_connect`), then kept apart.
+            None => self.pool.acquire().await?.detach(),
+        };
+        Ok(ReadConn {
+            inner: ReadInner::Reader {
+                conn: Some(conn),
+                home: readers.clone(),
+                _permit: permit,
+            },
+        })
     }
 
     /// A transaction for writes. On SQLite it takes the write lock up front (`BEGIN
@@ -332,8 +439,16 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Closes the pool (waits for connections to be returned).
+    /// Closes the pool (waits for connections to be returned) and the connections kept for
+    /// reads (those in use close when they are dropped after this).
     pub async fn close(&self) {
+        if let Some(readers) = &self.readers {
+            readers.permits.close();
+            let idle = std::mem::take(&mut *readers.idle.lock().unwrap_or_else(|e| e.into_inner()));
+            for conn in idle {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
         self.pool.close().await;
     }
 }

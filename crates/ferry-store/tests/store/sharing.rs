@@ -1,10 +1,13 @@
 //! A folder's chain read with the shares a user holds along it (`chain_with_grants`): the
 //! chain in order, each folder once even when several shares reach it, and only accepted,
-//! unexpired shares of the user or of their groups.
+//! unexpired shares of the user or of their groups; and a file's metadata read
+//! (`files::get_shown`) with its chain and shares in one statement.
 
 use ferry_core::{FolderRole, IdKind};
 use ferry_store::Store;
 use ferry_store::collaborations::{self, NewCollaboration, PrincipalType, Status};
+use ferry_store::favorites;
+use ferry_store::files::{self, NewFile};
 use ferry_store::folders::NewFolder;
 use ferry_store::groups::{self, NewGroup};
 
@@ -163,4 +166,81 @@ async fn a_chain_comes_with_the_shares_along_it(store: &Store) {
         .await
         .unwrap();
     assert_eq!(read.grants.len(), 3);
+
+    // A file's metadata read (`files::get_shown`): the file, the reader's mark, the chain and
+    // the shares, in one statement, the same as the separate reads.
+    let file_id = IdKind::File.generate();
+    let sha = "cd".repeat(32);
+    let mut tx = store.begin().await.unwrap();
+    files::reference_blob(&mut tx, &sha, 4, 1).await.unwrap();
+    files::insert(
+        &mut tx,
+        &NewFile {
+            id: &file_id,
+            folder_id: &chain_ids[2],
+            owner_id: &alice,
+            name: "deep.txt",
+            size: 4,
+            sha256: &sha,
+            mime_type: "text/plain",
+            expires_at: None,
+            client_modified_at: None,
+            created_by: None,
+            now: 1,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    favorites::add(&mut c, &bob, &file_id, 2).await.unwrap();
+    for (reader, marked) in [(&bob, true), (&alice, false)] {
+        let shown = files::get_shown(&mut c, &file_id, reader, 80, Some(10))
+            .await
+            .unwrap()
+            .expect("the file");
+        let (file, alone_marked) = files::get_marked(&mut c, &file_id, reader)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((shown.marked, alone_marked), (marked, marked));
+        assert_eq!(format!("{:?}", shown.file), format!("{file:?}"));
+        let read = collaborations::chain_with_grants(&mut c, &chain_ids[2], 80, reader, 10)
+            .await
+            .unwrap();
+        let (chain, grants) = (read.chain, read.grants);
+        assert_eq!(format!("{:?}", shown.chain), format!("{chain:?}"));
+        let pairs = |g: &[collaborations::Grant]| {
+            let mut v: Vec<_> = g
+                .iter()
+                .map(|g| (g.folder_id.clone(), g.role, g.mount_name.clone()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(pairs(&shown.grants), pairs(&grants));
+    }
+    // Without shares asked for: the chain (as `ancestry` reads it) and no grants.
+    let shown = files::get_shown(&mut c, &file_id, &bob, 80, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let chain = ferry_store::folders::ancestry(&mut c, &chain_ids[2], 80)
+        .await
+        .unwrap();
+    assert_eq!(format!("{:?}", shown.chain), format!("{chain:?}"));
+    assert!(shown.grants.is_empty());
+    // A depth limit cuts the chain as `ancestry`'s does.
+    let shown = files::get_shown(&mut c, &file_id, &bob, 1, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let ids: Vec<&str> = shown.chain.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, &chain_ids[1..]);
+    // An unknown file: nothing.
+    assert!(
+        files::get_shown(&mut c, "fil_000000000000000000000000", &bob, 80, Some(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
