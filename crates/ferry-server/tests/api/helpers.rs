@@ -88,9 +88,42 @@ macro_rules! on_both_backends_with {
 }
 
 /// Like [`on_both_backends!`], with a third variant `<name>::s3`: PostgreSQL and S3 (a real
-/// s3s-fs, see `ferry_blob::testing`; the test says it skipped when there is none).
+/// s3s-fs, see `ferry_blob::testing`; the test says it skipped when there is none). With
+/// `tweak;` first, as [`on_both_backends_with!`].
 #[macro_export]
 macro_rules! on_all_backends {
+    ($tweak:ident; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::helpers::{Backend, TestApp};
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = TestApp::spawn_with(Backend::Sqlite, super::$tweak)
+                    .await
+                    .expect("sqlite always runs");
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(ferry_pg_tests), ignore = "set FERRY_TEST_DATABASE_URL when building the tests")]
+            async fn postgres() {
+                match TestApp::spawn_with(Backend::Postgres, super::$tweak).await {
+                    Some(app) => super::$name(app).await,
+                    None => panic!("FERRY_TEST_DATABASE_URL was set when the tests were built, not now"),
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(ferry_pg_tests), ignore = "set FERRY_TEST_DATABASE_URL when building the tests")]
+            async fn s3() {
+                if ferry_blob::testing::binary().is_none() {
+                    eprintln!("{}", ferry_blob::testing::SKIP);
+                    return;
+                }
+                match TestApp::spawn_with(Backend::S3, super::$tweak).await {
+                    Some(app) => super::$name(app).await,
+                    None => panic!("FERRY_TEST_DATABASE_URL was set when the tests were built, not now"),
+                }
+            }
+        }
+    )*};
     ($($name:ident),* $(,)?) => {$(
         mod $name {
             use $crate::helpers::{Backend, TestApp};
